@@ -1,0 +1,187 @@
+// kubedouble::fake — the object store behind the fake API server.
+//
+// One generic store for every served resource. Objects are nlohmann::json values exactly as they
+// travel on the wire (kind, apiVersion, metadata, spec, status, data, ...). Every change takes the
+// next value of one global, strictly increasing resourceVersion counter and is kept in a bounded
+// history window, from which watches resume and continue tokens are validated.
+//
+// Errors a client can cause are thrown as StatusError, which carries the Kubernetes Status the
+// server sends back (code, reason, message, details) — never anything that would become a 500.
+// Thread-safe: every member function may be called from any thread.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kubedouble::fake {
+
+using json = nlohmann::json;
+
+// A Kubernetes Status error: {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+// "message":..., "reason":..., "details":..., "code":...}.
+class StatusError : public std::runtime_error {
+ public:
+  StatusError(int code, std::string reason, std::string message, json details = nullptr);
+  int code() const { return code_; }
+  const std::string& reason() const { return reason_; }
+  const json& details() const { return details_; }
+  json ToStatus() const;  // the full Status object
+
+  // The usual ones, worded as a real API server words them (see wire-format.md).
+  static StatusError NotFound(const std::string& resource, const std::string& name);
+  static StatusError AlreadyExists(const std::string& resource, const std::string& name);
+  static StatusError Conflict(const std::string& resource, const std::string& name,
+                              const std::string& why);
+  static StatusError BadRequest(const std::string& message);
+  static StatusError Invalid(const std::string& kind, const std::string& name, json causes);
+  static StatusError Expired(const std::string& message);
+  static StatusError UnsupportedMediaType(const std::string& message);
+  static StatusError MethodNotAllowed();
+
+ private:
+  int code_;
+  std::string reason_;
+  json details_;
+};
+
+// One served resource, as discovery describes it.
+struct ResourceInfo {
+  std::string group;    // "" for the core group
+  std::string version;  // "v1"
+  std::string kind;     // "Pod"
+  std::string plural;   // "pods"
+  std::string singular;  // "pod"
+  bool namespaced = true;
+  std::vector<std::string> short_names;
+  std::vector<std::string> categories;
+  std::vector<std::string> verbs = {"create", "delete", "deletecollection", "get",
+                                    "list",   "patch",  "update",           "watch"};
+  std::string ApiVersion() const { return group.empty() ? version : group + "/" + version; }
+  std::string ListKind() const { return kind + "List"; }
+};
+
+// The resources the store serves. Starts with the built-in kinds (namespaces, pods, secrets,
+// serviceaccounts, configmaps, events, ...); more are added by --resources files or by creating a
+// CustomResourceDefinition.
+class Registry {
+ public:
+  Registry();  // the built-in resources
+  void Add(const ResourceInfo& info);  // replaces one with the same group/version/plural
+  // By group, version and plural name; nullopt when not served.
+  std::optional<ResourceInfo> Find(const std::string& group, const std::string& version,
+                                   const std::string& plural) const;
+  std::optional<ResourceInfo> FindByKind(const std::string& api_version,
+                                         const std::string& kind) const;
+  std::vector<ResourceInfo> All() const;  // stable order: core first, then by group
+  // Bumped on every Add, so discovery answers can be cached with an ETag.
+  uint64_t generation() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Query parameters of a list or watch, as received (strings, unvalidated).
+struct ListOptions {
+  std::string label_selector;
+  std::string field_selector;
+  int64_t limit = 0;  // 0: no limit
+  std::string continue_token;
+  std::string resource_version;
+  std::string resource_version_match;
+  // Watch only.
+  bool allow_watch_bookmarks = false;
+  std::optional<bool> send_initial_events;
+  std::optional<int64_t> timeout_seconds;
+};
+
+struct WatchEvent {
+  std::string type;  // ADDED, MODIFIED, DELETED, BOOKMARK, ERROR
+  json object;
+};
+
+// A live watch. Events are delivered in resourceVersion order by calling Next(), which blocks
+// until an event, the timeout, or Stop(). Destroying the handle unregisters the watch.
+class Watch {
+ public:
+  virtual ~Watch() = default;
+  // Waits up to `wait` for the next event; nullopt on timeout or when stopped. After an ERROR
+  // event (e.g. 410 Expired) or Stop() the watch is finished.
+  virtual std::optional<WatchEvent> Next(std::chrono::milliseconds wait) = 0;
+  virtual bool finished() const = 0;
+  virtual void Stop() = 0;
+};
+
+enum class PatchType { kMerge, kJson, kStrategicMerge, kApply };
+// From a Content-Type; nullopt for anything else (the server answers 415).
+std::optional<PatchType> ParsePatchType(const std::string& content_type);
+
+struct WriteOptions {
+  bool dry_run = false;  // dryRun=All: validate and answer, change nothing
+};
+
+struct DeleteOptions {
+  bool dry_run = false;
+  std::optional<std::string> precondition_uid;
+  std::optional<std::string> precondition_resource_version;
+  std::string propagation_policy;  // accepted; objects are removed at once
+};
+
+// Time source for creationTimestamp and the like (the fake clock plugs in here).
+using NowFn = std::function<std::chrono::system_clock::time_point()>;
+
+class Store {
+ public:
+  explicit Store(std::shared_ptr<Registry> registry, NowFn now = nullptr,
+                 size_t history_window = 10000);
+  ~Store();
+
+  const std::shared_ptr<Registry>& registry() const;
+
+  // `ns` is empty for cluster-scoped resources and for "all namespaces" lists/watches.
+  json Get(const ResourceInfo& res, const std::string& ns, const std::string& name) const;
+  // A list object: {"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":...,
+  // "continue":...,"remainingItemCount":...},"items":[...]} with kind/apiVersion on every item.
+  json List(const ResourceInfo& res, const std::string& ns, const ListOptions& options) const;
+  json Create(const ResourceInfo& res, const std::string& ns, json object,
+              const WriteOptions& options = {});
+  json Update(const ResourceInfo& res, const std::string& ns, const std::string& name,
+              json object, const WriteOptions& options = {});
+  json Patch(const ResourceInfo& res, const std::string& ns, const std::string& name,
+             PatchType type, const std::string& body, const WriteOptions& options = {});
+  // Returns the deleted object (for a namespace: after deleting everything in it).
+  json Delete(const ResourceInfo& res, const std::string& ns, const std::string& name,
+              const DeleteOptions& options = {});
+  json DeleteCollection(const ResourceInfo& res, const std::string& ns,
+                        const ListOptions& options, const DeleteOptions& delete_options = {});
+  std::unique_ptr<Watch> StartWatch(const ResourceInfo& res, const std::string& ns,
+                                    const ListOptions& options);
+
+  // Creates or replaces without validation of resourceVersion (fixtures, admin API).
+  json Put(const ResourceInfo& res, json object);
+  // Removes every object and history (admin reset); the resourceVersion counter keeps growing.
+  void Clear();
+  int64_t resource_version() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Server-side printing for `kubectl get` (Accept: ...;as=Table;g=meta.k8s.io;v=v1).
+// `list_or_object` is a list from Store::List or a single object. Rows carry
+// PartialObjectMetadata; the Table carries metadata.resourceVersion (and continue).
+// `include_column_definitions` false gives an empty columnDefinitions (later watch events).
+json ToTable(const ResourceInfo& res, const json& list_or_object,
+             bool include_column_definitions = true,
+             std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+}  // namespace kubedouble::fake
