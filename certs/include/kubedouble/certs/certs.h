@@ -81,8 +81,8 @@ struct KeyPair {
 };
 
 struct Validity {
-  TimePoint not_before;
-  TimePoint not_after;
+  TimePoint not_before = {};
+  TimePoint not_after = {};
   // Valid from one hour ago for `days` days (the hour absorbs clock skew).
   static Validity Usual(int days = 365);
   // Valid from 2 days ago until 1 day ago.
@@ -103,7 +103,7 @@ KeyPair MakeCa(const CaOptions& options = {});
 struct ServerOptions {
   std::string common_name = "kube-apiserver";
   // Each entry is a DNS name or an IP address (v4 or v6; brackets allowed). Must not be empty.
-  std::vector<std::string> sans;
+  std::vector<std::string> sans = {};
   KeyType key_type = KeyType::kEcdsaP256;
   Validity validity = Validity::Usual();
 };
@@ -111,8 +111,8 @@ struct ServerOptions {
 KeyPair IssueServer(const KeyPair& ca, const ServerOptions& options);
 
 struct ClientOptions {
-  std::string user;                 // the CN; must not be empty
-  std::vector<std::string> groups;  // one O entry per group, in order
+  std::string user = {};                 // the CN; must not be empty
+  std::vector<std::string> groups = {};  // one O entry per group, in order
   KeyType key_type = KeyType::kEcdsaP256;
   Validity validity = Validity::Usual();
 };
@@ -151,11 +151,11 @@ struct Verification {
 
 struct VerifyOptions {
   // Checked against DNS SANs, or IP SANs when it is an IP address. Unset: no host check.
-  std::optional<std::string> host;
+  std::optional<std::string> host = std::nullopt;
   // The time to verify at. Unset: now.
-  std::optional<TimePoint> at;
+  std::optional<TimePoint> at = std::nullopt;
   // "server" or "client": the extendedKeyUsage purpose to require. Empty: none.
-  std::string purpose;
+  std::string purpose = {};
 };
 Verification Verify(const Certificate& leaf, const std::vector<Certificate>& roots,
                     const VerifyOptions& options = {});
@@ -184,7 +184,7 @@ std::vector<std::string> DefaultServerSans();
 
 struct BundleOptions {
   KeyType key_type = KeyType::kEcdsaP256;
-  std::vector<std::string> extra_sans;  // added to DefaultServerSans()
+  std::vector<std::string> extra_sans = {};  // added to DefaultServerSans()
 };
 
 struct Bundle {
@@ -220,6 +220,9 @@ inline constexpr std::string_view kNotYetValidServer = "not-yet-valid-server";
 inline constexpr std::string_view kWrongHostServer = "wrong-host-server";
 inline constexpr std::string_view kExpiredAdmin = "expired-admin";
 }  // namespace files
+
+// Every file name SaveBundle writes (X.crt and X.key for each pair, sa.key, sa.pub).
+std::vector<std::string> BundleFileNames();
 
 // True when `dir` holds a complete bundle.
 bool BundleExists(const std::filesystem::path& dir);

@@ -1,0 +1,106 @@
+// Files: atomic writes with a given mode, reads, and certificate + key pairs on disk.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "kubedouble/certs/certs.h"
+#include "ossl.h"
+
+namespace kubedouble::certs {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string SysError(const std::string& what, const fs::path& path) {
+  return what + " " + path.string() + ": " + std::strerror(errno);
+}
+
+std::string RandomSuffix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::to_string(rng());
+}
+
+}  // namespace
+
+void WriteFile(const fs::path& path, std::string_view content, fs::perms mode) {
+  fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  fs::path tmp = dir / ("." + path.filename().string() + ".tmp" + RandomSuffix());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                  static_cast<mode_t>(mode) & 0777);
+  if (fd < 0) throw Error(SysError("cannot write", path));
+  // The umask may have taken bits away; set the mode exactly before any byte is written.
+  bool ok = ::fchmod(fd, static_cast<mode_t>(mode) & 0777) == 0;
+  size_t done = 0;
+  while (ok && done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (ok) ok = ::fsync(fd) == 0;
+  std::string error = ok ? "" : SysError("cannot write", path);
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    error = SysError("cannot write", path);
+  }
+  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ok = false;
+    error = SysError("cannot write", path);
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    throw Error(error);
+  }
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(SysError("cannot read", path));
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (in.bad()) throw Error(SysError("cannot read", path));
+  return out.str();
+}
+
+void SavePair(const KeyPair& pair, const fs::path& dir, std::string_view name) {
+  const std::string base(name);
+  // The key first: a certificate never sits on disk without its key.
+  WriteFile(dir / (base + ".key"), pair.key.PrivatePem(),
+            fs::perms::owner_read | fs::perms::owner_write);
+  WriteFile(dir / (base + ".crt"), pair.cert.Pem(),
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                fs::perms::others_read);
+}
+
+KeyPair LoadPair(const fs::path& dir, std::string_view name) {
+  const std::string base(name);
+  KeyPair pair;
+  fs::path crt = dir / (base + ".crt");
+  fs::path key = dir / (base + ".key");
+  try {
+    pair.cert = Certificate::FromPem(ReadFile(crt));
+  } catch (const Error& e) {
+    throw Error(crt.string() + ": " + e.what());
+  }
+  try {
+    pair.key = Key::FromPem(ReadFile(key));
+  } catch (const Error& e) {
+    throw Error(key.string() + ": " + e.what());
+  }
+  if (X509_check_private_key(pair.cert.get(), pair.key.get()) != 1) {
+    internal::DrainErrors();
+    throw Error(key.string() + " does not match the certificate " + crt.string());
+  }
+  return pair;
+}
+
+}  // namespace kubedouble::certs

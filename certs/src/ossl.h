@@ -1,0 +1,49 @@
+// Internal helpers shared by the certs sources: owning pointers for OpenSSL objects and the
+// error queue turned into text.
+#pragma once
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "kubedouble/certs/certs.h"
+
+namespace kubedouble::certs::internal {
+
+template <auto Fn>
+struct Deleter {
+  template <typename T>
+  void operator()(T* p) const {
+    Fn(p);
+  }
+};
+
+using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
+using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
+using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
+using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE_free>>;
+using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX_free>>;
+using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
+using NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME_free>>;
+
+// Drains OpenSSL's error queue into "reason; reason" (empty when the queue is empty).
+std::string DrainErrors();
+
+// Throws Error("<what>: <OpenSSL's reasons>") after draining the queue.
+[[noreturn]] void Fail(std::string_view what);
+
+// A read-only memory BIO over `data` (which must outlive it).
+BioPtr MemoryBio(std::string_view data);
+// A writable memory BIO, and its content as a string.
+BioPtr MemoryBio();
+std::string BioText(BIO* bio);
+
+}  // namespace kubedouble::certs::internal

@@ -1,0 +1,99 @@
+// Minting: what the kit produces and how it verifies.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "kubedouble/certs/certs.h"
+
+namespace kc = kubedouble::certs;
+using ::testing::ElementsAre;
+using ::testing::UnorderedElementsAre;
+
+TEST(KeyType, ParsesTheDocumentedNames) {
+  EXPECT_EQ(kc::ParseKeyType("ecdsa-p256"), kc::KeyType::kEcdsaP256);
+  EXPECT_EQ(kc::ParseKeyType("rsa-2048"), kc::KeyType::kRsa2048);
+  EXPECT_EQ(kc::ParseKeyType("rsa-4096"), kc::KeyType::kRsa4096);
+  EXPECT_EQ(kc::ParseKeyType("dsa"), std::nullopt);
+  for (const auto& name : kc::KeyTypeNames()) {
+    EXPECT_EQ(kc::KeyTypeName(*kc::ParseKeyType(name)), name);
+  }
+}
+
+TEST(Key, RoundTripsThroughPem) {
+  auto key = kc::Key::Generate();
+  auto again = kc::Key::FromPem(key.PrivatePem());
+  EXPECT_EQ(again.type(), kc::KeyType::kEcdsaP256);
+  EXPECT_EQ(again.PublicPem(), key.PublicPem());
+  EXPECT_THAT(key.PrivatePem(), ::testing::StartsWith("-----BEGIN PRIVATE KEY-----"));
+}
+
+TEST(Key, RejectsTextThatIsNotAKey) { EXPECT_THROW(kc::Key::FromPem("hello"), kc::Error); }
+
+TEST(Ca, IsACaWithKeyIdentifiers) {
+  auto ca = kc::MakeCa();
+  auto info = kc::Inspect(ca.cert);
+  EXPECT_TRUE(info.is_ca);
+  EXPECT_EQ(info.subject, "CN=kubedouble-ca");
+  EXPECT_EQ(info.issuer, "CN=kubedouble-ca");
+  EXPECT_EQ(info.key_type, "ecdsa-p256");
+  EXPECT_EQ(kc::Verify(ca.cert, {ca.cert}).status, kc::VerifyStatus::kOk);
+}
+
+TEST(Server, CarriesDnsAndIpSansAndVerifies) {
+  auto ca = kc::MakeCa();
+  auto server = kc::IssueServer(ca, {.sans = {"localhost", "127.0.0.1", "[::1]"}});
+  auto info = kc::Inspect(server.cert);
+  EXPECT_THAT(info.dns_names, ElementsAre("localhost"));
+  EXPECT_THAT(info.ip_addresses, ElementsAre("127.0.0.1", "::1"));
+  EXPECT_THAT(info.extended_key_usage, ElementsAre("serverAuth"));
+  EXPECT_FALSE(info.is_ca);
+  for (std::string host : {"localhost", "127.0.0.1", "::1", "[::1]"}) {
+    auto v = kc::Verify(server.cert, {ca.cert}, {.host = host, .purpose = "server"});
+    EXPECT_TRUE(v.ok()) << host << ": " << v.message;
+  }
+}
+
+TEST(Client, HasUserAsCnAndOneOPerGroup) {
+  auto ca = kc::MakeCa();
+  auto client = kc::IssueClient(ca, {.user = "jane", .groups = {"dev", "system:authenticated"}});
+  auto info = kc::Inspect(client.cert);
+  EXPECT_EQ(info.common_name, "jane");
+  EXPECT_THAT(info.organizations, ElementsAre("dev", "system:authenticated"));
+  EXPECT_EQ(info.subject, "CN=jane, O=dev, O=system:authenticated");
+  EXPECT_THAT(info.extended_key_usage, ElementsAre("clientAuth"));
+  EXPECT_TRUE(kc::Verify(client.cert, {ca.cert}, {.purpose = "client"}).ok());
+  EXPECT_FALSE(kc::Verify(client.cert, {ca.cert}, {.purpose = "server"}).ok());
+}
+
+TEST(Bundle, PitfallsFailWithTheRightReason) {
+  auto b = kc::MintBundle();
+  std::vector<kc::Certificate> roots{b.ca.cert};
+  EXPECT_TRUE(kc::Verify(b.server.cert, roots, {.host = "localhost"}).ok());
+  EXPECT_EQ(kc::Verify(b.rogue_server.cert, roots, {.host = "localhost"}).status,
+            kc::VerifyStatus::kUnknownAuthority);
+  EXPECT_EQ(kc::Verify(b.expired_server.cert, roots, {.host = "localhost"}).status,
+            kc::VerifyStatus::kExpired);
+  EXPECT_EQ(kc::Verify(b.not_yet_valid_server.cert, roots, {.host = "localhost"}).status,
+            kc::VerifyStatus::kNotYetValid);
+  EXPECT_EQ(kc::Verify(b.wrong_host_server.cert, roots, {.host = "localhost"}).status,
+            kc::VerifyStatus::kHostnameMismatch);
+  EXPECT_TRUE(
+      kc::Verify(b.wrong_host_server.cert, roots, {.host = std::string(kc::kWrongHostName)}).ok());
+}
+
+TEST(San, AcceptsNamesAndAddressesOnly) {
+  EXPECT_TRUE(kc::IsValidSan("kubernetes.default.svc"));
+  EXPECT_TRUE(kc::IsValidSan("*.example.com"));
+  EXPECT_TRUE(kc::IsValidSan("::1"));
+  EXPECT_TRUE(kc::IsValidSan("[::1]"));
+  EXPECT_FALSE(kc::IsValidSan(""));
+  EXPECT_FALSE(kc::IsValidSan("bad name"));
+  EXPECT_FALSE(kc::IsValidSan("-x.example"));
+  EXPECT_FALSE(kc::IsValidSan("a..b"));
+  auto ca = kc::MakeCa();
+  try {
+    kc::IssueServer(ca, {.sans = {"not valid!"}});
+    FAIL() << "expected an error";
+  } catch (const kc::Error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("not valid!"));
+  }
+}
