@@ -1,0 +1,274 @@
+// kubeconfig loading with client-go's clientcmd rules.
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <set>
+
+#include "kubedouble/accesslib/config.h"
+#include "kubedouble/accesslib/error.h"
+#include "util.h"
+
+namespace kubedouble::access {
+namespace fs = std::filesystem;
+using detail::Base64Decode;
+
+namespace {
+
+// One named entry and the file that defined it (relative paths resolve against its folder).
+struct Entry {
+  YAML::Node node;
+  fs::path file;
+};
+
+struct Merged {
+  std::map<std::string, Entry> clusters, users, contexts;
+  std::string current_context;
+  fs::path first_file;
+};
+
+std::string Scalar(const YAML::Node& node, const char* key) {
+  auto v = node[key];
+  if (!v || v.IsNull()) return "";
+  if (!v.IsScalar()) throw YAML::Exception(v.Mark(), fmt::format("field {} must be a string", key));
+  return v.as<std::string>();
+}
+
+bool Bool(const YAML::Node& node, const char* key) {
+  auto v = node[key];
+  if (!v || v.IsNull()) return false;
+  return v.as<bool>();
+}
+
+void MergeList(const YAML::Node& root, const char* list, const char* inner,
+               std::map<std::string, Entry>& into, const fs::path& file) {
+  auto seq = root[list];
+  if (!seq || seq.IsNull()) return;
+  if (!seq.IsSequence())
+    throw YAML::Exception(seq.Mark(), fmt::format("field {} must be a list", list));
+  for (const auto& item : seq) {
+    std::string name = Scalar(item, "name");
+    YAML::Node body = item[inner];
+    if (!body) body = YAML::Node(YAML::NodeType::Map);
+    into.emplace(name, Entry{body, file});  // first file that defines a name wins
+  }
+}
+
+Merged LoadFiles(const std::vector<fs::path>& files) {
+  Merged m;
+  for (const auto& file : files) {
+    if (m.first_file.empty()) m.first_file = file;
+    std::string why;
+    auto text = detail::TryReadFile(file, &why);
+    if (!text)
+      throw Error::Config(fmt::format("error loading config file \"{}\": {}", file.string(), why),
+                          {file.string(), "", ""});
+    try {
+      YAML::Node root = YAML::Load(*text);
+      if (!root || root.IsNull()) continue;  // an empty file is allowed
+      if (!root.IsMap()) throw YAML::Exception(root.Mark(), "not a kubeconfig (expected a map)");
+      MergeList(root, "clusters", "cluster", m.clusters, file);
+      MergeList(root, "users", "user", m.users, file);
+      MergeList(root, "contexts", "context", m.contexts, file);
+      if (m.current_context.empty()) m.current_context = Scalar(root, "current-context");
+    } catch (const YAML::Exception& e) {
+      throw Error::Config(
+          fmt::format("error loading config file \"{}\": {}", file.string(), e.what()),
+          {file.string(), "", ""});
+    }
+  }
+  return m;
+}
+
+fs::path Resolve(const std::string& value, const fs::path& file) {
+  if (value.empty()) return {};
+  fs::path p(value);
+  if (p.is_relative()) p = file.parent_path() / p;
+  return p;
+}
+
+std::string Data(const YAML::Node& node, const char* key, const std::string& entry,
+                 const fs::path& file) {
+  std::string raw = Scalar(node, key);
+  if (raw.empty()) return "";
+  auto decoded = Base64Decode(raw);
+  if (!decoded)
+    throw Error::Config(
+        fmt::format("error loading config file \"{}\": illegal base64 data in {} of {}",
+                    file.string(), key, entry),
+        {file.string(), entry, key});
+  return *decoded;
+}
+
+}  // namespace
+
+std::vector<fs::path> KubeconfigPaths(const KubeconfigOptions& options) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  if (!options.explicit_path.empty()) {
+    out.emplace_back(options.explicit_path);
+    return out;
+  }
+  auto env = options.env ? options.env("KUBECONFIG") : std::nullopt;
+  if (env && !env->empty()) {
+    std::set<std::string> seen;
+    size_t start = 0;
+    while (start <= env->size()) {
+      size_t end = env->find(':', start);
+      if (end == std::string::npos) end = env->size();
+      std::string p = env->substr(start, end - start);
+      start = end + 1;
+      if (p.empty() || !seen.insert(p).second) continue;
+      if (fs::exists(p, ec)) out.emplace_back(p);  // missing files are skipped
+    }
+    return out;
+  }
+  auto home = options.env ? options.env("HOME") : std::nullopt;
+  if (home && !home->empty()) {
+    fs::path p = fs::path(*home) / ".kube" / "config";
+    if (fs::exists(p, ec)) out.push_back(p);
+  }
+  return out;
+}
+
+Config LoadKubeconfig(const KubeconfigOptions& options) {
+  if (!options.explicit_path.empty()) {
+    std::error_code ec;
+    if (!fs::exists(options.explicit_path, ec))
+      throw Error::Config(fmt::format("stat {}: no such file or directory", options.explicit_path),
+                          {options.explicit_path, "", "kubeconfig"});
+  }
+  Merged m = LoadFiles(KubeconfigPaths(options));
+  std::string file = m.first_file.string();
+
+  Config c;
+  c.source = "kubeconfig";
+  c.source_file = file;
+  c.context = options.context.empty() ? m.current_context : options.context;
+
+  Entry context_entry;
+  if (c.context.empty()) {
+    if (m.clusters.empty() && m.contexts.empty() && options.cluster.empty())
+      throw Error::Config(
+          "invalid configuration: no configuration has been provided, try setting "
+          "KUBERNETES_MASTER environment variable",
+          {file, "", "current-context"});
+    if (options.cluster.empty())
+      throw Error::Config("invalid configuration: no context chosen",
+                          {file, "", "current-context"});
+  } else {
+    auto it = m.contexts.find(c.context);
+    if (it == m.contexts.end())
+      throw Error::Config(fmt::format("context \"{}\" does not exist", c.context),
+                          {file, fmt::format("context \"{}\"", c.context), "current-context"});
+    context_entry = it->second;
+    file = context_entry.file.string();
+  }
+  const std::string context_label = fmt::format("context \"{}\"", c.context);
+
+  try {
+    const YAML::Node& ctx = context_entry.node;
+    c.cluster_name =
+        options.cluster.empty() ? (ctx ? Scalar(ctx, "cluster") : "") : options.cluster;
+    c.user_name = options.user.empty() ? (ctx ? Scalar(ctx, "user") : "") : options.user;
+    std::string ns = ctx ? Scalar(ctx, "namespace") : "";
+    c.namespace_name = !options.namespace_name.empty() ? options.namespace_name
+                       : !ns.empty()                   ? ns
+                                                       : "default";
+  } catch (const YAML::Exception& e) {
+    throw Error::Config(fmt::format("error loading config file \"{}\": {}", file, e.what()),
+                        {file, context_label, ""});
+  }
+
+  // ---- cluster ----
+  if (c.cluster_name.empty())
+    throw Error::Config("invalid configuration: cluster has no server defined",
+                        {file, context_label, "cluster"});
+  auto cluster_it = m.clusters.find(c.cluster_name);
+  if (cluster_it == m.clusters.end())
+    throw Error::Config(
+        fmt::format("invalid configuration: cluster \"{}\" was not found for context \"{}\"",
+                    c.cluster_name, c.context),
+        {file, context_label, "cluster"});
+  {
+    const Entry& e = cluster_it->second;
+    const std::string label = fmt::format("cluster \"{}\"", c.cluster_name);
+    const std::string efile = e.file.string();
+    try {
+      c.server = Scalar(e.node, "server");
+      c.tls_server_name = Scalar(e.node, "tls-server-name");
+      c.insecure = Bool(e.node, "insecure-skip-tls-verify");
+      c.proxy_url = Scalar(e.node, "proxy-url");
+      c.disable_compression = Bool(e.node, "disable-compression");
+      c.ca_file = Resolve(Scalar(e.node, "certificate-authority"), e.file).string();
+      c.ca_data = Data(e.node, "certificate-authority-data", label, e.file);
+    } catch (const YAML::Exception& ex) {
+      throw Error::Config(fmt::format("error loading config file \"{}\": {}", efile, ex.what()),
+                          {efile, label, ""});
+    }
+    if (c.server.empty())
+      throw Error::Config("invalid configuration: cluster has no server defined",
+                          {efile, label, "server"});
+    if (!c.ca_data.empty() && !c.ca_file.empty()) {
+      c.warnings.push_back(fmt::format(
+          "certificate-authority-data and certificate-authority are both specified for {}. "
+          "certificate-authority-data will override.",
+          c.cluster_name));
+      c.ca_file.clear();
+    }
+  }
+
+  // ---- user ----
+  if (!c.user_name.empty()) {
+    auto user_it = m.users.find(c.user_name);
+    if (user_it == m.users.end())
+      throw Error::Config(
+          fmt::format("invalid configuration: user \"{}\" was not found for context \"{}\"",
+                      c.user_name, c.context),
+          {file, context_label, "user"});
+    const Entry& e = user_it->second;
+    const std::string label = fmt::format("user \"{}\"", c.user_name);
+    const std::string efile = e.file.string();
+    if (e.node["exec"] && !e.node["exec"].IsNull())
+      throw Error::Config(
+          fmt::format("user \"{}\" uses an exec credential plugin, which is not supported by "
+                      "kubedouble's access library; use a token, token file or client certificate",
+                      c.user_name),
+          {efile, label, "exec"});
+    if (e.node["auth-provider"] && !e.node["auth-provider"].IsNull())
+      throw Error::Config(
+          fmt::format("user \"{}\" uses an auth-provider, which is not supported by kubedouble's "
+                      "access library; use a token, token file or client certificate",
+                      c.user_name),
+          {efile, label, "auth-provider"});
+    try {
+      c.client_cert_file = Resolve(Scalar(e.node, "client-certificate"), e.file).string();
+      c.client_cert_data = Data(e.node, "client-certificate-data", label, e.file);
+      c.client_key_file = Resolve(Scalar(e.node, "client-key"), e.file).string();
+      c.client_key_data = Data(e.node, "client-key-data", label, e.file);
+      c.token = Scalar(e.node, "token");
+      c.token_file = Resolve(Scalar(e.node, "tokenFile"), e.file).string();
+      c.username = Scalar(e.node, "username");
+      c.password = Scalar(e.node, "password");
+    } catch (const YAML::Exception& ex) {
+      throw Error::Config(fmt::format("error loading config file \"{}\": {}", efile, ex.what()),
+                          {efile, label, ""});
+    }
+    if (!c.client_cert_data.empty()) c.client_cert_file.clear();
+    if (!c.client_key_data.empty()) c.client_key_file.clear();
+  }
+
+  // A server without a scheme: https when TLS material is configured, else http.
+  if (c.server.find("://") == std::string::npos)
+    c.server = (c.HasCa() || c.HasClientCert() || c.insecure ? "https://" : "http://") + c.server;
+  try {
+    Validate(c);
+  } catch (Error& e) {
+    ConfigLocation where = e.config();
+    if (where.file.empty()) where.file = file;
+    throw Error::Config(e.what(), where);
+  }
+  return c;
+}
+
+}  // namespace kubedouble::access

@@ -1,0 +1,131 @@
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <openssl/evp.h>
+
+#include <cctype>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace kubedouble::access::detail {
+
+std::string GoOpenError(const std::filesystem::path& path, int err) {
+  std::string reason = std::strerror(err);
+  if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(reason[0]));
+  return "open " + path.string() + ": " + reason;
+}
+
+std::optional<std::string> TryReadFile(const std::filesystem::path& path, std::string* why) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    if (why) *why = "read " + path.string() + ": is a directory";
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (why) *why = GoOpenError(path, errno);
+    return std::nullopt;
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::optional<std::string> Base64Decode(std::string_view text) {
+  std::string clean;
+  for (char c : text)
+    if (!std::isspace(static_cast<unsigned char>(c))) clean.push_back(c);
+  if (clean.size() % 4 != 0) return std::nullopt;
+  for (char c : clean)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/' && c != '=')
+      return std::nullopt;
+  std::string out(clean.size() / 4 * 3 + 1, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(clean.data()),
+                          static_cast<int>(clean.size()));
+  if (n < 0) return std::nullopt;
+  size_t pad = 0;
+  if (!clean.empty() && clean.back() == '=') pad++;
+  if (clean.size() > 1 && clean[clean.size() - 2] == '=') pad++;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+std::string Base64Encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()),
+                          static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) b++;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) e--;
+  return std::string(s.substr(b, e - b));
+}
+
+std::string JoinHostPort(const std::string& host, const std::string& port) {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + port;
+  return host + ":" + port;
+}
+
+std::string Url::HostPort() const { return JoinHostPort(host, std::to_string(port)); }
+
+bool IsIpAddress(const std::string& host) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+std::optional<Url> ParseUrl(std::string_view url) {
+  Url u;
+  auto sep = url.find("://");
+  if (sep == std::string_view::npos || sep == 0) return std::nullopt;
+  for (char c : url.substr(0, sep)) u.scheme.push_back(static_cast<char>(std::tolower(c)));
+  std::string_view rest = url.substr(sep + 3);
+  auto slash = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, slash);
+  if (slash != std::string_view::npos) u.path = std::string(rest.substr(slash));
+  if (!u.path.empty() && u.path[0] == '?') u.path.clear();
+  if (auto q = u.path.find('?'); q != std::string::npos) u.path.resize(q);
+  while (!u.path.empty() && u.path.back() == '/') u.path.pop_back();
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  if (authority.empty()) return std::nullopt;
+  std::string_view port;
+  if (authority[0] == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    u.host = std::string(authority.substr(1, close - 1));
+    auto after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') return std::nullopt;
+      port = after.substr(1);
+    }
+  } else {
+    auto colon = authority.rfind(':');
+    if (colon != std::string_view::npos) {
+      port = authority.substr(colon + 1);
+      authority = authority.substr(0, colon);
+    }
+    u.host = std::string(authority);
+  }
+  if (u.host.empty()) return std::nullopt;
+  if (!port.empty()) {
+    int p = 0;
+    for (char c : port) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+      p = p * 10 + (c - '0');
+      if (p > 65535) return std::nullopt;
+    }
+    u.port = p;
+    u.explicit_port = true;
+  } else {
+    u.port = u.scheme == "https" ? 443 : u.scheme == "http" ? 80 : u.scheme == "socks5" ? 1080 : 0;
+  }
+  return u;
+}
+
+}  // namespace kubedouble::access::detail
