@@ -1,0 +1,119 @@
+// kubedouble::access::Transport — one request in, one answer out.
+//
+// The client talks to a Transport; each concern is a thin layer over the next, as in client-go:
+//
+//   WithRetries  ->  WithCredentials  ->  HttpTransport (cpp-httplib + OpenSSL)
+//
+// so retries, token refresh and paging are tested with a mock Transport and no network.
+// An HTTP error status is NOT an exception at this level (the Response carries it); connection
+// and TLS failures are thrown as kubedouble::access::Error.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "kubedouble/accesslib/config.h"
+
+namespace kubedouble::access {
+
+struct CaseInsensitiveLess {
+  bool operator()(const std::string& a, const std::string& b) const;
+};
+using Headers = std::multimap<std::string, std::string, CaseInsensitiveLess>;
+
+struct Response {
+  int status = 0;
+  Headers headers;
+  std::string body;  // empty when the request streamed its body (Request::on_body)
+  // The first value of a header, or "".
+  std::string Header(const std::string& name) const;
+};
+
+struct Request {
+  std::string method = "GET";
+  std::string path;  // absolute path with query, e.g. "/api/v1/pods?limit=5"
+  Headers headers;
+  std::string body;
+  // False when the body came from a stream that was already consumed: such a request is never
+  // re-sent (client-go retries only requests whose body can be rewound).
+  bool body_replayable = true;
+  // Streaming: on_head gets the status and headers before any body; returning false stops the
+  // request (the transport then returns the head without a body). on_body gets each piece of
+  // the body, which is then not collected in Response::body; returning false stops reading.
+  std::function<bool(const Response& head)> on_head;
+  std::function<bool(std::string_view piece)> on_body;
+
+  std::string Header(const std::string& name) const;
+  bool IsIdempotent() const;  // GET, HEAD, PUT, DELETE, OPTIONS
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual Response Send(const Request& request) = 0;
+};
+
+// ---- the network ----
+// Connects as the Config says: TLS (CA file/data or system roots, host name and IP SAN checks,
+// tls-server-name for the check and SNI, insecure with a warning), client certificates (files
+// re-read when they change), proxy-url or HTTPS_PROXY/NO_PROXY (HTTP CONNECT), timeouts,
+// User-Agent kubedouble/<version>, keep-alive. Thread-safe: it keeps a pool of connections.
+// Credentials are not added here (see WithCredentials).
+std::shared_ptr<Transport> MakeHttpTransport(const Config& config, Env env = ProcessEnv());
+
+// ---- bearer tokens ----
+using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
+
+// A token from the config: the file (re-read every `refresh`, trimmed; the last good token kept
+// when a re-read fails) wins over the static token while it can be read. Thread-safe.
+class TokenSource {
+ public:
+  TokenSource(
+      std::string token, std::string file,
+      std::chrono::milliseconds refresh = std::chrono::minutes(1),
+      SteadyClock now = [] { return std::chrono::steady_clock::now(); });
+  std::string Token();
+  // Re-reads the file now (after a 401). True when the token changed.
+  bool ForceRefresh();
+  bool empty() const { return static_token_.empty() && file_.empty(); }
+
+ private:
+  bool ReadLocked();
+  std::mutex mu_;
+  std::string static_token_, file_, current_;
+  std::chrono::milliseconds refresh_;
+  SteadyClock now_;
+  std::chrono::steady_clock::time_point read_at_{};
+  bool read_once_ = false;
+};
+
+// Adds `Authorization: Bearer <token>` (or Basic for username/password) unless the request has
+// an Authorization header already. After a 401 it forces a token re-read and, when the token
+// changed and the body can be replayed, sends the request once more.
+std::shared_ptr<Transport> WithCredentials(std::shared_ptr<Transport> next,
+                                           std::shared_ptr<TokenSource> tokens,
+                                           std::string username = "", std::string password = "");
+
+// ---- retries ----
+struct RetryOptions {
+  int max_retries = 10;
+  std::chrono::milliseconds backoff{0};  // minimum wait; the wait is max(backoff, Retry-After)
+  std::function<void(std::chrono::milliseconds)> sleep;  // default: std::this_thread::sleep_for
+};
+// Retries answers 429 and 5xx that carry an integer Retry-After (seconds), as client-go does;
+// never a non-idempotent request whose body cannot be replayed.
+std::shared_ptr<Transport> WithRetries(std::shared_ptr<Transport> next, RetryOptions options);
+
+// The whole stack for a Config: network, credentials (only over https; a warning is logged when
+// an http:// server would have received them), retries.
+std::shared_ptr<Transport> MakeTransport(const Config& config, Env env = ProcessEnv());
+
+// "kubedouble/<version>".
+std::string UserAgent();
+
+}  // namespace kubedouble::access
