@@ -97,3 +97,19 @@ Verification Verify(const Certificate& leaf, const std::vector<Certificate>& roo
 }
 
 }  // namespace kubedouble::certs
+
+namespace kubedouble::certs {
+
+bool MatchesHost(const Certificate& cert, std::string_view host) {
+  if (!cert) throw Error("no certificate to check");
+  int rc = 0;
+  if (internal::IsIpAddress(host)) {
+    rc = X509_check_ip_asc(cert.get(), internal::StripBrackets(host).c_str(), 0);
+  } else {
+    rc = X509_check_host(cert.get(), host.data(), host.size(), 0, nullptr);
+  }
+  internal::DrainErrors();
+  return rc == 1;
+}
+
+}  // namespace kubedouble::certs

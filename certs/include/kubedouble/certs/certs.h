@@ -159,6 +159,9 @@ struct VerifyOptions {
 };
 Verification Verify(const Certificate& leaf, const std::vector<Certificate>& roots,
                     const VerifyOptions& options = {});
+// True when `cert` is for `host`: a DNS SAN matching it, or an IP SAN equal to it when it is an
+// IP address (brackets allowed). Only the names are checked, not the chain or the dates.
+bool MatchesHost(const Certificate& cert, std::string_view host);
 
 // ---- inspection ----
 struct CertInfo {
