@@ -1,0 +1,97 @@
+// `kubedouble serve`: run the fake API server until SIGINT or SIGTERM.
+#include <fmt/core.h>
+#include <kubedouble/fakeserver/server.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "command.h"
+
+namespace {
+
+struct ServeFlags {
+  kubedouble::fake::ServerOptions options;
+  std::string key_type = "ecdsa-p256";
+  bool no_default_fixtures = false;
+  std::string dir = ".kubedouble";
+  std::vector<std::string> fixtures;
+  std::string tokens, policy, journal;
+};
+
+void Run(ServeFlags& f) {
+  using kubedouble::fake::Server;
+  auto& o = f.options;
+  o.dir = f.dir;
+  o.default_fixtures = !f.no_default_fixtures;
+  o.key_type = *kubedouble::certs::ParseKeyType(f.key_type);
+  for (const auto& p : f.fixtures) o.fixtures.emplace_back(p);
+  if (!f.tokens.empty()) o.tokens_file = f.tokens;
+  if (!f.policy.empty()) o.policy_file = f.policy;
+  if (!f.journal.empty()) o.journal_file = f.journal;
+
+  // Block the stop signals in every thread; this one waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::unique_ptr<Server> server;
+  try {
+    server = std::make_unique<Server>(o);
+    server->Start();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "kubedouble serve: {}\n", e.what());
+    throw kubedouble::cli::Exit{1};
+  }
+  fmt::print("kubedouble: serving on {} (kubeconfig: {})\n", server->url(),
+             server->paths().kubeconfig.string());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  fmt::print(stderr, "kubedouble serve: {} received, finishing in-flight requests\n",
+             sig == SIGINT ? "SIGINT" : "SIGTERM");
+  server->Stop();
+}
+
+kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* sub = app.add_subcommand("serve", "Run the fake Kubernetes API server");
+  auto& o = flags->options;
+  sub->add_option("--dir", flags->dir, "State folder (PKI, kubeconfigs, tokens)")
+      ->capture_default_str();
+  sub->add_option("--address", o.address, "Address to listen on (127.0.0.1 or ::1)")
+      ->capture_default_str();
+  sub->add_option("--port", o.port, "Port to listen on; 0 picks a free one")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  sub->add_flag("--fresh-pki", o.fresh_pki, "Mint a new PKI and new tokens even if some exist");
+  sub->add_option("--serve-cert", o.serve_cert, "Serving certificate to present")
+      ->check(CLI::IsMember({"good", "expired", "not-yet-valid", "wrong-host", "rogue"}))
+      ->capture_default_str();
+  sub->add_option("--san", o.extra_sans,
+                  "Extra name or IP for the serving certificate (repeatable)");
+  sub->add_option("--key-type", flags->key_type, "Key type for a new PKI")
+      ->check(CLI::IsMember(kubedouble::certs::KeyTypeNames()))
+      ->capture_default_str();
+  sub->add_flag("--anonymous", o.anonymous,
+                "Treat requests without credentials as system:anonymous");
+  sub->add_option("--tokens", flags->tokens,
+                  "Static tokens file (token,user,uid,\"groups\") replacing the generated one");
+  sub->add_option("--policy", flags->policy, "Authorization rules (YAML) added to the defaults");
+  sub->add_option("--authorization", o.authorization, "Authorization mode")
+      ->check(CLI::IsMember({"RBAC", "AlwaysAllow"}))
+      ->capture_default_str();
+  sub->add_flag("--no-default-fixtures", flags->no_default_fixtures,
+                "Start without the built-in pods, secrets and namespaces");
+  sub->add_option("--fixtures", flags->fixtures,
+                  "YAML/JSON file or folder of objects to load (repeatable)");
+  sub->add_option("--journal", flags->journal, "Append every request to FILE as JSON lines");
+  sub->add_option("--journal-size", o.journal_size, "Requests kept in memory")
+      ->check(CLI::Range(size_t{1}, size_t{10000000}))
+      ->capture_default_str();
+  sub->callback([flags] { Run(*flags); });
+});
+
+}  // namespace

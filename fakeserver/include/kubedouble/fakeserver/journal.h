@@ -1,0 +1,77 @@
+// kubedouble::fake::Journal — the fake API server's request journal.
+//
+// Every request the server answers is recorded once it is answered: when it came, what it asked
+// for, who made it (and how that identity was established), over which TLS version, what the
+// server answered and how long it took. The journal is a bounded ring (the oldest entries fall
+// out first) and may also append every entry to a file as one JSON object per line.
+//
+// Credentials are never recorded: no Authorization header, no token, no key — only the user
+// name, groups and the authentication method.
+// Thread-safe: every member function may be called from any thread.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kubedouble::fake {
+
+struct JournalEntry {
+  uint64_t id = 0;                             // 1, 2, 3, ... in the order requests were answered
+  std::chrono::system_clock::time_point time;  // when the request arrived
+  std::string method;                          // "GET"
+  std::string path;                            // "/api/v1/namespaces/default/pods"
+  std::string query;                           // "limit=500" (decoded pairs joined with '&')
+  std::string user;                            // "" when the request was not authenticated
+  std::vector<std::string> groups;
+  // How the user was established: "x509", "token" (static token file), "serviceaccount"
+  // (a service-account JWT: legacy secret or TokenRequest), "anonymous", or "" (rejected).
+  std::string auth_method;
+  std::string tls_version;          // "TLSv1.3"
+  std::string client_cert_subject;  // "CN=kubedouble-admin, O=system:masters" or ""
+  std::string user_agent;
+  int status = 0;
+  std::chrono::microseconds duration{0};
+
+  // {"id":..,"time":"2026-01-01T00:00:00.123456Z","method":..,"path":..,"query":..,"user":..,
+  //  "groups":[..],"authMethod":..,"tlsVersion":..,"clientCertSubject":..,"userAgent":..,
+  //  "status":..,"durationMicros":..}
+  nlohmann::json ToJson() const;
+};
+
+class Journal {
+ public:
+  // Keeps the last `capacity` entries (at least 1). With `file`, also appends each entry to it
+  // as a JSON line; throws std::runtime_error when the file cannot be opened for appending.
+  explicit Journal(size_t capacity = 10000,
+                   std::optional<std::filesystem::path> file = std::nullopt);
+
+  void Record(JournalEntry entry);  // assigns entry.id
+
+  // The entries still in the ring, oldest first.
+  std::vector<JournalEntry> Entries() const;
+  // The entries matching `pred`, oldest first.
+  std::vector<JournalEntry> Find(const std::function<bool(const JournalEntry&)>& pred) const;
+  size_t size() const;
+  size_t capacity() const { return capacity_; }
+  uint64_t total() const;  // every entry ever recorded, including those that fell out
+  void Clear();
+
+ private:
+  size_t capacity_;
+  mutable std::mutex mu_;
+  std::deque<JournalEntry> ring_;
+  uint64_t next_id_ = 1;
+  std::ofstream file_;
+};
+
+}  // namespace kubedouble::fake

@@ -1,0 +1,125 @@
+// kubedouble::fake::Server — a fake Kubernetes API server that real clients accept.
+//
+// It serves HTTPS with a certificate from the certs kit, authenticates requests in the order a
+// real kube-apiserver does (client certificate, static bearer token, service-account JWT,
+// anonymous when enabled), authorizes them against a policy (before routing, as a real server
+// does), and answers discovery, version, health and core resource reads from the object store.
+//
+// Start() also writes the state folder a client needs to reach the server (see README.md):
+//
+//   DIR/pki/                  the certs kit bundle (kept across restarts unless fresh_pki)
+//   DIR/kubeconfig            one cluster, one user (admin client certificate), one context
+//   DIR/kubeconfigs/*.yaml    token, mtls, insecure, anonymous, serviceaccount
+//   DIR/serviceaccount/       token, ca.crt, namespace behind a kubelet-style ..data symlink
+//   DIR/incluster.env         KUBERNETES_SERVICE_HOST/PORT/PORT_HTTPS, ready to `source`
+//   DIR/tokens.csv            static tokens in kube-apiserver's --token-auth-file format
+//
+//   kubedouble::fake::Server server({.dir = "state", .port = 0});
+//   server.Start();
+//   // ... kubectl --kubeconfig state/kubeconfig get pods -A ...
+//   server.Stop();
+#pragma once
+
+#include <kubedouble/certs/certs.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kubedouble::fake {
+
+class Journal;
+class Store;
+
+struct ServerOptions {
+  std::filesystem::path dir = ".kubedouble";  // the state folder
+  std::string address = "127.0.0.1";          // "::1" works (URL https://[::1]:PORT)
+  int port = 6443;                            // 0: an ephemeral port
+  bool fresh_pki = false;                     // mint a new PKI (and tokens) even if one exists
+  // Which serving certificate to present: good|expired|not-yet-valid|wrong-host|rogue.
+  std::string serve_cert = "good";
+  std::vector<std::string> extra_sans;  // added to the serving certificate (new PKI only)
+  certs::KeyType key_type = certs::KeyType::kEcdsaP256;
+  bool anonymous = false;  // authenticate requests without credentials as system:anonymous
+  // A --token-auth-file style CSV that replaces the generated tokens.csv.
+  std::optional<std::filesystem::path> tokens_file;
+  // Extra authorization rules (YAML; format in README.md), added to the default policy.
+  std::optional<std::filesystem::path> policy_file;
+  std::string authorization = "RBAC";  // "RBAC" (the policy) or "AlwaysAllow"
+  bool default_fixtures = true;        // namespaces, pods, service accounts, secrets, config maps
+  std::vector<std::filesystem::path> fixtures;  // YAML/JSON files or folders, loaded in order
+  size_t journal_size = 10000;
+  std::optional<std::filesystem::path> journal_file;  // append every entry as a JSON line
+};
+
+// Everything Start() writes into the state folder, and the credentials in it.
+struct StatePaths {
+  std::filesystem::path dir, pki_dir, ca_crt, kubeconfig, kubeconfigs_dir, token_kubeconfig,
+      mtls_kubeconfig, insecure_kubeconfig, anonymous_kubeconfig, serviceaccount_kubeconfig,
+      serviceaccount_dir, incluster_env, tokens_csv;
+  std::string admin_token;           // first row of tokens.csv (group system:masters)
+  std::string user_token;            // second row: a user with no privileges ("" if none)
+  std::string user_name;             // that user's name
+  std::string serviceaccount_token;  // default/default service account (serviceaccount/token)
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();  // Stop()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Loads or mints the PKI, loads the fixtures, binds, writes the state folder and serves in
+  // background threads. Throws std::runtime_error with a message naming the problem (port in
+  // use, unwritable folder, bad fixture, bad policy, bad tokens file, ...).
+  void Start();
+  // Stops accepting connections and returns once in-flight requests are answered. Idempotent.
+  void Stop();
+  // Blocks until the server is stopped (by Stop() from another thread).
+  void Wait();
+  bool running() const;
+
+  std::string url() const;  // https://127.0.0.1:PORT or https://[::1]:PORT
+  int port() const;
+  const StatePaths& paths() const;
+  const certs::Bundle& bundle() const;
+  const ServerOptions& options() const;
+  Journal& journal();
+  Store& store();
+
+  // Mints a new token for the default service account and swaps it into serviceaccount/
+  // atomically (new ..data folder, then rename of the symlink), as the kubelet does.
+  void RotateServiceAccountToken();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// An in-process server for tests, as small as Go's httptest.NewTLSServer: a temporary state
+// folder, an ephemeral port, started on construction, stopped and removed on destruction.
+class TestServer {
+ public:
+  // Uses `options` but overrides dir (a new temporary folder) and port (0).
+  explicit TestServer(ServerOptions options = {});
+  ~TestServer();
+  TestServer(const TestServer&) = delete;
+  TestServer& operator=(const TestServer&) = delete;
+
+  const std::string& url() const { return url_; }
+  int port() const;
+  const StatePaths& paths() const;
+  std::string ca_pem() const;  // the cluster CA, to trust
+  Journal& journal();
+  Server& server() { return *server_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<Server> server_;
+  std::string url_;
+};
+
+}  // namespace kubedouble::fake

@@ -1,0 +1,52 @@
+// Authentication in the order of a real API server: a client certificate verified against the
+// cluster CA (user = CN, groups = O), then a bearer token (static tokens, then service-account
+// JWTs, which covers both legacy secret tokens and TokenRequest tokens), then — only when
+// enabled — anonymous. A credential that is present but invalid (bad certificate, unknown or
+// expired token) fails the request with 401 even when anonymous requests are on.
+#pragma once
+
+#include <kubedouble/certs/certs.h>
+
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "identity.h"
+#include "sa_tokens.h"
+#include "static_tokens.h"
+
+typedef struct ssl_st SSL;
+
+namespace kubedouble::fake {
+
+struct AuthnResult {
+  bool authenticated = false;
+  UserInfo user;
+  std::string method;  // "x509", "token", "serviceaccount", "anonymous", "" (rejected)
+  std::string cert_subject;
+};
+
+class Authenticator {
+ public:
+  // `sa_valid` tells whether a verified service-account token still names an existing service
+  // account (and, for legacy tokens, secret) — deleting one revokes its tokens.
+  Authenticator(certs::Certificate client_ca, std::vector<StaticToken> tokens,
+                const TokenIssuer* issuer, std::function<bool(const TokenClaims&)> sa_valid,
+                bool anonymous);
+
+  // `ssl` may be null (no TLS); `authorization` is the Authorization header ("" if absent).
+  AuthnResult Authenticate(const SSL* ssl, const std::string& authorization) const;
+
+  // The identity a service-account token gives.
+  static UserInfo ServiceAccountUser(const TokenClaims& claims);
+
+ private:
+  certs::Certificate client_ca_;
+  std::unordered_map<std::string, StaticToken> tokens_;
+  const TokenIssuer* issuer_;
+  std::function<bool(const TokenClaims&)> sa_valid_;
+  bool anonymous_;
+};
+
+}  // namespace kubedouble::fake

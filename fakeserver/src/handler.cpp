@@ -1,0 +1,196 @@
+// Every request: authenticate, authorize (before routing), route, answer, journal.
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+
+#include <chrono>
+
+#include "negotiate.h"
+#include "server_impl.h"
+#include "status.h"
+#include "util.h"
+
+namespace kubedouble::fake {
+
+namespace {
+using Clock = std::chrono::system_clock;
+
+const std::vector<std::string>& HealthChecks(const std::string& endpoint) {
+  static const std::vector<std::string> kLive = {
+      "ping", "log", "etcd", "poststarthook/start-apiserver-admission-initializer",
+      "poststarthook/generic-apiserver-start-informers"};
+  static const std::vector<std::string> kReady = {
+      "ping",
+      "log",
+      "etcd",
+      "etcd-readiness",
+      "informer-sync",
+      "poststarthook/start-apiserver-admission-initializer",
+      "poststarthook/generic-apiserver-start-informers",
+      "shutdown"};
+  return endpoint == "readyz" ? kReady : kLive;
+}
+
+std::string QueryString(const httplib::Params& params) {
+  std::string q;
+  for (const auto& [k, v] : params) {
+    if (!q.empty()) q += '&';
+    q += k;
+    if (!v.empty()) q += "=" + v;
+  }
+  return q;
+}
+
+}  // namespace
+
+void SendJson(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void SendStatus(httplib::Response& res, const json& status) {
+  SendJson(res, status.value("code", 500), status);
+}
+
+void SendText(httplib::Response& res, int status, const std::string& text) {
+  res.status = status;
+  res.set_content(text, "text/plain; charset=utf-8");
+}
+
+void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res) {
+  auto started_at = std::chrono::steady_clock::now();
+  JournalEntry entry;
+  entry.time = Clock::now();
+  entry.method = req.method;
+  entry.path = req.path;
+  entry.query = QueryString(req.params);
+  entry.user_agent = req.get_header_value("User-Agent");
+  if (req.ssl != nullptr) entry.tls_version = SSL_get_version(req.ssl);
+
+  Call call{req, res, {}, {}};
+  try {
+    call.auth = authn->Authenticate(req.ssl, req.get_header_value("Authorization"));
+    entry.client_cert_subject = call.auth.cert_subject;
+    if (!call.auth.authenticated) {
+      SendStatus(res, UnauthorizedStatus());
+    } else {
+      entry.user = call.auth.user.name;
+      entry.groups = call.auth.user.groups;
+      entry.auth_method = call.auth.method;
+      call.info = ParseRequestInfo(
+          req.method, req.path, req.has_param("watch") && QueryBool(req.get_param_value("watch")));
+      Attributes attrs = MakeAttributes(call.auth.user, call.info);
+      if (!authz->Allowed(attrs)) {
+        SendStatus(res, ForbiddenStatus(attrs));
+      } else {
+        Route(call);
+      }
+    }
+  } catch (const StatusError& e) {
+    SendStatus(res, e.ToStatus());
+  } catch (const std::exception& e) {
+    SendStatus(res, InternalErrorStatus(e.what()));
+  }
+  entry.status = res.status;
+  entry.duration = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started_at);
+  journal->Record(std::move(entry));
+}
+
+void Server::Impl::Route(Call& call) {
+  if (call.info.is_resource) {
+    Resource(call);
+  } else {
+    NonResource(call);
+  }
+}
+
+void Server::Impl::NonResource(Call& call) {
+  const auto& req = call.req;
+  auto& res = call.res;
+  std::string path = req.path;
+  bool get = req.method == "GET" || req.method == "HEAD";
+
+  auto discovery_answer = [&](const json& legacy, bool aggregatable, bool core) {
+    if (!get) return SendStatus(res, MethodNotAllowedStatus());
+    json body = legacy;
+    std::string content_type = "application/json";
+    if (aggregatable) {
+      auto format = NegotiateDiscovery(req.get_header_value("Accept"));
+      if (format == DiscoveryFormat::kAggregatedV2) {
+        body = discovery->Aggregated(core, "apidiscovery.k8s.io/v2");
+        content_type = kAggregatedV2ContentType;
+      } else if (format == DiscoveryFormat::kAggregatedV2Beta1) {
+        body = discovery->Aggregated(core, "apidiscovery.k8s.io/v2beta1");
+        content_type = kAggregatedV2Beta1ContentType;
+      }
+    }
+    std::string text = body.dump();
+    std::string etag = "\"" + util::Sha256Hex(text + content_type).substr(0, 32) + "\"";
+    res.set_header("Vary", "Accept");
+    if (aggregatable) res.set_header("ETag", etag);
+    if (aggregatable && req.get_header_value("If-None-Match") == etag) {
+      res.status = 304;
+      return;
+    }
+    res.status = 200;
+    res.set_content(text, content_type.c_str());
+  };
+
+  if (path == "/api" || path == "/api/") {
+    return discovery_answer(discovery->ApiVersions(server_address), true, true);
+  }
+  if (path == "/apis" || path == "/apis/") {
+    return discovery_answer(discovery->ApiGroupList(), true, false);
+  }
+  if (!call.info.api_prefix.empty()) {  // /api/v1, /apis/G, /apis/G/V
+    std::optional<json> doc;
+    if (call.info.api_prefix == "api") {
+      doc = discovery->ResourceList("", call.info.api_version);
+    } else if (call.info.api_version.empty()) {
+      std::string group = path.substr(6);
+      if (!group.empty() && group.back() == '/') group.pop_back();
+      doc = discovery->ApiGroup(group);
+    } else {
+      doc = discovery->ResourceList(call.info.api_group, call.info.api_version);
+    }
+    if (!doc) return SendStatus(res, NotFoundStatus());
+    return discovery_answer(*doc, false, false);
+  }
+  if (path == "/version" || path == "/version/") {
+    if (!get) return SendStatus(res, MethodNotAllowedStatus());
+    return SendJson(res, 200,
+                    {{"major", "1"},
+                     {"minor", "32"},
+                     {"gitVersion", "v1.32.0"},
+                     {"gitCommit", "70d3cc986aa8221cd1dfb1121852688902d3bf53"},
+                     {"gitTreeState", "clean"},
+                     {"buildDate", "2024-12-11T17:59:15Z"},
+                     {"goVersion", "go1.23.3"},
+                     {"compiler", "gc"},
+                     {"platform", "linux/amd64"}});
+  }
+  for (std::string endpoint : {"healthz", "livez", "readyz"}) {
+    std::string base = "/" + endpoint;
+    if (path != base && path.rfind(base + "/", 0) != 0) continue;
+    if (!get) return SendStatus(res, MethodNotAllowedStatus());
+    const auto& checks = HealthChecks(endpoint);
+    if (path.size() > base.size() + 1) {  // a single check
+      std::string check = path.substr(base.size() + 1);
+      if (std::find(checks.begin(), checks.end(), check) == checks.end()) {
+        return SendText(res, 404, "404 page not found\n");
+      }
+      return SendText(res, 200, "ok");
+    }
+    if (req.has_param("verbose")) {
+      std::string text;
+      for (const auto& c : checks) text += "[+]" + c + " ok\n";
+      text += endpoint + " check passed\n";
+      return SendText(res, 200, text);
+    }
+    return SendText(res, 200, "ok");
+  }
+  // /openapi/v2, /openapi/v3 and everything else: not served.
+  SendText(res, 404, "404 page not found\n");
+}
+
+}  // namespace kubedouble::fake

@@ -1,0 +1,20 @@
+// Content negotiation from the Accept header: aggregated vs legacy discovery, Table vs list.
+#pragma once
+
+#include <string>
+
+namespace kubedouble::fake {
+
+enum class DiscoveryFormat { kLegacy, kAggregatedV2, kAggregatedV2Beta1 };
+
+// The first media range in Accept that the server can answer with decides.
+DiscoveryFormat NegotiateDiscovery(const std::string& accept);
+// True when the first answerable media range asks for a meta.k8s.io Table (v1 or v1beta1).
+bool WantsTable(const std::string& accept);
+
+inline constexpr char kAggregatedV2ContentType[] =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+inline constexpr char kAggregatedV2Beta1ContentType[] =
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
+
+}  // namespace kubedouble::fake

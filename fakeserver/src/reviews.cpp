@@ -1,0 +1,142 @@
+// The resources the server answers itself: SelfSubjectReview (kubectl auth whoami),
+// SelfSubjectAccessReview (kubectl auth can-i) and TokenRequest (kubectl create token).
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "protobuf.h"
+#include "server_impl.h"
+#include "status.h"
+#include "util.h"
+
+namespace kubedouble::fake {
+
+namespace {
+using Clock = std::chrono::system_clock;
+
+json BodyOrEmpty(const httplib::Request& req) {
+  if (req.body.empty()) return json::object();
+  if (req.get_header_value("Content-Type").rfind(kProtobufContentType, 0) == 0) {
+    auto decoded = DecodeProtobufBody(req.body);
+    if (!decoded) {
+      throw StatusError::UnsupportedMediaType(
+          "the body of the request was in an unknown format - accepted media types include: "
+          "application/json, application/yaml, application/vnd.kubernetes.protobuf");
+    }
+    return *decoded;
+  }
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    throw StatusError::BadRequest("the request body is not a JSON object");
+  }
+  return body;
+}
+
+json UserInfoJson(const UserInfo& u) {
+  json j = {{"username", u.name}, {"groups", u.groups}};
+  if (!u.uid.empty()) j["uid"] = u.uid;
+  if (!u.extra.empty()) j["extra"] = u.extra;
+  return j;
+}
+}  // namespace
+
+void Server::Impl::SelfSubjectReview(Call& call) {
+  BodyOrEmpty(call.req);
+  std::string api_version = "authentication.k8s.io/" + call.info.api_version;
+  SendJson(call.res, 201,
+           {{"kind", "SelfSubjectReview"},
+            {"apiVersion", api_version},
+            {"metadata", {{"creationTimestamp", util::Rfc3339(Clock::now())}}},
+            {"status", {{"userInfo", UserInfoJson(call.auth.user)}}}});
+}
+
+void Server::Impl::SelfSubjectAccessReview(Call& call) {
+  json body = BodyOrEmpty(call.req);
+  json spec = body.value("spec", json::object());
+  if (!spec.is_object()) throw StatusError::BadRequest("spec must be an object");
+  Attributes a;
+  a.user = call.auth.user;
+  if (spec.contains("resourceAttributes") && spec["resourceAttributes"].is_object()) {
+    const json& ra = spec["resourceAttributes"];
+    a.resource_request = true;
+    a.verb = ra.value("verb", "");
+    a.api_group = ra.value("group", "");
+    a.api_version = ra.value("version", "");
+    a.resource = ra.value("resource", "");
+    a.subresource = ra.value("subresource", "");
+    a.ns = ra.value("namespace", "");
+    a.name = ra.value("name", "");
+  } else if (spec.contains("nonResourceAttributes") && spec["nonResourceAttributes"].is_object()) {
+    const json& na = spec["nonResourceAttributes"];
+    a.verb = na.value("verb", "");
+    a.path = na.value("path", "");
+  } else {
+    json causes = {{{"reason", "FieldValueRequired"},
+                    {"message",
+                     "Required value: exactly one of nonResourceAttributes or "
+                     "resourceAttributes must be specified"},
+                    {"field", "spec.resourceAttributes"}}};
+    throw StatusError::Invalid("SelfSubjectAccessReview", "", causes);
+  }
+  bool allowed = authz->Allowed(a);
+  json status = {{"allowed", allowed}};
+  if (allowed && authz->mode() == "RBAC") {
+    status["reason"] = "allowed by the kubedouble policy";
+  }
+  json out = {{"kind", "SelfSubjectAccessReview"},
+              {"apiVersion", "authorization.k8s.io/" + call.info.api_version},
+              {"metadata", {{"creationTimestamp", util::Rfc3339(Clock::now())}}},
+              {"spec", spec},
+              {"status", status}};
+  SendJson(call.res, 201, out);
+}
+
+void Server::Impl::TokenRequest(Call& call, const ResourceInfo& res) {
+  json sa = store->Get(res, call.info.ns, call.info.name);  // 404 when it does not exist
+  json body = BodyOrEmpty(call.req);
+  json spec = body.value("spec", json::object());
+  if (!spec.is_object()) throw StatusError::BadRequest("spec must be an object");
+  int64_t seconds = 3600;
+  if (spec.contains("expirationSeconds") && !spec["expirationSeconds"].is_null()) {
+    if (!spec["expirationSeconds"].is_number_integer()) {
+      throw StatusError::BadRequest("spec.expirationSeconds must be an integer");
+    }
+    seconds = spec["expirationSeconds"].get<int64_t>();
+  }
+  if (seconds < 600 || seconds > (int64_t{1} << 32)) {
+    json causes = {
+        {{"reason", "FieldValueInvalid"},
+         {"message", seconds < 600 ? "Invalid value: " + std::to_string(seconds) +
+                                         ": may not specify a duration less than 10 minutes"
+                                   : "Invalid value: " + std::to_string(seconds) +
+                                         ": may not specify a duration larger than 2^32 seconds"},
+         {"field", "spec.expirationSeconds"}}};
+    throw StatusError::Invalid("TokenRequest", call.info.name, causes);
+  }
+  std::vector<std::string> audiences;
+  if (spec.contains("audiences") && spec["audiences"].is_array()) {
+    for (const auto& a : spec["audiences"]) {
+      if (a.is_string()) audiences.push_back(a.get<std::string>());
+    }
+  }
+  if (audiences.empty()) audiences = ApiAudiences();
+  ServiceAccountRef ref{call.info.ns, call.info.name, sa["metadata"].value("uid", "")};
+  auto now = Clock::now();
+  std::string token = issuer->IssueBound(ref, audiences, std::chrono::seconds(seconds), now);
+  json out = {{"kind", "TokenRequest"},
+              {"apiVersion", "authentication.k8s.io/v1"},
+              {"metadata",
+               {{"name", call.info.name},
+                {"namespace", call.info.ns},
+                {"creationTimestamp", util::Rfc3339(now)}}},
+              {"spec",
+               {{"audiences", audiences},
+                {"expirationSeconds", seconds},
+                {"boundObjectRef", spec.value("boundObjectRef", json(nullptr))}}},
+              {"status",
+               {{"token", token},
+                {"expirationTimestamp", util::Rfc3339(now + std::chrono::seconds(seconds))}}}};
+  SendJson(call.res, 201, out);
+}
+
+}  // namespace kubedouble::fake

@@ -1,0 +1,156 @@
+#include "sa_tokens.h"
+
+#include <jwt.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+
+#include "util.h"
+
+namespace kubedouble::fake {
+
+namespace {
+using json = nlohmann::json;
+using Clock = std::chrono::system_clock;
+
+struct JwtFree {
+  void operator()(jwt_t* j) const { jwt_free(j); }
+};
+using JwtPtr = std::unique_ptr<jwt_t, JwtFree>;
+
+int64_t Unix(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+}  // namespace
+
+TokenIssuer::TokenIssuer(certs::Key key)
+    : key_(std::move(key)),
+      private_pem_(key_.PrivatePem()),
+      public_pem_(key_.PublicPem()),
+      alg_(key_.type() == certs::KeyType::kEcdsaP256 ? JWT_ALG_ES256 : JWT_ALG_RS256),
+      kid_(util::Sha256Hex(public_pem_).substr(0, 43)) {}
+
+std::string TokenIssuer::Sign(const std::string& claims_json) const {
+  jwt_t* raw = nullptr;
+  if (jwt_new(&raw) != 0) throw std::runtime_error("libjwt: cannot create a token");
+  JwtPtr jwt(raw);
+  if (jwt_add_grants_json(jwt.get(), claims_json.c_str()) != 0 ||
+      jwt_add_header(jwt.get(), "kid", kid_.c_str()) != 0 ||
+      jwt_set_alg(jwt.get(), static_cast<jwt_alg_t>(alg_),
+                  reinterpret_cast<const unsigned char*>(private_pem_.data()),
+                  static_cast<int>(private_pem_.size())) != 0) {
+    throw std::runtime_error("libjwt: cannot prepare a service-account token");
+  }
+  char* out = jwt_encode_str(jwt.get());
+  if (out == nullptr) throw std::runtime_error("libjwt: cannot sign a service-account token");
+  std::string token(out);
+  std::free(out);
+  return token;
+}
+
+std::string TokenIssuer::IssueLegacy(const ServiceAccountRef& sa,
+                                     const std::string& secret_name) const {
+  json claims = {
+      {"iss", kLegacyIssuer},
+      {"kubernetes.io/serviceaccount/namespace", sa.ns},
+      {"kubernetes.io/serviceaccount/secret.name", secret_name},
+      {"kubernetes.io/serviceaccount/service-account.name", sa.name},
+      {"kubernetes.io/serviceaccount/service-account.uid", sa.uid},
+      {"sub", "system:serviceaccount:" + sa.ns + ":" + sa.name},
+  };
+  return Sign(claims.dump());
+}
+
+std::string TokenIssuer::IssueBound(const ServiceAccountRef& sa,
+                                    const std::vector<std::string>& audiences,
+                                    std::chrono::seconds ttl, Clock::time_point now) const {
+  int64_t iat = Unix(now);
+  json claims = {
+      {"aud", audiences},
+      {"exp", iat + ttl.count()},
+      {"iat", iat},
+      {"iss", kIssuer},
+      {"jti", util::RandomUuid()},
+      {"kubernetes.io",
+       {{"namespace", sa.ns}, {"serviceaccount", {{"name", sa.name}, {"uid", sa.uid}}}}},
+      {"nbf", iat},
+      {"sub", "system:serviceaccount:" + sa.ns + ":" + sa.name},
+  };
+  return Sign(claims.dump());
+}
+
+std::optional<TokenClaims> TokenIssuer::Verify(const std::string& token,
+                                               Clock::time_point now) const {
+  if (std::count(token.begin(), token.end(), '.') != 2) return std::nullopt;
+  jwt_t* raw = nullptr;
+  if (jwt_decode(&raw, token.c_str(), reinterpret_cast<const unsigned char*>(public_pem_.data()),
+                 static_cast<int>(public_pem_.size())) != 0 ||
+      raw == nullptr) {
+    return std::nullopt;
+  }
+  JwtPtr jwt(raw);
+  // Only the algorithm of our key: never HMAC with the public key as the secret, never "none".
+  if (jwt_get_alg(jwt.get()) != static_cast<jwt_alg_t>(alg_)) return std::nullopt;
+  char* grants = jwt_get_grants_json(jwt.get(), nullptr);
+  if (grants == nullptr) return std::nullopt;
+  json c = json::parse(grants, nullptr, false);
+  std::free(grants);
+  if (!c.is_object()) return std::nullopt;
+
+  auto str = [&](const json& obj, const char* key) -> std::string {
+    auto it = obj.find(key);
+    return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+  };
+  TokenClaims out;
+  std::string iss = str(c, "iss");
+  if (iss == kLegacyIssuer) {
+    out.legacy = true;
+    out.sa.ns = str(c, "kubernetes.io/serviceaccount/namespace");
+    out.sa.name = str(c, "kubernetes.io/serviceaccount/service-account.name");
+    out.sa.uid = str(c, "kubernetes.io/serviceaccount/service-account.uid");
+    out.secret_name = str(c, "kubernetes.io/serviceaccount/secret.name");
+  } else if (iss == kIssuer) {
+    auto k = c.find("kubernetes.io");
+    if (k == c.end() || !k->is_object()) return std::nullopt;
+    out.sa.ns = str(*k, "namespace");
+    auto sa = k->find("serviceaccount");
+    if (sa == k->end() || !sa->is_object()) return std::nullopt;
+    out.sa.name = str(*sa, "name");
+    out.sa.uid = str(*sa, "uid");
+    out.jti = str(c, "jti");
+    auto aud = c.find("aud");
+    if (aud != c.end() && aud->is_array()) {
+      for (const auto& a : *aud) {
+        if (a.is_string()) out.audiences.push_back(a.get<std::string>());
+      }
+    } else if (aud != c.end() && aud->is_string()) {
+      out.audiences.push_back(aud->get<std::string>());
+    }
+    bool for_us = std::any_of(out.audiences.begin(), out.audiences.end(), [](const auto& a) {
+      const auto& api = ApiAudiences();
+      return std::find(api.begin(), api.end(), a) != api.end();
+    });
+    if (!for_us) return std::nullopt;
+    auto exp = c.find("exp");
+    if (exp == c.end() || !exp->is_number_integer()) return std::nullopt;
+    if (Unix(now) >= exp->get<int64_t>()) return std::nullopt;
+    out.expires = Clock::time_point(std::chrono::seconds(exp->get<int64_t>()));
+    auto nbf = c.find("nbf");
+    // A minute of leeway for clock skew, as kube-apiserver allows.
+    if (nbf != c.end() && nbf->is_number_integer() && Unix(now) + 60 < nbf->get<int64_t>()) {
+      return std::nullopt;
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (str(c, "sub") != "system:serviceaccount:" + out.sa.ns + ":" + out.sa.name) {
+    return std::nullopt;
+  }
+  if (out.sa.ns.empty() || out.sa.name.empty()) return std::nullopt;
+  return out;
+}
+
+}  // namespace kubedouble::fake

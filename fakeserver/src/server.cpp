@@ -1,0 +1,336 @@
+// Server life cycle: PKI, tokens, fixtures, TLS listener, state folder, stop.
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "fixtures.h"
+#include "server_impl.h"
+#include "state_folder.h"
+#include "static_tokens.h"
+#include "task_queue.h"
+#include "util.h"
+
+namespace kubedouble::fake {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool ExpectsBody(const httplib::Request& req) {
+  if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") return true;
+  return req.method == "DELETE" && (req.get_header_value("Transfer-Encoding") == "chunked" ||
+                                    req.get_header_value_count("Content-Length") > 0);
+}
+
+const certs::KeyPair& ServingPair(const certs::Bundle& b, const std::string& which) {
+  if (which == "good") return b.server;
+  if (which == "expired") return b.expired_server;
+  if (which == "not-yet-valid") return b.not_yet_valid_server;
+  if (which == "wrong-host") return b.wrong_host_server;
+  if (which == "rogue") return b.rogue_server;
+  throw std::runtime_error(fmt::format(
+      "unknown serving certificate \"{}\" (expected good, expired, not-yet-valid, wrong-host or "
+      "rogue)",
+      which));
+}
+
+bool IsIpv6(const std::string& address) { return address.find(':') != std::string::npos; }
+
+// Why binding address:port fails, from the kernel (cpp-httplib only says that it failed).
+std::string BindError(const std::string& address, int port) {
+  int family = IsIpv6(address) ? AF_INET6 : AF_INET;
+  int fd = ::socket(family, SOCK_STREAM, 0);
+  if (fd < 0) return std::strerror(errno);
+  int rc;
+  if (family == AF_INET6) {
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    sa.sin6_port = htons(static_cast<uint16_t>(port));
+    if (inet_pton(AF_INET6, address.c_str(), &sa.sin6_addr) != 1) {
+      ::close(fd);
+      return "not an IP address";
+    }
+    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  } else {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(port));
+    if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) {
+      ::close(fd);
+      return "not an IP address";
+    }
+    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  }
+  std::string why = rc == 0 ? "unknown error" : std::strerror(errno);
+  ::close(fd);
+  return why;
+}
+
+// Accept any client certificate during the handshake; the authenticator verifies it against
+// the CA for each request (an invalid one then gives 401, as on kube-apiserver).
+int AcceptAnyClientCert(int, X509_STORE_CTX*) { return 1; }
+
+std::vector<StaticToken> GenerateTokens() {
+  return {
+      {util::RandomHex(32),
+       std::string(certs::kAdminUser),
+       util::RandomUuid(),
+       {std::string(certs::kAdminGroup)}},
+      {util::RandomHex(32), "kubedouble-user", util::RandomUuid(), {}},
+  };
+}
+
+}  // namespace
+
+Server::Impl::Impl(ServerOptions o) : options(std::move(o)) {
+  registry = std::make_shared<Registry>();
+  store = std::make_unique<Store>(registry);
+  journal = std::make_unique<Journal>(options.journal_size, options.journal_file);
+  discovery = std::make_unique<Discovery>(registry);
+  FillPaths(paths, options.dir);
+}
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Server::~Server() { Stop(); }
+
+void Server::Start() {
+  Impl& d = *impl_;
+  {
+    std::lock_guard lock(d.mu);
+    if (d.started) throw std::runtime_error("the server was already started");
+    d.started = true;
+  }
+  const ServerOptions& o = d.options;
+  if (o.port < 0 || o.port > 65535) {
+    throw std::runtime_error(fmt::format("invalid port {} (expected 0 to 65535)", o.port));
+  }
+  for (const auto& san : o.extra_sans) {
+    if (!certs::IsValidSan(san)) {
+      throw std::runtime_error(
+          fmt::format("invalid --san \"{}\": not a DNS name or an IP address", san));
+    }
+  }
+  d.authz = std::make_unique<Authorizer>(o.authorization);
+  if (o.policy_file) d.authz->AddRules(LoadPolicyFile(*o.policy_file));
+
+  // State folder and PKI.
+  PrepareStateFolder(o.dir);
+  bool mint = o.fresh_pki || !certs::BundleExists(d.paths.pki_dir);
+  if (!mint) {
+    d.bundle = certs::LoadBundle(d.paths.pki_dir);
+    auto info = certs::Inspect(d.bundle.server.cert);
+    for (const auto& san : o.extra_sans) {
+      std::string bare = san;
+      if (bare.size() > 2 && bare.front() == '[') bare = bare.substr(1, bare.size() - 2);
+      bool has =
+          std::find(info.dns_names.begin(), info.dns_names.end(), bare) != info.dns_names.end() ||
+          std::find(info.ip_addresses.begin(), info.ip_addresses.end(), bare) !=
+              info.ip_addresses.end();
+      if (!has) mint = true;  // a new name needs a new serving certificate
+    }
+    if (d.bundle.service_account.type() != o.key_type) mint = true;
+  }
+  if (mint) {
+    certs::BundleOptions bo;
+    bo.key_type = o.key_type;
+    bo.extra_sans = o.extra_sans;
+    d.bundle = certs::MintBundle(bo);
+    certs::SaveBundle(d.bundle, d.paths.pki_dir);
+  }
+  const certs::KeyPair& serving = ServingPair(d.bundle, o.serve_cert);
+  std::string ca_pem = d.bundle.ca.cert.Pem();
+
+  // Static tokens: the user's file, the existing tokens.csv, or new random ones.
+  std::vector<StaticToken> tokens;
+  if (o.tokens_file) {
+    std::string text;
+    try {
+      text = certs::ReadFile(*o.tokens_file);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(
+          fmt::format("cannot read the tokens file {}: {}", o.tokens_file->string(), e.what()));
+    }
+    tokens = ParseTokenFile(text, o.tokens_file->string());
+    if (tokens.empty()) {
+      throw std::runtime_error(
+          fmt::format("the tokens file {} has no tokens", o.tokens_file->string()));
+    }
+  } else if (!mint && fs::exists(d.paths.tokens_csv)) {
+    try {
+      tokens = ParseTokenFile(certs::ReadFile(d.paths.tokens_csv), d.paths.tokens_csv.string());
+    } catch (const std::exception&) {
+      tokens.clear();
+    }
+  }
+  if (tokens.empty()) tokens = GenerateTokens();
+  certs::WriteFile(d.paths.tokens_csv, FormatTokenFile(tokens),
+                   fs::perms::owner_read | fs::perms::owner_write);
+  d.paths.admin_token = tokens[0].token;
+  d.paths.user_token = tokens.size() > 1 ? tokens[1].token : "";
+  d.paths.user_name = tokens.size() > 1 ? tokens[1].user : "";
+
+  // The world.
+  d.issuer = std::make_unique<TokenIssuer>(d.bundle.service_account);
+  if (o.default_fixtures) {
+    LoadDefaultFixtures(*d.store, *d.issuer, ca_pem);
+  } else {
+    auto namespaces = d.registry->Find("", "v1", "namespaces");
+    if (namespaces) {
+      d.store->Put(*namespaces, {{"apiVersion", "v1"},
+                                 {"kind", "Namespace"},
+                                 {"metadata", {{"name", "default"}}},
+                                 {"status", {{"phase", "Active"}}}});
+    }
+    EnsureNamespaceDefaults(*d.store, "default", ca_pem);
+  }
+  for (const auto& f : o.fixtures) LoadFixturePath(*d.store, f);
+
+  auto sas = d.registry->Find("", "v1", "serviceaccounts");
+  auto secrets = d.registry->Find("", "v1", "secrets");
+  Store* store = d.store.get();
+  d.authn = std::make_unique<Authenticator>(
+      d.bundle.ca.cert, tokens, d.issuer.get(),
+      [store, sas, secrets](const TokenClaims& c) {
+        try {
+          if (!sas) return false;
+          json sa = store->Get(*sas, c.sa.ns, c.sa.name);
+          if (!c.sa.uid.empty() && sa["metadata"].value("uid", "") != c.sa.uid) return false;
+          if (c.legacy && !c.secret_name.empty() && secrets) {
+            store->Get(*secrets, c.sa.ns, c.secret_name);
+          }
+          return true;
+        } catch (const StatusError&) {
+          return false;
+        }
+      },
+      o.anonymous);
+
+  // TLS listener.
+  certs::Certificate ca_cert = d.bundle.ca.cert;
+  certs::KeyPair serving_pair = serving;
+  d.http = std::make_unique<httplib::SSLServer>([ca_cert, serving_pair](SSL_CTX& ctx) {
+    if (SSL_CTX_use_certificate(&ctx, serving_pair.cert.get()) != 1 ||
+        SSL_CTX_use_PrivateKey(&ctx, serving_pair.key.get()) != 1 ||
+        SSL_CTX_check_private_key(&ctx) != 1) {
+      return false;
+    }
+    SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, AcceptAnyClientCert);
+    static const unsigned char kSessionContext[] = "kubedouble";
+    SSL_CTX_set_session_id_context(&ctx, kSessionContext, sizeof kSessionContext - 1);
+    STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+    sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(ca_cert.get())));
+    SSL_CTX_set_client_CA_list(&ctx, names);
+    return true;
+  });
+  if (!d.http->is_valid()) {
+    throw std::runtime_error("cannot set up TLS with the serving certificate and key");
+  }
+  auto& http = *d.http;
+  http.new_task_queue = [] { return new GrowingTaskQueue(4096); };
+  http.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);  // never SO_REUSEPORT
+  });
+  http.set_tcp_nodelay(true);
+  http.set_keep_alive_max_count(100000);
+  http.set_keep_alive_timeout(30);
+  http.set_read_timeout(30);
+  http.set_write_timeout(30);
+  http.set_payload_max_length(3 * 1024 * 1024);
+  Impl* self = &d;
+  http.set_pre_routing_handler([self](const httplib::Request& req, httplib::Response& res) {
+    if (ExpectsBody(req)) return httplib::Server::HandlerResponse::Unhandled;
+    self->Handle(req, res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  auto with_body = [self](const httplib::Request& req, httplib::Response& res) {
+    self->Handle(req, res);
+  };
+  http.Post(".*", with_body);
+  http.Put(".*", with_body);
+  http.Patch(".*", with_body);
+  http.Delete(".*", with_body);
+
+  int port = o.port;
+  if (port == 0) {
+    port = http.bind_to_any_port(o.address);
+    if (port <= 0) {
+      throw std::runtime_error(fmt::format("cannot listen on {} (an ephemeral port): {}", o.address,
+                                           BindError(o.address, 0)));
+    }
+  } else if (!http.bind_to_port(o.address, port)) {
+    throw std::runtime_error(
+        fmt::format("cannot listen on {}:{}: {}", o.address, port, BindError(o.address, port)));
+  }
+  d.port = port;
+  std::string host = IsIpv6(o.address) ? "[" + o.address + "]" : o.address;
+  d.url = fmt::format("https://{}:{}", host, port);
+  d.server_address = fmt::format("{}:{}", host, port);
+
+  // The state folder, with the real port in every file.
+  auto default_sa = sas ? d.store->Get(*sas, "default", "default") : json::object();
+  ServiceAccountRef ref{"default", "default", default_sa["metadata"].value("uid", "")};
+  d.paths.serviceaccount_token = d.issuer->IssueBound(
+      ref, ApiAudiences(), std::chrono::hours(24 * 365), std::chrono::system_clock::now());
+  WriteStateFolder(d.paths, {d.url, o.address, port, ca_pem, d.bundle.admin});
+
+  d.listener = std::thread([self] { self->http->listen_after_bind(); });
+}
+
+void Server::Stop() {
+  Impl& d = *impl_;
+  {
+    std::lock_guard lock(d.mu);
+    if (!d.started || d.stopped) {
+      d.stopped = true;
+      d.cv.notify_all();
+      return;
+    }
+    d.stopped = true;
+  }
+  d.stopping = true;
+  if (d.http) d.http->stop();
+  if (d.listener.joinable()) d.listener.join();
+  d.cv.notify_all();
+}
+
+void Server::Wait() {
+  std::unique_lock lock(impl_->mu);
+  impl_->cv.wait(lock, [&] { return impl_->stopped; });
+}
+
+bool Server::running() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->started && !impl_->stopped;
+}
+
+std::string Server::url() const { return impl_->url; }
+int Server::port() const { return impl_->port; }
+const StatePaths& Server::paths() const { return impl_->paths; }
+const certs::Bundle& Server::bundle() const { return impl_->bundle; }
+const ServerOptions& Server::options() const { return impl_->options; }
+Journal& Server::journal() { return *impl_->journal; }
+Store& Server::store() { return *impl_->store; }
+
+void Server::RotateServiceAccountToken() {
+  Impl& d = *impl_;
+  auto sas = d.registry->Find("", "v1", "serviceaccounts");
+  json sa = d.store->Get(*sas, "default", "default");
+  ServiceAccountRef ref{"default", "default", sa["metadata"].value("uid", "")};
+  d.paths.serviceaccount_token = d.issuer->IssueBound(
+      ref, ApiAudiences(), std::chrono::hours(24 * 365), std::chrono::system_clock::now());
+  WriteServiceAccountFolder(d.paths.serviceaccount_dir, d.paths.serviceaccount_token,
+                            d.bundle.ca.cert.Pem(), "default");
+}
+
+}  // namespace kubedouble::fake

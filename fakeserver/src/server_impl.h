@@ -1,0 +1,74 @@
+// The fake server's insides, shared by server.cpp (life cycle, TLS, state folder) and the
+// request handling files (handler.cpp, resources.cpp, reviews.cpp).
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "authn.h"
+#include "authz.h"
+#include "discovery.h"
+#include "kubedouble/fakeserver/journal.h"
+#include "kubedouble/fakeserver/server.h"
+#include "kubedouble/fakeserver/store.h"
+#include "request_info.h"
+#include "sa_tokens.h"
+
+namespace kubedouble::fake {
+
+// One request on its way through the server.
+struct Call {
+  const httplib::Request& req;
+  httplib::Response& res;
+  AuthnResult auth;
+  RequestInfo info;
+};
+
+struct Server::Impl {
+  explicit Impl(ServerOptions o);
+
+  ServerOptions options;
+  StatePaths paths;
+  certs::Bundle bundle;
+  std::shared_ptr<Registry> registry;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Journal> journal;
+  std::unique_ptr<TokenIssuer> issuer;
+  std::unique_ptr<Authenticator> authn;
+  std::unique_ptr<Authorizer> authz;
+  std::unique_ptr<Discovery> discovery;
+  std::unique_ptr<httplib::SSLServer> http;
+  std::thread listener;
+  int port = 0;
+  std::string url;
+  std::string server_address;  // HOST:PORT as in serverAddressByClientCIDRs
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool started = false;
+  bool stopped = false;
+  std::atomic<bool> stopping{false};
+
+  // handler.cpp
+  void Handle(const httplib::Request& req, httplib::Response& res);
+  void Route(Call& call);
+  void NonResource(Call& call);
+  // resources.cpp
+  void Resource(Call& call);
+  // reviews.cpp
+  void SelfSubjectReview(Call& call);
+  void SelfSubjectAccessReview(Call& call);
+  void TokenRequest(Call& call, const ResourceInfo& res);
+};
+
+// Response helpers (handler.cpp).
+void SendJson(httplib::Response& res, int status, const json& body);
+void SendStatus(httplib::Response& res, const json& status);
+void SendText(httplib::Response& res, int status, const std::string& text);
+
+}  // namespace kubedouble::fake

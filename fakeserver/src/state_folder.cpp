@@ -1,0 +1,163 @@
+#include "state_folder.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <system_error>
+
+#include "util.h"
+
+namespace kubedouble::fake {
+
+namespace fs = std::filesystem;
+
+namespace {
+constexpr char kName[] = "kubedouble";
+constexpr auto kPrivate = fs::perms::owner_read | fs::perms::owner_write;
+constexpr auto kPublic = kPrivate | fs::perms::group_read | fs::perms::others_read;
+}  // namespace
+
+std::string KubeconfigYaml(const KubeconfigCluster& cluster, const KubeconfigUser& user) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "apiVersion" << YAML::Value << "v1";
+  out << YAML::Key << "kind" << YAML::Value << "Config";
+  out << YAML::Key << "clusters" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << kName;
+  out << YAML::Key << "cluster" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "server" << YAML::Value << cluster.server;
+  if (cluster.insecure) {
+    out << YAML::Key << "insecure-skip-tls-verify" << YAML::Value << true;
+  } else {
+    out << YAML::Key << "certificate-authority-data" << YAML::Value << util::Base64(cluster.ca_pem);
+  }
+  out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
+  out << YAML::Key << "contexts" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << kName;
+  out << YAML::Key << "context" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "cluster" << YAML::Value << kName;
+  out << YAML::Key << "user" << YAML::Value << user.name;
+  out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
+  out << YAML::Key << "current-context" << YAML::Value << kName;
+  out << YAML::Key << "preferences" << YAML::Value << YAML::BeginMap << YAML::EndMap;
+  out << YAML::Key << "users" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << user.name;
+  out << YAML::Key << "user" << YAML::Value << YAML::BeginMap;
+  if (!user.token.empty())
+    out << YAML::Key << "token" << YAML::Value << YAML::DoubleQuoted << user.token;
+  if (!user.username.empty()) {
+    out << YAML::Key << "username" << YAML::Value << user.username;
+    out << YAML::Comment("no credentials: API servers ignore basic auth");
+  }
+  if (!user.client_cert.empty()) {
+    out << YAML::Key << "client-certificate-data" << YAML::Value << util::Base64(user.client_cert);
+    out << YAML::Key << "client-key-data" << YAML::Value << util::Base64(user.client_key);
+  }
+  out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+void FillPaths(StatePaths& p, const fs::path& dir) {
+  p.dir = dir;
+  p.pki_dir = dir / "pki";
+  p.ca_crt = p.pki_dir / (std::string(certs::files::kCa) + ".crt");
+  p.kubeconfig = dir / "kubeconfig";
+  p.kubeconfigs_dir = dir / "kubeconfigs";
+  p.token_kubeconfig = p.kubeconfigs_dir / "token.yaml";
+  p.mtls_kubeconfig = p.kubeconfigs_dir / "mtls.yaml";
+  p.insecure_kubeconfig = p.kubeconfigs_dir / "insecure.yaml";
+  p.anonymous_kubeconfig = p.kubeconfigs_dir / "anonymous.yaml";
+  p.serviceaccount_kubeconfig = p.kubeconfigs_dir / "serviceaccount.yaml";
+  p.serviceaccount_dir = dir / "serviceaccount";
+  p.incluster_env = dir / "incluster.env";
+  p.tokens_csv = dir / "tokens.csv";
+}
+
+void PrepareStateFolder(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir / "kubeconfigs", ec);
+  if (ec) {
+    throw std::runtime_error(
+        fmt::format("cannot create the state folder {}: {}", dir.string(), ec.message()));
+  }
+  // Prove it is writable before anything else happens.
+  fs::path probe = dir / ".write-test";
+  try {
+    certs::WriteFile(probe, "", kPrivate);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(
+        fmt::format("the state folder {} is not writable: {}", dir.string(), e.what()));
+  }
+  fs::remove(probe, ec);
+}
+
+void WriteServiceAccountFolder(const fs::path& dir, const std::string& token,
+                               const std::string& ca_pem, const std::string& ns) {
+  fs::create_directories(dir);
+  auto now = std::chrono::system_clock::now();
+  auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()) %
+               std::chrono::seconds(1);
+  std::string stamp =
+      fmt::format("..{:%Y_%m_%d_%H_%M_%S}.{:09d}",
+                  fmt::gmtime(std::chrono::system_clock::to_time_t(now)), nanos.count());
+  fs::path target = dir / stamp;
+  fs::create_directory(target);
+  certs::WriteFile(target / "token", token, kPublic);
+  certs::WriteFile(target / "ca.crt", ca_pem, kPublic);
+  certs::WriteFile(target / "namespace", ns, kPublic);
+
+  fs::path tmp = dir / "..data_tmp";
+  std::error_code ec;
+  fs::remove(tmp, ec);
+  fs::create_directory_symlink(stamp, tmp);
+  fs::rename(tmp, dir / "..data");  // atomic swap
+  for (const char* name : {"token", "ca.crt", "namespace"}) {
+    fs::path link = dir / name;
+    if (!fs::is_symlink(fs::symlink_status(link))) {
+      fs::remove(link, ec);
+      fs::create_symlink(fs::path("..data") / name, link);
+    }
+  }
+  // Remove the folders of earlier generations.
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    std::string n = entry.path().filename().string();
+    if (n.rfind("..", 0) == 0 && n != stamp && n != "..data" && entry.is_directory() &&
+        !entry.is_symlink()) {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+}
+
+void WriteStateFolder(const StatePaths& p, const StateInputs& in) {
+  KubeconfigCluster secure{in.url, in.ca_pem, false};
+  std::string admin_cert = in.admin.cert.Pem();
+  std::string admin_key = in.admin.key.PrivatePem();
+  certs::WriteFile(p.kubeconfig,
+                   KubeconfigYaml(secure, {"kubedouble-admin", "", admin_cert, admin_key, ""}),
+                   kPrivate);
+  certs::WriteFile(p.token_kubeconfig, KubeconfigYaml(secure, {"token", p.admin_token, "", "", ""}),
+                   kPrivate);
+  certs::WriteFile(p.mtls_kubeconfig,
+                   KubeconfigYaml(secure, {"mtls", "", admin_cert, admin_key, ""}), kPrivate);
+  certs::WriteFile(p.insecure_kubeconfig,
+                   KubeconfigYaml({in.url, "", true}, {"insecure", p.admin_token, "", "", ""}),
+                   kPrivate);
+  certs::WriteFile(p.anonymous_kubeconfig,
+                   KubeconfigYaml(secure, {"anonymous", "", "", "", "system:anonymous"}), kPrivate);
+  certs::WriteFile(p.serviceaccount_kubeconfig,
+                   KubeconfigYaml(secure, {"serviceaccount", p.serviceaccount_token, "", "", ""}),
+                   kPrivate);
+  WriteServiceAccountFolder(p.serviceaccount_dir, p.serviceaccount_token, in.ca_pem, "default");
+  certs::WriteFile(p.incluster_env,
+                   fmt::format("export KUBERNETES_SERVICE_HOST={}\n"
+                               "export KUBERNETES_SERVICE_PORT={}\n"
+                               "export KUBERNETES_SERVICE_PORT_HTTPS={}\n",
+                               in.host, in.port, in.port),
+                   kPublic);
+}
+
+}  // namespace kubedouble::fake

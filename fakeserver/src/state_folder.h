@@ -1,0 +1,55 @@
+// The state folder: every file a client needs to reach the server, with the real port in each.
+#pragma once
+
+#include <kubedouble/certs/certs.h>
+
+#include <filesystem>
+#include <string>
+
+#include "kubedouble/fakeserver/server.h"
+
+namespace kubedouble::fake {
+
+struct KubeconfigUser {
+  std::string name;
+  std::string token;        // bearer token, or ""
+  std::string client_cert;  // PEM, or ""
+  std::string client_key;   // PEM, or ""
+  // A basic-auth user name with no password. API servers ignore basic auth, so the request is
+  // anonymous; without any field kubectl would prompt for a user name.
+  std::string username;
+};
+
+struct KubeconfigCluster {
+  std::string server;  // https://127.0.0.1:PORT
+  std::string ca_pem;  // "" with insecure
+  bool insecure = false;
+};
+
+// A kubeconfig with exactly one cluster, one user and one context (current-context set).
+std::string KubeconfigYaml(const KubeconfigCluster& cluster, const KubeconfigUser& user);
+
+// Fills the path fields of `paths` for state folder `dir` (nothing is written).
+void FillPaths(StatePaths& paths, const std::filesystem::path& dir);
+
+// Creates `dir` (and kubeconfigs/) or throws std::runtime_error saying it cannot be written.
+void PrepareStateFolder(const std::filesystem::path& dir);
+
+struct StateInputs {
+  std::string url;   // https://HOST:PORT
+  std::string host;  // 127.0.0.1 or ::1 (unbracketed)
+  int port = 0;
+  std::string ca_pem;
+  certs::KeyPair admin;
+};
+
+// Writes kubeconfig, kubeconfigs/*.yaml, serviceaccount/ and incluster.env. tokens.csv is written
+// by the caller (it is kept across restarts).
+void WriteStateFolder(const StatePaths& paths, const StateInputs& in);
+
+// Writes token, ca.crt and namespace into a fresh ..TIMESTAMP folder and swaps the ..data
+// symlink to it atomically (rename), exactly as the kubelet updates projected volumes.
+void WriteServiceAccountFolder(const std::filesystem::path& dir, const std::string& token,
+                               const std::string& ca_pem, const std::string& ns);
+
+}  // namespace kubedouble::fake

@@ -1,0 +1,97 @@
+#include "static_tokens.h"
+
+#include <fmt/format.h>
+
+#include <sstream>
+#include <stdexcept>
+
+#include "util.h"
+
+namespace kubedouble::fake {
+
+namespace {
+// Splits one CSV line (RFC 4180 quoting: "a,b" and "" for a quote).
+std::vector<std::string> SplitCsv(std::string_view line, bool& ok) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  ok = true;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          fields.back() += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        fields.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
+  }
+  if (quoted) ok = false;
+  return fields;
+}
+}  // namespace
+
+std::vector<StaticToken> ParseTokenFile(std::string_view text, const std::string& source) {
+  std::vector<StaticToken> out;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    std::string trimmed = util::Trim(line);
+    if (trimmed.empty() || trimmed[0] == '#') continue;
+    bool ok = true;
+    auto f = SplitCsv(trimmed, ok);
+    if (!ok) {
+      throw std::runtime_error(fmt::format("{}: line {}: unterminated quote", source, number));
+    }
+    if (f.size() < 3) {
+      throw std::runtime_error(fmt::format(
+          "{}: line {}: expected at least 3 columns (token,user,uid[,\"groups\"]), found {}",
+          source, number, f.size()));
+    }
+    StaticToken t{util::Trim(f[0]), util::Trim(f[1]), util::Trim(f[2]), {}};
+    if (t.token.empty()) {
+      throw std::runtime_error(
+          fmt::format("{}: line {}: the token column is empty", source, number));
+    }
+    if (t.user.empty()) {
+      throw std::runtime_error(
+          fmt::format("{}: line {}: the user column is empty", source, number));
+    }
+    if (f.size() >= 4) {
+      std::istringstream groups(f[3]);
+      std::string g;
+      while (std::getline(groups, g, ',')) {
+        g = util::Trim(g);
+        if (!g.empty()) t.groups.push_back(g);
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::string FormatTokenFile(const std::vector<StaticToken>& tokens) {
+  std::string out;
+  for (const auto& t : tokens) {
+    std::string groups;
+    for (const auto& g : t.groups) groups += (groups.empty() ? "" : ",") + g;
+    out += fmt::format("{},{},{}", t.token, t.user, t.uid);
+    if (!groups.empty()) out += fmt::format(",\"{}\"", groups);
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace kubedouble::fake

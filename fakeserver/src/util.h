@@ -1,0 +1,35 @@
+// Small helpers shared by the fake server's files: randomness, encodings, time, YAML→JSON.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace kubedouble::fake::util {
+
+using json = nlohmann::json;
+
+// `bytes` random bytes from OpenSSL's CSPRNG, as lowercase hex.
+std::string RandomHex(size_t bytes);
+// `n` random characters from [a-z0-9] (Kubernetes name suffixes use bcdfghjklmnpqrstvwxz2456789).
+std::string RandomSuffix(size_t n);
+// A random RFC 4122 version-4 UUID.
+std::string RandomUuid();
+
+std::string Base64(std::string_view data);
+std::string Sha256Hex(std::string_view data);
+
+// "2026-01-02T03:04:05Z"
+std::string Rfc3339(std::chrono::system_clock::time_point t);
+
+// A YAML node as JSON. Plain scalars follow YAML 1.2's core schema (null, true/false, integers,
+// floats); quoted scalars stay strings.
+json YamlToJson(const YAML::Node& node);
+
+// Trims spaces, tabs and line ends on both sides.
+std::string Trim(std::string_view s);
+
+}  // namespace kubedouble::fake::util
