@@ -75,6 +75,8 @@ class Registry {
  public:
   Registry();  // the built-in resources
   void Add(const ResourceInfo& info);  // replaces one with the same group/version/plural
+  // Removes every version of group/plural (a deleted CustomResourceDefinition); false if none.
+  bool Remove(const std::string& group, const std::string& plural);
   // By group, version and plural name; nullopt when not served.
   std::optional<ResourceInfo> Find(const std::string& group, const std::string& version,
                                    const std::string& plural) const;
@@ -89,6 +91,15 @@ class Registry {
   std::shared_ptr<Impl> impl_;
 };
 
+// Resources from a `--resources FILE`: a YAML list (or a map with a `resources:` list) of entries
+//   - {group: example.com, version: v1, kind: Widget, plural: widgets, singular: widget,
+//      namespaced: true, shortNames: [wd], categories: [all]}
+// `kind` and `version` are required; plural defaults to lower-case kind + "s", singular to
+// lower-case kind, namespaced to true. Throws std::runtime_error naming the source and the entry
+// ("resources.yaml: entry 2 (kind Widget): plural \"Wid gets\" is not a lower-case DNS label").
+std::vector<ResourceInfo> ParseResources(const std::string& yaml_text, const std::string& source);
+std::vector<ResourceInfo> LoadResourcesFile(const std::string& path);
+
 // Query parameters of a list or watch, as received (strings, unvalidated).
 struct ListOptions {
   std::string label_selector;
@@ -101,6 +112,9 @@ struct ListOptions {
   bool allow_watch_bookmarks = false;
   std::optional<bool> send_initial_events;
   std::optional<int64_t> timeout_seconds;
+  // With allow_watch_bookmarks: Watch::Next() returns a BOOKMARK (carrying the latest
+  // resourceVersion the watch has seen) when no event was delivered for this long.
+  std::chrono::milliseconds bookmark_interval{std::chrono::seconds(30)};
 };
 
 struct WatchEvent {
@@ -110,6 +124,10 @@ struct WatchEvent {
 
 // A live watch. Events are delivered in resourceVersion order by calling Next(), which blocks
 // until an event, the timeout, or Stop(). Destroying the handle unregisters the watch.
+// Bookmarks: with allow_watch_bookmarks, a Next() call that finds nothing to deliver returns a
+// BOOKMARK once `bookmark_interval` has passed since the last delivered event or bookmark.
+// timeoutSeconds: once it has passed, Next() returns nullopt and finished() is true.
+// A watcher that falls behind the history window (or a Store::Clear) gets the 410 ERROR event.
 class Watch {
  public:
   virtual ~Watch() = default;
@@ -183,5 +201,8 @@ class Store {
 json ToTable(const ResourceInfo& res, const json& list_or_object,
              bool include_column_definitions = true,
              std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+// An age as kubectl prints it: "45s", "3m20s", "15m", "5h3m", "2d", "3y" ("<invalid>" if negative).
+std::string HumanDuration(std::chrono::seconds age);
 
 }  // namespace kubedouble::fake

@@ -1,0 +1,452 @@
+// Store: create, read, update, patch and delete, with one global resourceVersion.
+#include <algorithm>
+#include <mutex>
+
+#include "store_core.h"
+#include "validation.h"
+
+namespace kubedouble::fake {
+
+namespace {
+
+json& Meta(json& o) {
+  auto it = o.find("metadata");
+  if (it == o.end() || !it->is_object()) o["metadata"] = json::object();
+  return o["metadata"];
+}
+
+void RequireObject(const json& o) {
+  if (!o.is_object()) {
+    throw StatusError::BadRequest("the request body must be a JSON object (got " +
+                                  std::string(o.type_name()) + ")");
+  }
+}
+
+// The object's namespace as the URL and the body say (400 when they disagree).
+std::string ResolveNamespace(const ResourceInfo& res, const std::string& url_ns, json& obj) {
+  json& m = Meta(obj);
+  if (!res.namespaced) {
+    m.erase("namespace");
+    return "";
+  }
+  std::string body_ns = m.contains("namespace") && m["namespace"].is_string()
+                            ? m["namespace"].get<std::string>()
+                            : "";
+  if (!url_ns.empty() && !body_ns.empty() && body_ns != url_ns) {
+    throw StatusError::BadRequest(
+        "the namespace of the provided object does not match the namespace sent on the request");
+  }
+  std::string ns = url_ns.empty() ? body_ns : url_ns;
+  if (ns.empty()) ns = "default";
+  m["namespace"] = ns;
+  return ns;
+}
+
+bool IsCore(const ResourceInfo& res, const char* plural) {
+  return res.group.empty() && res.plural == plural;
+}
+
+// What a real API server fills in for a few kinds.
+void ApplyKindDefaults(const ResourceInfo& res, json& obj) {
+  if (IsCore(res, "pods")) {
+    if (!obj.contains("status") || !obj["status"].is_object()) obj["status"] = json::object();
+    if (!obj["status"].contains("phase")) obj["status"]["phase"] = "Pending";
+  } else if (IsCore(res, "namespaces")) {
+    Meta(obj)["labels"]["kubernetes.io/metadata.name"] = MetaString(obj, "name");
+    if (!obj.contains("spec")) obj["spec"] = {{"finalizers", {"kubernetes"}}};
+    if (!obj.contains("status") || !obj["status"].is_object()) obj["status"] = json::object();
+    if (!obj["status"].contains("phase")) obj["status"]["phase"] = "Active";
+  } else if (IsCore(res, "secrets")) {
+    if (!obj.contains("type")) obj["type"] = "Opaque";
+    if (obj.contains("stringData")) {
+      if (obj["stringData"].is_object()) {
+        if (!obj.contains("data") || !obj["data"].is_object()) obj["data"] = json::object();
+        for (auto& [k, v] : obj["stringData"].items()) {
+          obj["data"][k] = Base64Encode(v.is_string() ? v.get<std::string>() : v.dump());
+        }
+      }
+      obj.erase("stringData");
+    }
+  }
+}
+
+bool SpecChanged(const json& before, const json& after) {
+  json a = before, b = after;
+  a.erase("metadata");
+  a.erase("status");
+  b.erase("metadata");
+  b.erase("status");
+  return a != b;
+}
+
+bool NamespaceExists(const Core& c, const std::string& ns) {
+  auto it = c.buckets.find("/namespaces");
+  return it != c.buckets.end() && it->second.count(ns) > 0;
+}
+
+const std::string kModified =
+    "the object has been modified; please apply your changes to the latest version and try again";
+
+// A CRD's served resources go into the registry (replacing what an older version served).
+void RegisterCrd(Core& c, const json* old_crd, const std::vector<ResourceInfo>& serves) {
+  if (old_crd) {
+    std::string g = (*old_crd)["spec"].value("group", "");
+    std::string p = (*old_crd)["spec"]["names"].value("plural", "");
+    c.registry->Remove(g, p);
+    c.crd_resources.erase({g, p});
+  }
+  for (const auto& r : serves) {
+    c.registry->Add(r);
+    c.crd_resources.insert({r.group, r.plural});
+  }
+}
+
+ObjectPtr DeleteOneLocked(Core& c, const ResourceInfo& res, const std::string& key,
+                          ObjectPtr current);
+
+// Deletes everything stored under namespace `ns` (a namespace being deleted).
+void DeleteNamespaceContents(Core& c, const std::string& ns) {
+  std::vector<std::string> names;
+  for (const auto& [bucket, objs] : c.buckets) names.push_back(bucket);
+  std::sort(names.begin(), names.end());
+  for (const auto& bucket : names) {
+    auto& objs = c.buckets[bucket];
+    auto lo = objs.lower_bound(ns + "/"), hi = objs.lower_bound(ns + "0");
+    std::vector<std::pair<std::string, ObjectPtr>> victims(lo, hi);
+    for (auto& [key, obj] : victims) {
+      json last = *obj;
+      c.Commit(EventType::kDeleted, bucket, ns, key, obj, std::move(last));
+    }
+  }
+}
+
+ObjectPtr DeleteOneLocked(Core& c, const ResourceInfo& res, const std::string& key,
+                          ObjectPtr current) {
+  if (IsCore(res, "namespaces")) DeleteNamespaceContents(c, key);
+  if (IsCrdResource(res)) {
+    const json& spec = (*current)["spec"];
+    std::string g = spec.value("group", "");
+    std::string p = spec.contains("names") ? spec["names"].value("plural", "") : "";
+    auto bucket = g + "/" + p;
+    auto it = c.buckets.find(bucket);
+    if (it != c.buckets.end()) {
+      std::vector<std::pair<std::string, ObjectPtr>> victims(it->second.begin(), it->second.end());
+      for (auto& [k, obj] : victims) {
+        c.Commit(EventType::kDeleted, bucket, MetaString(*obj, "namespace"), k, obj, *obj);
+      }
+    }
+    c.registry->Remove(g, p);
+    c.crd_resources.erase({g, p});
+  }
+  json last = *current;
+  return c.Commit(EventType::kDeleted, BucketKey(res), MetaString(*current, "namespace"), key,
+                  current, std::move(last));
+}
+
+// Update of an existing object under the unique lock (PUT and PATCH).
+json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const std::string& name,
+                  json object, const WriteOptions& opts, bool* changed) {
+  *changed = false;
+  auto qr = QualifiedResource(res);
+  auto& bucket = c.buckets[BucketKey(res)];
+  auto key = ObjectKey(res, ns, name);
+  auto it = bucket.find(key);
+  if (it == bucket.end()) throw StatusError::NotFound(qr, name);
+  ObjectPtr current = it->second;
+  const json& old = *current;
+  const auto& want_rv = MetaString(object, "resourceVersion");
+  const auto& have_rv = MetaString(old, "resourceVersion");
+  if (!want_rv.empty() && want_rv != have_rv) throw StatusError::Conflict(qr, name, kModified);
+  const auto& want_uid = MetaString(object, "uid");
+  const auto& have_uid = MetaString(old, "uid");
+  if (!want_uid.empty() && want_uid != have_uid) {
+    throw StatusError::Conflict(qr, name,
+                                "Precondition failed: UID in precondition: " + want_uid +
+                                    ", UID in object meta: " + have_uid);
+  }
+  json& m = Meta(object);
+  const json& om = old["metadata"];
+  m["name"] = name;
+  for (const char* f : {"uid", "creationTimestamp", "deletionTimestamp"}) {
+    if (om.contains(f)) {
+      m[f] = om[f];
+    } else {
+      m.erase(f);
+    }
+  }
+  int64_t generation = om.contains("generation") && om["generation"].is_number_integer()
+                           ? om["generation"].get<int64_t>()
+                           : 1;
+  ApplyKindDefaults(res, object);
+  std::vector<ResourceInfo> serves;
+  if (IsCrdResource(res)) serves = PrepareCrd(object, FormatTime(c.now()));
+  object["metadata"]["generation"] = SpecChanged(old, object) ? generation + 1 : generation;
+  object["metadata"]["resourceVersion"] = have_rv;
+  if (object == old) return old;  // a no-op update keeps the resourceVersion
+  if (opts.dry_run) return object;
+  *changed = true;
+  auto stored = c.Commit(EventType::kModified, BucketKey(res), ns, key, current, std::move(object));
+  if (IsCrdResource(res)) RegisterCrd(c, current.get(), serves);
+  return *stored;
+}
+
+}  // namespace
+
+Store::Store(std::shared_ptr<Registry> registry, NowFn now, size_t history_window)
+    : impl_(std::make_unique<Impl>()) {
+  auto c = std::make_shared<Core>();
+  c->registry = registry ? std::move(registry) : std::make_shared<Registry>();
+  c->now = now ? std::move(now) : [] { return std::chrono::system_clock::now(); };
+  c->window = std::max<size_t>(history_window, 1);
+  impl_->core = std::move(c);
+}
+
+Store::~Store() {
+  // Wake every watch so that none sleeps on a store that is going away.
+  impl_->core->cv.notify_all();
+}
+
+const std::shared_ptr<Registry>& Store::registry() const { return impl_->core->registry; }
+
+int64_t Store::resource_version() const {
+  std::shared_lock lock(impl_->core->mu);
+  return impl_->core->rv;
+}
+
+json Store::Get(const ResourceInfo& res, const std::string& ns, const std::string& name) const {
+  auto& c = *impl_->core;
+  ObjectPtr obj;
+  {
+    std::shared_lock lock(c.mu);
+    auto b = c.buckets.find(BucketKey(res));
+    if (b != c.buckets.end()) {
+      auto it = b->second.find(ObjectKey(res, ns, name));
+      if (it != b->second.end()) obj = it->second;
+    }
+  }
+  if (!obj) throw StatusError::NotFound(QualifiedResource(res), name);
+  json out = *obj;
+  out["kind"] = res.kind;
+  out["apiVersion"] = res.ApiVersion();
+  return out;
+}
+
+json Store::Create(const ResourceInfo& res, const std::string& ns, json object,
+                   const WriteOptions& options) {
+  RequireObject(object);
+  auto& c = *impl_->core;
+  object["kind"] = res.kind;
+  object["apiVersion"] = res.ApiVersion();
+  std::string obj_ns = ResolveNamespace(res, ns, object);
+  if (!MetaString(object, "resourceVersion").empty()) {
+    throw StatusError::BadRequest("resourceVersion should not be set on objects to be created");
+  }
+  ObjectPtr stored;
+  {
+    std::unique_lock lock(c.mu);
+    if (res.namespaced && !NamespaceExists(c, obj_ns)) {
+      throw StatusError::NotFound("namespaces", obj_ns);
+    }
+    auto& bucket = c.buckets[BucketKey(res)];
+    json& m = Meta(object);
+    std::string name = MetaString(object, "name");
+    const std::string& generate = MetaString(object, "generateName");
+    if (name.empty() && !generate.empty()) {
+      do {
+        name = generate + c.RandomSuffix(5);
+      } while (bucket.count(ObjectKey(res, obj_ns, name)));
+      m["name"] = name;
+    }
+    auto causes = NameCauses(res, name);
+    if (!causes.empty()) throw StatusError::Invalid(QualifiedKind(res), name, causes);
+    auto key = ObjectKey(res, obj_ns, name);
+    if (bucket.count(key)) throw StatusError::AlreadyExists(QualifiedResource(res), name);
+    m["uid"] = c.NewUid();
+    m["creationTimestamp"] = FormatTime(c.now());
+    m["generation"] = 1;
+    m.erase("deletionTimestamp");
+    m.erase("deletionGracePeriodSeconds");
+    ApplyKindDefaults(res, object);
+    std::vector<ResourceInfo> serves;
+    if (IsCrdResource(res)) serves = PrepareCrd(object, FormatTime(c.now()));
+    if (options.dry_run) return object;
+    stored = c.Commit(EventType::kAdded, BucketKey(res), obj_ns, key, nullptr, std::move(object));
+    if (IsCrdResource(res)) RegisterCrd(c, nullptr, serves);
+  }
+  c.cv.notify_all();
+  return *stored;
+}
+
+json Store::Update(const ResourceInfo& res, const std::string& ns, const std::string& name,
+                   json object, const WriteOptions& options) {
+  RequireObject(object);
+  auto& c = *impl_->core;
+  const auto& body_name = MetaString(object, "name");
+  if (!body_name.empty() && body_name != name) {
+    throw StatusError::BadRequest("the name of the object (" + body_name +
+                                  ") does not match the name on the URL (" + name + ")");
+  }
+  object["kind"] = res.kind;
+  object["apiVersion"] = res.ApiVersion();
+  std::string obj_ns = ResolveNamespace(res, ns, object);
+  bool changed;
+  json out;
+  {
+    std::unique_lock lock(c.mu);
+    out = UpdateLocked(c, res, obj_ns, name, std::move(object), options, &changed);
+  }
+  if (changed) c.cv.notify_all();
+  return out;
+}
+
+json Store::Patch(const ResourceInfo& res, const std::string& ns, const std::string& name,
+                  PatchType type, const std::string& body, const WriteOptions& options) {
+  if (type == PatchType::kApply) {
+    throw StatusError::UnsupportedMediaType(
+        "server-side apply (application/apply-patch+yaml) is not supported by kubedouble; use "
+        "client-side apply (kubectl apply without --server-side), or a merge, JSON or "
+        "strategic-merge patch");
+  }
+  auto& c = *impl_->core;
+  bool changed;
+  json out;
+  {
+    std::unique_lock lock(c.mu);
+    auto b = c.buckets.find(BucketKey(res));
+    auto key = ObjectKey(res, res.namespaced ? ns : "", name);
+    if (b == c.buckets.end() || !b->second.count(key)) {
+      throw StatusError::NotFound(QualifiedResource(res), name);
+    }
+    json patched = ApplyPatch(*b->second.at(key), type, body);
+    RequireObject(patched);
+    const auto& patched_name = MetaString(patched, "name");
+    if (patched_name != name) {
+      throw StatusError::BadRequest("the name of the object (" + patched_name +
+                                    ") does not match the name on the URL (" + name + ")");
+    }
+    patched["kind"] = res.kind;
+    patched["apiVersion"] = res.ApiVersion();
+    if (res.namespaced) {
+      const auto& patched_ns = MetaString(patched, "namespace");
+      if (patched_ns != ns) {
+        throw StatusError::BadRequest(
+            "the namespace of the provided object does not match the namespace sent on the "
+            "request");
+      }
+    }
+    out =
+        UpdateLocked(c, res, res.namespaced ? ns : "", name, std::move(patched), options, &changed);
+  }
+  if (changed) c.cv.notify_all();
+  return out;
+}
+
+json Store::Delete(const ResourceInfo& res, const std::string& ns, const std::string& name,
+                   const DeleteOptions& options) {
+  auto& c = *impl_->core;
+  auto qr = QualifiedResource(res);
+  json out;
+  {
+    std::unique_lock lock(c.mu);
+    auto b = c.buckets.find(BucketKey(res));
+    auto key = ObjectKey(res, res.namespaced ? ns : "", name);
+    if (b == c.buckets.end() || !b->second.count(key)) throw StatusError::NotFound(qr, name);
+    ObjectPtr current = b->second.at(key);
+    const auto& uid = MetaString(*current, "uid");
+    if (options.precondition_uid && *options.precondition_uid != uid) {
+      throw StatusError::Conflict(qr, name,
+                                  "Precondition failed: UID in precondition: " +
+                                      *options.precondition_uid + ", UID in object meta: " + uid);
+    }
+    const auto& rv = MetaString(*current, "resourceVersion");
+    if (options.precondition_resource_version && *options.precondition_resource_version != rv) {
+      throw StatusError::Conflict(qr, name,
+                                  "Precondition failed: ResourceVersion in precondition: " +
+                                      *options.precondition_resource_version +
+                                      ", ResourceVersion in object meta: " + rv);
+    }
+    if (options.dry_run) return *current;
+    out = *DeleteOneLocked(c, res, key, current);
+  }
+  c.cv.notify_all();
+  return out;
+}
+
+json Store::DeleteCollection(const ResourceInfo& res, const std::string& ns,
+                             const ListOptions& options, const DeleteOptions& delete_options) {
+  ValidateListOptions(options, false);
+  Selectors sel = ParseSelectors(res, options);
+  auto& c = *impl_->core;
+  json items = json::array();
+  int64_t rv;
+  {
+    std::unique_lock lock(c.mu);
+    auto b = c.buckets.find(BucketKey(res));
+    if (b != c.buckets.end()) {
+      auto [lo, hi] = NamespaceRange(res, ns);
+      std::vector<std::pair<std::string, ObjectPtr>> victims;
+      for (auto it = b->second.lower_bound(lo); it != b->second.end() && it->first < hi; ++it) {
+        if (sel.Matches(*it->second)) victims.emplace_back(it->first, it->second);
+      }
+      for (auto& [key, obj] : victims) {
+        items.push_back(delete_options.dry_run ? *obj : *DeleteOneLocked(c, res, key, obj));
+      }
+    }
+    rv = c.rv;
+  }
+  c.cv.notify_all();
+  return {{"kind", res.ListKind()},
+          {"apiVersion", res.ApiVersion()},
+          {"metadata", {{"resourceVersion", std::to_string(rv)}}},
+          {"items", std::move(items)}};
+}
+
+json Store::Put(const ResourceInfo& res, json object) {
+  RequireObject(object);
+  auto& c = *impl_->core;
+  object["kind"] = res.kind;
+  object["apiVersion"] = res.ApiVersion();
+  std::string obj_ns = ResolveNamespace(res, "", object);
+  std::string name = MetaString(object, "name");
+  auto causes = NameCauses(res, name);
+  if (!causes.empty()) throw StatusError::Invalid(QualifiedKind(res), name, causes);
+  ObjectPtr stored;
+  {
+    std::unique_lock lock(c.mu);
+    auto& bucket = c.buckets[BucketKey(res)];
+    auto key = ObjectKey(res, obj_ns, name);
+    auto it = bucket.find(key);
+    ObjectPtr current = it == bucket.end() ? nullptr : it->second;
+    json& m = Meta(object);
+    if (!m.contains("uid")) {
+      m["uid"] = current && (*current)["metadata"].contains("uid") ? (*current)["metadata"]["uid"]
+                                                                   : json(c.NewUid());
+    }
+    if (!m.contains("creationTimestamp")) m["creationTimestamp"] = FormatTime(c.now());
+    if (!m.contains("generation")) m["generation"] = 1;
+    ApplyKindDefaults(res, object);
+    std::vector<ResourceInfo> serves;
+    if (IsCrdResource(res)) serves = PrepareCrd(object, FormatTime(c.now()));
+    stored = c.Commit(current ? EventType::kModified : EventType::kAdded, BucketKey(res), obj_ns,
+                      key, current, std::move(object));
+    if (IsCrdResource(res)) RegisterCrd(c, current.get(), serves);
+  }
+  c.cv.notify_all();
+  return *stored;
+}
+
+void Store::Clear() {
+  auto& c = *impl_->core;
+  {
+    std::unique_lock lock(c.mu);
+    c.buckets.clear();
+    c.log.clear();
+    c.compacted = c.rv;
+    ++c.epoch;
+    for (const auto& [g, p] : c.crd_resources) c.registry->Remove(g, p);
+    c.crd_resources.clear();
+  }
+  c.cv.notify_all();
+}
+
+}  // namespace kubedouble::fake

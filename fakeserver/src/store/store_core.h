@@ -1,0 +1,93 @@
+// The state shared by Store and its watches: objects, the event log and the revision counter.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "kubedouble/fakeserver/store.h"
+#include "selectors.h"
+
+namespace kubedouble::fake {
+
+using ObjectPtr = std::shared_ptr<const json>;
+// Objects of one resource (all versions), keyed "ns/name" (namespaced) or "name", in etcd order.
+using Bucket = std::map<std::string, ObjectPtr>;
+
+enum class EventType { kAdded, kModified, kDeleted };
+
+// One change. For DELETED, `after` is the last state carrying the deletion's resourceVersion.
+struct Event {
+  int64_t rv;
+  EventType type;
+  std::string bucket;
+  std::string ns;
+  std::string key;
+  ObjectPtr before;  // null for ADDED
+  ObjectPtr after;
+};
+
+struct Core {
+  std::shared_ptr<Registry> registry;
+  NowFn now;
+  size_t window;
+
+  mutable std::shared_mutex mu;
+  std::condition_variable_any cv;  // notified after every change, Clear and Stop
+  int64_t rv = 1;                  // the last assigned resourceVersion
+  int64_t compacted = 1;           // states at revisions >= compacted can be rebuilt
+  uint64_t epoch = 0;              // bumped by Clear: older watches end with 410
+  std::unordered_map<std::string, Bucket> buckets;
+  std::deque<Event> log;  // rv strictly increasing
+  std::mt19937_64 rng{std::random_device{}()};
+  std::set<std::pair<std::string, std::string>> crd_resources;  // group, plural from CRDs
+
+  // Records a change under the unique lock: assigns the next resourceVersion, updates the
+  // bucket, appends to the log and trims it to the window. Returns the stored object.
+  ObjectPtr Commit(EventType type, const std::string& bucket, const std::string& ns,
+                   const std::string& key, ObjectPtr before, json after);
+  // Index of the first log event with rv > r.
+  size_t FirstAfter(int64_t r) const;
+  std::string NewUid();
+  std::string RandomSuffix(size_t n);
+};
+
+struct Store::Impl {
+  std::shared_ptr<Core> core;
+};
+
+std::string BucketKey(const ResourceInfo& res);
+std::string ObjectKey(const ResourceInfo& res, const std::string& ns, const std::string& name);
+// [lo, hi) of the keys of namespace `ns` (everything when ns is empty).
+std::pair<std::string, std::string> NamespaceRange(const ResourceInfo& res, const std::string& ns);
+
+std::string FormatTime(std::chrono::system_clock::time_point t);
+std::optional<std::chrono::system_clock::time_point> ParseTime(const std::string& s);
+
+std::string Base64UrlEncode(const std::string& in);
+std::optional<std::string> Base64UrlDecode(const std::string& in);
+std::string Base64Encode(const std::string& in);
+
+// Validates list/watch options (422 on ListOptions) and parses the selectors (400).
+Selectors ParseSelectors(const ResourceInfo& res, const ListOptions& options);
+void ValidateListOptions(const ListOptions& options, bool watch);
+
+const std::string& MetaString(const json& object, const char* field);
+
+// Patch application (patch.cpp): returns the patched object or throws StatusError.
+json ApplyPatch(const json& original, PatchType type, const std::string& body);
+
+// CustomResourceDefinitions (crd.cpp): validates a CRD object (422) and fills its status;
+// returns the resources it serves.
+std::vector<ResourceInfo> PrepareCrd(json& crd, const std::string& now);
+bool IsCrdResource(const ResourceInfo& res);
+
+}  // namespace kubedouble::fake

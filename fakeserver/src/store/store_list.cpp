@@ -1,0 +1,251 @@
+// Lists: selectors, resourceVersion semantics, and limit/continue over a consistent snapshot.
+#include <charconv>
+#include <limits>
+#include <mutex>
+
+#include "store_core.h"
+#include "validation.h"
+
+namespace kubedouble::fake {
+namespace {
+
+const char kContinueExpired[] =
+    "The provided continue parameter is too old to display a consistent list result. You can "
+    "start a new list without the continue parameter.";
+
+std::string EncodeContinue(int64_t rv, const std::string& start) {
+  json j = {{"v", "meta.k8s.io/v1"}, {"rv", rv}, {"start", start}};
+  return Base64UrlEncode(j.dump());
+}
+
+// {rv, start key}; 400 for anything that is not a token this store issued.
+std::pair<int64_t, std::string> DecodeContinue(const std::string& token) {
+  auto bad = [](const std::string& why) {
+    return StatusError::BadRequest("invalid continue token: continue key is not valid: " + why);
+  };
+  auto raw = Base64UrlDecode(token);
+  if (!raw) throw bad("illegal base64 data");
+  json j = json::parse(*raw, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw bad("not a continue token");
+  if (j.value("v", "") != "meta.k8s.io/v1") {
+    throw bad("incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+  }
+  if (!j.contains("rv") || !j["rv"].is_number_integer() || j["rv"].get<int64_t>() <= 0) {
+    throw bad("incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+  }
+  if (!j.contains("start") || !j["start"].is_string() || j["start"].get<std::string>().empty()) {
+    throw bad("encoded start key empty");
+  }
+  return {j["rv"].get<int64_t>(), j["start"].get<std::string>()};
+}
+
+int64_t ParseRv(const std::string& s) {
+  int64_t v = -1;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < 0) {
+    throw StatusError::BadRequest("invalid resource version \"" + s +
+                                  "\": must be a non-negative integer");
+  }
+  return v;
+}
+
+StatusError TooLarge(int64_t want, int64_t have) {
+  return StatusError(
+      504, "Timeout",
+      "Timeout: Too large resource version: " + std::to_string(want) +
+          ", current: " + std::to_string(have),
+      {{"causes",
+        {{{"reason", "ResourceVersionTooLarge"}, {"message", "Too large resource version"}}}},
+       {"retryAfterSeconds", 1}});
+}
+
+// The revision a list without continue reads at (caller holds the lock).
+int64_t ListRevision(const Core& c, const ListOptions& o) {
+  if (o.resource_version.empty()) return c.rv;
+  int64_t n = ParseRv(o.resource_version);
+  if (n == 0) return c.rv;
+  if (n > c.rv) throw TooLarge(n, c.rv);
+  bool exact =
+      o.resource_version_match == "Exact" || (o.resource_version_match.empty() && o.limit > 0);
+  if (!exact) return c.rv;
+  if (n < c.compacted) {
+    throw StatusError::Expired("The resourceVersion for the provided list is too old.");
+  }
+  return n;
+}
+
+}  // namespace
+
+void ValidateListOptions(const ListOptions& o, bool watch) {
+  json causes = json::array();
+  const auto& match = o.resource_version_match;
+  if (watch) {
+    if (o.send_initial_events.has_value()) {
+      if (match != "NotOlderThan") {
+        causes.push_back(ForbiddenCause(
+            "resourceVersionMatch",
+            "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"));
+      }
+      if (!o.continue_token.empty()) {
+        causes.push_back(
+            ForbiddenCause("sendInitialEvents", "sendInitialEvents is forbidden with continue"));
+      }
+    }
+    if (!match.empty()) {
+      if (!o.send_initial_events.has_value()) {
+        causes.push_back(ForbiddenCause(
+            "resourceVersionMatch",
+            "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
+      }
+      if (match != "NotOlderThan") {
+        causes.push_back(NotSupportedCause("resourceVersionMatch", match, {"NotOlderThan"}));
+      }
+      if (!o.continue_token.empty()) {
+        causes.push_back(ForbiddenCause(
+            "resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+      }
+    }
+  } else {
+    if (!match.empty()) {
+      if (o.resource_version.empty()) {
+        causes.push_back(
+            ForbiddenCause("resourceVersionMatch",
+                           "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+      }
+      if (!o.continue_token.empty()) {
+        causes.push_back(ForbiddenCause(
+            "resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+      }
+      if (match != "Exact" && match != "NotOlderThan") {
+        causes.push_back(
+            NotSupportedCause("resourceVersionMatch", match, {"Exact", "NotOlderThan", ""}));
+      }
+      if (match == "Exact" && o.resource_version == "0") {
+        causes.push_back(ForbiddenCause(
+            "resourceVersionMatch",
+            "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""));
+      }
+    }
+    if (o.send_initial_events.has_value()) {
+      causes.push_back(
+          ForbiddenCause("sendInitialEvents", "sendInitialEvents is forbidden for list"));
+    }
+  }
+  if (!causes.empty()) throw StatusError::Invalid("ListOptions.meta.k8s.io", "", causes);
+}
+
+Selectors ParseSelectors(const ResourceInfo& res, const ListOptions& options) {
+  Selectors s;
+  s.labels = LabelSelector::Parse(options.label_selector);
+  s.fields = FieldSelector::Parse(res, options.field_selector);
+  return s;
+}
+
+// Calls fn(key, object) for each object of `bucket` with a key in [lo, hi) as it was at revision
+// r (r >= compacted), in key order, until fn returns false. Caller holds the lock.
+template <typename Fn>
+void ForEachAt(const Core& c, const std::string& bucket, const std::string& lo,
+               const std::string& hi, int64_t r, Fn fn) {
+  std::map<std::string, ObjectPtr> overlay;  // key -> state at r (null: absent)
+  for (size_t i = c.log.size(); i-- > 0;) {
+    const Event& e = c.log[i];
+    if (e.rv <= r) break;
+    if (e.bucket != bucket || e.key < lo || e.key >= hi) continue;
+    overlay[e.key] = e.before;
+  }
+  static const Bucket kEmpty;
+  auto bit = c.buckets.find(bucket);
+  const Bucket& b = bit == c.buckets.end() ? kEmpty : bit->second;
+  auto it = b.lower_bound(lo), end = b.lower_bound(hi);
+  auto ot = overlay.begin();
+  while (it != end || ot != overlay.end()) {
+    const std::string* key;
+    const ObjectPtr* obj;
+    if (ot == overlay.end() || (it != end && it->first < ot->first)) {
+      key = &it->first;
+      obj = &it->second;
+      ++it;
+    } else {
+      if (it != end && it->first == ot->first) ++it;
+      key = &ot->first;
+      obj = &ot->second;
+      ++ot;
+    }
+    if (!*obj) continue;
+    if (!fn(*key, *obj)) return;
+  }
+}
+
+json Store::List(const ResourceInfo& res, const std::string& ns, const ListOptions& options) const {
+  ValidateListOptions(options, false);
+  Selectors sel = ParseSelectors(res, options);
+  const auto& c = *impl_->core;
+  const int64_t limit = options.limit > 0 ? options.limit : std::numeric_limits<int64_t>::max();
+  std::vector<ObjectPtr> found;
+  int64_t revision;
+  std::string last_key;
+  bool more = false;
+  int64_t remaining = 0;
+  {
+    std::shared_lock lock(c.mu);
+    auto [lo, hi] = NamespaceRange(res, ns);
+    if (!options.continue_token.empty()) {
+      if (!options.resource_version.empty() && options.resource_version != "0") {
+        throw StatusError::BadRequest(
+            "specifying resource version is not allowed when using continue");
+      }
+      auto [r, start] = DecodeContinue(options.continue_token);
+      if (r > c.rv) {
+        throw StatusError::BadRequest(
+            "invalid continue token: continue key is not valid: resourceVersion " +
+            std::to_string(r) + " is in the future");
+      }
+      if (r < c.compacted) throw StatusError::Expired(kContinueExpired);
+      revision = r;
+      if (start > lo) lo = start;
+    } else {
+      revision = ListRevision(c, options);
+    }
+    const std::string* pinned = sel.fields.PinnedName();
+    if (pinned && (!res.namespaced || !ns.empty())) {
+      // metadata.name=X in one namespace (or cluster-scoped): a single key.
+      std::string key = ObjectKey(res, ns, *pinned);
+      if (key >= lo) {
+        lo = key;
+        hi = key + '\0';
+      } else {
+        hi = lo;
+      }
+    }
+    ForEachAt(c, BucketKey(res), lo, hi, revision,
+              [&](const std::string& key, const ObjectPtr& obj) {
+                if (!sel.empty() && !sel.Matches(*obj)) return true;
+                if (static_cast<int64_t>(found.size()) < limit) {
+                  found.push_back(obj);
+                  last_key = key;
+                  return true;
+                }
+                more = true;
+                ++remaining;
+                return sel.empty();  // remainingItemCount only without selectors
+              });
+  }
+  json items = json::array();
+  for (const auto& obj : found) {
+    json item = *obj;
+    item["kind"] = res.kind;
+    item["apiVersion"] = res.ApiVersion();
+    items.push_back(std::move(item));
+  }
+  json meta = {{"resourceVersion", std::to_string(revision)}};
+  if (more) {
+    meta["continue"] = EncodeContinue(revision, last_key + std::string(1, '\0'));
+    if (sel.empty()) meta["remainingItemCount"] = remaining;
+  }
+  return {{"kind", res.ListKind()},
+          {"apiVersion", res.ApiVersion()},
+          {"metadata", std::move(meta)},
+          {"items", std::move(items)}};
+}
+
+}  // namespace kubedouble::fake

@@ -1,0 +1,142 @@
+// Small helpers of the store: keys, times, base64, the log.
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+#include "store_core.h"
+
+namespace kubedouble::fake {
+
+ObjectPtr Core::Commit(EventType type, const std::string& bucket, const std::string& ns,
+                       const std::string& key, ObjectPtr before, json after) {
+  int64_t r = ++rv;
+  after["metadata"]["resourceVersion"] = std::to_string(r);
+  auto stored = std::make_shared<const json>(std::move(after));
+  auto& b = buckets[bucket];
+  if (type == EventType::kDeleted) {
+    b.erase(key);
+  } else {
+    b[key] = stored;
+  }
+  log.push_back(Event{r, type, bucket, ns, key, std::move(before), stored});
+  while (log.size() > window) {
+    compacted = log.front().rv;
+    log.pop_front();
+  }
+  return stored;
+}
+
+size_t Core::FirstAfter(int64_t r) const {
+  auto it = std::upper_bound(log.begin(), log.end(), r,
+                             [](int64_t v, const Event& e) { return v < e.rv; });
+  return static_cast<size_t>(it - log.begin());
+}
+
+std::string Core::NewUid() {
+  uint64_t a = rng(), b = rng();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+                static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+std::string Core::RandomSuffix(size_t n) {
+  static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";  // as apiserver's generateName
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += alphabet[rng() % (sizeof alphabet - 1)];
+  return s;
+}
+
+std::string BucketKey(const ResourceInfo& res) { return res.group + "/" + res.plural; }
+
+std::string ObjectKey(const ResourceInfo& res, const std::string& ns, const std::string& name) {
+  return res.namespaced ? ns + "/" + name : name;
+}
+
+std::pair<std::string, std::string> NamespaceRange(const ResourceInfo& res, const std::string& ns) {
+  if (!res.namespaced || ns.empty()) return {"", "\x7f\x7f"};
+  return {ns + "/", ns + "0"};  // '0' follows '/'
+}
+
+std::string FormatTime(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::optional<std::chrono::system_clock::time_point> ParseTime(const std::string& s) {
+  std::tm tm{};
+  int y, mo, d, h, mi, sec;
+  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &sec) != 6) {
+    return std::nullopt;
+  }
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+std::string Base64Encode(const std::string& in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string Base64UrlEncode(const std::string& in) {
+  std::string s = Base64Encode(in);
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  for (char& c : s) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return s;
+}
+
+std::optional<std::string> Base64UrlDecode(const std::string& in) {
+  std::string s = in;
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  for (char& c : s) {
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
+    else if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/')
+      return std::nullopt;
+  }
+  if (s.size() % 4 == 1) return std::nullopt;
+  size_t pad = (4 - s.size() % 4) % 4;
+  s.append(pad, '=');
+  std::string out(s.size() / 4 * 3 + 1, '\0');
+  int n =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
+  if (n < 0) return std::nullopt;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+const std::string& MetaString(const json& object, const char* field) {
+  static const std::string empty;
+  auto m = object.find("metadata");
+  if (m == object.end() || !m->is_object()) return empty;
+  auto f = m->find(field);
+  if (f == m->end() || !f->is_string()) return empty;
+  return f->get_ref<const std::string&>();
+}
+
+}  // namespace kubedouble::fake
