@@ -44,7 +44,8 @@ Error::Error(ErrorKind kind, const std::string& message)
 
 Error Error::Config(const std::string& message, ConfigLocation where) {
   std::string text = message;
-  if (!where.file.empty()) text += fmt::format(" (in {})", where.file);
+  if (!where.file.empty() && message.find(where.file) == std::string::npos)
+    text += fmt::format(" (in {})", where.file);
   Error e(ErrorKind::kConfig, text);
   e.config_ = std::move(where);
   return e;

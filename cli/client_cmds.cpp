@@ -1,0 +1,355 @@
+// `kubedouble get`, `kubedouble whoami`, `kubedouble create-token`: kubectl-like commands over
+// the access library. Exit codes: 0, 1 for an API or connection error, 2 for usage or
+// configuration errors.
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "client_flags.h"
+#include "command.h"
+#include "kubedouble/accesslib/client.h"
+
+namespace kubedouble::cli {
+namespace {
+
+using access::json;
+
+// kubectl's duration.HumanDuration.
+std::string HumanDuration(long long s) {
+  if (s < -1) return "<invalid>";
+  if (s < 0) return "0s";
+  if (s < 120) return fmt::format("{}s", s);
+  long long m = s / 60;
+  if (m < 10) return s % 60 == 0 ? fmt::format("{}m", m) : fmt::format("{}m{}s", m, s % 60);
+  if (m < 180) return fmt::format("{}m", m);
+  long long h = m / 60;
+  if (h < 8) return m % 60 == 0 ? fmt::format("{}h", h) : fmt::format("{}h{}m", h, m % 60);
+  if (h < 48) return fmt::format("{}h", h);
+  if (h < 24 * 8)
+    return h % 24 == 0 ? fmt::format("{}d", h / 24) : fmt::format("{}d{}h", h / 24, h % 24);
+  if (h < 24 * 365 * 2) return fmt::format("{}d", h / 24);
+  long long y = h / 24 / 365;
+  if (h < 24 * 365 * 8) return fmt::format("{}y{}d", y, (h / 24) % 365);
+  return fmt::format("{}y", y);
+}
+
+std::string Age(const json& obj) {
+  std::string ts = obj.value("/metadata/creationTimestamp"_json_pointer, "");
+  struct tm tm {};
+  if (ts.empty() || strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == nullptr) return "<unknown>";
+  long long then = timegm(&tm);
+  return HumanDuration(static_cast<long long>(std::time(nullptr)) - then);
+}
+
+std::string Str(const json& obj, const char* pointer, const std::string& fallback = "<none>") {
+  auto p = json::json_pointer(pointer);
+  if (!obj.contains(p) || !obj[p].is_string() || obj[p].get<std::string>().empty()) return fallback;
+  return obj[p].get<std::string>();
+}
+
+struct Kind {
+  std::string plural;
+  bool namespaced;
+};
+
+std::optional<Kind> LookupKind(const std::string& name) {
+  static const std::map<std::string, Kind> kinds = {{"pods", {"pods", true}},
+                                                    {"pod", {"pods", true}},
+                                                    {"po", {"pods", true}},
+                                                    {"secrets", {"secrets", true}},
+                                                    {"secret", {"secrets", true}},
+                                                    {"serviceaccounts", {"serviceaccounts", true}},
+                                                    {"serviceaccount", {"serviceaccounts", true}},
+                                                    {"sa", {"serviceaccounts", true}},
+                                                    {"namespaces", {"namespaces", false}},
+                                                    {"namespace", {"namespaces", false}},
+                                                    {"ns", {"namespaces", false}}};
+  auto it = kinds.find(name);
+  if (it == kinds.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::vector<std::string>> Rows(const std::string& plural, const json& items, bool wide,
+                                           bool all_namespaces) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header;
+  if (all_namespaces) header.push_back("NAMESPACE");
+  if (plural == "pods") {
+    for (auto h : {"NAME", "READY", "STATUS", "RESTARTS", "AGE"}) header.push_back(h);
+    if (wide)
+      for (auto h : {"IP", "NODE", "NOMINATED NODE", "READINESS GATES"}) header.push_back(h);
+  } else if (plural == "secrets") {
+    for (auto h : {"NAME", "TYPE", "DATA", "AGE"}) header.push_back(h);
+  } else if (plural == "serviceaccounts") {
+    for (auto h : {"NAME", "SECRETS", "AGE"}) header.push_back(h);
+  } else {
+    for (auto h : {"NAME", "STATUS", "AGE"}) header.push_back(h);
+  }
+  rows.push_back(header);
+  for (const auto& o : items) {
+    std::vector<std::string> row;
+    if (all_namespaces) row.push_back(Str(o, "/metadata/namespace", ""));
+    row.push_back(Str(o, "/metadata/name", ""));
+    if (plural == "pods") {
+      size_t total =
+          o.contains("/spec/containers"_json_pointer) ? o["spec"]["containers"].size() : 0;
+      size_t ready = 0;
+      long long restarts = 0;
+      if (o.contains("/status/containerStatuses"_json_pointer))
+        for (const auto& cs : o["status"]["containerStatuses"]) {
+          if (cs.value("ready", false)) ready++;
+          restarts += cs.value("restartCount", 0LL);
+        }
+      row.push_back(fmt::format("{}/{}", ready, total));
+      row.push_back(Str(o, "/status/reason", Str(o, "/status/phase", "Unknown")));
+      row.push_back(std::to_string(restarts));
+      row.push_back(Age(o));
+      if (wide) {
+        row.push_back(Str(o, "/status/podIP"));
+        row.push_back(Str(o, "/spec/nodeName"));
+        row.push_back(Str(o, "/status/nominatedNodeName"));
+        row.push_back("<none>");
+      }
+    } else if (plural == "secrets") {
+      row.push_back(Str(o, "/type", ""));
+      row.push_back(
+          std::to_string(o.contains("data") && o["data"].is_object() ? o["data"].size() : 0));
+      row.push_back(Age(o));
+    } else if (plural == "serviceaccounts") {
+      row.push_back(std::to_string(
+          o.contains("secrets") && o["secrets"].is_array() ? o["secrets"].size() : 0));
+      row.push_back(Age(o));
+    } else {
+      row.push_back(Str(o, "/status/phase", "Active"));
+      row.push_back(Age(o));
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+void PrintTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size(); i++) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], r[i].size());
+    }
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); i++) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 3, ' ');
+    }
+    fmt::print("{}\n", line);
+  }
+}
+
+YAML::Node ToYaml(const json& j) {
+  switch (j.type()) {
+    case json::value_t::object: {
+      YAML::Node n(YAML::NodeType::Map);
+      for (auto it = j.begin(); it != j.end(); ++it) n[it.key()] = ToYaml(it.value());
+      return n;
+    }
+    case json::value_t::array: {
+      YAML::Node n(YAML::NodeType::Sequence);
+      for (const auto& v : j) n.push_back(ToYaml(v));
+      return n;
+    }
+    case json::value_t::string:
+      return YAML::Node(j.get<std::string>());
+    case json::value_t::null:
+      return YAML::Node(YAML::NodeType::Null);
+    default:
+      return YAML::Node(j.dump());
+  }
+}
+
+void PrintObject(const json& j, const std::string& output) {
+  if (output == "json") {
+    fmt::print("{}\n", j.dump(4));
+  } else {
+    YAML::Emitter out;
+    out << ToYaml(j);
+    fmt::print("{}\n", out.c_str());
+  }
+}
+
+void SetupGet(CLI::App& app) {
+  auto* sub = app.add_subcommand("get", "Display resources, or GET a raw path (like kubectl get)");
+  auto flags = std::make_shared<ConnectionFlags>();
+  auto raw = std::make_shared<std::string>();
+  auto what = std::make_shared<std::vector<std::string>>();
+  auto all = std::make_shared<bool>(false);
+  auto output = std::make_shared<std::string>();
+  auto selector = std::make_shared<std::string>();
+  auto field_selector = std::make_shared<std::string>();
+  flags->Add(sub);
+  sub->add_option("--raw", *raw, "Raw URI to request from the server");
+  sub->add_option("resource", *what, "pods|secrets|serviceaccounts|namespaces [NAME]");
+  sub->add_flag("-A,--all-namespaces", *all, "List across all namespaces");
+  sub->add_option("-o,--output", *output, "Output format: wide|json|yaml")
+      ->check(CLI::IsMember({"wide", "json", "yaml", ""}));
+  sub->add_option("-l,--selector", *selector, "Label selector (e.g. -l key1=value1,key2=value2)");
+  sub->add_option("--field-selector", *field_selector, "Field selector");
+  sub->callback([=] {
+    if (raw->empty() && what->empty()) {
+      fmt::print(stderr,
+                 "error: You must specify the type of resource to get. Use \"kubedouble get "
+                 "pods|secrets|serviceaccounts|namespaces\" or \"kubedouble get --raw PATH\".\n");
+      throw Exit{2};
+    }
+    if (!raw->empty() && !what->empty()) {
+      fmt::print(stderr, "error: arguments may not be passed when --raw is specified\n");
+      throw Exit{2};
+    }
+    std::optional<Kind> kind;
+    if (raw->empty()) {
+      kind = LookupKind((*what)[0]);
+      if (!kind) {
+        fmt::print(stderr, "error: the server doesn't have a resource type \"{}\"\n", (*what)[0]);
+        throw Exit{2};
+      }
+      if (what->size() > 2) {
+        fmt::print(stderr, "error: at most one name may be given\n");
+        throw Exit{2};
+      }
+    }
+    access::Config config = flags->Build();
+    RunWithErrors([&] {
+      access::Client client(config);
+      if (!raw->empty()) {
+        std::string body = client.Get(*raw);
+        fmt::print("{}", body);
+        if (!body.empty() && body.back() != '\n') fmt::print("\n");
+        return;
+      }
+      auto resource = access::Resource::Core(kind->plural);
+      const std::string ns = !kind->namespaced || *all ? "" : client.namespace_name();
+      if (what->size() == 2) {
+        json obj = client.GetObject(
+            resource, ns.empty() && kind->namespaced ? client.namespace_name() : ns, (*what)[1]);
+        if (*output == "json" || *output == "yaml") {
+          PrintObject(obj, *output);
+        } else {
+          PrintTable(Rows(kind->plural, json::array({obj}), *output == "wide", false));
+        }
+        return;
+      }
+      access::ListOptions lo;
+      lo.label_selector = *selector;
+      lo.field_selector = *field_selector;
+      lo.limit = 500;
+      json list = client.ListAll(resource, ns, lo);
+      if (*output == "json" || *output == "yaml") {
+        PrintObject(list, *output);
+        return;
+      }
+      if (list["items"].empty()) {
+        if (kind->namespaced && !*all)
+          fmt::print(stderr, "No resources found in {} namespace.\n", ns);
+        else
+          fmt::print(stderr, "No resources found\n");
+        return;
+      }
+      PrintTable(Rows(kind->plural, list["items"], *output == "wide", kind->namespaced && *all));
+    });
+  });
+}
+
+void SetupWhoami(CLI::App& app) {
+  auto* sub = app.add_subcommand("whoami", "Show the user the server sees (SelfSubjectReview)");
+  auto flags = std::make_shared<ConnectionFlags>();
+  auto output = std::make_shared<std::string>();
+  flags->Add(sub);
+  sub->add_option("-o,--output", *output, "Output format: json|yaml")
+      ->check(CLI::IsMember({"json", "yaml", ""}));
+  sub->callback([=] {
+    access::Config config = flags->Build();
+    RunWithErrors([&] {
+      access::Client client(config);
+      json user = client.WhoAmI();
+      if (!output->empty()) {
+        PrintObject(user, *output);
+        return;
+      }
+      std::vector<std::vector<std::string>> rows = {{"ATTRIBUTE", "VALUE"},
+                                                    {"Username", user.value("username", "")}};
+      if (user.contains("uid")) rows.push_back({"UID", user.value("uid", "")});
+      std::vector<std::string> groups;
+      if (user.contains("groups"))
+        for (const auto& g : user["groups"]) groups.push_back(g.get<std::string>());
+      rows.push_back({"Groups", fmt::format("[{}]", fmt::join(groups, " "))});
+      if (user.contains("extra") && user["extra"].is_object())
+        for (auto it = user["extra"].begin(); it != user["extra"].end(); ++it)
+          rows.push_back({"Extra: " + it.key(), it.value().dump()});
+      PrintTable(rows);
+    });
+  });
+}
+
+// "1h", "10m", "3600s", "1h30m" -> seconds; -1 when malformed.
+long long ParseDuration(const std::string& s) {
+  long long total = 0, n = 0;
+  bool digits = false;
+  for (char c : s) {
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      n = n * 10 + (c - '0');
+      digits = true;
+    } else {
+      if (!digits) return -1;
+      if (c == 'h')
+        total += n * 3600;
+      else if (c == 'm')
+        total += n * 60;
+      else if (c == 's')
+        total += n;
+      else
+        return -1;
+      n = 0;
+      digits = false;
+    }
+  }
+  if (digits) return -1;
+  return total;
+}
+
+void SetupCreateToken(CLI::App& app) {
+  auto* sub = app.add_subcommand("create-token", "Request a service account token (TokenRequest)");
+  auto flags = std::make_shared<ConnectionFlags>();
+  auto sa = std::make_shared<std::string>();
+  auto audiences = std::make_shared<std::vector<std::string>>();
+  auto duration = std::make_shared<std::string>("1h");
+  flags->Add(sub);
+  sub->add_option("serviceaccount", *sa, "The service account name")->required();
+  sub->add_option("--audience", *audiences, "Audience of the requested token (repeatable)");
+  sub->add_option("--duration", *duration, "Requested lifetime of the token, e.g. 1h, 10m");
+  sub->callback([=] {
+    long long seconds = ParseDuration(*duration);
+    if (seconds <= 0) {
+      fmt::print(stderr,
+                 "error: invalid argument \"{}\" for \"--duration\" flag: time: invalid duration\n",
+                 *duration);
+      throw Exit{2};
+    }
+    access::Config config = flags->Build();
+    RunWithErrors([&] {
+      access::Client client(config);
+      json answer =
+          client.CreateToken(client.namespace_name(), *sa, *audiences, static_cast<int>(seconds));
+      fmt::print("{}\n", answer["status"]["token"].get<std::string>());
+    });
+  });
+}
+
+Registrar reg_get("get", SetupGet);
+Registrar reg_whoami("whoami", SetupWhoami);
+Registrar reg_create_token("create-token", SetupCreateToken);
+
+}  // namespace
+}  // namespace kubedouble::cli

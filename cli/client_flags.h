@@ -1,0 +1,97 @@
+// The connection flags shared by `kubedouble get|whoami|create-token|proxy` (kubectl's names),
+// and turning them into one access::Config. Errors: exit 2 for configuration, 1 for API or
+// connection failures, with kubectl's wording on stderr.
+#pragma once
+
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "command.h"
+#include "kubedouble/accesslib/config.h"
+#include "kubedouble/accesslib/error.h"
+
+namespace kubedouble::cli {
+
+struct ConnectionFlags {
+  std::string kubeconfig, context, cluster, user, serviceaccount_dir;
+  bool in_cluster = false;
+  bool insecure = false;
+  int verbosity = 0;
+  access::Flags flags;
+
+  void Add(CLI::App* app) {
+    app->add_option("--kubeconfig", kubeconfig, "Path to the kubeconfig file to use");
+    app->add_option("--context", context, "The name of the kubeconfig context to use");
+    app->add_option("--cluster", cluster, "The name of the kubeconfig cluster to use");
+    app->add_option("--user", user, "The name of the kubeconfig user to use");
+    app->add_flag("--in-cluster", in_cluster,
+                  "Use the in-cluster configuration (KUBERNETES_SERVICE_HOST/PORT and the "
+                  "service-account folder)");
+    app->add_option("--serviceaccount-dir", serviceaccount_dir,
+                    "The service-account folder for --in-cluster (default "
+                    "/var/run/secrets/kubernetes.io/serviceaccount)");
+    app->add_option("-n,--namespace", flags.namespace_name, "The namespace scope for this request");
+    app->add_option("-s,--server", flags.server,
+                    "The address and port of the Kubernetes API server");
+    app->add_option("--token", flags.token, "Bearer token for authentication to the API server");
+    app->add_option("--certificate-authority", flags.certificate_authority,
+                    "Path to a cert file for the certificate authority");
+    app->add_option("--client-certificate", flags.client_certificate,
+                    "Path to a client certificate file for TLS");
+    app->add_option("--client-key", flags.client_key, "Path to a client key file for TLS");
+    app->add_flag("--insecure-skip-tls-verify", insecure,
+                  "If true, the server's certificate will not be checked for validity. This will "
+                  "make your HTTPS connections insecure");
+    app->add_option("--tls-server-name", flags.tls_server_name,
+                    "Server name to use for server certificate validation");
+    app->add_option("-v,--v", verbosity, "Log level: 6 or more logs every request");
+  }
+
+  // Exits 2 with kubectl's "error: ..." line on a configuration error.
+  access::Config Build() {
+    spdlog::set_pattern("%L%m%d %H:%M:%S.%f %v");
+    spdlog::set_level(verbosity >= 6 ? spdlog::level::debug : spdlog::level::warn);
+    if (insecure) flags.insecure_skip_tls_verify = true;
+    try {
+      access::Config c;
+      if (in_cluster) {
+        access::InClusterOptions o;
+        if (!serviceaccount_dir.empty()) o.dir = serviceaccount_dir;
+        c = access::InCluster(o);
+      } else {
+        access::InferOptions o;
+        o.kubeconfig.explicit_path = kubeconfig;
+        o.kubeconfig.context = context;
+        o.kubeconfig.cluster = cluster;
+        o.kubeconfig.user = user;
+        o.kubeconfig.namespace_name = flags.namespace_name;
+        if (!serviceaccount_dir.empty()) o.in_cluster.dir = serviceaccount_dir;
+        c = access::Infer(o);
+      }
+      c = access::ApplyFlags(c, flags);
+      for (const auto& w : c.warnings) spdlog::warn("{}", w);
+      return c;
+    } catch (const access::Error& e) {
+      fmt::print(stderr, "{}\n", e.KubectlMessage());
+      throw Exit{2};
+    }
+  }
+};
+
+// Runs `body`, turning access errors into kubectl's message and exit code.
+template <typename F>
+void RunWithErrors(F&& body) {
+  try {
+    body();
+  } catch (const access::Error& e) {
+    fmt::print(stderr, "{}\n", e.KubectlMessage());
+    throw Exit{e.kind() == access::ErrorKind::kConfig ? 2 : 1};
+  }
+}
+
+}  // namespace kubedouble::cli
