@@ -1,0 +1,109 @@
+// kubedouble mitm --listen ADDR:PORT --upstream URL: a man in the middle with the rogue CA's
+// certificate, printing what it captures.
+#include <fmt/core.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "command.h"
+#include "kubedouble/fakeserver/mitm.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using kubedouble::cli::Exit;
+
+struct MitmFlags {
+  std::string listen = "127.0.0.1:0";
+  std::string upstream;
+  std::string pki = ".kubedouble/pki";
+  std::string cert;
+  std::string key;
+};
+
+void RunMitm(const MitmFlags& f) {
+  kubedouble::fake::MitmOptions o;
+  auto colon = f.listen.rfind(':');
+  if (colon == std::string::npos) {
+    fmt::print(stderr, "kubedouble mitm: --listen \"{}\": expected ADDRESS:PORT\n", f.listen);
+    throw Exit{2};
+  }
+  o.address = f.listen.substr(0, colon);
+  if (o.address.size() > 2 && o.address.front() == '[')
+    o.address = o.address.substr(1, o.address.size() - 2);
+  try {
+    o.port = std::stoi(f.listen.substr(colon + 1));
+  } catch (const std::exception&) {
+    fmt::print(stderr, "kubedouble mitm: --listen \"{}\": the port is not a number\n", f.listen);
+    throw Exit{2};
+  }
+  o.upstream = f.upstream;
+  o.cert_file = f.cert.empty() ? fs::path(f.pki) / "rogue-server.crt" : fs::path(f.cert);
+  o.key_file = f.key.empty() ? fs::path(f.pki) / "rogue-server.key" : fs::path(f.key);
+  std::error_code ec;
+  for (const auto& p : {o.cert_file, o.key_file})
+    if (!fs::exists(p, ec)) {
+      fmt::print(stderr,
+                 "kubedouble mitm: {} does not exist (give --pki with a kubedouble bundle, or "
+                 "--cert and --key)\n",
+                 p.string());
+      throw Exit{2};
+    }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  kubedouble::fake::Mitm mitm(o);
+  try {
+    mitm.Start();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "kubedouble mitm: {}\n", e.what());
+    throw Exit{1};
+  }
+  fmt::print("kubedouble mitm: listening on {}, forwarding to {}\n", mitm.url(), o.upstream);
+  std::fflush(stdout);
+  std::atomic<bool> done{false};
+  std::thread printer([&] {
+    size_t shown = 0;
+    while (!done) {
+      auto caps = mitm.Captures();
+      for (; shown < caps.size(); ++shown) {
+        const auto& c = caps[shown];
+        fmt::print("captured: {} {} -> {} authorization={} client-cert={}\n", c.method, c.path,
+                   c.upstream_status,
+                   c.authorization.empty() ? "none" : "\"" + c.authorization + "\"",
+                   c.client_cert_offered ? c.client_cert_subject : "none");
+        std::fflush(stdout);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  int sig = 0;
+  sigwait(&set, &sig);
+  done = true;
+  printer.join();
+  mitm.Stop();
+}
+
+kubedouble::cli::Registrar reg("mitm", [](CLI::App& app) {
+  auto flags = std::make_shared<MitmFlags>();
+  auto* sub = app.add_subcommand(
+      "mitm",
+      "A man in the middle: terminates TLS with the rogue CA's certificate for the cluster's "
+      "names, forwards to the upstream, and prints the Authorization headers and client "
+      "certificates it captures.");
+  sub->add_option("--listen", flags->listen, "ADDRESS:PORT to listen on (default 127.0.0.1:0)");
+  sub->add_option("--upstream", flags->upstream, "The real server, https://HOST:PORT")->required();
+  sub->add_option("--pki", flags->pki,
+                  "A kubedouble PKI folder; its rogue-server.crt/.key are presented "
+                  "(default .kubedouble/pki)");
+  sub->add_option("--cert", flags->cert, "The certificate to present instead (PEM)");
+  sub->add_option("--key", flags->key, "Its private key (PEM)");
+  sub->callback([flags] { RunMitm(*flags); });
+});
+
+}  // namespace

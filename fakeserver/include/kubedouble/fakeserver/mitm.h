@@ -1,0 +1,75 @@
+// kubedouble::fake::Mitm — a man in the middle, to show what `--insecure` costs.
+//
+// It listens on loopback, terminates TLS with a certificate the client should NOT trust (the
+// bundle's rogue_server pair: the same names as the real serving certificate, signed by the
+// rogue CA), asks for a client certificate without requiring one, and forwards every request to
+// the upstream server. It records what it captured: the Authorization header of each request
+// and whether the client offered a certificate. A client that verifies the server refuses the
+// handshake, so nothing is captured; an `--insecure` client completes it and hands over its
+// token.
+//
+//   kubedouble::fake::Mitm mitm({.upstream = server.url(),
+//                                .cert_file = pki / "rogue-server.crt",
+//                                .key_file = pki / "rogue-server.key"});
+//   mitm.Start();
+//   // point the client at mitm.url() ...
+//   bool leaked = mitm.TokenCaptured();
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kubedouble::fake {
+
+struct MitmOptions {
+  std::string address = "127.0.0.1";  // loopback only unless the user asks otherwise
+  int port = 0;                       // 0: an ephemeral port
+  std::string upstream;               // https://HOST:PORT of the real server
+  std::filesystem::path cert_file;    // the certificate to present (PEM, chain allowed)
+  std::filesystem::path key_file;     // its private key
+};
+
+// One request that came through the interceptor.
+struct MitmCapture {
+  std::chrono::system_clock::time_point time;
+  std::string method;
+  std::string path;           // with the query string
+  std::string authorization;  // the whole Authorization header ("" when none)
+  bool client_cert_offered = false;
+  std::string client_cert_subject;  // "CN=..., O=..." when one was offered
+  int upstream_status = 0;          // what the upstream answered (0: it could not be reached)
+};
+
+class Mitm {
+ public:
+  explicit Mitm(MitmOptions options);
+  ~Mitm();  // Stop()
+  Mitm(const Mitm&) = delete;
+  Mitm& operator=(const Mitm&) = delete;
+
+  // Loads the certificate and key, binds and serves in a background thread. Throws
+  // std::runtime_error naming the problem (unreadable certificate, port in use, bad upstream).
+  void Start();
+  void Stop();  // idempotent
+
+  std::string url() const;  // https://ADDRESS:PORT
+  int port() const;
+
+  std::vector<MitmCapture> Captures() const;
+  // True when any request carried an Authorization header (a bearer token was handed over).
+  bool TokenCaptured() const;
+  // True when any client offered a certificate during the handshake.
+  bool ClientCertOffered() const;
+  // Handshakes that reached the request stage (a verifying client aborts before that).
+  size_t requests() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kubedouble::fake

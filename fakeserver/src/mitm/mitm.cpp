@@ -1,0 +1,202 @@
+#include "kubedouble/fakeserver/mitm.h"
+
+#include <httplib.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+namespace kubedouble::fake {
+namespace {
+
+// Accepts whatever certificate a client offers: the point is to see it, not to trust it.
+int AcceptAnyClientCert(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) { return 1; }
+
+std::string SubjectOf(X509* cert) {
+  if (!cert) return "";
+  std::string out;
+  X509_NAME* name = X509_get_subject_name(cert);
+  for (int i = 0; i < X509_NAME_entry_count(name); ++i) {
+    X509_NAME_ENTRY* e = X509_NAME_get_entry(name, i);
+    int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+    const char* sn = OBJ_nid2sn(nid);
+    unsigned char* utf8 = nullptr;
+    int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+    if (len < 0) continue;
+    if (!out.empty()) out += ", ";
+    out += std::string(sn ? sn : "?") + "=" + std::string(reinterpret_cast<char*>(utf8), len);
+    OPENSSL_free(utf8);
+  }
+  return out;
+}
+
+bool IsHopByHop(const std::string& name) {
+  static const char* kHop[] = {"connection", "keep-alive", "proxy-connection",
+                               "te",         "trailer",    "transfer-encoding",
+                               "upgrade",    "host",       "content-length"};
+  std::string lower;
+  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* h : kHop)
+    if (lower == h) return true;
+  return false;
+}
+
+}  // namespace
+
+struct Mitm::Impl {
+  MitmOptions options;
+  std::unique_ptr<httplib::SSLServer> server;
+  std::thread thread;
+  int port = 0;
+  mutable std::mutex mu;
+  std::vector<MitmCapture> captures;
+
+  void Forward(const httplib::Request& req, httplib::Response& res) {
+    MitmCapture cap;
+    cap.time = std::chrono::system_clock::now();
+    cap.method = req.method;
+    cap.path = req.target.empty() ? req.path : req.target;
+    cap.authorization = req.get_header_value("Authorization");
+    if (req.ssl) {
+      X509* peer = SSL_get1_peer_certificate(req.ssl);
+      if (peer) {
+        cap.client_cert_offered = true;
+        cap.client_cert_subject = SubjectOf(peer);
+        X509_free(peer);
+      }
+    }
+
+    httplib::Client upstream(options.upstream);
+    upstream.enable_server_certificate_verification(false);
+    upstream.set_connection_timeout(5);
+    upstream.set_read_timeout(60);
+    httplib::Headers headers;
+    for (const auto& [k, v] : req.headers)
+      if (!IsHopByHop(k) && k != "REMOTE_ADDR" && k != "REMOTE_PORT" && k != "LOCAL_ADDR" &&
+          k != "LOCAL_PORT")
+        headers.emplace(k, v);
+    httplib::Request out;
+    out.method = req.method;
+    out.path = cap.path;
+    out.headers = headers;
+    out.body = req.body;
+    if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
+      std::string type = req.get_header_value("Content-Type");
+      out.set_header("Content-Type", type.empty() ? "application/json" : type);
+    }
+    auto result = upstream.send(out);
+    if (!result) {
+      res.status = 502;
+      res.set_content("kubedouble mitm: the upstream " + options.upstream +
+                          " could not be reached: " + httplib::to_string(result.error()) + "\n",
+                      "text/plain; charset=utf-8");
+    } else {
+      cap.upstream_status = result->status;
+      res.status = result->status;
+      std::string type = "application/json";
+      for (const auto& [k, v] : result->headers) {
+        if (IsHopByHop(k)) continue;
+        if (k == "Content-Type") {
+          type = v;
+          continue;
+        }
+        res.set_header(k, v);
+      }
+      res.set_content(result->body, type);
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    captures.push_back(std::move(cap));
+  }
+};
+
+Mitm::Mitm(MitmOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
+
+Mitm::~Mitm() { Stop(); }
+
+void Mitm::Start() {
+  auto& o = impl_->options;
+  if (o.upstream.rfind("https://", 0) != 0 && o.upstream.rfind("http://", 0) != 0)
+    throw std::runtime_error("mitm: the upstream \"" + o.upstream +
+                             "\" must be an http:// or https:// URL");
+  std::string cert = o.cert_file.string(), key = o.key_file.string();
+  std::string error;
+  impl_->server = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
+    if (SSL_CTX_use_certificate_chain_file(&ctx, cert.c_str()) != 1) {
+      error = "cannot load the certificate " + cert;
+      return false;
+    }
+    if (SSL_CTX_use_PrivateKey_file(&ctx, key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(&ctx) != 1) {
+      error = "cannot load the private key " + key + " (or it does not match " + cert + ")";
+      return false;
+    }
+    SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+    // Ask for a client certificate, require none, accept any.
+    SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, AcceptAnyClientCert);
+    return true;
+  });
+  if (!impl_->server->is_valid())
+    throw std::runtime_error("mitm: " + (error.empty() ? "TLS set-up failed" : error));
+  auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+    impl_->Forward(req, res);
+  };
+  impl_->server->Get(".*", handler);
+  impl_->server->Post(".*", handler);
+  impl_->server->Put(".*", handler);
+  impl_->server->Patch(".*", handler);
+  impl_->server->Delete(".*", handler);
+  impl_->server->set_keep_alive_max_count(100);
+  if (o.port == 0) {
+    impl_->port = impl_->server->bind_to_any_port(o.address);
+  } else {
+    impl_->port = impl_->server->bind_to_port(o.address, o.port) ? o.port : -1;
+  }
+  if (impl_->port <= 0)
+    throw std::runtime_error("mitm: cannot listen on " + o.address + ":" + std::to_string(o.port));
+  impl_->thread = std::thread([this] { impl_->server->listen_after_bind(); });
+}
+
+void Mitm::Stop() {
+  if (!impl_ || !impl_->server) return;
+  impl_->server->stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->server.reset();
+}
+
+std::string Mitm::url() const {
+  const std::string& a = impl_->options.address;
+  std::string host = a.find(':') != std::string::npos ? "[" + a + "]" : a;
+  return "https://" + host + ":" + std::to_string(impl_->port);
+}
+
+int Mitm::port() const { return impl_->port; }
+
+std::vector<MitmCapture> Mitm::Captures() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->captures;
+}
+
+bool Mitm::TokenCaptured() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  for (const auto& c : impl_->captures)
+    if (!c.authorization.empty()) return true;
+  return false;
+}
+
+bool Mitm::ClientCertOffered() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  for (const auto& c : impl_->captures)
+    if (c.client_cert_offered) return true;
+  return false;
+}
+
+size_t Mitm::requests() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->captures.size();
+}
+
+}  // namespace kubedouble::fake

@@ -1,0 +1,195 @@
+// The scenario driver for the official JavaScript client, @kubernetes/client-node.
+//
+// Reads a job as JSON on stdin: {"target": {...}, "request": {...}} (see scenarios/README.md),
+// configures a KubeConfig the way a program would for the access path, makes the request and
+// prints the normalized outcome as one JSON line on stdout.
+import * as k8s from '@kubernetes/client-node';
+import fetch from 'node-fetch';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+function firstLine(text) {
+  const s = String(text ?? '').trim();
+  return s ? s.split('\n')[0].slice(0, 300) : '';
+}
+
+function emit(outcome, fields = {}) {
+  process.stdout.write(JSON.stringify({ outcome, ...fields }) + '\n');
+  process.exit(0);
+}
+
+const TLS_CODES = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unknown_authority',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unknown_authority',
+  UNABLE_TO_GET_ISSUER_CERT: 'unknown_authority',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'unknown_authority',
+  SELF_SIGNED_CERT_IN_CHAIN: 'unknown_authority',
+  CERT_SIGNATURE_FAILURE: 'unknown_authority',
+  CERT_HAS_EXPIRED: 'expired',
+  CERT_NOT_YET_VALID: 'not_yet_valid',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'hostname_mismatch',
+};
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+  'EHOSTUNREACH', 'ENETUNREACH', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+function errorCode(err) {
+  for (let e = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
+    if (e.code && typeof e.code === 'string') return e.code;
+    if (e.errno && typeof e.errno === 'string') return e.errno;
+  }
+  return '';
+}
+
+function classify(err) {
+  if (err instanceof k8s.ApiException || (typeof err?.code === 'number' && err.code >= 100)) {
+    let body = err.body;
+    if (typeof body === 'string') { try { body = JSON.parse(body); } catch { /* text */ } }
+    const fields = { code: err.code, message: firstLine(body?.message ?? err.message) };
+    if (body && body.reason) fields.reason = body.reason;
+    emit('http_error', fields);
+  }
+  const code = errorCode(err);
+  const message = firstLine(`${code ? code + ': ' : ''}${err?.message ?? err}`);
+  if (TLS_CODES[code]) emit('tls_error', { tls: TLS_CODES[code], message });
+  if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || /certificate/i.test(message)) {
+    emit('tls_error', { message });
+  }
+  if (CONNECT_CODES.has(code) || err?.type === 'system') emit('connect_error', { message });
+  if (code === 'ETIMEDOUT' || err?.name === 'AbortError' || err?.type === 'request-timeout') {
+    emit('timeout', { message });
+  }
+  emit('connect_error', { message });
+}
+
+async function main() {
+  let input = '';
+  for await (const chunk of process.stdin) input += chunk;
+  const { target, request } = JSON.parse(input);
+
+  // --- configuration, the way a program would do it for this access path ---
+  const kc = new k8s.KubeConfig();
+  try {
+    if (target.path === 'kubeconfig') {
+      if (target.kubeconfig_env) kc.loadFromDefault();  // KUBECONFIG, merged
+      else kc.loadFromFile(target.kubeconfigs[0]);
+      if (target.context) kc.setCurrentContext(target.context);
+    } else if (target.path === 'in-cluster') {
+      if (target.private_mounts) kc.loadFromCluster();
+      else {
+        // Fallback: the folder is not at the real place; give the client a root prefix where it is.
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kubedouble-pod-'));
+        fs.mkdirSync(path.join(root, 'var/run/secrets/kubernetes.io'), { recursive: true });
+        fs.symlinkSync(target.sa_dir, path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount'));
+        kc.loadFromCluster(root);
+      }
+    } else if (target.via_flags || target.path === 'proxy' || target.path === 'sidecar') {
+      const cluster = { name: 'c', server: target.server, skipTLSVerify: !!target.insecure };
+      if (target.ca_file) cluster.caFile = target.ca_file;
+      if (target.tls_server_name) cluster.tlsServerName = target.tls_server_name;
+      const user = { name: 'u' };
+      if (target.token) user.token = target.token;
+      if (target.cert_file) { user.certFile = target.cert_file; user.keyFile = target.key_file; }
+      kc.loadFromOptions({ clusters: [cluster], users: [user],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u', namespace: 'default' }], currentContext: 'x' });
+    } else {
+      kc.loadFromFile(target.kubeconfig);
+    }
+    if (!kc.getCurrentCluster()) throw new Error('no active cluster');
+  } catch (err) {
+    emit('config_error', { message: firstLine(err?.message ?? err) });
+  }
+
+  if (request.timeout > 0) {
+    setTimeout(() => emit('timeout', { message: `no answer in ${request.timeout}s` }),
+      request.timeout * 1000).unref();
+  }
+
+  // --- the request ---
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const kind = { pods: 'Pod', secrets: 'Secret', serviceaccounts: 'ServiceAccount',
+    configmaps: 'ConfigMap', namespaces: 'Namespace', events: 'Event' }[request.resource];
+  const ns = request.namespace;
+  const name = request.name;
+  let result;
+  try {
+    switch (request.verb) {
+      case 'list':
+        if (request.resource === 'namespaces') result = await core.listNamespace();
+        else if (request.all_namespaces) result = await core[`list${kind}ForAllNamespaces`]();
+        else result = await core[`listNamespaced${kind}`]({ namespace: ns });
+        emit('ok', { code: 200, items: result.items.length });
+        break;
+      case 'get':
+        result = await core[`readNamespaced${kind}`]({ name, namespace: ns });
+        emit('ok', { code: 200 });
+        break;
+      case 'create':
+        result = await core[`createNamespaced${kind}`]({ namespace: ns, body: request.body });
+        emit('ok', { code: 201 });
+        break;
+      case 'patch':
+        result = await core[`patchNamespaced${kind}`]({ name, namespace: ns, body: request.body },
+          k8s.setHeaderOptions('Content-Type', request.content_type));
+        emit('ok', { code: 200 });
+        break;
+      case 'delete':
+        result = await core[`deleteNamespaced${kind}`]({ name, namespace: ns });
+        emit('ok', { code: 200 });
+        break;
+      case 'whoami': {
+        const auth = kc.makeApiClient(k8s.AuthenticationV1Api);
+        result = await auth.createSelfSubjectReview({
+          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+        emit('ok', { code: 201, user: result?.status?.userInfo?.username ?? '' });
+        break;
+      }
+      case 'version':
+        result = await kc.makeApiClient(k8s.VersionApi).getCode();
+        emit('ok', { code: 200 });
+        break;
+      case 'watch': {
+        const watch = new k8s.Watch(kc);
+        let n = 0;
+        let controller;
+        await new Promise((resolve, reject) => {
+          watch.watch(request.path, {}, () => {
+            n += 1;
+            if (n >= request.events) { controller?.abort(); resolve(); }
+          }, (err) => (err && n < request.events ? reject(err) : resolve()))
+            .then((c) => { controller = c; if (n >= request.events) c.abort(); }, reject);
+        });
+        emit('ok', { code: 200, events: n });
+        break;
+      }
+      case 'raw': {
+        const opts = await kc.applyToFetchOptions({ method: request.method,
+          headers: { Accept: 'application/json', ...(request.headers || {}) } });
+        if (request.body !== undefined) {
+          opts.body = JSON.stringify(request.body);
+          opts.headers = { ...opts.headers, 'Content-Type': 'application/json' };
+        }
+        const url = kc.getCurrentCluster().server.replace(/\/$/, '') + request.path;
+        const res = await fetch(url, opts);
+        const text = await res.text();
+        let doc = {};
+        try { doc = JSON.parse(text); } catch { /* not JSON */ }
+        if (res.status >= 400) {
+          emit('http_error', { code: res.status, reason: doc.reason ?? '',
+            message: firstLine(doc.message ?? text) });
+        }
+        const fields = { code: res.status };
+        if (Array.isArray(doc.items)) fields.items = doc.items.length;
+        emit('ok', fields);
+        break;
+      }
+      default:
+        process.stdout.write(JSON.stringify({ skip: `verb ${request.verb} is not in the node driver` }) + '\n');
+        process.exit(0);
+    }
+  } catch (err) {
+    classify(err);
+  }
+}
+
+main().catch((err) => emit('connect_error', { message: firstLine(err?.stack ?? err) }));

@@ -1,0 +1,199 @@
+#!/usr/bin/python3
+"""The scenario driver for the official Python client (Debian's python3-kubernetes).
+
+Reads a job as JSON on stdin: {"target": {...}, "request": {...}} (see scenarios/README.md),
+configures the client the way a program would for the access path, makes the request and prints
+the normalized outcome as one JSON line on stdout:
+  {"outcome": "ok", "code": 200, "items": 3}
+  {"outcome": "tls_error", "message": "..."}
+  {"outcome": "http_error", "code": 403, "reason": "Forbidden", "message": "..."}
+  {"outcome": "connect_error" | "config_error" | "timeout", "message": "..."}
+"""
+import json
+import os
+import socket
+import ssl
+import sys
+
+import urllib3
+
+
+def emit(outcome, **fields):
+    fields["outcome"] = outcome
+    print(json.dumps(fields), flush=True)
+    sys.exit(0)
+
+
+def first_line(text):
+    text = str(text).strip()
+    return text.splitlines()[0][:300] if text else ""
+
+
+def main():
+    job = json.load(sys.stdin)
+    target, request = job["target"], job["request"]
+    try:
+        from kubernetes import client, config
+        from kubernetes.config.config_exception import ConfigException
+    except ImportError as e:  # the runner checks this first; keep the message honest anyway
+        print(json.dumps({"skip": "the Python client cannot be imported: %s" % e}))
+        return
+
+    urllib3.disable_warnings()
+
+    # --- configuration, the way a program would do it for this access path ---
+    try:
+        path = target["path"]
+        if path == "kubeconfig":
+            context = target.get("context") or None
+            if target.get("kubeconfig_env", True):
+                config.load_kube_config(context=context)  # KUBECONFIG, merged
+            else:
+                config.load_kube_config(config_file=target["kubeconfigs"][0], context=context)
+            api_client = client.ApiClient()
+        elif path == "in-cluster":
+            if target.get("private_mounts"):
+                config.load_incluster_config()
+            else:  # fallback: the folder is not at the real place
+                sa = target["sa_dir"]
+                config.load_incluster_config(token_filename=os.path.join(sa, "token"),
+                                             cert_filename=os.path.join(sa, "ca.crt"))
+            api_client = client.ApiClient()
+        elif target.get("via_flags") or path in ("proxy", "sidecar"):
+            c = client.Configuration()
+            c.host = target["server"]
+            if target.get("ca_file"):
+                c.ssl_ca_cert = target["ca_file"]
+            if target.get("insecure"):
+                c.verify_ssl = False
+            if target.get("token"):
+                c.api_key = {"authorization": target["token"]}
+                c.api_key_prefix = {"authorization": "Bearer"}
+            if target.get("cert_file"):
+                c.cert_file, c.key_file = target["cert_file"], target["key_file"]
+            if target.get("tls_server_name"):
+                c.tls_server_name = target["tls_server_name"]
+            api_client = client.ApiClient(c)
+        else:
+            config.load_kube_config(config_file=target["kubeconfig"])
+            api_client = client.ApiClient()
+    except ConfigException as e:
+        emit("config_error", message=first_line(e))
+    except (OSError, ValueError, TypeError, KeyError) as e:
+        emit("config_error", message=first_line("%s: %s" % (type(e).__name__, e)))
+
+    # --- the request ---
+    verb = request["verb"]
+    ns = request["namespace"]
+    timeout = request.get("timeout") or None
+    kw = {"_preload_content": False}
+    if timeout:
+        kw["_request_timeout"] = timeout
+    core = client.CoreV1Api(api_client)
+    resource = request["resource"]
+    singular = {"pods": "pod", "secrets": "secret", "serviceaccounts": "service_account",
+                "configmaps": "config_map", "namespaces": "namespace", "events": "event"}[resource]
+    try:
+        if verb == "list":
+            if resource == "namespaces":
+                resp = core.list_namespace(**kw)
+            elif request["all_namespaces"]:
+                resp = getattr(core, "list_%s_for_all_namespaces" % singular)(**kw)
+            else:
+                resp = getattr(core, "list_namespaced_%s" % singular)(ns, **kw)
+        elif verb == "get":
+            resp = getattr(core, "read_namespaced_%s" % singular)(request["name"], ns, **kw)
+        elif verb == "create":
+            resp = getattr(core, "create_namespaced_%s" % singular)(ns, request["body"], **kw)
+        elif verb == "patch":
+            api_client.select_header_content_type = lambda types, *a, **k: request["content_type"]
+            resp = getattr(core, "patch_namespaced_%s" % singular)(request["name"], ns,
+                                                                    request["body"], **kw)
+        elif verb == "delete":
+            resp = getattr(core, "delete_namespaced_%s" % singular)(request["name"], ns, **kw)
+        elif verb == "whoami":
+            body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+            api = client.AuthenticationV1Api(api_client)
+            if hasattr(api, "create_self_subject_review"):
+                resp = api.create_self_subject_review(body, **kw)
+            else:  # python3-kubernetes before v28 has no typed SelfSubjectReview: post it raw
+                resp = api_client.call_api(
+                    "/apis/authentication.k8s.io/v1/selfsubjectreviews", "POST",
+                    header_params={"Accept": "application/json",
+                                   "Content-Type": "application/json"},
+                    body=body, auth_settings=["BearerToken"], _preload_content=False,
+                    _request_timeout=timeout, _return_http_data_only=True)
+        elif verb == "version":
+            resp = client.VersionApi(api_client).get_code(**kw)
+        elif verb == "watch":
+            from kubernetes import watch
+            w = watch.Watch()
+            fn = (getattr(core, "list_%s_for_all_namespaces" % singular)
+                  if request["all_namespaces"] else getattr(core, "list_namespaced_%s" % singular))
+            args = [] if request["all_namespaces"] else [ns]
+            n = 0
+            for _ in w.stream(fn, *args, timeout_seconds=10):
+                n += 1
+                if n >= request["events"]:
+                    w.stop()
+            emit("ok", code=200, events=n)
+        elif verb == "raw":
+            headers = dict(request.get("headers") or {})
+            headers.setdefault("Accept", "application/json")
+            body = request.get("body")
+            resp = api_client.call_api(
+                request["path"], request["method"], header_params=headers, body=body,
+                auth_settings=["BearerToken"], _preload_content=False,
+                _request_timeout=timeout, _return_http_data_only=True)
+        else:
+            print(json.dumps({"skip": "verb %s is not in the python driver" % verb}))
+            return
+    except client.exceptions.ApiException as e:
+        fields = {"code": e.status, "message": first_line(e.reason)}
+        try:
+            status = json.loads(e.body)
+            fields["reason"] = status.get("reason", "")
+            fields["message"] = first_line(status.get("message", ""))
+        except (TypeError, ValueError):
+            pass
+        emit("http_error", **fields)
+    except urllib3.exceptions.MaxRetryError as e:
+        classify(e.reason)
+    except (urllib3.exceptions.HTTPError, OSError) as e:
+        classify(e)
+    except ConfigException as e:
+        emit("config_error", message=first_line(e))
+
+    # 2xx: read the body like the client does
+    status = getattr(resp, "status", 200)
+    data = resp.data if hasattr(resp, "data") else b""
+    fields = {"code": status}
+    try:
+        doc = json.loads(data) if data else {}
+        if isinstance(doc.get("items"), list):
+            fields["items"] = len(doc["items"])
+        if doc.get("kind") == "SelfSubjectReview":
+            fields["user"] = doc.get("status", {}).get("userInfo", {}).get("username", "")
+    except ValueError:
+        pass
+    if status >= 400:
+        emit("http_error", **fields)
+    emit("ok", **fields)
+
+
+def classify(err):
+    text = "%s: %s" % (type(err).__name__, err)
+    # urllib3 1.x makes NewConnectionError a ConnectTimeoutError: look at it first.
+    if isinstance(err, urllib3.exceptions.NewConnectionError) and "timed out" not in text:
+        emit("connect_error", message=first_line(text))
+    if isinstance(err, (ssl.SSLError, urllib3.exceptions.SSLError)) or "CERTIFICATE_VERIFY" in text \
+            or "certificate" in text.lower():
+        emit("tls_error", message=first_line(text))
+    if isinstance(err, (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ConnectTimeoutError,
+                        socket.timeout, TimeoutError)) or "timed out" in text:
+        emit("timeout", message=first_line(text))
+    emit("connect_error", message=first_line(text))
+
+
+if __name__ == "__main__":
+    main()

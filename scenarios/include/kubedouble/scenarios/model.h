@@ -1,0 +1,173 @@
+// kubedouble::scenarios — the scenario model.
+//
+// A scenario is one question about one access path: the server it needs (authentication,
+// serving certificate, policy, fixtures, faults, a MITM in front), how the client reaches it
+// (the access path), what the client asks (the request), and what must happen (the expected
+// outcome, which may differ per client, with a line saying why). Suites are YAML files of
+// scenarios; see scenarios/README.md for the schema and parser.h for loading.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kubedouble::scenarios {
+
+using json = nlohmann::json;
+
+// Where in a suite file something was written (1-based), for error messages and reports.
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string ToString() const;  // "file:line:column"
+};
+
+// ---- the server ----
+struct ServerSetup {
+  std::string serve_cert = "good";  // good | expired | not-yet-valid | wrong-host | rogue
+  std::vector<std::string> sans;    // extra SANs on the serving certificate
+  bool anonymous = false;
+  std::string authorization = "RBAC";  // RBAC | AlwaysAllow
+  std::optional<json> policy;          // written to a file, passed as --policy
+  std::optional<std::string> tokens;   // token-auth-file text (CSV), passed as --tokens
+  std::vector<json> fixtures;          // objects, written to a file, passed as --fixtures
+  bool default_fixtures = true;
+  std::optional<json> faults;        // fault rules, written to a file, passed as --faults
+  std::optional<std::string> clock;  // real | fake
+  bool mitm = false;                 // a MITM (rogue CA certificate) sits in front
+};
+
+// ---- the access path ----
+enum class AccessPath {
+  kToken,           // bearer token + CA (kubeconfigs/token.yaml; curl --cacert -H Authorization)
+  kInsecure,        // bearer token, no verification (insecure-skip-tls-verify; curl --insecure)
+  kMtls,            // client certificate from a kubeconfig (curl --cert/--key)
+  kAnonymous,       // CA, no credentials
+  kServiceAccount,  // the default service account's token + CA
+  kKubeconfig,      // the scenario's own kubeconfig files (KUBECONFIG or --kubeconfig)
+  kInCluster,       // service-account files + in-cluster environment, in a private namespace
+  kProxy,           // a `kubectl proxy` in front; the client speaks plain http without credentials
+  kSidecar,         // `kubectl proxy` running in-cluster (a sidecar in a "pod"); client over http
+  kSeed,            // the seed page's shell lines (APISERVER/TOKEN from kubectl, then curl)
+};
+std::string AccessPathName(AccessPath path);
+std::optional<AccessPath> ParseAccessPath(const std::string& name);
+std::vector<std::string> AccessPathNames();
+
+// A file the runner writes before the clients run (relative to the scenario's work folder).
+struct FileSpec {
+  std::string path;
+  std::optional<std::string> content;  // literal text, ${PLACEHOLDERS} substituted
+  std::optional<std::string> from;     // ca | rogue-ca | admin-cert | admin-key | sa-token | ...
+  SourceLocation where;
+};
+
+// A kubectl-style proxy in front of the server (proxy and sidecar paths).
+struct ProxySetup {
+  std::string address = "127.0.0.1";
+  bool disable_filter = false;
+  std::optional<std::string> accept_hosts;
+  std::optional<std::string> reject_paths;
+};
+
+struct Access {
+  AccessPath path = AccessPath::kToken;
+  // How the client names the server: "127.0.0.1" (default), "localhost", "::1", or a DNS name
+  // that the runner maps to loopback for the clients that resolve it.
+  std::string host = "127.0.0.1";
+  std::string ca;  // cluster | rogue | none (system roots); default from the path
+  std::string
+      token;  // admin | user | serviceaccount | bad | tokenrequest | tokenrequest-expired | none
+  std::string client_cert;  // admin | expired-admin | none
+  std::optional<bool> insecure;
+  std::string via = "kubeconfig";  // kubeconfig | flags: how kubeconfig-aware clients get it
+  std::string tls_server_name;
+  // kubeconfig path: the files (already listed in `files`) in KUBECONFIG order.
+  std::vector<std::string> kubeconfigs;
+  bool kubeconfig_env = true;  // true: KUBECONFIG=a:b; false: --kubeconfig a (one file)
+  std::string context;
+  std::vector<FileSpec> files;
+  ProxySetup proxy;
+};
+
+// ---- the request ----
+enum class Verb { kList, kGet, kRaw, kWhoami, kCreate, kPatch, kDelete, kWatch, kVersion };
+std::string VerbName(Verb verb);
+std::optional<Verb> ParseVerb(const std::string& name);
+
+struct Request {
+  Verb verb = Verb::kList;
+  std::string resource = "pods";
+  std::string ns = "default";  // "" or "all" for all namespaces (lists)
+  bool all_namespaces = false;
+  std::string name;
+  std::string path;                  // raw
+  std::string method = "GET";        // raw
+  std::optional<json> body;          // create / patch / raw
+  std::string patch_type = "merge";  // merge | strategic | json
+  int events = 0;                    // watch: stop after this many events
+  double timeout_seconds = 0;        // client-side request timeout (0: the client's default)
+  std::map<std::string, std::string> headers;  // extra headers (clients that can set them)
+};
+
+// ---- outcomes ----
+enum class OutcomeKind { kOk, kTlsError, kHttpError, kConnectError, kConfigError, kTimeout };
+std::string OutcomeKindName(OutcomeKind kind);
+std::optional<OutcomeKind> ParseOutcomeKind(const std::string& name);
+
+// What must be observed. Unset fields are not checked.
+struct Expectation {
+  OutcomeKind kind = OutcomeKind::kOk;
+  std::optional<std::string>
+      tls;                  // unknown_authority | hostname_mismatch | expired | not_yet_valid
+  std::optional<int> code;  // http status (ok: 200/201; http_error: 4xx/5xx)
+  std::optional<std::string> reason;  // Status reason (http_error)
+  std::optional<int> items;
+  std::optional<int> min_items;
+  std::optional<std::string> user;       // the user the server saw
+  std::optional<int> events;             // watch
+  std::map<std::string, bool> evidence;  // token_leaked, client_cert_offered, ...
+  std::string why;                       // required where a client's expectation differs
+  SourceLocation where;
+  json ToJson() const;
+};
+
+// What a client override says: either another expectation or a skip with its reason.
+struct ClientExpectation {
+  std::optional<Expectation> expect;
+  std::optional<std::string> skip;
+};
+
+struct Scenario {
+  std::string suite;
+  std::string name;
+  std::string description;
+  ServerSetup server;
+  Access access;
+  Request request;
+  Expectation expect;
+  std::map<std::string, ClientExpectation> clients;  // per-client overrides
+  std::vector<std::string> only;                     // run only on these clients
+  SourceLocation where;
+
+  std::string id() const { return suite + "/" + name; }
+  // The expectation for `client` (its override or the common one).
+  const ClientExpectation* Override(const std::string& client) const;
+  Expectation ExpectationFor(const std::string& client) const;
+};
+
+struct Suite {
+  std::string name;
+  std::string description;
+  std::string file;
+  std::vector<Scenario> scenarios;
+};
+
+// The clients the runner knows, in report order.
+const std::vector<std::string>& KnownClients();
+
+}  // namespace kubedouble::scenarios

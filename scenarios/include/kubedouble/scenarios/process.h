@@ -1,0 +1,68 @@
+// kubedouble::scenarios — running client programs and helper servers as child processes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kubedouble::scenarios {
+
+struct ProcessOptions {
+  std::vector<std::string> argv;             // argv[0] is looked up on PATH
+  std::map<std::string, std::string> env;    // the whole environment of the child
+  std::string input;                         // written to stdin, then stdin is closed
+  std::filesystem::path cwd;                 // empty: inherit
+  std::chrono::milliseconds timeout{60000};  // then SIGKILL
+};
+
+struct ProcessResult {
+  int exit_code = -1;  // -1 when killed by a signal or never started
+  bool timed_out = false;
+  bool started = false;
+  std::string out;
+  std::string err;
+};
+
+// Runs to completion (or the timeout) and captures stdout and stderr.
+ProcessResult RunProcess(const ProcessOptions& options);
+
+// The current environment without what would change a client's behaviour behind the scenario's
+// back (KUBECONFIG, KUBERNETES_SERVICE_*, proxies, HOME).
+std::map<std::string, std::string> CleanEnvironment();
+
+// The full path of `program` on PATH; nullopt when it is not there.
+std::optional<std::string> FindProgram(const std::string& program);
+
+// A long-running child (a server, a proxy) with stdout and stderr going to files in `log_dir`.
+// Destroying it sends SIGTERM, then SIGKILL after a second.
+class BackgroundProcess {
+ public:
+  // Starts the process and waits until a line of its stdout satisfies `ready` (which may keep
+  // what it parsed), or it exits, or `timeout` passes — then throws std::runtime_error with the
+  // process's stderr.
+  static std::unique_ptr<BackgroundProcess> Start(
+      const ProcessOptions& options, const std::filesystem::path& log_dir, const std::string& name,
+      const std::function<bool(const std::string& line)>& ready,
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(15000));
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  std::string Stderr() const;
+  void Stop();
+
+ private:
+  BackgroundProcess() = default;
+  pid_t pid_ = -1;
+  std::filesystem::path out_, err_;
+};
+
+}  // namespace kubedouble::scenarios

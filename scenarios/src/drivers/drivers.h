@@ -1,0 +1,26 @@
+// The drivers' factories and the helpers they share (internal).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "kubedouble/scenarios/driver.h"
+
+namespace kubedouble::scenarios {
+
+std::unique_ptr<Driver> MakeCurlDriver();
+std::unique_ptr<Driver> MakeKubectlDriver();
+std::unique_ptr<Driver> MakePythonDriver(const std::filesystem::path& clients_dir);
+std::unique_ptr<Driver> MakeNodeDriver(const std::filesystem::path& clients_dir);
+std::unique_ptr<Driver> MakeAccesslibDriver();
+
+// The first non-empty line, shortened for a report.
+std::string FirstLine(const std::string& text);
+// The HTTP code of a Status reason (Forbidden → 403); 0 when unknown.
+int CodeForReason(const std::string& reason);
+// From a response body: items and whoami user (ok), or the Status reason and message (errors).
+void FillFromBody(const std::string& body, Outcome& outcome);
+std::string PatchContentType(const std::string& patch_type);
+
+}  // namespace kubedouble::scenarios

@@ -1,0 +1,249 @@
+// kubectl, with a fresh KUBECACHEDIR per run; its messages mapped to outcomes.
+#include <fmt/core.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "drivers/drivers.h"
+#include "kubedouble/scenarios/process.h"
+
+namespace kubedouble::scenarios {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool Has(const std::string& text, const char* s) { return text.find(s) != std::string::npos; }
+
+// kubectl's words → an outcome (it exits 1 for every failure).
+Outcome FromKubectlError(const std::string& err) {
+  Outcome o;
+  // The line that says what went wrong (skip warnings and klog lines).
+  std::stringstream lines(err);
+  std::string line, chosen;
+  while (std::getline(lines, line)) {
+    static const std::regex klog(R"(^[IWEF]\d{4} )");
+    if (line.empty() || line.rfind("Warning:", 0) == 0 || std::regex_search(line, klog)) continue;
+    if (chosen.empty() || line.rfind("error", 0) == 0 || line.rfind("Error", 0) == 0 ||
+        line.rfind("Unable", 0) == 0 || line.rfind("The connection", 0) == 0)
+      chosen = line;
+  }
+  if (chosen.empty()) chosen = FirstLine(err);
+  o.message = FirstLine(chosen);
+  std::smatch m;
+  if (Has(chosen, "You must be logged in to the server")) {
+    o.kind = OutcomeKind::kHttpError;
+    o.code = 401;
+    o.reason = "Unauthorized";
+  } else if (std::regex_search(chosen, m, std::regex(R"(Error from server \((\w+)\))"))) {
+    o.kind = OutcomeKind::kHttpError;
+    o.reason = m[1];
+    o.code = CodeForReason(o.reason);
+  } else if (Has(chosen, "x509:") || Has(chosen, "tls:")) {
+    o.kind = OutcomeKind::kTlsError;
+    o.tls = ClassifyTlsMessage(chosen);
+    if (o.tls.empty()) o.tls = "other";
+  } else if (Has(chosen, "Client.Timeout") || Has(chosen, "context deadline exceeded") ||
+             Has(chosen, "i/o timeout") || Has(chosen, "request canceled") ||
+             Has(chosen, "timed out")) {
+    o.kind = OutcomeKind::kTimeout;
+  } else if (Has(chosen, "Error in configuration") || Has(chosen, "invalid configuration") ||
+             Has(chosen, "error loading config") || Has(chosen, "does not exist") ||
+             Has(chosen, "not allowed") || Has(chosen, "no context") ||
+             Has(chosen, "unable to read") || Has(chosen, "unable to load") ||
+             Has(chosen, "no such file")) {
+    o.kind = OutcomeKind::kConfigError;
+  } else {
+    o.kind = OutcomeKind::kConnectError;
+  }
+  return o;
+}
+
+// The status of the last logged request for `path` (kubectl -v=6:
+// "GET https://h:p/api/v1/pods?limit=500 200 OK in 3 milliseconds"); 0 when none.
+int LastStatus(const std::string& log, const std::string& path) {
+  static const std::regex re(R"((GET|POST|PUT|PATCH|DELETE) (\S+) (\d{3}) )");
+  int code = 0;
+  for (std::sregex_iterator it(log.begin(), log.end(), re), end; it != end; ++it) {
+    std::string url = (*it)[2];
+    size_t scheme = url.find("://");
+    size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    std::string p = slash == std::string::npos ? "/" : url.substr(slash);
+    p = p.substr(0, p.find('?'));
+    if (p == path) code = std::stoi((*it)[3]);
+  }
+  return code;
+}
+
+class KubectlDriver : public Driver {
+ public:
+  std::string name() const override { return "kubectl"; }
+  std::string Unavailable() const override {
+    return FindProgram("kubectl") ? "" : "kubectl: not found on PATH";
+  }
+  std::string Unsupported(const Scenario& s) const override {
+    if (s.access.path == AccessPath::kSeed)
+      return "the seed path is curl's (kubectl finds its parts)";
+    if (!s.request.headers.empty()) return "kubectl cannot set arbitrary request headers";
+    return "";
+  }
+
+  Outcome Run(const Job& job) override {
+    const Target& t = job.target;
+    const Request& r = job.scenario->request;
+    std::map<std::string, std::string> env = job.env;
+    // -v=6 logs each request with its status: the code the server really answered.
+    std::vector<std::string> args{"kubectl", "-v=6"};
+    switch (t.path) {
+      case AccessPath::kKubeconfig: {
+        std::string joined;
+        for (const auto& k : t.kubeconfigs) joined += (joined.empty() ? "" : ":") + k;
+        if (t.kubeconfig_env)
+          env["KUBECONFIG"] = joined;
+        else
+          args.push_back("--kubeconfig=" + joined);
+        break;
+      }
+      case AccessPath::kInCluster:
+        if (!t.private_mounts)
+          throw SkipRun{
+              "kubectl reads in-cluster files only at /var/run/secrets/...: needs a "
+              "private mount namespace (root and unshare)"};
+        for (const auto& [k, v] : t.incluster_env) env[k] = v;
+        break;
+      default:
+        if (t.via_flags) {
+          args.push_back("--server=" + t.server);
+          if (!t.ca_file.empty()) args.push_back("--certificate-authority=" + t.ca_file);
+          if (t.insecure) args.push_back("--insecure-skip-tls-verify=true");
+          if (!t.token.empty()) args.push_back("--token=" + t.token);
+          if (!t.cert_file.empty()) {
+            args.push_back("--client-certificate=" + t.cert_file);
+            args.push_back("--client-key=" + t.key_file);
+          }
+          if (!t.tls_server_name.empty()) args.push_back("--tls-server-name=" + t.tls_server_name);
+        } else {
+          args.push_back("--kubeconfig=" + t.kubeconfig);
+        }
+    }
+    if (!t.context.empty()) args.push_back("--context=" + t.context);
+    if (r.timeout_seconds > 0)
+      args.push_back(fmt::format("--request-timeout={}s", r.timeout_seconds));
+    std::vector<std::string> ns_args;
+    if (r.resource != "namespaces") {
+      if (r.all_namespaces)
+        ns_args = {"-A"};
+      else
+        ns_args = {"-n", r.ns};
+    }
+    fs::path body_file = t.work / "kubectl-body.json";
+    if (r.body) std::ofstream(body_file) << r.body->dump();
+    auto add = [&](std::initializer_list<std::string> more) { args.insert(args.end(), more); };
+    switch (r.verb) {
+      case Verb::kList:
+        add({"get", r.resource});
+        args.insert(args.end(), ns_args.begin(), ns_args.end());
+        add({"-o", "json"});
+        break;
+      case Verb::kGet:
+        add({"get", r.resource, r.name});
+        args.insert(args.end(), ns_args.begin(), ns_args.end());
+        add({"-o", "json"});
+        break;
+      case Verb::kRaw:
+        if (r.method == "GET")
+          add({"get", "--raw", r.path});
+        else if (r.method == "POST")
+          add({"create", "--raw", r.path, "-f", body_file.string()});
+        else if (r.method == "PUT")
+          add({"replace", "--raw", r.path, "-f", body_file.string()});
+        else if (r.method == "DELETE")
+          add({"delete", "--raw", r.path});
+        else
+          throw SkipRun{"kubectl has no raw " + r.method};
+        break;
+      case Verb::kWhoami:
+        add({"auth", "whoami", "-o", "json"});
+        break;
+      case Verb::kCreate:
+        add({"create", "-f", body_file.string(), "--validate=false", "-o", "json"});
+        args.insert(args.end(), ns_args.begin(), ns_args.end());
+        break;
+      case Verb::kPatch:
+        add({"patch", r.resource, r.name, "--type", r.patch_type, "-p", r.body->dump(), "-o",
+             "json"});
+        args.insert(args.end(), ns_args.begin(), ns_args.end());
+        break;
+      case Verb::kDelete:
+        add({"delete", r.resource, r.name, "--wait=false"});
+        args.insert(args.end(), ns_args.begin(), ns_args.end());
+        break;
+      case Verb::kWatch:
+        add({"get", r.resource, "-w", "-o", "name"});
+        args.insert(args.end(), ns_args.begin(), ns_args.end());
+        break;
+      case Verb::kVersion:
+        add({"version", "-o", "json"});
+        break;
+    }
+    ProcessOptions po;
+    po.env = env;
+    po.cwd = t.work;
+    po.timeout = job.timeout;
+    if (r.verb == Verb::kWatch) {
+      std::string line;
+      for (const auto& a : args) {
+        std::string q = "'";
+        for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        line += q + "' ";
+      }
+      po.argv = {"bash", "-c",
+                 line + fmt::format("| head -n {}; echo \"kubectl_exit=${{PIPESTATUS[0]}}\" >&2",
+                                    r.events)};
+    } else {
+      po.argv = args;
+    }
+    if (t.private_mounts && (t.path == AccessPath::kInCluster || !t.hosts_file.empty()))
+      po.argv =
+          InPrivateMounts(po.argv, t.path == AccessPath::kInCluster ? t.sa_dir : "", t.hosts_file);
+    ProcessResult pr = RunProcess(po);
+    if (!pr.started) throw SkipRun{"kubectl could not be started: " + pr.err};
+    if (pr.timed_out) {
+      Outcome o;
+      o.kind = OutcomeKind::kTimeout;
+      o.message = "no answer within the run's time limit";
+      return o;
+    }
+    int exit_code = pr.exit_code;
+    std::smatch m;
+    if (r.verb == Verb::kWatch && std::regex_search(pr.err, m, std::regex(R"(kubectl_exit=(\d+))")))
+      exit_code = std::stoi(m[1]);
+    bool events_seen = r.verb == Verb::kWatch && !pr.out.empty();
+    int code = LastStatus(pr.err, RequestPath(r));
+    if (exit_code != 0 && !(events_seen && exit_code >= 128)) {
+      Outcome o = FromKubectlError(pr.err);
+      if (o.kind == OutcomeKind::kHttpError && code >= 400) o.code = code;
+      return o;
+    }
+    Outcome o;
+    o.kind = OutcomeKind::kOk;
+    o.code = code;
+    if (r.verb == Verb::kWatch) {
+      int n = 0;
+      std::stringstream lines(pr.out);
+      std::string l;
+      while (std::getline(lines, l))
+        if (!l.empty()) ++n;
+      o.events = n;
+    } else {
+      FillFromBody(pr.out, o);
+    }
+    return o;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Driver> MakeKubectlDriver() { return std::make_unique<KubectlDriver>(); }
+
+}  // namespace kubedouble::scenarios

@@ -1,0 +1,188 @@
+#include "kubedouble/scenarios/runner.h"
+
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+#include <re2/re2.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "kubedouble/scenarios/driver.h"
+#include "stage.h"
+
+namespace kubedouble::scenarios {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct PlannedRun {
+  const Scenario* scenario;
+  std::string client;
+};
+
+fs::path MakeTempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "kubedouble-run-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary folder");
+  return tmpl;
+}
+
+CaseResult RunOne(const PlannedRun& job, Driver& driver, const fs::path& work,
+                  std::chrono::milliseconds timeout) {
+  const Scenario& s = *job.scenario;
+  CaseResult r;
+  r.suite = s.suite;
+  r.scenario = s.name;
+  r.file = s.where.ToString();
+  r.client = job.client;
+  r.expected = s.ExpectationFor(job.client);
+  r.why = r.expected.why;
+  if (!s.only.empty() && std::find(s.only.begin(), s.only.end(), job.client) == s.only.end()) {
+    r.reason = "the scenario is only for " + fmt::format("{}", fmt::join(s.only, ", "));
+    return r;
+  }
+  if (const ClientExpectation* o = s.Override(job.client); o && o->skip) {
+    r.reason = *o->skip;
+    return r;
+  }
+  if (std::string why = driver.Unavailable(); !why.empty()) {
+    r.reason = why;
+    return r;
+  }
+  if (std::string why = driver.Unsupported(s); !why.empty()) {
+    r.reason = why;
+    return r;
+  }
+  auto start = Clock::now();
+  try {
+    Stage stage(s, job.client, work);
+    scenarios::Job dj;
+    dj.scenario = &s;
+    dj.target = stage.target();
+    dj.env = stage.Environment();
+    dj.timeout = timeout;
+    r.outcome = driver.Run(dj);
+    stage.AddEvidence(s.request, r.outcome);
+    r.has_outcome = true;
+    auto diffs = Compare(r.expected, r.outcome);
+    if (diffs.empty()) {
+      r.status = CaseResult::Status::kPass;
+    } else {
+      r.status = CaseResult::Status::kFail;
+      std::string all;
+      for (const auto& d : diffs) all += (all.empty() ? "" : "; ") + d;
+      r.reason = all;
+    }
+  } catch (const SkipRun& skip) {
+    r.status = CaseResult::Status::kSkip;
+    r.reason = skip.reason;
+  } catch (const std::exception& e) {
+    r.status = CaseResult::Status::kError;
+    r.reason = e.what();
+  }
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return r;
+}
+
+}  // namespace
+
+std::string StatusName(CaseResult::Status status) {
+  switch (status) {
+    case CaseResult::Status::kPass:
+      return "pass";
+    case CaseResult::Status::kFail:
+      return "fail";
+    case CaseResult::Status::kSkip:
+      return "skip";
+    case CaseResult::Status::kError:
+      return "error";
+  }
+  return "?";
+}
+
+size_t RunReport::Count(CaseResult::Status status) const {
+  return static_cast<size_t>(std::count_if(
+      results.begin(), results.end(), [&](const CaseResult& r) { return r.status == status; }));
+}
+
+int RunReport::ExitCode() const {
+  return Count(CaseResult::Status::kFail) + Count(CaseResult::Status::kError) > 0 ? 1 : 0;
+}
+
+std::vector<const Scenario*> SelectScenarios(const std::vector<Suite>& suites,
+                                             const RunOptions& options) {
+  if (options.shard_count < 1 || options.shard_index < 1 ||
+      options.shard_index > options.shard_count)
+    throw std::runtime_error(fmt::format("--shard {}/{}: I must be between 1 and N",
+                                         options.shard_index, options.shard_count));
+  std::unique_ptr<RE2> filter;
+  if (!options.filter.empty()) {
+    filter = std::make_unique<RE2>(options.filter, RE2::Quiet);
+    if (!filter->ok())
+      throw std::runtime_error(fmt::format("--filter \"{}\": {}", options.filter, filter->error()));
+  }
+  std::vector<const Scenario*> all;
+  for (const auto& suite : suites)
+    for (const auto& s : suite.scenarios)
+      if (!filter || RE2::PartialMatch(s.id(), *filter)) all.push_back(&s);
+  std::vector<const Scenario*> out;
+  for (size_t i = 0; i < all.size(); ++i)
+    if (static_cast<int>(i % static_cast<size_t>(options.shard_count)) == options.shard_index - 1)
+      out.push_back(all[i]);
+  return out;
+}
+
+RunReport Run(const std::vector<Suite>& suites, const RunOptions& options) {
+  RunReport report;
+  report.clients = options.clients.empty() ? KnownClients() : options.clients;
+  std::map<std::string, std::unique_ptr<Driver>> drivers;
+  for (const auto& c : report.clients) {
+    auto d = MakeDriver(c, options.clients_dir);
+    if (!d)
+      throw std::runtime_error(
+          fmt::format("unknown client \"{}\" (known: {})", c, fmt::join(KnownClients(), ", ")));
+    drivers[c] = std::move(d);
+  }
+  std::vector<PlannedRun> jobs;
+  for (const Scenario* s : SelectScenarios(suites, options))
+    for (const auto& c : report.clients) jobs.push_back({s, c});
+
+  fs::path base = options.work_dir.empty() ? MakeTempDir() : options.work_dir;
+  fs::create_directories(base);
+  report.results.resize(jobs.size());
+  std::atomic<size_t> next{0};
+  size_t done = 0;
+  std::mutex mu;
+  auto start = Clock::now();
+  auto worker = [&] {
+    while (true) {
+      size_t i = next.fetch_add(1);
+      if (i >= jobs.size()) return;
+      const PlannedRun& job = jobs[i];
+      fs::path work = base / job.scenario->suite / job.scenario->name / job.client;
+      CaseResult r = RunOne(job, *drivers[job.client], work, options.client_timeout);
+      bool keep = options.keep_work &&
+                  (r.status == CaseResult::Status::kFail || r.status == CaseResult::Status::kError);
+      std::error_code ec;
+      if (!keep) fs::remove_all(work, ec);
+      std::lock_guard<std::mutex> lock(mu);
+      report.results[i] = std::move(r);
+      ++done;
+      if (options.on_result) options.on_result(done, jobs.size(), report.results[i]);
+    }
+  };
+  int n = std::max(1, std::min<int>(options.jobs, static_cast<int>(jobs.size())));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < n; ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::error_code ec;
+  if (options.work_dir.empty() && !options.keep_work) fs::remove_all(base, ec);
+  return report;
+}
+
+}  // namespace kubedouble::scenarios

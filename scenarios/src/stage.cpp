@@ -1,0 +1,484 @@
+#include "stage.h"
+
+#include <fmt/core.h>
+#include <httplib.h>
+#include <openssl/evp.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "kubedouble/scenarios/process.h"
+
+#ifdef KUBEDOUBLE_HAVE_FAKESERVER
+#include "kubedouble/fakeserver/journal.h"
+#include "kubedouble/fakeserver/server.h"
+#endif
+#include "kubedouble/fakeserver/mitm.h"
+
+namespace kubedouble::scenarios {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadText(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) throw std::runtime_error("cannot read " + p.string());
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void WriteText(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream out(p);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + p.string());
+}
+
+std::string Base64(const std::string& in) {
+  std::string out(4 * ((in.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+// KEY=VALUE lines (an optional `export `, optional quotes).
+std::map<std::string, std::string> ParseEnvFile(const std::string& text) {
+  std::map<std::string, std::string> env;
+  std::stringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    line = Trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    if (line.rfind("export ", 0) == 0) line = Trim(line.substr(7));
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string v = line.substr(eq + 1);
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+      v = v.substr(1, v.size() - 2);
+    env[line.substr(0, eq)] = v;
+  }
+  return env;
+}
+
+bool IsIp(const std::string& host) {
+  return host.find(':') != std::string::npos ||
+         std::regex_match(host, std::regex(R"(\d+\.\d+\.\d+\.\d+)"));
+}
+
+std::string UrlHost(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+}  // namespace
+
+#ifdef KUBEDOUBLE_HAVE_FAKESERVER
+
+struct Stage::Impl {
+  const Scenario& s;
+  std::string client;
+  fs::path work;
+  std::unique_ptr<fake::Server> server;
+  std::unique_ptr<fake::Mitm> mitm;
+  std::unique_ptr<BackgroundProcess> proxy;
+  Target target;
+  std::map<std::string, std::string> placeholders;
+  std::vector<std::string> fallbacks;
+
+  Impl(const Scenario& scenario, std::string c, fs::path w)
+      : s(scenario), client(std::move(c)), work(std::move(w)) {}
+
+  // ---- the server ----
+  void StartServer() {
+    const ServerSetup& setup = s.server;
+    fake::ServerOptions o;
+    o.dir = work / "state";
+    o.port = 0;
+    o.address = s.access.host == "::1" ? "::1" : "127.0.0.1";
+    o.serve_cert = setup.serve_cert;
+    o.extra_sans = setup.sans;
+    o.anonymous = setup.anonymous;
+    o.authorization = setup.authorization;
+    o.default_fixtures = setup.default_fixtures;
+    o.journal_size = 1000;
+    if (setup.policy) {
+      WriteText(work / "policy.json", setup.policy->dump(2));
+      o.policy_file = work / "policy.json";
+    }
+    if (setup.tokens) {
+      WriteText(work / "tokens.csv", *setup.tokens);
+      o.tokens_file = work / "tokens.csv";
+    }
+    if (!setup.fixtures.empty()) {
+      std::string docs;
+      for (const auto& f : setup.fixtures) docs += "---\n" + f.dump() + "\n";
+      WriteText(work / "fixtures.yaml", docs);
+      o.fixtures.push_back(work / "fixtures.yaml");
+    }
+    server = std::make_unique<fake::Server>(o);
+    server->Start();
+    if (setup.faults) Admin("POST", "/__kubedouble/faults", *setup.faults);
+  }
+
+  // A call to the server's admin API with the admin token.
+  json Admin(const std::string& method, const std::string& path, const json& body) {
+    httplib::Client c(server->url());
+    c.enable_server_certificate_verification(false);
+    c.set_bearer_token_auth(server->paths().admin_token);
+    httplib::Result r =
+        method == "POST" ? c.Post(path, body.dump(), "application/json") : c.Get(path);
+    if (!r)
+      throw std::runtime_error(
+          fmt::format("the server's admin API did not answer {} {}", method, path));
+    if (r->status >= 300)
+      throw std::runtime_error(fmt::format("the server refused {} {} ({}): {}", method, path,
+                                           r->status, r->body.substr(0, 200)));
+    return json::parse(r->body, nullptr, false);
+  }
+
+  std::string TokenRequest() {
+    httplib::Client c(server->url());
+    c.enable_server_certificate_verification(false);
+    c.set_bearer_token_auth(server->paths().admin_token);
+    json req{{"apiVersion", "authentication.k8s.io/v1"},
+             {"kind", "TokenRequest"},
+             {"spec", {{"expirationSeconds", 3600}}}};
+    auto r = c.Post("/api/v1/namespaces/default/serviceaccounts/default/token", req.dump(),
+                    "application/json");
+    if (!r || r->status != 201)
+      throw std::runtime_error(
+          "TokenRequest for default/default failed" +
+          (r ? fmt::format(" ({}): {}", r->status, r->body.substr(0, 200)) : ""));
+    return json::parse(r->body).at("status").at("token").get<std::string>();
+  }
+
+  // ---- credentials named by the scenario ----
+  std::string Token(const std::string& name) {
+    const auto& p = server->paths();
+    if (name == "admin") return p.admin_token;
+    if (name == "user") return p.user_token;
+    if (name == "serviceaccount") return p.serviceaccount_token;
+    if (name == "bad") return "kubedouble-not-a-valid-token-0123456789";
+    if (name == "tokenrequest") return TokenRequest();
+    if (name == "tokenrequest-expired") {
+      std::string token = TokenRequest();
+      Admin("POST", "/__kubedouble/clock", json{{"advance", "2h"}});
+      return token;
+    }
+    return "";
+  }
+
+  void FillPlaceholders(int port) {
+    const auto& p = server->paths();
+    fs::path pki = p.pki_dir;
+    auto& m = placeholders;
+    m["SERVER"] = target.server;
+    m["PORT"] = std::to_string(port);
+    m["CA_FILE"] = p.ca_crt.string();
+    m["CA_DATA"] = Base64(ReadText(p.ca_crt));
+    m["ROGUE_CA_FILE"] = (pki / "rogue-ca.crt").string();
+    m["ROGUE_CA_DATA"] = Base64(ReadText(pki / "rogue-ca.crt"));
+    m["ADMIN_CERT_FILE"] = (pki / "admin.crt").string();
+    m["ADMIN_KEY_FILE"] = (pki / "admin.key").string();
+    m["ADMIN_CERT_DATA"] = Base64(ReadText(pki / "admin.crt"));
+    m["ADMIN_KEY_DATA"] = Base64(ReadText(pki / "admin.key"));
+    m["ADMIN_TOKEN"] = p.admin_token;
+    m["USER_TOKEN"] = p.user_token;
+    m["USER_NAME"] = p.user_name;
+    m["SA_TOKEN"] = p.serviceaccount_token;
+    m["STATE"] = p.dir.string();
+    m["WORK"] = work.string();
+    m["REFUSED_SERVER"] = "https://127.0.0.1:1";
+  }
+
+  std::string Substitute(const std::string& text, const SourceLocation& where) {
+    std::string out;
+    static const std::regex re(R"(\$\{([A-Z_]+)\})");
+    auto begin = std::sregex_iterator(text.begin(), text.end(), re);
+    size_t last = 0;
+    for (auto it = begin; it != std::sregex_iterator(); ++it) {
+      out += text.substr(last, static_cast<size_t>(it->position()) - last);
+      auto found = placeholders.find((*it)[1]);
+      if (found == placeholders.end())
+        throw std::runtime_error(
+            fmt::format("{}: unknown placeholder ${{{}}}", where.ToString(), (*it)[1].str()));
+      out += found->second;
+      last = static_cast<size_t>(it->position() + it->length());
+    }
+    return out + text.substr(last);
+  }
+
+  void WriteFiles() {
+    const auto& p = server->paths();
+    fs::path pki = p.pki_dir;
+    for (const auto& f : s.access.files) {
+      fs::path dest = work / "files" / f.path;
+      if (f.content) {
+        WriteText(dest, Substitute(*f.content, f.where));
+        continue;
+      }
+      static const std::map<std::string, std::string> kFrom{{"ca", "ca.crt"},
+                                                            {"rogue-ca", "rogue-ca.crt"},
+                                                            {"admin-cert", "admin.crt"},
+                                                            {"admin-key", "admin.key"}};
+      if (auto it = kFrom.find(*f.from); it != kFrom.end()) {
+        WriteText(dest, ReadText(pki / it->second));
+      } else if (*f.from == "admin-token") {
+        WriteText(dest, p.admin_token);
+      } else if (*f.from == "user-token") {
+        WriteText(dest, p.user_token);
+      } else if (*f.from == "sa-token") {
+        WriteText(dest, p.serviceaccount_token);
+      }
+      if (*f.from == "admin-key")
+        fs::permissions(dest, fs::perms::owner_read | fs::perms::owner_write);
+    }
+  }
+
+  // A kubeconfig holding the target (JSON, which every client's YAML reader accepts).
+  std::string WriteKubeconfig() {
+    json cluster{{"server", target.server}};
+    if (!target.ca_file.empty()) cluster["certificate-authority"] = target.ca_file;
+    if (target.insecure) cluster["insecure-skip-tls-verify"] = true;
+    if (!target.tls_server_name.empty()) cluster["tls-server-name"] = target.tls_server_name;
+    json user = json::object();
+    if (!target.token.empty()) user["token"] = target.token;
+    if (!target.cert_file.empty()) {
+      user["client-certificate"] = target.cert_file;
+      user["client-key"] = target.key_file;
+    }
+    json config{{"apiVersion", "v1"},
+                {"kind", "Config"},
+                {"clusters", {{{"name", "scenario"}, {"cluster", cluster}}}},
+                {"users", {{{"name", "scenario"}, {"user", user}}}},
+                {"contexts",
+                 {{{"name", "scenario"},
+                   {"context",
+                    {{"cluster", "scenario"}, {"user", "scenario"}, {"namespace", "default"}}}}}},
+                {"current-context", "scenario"}};
+    fs::path file = work / "client-kubeconfig.json";
+    WriteText(file, config.dump(2));
+    return file.string();
+  }
+
+  void StartProxy(bool sidecar) {
+    const ProxySetup& ps = s.access.proxy;
+    if (!FindProgram("kubectl")) throw SkipRun{"the proxy path needs kubectl (kubectl proxy)"};
+    std::vector<std::string> argv{"kubectl", "proxy", "--port=0", "--address=" + ps.address};
+    if (ps.disable_filter) argv.push_back("--disable-filter=true");
+    if (ps.accept_hosts) argv.push_back("--accept-hosts=" + *ps.accept_hosts);
+    if (ps.reject_paths) argv.push_back("--reject-paths=" + *ps.reject_paths);
+    ProcessOptions po;
+    po.env = CleanEnvironment();
+    po.env["HOME"] = (work / "proxy-home").string();
+    po.env["KUBECACHEDIR"] = (work / "proxy-cache").string();
+    fs::create_directories(work / "proxy-home");
+    if (sidecar && target.private_mounts) {
+      for (const auto& [k, v] : target.incluster_env) po.env[k] = v;
+      argv = InPrivateMounts(argv, target.sa_dir, target.hosts_file);
+    } else if (sidecar) {
+      argv.push_back("--kubeconfig=" + server->paths().serviceaccount_kubeconfig.string());
+      fallbacks.push_back(
+          "sidecar: no private mount namespace; kubectl proxy used "
+          "kubeconfigs/serviceaccount.yaml (the same token and CA)");
+    } else {
+      argv.push_back("--kubeconfig=" + server->paths().kubeconfig.string());
+    }
+    po.argv = argv;
+    int port = 0;
+    proxy = BackgroundProcess::Start(po, work, "kubectl-proxy", [&](const std::string& line) {
+      std::smatch m;
+      if (std::regex_search(line, m, std::regex(R"(Starting to serve on \S*:(\d+))"))) {
+        port = std::stoi(m[1]);
+        return true;
+      }
+      return false;
+    });
+    target.server = fmt::format("http://127.0.0.1:{}", port);
+    target.host = "127.0.0.1";
+    target.port = port;
+    target.ca_file.clear();
+    target.insecure = false;
+    target.cert_file.clear();
+    target.key_file.clear();
+  }
+
+  void Build() {
+    fs::create_directories(work / "home");
+    fs::create_directories(work / "files");
+    StartServer();
+    const auto& p = server->paths();
+    const Access& a = s.access;
+    target.work = work;
+    target.path = a.path;
+    target.via_flags = a.via == "flags";
+    target.tls_server_name = a.tls_server_name;
+    target.admin_kubeconfig = p.kubeconfig.string();
+    target.private_mounts = PrivateMountsAvailable();
+
+    int port = server->port();
+    if (s.server.mitm) {
+      mitm = std::make_unique<fake::Mitm>(
+          fake::MitmOptions{.address = s.access.host == "::1" ? "::1" : "127.0.0.1",
+                            .port = 0,
+                            .upstream = server->url(),
+                            .cert_file = p.pki_dir / "rogue-server.crt",
+                            .key_file = p.pki_dir / "rogue-server.key"});
+      mitm->Start();
+      port = mitm->port();
+    }
+    target.host = a.host;
+    target.port = port;
+    target.server = fmt::format("https://{}:{}", UrlHost(a.host), port);
+
+    // The defaults of each path, then the scenario's overrides.
+    std::string ca = "cluster", token, cert;
+    bool insecure = false;
+    switch (a.path) {
+      case AccessPath::kToken:
+        token = "admin";
+        break;
+      case AccessPath::kInsecure:
+        ca = "none";
+        insecure = true;
+        token = "admin";
+        break;
+      case AccessPath::kMtls:
+        cert = "admin";
+        break;
+      case AccessPath::kServiceAccount:
+        token = "serviceaccount";
+        break;
+      case AccessPath::kSeed:
+        insecure = true;
+        ca = "none";
+        break;
+      default:
+        break;
+    }
+    if (!a.ca.empty()) ca = a.ca;
+    if (!a.token.empty()) token = a.token == "none" ? "" : a.token;
+    if (!a.client_cert.empty()) cert = a.client_cert == "none" ? "" : a.client_cert;
+    if (a.insecure) insecure = *a.insecure;
+    if (ca == "cluster") target.ca_file = p.ca_crt.string();
+    if (ca == "rogue") target.ca_file = (p.pki_dir / "rogue-ca.crt").string();
+    target.insecure = insecure;
+    if (!token.empty()) target.token = Token(token);
+    if (cert == "admin" || cert == "expired-admin") {
+      target.cert_file = (p.pki_dir / (cert + ".crt")).string();
+      target.key_file = (p.pki_dir / (cert + ".key")).string();
+    }
+
+    // Name resolution and in-cluster files.
+    bool needs_hosts = !IsIp(a.host) && a.host != "localhost";
+    if (a.path == AccessPath::kInCluster || a.path == AccessPath::kSidecar) {
+      target.sa_dir = p.serviceaccount_dir.string();
+      target.incluster_env = ParseEnvFile(ReadText(p.incluster_env));
+      needs_hosts = true;
+      if (!target.private_mounts)
+        fallbacks.push_back("in-cluster: no private mount namespace (needs root and unshare)");
+    }
+    if (needs_hosts) {
+      fs::path hosts = work / "hosts";
+      std::string names =
+          "localhost kubernetes kubernetes.default kubernetes.default.svc "
+          "kubernetes.default.svc.cluster.local";
+      if (needs_hosts && !IsIp(a.host) && a.host != "localhost") names += " " + a.host;
+      WriteText(hosts, "127.0.0.1 " + names + "\n::1 localhost ip6-localhost ip6-loopback\n");
+      target.hosts_file = hosts.string();
+    }
+
+    FillPlaceholders(port);
+    WriteFiles();
+    for (const auto& k : a.kubeconfigs) target.kubeconfigs.push_back((work / "files" / k).string());
+    target.kubeconfig_env = a.kubeconfig_env;
+    target.context = a.context;
+
+    if (a.path == AccessPath::kProxy || a.path == AccessPath::kSidecar) {
+      StartProxy(a.path == AccessPath::kSidecar);
+    }
+    if (a.path == AccessPath::kSeed) {
+      // The seed page's kubectl lines read the default kubeconfig; the scenario's files replace
+      // it when given (two clusters, ...).
+      target.kubeconfigs = {a.kubeconfigs.empty() ? p.kubeconfig.string()
+                                                  : (work / "files" / a.kubeconfigs[0]).string()};
+    }
+    if (a.path != AccessPath::kKubeconfig && a.path != AccessPath::kInCluster)
+      target.kubeconfig = WriteKubeconfig();
+  }
+};
+
+Stage::Stage(const Scenario& scenario, const std::string& client, const fs::path& work)
+    : impl_(std::make_unique<Impl>(scenario, client, work)) {
+  fs::create_directories(work);
+  impl_->Build();
+}
+
+Stage::~Stage() {
+  if (!impl_) return;
+  impl_->proxy.reset();
+  if (impl_->mitm) impl_->mitm->Stop();
+  if (impl_->server) impl_->server->Stop();
+}
+
+const Target& Stage::target() const { return impl_->target; }
+
+std::map<std::string, std::string> Stage::Environment() const {
+  auto env = CleanEnvironment();
+  env["HOME"] = (impl_->work / "home").string();
+  env["KUBECACHEDIR"] = (impl_->work / "kubecache").string();
+  if (impl_->s.access.path == AccessPath::kSeed) env["KUBECONFIG"] = impl_->target.kubeconfigs[0];
+  return env;
+}
+
+void Stage::AddEvidence(const Request& request, Outcome& outcome) const {
+  std::string path = RequestPath(request);
+  std::string method = RequestMethod(request);
+  auto entries = impl_->server->journal().Find([&](const fake::JournalEntry& e) {
+    return e.path == path && (e.method == method || request.verb == Verb::kWatch);
+  });
+  if (!entries.empty()) {
+    const auto& last = entries.back();
+    if (outcome.user.empty()) outcome.user = last.user;
+    outcome.evidence["server_status"] = last.status;
+    outcome.evidence["server_auth"] = last.auth_method;
+  }
+  outcome.evidence["reached_server"] = !entries.empty();
+  if (impl_->mitm) {
+    outcome.evidence["token_leaked"] = impl_->mitm->TokenCaptured();
+    outcome.evidence["client_cert_offered"] = impl_->mitm->ClientCertOffered();
+    outcome.evidence["mitm_requests"] = impl_->mitm->requests();
+  }
+  if (!impl_->fallbacks.empty()) {
+    std::string all;
+    for (const auto& f : impl_->fallbacks) all += (all.empty() ? "" : "; ") + f;
+    outcome.evidence["fallback"] = all;
+  }
+}
+
+#else  // no fake server in this build
+
+struct Stage::Impl {
+  Target target;
+};
+Stage::Stage(const Scenario&, const std::string&, const fs::path&) {
+  throw std::runtime_error("this kubedouble was built without the fake server");
+}
+Stage::~Stage() = default;
+const Target& Stage::target() const { return impl_->target; }
+std::map<std::string, std::string> Stage::Environment() const { return CleanEnvironment(); }
+void Stage::AddEvidence(const Request&, Outcome&) const {}
+
+#endif
+
+}  // namespace kubedouble::scenarios

@@ -1,0 +1,35 @@
+// A stage: everything one (scenario, client) run needs — the fake server, a MITM, a kubectl
+// proxy, the scenario's files — set up in a run folder, and torn down when destroyed.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kubedouble/scenarios/driver.h"
+#include "kubedouble/scenarios/model.h"
+#include "kubedouble/scenarios/outcome.h"
+
+namespace kubedouble::scenarios {
+
+class Stage {
+ public:
+  // Sets up the world of `scenario` for `client` in `work` (created). Throws std::runtime_error
+  // naming what could not be set up, or SkipRun when this machine cannot provide it.
+  Stage(const Scenario& scenario, const std::string& client, const std::filesystem::path& work);
+  ~Stage();
+
+  const Target& target() const;
+  // The client's environment: clean, HOME and KUBECACHEDIR inside the run folder.
+  std::map<std::string, std::string> Environment() const;
+  // Adds what the server and the MITM saw to the client's outcome: the user the server
+  // authenticated for the request, the MITM's captures, the fallbacks used.
+  void AddEvidence(const Request& request, Outcome& outcome) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kubedouble::scenarios

@@ -1,0 +1,93 @@
+// Outcomes: comparison with expectations and the TLS message classifier.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "kubedouble/scenarios/outcome.h"
+
+namespace kubedouble::scenarios {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+TEST(Outcome, AgreesWhenEveryGivenFieldMatches) {
+  Expectation e;
+  e.kind = OutcomeKind::kOk;
+  e.items = 3;
+  e.user = "kubedouble-admin";
+  Outcome o;
+  o.kind = OutcomeKind::kOk;
+  o.code = 200;
+  o.items = 3;
+  o.user = "kubedouble-admin";
+  EXPECT_THAT(Compare(e, o), IsEmpty());
+  o.items = 2;
+  o.user = "system:anonymous";
+  EXPECT_THAT(Compare(e, o), ElementsAre("expected 3 items, got 2",
+                                         "expected user kubedouble-admin, got system:anonymous"));
+}
+
+TEST(Outcome, ADifferentKindSaysWhatHappened) {
+  Expectation e;
+  e.kind = OutcomeKind::kTlsError;
+  e.tls = "unknown_authority";
+  Outcome o;
+  o.kind = OutcomeKind::kOk;
+  o.code = 200;
+  auto diffs = Compare(e, o);
+  ASSERT_EQ(diffs.size(), 1u);
+  EXPECT_THAT(diffs[0], HasSubstr("expected tls_error, got ok 200"));
+}
+
+TEST(Outcome, EvidenceIsCompared) {
+  Expectation e;
+  e.kind = OutcomeKind::kOk;
+  e.evidence["token_leaked"] = true;
+  Outcome o;
+  o.kind = OutcomeKind::kOk;
+  EXPECT_THAT(Compare(e, o), ElementsAre("expected token_leaked true, got false"));
+  o.evidence["token_leaked"] = true;
+  EXPECT_THAT(Compare(e, o), IsEmpty());
+}
+
+TEST(Outcome, FromDriverJson) {
+  Outcome o = Outcome::FromJson(nlohmann::json::parse(
+      R"j({"outcome":"tls_error","message":"[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired (_ssl.c:1006)"})j"));
+  EXPECT_EQ(o.kind, OutcomeKind::kTlsError);
+  EXPECT_EQ(o.tls, "expired");
+  EXPECT_THROW(Outcome::FromJson(nlohmann::json::parse(R"({"outcome":"fine"})")),
+               std::runtime_error);
+}
+
+TEST(Outcome, ClassifiesEachClientsTlsWording) {
+  // Go (kubectl)
+  EXPECT_EQ(ClassifyTlsMessage(
+                "tls: failed to verify certificate: x509: certificate signed by unknown authority"),
+            "unknown_authority");
+  EXPECT_EQ(ClassifyTlsMessage("x509: certificate has expired or is not yet valid: current time "
+                               "2026-01-02 is after 2026-01-01"),
+            "expired");
+  EXPECT_EQ(ClassifyTlsMessage("x509: certificate has expired or is not yet valid: current time "
+                               "2026-01-01 is before 2026-01-02"),
+            "not_yet_valid");
+  EXPECT_EQ(
+      ClassifyTlsMessage(
+          "x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs"),
+      "hostname_mismatch");
+  EXPECT_EQ(ClassifyTlsMessage("x509: certificate is valid for a, b, not c"), "hostname_mismatch");
+  // OpenSSL (curl, Python)
+  EXPECT_EQ(ClassifyTlsMessage("SSL certificate problem: unable to get local issuer certificate"),
+            "unknown_authority");
+  EXPECT_EQ(ClassifyTlsMessage("SSL certificate problem: certificate is not yet valid"),
+            "not_yet_valid");
+  EXPECT_EQ(ClassifyTlsMessage(
+                "SSL: no alternative certificate subject name matches target host name 'x'"),
+            "hostname_mismatch");
+  EXPECT_EQ(ClassifyTlsMessage("IP address mismatch, certificate is not valid for '127.0.0.1'"),
+            "hostname_mismatch");
+  EXPECT_EQ(ClassifyTlsMessage("connection reset"), "");
+}
+
+}  // namespace
+}  // namespace kubedouble::scenarios

@@ -1,0 +1,181 @@
+// The suite parser: the schema, and an error with file:line:column for every mistake.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "kubedouble/scenarios/parser.h"
+
+namespace kubedouble::scenarios {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+std::string ErrorOf(const std::string& text) {
+  try {
+    ParseSuite(text, "suite.yaml");
+  } catch (const ParseError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(Parser, ReadsAFullScenario) {
+  Suite suite = ParseSuite(R"(
+suite: tls
+description: TLS pitfalls
+scenarios:
+  - name: insecure-ca
+    description: insecure together with a CA
+    server: {serve_cert: expired, anonymous: true, mitm: true, sans: [a.example]}
+    access: {path: token, ca: cluster, insecure: true, host: localhost, via: flags}
+    request: {verb: list, namespace: all, timeout: 2.5}
+    expect: {outcome: ok, items: 3, user: kubedouble-admin, evidence: {token_leaked: true}}
+    clients:
+      kubectl: {outcome: config_error, why: client-go refuses insecure together with a CA}
+      node: {skip: not relevant here}
+)",
+                           "tls.yaml");
+  EXPECT_EQ(suite.name, "tls");
+  ASSERT_EQ(suite.scenarios.size(), 1u);
+  const Scenario& s = suite.scenarios[0];
+  EXPECT_EQ(s.id(), "tls/insecure-ca");
+  EXPECT_EQ(s.server.serve_cert, "expired");
+  EXPECT_TRUE(s.server.anonymous);
+  EXPECT_TRUE(s.server.mitm);
+  EXPECT_EQ(s.server.sans, std::vector<std::string>{"a.example"});
+  EXPECT_EQ(s.access.path, AccessPath::kToken);
+  EXPECT_EQ(s.access.host, "localhost");
+  EXPECT_EQ(s.access.via, "flags");
+  EXPECT_TRUE(s.access.insecure.value());
+  EXPECT_TRUE(s.request.all_namespaces);
+  EXPECT_DOUBLE_EQ(s.request.timeout_seconds, 2.5);
+  EXPECT_EQ(s.expect.kind, OutcomeKind::kOk);
+  EXPECT_EQ(s.expect.items, 3);
+  EXPECT_EQ(s.expect.user, "kubedouble-admin");
+  EXPECT_TRUE(s.expect.evidence.at("token_leaked"));
+  Expectation k = s.ExpectationFor("kubectl");
+  EXPECT_EQ(k.kind, OutcomeKind::kConfigError);
+  EXPECT_EQ(k.why, "client-go refuses insecure together with a CA");
+  EXPECT_EQ(s.ExpectationFor("curl").kind, OutcomeKind::kOk);
+  EXPECT_EQ(s.Override("node")->skip, "not relevant here");
+  EXPECT_EQ(s.where.ToString(), "tls.yaml:5:5");
+}
+
+TEST(Parser, DefaultsTheSuiteNameToTheFileStem) {
+  Suite suite = ParseSuite("scenarios:\n  - name: a\n    expect: {outcome: ok}\n", "dir/seed.yaml");
+  EXPECT_EQ(suite.name, "seed");
+  EXPECT_EQ(suite.scenarios[0].access.path, AccessPath::kToken);
+  EXPECT_EQ(suite.scenarios[0].request.verb, Verb::kList);
+}
+
+TEST(Parser, UnknownKeyIsAnErrorAtItsPosition) {
+  std::string e = ErrorOf("scenarios:\n  - name: a\n    expect: {outcome: ok}\n    acess: {}\n");
+  EXPECT_THAT(e, StartsWith("suite.yaml:4:5: "));
+  EXPECT_THAT(e, HasSubstr("unknown key \"acess\" in a scenario"));
+}
+
+TEST(Parser, UnknownKeyInANestedMapping) {
+  std::string e = ErrorOf(
+      "scenarios:\n  - name: a\n    request:\n      verb: list\n      namespce: x\n"
+      "    expect: {outcome: ok}\n");
+  EXPECT_THAT(e, StartsWith("suite.yaml:5:7: "));
+  EXPECT_THAT(e, HasSubstr("\"namespce\" in request"));
+}
+
+TEST(Parser, SyntaxErrorsCarryTheirPosition) {
+  std::string e = ErrorOf("scenarios:\n  - name: a\n    expect: {outcome: ok\n");
+  EXPECT_THAT(e, StartsWith("suite.yaml:"));
+  EXPECT_THAT(e, Not(StartsWith("suite.yaml: ")));
+}
+
+TEST(Parser, RejectsUnknownValues) {
+  EXPECT_THAT(
+      ErrorOf("scenarios:\n  - name: a\n    access: {path: teleport}\n    expect: {outcome: ok}\n"),
+      HasSubstr("suite.yaml:3:20: unknown access path \"teleport\""));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    expect: {outcome: maybe}\n"),
+              HasSubstr("unknown outcome \"maybe\""));
+  EXPECT_THAT(
+      ErrorOf("scenarios:\n  - name: a\n    request: {verb: exec}\n    expect: {outcome: ok}\n"),
+      HasSubstr("unknown verb \"exec\""));
+  EXPECT_THAT(
+      ErrorOf(
+          "scenarios:\n  - name: a\n    server: {serve_cert: shiny}\n    expect: {outcome: ok}\n"),
+      HasSubstr("\"serve_cert\" must be one of good, expired"));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    expect: {outcome: tls_error, tls: weird}\n"),
+              HasSubstr("\"tls\" must be one of"));
+}
+
+TEST(Parser, AClientThatDiffersMustSayWhy) {
+  std::string e = ErrorOf(
+      "scenarios:\n  - name: a\n    expect: {outcome: ok}\n    clients:\n"
+      "      curl: {outcome: tls_error}\n");
+  EXPECT_THAT(e, StartsWith("suite.yaml:5:13: "));
+  EXPECT_THAT(e, HasSubstr("add \"why\""));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    expect: {outcome: ok}\n    clients:\n"
+                      "      curlx: {outcome: ok, why: x}\n"),
+              HasSubstr("unknown client \"curlx\""));
+}
+
+TEST(Parser, RequiredFieldsAndConsistency) {
+  EXPECT_THAT(ErrorOf("scenarios:\n  - expect: {outcome: ok}\n"), HasSubstr("needs \"name\""));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n"), HasSubstr("needs \"expect\""));
+  EXPECT_THAT(
+      ErrorOf("scenarios:\n  - name: a\n    request: {verb: get}\n    expect: {outcome: ok}\n"),
+      HasSubstr("verb \"get\" needs \"name\""));
+  EXPECT_THAT(
+      ErrorOf("scenarios:\n  - name: a\n    request: {verb: watch}\n    expect: {outcome: ok}\n"),
+      HasSubstr("needs \"events\""));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    expect: {outcome: ok, tls: expired}\n"),
+              HasSubstr("only meaningful with outcome tls_error"));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    expect: {outcome: ok}\n  - name: a\n    "
+                      "expect: {outcome: ok}\n"),
+              HasSubstr("suite.yaml:4:5: scenario \"a\" is defined twice"));
+  EXPECT_THAT(
+      ErrorOf(
+          "scenarios:\n  - name: a\n    access: {path: kubeconfig}\n    expect: {outcome: ok}\n"),
+      HasSubstr("needs \"kubeconfigs\""));
+  EXPECT_THAT(
+      ErrorOf("scenarios:\n  - name: a\n    access: {path: kubeconfig, kubeconfigs: [a.yaml]}\n"
+              "    expect: {outcome: ok}\n"),
+      HasSubstr("kubeconfig \"a.yaml\" is not one of the \"files\""));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    access:\n      files:\n        - {path: "
+                      "/etc/x, content: y}\n"
+                      "    expect: {outcome: ok}\n"),
+              HasSubstr("must be relative"));
+  EXPECT_THAT(ErrorOf("scenarios: {}\n"), HasSubstr("must be a list of scenarios"));
+  EXPECT_THAT(ErrorOf("- 1\n"), HasSubstr("suite.yaml:1:1: a suite file must be a mapping"));
+}
+
+TEST(Parser, WrongTypes) {
+  EXPECT_THAT(
+      ErrorOf(
+          "scenarios:\n  - name: a\n    server: {anonymous: maybe}\n    expect: {outcome: ok}\n"),
+      HasSubstr("suite.yaml:3:25: \"anonymous\" must be true or false"));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    expect: {outcome: ok, items: many}\n"),
+              HasSubstr("\"items\" must be an integer"));
+}
+
+TEST(Parser, LoadSuiteNamesAMissingFile) {
+  try {
+    LoadSuite("/nonexistent/suite.yaml");
+    FAIL() << "no error";
+  } catch (const ParseError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("/nonexistent/suite.yaml: cannot read the file"));
+  }
+  EXPECT_THROW(FindSuiteFiles({"/nonexistent"}), ParseError);
+}
+
+TEST(Parser, TheBuiltinSuitesParse) {
+  std::filesystem::path dir = std::filesystem::path(KUBEDOUBLE_SOURCE_DIR) / "scenarios/suites";
+  auto files = FindSuiteFiles({dir});
+  ASSERT_FALSE(files.empty());
+  size_t scenarios = 0;
+  for (const auto& f : files) scenarios += LoadSuite(f).scenarios.size();
+  EXPECT_GE(scenarios, 40u);
+}
+
+}  // namespace
+}  // namespace kubedouble::scenarios
