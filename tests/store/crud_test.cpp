@@ -81,6 +81,23 @@ TEST_F(CrudTest, InvalidNamesAre422WithCauses) {
   EXPECT_THAT(longname.what(), HasSubstr("must be no more than 63 characters"));
 }
 
+TEST_F(CrudTest, InvalidLabelsAre422) {
+  auto e = Error([&] { Pod("default", "web", {{"app", "bad value"}}); });
+  EXPECT_EQ(e.code(), 422);
+  EXPECT_THAT(e.what(), HasSubstr("Pod \"web\" is invalid: metadata.labels: Invalid value: "
+                                  "\"bad value\": a valid label must be an empty string or "
+                                  "consist of alphanumeric characters"));
+  auto key = Error([&] { Pod("default", "web", {{"-x", "ok"}}); });
+  EXPECT_THAT(key.what(), HasSubstr("metadata.labels: Invalid value: \"-x\": name part must"));
+  Pod("default", "web", {{"app", "ok"}});
+  auto patch = Error([&] {
+    store_->Patch(pods_, "default", "web", PatchType::kMerge,
+                  R"({"metadata":{"labels":{"app":"no way"}}})");
+  });
+  EXPECT_EQ(patch.code(), 422);
+  EXPECT_EQ(store_->Get(pods_, "default", "web")["metadata"]["labels"]["app"], "ok");
+}
+
 TEST_F(CrudTest, DuplicateIsAlreadyExists) {
   Pod("default", "web");
   auto e = Error([&] { Pod("default", "web"); });

@@ -167,6 +167,8 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
   json& m = Meta(object);
   const json& om = old["metadata"];
   m["name"] = name;
+  auto causes = MetadataCauses(res, object);
+  if (!causes.empty()) throw StatusError::Invalid(QualifiedKind(res), name, causes);
   for (const char* f : {"uid", "creationTimestamp", "deletionTimestamp"}) {
     if (om.contains(f)) {
       m[f] = om[f];
@@ -257,7 +259,7 @@ json Store::Create(const ResourceInfo& res, const std::string& ns, json object,
       } while (bucket.count(ObjectKey(res, obj_ns, name)));
       m["name"] = name;
     }
-    auto causes = NameCauses(res, name);
+    auto causes = MetadataCauses(res, object);
     if (!causes.empty()) throw StatusError::Invalid(QualifiedKind(res), name, causes);
     auto key = ObjectKey(res, obj_ns, name);
     if (bucket.count(key)) throw StatusError::AlreadyExists(QualifiedResource(res), name);
@@ -408,7 +410,7 @@ json Store::Put(const ResourceInfo& res, json object) {
   object["apiVersion"] = res.ApiVersion();
   std::string obj_ns = ResolveNamespace(res, "", object);
   std::string name = MetaString(object, "name");
-  auto causes = NameCauses(res, name);
+  auto causes = MetadataCauses(res, object);
   if (!causes.empty()) throw StatusError::Invalid(QualifiedKind(res), name, causes);
   ObjectPtr stored;
   {

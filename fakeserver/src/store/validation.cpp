@@ -163,6 +163,37 @@ json NameCauses(const ResourceInfo& res, const std::string& name) {
   return causes;
 }
 
+json MetadataCauses(const ResourceInfo& res, const json& object) {
+  const std::string name = object.contains("metadata") && object["metadata"].is_object()
+                               ? object["metadata"].value("name", "")
+                               : "";
+  json causes = NameCauses(res, name);
+  const json* labels = nullptr;
+  if (object.contains("metadata") && object["metadata"].is_object() &&
+      object["metadata"].contains("labels")) {
+    labels = &object["metadata"]["labels"];
+  }
+  if (labels && !labels->is_null()) {
+    if (!labels->is_object()) {
+      causes.push_back(InvalidCause("metadata.labels", labels->dump(), "must be a map of strings"));
+      return causes;
+    }
+    for (const auto& [key, value] : labels->items()) {
+      for (const auto& e : QualifiedNameErrors(key)) {
+        causes.push_back(InvalidCause("metadata.labels", key, e));
+      }
+      if (!value.is_string()) {
+        causes.push_back(InvalidCause("metadata.labels", value.dump(), "must be a string"));
+        continue;
+      }
+      for (const auto& e : LabelValueErrors(value.get<std::string>())) {
+        causes.push_back(InvalidCause("metadata.labels", value.get<std::string>(), e));
+      }
+    }
+  }
+  return causes;
+}
+
 std::string QualifiedKind(const ResourceInfo& res) {
   return res.group.empty() ? res.kind : res.kind + "." + res.group;
 }

@@ -30,6 +30,9 @@ json NotSupportedCause(const std::string& field, const std::string& value,
 // The causes for metadata.name of an object of `res` (empty when the name is valid).
 json NameCauses(const ResourceInfo& res, const std::string& name);
 
+// The causes for the metadata of an object of `res`: its name and its labels.
+json MetadataCauses(const ResourceInfo& res, const json& object);
+
 // The qualified kind used in Invalid messages: "Pod", "Widget.example.com".
 std::string QualifiedKind(const ResourceInfo& res);
 // The qualified resource used in NotFound etc.: "pods", "widgets.example.com".
