@@ -61,7 +61,7 @@ internal::X509Ptr NewCert(const Key& key, X509_NAME* subject, const Validity& va
                            issuer != nullptr ? X509_get_subject_name(issuer) : subject) != 1) {
     Fail("cannot set the names");
   }
-  if (X509_set_pubkey(cert.get(), key.get()) != 1) Fail("cannot set the public key");
+  internal::SetPublicKey(cert.get(), key);
   return cert;
 }
 

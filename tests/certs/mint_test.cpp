@@ -2,6 +2,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "kubedouble/certs/certs.h"
 
 namespace kc = kubedouble::certs;
@@ -95,5 +98,25 @@ TEST(San, AcceptsNamesAndAddressesOnly) {
     FAIL() << "expected an error";
   } catch (const kc::Error& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("not valid!"));
+  }
+}
+
+// The certificate carries exactly the public half of its key, for every key type.
+TEST(Certificate, PublicKeyMatchesItsKey) {
+  for (auto type : {kc::KeyType::kEcdsaP256, kc::KeyType::kRsa2048}) {
+    auto ca = kc::MakeCa({.key_type = type});
+    auto server = kc::IssueServer(ca, {.sans = {"localhost"}, .key_type = type});
+    for (const kc::KeyPair* pair : {&ca, &server}) {
+      // Re-parse the PEM so the key comes from the encoded certificate, not a cache.
+      auto parsed = kc::Certificate::FromPem(pair->cert.Pem());
+      BIO* bio = BIO_new(BIO_s_mem());
+      ASSERT_EQ(PEM_write_bio_PUBKEY(bio, X509_get0_pubkey(parsed.get())), 1);
+      char* data = nullptr;
+      long len = BIO_get_mem_data(bio, &data);
+      std::string pem(data, static_cast<size_t>(len));
+      BIO_free(bio);
+      EXPECT_EQ(pem, pair->key.PublicPem()) << kc::KeyTypeName(type);
+      EXPECT_EQ(X509_check_private_key(parsed.get(), pair->key.get()), 1);
+    }
   }
 }
