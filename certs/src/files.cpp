@@ -1,4 +1,7 @@
 // Files: atomic writes with a given mode, reads, and certificate + key pairs on disk.
+// Atomic means a reader sees the old file or the whole new one (temp file + rename). There is no
+// fsync: the material is minted per run, so durability across a power cut buys nothing, and
+// twenty fsyncs would dominate the time to write a bundle.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,7 +49,6 @@ void WriteFile(const fs::path& path, std::string_view content, fs::perms mode) {
     }
     done += static_cast<size_t>(n);
   }
-  if (ok) ok = ::fsync(fd) == 0;
   std::string error = ok ? "" : SysError("cannot write", path);
   if (::close(fd) != 0 && ok) {
     ok = false;
