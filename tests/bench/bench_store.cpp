@@ -1,0 +1,209 @@
+// Object store benchmarks: 10,000 pods loaded — a full list, a limit=500 walk, writes, and the
+// fan-out of one write to 500 watches. `bench_store --rss-report` prints the resident memory
+// after loading the pods (one `name value unit` line, as ci/bench prints figures).
+#include <benchmark/benchmark.h>
+
+#include <malloc.h>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kubedouble/fakeserver/store.h"
+
+namespace {
+
+using kubedouble::fake::json;
+using kubedouble::fake::ListOptions;
+using kubedouble::fake::Registry;
+using kubedouble::fake::ResourceInfo;
+using kubedouble::fake::Store;
+
+constexpr int kPods = 10000;
+
+json MakePod(int i) {
+  std::string name = "pod-" + std::to_string(i);
+  return {
+      {"metadata",
+       {{"name", name},
+        {"labels", {{"app", "app-" + std::to_string(i % 50)}, {"tier", i % 2 ? "front" : "back"}}},
+        {"annotations", {{"kubernetes.io/created-by", "bench"}}}}},
+      {"spec",
+       {{"nodeName", "node-" + std::to_string(i % 20)},
+        {"serviceAccountName", "default"},
+        {"restartPolicy", "Always"},
+        {"containers",
+         {{{"name", "main"},
+           {"image", "registry.example/app:1.2.3"},
+           {"ports", {{{"containerPort", 8080}, {"protocol", "TCP"}}}},
+           {"env", {{{"name", "MODE"}, {"value", "production"}}}},
+           {"resources", {{"requests", {{"cpu", "100m"}, {"memory", "128Mi"}}}}}}}}}},
+      {"status",
+       {{"phase", "Running"},
+        {"podIP", "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250)},
+        {"hostIP", "192.168.0." + std::to_string(i % 20)},
+        {"startTime", "2026-01-02T03:04:05Z"},
+        {"conditions", {{{"type", "Ready"}, {"status", "True"}}}},
+        {"containerStatuses",
+         {{{"name", "main"},
+           {"ready", true},
+           {"restartCount", 0},
+           {"image", "registry.example/app:1.2.3"},
+           {"state", {{"running", {{"startedAt", "2026-01-02T03:04:06Z"}}}}}}}}}}};
+}
+
+struct Loaded {
+  std::shared_ptr<Registry> registry = std::make_shared<Registry>();
+  Store store{registry};
+  ResourceInfo pods = *registry->Find("", "v1", "pods");
+  Loaded() {
+    auto ns = *registry->Find("", "v1", "namespaces");
+    for (int n = 0; n < 10; ++n) {
+      store.Create(ns, "", {{"metadata", {{"name", "ns-" + std::to_string(n)}}}});
+    }
+    for (int i = 0; i < kPods; ++i) store.Create(pods, "ns-" + std::to_string(i % 10), MakePod(i));
+  }
+};
+
+Loaded& Fixture() {
+  static Loaded* loaded = new Loaded();
+  return *loaded;
+}
+
+long RssKb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+void BM_StoreFullList10kPods(benchmark::State& state) {
+  auto& f = Fixture();
+  for (auto _ : state) {
+    auto list = f.store.List(f.pods, "", {});
+    benchmark::DoNotOptimize(list);
+  }
+  state.counters["rss_mb"] = static_cast<double>(RssKb()) / 1024.0;
+}
+BENCHMARK(BM_StoreFullList10kPods)->Unit(benchmark::kMillisecond);
+
+void BM_StoreFullList10kPodsSerialized(benchmark::State& state) {
+  auto& f = Fixture();
+  size_t bytes = 0;
+  for (auto _ : state) {
+    auto body = f.store.List(f.pods, "", {}).dump();
+    bytes = body.size();
+    benchmark::DoNotOptimize(body);
+  }
+  state.counters["body_mb"] = static_cast<double>(bytes) / 1e6;
+}
+BENCHMARK(BM_StoreFullList10kPodsSerialized)->Unit(benchmark::kMillisecond);
+
+void BM_StoreLimit500Walk10kPods(benchmark::State& state) {
+  auto& f = Fixture();
+  int pages = 0;
+  for (auto _ : state) {
+    ListOptions o;
+    o.limit = 500;
+    pages = 0;
+    do {
+      auto page = f.store.List(f.pods, "", o);
+      ++pages;
+      o.continue_token = page["metadata"].value("continue", "");
+      benchmark::DoNotOptimize(page);
+    } while (!o.continue_token.empty());
+  }
+  state.counters["pages"] = pages;
+}
+BENCHMARK(BM_StoreLimit500Walk10kPods)->Unit(benchmark::kMillisecond);
+
+void BM_StoreLabelSelectedList10kPods(benchmark::State& state) {
+  auto& f = Fixture();
+  ListOptions o;
+  o.label_selector = "app=app-7,tier in (front,back)";
+  for (auto _ : state) {
+    auto list = f.store.List(f.pods, "", o);
+    benchmark::DoNotOptimize(list);
+  }
+}
+BENCHMARK(BM_StoreLabelSelectedList10kPods)->Unit(benchmark::kMillisecond);
+
+void BM_StoreCreatePod(benchmark::State& state) {
+  auto registry = std::make_shared<Registry>();
+  Store store(registry);
+  auto pods = *registry->Find("", "v1", "pods");
+  store.Create(*registry->Find("", "v1", "namespaces"), "", {{"metadata", {{"name", "b"}}}});
+  int i = 0;
+  for (auto _ : state) store.Create(pods, "b", MakePod(i++));
+}
+BENCHMARK(BM_StoreCreatePod)->Unit(benchmark::kMicrosecond);
+
+// One write, 500 watches each blocked in Next(): the time until every one has the event.
+void BM_StoreWatchFanout500(benchmark::State& state) {
+  constexpr int kWatches = 500;
+  auto registry = std::make_shared<Registry>();
+  Store store(registry);
+  auto pods = *registry->Find("", "v1", "pods");
+  store.Create(*registry->Find("", "v1", "namespaces"), "", {{"metadata", {{"name", "w"}}}});
+  ListOptions from_now;
+  from_now.resource_version = std::to_string(store.resource_version());
+  std::vector<std::unique_ptr<kubedouble::fake::Watch>> watches;
+  for (int i = 0; i < kWatches; ++i) watches.push_back(store.StartWatch(pods, "w", from_now));
+  std::mutex mu;
+  std::condition_variable cv;
+  int received = 0;
+  std::atomic<bool> done{false};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < kWatches; ++i) {
+    readers.emplace_back([&, i] {
+      while (!done) {
+        if (watches[i]->Next(std::chrono::milliseconds(200))) {
+          std::lock_guard lock(mu);
+          if (++received == kWatches) cv.notify_one();
+        }
+      }
+    });
+  }
+  int n = 0;
+  for (auto _ : state) {
+    {
+      std::lock_guard lock(mu);
+      received = 0;
+    }
+    store.Create(pods, "w", MakePod(n++));
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return received == kWatches; });
+  }
+  done = true;
+  for (auto& w : watches) w->Stop();
+  for (auto& r : readers) r.join();
+}
+BENCHMARK(BM_StoreWatchFanout500)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--rss-report") == 0) {
+    long before = RssKb();
+    Fixture();
+    std::printf("store_rss_after_10000_pods %.1f MB\n", static_cast<double>(RssKb()) / 1024.0);
+    std::printf("store_rss_growth_10000_pods %.1f MB\n",
+                static_cast<double>(RssKb() - before) / 1024.0);
+    malloc_trim(0);
+    std::printf("store_rss_after_10000_pods_trimmed %.1f MB\n",
+                static_cast<double>(RssKb()) / 1024.0);
+    return 0;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
