@@ -212,10 +212,12 @@ FileSpec ParseFile(const YAML::Node& node, const std::string& file) {
                                  spec.path));
   if (f.Has("content")) spec.content = f.String("content");
   if (f.Has("from"))
-    spec.from = f.OneOf(
-        "from",
-        {"ca", "rogue-ca", "admin-cert", "admin-key", "admin-token", "user-token", "sa-token"},
-        "ca");
+    spec.from =
+        f.OneOf("from",
+                {"ca", "rogue-ca", "admin-cert", "admin-key", "admin-token", "user-token",
+                 "sa-token", "kubeconfig", "token-kubeconfig", "mtls-kubeconfig",
+                 "insecure-kubeconfig", "anonymous-kubeconfig", "serviceaccount-kubeconfig"},
+                "ca");
   if (spec.content.has_value() == spec.from.has_value())
     throw ParseError(f.Where(), "a file needs exactly one of \"content\" or \"from\"");
   return spec;
@@ -253,7 +255,8 @@ Access ParseAccess(const YAML::Node& node, const std::string& file) {
   }
   if (f.Has("proxy")) {
     Fields p(f.Node("proxy"), file, "proxy",
-             {"address", "disable_filter", "accept_hosts", "reject_paths"});
+             {"address", "disable_filter", "accept_hosts", "reject_paths", "credentials"});
+    a.proxy.credentials = p.OneOf("credentials", {"kubeconfig", "token"}, "kubeconfig");
     a.proxy.address = p.String("address", "127.0.0.1");
     a.proxy.disable_filter = p.Bool("disable_filter", false);
     if (p.Has("accept_hosts")) a.proxy.accept_hosts = p.String("accept_hosts");

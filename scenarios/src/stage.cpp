@@ -239,6 +239,11 @@ struct Stage::Impl {
         WriteText(dest, p.user_token);
       } else if (*f.from == "sa-token") {
         WriteText(dest, p.serviceaccount_token);
+      } else if (*f.from == "kubeconfig") {
+        WriteText(dest, ReadText(p.kubeconfig));
+      } else {  // <name>-kubeconfig: the state folder's kubeconfigs/<name>.yaml
+        std::string name = f.from->substr(0, f.from->size() - std::string("-kubeconfig").size());
+        WriteText(dest, ReadText(p.kubeconfigs_dir / (name + ".yaml")));
       }
       if (*f.from == "admin-key")
         fs::permissions(dest, fs::perms::owner_read | fs::perms::owner_write);
@@ -292,7 +297,9 @@ struct Stage::Impl {
           "sidecar: no private mount namespace; kubectl proxy used "
           "kubeconfigs/serviceaccount.yaml (the same token and CA)");
     } else {
-      argv.push_back("--kubeconfig=" + server->paths().kubeconfig.string());
+      argv.push_back("--kubeconfig=" + (ps.credentials == "token"
+                                            ? server->paths().token_kubeconfig.string()
+                                            : server->paths().kubeconfig.string()));
     }
     po.argv = argv;
     int port = 0;

@@ -33,9 +33,10 @@ std::string SubjectOf(X509* cert) {
 }
 
 bool IsHopByHop(const std::string& name) {
-  static const char* kHop[] = {"connection", "keep-alive", "proxy-connection",
-                               "te",         "trailer",    "transfer-encoding",
-                               "upgrade",    "host",       "content-length"};
+  // Hop-by-hop headers, and the encodings: the body is forwarded decoded.
+  static const char* kHop[] = {"connection",     "keep-alive",        "proxy-connection", "te",
+                               "trailer",        "transfer-encoding", "upgrade",          "host",
+                               "content-length", "content-encoding",  "accept-encoding"};
   std::string lower;
   for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (const char* h : kHop)

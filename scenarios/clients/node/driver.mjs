@@ -45,12 +45,19 @@ function classify(err) {
   if (err instanceof k8s.ApiException || (typeof err?.code === 'number' && err.code >= 100)) {
     let body = err.body;
     if (typeof body === 'string') { try { body = JSON.parse(body); } catch { /* text */ } }
-    const fields = { code: err.code, message: firstLine(body?.message ?? err.message) };
+    // The generated client keeps the body of some errors only (not of a 401): then the message
+    // is its own description of the code ("Message: Unauthorized").
+    const described = /\nMessage: ([^\n]*)/.exec(err.message ?? '');
+    const fields = { code: err.code, message: firstLine(body?.message ?? described?.[1] ?? err.message) };
     if (body && body.reason) fields.reason = body.reason;
     emit('http_error', fields);
   }
   const code = errorCode(err);
   const message = firstLine(`${code ? code + ': ' : ''}${err?.message ?? err}`);
+  // The client refusing its own configuration before sending anything.
+  if (/is not allowed when|invalid configuration|no active cluster/i.test(message)) {
+    emit('config_error', { message });
+  }
   if (TLS_CODES[code]) emit('tls_error', { tls: TLS_CODES[code], message });
   if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || /certificate/i.test(message)) {
     emit('tls_error', { message });

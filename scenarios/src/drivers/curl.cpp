@@ -162,8 +162,12 @@ class CurlDriver : public Driver {
     }
     if (r.verb == Verb::kWatch) {
       // Watch: read the stream until N events, then hang up.
-      curl_line = fmt::format("{} | head -n {} > {}; echo \"curl_exit=${{PIPESTATUS[0]}}\" >&2",
-                              curl_line, r.events, Quote(body_file.string() + ".events"));
+      // Read N events, then hang up (curl alone would wait for the server to end the stream).
+      std::string fifo = (t.work / "curl-watch.fifo").string();
+      curl_line = fmt::format(
+          "mkfifo {0}; {1} > {0} & pid=$!; head -n {2} < {0} > {3}; kill $pid 2>/dev/null; "
+          "wait $pid; echo \"curl_exit=$?\" >&2",
+          Quote(fifo), curl_line, r.events, Quote(body_file.string() + ".events"));
     }
     po.argv = {"bash", "-c", curl_line};
     if (t.private_mounts && (in_cluster || !t.hosts_file.empty()))
@@ -181,8 +185,8 @@ class CurlDriver : public Driver {
       if (std::regex_search(pr.err, m, std::regex(R"(curl_exit=(\d+))")))
         exit_code = std::stoi(m[1]);
       std::string events = ReadFile(body_file.string() + ".events");
-      // head closing the pipe ends curl with 23 (write error) after N events: that is success.
-      if (exit_code == 23) exit_code = 0;
+      // Hung up on after N events (SIGTERM: 143) or a closed pipe (23): that is success.
+      if (exit_code == 23 || exit_code == 143) exit_code = 0;
       Outcome o;
       if (exit_code == 22) {  // --fail-with-body: an HTTP error, its Status in the output
         o.kind = OutcomeKind::kHttpError;

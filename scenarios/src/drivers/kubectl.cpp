@@ -31,7 +31,11 @@ Outcome FromKubectlError(const std::string& err) {
   if (chosen.empty()) chosen = FirstLine(err);
   o.message = FirstLine(chosen);
   std::smatch m;
-  if (Has(chosen, "You must be logged in to the server")) {
+  if (Has(err, "Please enter Username")) {
+    // No credentials in the kubeconfig user: kubectl asks for a user name on stdin.
+    o.kind = OutcomeKind::kConfigError;
+    o.message = "kubectl prompted \"Please enter Username:\" and read " + o.message;
+  } else if (Has(chosen, "You must be logged in to the server")) {
     o.kind = OutcomeKind::kHttpError;
     o.code = 401;
     o.reason = "Unauthorized";
@@ -221,7 +225,7 @@ class KubectlDriver : public Driver {
     bool events_seen = r.verb == Verb::kWatch && !pr.out.empty();
     int code = LastStatus(pr.err, RequestPath(r));
     if (exit_code != 0 && !(events_seen && exit_code >= 128)) {
-      Outcome o = FromKubectlError(pr.err);
+      Outcome o = FromKubectlError(pr.out + pr.err);
       if (o.kind == OutcomeKind::kHttpError && code >= 400) o.code = code;
       return o;
     }

@@ -72,6 +72,9 @@ struct ProxySetup {
   bool disable_filter = false;
   std::optional<std::string> accept_hosts;
   std::optional<std::string> reject_paths;
+  // Whose credentials the proxy forwards with: "kubeconfig" (the admin client certificate) or
+  // "token" (kubeconfigs/token.yaml, the admin token).
+  std::string credentials = "kubeconfig";
 };
 
 struct Access {
