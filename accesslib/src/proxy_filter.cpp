@@ -37,15 +37,16 @@ bool Matches(const std::string& s, const Patterns& patterns) {
   return false;
 }
 
-// Go's net.SplitHostPort host part: "" when there is no port.
+// kubectl: host, _, err := net.SplitHostPort(req.Host); on error the Host as it is.
 std::string HostWithoutPort(const std::string& host) {
   if (!host.empty() && host[0] == '[') {
     auto close = host.find(']');
-    if (close == std::string::npos || close + 1 >= host.size() || host[close + 1] != ':') return "";
+    if (close == std::string::npos || close + 1 >= host.size() || host[close + 1] != ':')
+      return host;
     return host.substr(1, close - 1);
   }
   auto colon = host.find(':');
-  if (colon == std::string::npos || host.find(':', colon + 1) != std::string::npos) return "";
+  if (colon == std::string::npos || host.find(':', colon + 1) != std::string::npos) return host;
   return host.substr(0, colon);
 }
 

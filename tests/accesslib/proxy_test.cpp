@@ -27,7 +27,8 @@ TEST(ProxyFilterDefaults, AsKubectl) {
       {"GET", "/api/v1/pods", "127.0.0.1:8001", true},
       {"POST", "/api/v1/namespaces/default/pods", "127.0.0.1:8001", true},
       {"GET", "/api", "evil.example.com:8001", false},
-      {"GET", "/api", "localhost", false},   // Go's SplitHostPort fails without a port
+      {"GET", "/api", "localhost", true},  // no port: the Host as it is
+      {"GET", "/api", "[::1]", true},
       {"GET", "/api", "[::1]:8001", false},  // the host becomes ::1, which ^\[::1\]$ misses
       {"GET", "/api", "127.0.0.1.evil.com:8001", false},
       {"POST", "/api/v1/namespaces/default/pods/web/exec", "127.0.0.1:8001", false},

@@ -4,7 +4,8 @@
 // credentials of any configuration source (kubeconfig, in-cluster — the seed page's sidecar —,
 // flags). Same flags, defaults and filter rules as kubectl's (RE2 patterns, Go syntax):
 // a request is rejected when its path or method matches a reject pattern, else accepted only
-// when both its path and its Host (port stripped, as Go's net.SplitHostPort does) match accept
+// when both its path and its Host (port stripped by Go's net.SplitHostPort, or as it is when that
+// fails) match accept
 // patterns. A rejection answers 403 `Forbidden\n` (text/plain; charset=utf-8). Watches and
 // other long answers are streamed through as they arrive.
 #pragma once

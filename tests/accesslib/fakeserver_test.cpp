@@ -1,0 +1,363 @@
+// Every access path against the real fake API server (in process), and every failure a user
+// meets: wrong CA, wrong host, expired certificates, bad and rotated tokens, refused
+// connections. Also `kubedouble proxy` answering exactly as the real `kubectl proxy`.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <httplib.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "connect_proxy.h"
+#include "kubedouble/accesslib/client.h"
+#include "kubedouble/accesslib/proxy.h"
+#include "kubedouble/fakeserver/server.h"
+#include "process.h"
+#include "temp_dir.h"
+
+namespace kubedouble::access {
+namespace {
+
+using fake::ServerOptions;
+using fake::TestServer;
+using testing::ConnectProxy;
+using ::testing::HasSubstr;
+using testing::Process;
+using testing::TempDir;
+
+Config FromKubeconfig(const std::filesystem::path& path) {
+  KubeconfigOptions o;
+  o.explicit_path = path.string();
+  return LoadKubeconfig(o);
+}
+
+Error Fails(const Config& c) {
+  try {
+    Client(c).ApiVersions();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "the request succeeded";
+  return Error(ErrorKind::kProtocol, "none");
+}
+
+// KUBERNETES_SERVICE_HOST/PORT from the state folder's incluster.env.
+Env InClusterEnv(const std::filesystem::path& file) {
+  std::map<std::string, std::string> vars;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("export ", 0) == 0) line = line.substr(7);
+    auto eq = line.find('=');
+    if (eq != std::string::npos) vars[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return [vars](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+class FakeServer : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new TestServer(ServerOptions{}); }
+  static void TearDownTestSuite() { delete server_; }
+  static TestServer& S() { return *server_; }
+  static TestServer* server_;
+};
+TestServer* FakeServer::server_ = nullptr;
+
+TEST_F(FakeServer, KubeconfigWithClientCertificate) {
+  Client c(FromKubeconfig(S().paths().kubeconfig));
+  EXPECT_EQ(c.ApiVersions()["kind"], "APIVersions");
+  EXPECT_EQ(c.WhoAmI()["username"], certs::kAdminUser);
+  EXPECT_FALSE(c.ServerVersion().value("gitVersion", "").empty());
+  EXPECT_EQ(Client(FromKubeconfig(S().paths().mtls_kubeconfig)).WhoAmI()["username"],
+            certs::kAdminUser);
+}
+
+TEST_F(FakeServer, TokenWithCaListsAndPages) {
+  Config config = FromKubeconfig(S().paths().token_kubeconfig);
+  EXPECT_FALSE(config.token.empty());
+  Client c(config);
+  json all = c.List(Resource::Core("pods"), "");
+  ASSERT_GE(all["items"].size(), 3u);
+  ListOptions o;
+  o.limit = 2;
+  json paged = c.ListAll(Resource::Core("pods"), "", o);
+  EXPECT_EQ(paged["items"].size(), all["items"].size());
+  json one = c.List(Resource::Core("pods"), "", o);
+  EXPECT_FALSE(one.value("/metadata/continue"_json_pointer, "").empty());
+  EXPECT_TRUE(c.CanI("list", "pods", "default"));
+  auto token = c.CreateToken("default", "default");
+  EXPECT_FALSE(token["status"]["token"].get<std::string>().empty());
+  auto ns = c.List(Resource::Core("namespaces"), "");
+  EXPECT_GE(ns["items"].size(), 1u);
+  try {
+    c.GetObject(Resource::Core("pods"), "default", "no-such-pod");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.KubectlMessage(), "Error from server (NotFound): pods \"no-such-pod\" not found");
+  }
+}
+
+TEST_F(FakeServer, LabelSelector) {
+  Client c(FromKubeconfig(S().paths().token_kubeconfig));
+  json all = c.List(Resource::Core("pods"), "");
+  std::string key, value;
+  for (const auto& p : all["items"])
+    if (p.contains("/metadata/labels"_json_pointer) && !p["metadata"]["labels"].empty()) {
+      key = p["metadata"]["labels"].begin().key();
+      value = p["metadata"]["labels"].begin().value();
+      break;
+    }
+  ASSERT_FALSE(key.empty());
+  ListOptions o;
+  o.label_selector = key + "=" + value;
+  json some = c.List(Resource::Core("pods"), "", o);
+  EXPECT_GE(some["items"].size(), 1u);
+  for (const auto& p : some["items"]) EXPECT_EQ(p["metadata"]["labels"][key], value);
+}
+
+TEST_F(FakeServer, Insecure) {
+  Config c = FromKubeconfig(S().paths().insecure_kubeconfig);
+  EXPECT_TRUE(c.insecure);
+  EXPECT_EQ(Client(c).ApiVersions()["kind"], "APIVersions");
+}
+
+TEST_F(FakeServer, InClusterFolderAndEnv) {
+  InClusterOptions o;
+  o.dir = S().paths().serviceaccount_dir;
+  o.env = InClusterEnv(S().paths().incluster_env);
+  ASSERT_TRUE(InClusterPossible(o));
+  Config config = InCluster(o);
+  EXPECT_EQ(config.token, S().paths().serviceaccount_token);
+  Client c(config);
+  EXPECT_EQ(c.WhoAmI()["username"], "system:serviceaccount:default:default");
+  EXPECT_EQ(c.namespace_name(), "default");
+}
+
+TEST_F(FakeServer, ServiceAccountTokenRotation) {
+  InClusterOptions o;
+  o.dir = S().paths().serviceaccount_dir;
+  o.env = InClusterEnv(S().paths().incluster_env);
+  Config config = InCluster(o);
+  config.token_refresh = std::chrono::milliseconds(0);  // re-read on every request
+  Client c(config);
+  c.WhoAmI();
+  S().server().RotateServiceAccountToken();
+  EXPECT_EQ(c.WhoAmI()["username"], "system:serviceaccount:default:default");
+}
+
+TEST_F(FakeServer, RotatedTokenFileIsReReadAfter401) {
+  TempDir dir;
+  Config config = FromKubeconfig(S().paths().token_kubeconfig);
+  config.token.clear();
+  config.token_file = dir.Write("token", "stale-token").string();
+  config.token_refresh = std::chrono::hours(1);
+  Client c(config);
+  try {
+    c.ApiVersions();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.KubectlMessage(), "error: You must be logged in to the server (Unauthorized)");
+  }
+  dir.Write("token", S().paths().admin_token + "\n");
+  EXPECT_EQ(c.ApiVersions()["kind"], "APIVersions");  // 401, forced re-read, retry
+}
+
+TEST_F(FakeServer, BadTokenAndExpiredClientCertificate) {
+  Config config = FromKubeconfig(S().paths().token_kubeconfig);
+  config.token = "not-a-valid-token";
+  Error e = Fails(config);
+  EXPECT_EQ(e.http().code, 401);
+  EXPECT_EQ(e.KubectlMessage(), "error: You must be logged in to the server (Unauthorized)");
+
+  Config mtls = FromKubeconfig(S().paths().mtls_kubeconfig);
+  mtls.client_cert_data.clear();
+  mtls.client_key_data.clear();
+  mtls.client_cert_file = (S().paths().pki_dir / "expired-admin.crt").string();
+  mtls.client_key_file = (S().paths().pki_dir / "expired-admin.key").string();
+  Error expired = Fails(mtls);
+  EXPECT_TRUE(expired.kind() == ErrorKind::kHttp || expired.kind() == ErrorKind::kTlsOther)
+      << ErrorKindName(expired.kind()) << ": " << expired.what();
+  if (expired.kind() == ErrorKind::kHttp) EXPECT_EQ(expired.http().code, 401);
+}
+
+TEST_F(FakeServer, AnonymousIsUnauthorizedByDefault) {
+  Error e = Fails(FromKubeconfig(S().paths().anonymous_kubeconfig));
+  EXPECT_EQ(e.http().code, 401);
+}
+
+TEST_F(FakeServer, WatchDeliversTheCurrentObjects) {
+  Client c(FromKubeconfig(S().paths().token_kubeconfig));
+  size_t listed = c.List(Resource::Core("pods"), "default")["items"].size();
+  WatchOptions o;
+  o.timeout_seconds = 1;
+  o.max_reconnects = 0;
+  std::vector<std::string> types;
+  c.Watch(Resource::Core("pods"), "default", o, [&](const WatchEvent& e) {
+    types.push_back(e.type);
+    return true;
+  });
+  ASSERT_GE(types.size(), listed);
+  for (size_t i = 0; i < listed; i++) EXPECT_EQ(types[i], "ADDED");
+  // From resourceVersion 0 the server itself sends ADDED for each object.
+  o.resource_version = "0";
+  size_t added = 0;
+  c.Watch(Resource::Core("pods"), "default", o, [&](const WatchEvent& e) {
+    if (e.type == "ADDED") added++;
+    return added < listed;
+  });
+  EXPECT_EQ(added, listed);
+}
+
+TEST_F(FakeServer, ProxyUrlThroughConnect) {
+  ConnectProxy proxy;
+  Config c = FromKubeconfig(S().paths().token_kubeconfig);
+  c.proxy_url = proxy.url();
+  EXPECT_EQ(Client(c).ApiVersions()["kind"], "APIVersions");
+  ASSERT_EQ(proxy.requests().size(), 1u);
+  EXPECT_THAT(proxy.requests()[0], HasSubstr("CONNECT 127.0.0.1:" + std::to_string(S().port())));
+}
+
+TEST_F(FakeServer, ThroughKubedoubleProxyInProcess) {
+  ProxyOptions po;
+  po.port = 0;
+  Proxy proxy(FromKubeconfig(S().paths().token_kubeconfig), po);
+  proxy.Start();
+  Client c(FromProxy("http://" + proxy.ListenAddress()));
+  EXPECT_EQ(c.ApiVersions()["kind"], "APIVersions");
+  EXPECT_EQ(c.WhoAmI()["username"], certs::kAdminUser);
+}
+
+// ---- certificate failures, each with its own server ----
+TEST(FakeServerCerts, WrongCa) {
+  TestServer s(ServerOptions{.serve_cert = "rogue"});
+  Error e = Fails(FromKubeconfig(s.paths().token_kubeconfig));
+  EXPECT_EQ(e.kind(), ErrorKind::kTlsUnknownAuthority);
+  EXPECT_EQ(e.KubectlMessage(),
+            "Unable to connect to the server: tls: failed to verify certificate: x509: certificate "
+            "signed by unknown authority");
+}
+
+TEST(FakeServerCerts, WrongHostAndTlsServerName) {
+  TestServer s(ServerOptions{.serve_cert = "wrong-host"});
+  Config c = FromKubeconfig(s.paths().token_kubeconfig);
+  Error e = Fails(c);
+  EXPECT_EQ(e.kind(), ErrorKind::kTlsHostnameMismatch);
+  EXPECT_THAT(e.what(), HasSubstr("x509: cannot validate certificate for 127.0.0.1 because it "
+                                  "doesn't contain any IP SANs"));
+  c.tls_server_name = std::string(certs::kWrongHostName);
+  EXPECT_EQ(Client(c).ApiVersions()["kind"], "APIVersions");
+}
+
+TEST(FakeServerCerts, ExpiredAndNotYetValid) {
+  TestServer expired(ServerOptions{.serve_cert = "expired"});
+  EXPECT_EQ(Fails(FromKubeconfig(expired.paths().token_kubeconfig)).kind(), ErrorKind::kTlsExpired);
+  TestServer future(ServerOptions{.serve_cert = "not-yet-valid"});
+  EXPECT_EQ(Fails(FromKubeconfig(future.paths().token_kubeconfig)).kind(),
+            ErrorKind::kTlsNotYetValid);
+  // --insecure accepts both (the pitfall).
+  EXPECT_NO_THROW(Client(FromKubeconfig(expired.paths().insecure_kubeconfig)).ApiVersions());
+}
+
+TEST_F(FakeServer, ConnectionRefused) {
+  // The suite's kubeconfig, pointed at a port nobody listens on.
+  Config c = FromKubeconfig(S().paths().token_kubeconfig);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  c.server = "https://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  Error e = Fails(c);
+  EXPECT_EQ(e.kind(), ErrorKind::kConnectRefused);
+  EXPECT_EQ(e.KubectlMessage(),
+            "The connection to the server 127.0.0.1:" + std::to_string(ntohs(a.sin_port)) +
+                " was refused - did you specify the right host or port?");
+}
+
+// ---- kubedouble proxy vs kubectl proxy ----
+struct Answer {
+  int status = 0;
+  std::string content_type, body;
+};
+
+Answer Ask(int port, const std::string& method, const std::string& path, const std::string& host) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(10, 0);
+  httplib::Headers h;
+  if (!host.empty()) h.emplace("Host", host);
+  httplib::Result r =
+      method == "POST" ? c.Post(path.c_str(), h, "", "application/json") : c.Get(path.c_str(), h);
+  if (!r) return {};
+  return {r->status, r->get_header_value("Content-Type"), r->body};
+}
+
+int ReadyPort(Process& p) {
+  std::string line = p.ReadLine();
+  const std::string prefix = "Starting to serve on 127.0.0.1:";
+  if (line.rfind(prefix, 0) != 0) {
+    ADD_FAILURE() << "no ready line, got: " << line;
+    return 0;
+  }
+  return std::stoi(line.substr(prefix.size()));
+}
+
+TEST_F(FakeServer, KubedoubleProxyAnswersAsKubectlProxy) {
+  TempDir cache;
+  const std::string kubeconfig = S().paths().token_kubeconfig.string();
+  Process kubectl({"kubectl", "proxy", "--port=0", "--kubeconfig", kubeconfig},
+                  {{"KUBECACHEDIR", cache.path().string()}, {"HOME", cache.path().string()}});
+  Process ours({KUBEDOUBLE_BINARY, "proxy", "--port=0", "--kubeconfig", kubeconfig});
+  int theirs_port = ReadyPort(kubectl), ours_port = ReadyPort(ours);
+  ASSERT_GT(theirs_port, 0);
+  ASSERT_GT(ours_port, 0);
+  struct Probe {
+    std::string method, path, host;
+  };
+  std::vector<Probe> probes = {
+      {"GET", "/api", ""},  // plain get
+      {"GET", "/api/v1/namespaces/default/pods/no-such-pod", ""},
+      {"GET", "/api", "evil.example.com:8001"},  // filtered host
+      {"GET", "/api", "localhost"},              // no port: the Host as it is
+      {"GET", "/api", "[::1]:8001"},             // SplitHostPort gives ::1
+      {"GET", "/api", "[::1]"},
+      {"GET", "/version", "127.0.0.1.evil.example.com:8001"},
+      {"POST", "/api/v1/namespaces/default/pods/web/exec", ""},  // rejected path
+      {"GET", "/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=1&resourceVersion=0", ""},
+  };
+  for (const auto& p : probes) {
+    Answer a = Ask(theirs_port, p.method, p.path, p.host);
+    Answer b = Ask(ours_port, p.method, p.path, p.host);
+    SCOPED_TRACE(p.method + " " + p.path + " Host " + p.host);
+    EXPECT_EQ(a.status, b.status);
+    EXPECT_EQ(a.content_type, b.content_type);
+    if (p.path.find("watch") != std::string::npos) {
+      // The same events (frame by frame; bookmarks may differ in timing).
+      auto frames = [](const std::string& body) {
+        std::vector<std::string> names;
+        std::istringstream in(body);
+        std::string line;
+        while (std::getline(in, line)) {
+          auto j = json::parse(line, nullptr, false);
+          if (j.is_object() && j.value("type", "") == "ADDED")
+            names.push_back(j["object"]["metadata"]["name"].get<std::string>());
+        }
+        return names;
+      };
+      EXPECT_EQ(frames(a.body), frames(b.body));
+      EXPECT_FALSE(frames(b.body).empty());
+    } else {
+      EXPECT_EQ(a.body, b.body);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kubedouble::access
