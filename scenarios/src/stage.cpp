@@ -457,6 +457,8 @@ void Stage::AddEvidence(const Request& request, Outcome& outcome) const {
   if (!entries.empty()) {
     const auto& last = entries.back();
     if (outcome.user.empty()) outcome.user = last.user;
+    // Clients whose API hides the HTTP status of a success: the server's answer.
+    if (outcome.kind == OutcomeKind::kOk && outcome.code == 0) outcome.code = last.status;
     outcome.evidence["server_status"] = last.status;
     outcome.evidence["server_auth"] = last.auth_method;
   }
