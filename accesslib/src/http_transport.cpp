@@ -205,6 +205,9 @@ class HttpTransport : public Transport {
       for (const auto& [k, v] : res.headers) out.headers.emplace(k, v);
       out.body = std::move(res.body);
     }
+    // kubectl -v=6 style request log.
+    spdlog::debug("{} {}{} {} in {} milliseconds", in.method, config_.server, in.path, out.status,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
     return out;
   }
 
