@@ -100,12 +100,70 @@ TEST_F(TableTest, OtherBuiltInTables) {
   EXPECT_EQ(nss["rows"][0]["cells"], json::parse(R"(["default","Active","3m"])"));
   EXPECT_FALSE(nss["rows"][0]["object"]["metadata"].contains("namespace"));
 
-  store_->Create(configmaps_, "team-a", {{"metadata", {{"name", "cfg"}}}});
-  auto cms = ToTable(configmaps_, store_->List(configmaps_, "", {}));
-  EXPECT_THAT(ColumnNames(cms), ElementsAre("Name", "Created At"));
-  EXPECT_EQ(cms["columnDefinitions"][1]["type"], "date");
-  EXPECT_EQ(cms["rows"][0]["cells"], json::parse(R"(["cfg","2026-01-02T03:04:05Z"])"));
-  EXPECT_EQ(cms["rows"][0]["object"]["metadata"]["namespace"], "team-a");
+  auto sa = *registry_->Find("", "v1", "serviceaccounts");
+  ResourceInfo plain = sa;  // a core resource without its own printer
+  plain.plural = "limitranges";
+  plain.kind = "LimitRange";
+  auto generic = ToTable(plain, json::parse(R"({"items":[{"metadata":{"name":"lr",
+    "namespace":"team-a","creationTimestamp":"2026-01-02T03:04:05Z"}}]})"));
+  EXPECT_THAT(ColumnNames(generic), ElementsAre("Name", "Created At"));
+  EXPECT_EQ(generic["columnDefinitions"][1]["type"], "date");
+  EXPECT_EQ(generic["rows"][0]["cells"], json::parse(R"(["lr","2026-01-02T03:04:05Z"])"));
+  EXPECT_EQ(generic["rows"][0]["object"]["metadata"]["namespace"], "team-a");
+}
+
+TEST_F(TableTest, ServiceNodeEventAndConfigMapTables) {
+  store_->Create(configmaps_, "default",
+                 {{"metadata", {{"name", "cfg"}}}, {"data", {{"a", "1"}, {"b", "2"}}}});
+  auto cms = ToTable(configmaps_, store_->List(configmaps_, "default", {}), true, FixedTime() + 5s);
+  EXPECT_THAT(ColumnNames(cms), ElementsAre("Name", "Data", "Age"));
+  EXPECT_EQ(cms["rows"][0]["cells"], json::parse(R"(["cfg",2,"5s"])"));
+
+  store_->Create(services_, "default", json::parse(R"({"metadata":{"name":"web"},
+    "spec":{"type":"NodePort","clusterIP":"10.96.0.10","selector":{"app":"web"},
+            "ports":[{"port":80,"nodePort":30080,"protocol":"TCP"},{"port":53,"protocol":"UDP"}]}})"));
+  auto svcs = ToTable(services_, store_->List(services_, "default", {}), true, FixedTime() + 5s);
+  EXPECT_THAT(ColumnNames(svcs), ElementsAre("Name", "Type", "Cluster-IP", "External-IP", "Port(s)",
+                                             "Age", "Selector"));
+  EXPECT_EQ(
+      svcs["rows"][0]["cells"],
+      json::parse(
+          R"(["web","NodePort","10.96.0.10","<none>","80:30080/TCP,53/UDP","5s","app=web"])"));
+
+  store_->Create(nodes_, "", json::parse(R"({"metadata":{"name":"node-1",
+    "labels":{"node-role.kubernetes.io/control-plane":""}},
+    "spec":{"unschedulable":true},
+    "status":{"conditions":[{"type":"Ready","status":"True"}],
+              "addresses":[{"type":"InternalIP","address":"172.18.0.2"}],
+              "nodeInfo":{"kubeletVersion":"v1.32.0","osImage":"Debian","kernelVersion":"6.1",
+                          "containerRuntimeVersion":"containerd://1.7"}}})"));
+  auto nodes = ToTable(nodes_, store_->List(nodes_, "", {}), true, FixedTime() + 48h);
+  EXPECT_EQ(nodes["rows"][0]["cells"],
+            json::parse(R"(["node-1","Ready,SchedulingDisabled","control-plane","2d","v1.32.0",
+                            "172.18.0.2","<none>","Debian","6.1","containerd://1.7"])"));
+
+  store_->Create(events_, "default", json::parse(R"({"metadata":{"name":"web.1"},
+    "involvedObject":{"kind":"Pod","name":"web","fieldPath":"spec.containers{main}"},
+    "reason":"Pulled","type":"Normal","message":"pulled the image","count":2,
+    "source":{"component":"kubelet","host":"node-1"},
+    "firstTimestamp":"2026-01-02T03:04:05Z","lastTimestamp":"2026-01-02T03:05:05Z"})"));
+  auto evs = ToTable(events_, store_->List(events_, "default", {}), true, FixedTime() + 120s);
+  EXPECT_EQ(evs["rows"][0]["cells"],
+            json::parse(R"(["60s","Normal","Pulled","pod/web","spec.containers{main}",
+                            "kubelet, node-1","pulled the image","2m",2,"web.1"])"));
+}
+
+TEST_F(TableTest, CustomResourcesShowNameAndAge) {
+  store_->Create(crds_, "", json::parse(R"({"metadata":{"name":"widgets.example.com"},
+    "spec":{"group":"example.com","scope":"Namespaced","names":{"plural":"widgets","kind":"Widget"},
+            "versions":[{"name":"v1","served":true,"storage":true}]}})"));
+  auto widgets = *registry_->Find("example.com", "v1", "widgets");
+  store_->Create(widgets, "default", {{"metadata", {{"name", "w"}}}});
+  auto t = ToTable(widgets, store_->List(widgets, "", {}), true, FixedTime() + 3min);
+  EXPECT_THAT(ColumnNames(t), ElementsAre("Name", "Age"));
+  EXPECT_EQ(t["rows"][0]["cells"], json::parse(R"(["w","3m"])"));
+  auto crds = ToTable(crds_, store_->List(crds_, "", {}), true, FixedTime());
+  EXPECT_THAT(ColumnNames(crds), ElementsAre("Name", "Created At"));
 }
 
 TEST_F(TableTest, SingleObjectAndContinue) {

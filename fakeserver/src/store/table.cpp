@@ -1,5 +1,7 @@
 // Server-side printing: the Table kubectl get asks for, with the columns of the real printers.
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "store_core.h"
 
@@ -158,7 +160,8 @@ json PodCells(const json& pod, TimePoint now) {
 
 json Columns(const ResourceInfo& res) {
   if (!res.group.empty()) {
-    return {NameColumn(), Column("Created At", "date", kAgeDesc)};
+    if (IsCrdResource(res)) return {NameColumn(), Column("Created At", "date", kAgeDesc)};
+    return {NameColumn(), Column("Age", "date", kAgeDesc)};
   }
   if (res.plural == "pods") return PodColumns();
   if (res.plural == "secrets") {
@@ -173,7 +176,159 @@ json Columns(const ResourceInfo& res) {
   if (res.plural == "namespaces") {
     return {NameColumn(), Column("Status", "string", "The status of the namespace"), AgeColumn()};
   }
+  if (res.plural == "configmaps") {
+    return {NameColumn(), Column("Data", "string", "The number of entries in the config map"),
+            AgeColumn()};
+  }
+  if (res.plural == "services") {
+    return {NameColumn(),
+            Column("Type", "string", "Type of the service"),
+            Column("Cluster-IP", "string", "The cluster IP of the service"),
+            Column("External-IP", "string", "The external IPs of the service"),
+            Column("Port(s)", "string", "The ports of the service"),
+            AgeColumn(),
+            Column("Selector", "string", "The labels of the pods the service routes to", 1)};
+  }
+  if (res.plural == "nodes") {
+    return {NameColumn(),
+            Column("Status", "string", "The status of the node"),
+            Column("Roles", "string", "The roles of the node"),
+            AgeColumn(),
+            Column("Version", "string", "Kubelet Version reported by the node."),
+            Column("Internal-IP", "string", "The node's internal IP", 1),
+            Column("External-IP", "string", "The node's external IP", 1),
+            Column("OS-Image", "string", "OS Image reported by the node.", 1),
+            Column("Kernel-Version", "string", "Kernel Version reported by the node.", 1),
+            Column("Container-Runtime", "string", "Container runtime reported by the node.", 1)};
+  }
+  if (res.plural == "events") {
+    return {Column("Last Seen", "string", "The time the event was last seen"),
+            Column("Type", "string", "Type of this event (Normal, Warning)"),
+            Column("Reason", "string", "Why the action was taken"),
+            Column("Object", "string", "The object this event is about"),
+            Column("Subobject", "string", "The part of the object this event is about", 1),
+            Column("Source", "string", "The component reporting this event", 1),
+            Column("Message", "string", "A human-readable description of the event"),
+            Column("First Seen", "string", "The time the event was first seen", 1),
+            Column("Count", "string", "The number of times this event has occurred", 1),
+            Column("Name", "string", kNameDesc, 1, "name")};
+  }
   return {NameColumn(), Column("Created At", "date", kAgeDesc)};
+}
+
+std::string OrNone(const std::string& s) { return s.empty() ? "<none>" : s; }
+
+std::string Since(const std::string& timestamp, TimePoint now) {
+  auto t = ParseTime(timestamp);
+  if (!t) return "<unknown>";
+  return HumanDuration(std::chrono::duration_cast<std::chrono::seconds>(now - *t));
+}
+
+json ServiceCells(const json& svc, TimePoint now) {
+  std::string type = Str(svc, {"spec", "type"}, "ClusterIP");
+  std::string external = "<none>";
+  std::vector<std::string> ips;
+  for (const auto& ip : Get(svc, {"spec", "externalIPs"}).is_array()
+                            ? Get(svc, {"spec", "externalIPs"})
+                            : json::array()) {
+    if (ip.is_string()) ips.push_back(ip.get<std::string>());
+  }
+  if (type == "LoadBalancer") {
+    const json& ingress = Get(svc, {"status", "loadBalancer", "ingress"});
+    for (const auto& i : ingress.is_array() ? ingress : json::array()) {
+      std::string v = i.value("ip", i.value("hostname", ""));
+      if (!v.empty()) ips.push_back(v);
+    }
+    external = ips.empty() ? "<pending>" : "";
+  } else if (type == "ExternalName") {
+    external = Str(svc, {"spec", "externalName"}, "<none>");
+  }
+  if (!ips.empty()) {
+    external.clear();
+    for (size_t i = 0; i < ips.size(); ++i) external += (i ? "," : "") + ips[i];
+  }
+  std::string ports;
+  const json& ps = Get(svc, {"spec", "ports"});
+  for (const auto& p : ps.is_array() ? ps : json::array()) {
+    if (!ports.empty()) ports += ",";
+    ports += std::to_string(p.value("port", 0));
+    if (p.contains("nodePort")) ports += ":" + std::to_string(p.value("nodePort", 0));
+    ports += "/" + p.value("protocol", std::string("TCP"));
+  }
+  std::string selector;
+  const json& sel = Get(svc, {"spec", "selector"});
+  static const json kEmpty = json::object();
+  for (const auto& [k, v] : (sel.is_object() ? sel : kEmpty).items()) {
+    selector +=
+        (selector.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  return {Str(svc, {"metadata", "name"}),
+          type,
+          Str(svc, {"spec", "clusterIP"}, "<none>"),
+          external,
+          OrNone(ports),
+          Age(svc, now),
+          OrNone(selector)};
+}
+
+json NodeCells(const json& node, TimePoint now) {
+  std::string status = "Unknown";
+  const json& conds = Get(node, {"status", "conditions"});
+  for (const auto& c : conds.is_array() ? conds : json::array()) {
+    if (c.value("type", "") == "Ready")
+      status = c.value("status", "") == "True" ? "Ready" : "NotReady";
+  }
+  if (Get(node, {"spec", "unschedulable"}) == true) status += ",SchedulingDisabled";
+  std::string roles;
+  const json& labels = Get(node, {"metadata", "labels"});
+  static const json kEmpty = json::object();
+  for (const auto& [k, v] : (labels.is_object() ? labels : kEmpty).items()) {
+    const std::string prefix = "node-role.kubernetes.io/";
+    std::string role;
+    if (k.rfind(prefix, 0) == 0) role = k.substr(prefix.size());
+    if (k == "kubernetes.io/role" && v.is_string()) role = v.get<std::string>();
+    if (!role.empty()) roles += (roles.empty() ? "" : ",") + role;
+  }
+  auto address = [&](const std::string& type) {
+    const json& as = Get(node, {"status", "addresses"});
+    for (const auto& a : as.is_array() ? as : json::array()) {
+      if (a.value("type", "") == type) return a.value("address", std::string("<none>"));
+    }
+    return std::string("<none>");
+  };
+  return {Str(node, {"metadata", "name"}),
+          status,
+          OrNone(roles),
+          Age(node, now),
+          Str(node, {"status", "nodeInfo", "kubeletVersion"}),
+          address("InternalIP"),
+          address("ExternalIP"),
+          Str(node, {"status", "nodeInfo", "osImage"}, "<unknown>"),
+          Str(node, {"status", "nodeInfo", "kernelVersion"}, "<unknown>"),
+          Str(node, {"status", "nodeInfo", "containerRuntimeVersion"}, "<unknown>")};
+}
+
+json EventCells(const json& ev, TimePoint now) {
+  std::string last = Str(ev, {"lastTimestamp"});
+  if (last.empty()) last = Str(ev, {"eventTime"});
+  std::string first = Str(ev, {"firstTimestamp"});
+  if (first.empty()) first = Str(ev, {"eventTime"});
+  std::string kind = Str(ev, {"involvedObject", "kind"});
+  std::transform(kind.begin(), kind.end(), kind.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string source = Str(ev, {"source", "component"}, Str(ev, {"reportingComponent"}));
+  if (!Str(ev, {"source", "host"}).empty()) source += ", " + Str(ev, {"source", "host"});
+  const json& count = Get(ev, {"count"});
+  return {Since(last, now),
+          Str(ev, {"type"}),
+          Str(ev, {"reason"}),
+          kind + "/" + Str(ev, {"involvedObject", "name"}),
+          Str(ev, {"involvedObject", "fieldPath"}),
+          source,
+          Str(ev, {"message"}),
+          Since(first, now),
+          count.is_number_integer() ? count.get<int64_t>() : 1,
+          Str(ev, {"metadata", "name"})};
 }
 
 json Cells(const ResourceInfo& res, const json& obj, TimePoint now) {
@@ -189,6 +344,14 @@ json Cells(const ResourceInfo& res, const json& obj, TimePoint now) {
     if (res.plural == "namespaces") {
       return {name, Str(obj, {"status", "phase"}), Age(obj, now)};
     }
+    if (res.plural == "configmaps") {
+      return {name, Count(Get(obj, {"data"})) + Count(Get(obj, {"binaryData"})), Age(obj, now)};
+    }
+    if (res.plural == "services") return ServiceCells(obj, now);
+    if (res.plural == "nodes") return NodeCells(obj, now);
+    if (res.plural == "events") return EventCells(obj, now);
+  } else if (!IsCrdResource(res)) {
+    return {name, Age(obj, now)};  // custom resources: Name, Age
   }
   return {name, Str(obj, {"metadata", "creationTimestamp"})};
 }
