@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -22,6 +24,7 @@ struct ConnectionFlags {
   bool in_cluster = false;
   bool insecure = false;
   int verbosity = 0;
+  std::string request_timeout = "0";
   access::Flags flags;
 
   void Add(CLI::App* app) {
@@ -49,7 +52,31 @@ struct ConnectionFlags {
                   "make your HTTPS connections insecure");
     app->add_option("--tls-server-name", flags.tls_server_name,
                     "Server name to use for server certificate validation");
+    app->add_option("--request-timeout", request_timeout,
+                    "The length of time to wait before giving up on a single server request "
+                    "(e.g. 1s, 2m, 3h); 0 means no timeout")
+        ->capture_default_str();
     app->add_option("-v,--v", verbosity, "Log level: 6 or more logs every request");
+  }
+
+  // "0", "30", "500ms", "1s", "2m", "1h" (a bare number is seconds, as kubectl's flag).
+  static std::chrono::milliseconds ParseTimeout(const std::string& text) {
+    size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) digits++;
+    std::string unit = text.substr(digits);
+    if (digits == 0 || digits > 9 ||
+        (unit != "" && unit != "ms" && unit != "s" && unit != "m" && unit != "h")) {
+      fmt::print(
+          stderr,
+          "error: invalid argument \"{}\" for \"--request-timeout\" flag: invalid duration\n",
+          text);
+      throw Exit{2};
+    }
+    long long n = std::stoll(text.substr(0, digits));
+    if (unit == "ms") return std::chrono::milliseconds(n);
+    if (unit == "m") return std::chrono::minutes(n);
+    if (unit == "h") return std::chrono::hours(n);
+    return std::chrono::seconds(n);
   }
 
   // Exits 2 with kubectl's "error: ..." line on a configuration error.
@@ -74,6 +101,7 @@ struct ConnectionFlags {
         c = access::Infer(o);
       }
       c = access::ApplyFlags(c, flags);
+      c.request_timeout = ParseTimeout(request_timeout);
       for (const auto& w : c.warnings) spdlog::warn("{}", w);
       return c;
     } catch (const access::Error& e) {

@@ -302,6 +302,18 @@ TEST_F(Network, HttpsProxyAndNoProxyFromTheEnvironment) {
   EXPECT_EQ(proxy.requests().size(), 1u);
 }
 
+TEST_F(Network, RequestTimeout) {
+  LocalServer s(B().server, nullptr, [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    res.set_content("{}", "application/json");
+  });
+  Config c = Base(s);
+  c.request_timeout = std::chrono::milliseconds(300);
+  Error e = Fails(c);
+  EXPECT_EQ(e.kind(), ErrorKind::kConnectTimeout);
+  EXPECT_THAT(e.what(), HasSubstr("Client.Timeout exceeded while awaiting headers"));
+}
+
 TEST_F(Network, KeepAliveAndThreads) {
   LocalServer s(B().server);
   Client client(Base(s));
