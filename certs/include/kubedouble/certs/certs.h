@@ -190,6 +190,8 @@ struct BundleOptions {
   std::vector<std::string> extra_sans = {};  // added to DefaultServerSans()
 };
 
+// Every pair has its own key except the time-window and wrong-host variants, which re-use the key
+// of the certificate they stand in for (server's or admin's), as a renewal would.
 struct Bundle {
   KeyPair ca;                    // the cluster CA (signs server and client certificates)
   KeyPair server;                // serving certificate for DefaultServerSans() + extra
