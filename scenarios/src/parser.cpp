@@ -193,7 +193,23 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
     }
   }
   s.default_fixtures = f.Bool("default_fixtures", true);
-  if (f.Has("faults")) s.faults = ToJson(f.Node("faults"));
+  if (f.Has("faults")) {
+    YAML::Node list = f.Node("faults");
+    if (!list.IsSequence())
+      throw ParseError(f.Where("faults"), "\"faults\" must be a list of fault rules");
+    for (const auto& item : list) {
+      Fields rule(item, file, "a fault rule",
+                  {"method", "path", "status", "retry_after", "delay", "close", "times"});
+      if (!rule.Has("status") && !rule.Has("delay") && !rule.Has("close"))
+        throw ParseError(rule.Where(), "a fault rule needs \"status\", \"delay\" or \"close\"");
+      rule.Int("status", 0);
+      rule.Int("retry_after", 0);
+      rule.Int("times", 0);
+      rule.Number("delay", 0);
+      rule.Bool("close", false);
+    }
+    s.faults = ToJson(list);
+  }
   if (f.Has("clock")) s.clock = f.OneOf("clock", {"real", "fake"}, "real");
   s.mitm = f.Bool("mitm", false);
   return s;

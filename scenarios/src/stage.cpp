@@ -89,7 +89,7 @@ struct Stage::Impl {
   std::string client;
   fs::path work;
   std::unique_ptr<fake::Server> server;
-  std::unique_ptr<fake::Mitm> mitm;
+  std::unique_ptr<fake::Mitm> front;  // the MITM, or the fault front
   std::unique_ptr<BackgroundProcess> proxy;
   Target target;
   std::map<std::string, std::string> placeholders;
@@ -127,7 +127,25 @@ struct Stage::Impl {
     }
     server = std::make_unique<fake::Server>(o);
     server->Start();
-    if (setup.faults) Admin("POST", "/__kubedouble/faults", *setup.faults);
+  }
+
+  // Fault rules: injected by an interceptor in front of the server that presents the server's
+  // own certificate, so clients verify it as usual.
+  std::vector<fake::MitmFault> Faults() const {
+    std::vector<fake::MitmFault> out;
+    if (!s.server.faults) return out;
+    for (const auto& j : *s.server.faults) {
+      fake::MitmFault f;
+      f.method = j.value("method", "");
+      f.path_regex = j.value("path", "");
+      f.status = j.value("status", 0);
+      f.retry_after = j.value("retry_after", -1);
+      f.delay_ms = static_cast<int>(j.value("delay", 0.0) * 1000);
+      f.close = j.value("close", false);
+      f.times = j.value("times", -1);
+      out.push_back(f);
+    }
+    return out;
   }
 
   // A call to the server's admin API with the admin token.
@@ -334,15 +352,17 @@ struct Stage::Impl {
     target.private_mounts = PrivateMountsAvailable();
 
     int port = server->port();
-    if (s.server.mitm) {
-      mitm = std::make_unique<fake::Mitm>(
+    if (s.server.mitm || s.server.faults) {
+      std::string pair = s.server.mitm ? "rogue-server" : "server";
+      front = std::make_unique<fake::Mitm>(
           fake::MitmOptions{.address = s.access.host == "::1" ? "::1" : "127.0.0.1",
                             .port = 0,
                             .upstream = server->url(),
-                            .cert_file = p.pki_dir / "rogue-server.crt",
-                            .key_file = p.pki_dir / "rogue-server.key"});
-      mitm->Start();
-      port = mitm->port();
+                            .cert_file = p.pki_dir / (pair + ".crt"),
+                            .key_file = p.pki_dir / (pair + ".key"),
+                            .faults = Faults()});
+      front->Start();
+      port = front->port();
     }
     target.host = a.host;
     target.port = port;
@@ -434,7 +454,7 @@ Stage::Stage(const Scenario& scenario, const std::string& client, const fs::path
 Stage::~Stage() {
   if (!impl_) return;
   impl_->proxy.reset();
-  if (impl_->mitm) impl_->mitm->Stop();
+  if (impl_->front) impl_->front->Stop();
   if (impl_->server) impl_->server->Stop();
 }
 
@@ -463,10 +483,16 @@ void Stage::AddEvidence(const Request& request, Outcome& outcome) const {
     outcome.evidence["server_auth"] = last.auth_method;
   }
   outcome.evidence["reached_server"] = !entries.empty();
-  if (impl_->mitm) {
-    outcome.evidence["token_leaked"] = impl_->mitm->TokenCaptured();
-    outcome.evidence["client_cert_offered"] = impl_->mitm->ClientCertOffered();
-    outcome.evidence["mitm_requests"] = impl_->mitm->requests();
+  if (impl_->front && impl_->s.server.mitm) {
+    outcome.evidence["token_leaked"] = impl_->front->TokenCaptured();
+    outcome.evidence["client_cert_offered"] = impl_->front->ClientCertOffered();
+    outcome.evidence["mitm_requests"] = impl_->front->requests();
+  }
+  if (impl_->front && impl_->s.server.faults) {
+    json fired = json::array();
+    for (const auto& c : impl_->front->Captures())
+      if (!c.fault.empty()) fired.push_back(c.method + " " + c.path + ": " + c.fault);
+    outcome.evidence["faults_fired"] = fired;
   }
   if (!impl_->fallbacks.empty()) {
     std::string all;

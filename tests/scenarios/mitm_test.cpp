@@ -59,6 +59,35 @@ TEST_F(MitmTest, SeesAnOfferedClientCertificate) {
   EXPECT_FALSE(mitm_->TokenCaptured());
 }
 
+TEST_F(MitmTest, InjectsAFaultTheGivenNumberOfTimes) {
+  MitmOptions o;
+  o.upstream = server_.url();
+  o.cert_file = server_.paths().pki_dir / "server.crt";
+  o.key_file = server_.paths().pki_dir / "server.key";
+  o.faults.push_back({.method = "GET",
+                      .path_regex = "^/api$",
+                      .status = 429,
+                      .retry_after = 2,
+                      .delay_ms = 0,
+                      .close = false,
+                      .times = 1});
+  Mitm front(o);
+  front.Start();
+  httplib::Client c(front.url());
+  c.set_ca_cert_path(server_.paths().ca_crt.string().c_str());
+  c.enable_server_certificate_verification(true);
+  c.set_bearer_token_auth(server_.paths().admin_token);
+  auto first = c.Get("/api");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 429);
+  EXPECT_EQ(first->get_header_value("Retry-After"), "2");
+  EXPECT_NE(first->body.find("\"reason\":\"TooManyRequests\""), std::string::npos);
+  auto second = c.Get("/api");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(front.Captures()[0].fault, "status 429");
+}
+
 TEST(Mitm, NamesAMissingCertificate) {
   Mitm m({.upstream = "https://127.0.0.1:1",
           .cert_file = "/nonexistent.crt",

@@ -4,7 +4,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <fmt/core.h>
+
 #include <mutex>
+#include <optional>
+#include <regex>
 #include <stdexcept>
 #include <thread>
 
@@ -53,6 +57,21 @@ struct Mitm::Impl {
   int port = 0;
   mutable std::mutex mu;
   std::vector<MitmCapture> captures;
+  std::vector<int> fault_left;  // per rule, guarded by mu
+
+  // The fault to inject for this request, if any (counts it).
+  std::optional<MitmFault> TakeFault(const std::string& method, const std::string& path) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (size_t i = 0; i < options.faults.size(); ++i) {
+      const MitmFault& f = options.faults[i];
+      if (!f.method.empty() && f.method != method) continue;
+      if (!f.path_regex.empty() && !std::regex_search(path, std::regex(f.path_regex))) continue;
+      if (fault_left[i] == 0) continue;
+      if (fault_left[i] > 0) --fault_left[i];
+      return f;
+    }
+    return std::nullopt;
+  }
 
   void Forward(const httplib::Request& req, httplib::Response& res) {
     MitmCapture cap;
@@ -69,6 +88,39 @@ struct Mitm::Impl {
       }
     }
 
+    if (auto fault = TakeFault(req.method, req.path)) {
+      if (fault->delay_ms > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(fault->delay_ms));
+        cap.fault = fmt::format("delay {}ms", fault->delay_ms);
+      }
+      if (fault->close) {
+        cap.fault = "close";
+        res.status = 200;
+        res.set_chunked_content_provider("application/json",
+                                         [](size_t, httplib::DataSink&) { return false; });
+        std::lock_guard<std::mutex> lock(mu);
+        captures.push_back(std::move(cap));
+        return;
+      }
+      if (fault->status > 0) {
+        cap.fault = fmt::format("status {}", fault->status);
+        res.status = fault->status;
+        std::string reason = fault->status == 429   ? "TooManyRequests"
+                             : fault->status == 503 ? "ServiceUnavailable"
+                             : fault->status == 500 ? "InternalError"
+                                                    : "";
+        std::string status =
+            fmt::format(R"({{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure",)"
+                        R"("message":"injected by kubedouble: {}","reason":"{}","code":{}}})",
+                        fault->status, reason, fault->status);
+        if (fault->retry_after >= 0)
+          res.set_header("Retry-After", std::to_string(fault->retry_after));
+        res.set_content(status, "application/json");
+        std::lock_guard<std::mutex> lock(mu);
+        captures.push_back(std::move(cap));
+        return;
+      }
+    }
     httplib::Client upstream(options.upstream);
     upstream.enable_server_certificate_verification(false);
     upstream.set_connection_timeout(5);
@@ -114,6 +166,7 @@ struct Mitm::Impl {
 
 Mitm::Mitm(MitmOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
+  for (const auto& f : impl_->options.faults) impl_->fault_left.push_back(f.times);
 }
 
 Mitm::~Mitm() { Stop(); }

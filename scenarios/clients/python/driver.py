@@ -164,9 +164,12 @@ def main():
     except ConfigException as e:
         emit("config_error", message=first_line(e))
 
-    # 2xx: read the body like the client does
+    # 2xx: read the body like the client does (a connection can still break off here)
     status = getattr(resp, "status", 200)
-    data = resp.data if hasattr(resp, "data") else b""
+    try:
+        data = resp.data if hasattr(resp, "data") else b""
+    except (urllib3.exceptions.HTTPError, OSError) as e:
+        classify(e)
     fields = {"code": status}
     try:
         doc = json.loads(data) if data else {}

@@ -201,9 +201,12 @@ class KubectlDriver : public Driver {
         for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
         line += q + "' ";
       }
+      // Read N events, then hang up (kubectl would wait for the next change to notice).
+      std::string fifo = (t.work / "kubectl-watch.fifo").string();
       po.argv = {"bash", "-c",
-                 line + fmt::format("| head -n {}; echo \"kubectl_exit=${{PIPESTATUS[0]}}\" >&2",
-                                    r.events)};
+                 fmt::format("mkfifo '{0}'; {1} > '{0}' & pid=$!; head -n {2} < '{0}'; kill $pid "
+                             "2>/dev/null; wait $pid; echo \"kubectl_exit=$?\" >&2",
+                             fifo, line, r.events)};
     } else {
       po.argv = args;
     }

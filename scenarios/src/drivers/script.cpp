@@ -24,7 +24,10 @@ json RequestJson(const Request& r) {
          {"patch_type", r.patch_type},
          {"content_type", PatchContentType(r.patch_type)},
          {"events", r.events},
-         {"timeout", r.timeout_seconds},
+         // An integral timeout as an integer: python3-kubernetes ignores a float _request_timeout.
+         {"timeout", r.timeout_seconds == static_cast<long long>(r.timeout_seconds)
+                         ? json(static_cast<long long>(r.timeout_seconds))
+                         : json(r.timeout_seconds)},
          {"headers", r.headers}};
   if (r.body) j["body"] = *r.body;
   return j;

@@ -25,12 +25,26 @@
 
 namespace kubedouble::fake {
 
+// A fault the interceptor injects instead of (or before) forwarding: used as a fault front
+// (with the real serving certificate) for resilience scenarios. The first matching rule that
+// still has `times` left fires.
+struct MitmFault {
+  std::string method;      // "" matches any
+  std::string path_regex;  // ECMAScript regex on the path (without query); "" matches any
+  int status = 0;          // answer this status with a Status body instead of forwarding (0: no)
+  int retry_after = -1;    // with `status`: a Retry-After header (seconds); -1: none
+  int delay_ms = 0;        // wait this long before answering or forwarding
+  bool close = false;      // send the response head, then close the connection
+  int times = -1;          // how often it fires; -1: always
+};
+
 struct MitmOptions {
   std::string address = "127.0.0.1";  // loopback only unless the user asks otherwise
   int port = 0;                       // 0: an ephemeral port
   std::string upstream;               // https://HOST:PORT of the real server
   std::filesystem::path cert_file;    // the certificate to present (PEM, chain allowed)
   std::filesystem::path key_file;     // its private key
+  std::vector<MitmFault> faults;
 };
 
 // One request that came through the interceptor.
@@ -42,6 +56,7 @@ struct MitmCapture {
   bool client_cert_offered = false;
   std::string client_cert_subject;  // "CN=..., O=..." when one was offered
   int upstream_status = 0;          // what the upstream answered (0: it could not be reached)
+  std::string fault;                // the fault that fired ("status 429", "close", "delay 3000ms")
 };
 
 class Mitm {
