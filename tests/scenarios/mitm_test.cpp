@@ -14,7 +14,8 @@ class MitmTest : public ::testing::Test {
     mitm_ = std::make_unique<Mitm>(
         MitmOptions{.upstream = server_.url(),
                     .cert_file = server_.paths().pki_dir / "rogue-server.crt",
-                    .key_file = server_.paths().pki_dir / "rogue-server.key"});
+                    .key_file = server_.paths().pki_dir / "rogue-server.key",
+                    .faults = {}});
     mitm_->Start();
   }
   TestServer server_;
@@ -91,7 +92,8 @@ TEST_F(MitmTest, InjectsAFaultTheGivenNumberOfTimes) {
 TEST(Mitm, NamesAMissingCertificate) {
   Mitm m({.upstream = "https://127.0.0.1:1",
           .cert_file = "/nonexistent.crt",
-          .key_file = "/nonexistent.key"});
+          .key_file = "/nonexistent.key",
+          .faults = {}});
   try {
     m.Start();
     FAIL() << "started";
