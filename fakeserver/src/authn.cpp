@@ -88,7 +88,7 @@ AuthnResult Authenticator::Authenticate(const SSL* ssl, const std::string& autho
       return r;
     }
     if (issuer_ != nullptr) {
-      auto claims = issuer_->Verify(token, std::chrono::system_clock::now());
+      auto claims = issuer_->Verify(token, now_ ? now_() : std::chrono::system_clock::now());
       if (claims && (!sa_valid_ || sa_valid_(*claims))) {
         r.authenticated = true;
         r.method = "serviceaccount";

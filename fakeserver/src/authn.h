@@ -7,6 +7,7 @@
 
 #include <kubedouble/certs/certs.h>
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <unordered_map>
@@ -41,12 +42,18 @@ class Authenticator {
   // The identity a service-account token gives.
   static UserInfo ServiceAccountUser(const TokenClaims& claims);
 
+  // The time token expiry is checked against (the server's clock); the system clock if unset.
+  void set_now(std::function<std::chrono::system_clock::time_point()> now) {
+    now_ = std::move(now);
+  }
+
  private:
   certs::Certificate client_ca_;
   std::unordered_map<std::string, StaticToken> tokens_;
   const TokenIssuer* issuer_;
   std::function<bool(const TokenClaims&)> sa_valid_;
   bool anonymous_;
+  std::function<std::chrono::system_clock::time_point()> now_;
 };
 
 }  // namespace kubedouble::fake

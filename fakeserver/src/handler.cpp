@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "faults/inject.h"
 #include "negotiate.h"
 #include "server_impl.h"
 #include "status.h"
@@ -70,7 +71,9 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res) {
   try {
     call.auth = authn->Authenticate(req.ssl, req.get_header_value("Authorization"));
     entry.client_cert_subject = call.auth.cert_subject;
-    if (!call.auth.authenticated) {
+    if (IsAdminPath(req.path)) {
+      Admin(call, entry);  // admin/admin.cpp: its own authorization, never faulted
+    } else if (!call.auth.authenticated) {
       SendStatus(res, UnauthorizedStatus());
     } else {
       entry.user = call.auth.user.name;
@@ -78,11 +81,17 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res) {
       entry.auth_method = call.auth.method;
       call.info = ParseRequestInfo(
           req.method, req.path, req.has_param("watch") && QueryBool(req.get_param_value("watch")));
-      Attributes attrs = MakeAttributes(call.auth.user, call.info);
-      if (!authz->Allowed(attrs)) {
-        SendStatus(res, ForbiddenStatus(attrs));
-      } else {
-        Route(call);
+      // Fault injection (faults/): a rule may answer instead, or reshape the answer.
+      auto fault = faults->Pick(FaultRequestOf(req, call.info, call.auth.user.name));
+      if (fault) entry.fault = fault->description;
+      if (!fault || !InjectBefore(*fault, req, res)) {
+        Attributes attrs = MakeAttributes(call.auth.user, call.info);
+        if (!authz->Allowed(attrs)) {
+          SendStatus(res, ForbiddenStatus(attrs));
+        } else {
+          Route(call);
+        }
+        if (fault) InjectAfter(*fault, req, res);
       }
     }
   } catch (const StatusError& e) {

@@ -17,19 +17,21 @@ std::string Rfc3339Micro(std::chrono::system_clock::time_point t) {
 }  // namespace
 
 nlohmann::json JournalEntry::ToJson() const {
-  return {{"id", id},
-          {"time", Rfc3339Micro(time)},
-          {"method", method},
-          {"path", path},
-          {"query", query},
-          {"user", user},
-          {"groups", groups},
-          {"authMethod", auth_method},
-          {"tlsVersion", tls_version},
-          {"clientCertSubject", client_cert_subject},
-          {"userAgent", user_agent},
-          {"status", status},
-          {"durationMicros", duration.count()}};
+  nlohmann::json j = {{"id", id},
+                      {"time", Rfc3339Micro(time)},
+                      {"method", method},
+                      {"path", path},
+                      {"query", query},
+                      {"user", user},
+                      {"groups", groups},
+                      {"authMethod", auth_method},
+                      {"tlsVersion", tls_version},
+                      {"clientCertSubject", client_cert_subject},
+                      {"userAgent", user_agent},
+                      {"status", status},
+                      {"durationMicros", duration.count()}};
+  if (!fault.empty()) j["fault"] = fault;
+  return j;
 }
 
 Journal::Journal(size_t capacity, std::optional<std::filesystem::path> file)

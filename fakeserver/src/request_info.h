@@ -27,7 +27,7 @@ struct RequestInfo {
 // `watch` is the value of the watch query parameter being true.
 RequestInfo ParseRequestInfo(const std::string& method, const std::string& path, bool watch);
 
-// "true" unless absent, "0" or "false" (the Kubernetes rule for boolean query parameters).
+// True unless empty, "0" or "false" in any case (the Kubernetes rule for query booleans).
 bool QueryBool(const std::string& value);
 
 }  // namespace kubedouble::fake

@@ -46,7 +46,7 @@ void Server::Impl::SelfSubjectReview(Call& call) {
   SendJson(call.res, 201,
            {{"kind", "SelfSubjectReview"},
             {"apiVersion", api_version},
-            {"metadata", {{"creationTimestamp", util::Rfc3339(Clock::now())}}},
+            {"metadata", {{"creationTimestamp", util::Rfc3339(clock->Now())}}},
             {"status", {{"userInfo", UserInfoJson(call.auth.user)}}}});
 }
 
@@ -85,7 +85,7 @@ void Server::Impl::SelfSubjectAccessReview(Call& call) {
   }
   json out = {{"kind", "SelfSubjectAccessReview"},
               {"apiVersion", "authorization.k8s.io/" + call.info.api_version},
-              {"metadata", {{"creationTimestamp", util::Rfc3339(Clock::now())}}},
+              {"metadata", {{"creationTimestamp", util::Rfc3339(clock->Now())}}},
               {"spec", spec},
               {"status", status}};
   SendJson(call.res, 201, out);
@@ -121,7 +121,7 @@ void Server::Impl::TokenRequest(Call& call, const ResourceInfo& res) {
   }
   if (audiences.empty()) audiences = ApiAudiences();
   ServiceAccountRef ref{call.info.ns, call.info.name, sa["metadata"].value("uid", "")};
-  auto now = Clock::now();
+  auto now = clock->Now();
   std::string token = issuer->IssueBound(ref, audiences, std::chrono::seconds(seconds), now);
   json out = {{"kind", "TokenRequest"},
               {"apiVersion", "authentication.k8s.io/v1"},

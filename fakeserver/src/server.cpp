@@ -11,6 +11,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "clock/rotation.h"
 #include "fixtures.h"
 #include "server_impl.h"
 #include "state_folder.h"
@@ -91,8 +92,10 @@ std::vector<StaticToken> GenerateTokens() {
 }  // namespace
 
 Server::Impl::Impl(ServerOptions o) : options(std::move(o)) {
+  clock = std::make_shared<ServerClock>(options.clock == "fake");
+  faults = std::make_unique<FaultSet>();
   registry = std::make_shared<Registry>();
-  store = std::make_unique<Store>(registry);
+  store = std::make_unique<Store>(registry, [c = clock] { return c->Now(); });
   journal = std::make_unique<Journal>(options.journal_size, options.journal_file);
   discovery = std::make_unique<Discovery>(registry);
   FillPaths(paths, options.dir);
@@ -118,6 +121,15 @@ void Server::Start() {
       throw std::runtime_error(
           fmt::format("invalid --san \"{}\": not a DNS name or an IP address", san));
     }
+  }
+  if (o.clock != "real" && o.clock != "fake") {
+    throw std::runtime_error(fmt::format("unknown clock \"{}\" (expected real or fake)", o.clock));
+  }
+  if (o.sa_token_ttl.count() < 1 || o.sa_token_grace.count() < 0) {
+    throw std::runtime_error("the service-account token TTL must be positive, its grace >= 0");
+  }
+  if (o.faults_file) {
+    for (auto& rule : LoadFaultsFile(*o.faults_file)) d.faults->Add(std::move(rule));
   }
   d.authz = std::make_unique<Authorizer>(o.authorization);
   if (o.policy_file) d.authz->AddRules(LoadPolicyFile(*o.policy_file));
@@ -180,28 +192,20 @@ void Server::Start() {
 
   // The world.
   d.issuer = std::make_unique<TokenIssuer>(d.bundle.service_account);
-  if (o.default_fixtures) {
-    LoadDefaultFixtures(*d.store, *d.issuer, ca_pem);
-  } else {
-    auto namespaces = d.registry->Find("", "v1", "namespaces");
-    if (namespaces) {
-      d.store->Put(*namespaces, {{"apiVersion", "v1"},
-                                 {"kind", "Namespace"},
-                                 {"metadata", {{"name", "default"}}},
-                                 {"status", {{"phase", "Active"}}}});
-    }
-    EnsureNamespaceDefaults(*d.store, "default", ca_pem);
-  }
-  for (const auto& f : o.fixtures) LoadFixturePath(*d.store, f);
+  d.ca_pem = ca_pem;
+  d.LoadWorld();
 
   auto sas = d.registry->Find("", "v1", "serviceaccounts");
   auto secrets = d.registry->Find("", "v1", "secrets");
   Store* store = d.store.get();
+  Impl* impl = &d;
   d.authn = std::make_unique<Authenticator>(
       d.bundle.ca.cert, tokens, d.issuer.get(),
-      [store, sas, secrets](const TokenClaims& c) {
+      [store, sas, secrets, impl](const TokenClaims& c) {
         try {
           if (!sas) return false;
+          // A replaced serviceaccount/token past its grace period (clock/rotation.h).
+          if (impl->rotation && !c.jti.empty() && !impl->rotation->Valid(c.jti)) return false;
           json sa = store->Get(*sas, c.sa.ns, c.sa.name);
           if (!c.sa.uid.empty() && sa["metadata"].value("uid", "") != c.sa.uid) return false;
           if (c.legacy && !c.secret_name.empty() && secrets) {
@@ -213,6 +217,7 @@ void Server::Start() {
         }
       },
       o.anonymous);
+  d.authn->set_now([c = d.clock] { return c->Now(); });
 
   // TLS listener.
   certs::Certificate ca_cert = d.bundle.ca.cert;
@@ -278,13 +283,38 @@ void Server::Start() {
   d.server_address = fmt::format("{}:{}", host, port);
 
   // The state folder, with the real port in every file.
-  auto default_sa = sas ? d.store->Get(*sas, "default", "default") : json::object();
-  ServiceAccountRef ref{"default", "default", default_sa["metadata"].value("uid", "")};
-  d.paths.serviceaccount_token = d.issuer->IssueBound(
-      ref, ApiAudiences(), std::chrono::hours(24 * 365), std::chrono::system_clock::now());
+  // serviceaccount/token: re-minted every sa_token_ttl by the server's clock (clock/rotation.h).
+  d.rotation = std::make_unique<TokenRotation>(
+      *d.clock, o.sa_token_ttl, o.sa_token_grace,
+      [self = &d](ServerClock::TimePoint now, std::chrono::seconds lifetime) {
+        auto sas = self->registry->Find("", "v1", "serviceaccounts");
+        json sa = json::object();
+        try {
+          if (sas) sa = self->store->Get(*sas, "default", "default");
+        } catch (const StatusError&) {
+        }
+        ServiceAccountRef ref{"default", "default",
+                              sa.value("metadata", json::object()).value("uid", "")};
+        TokenRotation::Minted m;
+        m.token = self->issuer->IssueBound(ref, ApiAudiences(), lifetime, now);
+        auto claims = self->issuer->Verify(m.token, now);
+        if (claims) m.jti = claims->jti;
+        return m;
+      },
+      [self = &d](const std::string& token) {
+        std::lock_guard lock(self->token_mu);
+        self->paths.serviceaccount_token = token;
+        // Before the first WriteStateFolder the folder is written with the token below.
+        if (self->port != 0 && std::filesystem::exists(self->paths.serviceaccount_dir)) {
+          WriteServiceAccountFolder(self->paths.serviceaccount_dir, token, self->ca_pem, "default");
+        }
+      });
+  d.rotation->Start();
   WriteStateFolder(d.paths, {d.url, o.address, port, ca_pem, d.bundle.admin});
 
   d.listener = std::thread([self] { self->http->listen_after_bind(); });
+  // cpp-httplib's stop() does nothing until the accept loop has started: wait for it.
+  while (!d.http->is_running()) std::this_thread::sleep_for(std::chrono::microseconds(50));
 }
 
 void Server::Stop() {
@@ -301,6 +331,7 @@ void Server::Stop() {
   d.stopping = true;
   if (d.http) d.http->stop();
   if (d.listener.joinable()) d.listener.join();
+  if (d.rotation) d.rotation->Stop();
   d.cv.notify_all();
 }
 
@@ -321,16 +352,28 @@ const certs::Bundle& Server::bundle() const { return impl_->bundle; }
 const ServerOptions& Server::options() const { return impl_->options; }
 Journal& Server::journal() { return *impl_->journal; }
 Store& Server::store() { return *impl_->store; }
+ServerClock& Server::clock() { return *impl_->clock; }
+FaultSet& Server::faults() { return *impl_->faults; }
+
+void Server::Impl::LoadWorld() {
+  if (options.default_fixtures) {
+    LoadDefaultFixtures(*store, *issuer, ca_pem);
+  } else {
+    auto namespaces = registry->Find("", "v1", "namespaces");
+    if (namespaces) {
+      store->Put(*namespaces, {{"apiVersion", "v1"},
+                               {"kind", "Namespace"},
+                               {"metadata", {{"name", "default"}}},
+                               {"status", {{"phase", "Active"}}}});
+    }
+    EnsureNamespaceDefaults(*store, "default", ca_pem);
+  }
+  for (const auto& f : options.fixtures) LoadFixturePath(*store, f);
+}
 
 void Server::RotateServiceAccountToken() {
-  Impl& d = *impl_;
-  auto sas = d.registry->Find("", "v1", "serviceaccounts");
-  json sa = d.store->Get(*sas, "default", "default");
-  ServiceAccountRef ref{"default", "default", sa["metadata"].value("uid", "")};
-  d.paths.serviceaccount_token = d.issuer->IssueBound(
-      ref, ApiAudiences(), std::chrono::hours(24 * 365), std::chrono::system_clock::now());
-  WriteServiceAccountFolder(d.paths.serviceaccount_dir, d.paths.serviceaccount_token,
-                            d.bundle.ca.cert.Pem(), "default");
+  if (!impl_->rotation) throw std::runtime_error("the server is not started");
+  impl_->rotation->Rotate();
 }
 
 }  // namespace kubedouble::fake

@@ -13,6 +13,8 @@
 #include "authn.h"
 #include "authz.h"
 #include "discovery.h"
+#include "kubedouble/fakeserver/clock.h"
+#include "kubedouble/fakeserver/faults.h"
 #include "kubedouble/fakeserver/journal.h"
 #include "kubedouble/fakeserver/server.h"
 #include "kubedouble/fakeserver/store.h"
@@ -20,6 +22,8 @@
 #include "sa_tokens.h"
 
 namespace kubedouble::fake {
+
+class TokenRotation;
 
 // One request on its way through the server.
 struct Call {
@@ -42,6 +46,11 @@ struct Server::Impl {
   std::unique_ptr<Authenticator> authn;
   std::unique_ptr<Authorizer> authz;
   std::unique_ptr<Discovery> discovery;
+  std::shared_ptr<ServerClock> clock;  // before everything that reads the time
+  std::unique_ptr<FaultSet> faults;
+  std::unique_ptr<TokenRotation> rotation;  // serviceaccount/token (clock/rotation.h)
+  std::string ca_pem;
+  std::mutex token_mu;  // paths.serviceaccount_token
   std::unique_ptr<httplib::SSLServer> http;
   std::thread listener;
   int port = 0;
@@ -54,6 +63,10 @@ struct Server::Impl {
   bool stopped = false;
   std::atomic<bool> stopping{false};
 
+  // server.cpp: the fixtures (start-up and POST /__kubedouble/reset).
+  void LoadWorld();
+  // admin/admin.cpp: /__kubedouble/ (IsAdminPath).
+  void Admin(Call& call, JournalEntry& entry);
   // handler.cpp
   void Handle(const httplib::Request& req, httplib::Response& res);
   void Route(Call& call);
@@ -65,6 +78,9 @@ struct Server::Impl {
   void SelfSubjectAccessReview(Call& call);
   void TokenRequest(Call& call, const ResourceInfo& res);
 };
+
+// True for /__kubedouble/... (admin/admin.cpp).
+bool IsAdminPath(const std::string& path);
 
 // Response helpers (handler.cpp).
 void SendJson(httplib::Response& res, int status, const json& body);

@@ -26,25 +26,28 @@
 namespace kubedouble::fake {
 
 struct JournalEntry {
-  uint64_t id = 0;                             // 1, 2, 3, ... in the order requests were answered
-  std::chrono::system_clock::time_point time;  // when the request arrived
-  std::string method;                          // "GET"
-  std::string path;                            // "/api/v1/namespaces/default/pods"
-  std::string query;                           // "limit=500" (decoded pairs joined with '&')
-  std::string user;                            // "" when the request was not authenticated
-  std::vector<std::string> groups;
+  uint64_t id = 0;                               // 1, 2, 3, ... in the order requests were answered
+  std::chrono::system_clock::time_point time{};  // when the request arrived
+  std::string method{};                          // "GET"
+  std::string path{};                            // "/api/v1/namespaces/default/pods"
+  std::string query{};                           // "limit=500" (decoded pairs joined with '&')
+  std::string user{};                            // "" when the request was not authenticated
+  std::vector<std::string> groups{};
   // How the user was established: "x509", "token" (static token file), "serviceaccount"
   // (a service-account JWT: legacy secret or TokenRequest), "anonymous", or "" (rejected).
-  std::string auth_method;
-  std::string tls_version;          // "TLSv1.3"
-  std::string client_cert_subject;  // "CN=kubedouble-admin, O=system:masters" or ""
-  std::string user_agent;
+  std::string auth_method{};
+  std::string tls_version{};          // "TLSv1.3"
+  std::string client_cert_subject{};  // "CN=kubedouble-admin, O=system:masters" or ""
+  std::string user_agent{};
   int status = 0;
   std::chrono::microseconds duration{0};
+  // The fault rule that fired on this request ("rule slow: delay 200ms"), or "". Status 0
+  // means nothing was answered (the fault reset or closed the connection).
+  std::string fault{};
 
   // {"id":..,"time":"2026-01-01T00:00:00.123456Z","method":..,"path":..,"query":..,"user":..,
   //  "groups":[..],"authMethod":..,"tlsVersion":..,"clientCertSubject":..,"userAgent":..,
-  //  "status":..,"durationMicros":..}
+  //  "status":..,"durationMicros":..}, plus "fault" when one fired
   nlohmann::json ToJson() const;
 };
 

@@ -22,6 +22,7 @@
 
 #include <kubedouble/certs/certs.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -30,6 +31,8 @@
 
 namespace kubedouble::fake {
 
+class ServerClock;
+class FaultSet;
 class Journal;
 class Store;
 
@@ -40,18 +43,26 @@ struct ServerOptions {
   bool fresh_pki = false;                     // mint a new PKI (and tokens) even if one exists
   // Which serving certificate to present: good|expired|not-yet-valid|wrong-host|rogue.
   std::string serve_cert = "good";
-  std::vector<std::string> extra_sans;  // added to the serving certificate (new PKI only)
+  std::vector<std::string> extra_sans{};  // added to the serving certificate (new PKI only)
   certs::KeyType key_type = certs::KeyType::kEcdsaP256;
   bool anonymous = false;  // authenticate requests without credentials as system:anonymous
   // A --token-auth-file style CSV that replaces the generated tokens.csv.
-  std::optional<std::filesystem::path> tokens_file;
+  std::optional<std::filesystem::path> tokens_file{};
   // Extra authorization rules (YAML; format in README.md), added to the default policy.
-  std::optional<std::filesystem::path> policy_file;
+  std::optional<std::filesystem::path> policy_file{};
   std::string authorization = "RBAC";  // "RBAC" (the policy) or "AlwaysAllow"
   bool default_fixtures = true;        // namespaces, pods, service accounts, secrets, config maps
-  std::vector<std::filesystem::path> fixtures;  // YAML/JSON files or folders, loaded in order
+  std::vector<std::filesystem::path> fixtures{};  // YAML/JSON files or folders, loaded in order
   size_t journal_size = 10000;
-  std::optional<std::filesystem::path> journal_file;  // append every entry as a JSON line
+  std::optional<std::filesystem::path> journal_file{};  // append every entry as a JSON line
+  // Faults, clock, token lifetimes and the admin API (README.md, "Faults, clock and admin API").
+  std::optional<std::filesystem::path> faults_file{};  // fault rules (YAML; see faults.h)
+  std::string clock = "real";  // "real" or "fake" (stands still until the admin API moves it)
+  std::chrono::seconds sa_token_ttl{3600};  // serviceaccount/token is re-minted this often
+  // A replaced serviceaccount/token stays valid this long (client-go re-reads the file every
+  // minute, so 90 s lets every well-behaved client pick up the new one).
+  std::chrono::seconds sa_token_grace{90};
+  std::string admin_token{};  // a bearer token allowed on /__kubedouble/ ("" : none)
 };
 
 // Everything Start() writes into the state folder, and the credentials in it.
@@ -89,9 +100,12 @@ class Server {
   const ServerOptions& options() const;
   Journal& journal();
   Store& store();
+  ServerClock& clock();
+  FaultSet& faults();
 
   // Mints a new token for the default service account and swaps it into serviceaccount/
-  // atomically (new ..data folder, then rename of the symlink), as the kubelet does.
+  // atomically (new ..data folder, then rename of the symlink), as the kubelet does. The
+  // previous token stays valid for options().sa_token_grace, then answers 401.
   void RotateServiceAccountToken();
 
  private:

@@ -1,0 +1,113 @@
+// kubectl with each kubeconfig of the state folder.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "run.h"
+
+namespace kubedouble::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+class KubectlAsAdmin : public ::testing::TestWithParam<std::string> {};
+
+std::filesystem::path Kubeconfig(const fake::StatePaths& p, const std::string& which) {
+  if (which == "kubeconfig") return p.kubeconfig;
+  if (which == "token") return p.token_kubeconfig;
+  if (which == "mtls") return p.mtls_kubeconfig;
+  if (which == "insecure") return p.insecure_kubeconfig;
+  return p.serviceaccount_kubeconfig;
+}
+
+TEST_P(KubectlAsAdmin, EveryCommandOfTheIssue) {
+  fake::TestServer srv;
+  std::string env = KubectlEnv(Kubeconfig(srv.paths(), GetParam()));
+
+  auto pods = Bash(env + "kubectl get pods -A");
+  ASSERT_EQ(pods.code, 0) << pods.output;
+  EXPECT_THAT(pods.output, MatchesRegex("NAMESPACE +NAME +READY +STATUS +RESTARTS +AGE\n(.|\n)*"));
+  EXPECT_THAT(pods.output, HasSubstr("kube-system   coredns-668d6bf9bc-k7x2m"));
+  EXPECT_THAT(
+      pods.output,
+      MatchesRegex("(.|\n)*default +nginx-7c5ddbdf54-2xq8k +1/1 +Running +0 +26h\n(.|\n)*"));
+
+  auto wide = Bash(env + "kubectl get pods -o wide");
+  ASSERT_EQ(wide.code, 0) << wide.output;
+  EXPECT_THAT(wide.output, HasSubstr("NOMINATED NODE"));
+  EXPECT_THAT(wide.output,
+              MatchesRegex("(.|\n)*redis-0 +1/1 +Running +0 +[0-9a-z]+ +10\\.244\\.1\\.13 "
+                           "+kubedouble-worker +<none> +<none>\n(.|\n)*"));
+
+  auto secrets = Bash(env + "kubectl get secrets");
+  ASSERT_EQ(secrets.code, 0) << secrets.output;
+  EXPECT_THAT(secrets.output, MatchesRegex("NAME +TYPE +DATA +AGE\ndefault-token-[a-z0-9]{5} "
+                                           "+kubernetes.io/service-account-token +3 +3d\n"));
+
+  auto describe =
+      Bash(env + "kubectl describe secret $(kubectl get secrets -o name | head -1 | cut -d/ -f2)");
+  ASSERT_EQ(describe.code, 0) << describe.output;
+  EXPECT_THAT(describe.output, HasSubstr("Type:  kubernetes.io/service-account-token"));
+  EXPECT_THAT(describe.output, MatchesRegex("(.|\n)*\ntoken: +eyJ[A-Za-z0-9_.-]+\n(.|\n)*"));
+  EXPECT_THAT(describe.output, HasSubstr("namespace:  7 bytes"));
+
+  auto whoami = Bash(env + "kubectl auth whoami");
+  ASSERT_EQ(whoami.code, 0) << whoami.output;
+  EXPECT_THAT(whoami.output, MatchesRegex("ATTRIBUTE +VALUE\nUsername +kubedouble-admin\n(.|\n)*"));
+  EXPECT_THAT(whoami.output, HasSubstr("[system:masters system:authenticated]"));
+
+  auto can_i = Bash(env + "kubectl auth can-i list pods");
+  EXPECT_EQ(can_i.output, "yes\n");
+  EXPECT_EQ(can_i.code, 0);
+
+  auto token = Bash(env + "kubectl create token default");
+  ASSERT_EQ(token.code, 0) << token.output;
+  EXPECT_THAT(token.output, MatchesRegex("eyJ[A-Za-z0-9_.-]+\n"));
+
+  auto version = Bash(env + "kubectl version");
+  ASSERT_EQ(version.code, 0) << version.output;
+  EXPECT_THAT(version.output, HasSubstr("Server Version: v1.32.0"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Kubeconfigs, KubectlAsAdmin,
+                         ::testing::Values("kubeconfig", "token", "mtls", "insecure"));
+
+TEST(Kubectl, ServiceAccountKubeconfigIsTheDefaultServiceAccount) {
+  fake::TestServer srv;
+  std::string env = KubectlEnv(srv.paths().serviceaccount_kubeconfig);
+  auto whoami = Bash(env + "kubectl auth whoami");
+  ASSERT_EQ(whoami.code, 0) << whoami.output;
+  EXPECT_THAT(whoami.output,
+              MatchesRegex("(.|\n)*Username +system:serviceaccount:default:default\n(.|\n)*"));
+  EXPECT_THAT(
+      whoami.output,
+      HasSubstr("[system:serviceaccounts system:serviceaccounts:default system:authenticated]"));
+  auto can_i = Bash(env + "kubectl auth can-i list pods");
+  EXPECT_EQ(can_i.output, "no\n");
+  EXPECT_NE(can_i.code, 0);
+  auto pods = Bash(env + "kubectl get pods -A");
+  EXPECT_NE(pods.code, 0);
+  EXPECT_THAT(pods.output,
+              HasSubstr("Error from server (Forbidden): pods is forbidden: User "
+                        "\"system:serviceaccount:default:default\" cannot list resource \"pods\" "
+                        "in API group \"\" at the cluster scope"));
+  auto version = Bash(env + "kubectl version");
+  EXPECT_EQ(version.code, 0) << version.output;
+  auto token = Bash(env + "kubectl create token default");
+  EXPECT_NE(token.code, 0);
+  EXPECT_THAT(token.output, HasSubstr("cannot create resource \"serviceaccounts/token\""));
+}
+
+TEST(Kubectl, CreatedTokenWorksForTheDefaultServiceAccount) {
+  fake::TestServer srv;
+  auto r =
+      Bash(KubectlEnv(srv.paths().kubeconfig) +
+           "T=$(kubectl create token default --duration=15m) && "
+           "kubectl --kubeconfig " +
+           srv.paths().anonymous_kubeconfig.string() + " --token \"$T\" --username= auth whoami");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("system:serviceaccount:default:default"));
+}
+
+}  // namespace
+}  // namespace kubedouble::e2e

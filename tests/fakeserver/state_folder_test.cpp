@@ -1,0 +1,168 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "client.h"
+
+namespace kubedouble::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+TEST(StateFolder, KubeconfigHasOneClusterUserAndContextWithTheRealPort) {
+  fake::TestServer srv;
+  auto kc = YAML::LoadFile(srv.paths().kubeconfig.string());
+  ASSERT_EQ(kc["clusters"].size(), 1u);
+  ASSERT_EQ(kc["users"].size(), 1u);
+  ASSERT_EQ(kc["contexts"].size(), 1u);
+  EXPECT_EQ(kc["current-context"].as<std::string>(), kc["contexts"][0]["name"].as<std::string>());
+  EXPECT_EQ(kc["clusters"][0]["cluster"]["server"].as<std::string>(), srv.url());
+  EXPECT_TRUE(kc["users"][0]["user"]["client-certificate-data"]);
+  // The seed page's `kubectl config view | grep server` needs exactly one line.
+  std::string text = ReadText(srv.paths().kubeconfig);
+  size_t count = 0;
+  for (size_t pos = 0; (pos = text.find("server", pos)) != std::string::npos; ++pos) ++count;
+  EXPECT_EQ(count, 1u);
+}
+
+TEST(StateFolder, EveryAccessPathHasAKubeconfig) {
+  fake::TestServer srv;
+  const auto& p = srv.paths();
+  auto token = YAML::LoadFile(p.token_kubeconfig.string());
+  EXPECT_EQ(token["users"][0]["user"]["token"].as<std::string>(), p.admin_token);
+  EXPECT_TRUE(token["clusters"][0]["cluster"]["certificate-authority-data"]);
+  auto insecure = YAML::LoadFile(p.insecure_kubeconfig.string());
+  EXPECT_TRUE(insecure["clusters"][0]["cluster"]["insecure-skip-tls-verify"].as<bool>());
+  EXPECT_FALSE(insecure["clusters"][0]["cluster"]["certificate-authority-data"]);
+  auto mtls = YAML::LoadFile(p.mtls_kubeconfig.string());
+  EXPECT_TRUE(mtls["users"][0]["user"]["client-key-data"]);
+  auto anon = YAML::LoadFile(p.anonymous_kubeconfig.string());
+  EXPECT_FALSE(anon["users"][0]["user"]["token"]);
+  EXPECT_FALSE(anon["users"][0]["user"]["client-certificate-data"]);
+  auto sa = YAML::LoadFile(p.serviceaccount_kubeconfig.string());
+  EXPECT_EQ(sa["users"][0]["user"]["token"].as<std::string>(), p.serviceaccount_token);
+  for (const auto& f : {p.kubeconfig, p.token_kubeconfig, p.mtls_kubeconfig}) {
+    EXPECT_EQ(fs::status(f).permissions() & fs::perms::others_read, fs::perms::none) << f;
+  }
+}
+
+TEST(StateFolder, ServiceAccountFolderUsesTheKubeletLayoutAndRotatesAtomically) {
+  fake::TestServer srv;
+  fs::path dir = srv.paths().serviceaccount_dir;
+  ASSERT_TRUE(fs::is_symlink(fs::symlink_status(dir / "..data")));
+  for (const char* name : {"token", "ca.crt", "namespace"}) {
+    EXPECT_TRUE(fs::is_symlink(fs::symlink_status(dir / name))) << name;
+    EXPECT_EQ(fs::read_symlink(dir / name), fs::path("..data") / name);
+  }
+  EXPECT_EQ(ReadText(dir / "namespace"), "default");
+  EXPECT_EQ(ReadText(dir / "ca.crt"), srv.ca_pem());
+  EXPECT_EQ(ReadText(dir / "token"), srv.paths().serviceaccount_token);
+
+  fs::path before = fs::read_symlink(dir / "..data");
+  std::string old_token = srv.paths().serviceaccount_token;
+  const_cast<fake::TestServer&>(srv).server().RotateServiceAccountToken();
+  fs::path after = fs::read_symlink(dir / "..data");
+  EXPECT_NE(before, after);
+  EXPECT_FALSE(fs::exists(dir / before));
+  EXPECT_NE(ReadText(dir / "token"), old_token);
+  auto c = Client(srv, {ReadText(dir / "token"), "", ""});
+  auto r = c->Post("/apis/authentication.k8s.io/v1/selfsubjectreviews", "{}", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Body(r)["status"]["userInfo"]["username"], "system:serviceaccount:default:default");
+}
+
+TEST(StateFolder, InClusterEnvAndTokensFile) {
+  fake::TestServer srv;
+  std::string env = ReadText(srv.paths().incluster_env);
+  EXPECT_THAT(env, HasSubstr("KUBERNETES_SERVICE_HOST=127.0.0.1\n"));
+  EXPECT_THAT(env, HasSubstr("KUBERNETES_SERVICE_PORT=" + std::to_string(srv.port()) + "\n"));
+  EXPECT_THAT(env, HasSubstr("KUBERNETES_SERVICE_PORT_HTTPS=" + std::to_string(srv.port())));
+  std::string csv = ReadText(srv.paths().tokens_csv);
+  EXPECT_THAT(csv, HasSubstr(srv.paths().admin_token + ",kubedouble-admin,"));
+  EXPECT_THAT(csv, HasSubstr(",\"system:masters\"\n"));
+  EXPECT_THAT(csv, HasSubstr(srv.paths().user_token + "," + srv.paths().user_name + ","));
+}
+
+TEST(StateFolder, TokensAreRandomForEachFreshFolder) {
+  fake::TestServer a, b;
+  EXPECT_NE(a.paths().admin_token, b.paths().admin_token);
+  EXPECT_NE(a.paths().user_token, b.paths().user_token);
+  EXPECT_GE(a.paths().admin_token.size(), 32u);
+}
+
+TEST(StateFolder, RestartKeepsPkiAndTokensUnlessFreshPki) {
+  TempDir tmp;
+  std::string token, ca;
+  {
+    fake::Server s({.dir = tmp.path, .port = 0});
+    s.Start();
+    token = s.paths().admin_token;
+    ca = ReadText(s.paths().ca_crt);
+  }
+  {
+    fake::Server s({.dir = tmp.path, .port = 0});
+    s.Start();
+    EXPECT_EQ(s.paths().admin_token, token);
+    EXPECT_EQ(ReadText(s.paths().ca_crt), ca);
+  }
+  {
+    fake::Server s({.dir = tmp.path, .port = 0, .fresh_pki = true});
+    s.Start();
+    EXPECT_NE(s.paths().admin_token, token);
+    EXPECT_NE(ReadText(s.paths().ca_crt), ca);
+  }
+}
+
+TEST(StateFolder, UserTokensFileReplacesTheGeneratedOne) {
+  TempDir tmp;
+  fs::path file = tmp.path / "my-tokens.csv";
+  std::ofstream(file) << "s3cr3t-admin-token-for-test,alice,uid-1,\"system:masters,dev\"\n";
+  fake::TestServer srv({.tokens_file = file});
+  EXPECT_EQ(srv.paths().admin_token, "s3cr3t-admin-token-for-test");
+  auto c = Client(srv, {"s3cr3t-admin-token-for-test", "", ""});
+  auto r = c->Post("/apis/authentication.k8s.io/v1/selfsubjectreviews", "{}", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Body(r)["status"]["userInfo"]["username"], "alice");
+  EXPECT_EQ(Body(r)["status"]["userInfo"]["groups"],
+            json({"system:masters", "dev", "system:authenticated"}));
+}
+
+TEST(StateFolder, UnwritableFolderIsAClearError) {
+  try {
+    fake::Server s({.dir = "/proc/kubedouble-cannot-write-here", .port = 0});
+    s.Start();
+    FAIL() << "Start() should have thrown";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("/proc/kubedouble-cannot-write-here"));
+  }
+}
+
+TEST(StateFolder, PortInUseIsAClearError) {
+  fake::TestServer first;
+  TempDir tmp;
+  fake::Server second({.dir = tmp.path, .port = first.port()});
+  try {
+    second.Start();
+    FAIL() << "Start() should have thrown";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(std::to_string(first.port())));
+    EXPECT_THAT(e.what(), HasSubstr("Address already in use"));
+  }
+}
+
+TEST(StateFolder, Ipv6Loopback) {
+  fake::TestServer srv({.address = "::1"});
+  EXPECT_EQ(srv.url(), "https://[::1]:" + std::to_string(srv.port()));
+  httplib::SSLClient c("::1", srv.port());
+  c.set_ca_cert_path(srv.paths().ca_crt.c_str());
+  c.enable_server_certificate_verification(true);
+  c.set_bearer_token_auth(srv.paths().admin_token.c_str());
+  auto r = c.Get("/api");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(Body(r)["serverAddressByClientCIDRs"][0]["serverAddress"],
+            "[::1]:" + std::to_string(srv.port()));
+}
+
+}  // namespace
+}  // namespace kubedouble::testing
