@@ -31,11 +31,12 @@ print(f"access_cli_get_raw_api {ours:.2f} ms {ours / curl:.2f}")
 print(f"access_curl_get_api {curl:.2f} ms 1.00")
 PY
 if [[ -x $BUILD/tests/bench/bench_access ]]; then
-  "$BUILD/tests/bench/bench_access" --benchmark_format=json 2>/dev/null | python3 -c '
+  "$BUILD/tests/bench/bench_access" --benchmark_out="$STATE/b.json" --benchmark_out_format=json >/dev/null 2>&1
+  python3 - "$STATE/b.json" <<'PY'
 import json, sys
-for b in json.load(sys.stdin)["benchmarks"]:
+for b in json.load(open(sys.argv[1]))["benchmarks"]:
     rps, p50 = b["requests_per_second"], b["p50_us"]
     print(f"access_inprocess_get_api_rps {rps:.0f} req/s")
     print(f"access_inprocess_get_api_p50 {p50:.1f} us")
-'
+PY
 fi
