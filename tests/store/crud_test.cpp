@@ -174,6 +174,16 @@ TEST_F(CrudTest, UpdateChecksResourceVersion) {
   EXPECT_EQ(missing.code(), 404);
 }
 
+TEST_F(CrudTest, UpdateWithoutStatusKeepsTheStatus) {
+  Pod("default", "web", json::object(), "Running");
+  auto replaced = store_->Update(pods_, "default", "web",
+                                 {{"metadata", {{"name", "web"}}}, {"spec", {{"nodeName", "n"}}}});
+  EXPECT_EQ(replaced["status"]["phase"], "Running");
+  auto cur = store_->Get(pods_, "default", "web");
+  cur["status"]["phase"] = "Succeeded";
+  EXPECT_EQ(store_->Update(pods_, "default", "web", cur)["status"]["phase"], "Succeeded");
+}
+
 TEST_F(CrudTest, NoOpUpdateKeepsTheResourceVersion) {
   auto pod = Pod("default", "web");
   auto again = store_->Update(pods_, "default", "web", pod);

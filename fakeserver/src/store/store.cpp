@@ -176,6 +176,8 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
       m.erase(f);
     }
   }
+  // A body without status (kubectl replace of a manifest) keeps the status the object has.
+  if (!object.contains("status") && old.contains("status")) object["status"] = old["status"];
   int64_t generation = om.contains("generation") && om["generation"].is_number_integer()
                            ? om["generation"].get<int64_t>()
                            : 1;
