@@ -174,7 +174,7 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
   if (!node || node.IsNull()) return s;
   Fields f(node, file, "server",
            {"serve_cert", "sans", "anonymous", "authorization", "policy", "tokens", "fixtures",
-            "default_fixtures", "faults", "clock", "mitm"});
+            "default_fixtures", "faults", "clock", "mitm", "rotate_sa_token", "sa_token_grace"});
   s.serve_cert =
       f.OneOf("serve_cert", {"good", "expired", "not-yet-valid", "wrong-host", "rogue"}, "good");
   s.sans = f.Strings("sans");
@@ -212,6 +212,12 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
   }
   if (f.Has("clock")) s.clock = f.OneOf("clock", {"real", "fake"}, "real");
   s.mitm = f.Bool("mitm", false);
+  s.rotate_sa_token = f.Bool("rotate_sa_token", false);
+  if (f.Has("sa_token_grace")) {
+    long long grace = f.Int("sa_token_grace", 0);
+    if (grace < 0) throw ParseError(f.Where("sa_token_grace"), "\"sa_token_grace\" must be >= 0");
+    s.sa_token_grace = static_cast<int>(grace);
+  }
   return s;
 }
 

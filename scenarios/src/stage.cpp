@@ -111,6 +111,7 @@ struct Stage::Impl {
     o.authorization = setup.authorization;
     o.default_fixtures = setup.default_fixtures;
     o.journal_size = 1000;
+    if (setup.sa_token_grace) o.sa_token_grace = std::chrono::seconds(*setup.sa_token_grace);
     if (setup.policy) {
       WriteText(work / "policy.json", setup.policy->dump(2));
       o.policy_file = work / "policy.json";
@@ -185,7 +186,8 @@ struct Stage::Impl {
     const auto& p = server->paths();
     if (name == "admin") return p.admin_token;
     if (name == "user") return p.user_token;
-    if (name == "serviceaccount") return p.serviceaccount_token;
+    // The token as the file holds it now (a program that read it once keeps this value).
+    if (name == "serviceaccount") return Trim(ReadText(p.serviceaccount_dir / "token"));
     if (name == "bad") return "kubedouble-not-a-valid-token-0123456789";
     if (name == "tokenrequest") return TokenRequest();
     if (name == "tokenrequest-expired") {
@@ -442,6 +444,7 @@ struct Stage::Impl {
     }
     if (a.path != AccessPath::kKubeconfig && a.path != AccessPath::kInCluster)
       target.kubeconfig = WriteKubeconfig();
+    if (s.server.rotate_sa_token) server->RotateServiceAccountToken();
   }
 };
 

@@ -39,6 +39,10 @@ struct ServerSetup {
   std::optional<json> faults;        // fault rules, written to a file, passed as --faults
   std::optional<std::string> clock;  // real | fake
   bool mitm = false;                 // a MITM (rogue CA certificate) sits in front
+  // Rotate the service-account token once everything is set up (after the runner read the
+  // tokens a scenario names), and how long the replaced token stays valid.
+  bool rotate_sa_token = false;
+  std::optional<int> sa_token_grace;  // seconds
 };
 
 // ---- the access path ----
