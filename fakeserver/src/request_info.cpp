@@ -28,7 +28,9 @@ std::string Lower(std::string s) {
 }  // namespace
 
 bool QueryBool(const std::string& value) {
-  return !(value.empty() || value == "0" || value == "false");
+  // As apimachinery converts query booleans: "0" and any case of "false" are false (the Python
+  // client sends watch=False).
+  return !(value.empty() || value == "0" || Lower(value) == "false");
 }
 
 RequestInfo ParseRequestInfo(const std::string& method, const std::string& path, bool watch) {
