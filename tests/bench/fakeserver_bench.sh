@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Fake API server figures: start-up to the first 200 on /readyz (existing and fresh PKI), idle
+# RSS, and wrk throughput against nginx serving the same bytes over TLS with the same
+# certificate. Prints `name value unit [ratio]` lines. Loopback only; everything is stopped.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+bin="${KUBEDOUBLE:-$here/../../build/cli/kubedouble}"
+exec /usr/bin/python3 "$here/fakeserver_bench.py" "$bin"
