@@ -1,10 +1,12 @@
 // `kubedouble serve`: run the fake API server until SIGINT or SIGTERM.
 #include <fmt/core.h>
+#include <kubedouble/fakeserver/clock.h>
 #include <kubedouble/fakeserver/server.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <exception>
+#include <tuple>
 
 #include "command.h"
 
@@ -14,14 +16,25 @@ struct ServeFlags {
   kubedouble::fake::ServerOptions options;
   std::string key_type = "ecdsa-p256";
   bool no_default_fixtures = false;
+  bool allow_non_loopback = false;
   std::string dir = ".kubedouble";
   std::vector<std::string> fixtures;
   std::string tokens, policy, journal;
+  std::string faults, sa_token_ttl = "1h", sa_token_grace = "90s";
 };
 
 void Run(ServeFlags& f) {
   using kubedouble::fake::Server;
   auto& o = f.options;
+  bool loopback = o.address == "localhost" || o.address == "::1" || o.address.rfind("127.", 0) == 0;
+  if (!loopback && !f.allow_non_loopback) {
+    fmt::print(stderr,
+               "kubedouble serve: --address {}: not a loopback address; the fake server accepts "
+               "well-known test credentials, so listening beyond this machine needs "
+               "--allow-non-loopback\n",
+               o.address);
+    throw kubedouble::cli::Exit{2};
+  }
   o.dir = f.dir;
   o.default_fixtures = !f.no_default_fixtures;
   o.key_type = *kubedouble::certs::ParseKeyType(f.key_type);
@@ -29,6 +42,20 @@ void Run(ServeFlags& f) {
   if (!f.tokens.empty()) o.tokens_file = f.tokens;
   if (!f.policy.empty()) o.policy_file = f.policy;
   if (!f.journal.empty()) o.journal_file = f.journal;
+  if (!f.faults.empty()) o.faults_file = f.faults;
+  for (auto [text, flag, out] : {std::tuple{&f.sa_token_ttl, "--sa-token-ttl", &o.sa_token_ttl},
+                                 std::tuple{&f.sa_token_grace, "--sa-token-grace", &o.sa_token_grace}}) {
+    try {
+      *out = std::chrono::duration_cast<std::chrono::seconds>(kubedouble::fake::ParseDuration(*text));
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "kubedouble serve: {}: {}\n", flag, e.what());
+      throw kubedouble::cli::Exit{2};
+    }
+  }
+  if (o.sa_token_ttl.count() < 1) {
+    fmt::print(stderr, "kubedouble serve: --sa-token-ttl: must be at least 1s\n");
+    throw kubedouble::cli::Exit{2};
+  }
 
   // Block the stop signals in every thread; this one waits for them.
   sigset_t stop_signals;
@@ -48,6 +75,12 @@ void Run(ServeFlags& f) {
   fmt::print("kubedouble: serving on {} (kubeconfig: {})\n", server->url(),
              server->paths().kubeconfig.string());
   std::fflush(stdout);
+  if (!loopback) {
+    fmt::print(stderr,
+               "kubedouble serve: WARNING: listening on {} (not loopback): anyone who can reach "
+               "this address can try the test credentials\n",
+               o.address);
+  }
   int sig = 0;
   sigwait(&stop_signals, &sig);
   fmt::print(stderr, "kubedouble serve: {} received, finishing in-flight requests\n",
@@ -63,6 +96,8 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--address", o.address, "Address to listen on (127.0.0.1 or ::1)")
       ->capture_default_str();
+  sub->add_flag("--allow-non-loopback", flags->allow_non_loopback,
+                "Allow an --address beyond this machine (prints a warning)");
   sub->add_option("--port", o.port, "Port to listen on; 0 picks a free one")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
@@ -91,6 +126,18 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
   sub->add_option("--journal-size", o.journal_size, "Requests kept in memory")
       ->check(CLI::Range(size_t{1}, size_t{10000000}))
       ->capture_default_str();
+  sub->add_option("--faults", flags->faults, "Fault injection rules (YAML; see README.md)");
+  sub->add_option("--clock", o.clock, "real, or fake: stands still until POST /__kubedouble/clock")
+      ->check(CLI::IsMember({"real", "fake"}))
+      ->capture_default_str();
+  sub->add_option("--sa-token-ttl", flags->sa_token_ttl,
+                  "Re-mint serviceaccount/token this often (Go duration)")
+      ->capture_default_str();
+  sub->add_option("--sa-token-grace", flags->sa_token_grace,
+                  "How long a replaced serviceaccount/token stays valid")
+      ->capture_default_str();
+  sub->add_option("--admin-token", o.admin_token,
+                  "A bearer token allowed on the admin API (/__kubedouble/)");
   sub->callback([flags] { Run(*flags); });
 });
 

@@ -1,0 +1,215 @@
+#include "inject.h"
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "../status.h"
+
+namespace kubedouble::fake {
+
+namespace {
+
+// Ends the TCP connection under `ssl` now — with a RST (`reset`) or a FIN — and leaves an
+// unconnected placeholder socket at the same descriptor number, so that cpp-httplib's later
+// writes fail (ENOTCONN) and its own close() cannot hit a descriptor reused by another thread.
+void Sever(const SSL* ssl, bool reset) {
+  int fd = SSL_get_fd(ssl);
+  if (fd < 0) return;
+  if (reset) {
+    linger l{1, 0};  // close() then sends RST instead of FIN
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  } else {
+    ::shutdown(fd, SHUT_RDWR);
+  }
+  int placeholder = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (placeholder < 0) {
+    ::shutdown(fd, SHUT_RDWR);
+    return;
+  }
+  ::dup2(placeholder, fd);  // closes the connection's last descriptor
+  ::close(placeholder);
+}
+
+const char* Reason(int code) {
+  switch (code) {
+    case 400:
+      return "BadRequest";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "NotFound";
+    case 405:
+      return "MethodNotAllowed";
+    case 406:
+      return "NotAcceptable";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Expired";
+    case 413:
+      return "RequestEntityTooLarge";
+    case 415:
+      return "UnsupportedMediaType";
+    case 422:
+      return "Invalid";
+    case 429:
+      return "TooManyRequests";
+    case 500:
+      return "InternalError";
+    case 503:
+      return "ServiceUnavailable";
+    case 504:
+      return "Timeout";
+    default:
+      return "";
+  }
+}
+
+std::string DefaultMessage(int code) {
+  switch (code) {
+    case 429:
+      return "Too many requests, please try again later.";
+    case 500:
+      return "Internal error occurred: injected fault";
+    case 503:
+      return "the server is currently unable to handle the request";
+    case 504:
+      return "the server was unable to return a response in the time allotted, but may "
+             "still be processing the request";
+    case 404:
+      return "the server could not find the requested resource";
+    case 409:
+      return "the server reported a conflict";
+    default:
+      return fmt::format("the server answered {} (injected fault)", code);
+  }
+}
+
+}  // namespace
+
+FaultRequest FaultRequestOf(const httplib::Request& req, const RequestInfo& info,
+                            const std::string& user) {
+  FaultRequest q;
+  q.method = req.method;
+  q.path = req.path;
+  q.verb = info.verb;
+  q.resource = info.subresource.empty() ? info.resource : info.resource + "/" + info.subresource;
+  q.ns = info.ns;
+  q.user = user;
+  q.header = [&req](const std::string& name) { return req.get_header_value(name.c_str()); };
+  return q;
+}
+
+bool InjectBefore(const FaultSet::Fired& fault, const httplib::Request& req,
+                  httplib::Response& res) {
+  if (fault.delay.count() > 0) std::this_thread::sleep_for(fault.delay);
+  const FaultRule& r = fault.rule;
+  switch (r.action) {
+    case FaultAction::kStatus: {
+      int retry = r.retry_after_seconds;
+      if (retry < 0 && (r.status == 429 || r.status == 503)) retry = 1;
+      nlohmann::json details = nullptr;
+      if (retry >= 0) {
+        details = {{"retryAfterSeconds", retry}};
+        res.set_header("Retry-After", std::to_string(retry));
+      }
+      res.status = r.status;
+      res.set_content(MakeStatus(r.status, Reason(r.status),
+                                 r.message.empty() ? DefaultMessage(r.status) : r.message, details)
+                          .dump(),
+                      "application/json");
+      return true;
+    }
+    case FaultAction::kConnectionReset:
+    case FaultAction::kEmptyResponse:
+      if (req.ssl == nullptr) return false;
+      Sever(req.ssl, r.action == FaultAction::kConnectionReset);
+      res.status = 0;
+      return true;
+    case FaultAction::kRandomDataThenClose: {
+      if (req.ssl == nullptr) return false;
+      unsigned char junk[512];
+      RAND_bytes(junk, sizeof junk);
+      // Inside the TLS stream: the client's HTTP parser gets the garbage. (cpp-httplib hands
+      // out the connection's SSL as const; this handler thread is the one that owns it.)
+      SSL_write(const_cast<SSL*>(req.ssl), junk, sizeof junk);
+      Sever(req.ssl, false);
+      res.status = 0;
+      return true;
+    }
+    case FaultAction::kMalformedChunk: {
+      if (req.ssl == nullptr) return false;
+      SSL* ssl = const_cast<SSL*>(req.ssl);
+      res.status = 200;
+      res.set_chunked_content_provider("application/json", [ssl](size_t, httplib::DataSink& sink) {
+        static const char kStart[] = "{\"kind\":";
+        sink.write(kStart, sizeof kStart - 1);               // one well-formed chunk
+        static const char kBad[] = "zz\r\nnot a chunk\r\n";  // size line is not hex
+        SSL_write(ssl, kBad, sizeof kBad - 1);
+        Sever(ssl, false);
+        return false;
+      });
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+void InjectAfter(const FaultSet::Fired& fault, const httplib::Request&, httplib::Response& res) {
+  const FaultRule& r = fault.rule;
+  if (r.action == FaultAction::kCloseWatch && res.content_provider_ &&
+      res.is_chunked_content_provider_) {
+    auto inner = std::move(res.content_provider_);
+    auto count = std::make_shared<int>(0);
+    int limit = r.close_watch_after;
+    res.content_provider_ = [inner, count, limit](size_t offset, size_t length,
+                                                  httplib::DataSink& sink) {
+      if (*count >= limit) {
+        sink.done();
+        return true;
+      }
+      httplib::DataSink proxy;
+      bool done = false;
+      proxy.write = [&](const char* data, size_t n) {
+        if (*count >= limit) return true;
+        bool ok = sink.write(data, n);
+        if (n > 0 && data[n - 1] == '\n') ++*count;  // one watch event per line
+        return ok;
+      };
+      proxy.done = [&] {
+        done = true;
+        sink.done();
+      };
+      proxy.is_writable = [&] { return sink.is_writable(); };
+      bool ok = inner(offset, length, proxy);
+      if (ok && !done && *count >= limit) sink.done();
+      return ok;
+    };
+    return;
+  }
+  if (r.action == FaultAction::kSlowBody && !res.content_provider_ && !res.body.empty()) {
+    auto body = std::make_shared<std::string>(std::move(res.body));
+    res.body.clear();
+    std::string type = res.get_header_value("Content-Type");
+    res.headers.erase("Content-Type");
+    size_t pieces = std::min<size_t>(body->size(), 20);
+    size_t piece = (body->size() + pieces - 1) / pieces;
+    auto pause = r.slow_body / static_cast<int>(pieces);
+    res.set_content_provider(body->size(), type.c_str(),
+                             [body, piece, pause](size_t offset, size_t, httplib::DataSink& sink) {
+                               if (offset > 0) std::this_thread::sleep_for(pause);
+                               size_t n = std::min(piece, body->size() - offset);
+                               return sink.write(body->data() + offset, n);
+                             });
+  }
+}
+
+}  // namespace kubedouble::fake

@@ -1,0 +1,155 @@
+// Faults as real clients see them: curl and an HTTPS client against a TestServer.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <kubedouble/fakeserver/faults.h>
+#include <kubedouble/fakeserver/journal.h>
+
+#include <fstream>
+
+#include "sh.h"
+
+namespace kubedouble::faults_test {
+namespace {
+
+using fake::JournalEntry;
+using fake::TestServer;
+using ::testing::HasSubstr;
+
+// The journal entry of the last request to `path`.
+JournalEntry Last(TestServer& s, const std::string& path) {
+  auto found = s.journal().Find([&](const JournalEntry& e) { return e.path == path; });
+  return found.empty() ? JournalEntry{} : found.back();
+}
+
+void AddRule(TestServer& s, const json& rule) {
+  s.server().faults().Add(fake::ParseFaultRule(rule));
+}
+
+TEST(Faults, FromAFileAStatusWithRetryAfterThenTheRealAnswer) {
+  auto dir = std::filesystem::temp_directory_path() / ("faults-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "faults.yaml") << R"(
+faults:
+- name: throttle
+  match: {verb: list, resource: pods, namespace: default}
+  status: 429
+  retryAfterSeconds: 7
+  times: 1
+)";
+  fake::ServerOptions o;
+  o.faults_file = dir / "faults.yaml";
+  TestServer s(o);
+  std::string token = s.paths().admin_token;
+  auto first = Call(s, "GET", "/api/v1/namespaces/default/pods", token);
+  EXPECT_EQ(first.status, 429);
+  EXPECT_EQ(first.Header("Retry-After"), "7");
+  json status = first.Json();
+  EXPECT_EQ(status["reason"], "TooManyRequests");
+  EXPECT_EQ(status["details"]["retryAfterSeconds"], 7);
+  EXPECT_EQ(Last(s, "/api/v1/namespaces/default/pods").fault, "rule throttle: status 429");
+  // Other requests are untouched, and `times: 1` is used up.
+  EXPECT_EQ(Call(s, "GET", "/api/v1/namespaces/kube-system/pods", token).status, 200);
+  EXPECT_EQ(Call(s, "GET", "/api/v1/namespaces/default/pods", token).status, 200);
+  EXPECT_EQ(Last(s, "/api/v1/namespaces/default/pods").fault, "");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Faults, ABadFaultsFileStopsStartUpNamingFileAndRule) {
+  auto file = std::filesystem::temp_directory_path() / ("bad-faults-" + std::to_string(getpid()));
+  std::ofstream(file) << "- status: 503\n- status: 503\n  times: -1\n";
+  fake::ServerOptions o;
+  o.faults_file = file;
+  try {
+    TestServer s(o);
+    FAIL() << "started";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              file.string() + ": rule 2: times must be from 0 to 9223372036854775807, not -1");
+  }
+  auto serve = Sh(std::string(KUBEDOUBLE_BINARY) + " serve --port 0 --dir " + file.string() +
+                  ".d --faults " + file.string());
+  EXPECT_NE(serve.code, 0);
+  EXPECT_THAT(serve.output, HasSubstr(": rule 2: times must be"));
+  std::filesystem::remove_all(file.string() + ".d");
+  std::filesystem::remove(file);
+}
+
+TEST(Faults, ConnectionResetIsARealReset) {
+  TestServer s;
+  AddRule(s, {{"match", {{"path", "/api/v1/namespaces"}}}, {"action", "connection-reset"}});
+  auto curl = Curl(s, s.url() + "/api/v1/namespaces");
+  EXPECT_EQ(curl.code, 56) << curl.output;  // CURLE_RECV_ERROR
+  EXPECT_THAT(curl.output, HasSubstr("reset by peer"));
+  auto e = Last(s, "/api/v1/namespaces");
+  EXPECT_EQ(e.status, 0);
+  EXPECT_EQ(e.fault, "rule rule-1: connection-reset");
+  // The server keeps serving.
+  EXPECT_EQ(Call(s, "GET", "/api/v1/namespaces/default", s.paths().admin_token).status, 200);
+}
+
+TEST(Faults, EmptyResponseClosesWithoutAnswering) {
+  TestServer s;
+  AddRule(s, {{"action", "empty-response"}, {"match", {{"verb", "get"}}}});
+  auto curl = Curl(s, s.url() + "/api/v1/namespaces/default");
+  EXPECT_EQ(curl.code, 52) << curl.output;  // CURLE_GOT_NOTHING
+  EXPECT_THAT(curl.output, HasSubstr("Empty reply from server"));
+}
+
+TEST(Faults, RandomDataThenCloseIsNotHttp) {
+  TestServer s;
+  AddRule(s, {{"action", "random-data-then-close"}});
+  auto curl = Curl(s, s.url() + "/version");
+  EXPECT_NE(curl.code, 0) << curl.output;
+  EXPECT_EQ(Last(s, "/version").fault, "rule rule-1: random-data-then-close");
+}
+
+TEST(Faults, MalformedChunkBreaksTheChunkedBody) {
+  TestServer s;
+  AddRule(s, {{"action", "malformed-chunk"}});
+  auto curl = Curl(s, "-i " + s.url() + "/api/v1/pods");
+  EXPECT_NE(curl.code, 0);
+  EXPECT_THAT(curl.output, HasSubstr("HTTP/1.1 200"));
+  EXPECT_THAT(curl.output, HasSubstr("chunk"));  // "Malformed encoding found in chunked-encoding"
+}
+
+TEST(Faults, SlowBodyStillDeliversTheWholeAnswer) {
+  TestServer s;
+  AddRule(s, {{"slowBody", "600ms"}, {"match", {{"verb", "list"}}}});
+  auto start = std::chrono::steady_clock::now();
+  auto slow = Call(s, "GET", "/api/v1/pods", s.paths().admin_token);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(slow.status, 200);
+  EXPECT_EQ(slow.Json()["kind"], "PodList");
+  EXPECT_GE(took, std::chrono::milliseconds(500));  // dribbled, never faster
+  EXPECT_EQ(Last(s, "/api/v1/pods").fault, "rule rule-1: slow body over 600ms");
+}
+
+TEST(Faults, DelayComesBeforeTheRealAnswer) {
+  TestServer s;
+  AddRule(s,
+          {{"delay", {{"fixed", "300ms"}}}, {"match", {{"method", "GET"}, {"path", "/version"}}}});
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(Call(s, "GET", "/version", s.paths().admin_token).status, 200);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+  EXPECT_EQ(Last(s, "/version").fault, "rule rule-1: delay 300ms");
+}
+
+TEST(Faults, CloseAWatchAfterNEvents) {
+  TestServer s;
+  AddRule(s, {{"closeWatchAfterEvents", 2}, {"match", {{"verb", "watch"}}}});
+  // Without the fault this watch would run for 15 s; it ends cleanly after two events.
+  auto curl = Curl(s, "-N \"" + s.url() + "/api/v1/pods?watch=true&timeoutSeconds=15\"");
+  EXPECT_EQ(curl.code, 0) << curl.output;
+  EXPECT_EQ(std::count(curl.output.begin(), curl.output.end(), '\n'), 2) << curl.output;
+  EXPECT_THAT(curl.output, HasSubstr(R"({"object":)"));
+}
+
+TEST(Faults, UserMatchLeavesOtherUsersAlone) {
+  TestServer s;
+  AddRule(s, {{"status", 503}, {"match", {{"user", s.paths().user_name}}}});
+  EXPECT_EQ(Call(s, "GET", "/version", s.paths().user_token).status, 503);
+  EXPECT_EQ(Call(s, "GET", "/version", s.paths().admin_token).status, 200);
+}
+
+}  // namespace
+}  // namespace kubedouble::faults_test
