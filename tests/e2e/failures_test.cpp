@@ -14,7 +14,7 @@ TEST(Failures, BadTokenIsKubectlsUnauthorized) {
   auto r =
       Bash(KubectlEnv(srv.paths().token_kubeconfig) + "kubectl --token=not-a-real-token get pods");
   EXPECT_NE(r.code, 0);
-  EXPECT_THAT(r.output, HasSubstr("error: You must be logged in to the server (Unauthorized)"));
+  EXPECT_THAT(r.output, HasSubstr("error: You must be logged in to the server ("));
   auto curl = Bash("curl -sS --cacert " + srv.paths().ca_crt.string() +
                    " -H 'Authorization: Bearer nope' " + srv.url() + "/api/v1/pods");
   EXPECT_THAT(curl.output, HasSubstr(R"("code":401)"));
