@@ -122,8 +122,12 @@ void Server::Impl::Resource(Call& call) {
                     std::chrono::seconds(opts.timeout_seconds.value_or(1800));
     auto first = std::make_shared<bool>(true);
     res.status = 200;
-    res.set_chunked_content_provider("application/json", [this, watch, deadline, first, r, table](
-                                                             size_t, httplib::DataSink& sink) {
+    // ";stream=watch" (as for protobuf watches) keeps cpp-httplib from gzipping the stream for
+    // clients that send Accept-Encoding: gzip (kubectl, client-node): its compressor holds
+    // every event until the stream ends. Clients parse the media type and ignore the parameter.
+    static const char kWatchType[] = "application/json;stream=watch";
+    res.set_chunked_content_provider(kWatchType, [this, watch, deadline, first, r, table](
+                                                     size_t, httplib::DataSink& sink) {
       while (!stopping.load()) {
         if (std::chrono::steady_clock::now() >= deadline) break;
         auto event = watch->Next(std::chrono::milliseconds(500));

@@ -122,10 +122,7 @@ TEST(KubectlLive, ChunksAndSelectors) {
   EXPECT_THAT(r.output, HasSubstr("pod/"));
 }
 
-// DISABLED: kubectl 1.32 `get pods -w` prints the initial table but not the pod created while
-// it watches, although the server sends the one-row Table event on that watch (curl with the
-// same Accept header and resourceVersion sees it). Under investigation; see the issue 4 report.
-TEST(KubectlLive, DISABLED_GetWatchPrintsAChange) {
+TEST(KubectlLive, GetWatchPrintsAChange) {
   TestServer srv;
   std::string env, k = Kubectl(srv);
   auto out = srv.paths().dir / "watch.out";
@@ -167,10 +164,7 @@ for ev in w.stream(v1.list_namespaced_pod, "default", timeout_seconds=15):
   EXPECT_EQ(r.output, "ADDED py\nMODIFIED py\nDELETED py\n");
 }
 
-// DISABLED: the informer lists (ADDED for each pod, then "ready") but sees no event from its
-// watch for a pod created afterwards; the Python client's watch and curl do. Same symptom as
-// kubectl get -w above; under investigation (issue 4 report).
-TEST(NodeLive, DISABLED_InformerSeesAddUpdateDelete) {
+TEST(NodeLive, InformerSeesAddUpdateDelete) {
   TestServer srv;
   std::string env, k = Kubectl(srv);
   auto out = srv.paths().dir / "informer.out";
