@@ -6,6 +6,7 @@
 
 #include "faults/inject.h"
 #include "negotiate.h"
+#include "request_limits.h"
 #include "server_impl.h"
 #include "status.h"
 #include "util.h"
@@ -45,7 +46,8 @@ std::string QueryString(const httplib::Params& params) {
 
 void SendJson(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  // Replace invalid UTF-8 (echoed from a path, selector or name) rather than throw.
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 void SendStatus(httplib::Response& res, const json& status) {
@@ -71,6 +73,15 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res) {
   try {
     call.auth = authn->Authenticate(req.ssl, req.get_header_value("Authorization"));
     entry.client_cert_subject = call.auth.cert_subject;
+    if (req.body.size() > kMaxRequestBody) {  // a chunked body is not limited by httplib
+      throw StatusError(
+          413, "RequestEntityTooLarge",
+          fmt::format("the request is too large: the limit is {} bytes", kMaxRequestBody));
+    }
+    if (JsonNesting(req.body) > kMaxJsonNesting) {  // parsing it would overflow
+      throw StatusError::BadRequest(fmt::format(
+          "the request body nests arrays and objects more than {} deep", kMaxJsonNesting));
+    }
     if (IsAdminPath(req.path)) {
       Admin(call, entry);  // admin/admin.cpp: its own authorization, never faulted
     } else if (!call.auth.authenticated) {

@@ -49,7 +49,7 @@ void Journal::Record(JournalEntry entry) {
   std::lock_guard lock(mu_);
   entry.id = next_id_++;
   if (file_.is_open()) {
-    file_ << entry.ToJson().dump() << '\n';
+    file_ << entry.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     file_.flush();
   }
   ring_.push_back(std::move(entry));

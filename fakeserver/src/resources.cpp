@@ -43,7 +43,7 @@ ListOptions ParseListOptions(const httplib::Request& req) {
   return o;
 }
 
-json ParseBody(const httplib::Request& req) {
+json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
   if (req.get_header_value("Content-Type").rfind("application/vnd.kubernetes.protobuf", 0) == 0) {
     throw StatusError::UnsupportedMediaType(
         "the body of the request was in an unknown format - accepted media types include: "
@@ -53,6 +53,15 @@ json ParseBody(const httplib::Request& req) {
   if (body.is_discarded() || !body.is_object()) {
     throw StatusError::BadRequest(
         "the request body is not a JSON object (this server speaks application/json only)");
+  }
+  // A body of another kind or API version is refused, as kube-apiserver does (not rewritten).
+  for (auto [field, want] : {std::pair<const char*, std::string>{"apiVersion", r.ApiVersion()},
+                             std::pair<const char*, std::string>{"kind", r.kind}}) {
+    if (body.contains(field) && body[field] != want) {
+      throw StatusError::BadRequest(fmt::format(
+          "the {} in the data ({}) does not match the expected {} ({})", field,
+          body[field].dump(-1, ' ', false, json::error_handler_t::replace), field, want));
+    }
   }
   return body;
 }
@@ -152,12 +161,12 @@ void Server::Impl::Resource(Call& call) {
   }
   if (info.verb == "create") {
     if (!info.name.empty()) return SendStatus(res, MethodNotAllowedStatus());
-    json created = store->Create(r, ns, ParseBody(req), ParseWriteOptions(req));
+    json created = store->Create(r, ns, ParseBody(req, r), ParseWriteOptions(req));
     return SendJson(res, 201, created);
   }
   if (info.verb == "update") {
     return SendJson(res, 200,
-                    store->Update(r, ns, info.name, ParseBody(req), ParseWriteOptions(req)));
+                    store->Update(r, ns, info.name, ParseBody(req, r), ParseWriteOptions(req)));
   }
   if (info.verb == "patch") {
     auto type = ParsePatchType(req.get_header_value("Content-Type"));

@@ -13,9 +13,11 @@
 
 #include "clock/rotation.h"
 #include "fixtures.h"
+#include "request_limits.h"
 #include "server_impl.h"
 #include "state_folder.h"
 #include "static_tokens.h"
+#include "status.h"
 #include "task_queue.h"
 #include "util.h"
 
@@ -251,7 +253,17 @@ void Server::Start() {
   http.set_keep_alive_timeout(30);
   http.set_read_timeout(30);
   http.set_write_timeout(30);
-  http.set_payload_max_length(3 * 1024 * 1024);
+  http.set_payload_max_length(kMaxRequestBody);
+  // cpp-httplib answers a too-large Content-Length itself, with no body: make it a Status.
+  httplib::Server::HandlerWithResponse too_large = [](const httplib::Request&,
+                                                      httplib::Response& res) {
+    if (res.status != 413 || !res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    SendStatus(res, MakeStatus(413, "RequestEntityTooLarge",
+                               fmt::format("the request is too large: the limit is {} bytes",
+                                           kMaxRequestBody)));
+    return httplib::Server::HandlerResponse::Handled;
+  };
+  http.set_error_handler(std::move(too_large));
   Impl* self = &d;
   http.set_pre_routing_handler([self](const httplib::Request& req, httplib::Response& res) {
     if (ExpectsBody(req)) return httplib::Server::HandlerResponse::Unhandled;

@@ -84,6 +84,8 @@ void PrepareStateFolder(const fs::path& dir) {
     throw std::runtime_error(
         fmt::format("cannot create the state folder {}: {}", dir.string(), ec.message()));
   }
+  // It holds keys and tokens: private to its owner (0700), whatever the umask.
+  fs::permissions(dir, fs::perms::owner_all, ec);
   // Prove it is writable before anything else happens.
   fs::path probe = dir / ".write-test";
   try {

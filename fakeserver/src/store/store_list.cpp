@@ -146,6 +146,7 @@ Selectors ParseSelectors(const ResourceInfo& res, const ListOptions& options) {
 template <typename Fn>
 void ForEachAt(const Core& c, const std::string& bucket, const std::string& lo,
                const std::string& hi, int64_t r, Fn fn) {
+  if (lo >= hi) return;  // e.g. a forged continue key past the namespace: nothing to visit
   std::map<std::string, ObjectPtr> overlay;  // key -> state at r (null: absent)
   for (size_t i = c.log.size(); i-- > 0;) {
     const Event& e = c.log[i];
