@@ -117,7 +117,9 @@ json MergeMap(json orig, const json& patch) {
       orig[k] = v;
     }
   }
-  for (auto& [f, order] : orders) {
+  for (auto& entry : orders) {
+    const auto& f = entry.first;
+    auto& order = entry.second;  // not a structured binding: clang 14 cannot capture those
     if (!orig.contains(f) || !orig[f].is_array() || !order.is_array()) continue;
     json& list = orig[f];
     std::string key = MergeKey(f, list, order);
