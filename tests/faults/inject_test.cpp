@@ -5,6 +5,7 @@
 #include <kubedouble/fakeserver/journal.h>
 
 #include <fstream>
+#include <thread>
 
 #include "sh.h"
 
@@ -15,10 +16,16 @@ using fake::JournalEntry;
 using fake::TestServer;
 using ::testing::HasSubstr;
 
-// The journal entry of the last request to `path`.
+// The journal entry of the last request to `path`. A request whose connection a fault severed
+// is journaled once its handler returns, which may be just after the client saw the reset:
+// wait for it (up to 5 s).
 JournalEntry Last(TestServer& s, const std::string& path) {
-  auto found = s.journal().Find([&](const JournalEntry& e) { return e.path == path; });
-  return found.empty() ? JournalEntry{} : found.back();
+  for (int i = 0; i < 500; ++i) {
+    auto found = s.journal().Find([&](const JournalEntry& e) { return e.path == path; });
+    if (!found.empty()) return found.back();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return JournalEntry{};
 }
 
 void AddRule(TestServer& s, const json& rule) {
