@@ -1,5 +1,6 @@
 // kubeconfig loading with client-go's clientcmd rules.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <map>
@@ -209,13 +210,15 @@ Config LoadKubeconfig(const KubeconfigOptions& options) {
     if (c.server.empty())
       throw Error::Config("invalid configuration: cluster has no server defined",
                           {efile, label, "server"});
-    if (!c.ca_data.empty() && !c.ca_file.empty()) {
-      c.warnings.push_back(fmt::format(
-          "certificate-authority-data and certificate-authority are both specified for {}. "
-          "certificate-authority-data will override.",
-          c.cluster_name));
-      c.ca_file.clear();
-    }
+    // client-go words this as if the data would win, but reports it as a validation error:
+    // kubectl 1.32 refuses such a kubeconfig.
+    if (!c.ca_data.empty() && !c.ca_file.empty())
+      throw Error::Config(
+          fmt::format(
+              "certificate-authority-data and certificate-authority are both specified for {}. "
+              "certificate-authority-data will override.",
+              c.cluster_name),
+          {efile, label, "certificate-authority"});
   }
 
   // ---- user ----
@@ -254,8 +257,28 @@ Config LoadKubeconfig(const KubeconfigOptions& options) {
       throw Error::Config(fmt::format("error loading config file \"{}\": {}", efile, ex.what()),
                           {efile, label, ""});
     }
-    if (!c.client_cert_data.empty()) c.client_cert_file.clear();
-    if (!c.client_key_data.empty()) c.client_key_file.clear();
+    // As for the CA: client-go's validation refuses data and file given together.
+    std::vector<std::string> both;
+    std::string field;
+    if (!c.client_cert_data.empty() && !c.client_cert_file.empty()) {
+      field = "client-certificate";
+      both.push_back(fmt::format(
+          "client-cert-data and client-cert are both specified for {}. client-cert-data will "
+          "override.",
+          c.user_name));
+    }
+    if (!c.client_key_data.empty() && !c.client_key_file.empty()) {
+      if (field.empty()) field = "client-key";
+      both.push_back(fmt::format(
+          "client-key-data and client-key are both specified for {}; client-key-data will "
+          "override",
+          c.user_name));
+    }
+    if (!both.empty())
+      throw Error::Config(both.size() == 1
+                              ? "invalid configuration: " + both[0]
+                              : fmt::format("invalid configuration: [{}]", fmt::join(both, ", ")),
+                          {efile, label, field});
   }
 
   // A server without a scheme: https when TLS material is configured, else http.

@@ -388,7 +388,7 @@ std::vector<Case> Cases() {
                  EXPECT_EQ(c.client_key_data, "hello");
                }});
   v.push_back(
-      {"ca_data_beats_file_with_warning",
+      {"ca_data_and_file_both_refused_as_kubectl_does",
        {{"k", Kubeconfig(kServer + kCaFile + "    certificate-authority-data: " + kB64Hello + "\n",
                          kToken)},
         {"ca.crt", "PEM"}},
@@ -396,18 +396,12 @@ std::vector<Case> Cases() {
        "",
        false,
        "",
-       "",
-       "",
-       [](const Config& c, const std::string&) {
-         EXPECT_EQ(c.ca_data, "hello");
-         EXPECT_EQ(c.ca_file, "");
-         ASSERT_EQ(c.warnings.size(), 1u);
-         EXPECT_THAT(c.warnings[0],
-                     HasSubstr("certificate-authority-data and certificate-authority are both "
-                               "specified for c1. certificate-authority-data will override."));
-       }});
+       "certificate-authority-data and certificate-authority are both specified for c1. "
+       "certificate-authority-data will override.",
+       "certificate-authority",
+       nullptr});
   v.push_back(
-      {"client_cert_data_beats_file",
+      {"client_cert_and_key_data_and_file_both_refused_as_kubectl_does",
        {{"k", Kubeconfig(kServer,
                          std::string(
                              "    client-certificate: missing.crt\n    client-certificate-data: ") +
@@ -417,13 +411,11 @@ std::vector<Case> Cases() {
        "",
        false,
        "",
-       "",
-       "",
-       [](const Config& c, const std::string&) {
-         EXPECT_EQ(c.client_cert_file, "");
-         EXPECT_EQ(c.client_cert_data, "hello");
-         EXPECT_EQ(c.client_key_file, "");
-       }});
+       "client-cert-data and client-cert are both specified for u1. client-cert-data will "
+       "override., client-key-data and client-key are both specified for u1; client-key-data "
+       "will override",
+       "client-certificate",
+       nullptr});
   v.push_back({"token_and_token_file_both_kept",
                {{"k", Kubeconfig(kServer, "    token: a\n    tokenFile: t\n")}, {"t", "b"}},
                "k",
