@@ -104,7 +104,7 @@ TEST(Kubectl, CreatedTokenWorksForTheDefaultServiceAccount) {
       Bash(KubectlEnv(srv.paths().kubeconfig) +
            "T=$(kubectl create token default --duration=15m) && "
            "kubectl --kubeconfig " +
-           srv.paths().anonymous_kubeconfig.string() + " --token \"$T\" --username= auth whoami");
+           srv.paths().token_kubeconfig.string() + " --token \"$T\" auth whoami");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("system:serviceaccount:default:default"));
 }
