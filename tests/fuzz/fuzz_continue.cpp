@@ -15,7 +15,10 @@ kubedouble::fake::Store& World() {
     auto registry = std::make_shared<kubedouble::fake::Registry>();
     auto* s = new kubedouble::fake::Store(registry, nullptr, 8);
     auto cms = *registry->Find("", "v1", "configmaps");
+    auto namespaces = *registry->Find("", "v1", "namespaces");
     for (std::string ns : {"default", "kube-system", "other"}) {
+      s->Put(namespaces,
+             {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}});
       for (int i = 0; i < 6; ++i) {
         s->Create(cms, ns,
                   {{"apiVersion", "v1"},
