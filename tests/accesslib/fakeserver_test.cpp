@@ -182,7 +182,9 @@ TEST_F(FakeServer, BadTokenAndExpiredClientCertificate) {
   Error expired = Fails(mtls);
   EXPECT_TRUE(expired.kind() == ErrorKind::kHttp || expired.kind() == ErrorKind::kTlsOther)
       << ErrorKindName(expired.kind()) << ": " << expired.what();
-  if (expired.kind() == ErrorKind::kHttp) EXPECT_EQ(expired.http().code, 401);
+  if (expired.kind() == ErrorKind::kHttp) {
+    EXPECT_EQ(expired.http().code, 401);
+  }
 }
 
 TEST_F(FakeServer, AnonymousIsUnauthorizedByDefault) {
