@@ -43,10 +43,12 @@ void Run(ServeFlags& f) {
   if (!f.policy.empty()) o.policy_file = f.policy;
   if (!f.journal.empty()) o.journal_file = f.journal;
   if (!f.faults.empty()) o.faults_file = f.faults;
-  for (auto [text, flag, out] : {std::tuple{&f.sa_token_ttl, "--sa-token-ttl", &o.sa_token_ttl},
-                                 std::tuple{&f.sa_token_grace, "--sa-token-grace", &o.sa_token_grace}}) {
+  for (auto [text, flag, out] :
+       {std::tuple{&f.sa_token_ttl, "--sa-token-ttl", &o.sa_token_ttl},
+        std::tuple{&f.sa_token_grace, "--sa-token-grace", &o.sa_token_grace}}) {
     try {
-      *out = std::chrono::duration_cast<std::chrono::seconds>(kubedouble::fake::ParseDuration(*text));
+      *out =
+          std::chrono::duration_cast<std::chrono::seconds>(kubedouble::fake::ParseDuration(*text));
     } catch (const std::exception& e) {
       fmt::print(stderr, "kubedouble serve: {}: {}\n", flag, e.what());
       throw kubedouble::cli::Exit{2};

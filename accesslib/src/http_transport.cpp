@@ -206,8 +206,9 @@ class HttpTransport : public Transport {
       out.body = std::move(res.body);
     }
     // kubectl -v=6 style request log.
-    spdlog::debug("{} {}{} {} in {} milliseconds", in.method, config_.server, in.path, out.status,
-                  std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+    spdlog::debug(
+        "{} {}{} {} in {} milliseconds", in.method, config_.server, in.path, out.status,
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
     return out;
   }
 

@@ -135,28 +135,28 @@ void Server::Impl::Resource(Call& call) {
     // clients that send Accept-Encoding: gzip (kubectl, client-node): its compressor holds
     // every event until the stream ends. Clients parse the media type and ignore the parameter.
     static const char kWatchType[] = "application/json;stream=watch";
-    res.set_chunked_content_provider(kWatchType, [this, watch, deadline, first, r, table](
-                                                     size_t, httplib::DataSink& sink) {
-      while (!stopping.load()) {
-        if (std::chrono::steady_clock::now() >= deadline) break;
-        auto event = watch->Next(std::chrono::milliseconds(500));
-        if (!event) {
-          if (watch->finished()) break;
-          continue;
-        }
-        json obj = event->object;
-        if (table &&
-            (event->type == "ADDED" || event->type == "MODIFIED" || event->type == "DELETED")) {
-          obj = ToTable(r, obj, *first);
-          *first = false;
-        }
-        std::string line = json{{"type", event->type}, {"object", obj}}.dump() + "\n";
-        if (!sink.write(line.data(), line.size())) return false;
-        return true;
-      }
-      sink.done();
-      return true;
-    });
+    res.set_chunked_content_provider(
+        kWatchType, [this, watch, deadline, first, r, table](size_t, httplib::DataSink& sink) {
+          while (!stopping.load()) {
+            if (std::chrono::steady_clock::now() >= deadline) break;
+            auto event = watch->Next(std::chrono::milliseconds(500));
+            if (!event) {
+              if (watch->finished()) break;
+              continue;
+            }
+            json obj = event->object;
+            if (table &&
+                (event->type == "ADDED" || event->type == "MODIFIED" || event->type == "DELETED")) {
+              obj = ToTable(r, obj, *first);
+              *first = false;
+            }
+            std::string line = json{{"type", event->type}, {"object", obj}}.dump() + "\n";
+            if (!sink.write(line.data(), line.size())) return false;
+            return true;
+          }
+          sink.done();
+          return true;
+        });
     return;
   }
   if (info.verb == "create") {

@@ -26,7 +26,8 @@ TEST(Key, RoundTripsThroughPem) {
   auto again = kc::Key::FromPem(key.PrivatePem());
   EXPECT_EQ(again.type(), kc::KeyType::kEcdsaP256);
   EXPECT_EQ(again.PublicPem(), key.PublicPem());
-  EXPECT_THAT(key.PrivatePem(), ::testing::StartsWith("-----BEGIN PRIVATE KEY-----"));
+  EXPECT_THAT(key.PrivatePem(), ::testing::StartsWith("-----BEGIN "
+                                                      "PRIVATE KEY-----"));
 }
 
 TEST(Key, RejectsTextThatIsNotAKey) { EXPECT_THROW(kc::Key::FromPem("hello"), kc::Error); }

@@ -100,11 +100,10 @@ TEST(Kubectl, ServiceAccountKubeconfigIsTheDefaultServiceAccount) {
 
 TEST(Kubectl, CreatedTokenWorksForTheDefaultServiceAccount) {
   fake::TestServer srv;
-  auto r =
-      Bash(KubectlEnv(srv.paths().kubeconfig) +
-           "T=$(kubectl create token default --duration=15m) && "
-           "kubectl --kubeconfig " +
-           srv.paths().token_kubeconfig.string() + " --token \"$T\" auth whoami");
+  auto r = Bash(KubectlEnv(srv.paths().kubeconfig) +
+                "T=$(kubectl create token default --duration=15m) && "
+                "kubectl --kubeconfig " +
+                srv.paths().token_kubeconfig.string() + " --token \"$T\" auth whoami");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("system:serviceaccount:default:default"));
 }

@@ -54,10 +54,10 @@ class StatusError : public std::runtime_error {
 
 // One served resource, as discovery describes it.
 struct ResourceInfo {
-  std::string group;    // "" for the core group
-  std::string version;  // "v1"
-  std::string kind;     // "Pod"
-  std::string plural;   // "pods"
+  std::string group;     // "" for the core group
+  std::string version;   // "v1"
+  std::string kind;      // "Pod"
+  std::string plural;    // "pods"
   std::string singular;  // "pod"
   bool namespaced = true;
   std::vector<std::string> short_names;
@@ -73,7 +73,7 @@ struct ResourceInfo {
 // CustomResourceDefinition.
 class Registry {
  public:
-  Registry();  // the built-in resources
+  Registry();                          // the built-in resources
   void Add(const ResourceInfo& info);  // replaces one with the same group/version/plural
   // Removes every version of group/plural (a deleted CustomResourceDefinition); false if none.
   bool Remove(const std::string& group, const std::string& plural);
@@ -171,15 +171,15 @@ class Store {
   json List(const ResourceInfo& res, const std::string& ns, const ListOptions& options) const;
   json Create(const ResourceInfo& res, const std::string& ns, json object,
               const WriteOptions& options = {});
-  json Update(const ResourceInfo& res, const std::string& ns, const std::string& name,
-              json object, const WriteOptions& options = {});
+  json Update(const ResourceInfo& res, const std::string& ns, const std::string& name, json object,
+              const WriteOptions& options = {});
   json Patch(const ResourceInfo& res, const std::string& ns, const std::string& name,
              PatchType type, const std::string& body, const WriteOptions& options = {});
   // Returns the deleted object (for a namespace: after deleting everything in it).
   json Delete(const ResourceInfo& res, const std::string& ns, const std::string& name,
               const DeleteOptions& options = {});
-  json DeleteCollection(const ResourceInfo& res, const std::string& ns,
-                        const ListOptions& options, const DeleteOptions& delete_options = {});
+  json DeleteCollection(const ResourceInfo& res, const std::string& ns, const ListOptions& options,
+                        const DeleteOptions& delete_options = {});
   std::unique_ptr<Watch> StartWatch(const ResourceInfo& res, const std::string& ns,
                                     const ListOptions& options);
 
