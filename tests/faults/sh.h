@@ -4,35 +4,19 @@
 
 #include <httplib.h>
 #include <kubedouble/fakeserver/server.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/shell.h"
+
 namespace kubedouble::faults_test {
 
 using json = nlohmann::json;
 
-struct Shell {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
-
-inline Shell Sh(const std::string& script) {
-  std::string cmd = "bash -c '";
-  for (char c : script) cmd += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  cmd += "' </dev/null 2>&1";
-  Shell r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using Shell = test::ShellResult;
+inline Shell Sh(const std::string& script) { return test::Bash(script); }
 
 // A TLS client trusting the server's CA, with `token` as bearer token ("" for none).
 inline std::unique_ptr<httplib::SSLClient> Client(fake::TestServer& s, const std::string& token) {
