@@ -225,9 +225,18 @@ class KubectlDriver : public Driver {
     std::smatch m;
     if (r.verb == Verb::kWatch && std::regex_search(pr.err, m, std::regex(R"(kubectl_exit=(\d+))")))
       exit_code = std::stoi(m[1]);
-    bool events_seen = r.verb == Verb::kWatch && !pr.out.empty();
+    int lines_out = 0;
+    {
+      std::stringstream lines(pr.out);
+      std::string l;
+      while (std::getline(lines, l))
+        if (!l.empty()) ++lines_out;
+    }
+    // Once the N events are in, the hang-up is ours: kubectl then dies of the signal or of the
+    // closed pipe (a write error, exit 1), whichever comes first.
+    bool events_seen = r.verb == Verb::kWatch && lines_out >= r.events;
     int code = LastStatus(pr.err, RequestPath(r));
-    if (exit_code != 0 && !(events_seen && exit_code >= 128)) {
+    if (exit_code != 0 && !events_seen) {
       Outcome o = FromKubectlError(pr.out + pr.err);
       if (o.kind == OutcomeKind::kHttpError && code >= 400) o.code = code;
       return o;
@@ -236,12 +245,7 @@ class KubectlDriver : public Driver {
     o.kind = OutcomeKind::kOk;
     o.code = code;
     if (r.verb == Verb::kWatch) {
-      int n = 0;
-      std::stringstream lines(pr.out);
-      std::string l;
-      while (std::getline(lines, l))
-        if (!l.empty()) ++n;
-      o.events = n;
+      o.events = lines_out;
     } else {
       FillFromBody(pr.out, o);
     }
