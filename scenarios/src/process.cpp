@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/core.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -259,5 +261,146 @@ void BackgroundProcess::Stop() {
 }
 
 BackgroundProcess::~BackgroundProcess() { Stop(); }
+
+std::unique_ptr<LineWorker> LineWorker::Start(const ProcessOptions& o) {
+  // A worker that dies between two jobs must not take this process with it on the next write.
+  signal(SIGPIPE, SIG_IGN);
+  int in_pipe[2], out_pipe[2], err_pipe[2];
+  if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
+      pipe2(err_pipe, O_CLOEXEC) != 0)
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  std::string error;
+  pid_t pid = Spawn(o, in_pipe[0], out_pipe[1], err_pipe[1], &error);
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (pid < 0) {
+    close(in_pipe[1]);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    throw std::runtime_error(error);
+  }
+  std::unique_ptr<LineWorker> w(new LineWorker());
+  w->pid_ = pid;
+  w->in_ = in_pipe[1];
+  w->out_ = out_pipe[0];
+  w->err_ = err_pipe[0];
+  return w;
+}
+
+// The last line of stderr that names an error (a Python traceback ends with it; node prints its
+// version after it), else the last line.
+std::string LineWorker::StderrTail() const {
+  std::stringstream lines(err_buf_);
+  std::string line, last, last_error;
+  while (std::getline(lines, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    last = line;
+    if (line.find("Error") != std::string::npos) last_error = line;
+  }
+  std::string tail = last_error.empty() ? last : last_error;
+  return tail.size() > 300 ? tail.substr(0, 300) + "..." : tail;
+}
+
+void LineWorker::Kill() {
+  if (pid_ > 0) {
+    KillGroup(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  for (int* fd : {&in_, &out_, &err_})
+    if (*fd >= 0) {
+      close(*fd);
+      *fd = -1;
+    }
+}
+
+std::optional<std::string> LineWorker::Ask(const std::string& line,
+                                           std::chrono::milliseconds timeout, std::string* why) {
+  if (pid_ <= 0) {
+    *why = "the worker is not running";
+    return std::nullopt;
+  }
+  std::string pending = line + "\n";
+  size_t written = 0;
+  auto deadline = Clock::now() + timeout;
+  char buf[65536];
+  while (true) {
+    if (size_t nl = out_buf_.find('\n'); nl != std::string::npos) {
+      std::string answer = out_buf_.substr(0, nl);
+      out_buf_.erase(0, nl + 1);
+      return answer;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      *why = fmt::format("no answer within {} s", timeout.count() / 1000.0);
+      Kill();
+      return std::nullopt;
+    }
+    struct pollfd fds[3] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}, {-1, POLLOUT, 0}};
+    if (written < pending.size()) fds[2].fd = in_;
+    int n = poll(fds, 3, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    if (n < 0 && errno != EINTR) {
+      *why = std::string("poll: ") + std::strerror(errno);
+      Kill();
+      return std::nullopt;
+    }
+    if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t put = write(in_, pending.data() + written, pending.size() - written);
+      if (put > 0) written += static_cast<size_t>(put);
+      // EPIPE: it exited; its stdout says why (read below).
+    }
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t got = read(err_, buf, sizeof buf);
+      if (got > 0) {
+        err_buf_.append(buf, static_cast<size_t>(got));
+        if (err_buf_.size() > 8192) err_buf_.erase(0, err_buf_.size() - 8192);
+      }
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t got = read(out_, buf, sizeof buf);
+      if (got > 0) {
+        out_buf_.append(buf, static_cast<size_t>(got));
+        continue;
+      }
+      // Its stdout closed: it is exiting. Collect the rest of stderr and the exit status.
+      while (true) {
+        ssize_t more = read(err_, buf, sizeof buf);
+        if (more <= 0) break;
+        err_buf_.append(buf, static_cast<size_t>(more));
+      }
+      int status = 0;
+      std::string how = "exited";
+      for (int i = 0; i < 200; ++i) {
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+          pid_ = -1;
+          how = WIFEXITED(status)     ? fmt::format("exited with status {}", WEXITSTATUS(status))
+                : WIFSIGNALED(status) ? fmt::format("was killed by signal {}", WTERMSIG(status))
+                                      : "exited";
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      std::string tail = StderrTail();
+      *why = tail.empty() ? how : how + ": " + tail;
+      Kill();
+      return std::nullopt;
+    }
+  }
+}
+
+LineWorker::~LineWorker() {
+  if (in_ >= 0) {
+    close(in_);  // end of jobs: the worker returns from its loop
+    in_ = -1;
+  }
+  for (int i = 0; i < 100 && pid_ > 0; ++i) {
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_)
+      pid_ = -1;
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  Kill();
+}
 
 }  // namespace kubedouble::scenarios

@@ -7,8 +7,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "kubedouble/scenarios/driver.h"
@@ -31,8 +35,54 @@ fs::path MakeTempDir() {
   return tmpl;
 }
 
+// Tears stages down and removes run folders off the runs' path: a stage's teardown (a server
+// whose handler still sleeps out an injected delay, a kubectl proxy given a second to exit) is
+// not part of the run it served. Run() waits for all of it before it returns.
+class Reaper {
+ public:
+  explicit Reaper(int threads) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  }
+  ~Reaper() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void Add(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return done_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool done_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// `stage` receives the run's stage (to be torn down by the caller) when one was set up.
 CaseResult RunOne(const PlannedRun& job, Driver& driver, const fs::path& work,
-                  std::chrono::milliseconds timeout) {
+                  std::chrono::milliseconds timeout, std::unique_ptr<Stage>& stage) {
   const Scenario& s = *job.scenario;
   CaseResult r;
   r.suite = s.suite;
@@ -59,14 +109,14 @@ CaseResult RunOne(const PlannedRun& job, Driver& driver, const fs::path& work,
   }
   auto start = Clock::now();
   try {
-    Stage stage(s, job.client, work);
+    stage = std::make_unique<Stage>(s, job.client, work);
     scenarios::Job dj;
     dj.scenario = &s;
-    dj.target = stage.target();
-    dj.env = stage.Environment();
+    dj.target = stage->target();
+    dj.env = stage->Environment();
     dj.timeout = timeout;
     r.outcome = driver.Run(dj);
-    stage.AddEvidence(s.request, r.outcome);
+    stage->AddEvidence(s.request, r.outcome);
     r.has_outcome = true;
     auto diffs = Compare(r.expected, r.outcome);
     if (diffs.empty()) {
@@ -86,6 +136,23 @@ CaseResult RunOne(const PlannedRun& job, Driver& driver, const fs::path& work,
   }
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return r;
+}
+
+// A rough guess of a run's seconds, to start the slow runs first (so that the last runs of a
+// parallel run are short ones and no thread idles while another finishes a slow one). Only the
+// order of the runs depends on it; the report keeps scenario order.
+double EstimatedSeconds(const Scenario& s, const std::string& client) {
+  double t = client == "kubectl" ? 0.4 : client == "accesslib" ? 0.05 : 0.15;
+  const AccessPath path = s.access.path;
+  if (path == AccessPath::kProxy || path == AccessPath::kSidecar) t += 0.4;  // kubectl proxy
+  if (path == AccessPath::kSeed) t += 0.6;                                   // kubectl, then curl
+  if ((client == "python" || client == "node") &&
+      (path == AccessPath::kInCluster || (client == "python" && path == AccessPath::kKubeconfig)))
+    t += client == "node" ? 1.5 : 1.0;  // a process of its own: interpreter and import
+  if (s.request.verb == Verb::kWatch) t += 0.5;
+  if (s.request.timeout_seconds > 0) t += s.request.timeout_seconds;
+  if (s.server.faults) t += 0.5;
+  return t;
 }
 
 }  // namespace
@@ -154,21 +221,35 @@ RunReport Run(const std::vector<Suite>& suites, const RunOptions& options) {
   fs::path base = options.work_dir.empty() ? MakeTempDir() : options.work_dir;
   fs::create_directories(base);
   report.results.resize(jobs.size());
+  // The order the runs start in: the slow ones first (ties in scenario order).
+  std::vector<size_t> order(jobs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<double> cost(jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i)
+    cost[i] = EstimatedSeconds(*jobs[i].scenario, jobs[i].client);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return cost[a] > cost[b]; });
   std::atomic<size_t> next{0};
   size_t done = 0;
   std::mutex mu;
   auto start = Clock::now();
+  std::optional<Reaper> reaper(std::in_place, 2);
   auto worker = [&] {
     while (true) {
-      size_t i = next.fetch_add(1);
-      if (i >= jobs.size()) return;
+      size_t pos = next.fetch_add(1);
+      if (pos >= jobs.size()) return;
+      size_t i = order[pos];
       const PlannedRun& job = jobs[i];
       fs::path work = base / job.scenario->suite / job.scenario->name / job.client;
-      CaseResult r = RunOne(job, *drivers[job.client], work, options.client_timeout);
+      std::unique_ptr<Stage> stage;
+      CaseResult r = RunOne(job, *drivers[job.client], work, options.client_timeout, stage);
       bool keep = options.keep_work &&
                   (r.status == CaseResult::Status::kFail || r.status == CaseResult::Status::kError);
-      std::error_code ec;
-      if (!keep) fs::remove_all(work, ec);
+      reaper->Add([stage = std::shared_ptr<Stage>(std::move(stage)), work, keep]() mutable {
+        stage.reset();
+        std::error_code ec;
+        if (!keep) fs::remove_all(work, ec);
+      });
       std::lock_guard<std::mutex> lock(mu);
       report.results[i] = std::move(r);
       ++done;
@@ -179,6 +260,7 @@ RunReport Run(const std::vector<Suite>& suites, const RunOptions& options) {
   std::vector<std::thread> threads;
   for (int t = 0; t < n; ++t) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
+  reaper.reset();  // every stage torn down, every run folder removed
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::error_code ec;
   if (options.work_dir.empty() && !options.keep_work) fs::remove_all(base, ec);

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "kubedouble/fakeserver/server.h"
 #include "kubedouble/scenarios/driver.h"
@@ -104,6 +106,105 @@ TEST(Drivers, AMissingClientIsUnavailableWithTheReason) {
   auto node = MakeDriver("node", "/nonexistent/clients");
   EXPECT_THAT(node->Unavailable(), HasSubstr("is missing"));
   EXPECT_EQ(MakeDriver("telnet"), nullptr);
+}
+
+// A stand-in for clients/python/driver.py in --worker mode: says who answered (its pid, the
+// run's HOME and folder), dies on a get and hangs on a watch.
+constexpr const char* kFakeWorker = R"(
+import json, os, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
+    if job.get("probe"):
+        print(json.dumps({"id": job["id"], "ready": True}), flush=True)
+        continue
+    os.environ.clear()
+    os.environ.update(job["env"])
+    os.chdir(job["cwd"])
+    verb = job["request"]["verb"]
+    if verb == "get":
+        sys.stderr.write("RuntimeError: the worker crashed\n")
+        sys.stderr.flush()
+        os._exit(3)
+    if verb == "watch":
+        time.sleep(60)
+    who = "%d %s %s" % (os.getpid(), os.environ["HOME"], os.getcwd())
+    print(json.dumps({"id": job["id"], "outcome": "ok", "code": 200, "message": who}), flush=True)
+)";
+
+class ScriptWorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!FindProgram("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
+    dir_ = fs::temp_directory_path() / ("kd-worker-test-" + std::to_string(getpid()));
+    fs::create_directories(dir_ / "clients/python");
+    fs::create_directories(dir_ / "work");
+    std::ofstream(dir_ / "clients/python/driver.py") << kFakeWorker;
+    driver_ = MakeDriver("python", dir_ / "clients");
+    ASSERT_EQ(driver_->Unavailable(), "");
+    scenario_.suite = "t";
+    scenario_.name = "n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // The answer's message: "PID HOME CWD".
+  std::vector<std::string> Run(Verb verb, const std::string& home,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    scenario_.request.verb = verb;
+    Job job;
+    job.scenario = &scenario_;
+    job.target.path = AccessPath::kToken;
+    job.target.work = dir_ / "work";
+    job.env = {{"HOME", home}};
+    job.timeout = timeout;
+    Outcome o = driver_->Run(job);
+    EXPECT_EQ(o.kind, OutcomeKind::kOk);
+    std::vector<std::string> words;
+    std::stringstream in(o.message);
+    for (std::string w; in >> w;) words.push_back(w);
+    return words;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Driver> driver_;
+  Scenario scenario_;
+};
+
+TEST_F(ScriptWorkerTest, OneWorkerTakesRunAfterRunEachWithItsOwnEnvironment) {
+  auto first = Run(Verb::kList, "/home/a");
+  auto second = Run(Verb::kList, "/home/b");
+  ASSERT_EQ(first.size(), 3u);
+  ASSERT_EQ(second.size(), 3u);
+  EXPECT_EQ(first[0], second[0]);  // the same process
+  EXPECT_EQ(first[1], "/home/a");
+  EXPECT_EQ(second[1], "/home/b");
+  EXPECT_EQ(fs::path(second[2]), fs::canonical(dir_ / "work"));
+}
+
+TEST_F(ScriptWorkerTest, AWorkerThatDiesFailsItsRunWithTheReasonAndIsReplaced) {
+  auto before = Run(Verb::kList, "/h");
+  try {
+    Run(Verb::kGet, "/h");
+    ADD_FAILURE() << "a run whose worker died did not fail";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("exited with status 3"));
+    EXPECT_THAT(e.what(), HasSubstr("RuntimeError: the worker crashed"));
+  }
+  auto after = Run(Verb::kList, "/h");
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_NE(before[0], after[0]);
+}
+
+TEST_F(ScriptWorkerTest, AWorkerThatHangsFailsItsRunAndIsReplaced) {
+  auto before = Run(Verb::kList, "/h");
+  try {
+    Run(Verb::kWatch, "/h", std::chrono::milliseconds(500));
+    ADD_FAILURE() << "a run whose worker hung did not fail";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no answer within 0.5 s"));
+  }
+  auto after = Run(Verb::kList, "/h");
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_NE(before[0], after[0]);
 }
 
 TEST(Drivers, RequestPaths) {

@@ -3,20 +3,32 @@
 // Reads a job as JSON on stdin: {"target": {...}, "request": {...}} (see scenarios/README.md),
 // configures a KubeConfig the way a program would for the access path, makes the request and
 // prints the normalized outcome as one JSON line on stdout.
+//
+// With --worker it stays up and takes one job after another, one JSON line each on stdin:
+//   {"id": 7, "env": {...}, "cwd": "/run/folder", "target": {...}, "request": {...}}
+// and answers each with one line {"id": 7, "outcome": ...}. Every job gets the environment and
+// working folder of its run and builds its KubeConfig afresh, as a program started for that run
+// would; only node's start and the import of the client are paid once. (The runner starts a
+// process of its own for a job that needs a private mount namespace.)
 import * as k8s from '@kubernetes/client-node';
 import fetch from 'node-fetch';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 
 function firstLine(text) {
   const s = String(text ?? '').trim();
   return s ? s.split('\n')[0].slice(0, 300) : '';
 }
 
+// The job's outcome is known: unwinds to runJob with it.
+class Emitted extends Error {
+  constructor(fields) { super(fields.outcome ?? 'skip'); this.fields = fields; }
+}
+
 function emit(outcome, fields = {}) {
-  process.stdout.write(JSON.stringify({ outcome, ...fields }) + '\n');
-  process.exit(0);
+  throw new Emitted({ outcome, ...fields });
 }
 
 const TLS_CODES = {
@@ -69,11 +81,30 @@ function classify(err) {
   emit('connect_error', { message });
 }
 
-async function main() {
-  let input = '';
-  for await (const chunk of process.stdin) input += chunk;
-  const { target, request } = JSON.parse(input);
+// The outcome of one job: {outcome, ...fields} or {skip}.
+async function runJob({ target, request }) {
+  let timer;
+  const timeout = request.timeout > 0
+    ? new Promise((resolve) => {
+      timer = setTimeout(() => resolve({ outcome: 'timeout', message: `no answer in ${request.timeout}s` }),
+        request.timeout * 1000);
+    })
+    : null;
+  const run = runRequest(target, request).then(
+    () => ({ outcome: 'connect_error', message: 'the driver reached no outcome' }),
+    (err) => {
+      if (err instanceof Emitted) return err.fields;
+      try { classify(err); } catch (e) { if (e instanceof Emitted) return e.fields; throw e; }
+      return { outcome: 'connect_error', message: firstLine(err?.stack ?? err) };
+    });
+  try {
+    return await (timeout ? Promise.race([run, timeout]) : run);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
+async function runRequest(target, request) {
   // --- configuration, the way a program would do it for this access path ---
   const kc = new k8s.KubeConfig();
   try {
@@ -105,11 +136,6 @@ async function main() {
     if (!kc.getCurrentCluster()) throw new Error('no active cluster');
   } catch (err) {
     emit('config_error', { message: firstLine(err?.message ?? err) });
-  }
-
-  if (request.timeout > 0) {
-    setTimeout(() => emit('timeout', { message: `no answer in ${request.timeout}s` }),
-      request.timeout * 1000).unref();
   }
 
   // --- the request ---
@@ -191,12 +217,52 @@ async function main() {
         break;
       }
       default:
-        process.stdout.write(JSON.stringify({ skip: `verb ${request.verb} is not in the node driver` }) + '\n');
-        process.exit(0);
+        throw new Emitted({ skip: `verb ${request.verb} is not in the node driver` });
     }
   } catch (err) {
+    if (err instanceof Emitted) throw err;
     classify(err);
   }
 }
 
-main().catch((err) => emit('connect_error', { message: firstLine(err?.stack ?? err) }));
+// One job per stdin line, one outcome line each, until stdin closes. A line with "probe" asks
+// whether the client is there: {"ready": true}.
+async function worker() {
+  // A request a job gave up on (its timeout) may still fail later: not this job's business.
+  process.on('unhandledRejection', () => {});
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    const job = JSON.parse(line);
+    if (job.probe) {  // the client was imported, or this process would not be running
+      process.stdout.write(JSON.stringify({ ready: true, id: job.id }) + '\n');
+      continue;
+    }
+    for (const k of Object.keys(process.env)) delete process.env[k];
+    Object.assign(process.env, job.env ?? {});
+    if (job.cwd) process.chdir(job.cwd);
+    let fields;
+    try {
+      fields = await runJob(job);
+    } catch (err) {
+      fields = { error: firstLine(err?.stack ?? err) };
+    }
+    process.stdout.write(JSON.stringify({ ...fields, id: job.id }) + '\n');
+  }
+}
+
+async function main() {
+  if (process.argv.includes('--worker')) {
+    await worker();
+    return;
+  }
+  let input = '';
+  for await (const chunk of process.stdin) input += chunk;
+  process.stdout.write(JSON.stringify(await runJob(JSON.parse(input))) + '\n');
+  process.exit(0);  // a request given up on (timeout) must not keep the process alive
+}
+
+main().catch((err) => {
+  process.stdout.write(JSON.stringify({ outcome: 'connect_error', message: firstLine(err?.stack ?? err) }) + '\n');
+  process.exit(0);
+});

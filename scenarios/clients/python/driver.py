@@ -8,6 +8,14 @@ the normalized outcome as one JSON line on stdout:
   {"outcome": "tls_error", "message": "..."}
   {"outcome": "http_error", "code": 403, "reason": "Forbidden", "message": "..."}
   {"outcome": "connect_error" | "config_error" | "timeout", "message": "..."}
+
+With --worker it stays up and takes one job after another, one JSON line each on stdin:
+  {"id": 7, "env": {...}, "cwd": "/run/folder", "target": {...}, "request": {...}}
+and answers each with one line {"id": 7, "outcome": ...}. Every job gets the environment and
+working folder of its run and builds its client configuration afresh, as a program started for
+that run would; only the interpreter start and the import of the client are paid once. (The
+runner starts a process of its own for a job whose client reads its environment at import time
+— KUBECONFIG — or that needs a private mount namespace.)
 """
 import json
 import os
@@ -18,10 +26,17 @@ import sys
 import urllib3
 
 
+class Emitted(Exception):
+    """The job's outcome is known: unwinds to the job loop with it."""
+
+    def __init__(self, fields):
+        super().__init__(fields.get("outcome"))
+        self.fields = fields
+
+
 def emit(outcome, **fields):
     fields["outcome"] = outcome
-    print(json.dumps(fields), flush=True)
-    sys.exit(0)
+    raise Emitted(fields)
 
 
 def first_line(text):
@@ -29,17 +44,30 @@ def first_line(text):
     return text.splitlines()[0][:300] if text else ""
 
 
-def main():
-    job = json.load(sys.stdin)
-    target, request = job["target"], job["request"]
+def run_job(job):
+    """The outcome of one job, as a dict."""
     try:
-        from kubernetes import client, config
-        from kubernetes.config.config_exception import ConfigException
+        from kubernetes import client
     except ImportError as e:  # the runner checks this first; keep the message honest anyway
-        print(json.dumps({"skip": "the Python client cannot be imported: %s" % e}))
-        return
+        return {"skip": "the Python client cannot be imported: %s" % e}
+    client.Configuration.set_default(None)  # nothing carried over from an earlier job
+    api_clients = []
+    try:
+        run_request(job["target"], job["request"], api_clients)
+    except Emitted as e:
+        return e.fields
+    finally:
+        for api_client in api_clients:  # close this job's connections
+            try:
+                api_client.rest_client.pool_manager.clear()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+    return {"outcome": "connect_error", "message": "the driver reached no outcome"}
 
-    urllib3.disable_warnings()
+
+def run_request(target, request, api_clients):
+    from kubernetes import client, config
+    from kubernetes.config.config_exception import ConfigException
 
     # --- configuration, the way a program would do it for this access path ---
     try:
@@ -81,6 +109,7 @@ def main():
         emit("config_error", message=first_line(e))
     except (OSError, ValueError, TypeError, KeyError) as e:
         emit("config_error", message=first_line("%s: %s" % (type(e).__name__, e)))
+    api_clients.append(api_client)
 
     # --- the request ---
     verb = request["verb"]
@@ -146,8 +175,7 @@ def main():
                 auth_settings=["BearerToken"], _preload_content=False,
                 _request_timeout=timeout, _return_http_data_only=True)
         else:
-            print(json.dumps({"skip": "verb %s is not in the python driver" % verb}))
-            return
+            raise Emitted({"skip": "verb %s is not in the python driver" % verb})
     except client.exceptions.ApiException as e:
         fields = {"code": e.status, "message": first_line(e.reason)}
         try:
@@ -196,6 +224,48 @@ def classify(err):
                         socket.timeout, TimeoutError)) or "timed out" in text:
         emit("timeout", message=first_line(text))
     emit("connect_error", message=first_line(text))
+
+
+def worker(import_error):
+    """One job per stdin line, one outcome line each, until stdin closes. A line with "probe"
+    asks whether the client could be imported: {"ready": true} or {"unavailable": why}."""
+    out = sys.stdout
+    sys.stdout = sys.stderr  # nothing but outcome lines on the real stdout
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        job = json.loads(line)
+        if job.get("probe"):
+            answer = {"unavailable": import_error} if import_error else {"ready": True}
+            answer["id"] = job.get("id")
+            out.write(json.dumps(answer) + "\n")
+            out.flush()
+            continue
+        os.environ.clear()
+        os.environ.update(job.get("env") or {})
+        if job.get("cwd"):
+            os.chdir(job["cwd"])
+        try:
+            fields = run_job(job)
+        except Exception as e:  # noqa: BLE001 - a driver bug must not look like a client result
+            fields = {"error": first_line("%s: %s" % (type(e).__name__, e))}
+        fields["id"] = job.get("id")
+        out.write(json.dumps(fields) + "\n")
+        out.flush()
+
+
+def main():
+    import_error = ""
+    try:  # imported once, before the first job, as a program would
+        import kubernetes.client  # noqa: F401
+        import kubernetes.config  # noqa: F401
+    except ImportError as e:  # each job reports it as a skip
+        import_error = "%s: %s" % (type(e).__name__, e)
+    urllib3.disable_warnings()
+    if "--worker" in sys.argv[1:]:
+        worker(import_error)
+        return
+    print(json.dumps(run_job(json.load(sys.stdin))), flush=True)
 
 
 if __name__ == "__main__":

@@ -65,4 +65,34 @@ class BackgroundProcess {
   std::filesystem::path out_, err_;
 };
 
+// A long-lived child that answers one line of stdin with one line of stdout (a client driver
+// in --worker mode). Not thread-safe: one caller at a time.
+class LineWorker {
+ public:
+  // Starts the process (stderr is kept, the last few KiB, for error messages). Throws
+  // std::runtime_error when it cannot be started.
+  static std::unique_ptr<LineWorker> Start(const ProcessOptions& options);
+  // Closes its stdin, gives it a moment to exit, then kills its process group.
+  ~LineWorker();
+  LineWorker(const LineWorker&) = delete;
+  LineWorker& operator=(const LineWorker&) = delete;
+
+  // Writes `line` (a newline is added) and returns the next line of its stdout. On no answer
+  // within `timeout`, or when the process exits first, kills it and returns nullopt with the
+  // reason in `*why` ("no answer within 30 s", "exited with status 1: <stderr>"); the worker is
+  // then dead (alive() false) and must be replaced.
+  std::optional<std::string> Ask(const std::string& line, std::chrono::milliseconds timeout,
+                                 std::string* why);
+  bool alive() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  LineWorker() = default;
+  void Kill();
+  std::string StderrTail() const;
+  pid_t pid_ = -1;
+  int in_ = -1, out_ = -1, err_ = -1;
+  std::string out_buf_, err_buf_;
+};
+
 }  // namespace kubedouble::scenarios
