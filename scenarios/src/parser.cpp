@@ -12,6 +12,10 @@
 #include <set>
 #include <sstream>
 
+#ifdef KUBEDOUBLE_HAVE_FAKESERVER
+#include "kubedouble/fakeserver/faults.h"
+#endif
+
 namespace kubedouble::scenarios {
 namespace fs = std::filesystem;
 
@@ -197,18 +201,22 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
     YAML::Node list = f.Node("faults");
     if (!list.IsSequence())
       throw ParseError(f.Where("faults"), "\"faults\" must be a list of fault rules");
+    // The fake server's own rules (fakeserver/include/kubedouble/fakeserver/faults.h), checked
+    // here so that a bad rule names its place in the suite file.
+    json rules = json::array();
     for (const auto& item : list) {
-      Fields rule(item, file, "a fault rule",
-                  {"method", "path", "status", "retry_after", "delay", "close", "times"});
-      if (!rule.Has("status") && !rule.Has("delay") && !rule.Has("close"))
-        throw ParseError(rule.Where(), "a fault rule needs \"status\", \"delay\" or \"close\"");
-      rule.Int("status", 0);
-      rule.Int("retry_after", 0);
-      rule.Int("times", 0);
-      rule.Number("delay", 0);
-      rule.Bool("close", false);
+      if (!item.IsMap()) throw ParseError(At(file, item.Mark()), "a fault rule must be a mapping");
+      json rule = ToJson(item);
+#ifdef KUBEDOUBLE_HAVE_FAKESERVER
+      try {
+        fake::ParseFaultRule(rule);
+      } catch (const std::exception& e) {
+        throw ParseError(At(file, item.Mark()), fmt::format("fault rule: {}", e.what()));
+      }
+#endif
+      rules.push_back(std::move(rule));
     }
-    s.faults = ToJson(list);
+    s.faults = std::move(rules);
   }
   if (f.Has("clock")) s.clock = f.OneOf("clock", {"real", "fake"}, "real");
   s.mitm = f.Bool("mitm", false);

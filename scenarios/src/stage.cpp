@@ -89,7 +89,7 @@ struct Stage::Impl {
   std::string client;
   fs::path work;
   std::unique_ptr<fake::Server> server;
-  std::unique_ptr<fake::Mitm> front;  // the MITM, or the fault front
+  std::unique_ptr<fake::Mitm> front;  // the MITM
   std::unique_ptr<BackgroundProcess> proxy;
   Target target;
   std::map<std::string, std::string> placeholders;
@@ -126,27 +126,13 @@ struct Stage::Impl {
       WriteText(work / "fixtures.yaml", docs);
       o.fixtures.push_back(work / "fixtures.yaml");
     }
+    if (setup.faults) {  // the server's own fault rules (JSON is YAML)
+      WriteText(work / "faults.yaml", json{{"faults", *setup.faults}}.dump(2));
+      o.faults_file = work / "faults.yaml";
+    }
+    if (setup.clock) o.clock = *setup.clock;
     server = std::make_unique<fake::Server>(o);
     server->Start();
-  }
-
-  // Fault rules: injected by an interceptor in front of the server that presents the server's
-  // own certificate, so clients verify it as usual.
-  std::vector<fake::MitmFault> Faults() const {
-    std::vector<fake::MitmFault> out;
-    if (!s.server.faults) return out;
-    for (const auto& j : *s.server.faults) {
-      fake::MitmFault f;
-      f.method = j.value("method", "");
-      f.path_regex = j.value("path", "");
-      f.status = j.value("status", 0);
-      f.retry_after = j.value("retry_after", -1);
-      f.delay_ms = static_cast<int>(j.value("delay", 0.0) * 1000);
-      f.close = j.value("close", false);
-      f.times = j.value("times", -1);
-      out.push_back(f);
-    }
-    return out;
   }
 
   // A call to the server's admin API with the admin token.
@@ -354,15 +340,14 @@ struct Stage::Impl {
     target.private_mounts = PrivateMountsAvailable();
 
     int port = server->port();
-    if (s.server.mitm || s.server.faults) {
-      std::string pair = s.server.mitm ? "rogue-server" : "server";
+    if (s.server.mitm) {
       front = std::make_unique<fake::Mitm>(
           fake::MitmOptions{.address = s.access.host == "::1" ? "::1" : "127.0.0.1",
                             .port = 0,
                             .upstream = server->url(),
-                            .cert_file = p.pki_dir / (pair + ".crt"),
-                            .key_file = p.pki_dir / (pair + ".key"),
-                            .faults = Faults()});
+                            .cert_file = p.pki_dir / "rogue-server.crt",
+                            .key_file = p.pki_dir / "rogue-server.key",
+                            .faults = {}});
       front->Start();
       port = front->port();
     }
@@ -491,10 +476,11 @@ void Stage::AddEvidence(const Request& request, Outcome& outcome) const {
     outcome.evidence["client_cert_offered"] = impl_->front->ClientCertOffered();
     outcome.evidence["mitm_requests"] = impl_->front->requests();
   }
-  if (impl_->front && impl_->s.server.faults) {
+  if (impl_->s.server.faults) {
     json fired = json::array();
-    for (const auto& c : impl_->front->Captures())
-      if (!c.fault.empty()) fired.push_back(c.method + " " + c.path + ": " + c.fault);
+    for (const auto& e : impl_->server->journal().Find(
+             [](const fake::JournalEntry& e) { return !e.fault.empty(); }))
+      fired.push_back(e.method + " " + e.path + ": " + e.fault);
     outcome.evidence["faults_fired"] = fired;
   }
   if (!impl_->fallbacks.empty()) {

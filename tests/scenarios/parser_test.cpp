@@ -158,6 +158,42 @@ TEST(Parser, WrongTypes) {
               HasSubstr("\"items\" must be an integer"));
 }
 
+TEST(Parser, FaultsAreTheServersOwnRules) {
+  Suite suite = ParseSuite(R"(
+scenarios:
+  - name: a
+    server:
+      clock: fake
+      faults:
+        - {match: {verb: list, resource: pods}, status: 429, retryAfterSeconds: 1, times: 1}
+        - {match: {method: GET, path: "/api/v1/pods"}, delay: 3s}
+    expect: {outcome: ok}
+)",
+                           "suite.yaml");
+  const ServerSetup& s = suite.scenarios[0].server;
+  EXPECT_EQ(s.clock, "fake");
+  ASSERT_TRUE(s.faults.has_value());
+  ASSERT_EQ(s.faults->size(), 2u);
+  EXPECT_EQ((*s.faults)[0]["status"], 429);
+  EXPECT_EQ((*s.faults)[1]["delay"], "3s");
+}
+
+TEST(Parser, ABadFaultRuleNamesItsPlaceAndWhatIsWrong) {
+  std::string e = ErrorOf(
+      "scenarios:\n  - name: a\n    server:\n      faults:\n        - {match: {verb: list}, "
+      "action: explode}\n    expect: {outcome: ok}\n");
+  EXPECT_THAT(e, StartsWith("suite.yaml:5:11: fault rule: "));
+  EXPECT_THAT(e, HasSubstr("unknown action \"explode\""));
+  // The interceptor's old short form is not the server's format.
+  e = ErrorOf(
+      "scenarios:\n  - name: a\n    server:\n      faults:\n        - {path: x, close: "
+      "true}\n    expect: {outcome: ok}\n");
+  EXPECT_THAT(e, HasSubstr("suite.yaml:5:11: fault rule: unknown field \"close\""));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    server: {faults: [1]}\n    expect: {outcome: "
+                      "ok}\n"),
+              HasSubstr("a fault rule must be a mapping"));
+}
+
 TEST(Parser, LoadSuiteNamesAMissingFile) {
   try {
     LoadSuite("/nonexistent/suite.yaml");
