@@ -3,8 +3,10 @@
 #include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <map>
 #include <set>
+#include <string_view>
 
 #include "kubedouble/accesslib/config.h"
 #include "kubedouble/accesslib/error.h"
@@ -55,6 +57,126 @@ void MergeList(const YAML::Node& root, const char* list, const char* inner,
   }
 }
 
+// yaml-cpp scans a scalar one character at a time through its RegEx matcher, which costs about
+// 2,000 instructions a character, and a kubeconfig is mostly base64 certificate data. So a long
+// run of base64 characters that is a whole value (`key: RUN` or `key: "RUN"` to the end of the
+// line) is swapped for a short placeholder made of characters that play the same part in YAML,
+// and the runs are put back into the parsed tree's scalars. The document's structure, lines and
+// folding are unchanged; a placeholder found in a map key, or any parse error, falls back to
+// parsing the original text, so results and error messages are those of yaml-cpp on the text.
+constexpr size_t kLongRun = 32;
+constexpr std::string_view kPlaceholder = "kubedoubleLongScalar";
+
+bool IsBase64Char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/' || c == '=';
+}
+
+// The text with long values replaced, and the values in placeholder order; empty runs when
+// nothing was replaced (or the text already holds the placeholder word).
+std::string ShortenLongValues(const std::string& text, std::vector<std::string>* runs) {
+  if (text.find(kPlaceholder) != std::string::npos) return text;
+  std::string out;
+  size_t copied = 0, line = 0;
+  while (line < text.size()) {
+    size_t eol = text.find('\n', line);
+    if (eol == std::string::npos) eol = text.size();
+    // `  [- ]key: VALUE` with VALUE a long base64 run, plain or double-quoted.
+    size_t i = line;
+    while (i < eol && text[i] == ' ') i++;
+    while (i + 1 < eol && text[i] == '-' && text[i + 1] == ' ') {
+      i += 2;
+      while (i < eol && text[i] == ' ') i++;
+    }
+    size_t key = i;
+    while (i < eol && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '-' ||
+                       text[i] == '_' || text[i] == '.'))
+      i++;
+    if (i > key && i + 1 < eol && text[i] == ':' && text[i + 1] == ' ') {
+      i++;
+      while (i < eol && text[i] == ' ') i++;
+      bool quoted = i < eol && text[i] == '"';
+      size_t begin = quoted ? i + 1 : i, end = begin;
+      while (end < eol && IsBase64Char(text[end])) end++;
+      size_t tail = end;
+      if (quoted && tail < eol && text[tail] == '"') tail++;
+      bool closed = !quoted || (tail > end);
+      while (tail < eol && (text[tail] == ' ' || text[tail] == '\r')) tail++;
+      if (closed && tail == eol && end - begin >= kLongRun) {
+        out.append(text, copied, begin - copied);
+        out.append(kPlaceholder);
+        out.append(std::to_string(runs->size()));
+        out.push_back('x');  // ends the number: placeholder 1 is not a prefix of 10
+        runs->push_back(text.substr(begin, end - begin));
+        copied = end;
+      }
+    }
+    line = eol + 1;
+  }
+  if (runs->empty()) return text;
+  out.append(text, copied, std::string::npos);
+  return out;
+}
+
+std::string RestoreRuns(const std::string& scalar, const std::vector<std::string>& runs) {
+  std::string out;
+  size_t from = 0;
+  for (size_t at = scalar.find(kPlaceholder); at != std::string::npos;
+       at = scalar.find(kPlaceholder, from)) {
+    size_t n = at + kPlaceholder.size(), digits = n;
+    while (digits < scalar.size() && std::isdigit(static_cast<unsigned char>(scalar[digits])))
+      digits++;
+    if (digits == n || digits >= scalar.size() || scalar[digits] != 'x') {
+      out.append(scalar, from, n - from);
+      from = n;
+      continue;
+    }
+    size_t index = std::stoul(scalar.substr(n, digits - n));
+    out.append(scalar, from, at - from);
+    out.append(index < runs.size() ? runs[index] : scalar.substr(at, digits + 1 - at));
+    from = digits + 1;
+  }
+  out.append(scalar, from, std::string::npos);
+  return out;
+}
+
+// Puts the runs back into every scalar; false when a map key holds a placeholder.
+bool Restore(YAML::Node node, const std::vector<std::string>& runs) {
+  if (node.IsScalar()) {
+    if (node.Scalar().find(kPlaceholder) != std::string::npos)
+      node = RestoreRuns(node.Scalar(), runs);
+    return true;
+  }
+  if (node.IsSequence()) {
+    for (auto item : node)
+      if (!Restore(item, runs)) return false;
+    return true;
+  }
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar().find(kPlaceholder) != std::string::npos)
+        return false;
+      if (!it->first.IsScalar() && !Restore(it->first, runs)) return false;
+      if (!Restore(it->second, runs)) return false;
+    }
+  }
+  return true;
+}
+
+YAML::Node LoadYaml(const std::string& text) {
+  std::vector<std::string> runs;
+  std::string shortened = ShortenLongValues(text, &runs);
+  if (!runs.empty()) {
+    try {
+      YAML::Node root = YAML::Load(shortened);
+      if (Restore(root, runs)) return root;
+    } catch (const YAML::Exception&) {
+      // parse the original text below, for yaml-cpp's own message
+    }
+  }
+  return YAML::Load(text);
+}
+
 Merged LoadFiles(const std::vector<fs::path>& files) {
   Merged m;
   for (const auto& file : files) {
@@ -65,7 +187,7 @@ Merged LoadFiles(const std::vector<fs::path>& files) {
       throw Error::Config(fmt::format("error loading config file \"{}\": {}", file.string(), why),
                           {file.string(), "", ""});
     try {
-      YAML::Node root = YAML::Load(*text);
+      YAML::Node root = LoadYaml(*text);
       if (!root || root.IsNull()) continue;  // an empty file is allowed
       if (!root.IsMap()) throw YAML::Exception(root.Mark(), "not a kubeconfig (expected a map)");
       MergeList(root, "clusters", "cluster", m.clusters, file);

@@ -649,6 +649,83 @@ std::vector<Case> Cases() {
        "(in $DIR/",
        "client-key",
        nullptr});
+
+  // Long base64 values (parsed through placeholders, see kubeconfig.cpp): plain, quoted, folded
+  // over two lines, in a literal block, and next to the placeholder word itself.
+  static const std::string kBytes = [] {
+    std::string b;
+    for (int i = 0; i < 300; i++) b.push_back(static_cast<char>((i * 37 + 11) % 256));
+    return b;
+  }();
+  static const std::string kLong = [] {
+    static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (size_t i = 0; i < kBytes.size(); i += 3) {
+      uint32_t n = static_cast<unsigned char>(kBytes[i]) << 16 |
+                   static_cast<unsigned char>(kBytes[i + 1]) << 8 |
+                   static_cast<unsigned char>(kBytes[i + 2]);
+      for (int k = 18; k >= 0; k -= 6) out.push_back(a[(n >> k) & 63]);
+    }
+    return out;
+  }();
+  const std::string token64(64, 'f');
+  v.push_back({"long_base64_plain_and_quoted",
+               {{"k", Kubeconfig(kServer + "    certificate-authority-data: " + kLong + "\n",
+                                 "    client-certificate-data: \"" + kLong + "\"  \n" +
+                                     "    client-key-data: " + kLong + "\r\n" +
+                                     "    username: " + kLong.substr(0, 40) + "\n")}},
+               "k",
+               "",
+               false,
+               "",
+               "",
+               "",
+               [](const Config& c, const std::string&) {
+                 EXPECT_EQ(c.ca_data, kBytes);
+                 EXPECT_EQ(c.client_cert_data, kBytes);
+                 EXPECT_EQ(c.client_key_data, kBytes);
+                 EXPECT_EQ(c.username, kLong.substr(0, 40));
+               }});
+  v.push_back({"long_base64_folded_over_two_lines",
+               {{"k", Kubeconfig(kServer + "    certificate-authority-data: " +
+                                     kLong.substr(0, 200) + "\n      " + kLong.substr(200) + "\n",
+                                 "    token: " + token64 + "\n")}},
+               "k",
+               "",
+               false,
+               "",
+               "",
+               "",
+               [token64](const Config& c, const std::string&) {
+                 EXPECT_EQ(c.ca_data, kBytes);  // "a b" folded; base64 ignores the space
+                 EXPECT_EQ(c.token, token64);
+               }});
+  v.push_back(
+      {"long_base64_literal_block_and_placeholder_word",
+       {{"k", "# kubedoubleLongScalar0x is only a word here\n" +
+                  Kubeconfig(kServer + "    certificate-authority-data: |\n      " +
+                                 kLong.substr(0, 200) + "\n      " + kLong.substr(200) + "\n",
+                             "    token: " + token64 + "\n")}},
+       "k",
+       "",
+       false,
+       "",
+       "",
+       "",
+       [token64](const Config& c, const std::string&) {
+         EXPECT_EQ(c.ca_data, kBytes);
+         EXPECT_EQ(c.token, token64);
+       }});
+  v.push_back(
+      {"long_base64_bad_data_names_the_field",
+       {{"k", Kubeconfig(kServer + "    certificate-authority-data: " + kLong + "!\n", kToken)}},
+       "k",
+       "",
+       false,
+       "",
+       "illegal base64 data in certificate-authority-data",
+       "certificate-authority-data",
+       nullptr});
   return v;
 }
 
