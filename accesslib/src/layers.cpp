@@ -1,9 +1,11 @@
 // The transport layers over the network: credentials and retries.
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <cctype>
 #include <thread>
 
+#include "kubedouble/accesslib/error.h"
 #include "kubedouble/accesslib/transport.h"
 #include "util.h"
 
@@ -32,6 +34,11 @@ bool Request::IsIdempotent() const {
 }
 
 std::string UserAgent() { return std::string("kubedouble/") + KUBEDOUBLE_VERSION; }
+
+std::unique_ptr<Tunnel> Transport::Upgrade(const Request& request, Response*) {
+  throw Error(ErrorKind::kProtocol, fmt::format("{} {}: this transport cannot upgrade connections",
+                                                request.method, request.path));
+}
 
 // ---- TokenSource ----
 TokenSource::TokenSource(std::string token, std::string file, std::chrono::milliseconds refresh,
@@ -113,6 +120,20 @@ class CredentialsLayer : public Transport {
     return next_->Send(req);
   }
 
+ public:
+  std::unique_ptr<Tunnel> Upgrade(const Request& request, Response* head) override {
+    if (request.headers.count("Authorization")) return next_->Upgrade(request, head);
+    Request req = request;
+    if (tokens_ && !tokens_->empty()) {
+      std::string token = tokens_->Token();
+      if (!token.empty()) req.headers.emplace("Authorization", "Bearer " + token);
+    } else if (!basic_.empty()) {
+      req.headers.emplace("Authorization", basic_);
+    }
+    return next_->Upgrade(req, head);
+  }
+
+ private:
   std::shared_ptr<Transport> next_;
   std::shared_ptr<TokenSource> tokens_;
   std::string basic_;
@@ -165,6 +186,10 @@ class RetryLayer : public Transport {
                     wait.count());
       options_.sleep(wait);
     }
+  }
+
+  std::unique_ptr<Tunnel> Upgrade(const Request& request, Response* head) override {
+    return next_->Upgrade(request, head);
   }
 
  private:

@@ -105,7 +105,7 @@ std::string HostnameMessage(X509* leaf, const std::string& host) {
 
 void InstallVerifyRecorder(SSL_CTX* ctx, VerifyRecord* record, const std::string& host) {
   SSL_CTX_set_ex_data(ctx, RecordIndex(), record);
-  SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), VerifyCallback);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, VerifyCallback);
   X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx);
   X509_VERIFY_PARAM_set_hostflags(
       param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);

@@ -20,9 +20,10 @@ struct VerifyRecord {
   void Reset();
 };
 
-// Installs a verify callback on `ctx` that records X509_STORE_CTX_get_error and the leaf
-// certificate into `record` (which must outlive the context), and sets the host name (or IP)
-// that OpenSSL checks, never falling back to the Common Name (as Go).
+// Turns on SSL_VERIFY_PEER for `ctx` (a failed verification aborts the handshake) with a verify
+// callback that records X509_STORE_CTX_get_error and the leaf certificate into `record` (which
+// must outlive the context), and sets the host name (or IP) that OpenSSL checks, never falling
+// back to the Common Name (as Go).
 void InstallVerifyRecorder(SSL_CTX* ctx, VerifyRecord* record, const std::string& host);
 
 // Builds the error for a failed verification: `verify_result` from OpenSSL (X509_V_OK when only

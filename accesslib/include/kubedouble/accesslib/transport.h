@@ -52,10 +52,31 @@ struct Request {
   bool IsIdempotent() const;  // GET, HEAD, PUT, DELETE, OPTIONS
 };
 
+// The connection left after a 101 Switching Protocols answer: raw bytes both ways (SPDY or
+// WebSocket for exec, attach and port-forward). Used from one thread at a time.
+class Tunnel {
+ public:
+  virtual ~Tunnel() = default;
+  // Bytes read into `buf`: > 0; 0 at the end of the stream; -1 on an error; kAgain when
+  // nothing can be read without blocking (wait for fd() to be readable, unless Pending()).
+  static constexpr long kAgain = -2;
+  virtual long Read(char* buf, size_t size) = 0;
+  // Writes all of `data` (blocking); false when the connection failed.
+  virtual bool Write(std::string_view data) = 0;
+  // Bytes already received and decoded (TLS) that Read returns without touching the socket.
+  virtual bool Pending() const = 0;
+  virtual int fd() const = 0;
+};
+
 class Transport {
  public:
   virtual ~Transport() = default;
   virtual Response Send(const Request& request) = 0;
+  // A request with `Connection: Upgrade`: sends it and fills `head` with the answer. When the
+  // server switched protocols (101) the connection is returned as a Tunnel; otherwise nullptr
+  // and `head` holds the whole answer (body included). Never retried. The default throws a
+  // kProtocol Error (a transport that cannot upgrade).
+  virtual std::unique_ptr<Tunnel> Upgrade(const Request& request, Response* head);
 };
 
 // ---- the network ----
