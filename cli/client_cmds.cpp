@@ -132,10 +132,11 @@ std::vector<std::vector<std::string>> Rows(const std::string& plural, const json
   return rows;
 }
 
+// kubectl's tabwriter: cells padded by 3, at least 6 wide; the last cell of a line unpadded.
 void PrintTable(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width;
   for (const auto& r : rows)
-    for (size_t i = 0; i < r.size(); i++) {
+    for (size_t i = 0; i + 1 < r.size(); i++) {
       if (width.size() <= i) width.push_back(0);
       width[i] = std::max(width[i], r[i].size());
     }
@@ -143,10 +144,74 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows) {
     std::string line;
     for (size_t i = 0; i < r.size(); i++) {
       line += r[i];
-      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 3, ' ');
+      if (i + 1 < r.size())
+        line += std::string(std::max(width[i] + 3, size_t{6}) - r[i].size(), ' ');
     }
     fmt::print("{}\n", line);
   }
+}
+
+// A Table cell as kubectl prints it: strings cut at the first line break (marked "..."),
+// terminal escapes made visible; numbers and booleans as Go prints them; null as nothing.
+std::string Cell(const json& cell) {
+  std::string text;
+  if (cell.is_null()) return text;
+  if (cell.is_string()) {
+    text = cell.get<std::string>();
+    if (auto cut = text.find_first_of("\f\n\r"); cut != std::string::npos)
+      text = text.substr(0, cut) + "...";
+  } else {
+    text = cell.dump();
+  }
+  std::string out;
+  for (char c : text) {
+    if (c == '\x1b')
+      out += "^[";
+    else
+      out.push_back(c);
+  }
+  return out;
+}
+
+// kubectl's printing of a server-side Table: the columns of priority 0 (all with -o wide),
+// names upper-cased, NAMESPACE first with -A (from each row's object metadata); a "date"
+// column (RFC 3339) shown as an age.
+std::vector<std::vector<std::string>> TableRows(const json& table, bool wide, bool with_namespace) {
+  std::vector<std::vector<std::string>> rows;
+  const json& columns = table["columnDefinitions"];
+  std::vector<bool> shown;
+  std::vector<bool> date;
+  std::vector<std::string> header;
+  if (with_namespace) header.push_back("NAMESPACE");
+  for (const auto& c : columns) {
+    bool show = wide || !c.is_object() || c.value("priority", 0) == 0;
+    shown.push_back(show);
+    date.push_back(c.is_object() && c.value("type", "") == "date");
+    if (!show) continue;
+    std::string name = c.is_object() ? c.value("name", "") : "";
+    for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    header.push_back(name);
+  }
+  rows.push_back(header);
+  for (const auto& r : table["rows"]) {
+    std::vector<std::string> row;
+    if (with_namespace) {
+      json ns = r.is_object() ? r.value("/object/metadata/namespace"_json_pointer, json()) : json();
+      row.push_back(ns.is_string() ? ns.get<std::string>() : "");
+    }
+    json cells = r.is_object() ? r.value("cells", json::array()) : json::array();
+    if (!cells.is_array()) cells = json::array();
+    for (size_t i = 0; i < cells.size() && i < shown.size(); i++) {
+      if (!shown[i]) continue;
+      if (date[i] && cells[i].is_string()) {
+        row.push_back(Age({{"metadata", {{"creationTimestamp", cells[i]}}}}));
+      } else {
+        row.push_back(Cell(cells[i]));
+      }
+    }
+    rows.push_back(row);
+  }
+  return rows;
 }
 
 YAML::Node ToYaml(const json& j) {
@@ -189,14 +254,16 @@ void SetupGet(CLI::App& app) {
   auto output = std::make_shared<std::string>();
   auto selector = std::make_shared<std::string>();
   auto field_selector = std::make_shared<std::string>();
-  flags->Add(sub);
-  sub->add_option("--raw", *raw, "Raw URI to request from the server");
-  sub->add_option("resource", *what, "pods|secrets|serviceaccounts|namespaces [NAME]");
-  sub->add_flag("-A,--all-namespaces", *all, "List across all namespaces");
-  sub->add_option("-o,--output", *output, "Output format: wide|json|yaml")
-      ->check(CLI::IsMember({"wide", "json", "yaml", ""}));
-  sub->add_option("-l,--selector", *selector, "Label selector (e.g. -l key1=value1,key2=value2)");
-  sub->add_option("--field-selector", *field_selector, "Field selector");
+  OnChosen(sub, [=] {
+    flags->Add(sub);
+    sub->add_option("--raw", *raw, "Raw URI to request from the server");
+    sub->add_option("resource", *what, "pods|secrets|serviceaccounts|namespaces [NAME]");
+    sub->add_flag("-A,--all-namespaces", *all, "List across all namespaces");
+    sub->add_option("-o,--output", *output, "Output format: wide|json|yaml")
+        ->check(CLI::IsMember({"wide", "json", "yaml", ""}));
+    sub->add_option("-l,--selector", *selector, "Label selector (e.g. -l key1=value1,key2=value2)");
+    sub->add_option("--field-selector", *field_selector, "Field selector");
+  });
   sub->callback([=] {
     if (raw->empty() && what->empty()) {
       fmt::print(stderr,
@@ -231,33 +298,44 @@ void SetupGet(CLI::App& app) {
       }
       auto resource = access::Resource::Core(kind->plural);
       const std::string ns = !kind->namespaced || *all ? "" : client.namespace_name();
+      const bool wide = *output == "wide";
+      const bool as_object = *output == "json" || *output == "yaml";
       if (what->size() == 2) {
-        json obj = client.GetObject(
-            resource, ns.empty() && kind->namespaced ? client.namespace_name() : ns, (*what)[1]);
-        if (*output == "json" || *output == "yaml") {
-          PrintObject(obj, *output);
-        } else {
-          PrintTable(Rows(kind->plural, json::array({obj}), *output == "wide", false));
+        const std::string object_ns = ns.empty() && kind->namespaced ? client.namespace_name() : ns;
+        if (as_object) {
+          PrintObject(client.GetObject(resource, object_ns, (*what)[1]), *output);
+          return;
         }
+        // Server-side columns when the server prints (as kubectl asks), else our own.
+        json answer = client.GetTable(resource, object_ns, (*what)[1]);
+        if (answer.value("kind", "") == "Table")
+          PrintTable(TableRows(answer, wide, false));
+        else
+          PrintTable(Rows(kind->plural, json::array({answer}), wide, false));
         return;
       }
       access::ListOptions lo;
       lo.label_selector = *selector;
       lo.field_selector = *field_selector;
       lo.limit = 500;
-      json list = client.ListAll(resource, ns, lo);
-      if (*output == "json" || *output == "yaml") {
+      json list = as_object ? client.ListAll(resource, ns, lo) : client.ListTable(resource, ns, lo);
+      if (as_object) {
         PrintObject(list, *output);
         return;
       }
-      if (list["items"].empty()) {
+      const bool table = list.value("kind", "") == "Table";
+      if (list[table ? "rows" : "items"].empty()) {
         if (kind->namespaced && !*all)
           fmt::print(stderr, "No resources found in {} namespace.\n", ns);
         else
           fmt::print(stderr, "No resources found\n");
         return;
       }
-      PrintTable(Rows(kind->plural, list["items"], *output == "wide", kind->namespaced && *all));
+      const bool with_namespace = kind->namespaced && *all;
+      if (table)
+        PrintTable(TableRows(list, wide, with_namespace));
+      else
+        PrintTable(Rows(kind->plural, list["items"], wide, with_namespace));
     });
   });
 }
@@ -266,9 +344,11 @@ void SetupWhoami(CLI::App& app) {
   auto* sub = app.add_subcommand("whoami", "Show the user the server sees (SelfSubjectReview)");
   auto flags = std::make_shared<ConnectionFlags>();
   auto output = std::make_shared<std::string>();
-  flags->Add(sub);
-  sub->add_option("-o,--output", *output, "Output format: json|yaml")
-      ->check(CLI::IsMember({"json", "yaml", ""}));
+  OnChosen(sub, [=] {
+    flags->Add(sub);
+    sub->add_option("-o,--output", *output, "Output format: json|yaml")
+        ->check(CLI::IsMember({"json", "yaml", ""}));
+  });
   sub->callback([=] {
     access::Config config = flags->Build();
     RunWithErrors([&] {
@@ -325,10 +405,12 @@ void SetupCreateToken(CLI::App& app) {
   auto sa = std::make_shared<std::string>();
   auto audiences = std::make_shared<std::vector<std::string>>();
   auto duration = std::make_shared<std::string>("1h");
-  flags->Add(sub);
-  sub->add_option("serviceaccount", *sa, "The service account name")->required();
-  sub->add_option("--audience", *audiences, "Audience of the requested token (repeatable)");
-  sub->add_option("--duration", *duration, "Requested lifetime of the token, e.g. 1h, 10m");
+  OnChosen(sub, [=] {
+    flags->Add(sub);
+    sub->add_option("serviceaccount", *sa, "The service account name")->required();
+    sub->add_option("--audience", *audiences, "Audience of the requested token (repeatable)");
+    sub->add_option("--duration", *duration, "Requested lifetime of the token, e.g. 1h, 10m");
+  });
   sub->callback([=] {
     long long seconds = ParseDuration(*duration);
     if (seconds <= 0) {

@@ -69,12 +69,13 @@ Response Client::Do(const Request& request) {
 }
 
 std::string Client::Send(const std::string& method, const std::string& path,
-                         const std::string& body, const std::string& content_type) {
+                         const std::string& body, const std::string& content_type,
+                         const std::string& accept) {
   Request req;
   req.method = method;
   req.path = path;
   req.body = body;
-  req.headers.emplace("Accept", "application/json, */*");
+  req.headers.emplace("Accept", accept);
   if (!body.empty()) req.headers.emplace("Content-Type", content_type);
   Response r = Do(req);
   spdlog::debug("{} {} {}", method, path, r.status);
@@ -84,8 +85,8 @@ std::string Client::Send(const std::string& method, const std::string& path,
 }
 
 json Client::SendJson(const std::string& method, const std::string& path, const std::string& body,
-                      const std::string& content_type) {
-  std::string text = Send(method, path, body, content_type);
+                      const std::string& content_type, const std::string& accept) {
+  std::string text = Send(method, path, body, content_type, accept);
   auto parsed = json::parse(text, nullptr, false);
   if (parsed.is_discarded())
     throw Error::Protocol(
@@ -140,6 +141,53 @@ json Client::ListAll(const Resource& r, const std::string& ns, ListOptions o) {
     all["metadata"].erase("remainingItemCount");
   }
   return all;
+}
+
+json Client::ListTable(const Resource& r, const std::string& ns, ListOptions o) {
+  json all;
+  int pages = 0;
+  while (true) {
+    std::string path = WithQuery(r.Path(ns), {{"labelSelector", o.label_selector},
+                                              {"fieldSelector", o.field_selector},
+                                              {"limit", o.limit > 0 ? std::to_string(o.limit) : ""},
+                                              {"continue", o.continue_token},
+                                              {"resourceVersion", o.resource_version}});
+    json page = SendJson("GET", path, "", "", kTableAccept);
+    if (!page.is_object())
+      throw Error::Protocol(fmt::format("the answer to GET {} is not a Table or a list", path));
+    const bool table = page.value("kind", "") == "Table";
+    const char* rows = table ? "rows" : "items";
+    if (!page.contains(rows) || page[rows].is_null()) page[rows] = json::array();
+    if (!page[rows].is_array() || (table && !page.value("columnDefinitions", json()).is_array()))
+      throw Error::Protocol(fmt::format("the answer to GET {} is not a Table or a list", path));
+    if (pages == 0) {
+      all = std::move(page);
+    } else {
+      if (table != (all.value("kind", "") == "Table"))
+        throw Error::Protocol(
+            fmt::format("the server changed its answer's kind while paging {}", r.Path(ns)));
+      for (auto& row : page[rows]) all[rows].push_back(std::move(row));
+      if (page.contains("metadata")) all["metadata"] = page["metadata"];
+    }
+    o.continue_token = all.value("/metadata/continue"_json_pointer, "");
+    if (o.continue_token.empty()) break;
+    if (++pages > 100000) throw Error::Protocol("the server keeps answering with a continue token");
+  }
+  if (all.contains("metadata") && all["metadata"].is_object()) {
+    all["metadata"].erase("continue");
+    all["metadata"].erase("remainingItemCount");
+  }
+  return all;
+}
+
+json Client::GetTable(const Resource& r, const std::string& ns, const std::string& name) {
+  json answer = SendJson("GET", r.Path(ns, name), "", "", kTableAccept);
+  if (answer.is_object() && answer.value("kind", "") == "Table" &&
+      (!answer.value("columnDefinitions", json()).is_array() ||
+       !answer.value("rows", json()).is_array()))
+    throw Error::Protocol(
+        fmt::format("the answer to GET {} is not a valid Table", r.Path(ns, name)));
+  return answer;
 }
 
 json Client::GetObject(const Resource& r, const std::string& ns, const std::string& name) {

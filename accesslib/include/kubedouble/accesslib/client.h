@@ -94,6 +94,12 @@ class Client {
   // Follows metadata.continue until the list is complete; one list with every item.
   json ListAll(const Resource& r, const std::string& ns, ListOptions options = {});
   json GetObject(const Resource& r, const std::string& ns, const std::string& name);
+  // Server-side printing, as kubectl get asks for it (Accept: kTableAccept): a meta.k8s.io/v1
+  // Table whose rows hold the server's cells and each object's metadata, following continue
+  // tokens and merging the rows. A server that does not print answers the plain list (or
+  // object), returned as it is: callers tell them apart by kind == "Table".
+  json ListTable(const Resource& r, const std::string& ns, ListOptions options = {});
+  json GetTable(const Resource& r, const std::string& ns, const std::string& name);
   json Create(const Resource& r, const std::string& ns, const json& object);
   json PatchObject(const Resource& r, const std::string& ns, const std::string& name,
                    const json& patch,
@@ -113,13 +119,19 @@ class Client {
 
  private:
   std::string Send(const std::string& method, const std::string& path, const std::string& body,
-                   const std::string& content_type);
+                   const std::string& content_type,
+                   const std::string& accept = "application/json, */*");
   json SendJson(const std::string& method, const std::string& path, const std::string& body = "",
-                const std::string& content_type = "application/json");
+                const std::string& content_type = "application/json",
+                const std::string& accept = "application/json, */*");
   std::shared_ptr<Transport> transport_;
   std::string namespace_;
   std::string server_;
 };
+
+// The Accept header kubectl get sends: a Table when the server prints, else the plain JSON.
+inline constexpr const char* kTableAccept =
+    "application/json;as=Table;v=v1;g=meta.k8s.io, application/json";
 
 // "%XX"-escapes a query value.
 std::string QueryEscape(const std::string& value);
