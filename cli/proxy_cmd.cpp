@@ -14,41 +14,37 @@ void SetupProxy(CLI::App& app) {
       "proxy", "Run a proxy to the Kubernetes API server (a drop-in for kubectl proxy)");
   auto flags = std::make_shared<ConnectionFlags>();
   auto o = std::make_shared<access::ProxyOptions>();
-  auto unix_socket = std::make_shared<std::string>();
-  flags->Add(sub);
-  sub->add_option("-p,--port", o->port,
-                  "The port on which to run the proxy. Set to 0 to pick a random port.")
-      ->capture_default_str();
-  sub->add_option("--address", o->address, "The IP address on which to serve on.")
-      ->capture_default_str();
-  sub->add_option("--api-prefix", o->api_prefix, "Prefix to serve the proxied API under.")
-      ->capture_default_str();
-  sub->add_option("--accept-paths", o->accept_paths,
-                  "Regular expression for paths that the proxy should accept.")
-      ->capture_default_str();
-  sub->add_option("--reject-paths", o->reject_paths,
-                  "Regular expression for paths that the proxy should reject.")
-      ->capture_default_str();
-  sub->add_option("--accept-hosts", o->accept_hosts,
-                  "Regular expression for hosts that the proxy should accept.")
-      ->capture_default_str();
-  sub->add_option("--reject-methods", o->reject_methods,
-                  "Regular expression for HTTP methods that the proxy should reject.")
-      ->capture_default_str();
-  sub->add_flag("--disable-filter", o->disable_filter,
-                "If true, disable request filtering in the proxy. This is dangerous.");
-  sub->add_option("-w,--www", o->www,
-                  "Also serve static files from the given directory under the specified prefix.");
-  sub->add_option("-P,--www-prefix", o->www_prefix,
-                  "Prefix to serve static files under, if static file directory is specified.")
-      ->capture_default_str();
-  sub->add_option("-u,--unix-socket", *unix_socket,
-                  "Unix socket on which to run the proxy (not supported).");
+  OnChosen(sub, [=] {
+    flags->Add(sub);
+    sub->add_option("-p,--port", o->port,
+                    "The port on which to run the proxy. Set to 0 to pick a random port.")
+        ->capture_default_str();
+    sub->add_option("--address", o->address, "The IP address on which to serve on.")
+        ->capture_default_str();
+    sub->add_option("--api-prefix", o->api_prefix, "Prefix to serve the proxied API under.")
+        ->capture_default_str();
+    sub->add_option("--accept-paths", o->accept_paths,
+                    "Regular expression for paths that the proxy should accept.")
+        ->capture_default_str();
+    sub->add_option("--reject-paths", o->reject_paths,
+                    "Regular expression for paths that the proxy should reject.")
+        ->capture_default_str();
+    sub->add_option("--accept-hosts", o->accept_hosts,
+                    "Regular expression for hosts that the proxy should accept.")
+        ->capture_default_str();
+    sub->add_option("--reject-methods", o->reject_methods,
+                    "Regular expression for HTTP methods that the proxy should reject.")
+        ->capture_default_str();
+    sub->add_flag("--disable-filter", o->disable_filter,
+                  "If true, disable request filtering in the proxy. This is dangerous.");
+    sub->add_option("-w,--www", o->www,
+                    "Also serve static files from the given directory under the specified prefix.");
+    sub->add_option("-P,--www-prefix", o->www_prefix,
+                    "Prefix to serve static files under, if static file directory is specified.")
+        ->capture_default_str();
+    sub->add_option("-u,--unix-socket", o->unix_socket, "Unix socket on which to run the proxy.");
+  });
   sub->callback([=] {
-    if (!unix_socket->empty()) {
-      fmt::print(stderr, "error: --unix-socket is not supported by kubedouble proxy; use --port\n");
-      throw Exit{2};
-    }
     access::Config config = flags->Build();
     if (o->disable_filter) fmt::print(stderr, "W {}\n", access::kDisableFilterWarning);
     RunWithErrors([&] {

@@ -2,10 +2,14 @@
 // (0, 1 for API or connection errors, 2 for usage or configuration errors).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "kubedouble/fakeserver/server.h"
 #include "process.h"
@@ -21,8 +25,7 @@ struct Outcome {
   std::string out;  // stdout and stderr together
 };
 
-Outcome Kubedouble(const std::string& args, const std::string& env = "") {
-  std::string cmd = env + " " + KUBEDOUBLE_BINARY + " " + args + " 2>&1";
+Outcome Shell(const std::string& cmd) {
   Outcome r;
   FILE* p = popen(cmd.c_str(), "r");
   char buf[4096];
@@ -31,6 +34,10 @@ Outcome Kubedouble(const std::string& args, const std::string& env = "") {
   int status = pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+Outcome Kubedouble(const std::string& args, const std::string& env = "") {
+  return Shell(env + " " + KUBEDOUBLE_BINARY + " " + args + " 2>&1");
 }
 
 class Cli : public ::testing::Test {
@@ -62,6 +69,122 @@ TEST_F(Cli, GetPodsAllNamespacesAndFormats) {
   EXPECT_THAT(y.out, HasSubstr("kind: ServiceAccountList"));
   Outcome w = Kubedouble("get pods -o wide" + Kc(server_->paths().token_kubeconfig));
   EXPECT_THAT(w.out, HasSubstr("NOMINATED NODE"));
+}
+
+TEST_F(Cli, GetPrintsTheServersColumns) {
+  // The server prints a completed pod's STATUS as kubectl does ("Completed", from the
+  // container's terminated state); the client-side fallback would print the phase.
+  Outcome r = Kubedouble("get pods" + Kc(server_->paths().token_kubeconfig));
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, ::testing::StartsWith("NAME "));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("report-28845120-7tq4d +0/1 +Completed +0 +3h\n"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("Succeeded")));
+  Outcome one = Kubedouble("get pod report-28845120-7tq4d" + Kc(server_->paths().token_kubeconfig));
+  EXPECT_EQ(one.code, 0) << one.out;
+  EXPECT_THAT(one.out, HasSubstr("Completed"));
+  Outcome wide = Kubedouble("get pods -A -o wide" + Kc(server_->paths().token_kubeconfig));
+  EXPECT_THAT(wide.out, ::testing::StartsWith("NAMESPACE "));
+  EXPECT_THAT(wide.out, ::testing::ContainsRegex("kube-system +coredns-668d6bf9bc-k7x2m +1/1 +"
+                                                 "Running +0 +3d +10\\.244\\.0\\.2 +"
+                                                 "kubedouble-control-plane +<none> +<none>\n"));
+}
+
+TEST_F(Cli, GetPodsPrintsAsKubectlGet) {
+  // The fixture pods are hours old, so both print the same ages (asked twice in case a minute
+  // turned between the two commands).
+  testing::TempDir cache;
+  const std::string kc = server_->paths().token_kubeconfig.string();
+  for (const std::string args : {"get pods -A", "get pods -o wide", "get pod redis-0 -o wide"}) {
+    std::string ours, theirs;
+    for (int attempt = 0; attempt < 2 && (ours.empty() || ours != theirs); attempt++) {
+      ours = Shell(std::string(KUBEDOUBLE_BINARY) + " " + args + " --kubeconfig " + kc).out;
+      theirs = Shell("KUBECACHEDIR=" + cache.path().string() + " kubectl " + args +
+                     " --kubeconfig " + kc)
+                   .out;
+    }
+    EXPECT_EQ(ours, theirs) << args;
+    EXPECT_THAT(ours, HasSubstr("redis-0")) << args;
+  }
+}
+
+// A plain-HTTP server that answers the pod list as a Table or as a plain list, and records the
+// Accept header it was sent.
+class PrintingServer {
+ public:
+  explicit PrintingServer(bool table) {
+    server_.Get("/api/v1/namespaces/default/pods",
+                [this, table](const httplib::Request& req, httplib::Response& res) {
+                  {
+                    std::lock_guard<std::mutex> l(mu_);
+                    accept_ = req.get_header_value("Accept");
+                  }
+                  nlohmann::json body;
+                  if (table) {
+                    body = nlohmann::json::parse(R"({"kind":"Table","apiVersion":"meta.k8s.io/v1",
+          "metadata":{"resourceVersion":"7"},
+          "columnDefinitions":[
+            {"name":"Name","type":"string","format":"name","priority":0},
+            {"name":"Flavour","type":"string","priority":0},
+            {"name":"Hidden","type":"string","priority":1},
+            {"name":"Created","type":"date","priority":0},
+            {"name":"Count","type":"integer","priority":0}],
+          "rows":[
+            {"cells":["alpha","two\nlines","secret-detail","2020-01-01T00:00:00Z",3],
+             "object":{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1",
+                       "metadata":{"name":"alpha","namespace":"default"}}}]})");
+                  } else {
+                    body = nlohmann::json::parse(R"({"kind":"PodList","apiVersion":"v1",
+          "metadata":{"resourceVersion":"7"},
+          "items":[{"metadata":{"name":"alpha","namespace":"default"},
+                    "spec":{"containers":[{"name":"c"}]},
+                    "status":{"phase":"Succeeded"}}]})");
+                  }
+                  res.set_content(body.dump(), "application/json");
+                });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~PrintingServer() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string accept() {
+    std::lock_guard<std::mutex> l(mu_);
+    return accept_;
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::string accept_;
+};
+
+TEST(CliTable, AsksForATableAndPrintsItsColumnsAsKubectl) {
+  PrintingServer srv(true);
+  Outcome r = Kubedouble("get pods --server " + srv.url());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(srv.accept(), "application/json;as=Table;v=v1;g=meta.k8s.io, application/json");
+  // Priority-1 columns only with -o wide; a date cell as an age; a multi-line cell cut.
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("^NAME +FLAVOUR +CREATED +COUNT\n"
+                                              "alpha +two\\.\\.\\. +[0-9]+y[0-9d]* +3\n$"));
+  Outcome wide = Kubedouble("get pods -o wide --server " + srv.url());
+  EXPECT_THAT(wide.out, ::testing::ContainsRegex("^NAME +FLAVOUR +HIDDEN +CREATED +COUNT\n"
+                                                 "alpha +two\\.\\.\\. +secret-detail +"));
+  // -o json still asks for (and prints) the objects, not the Table.
+  Outcome json = Kubedouble("get pods -o json --server " + srv.url());
+  EXPECT_EQ(srv.accept(), "application/json, */*");
+}
+
+TEST(CliTable, FallsBackToClientColumnsForAPlainList) {
+  PrintingServer srv(false);
+  Outcome r = Kubedouble("get pods --server " + srv.url());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(srv.accept(), "application/json;as=Table;v=v1;g=meta.k8s.io, application/json");
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("^NAME +READY +STATUS +RESTARTS +AGE\n"
+                                              "alpha +0/1 +Succeeded +0 +<unknown>\n$"));
 }
 
 TEST_F(Cli, WhoamiAndCreateToken) {
@@ -144,9 +267,20 @@ TEST_F(Cli, ProxyReadyLineAndSeedPageCurl) {
 TEST_F(Cli, ProxyDisableFilterWarns) {
   Outcome r = Kubedouble("proxy --port=0 --disable-filter --kubeconfig /nonexistent");
   EXPECT_EQ(r.code, 2);  // the configuration error comes first
-  Outcome usage = Kubedouble("proxy --unix-socket /tmp/x --kubeconfig " +
-                             server_->paths().token_kubeconfig.string());
-  EXPECT_EQ(usage.code, 2);
+}
+
+TEST_F(Cli, ProxyOnAUnixSocket) {
+  testing::TempDir dir;
+  const std::string sock = (dir / "proxy.sock").string();
+  testing::Process proxy({KUBEDOUBLE_BINARY, "proxy", "-u", sock, "--kubeconfig",
+                          server_->paths().token_kubeconfig.string()});
+  ASSERT_EQ(proxy.ReadLine(), "Starting to serve on " + sock);
+  Outcome curl = Shell("curl -s --unix-socket " + sock + " http://localhost/api/");
+  EXPECT_THAT(curl.out, HasSubstr("APIVersions"));
+  Outcome busy = Kubedouble("proxy -u " + dir.path().string() + " --kubeconfig " +
+                            server_->paths().token_kubeconfig.string());
+  EXPECT_EQ(busy.code, 2);
+  EXPECT_THAT(busy.out, HasSubstr("error: listen unix " + dir.path().string() + ": bind: "));
 }
 
 }  // namespace

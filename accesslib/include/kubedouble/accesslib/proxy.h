@@ -7,7 +7,9 @@
 // when both its path and its Host (port stripped by Go's net.SplitHostPort, or as it is when that
 // fails) match accept
 // patterns. A rejection answers 403 `Forbidden\n` (text/plain; charset=utf-8). Watches and
-// other long answers are streamed through as they arrive.
+// other long answers are streamed through as they arrive. Connection upgrades (exec, attach,
+// port-forward) that the filter accepts are passed through: the upstream's 101 is relayed and
+// both directions piped until either side closes.
 #pragma once
 
 #include <memory>
@@ -28,6 +30,9 @@ struct ProxyOptions {
   bool disable_filter = false;
   std::string www;  // a folder of static files, served under www_prefix
   std::string www_prefix = "/static/";
+  // kubectl proxy's --unix-socket: serve on this unix socket instead of address:port (a socket
+  // file already there is replaced; the new one is created with umask 0077).
+  std::string unix_socket;
 };
 
 // kubectl's request filter. Throws Error (kConfig) naming the flag when a pattern is invalid.
@@ -60,6 +65,7 @@ class Proxy {
   void Stop();
 
  private:
+  void StartUnix();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
