@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `kubedouble get --raw /api` as a whole process against curl doing the same request (same CA,
-# same bearer token), and the in-process keep-alive figures of bench_access.
+# same bearer token; then the same client certificate), and the in-process keep-alive figures of
+# bench_access.
 # Prints `name value unit ratio` lines.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,15 +21,23 @@ CA=$STATE/state/pki/ca.crt
 # Both must succeed before they are timed.
 "$BIN" get --raw /api --kubeconfig "$KUBECONFIG_FILE" >/dev/null
 curl -sf --cacert "$CA" -H "Authorization: Bearer $TOKEN" "$URL/api" >/dev/null
+PKI=$STATE/state/pki
+"$BIN" get --raw /api --kubeconfig "$STATE/state/kubeconfigs/mtls.yaml" >/dev/null
+curl -sf --cacert "$CA" --cert "$PKI/admin.crt" --key "$PKI/admin.key" "$URL/api" >/dev/null
 hyperfine -N --warmup 5 --runs 50 --export-json "$STATE/h.json" \
   "$BIN get --raw /api --kubeconfig $KUBECONFIG_FILE" \
-  "curl -sf --cacert $CA -H 'Authorization: Bearer $TOKEN' $URL/api" >/dev/null 2>&1
+  "curl -sf --cacert $CA -H 'Authorization: Bearer $TOKEN' $URL/api" \
+  "$BIN get --raw /api --kubeconfig $STATE/state/kubeconfigs/mtls.yaml" \
+  "curl -sf --cacert $CA --cert $PKI/admin.crt --key $PKI/admin.key $URL/api" >/dev/null 2>&1
 python3 - "$STATE/h.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 ours, curl = r[0]["median"] * 1000, r[1]["median"] * 1000
 print(f"access_cli_get_raw_api {ours:.2f} ms {ours / curl:.2f}")
 print(f"access_curl_get_api {curl:.2f} ms 1.00")
+ours, curl = r[2]["median"] * 1000, r[3]["median"] * 1000
+print(f"access_cli_get_raw_api_client_cert {ours:.2f} ms {ours / curl:.2f}")
+print(f"access_curl_get_api_client_cert {curl:.2f} ms 1.00")
 PY
 if [[ -x $BUILD/tests/bench/bench_access ]]; then
   "$BUILD/tests/bench/bench_access" --benchmark_out="$STATE/b.json" --benchmark_out_format=json >/dev/null 2>&1
