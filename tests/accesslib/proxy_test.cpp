@@ -11,6 +11,7 @@
 
 #include <thread>
 
+#include "connect_proxy.h"
 #include "kubedouble/accesslib/error.h"
 #include "kubedouble/accesslib/proxy.h"
 #include "kubedouble/certs/certs.h"
@@ -422,6 +423,31 @@ TEST_F(ProxyForwarding, UpgradesArePipedBothWays) {
   EXPECT_THAT(heads[0], ::testing::HasSubstr("Upgrade: SPDY/3.1\r\n"));
   EXPECT_THAT(heads[0], ::testing::HasSubstr("Connection: Upgrade\r\n"));
   proxy.Stop();
+}
+
+TEST_F(ProxyForwarding, UpgradeThroughProxyUrl) {
+  UpgradeUpstream upstream(bundle_->server);
+  testing::ConnectProxy connect;
+  const std::string port = upstream.url().substr(upstream.url().rfind(':') + 1);
+  Config c;
+  c.server = "https://localhost:" + port;
+  c.ca_data = bundle_->ca.cert.Pem();
+  c.token = "proxy-token";
+  c.proxy_url = connect.url();
+  ProxyOptions o;
+  o.port = 0;
+  Proxy proxy(c, o);
+  proxy.Start();
+  RawClient client(proxy.port());
+  client.Send(UpgradeRequest("/api/v1/namespaces/default/pods/web/portforward",
+                             "127.0.0.1:" + std::to_string(proxy.port())));
+  EXPECT_EQ(StatusLine(client.Read()), "HTTP/1.1 101 Switching Protocols");
+  client.Send("through the proxy");
+  EXPECT_EQ(client.ReadBytes(17), "through the proxy");
+  ASSERT_EQ(connect.requests().size(), 1u);
+  EXPECT_EQ(connect.requests()[0], "CONNECT localhost:" + port + " HTTP/1.1");
+  ASSERT_EQ(upstream.heads().size(), 1u);
+  EXPECT_THAT(upstream.heads()[0], ::testing::HasSubstr("Host: localhost:" + port + "\r\n"));
 }
 
 TEST_F(ProxyForwarding, UpgradeWithAnUntrustedUpstreamIs500) {
