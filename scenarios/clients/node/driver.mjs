@@ -254,7 +254,7 @@ async function worker() {
 async function main() {
   if (process.argv.includes('--worker')) {
     await worker();
-    return;
+    process.exit(0);  // stdin closed: no more runs (a request given up on must not keep it alive)
   }
   let input = '';
   for await (const chunk of process.stdin) input += chunk;
