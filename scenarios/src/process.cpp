@@ -347,8 +347,12 @@ std::optional<std::string> LineWorker::Ask(const std::string& line,
     }
     if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
       ssize_t put = write(in_, pending.data() + written, pending.size() - written);
-      if (put > 0) written += static_cast<size_t>(put);
-      // EPIPE: it exited; its stdout says why (read below).
+      if (put > 0) {
+        written += static_cast<size_t>(put);
+      } else if (put < 0 && errno != EINTR && errno != EAGAIN) {
+        // EPIPE: it no longer reads (it exited: its stdout says why, read below); stop writing.
+        written = pending.size();
+      }
     }
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t got = read(err_, buf, sizeof buf);
