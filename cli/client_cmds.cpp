@@ -1,6 +1,7 @@
 // `kubedouble get`, `kubedouble whoami`, `kubedouble create-token`: kubectl-like commands over
 // the access library. Exit codes: 0, 1 for an API or connection error, 2 for usage or
 // configuration errors.
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>

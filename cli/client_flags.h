@@ -4,7 +4,6 @@
 #pragma once
 
 #include <fmt/core.h>
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include <cctype>
@@ -17,6 +16,7 @@
 #include "command.h"
 #include "kubedouble/accesslib/config.h"
 #include "kubedouble/accesslib/error.h"
+#include "kubedouble/accesslib/log.h"
 
 namespace kubedouble::cli {
 
@@ -57,7 +57,7 @@ struct ConnectionFlags {
                     "The length of time to wait before giving up on a single server request "
                     "(e.g. 1s, 2m, 3h); 0 means no timeout")
         ->capture_default_str();
-    app->add_option("-v,--v", verbosity, "Log level: 6 or more logs every request");
+    app->add_option("-v,--v", verbosity, "Log level: 6 or more logs every request (on stderr)");
   }
 
   // "0", "30", "500ms", "1s", "2m", "1h" (a bare number is seconds, as kubectl's flag).
@@ -82,8 +82,7 @@ struct ConnectionFlags {
 
   // Exits 2 with kubectl's "error: ..." line on a configuration error.
   access::Config Build() {
-    spdlog::set_pattern("%L%m%d %H:%M:%S.%f %v");
-    spdlog::set_level(verbosity >= 6 ? spdlog::level::debug : spdlog::level::warn);
+    access::SetVerbosity(verbosity);
     if (insecure) flags.insecure_skip_tls_verify = true;
     try {
       access::Config c;
@@ -103,7 +102,7 @@ struct ConnectionFlags {
       }
       c = access::ApplyFlags(c, flags);
       c.request_timeout = ParseTimeout(request_timeout);
-      for (const auto& w : c.warnings) spdlog::warn("{}", w);
+      for (const auto& w : c.warnings) access::LogWarning(w);
       return c;
     } catch (const access::Error& e) {
       fmt::print(stderr, "{}\n", e.KubectlMessage());

@@ -46,7 +46,7 @@ void SetupProxy(CLI::App& app) {
   });
   sub->callback([=] {
     access::Config config = flags->Build();
-    if (o->disable_filter) fmt::print(stderr, "W {}\n", access::kDisableFilterWarning);
+    if (o->disable_filter) access::LogWarning(access::kDisableFilterWarning);
     RunWithErrors([&] {
       access::Proxy proxy(config, *o);
       proxy.Start();

@@ -187,6 +187,22 @@ TEST(CliTable, FallsBackToClientColumnsForAPlainList) {
                                               "alpha +0/1 +Succeeded +0 +<unknown>\n$"));
 }
 
+TEST_F(Cli, LogsGoToStderrAndVerbosity6LogsRequests) {
+  // Warnings never mix with the output on stdout; -v 6 logs each request as kubectl -v=6.
+  Outcome r =
+      Shell(std::string(KUBEDOUBLE_BINARY) + " get --raw /api --server " + server_->url() +
+            " --insecure-skip-tls-verify --token " + server_->paths().admin_token + " 2>/dev/null");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, ::testing::StartsWith("{\"kind\":\"APIVersions\""));
+  Outcome err = Shell(std::string(KUBEDOUBLE_BINARY) + " get --raw /api --server " +
+                      server_->url() + " --insecure-skip-tls-verify --token " +
+                      server_->paths().admin_token + " -v 6 2>&1 >/dev/null");
+  EXPECT_THAT(err.out,
+              ::testing::ContainsRegex("^W[0-9]{4} [0-9:.]+ insecure-skip-tls-verify is set"));
+  EXPECT_THAT(err.out, ::testing::ContainsRegex("\nI[0-9]{4} [0-9:.]+ GET " + server_->url() +
+                                                "/api 200 in [0-9]+ milliseconds\n"));
+}
+
 TEST_F(Cli, WhoamiAndCreateToken) {
   Outcome r = Kubedouble("whoami" + Kc(server_->paths().mtls_kubeconfig));
   EXPECT_EQ(r.code, 0) << r.out;
