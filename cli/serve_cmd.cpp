@@ -3,6 +3,7 @@
 #include <kubedouble/fakeserver/clock.h>
 #include <kubedouble/fakeserver/server.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <exception>
@@ -57,6 +58,13 @@ void Run(ServeFlags& f) {
   if (o.sa_token_ttl.count() < 1) {
     fmt::print(stderr, "kubedouble serve: --sa-token-ttl: must be at least 1s\n");
     throw kubedouble::cli::Exit{2};
+  }
+
+  // Each connection holds a socket: let --max-connections use every descriptor allowed.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
   }
 
   // Block the stop signals in every thread; this one waits for them.
@@ -127,6 +135,14 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
   sub->add_option("--journal", flags->journal, "Append every request to FILE as JSON lines");
   sub->add_option("--journal-size", o.journal_size, "Requests kept in memory")
       ->check(CLI::Range(size_t{1}, size_t{10000000}))
+      ->capture_default_str();
+  sub->add_option("--max-connections", o.max_connections,
+                  "Connections served at once; more are answered 429 with Retry-After")
+      ->check(CLI::Range(size_t{1}, size_t{100000}))
+      ->capture_default_str();
+  sub->add_option("--max-watches", o.max_watches,
+                  "Watches open at once; more are answered 429 with Retry-After")
+      ->check(CLI::Range(size_t{1}, size_t{100000}))
       ->capture_default_str();
   sub->add_option("--faults", flags->faults, "Fault injection rules (YAML; see README.md)");
   sub->add_option("--clock", o.clock, "real, or fake: stands still until POST /__kubedouble/clock")

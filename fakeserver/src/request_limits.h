@@ -1,9 +1,16 @@
 // The fake server's limits on what a request may carry (README.md, "Reliability").
 #pragma once
 
+#include <fmt/format.h>
+#include <httplib.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
+#include <memory>
 #include <string_view>
+
+#include "status.h"
 
 namespace kubedouble::fake {
 
@@ -38,6 +45,28 @@ inline size_t JsonNesting(std::string_view text) {
     }
   }
   return deepest;
+}
+
+// Seconds a client is asked to wait (Retry-After) when a limit is reached.
+inline constexpr int kRetryAfterSeconds = 1;
+
+// 429 TooManyRequests, as kube-apiserver answers when it is overloaded: a Status with
+// details.retryAfterSeconds, and Retry-After, which client-go and kubectl honour.
+void SendStatus(httplib::Response& res, const nlohmann::json& status);  // handler.cpp
+inline void TooManyRequests(httplib::Response& res, const std::string& message) {
+  res.set_header("Retry-After", std::to_string(kRetryAfterSeconds));
+  SendStatus(res, MakeStatus(429, "TooManyRequests", message,
+                             {{"retryAfterSeconds", kRetryAfterSeconds}}));
+}
+
+// One of at most `max` places (e.g. open watches), held until the returned handle goes away;
+// nullptr when all are taken.
+inline std::shared_ptr<std::atomic<size_t>> TakePlace(std::atomic<size_t>& used, size_t max) {
+  size_t n = used.load();
+  do {
+    if (n >= max) return nullptr;
+  } while (!used.compare_exchange_weak(n, n + 1));
+  return {&used, [](std::atomic<size_t>* u) { --*u; }};
 }
 
 }  // namespace kubedouble::fake

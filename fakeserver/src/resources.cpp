@@ -6,8 +6,10 @@
 #include <chrono>
 
 #include "negotiate.h"
+#include "request_limits.h"
 #include "server_impl.h"
 #include "status.h"
+#include "task_queue.h"
 
 namespace kubedouble::fake {
 
@@ -121,6 +123,13 @@ void Server::Impl::Resource(Call& call) {
     return SendJson(res, 200, table ? ToTable(r, list) : list);
   }
   if (info.verb == "watch") {
+    auto place = TakePlace(watches, options.max_watches);
+    if (!place) {
+      return TooManyRequests(res, fmt::format("too many watches: this server serves {} at once "
+                                              "(--max-watches); retry later",
+                                              options.max_watches));
+    }
+    const int sock = ConnectionSocket(req);  // a client that hangs up ends its watch at once
     ListOptions opts = ParseListOptions(req);
     if (!info.name.empty()) {
       opts.field_selector = "metadata.name=" + info.name +
@@ -136,12 +145,14 @@ void Server::Impl::Resource(Call& call) {
     // every event until the stream ends. Clients parse the media type and ignore the parameter.
     static const char kWatchType[] = "application/json;stream=watch";
     res.set_chunked_content_provider(
-        kWatchType, [this, watch, deadline, first, r, table](size_t, httplib::DataSink& sink) {
+        kWatchType,
+        [this, watch, deadline, first, r, table, place, sock](size_t, httplib::DataSink& sink) {
           while (!stopping.load()) {
             if (std::chrono::steady_clock::now() >= deadline) break;
             auto event = watch->Next(std::chrono::milliseconds(500));
             if (!event) {
               if (watch->finished()) break;
+              if (PeerHungUp(sock)) return false;
               continue;
             }
             json obj = event->object;

@@ -243,10 +243,12 @@ void Server::Start() {
     throw std::runtime_error("cannot set up TLS with the serving certificate and key");
   }
   auto& http = *d.http;
-  http.new_task_queue = [] { return new GrowingTaskQueue(4096); };
-  http.set_socket_options([](int sock) {
+  http.new_task_queue = [max = o.max_connections] { return new GrowingTaskQueue(max); };
+  auto listen_fd = std::make_shared<int>(-1);
+  http.set_socket_options([listen_fd](int sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);  // never SO_REUSEPORT
+    *listen_fd = sock;
   });
   http.set_tcp_nodelay(true);
   http.set_keep_alive_max_count(100000);
@@ -264,8 +266,20 @@ void Server::Start() {
     return httplib::Server::HandlerResponse::Handled;
   };
   http.set_error_handler(std::move(too_large));
+  // Called once an answer is written (task_queue.h: a stopping server closes idle connections).
+  http.set_logger([](const httplib::Request&, const httplib::Response&) {
+    GrowingTaskQueue::RequestAnswered();
+  });
   Impl* self = &d;
   http.set_pre_routing_handler([self](const httplib::Request& req, httplib::Response& res) {
+    GrowingTaskQueue::RequestStarted(ConnectionSocket(req));
+    if (GrowingTaskQueue::OverLimit()) {  // beyond --max-connections
+      TooManyRequests(res, fmt::format("too many connections: this server serves {} at once "
+                                       "(--max-connections); retry later",
+                                       self->options.max_connections));
+      res.set_header("Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (ExpectsBody(req)) return httplib::Server::HandlerResponse::Unhandled;
     self->Handle(req, res);
     return httplib::Server::HandlerResponse::Handled;
@@ -289,6 +303,9 @@ void Server::Start() {
     throw std::runtime_error(
         fmt::format("cannot listen on {}:{}: {}", o.address, port, BindError(o.address, port)));
   }
+  // cpp-httplib listens with a backlog of 5: a burst of clients connecting at once would see
+  // their SYNs dropped and retried a second later. Listening again only raises the backlog.
+  if (*listen_fd >= 0) ::listen(*listen_fd, SOMAXCONN);
   d.port = port;
   std::string host = IsIpv6(o.address) ? "[" + o.address + "]" : o.address;
   d.url = fmt::format("https://{}:{}", host, port);

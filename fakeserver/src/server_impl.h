@@ -62,6 +62,7 @@ struct Server::Impl {
   bool started = false;
   bool stopped = false;
   std::atomic<bool> stopping{false};
+  std::atomic<size_t> watches{0};  // open watch streams (options.max_watches)
 
   // server.cpp: the fixtures (start-up and POST /__kubedouble/reset).
   void LoadWorld();

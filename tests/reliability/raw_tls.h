@@ -132,6 +132,37 @@ class RawConn {
     return r;
   }
 
+  // Reads until the end of an answer's head (status line and headers); the body stays unread.
+  RawReply ReadHead(int timeout_s = 10) {
+    RawReply r;
+    SetTimeout(timeout_s);
+    std::string buf;
+    char c;
+    while (buf.size() < 65536 && buf.find("\r\n\r\n") == std::string::npos) {
+      int n = ssl_ ? SSL_read(ssl_, &c, 1) : static_cast<int>(::recv(fd_, &c, 1, 0));
+      if (n <= 0) {
+        ERR_clear_error();
+        r.closed = true;
+        break;
+      }
+      buf += c;
+    }
+    r.head = buf;
+    if (r.head.rfind("HTTP/1.", 0) == 0 && r.head.size() >= 12) {
+      r.status = std::atoi(r.head.c_str() + 9);
+    }
+    return r;
+  }
+
+  // Closes at once with a TCP reset (SO_LINGER 0), as a client that crashed or lost its network.
+  void Reset() {
+    if (fd_ >= 0) {
+      linger l{1, 0};
+      setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    Close();
+  }
+
   void Close() {
     if (ssl_) SSL_free(ssl_);
     if (ctx_) SSL_CTX_free(ctx_);

@@ -54,6 +54,10 @@ struct ServerOptions {
   bool default_fixtures = true;        // namespaces, pods, service accounts, secrets, config maps
   std::vector<std::filesystem::path> fixtures{};  // YAML/JSON files or folders, loaded in order
   size_t journal_size = 10000;
+  // Limits (README.md, "Limits"): connections served at once (more are answered 429 with
+  // Retry-After), and watches open at once (more are answered 429 with Retry-After).
+  size_t max_connections = 2048;
+  size_t max_watches = 1024;
   std::optional<std::filesystem::path> journal_file{};  // append every entry as a JSON line
   // Faults, clock, token lifetimes and the admin API (README.md, "Faults, clock and admin API").
   std::optional<std::filesystem::path> faults_file{};  // fault rules (YAML; see faults.h)
