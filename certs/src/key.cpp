@@ -1,5 +1,19 @@
 // Key types and private keys.
+//
+// Reading a key: OpenSSL 3.0's PEM_read_bio_PrivateKey builds an OSSL_DECODER context for every
+// call, about 4 million instructions (over 1 ms here) per key; a server start loads a dozen keys.
+// P-256 and RSA keys in PKCS#8 or the traditional forms are therefore decoded directly through
+// the ASN.1 functions of the legacy EC_KEY/RSA types (a few microseconds), which OpenSSL 3 marks
+// deprecated, hence the define. Anything else (other curves, encrypted keys) takes the general
+// path, so the result is always the key the PEM text holds.
+#define OPENSSL_SUPPRESS_DEPRECATED
+
+#include <openssl/ec.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include <cstring>
 
 #include "kubedouble/certs/certs.h"
 #include "ossl.h"
@@ -30,6 +44,113 @@ size_t RsaBits(KeyType type) {
       break;
   }
   return 0;
+}
+
+struct PemBlock {
+  std::string name;
+  std::string der;
+};
+
+// The first PEM block of `pem` (base64 decoding only, no key decoder).
+std::optional<PemBlock> FirstPemBlock(std::string_view pem) {
+  auto bio = internal::MemoryBio(pem);
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long len = 0;
+  if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+    internal::DrainErrors();
+    return std::nullopt;
+  }
+  PemBlock block{name, std::string(reinterpret_cast<char*>(data), static_cast<size_t>(len))};
+  bool encrypted = header != nullptr && std::strlen(header) > 0;
+  OPENSSL_free(name);
+  OPENSSL_free(header);
+  OPENSSL_free(data);
+  if (encrypted) return std::nullopt;
+  return block;
+}
+
+EVP_PKEY* WrapEc(EC_KEY* ec) {
+  if (ec == nullptr) return nullptr;
+  if (EC_KEY_get0_public_key(ec) == nullptr) {  // RFC 5915 makes the public key optional
+    const EC_GROUP* group = EC_KEY_get0_group(ec);
+    EC_POINT* pub = EC_POINT_new(group);
+    if (pub == nullptr ||
+        EC_POINT_mul(group, pub, EC_KEY_get0_private_key(ec), nullptr, nullptr, nullptr) != 1 ||
+        EC_KEY_set_public_key(ec, pub) != 1) {
+      EC_POINT_free(pub);
+      EC_KEY_free(ec);
+      return nullptr;
+    }
+    EC_POINT_free(pub);
+  }
+  EVP_PKEY* pkey = EVP_PKEY_new();
+  if (pkey == nullptr || EVP_PKEY_assign_EC_KEY(pkey, ec) != 1) {
+    EVP_PKEY_free(pkey);
+    EC_KEY_free(ec);
+    return nullptr;
+  }
+  return pkey;
+}
+
+EVP_PKEY* WrapRsa(RSA* rsa) {
+  if (rsa == nullptr) return nullptr;
+  EVP_PKEY* pkey = EVP_PKEY_new();
+  if (pkey == nullptr || EVP_PKEY_assign_RSA(pkey, rsa) != 1) {
+    EVP_PKEY_free(pkey);
+    RSA_free(rsa);
+    return nullptr;
+  }
+  return pkey;
+}
+
+// P-256 and RSA keys without a decoder context; nullptr for anything else.
+EVP_PKEY* DecodeDirect(std::string_view pem) {
+  auto block = FirstPemBlock(pem);
+  if (!block) return nullptr;
+  const auto* p = reinterpret_cast<const unsigned char*>(block->der.data());
+  long len = static_cast<long>(block->der.size());
+  if (block->name == "EC PRIVATE KEY") {
+    EC_KEY* ec = d2i_ECPrivateKey(nullptr, &p, len);
+    if (ec == nullptr || EC_GROUP_get_curve_name(EC_KEY_get0_group(ec)) != NID_X9_62_prime256v1) {
+      EC_KEY_free(ec);
+      return nullptr;
+    }
+    return WrapEc(ec);
+  }
+  if (block->name == "RSA PRIVATE KEY") return WrapRsa(d2i_RSAPrivateKey(nullptr, &p, len));
+  if (block->name != "PRIVATE KEY") return nullptr;
+
+  PKCS8_PRIV_KEY_INFO* p8 = d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, len);
+  if (p8 == nullptr) return nullptr;
+  EVP_PKEY* out = nullptr;
+  const ASN1_OBJECT* algorithm = nullptr;
+  const unsigned char* inner = nullptr;
+  int inner_len = 0;
+  const X509_ALGOR* alg = nullptr;
+  if (PKCS8_pkey_get0(&algorithm, &inner, &inner_len, &alg, p8) == 1) {
+    int nid = OBJ_obj2nid(algorithm);
+    if (nid == NID_rsaEncryption) {
+      out = WrapRsa(d2i_RSAPrivateKey(nullptr, &inner, inner_len));
+    } else if (nid == NID_X9_62_id_ecPublicKey) {
+      int ptype = 0;
+      const void* pval = nullptr;
+      X509_ALGOR_get0(nullptr, &ptype, &pval, alg);
+      if (ptype == V_ASN1_OBJECT &&
+          OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(pval)) == NID_X9_62_prime256v1) {
+        EC_KEY* ec = EC_KEY_new_by_curve_name(NID_X9_62_prime256v1);
+        // The curve comes from the algorithm parameters; the inner key usually omits it.
+        if (ec != nullptr && d2i_ECPrivateKey(&ec, &inner, inner_len) != nullptr) {
+          out = WrapEc(ec);
+        } else {
+          EC_KEY_free(ec);
+        }
+      }
+    }
+  }
+  PKCS8_PRIV_KEY_INFO_free(p8);
+  return out;
 }
 
 }  // namespace
@@ -68,8 +189,12 @@ Key Key::Generate(KeyType type) {
 }
 
 Key Key::FromPem(std::string_view pem) {
-  auto bio = internal::MemoryBio(pem);
-  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  EVP_PKEY* pkey = DecodeDirect(pem);
+  internal::DrainErrors();
+  if (pkey == nullptr) {
+    auto bio = internal::MemoryBio(pem);
+    pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  }
   if (pkey == nullptr) internal::Fail("not a PEM private key");
   Key key;
   key.key_ = std::shared_ptr<EVP_PKEY>(pkey, EVP_PKEY_free);

@@ -115,12 +115,14 @@ void Server::Impl::Resource(Call& call) {
   if (info.parts.size() > 3) return SendStatus(res, NotFoundStatus());
 
   if (info.verb == "get") {
-    json obj = store->Get(r, ns, info.name);
-    return SendJson(res, 200, table ? ToTable(r, obj) : obj);
+    if (table) return SendJson(res, 200, ToTable(r, store->Get(r, ns, info.name)));
+    res.status = 200;
+    return res.set_content(store->GetJson(r, ns, info.name), "application/json");
   }
   if (info.verb == "list") {
-    json list = store->List(r, ns, ParseListOptions(req));
-    return SendJson(res, 200, table ? ToTable(r, list) : list);
+    if (table) return SendJson(res, 200, ToTable(r, store->List(r, ns, ParseListOptions(req))));
+    res.status = 200;
+    return res.set_content(store->ListJson(r, ns, ParseListOptions(req)), "application/json");
   }
   if (info.verb == "watch") {
     auto place = TakePlace(watches, options.max_watches);
@@ -144,30 +146,38 @@ void Server::Impl::Resource(Call& call) {
     // clients that send Accept-Encoding: gzip (kubectl, client-node): its compressor holds
     // every event until the stream ends. Clients parse the media type and ignore the parameter.
     static const char kWatchType[] = "application/json;stream=watch";
-    res.set_chunked_content_provider(
-        kWatchType,
-        [this, watch, deadline, first, r, table, place, sock](size_t, httplib::DataSink& sink) {
-          while (!stopping.load()) {
-            if (std::chrono::steady_clock::now() >= deadline) break;
-            auto event = watch->Next(std::chrono::milliseconds(500));
-            if (!event) {
-              if (watch->finished()) break;
-              if (PeerHungUp(sock)) return false;
-              continue;
-            }
-            json obj = event->object;
-            if (table &&
-                (event->type == "ADDED" || event->type == "MODIFIED" || event->type == "DELETED")) {
-              obj = ToTable(r, obj, *first);
-              *first = false;
-            }
-            std::string line = json{{"type", event->type}, {"object", obj}}.dump() + "\n";
-            if (!sink.write(line.data(), line.size())) return false;
-            return true;
+    res.set_chunked_content_provider(kWatchType, [this, watch, deadline, first, r, table, place,
+                                                  sock](size_t, httplib::DataSink& sink) {
+      while (!stopping.load()) {
+        if (std::chrono::steady_clock::now() >= deadline) break;
+        bool columns = table && *first;  // the first Table event carries the columns
+        auto event = table ? watch->Next(std::chrono::milliseconds(500))
+                           : watch->NextEncoded(std::chrono::milliseconds(500));
+        if (!event) {
+          if (watch->finished()) break;
+          if (PeerHungUp(sock)) return false;
+          continue;
+        }
+        // {"object":...,"type":"..."}: nlohmann's key order, as the other answers.
+        std::string line = R"({"object":)";
+        if (event->encoded) {
+          line += *event->encoded;
+        } else {
+          json obj = std::move(event->object);
+          if (table &&
+              (event->type == "ADDED" || event->type == "MODIFIED" || event->type == "DELETED")) {
+            obj = ToTable(r, obj, columns);
+            *first = false;
           }
-          sink.done();
-          return true;
-        });
+          line += obj.dump(-1, ' ', false, json::error_handler_t::replace);
+        }
+        line += R"(,"type":)" + json(event->type).dump() + "}\n";
+        if (!sink.write(line.data(), line.size())) return false;
+        return true;
+      }
+      sink.done();
+      return true;
+    });
     return;
   }
   if (info.verb == "create") {

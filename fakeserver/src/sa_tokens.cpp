@@ -82,22 +82,37 @@ std::string TokenIssuer::IssueBound(const ServiceAccountRef& sa,
   return Sign(claims.dump());
 }
 
-std::optional<TokenClaims> TokenIssuer::Verify(const std::string& token,
-                                               Clock::time_point now) const {
-  if (std::count(token.begin(), token.end(), '.') != 2) return std::nullopt;
+std::string TokenIssuer::VerifiedClaims(const std::string& token) const {
+  if (std::count(token.begin(), token.end(), '.') != 2) return "";
+  {
+    std::lock_guard lock(verified_mu_);
+    auto it = verified_.find(token);
+    if (it != verified_.end()) return it->second;
+  }
   jwt_t* raw = nullptr;
   if (jwt_decode(&raw, token.c_str(), reinterpret_cast<const unsigned char*>(public_pem_.data()),
                  static_cast<int>(public_pem_.size())) != 0 ||
       raw == nullptr) {
-    return std::nullopt;
+    return "";
   }
   JwtPtr jwt(raw);
   // Only the algorithm of our key: never HMAC with the public key as the secret, never "none".
-  if (jwt_get_alg(jwt.get()) != static_cast<jwt_alg_t>(alg_)) return std::nullopt;
+  if (jwt_get_alg(jwt.get()) != static_cast<jwt_alg_t>(alg_)) return "";
   char* grants = jwt_get_grants_json(jwt.get(), nullptr);
-  if (grants == nullptr) return std::nullopt;
-  json c = json::parse(grants, nullptr, false);
+  if (grants == nullptr) return "";
+  std::string text(grants);
   std::free(grants);
+  std::lock_guard lock(verified_mu_);
+  if (verified_.size() >= 10000) verified_.clear();  // bounded; a miss only costs a re-check
+  verified_.emplace(token, text);
+  return text;
+}
+
+std::optional<TokenClaims> TokenIssuer::Verify(const std::string& token,
+                                               Clock::time_point now) const {
+  std::string grants = VerifiedClaims(token);
+  if (grants.empty()) return std::nullopt;
+  json c = json::parse(grants, nullptr, false);
   if (!c.is_object()) return std::nullopt;
 
   auto str = [&](const json& obj, const char* key) -> std::string {

@@ -217,8 +217,9 @@ int64_t Store::resource_version() const {
   return impl_->core->rv;
 }
 
-json Store::Get(const ResourceInfo& res, const std::string& ns, const std::string& name) const {
-  auto& c = *impl_->core;
+namespace {
+ObjectPtr FindObject(const Core& c, const ResourceInfo& res, const std::string& ns,
+                     const std::string& name) {
   ObjectPtr obj;
   {
     std::shared_lock lock(c.mu);
@@ -229,9 +230,23 @@ json Store::Get(const ResourceInfo& res, const std::string& ns, const std::strin
     }
   }
   if (!obj) throw StatusError::NotFound(QualifiedResource(res), name);
+  return obj;
+}
+}  // namespace
+
+json Store::Get(const ResourceInfo& res, const std::string& ns, const std::string& name) const {
+  ObjectPtr obj = FindObject(*impl_->core, res, ns, name);
   json out = *obj;
   out["kind"] = res.kind;
   out["apiVersion"] = res.ApiVersion();
+  return out;
+}
+
+std::string Store::GetJson(const ResourceInfo& res, const std::string& ns,
+                           const std::string& name) const {
+  ObjectPtr obj = FindObject(*impl_->core, res, ns, name);
+  std::string out;
+  AppendObject(out, res, obj);
   return out;
 }
 

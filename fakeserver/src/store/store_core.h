@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <set>
 #include <shared_mutex>
@@ -18,7 +19,44 @@
 
 namespace kubedouble::fake {
 
-using ObjectPtr = std::shared_ptr<const json>;
+// One committed state of an object: immutable, shared by the bucket, the event log, lists and
+// watches. Its JSON text is made once, on first use, and then reused by every list, get and
+// watch event that sends the object unchanged (a watch event reaches hundreds of watchers).
+class ObjectPtr {
+ public:
+  ObjectPtr() = default;
+  ObjectPtr(std::nullptr_t) {}  // NOLINT: as a shared_ptr would
+  static ObjectPtr Make(json value) {
+    ObjectPtr p;
+    p.p_ = std::make_shared<const Stored>(std::move(value));
+    return p;
+  }
+  const json& operator*() const { return p_->value; }
+  const json* operator->() const { return &p_->value; }
+  const json* get() const { return p_ ? &p_->value : nullptr; }
+  explicit operator bool() const { return p_ != nullptr; }
+  // The object as compact JSON (invalid UTF-8 replaced, as every answer is sent).
+  const std::string& Text() const {
+    std::call_once(p_->once, [s = p_.get()] {
+      s->text = s->value.dump(-1, ' ', false, json::error_handler_t::replace);
+    });
+    return p_->text;
+  }
+  // Text(), sharing ownership of this state.
+  std::shared_ptr<const std::string> SharedText() const {
+    Text();
+    return std::shared_ptr<const std::string>(p_, &p_->text);
+  }
+
+ private:
+  struct Stored {
+    explicit Stored(json v) : value(std::move(v)) {}
+    json value;
+    mutable std::once_flag once;
+    mutable std::string text;
+  };
+  std::shared_ptr<const Stored> p_;
+};
 // Objects of one resource (all versions), keyed "ns/name" (namespaced) or "name", in etcd order.
 using Bucket = std::map<std::string, ObjectPtr>;
 
@@ -81,6 +119,12 @@ Selectors ParseSelectors(const ResourceInfo& res, const ListOptions& options);
 void ValidateListOptions(const ListOptions& options, bool watch);
 
 const std::string& MetaString(const json& object, const char* field);
+
+// Whether the object carries the kind and apiVersion of `res`.
+bool SameKind(const ResourceInfo& res, const json& obj);
+// Appends `obj` as compact JSON with the kind and apiVersion of `res` (the stored text when they
+// already match).
+void AppendObject(std::string& out, const ResourceInfo& res, const ObjectPtr& obj);
 
 // Patch application (patch.cpp): returns the patched object or throws StatusError.
 json ApplyPatch(const json& original, PatchType type, const std::string& body);

@@ -177,16 +177,29 @@ void ForEachAt(const Core& c, const std::string& bucket, const std::string& lo,
   }
 }
 
-json Store::List(const ResourceInfo& res, const std::string& ns, const ListOptions& options) const {
-  ValidateListOptions(options, false);
-  Selectors sel = ParseSelectors(res, options);
-  const auto& c = *impl_->core;
-  const int64_t limit = options.limit > 0 ? options.limit : std::numeric_limits<int64_t>::max();
+namespace {
+// The objects of one list answer, and what its metadata says.
+struct ListPage {
   std::vector<ObjectPtr> found;
-  int64_t revision;
+  int64_t revision = 0;
   std::string last_key;
   bool more = false;
+  bool selected = false;  // selectors were given: no remainingItemCount
   int64_t remaining = 0;
+};
+
+ListPage Collect(const Core& c, const ResourceInfo& res, const std::string& ns,
+                 const ListOptions& options) {
+  ValidateListOptions(options, false);
+  Selectors sel = ParseSelectors(res, options);
+  const int64_t limit = options.limit > 0 ? options.limit : std::numeric_limits<int64_t>::max();
+  ListPage page;
+  auto& found = page.found;
+  int64_t& revision = page.revision;
+  std::string& last_key = page.last_key;
+  bool& more = page.more;
+  int64_t& remaining = page.remaining;
+  page.selected = !sel.empty();
   {
     std::shared_lock lock(c.mu);
     auto [lo, hi] = NamespaceRange(res, ns);
@@ -231,22 +244,68 @@ json Store::List(const ResourceInfo& res, const std::string& ns, const ListOptio
                 return sel.empty();  // remainingItemCount only without selectors
               });
   }
+  return page;
+}
+
+json ListMeta(const ListPage& page) {
+  json meta = {{"resourceVersion", std::to_string(page.revision)}};
+  if (page.more) {
+    meta["continue"] = EncodeContinue(page.revision, page.last_key + std::string(1, '\0'));
+    if (!page.selected) meta["remainingItemCount"] = page.remaining;
+  }
+  return meta;
+}
+
+}  // namespace
+
+bool SameKind(const ResourceInfo& res, const json& obj) {
+  auto kind = obj.find("kind");
+  auto version = obj.find("apiVersion");
+  return kind != obj.end() && version != obj.end() && kind->is_string() && version->is_string() &&
+         kind->get_ref<const std::string&>() == res.kind &&
+         version->get_ref<const std::string&>() == res.ApiVersion();
+}
+
+void AppendObject(std::string& out, const ResourceInfo& res, const ObjectPtr& obj) {
+  if (SameKind(res, *obj)) {
+    out += obj.Text();
+    return;
+  }
+  json item = *obj;
+  item["kind"] = res.kind;
+  item["apiVersion"] = res.ApiVersion();
+  out += item.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json Store::List(const ResourceInfo& res, const std::string& ns, const ListOptions& options) const {
+  ListPage page = Collect(*impl_->core, res, ns, options);
   json items = json::array();
-  for (const auto& obj : found) {
+  for (const auto& obj : page.found) {
     json item = *obj;
     item["kind"] = res.kind;
     item["apiVersion"] = res.ApiVersion();
     items.push_back(std::move(item));
   }
-  json meta = {{"resourceVersion", std::to_string(revision)}};
-  if (more) {
-    meta["continue"] = EncodeContinue(revision, last_key + std::string(1, '\0'));
-    if (sel.empty()) meta["remainingItemCount"] = remaining;
-  }
   return {{"kind", res.ListKind()},
           {"apiVersion", res.ApiVersion()},
-          {"metadata", std::move(meta)},
+          {"metadata", ListMeta(page)},
           {"items", std::move(items)}};
+}
+
+std::string Store::ListJson(const ResourceInfo& res, const std::string& ns,
+                            const ListOptions& options) const {
+  ListPage page = Collect(*impl_->core, res, ns, options);
+  // The same text as List(...).dump(): keys in nlohmann's (sorted) order.
+  std::string out = R"({"apiVersion":)" + json(res.ApiVersion()).dump() + R"(,"items":[)";
+  bool first = true;
+  for (const auto& obj : page.found) {
+    if (!first) out += ',';
+    first = false;
+    AppendObject(out, res, obj);
+  }
+  out += R"(],"kind":)" + json(res.ListKind()).dump() + R"(,"metadata":)" + ListMeta(page).dump() +
+         "}";
+  return out;
 }
 
 }  // namespace kubedouble::fake

@@ -13,7 +13,7 @@ ObjectPtr Core::Commit(EventType type, const std::string& bucket, const std::str
                        const std::string& key, ObjectPtr before, json after) {
   int64_t r = ++rv;
   after["metadata"]["resourceVersion"] = std::to_string(r);
-  auto stored = std::make_shared<const json>(std::move(after));
+  ObjectPtr stored = ObjectPtr::Make(std::move(after));
   auto& b = buckets[bucket];
   if (type == EventType::kDeleted) {
     b.erase(key);

@@ -68,18 +68,57 @@ class StoreWatch : public Watch {
     }
   }
 
+  // An event to deliver: a stored state sent as it is, or an object made for this watch.
+  struct RawEvent {
+    std::string type;
+    ObjectPtr stored;
+    json synthesized;
+  };
+
   std::optional<WatchEvent> Next(std::chrono::milliseconds wait) override {
+    auto raw = NextRaw(wait);
+    if (!raw) return std::nullopt;
+    if (raw->stored) return WatchEvent{std::move(raw->type), Output(*raw->stored), nullptr};
+    return WatchEvent{std::move(raw->type), std::move(raw->synthesized), nullptr};
+  }
+
+  std::optional<WatchEvent> NextEncoded(std::chrono::milliseconds wait) override {
+    auto raw = NextRaw(wait);
+    if (!raw) return std::nullopt;
+    std::shared_ptr<const std::string> text;
+    if (raw->stored && SameKind(res_, *raw->stored)) {
+      text = raw->stored.SharedText();  // serialized once for every watcher
+    } else if (raw->stored) {
+      std::string out;
+      AppendObject(out, res_, raw->stored);
+      text = std::make_shared<const std::string>(std::move(out));
+    } else {
+      text = std::make_shared<const std::string>(
+          raw->synthesized.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+    return WatchEvent{std::move(raw->type), nullptr, std::move(text)};
+  }
+
+  bool finished() const override { return finished_; }
+
+  void Stop() override {
+    stopped_ = true;
+    core_->cv.notify_all();
+  }
+
+ private:
+  std::optional<RawEvent> NextRaw(std::chrono::milliseconds wait) {
     std::lock_guard guard(next_mu_);
     if (finished_) return std::nullopt;
     if (pending_error_) {
       finished_ = true;
-      return WatchEvent{"ERROR", std::exchange(pending_error_, std::nullopt).value()};
+      return RawEvent{"ERROR", nullptr, std::exchange(pending_error_, std::nullopt).value()};
     }
     if (initial_index_ < initial_.size()) {
       last_delivery_ = Clock::now();
-      auto obj = Output(*initial_[initial_index_++]);
+      ObjectPtr obj = initial_[initial_index_++];
       if (initial_index_ == initial_.size()) initial_.clear(), initial_index_ = 0;
-      return WatchEvent{"ADDED", std::move(obj)};
+      return RawEvent{"ADDED", std::move(obj), nullptr};
     }
     if (initial_end_bookmark_) {
       initial_end_bookmark_ = false;
@@ -95,9 +134,9 @@ class StoreWatch : public Watch {
       }
       if (core_->epoch != epoch_ || pos_ < core_->compacted) {
         finished_ = true;
-        return WatchEvent{"ERROR",
-                          ExpiredStatus("too old resource version: " + std::to_string(pos_) + " (" +
-                                        std::to_string(core_->compacted) + ")")};
+        return RawEvent{"ERROR", nullptr,
+                        ExpiredStatus("too old resource version: " + std::to_string(pos_) + " (" +
+                                      std::to_string(core_->compacted) + ")")};
       }
       for (size_t i = core_->FirstAfter(pos_); i < core_->log.size(); ++i) {
         const Event& e = core_->log[i];
@@ -125,14 +164,6 @@ class StoreWatch : public Watch {
     }
   }
 
-  bool finished() const override { return finished_; }
-
-  void Stop() override {
-    stopped_ = true;
-    core_->cv.notify_all();
-  }
-
- private:
   json Output(const json& obj) const {
     json out = obj;
     out["kind"] = res_.kind;
@@ -140,36 +171,37 @@ class StoreWatch : public Watch {
     return out;
   }
 
-  WatchEvent Bookmark(int64_t rv, bool initial_end) const {
+  RawEvent Bookmark(int64_t rv, bool initial_end) const {
     json meta = {{"resourceVersion", std::to_string(rv)}};
     if (initial_end) meta["annotations"] = {{"k8s.io/initial-events-end", "true"}};
-    return WatchEvent{
+    return RawEvent{
         "BOOKMARK",
+        nullptr,
         {{"kind", res_.kind}, {"apiVersion", res_.ApiVersion()}, {"metadata", std::move(meta)}}};
   }
 
   // What this watch sees of one change: an object entering the selection is ADDED, one
   // leaving it is DELETED (its previous state at the change's resourceVersion).
-  std::optional<WatchEvent> Classify(const Event& e) const {
+  std::optional<RawEvent> Classify(const Event& e) const {
     if (e.bucket != bucket_) return std::nullopt;
     if (!ns_.empty() && e.ns != ns_) return std::nullopt;
     bool was = e.before && (sel_.empty() || sel_.Matches(*e.before));
     bool is = e.type != EventType::kDeleted && (sel_.empty() || sel_.Matches(*e.after));
     switch (e.type) {
       case EventType::kAdded:
-        if (is) return WatchEvent{"ADDED", Output(*e.after)};
+        if (is) return RawEvent{"ADDED", e.after, nullptr};
         break;
       case EventType::kModified:
-        if (was && is) return WatchEvent{"MODIFIED", Output(*e.after)};
-        if (is) return WatchEvent{"ADDED", Output(*e.after)};
+        if (was && is) return RawEvent{"MODIFIED", e.after, nullptr};
+        if (is) return RawEvent{"ADDED", e.after, nullptr};
         if (was) {
           json gone = Output(*e.before);
           gone["metadata"]["resourceVersion"] = std::to_string(e.rv);
-          return WatchEvent{"DELETED", std::move(gone)};
+          return RawEvent{"DELETED", nullptr, std::move(gone)};
         }
         break;
       case EventType::kDeleted:
-        if (was) return WatchEvent{"DELETED", Output(*e.after)};
+        if (was) return RawEvent{"DELETED", e.after, nullptr};
         break;
     }
     return std::nullopt;

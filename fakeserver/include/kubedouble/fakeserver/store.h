@@ -119,7 +119,9 @@ struct ListOptions {
 
 struct WatchEvent {
   std::string type;  // ADDED, MODIFIED, DELETED, BOOKMARK, ERROR
-  json object;
+  json object;       // null when `encoded` is set (NextEncoded)
+  // From NextEncoded: the object as compact JSON, shared by every watcher of the change.
+  std::shared_ptr<const std::string> encoded;
 };
 
 // A live watch. Events are delivered in resourceVersion order by calling Next(), which blocks
@@ -134,6 +136,17 @@ class Watch {
   // Waits up to `wait` for the next event; nullopt on timeout or when stopped. After an ERROR
   // event (e.g. 410 Expired) or Stop() the watch is finished.
   virtual std::optional<WatchEvent> Next(std::chrono::milliseconds wait) = 0;
+  // Next(), with the object already encoded as JSON in `encoded` (and `object` null): a change
+  // is serialized once for all the watches that send it unchanged.
+  virtual std::optional<WatchEvent> NextEncoded(std::chrono::milliseconds wait) {
+    auto event = Next(wait);
+    if (event && !event->encoded) {
+      event->encoded = std::make_shared<const std::string>(
+          event->object.dump(-1, ' ', false, json::error_handler_t::replace));
+      event->object = nullptr;
+    }
+    return event;
+  }
   virtual bool finished() const = 0;
   virtual void Stop() = 0;
 };
@@ -169,6 +182,12 @@ class Store {
   // A list object: {"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":...,
   // "continue":...,"remainingItemCount":...},"items":[...]} with kind/apiVersion on every item.
   json List(const ResourceInfo& res, const std::string& ns, const ListOptions& options) const;
+  // Get(...).dump() and List(...).dump(), made from each object's stored JSON text (no copies):
+  // what the server sends for plain JSON reads.
+  std::string GetJson(const ResourceInfo& res, const std::string& ns,
+                      const std::string& name) const;
+  std::string ListJson(const ResourceInfo& res, const std::string& ns,
+                       const ListOptions& options) const;
   json Create(const ResourceInfo& res, const std::string& ns, json object,
               const WriteOptions& options = {});
   json Update(const ResourceInfo& res, const std::string& ns, const std::string& name, json object,
