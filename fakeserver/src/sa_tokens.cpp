@@ -1,6 +1,9 @@
 #include "sa_tokens.h"
 
 #include <jwt.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -8,6 +11,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "store/store_core.h"  // Base64UrlEncode
 #include "util.h"
 
 namespace kubedouble::fake {
@@ -28,27 +32,43 @@ int64_t Unix(Clock::time_point t) {
 
 TokenIssuer::TokenIssuer(certs::Key key)
     : key_(std::move(key)),
-      private_pem_(key_.PrivatePem()),
       public_pem_(key_.PublicPem()),
       alg_(key_.type() == certs::KeyType::kEcdsaP256 ? JWT_ALG_ES256 : JWT_ALG_RS256),
       kid_(util::Sha256Hex(public_pem_).substr(0, 43)) {}
 
+// Signs with the key already in memory: libjwt 1.10 takes the key as PEM text and decodes it
+// for every token (an OpenSSL decoder context, over 1 ms each). The signature is the JWS one
+// (RFC 7515): RS256 is PKCS#1 v1.5 over SHA-256, ES256 the raw 64-byte r||s. Tokens are checked
+// by libjwt in Verify, so every token issued here is also verified by an independent
+// implementation in the tests.
 std::string TokenIssuer::Sign(const std::string& claims_json) const {
-  jwt_t* raw = nullptr;
-  if (jwt_new(&raw) != 0) throw std::runtime_error("libjwt: cannot create a token");
-  JwtPtr jwt(raw);
-  if (jwt_add_grants_json(jwt.get(), claims_json.c_str()) != 0 ||
-      jwt_add_header(jwt.get(), "kid", kid_.c_str()) != 0 ||
-      jwt_set_alg(jwt.get(), static_cast<jwt_alg_t>(alg_),
-                  reinterpret_cast<const unsigned char*>(private_pem_.data()),
-                  static_cast<int>(private_pem_.size())) != 0) {
-    throw std::runtime_error("libjwt: cannot prepare a service-account token");
+  json header = {{"alg", alg_ == JWT_ALG_ES256 ? "ES256" : "RS256"}, {"kid", kid_}};
+  std::string input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(claims_json);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  size_t len = 0;
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
+                     input.size()) != 1) {
+    throw std::runtime_error("cannot sign a service-account token");
   }
-  char* out = jwt_encode_str(jwt.get());
-  if (out == nullptr) throw std::runtime_error("libjwt: cannot sign a service-account token");
-  std::string token(out);
-  std::free(out);
-  return token;
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
+    throw std::runtime_error("cannot sign a service-account token");
+  }
+  sig.resize(len);
+  if (alg_ == JWT_ALG_ES256) {  // DER ECDSA-Sig-Value -> r||s, 32 bytes each
+    const auto* p = reinterpret_cast<const unsigned char*>(sig.data());
+    std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> ecdsa(
+        d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size())), ECDSA_SIG_free);
+    unsigned char raw[64];
+    if (!ecdsa || BN_bn2binpad(ECDSA_SIG_get0_r(ecdsa.get()), raw, 32) != 32 ||
+        BN_bn2binpad(ECDSA_SIG_get0_s(ecdsa.get()), raw + 32, 32) != 32) {
+      throw std::runtime_error("cannot encode a service-account token's signature");
+    }
+    sig.assign(reinterpret_cast<char*>(raw), sizeof raw);
+  }
+  return input + "." + Base64UrlEncode(sig);
 }
 
 std::string TokenIssuer::IssueLegacy(const ServiceAccountRef& sa,
@@ -66,14 +86,17 @@ std::string TokenIssuer::IssueLegacy(const ServiceAccountRef& sa,
 
 std::string TokenIssuer::IssueBound(const ServiceAccountRef& sa,
                                     const std::vector<std::string>& audiences,
-                                    std::chrono::seconds ttl, Clock::time_point now) const {
+                                    std::chrono::seconds ttl, Clock::time_point now,
+                                    std::string* jti) const {
   int64_t iat = Unix(now);
+  std::string id = util::RandomUuid();
+  if (jti != nullptr) *jti = id;
   json claims = {
       {"aud", audiences},
       {"exp", iat + ttl.count()},
       {"iat", iat},
       {"iss", kIssuer},
-      {"jti", util::RandomUuid()},
+      {"jti", id},
       {"kubernetes.io",
        {{"namespace", sa.ns}, {"serviceaccount", {{"name", sa.name}, {"uid", sa.uid}}}}},
       {"nbf", iat},

@@ -47,7 +47,8 @@ class TokenIssuer {
 
   std::string IssueLegacy(const ServiceAccountRef& sa, const std::string& secret_name) const;
   std::string IssueBound(const ServiceAccountRef& sa, const std::vector<std::string>& audiences,
-                         std::chrono::seconds ttl, std::chrono::system_clock::time_point now) const;
+                         std::chrono::seconds ttl, std::chrono::system_clock::time_point now,
+                         std::string* jti = nullptr) const;  // jti: the token's ID
 
   // The claims of a token this issuer signed and that is valid at `now` for the API server
   // (signature, algorithm, issuer, audience, nbf/exp); nullopt otherwise.
@@ -60,7 +61,6 @@ class TokenIssuer {
   std::string VerifiedClaims(const std::string& token) const;
 
   certs::Key key_;
-  std::string private_pem_;
   std::string public_pem_;
   int alg_;  // jwt_alg_t
   std::string kid_;
