@@ -152,6 +152,34 @@ void Authorizer::AddRules(const std::vector<PolicyRule>& rules) {
   rules_.insert(rules_.end(), rules.begin(), rules.end());
 }
 
+nlohmann::json Authorizer::RulesFor(const UserInfo& user, const std::string& ns) const {
+  using nlohmann::json;
+  json resource_rules = json::array();
+  json non_resource_rules = json::array();
+  if (mode_ == "AlwaysAllow") {
+    resource_rules.push_back({{"verbs", {"*"}}, {"apiGroups", {"*"}}, {"resources", {"*"}}});
+    non_resource_rules.push_back({{"verbs", {"*"}}, {"nonResourceURLs", {"*"}}});
+  }
+  for (const auto& r : rules_) {
+    if (mode_ == "AlwaysAllow" || !r.AppliesTo(user)) continue;
+    if (!r.non_resource_urls.empty()) {
+      non_resource_rules.push_back({{"verbs", r.verbs}, {"nonResourceURLs", r.non_resource_urls}});
+    }
+    if (r.resources.empty()) continue;
+    if (!r.namespaces.empty() &&
+        std::find(r.namespaces.begin(), r.namespaces.end(), ns) == r.namespaces.end() &&
+        std::find(r.namespaces.begin(), r.namespaces.end(), "*") == r.namespaces.end()) {
+      continue;
+    }
+    json rule = {{"verbs", r.verbs}, {"apiGroups", r.api_groups}, {"resources", r.resources}};
+    if (!r.resource_names.empty()) rule["resourceNames"] = r.resource_names;
+    resource_rules.push_back(std::move(rule));
+  }
+  return {{"resourceRules", resource_rules},
+          {"nonResourceRules", non_resource_rules},
+          {"incomplete", false}};
+}
+
 bool Authorizer::Allowed(const Attributes& a) const {
   if (mode_ == "AlwaysAllow") return true;
   return std::any_of(rules_.begin(), rules_.end(),

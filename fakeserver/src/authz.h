@@ -55,6 +55,9 @@ class Authorizer {
   explicit Authorizer(const std::string& mode = "RBAC");
   void AddRules(const std::vector<PolicyRule>& rules);
   bool Allowed(const Attributes& a) const;
+  // What `user` may do in namespace `ns` (cluster-wide rules included), as the status of a
+  // SelfSubjectRulesReview: {"resourceRules":[...],"nonResourceRules":[...],"incomplete":false}.
+  nlohmann::json RulesFor(const UserInfo& user, const std::string& ns) const;
   const std::string& mode() const { return mode_; }
 
  private:

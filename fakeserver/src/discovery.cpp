@@ -19,7 +19,11 @@ std::vector<ResourceInfo> ServerOwnResources() {
   ssar.kind = "SelfSubjectAccessReview";
   ssar.plural = "selfsubjectaccessreviews";
   ssar.singular = "selfsubjectaccessreview";
-  return {ssr, ssar};
+  ResourceInfo ssrr = ssar;
+  ssrr.kind = "SelfSubjectRulesReview";
+  ssrr.plural = "selfsubjectrulesreviews";
+  ssrr.singular = "selfsubjectrulesreview";
+  return {ssr, ssar, ssrr};
 }
 
 // Subresources the server answers itself: resource -> (subresource, group, version, kind, verbs).

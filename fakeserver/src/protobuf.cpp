@@ -146,6 +146,10 @@ std::optional<json> DecodeProtobufBody(const std::string& body) {
     out["spec"] = SelfSubjectAccessReviewSpec(spec);
     return out;
   }
+  if (kind == "SelfSubjectRulesReview") {
+    out["spec"] = Strings(spec, {{1, "namespace"}});
+    return out;
+  }
   if (kind == "TokenRequest") {
     out["spec"] = TokenRequestSpec(spec);
     return out;

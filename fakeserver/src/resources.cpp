@@ -90,6 +90,11 @@ void Server::Impl::Resource(Call& call) {
     if (info.verb != "create") return SendStatus(res, MethodNotAllowedStatus());
     return SelfSubjectAccessReview(call);
   }
+  if (info.api_group == "authorization.k8s.io" && info.resource == "selfsubjectrulesreviews" &&
+      info.name.empty()) {
+    if (info.verb != "create") return SendStatus(res, MethodNotAllowedStatus());
+    return SelfSubjectRulesReview(call);
+  }
 
   auto found = registry->Find(info.api_group, info.api_version, info.resource);
   if (!found) return SendStatus(res, NotFoundStatus());

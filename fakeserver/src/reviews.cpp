@@ -1,5 +1,6 @@
 // The resources the server answers itself: SelfSubjectReview (kubectl auth whoami),
-// SelfSubjectAccessReview (kubectl auth can-i) and TokenRequest (kubectl create token).
+// SelfSubjectAccessReview (kubectl auth can-i), SelfSubjectRulesReview (kubectl auth can-i
+// --list) and TokenRequest (kubectl create token).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -89,6 +90,19 @@ void Server::Impl::SelfSubjectAccessReview(Call& call) {
               {"spec", spec},
               {"status", status}};
   SendJson(call.res, 201, out);
+}
+
+void Server::Impl::SelfSubjectRulesReview(Call& call) {
+  json body = BodyOrEmpty(call.req);
+  json spec = body.value("spec", json::object());
+  if (!spec.is_object()) throw StatusError::BadRequest("spec must be an object");
+  std::string ns = spec.value("namespace", "");
+  SendJson(call.res, 201,
+           {{"kind", "SelfSubjectRulesReview"},
+            {"apiVersion", "authorization.k8s.io/" + call.info.api_version},
+            {"metadata", {{"creationTimestamp", util::Rfc3339(clock->Now())}}},
+            {"spec", {{"namespace", ns}}},
+            {"status", authz->RulesFor(call.auth.user, ns)}});
 }
 
 void Server::Impl::TokenRequest(Call& call, const ResourceInfo& res) {

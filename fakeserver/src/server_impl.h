@@ -77,6 +77,7 @@ struct Server::Impl {
   // reviews.cpp
   void SelfSubjectReview(Call& call);
   void SelfSubjectAccessReview(Call& call);
+  void SelfSubjectRulesReview(Call& call);
   void TokenRequest(Call& call, const ResourceInfo& res);
 };
 

@@ -9,6 +9,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 
 class KubectlAsAdmin : public ::testing::TestWithParam<std::string> {};
 
@@ -59,6 +60,9 @@ TEST_P(KubectlAsAdmin, EveryCommandOfTheIssue) {
   auto can_i = Bash(env + "kubectl auth can-i list pods");
   EXPECT_EQ(can_i.output, "yes\n");
   EXPECT_EQ(can_i.code, 0);
+  auto list = Bash(env + "kubectl auth can-i --list");
+  ASSERT_EQ(list.code, 0) << list.output;
+  EXPECT_THAT(list.output, MatchesRegex("(.|\n)*\n\\*\\.\\* +\\[\\] +\\[\\] +\\[\\*\\]\n(.|\n)*"));
 
   auto token = Bash(env + "kubectl create token default");
   ASSERT_EQ(token.code, 0) << token.output;
@@ -94,6 +98,14 @@ TEST(Kubectl, ServiceAccountKubeconfigIsTheDefaultServiceAccount) {
                         "in API group \"\" at the cluster scope"));
   auto version = Bash(env + "kubectl version");
   EXPECT_EQ(version.code, 0) << version.output;
+  // kubectl auth can-i --list (SelfSubjectRulesReview): the self reviews and the public paths.
+  auto list = Bash(env + "kubectl auth can-i --list");
+  ASSERT_EQ(list.code, 0) << list.output;
+  EXPECT_THAT(list.output, MatchesRegex("Resources +Non-Resource URLs +Resource Names +Verbs\n"
+                                        "(.|\n)*selfsubjectrulesreviews.authorization.k8s.io +"
+                                        "\\[\\] +\\[\\] +\\[create\\]\n(.|\n)*"));
+  EXPECT_THAT(list.output, MatchesRegex("(.|\n)* +\\[/healthz\\] +\\[\\] +\\[get\\]\n(.|\n)*"));
+  EXPECT_THAT(list.output, Not(HasSubstr("pods")));
   auto token = Bash(env + "kubectl create token default");
   EXPECT_NE(token.code, 0);
   EXPECT_THAT(token.output, HasSubstr("cannot create resource \"serviceaccounts/token\""));

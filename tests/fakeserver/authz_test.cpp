@@ -91,6 +91,31 @@ TEST(Authz, PolicyFileGrantsRules) {
   EXPECT_EQ(user->Get("/api/v1/namespaces/default/secrets/visible")->status, 404);
   EXPECT_EQ(user->Get("/api/v1/namespaces/default/secrets/other")->status, 403);
   EXPECT_EQ(user->Get("/metrics")->status, 404);
+
+  // SelfSubjectRulesReview (kubectl auth can-i --list): the rules for the asked namespace.
+  auto rules = [&](httplib::SSLClient& c, const std::string& ns) {
+    json body = {{"apiVersion", "authorization.k8s.io/v1"},
+                 {"kind", "SelfSubjectRulesReview"},
+                 {"spec", {{"namespace", ns}}}};
+    auto r = c.Post("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", body.dump(),
+                    "application/json");
+    EXPECT_EQ(r->status, 201);
+    return Body(r)["status"];
+  };
+  json in_default = rules(*sa, "default");
+  EXPECT_EQ(in_default["incomplete"], false);
+  EXPECT_TRUE(std::any_of(
+      in_default["resourceRules"].begin(), in_default["resourceRules"].end(), [](const json& r) {
+        return r["resources"] == json{"pods"} && r["verbs"] == json{"get", "list", "watch"};
+      }));
+  json in_kube_system = rules(*sa, "kube-system");
+  for (const auto& r : in_kube_system["resourceRules"]) EXPECT_NE(r["resources"], json{"pods"});
+  json for_user = rules(*user, "default");
+  EXPECT_TRUE(std::any_of(
+      for_user["resourceRules"].begin(), for_user["resourceRules"].end(),
+      [](const json& r) { return r.value("resourceNames", json()) == json{"visible"}; }));
+  EXPECT_TRUE(std::any_of(for_user["nonResourceRules"].begin(), for_user["nonResourceRules"].end(),
+                          [](const json& r) { return r["nonResourceURLs"] == json{"/metrics"}; }));
 }
 
 TEST(Authz, BadPolicyFileNamesTheRule) {
