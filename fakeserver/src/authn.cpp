@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "util.h"
 
@@ -56,20 +57,48 @@ AuthnResult Authenticator::Authenticate(const SSL* ssl, const std::string& autho
   if (ssl != nullptr) {
     X509* peer = SSL_get0_peer_certificate(ssl);
     if (peer != nullptr) {
-      X509_up_ref(peer);
-      certs::Certificate cert(peer);
-      auto info = certs::Inspect(cert);
-      r.cert_subject = info.subject;
-      certs::VerifyOptions vo;
-      vo.purpose = "client";
-      if (certs::Verify(cert, {client_ca_}, vo).ok() && !info.common_name.empty()) {
+      std::string der;
+      int len = i2d_X509(peer, nullptr);
+      if (len > 0) {
+        der.resize(static_cast<size_t>(len));
+        auto* out = reinterpret_cast<unsigned char*>(der.data());
+        i2d_X509(peer, &out);
+      }
+      std::optional<VerifiedCert> known;
+      {
+        std::lock_guard lock(verified_mu_);
+        auto it = verified_.find(der);
+        if (it != verified_.end()) known = it->second;
+      }
+      auto now = std::chrono::system_clock::now();
+      if (!known) {
+        X509_up_ref(peer);
+        certs::Certificate cert(peer);
+        auto info = certs::Inspect(cert);
+        r.cert_subject = info.subject;
+        certs::VerifyOptions vo;
+        vo.purpose = "client";
+        vo.at = now;
+        if (certs::Verify(cert, {client_ca_}, vo).ok() && !info.common_name.empty()) {
+          auto ca = certs::Inspect(client_ca_);
+          known = VerifiedCert{info.subject, info.common_name, info.organizations,
+                               std::max(info.not_before, ca.not_before),
+                               std::min(info.not_after, ca.not_after)};
+          std::lock_guard lock(verified_mu_);
+          if (verified_.size() >= 4096) verified_.clear();  // bounded; a miss re-verifies
+          verified_.emplace(der, *known);
+        }
+      }
+      if (known && now >= known->not_before && now <= known->not_after) {
+        r.cert_subject = known->subject;
         r.authenticated = true;
         r.method = "x509";
-        r.user.name = info.common_name;
-        r.user.groups = info.organizations;
+        r.user.name = known->common_name;
+        r.user.groups = known->organizations;
         AddAuthenticated(r.user);
         return r;
       }
+      if (known) r.cert_subject = known->subject;
       failed = true;
     }
   }

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -54,6 +55,19 @@ class Authenticator {
   std::function<bool(const TokenClaims&)> sa_valid_;
   bool anonymous_;
   std::function<std::chrono::system_clock::time_point()> now_;
+
+  // Client certificates whose chain was verified, by DER: their identity and the window in
+  // which the chain is valid (leaf and CA). Verifying an ECDSA chain on every request costs
+  // more than the rest of the request; the dates are still checked on every request.
+  struct VerifiedCert {
+    std::string subject;
+    std::string common_name;
+    std::vector<std::string> organizations;
+    certs::TimePoint not_before;
+    certs::TimePoint not_after;
+  };
+  mutable std::mutex verified_mu_;
+  mutable std::unordered_map<std::string, VerifiedCert> verified_;
 };
 
 }  // namespace kubedouble::fake
