@@ -94,11 +94,12 @@ void BM_StoreFullList10kPods(benchmark::State& state) {
 }
 BENCHMARK(BM_StoreFullList10kPods)->Unit(benchmark::kMillisecond);
 
+// The body the server sends for a full list (ListJson: each pod's stored JSON text, reused).
 void BM_StoreFullList10kPodsSerialized(benchmark::State& state) {
   auto& f = Fixture();
   size_t bytes = 0;
   for (auto _ : state) {
-    auto body = f.store.List(f.pods, "", {}).dump();
+    auto body = f.store.ListJson(f.pods, "", {});
     bytes = body.size();
     benchmark::DoNotOptimize(body);
   }
@@ -114,9 +115,13 @@ void BM_StoreLimit500Walk10kPods(benchmark::State& state) {
     o.limit = 500;
     pages = 0;
     do {
-      auto page = f.store.List(f.pods, "", o);
+      // The page body the server sends; its metadata (with the continue token) comes last.
+      std::string page = f.store.ListJson(f.pods, "", o);
       ++pages;
-      o.continue_token = page["metadata"].value("continue", "");
+      size_t at = page.rfind(R"("metadata":)") + 11;
+      json meta = json::parse(page.substr(at, page.size() - at - 1));  // without the list's '}'
+
+      o.continue_token = meta.value("continue", "");
       benchmark::DoNotOptimize(page);
     } while (!o.continue_token.empty());
   }
