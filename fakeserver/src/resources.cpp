@@ -1,6 +1,7 @@
 // Resource requests: GET one, LIST (one namespace or all), WATCH, and the writes the store
 // supports, answered as objects, lists, Tables or watch streams.
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <charconv>
 #include <chrono>
@@ -10,6 +11,7 @@
 #include "server_impl.h"
 #include "status.h"
 #include "task_queue.h"
+#include "util.h"
 
 namespace kubedouble::fake {
 
@@ -51,10 +53,22 @@ json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
         "the body of the request was in an unknown format - accepted media types include: "
         "application/json, application/yaml");
   }
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    throw StatusError::BadRequest(
-        "the request body is not a JSON object (this server speaks application/json only)");
+  json body;
+  if (req.get_header_value("Content-Type").rfind("application/yaml", 0) == 0) {
+    try {
+      YAML::Node doc = YAML::Load(req.body);
+      if (doc.IsMap()) body = util::YamlToJson(doc);
+    } catch (const YAML::Exception& e) {
+      throw StatusError::BadRequest(
+          fmt::format("the request body is not valid YAML: {}", e.what()));
+    }
+    if (!body.is_object()) throw StatusError::BadRequest("the request body is not a YAML mapping");
+  } else {
+    body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      throw StatusError::BadRequest(
+          "the request body is not a JSON object (send application/json or application/yaml)");
+    }
   }
   // A body of another kind or API version is refused, as kube-apiserver does (not rewritten).
   for (auto [field, want] : {std::pair<const char*, std::string>{"apiVersion", r.ApiVersion()},

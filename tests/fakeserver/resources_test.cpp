@@ -101,5 +101,25 @@ TEST(Resources, CreateThroughTheApiIsStored) {
   EXPECT_EQ(bad->status, 400);
 }
 
+TEST(Resources, YamlBodiesAreAcceptedAsOnARealServer) {
+  fake::TestServer srv;
+  auto c = Client(srv, AdminToken(srv));
+  auto r = c->Post("/api/v1/namespaces/default/configmaps",
+                   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\n"
+                   "data:\n  replicas: \"3\"\n  enabled: \"true\"\n",
+                   "application/yaml");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201) << r->body;
+  json stored = Body(c->Get("/api/v1/namespaces/default/configmaps/from-yaml"));
+  EXPECT_EQ(stored["data"]["replicas"], "3");
+  EXPECT_EQ(stored["data"]["enabled"], "true");
+  auto bad =
+      c->Post("/api/v1/namespaces/default/configmaps", "metadata: [unclosed", "application/yaml");
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_THAT(Body(bad)["message"].get<std::string>(), ::testing::HasSubstr("not valid YAML"));
+  auto scalar = c->Post("/api/v1/namespaces/default/configmaps", "just text", "application/yaml");
+  EXPECT_EQ(scalar->status, 400);
+}
+
 }  // namespace
 }  // namespace kubedouble::testing
