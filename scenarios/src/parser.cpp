@@ -44,6 +44,14 @@ const char* TypeName(const YAML::Node& node) {
   }
 }
 
+// A mapping key as text; a key that is itself a list or mapping (`? [a]: b`) is refused.
+std::string KeyText(const YAML::Node& key, const std::string& file) {
+  if (!key.IsScalar())
+    throw ParseError(At(file, key.Mark()),
+                     fmt::format("a key must be plain text, not {}", TypeName(key)));
+  return key.as<std::string>();
+}
+
 json ToJson(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
@@ -87,7 +95,7 @@ class Fields {
       throw ParseError(At(file, node.Mark()),
                        fmt::format("{} must be a mapping, not {}", what, TypeName(node)));
     for (const auto& kv : node) {
-      std::string key = kv.first.as<std::string>();
+      std::string key = KeyText(kv.first, file);
       if (!allowed.count(key)) {
         std::vector<std::string> names(allowed.begin(), allowed.end());
         throw ParseError(At(file, kv.first.Mark()),
@@ -429,7 +437,7 @@ Scenario ParseScenario(const YAML::Node& node, const std::string& file, const st
     if (!clients.IsMap())
       throw ParseError(f.Where("clients"), "\"clients\" must map client names to expectations");
     for (const auto& kv : clients) {
-      std::string client = kv.first.as<std::string>();
+      std::string client = KeyText(kv.first, file);
       if (std::find(KnownClients().begin(), KnownClients().end(), client) == KnownClients().end())
         throw ParseError(At(file, kv.first.Mark()),
                          fmt::format("unknown client \"{}\" (known: {})", client,
@@ -456,6 +464,8 @@ Scenario ParseScenario(const YAML::Node& node, const std::string& file, const st
 
 }  // namespace
 
+static Suite ParseSuiteTree(const YAML::Node& root, const std::string& file);
+
 Suite ParseSuite(const std::string& text, const std::string& file) {
   YAML::Node root;
   try {
@@ -463,6 +473,14 @@ Suite ParseSuite(const std::string& text, const std::string& file) {
   } catch (const YAML::Exception& e) {
     throw ParseError(At(file, e.mark), e.msg);
   }
+  try {
+    return ParseSuiteTree(root, file);
+  } catch (const YAML::Exception& e) {  // a value of the wrong shape for a conversion
+    throw ParseError(At(file, e.mark), e.msg);
+  }
+}
+
+static Suite ParseSuiteTree(const YAML::Node& root, const std::string& file) {
   Suite suite;
   suite.file = file;
   Fields f(root, file, "a suite file", {"suite", "description", "scenarios"});

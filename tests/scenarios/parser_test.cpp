@@ -77,6 +77,16 @@ TEST(Parser, UnknownKeyIsAnErrorAtItsPosition) {
   EXPECT_THAT(e, HasSubstr("unknown key \"acess\" in a scenario"));
 }
 
+// Found by fuzz_scenario: a complex key (`? ...`) escaped as yaml-cpp's BadConversion.
+TEST(Parser, AComplexKeyIsAnErrorNotACrash) {
+  std::string e = ErrorOf(
+      "scenarios:\n  - name: a\n    expect: {outcome: ok}\n    clients:\n"
+      "?     kubectl:\n        outcome: ok\n");
+  EXPECT_THAT(e, StartsWith("suite.yaml:"));
+  EXPECT_THAT(e, HasSubstr("a key must be plain text, not a mapping"));
+  EXPECT_THAT(ErrorOf("? [a]\n: b\nscenarios: []\n"), HasSubstr("a key must be plain text"));
+}
+
 TEST(Parser, UnknownKeyInANestedMapping) {
   std::string e = ErrorOf(
       "scenarios:\n  - name: a\n    request:\n      verb: list\n      namespce: x\n"
