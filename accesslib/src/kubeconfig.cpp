@@ -54,8 +54,8 @@ void MergeList(const YAML::Node& root, const char* list, const char* inner,
     YAML::Node body = item[inner];
     if (!body) body = YAML::Node(YAML::NodeType::Map);
     if (!body.IsNull() && !body.IsMap())  // e.g. `user: token`, a scalar
-      throw YAML::Exception(body.Mark(),
-                            fmt::format("field {} of \"{}\" in {} must be a map", inner, name, list));
+      throw YAML::Exception(
+          body.Mark(), fmt::format("field {} of \"{}\" in {} must be a map", inner, name, list));
     into.emplace(name, Entry{body, file});  // first file that defines a name wins
   }
 }
