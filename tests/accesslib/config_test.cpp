@@ -116,10 +116,11 @@ std::vector<Case> Cases() {
                }});
   // Found by fuzz_kubeconfig: `user: <scalar>` escaped as yaml-cpp's BadSubscript.
   v.push_back({"user_that_is_not_a_map_is_error",
-               {{"k/config", "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
-                             "    server: https://127.0.0.1:6443\nusers:\n- name: u\n"
-                             "  user:\n    token placeholder\ncontexts:\n- name: x\n"
-                             "  context: {cluster: c, user: u}\ncurrent-context: x\n"}},
+               {{"k/config",
+                 "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+                 "    server: https://127.0.0.1:6443\nusers:\n- name: u\n"
+                 "  user:\n    token placeholder\ncontexts:\n- name: x\n"
+                 "  context: {cluster: c, user: u}\ncurrent-context: x\n"}},
                "k/config",
                "",
                false,
