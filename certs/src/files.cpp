@@ -2,11 +2,15 @@
 // Atomic means a reader sees the old file or the whole new one (temp file + rename). There is no
 // fsync: the material is minted per run, so durability across a power cut buys nothing, and
 // twenty fsyncs would dominate the time to write a bundle.
+// Replacing an existing file swaps it with the temp file (renameat2 RENAME_EXCHANGE, as atomic as
+// rename) and then removes the old one: ext4 flushes a file renamed over another one at once
+// (auto_da_alloc), 0.3 to 1 ms per file here, the largest part of a server restart's writes.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -22,6 +26,17 @@ namespace fs = std::filesystem;
 
 std::string SysError(const std::string& what, const fs::path& path) {
   return what + " " + path.string() + ": " + std::strerror(errno);
+}
+
+// Moves `tmp` to `path` atomically.
+bool Replace(const fs::path& tmp, const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) {
+    ::unlink(tmp.c_str());  // now the old content
+    return true;
+  }
+  return ::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 std::string RandomSuffix() {
@@ -54,7 +69,7 @@ void WriteFile(const fs::path& path, std::string_view content, fs::perms mode) {
     ok = false;
     error = SysError("cannot write", path);
   }
-  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (ok && !Replace(tmp, path)) {
     ok = false;
     error = SysError("cannot write", path);
   }
