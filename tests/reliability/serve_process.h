@@ -74,6 +74,8 @@ class ServeProcess {
       ::waitpid(pid_, nullptr, 0);
     }
     if (out_) std::fclose(out_);
+    std::error_code ec;
+    std::filesystem::remove(log_path_, ec);
   }
   ServeProcess(const ServeProcess&) = delete;
   ServeProcess& operator=(const ServeProcess&) = delete;
