@@ -121,27 +121,47 @@ std::map<std::string, std::string> CleanEnvironment() {
   return env;
 }
 
-ProcessResult RunProcess(const ProcessOptions& o) {
-  ProcessResult r;
-  int in_pipe[2], out_pipe[2], err_pipe[2];
-  if (pipe2(in_pipe, O_CLOEXEC) != 0) return r;
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) return r;
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) return r;
-  std::string error;
-  pid_t pid = Spawn(o, in_pipe[0], out_pipe[1], err_pipe[1], &error);
+// A child started with pipes for its stdin, stdout and stderr (our ends); pid < 0 and *error set
+// when it could not be started.
+struct PipedChild {
+  pid_t pid = -1;
+  int in = -1, out = -1, err = -1;
+};
+
+PipedChild SpawnPiped(const ProcessOptions& o, std::string* error) {
+  int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
+      pipe2(err_pipe, O_CLOEXEC) != 0) {
+    *error = std::string("pipe: ") + std::strerror(errno);
+    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1]}) {
+      if (fd >= 0) close(fd);
+    }
+    return {};
+  }
+  PipedChild c;
+  c.pid = Spawn(o, in_pipe[0], out_pipe[1], err_pipe[1], error);
   close(in_pipe[0]);
   close(out_pipe[1]);
   close(err_pipe[1]);
-  if (pid < 0) {
+  if (c.pid < 0) {
     close(in_pipe[1]);
     close(out_pipe[0]);
     close(err_pipe[0]);
-    r.err = error;
-    return r;
+    return c;
   }
+  c.in = in_pipe[1];
+  c.out = out_pipe[0];
+  c.err = err_pipe[0];
+  return c;
+}
+
+ProcessResult RunProcess(const ProcessOptions& o) {
+  ProcessResult r;
+  PipedChild child = SpawnPiped(o, &r.err);
+  if (child.pid < 0) return r;
   r.started = true;
   // Feed stdin from a thread so a large input cannot deadlock against a full stdout pipe.
-  std::thread writer([fd = in_pipe[1], input = o.input] {
+  std::thread writer([fd = child.in, input = o.input] {
     signal(SIGPIPE, SIG_IGN);
     size_t off = 0;
     while (off < input.size()) {
@@ -152,14 +172,14 @@ ProcessResult RunProcess(const ProcessOptions& o) {
     close(fd);
   });
   auto deadline = Clock::now() + o.timeout;
-  struct pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  struct pollfd fds[2] = {{child.out, POLLIN, 0}, {child.err, POLLIN, 0}};
   int open_fds = 2;
   char buf[65536];
   while (open_fds > 0) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
       r.timed_out = true;
-      KillGroup(pid, SIGKILL);
+      KillGroup(child.pid, SIGKILL);
       break;
     }
     int n = poll(fds, 2, static_cast<int>(std::min<long long>(left.count(), 1000)));
@@ -182,18 +202,18 @@ ProcessResult RunProcess(const ProcessOptions& o) {
   if (!r.timed_out) {
     // Output closed: the process is exiting; wait for it, but not forever.
     while (true) {
-      pid_t w = waitpid(pid, &status, WNOHANG);
-      if (w == pid) break;
+      pid_t w = waitpid(child.pid, &status, WNOHANG);
+      if (w == child.pid) break;
       if (Clock::now() > deadline) {
         r.timed_out = true;
-        KillGroup(pid, SIGKILL);
-        waitpid(pid, &status, 0);
+        KillGroup(child.pid, SIGKILL);
+        waitpid(child.pid, &status, 0);
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   } else {
-    waitpid(pid, &status, 0);
+    waitpid(child.pid, &status, 0);
   }
   writer.join();
   if (!r.timed_out && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
@@ -265,26 +285,14 @@ BackgroundProcess::~BackgroundProcess() { Stop(); }
 std::unique_ptr<LineWorker> LineWorker::Start(const ProcessOptions& o) {
   // A worker that dies between two jobs must not take this process with it on the next write.
   signal(SIGPIPE, SIG_IGN);
-  int in_pipe[2], out_pipe[2], err_pipe[2];
-  if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
-      pipe2(err_pipe, O_CLOEXEC) != 0)
-    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   std::string error;
-  pid_t pid = Spawn(o, in_pipe[0], out_pipe[1], err_pipe[1], &error);
-  close(in_pipe[0]);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  if (pid < 0) {
-    close(in_pipe[1]);
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    throw std::runtime_error(error);
-  }
+  PipedChild child = SpawnPiped(o, &error);
+  if (child.pid < 0) throw std::runtime_error(error);
   std::unique_ptr<LineWorker> w(new LineWorker());
-  w->pid_ = pid;
-  w->in_ = in_pipe[1];
-  w->out_ = out_pipe[0];
-  w->err_ = err_pipe[0];
+  w->pid_ = child.pid;
+  w->in_ = child.in;
+  w->out_ = child.out;
+  w->err_ = child.err;
   return w;
 }
 
