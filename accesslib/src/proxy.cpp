@@ -38,6 +38,26 @@ bool HopByHop(const std::string& name) {
   return false;
 }
 
+// The request to send upstream for a client's request: its method, body and end-to-end headers.
+Request Forwarded(const httplib::Request& req, const std::string& target) {
+  Request up;
+  up.method = req.method;
+  up.path = target;
+  up.body = req.body;
+  up.body_replayable = false;
+  for (const auto& [k, v] : req.headers)
+    if (!HopByHop(k)) up.headers.emplace(k, v);
+  return up;
+}
+
+// Copies the upstream answer's end-to-end headers except Content-Type, which it returns (the
+// caller sets it with the body).
+std::string CopyResponseHeaders(const Response& head, httplib::Response& res) {
+  for (const auto& [k, v] : head.headers)
+    if (!HopByHop(k) && strcasecmp(k.c_str(), "Content-Type") != 0) res.headers.emplace(k, v);
+  return head.Header("Content-Type");
+}
+
 // One forwarded request: the upstream runs in its own thread and hands the head and the body
 // pieces over to the handler, which streams them to the client.
 struct Exchange {
@@ -230,13 +250,7 @@ struct Proxy::Impl {
   // answer to an upgrade is a 500 "invalid upgrade response".
   void HandleUpgrade(const httplib::Request& req, httplib::Response& res,
                      const std::string& target) {
-    Request up;
-    up.method = req.method;
-    up.path = target;
-    up.body = req.body;
-    up.body_replayable = false;
-    for (const auto& [k, v] : req.headers)
-      if (!HopByHop(k)) up.headers.emplace(k, v);
+    Request up = Forwarded(req, target);
     up.headers.emplace("Connection", "Upgrade");
     up.headers.emplace("Upgrade", req.get_header_value("Upgrade"));
     Response head;
@@ -258,9 +272,7 @@ struct Proxy::Impl {
         return;
       }
       res.status = head.status;
-      std::string content_type = head.Header("Content-Type");
-      for (const auto& [k, v] : head.headers)
-        if (!HopByHop(k) && strcasecmp(k.c_str(), "Content-Type") != 0) res.headers.emplace(k, v);
+      std::string content_type = CopyResponseHeaders(head, res);
       res.set_content(head.body, content_type.empty() ? "text/plain" : content_type.c_str());
       return;
     }
@@ -351,13 +363,7 @@ struct Proxy::Impl {
       HandleUpgrade(req, res, target);
       return;
     }
-    Request up;
-    up.method = req.method;
-    up.path = target;
-    up.body = req.body;
-    up.body_replayable = false;
-    for (const auto& [k, v] : req.headers)
-      if (!HopByHop(k)) up.headers.emplace(k, v);
+    Request up = Forwarded(req, target);
 
     auto ex = std::make_shared<Exchange>();
     up.on_head = [ex](const Response& head) {
@@ -401,9 +407,7 @@ struct Proxy::Impl {
       return;
     }
     res.status = ex->head.status;
-    std::string content_type = ex->head.Header("Content-Type");
-    for (const auto& [k, v] : ex->head.headers)
-      if (!HopByHop(k) && strcasecmp(k.c_str(), "Content-Type") != 0) res.headers.emplace(k, v);
+    std::string content_type = CopyResponseHeaders(ex->head, res);
     if (!stream || ex->done) {
       std::string body;
       for (auto& p : ex->pieces) body += p;
