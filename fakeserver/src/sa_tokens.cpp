@@ -11,7 +11,6 @@
 #include <memory>
 #include <stdexcept>
 
-#include "store/store_core.h"  // Base64UrlEncode
 #include "util.h"
 
 namespace kubedouble::fake {
@@ -43,7 +42,7 @@ TokenIssuer::TokenIssuer(certs::Key key)
 // implementation in the tests.
 std::string TokenIssuer::Sign(const std::string& claims_json) const {
   json header = {{"alg", alg_ == JWT_ALG_ES256 ? "ES256" : "RS256"}, {"kid", kid_}};
-  std::string input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(claims_json);
+  std::string input = util::Base64Url(header.dump()) + "." + util::Base64Url(claims_json);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   size_t len = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1 ||
@@ -68,7 +67,7 @@ std::string TokenIssuer::Sign(const std::string& claims_json) const {
     }
     sig.assign(reinterpret_cast<char*>(raw), sizeof raw);
   }
-  return input + "." + Base64UrlEncode(sig);
+  return input + "." + util::Base64Url(sig);
 }
 
 std::string TokenIssuer::IssueLegacy(const ServiceAccountRef& sa,

@@ -57,12 +57,22 @@ std::string RandomUuid() {
 }
 
 std::string Base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');  // + the NUL EVP writes
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                           reinterpret_cast<const unsigned char*>(data.data()),
                           static_cast<int>(data.size()));
   out.resize(n);
   return out;
+}
+
+std::string Base64Url(std::string_view data) {
+  std::string s = Base64(data);
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  for (char& c : s) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return s;
 }
 
 std::string Sha256Hex(std::string_view data) {

@@ -20,6 +20,8 @@ std::string RandomSuffix(size_t n);
 std::string RandomUuid();
 
 std::string Base64(std::string_view data);
+// Unpadded base64url (RFC 4648 section 5), as JWTs and continue tokens use it.
+std::string Base64Url(std::string_view data);
 std::string Sha256Hex(std::string_view data);
 
 // "2026-01-02T03:04:05Z"

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "../util.h"
 #include "store_core.h"
 #include "validation.h"
 
@@ -62,7 +63,7 @@ void ApplyKindDefaults(const ResourceInfo& res, json& obj) {
       if (obj["stringData"].is_object()) {
         if (!obj.contains("data") || !obj["data"].is_object()) obj["data"] = json::object();
         for (auto& [k, v] : obj["stringData"].items()) {
-          obj["data"][k] = Base64Encode(v.is_string() ? v.get<std::string>() : v.dump());
+          obj["data"][k] = util::Base64(v.is_string() ? v.get<std::string>() : v.dump());
         }
       }
       obj.erase("stringData");

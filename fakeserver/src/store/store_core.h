@@ -110,9 +110,7 @@ std::pair<std::string, std::string> NamespaceRange(const ResourceInfo& res, cons
 std::string FormatTime(std::chrono::system_clock::time_point t);
 std::optional<std::chrono::system_clock::time_point> ParseTime(const std::string& s);
 
-std::string Base64UrlEncode(const std::string& in);
 std::optional<std::string> Base64UrlDecode(const std::string& in);
-std::string Base64Encode(const std::string& in);
 
 // Validates list/watch options (422 on ListOptions) and parses the selectors (400).
 Selectors ParseSelectors(const ResourceInfo& res, const ListOptions& options);

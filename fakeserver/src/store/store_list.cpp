@@ -3,6 +3,7 @@
 #include <limits>
 #include <mutex>
 
+#include "../util.h"
 #include "store_core.h"
 #include "validation.h"
 
@@ -15,7 +16,7 @@ const char kContinueExpired[] =
 
 std::string EncodeContinue(int64_t rv, const std::string& start) {
   json j = {{"v", "meta.k8s.io/v1"}, {"rv", rv}, {"start", start}};
-  return Base64UrlEncode(j.dump());
+  return util::Base64Url(j.dump());
 }
 
 // {rv, start key}; 400 for anything that is not a token this store issued.
