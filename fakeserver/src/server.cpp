@@ -331,13 +331,17 @@ void Server::Start() {
       [self = &d](const std::string& token) {
         std::lock_guard lock(self->token_mu);
         self->paths.serviceaccount_token = token;
-        // Before the first WriteStateFolder the folder is written with the token below.
-        if (self->port != 0 && std::filesystem::exists(self->paths.serviceaccount_dir)) {
+        // Until the state folder is written (below, with this token), there is nothing to swap.
+        if (self->state_written) {
           WriteServiceAccountFolder(self->paths.serviceaccount_dir, token, self->ca_pem, "default");
         }
       });
   d.rotation->Start();
   WriteStateFolder(d.paths, {d.url, o.address, port, ca_pem, d.bundle.admin});
+  {
+    std::lock_guard lock(d.token_mu);
+    d.state_written = true;
+  }
 
   d.listener = std::thread([self] { self->http->listen_after_bind(); });
   // cpp-httplib's stop() does nothing until the accept loop has started: wait for it.

@@ -50,7 +50,8 @@ struct Server::Impl {
   std::unique_ptr<FaultSet> faults;
   std::unique_ptr<TokenRotation> rotation;  // serviceaccount/token (clock/rotation.h)
   std::string ca_pem;
-  std::mutex token_mu;  // paths.serviceaccount_token
+  std::mutex token_mu;         // paths.serviceaccount_token, state_written
+  bool state_written = false;  // WriteStateFolder has run: rotations rewrite serviceaccount/
   std::unique_ptr<httplib::SSLServer> http;
   std::thread listener;
   int port = 0;
