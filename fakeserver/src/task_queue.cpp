@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -61,6 +62,7 @@ void GrowingTaskQueue::enqueue(std::function<void()> fn) {
 }
 
 void GrowingTaskQueue::Work() {
+  pthread_setname_np(pthread_self(), "kd-conn");  // one per connection, as `top -H` shows
   std::unique_lock lock(mu_);
   for (;;) {
     ++idle_;

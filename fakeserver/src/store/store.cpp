@@ -208,7 +208,7 @@ Store::Store(std::shared_ptr<Registry> registry, NowFn now, size_t history_windo
 
 Store::~Store() {
   // Wake every watch so that none sleeps on a store that is going away.
-  impl_->core->cv.notify_all();
+  impl_->core->changed.NotifyAll();
 }
 
 const std::shared_ptr<Registry>& Store::registry() const { return impl_->core->registry; }
@@ -293,7 +293,7 @@ json Store::Create(const ResourceInfo& res, const std::string& ns, json object,
     stored = c.Commit(EventType::kAdded, BucketKey(res), obj_ns, key, nullptr, std::move(object));
     if (IsCrdResource(res)) RegisterCrd(c, nullptr, serves);
   }
-  c.cv.notify_all();
+  c.changed.NotifyAll();
   return *stored;
 }
 
@@ -315,7 +315,7 @@ json Store::Update(const ResourceInfo& res, const std::string& ns, const std::st
     std::unique_lock lock(c.mu);
     out = UpdateLocked(c, res, obj_ns, name, std::move(object), options, &changed);
   }
-  if (changed) c.cv.notify_all();
+  if (changed) c.changed.NotifyAll();
   return out;
 }
 
@@ -357,7 +357,7 @@ json Store::Patch(const ResourceInfo& res, const std::string& ns, const std::str
     out =
         UpdateLocked(c, res, res.namespaced ? ns : "", name, std::move(patched), options, &changed);
   }
-  if (changed) c.cv.notify_all();
+  if (changed) c.changed.NotifyAll();
   return out;
 }
 
@@ -388,7 +388,7 @@ json Store::Delete(const ResourceInfo& res, const std::string& ns, const std::st
     if (options.dry_run) return *current;
     out = *DeleteOneLocked(c, res, key, current);
   }
-  c.cv.notify_all();
+  c.changed.NotifyAll();
   return out;
 }
 
@@ -414,7 +414,7 @@ json Store::DeleteCollection(const ResourceInfo& res, const std::string& ns,
     }
     rv = c.rv;
   }
-  c.cv.notify_all();
+  c.changed.NotifyAll();
   return {{"kind", res.ListKind()},
           {"apiVersion", res.ApiVersion()},
           {"metadata", {{"resourceVersion", std::to_string(rv)}}},
@@ -451,7 +451,7 @@ json Store::Put(const ResourceInfo& res, json object) {
                       key, current, std::move(object));
     if (IsCrdResource(res)) RegisterCrd(c, current.get(), serves);
   }
-  c.cv.notify_all();
+  c.changed.NotifyAll();
   return *stored;
 }
 
@@ -466,7 +466,7 @@ void Store::Clear() {
     for (const auto& [g, p] : c.crd_resources) c.registry->Remove(g, p);
     c.crd_resources.clear();
   }
-  c.cv.notify_all();
+  c.changed.NotifyAll();
 }
 
 }  // namespace kubedouble::fake

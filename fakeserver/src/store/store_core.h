@@ -1,8 +1,9 @@
 // The state shared by Store and its watches: objects, the event log and the revision counter.
 #pragma once
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
@@ -57,6 +58,22 @@ class ObjectPtr {
   };
   std::shared_ptr<const Stored> p_;
 };
+// Wakes every waiting watch at once. Waiters sleep on a futex word that every change bumps, so
+// a wake-up takes no lock: with a condition variable, 500 woken watches re-took its mutex one
+// after another, each hand-over a context switch, and the last watch heard of a change tens of
+// milliseconds after the first.
+class ChangeSignal {
+ public:
+  // Read under the store's lock, before looking at the log; a later change makes it differ.
+  uint32_t Current() const { return word_.load(std::memory_order_acquire); }
+  void NotifyAll();
+  // Sleeps until the word is no longer `seen` or `until` passes (may wake early).
+  void WaitUntil(uint32_t seen, std::chrono::steady_clock::time_point until) const;
+
+ private:
+  std::atomic<uint32_t> word_{0};
+};
+
 // Objects of one resource (all versions), keyed "ns/name" (namespaced) or "name", in etcd order.
 using Bucket = std::map<std::string, ObjectPtr>;
 
@@ -79,10 +96,10 @@ struct Core {
   size_t window;
 
   mutable std::shared_mutex mu;
-  std::condition_variable_any cv;  // notified after every change, Clear and Stop
-  int64_t rv = 1;                  // the last assigned resourceVersion
-  int64_t compacted = 1;           // states at revisions >= compacted can be rebuilt
-  uint64_t epoch = 0;              // bumped by Clear: older watches end with 410
+  ChangeSignal changed;   // notified after every change, Clear and Stop
+  int64_t rv = 1;         // the last assigned resourceVersion
+  int64_t compacted = 1;  // states at revisions >= compacted can be rebuilt
+  uint64_t epoch = 0;     // bumped by Clear: older watches end with 410
   std::unordered_map<std::string, Bucket> buckets;
   std::deque<Event> log;  // rv strictly increasing
   std::mt19937_64 rng{std::random_device{}()};

@@ -1,13 +1,34 @@
 // Small helpers of the store: keys, times, base64, the log.
+#include <linux/futex.h>
 #include <openssl/evp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <ctime>
 
 #include "store_core.h"
 
 namespace kubedouble::fake {
+
+void ChangeSignal::NotifyAll() {
+  word_.fetch_add(1, std::memory_order_release);
+  ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
+            nullptr, 0);
+}
+
+void ChangeSignal::WaitUntil(uint32_t seen, std::chrono::steady_clock::time_point until) const {
+  auto left = until - std::chrono::steady_clock::now();
+  if (left <= std::chrono::steady_clock::duration::zero()) return;
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(left);
+  timespec rel{static_cast<time_t>(secs.count()),
+               static_cast<long>(std::chrono::nanoseconds(left - secs).count())};
+  // Returns at once when the word already differs (EAGAIN), on a wake-up, a signal or timeout.
+  ::syscall(SYS_futex, reinterpret_cast<const uint32_t*>(&word_), FUTEX_WAIT_PRIVATE, seen, &rel,
+            nullptr, 0);
+}
 
 ObjectPtr Core::Commit(EventType type, const std::string& bucket, const std::string& ns,
                        const std::string& key, ObjectPtr before, json after) {

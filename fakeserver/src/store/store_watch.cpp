@@ -1,5 +1,5 @@
 // Watches: every watch reads the shared event log from its own position, waking on one
-// condition variable; no per-watch queues, no polling.
+// change signal; no per-watch queues, no polling.
 #include <atomic>
 #include <mutex>
 
@@ -103,7 +103,7 @@ class StoreWatch : public Watch {
 
   void Stop() override {
     stopped_ = true;
-    core_->cv.notify_all();
+    core_->changed.NotifyAll();
   }
 
  private:
@@ -132,6 +132,7 @@ class StoreWatch : public Watch {
         finished_ = true;
         return std::nullopt;
       }
+      const uint32_t seen = core_->changed.Current();
       if (core_->epoch != epoch_ || pos_ < core_->compacted) {
         finished_ = true;
         return RawEvent{"ERROR", nullptr,
@@ -160,7 +161,9 @@ class StoreWatch : public Watch {
       auto until = deadline;
       if (timeout_at_) until = std::min(until, *timeout_at_);
       if (bookmarks_) until = std::min(until, last_delivery_ + bookmark_interval_);
-      core_->cv.wait_until(lock, until);
+      lock.unlock();
+      core_->changed.WaitUntil(seen, until);
+      lock.lock();
     }
   }
 
