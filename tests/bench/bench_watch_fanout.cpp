@@ -24,6 +24,10 @@ std::unique_ptr<httplib::SSLClient> Client(kubedouble::fake::TestServer& s) {
   c->set_bearer_token_auth(s.paths().admin_token.c_str());
   c->set_read_timeout(120, 0);
   c->set_keep_alive(true);  // the list loop measures requests, not TLS handshakes
+  // As kubectl, curl and the official clients do. Without it the writer's POST body (a second
+  // write after the headers) waited for the server's delayed ACK: 40 ms before any watcher could
+  // hear of the change.
+  c->set_tcp_nodelay(true);
   return c;
 }
 
