@@ -132,8 +132,10 @@ TEST(ShutdownTest, ClientsVanishingMidResponseAndMidWatchLeakNothing) {
     EXPECT_TRUE(Eventually([&] { return serve.OpenFiles() <= fds_before + 2; }))
         << "open files: " << serve.OpenFiles() << " (before: " << fds_before << ")";
   }
-  // The workers freed by vanished clients serve the next ones: no thread per vanished client.
-  EXPECT_LE(serve.Threads(), threads_after_first + 10);
+  // The workers freed by vanished clients serve the next ones: no thread per vanished client
+  // (that would be 200 more). A few more may start when a round's 100 connections arrive while
+  // the last workers are still going back to idle, more so on a loaded machine.
+  EXPECT_LE(serve.Threads(), threads_after_first + 50);
 
   auto list = admin->Get("/api/v1/namespaces/big/configmaps");
   ASSERT_TRUE(list && list->status == 200);
