@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/socket.h>
@@ -26,6 +27,13 @@ namespace kubedouble::fake {
 namespace fs = std::filesystem;
 
 namespace {
+
+// cpp-httplib writes an answer's head and body with two TLS writes; with TCP_NODELAY each went
+// out as its own segment, and the client woke up for each. Corked from just before the head
+// until the answer is written (its logger), they leave as one. Streams (watches) are not corked.
+thread_local int t_corked_fd = -1;
+
+void SetCork(int fd, int on) { ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on); }
 
 bool ExpectsBody(const httplib::Request& req) {
   if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") return true;
@@ -267,7 +275,15 @@ void Server::Start() {
   };
   http.set_error_handler(std::move(too_large));
   // Called once an answer is written (task_queue.h: a stopping server closes idle connections).
+  http.set_post_routing_handler([](const httplib::Request& req, const httplib::Response& res) {
+    const int fd = ConnectionSocket(req);
+    if (fd >= 0 && !res.body.empty()) {
+      SetCork(fd, 1);
+      t_corked_fd = fd;
+    }
+  });
   http.set_logger([](const httplib::Request&, const httplib::Response&) {
+    if (t_corked_fd >= 0) SetCork(std::exchange(t_corked_fd, -1), 0);
     GrowingTaskQueue::RequestAnswered();
   });
   Impl* self = &d;
