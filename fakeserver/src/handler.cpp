@@ -44,10 +44,17 @@ std::string QueryString(const httplib::Params& params) {
 
 }  // namespace
 
-void SendJson(httplib::Response& res, int status, const json& body) {
+void SendBody(httplib::Response& res, int status, std::string body, const char* content_type) {
   res.status = status;
+  res.body = std::move(body);  // set_content would copy it
+  res.headers.erase("Content-Type");
+  res.set_header("Content-Type", content_type);
+}
+
+void SendJson(httplib::Response& res, int status, const json& body) {
   // Replace invalid UTF-8 (echoed from a path, selector or name) rather than throw.
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+  SendBody(res, status, body.dump(-1, ' ', false, json::error_handler_t::replace),
+           "application/json");
 }
 
 void SendStatus(httplib::Response& res, const json& status) {
@@ -55,8 +62,7 @@ void SendStatus(httplib::Response& res, const json& status) {
 }
 
 void SendText(httplib::Response& res, int status, const std::string& text) {
-  res.status = status;
-  res.set_content(text, "text/plain; charset=utf-8");
+  SendBody(res, status, text, "text/plain; charset=utf-8");
 }
 
 void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res) {
@@ -152,8 +158,7 @@ void Server::Impl::NonResource(Call& call) {
       res.status = 304;
       return;
     }
-    res.status = 200;
-    res.set_content(text, content_type.c_str());
+    SendBody(res, 200, std::move(text), content_type.c_str());
   };
 
   if (path == "/api" || path == "/api/") {

@@ -1,7 +1,7 @@
 #include "negotiate.h"
 
 #include <map>
-#include <sstream>
+#include <string_view>
 #include <vector>
 
 #include "util.h"
@@ -14,28 +14,35 @@ struct MediaRange {
   std::map<std::string, std::string> params;
 };
 
-std::vector<MediaRange> ParseAccept(const std::string& accept) {
+// Calls fn with each piece of `s` between separators (string views into s).
+template <typename Fn>
+void Split(std::string_view s, char sep, Fn fn) {
+  while (true) {
+    size_t at = s.find(sep);
+    fn(s.substr(0, at));
+    if (at == std::string_view::npos) return;
+    s.remove_prefix(at + 1);
+  }
+}
+
+std::vector<MediaRange> ParseAccept(std::string_view accept) {
   std::vector<MediaRange> out;
-  std::istringstream in(accept);
-  std::string range;
-  while (std::getline(in, range, ',')) {
-    std::istringstream parts(range);
-    std::string piece;
+  if (accept.empty()) return out;  // most requests (no stream set-up for them)
+  Split(accept, ',', [&](std::string_view range) {
     MediaRange m;
     bool first = true;
-    while (std::getline(parts, piece, ';')) {
-      piece = util::Trim(piece);
+    Split(range, ';', [&](std::string_view piece) {
       if (first) {
-        m.type = piece;
+        m.type = util::Trim(piece);
         first = false;
-        continue;
+        return;
       }
       auto eq = piece.find('=');
-      if (eq == std::string::npos) continue;
+      if (eq == std::string_view::npos) return;
       m.params[util::Trim(piece.substr(0, eq))] = util::Trim(piece.substr(eq + 1));
-    }
+    });
     if (!m.type.empty()) out.push_back(std::move(m));
-  }
+  });
   return out;
 }
 

@@ -135,13 +135,11 @@ void Server::Impl::Resource(Call& call) {
 
   if (info.verb == "get") {
     if (table) return SendJson(res, 200, ToTable(r, store->Get(r, ns, info.name)));
-    res.status = 200;
-    return res.set_content(store->GetJson(r, ns, info.name), "application/json");
+    return SendBody(res, 200, store->GetJson(r, ns, info.name), "application/json");
   }
   if (info.verb == "list") {
     if (table) return SendJson(res, 200, ToTable(r, store->List(r, ns, ParseListOptions(req))));
-    res.status = 200;
-    return res.set_content(store->ListJson(r, ns, ParseListOptions(req)), "application/json");
+    return SendBody(res, 200, store->ListJson(r, ns, ParseListOptions(req)), "application/json");
   }
   if (info.verb == "watch") {
     auto place = TakePlace(watches, options.max_watches);

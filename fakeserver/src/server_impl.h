@@ -86,6 +86,8 @@ struct Server::Impl {
 bool IsAdminPath(const std::string& path);
 
 // Response helpers (handler.cpp).
+// Sets the status, the body (moved in) and its Content-Type.
+void SendBody(httplib::Response& res, int status, std::string body, const char* content_type);
 void SendJson(httplib::Response& res, int status, const json& body);
 void SendStatus(httplib::Response& res, const json& status);
 void SendText(httplib::Response& res, int status, const std::string& text);

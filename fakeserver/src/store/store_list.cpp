@@ -297,15 +297,28 @@ std::string Store::ListJson(const ResourceInfo& res, const std::string& ns,
                             const ListOptions& options) const {
   ListPage page = Collect(*impl_->core, res, ns, options);
   // The same text as List(...).dump(): keys in nlohmann's (sorted) order.
-  std::string out = R"({"apiVersion":)" + json(res.ApiVersion()).dump() + R"(,"items":[)";
+  size_t size = 256;
+  for (const auto& obj : page.found) size += obj.Text().size() + 1;
+  std::string out;
+  out.reserve(size);
+  out += R"({"apiVersion":)";
+  out += json(res.ApiVersion()).dump();
+  out += R"(,"items":[)";
   bool first = true;
   for (const auto& obj : page.found) {
     if (!first) out += ',';
     first = false;
     AppendObject(out, res, obj);
   }
-  out += R"(],"kind":)" + json(res.ListKind()).dump() + R"(,"metadata":)" + ListMeta(page).dump() +
-         "}";
+  out += R"(],"kind":)";
+  out += json(res.ListKind()).dump();
+  out += R"(,"metadata":)";
+  if (page.more) {
+    out += ListMeta(page).dump();
+  } else {
+    out += R"({"resourceVersion":")" + std::to_string(page.revision) + "\"}";
+  }
+  out += '}';
   return out;
 }
 
