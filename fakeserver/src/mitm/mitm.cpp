@@ -189,6 +189,7 @@ void Mitm::Start() {
       return false;
     }
     SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+    SSL_CTX_set_num_tickets(&ctx, 0);  // as the API server (server.cpp)
     // Ask for a client certificate, require none, accept any.
     SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, AcceptAnyClientCert);
     return true;
