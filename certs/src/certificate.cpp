@@ -1,18 +1,80 @@
 // Certificates in PEM, and validity windows.
 #include <openssl/pem.h>
 
+#include <mutex>
+
 #include "kubedouble/certs/certs.h"
 #include "ossl.h"
 
 namespace kubedouble::certs {
 
-Certificate::Certificate(X509* owned) : cert_(owned, X509_free) {}
+struct Certificate::State {
+  std::shared_ptr<X509> cert;  // decoded (for a deferred one, once `once` has run)
+  std::string der;             // deferred: the DER bytes, decoded on first use
+  Check check;
+  std::once_flag once;
+};
+
+Certificate::Certificate(X509* owned) : state_(std::make_shared<State>()) {
+  state_->cert.reset(owned, X509_free);
+}
 
 Certificate Certificate::FromPem(std::string_view pem) {
   auto bio = internal::MemoryBio(pem);
   X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
   if (cert == nullptr) internal::Fail("not a PEM certificate");
   return Certificate(cert);
+}
+
+Certificate Certificate::FromPemDeferred(std::string_view pem, Check check) {
+  auto bio = internal::MemoryBio(pem);
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long len = 0;
+  // Skips other blocks (e.g. a key) before the certificate, as PEM_read_bio_X509 does.
+  while (PEM_read_bio(bio.get(), &name, &header, &data, &len) == 1) {
+    const std::string_view block(name);
+    const bool found = block == PEM_STRING_X509 || block == PEM_STRING_X509_OLD;
+    const bool trusted = block == PEM_STRING_X509_TRUSTED;  // carries trust settings: decode now
+    std::string der(reinterpret_cast<const char*>(data), static_cast<size_t>(len));
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    if (trusted) {
+      Certificate c = FromPem(pem);
+      if (check) check(c.get());
+      return c;
+    }
+    if (found && der.empty()) break;
+    if (found) {
+      Certificate c;
+      c.state_ = std::make_shared<State>();
+      c.state_->der = std::move(der);
+      c.state_->check = std::move(check);
+      return c;
+    }
+  }
+  internal::Fail("not a PEM certificate");
+}
+
+X509* Certificate::get() const {
+  if (!state_) return nullptr;
+  if (!state_->der.empty()) {
+    std::call_once(state_->once, [s = state_.get()] {
+      const auto* p = reinterpret_cast<const unsigned char*>(s->der.data());
+      X509* cert = d2i_X509(nullptr, &p, static_cast<long>(s->der.size()));
+      if (cert == nullptr) {
+        internal::DrainErrors();
+        if (s->check) s->check(nullptr);  // names the certificate's origin
+        internal::Fail("not a valid X.509 certificate");
+      }
+      std::shared_ptr<X509> owned(cert, X509_free);
+      if (s->check) s->check(cert);  // throws: the next use tries again, and throws again
+      s->cert = std::move(owned);
+    });
+  }
+  return state_->cert.get();
 }
 
 std::vector<Certificate> Certificate::AllFromPem(std::string_view pem) {
@@ -31,11 +93,14 @@ std::vector<Certificate> Certificate::AllFromPem(std::string_view pem) {
 }
 
 std::string Certificate::Pem() const {
-  if (!cert_) throw Error("empty certificate");
+  if (!state_) throw Error("empty certificate");
   auto bio = internal::MemoryBio();
-  if (PEM_write_bio_X509(bio.get(), cert_.get()) != 1) {
-    internal::Fail("cannot encode the certificate as PEM");
-  }
+  const bool ok = state_->der.empty()
+                      ? PEM_write_bio_X509(bio.get(), state_->cert.get()) == 1
+                      : PEM_write_bio(bio.get(), PEM_STRING_X509, "",
+                                      reinterpret_cast<const unsigned char*>(state_->der.data()),
+                                      static_cast<long>(state_->der.size())) > 0;
+  if (!ok) internal::Fail("cannot encode the certificate as PEM");
   return internal::BioText(bio.get());
 }
 

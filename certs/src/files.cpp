@@ -103,8 +103,9 @@ KeyPair LoadPair(const fs::path& dir, std::string_view name) {
   KeyPair pair;
   fs::path crt = dir / (base + ".crt");
   fs::path key = dir / (base + ".key");
+  std::string crt_text;
   try {
-    pair.cert = Certificate::FromPem(ReadFile(crt));
+    crt_text = ReadFile(crt);
   } catch (const Error& e) {
     throw Error(crt.string() + ": " + e.what());
   }
@@ -113,9 +114,18 @@ KeyPair LoadPair(const fs::path& dir, std::string_view name) {
   } catch (const Error& e) {
     throw Error(key.string() + ": " + e.what());
   }
-  if (X509_check_private_key(pair.cert.get(), pair.key.get()) != 1) {
-    internal::DrainErrors();
-    throw Error(key.string() + " does not match the certificate " + crt.string());
+  // Decoded, and checked against its key, when first used (a start uses two of the nine).
+  Certificate::Check matches = [k = pair.key, crt, key](X509* cert) {
+    if (cert == nullptr) throw Error(crt.string() + ": not a valid X.509 certificate");
+    if (X509_check_private_key(cert, k.get()) != 1) {
+      internal::DrainErrors();
+      throw Error(key.string() + " does not match the certificate " + crt.string());
+    }
+  };
+  try {
+    pair.cert = Certificate::FromPemDeferred(crt_text, std::move(matches));
+  } catch (const Error& e) {
+    throw Error(crt.string() + ": " + e.what());
   }
   return pair;
 }

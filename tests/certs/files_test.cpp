@@ -1,6 +1,7 @@
 // Files: the bundle on disk, modes, atomic writes, loading back.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/x509.h>
 
 #include <sys/stat.h>
 
@@ -77,10 +78,56 @@ TEST(Files, ErrorsNameThePath) {
   }
 }
 
-TEST(Files, MismatchedKeyIsRejected) {
+// A loaded certificate is decoded and checked against its key when first used.
+TEST(Files, MismatchedKeyIsRejectedOnFirstUse) {
   kubedouble::test::TempDir tmp;
   auto ca = kc::MakeCa();
   auto other = kc::MakeCa();
   kc::SavePair({ca.cert, other.key}, tmp.path(), "ca");
-  EXPECT_THROW(kc::LoadPair(tmp.path(), "ca"), kc::Error);
+  auto pair = kc::LoadPair(tmp.path(), "ca");
+  try {
+    pair.cert.get();
+    FAIL() << "a key that does not match was accepted";
+  } catch (const kc::Error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("ca.key does not match the certificate"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("ca.crt"));
+  }
+  EXPECT_THROW(pair.cert.get(), kc::Error);  // and on every later use
+  EXPECT_THROW(kc::Inspect(pair.cert), kc::Error);
+}
+
+TEST(Files, LoadedCertificateDecodesLazilyAndKeepsItsPem) {
+  kubedouble::test::TempDir tmp;
+  auto ca = kc::MakeCa();
+  kc::SavePair(ca, tmp.path(), "ca");
+  auto pair = kc::LoadPair(tmp.path(), "ca");
+  EXPECT_EQ(pair.cert.Pem(), ca.cert.Pem());  // re-encoded without decoding
+  ASSERT_NE(pair.cert.get(), nullptr);
+  EXPECT_EQ(X509_cmp(pair.cert.get(), ca.cert.get()), 0);
+  EXPECT_EQ(pair.cert.Pem(), ca.cert.Pem());
+}
+
+TEST(Files, BrokenCertificateFilesAreErrorsNamingTheFile) {
+  kubedouble::test::TempDir tmp;
+  auto ca = kc::MakeCa();
+  kc::SavePair(ca, tmp.path(), "ca");
+  // Not PEM at all: an error when loading.
+  kc::WriteFile(tmp.path() / "ca.crt", "garbage\n", k0600);
+  try {
+    kc::LoadPair(tmp.path(), "ca");
+    FAIL();
+  } catch (const kc::Error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("ca.crt"));
+  }
+  // PEM framing around bytes that are not X.509: an error when first used.
+  kc::WriteFile(tmp.path() / "ca.crt",
+                "-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE-----\n",
+                k0600);
+  auto pair = kc::LoadPair(tmp.path(), "ca");
+  try {
+    pair.cert.get();
+    FAIL();
+  } catch (const kc::Error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("ca.crt: not a valid X.509 certificate"));
+  }
 }

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -63,15 +64,24 @@ class Certificate {
  public:
   static Certificate FromPem(std::string_view pem);  // the first certificate in the PEM text
   static std::vector<Certificate> AllFromPem(std::string_view pem);
-  std::string Pem() const;
-  X509* get() const { return cert_.get(); }
-  explicit operator bool() const { return cert_ != nullptr; }
+  // The first certificate in the PEM text, decoded as X.509 only when first used (get()):
+  // OpenSSL 3.0 spends about a million instructions decoding a certificate's public key, and a
+  // server start needs two of the bundle's nine certificates. The PEM framing is checked now.
+  // `check` runs once on the decoded certificate and may throw Error (e.g. a key mismatch); it
+  // is called with nullptr when the bytes are not X.509, to throw an error naming its origin.
+  using Check = std::function<void(X509*)>;
+  static Certificate FromPemDeferred(std::string_view pem, Check check = nullptr);
+  std::string Pem() const;  // a deferred certificate is re-encoded without being decoded
+  // Decodes a deferred certificate on first use: throws Error when it is not valid X.509.
+  X509* get() const;
+  explicit operator bool() const { return state_ != nullptr; }
 
   Certificate() = default;
   explicit Certificate(X509* owned);  // takes ownership
 
  private:
-  std::shared_ptr<X509> cert_;
+  struct State;
+  std::shared_ptr<State> state_;
 };
 
 // A certificate with its private key.
