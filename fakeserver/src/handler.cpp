@@ -99,7 +99,9 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res) {
       call.info = ParseRequestInfo(
           req.method, req.path, req.has_param("watch") && QueryBool(req.get_param_value("watch")));
       // Fault injection (faults/): a rule may answer instead, or reshape the answer.
-      auto fault = faults->Pick(FaultRequestOf(req, call.info, call.auth.user.name));
+      std::optional<FaultSet::Fired> fault;
+      if (!faults->empty())
+        fault = faults->Pick(FaultRequestOf(req, call.info, call.auth.user.name));
       if (fault) entry.fault = fault->description;
       if (!fault || !InjectBefore(*fault, req, res)) {
         Attributes attrs = MakeAttributes(call.auth.user, call.info);

@@ -348,6 +348,7 @@ FaultRule FaultSet::Add(FaultRule rule) {
     }
   }
   rules_.push_back(rule);
+  count_ = rules_.size();
   return rule;
 }
 
@@ -357,6 +358,7 @@ bool FaultSet::Remove(const std::string& name) {
                          [&](const FaultRule& r) { return r.name == name; });
   if (it == rules_.end()) return false;
   rules_.erase(it);
+  count_ = rules_.size();
   return true;
 }
 
@@ -364,6 +366,7 @@ size_t FaultSet::Clear() {
   std::lock_guard lock(mu_);
   size_t n = rules_.size();
   rules_.clear();
+  count_ = 0;
   return n;
 }
 

@@ -33,6 +33,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -115,6 +116,8 @@ class FaultSet {
   bool Remove(const std::string& name);
   size_t Clear();
   std::vector<FaultRule> List() const;
+  // No rules: every request goes by without building a FaultRequest or taking the lock.
+  bool empty() const { return count_.load(std::memory_order_relaxed) == 0; }
   // The rule that fires for `request` (counted as fired), with the delay drawn; nullopt if none.
   struct Fired {
     FaultRule rule;
@@ -126,6 +129,7 @@ class FaultSet {
  private:
   mutable std::mutex mu_;
   std::vector<FaultRule> rules_;
+  std::atomic<size_t> count_{0};  // rules_.size(), read without the lock
   uint64_t next_id_ = 1;
   std::mt19937_64 rng_;
 };
