@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "../util.h"
+#include "field_types.h"
 #include "store_core.h"
 #include "validation.h"
 
@@ -254,6 +255,7 @@ std::string Store::GetJson(const ResourceInfo& res, const std::string& ns,
 json Store::Create(const ResourceInfo& res, const std::string& ns, json object,
                    const WriteOptions& options) {
   RequireObject(object);
+  CheckBodyTypes(res, object);
   auto& c = *impl_->core;
   object["kind"] = res.kind;
   object["apiVersion"] = res.ApiVersion();
@@ -300,6 +302,7 @@ json Store::Create(const ResourceInfo& res, const std::string& ns, json object,
 json Store::Update(const ResourceInfo& res, const std::string& ns, const std::string& name,
                    json object, const WriteOptions& options) {
   RequireObject(object);
+  CheckBodyTypes(res, object);
   auto& c = *impl_->core;
   const auto& body_name = MetaString(object, "name");
   if (!body_name.empty() && body_name != name) {
@@ -339,6 +342,7 @@ json Store::Patch(const ResourceInfo& res, const std::string& ns, const std::str
     }
     json patched = ApplyPatch(*b->second.at(key), type, body);
     RequireObject(patched);
+    CheckPatchedTypes(res, type, body, patched);
     const auto& patched_name = MetaString(patched, "name");
     if (patched_name != name) {
       throw StatusError::BadRequest("the name of the object (" + patched_name +
@@ -423,6 +427,7 @@ json Store::DeleteCollection(const ResourceInfo& res, const std::string& ns,
 
 json Store::Put(const ResourceInfo& res, json object) {
   RequireObject(object);
+  CheckBodyTypes(res, object);
   auto& c = *impl_->core;
   object["kind"] = res.kind;
   object["apiVersion"] = res.ApiVersion();
