@@ -72,5 +72,47 @@ TEST(Failures, ExpiredAndWrongHostServingCertificates) {
   }
 }
 
+// A field of the wrong type: kubectl turns `k: 1` of a YAML manifest into a JSON number and sends
+// it (with --validate=false; its own validation needs the OpenAPI document kubedouble does not
+// serve), and prints the server's 400 as it would a real cluster's. A patch that makes the same
+// mistake is 422 ("The request is invalid"), and curl sees the same Status.
+TEST(Failures, WrongFieldTypeIsRefusedAsKubeApiserverRefusesIt) {
+  fake::TestServer srv;
+  std::string env = KubectlEnv(srv.paths().token_kubeconfig);
+  std::string dir = srv.paths().dir.string();
+  auto create =
+      Bash(env + "cd " + dir +
+           " && printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: num\\n"
+           "data:\\n  k: 1\\n' > num.yaml && kubectl create --validate=false -f num.yaml");
+  EXPECT_NE(create.code, 0);
+  EXPECT_THAT(create.output,
+              HasSubstr("Error from server (BadRequest): error when creating \"num.yaml\": "
+                        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: "
+                        "cannot unmarshal number into Go struct field ConfigMap.data of type "
+                        "string"));
+  auto get = Bash(env + "kubectl get configmap num");
+  EXPECT_THAT(get.output, HasSubstr("configmaps \"num\" not found"));
+
+  auto curl =
+      Bash("curl -sS --cacert " + srv.paths().ca_crt.string() + " -H 'Authorization: Bearer " +
+           srv.paths().admin_token + "' -H 'Content-Type: application/json' -d " +
+           "'{\"metadata\":{\"name\":\"num\"},\"data\":{\"k\":1}}' " + srv.url() +
+           "/api/v1/namespaces/default/configmaps");
+  EXPECT_THAT(curl.output, HasSubstr(R"("reason":"BadRequest")"));
+  EXPECT_THAT(curl.output, HasSubstr(R"("code":400)"));
+
+  auto good =
+      Bash(env + "cd " + dir +
+           " && printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: str\\n"
+           "data:\\n  k: \"1\"\\n' > str.yaml && kubectl create --validate=false -f str.yaml");
+  ASSERT_EQ(good.code, 0) << good.output;
+  auto patch = Bash(env + "kubectl patch configmap str -p '{\"data\":{\"k\":1}}'");
+  EXPECT_NE(patch.code, 0);
+  EXPECT_THAT(patch.output, HasSubstr("The request is invalid: patch: Invalid value: "
+                                      "\"map[data:map[k:1]]\": cannot convert int64 to string"));
+  auto still = Bash(env + "kubectl get configmap str -o jsonpath='{.data.k}'");
+  EXPECT_EQ(still.output, "1");
+}
+
 }  // namespace
 }  // namespace kubedouble::e2e
