@@ -1,13 +1,25 @@
 #include "protobuf.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cstdint>
-#include <string_view>
-#include <vector>
+#include <ctime>
+#include <functional>
+#include <stdexcept>
+
+#include "kubedouble/fakeserver/store.h"
+#include "util.h"
 
 namespace kubedouble::fake {
 
 namespace {
 using json = nlohmann::json;
+
+// A malformed body: what is wrong, and where (the JSON path of the field being decoded).
+struct Malformed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 struct Field {
   int number = 0;
@@ -15,6 +27,21 @@ struct Field {
   uint64_t varint = 0;
   std::string_view bytes;
 };
+
+const char* WireTypeName(int t) {
+  switch (t) {
+    case 0:
+      return "varint";
+    case 1:
+      return "64-bit";
+    case 2:
+      return "length-delimited";
+    case 5:
+      return "32-bit";
+    default:
+      return "unknown";
+  }
+}
 
 bool ReadVarint(std::string_view& in, uint64_t& out) {
   out = 0;
@@ -27,134 +54,689 @@ bool ReadVarint(std::string_view& in, uint64_t& out) {
   return false;
 }
 
-// Splits a message into fields; nullopt when malformed.
-std::optional<std::vector<Field>> Parse(std::string_view in) {
+// Splits the message at `path` into its fields.
+std::vector<Field> Parse(std::string_view msg, const std::string& path) {
   std::vector<Field> out;
+  const size_t size = msg.size();
+  std::string_view in = msg;
   while (!in.empty()) {
+    const size_t at = size - in.size();
     uint64_t key = 0;
-    if (!ReadVarint(in, key)) return std::nullopt;
+    if (!ReadVarint(in, key)) {
+      throw Malformed(fmt::format("{}: truncated field key at byte {}", path, at));
+    }
     Field f;
-    f.number = static_cast<int>(key >> 3);
+    f.number = static_cast<int>(std::min<uint64_t>(key >> 3, INT32_MAX));
     f.wire_type = static_cast<int>(key & 7);
+    if (f.number == 0) throw Malformed(fmt::format("{}: field number 0 at byte {}", path, at));
     switch (f.wire_type) {
       case 0:
-        if (!ReadVarint(in, f.varint)) return std::nullopt;
+        if (!ReadVarint(in, f.varint)) {
+          throw Malformed(
+              fmt::format("{}: truncated varint of field {} at byte {}", path, f.number, at));
+        }
         break;
       case 1:
-        if (in.size() < 8) return std::nullopt;
-        in.remove_prefix(8);
+      case 5: {
+        size_t n = f.wire_type == 1 ? 8 : 4;
+        if (in.size() < n) {
+          throw Malformed(fmt::format("{}: truncated {} field {} at byte {}", path,
+                                      WireTypeName(f.wire_type), f.number, at));
+        }
+        in.remove_prefix(n);
         break;
+      }
       case 2: {
         uint64_t len = 0;
-        if (!ReadVarint(in, len) || len > in.size()) return std::nullopt;
+        if (!ReadVarint(in, len)) {
+          throw Malformed(
+              fmt::format("{}: truncated length of field {} at byte {}", path, f.number, at));
+        }
+        if (len > in.size()) {
+          throw Malformed(
+              fmt::format("{}: field {} at byte {} is {} bytes long, but only {} bytes follow",
+                          path, f.number, at, len, in.size()));
+        }
         f.bytes = in.substr(0, len);
         in.remove_prefix(len);
         break;
       }
-      case 5:
-        if (in.size() < 4) return std::nullopt;
-        in.remove_prefix(4);
-        break;
       default:
-        return std::nullopt;
+        throw Malformed(
+            fmt::format("{}: field {} at byte {} has wire type {}, which is not "
+                        "supported",
+                        path, f.number, at, f.wire_type));
     }
     out.push_back(f);
   }
   return out;
 }
 
-// A message of string fields, named by field number.
-json Strings(std::string_view msg, const std::vector<std::pair<int, const char*>>& names) {
-  json out = json::object();
-  auto fields = Parse(msg);
-  if (!fields) return out;
-  for (const auto& f : *fields) {
-    if (f.wire_type != 2) continue;
-    for (const auto& [n, name] : names) {
-      if (n == f.number) out[name] = std::string(f.bytes);
+std::string Join(const std::string& path, const char* name) {
+  return path.empty() ? name : path + "." + name;
+}
+
+void Expect(const Field& f, int wire_type, const std::string& path) {
+  if (f.wire_type != wire_type) {
+    throw Malformed(fmt::format("{}: wire type {} ({}), expected {}", path, f.wire_type,
+                                WireTypeName(f.wire_type), WireTypeName(wire_type)));
+  }
+}
+
+// Go's JSON encoder writes invalid UTF-8 as U+FFFD; so does this.
+std::string ValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size();
+    uint32_t cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+    for (size_t k = 1; ok && k < n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      ok = (cc & 0xc0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are invalid too.
+    if (ok && ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+               (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)) {
+      ok = false;
+    }
+    if (ok) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xef\xbf\xbd";
+      ++i;
     }
   }
   return out;
 }
 
-json SelfSubjectAccessReviewSpec(std::string_view msg) {
-  json spec = json::object();
-  auto fields = Parse(msg);
-  if (!fields) return spec;
-  for (const auto& f : *fields) {
-    if (f.wire_type != 2) continue;
-    if (f.number == 1) {
-      spec["resourceAttributes"] = Strings(f.bytes, {{1, "namespace"},
-                                                     {2, "verb"},
-                                                     {3, "group"},
-                                                     {4, "version"},
-                                                     {5, "resource"},
-                                                     {6, "subresource"},
-                                                     {7, "name"}});
-    } else if (f.number == 2) {
-      spec["nonResourceAttributes"] = Strings(f.bytes, {{1, "path"}, {2, "verb"}});
+std::string String(const Field& f, const std::string& path) {
+  Expect(f, 2, path);
+  return ValidUtf8(f.bytes);
+}
+int64_t Int64(const Field& f, const std::string& path) {
+  Expect(f, 0, path);
+  return static_cast<int64_t>(f.varint);
+}
+int32_t Int32(const Field& f, const std::string& path) {
+  Expect(f, 0, path);
+  return static_cast<int32_t>(static_cast<uint32_t>(f.varint));
+}
+bool Bool(const Field& f, const std::string& path) {
+  Expect(f, 0, path);
+  return f.varint != 0;
+}
+
+// Each field of the message at `path`, given to `on` with the field's JSON path when its number
+// is in `names`; other numbers are skipped, as protobuf decoders skip unknown fields.
+using Names = std::vector<std::pair<int, const char*>>;
+void Visit(std::string_view msg, const std::string& path, const Names& names,
+           const std::function<void(const char* name, const Field&, const std::string&)>& on) {
+  for (const Field& f : Parse(msg, path)) {
+    for (const auto& [n, name] : names) {
+      if (n == f.number) on(name, f, Join(path, name));
     }
   }
+}
+
+// Omitted when empty, as `json:",omitempty"` strings are.
+void SetString(json& out, const char* name, const Field& f, const std::string& path) {
+  std::string s = String(f, path);
+  if (s.empty()) {
+    out.erase(name);
+  } else {
+    out[name] = std::move(s);
+  }
+}
+
+// A message of string fields only.
+json Strings(std::string_view msg, const std::string& path, const Names& names) {
+  json out = json::object();
+  Visit(msg, path, names, [&](const char* name, const Field& f, const std::string& p) {
+    SetString(out, name, f, p);
+  });
+  return out;
+}
+
+// A map<string, string> (bytes_values: map<string, bytes>, written as base64) entry, added to
+// `out`.
+void MapEntry(json& out, const Field& f, const std::string& path, bool bytes_values) {
+  Expect(f, 2, path);
+  std::string key, value;
+  for (const Field& e : Parse(f.bytes, path)) {
+    if (e.number == 1) key = String(e, path + " key");
+    if (e.number == 2) {
+      Expect(e, 2, path + "[" + key + "]");
+      value = bytes_values ? util::Base64(e.bytes) : ValidUtf8(e.bytes);
+    }
+  }
+  if (!out.is_object()) out = json::object();
+  out[key] = std::move(value);
+}
+
+// metav1.Time {seconds=1, nanos=2} as RFC 3339 (seconds precision, as metav1.Time is written);
+// null for the zero time.
+json Time(const Field& f, const std::string& path) {
+  Expect(f, 2, path);
+  int64_t seconds = 0;
+  for (const Field& t : Parse(f.bytes, path)) {
+    if (t.number == 1) seconds = Int64(t, path + ".seconds");
+    if (t.number == 2) Int32(t, path + ".nanos");
+  }
+  if (f.bytes.empty()) return nullptr;
+  // 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, the range protobuf Timestamps allow.
+  if (seconds < -62135596800LL || seconds > 253402300799LL) {
+    throw Malformed(
+        fmt::format("{}: {} seconds is outside 0001-01-01 to 9999-12-31", path, seconds));
+  }
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+json OwnerReference(std::string_view msg, const std::string& path) {
+  json out = json::object();
+  Visit(msg, path,
+        {{5, "apiVersion"},
+         {1, "kind"},
+         {3, "name"},
+         {4, "uid"},
+         {6, "controller"},
+         {7, "blockOwnerDeletion"}},
+        [&](const char* name, const Field& f, const std::string& p) {
+          if (f.number == 6 || f.number == 7) {
+            out[name] = Bool(f, p);  // *bool: kept when sent
+          } else {
+            SetString(out, name, f, p);
+          }
+        });
+  return out;
+}
+
+json ManagedFieldsEntry(std::string_view msg, const std::string& path) {
+  json out = json::object();
+  Visit(msg, path,
+        {{1, "manager"},
+         {2, "operation"},
+         {3, "apiVersion"},
+         {4, "time"},
+         {6, "fieldsType"},
+         {7, "fieldsV1"},
+         {8, "subresource"}},
+        [&](const char* name, const Field& f, const std::string& p) {
+          if (f.number == 4) {
+            json t = Time(f, p);
+            if (!t.is_null()) out[name] = t;
+          } else if (f.number == 7) {
+            Expect(f, 2, p);
+            std::string raw;
+            for (const Field& r : Parse(f.bytes, p)) {
+              if (r.number == 1) raw = std::string(String(r, p + ".Raw"));
+            }
+            json v = json::parse(raw.empty() ? "{}" : raw, nullptr, false);
+            if (v.is_discarded()) throw Malformed(p + ": not JSON");
+            out[name] = std::move(v);
+          } else {
+            SetString(out, name, f, p);
+          }
+        });
+  return out;
+}
+
+json ObjectMeta(std::string_view msg, const std::string& path) {
+  json out = json::object();
+  Visit(msg, path,
+        {{1, "name"},
+         {2, "generateName"},
+         {3, "namespace"},
+         {4, "selfLink"},
+         {5, "uid"},
+         {6, "resourceVersion"},
+         {7, "generation"},
+         {8, "creationTimestamp"},
+         {9, "deletionTimestamp"},
+         {10, "deletionGracePeriodSeconds"},
+         {11, "labels"},
+         {12, "annotations"},
+         {13, "ownerReferences"},
+         {14, "finalizers"},
+         {17, "managedFields"}},
+        [&](const char* name, const Field& f, const std::string& p) {
+          switch (f.number) {
+            case 7: {
+              int64_t g = Int64(f, p);
+              if (g != 0) out[name] = g;  // omitempty
+              break;
+            }
+            case 8:
+            case 9: {
+              json t = Time(f, p);
+              if (!t.is_null()) out[name] = t;
+              break;
+            }
+            case 10:
+              out[name] = Int64(f, p);  // *int64
+              break;
+            case 11:
+            case 12:
+              MapEntry(out[name], f, p, false);
+              break;
+            case 13:
+              Expect(f, 2, p);
+              out[name].push_back(OwnerReference(f.bytes, p));
+              break;
+            case 14:
+              out[name].push_back(String(f, p));
+              break;
+            case 17:
+              Expect(f, 2, p);
+              out[name].push_back(ManagedFieldsEntry(f.bytes, p));
+              break;
+            default:
+              SetString(out, name, f, p);
+          }
+        });
+  return out;
+}
+
+// The decoders of the object messages (the raw bytes of runtime.Unknown), by kind. Each fills
+// `out`, which already has apiVersion and kind.
+using KindDecoder = void (*)(std::string_view raw, json& out);
+
+// `metadata` (field 1 of every object) into out["metadata"], merged as protobuf merges
+// repeated occurrences of a message field.
+void Metadata(const Field& f, json& out) {
+  Expect(f, 2, "metadata");
+  out["metadata"].update(ObjectMeta(f.bytes, "metadata"), true);
+}
+
+void ConfigMap(std::string_view raw, json& out) {
+  Visit(raw, "", {{1, "metadata"}, {2, "data"}, {3, "binaryData"}, {4, "immutable"}},
+        [&](const char* name, const Field& f, const std::string& p) {
+          if (f.number == 1) return Metadata(f, out);
+          if (f.number == 4) {
+            out[name] = Bool(f, p);
+            return;
+          }
+          MapEntry(out[name], f, p, f.number == 3);
+        });
+}
+
+void Secret(std::string_view raw, json& out) {
+  Visit(raw, "", {{1, "metadata"}, {2, "data"}, {3, "type"}, {4, "stringData"}, {5, "immutable"}},
+        [&](const char* name, const Field& f, const std::string& p) {
+          if (f.number == 1) return Metadata(f, out);
+          if (f.number == 3) return SetString(out, name, f, p);
+          if (f.number == 5) {
+            out[name] = Bool(f, p);
+            return;
+          }
+          MapEntry(out[name], f, p, f.number == 2);
+        });
+}
+
+json NamespaceCondition(std::string_view msg, const std::string& path) {
+  json out = json::object();
+  Visit(msg, path,
+        {{1, "type"}, {2, "status"}, {4, "lastTransitionTime"}, {5, "reason"}, {6, "message"}},
+        [&](const char* name, const Field& f, const std::string& p) {
+          if (f.number == 4) {
+            json t = Time(f, p);
+            if (!t.is_null()) out[name] = t;
+          } else {
+            SetString(out, name, f, p);
+          }
+        });
+  return out;
+}
+
+void Namespace(std::string_view raw, json& out) {
+  json spec = json::object(), status = json::object();
+  Visit(raw, "", {{1, "metadata"}, {2, "spec"}, {3, "status"}},
+        [&](const char*, const Field& f, const std::string& p) {
+          if (f.number == 1) return Metadata(f, out);
+          Expect(f, 2, p);
+          if (f.number == 2) {
+            Visit(f.bytes, p, {{1, "finalizers"}},
+                  [&](const char* name, const Field& g, const std::string& q) {
+                    spec[name].push_back(String(g, q));
+                  });
+          } else {
+            Visit(f.bytes, p, {{1, "phase"}, {2, "conditions"}},
+                  [&](const char* name, const Field& g, const std::string& q) {
+                    if (g.number == 1) return SetString(status, name, g, q);
+                    Expect(g, 2, q);
+                    status[name].push_back(NamespaceCondition(g.bytes, q));
+                  });
+          }
+        });
+  // kubectl sends an empty spec and status; the API server fills both (finalizers
+  // ["kubernetes"], phase Active), which the store does for a namespace without them.
+  if (!spec.empty()) out["spec"] = std::move(spec);
+  if (!status.empty()) out["status"] = std::move(status);
+}
+
+void ServiceAccount(std::string_view raw, json& out) {
+  Visit(raw, "",
+        {{1, "metadata"},
+         {2, "secrets"},
+         {3, "imagePullSecrets"},
+         {4, "automountServiceAccountToken"}},
+        [&](const char* name, const Field& f, const std::string& p) {
+          if (f.number == 1) return Metadata(f, out);
+          if (f.number == 4) {
+            out[name] = Bool(f, p);
+            return;
+          }
+          Expect(f, 2, p);
+          if (f.number == 2) {
+            out[name].push_back(Strings(f.bytes, p,
+                                        {{1, "kind"},
+                                         {2, "namespace"},
+                                         {3, "name"},
+                                         {4, "uid"},
+                                         {5, "apiVersion"},
+                                         {6, "resourceVersion"},
+                                         {7, "fieldPath"}}));
+          } else {
+            out[name].push_back(Strings(f.bytes, p, {{1, "name"}}));
+          }
+        });
+}
+
+// intstr.IntOrString {type=1 (0 int, 1 string), intVal=2, strVal=3}; null when zero.
+json IntOrString(const Field& f, const std::string& path) {
+  Expect(f, 2, path);
+  int64_t type = 0;
+  int32_t int_val = 0;
+  std::string str_val;
+  for (const Field& g : Parse(f.bytes, path)) {
+    if (g.number == 1) type = Int64(g, path + ".type");
+    if (g.number == 2) int_val = Int32(g, path + ".intVal");
+    if (g.number == 3) str_val = String(g, path + ".strVal");
+  }
+  if (type == 1) return str_val.empty() ? json(nullptr) : json(str_val);
+  return int_val == 0 ? json(nullptr) : json(int_val);
+}
+
+json ServicePort(std::string_view msg, const std::string& path) {
+  json out = json::object();
+  Visit(msg, path,
+        {{1, "name"},
+         {2, "protocol"},
+         {3, "port"},
+         {4, "targetPort"},
+         {5, "nodePort"},
+         {6, "appProtocol"}},
+        [&](const char* name, const Field& f, const std::string& p) {
+          if (f.number == 3) {
+            out[name] = Int32(f, p);  // `json:"port"`, no omitempty
+          } else if (f.number == 4) {
+            json v = IntOrString(f, p);
+            if (!v.is_null()) out[name] = v;
+          } else if (f.number == 5) {
+            int32_t v = Int32(f, p);
+            if (v != 0) out[name] = v;
+          } else {
+            SetString(out, name, f, p);
+          }
+        });
+  if (!out.contains("port")) out["port"] = 0;
+  return out;
+}
+
+void Service(std::string_view raw, json& out) {
+  Visit(raw, "", {{1, "metadata"}, {2, "spec"}},
+        [&](const char*, const Field& f, const std::string& p) {
+          if (f.number == 1) return Metadata(f, out);
+          Expect(f, 2, p);
+          json& spec = out["spec"];
+          if (!spec.is_object()) spec = json::object();
+          Visit(f.bytes, p,
+                {{1, "ports"},
+                 {2, "selector"},
+                 {3, "clusterIP"},
+                 {18, "clusterIPs"},
+                 {4, "type"},
+                 {5, "externalIPs"},
+                 {7, "sessionAffinity"},
+                 {8, "loadBalancerIP"},
+                 {9, "loadBalancerSourceRanges"},
+                 {10, "externalName"},
+                 {11, "externalTrafficPolicy"},
+                 {12, "healthCheckNodePort"},
+                 {13, "publishNotReadyAddresses"},
+                 {19, "ipFamilies"},
+                 {17, "ipFamilyPolicy"},
+                 {20, "allocateLoadBalancerNodePorts"},
+                 {21, "loadBalancerClass"}},
+                [&](const char* name, const Field& g, const std::string& q) {
+                  switch (g.number) {
+                    case 1:
+                      Expect(g, 2, q);
+                      spec[name].push_back(ServicePort(g.bytes, q));
+                      break;
+                    case 2:
+                      MapEntry(spec[name], g, q, false);
+                      break;
+                    case 5:
+                    case 9:
+                    case 18:
+                    case 19:
+                      spec[name].push_back(String(g, q));
+                      break;
+                    case 12:
+                      if (int32_t v = Int32(g, q); v != 0) spec[name] = v;
+                      break;
+                    case 13:
+                      if (Bool(g, q)) spec[name] = true;  // bool, omitempty
+                      break;
+                    case 20:
+                      spec[name] = Bool(g, q);  // *bool
+                      break;
+                    default:
+                      SetString(spec, name, g, q);
+                  }
+                });
+        });
+  // status (field 3) is the server's to fill.
+}
+
+void DeleteOptions(std::string_view raw, json& out) {
+  Visit(raw, "",
+        {{1, "gracePeriodSeconds"},
+         {2, "preconditions"},
+         {3, "orphanDependents"},
+         {4, "propagationPolicy"},
+         {5, "dryRun"}},
+        [&](const char* name, const Field& f, const std::string& p) {
+          switch (f.number) {
+            case 1:
+              out[name] = Int64(f, p);
+              break;
+            case 2:
+              Expect(f, 2, p);
+              out[name] = Strings(f.bytes, p, {{1, "uid"}, {2, "resourceVersion"}});
+              break;
+            case 3:
+              out[name] = Bool(f, p);
+              break;
+            case 4:
+              SetString(out, name, f, p);
+              break;
+            default:
+              out[name].push_back(String(f, p));
+          }
+        });
+}
+
+// The review kinds: metadata=1, spec=2 (status=3 is the server's).
+void ReviewSpec(std::string_view raw, json& out,
+                const std::function<json(std::string_view, const std::string&)>& spec) {
+  Visit(raw, "", {{1, "metadata"}, {2, "spec"}},
+        [&](const char*, const Field& f, const std::string& p) {
+          if (f.number == 1) return Metadata(f, out);
+          Expect(f, 2, p);
+          out["spec"] = spec(f.bytes, p);
+        });
+}
+
+json SelfSubjectAccessReviewSpec(std::string_view msg, const std::string& path) {
+  json spec = json::object();
+  Visit(msg, path, {{1, "resourceAttributes"}, {2, "nonResourceAttributes"}},
+        [&](const char* name, const Field& f, const std::string& p) {
+          Expect(f, 2, p);
+          if (f.number == 1) {
+            spec[name] = Strings(f.bytes, p,
+                                 {{1, "namespace"},
+                                  {2, "verb"},
+                                  {3, "group"},
+                                  {4, "version"},
+                                  {5, "resource"},
+                                  {6, "subresource"},
+                                  {7, "name"}});
+          } else {
+            spec[name] = Strings(f.bytes, p, {{1, "path"}, {2, "verb"}});
+          }
+        });
   return spec;
 }
 
-json TokenRequestSpec(std::string_view msg) {
+json TokenRequestSpec(std::string_view msg, const std::string& path) {
   json spec = json::object();
-  auto fields = Parse(msg);
-  if (!fields) return spec;
-  json audiences = json::array();
-  for (const auto& f : *fields) {
-    if (f.number == 1 && f.wire_type == 2) audiences.push_back(std::string(f.bytes));
-    if (f.number == 4 && f.wire_type == 0)
-      spec["expirationSeconds"] = static_cast<int64_t>(f.varint);
-    if (f.number == 3 && f.wire_type == 2) {
-      spec["boundObjectRef"] =
-          Strings(f.bytes, {{1, "kind"}, {2, "apiVersion"}, {3, "name"}, {4, "uid"}});
-    }
-  }
-  if (!audiences.empty()) spec["audiences"] = audiences;
+  Visit(msg, path, {{1, "audiences"}, {3, "boundObjectRef"}, {4, "expirationSeconds"}},
+        [&](const char* name, const Field& f, const std::string& p) {
+          if (f.number == 1) {
+            spec[name].push_back(String(f, p));
+          } else if (f.number == 4) {
+            spec[name] = Int64(f, p);  // *int64
+          } else {
+            Expect(f, 2, p);
+            spec[name] =
+                Strings(f.bytes, p, {{1, "kind"}, {2, "apiVersion"}, {3, "name"}, {4, "uid"}});
+          }
+        });
   return spec;
+}
+
+struct Kind {
+  const char* group;  // the API group of apiVersion; "*" for any (DeleteOptions)
+  const char* kind;
+  std::function<void(std::string_view, json&)> decode;
+};
+
+const std::vector<Kind>& Kinds() {
+  static const std::vector<Kind> kinds = {
+      {"", "ConfigMap", ConfigMap},
+      {"", "Secret", Secret},
+      {"", "Namespace", Namespace},
+      {"", "ServiceAccount", ServiceAccount},
+      {"", "Service", Service},
+      {"*", "DeleteOptions", DeleteOptions},
+      {"authentication.k8s.io", "SelfSubjectReview",
+       [](std::string_view raw, json& out) {
+         ReviewSpec(raw, out, [](std::string_view, const std::string&) { return json::object(); });
+         out.erase("spec");
+       }},
+      {"authorization.k8s.io", "SelfSubjectAccessReview",
+       [](std::string_view raw, json& out) {
+         ReviewSpec(raw, out, SelfSubjectAccessReviewSpec);
+         if (!out.contains("spec")) out["spec"] = json::object();
+       }},
+      {"authorization.k8s.io", "SelfSubjectRulesReview",
+       [](std::string_view raw, json& out) {
+         ReviewSpec(raw, out, [](std::string_view msg, const std::string& p) {
+           return Strings(msg, p, {{1, "namespace"}});
+         });
+         if (!out.contains("spec")) out["spec"] = json::object();
+       }},
+      {"authentication.k8s.io", "TokenRequest",
+       [](std::string_view raw, json& out) {
+         ReviewSpec(raw, out, TokenRequestSpec);
+         if (!out.contains("spec")) out["spec"] = json::object();
+       }},
+  };
+  return kinds;
+}
+
+std::string GroupOf(const std::string& api_version) {
+  auto slash = api_version.rfind('/');
+  return slash == std::string::npos ? "" : api_version.substr(0, slash);
 }
 }  // namespace
 
-std::optional<json> DecodeProtobufBody(const std::string& body) {
+bool IsProtobufContentType(std::string_view content_type) {
+  constexpr std::string_view kType(kProtobufContentType);
+  if (content_type.substr(0, kType.size()) != kType) return false;
+  return content_type.size() == kType.size() || content_type[kType.size()] == ';' ||
+         content_type[kType.size()] == ' ';
+}
+
+const std::vector<std::string>& ProtobufKinds() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& k : Kinds()) v.push_back(k.kind);
+    return v;
+  }();
+  return names;
+}
+
+json DecodeProtobufBody(std::string_view body) {
   static constexpr std::string_view kMagic("k8s\0", 4);
-  std::string_view in(body);
-  if (in.substr(0, 4) != kMagic) return std::nullopt;
-  auto unknown = Parse(in.substr(4));
-  if (!unknown) return std::nullopt;
+  if (body.substr(0, 4) != kMagic) {
+    throw StatusError::BadRequest(
+        "the protobuf body does not start with the \"k8s\\x00\" prefix of Kubernetes' protobuf "
+        "envelope");
+  }
   std::string api_version, kind;
   std::string_view raw;
-  for (const auto& f : *unknown) {
-    if (f.number == 1 && f.wire_type == 2) {
-      json tm = Strings(f.bytes, {{1, "apiVersion"}, {2, "kind"}});
-      api_version = tm.value("apiVersion", "");
-      kind = tm.value("kind", "");
-    } else if (f.number == 2 && f.wire_type == 2) {
-      raw = f.bytes;
+  bool has_type_meta = false;
+  try {
+    Visit(body.substr(4), "runtime.Unknown", {{1, "typeMeta"}, {2, "raw"}},
+          [&](const char*, const Field& f, const std::string& p) {
+            if (f.number == 2) {
+              Expect(f, 2, p);
+              raw = f.bytes;
+              return;
+            }
+            Expect(f, 2, p);
+            has_type_meta = true;
+            json tm = Strings(f.bytes, p, {{1, "apiVersion"}, {2, "kind"}});
+            api_version = tm.value("apiVersion", "");
+            kind = tm.value("kind", "");
+          });
+  } catch (const Malformed& e) {
+    throw StatusError::BadRequest(fmt::format("the protobuf envelope is malformed: {}", e.what()));
+  }
+  if (!has_type_meta || kind.empty()) {
+    throw StatusError::BadRequest(
+        "the protobuf envelope has no kind (runtime.Unknown field 1, typeMeta)");
+  }
+  std::string group = GroupOf(api_version);
+  for (const Kind& k : Kinds()) {
+    if (kind != k.kind || (std::string_view(k.group) != "*" && group != k.group)) continue;
+    json out = {{"apiVersion", api_version}, {"kind", kind}};
+    try {
+      k.decode(raw, out);
+    } catch (const Malformed& e) {
+      throw StatusError::BadRequest(
+          fmt::format("the protobuf {} in the body is malformed: {}", kind, e.what()));
     }
-  }
-  auto fields = Parse(raw);
-  if (!fields) return std::nullopt;
-  json out = {{"apiVersion", api_version}, {"kind", kind}};
-  std::string_view spec;
-  for (const auto& f : *fields) {
-    if (f.number == 2 && f.wire_type == 2) spec = f.bytes;
-  }
-  if (kind == "SelfSubjectReview") return out;
-  if (kind == "SelfSubjectAccessReview") {
-    out["spec"] = SelfSubjectAccessReviewSpec(spec);
     return out;
   }
-  if (kind == "SelfSubjectRulesReview") {
-    out["spec"] = Strings(spec, {{1, "namespace"}});
-    return out;
-  }
-  if (kind == "TokenRequest") {
-    out["spec"] = TokenRequestSpec(spec);
-    return out;
-  }
-  return std::nullopt;
+  std::string known;
+  for (const auto& k : Kinds()) known += (known.empty() ? "" : ", ") + std::string(k.kind);
+  throw StatusError::UnsupportedMediaType(fmt::format(
+      "the body of the request was in an unknown format - accepted media types include: "
+      "application/json, application/yaml (kubedouble decodes protobuf bodies of {} only, "
+      "not {} {})",
+      known, api_version.empty() ? "apiVersion \"\"" : api_version, kind));
 }
 
 }  // namespace kubedouble::fake

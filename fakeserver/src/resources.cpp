@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "negotiate.h"
+#include "protobuf.h"
 #include "request_limits.h"
 #include "server_impl.h"
 #include "status.h"
@@ -48,13 +49,10 @@ ListOptions ParseListOptions(const httplib::Request& req) {
 }
 
 json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
-  if (req.get_header_value("Content-Type").rfind("application/vnd.kubernetes.protobuf", 0) == 0) {
-    throw StatusError::UnsupportedMediaType(
-        "the body of the request was in an unknown format - accepted media types include: "
-        "application/json, application/yaml");
-  }
   json body;
-  if (req.get_header_value("Content-Type").rfind("application/yaml", 0) == 0) {
+  if (IsProtobufContentType(req.get_header_value("Content-Type"))) {
+    body = DecodeProtobufBody(req.body);
+  } else if (req.get_header_value("Content-Type").rfind("application/yaml", 0) == 0) {
     try {
       YAML::Node doc = YAML::Load(req.body);
       if (doc.IsMap()) body = util::YamlToJson(doc);
@@ -222,7 +220,9 @@ void Server::Impl::Resource(Call& call) {
     d.dry_run = req.has_param("dryRun") && !Param(req, "dryRun").empty();
     d.propagation_policy = Param(req, "propagationPolicy");
     if (!req.body.empty()) {
-      json body = json::parse(req.body, nullptr, false);
+      json body = IsProtobufContentType(req.get_header_value("Content-Type"))
+                      ? DecodeProtobufBody(req.body)
+                      : json::parse(req.body, nullptr, false);
       if (body.is_object()) {
         if (body.contains("preconditions") && body["preconditions"].is_object()) {
           const auto& p = body["preconditions"];

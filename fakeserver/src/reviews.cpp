@@ -17,14 +17,8 @@ using Clock = std::chrono::system_clock;
 
 json BodyOrEmpty(const httplib::Request& req) {
   if (req.body.empty()) return json::object();
-  if (req.get_header_value("Content-Type").rfind(kProtobufContentType, 0) == 0) {
-    auto decoded = DecodeProtobufBody(req.body);
-    if (!decoded) {
-      throw StatusError::UnsupportedMediaType(
-          "the body of the request was in an unknown format - accepted media types include: "
-          "application/json, application/yaml, application/vnd.kubernetes.protobuf");
-    }
-    return *decoded;
+  if (IsProtobufContentType(req.get_header_value("Content-Type"))) {
+    return DecodeProtobufBody(req.body);
   }
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {

@@ -1,0 +1,374 @@
+// The protobuf request-body decoder (fakeserver/src/protobuf.cpp): bodies encoded by hand here,
+// field by field, as client-go's generated marshallers write them.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <kubedouble/fakeserver/store.h>
+
+#include <random>
+
+#include "../../fakeserver/src/protobuf.h"
+#include "client.h"
+
+namespace kubedouble::fake {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+
+// --- a small protobuf encoder ---
+std::string Varint(uint64_t v) {
+  std::string out;
+  while (v >= 0x80) {
+    out += static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+  return out;
+}
+std::string Key(int number, int wire_type) { return Varint(uint64_t(number) << 3 | wire_type); }
+// A length-delimited field: a string, bytes or an embedded message.
+std::string Bytes(int number, std::string_view v) {
+  return Key(number, 2) + Varint(v.size()) + std::string(v);
+}
+std::string Int(int number, int64_t v) { return Key(number, 0) + Varint(uint64_t(v)); }
+std::string MapEntry(int number, std::string_view k, std::string_view v) {
+  return Bytes(number, Bytes(1, k) + Bytes(2, v));
+}
+// "k8s\0" + runtime.Unknown{typeMeta{apiVersion, kind}, raw, contentEncoding, contentType}.
+std::string Envelope(std::string_view api_version, std::string_view kind, std::string_view raw) {
+  return std::string("k8s\0", 4) + Bytes(1, Bytes(1, api_version) + Bytes(2, kind)) +
+         Bytes(2, raw) + Bytes(3, "") + Bytes(4, "");
+}
+// ObjectMeta as gogo-protobuf writes it for a Go struct with only a name: every non-pointer
+// field present, empty.
+std::string KubectlMeta(std::string_view name) {
+  return Bytes(1, name) + Bytes(2, "") + Bytes(3, "") + Bytes(4, "") + Bytes(5, "") + Bytes(6, "") +
+         Int(7, 0) + Bytes(8, "");
+}
+
+// The status code DecodeProtobufBody answers `body` with, and its message.
+std::pair<int, std::string> Refusal(const std::string& body) {
+  try {
+    DecodeProtobufBody(body);
+  } catch (const StatusError& e) {
+    return {e.code(), e.what()};
+  }
+  return {0, ""};
+}
+
+TEST(Protobuf, KubectlCreateConfigMapAsSent) {
+  // kubectl 1.32 `create configmap x --from-literal=a=b`, byte for byte (kubectl -v=8).
+  const unsigned char sent[] = {0x6b, 0x38, 0x73, 0x00, 0x0a, 0x0f, 0x0a, 0x02, 0x76, 0x31, 0x12,
+                                0x09, 0x43, 0x6f, 0x6e, 0x66, 0x69, 0x67, 0x4d, 0x61, 0x70, 0x12,
+                                0x1b, 0x0a, 0x11, 0x0a, 0x01, 0x78, 0x12, 0x00, 0x1a, 0x00, 0x22,
+                                0x00, 0x2a, 0x00, 0x32, 0x00, 0x38, 0x00, 0x42, 0x00, 0x12, 0x06,
+                                0x0a, 0x01, 0x61, 0x12, 0x01, 0x62, 0x1a, 0x00, 0x22, 0x00};
+  std::string body(reinterpret_cast<const char*>(sent), sizeof sent);
+  EXPECT_EQ(DecodeProtobufBody(body), json::parse(R"({"apiVersion":"v1","kind":"ConfigMap",
+            "metadata":{"name":"x"},"data":{"a":"b"}})"));
+  // The hand encoder writes the same bytes.
+  EXPECT_EQ(Envelope("v1", "ConfigMap", Bytes(1, KubectlMeta("x")) + MapEntry(2, "a", "b")), body);
+}
+
+TEST(Protobuf, EveryObjectMetaField) {
+  std::string owner = Bytes(5, "apps/v1") + Bytes(1, "ReplicaSet") + Bytes(3, "rs") +
+                      Bytes(4, "u-1") + Int(6, 1) + Int(7, 0);
+  std::string managed = Bytes(1, "kubectl") + Bytes(2, "Update") + Bytes(3, "v1") +
+                        Bytes(4, Int(1, 1700000000)) + Bytes(6, "FieldsV1") +
+                        Bytes(7, Bytes(1, R"({"f:data":{}})")) + Bytes(8, "");
+  std::string meta = Bytes(1, "n") + Bytes(2, "gen-") + Bytes(3, "ns") + Bytes(4, "/self") +
+                     Bytes(5, "uid-1") + Bytes(6, "42") + Int(7, 3) +
+                     Bytes(8, Int(1, 1700000000) + Int(2, 5)) + Bytes(9, Int(1, 1700000060)) +
+                     Int(10, 30) + MapEntry(11, "app", "web") + MapEntry(11, "tier", "") +
+                     MapEntry(12, "note", "hi") + Bytes(13, owner) + Bytes(14, "f/one") +
+                     Bytes(14, "f/two") + Bytes(17, managed) + Bytes(99, "unknown, skipped") +
+                     Int(98, 7);
+  json got = DecodeProtobufBody(Envelope("v1", "ConfigMap", Bytes(1, meta)));
+  EXPECT_EQ(got["metadata"], json::parse(R"({
+    "name": "n", "generateName": "gen-", "namespace": "ns", "selfLink": "/self", "uid": "uid-1",
+    "resourceVersion": "42", "generation": 3,
+    "creationTimestamp": "2023-11-14T22:13:20Z", "deletionTimestamp": "2023-11-14T22:14:20Z",
+    "deletionGracePeriodSeconds": 30,
+    "labels": {"app": "web", "tier": ""}, "annotations": {"note": "hi"},
+    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs",
+                         "uid": "u-1", "controller": true, "blockOwnerDeletion": false}],
+    "finalizers": ["f/one", "f/two"],
+    "managedFields": [{"manager": "kubectl", "operation": "Update", "apiVersion": "v1",
+                       "time": "2023-11-14T22:13:20Z", "fieldsType": "FieldsV1",
+                       "fieldsV1": {"f:data": {}}}]
+  })"))
+      << got.dump(2);
+}
+
+TEST(Protobuf, ConfigMapBinaryDataIsBase64AndImmutableIsKept) {
+  std::string raw = Bytes(1, KubectlMeta("bin")) +
+                    MapEntry(3, "b", std::string("\x00\xff\xfe", 3)) + MapEntry(2, "t", "text") +
+                    Int(4, 1);
+  EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "ConfigMap", raw)),
+            json::parse(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"bin"},
+                "binaryData":{"b":"AP/+"},"data":{"t":"text"},"immutable":true})"));
+}
+
+TEST(Protobuf, SecretDataIsBase64) {
+  // kubectl create secret generic: data as bytes, type "" (the server defaults it to Opaque).
+  std::string raw = Bytes(1, KubectlMeta("s")) + MapEntry(2, "a", "b") +
+                    MapEntry(2, "bin", std::string("\x01\x80", 2)) + Bytes(3, "") +
+                    MapEntry(4, "plain", "text") + Int(5, 0);
+  EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "Secret", raw)),
+            json::parse(R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},
+                "data":{"a":"Yg==","bin":"AYA="},"stringData":{"plain":"text"},
+                "immutable":false})"));
+  json tls = DecodeProtobufBody(
+      Envelope("v1", "Secret", Bytes(1, KubectlMeta("t")) + Bytes(3, "kubernetes.io/tls")));
+  EXPECT_EQ(tls["type"], "kubernetes.io/tls");
+}
+
+TEST(Protobuf, Namespace) {
+  // kubectl create namespace: an empty spec and a status with an empty phase, left to the
+  // server to fill.
+  std::string sent = Bytes(1, KubectlMeta("ns1")) + Bytes(2, "") + Bytes(3, Bytes(1, ""));
+  EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "Namespace", sent)),
+            json::parse(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"ns1"}})"));
+  std::string full =
+      Bytes(1, KubectlMeta("ns2")) + Bytes(2, Bytes(1, "kubernetes")) +
+      Bytes(3, Bytes(1, "Terminating") +
+                   Bytes(2, Bytes(1, "NamespaceDeletionContentFailure") + Bytes(2, "False") +
+                                Bytes(4, Int(1, 0)) + Bytes(5, "R") + Bytes(6, "m")));
+  EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "Namespace", full)), json::parse(R"({
+      "apiVersion":"v1","kind":"Namespace","metadata":{"name":"ns2"},
+      "spec":{"finalizers":["kubernetes"]},
+      "status":{"phase":"Terminating","conditions":[{"type":"NamespaceDeletionContentFailure",
+        "status":"False","lastTransitionTime":"1970-01-01T00:00:00Z","reason":"R","message":"m"}]}
+  })"));
+}
+
+TEST(Protobuf, ServiceAccount) {
+  std::string raw = Bytes(1, KubectlMeta("sa")) + Bytes(2, Bytes(1, "Secret") + Bytes(3, "tok")) +
+                    Bytes(3, Bytes(1, "regcred")) + Int(4, 0);
+  EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "ServiceAccount", raw)),
+            json::parse(R"({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"sa"},
+                "secrets":[{"kind":"Secret","name":"tok"}],"imagePullSecrets":[{"name":"regcred"}],
+                "automountServiceAccountToken":false})"));
+}
+
+TEST(Protobuf, Service) {
+  // kubectl create service clusterip svc --tcp=80:8080, plus a named target port.
+  std::string port = Bytes(1, "80-8080") + Bytes(2, "TCP") + Int(3, 80) +
+                     Bytes(4, Int(1, 0) + Int(2, 8080) + Bytes(3, "")) + Int(5, 0);
+  std::string named = Int(3, 443) + Bytes(4, Int(1, 1) + Int(2, 0) + Bytes(3, "https"));
+  std::string spec = Bytes(1, port) + Bytes(1, named) + MapEntry(2, "app", "svc") + Bytes(3, "") +
+                     Bytes(4, "ClusterIP") + Int(13, 0);
+  std::string raw = Bytes(1, KubectlMeta("svc")) + Bytes(2, spec) + Bytes(3, Bytes(1, ""));
+  EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "Service", raw)), json::parse(R"({
+      "apiVersion":"v1","kind":"Service","metadata":{"name":"svc"},
+      "spec":{"ports":[{"name":"80-8080","protocol":"TCP","port":80,"targetPort":8080},
+                       {"port":443,"targetPort":"https"}],
+              "selector":{"app":"svc"},"type":"ClusterIP"}})"));
+}
+
+TEST(Protobuf, DeleteOptionsOfAnyGroupVersion) {
+  std::string raw = Int(1, 0) + Bytes(2, Bytes(1, "uid-1") + Bytes(2, "7")) +
+                    Bytes(4, "Foreground") + Bytes(5, "All");
+  json want = json::parse(R"({"gracePeriodSeconds":0,
+      "preconditions":{"uid":"uid-1","resourceVersion":"7"},"propagationPolicy":"Foreground",
+      "dryRun":["All"]})");
+  for (std::string av : {"v1", "meta.k8s.io/v1", "apps/v1"}) {
+    json got = DecodeProtobufBody(Envelope(av, "DeleteOptions", raw));
+    EXPECT_EQ(got["apiVersion"], av);
+    got.erase("apiVersion");
+    got.erase("kind");
+    EXPECT_EQ(got, want);
+  }
+}
+
+TEST(Protobuf, Reviews) {
+  std::string attrs = Bytes(1, "default") + Bytes(2, "list") + Bytes(5, "pods");
+  EXPECT_EQ(DecodeProtobufBody(Envelope("authorization.k8s.io/v1", "SelfSubjectAccessReview",
+                                        Bytes(1, KubectlMeta("")) + Bytes(2, Bytes(1, attrs)))),
+            json::parse(R"({"apiVersion":"authorization.k8s.io/v1",
+                "kind":"SelfSubjectAccessReview","metadata":{},
+                "spec":{"resourceAttributes":{"namespace":"default","verb":"list",
+                        "resource":"pods"}}})"));
+  EXPECT_EQ(DecodeProtobufBody(Envelope("authentication.k8s.io/v1", "SelfSubjectReview", "")),
+            json::parse(R"({"apiVersion":"authentication.k8s.io/v1",
+                "kind":"SelfSubjectReview"})"));
+  json token = DecodeProtobufBody(
+      Envelope("authentication.k8s.io/v1", "TokenRequest",
+               Bytes(2, Bytes(1, "api") + Bytes(1, "vault") + Int(4, 600) +
+                            Bytes(3, Bytes(1, "Pod") + Bytes(2, "v1") + Bytes(3, "p")))));
+  EXPECT_EQ(token["spec"], json::parse(R"({"audiences":["api","vault"],"expirationSeconds":600,
+      "boundObjectRef":{"kind":"Pod","apiVersion":"v1","name":"p"}})"));
+  json rules = DecodeProtobufBody(
+      Envelope("authorization.k8s.io/v1", "SelfSubjectRulesReview", Bytes(2, Bytes(1, "kube"))));
+  EXPECT_EQ(rules["spec"], json::parse(R"({"namespace":"kube"})"));
+}
+
+TEST(Protobuf, InvalidUtf8BecomesTheReplacementCharacter) {
+  json got = DecodeProtobufBody(Envelope("v1", "ConfigMap",
+                                         Bytes(1, KubectlMeta("x")) + MapEntry(2, "k",
+                                                                               "a\xff"
+                                                                               "b\xc3")));
+  EXPECT_EQ(got["data"]["k"],
+            "a\xef\xbf\xbd"
+            "b\xef\xbf\xbd");
+  EXPECT_NO_THROW(got.dump());
+}
+
+TEST(Protobuf, AKindNotDecodedIs415NamingIt) {
+  auto [code, message] = Refusal(Envelope("apps/v1", "Deployment", Bytes(1, KubectlMeta("d"))));
+  EXPECT_EQ(code, 415);
+  EXPECT_THAT(message, HasSubstr("the body of the request was in an unknown format"));
+  EXPECT_THAT(message, HasSubstr("not apps/v1 Deployment"));
+  EXPECT_THAT(message, HasSubstr("ConfigMap, Secret, Namespace, ServiceAccount"));
+  // A known kind name in another group is another kind.
+  auto [code2, message2] = Refusal(Envelope("example.com/v1", "ConfigMap", ""));
+  EXPECT_EQ(code2, 415);
+  EXPECT_THAT(message2, HasSubstr("not example.com/v1 ConfigMap"));
+}
+
+TEST(Protobuf, MalformedBodiesAre400NamingWhatIsWrong) {
+  auto expect_400 = [](const std::string& body, const std::string& words) {
+    auto [code, message] = Refusal(body);
+    EXPECT_EQ(code, 400) << message;
+    EXPECT_THAT(message, HasSubstr(words));
+  };
+  expect_400("", "does not start with the \"k8s\\x00\" prefix");
+  expect_400("{\"kind\":\"ConfigMap\"}", "does not start with");
+  expect_400(std::string("k8s\0", 4), "has no kind");
+  expect_400(std::string("k8s\0", 4) + Bytes(1, Bytes(1, "v1")), "has no kind");
+  expect_400(std::string("k8s\0", 4) + "\x0a\x05\x0a\x02v1",
+             "the protobuf envelope is malformed: runtime.Unknown: field 1 at byte 0 is 5 bytes "
+             "long, but only 4 bytes follow");
+  expect_400(std::string("k8s\0", 4) + "\x0a", "runtime.Unknown: truncated length of field 1");
+  expect_400(std::string("k8s\0", 4) + "\x0b", "field 1 at byte 0 has wire type 3");
+  expect_400(std::string("k8s\0", 4) + Int(1, 5), "runtime.Unknown.typeMeta: wire type 0");
+  // Inside the object: the path of the field names where.
+  expect_400(Envelope("v1", "ConfigMap", Bytes(1, Int(1, 7))),
+             "the protobuf ConfigMap in the body is malformed: metadata.name: wire type 0 "
+             "(varint), expected length-delimited");
+  expect_400(Envelope("v1", "Secret", Bytes(1, KubectlMeta("s")) + Bytes(2, "\x0a\x09k")),
+             "the protobuf Secret in the body is malformed: data: field 1 at byte 0 is 9 bytes");
+  expect_400(Envelope("v1", "ConfigMap", Bytes(1, std::string("\x00\x01", 2))),
+             "metadata: field number 0");
+  expect_400(Envelope("v1", "ConfigMap", Bytes(1, Int(7, 1) + "\x88")),
+             "metadata: truncated field key at byte 2");
+  expect_400(Envelope("v1", "ConfigMap", Bytes(1, Bytes(8, Int(1, -70000000000)))),
+             "metadata.creationTimestamp: -70000000000 seconds is outside");
+  expect_400(Envelope("v1", "ConfigMap", Bytes(1, Bytes(17, Bytes(7, Bytes(1, "{not json"))))),
+             "metadata.managedFields.fieldsV1: not JSON");
+}
+
+TEST(Protobuf, NoBodyEndsInAnythingButADecodeOr400) {
+  // Every truncation and many single-byte changes of a body with every ObjectMeta field.
+  std::string meta = Bytes(1, "n") + Int(7, 3) + Bytes(8, Int(1, 1700000000)) + Int(10, 30) +
+                     MapEntry(11, "app", "web") + Bytes(13, Bytes(1, "RS") + Int(6, 1)) +
+                     Bytes(14, "f") + Bytes(17, Bytes(7, Bytes(1, "{}")));
+  std::vector<std::string> bodies = {
+      Envelope("v1", "ConfigMap", Bytes(1, meta) + MapEntry(3, "b", "\x01") + Int(4, 1)),
+      Envelope("v1", "Secret", Bytes(1, meta) + MapEntry(2, "k", "v") + Bytes(3, "Opaque")),
+      Envelope("v1", "Service",
+               Bytes(1, meta) + Bytes(2, Bytes(1, Int(3, 80) + Bytes(4, Int(2, 8))))),
+      Envelope("v1", "Namespace", Bytes(1, meta) + Bytes(2, Bytes(1, "kubernetes")))};
+  std::mt19937 rng(7);
+  int decoded = 0, refused = 0;
+  for (const std::string& body : bodies) {
+    std::vector<std::string> variants;
+    for (size_t n = 0; n < body.size(); ++n) variants.push_back(body.substr(0, n));
+    for (int i = 0; i < 500; ++i) {
+      std::string v = body;
+      v[rng() % v.size()] = static_cast<char>(rng() % 256);
+      variants.push_back(v);
+    }
+    for (const std::string& v : variants) {
+      try {
+        json j = DecodeProtobufBody(v);
+        j.dump();
+        ++decoded;
+      } catch (const StatusError& e) {
+        EXPECT_TRUE(e.code() == 400 || e.code() == 415) << e.code() << " " << e.what();
+        ++refused;
+      }
+    }
+  }
+  EXPECT_GT(decoded, 0);
+  EXPECT_GT(refused, 0);
+}
+
+TEST(Protobuf, ContentType) {
+  EXPECT_TRUE(IsProtobufContentType("application/vnd.kubernetes.protobuf"));
+  EXPECT_TRUE(IsProtobufContentType("application/vnd.kubernetes.protobuf; charset=utf-8"));
+  EXPECT_TRUE(IsProtobufContentType("application/vnd.kubernetes.protobuf;stream=watch"));
+  EXPECT_FALSE(IsProtobufContentType("application/vnd.kubernetes.protobufx"));
+  EXPECT_FALSE(IsProtobufContentType("application/json"));
+}
+
+// Over HTTPS, as kubectl sends them.
+constexpr char kProtobuf[] = "application/vnd.kubernetes.protobuf";
+
+TEST(ProtobufOverHttps, CreateUpdateAndDeleteAConfigMap) {
+  TestServer srv;
+  auto c = testing::Client(srv, testing::AdminToken(srv));
+  const char* path = "/api/v1/namespaces/default/configmaps";
+  auto created = c->Post(
+      path,
+      Envelope("v1", "ConfigMap",
+               Bytes(1, KubectlMeta("pb") + MapEntry(11, "app", "web")) + MapEntry(2, "a", "b")),
+      kProtobuf);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  json got = testing::Body(c->Get("/api/v1/namespaces/default/configmaps/pb"));
+  EXPECT_EQ(got["data"], json({{"a", "b"}}));
+  EXPECT_EQ(got["metadata"]["labels"], json({{"app", "web"}}));
+  std::string uid = got["metadata"]["uid"];
+
+  auto updated = c->Put(
+      "/api/v1/namespaces/default/configmaps/pb",
+      Envelope("v1", "ConfigMap", Bytes(1, KubectlMeta("pb")) + MapEntry(2, "a", "c") + Int(4, 1)),
+      kProtobuf);
+  ASSERT_EQ(updated->status, 200) << updated->body;
+  got = testing::Body(c->Get("/api/v1/namespaces/default/configmaps/pb"));
+  EXPECT_EQ(got["data"], json({{"a", "c"}}));
+  EXPECT_EQ(got["immutable"], true);
+
+  // DeleteOptions as protobuf: a precondition on another uid is a conflict.
+  auto conflict =
+      c->Delete("/api/v1/namespaces/default/configmaps/pb",
+                Envelope("v1", "DeleteOptions", Bytes(2, Bytes(1, "other-uid"))), kProtobuf);
+  EXPECT_EQ(conflict->status, 409) << conflict->body;
+  auto deleted = c->Delete("/api/v1/namespaces/default/configmaps/pb",
+                           Envelope("v1", "DeleteOptions", Bytes(2, Bytes(1, uid))), kProtobuf);
+  EXPECT_EQ(deleted->status, 200) << deleted->body;
+  EXPECT_EQ(c->Get("/api/v1/namespaces/default/configmaps/pb")->status, 404);
+}
+
+TEST(ProtobufOverHttps, RefusalsAreStatusesAndStoreNothing) {
+  TestServer srv;
+  auto c = testing::Client(srv, testing::AdminToken(srv));
+  const char* path = "/api/v1/namespaces/default/configmaps";
+  auto expect = [&](const std::string& body, int code, const std::string& reason,
+                    const std::string& words) {
+    auto r = c->Post(path, body, kProtobuf);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, code) << r->body;
+    json status = testing::Body(r);
+    EXPECT_EQ(status["kind"], "Status");
+    EXPECT_EQ(status["reason"], reason);
+    EXPECT_THAT(status["message"].get<std::string>(), HasSubstr(words));
+  };
+  expect(Envelope("apps/v1", "Deployment", Bytes(1, KubectlMeta("x"))), 415, "UnsupportedMediaType",
+         "not apps/v1 Deployment");
+  expect("k8s", 400, "BadRequest", "\"k8s\\x00\" prefix");
+  expect(Envelope("v1", "ConfigMap", Bytes(1, Int(1, 1))), 400, "BadRequest",
+         "metadata.name: wire type 0");
+  expect(Envelope("v1", "Secret", Bytes(1, KubectlMeta("x"))), 400, "BadRequest",
+         "the kind in the data (\"Secret\") does not match the expected kind (ConfigMap)");
+  json list = testing::Body(c->Get(path));
+  for (const auto& item : list["items"]) EXPECT_NE(item["metadata"]["name"], "x");
+  // The reviews refuse the same way.
+  auto r = c->Post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                   std::string("k8s\0\x0a\x09", 6), kProtobuf);
+  EXPECT_EQ(r->status, 400) << r->body;
+}
+
+}  // namespace
+}  // namespace kubedouble::fake
