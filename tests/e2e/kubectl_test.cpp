@@ -111,6 +111,80 @@ TEST(Kubectl, ServiceAccountKubeconfigIsTheDefaultServiceAccount) {
   EXPECT_THAT(token.output, HasSubstr("cannot create resource \"serviceaccounts/token\""));
 }
 
+// kubectl 1.32 sends the typed writes of `kubectl create ...` as protobuf (the "k8s\0"
+// envelope); labels, annotations and deletes follow as JSON.
+TEST(Kubectl, CreateCommandsSendingProtobuf) {
+  fake::TestServer srv;
+  std::string env = KubectlEnv(srv.paths().kubeconfig) + "cd " + srv.paths().dir.string() + "; ";
+  auto ok = [&](const std::string& cmd) {
+    auto r = Bash(env + cmd);
+    EXPECT_EQ(r.code, 0) << cmd << "\n" << r.output;
+    return r.output;
+  };
+
+  Bash(env + "printf '\\000\\377\\376bin' > bin.dat");
+  EXPECT_EQ(ok("kubectl create configmap cm1 --from-literal=a=b --from-file=bin.dat"),
+            "configmap/cm1 created\n");
+  EXPECT_EQ(ok("kubectl get cm cm1 -o jsonpath='{.data.a} {.binaryData.bin\\.dat}'"), "b AP/+Ymlu");
+
+  EXPECT_EQ(ok("kubectl create secret generic s1 --from-literal=user=admin --type=Custom"),
+            "secret/s1 created\n");
+  EXPECT_EQ(ok("kubectl get secret s1 -o jsonpath='{.type} {.data.user}'"), "Custom YWRtaW4=");
+  ok("kubectl create secret generic s2 --from-literal=a=b");
+  EXPECT_EQ(ok("kubectl get secret s2 -o jsonpath='{.type}'"), "Opaque");
+  EXPECT_EQ(ok("kubectl create secret tls t1 --cert=pki/server.crt --key=pki/server.key"),
+            "secret/t1 created\n");
+  EXPECT_EQ(ok("kubectl get secret t1 -o jsonpath='{.type}'"), "kubernetes.io/tls");
+  ok("kubectl get secret t1 -o jsonpath='{.data.tls\\.crt}' | base64 -d | cmp - pki/server.crt");
+  ok("kubectl create secret docker-registry r1 --docker-server=registry.example "
+     "--docker-username=u --docker-password=p");
+  EXPECT_THAT(ok("kubectl get secret r1 -o jsonpath='{.type} {.data.\\.dockerconfigjson}' | "
+                 "{ read t d; echo $t; echo $d | base64 -d; }"),
+              MatchesRegex("kubernetes.io/dockerconfigjson\n\\{\"auths\":\\{\"registry.example\":"
+                           "\\{\"username\":\"u\",\"password\":\"p\".*"));
+
+  EXPECT_EQ(ok("kubectl create namespace team-a"), "namespace/team-a created\n");
+  EXPECT_EQ(ok("kubectl get ns team-a -o jsonpath='{.status.phase} {.spec.finalizers}'"),
+            "Active [\"kubernetes\"]");
+  EXPECT_EQ(ok("kubectl create serviceaccount builder -n team-a"),
+            "serviceaccount/builder created\n");
+  EXPECT_EQ(ok("kubectl get sa -n team-a builder -o name"), "serviceaccount/builder\n");
+  EXPECT_EQ(ok("kubectl create service clusterip web --tcp=80:8080"), "service/web created\n");
+  EXPECT_EQ(ok("kubectl get svc web -o jsonpath='{.spec.ports[0].port} "
+               "{.spec.ports[0].targetPort} {.spec.selector.app} {.spec.type}'"),
+            "80 8080 web ClusterIP");
+
+  EXPECT_EQ(ok("kubectl create configmap dry --from-literal=a=b --dry-run=server"),
+            "configmap/dry created (server dry run)\n");
+  EXPECT_THAT(Bash(env + "kubectl get cm dry").output, HasSubstr("NotFound"));
+  auto again = Bash(env + "kubectl create namespace team-a");
+  EXPECT_NE(again.code, 0);
+  EXPECT_THAT(again.output, HasSubstr("AlreadyExists"));
+  auto nowhere = Bash(env + "kubectl create configmap x -n nowhere --from-literal=a=b");
+  EXPECT_NE(nowhere.code, 0);
+  EXPECT_THAT(nowhere.output, HasSubstr("namespaces \"nowhere\" not found"));
+
+  EXPECT_EQ(ok("kubectl label configmap cm1 tier=db"), "configmap/cm1 labeled\n");
+  EXPECT_EQ(ok("kubectl annotate configmap cm1 note=hi"), "configmap/cm1 annotated\n");
+  EXPECT_EQ(ok("kubectl get cm cm1 -o jsonpath='{.metadata.labels.tier} "
+               "{.metadata.annotations.note}'"),
+            "db hi");
+  EXPECT_EQ(ok("kubectl delete configmap cm1"), "configmap \"cm1\" deleted\n");
+  ok("kubectl delete secret s1 s2 t1 r1");
+  ok("kubectl delete service web");
+  ok("kubectl delete serviceaccount builder -n team-a");
+  EXPECT_EQ(ok("kubectl delete namespace team-a"), "namespace \"team-a\" deleted\n");
+  EXPECT_THAT(ok("kubectl get cm,secrets,svc -o name"), Not(HasSubstr("cm1")));
+
+  // Deployments are not served (no apps group), so these cannot work here.
+  auto deploy = Bash(env + "kubectl create deployment web --image=nginx");
+  EXPECT_NE(deploy.code, 0);
+  EXPECT_THAT(deploy.output, HasSubstr("the server could not find the requested resource"));
+  auto scale = Bash(env + "kubectl scale deployment web --replicas=2");
+  EXPECT_NE(scale.code, 0);
+  EXPECT_THAT(scale.output, HasSubstr("the server doesn't have a resource type \"deployment\""));
+}
+
 TEST(Kubectl, CreatedTokenWorksForTheDefaultServiceAccount) {
   fake::TestServer srv;
   auto r = Bash(KubectlEnv(srv.paths().kubeconfig) +
