@@ -121,5 +121,40 @@ TEST(Resources, YamlBodiesAreAcceptedAsOnARealServer) {
   EXPECT_EQ(scalar->status, 400);
 }
 
+// YAML turns unquoted 3 and true into a number and a bool, which a ConfigMap's data refuses, as
+// kube-apiserver refuses them (it decodes YAML into JSON the same way); dryRun=All is checked
+// too, and a watch from before sees nothing of either.
+TEST(Resources, WrongFieldTypesInABodyAre400AndStoreNothing) {
+  fake::TestServer srv;
+  auto c = Client(srv, AdminToken(srv));
+  const std::string path = "/api/v1/namespaces/default/configmaps";
+  json list = Body(c->Get(path.c_str()));
+  std::string rv = list["metadata"]["resourceVersion"];
+  for (const char* query : {"", "?dryRun=All"}) {
+    auto r = c->Post((path + query).c_str(),
+                     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: unquoted\n"
+                     "data:\n  replicas: 3\n",
+                     "application/yaml");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+    EXPECT_EQ(Body(r)["message"],
+              "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: cannot "
+              "unmarshal number into Go struct field ConfigMap.data of type string");
+  }
+  auto secret =
+      c->Post("/api/v1/namespaces/default/secrets",
+              R"({"metadata":{"name":"s"},"data":{"token":"not base64"}})", "application/json");
+  ASSERT_TRUE(secret);
+  EXPECT_EQ(secret->status, 400);
+  EXPECT_EQ(Body(secret)["message"],
+            "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data at input "
+            "byte 3");
+  EXPECT_EQ(c->Get((path + "/unquoted").c_str())->status, 404);
+  auto watch = c->Get((path + "?watch=true&timeoutSeconds=1&resourceVersion=" + rv).c_str());
+  ASSERT_TRUE(watch);
+  EXPECT_EQ(watch->status, 200);
+  EXPECT_EQ(watch->body, "");
+}
+
 }  // namespace
 }  // namespace kubedouble::testing
