@@ -216,7 +216,7 @@ json ApplyPatch(const json& original, PatchType type, const std::string& body) {
   json p;
   try {
     p = json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e999
     throw StatusError::BadRequest("error decoding patch: " + Plain(e.what()));
   }
   switch (type) {
