@@ -277,8 +277,11 @@ TEST(LoadTest, ThousandClientsTwentyThousandRequestsNothingLost) {
       want_objects[e.name] = e.rv;
     }
   }
-  auto final_list = admin->Get(std::string(kNs) + "?labelSelector=worker");
-  ASSERT_TRUE(final_list && final_list->status == 200);
+  // A new connection: `admin`'s has been idle for the whole load, which can outlast the server's
+  // 30 s keep-alive timeout (under ASan the load takes ~60 s), and cpp-httplib would reuse it.
+  auto final_list = Client(port, ca, token)->Get(std::string(kNs) + "?labelSelector=worker");
+  ASSERT_TRUE(final_list && final_list->status == 200)
+      << (final_list ? final_list->body : httplib::to_string(final_list.error()));
   std::map<std::string, int64_t> have_objects;
   const json final_items = json::parse(final_list->body)["items"];
   for (const auto& item : final_items) {
