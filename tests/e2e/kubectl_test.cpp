@@ -121,6 +121,11 @@ TEST(Kubectl, CreateCommandsSendingProtobuf) {
     EXPECT_EQ(r.code, 0) << cmd << "\n" << r.output;
     return r.output;
   };
+  auto fails = [&](const std::string& cmd, const std::string& text) {
+    auto r = Bash(env + cmd);
+    EXPECT_NE(r.code, 0) << cmd;
+    EXPECT_THAT(r.output, HasSubstr(text)) << cmd;
+  };
 
   Bash(env + "printf '\\000\\377\\376bin' > bin.dat");
   EXPECT_EQ(ok("kubectl create configmap cm1 --from-literal=a=b --from-file=bin.dat"),
@@ -157,12 +162,9 @@ TEST(Kubectl, CreateCommandsSendingProtobuf) {
   EXPECT_EQ(ok("kubectl create configmap dry --from-literal=a=b --dry-run=server"),
             "configmap/dry created (server dry run)\n");
   EXPECT_THAT(Bash(env + "kubectl get cm dry").output, HasSubstr("NotFound"));
-  auto again = Bash(env + "kubectl create namespace team-a");
-  EXPECT_NE(again.code, 0);
-  EXPECT_THAT(again.output, HasSubstr("AlreadyExists"));
-  auto nowhere = Bash(env + "kubectl create configmap x -n nowhere --from-literal=a=b");
-  EXPECT_NE(nowhere.code, 0);
-  EXPECT_THAT(nowhere.output, HasSubstr("namespaces \"nowhere\" not found"));
+  fails("kubectl create namespace team-a", "AlreadyExists");
+  fails("kubectl create configmap x -n nowhere --from-literal=a=b",
+        "namespaces \"nowhere\" not found");
 
   EXPECT_EQ(ok("kubectl label configmap cm1 tier=db"), "configmap/cm1 labeled\n");
   EXPECT_EQ(ok("kubectl annotate configmap cm1 note=hi"), "configmap/cm1 annotated\n");
@@ -177,12 +179,10 @@ TEST(Kubectl, CreateCommandsSendingProtobuf) {
   EXPECT_THAT(ok("kubectl get cm,secrets,svc -o name"), Not(HasSubstr("cm1")));
 
   // Deployments are not served (no apps group), so these cannot work here.
-  auto deploy = Bash(env + "kubectl create deployment web --image=nginx");
-  EXPECT_NE(deploy.code, 0);
-  EXPECT_THAT(deploy.output, HasSubstr("the server could not find the requested resource"));
-  auto scale = Bash(env + "kubectl scale deployment web --replicas=2");
-  EXPECT_NE(scale.code, 0);
-  EXPECT_THAT(scale.output, HasSubstr("the server doesn't have a resource type \"deployment\""));
+  fails("kubectl create deployment web --image=nginx",
+        "the server could not find the requested resource");
+  fails("kubectl scale deployment web --replicas=2",
+        "the server doesn't have a resource type \"deployment\"");
 }
 
 TEST(Kubectl, CreatedTokenWorksForTheDefaultServiceAccount) {
