@@ -32,6 +32,10 @@ using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
 using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE_free>>;
 using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX_free>>;
 using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
+
+// A P-256 key as a legacy EC_KEY-backed EVP_PKEY (the same key), which OpenSSL 3.0 encodes through
+// its direct ASN.1 methods instead of an OSSL_ENCODER context; nullptr for any other key (key.cpp).
+PkeyPtr LegacyEcView(const Key& key);
 using NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME_free>>;
 
 // Drains OpenSSL's error queue into "reason; reason" (empty when the queue is empty).

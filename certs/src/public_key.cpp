@@ -5,10 +5,6 @@
 // the cost of generating a P-256 key and signing the certificate together. For a key held in the
 // legacy EC_KEY form it uses the direct ASN.1 method instead (a few microseconds). So P-256 keys
 // go in through a legacy view of the same key; the resulting SubjectPublicKeyInfo is identical.
-// The legacy view needs the EC_KEY functions OpenSSL 3 marks deprecated, hence the define.
-#define OPENSSL_SUPPRESS_DEPRECATED
-
-#include <openssl/ec.h>
 
 #include "mint.h"
 #include "ossl.h"
@@ -16,14 +12,8 @@
 namespace kubedouble::certs::internal {
 
 void SetPublicKey(X509* cert, const Key& key) {
-  if (key.type() == KeyType::kEcdsaP256) {
-    EC_KEY* ec = EVP_PKEY_get1_EC_KEY(key.get());
-    PkeyPtr legacy(EVP_PKEY_new());
-    if (ec != nullptr && legacy && EVP_PKEY_assign_EC_KEY(legacy.get(), ec) == 1) {
-      if (X509_set_pubkey(cert, legacy.get()) == 1) return;
-    } else {
-      EC_KEY_free(ec);
-    }
+  if (auto legacy = LegacyEcView(key)) {
+    if (X509_set_pubkey(cert, legacy.get()) == 1) return;
     DrainErrors();  // fall back to the general path
   }
   if (X509_set_pubkey(cert, key.get()) != 1) Fail("cannot set the public key");
