@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/socket.h>
@@ -20,6 +19,7 @@
 #include "static_tokens.h"
 #include "status.h"
 #include "task_queue.h"
+#include "tls_buffers.h"
 #include "util.h"
 
 namespace kubedouble::fake {
@@ -27,13 +27,6 @@ namespace kubedouble::fake {
 namespace fs = std::filesystem;
 
 namespace {
-
-// cpp-httplib writes an answer's head and body with two TLS writes; with TCP_NODELAY each went
-// out as its own segment, and the client woke up for each. Corked from just before the head
-// until the answer is written (its logger), they leave as one. Streams (watches) are not corked.
-thread_local int t_corked_fd = -1;
-
-void SetCork(int fd, int on) { ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on); }
 
 bool ExpectsBody(const httplib::Request& req) {
   if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") return true;
@@ -248,6 +241,7 @@ void Server::Start() {
     STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
     sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(ca_cert.get())));
     SSL_CTX_set_client_CA_list(&ctx, names);
+    BufferTls(&ctx);  // cpp-httplib reads request heads a byte at a time (tls_buffers.h)
     return true;
   });
   if (!d.http->is_valid()) {
@@ -277,16 +271,15 @@ void Server::Start() {
     return httplib::Server::HandlerResponse::Handled;
   };
   http.set_error_handler(std::move(too_large));
-  // Called once an answer is written (task_queue.h: a stopping server closes idle connections).
+  // cpp-httplib writes an answer's head and body with two TLS writes; with TCP_NODELAY each left
+  // as its own segment and the client woke up for each. The head is held from here and sent with
+  // the body in one record (tls_buffers.h); streams (watches, no body yet) are written as they go.
   http.set_post_routing_handler([](const httplib::Request& req, const httplib::Response& res) {
-    const int fd = ConnectionSocket(req);
-    if (fd >= 0 && !res.body.empty()) {
-      SetCork(fd, 1);
-      t_corked_fd = fd;
-    }
+    if (!res.body.empty()) HoldNextWrite(req.ssl);
   });
-  http.set_logger([](const httplib::Request&, const httplib::Response&) {
-    if (t_corked_fd >= 0) SetCork(std::exchange(t_corked_fd, -1), 0);
+  // Called once an answer is written (task_queue.h: a stopping server closes idle connections).
+  http.set_logger([](const httplib::Request& req, const httplib::Response&) {
+    FlushHeldWrite(req.ssl);  // a HEAD answer has no body write
     GrowingTaskQueue::RequestAnswered();
   });
   Impl* self = &d;
