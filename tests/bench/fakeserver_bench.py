@@ -4,7 +4,7 @@ import http.client
 
 BIN = sys.argv[1]
 RUNS = int(os.environ.get("KD_BENCH_RUNS", "15"))
-WRK_ROUNDS = int(os.environ.get("KD_BENCH_WRK_ROUNDS", "3"))
+WRK_ROUNDS = int(os.environ.get("KD_BENCH_WRK_ROUNDS", "5"))
 
 
 def start(state, fresh):
@@ -40,11 +40,22 @@ def rss_mb(pid):
     return 0.0
 
 
-def wrk(url, header):
-    out = subprocess.run(["wrk", "-t2", "-c16", "-d5s", "--timeout", "5s", "-H", header, url],
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def wrk(url, header, server_pid):
+    """Requests/s, and the server's CPU time per request in microseconds."""
+    cpu0 = cpu_seconds(server_pid)
+    out = subprocess.run(["wrk", "-t2", "-c16", "-d4s", "--timeout", "5s", "-H", header, url],
                          capture_output=True, text=True, timeout=60).stdout
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    return float(m.group(1)) if m else 0.0
+    cpu = cpu_seconds(server_pid) - cpu0
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    n = re.search(r"(\d+) requests in", out)
+    per_request = cpu * 1e6 / int(n.group(1)) if n and int(n.group(1)) else 0.0
+    return (float(rps.group(1)) if rps else 0.0), per_request
 
 
 def main():
@@ -80,7 +91,7 @@ def main():
         pki = os.path.join(state, "pki")
         with open(conf, "w") as f:
             f.write(f"""
-worker_processes 1; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/nginx.err;
+worker_processes 1; master_process off; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/nginx.err;
 events {{ worker_connections 1024; }}
 http {{
   access_log off; default_type application/json;
@@ -104,12 +115,17 @@ http {{
                     time.sleep(0.02)
             # Rounds alternate between the two servers, both running, so that a busy moment of
             # the machine does not fall on one of them only; the figures are medians.
-            ours_runs, theirs_runs = [], []
+            # nginx runs as one process (master_process off), so its CPU time is that process's.
+            ours_runs, theirs_runs, ours_cpu, theirs_cpu = [], [], [], []
             for _ in range(WRK_ROUNDS):
-                ours_runs.append(wrk(f"https://127.0.0.1:{port}/api/v1/namespaces/default/pods",
-                                     header))
-                theirs_runs.append(
-                    wrk(f"https://127.0.0.1:{nginx_port}/api/v1/namespaces/default/pods", header))
+                rps, cpu = wrk(f"https://127.0.0.1:{port}/api/v1/namespaces/default/pods",
+                               header, p.pid)
+                ours_runs.append(rps)
+                ours_cpu.append(cpu)
+                rps, cpu = wrk(f"https://127.0.0.1:{nginx_port}/api/v1/namespaces/default/pods",
+                               header, n.pid)
+                theirs_runs.append(rps)
+                theirs_cpu.append(cpu)
         finally:
             n.terminate()
             n.wait(timeout=10)
@@ -120,6 +136,13 @@ http {{
         print(f"fakeserver/wrk_pods_rps {ours:.0f} req/s")
         print(f"nginx/wrk_same_bytes_rps {theirs:.0f} req/s")
         print(f"fakeserver/wrk_vs_nginx {ratio:.2f} ratio {ratio:.2f}")
+        # CPU per request moves less than requests/s when the machine's speed does.
+        ours_us, theirs_us = statistics.median(ours_cpu), statistics.median(theirs_cpu)
+        print(f"fakeserver/cpu_per_request {ours_us:.1f} us")
+        print(f"nginx/cpu_per_request {theirs_us:.1f} us")
+        if ours_us:
+            print(f"fakeserver/cpu_per_request_vs_nginx {theirs_us / ours_us:.2f} ratio "
+                  f"{theirs_us / ours_us:.2f}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
