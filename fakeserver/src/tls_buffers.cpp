@@ -28,8 +28,10 @@ using WriteFn = int (*)(SSL*, const void*, int);
 
 // Reads of at least this many bytes go straight to OpenSSL (bodies).
 constexpr int kDirectRead = 1024;
-// One TLS record's plaintext is at most 16 KiB.
-constexpr int kReadBufferSize = 16 * 1024;
+// Enough for a request head with a service-account token. A larger record is read in parts
+// (OpenSSL keeps the rest and SSL_pending counts it), so this bounds memory, not correctness:
+// 256 idle keep-alive connections hold 1 MiB.
+constexpr int kReadBufferSize = 4 * 1024;
 // A head is sent with a body of up to this size in one write (copied once); larger bodies follow
 // the head in their own write.
 constexpr size_t kJoinLimit = 256 * 1024;

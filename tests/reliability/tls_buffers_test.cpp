@@ -79,6 +79,19 @@ TEST_F(TlsBuffersTest, RequestSentOneByteARecordIsAnswered) {
   EXPECT_EQ(json::parse(r.body)["kind"], "APIVersions");
 }
 
+TEST_F(TlsBuffersTest, HeadLargerThanTheReadBufferInOneRecordIsReadWhole) {
+  // 10 KB of headers in one record: read in parts, the rest counted as pending by OpenSSL.
+  std::string request = Request("GET", "/api", token());
+  for (int i = 0; i < 5; ++i) {
+    request.insert(request.size() - 2,
+                   "X-Padding-" + std::to_string(i) + ": " + std::string(2000, 'p') + "\r\n");
+  }
+  ASSERT_TRUE(conn_.Send(request));
+  RawReply r = conn_.Read();
+  ASSERT_EQ(r.status, 200) << r.head;
+  EXPECT_EQ(json::parse(r.body)["kind"], "APIVersions");
+}
+
 TEST_F(TlsBuffersTest, BodyInTheHeadsRecordOrAfterItIsReadWhole) {
   // Head and body in one record: part of the body is read with the head.
   const std::string together = ConfigMap("together");
