@@ -7,12 +7,12 @@
 // deprecated, hence the define. Anything else (other curves, encrypted keys) takes the general
 // path, so the result is always the key the PEM text holds.
 //
-// Writing and generating keys has the same cost: PEM_write_bio_PrivateKey and PEM_write_bio_PUBKEY
-// build an OSSL_ENCODER context per call for a provider key (about 1.2 million instructions per
-// key; a fresh state folder writes ten), and EVP_PKEY_Q_keygen fetches the key manager each time.
-// P-256 keys are therefore generated as EC_KEYs and written through a legacy view of the key
-// (EVP_PKEY2PKCS8 and the legacy ASN.1 method), which gives the same PKCS#8 and
-// SubjectPublicKeyInfo bytes; RSA keys take the general path.
+// Writing keys has the same cost: PEM_write_bio_PrivateKey and PEM_write_bio_PUBKEY build an
+// OSSL_ENCODER context per call for a provider key (about 1.2 million instructions per key; a
+// fresh state folder writes ten). P-256 keys are therefore generated as EC_KEYs (legacy from the
+// start, nothing to export) and written through a legacy view of the key (EVP_PKEY2PKCS8 and the
+// legacy ASN.1 methods), which gives the same PKCS#8 and SubjectPublicKeyInfo bytes; RSA keys take
+// the general path.
 #define OPENSSL_SUPPRESS_DEPRECATED
 
 #include <openssl/ec.h>
