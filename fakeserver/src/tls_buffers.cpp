@@ -102,13 +102,13 @@ void HoldNextWrite(const SSL* ssl) {
   if (Buffers* b = BuffersOf(ssl, Real(), true)) b->hold_next = true;
 }
 
-bool FlushHeldWrite(const SSL* ssl) {
-  if (ssl == nullptr) return true;
+void FlushHeldWrite(const SSL* ssl) {
+  if (ssl == nullptr) return;
   const auto& l = Real();
   Buffers* b = BuffersOf(ssl, l, false);
-  if (b == nullptr) return true;
+  if (b == nullptr) return;
   b->hold_next = false;
-  return b->held.empty() || WriteHeld(const_cast<SSL*>(ssl), l, *b) > 0;
+  if (!b->held.empty()) WriteHeld(const_cast<SSL*>(ssl), l, *b);
 }
 
 }  // namespace kubedouble::fake

@@ -20,8 +20,8 @@ void BufferTls(SSL_CTX* ctx);
 // body) as one record. No effect on a connection of an unmarked context.
 void HoldNextWrite(const SSL* ssl);
 
-// Sends what is held, if anything (an answer without a body write, a HEAD request). Returns false
-// when that write fails.
-bool FlushHeldWrite(const SSL* ssl);
+// Sends what is held, if anything (an answer without a body write, a HEAD request). A failed write
+// shows on the connection's next read, as any other.
+void FlushHeldWrite(const SSL* ssl);
 
 }  // namespace kubedouble::fake
