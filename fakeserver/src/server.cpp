@@ -142,7 +142,9 @@ void Server::Start() {
   bool mint = o.fresh_pki || !certs::BundleExists(d.paths.pki_dir);
   if (!mint) {
     d.bundle = certs::LoadBundle(d.paths.pki_dir);
-    auto info = certs::Inspect(d.bundle.server.cert);
+    // A name asked for with --san that the serving certificate lacks needs a new one.
+    certs::CertInfo info;
+    if (!o.extra_sans.empty()) info = certs::Inspect(d.bundle.server.cert);
     for (const auto& san : o.extra_sans) {
       std::string bare = san;
       if (bare.size() > 2 && bare.front() == '[') bare = bare.substr(1, bare.size() - 2);
@@ -166,6 +168,7 @@ void Server::Start() {
 
   // Static tokens: the user's file, the existing tokens.csv, or new random ones.
   std::vector<StaticToken> tokens;
+  std::string tokens_text;  // tokens.csv as it is, when it is kept
   if (o.tokens_file) {
     std::string text;
     try {
@@ -181,14 +184,16 @@ void Server::Start() {
     }
   } else if (!mint && fs::exists(d.paths.tokens_csv)) {
     try {
-      tokens = ParseTokenFile(certs::ReadFile(d.paths.tokens_csv), d.paths.tokens_csv.string());
+      tokens_text = certs::ReadFile(d.paths.tokens_csv);
+      tokens = ParseTokenFile(tokens_text, d.paths.tokens_csv.string());
     } catch (const std::exception&) {
       tokens.clear();
     }
   }
   if (tokens.empty()) tokens = GenerateTokens();
-  certs::WriteFile(d.paths.tokens_csv, FormatTokenFile(tokens),
-                   fs::perms::owner_read | fs::perms::owner_write);
+  if (std::string text = FormatTokenFile(tokens); text != tokens_text) {
+    certs::WriteFile(d.paths.tokens_csv, text, fs::perms::owner_read | fs::perms::owner_write);
+  }
   d.paths.admin_token = tokens[0].token;
   d.paths.user_token = tokens.size() > 1 ? tokens[1].token : "";
   d.paths.user_name = tokens.size() > 1 ? tokens[1].user : "";
