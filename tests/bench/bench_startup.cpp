@@ -1,0 +1,332 @@
+// Start-up of `kubedouble serve`: from posix_spawn to the first 200 on /readyz over verified TLS,
+// with an existing PKI and with a fresh one, beside two references measured in the same run:
+//   - `openssl s_server -www` with the same serving certificate and key, started and answering
+//     its first GET through the same client — the least any TLS server pays to start and answer
+//     (exec, libcrypto and libssl, loading a certificate and key, one handshake);
+//   - `kubedouble version`, to its exit — the same program and shared libraries doing nothing.
+// The client is OpenSSL in this process (a CA, host-name check, one request), so the figures are
+// the servers' own, not a client's start-up. Repetitions are interleaved at random so that a slow
+// minute of the machine falls on every figure alike. Loopback only; every child is stopped.
+#include <arpa/inet.h>
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// The program under test: $KUBEDOUBLE, or the one built beside this benchmark.
+std::string Bin() {
+  const char* env = std::getenv("KUBEDOUBLE");
+  return env != nullptr && *env != '\0' ? env : KUBEDOUBLE_BIN;
+}
+
+struct Child {
+  pid_t pid = -1;
+  int out = -1;  // the read end of its stdout, or -1
+};
+
+Child Spawn(const std::vector<std::string>& args, bool capture_stdout) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  int pipefd[2] = {-1, -1};
+  if (capture_stdout) {
+    if (pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  }
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  Child c;
+  int rc = posix_spawn(&c.pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (capture_stdout) {
+    close(pipefd[1]);
+    c.out = pipefd[0];
+  }
+  if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
+  return c;
+}
+
+void Stop(Child& c) {
+  if (c.out >= 0) close(c.out);
+  kill(c.pid, SIGTERM);
+  int status = 0;
+  waitpid(c.pid, &status, 0);
+}
+
+// Reads the child's stdout up to a line containing `marker`; returns that line.
+std::string ReadLineWith(int fd, const std::string& marker) {
+  std::string buf;
+  char chunk[512];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 10000) <= 0) throw std::runtime_error("no ready line within 10 s");
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n <= 0) throw std::runtime_error("the server exited before its ready line: " + buf);
+    buf.append(chunk, static_cast<size_t>(n));
+    for (size_t start = 0, nl; (nl = buf.find('\n', start)) != std::string::npos; start = nl + 1) {
+      std::string line = buf.substr(start, nl - start);
+      if (line.find(marker) != std::string::npos) return line;
+    }
+  }
+}
+
+// The client's context, made once: OpenSSL's SSL_CTX_new costs about a millisecond, which is the
+// client's start-up, not the server's. The CA is read for every connection (a fresh PKI has a new
+// one), into the connection's own verification store.
+SSL_CTX* ClientContext() {
+  static SSL_CTX* ctx = [] {
+    SSL_CTX* c = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER, nullptr);
+    return c;
+  }();
+  return ctx;
+}
+
+// Connects to 127.0.0.1:port; -1 while nothing listens there.
+int Connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) return fd;
+  close(fd);
+  return -1;
+}
+
+// A verification store holding the CA in file `ca`, decoded again only when the file's bytes
+// change (a fresh PKI): a client trusting a CA decodes it once, not per connection. The caller
+// frees the returned reference.
+X509_STORE* CaStore(const fs::path& ca) {
+  static std::string last_text;
+  static X509_STORE* last = nullptr;
+  std::ifstream in(ca, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (last == nullptr || text != last_text) {
+    X509_STORE_free(last);
+    last = X509_STORE_new();
+    last_text = text;
+    if (X509_STORE_load_file(last, ca.c_str()) != 1) {
+      X509_STORE_free(last);
+      last = nullptr;
+      return nullptr;
+    }
+  }
+  X509_STORE_up_ref(last);
+  return last;
+}
+
+// A verified TLS handshake (CA from `ca`, the certificate must name 127.0.0.1) on a connected
+// socket, then `GET path`; true on a 200. Closes the socket.
+bool Get200(int fd, const fs::path& ca, const std::string& path) {
+  bool ok = false;
+  X509_STORE* store = CaStore(ca);
+  SSL* ssl = SSL_new(ClientContext());
+  if (store != nullptr && SSL_set1_verify_cert_store(ssl, store) == 1) {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1");
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) == 1) {
+      std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+      SSL_write(ssl, req.data(), static_cast<int>(req.size()));
+      char head[64];
+      int n = 0, got;
+      while (n < 12 && (got = SSL_read(ssl, head + n, static_cast<int>(sizeof head) - n)) > 0) {
+        n += got;
+      }
+      std::string status(head, static_cast<size_t>(n));
+      ok = status.rfind("HTTP/1.1 200", 0) == 0 || status.rfind("HTTP/1.0 200", 0) == 0;
+    }
+  }
+  SSL_free(ssl);
+  X509_STORE_free(store);
+  close(fd);
+  ERR_clear_error();
+  return ok;
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  socklen_t len = sizeof sa;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  close(fd);
+  return ntohs(sa.sin_port);
+}
+
+struct World {
+  fs::path dir;
+  World() {
+    char tmpl[] = "/tmp/kd-bench-start-XXXXXX";
+    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
+    dir = tmpl;
+    // Mint the PKI once: the existing-PKI runs start from it.
+    Child c = Spawn(ServeArgs(false), true);
+    ReadLineWith(c.out, "serving on");
+    Stop(c);
+  }
+  ~World() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  fs::path state() const { return dir / "state"; }
+  std::vector<std::string> ServeArgs(bool fresh) const {
+    std::vector<std::string> a = {Bin(),    "serve", "--dir",      state().string(),
+                                  "--port", "0",     "--anonymous"};
+    if (fresh) a.push_back("--fresh-pki");
+    return a;
+  }
+};
+
+World& TheWorld() {
+  static World w;
+  return w;
+}
+
+double Seconds(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void StartKubedouble(benchmark::State& state, bool fresh) {
+  World& w = TheWorld();
+  for (auto _ : state) {
+    auto t0 = Clock::now();
+    Child c = Spawn(w.ServeArgs(fresh), true);
+    std::string line = ReadLineWith(c.out, "serving on");
+    double ready = Seconds(t0);
+    auto colon = line.rfind(':', line.find(" ("));
+    int port = std::atoi(line.c_str() + colon + 1);
+    int fd = Connect(port);
+    bool ok = fd >= 0 && Get200(fd, w.state() / "pki" / "ca.crt", "/readyz");
+    double answered = Seconds(t0);
+    state.SetIterationTime(answered);
+    // Where the time went: to the ready line, and from it to the 200 (TLS handshake included).
+    state.counters["ready_line_ms"] = ready * 1e3;
+    state.counters["first_200_after_ms"] = (answered - ready) * 1e3;
+    Stop(c);
+    if (!ok) {
+      state.SkipWithError("no 200 on /readyz");
+      break;
+    }
+  }
+}
+
+void BM_StartExistingPki(benchmark::State& state) { StartKubedouble(state, false); }
+void BM_StartFreshPki(benchmark::State& state) { StartKubedouble(state, true); }
+
+// `openssl s_server -www` with the same certificate: connected to as soon as it listens (polled
+// every 0.1 ms; its ACCEPT line is written before it listens), then one GET.
+void BM_OpensslServerFirst200(benchmark::State& state) {
+  World& w = TheWorld();
+  fs::path pki = w.state() / "pki";
+  for (auto _ : state) {
+    int port = FreePort();
+    auto t0 = Clock::now();
+    Child c =
+        Spawn({"/usr/bin/openssl", "s_server", "-quiet", "-www", "-naccept", "1", "-no-CAfile",
+               "-no-CApath", "-no-CAstore", "-accept", "127.0.0.1:" + std::to_string(port), "-cert",
+               (pki / "server.crt").string(), "-key", (pki / "server.key").string()},
+              false);
+    int fd = -1;
+    while ((fd = Connect(port)) < 0 && Seconds(t0) < 10) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    bool ok = fd >= 0 && Get200(fd, pki / "ca.crt", "/");
+    state.SetIterationTime(Seconds(t0));
+    Stop(c);
+    if (!ok) {
+      state.SkipWithError("openssl s_server gave no 200 within 10 s");
+      break;
+    }
+  }
+}
+
+void BM_KubedoubleVersion(benchmark::State& state) {
+  for (auto _ : state) {
+    auto t0 = Clock::now();
+    Child c = Spawn({Bin(), "version"}, false);
+    int status = 0;
+    waitpid(c.pid, &status, 0);
+    state.SetIterationTime(Seconds(t0));
+  }
+}
+
+constexpr int kRepeats = 15;
+
+BENCHMARK(BM_StartExistingPki)
+    ->Name("fakeserver/startup_existing_pki")
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->Repetitions(kRepeats)
+    ->ReportAggregatesOnly(true);
+BENCHMARK(BM_StartFreshPki)
+    ->Name("fakeserver/startup_fresh_pki")
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->Repetitions(kRepeats)
+    ->ReportAggregatesOnly(true);
+BENCHMARK(BM_OpensslServerFirst200)
+    ->Name("reference/startup_openssl_s_server")
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->Repetitions(kRepeats)
+    ->ReportAggregatesOnly(true);
+BENCHMARK(BM_KubedoubleVersion)
+    ->Name("reference/process_start_version")
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->Repetitions(kRepeats)
+    ->ReportAggregatesOnly(true);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Interleave the repetitions of all four at random unless the caller says otherwise.
+  std::vector<char*> args(argv, argv + argc);
+  std::string interleave = "--benchmark_enable_random_interleaving=true";
+  args.insert(args.begin() + 1, interleave.data());
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
+  if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
