@@ -1,9 +1,8 @@
-"""Benchmarks of `kubedouble serve` (see fakeserver_bench.sh)."""
+"""Benchmarks of `kubedouble serve` (see fakeserver_bench.sh). Start-up: bench_startup.cpp."""
 import json, os, re, shutil, signal, socket, ssl, statistics, subprocess, sys, tempfile, time
 import http.client
 
 BIN = sys.argv[1]
-RUNS = int(os.environ.get("KD_BENCH_RUNS", "15"))
 WRK_ROUNDS = int(os.environ.get("KD_BENCH_WRK_ROUNDS", "5"))
 
 
@@ -64,23 +63,6 @@ def main():
     try:
         p, port, _ = start(state, True)  # mint once
         stop(p)
-        # Existing PKI, fresh PKI and the floor under both — starting the same program with its
-        # twenty shared libraries and OpenSSL's initialisation and nothing else (`kubedouble
-        # version`, to its exit) — one after another in each round, so that a slow minute of the
-        # machine falls on all three alike.
-        existing, fresh, floor = [], [], []
-        for _ in range(RUNS):
-            for is_fresh, times in ((False, existing), (True, fresh)):
-                p, port, ms = start(state, is_fresh)
-                times.append(ms)
-                stop(p)
-            t0 = time.perf_counter()
-            subprocess.run([BIN, "version"], stdout=subprocess.DEVNULL, check=True)
-            floor.append((time.perf_counter() - t0) * 1000)
-        print(f"fakeserver/startup_existing_pki_median {statistics.median(existing):.2f} ms")
-        print(f"fakeserver/startup_fresh_pki_median {statistics.median(fresh):.2f} ms")
-        print(f"reference/process_start_version_median {statistics.median(floor):.2f} ms")
-
         p, port, _ = start(state, False)
         time.sleep(1.0)
         print(f"fakeserver/idle_rss {rss_mb(p.pid):.1f} MB")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Fake API server figures: start-up to the first 200 on /readyz (existing and fresh PKI), idle
-# RSS, and wrk throughput against nginx serving the same bytes over TLS with the same
-# certificate. Prints `name value unit [ratio]` lines. Loopback only; everything is stopped.
+# Fake API server figures: idle RSS, and wrk throughput against nginx serving the same bytes over
+# TLS with the same certificate (start-up is bench_startup.cpp's). Prints `name value unit
+# [ratio]` lines. Loopback only; everything is stopped.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${KUBEDOUBLE:-$here/../../build/cli/kubedouble}"
