@@ -110,11 +110,12 @@ KeyPair LoadPair(const fs::path& dir, std::string_view name) {
     throw Error(crt.string() + ": " + e.what());
   }
   try {
-    pair.key = Key::FromPem(ReadFile(key));
+    pair.key = Key::FromPemDeferred(ReadFile(key), key.string());
   } catch (const Error& e) {
     throw Error(key.string() + ": " + e.what());
   }
-  // Decoded, and checked against its key, when first used (a start uses two of the nine).
+  // Decoded, and checked against its key, when first used (a start uses two of the nine); the key
+  // too is decoded when first used.
   Certificate::Check matches = [k = pair.key, crt, key](X509* cert) {
     if (cert == nullptr) throw Error(crt.string() + ": not a valid X.509 certificate");
     if (X509_check_private_key(cert, k.get()) != 1) {

@@ -21,6 +21,7 @@
 #include <openssl/rsa.h>
 
 #include <cstring>
+#include <mutex>
 
 #include "kubedouble/certs/certs.h"
 #include "ossl.h"
@@ -160,6 +161,18 @@ EVP_PKEY* DecodeDirect(std::string_view pem) {
   return out;
 }
 
+// The key in `pem`: directly when DecodeDirect can, else through OpenSSL's decoders; nullptr if
+// the text holds no usable private key.
+EVP_PKEY* Decode(std::string_view pem) {
+  EVP_PKEY* pkey = DecodeDirect(pem);
+  internal::DrainErrors();
+  if (pkey == nullptr) {
+    auto bio = internal::MemoryBio(pem);
+    pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  }
+  return pkey;
+}
+
 }  // namespace
 
 namespace internal {
@@ -203,6 +216,21 @@ std::vector<std::string> KeyTypeNames() {
   return names;
 }
 
+struct Key::State {
+  std::shared_ptr<EVP_PKEY> key;  // decoded (a deferred key: once `once` has run)
+  std::string pem;                // deferred: the PEM text, decoded on first use
+  std::string pkcs8;              // deferred PKCS#8: its DER, written back as it is
+  std::string where;              // a deferred key's origin, for errors
+  std::once_flag once;
+};
+
+Key Key::Own(EVP_PKEY* pkey) {
+  Key key;
+  key.state_ = std::make_shared<State>();
+  key.state_->key = std::shared_ptr<EVP_PKEY>(pkey, EVP_PKEY_free);
+  return key;
+}
+
 Key Key::Generate(KeyType type) {
   EVP_PKEY* pkey = nullptr;
   if (type == KeyType::kEcdsaP256) {
@@ -216,27 +244,71 @@ Key Key::Generate(KeyType type) {
     pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", RsaBits(type));
   }
   if (pkey == nullptr) internal::Fail("cannot generate a " + KeyTypeName(type) + " key");
-  Key key;
-  key.key_ = std::shared_ptr<EVP_PKEY>(pkey, EVP_PKEY_free);
-  return key;
+  return Own(pkey);
 }
 
 Key Key::FromPem(std::string_view pem) {
-  EVP_PKEY* pkey = DecodeDirect(pem);
-  internal::DrainErrors();
-  if (pkey == nullptr) {
-    auto bio = internal::MemoryBio(pem);
-    pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
-  }
+  EVP_PKEY* pkey = Decode(pem);
   if (pkey == nullptr) internal::Fail("not a PEM private key");
-  Key key;
-  key.key_ = std::shared_ptr<EVP_PKEY>(pkey, EVP_PKEY_free);
-  return key;
+  return Own(pkey);
+}
+
+Key Key::FromPemDeferred(std::string_view pem, std::string where) {
+  auto bio = internal::MemoryBio(pem);
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long len = 0;
+  // The first private-key block, skipping others (e.g. a certificate) as FromPem does.
+  while (PEM_read_bio(bio.get(), &name, &header, &data, &len) == 1) {
+    const std::string block(name);
+    std::string der(reinterpret_cast<const char*>(data), static_cast<size_t>(len));
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    if (!block.ends_with("PRIVATE KEY")) continue;
+    Key key;
+    key.state_ = std::make_shared<State>();
+    key.state_->pem = std::string(pem);
+    key.state_->where = std::move(where);
+    if (block == PEM_STRING_PKCS8INF) {
+      const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+      PKCS8_PRIV_KEY_INFO* p8 = d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, len);
+      const bool whole =
+          p8 != nullptr && p == reinterpret_cast<const unsigned char*>(der.data()) + len;
+      PKCS8_PRIV_KEY_INFO_free(p8);
+      if (!whole) break;
+      key.state_->pkcs8 = std::move(der);
+    }
+    return key;
+  }
+  internal::DrainErrors();
+  internal::Fail("not a PEM private key");
+}
+
+EVP_PKEY* Key::get() const {
+  if (!state_) return nullptr;
+  if (!state_->pem.empty()) {
+    std::call_once(state_->once, [s = state_.get()] {
+      EVP_PKEY* pkey = Decode(s->pem);
+      if (pkey == nullptr) internal::Fail(s->where + ": not a valid private key");
+      s->key.reset(pkey, EVP_PKEY_free);
+    });
+  }
+  return state_->key.get();
 }
 
 std::string Key::PrivatePem() const {
-  if (!key_) throw Error("empty key");
+  if (!state_) throw Error("empty key");
   auto bio = internal::MemoryBio();
+  if (!state_->pkcs8.empty()) {
+    if (PEM_write_bio(bio.get(), PEM_STRING_PKCS8INF, "",
+                      reinterpret_cast<const unsigned char*>(state_->pkcs8.data()),
+                      static_cast<long>(state_->pkcs8.size())) <= 0) {
+      internal::Fail("cannot encode the private key as PEM");
+    }
+    return internal::BioText(bio.get());
+  }
   if (auto legacy = internal::LegacyEcView(*this)) {
     PKCS8_PRIV_KEY_INFO* p8 = EVP_PKEY2PKCS8(legacy.get());
     const bool written = p8 != nullptr && PEM_write_bio_PKCS8_PRIV_KEY_INFO(bio.get(), p8) == 1;
@@ -245,35 +317,36 @@ std::string Key::PrivatePem() const {
     internal::DrainErrors();  // fall back to the general path
     bio = internal::MemoryBio();
   }
-  if (PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (PEM_write_bio_PrivateKey(bio.get(), get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     internal::Fail("cannot encode the private key as PEM");
   }
   return internal::BioText(bio.get());
 }
 
 std::string Key::PublicPem() const {
-  if (!key_) throw Error("empty key");
+  if (!state_) throw Error("empty key");
   auto bio = internal::MemoryBio();
   auto legacy = internal::LegacyEcView(*this);
-  if (PEM_write_bio_PUBKEY(bio.get(), legacy ? legacy.get() : key_.get()) != 1) {
+  if (PEM_write_bio_PUBKEY(bio.get(), legacy ? legacy.get() : get()) != 1) {
     internal::Fail("cannot encode the public key as PEM");
   }
   return internal::BioText(bio.get());
 }
 
 KeyType Key::type() const {
-  if (!key_) throw Error("empty key");
-  if (EVP_PKEY_is_a(key_.get(), "EC")) {
+  EVP_PKEY* key = get();
+  if (key == nullptr) throw Error("empty key");
+  if (EVP_PKEY_is_a(key, "EC")) {
     char group[64] = {};
     size_t len = 0;
-    if (EVP_PKEY_get_group_name(key_.get(), group, sizeof group, &len) == 1 &&
+    if (EVP_PKEY_get_group_name(key, group, sizeof group, &len) == 1 &&
         (std::string_view(group) == "prime256v1" || std::string_view(group) == "P-256")) {
       return KeyType::kEcdsaP256;
     }
     throw Error(std::string("unsupported EC curve ") + group);
   }
-  if (EVP_PKEY_is_a(key_.get(), "RSA")) {
-    switch (EVP_PKEY_get_bits(key_.get())) {
+  if (EVP_PKEY_is_a(key, "RSA")) {
+    switch (EVP_PKEY_get_bits(key)) {
       case 2048:
         return KeyType::kRsa2048;
       case 3072:
@@ -281,7 +354,7 @@ KeyType Key::type() const {
       case 4096:
         return KeyType::kRsa4096;
       default:
-        throw Error("unsupported RSA key size " + std::to_string(EVP_PKEY_get_bits(key_.get())));
+        throw Error("unsupported RSA key size " + std::to_string(EVP_PKEY_get_bits(key)));
     }
   }
   throw Error("unsupported key algorithm");

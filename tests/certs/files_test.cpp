@@ -1,6 +1,8 @@
 // Files: the bundle on disk, modes, atomic writes, loading back.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <sys/stat.h>
@@ -129,5 +131,91 @@ TEST(Files, BrokenCertificateFilesAreErrorsNamingTheFile) {
     FAIL();
   } catch (const kc::Error& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("ca.crt: not a valid X.509 certificate"));
+  }
+}
+
+TEST(Files, LoadedKeyDecodesLazilyAndKeepsItsPem) {
+  kubedouble::test::TempDir tmp;
+  auto ca = kc::MakeCa();
+  kc::SavePair(ca, tmp.path(), "ca");
+  auto pair = kc::LoadPair(tmp.path(), "ca");
+  EXPECT_EQ(pair.key.PrivatePem(), ca.key.PrivatePem());  // written back without decoding
+  kc::Key copy = pair.key;                                // copies share the decoded key
+  ASSERT_NE(pair.key.get(), nullptr);
+  EXPECT_EQ(copy.get(), pair.key.get());
+  EXPECT_EQ(EVP_PKEY_eq(pair.key.get(), ca.key.get()), 1);
+  EXPECT_EQ(pair.key.type(), kc::KeyType::kEcdsaP256);
+  EXPECT_EQ(pair.key.PublicPem(), ca.key.PublicPem());
+  EXPECT_EQ(pair.key.PrivatePem(), ca.key.PrivatePem());
+  // The pair works: the certificate is checked against the key, and verifies.
+  EXPECT_TRUE(kc::Verify(kc::IssueServer(pair, {.sans = {"localhost"}}).cert, {pair.cert},
+                         {.host = "localhost"})
+                  .ok());
+}
+
+TEST(Files, DeferredKeysOfEveryFormAndType) {
+  for (auto type : {kc::KeyType::kEcdsaP256, kc::KeyType::kRsa2048}) {
+    auto key = kc::Key::Generate(type);
+    auto deferred = kc::Key::FromPemDeferred(key.PrivatePem(), "k.key");
+    EXPECT_EQ(deferred.type(), type);
+    EXPECT_EQ(EVP_PKEY_eq(deferred.get(), key.get()), 1);
+  }
+  // Traditional EC form (SEC 1, minted here), after a certificate in the same file.
+  auto ec = kc::Key::Generate();
+  unsigned char* der = nullptr;
+  int len = i2d_PrivateKey(ec.get(), &der);
+  ASSERT_GT(len, 0);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  ASSERT_GT(PEM_write_bio(bio.get(), "EC PRIVATE KEY", "", der, len), 0);
+  OPENSSL_free(der);
+  char* text = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &text);
+  const std::string sec1(text, static_cast<size_t>(n));
+  auto ca = kc::MakeCa();
+  auto deferred = kc::Key::FromPemDeferred(ca.cert.Pem() + sec1, "both.pem");
+  EXPECT_EQ(deferred.get(), deferred.get());
+  ASSERT_NE(deferred.get(), nullptr);
+  EXPECT_EQ(EVP_PKEY_eq(deferred.get(), ec.get()), 1);
+  EXPECT_THAT(deferred.PrivatePem(), ::testing::HasSubstr("-----BEGIN PRIVATE KEY-----"));
+}
+
+TEST(Files, BrokenKeyFilesAreErrorsNamingTheFile) {
+  kubedouble::test::TempDir tmp;
+  auto ca = kc::MakeCa();
+  kc::SavePair(ca, tmp.path(), "ca");
+  auto load_error = [&](const std::string& text) -> std::string {
+    kc::WriteFile(tmp.path() / "ca.key", text, k0600);
+    try {
+      kc::LoadPair(tmp.path(), "ca");
+    } catch (const kc::Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  // Not PEM, a certificate only, a PKCS#8 block that is not PKCS#8: errors when loading.
+  EXPECT_THAT(load_error("garbage\n"), ::testing::HasSubstr("ca.key"));
+  EXPECT_THAT(load_error(ca.cert.Pem()), ::testing::HasSubstr("ca.key"));
+  EXPECT_THAT(
+      load_error("-----BEGIN PRIVATE KEY-----\nAAECAwQFBgcICQ==\n-----END PRIVATE KEY-----\n"),
+      ::testing::HasSubstr("ca.key"));
+  // A traditional block around bytes that are not a key: an error when first used, naming the
+  // file, also through the certificate that is checked against it.
+  EXPECT_EQ(load_error(
+                "-----BEGIN EC PRIVATE KEY-----\nAAECAwQFBgcICQ==\n-----END EC PRIVATE KEY-----\n"),
+            "");
+  auto pair = kc::LoadPair(tmp.path(), "ca");
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      pair.key.get();
+      FAIL() << "a broken key was decoded";
+    } catch (const kc::Error& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("ca.key: not a valid private key"));
+    }
+  }
+  try {
+    pair.cert.get();
+    FAIL() << "a certificate was accepted with a broken key";
+  } catch (const kc::Error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("ca.key"));
   }
 }

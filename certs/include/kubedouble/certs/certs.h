@@ -46,17 +46,23 @@ class Key {
  public:
   static Key Generate(KeyType type = KeyType::kEcdsaP256);
   static Key FromPem(std::string_view pem);  // PKCS#8, traditional EC or RSA
-  std::string PrivatePem() const;            // PKCS#8 PEM
-  std::string PublicPem() const;             // SubjectPublicKeyInfo PEM
+  // The key in the PEM text, decoded only when first used (get(), type(), PublicPem()): decoding
+  // a P-256 key builds its curve, and a server start loads nine pairs and uses three. The PEM
+  // block (and a PKCS#8 key's ASN.1 structure) is checked now; `where` names the key's origin in
+  // the Error that get() throws when the key itself is not valid.
+  static Key FromPemDeferred(std::string_view pem, std::string where);
+  std::string PrivatePem() const;  // PKCS#8 PEM (a deferred PKCS#8 key: its bytes, not decoded)
+  std::string PublicPem() const;   // SubjectPublicKeyInfo PEM
   KeyType type() const;
-  EVP_PKEY* get() const { return key_.get(); }
-  explicit operator bool() const { return key_ != nullptr; }
+  EVP_PKEY* get() const;  // nullptr for an empty key
+  explicit operator bool() const { return state_ != nullptr; }
 
   Key() = default;
 
  private:
-  std::shared_ptr<EVP_PKEY> key_;
-  friend class Certificate;
+  struct State;
+  static Key Own(EVP_PKEY* pkey);
+  std::shared_ptr<State> state_;
 };
 
 // An X.509 certificate (owns an X509). Copyable: copies share it.
