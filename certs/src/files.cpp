@@ -79,6 +79,33 @@ void WriteFile(const fs::path& path, std::string_view content, fs::perms mode) {
   }
 }
 
+bool FileHolds(const fs::path& path, std::string_view content, fs::perms mode) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      (st.st_mode & 07777) != (static_cast<mode_t>(mode) & 07777) ||
+      static_cast<size_t>(st.st_size) != content.size()) {
+    return false;
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return false;
+  std::string current(content.size(), '\0');
+  size_t done = 0;
+  while (done < current.size()) {
+    ssize_t n = ::read(fd, current.data() + done, current.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return done == content.size() && current == content;
+}
+
+bool WriteFileIfChanged(const fs::path& path, std::string_view content, fs::perms mode) {
+  if (FileHolds(path, content, mode)) return false;
+  WriteFile(path, content, mode);
+  return true;
+}
+
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(SysError("cannot read", path));

@@ -168,7 +168,6 @@ void Server::Start() {
 
   // Static tokens: the user's file, the existing tokens.csv, or new random ones.
   std::vector<StaticToken> tokens;
-  std::string tokens_text;  // tokens.csv as it is, when it is kept
   if (o.tokens_file) {
     std::string text;
     try {
@@ -184,16 +183,14 @@ void Server::Start() {
     }
   } else if (!mint && fs::exists(d.paths.tokens_csv)) {
     try {
-      tokens_text = certs::ReadFile(d.paths.tokens_csv);
-      tokens = ParseTokenFile(tokens_text, d.paths.tokens_csv.string());
+      tokens = ParseTokenFile(certs::ReadFile(d.paths.tokens_csv), d.paths.tokens_csv.string());
     } catch (const std::exception&) {
       tokens.clear();
     }
   }
   if (tokens.empty()) tokens = GenerateTokens();
-  if (std::string text = FormatTokenFile(tokens); text != tokens_text) {
-    certs::WriteFile(d.paths.tokens_csv, text, fs::perms::owner_read | fs::perms::owner_write);
-  }
+  certs::WriteFileIfChanged(d.paths.tokens_csv, FormatTokenFile(tokens),
+                            fs::perms::owner_read | fs::perms::owner_write);
   d.paths.admin_token = tokens[0].token;
   d.paths.user_token = tokens.size() > 1 ? tokens[1].token : "";
   d.paths.user_name = tokens.size() > 1 ? tokens[1].user : "";

@@ -1,5 +1,6 @@
 // Start-up of `kubedouble serve`: from posix_spawn to the first 200 on /readyz over verified TLS,
-// with an existing PKI and with a fresh one, beside two references measured in the same run:
+// with an existing PKI, with a fresh one, and restarted on the port it had (the state folder
+// left as it is), beside two references measured in the same run:
 //   - `openssl s_server -www` with the same serving certificate and key, started and answering
 //     its first GET through the same client — the least any TLS server pays to start and answer
 //     (exec, libcrypto and libssl, loading a certificate and key, one handshake);
@@ -189,26 +190,39 @@ int FreePort() {
   return ntohs(sa.sin_port);
 }
 
+enum class Kind { kExistingPki, kFreshPki, kSamePort };
+
 struct World {
   fs::path dir;
+  int same_port = 0;  // the restarts on one port have their own state folder
   World() {
-    char tmpl[] = "/tmp/kd-bench-start-XXXXXX";
-    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
+    const char* tmpdir = std::getenv("TMPDIR");
+    std::string tmpl =
+        std::string(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp") + "/kd-bench-start-XXXXXX";
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp in " + tmpl);
     dir = tmpl;
-    // Mint the PKI once: the existing-PKI runs start from it.
-    Child c = Spawn(ServeArgs(false), true);
-    ReadLineWith(c.out, "serving on");
-    Stop(c);
+    same_port = FreePort();
+    // Mint the PKIs once: the existing-PKI runs and the restarts start from them.
+    for (Kind kind : {Kind::kExistingPki, Kind::kSamePort}) {
+      Child c = Spawn(ServeArgs(kind), true);
+      ReadLineWith(c.out, "serving on");
+      Stop(c);
+    }
   }
   ~World() {
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
-  fs::path state() const { return dir / "state"; }
-  std::vector<std::string> ServeArgs(bool fresh) const {
-    std::vector<std::string> a = {Bin(),    "serve", "--dir",      state().string(),
-                                  "--port", "0",     "--anonymous"};
-    if (fresh) a.push_back("--fresh-pki");
+  fs::path state(Kind kind) const {
+    return dir / (kind == Kind::kSamePort ? "same-port" : "state");
+  }
+  std::vector<std::string> ServeArgs(Kind kind) const {
+    std::vector<std::string> a = {
+        Bin(),        "serve",
+        "--dir",      state(kind).string(),
+        "--port",     std::to_string(kind == Kind::kSamePort ? same_port : 0),
+        "--anonymous"};
+    if (kind == Kind::kFreshPki) a.push_back("--fresh-pki");
     return a;
   }
 };
@@ -222,17 +236,17 @@ double Seconds(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-void StartKubedouble(benchmark::State& state, bool fresh) {
+void StartKubedouble(benchmark::State& state, Kind kind) {
   World& w = TheWorld();
   for (auto _ : state) {
     auto t0 = Clock::now();
-    Child c = Spawn(w.ServeArgs(fresh), true);
+    Child c = Spawn(w.ServeArgs(kind), true);
     std::string line = ReadLineWith(c.out, "serving on");
     double ready = Seconds(t0);
     auto colon = line.rfind(':', line.find(" ("));
     int port = std::atoi(line.c_str() + colon + 1);
     int fd = Connect(port);
-    bool ok = fd >= 0 && Get200(fd, w.state() / "pki" / "ca.crt", "/readyz");
+    bool ok = fd >= 0 && Get200(fd, w.state(kind) / "pki" / "ca.crt", "/readyz");
     double answered = Seconds(t0);
     state.SetIterationTime(answered);
     // Where the time went: to the ready line, and from it to the 200 (TLS handshake included).
@@ -247,14 +261,16 @@ void StartKubedouble(benchmark::State& state, bool fresh) {
   }
 }
 
-void BM_StartExistingPki(benchmark::State& state) { StartKubedouble(state, false); }
-void BM_StartFreshPki(benchmark::State& state) { StartKubedouble(state, true); }
+void BM_StartExistingPki(benchmark::State& state) { StartKubedouble(state, Kind::kExistingPki); }
+void BM_StartFreshPki(benchmark::State& state) { StartKubedouble(state, Kind::kFreshPki); }
+// `kubedouble serve` restarted on the port it had: the state folder's files stay as they are.
+void BM_RestartSamePort(benchmark::State& state) { StartKubedouble(state, Kind::kSamePort); }
 
 // `openssl s_server -www` with the same certificate (and no system CA store to load): connected
 // to as soon as it listens (polled every 0.1 ms), then one GET.
 void BM_OpensslServerFirst200(benchmark::State& state) {
   World& w = TheWorld();
-  fs::path pki = w.state() / "pki";
+  fs::path pki = w.state(Kind::kExistingPki) / "pki";
   for (auto _ : state) {
     int port = FreePort();
     auto t0 = Clock::now();
@@ -303,6 +319,13 @@ BENCHMARK(BM_StartFreshPki)
     ->Iterations(1)
     ->Repetitions(kRepeats)
     ->ReportAggregatesOnly(true);
+BENCHMARK(BM_RestartSamePort)
+    ->Name("fakeserver/startup_restart_same_port")
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->Repetitions(kRepeats)
+    ->ReportAggregatesOnly(true);
 BENCHMARK(BM_OpensslServerFirst200)
     ->Name("reference/startup_openssl_s_server")
     ->UseManualTime()
@@ -321,7 +344,7 @@ BENCHMARK(BM_KubedoubleVersion)
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Interleave the repetitions of all four at random unless the caller says otherwise.
+  // Interleave the repetitions of all five at random unless the caller says otherwise.
   std::vector<char*> args(argv, argv + argc);
   std::string interleave = "--benchmark_enable_random_interleaving=true";
   args.insert(args.begin() + 1, interleave.data());

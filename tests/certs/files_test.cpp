@@ -219,3 +219,31 @@ TEST(Files, BrokenKeyFilesAreErrorsNamingTheFile) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("ca.key"));
   }
 }
+
+TEST(Files, WriteFileIfChangedLeavesTheSameBytesAlone) {
+  kubedouble::test::TempDir tmp;
+  fs::path f = tmp.path() / "kubeconfig";
+  auto inode = [&] {
+    struct stat st {};
+    EXPECT_EQ(::stat(f.c_str(), &st), 0);
+    return st.st_ino;
+  };
+  EXPECT_FALSE(kc::FileHolds(f, "a", k0600));          // missing
+  EXPECT_TRUE(kc::WriteFileIfChanged(f, "a", k0600));  // created
+  EXPECT_TRUE(kc::FileHolds(f, "a", k0600));
+  auto first = inode();
+  EXPECT_FALSE(kc::WriteFileIfChanged(f, "a", k0600));  // the same: untouched
+  EXPECT_EQ(inode(), first);
+  EXPECT_TRUE(kc::WriteFileIfChanged(f, "b", k0600));  // other bytes: replaced
+  EXPECT_EQ(kc::ReadFile(f), "b");
+  fs::permissions(f, fs::perms::owner_all);
+  EXPECT_FALSE(kc::FileHolds(f, "b", k0600));          // another mode
+  EXPECT_TRUE(kc::WriteFileIfChanged(f, "b", k0600));  // ... is set right
+  EXPECT_EQ(Mode(f), k0600);
+  fs::path link = tmp.path() / "link";
+  fs::create_symlink(f, link);
+  EXPECT_FALSE(kc::FileHolds(link, "b", k0600));  // a symlink is replaced, not followed
+  EXPECT_TRUE(kc::WriteFileIfChanged(link, "b", k0600));
+  EXPECT_FALSE(fs::is_symlink(fs::symlink_status(link)));
+  EXPECT_EQ(kc::ReadFile(f), "b");
+}

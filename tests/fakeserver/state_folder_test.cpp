@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
+
+#include <map>
 
 #include "client.h"
 
@@ -63,11 +66,30 @@ TEST(StateFolder, ServiceAccountFolderUsesTheKubeletLayoutAndRotatesAtomically) 
 
   fs::path before = fs::read_symlink(dir / "..data");
   std::string old_token = srv.paths().serviceaccount_token;
+  auto ca_links = fs::hard_link_count(dir / "ca.crt");
+  struct stat old_ca {
+  }, old_token_file{};
+  ASSERT_EQ(::stat((dir / "ca.crt").c_str(), &old_ca), 0);
+  ASSERT_EQ(::stat((dir / "token").c_str(), &old_token_file), 0);
   const_cast<fake::TestServer&>(srv).server().RotateServiceAccountToken();
   fs::path after = fs::read_symlink(dir / "..data");
   EXPECT_NE(before, after);
   EXPECT_FALSE(fs::exists(dir / before));
   EXPECT_NE(ReadText(dir / "token"), old_token);
+  // The new generation holds a new token file; the unchanged ca.crt and namespace join it as the
+  // same files (hard links), whose bytes are still right.
+  struct stat new_ca {
+  }, new_token_file{};
+  ASSERT_EQ(::stat((dir / "ca.crt").c_str(), &new_ca), 0);
+  ASSERT_EQ(::stat((dir / "token").c_str(), &new_token_file), 0);
+  EXPECT_EQ(new_ca.st_ino, old_ca.st_ino);
+  EXPECT_EQ(fs::hard_link_count(dir / "ca.crt"), ca_links);  // the old generation is gone
+  EXPECT_NE(new_token_file.st_ino, old_token_file.st_ino);
+  EXPECT_EQ(ReadText(dir / "ca.crt"), srv.ca_pem());
+  EXPECT_EQ(ReadText(dir / "namespace"), "default");
+  EXPECT_EQ(fs::status(dir / "ca.crt").permissions() & fs::perms::mask,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                fs::perms::others_read);
   auto c = Client(srv, {ReadText(dir / "token"), "", ""});
   auto r = c->Post("/apis/authentication.k8s.io/v1/selfsubjectreviews", "{}", "application/json");
   ASSERT_TRUE(r);
@@ -114,6 +136,50 @@ TEST(StateFolder, RestartKeepsPkiAndTokensUnlessFreshPki) {
     EXPECT_NE(s.paths().admin_token, token);
     EXPECT_NE(ReadText(s.paths().ca_crt), ca);
   }
+}
+
+// A restart on the same port rewrites none of the files whose bytes stay the same: the
+// kubeconfigs (but the service account's, with its new token), incluster.env and tokens.csv
+// keep their inodes and mtimes.
+TEST(StateFolder, RestartOnTheSamePortLeavesUnchangedFilesAlone) {
+  TempDir tmp;
+  int port = 0;
+  std::map<std::string, std::pair<ino_t, std::string>> before;
+  auto files = [](const fake::StatePaths& p) {
+    return std::vector<fs::path>{
+        p.kubeconfig,           p.token_kubeconfig, p.mtls_kubeconfig, p.insecure_kubeconfig,
+        p.anonymous_kubeconfig, p.incluster_env,    p.tokens_csv,      p.serviceaccount_kubeconfig};
+  };
+  {
+    fake::Server s({.dir = tmp.path, .port = 0});
+    s.Start();
+    port = s.port();
+    for (const auto& f : files(s.paths())) {
+      struct stat st {};
+      ASSERT_EQ(::stat(f.c_str(), &st), 0) << f;
+      before[f.string()] = {st.st_ino, ReadText(f)};
+    }
+  }
+  fake::Server s({.dir = tmp.path, .port = port});
+  s.Start();
+  for (const auto& f : files(s.paths())) {
+    struct stat st {};
+    ASSERT_EQ(::stat(f.c_str(), &st), 0) << f;
+    if (f == s.paths().serviceaccount_kubeconfig) {
+      EXPECT_NE(ReadText(f), before[f.string()].second) << "a new token, a new file";
+      continue;
+    }
+    EXPECT_EQ(st.st_ino, before[f.string()].first) << f << " was rewritten";
+    EXPECT_EQ(ReadText(f), before[f.string()].second) << f;
+  }
+  // ... and they still work.
+  httplib::SSLClient c("127.0.0.1", s.port());
+  c.set_ca_cert_path(s.paths().ca_crt.c_str());
+  c.enable_server_certificate_verification(true);
+  c.set_bearer_token_auth(s.paths().admin_token.c_str());
+  auto r = c.Get("/api/v1/namespaces/default/pods");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
 }
 
 TEST(StateFolder, UserTokensFileReplacesTheGeneratedOne) {
