@@ -162,15 +162,24 @@ EVP_PKEY* DecodeDirect(std::string_view pem) {
 }
 
 // The key in `pem`: directly when DecodeDirect can, else through OpenSSL's decoders; nullptr if
-// the text holds no usable private key.
+// the text holds no usable private key. An encrypted key is not usable: OpenSSL would otherwise ask
+// for its pass phrase on the terminal, and a server would wait there.
 EVP_PKEY* Decode(std::string_view pem) {
   EVP_PKEY* pkey = DecodeDirect(pem);
   internal::DrainErrors();
   if (pkey == nullptr) {
     auto bio = internal::MemoryBio(pem);
-    pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+    pem_password_cb* no_pass_phrase = [](char*, int, int, void*) { return 0; };
+    pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_pass_phrase, nullptr);
   }
   return pkey;
+}
+
+// Why `pem` gave no key, for errors.
+std::string NoKeyReason(std::string_view pem) {
+  return pem.find("ENCRYPTED") != std::string_view::npos
+             ? "an encrypted private key (kubedouble reads unencrypted keys only)"
+             : "not a PEM private key";
 }
 
 }  // namespace
@@ -249,7 +258,7 @@ Key Key::Generate(KeyType type) {
 
 Key Key::FromPem(std::string_view pem) {
   EVP_PKEY* pkey = Decode(pem);
-  if (pkey == nullptr) internal::Fail("not a PEM private key");
+  if (pkey == nullptr) internal::Fail(NoKeyReason(pem));
   return Own(pkey);
 }
 
@@ -291,7 +300,11 @@ EVP_PKEY* Key::get() const {
   if (!state_->pem.empty()) {
     std::call_once(state_->once, [s = state_.get()] {
       EVP_PKEY* pkey = Decode(s->pem);
-      if (pkey == nullptr) internal::Fail(s->where + ": not a valid private key");
+      if (pkey == nullptr) {
+        internal::Fail(s->where + ": " +
+                       (s->pem.find("ENCRYPTED") != std::string::npos ? NoKeyReason(s->pem)
+                                                                      : "not a valid private key"));
+      }
       s->key.reset(pkey, EVP_PKEY_free);
     });
   }

@@ -247,3 +247,29 @@ TEST(Files, WriteFileIfChangedLeavesTheSameBytesAlone) {
   EXPECT_FALSE(fs::is_symlink(fs::symlink_status(link)));
   EXPECT_EQ(kc::ReadFile(f), "b");
 }
+
+// An encrypted key is refused with a message saying so, never a pass-phrase prompt.
+TEST(Files, EncryptedKeyIsAClearErrorWithoutAPrompt) {
+  auto key = kc::Key::Generate();
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  char pass[] = "pass phrase";
+  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(bio.get(), key.get(), EVP_aes_128_cbc(), pass,
+                                          sizeof pass - 1, nullptr, nullptr),
+            1);
+  char* text = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &text);
+  const std::string pem(text, static_cast<size_t>(n));
+  try {
+    kc::Key::FromPem(pem);
+    FAIL() << "an encrypted key was read";
+  } catch (const kc::Error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("encrypted private key"));
+  }
+  auto deferred = kc::Key::FromPemDeferred(pem, "secret.key");
+  try {
+    deferred.get();
+    FAIL() << "an encrypted key was decoded";
+  } catch (const kc::Error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("secret.key: an encrypted private key"));
+  }
+}
