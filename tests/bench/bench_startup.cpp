@@ -27,12 +27,14 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 extern char** environ;
@@ -48,9 +50,27 @@ std::string Bin() {
   return env != nullptr && *env != '\0' ? env : KUBEDOUBLE_BIN;
 }
 
+// A child process, stopped (SIGTERM, then waited for) when it goes out of scope, whatever happened.
 struct Child {
   pid_t pid = -1;
   int out = -1;  // the read end of its stdout, or -1
+  Child() = default;
+  Child(Child&& o) noexcept : pid(std::exchange(o.pid, -1)), out(std::exchange(o.out, -1)) {}
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  Child& operator=(Child&&) = delete;
+  ~Child() { Stop(); }
+  void Stop() {
+    if (out >= 0) close(out);
+    out = -1;
+    if (pid > 0) kill(pid, SIGTERM);
+    Wait();
+  }
+  void Wait() {
+    int status = 0;
+    if (pid > 0) waitpid(pid, &status, 0);
+    pid = -1;
+  }
 };
 
 Child Spawn(const std::vector<std::string>& args, bool capture_stdout) {
@@ -68,21 +88,16 @@ Child Spawn(const std::vector<std::string>& args, bool capture_stdout) {
   }
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
   Child c;
-  int rc = posix_spawn(&c.pid, argv[0], &fa, nullptr, argv.data(), environ);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   if (capture_stdout) {
     close(pipefd[1]);
     c.out = pipefd[0];
   }
-  if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
+  if (rc != 0) throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
+  c.pid = pid;
   return c;
-}
-
-void Stop(Child& c) {
-  if (c.out >= 0) close(c.out);
-  kill(c.pid, SIGTERM);
-  int status = 0;
-  waitpid(c.pid, &status, 0);
 }
 
 // Reads the child's stdout up to a line containing `marker`; returns that line.
@@ -206,7 +221,6 @@ struct World {
     for (Kind kind : {Kind::kExistingPki, Kind::kSamePort}) {
       Child c = Spawn(ServeArgs(kind), true);
       ReadLineWith(c.out, "serving on");
-      Stop(c);
     }
   }
   ~World() {
@@ -237,27 +251,30 @@ double Seconds(Clock::time_point t0) {
 }
 
 void StartKubedouble(benchmark::State& state, Kind kind) {
-  World& w = TheWorld();
-  for (auto _ : state) {
-    auto t0 = Clock::now();
-    Child c = Spawn(w.ServeArgs(kind), true);
-    std::string line = ReadLineWith(c.out, "serving on");
-    double ready = Seconds(t0);
-    auto colon = line.rfind(':', line.find(" ("));
-    int port = std::atoi(line.c_str() + colon + 1);
-    int fd = Connect(port);
-    bool ok = fd >= 0 && Get200(fd, w.state(kind) / "pki" / "ca.crt", "/readyz");
-    double answered = Seconds(t0);
-    state.SetIterationTime(answered);
-    // Where the time went: to the ready line, and from it to the 200 (TLS handshake included).
-    state.counters["ready_line_ms"] = ready * 1e3;
-    state.counters["first_200_after_ms"] = (answered - ready) * 1e3;
-    state.SetLabel("vs reference/startup_openssl_s_server");  // ci/bench prints the ratio
-    Stop(c);
-    if (!ok) {
-      state.SkipWithError("no 200 on /readyz");
-      break;
+  try {
+    World& w = TheWorld();
+    for (auto _ : state) {
+      auto t0 = Clock::now();
+      Child c = Spawn(w.ServeArgs(kind), true);
+      std::string line = ReadLineWith(c.out, "serving on");
+      double ready = Seconds(t0);
+      auto colon = line.rfind(':', line.find(" ("));
+      int port = std::atoi(line.c_str() + colon + 1);
+      int fd = Connect(port);
+      bool ok = fd >= 0 && Get200(fd, w.state(kind) / "pki" / "ca.crt", "/readyz");
+      double answered = Seconds(t0);
+      state.SetIterationTime(answered);
+      // Where the time went: to the ready line, and from it to the 200 (TLS handshake included).
+      state.counters["ready_line_ms"] = ready * 1e3;
+      state.counters["first_200_after_ms"] = (answered - ready) * 1e3;
+      state.SetLabel("vs reference/startup_openssl_s_server");  // ci/bench prints the ratio
+      if (!ok) {
+        state.SkipWithError("no 200 on /readyz");
+        break;
+      }
     }
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
   }
 }
 
@@ -269,37 +286,43 @@ void BM_RestartSamePort(benchmark::State& state) { StartKubedouble(state, Kind::
 // `openssl s_server -www` with the same certificate (and no system CA store to load): connected
 // to as soon as it listens (polled every 0.1 ms), then one GET.
 void BM_OpensslServerFirst200(benchmark::State& state) {
-  World& w = TheWorld();
-  fs::path pki = w.state(Kind::kExistingPki) / "pki";
-  for (auto _ : state) {
-    int port = FreePort();
-    auto t0 = Clock::now();
-    Child c =
-        Spawn({"/usr/bin/openssl", "s_server", "-quiet", "-www", "-naccept", "1", "-no-CAfile",
-               "-no-CApath", "-no-CAstore", "-accept", "127.0.0.1:" + std::to_string(port), "-cert",
-               (pki / "server.crt").string(), "-key", (pki / "server.key").string()},
-              false);
-    int fd = -1;
-    while ((fd = Connect(port)) < 0 && Seconds(t0) < 10) {
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
+  try {
+    World& w = TheWorld();
+    fs::path pki = w.state(Kind::kExistingPki) / "pki";
+    for (auto _ : state) {
+      int port = FreePort();
+      auto t0 = Clock::now();
+      Child c =
+          Spawn({"/usr/bin/openssl", "s_server", "-quiet", "-www", "-naccept", "1", "-no-CAfile",
+                 "-no-CApath", "-no-CAstore", "-accept", "127.0.0.1:" + std::to_string(port),
+                 "-cert", (pki / "server.crt").string(), "-key", (pki / "server.key").string()},
+                false);
+      int fd = -1;
+      while ((fd = Connect(port)) < 0 && Seconds(t0) < 10) {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+      bool ok = fd >= 0 && Get200(fd, pki / "ca.crt", "/");
+      state.SetIterationTime(Seconds(t0));
+      if (!ok) {
+        state.SkipWithError("openssl s_server gave no 200 within 10 s");
+        break;
+      }
     }
-    bool ok = fd >= 0 && Get200(fd, pki / "ca.crt", "/");
-    state.SetIterationTime(Seconds(t0));
-    Stop(c);
-    if (!ok) {
-      state.SkipWithError("openssl s_server gave no 200 within 10 s");
-      break;
-    }
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
   }
 }
 
 void BM_KubedoubleVersion(benchmark::State& state) {
-  for (auto _ : state) {
-    auto t0 = Clock::now();
-    Child c = Spawn({Bin(), "version"}, false);
-    int status = 0;
-    waitpid(c.pid, &status, 0);
-    state.SetIterationTime(Seconds(t0));
+  try {
+    for (auto _ : state) {
+      auto t0 = Clock::now();
+      Child c = Spawn({Bin(), "version"}, false);
+      c.Wait();
+      state.SetIterationTime(Seconds(t0));
+    }
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
   }
 }
 
