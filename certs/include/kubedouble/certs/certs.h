@@ -47,7 +47,7 @@ class Key {
   static Key Generate(KeyType type = KeyType::kEcdsaP256);
   static Key FromPem(std::string_view pem);  // PKCS#8, traditional EC or RSA
   // The key in the PEM text, decoded only when first used (get(), type(), PublicPem()): decoding
-  // a P-256 key builds its curve, and a server start loads nine pairs and uses three. The PEM
+  // a P-256 key builds its curve, and a server start loads ten keys and decodes three. The PEM
   // block (and a PKCS#8 key's ASN.1 structure) is checked now; `where` names the key's origin in
   // the Error that get() throws when the key itself is not valid.
   static Key FromPemDeferred(std::string_view pem, std::string where);
