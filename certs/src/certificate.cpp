@@ -27,35 +27,22 @@ Certificate Certificate::FromPem(std::string_view pem) {
 }
 
 Certificate Certificate::FromPemDeferred(std::string_view pem, Check check) {
-  auto bio = internal::MemoryBio(pem);
-  char* name = nullptr;
-  char* header = nullptr;
-  unsigned char* data = nullptr;
-  long len = 0;
   // Skips other blocks (e.g. a key) before the certificate, as PEM_read_bio_X509 does.
-  while (PEM_read_bio(bio.get(), &name, &header, &data, &len) == 1) {
-    const std::string_view block(name);
-    const bool found = block == PEM_STRING_X509 || block == PEM_STRING_X509_OLD;
-    const bool trusted = block == PEM_STRING_X509_TRUSTED;  // carries trust settings: decode now
-    std::string der(reinterpret_cast<const char*>(data), static_cast<size_t>(len));
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-    if (trusted) {
-      Certificate c = FromPem(pem);
-      if (check) check(c.get());
-      return c;
-    }
-    if (found && der.empty()) break;
-    if (found) {
-      Certificate c;
-      c.state_ = std::make_shared<State>();
-      c.state_->der = std::move(der);
-      c.state_->check = std::move(check);
-      return c;
-    }
+  auto block = internal::FindPemBlock(pem, [](std::string_view name) {
+    return name == PEM_STRING_X509 || name == PEM_STRING_X509_OLD ||
+           name == PEM_STRING_X509_TRUSTED;
+  });
+  if (!block || block->der.empty()) internal::Fail("not a PEM certificate");
+  if (block->name == PEM_STRING_X509_TRUSTED) {  // carries trust settings: decode now
+    Certificate c = FromPem(pem);
+    if (check) check(c.get());
+    return c;
   }
-  internal::Fail("not a PEM certificate");
+  Certificate c;
+  c.state_ = std::make_shared<State>();
+  c.state_->der = std::move(block->der);
+  c.state_->check = std::move(check);
+  return c;
 }
 
 X509* Certificate::get() const {

@@ -20,7 +20,6 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include <cstring>
 #include <mutex>
 
 #include "kubedouble/certs/certs.h"
@@ -52,31 +51,6 @@ size_t RsaBits(KeyType type) {
       break;
   }
   return 0;
-}
-
-struct PemBlock {
-  std::string name;
-  std::string der;
-};
-
-// The first PEM block of `pem` (base64 decoding only, no key decoder).
-std::optional<PemBlock> FirstPemBlock(std::string_view pem) {
-  auto bio = internal::MemoryBio(pem);
-  char* name = nullptr;
-  char* header = nullptr;
-  unsigned char* data = nullptr;
-  long len = 0;
-  if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
-    internal::DrainErrors();
-    return std::nullopt;
-  }
-  PemBlock block{name, std::string(reinterpret_cast<char*>(data), static_cast<size_t>(len))};
-  bool encrypted = header != nullptr && std::strlen(header) > 0;
-  OPENSSL_free(name);
-  OPENSSL_free(header);
-  OPENSSL_free(data);
-  if (encrypted) return std::nullopt;
-  return block;
 }
 
 EVP_PKEY* WrapEc(EC_KEY* ec) {
@@ -115,8 +89,8 @@ EVP_PKEY* WrapRsa(RSA* rsa) {
 
 // P-256 and RSA keys without a decoder context; nullptr for anything else.
 EVP_PKEY* DecodeDirect(std::string_view pem) {
-  auto block = FirstPemBlock(pem);
-  if (!block) return nullptr;
+  auto block = internal::FindPemBlock(pem);
+  if (!block || block->encrypted) return nullptr;
   const auto* p = reinterpret_cast<const unsigned char*>(block->der.data());
   long len = static_cast<long>(block->der.size());
   if (block->name == "EC PRIVATE KEY") {
@@ -263,36 +237,25 @@ Key Key::FromPem(std::string_view pem) {
 }
 
 Key Key::FromPemDeferred(std::string_view pem, std::string where) {
-  auto bio = internal::MemoryBio(pem);
-  char* name = nullptr;
-  char* header = nullptr;
-  unsigned char* data = nullptr;
-  long len = 0;
   // The first private-key block, skipping others (e.g. a certificate) as FromPem does.
-  while (PEM_read_bio(bio.get(), &name, &header, &data, &len) == 1) {
-    const std::string block(name);
-    std::string der(reinterpret_cast<const char*>(data), static_cast<size_t>(len));
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-    if (!block.ends_with("PRIVATE KEY")) continue;
-    Key key;
-    key.state_ = std::make_shared<State>();
-    key.state_->pem = std::string(pem);
-    key.state_->where = std::move(where);
-    if (block == PEM_STRING_PKCS8INF) {
-      const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-      PKCS8_PRIV_KEY_INFO* p8 = d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, len);
-      const bool whole =
-          p8 != nullptr && p == reinterpret_cast<const unsigned char*>(der.data()) + len;
-      PKCS8_PRIV_KEY_INFO_free(p8);
-      if (!whole) break;
-      key.state_->pkcs8 = std::move(der);
-    }
-    return key;
+  auto block = internal::FindPemBlock(
+      pem, [](std::string_view name) { return name.ends_with("PRIVATE KEY"); });
+  if (!block) internal::Fail("not a PEM private key");
+  Key key;
+  key.state_ = std::make_shared<State>();
+  key.state_->pem = std::string(pem);
+  key.state_->where = std::move(where);
+  if (block->name == PEM_STRING_PKCS8INF) {
+    const auto* begin = reinterpret_cast<const unsigned char*>(block->der.data());
+    const auto* p = begin;
+    const long len = static_cast<long>(block->der.size());
+    PKCS8_PRIV_KEY_INFO* p8 = d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, len);
+    const bool whole = p8 != nullptr && p == begin + len;
+    PKCS8_PRIV_KEY_INFO_free(p8);
+    if (!whole) internal::Fail("not a PEM private key");
+    key.state_->pkcs8 = std::move(block->der);
   }
-  internal::DrainErrors();
-  internal::Fail("not a PEM private key");
+  return key;
 }
 
 EVP_PKEY* Key::get() const {

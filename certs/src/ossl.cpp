@@ -1,6 +1,9 @@
 #include "ossl.h"
 
+#include <openssl/pem.h>
+
 #include <climits>
+#include <cstring>
 
 namespace kubedouble::certs::internal {
 
@@ -40,6 +43,25 @@ std::string BioText(BIO* bio) {
   char* data = nullptr;
   long len = BIO_get_mem_data(bio, &data);
   return len > 0 ? std::string(data, static_cast<size_t>(len)) : std::string();
+}
+
+std::optional<PemBlock> FindPemBlock(std::string_view pem,
+                                     const std::function<bool(std::string_view)>& wanted) {
+  auto bio = MemoryBio(pem);
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long len = 0;
+  while (PEM_read_bio(bio.get(), &name, &header, &data, &len) == 1) {
+    PemBlock block{name, std::string(reinterpret_cast<char*>(data), static_cast<size_t>(len)),
+                   header != nullptr && std::strlen(header) > 0};
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    if (!wanted || wanted(block.name)) return block;
+  }
+  DrainErrors();  // the end of the text leaves "no start line" behind
+  return std::nullopt;
 }
 
 }  // namespace kubedouble::certs::internal

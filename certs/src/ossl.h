@@ -9,7 +9,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,5 +51,17 @@ BioPtr MemoryBio(std::string_view data);
 // A writable memory BIO, and its content as a string.
 BioPtr MemoryBio();
 std::string BioText(BIO* bio);
+
+// A PEM block: its name ("CERTIFICATE", "PRIVATE KEY", ...), its bytes, and whether its headers
+// say it is encrypted. Only the base64 is decoded, never the content.
+struct PemBlock {
+  std::string name;
+  std::string der;
+  bool encrypted = false;
+};
+// The first block of `pem` whose name `wanted` accepts (the first block of all without it),
+// skipping the others as PEM_read_bio_X509 does; nullopt when there is none.
+std::optional<PemBlock> FindPemBlock(std::string_view pem,
+                                     const std::function<bool(std::string_view)>& wanted = {});
 
 }  // namespace kubedouble::certs::internal
