@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/free_port.h"
 #include "connect_proxy.h"
 #include "kubedouble/accesslib/client.h"
 #include "kubedouble/accesslib/proxy.h"
@@ -268,20 +269,12 @@ TEST(FakeServerCerts, ExpiredAndNotYetValid) {
 TEST_F(FakeServer, ConnectionRefused) {
   // The suite's kubeconfig, pointed at a port nobody listens on.
   Config c = FromKubeconfig(S().paths().token_kubeconfig);
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  c.server = "https://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  const int port = kubedouble::test::FreePort();
+  c.server = "https://127.0.0.1:" + std::to_string(port);
   Error e = Fails(c);
   EXPECT_EQ(e.kind(), ErrorKind::kConnectRefused);
-  EXPECT_EQ(e.KubectlMessage(),
-            "The connection to the server 127.0.0.1:" + std::to_string(ntohs(a.sin_port)) +
-                " was refused - did you specify the right host or port?");
+  EXPECT_EQ(e.KubectlMessage(), "The connection to the server 127.0.0.1:" + std::to_string(port) +
+                                    " was refused - did you specify the right host or port?");
 }
 
 // ---- kubedouble proxy vs kubectl proxy ----

@@ -2,12 +2,11 @@
 // verification outcome, client certificates, tokens over TLS only, proxies, keep-alive.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <thread>
 
+#include "common/free_port.h"
 #include "connect_proxy.h"
 #include "kubedouble/accesslib/client.h"
 #include "kubedouble/certs/certs.h"
@@ -174,21 +173,9 @@ TEST_F(Network, CredentialsNeverGoOverPlainHttp) {
   EXPECT_EQ(s.last().authorization, "");
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 TEST_F(Network, ConnectionRefused) {
   Config c;
-  c.server = "https://127.0.0.1:" + std::to_string(FreePort());
+  c.server = "https://127.0.0.1:" + std::to_string(kubedouble::test::FreePort());
   c.insecure = true;
   Error e = Fails(c);
   EXPECT_EQ(e.kind(), ErrorKind::kConnectRefused);

@@ -37,6 +37,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/free_port.h"
+
 extern char** environ;
 
 namespace {
@@ -193,18 +195,6 @@ bool Get200(int fd, const fs::path& ca, const std::string& path) {
   return ok;
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  socklen_t len = sizeof sa;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  close(fd);
-  return ntohs(sa.sin_port);
-}
-
 enum class Kind { kExistingPki, kFreshPki, kSamePort };
 
 struct World {
@@ -216,7 +206,7 @@ struct World {
         std::string(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp") + "/kd-bench-start-XXXXXX";
     if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp in " + tmpl);
     dir = tmpl;
-    same_port = FreePort();
+    same_port = kubedouble::test::FreePort();
     // Mint the PKIs once: the existing-PKI runs and the restarts start from them.
     for (Kind kind : {Kind::kExistingPki, Kind::kSamePort}) {
       Child c = Spawn(ServeArgs(kind), true);
@@ -290,7 +280,7 @@ void BM_OpensslServerFirst200(benchmark::State& state) {
     World& w = TheWorld();
     fs::path pki = w.state(Kind::kExistingPki) / "pki";
     for (auto _ : state) {
-      int port = FreePort();
+      int port = kubedouble::test::FreePort();
       auto t0 = Clock::now();
       Child c =
           Spawn({"/usr/bin/openssl", "s_server", "-quiet", "-www", "-naccept", "1", "-no-CAfile",
