@@ -21,7 +21,7 @@ struct ServeFlags {
   std::string dir = ".kubedouble";
   std::vector<std::string> fixtures;
   std::string tokens, policy, journal;
-  std::string faults, sa_token_ttl = "1h", sa_token_grace = "90s";
+  std::string faults, sa_token_ttl = "1h", sa_token_grace = "90s", head_timeout = "32s";
 };
 
 void Run(ServeFlags& f) {
@@ -54,6 +54,17 @@ void Run(ServeFlags& f) {
       fmt::print(stderr, "kubedouble serve: {}: {}\n", flag, e.what());
       throw kubedouble::cli::Exit{2};
     }
+  }
+  try {
+    o.head_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        kubedouble::fake::ParseDuration(f.head_timeout));
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "kubedouble serve: --head-timeout: {}\n", e.what());
+    throw kubedouble::cli::Exit{2};
+  }
+  if (o.head_timeout.count() < 1) {
+    fmt::print(stderr, "kubedouble serve: --head-timeout: must be at least 1ms\n");
+    throw kubedouble::cli::Exit{2};
   }
   if (o.sa_token_ttl.count() < 1) {
     fmt::print(stderr, "kubedouble serve: --sa-token-ttl: must be at least 1s\n");
@@ -143,6 +154,9 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
   sub->add_option("--max-watches", o.max_watches,
                   "Watches open at once; more are answered 429 with Retry-After")
       ->check(CLI::Range(size_t{1}, size_t{100000}))
+      ->capture_default_str();
+  sub->add_option("--head-timeout", flags->head_timeout,
+                  "Time a connection has for its TLS handshake and each request head (Go duration)")
       ->capture_default_str();
   sub->add_option("--faults", flags->faults, "Fault injection rules (YAML; see README.md)");
   sub->add_option("--clock", o.clock, "real, or fake: stands still until POST /__kubedouble/clock")
