@@ -114,6 +114,40 @@ TEST(Clock, AForcedRotationRetiresTheOldTokenAfterTheGrace) {
   EXPECT_EQ(WhoAmI(s, new_token), 201);
 }
 
+// A reset brings every object back, the default service account with its uid: the state
+// folder's token is rotated, and the one a client holds keeps working for the grace.
+TEST(Clock, AResetRotatesTheTokenWithTheGrace) {
+  auto o = FakeClock();
+  o.sa_token_grace = std::chrono::seconds(30);
+  TestServer s(o);
+  auto file = s.paths().serviceaccount_dir / "token";
+  std::string old_token = ReadFile(file);
+  ASSERT_EQ(WhoAmI(s, old_token), 201);
+  auto r = Admin(s, "POST", "reset");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string new_token = ReadFile(file);
+  EXPECT_NE(new_token, old_token);
+  EXPECT_EQ(WhoAmI(s, old_token), 201);  // within the grace
+  EXPECT_EQ(WhoAmI(s, new_token), 201);
+  Admin(s, "POST", "clock", {{"advance", "31s"}});
+  EXPECT_EQ(WhoAmI(s, old_token), 401);
+  EXPECT_EQ(WhoAmI(s, new_token), 201);
+  // The legacy token secret made again by the reset names the account as it is.
+  auto sa = Call(s, "GET", "/api/v1/namespaces/default/serviceaccounts/default",
+                 s.paths().admin_token, "");
+  auto secrets = Call(s, "GET", "/api/v1/namespaces/default/secrets", s.paths().admin_token, "");
+  ASSERT_EQ(secrets.status, 200);
+  int legacy = 0;
+  const json list = secrets.Json();
+  for (const auto& item : list["items"]) {
+    if (item.value("type", std::string()) != "kubernetes.io/service-account-token") continue;
+    ++legacy;
+    EXPECT_EQ(item["metadata"]["annotations"]["kubernetes.io/service-account.uid"],
+              sa.Json()["metadata"]["uid"]);
+  }
+  EXPECT_EQ(legacy, 1);
+}
+
 TEST(Clock, ServeRejectsABadTtl) {
   auto r = Sh(std::string(KUBEDOUBLE_BINARY) + " serve --port 0 --dir /tmp/kd-ttl-" +
               std::to_string(getpid()) + " --sa-token-ttl 1fortnight");
