@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "command.h"
+#include "loopback.h"
 
 namespace {
 
@@ -27,7 +28,7 @@ struct ServeFlags {
 void Run(ServeFlags& f) {
   using kubedouble::fake::Server;
   auto& o = f.options;
-  bool loopback = o.address == "localhost" || o.address == "::1" || o.address.rfind("127.", 0) == 0;
+  const bool loopback = kubedouble::cli::IsLoopbackAddress(o.address);
   if (!loopback && !f.allow_non_loopback) {
     fmt::print(stderr,
                "kubedouble serve: --address {}: not a loopback address; the fake server accepts "
