@@ -43,15 +43,9 @@ void RunMitm(const MitmFlags& f) {
     fmt::print(stderr, "kubedouble mitm: --listen \"{}\": the port is not a number\n", f.listen);
     throw Exit{2};
   }
-  const bool loopback = kubedouble::cli::IsLoopbackAddress(o.address);
-  if (!loopback && !f.allow_non_loopback) {
-    fmt::print(stderr,
-               "kubedouble mitm: --listen {}: not a loopback address; the interceptor prints the "
-               "tokens it captures, so listening beyond this machine needs "
-               "--allow-non-loopback\n",
-               f.listen);
-    throw Exit{2};
-  }
+  const bool loopback =
+      kubedouble::cli::CheckLoopback("mitm", "--listen", f.listen, o.address, f.allow_non_loopback,
+                                     "the interceptor prints the tokens it captures");
   o.upstream = f.upstream;
   o.max_captures = f.max_captures;
   o.cert_file = f.cert.empty() ? fs::path(f.pki) / "rogue-server.crt" : fs::path(f.cert);

@@ -22,6 +22,7 @@
 #include "kubedouble/accesslib/error.h"
 #include "kubedouble/accesslib/proxy.h"
 #include "kubedouble/accesslib/transport.h"
+#include "kubedouble/net/relay.h"
 #include "util.h"
 
 namespace kubedouble::access {
@@ -53,22 +54,18 @@ Request Forwarded(const httplib::Request& req, const std::string& target) {
 
 // Copies the upstream answer's end-to-end headers except Content-Type, which it returns (the
 // caller sets it with the body).
-std::string CopyResponseHeaders(const Response& head, httplib::Response& res) {
-  for (const auto& [k, v] : head.headers)
-    if (!HopByHop(k) && strcasecmp(k.c_str(), "Content-Type") != 0) res.headers.emplace(k, v);
-  return head.Header("Content-Type");
+template <typename Headers>
+std::string CopyResponseHeaders(const Headers& headers, httplib::Response& res) {
+  std::string content_type;
+  for (const auto& [k, v] : headers) {
+    if (strcasecmp(k.c_str(), "Content-Type") == 0) {
+      if (content_type.empty()) content_type = v;
+    } else if (!HopByHop(k)) {
+      res.headers.emplace(k, v);
+    }
+  }
+  return content_type;
 }
-
-// One forwarded request: the upstream runs in its own thread and hands the head and the body
-// pieces over to the handler, which streams them to the client.
-struct Exchange {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool head_ready = false, done = false, client_gone = false;
-  Response head;
-  std::deque<std::string> pieces;
-  std::string error;
-};
 
 // httplib::Stream over an accepted socket (TCP or unix), buffered like httplib's own, that the
 // proxy can take over for a connection upgrade: the buffered bytes are handed on and nothing
@@ -218,15 +215,6 @@ bool IsUpgrade(const httplib::Request& req) {
     }
   }
   return false;
-}
-
-bool WantsStream(const httplib::Request& req) {
-  auto flag = [&](const char* name) {
-    if (!req.has_param(name)) return false;
-    std::string v = req.get_param_value(name);
-    return v != "0" && v != "false";
-  };
-  return flag("watch") || flag("follow") || req.path.find("/watch/") != std::string::npos;
 }
 
 // Go's httpguts.ValidHostHeader: the bytes a Host header may hold.
@@ -381,7 +369,7 @@ struct Proxy::Impl {
         return;
       }
       res.status = head.status;
-      std::string content_type = CopyResponseHeaders(head, res);
+      std::string content_type = CopyResponseHeaders(head.headers, res);
       res.set_content(head.body, content_type.empty() ? "text/plain" : content_type.c_str());
       return;
     }
@@ -485,79 +473,30 @@ struct Proxy::Impl {
     }
     Request up = Forwarded(req, target);
 
-    auto ex = std::make_shared<Exchange>();
-    up.on_head = [ex](const Response& head) {
-      std::lock_guard<std::mutex> lock(ex->mu);
-      ex->head = head;
-      ex->head_ready = true;
-      ex->cv.notify_all();
-      return !ex->client_gone;
+    auto relay = std::make_shared<net::Relay>();
+    up.on_head = [relay](const Response& head) {
+      return relay->Head(head.status, {head.headers.begin(), head.headers.end()});
     };
-    up.on_body = [ex](std::string_view piece) {
-      std::lock_guard<std::mutex> lock(ex->mu);
-      ex->pieces.emplace_back(piece);
-      ex->cv.notify_all();
-      return !ex->client_gone;
-    };
-    std::thread([t = transport, up = std::move(up), ex]() {
+    up.on_body = [relay](std::string_view piece) { return relay->Piece(piece); };
+    std::thread([t = transport, up = std::move(up), relay]() {
       std::string error;
       try {
         t->Send(up);
       } catch (const std::exception& e) {
         error = e.what();
       }
-      std::lock_guard<std::mutex> lock(ex->mu);
-      ex->error = error;
-      ex->done = true;
-      ex->cv.notify_all();
+      relay->Finish(error);
     }).detach();
 
-    const bool stream = WantsStream(req);
-    std::unique_lock<std::mutex> lock(ex->mu);
-    if (stream) {
-      ex->cv.wait(lock, [&] { return ex->head_ready || ex->done; });
-    } else {
-      ex->cv.wait(lock, [&] { return ex->done; });
-    }
-    if (!ex->head_ready) {
+    if (!relay->Wait(net::WantsStream(req))) {
       // kubectl answers a proxy error with 500 and the error text.
-      spdlog::error("proxy error: {}", ex->error);
+      spdlog::error("proxy error: {}", relay->error());
       res.status = 500;
-      res.set_content(ex->error + "\n", "text/plain; charset=utf-8");
+      res.set_content(relay->error() + "\n", "text/plain; charset=utf-8");
       return;
     }
-    res.status = ex->head.status;
-    std::string content_type = CopyResponseHeaders(ex->head, res);
-    if (!stream || ex->done) {
-      std::string body;
-      for (auto& p : ex->pieces) body += p;
-      res.set_content(body, content_type.empty() ? "text/plain" : content_type.c_str());
-      return;
-    }
-    lock.unlock();
-    res.set_chunked_content_provider(
-        content_type.empty() ? "application/json" : content_type,
-        [ex](size_t, httplib::DataSink& sink) {
-          std::unique_lock<std::mutex> l(ex->mu);
-          ex->cv.wait(l, [&] { return !ex->pieces.empty() || ex->done; });
-          while (!ex->pieces.empty()) {
-            std::string piece = std::move(ex->pieces.front());
-            ex->pieces.pop_front();
-            l.unlock();
-            if (!sink.write(piece.data(), piece.size())) {
-              std::lock_guard<std::mutex> g(ex->mu);
-              ex->client_gone = true;
-              return false;
-            }
-            l.lock();
-          }
-          if (ex->done) sink.done();
-          return true;
-        },
-        [ex](bool) {
-          std::lock_guard<std::mutex> g(ex->mu);
-          ex->client_gone = true;
-        });
+    res.status = relay->status();
+    net::Relay::Answer(relay, res, CopyResponseHeaders(relay->headers(), res));
   }
 };
 

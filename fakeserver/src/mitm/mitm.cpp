@@ -6,7 +6,6 @@
 
 #include <fmt/core.h>
 
-#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -15,6 +14,7 @@
 #include <thread>
 
 #include "../task_queue.h"
+#include "kubedouble/net/relay.h"
 
 namespace kubedouble::fake {
 namespace {
@@ -51,28 +51,6 @@ bool IsHopByHop(const std::string& name) {
     if (lower == h) return true;
   return false;
 }
-
-// A watch, a followed log: answers that last, relayed chunk by chunk.
-bool WantsStream(const httplib::Request& req) {
-  auto flag = [&](const char* name) {
-    if (!req.has_param(name)) return false;
-    std::string v = req.get_param_value(name);
-    return v != "0" && v != "false";
-  };
-  return flag("watch") || flag("follow") || req.path.find("/watch/") != std::string::npos;
-}
-
-// One forwarded request: the upstream call runs on its own thread and hands the head and the
-// body pieces to the handler, which relays them to the client.
-struct Exchange {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool head_ready = false, done = false, client_gone = false;
-  int status = 0;
-  httplib::Headers headers;
-  std::deque<std::string> pieces;
-  std::string error;
-};
 
 }  // namespace
 
@@ -168,49 +146,35 @@ struct Mitm::Impl {
       std::string type = req.get_header_value("Content-Type");
       out.set_header("Content-Type", type.empty() ? "application/json" : type);
     }
-    const bool stream = WantsStream(req);
-    auto ex = std::make_shared<Exchange>();
-    out.response_handler = [ex](const httplib::Response& head) {
-      std::lock_guard<std::mutex> lock(ex->mu);
-      ex->status = head.status;
-      ex->headers = head.headers;
-      ex->head_ready = true;
-      ex->cv.notify_all();
-      return !ex->client_gone;
+    const bool stream = net::WantsStream(req);
+    auto relay = std::make_shared<net::Relay>();
+    out.response_handler = [relay](const httplib::Response& head) {
+      return relay->Head(head.status, {head.headers.begin(), head.headers.end()});
     };
-    out.content_receiver = [ex](const char* data, size_t n, uint64_t, uint64_t) {
-      std::lock_guard<std::mutex> lock(ex->mu);
-      ex->pieces.emplace_back(data, n);
-      ex->cv.notify_all();
-      return !ex->client_gone;
+    out.content_receiver = [relay](const char* data, size_t n, uint64_t, uint64_t) {
+      return relay->Piece(std::string_view(data, n));
     };
-    std::thread([ex, out = std::move(out), url = options.upstream, stream]() mutable {
+    std::thread([relay, out = std::move(out), url = options.upstream, stream]() mutable {
       httplib::Client upstream(url);
       upstream.enable_server_certificate_verification(false);
       upstream.set_connection_timeout(5);
       upstream.set_read_timeout(stream ? 3600 : 60);
       auto result = upstream.send(out);
-      std::lock_guard<std::mutex> lock(ex->mu);
-      if (!result) ex->error = httplib::to_string(result.error());
-      ex->done = true;
-      ex->cv.notify_all();
+      relay->Finish(result ? "" : httplib::to_string(result.error()));
     }).detach();
 
-    std::unique_lock<std::mutex> lock(ex->mu);
-    ex->cv.wait(lock, [&] { return ex->done || (stream && ex->head_ready); });
-    if (!ex->head_ready) {
-      lock.unlock();
+    if (!relay->Wait(stream)) {
       res.status = 502;
       res.set_content("kubedouble mitm: the upstream " + options.upstream +
-                          " could not be reached: " + ex->error + "\n",
+                          " could not be reached: " + relay->error() + "\n",
                       "text/plain; charset=utf-8");
       Record(std::move(cap));
       return;
     }
-    cap.upstream_status = ex->status;
-    res.status = ex->status;
+    cap.upstream_status = relay->status();
+    res.status = relay->status();
     std::string type = "application/json";
-    for (const auto& [k, v] : ex->headers) {
+    for (const auto& [k, v] : relay->headers()) {
       if (IsHopByHop(k)) continue;
       if (k == "Content-Type") {
         type = v;
@@ -218,39 +182,8 @@ struct Mitm::Impl {
       }
       res.set_header(k, v);
     }
-    if (!stream || ex->done) {
-      std::string body;
-      for (auto& piece : ex->pieces) body += piece;
-      lock.unlock();
-      res.set_content(body, type);
-      Record(std::move(cap));
-      return;
-    }
-    lock.unlock();
     Record(std::move(cap));
-    res.set_chunked_content_provider(
-        type,
-        [ex](size_t, httplib::DataSink& sink) {
-          std::unique_lock<std::mutex> l(ex->mu);
-          // Wakes up now and then to notice a client that left (or a stopping interceptor).
-          if (!ex->cv.wait_for(l, std::chrono::milliseconds(200),
-                               [&] { return !ex->pieces.empty() || ex->done; })) {
-            return sink.is_writable();
-          }
-          while (!ex->pieces.empty()) {
-            std::string piece = std::move(ex->pieces.front());
-            ex->pieces.pop_front();
-            l.unlock();
-            if (!sink.write(piece.data(), piece.size())) return false;
-            l.lock();
-          }
-          if (ex->done) sink.done();
-          return true;
-        },
-        [ex](bool) {
-          std::lock_guard<std::mutex> g(ex->mu);
-          ex->client_gone = true;
-        });
+    net::Relay::Answer(relay, res, type);
   }
 };
 
