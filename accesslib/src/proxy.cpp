@@ -220,7 +220,8 @@ bool IsUpgrade(const httplib::Request& req) {
 // Go's httpguts.ValidHostHeader: the bytes a Host header may hold.
 bool ValidHostHeader(const std::string& host) {
   for (unsigned char c : host)
-    if (!std::isalnum(c) && std::strchr("!$%&'()*+,-.:;=[]_~", c) == nullptr) return false;
+    if (!std::isalnum(c) && (c == '\0' || std::strchr("!$%&'()*+,-.:;=[]_~", c) == nullptr))
+      return false;
   return true;
 }
 
@@ -460,7 +461,7 @@ struct Proxy::Impl {
       res.set_content("Forbidden\n", "text/plain; charset=utf-8");
       return;
     }
-    // Upstream goes the path as the client escaped it (re-escaped once the prefix is stripped),
+    // The path goes upstream as the client escaped it (re-escaped once the prefix is stripped),
     // with its query.
     std::string target =
         path == route.target.path ? route.target.escaped_path : detail::EscapePath(path);
