@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "command.h"
+#include "loopback.h"
 
 namespace {
 
@@ -27,15 +28,9 @@ struct ServeFlags {
 void Run(ServeFlags& f) {
   using kubedouble::fake::Server;
   auto& o = f.options;
-  bool loopback = o.address == "localhost" || o.address == "::1" || o.address.rfind("127.", 0) == 0;
-  if (!loopback && !f.allow_non_loopback) {
-    fmt::print(stderr,
-               "kubedouble serve: --address {}: not a loopback address; the fake server accepts "
-               "well-known test credentials, so listening beyond this machine needs "
-               "--allow-non-loopback\n",
-               o.address);
-    throw kubedouble::cli::Exit{2};
-  }
+  const bool loopback = kubedouble::cli::CheckLoopback(
+      "serve", "--address", o.address, o.address, f.allow_non_loopback,
+      "the fake server accepts well-known test credentials");
   o.dir = f.dir;
   o.default_fixtures = !f.no_default_fixtures;
   o.key_type = *kubedouble::certs::ParseKeyType(f.key_type);

@@ -37,7 +37,9 @@ std::string QueryString(const httplib::Params& params) {
   for (const auto& [k, v] : params) {
     if (!q.empty()) q += '&';
     q += k;
-    if (!v.empty()) q += "=" + v;
+    if (v.empty()) continue;
+    q += '=';
+    q += IsCredentialParameter(k) ? std::string(kRedacted) : v;
   }
   return q;
 }
