@@ -13,7 +13,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "../connection_slots.h"
 #include "../task_queue.h"
+#include "../tls_buffers.h"
 #include "kubedouble/net/relay.h"
 
 namespace kubedouble::fake {
@@ -56,6 +58,7 @@ bool IsHopByHop(const std::string& name) {
 
 struct Mitm::Impl {
   MitmOptions options;
+  std::unique_ptr<ConnectionSlots> slots;  // outlives `server`
   std::unique_ptr<httplib::SSLServer> server;
   std::thread thread;
   int port = 0;
@@ -201,6 +204,8 @@ void Mitm::Start() {
                              "\" must be an http:// or https:// URL");
   std::string cert = o.cert_file.string(), key = o.key_file.string();
   std::string error;
+  impl_->slots = std::make_unique<ConnectionSlots>();
+  ConnectionSlots* slots = impl_->slots.get();
   impl_->server = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
     if (SSL_CTX_use_certificate_chain_file(&ctx, cert.c_str()) != 1) {
       error = "cannot load the certificate " + cert;
@@ -215,6 +220,9 @@ void Mitm::Start() {
     SSL_CTX_set_num_tickets(&ctx, 0);  // as the API server (server.cpp)
     // Ask for a client certificate, require none, accept any.
     SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, AcceptAnyClientCert);
+    // Framed and tracked like the API server's connections (tls_buffers.h): no smuggled
+    // requests, heads within Go's limits, and a stop that does not wait out idle clients.
+    BufferTls(&ctx, slots);
     return true;
   });
   if (!impl_->server->is_valid())
@@ -229,15 +237,15 @@ void Mitm::Start() {
   impl_->server->Delete(".*", handler);
   impl_->server->set_keep_alive_max_count(100);
   // One worker per connection, as many as there are connections: an idle keep-alive client
-  // does not hold up the others (task_queue.h). Requests are counted so that Stop() does not
+  // does not hold up the others (task_queue.h). Requests are tracked so that Stop() does not
   // wait out the idle ones.
-  impl_->server->new_task_queue = [] { return new GrowingTaskQueue(); };
+  impl_->server->new_task_queue = [slots] { return new GrowingTaskQueue(slots); };
   impl_->server->set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
-    GrowingTaskQueue::RequestStarted(ConnectionSocket(req));
+    RequestStarted(req.ssl);
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  impl_->server->set_logger([](const httplib::Request&, const httplib::Response&) {
-    GrowingTaskQueue::RequestAnswered();
+  impl_->server->set_logger([](const httplib::Request& req, const httplib::Response&) {
+    RequestAnswered(req.ssl);
   });
   if (o.port == 0) {
     impl_->port = impl_->server->bind_to_any_port(o.address);
