@@ -460,6 +460,33 @@ TEST_F(FakeServer, OddPathsAnswerAsKubectlProxy) {
 }
 
 // The same with an API prefix (stripped, leaving a slash, before the filter) and static files.
+// A GET whose body is a DELETE, through kubectl proxy --reject-methods '^DELETE$' (which forwards
+// the body with the proxy's credentials) and through kubedouble proxy: one answer, and the body is
+// never run as a second request (the server reads and discards it, as kube-apiserver does).
+TEST_F(FakeServer, GetBodyThroughAProxyIsNeverASecondRequest) {
+  const std::string target = "/api/v1/namespaces/default/configmaps/kube-root-ca.crt";
+  const std::string smuggled = "DELETE " + target + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  TempDir cache;
+  const std::string kubeconfig = S().paths().token_kubeconfig.string();
+  Process kubectl(
+      {"kubectl", "proxy", "--port=0", "--kubeconfig", kubeconfig, "--reject-methods", "^DELETE$"},
+      {{"KUBECACHEDIR", cache.path().string()}, {"HOME", cache.path().string()}});
+  Process ours({KUBEDOUBLE_BINARY, "proxy", "--port=0", "--kubeconfig", kubeconfig,
+                "--reject-methods", "^DELETE$"});
+  for (int port : {ReadyPort(kubectl), ReadyPort(ours)}) {
+    ASSERT_GT(port, 0);
+    kubedouble::testing::RawConn c(port);
+    c.SendPlain(
+        "GET /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: localhost\r\n"
+        "Content-Length: " +
+        std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled);
+    EXPECT_EQ(c.Read(10).status, 200);
+    Client direct(FromKubeconfig(S().paths().kubeconfig));
+    EXPECT_EQ(json::parse(direct.Get(target))["metadata"]["name"], "kube-root-ca.crt")
+        << "the smuggled DELETE ran through the proxy on port " << port;
+  }
+}
+
 TEST_F(FakeServer, OddPathsUnderAnApiPrefixAnswerAsKubectlProxy) {
   TempDir www;
   std::ofstream(www.path() / "a.txt") << "static\n";
