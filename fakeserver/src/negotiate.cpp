@@ -1,5 +1,6 @@
 #include "negotiate.h"
 
+#include <algorithm>
 #include <map>
 #include <string_view>
 #include <vector>
@@ -80,6 +81,13 @@ bool WantsTable(const std::string& accept) {
     }
   }
   return false;
+}
+
+bool AcceptsJson(const std::string& accept) {
+  auto ranges = ParseAccept(accept);
+  if (ranges.empty()) return true;
+  return std::any_of(ranges.begin(), ranges.end(),
+                     [](const MediaRange& m) { return IsJsonish(m.type); });
 }
 
 }  // namespace kubedouble::fake

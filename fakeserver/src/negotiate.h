@@ -11,6 +11,9 @@ enum class DiscoveryFormat { kLegacy, kAggregatedV2, kAggregatedV2Beta1 };
 DiscoveryFormat NegotiateDiscovery(const std::string& accept);
 // True when the first answerable media range asks for a meta.k8s.io Table (v1 or v1beta1).
 bool WantsTable(const std::string& accept);
+// True when the client takes JSON: no Accept, or a media range of application/json,
+// application/* or */* (the OpenAPI endpoints answer JSON only, 406 to a protobuf-only Accept).
+bool AcceptsJson(const std::string& accept);
 
 inline constexpr char kAggregatedV2ContentType[] =
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";

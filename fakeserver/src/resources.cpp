@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
@@ -80,6 +81,11 @@ json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
   return body;
 }
 
+constexpr char kPatchTypes[] =
+    "the body of the request was in an unknown format - accepted media types include: "
+    "application/json-patch+json, application/merge-patch+json, "
+    "application/apply-patch+yaml, application/strategic-merge-patch+json";
+
 WriteOptions ParseWriteOptions(const httplib::Request& req) {
   WriteOptions o;
   o.dry_run = req.has_param("dryRun") && !Param(req, "dryRun").empty();
@@ -120,16 +126,32 @@ void Server::Impl::Resource(Call& call) {
   bool table = WantsTable(req.get_header_value("Accept"));
 
   if (!info.subresource.empty()) {
+    const SubresourceInfo* sub = r.Subresource(info.subresource);
+    if (!sub || info.parts.size() > 3) return SendStatus(res, NotFoundStatus());
+    if (std::find(sub->verbs.begin(), sub->verbs.end(), info.verb) == sub->verbs.end()) {
+      return SendStatus(res, MethodNotAllowedStatus());
+    }
     if (r.group.empty() && r.plural == "serviceaccounts" && info.subresource == "token") {
-      if (info.verb != "create") return SendStatus(res, MethodNotAllowedStatus());
       return TokenRequest(call, r);
     }
-    if (info.subresource == "status" && info.verb == "get") {
-      return SendJson(res, 200, store->Get(r, ns, info.name));
-    }
-    return SendStatus(res, NotFoundStatus());
+    if (info.subresource == "status") return Status(call, r, ns);
+    return SendStatus(res, NotFoundStatus());  // not simulated (yet): exec, log, scale, ...
   }
   if (info.parts.size() > 3) return SendStatus(res, NotFoundStatus());
+  // A verb discovery does not list for the resource (DELETE of all namespaces, GET of
+  // tokenreviews) is refused as kube-apiserver refuses it.
+  if (!r.Allows(info.verb)) return SendStatus(res, MethodNotAllowedStatus());
+  if (r.verbs == std::vector<std::string>{"create"}) {
+    // A review or binding: answered, never stored.
+    json body = ParseBody(req, r);
+    body["kind"] = r.kind;
+    body["apiVersion"] = r.ApiVersion();
+    if (!body.contains("metadata") || !body["metadata"].is_object()) {
+      body["metadata"] = json::object();
+    }
+    if (r.namespaced) body["metadata"]["namespace"] = ns.empty() ? "default" : ns;
+    return SendJson(res, 201, body);
+  }
 
   if (info.verb == "get") {
     if (table) return SendJson(res, 200, ToTable(r, store->Get(r, ns, info.name)));
@@ -206,12 +228,7 @@ void Server::Impl::Resource(Call& call) {
   }
   if (info.verb == "patch") {
     auto type = ParsePatchType(req.get_header_value("Content-Type"));
-    if (!type) {
-      throw StatusError::UnsupportedMediaType(fmt::format(
-          "the body of the request was in an unknown format - accepted media types include: "
-          "application/json-patch+json, application/merge-patch+json, "
-          "application/apply-patch+yaml, application/strategic-merge-patch+json"));
-    }
+    if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
     return SendJson(res, 200,
                     store->Patch(r, ns, info.name, *type, req.body, ParseWriteOptions(req)));
   }
@@ -243,6 +260,35 @@ void Server::Impl::Resource(Call& call) {
     return SendJson(res, 200, store->DeleteCollection(r, ns, ParseListOptions(req), d));
   }
   SendStatus(res, MethodNotAllowedStatus());
+}
+
+// …/status: GET reads the object; PUT and PATCH change its status and nothing else.
+void Server::Impl::Status(Call& call, const ResourceInfo& r, const std::string& ns) {
+  const auto& req = call.req;
+  const auto& name = call.info.name;
+  if (call.info.verb == "get") return SendJson(call.res, 200, store->Get(r, ns, name));
+  WriteOptions write = ParseWriteOptions(req);
+  json changed;
+  if (call.info.verb == "update") {
+    changed = ParseBody(req, r);
+  } else {
+    auto type = ParsePatchType(req.get_header_value("Content-Type"));
+    if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
+    WriteOptions preview = write;
+    preview.dry_run = true;
+    changed = store->Patch(r, ns, name, *type, req.body, preview);
+  }
+  json object = store->Get(r, ns, name);
+  if (changed.contains("status")) {
+    object["status"] = changed["status"];
+  } else {
+    object.erase("status");
+  }
+  if (changed.contains("metadata") && changed["metadata"].is_object() &&
+      changed["metadata"].contains("resourceVersion")) {
+    object["metadata"]["resourceVersion"] = changed["metadata"]["resourceVersion"];
+  }
+  SendJson(call.res, 200, store->Update(r, ns, name, std::move(object), write));
 }
 
 }  // namespace kubedouble::fake
