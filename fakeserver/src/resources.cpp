@@ -135,7 +135,8 @@ void Server::Impl::Resource(Call& call) {
       return TokenRequest(call, r);
     }
     if (info.subresource == "status") return Status(call, r, ns);
-    return SendStatus(res, NotFoundStatus());  // not simulated (yet): exec, log, scale, ...
+    if (info.subresource == "scale") return Scale(call, r, ns);  // spec.replicas
+    return SendStatus(res, NotFoundStatus());  // not simulated (yet): exec, log, ...
   }
   if (info.parts.size() > 3) return SendStatus(res, NotFoundStatus());
   // A verb discovery does not list for the resource (DELETE of all namespaces, GET of
@@ -289,6 +290,74 @@ void Server::Impl::Status(Call& call, const ResourceInfo& r, const std::string& 
     object["metadata"]["resourceVersion"] = changed["metadata"]["resourceVersion"];
   }
   SendJson(call.res, 200, store->Update(r, ns, name, std::move(object), write));
+}
+
+namespace {
+// The autoscaling/v1 Scale of a deployment, replica set, stateful set or replication controller.
+json ScaleOf(const json& object) {
+  const json& m = object["metadata"];
+  json meta = json::object();
+  for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    if (m.contains(k)) meta[k] = m[k];
+  }
+  const json spec = object.value("spec", json::object());
+  const json status = object.value("status", json::object());
+  // The label selector as a string: spec.selector.matchLabels (apps), spec.selector (core).
+  std::string selector;
+  const json sel = spec.value("selector", json::object());
+  const json labels = sel.contains("matchLabels") ? sel["matchLabels"] : sel;
+  if (labels.is_object()) {
+    for (const auto& [k, v] : labels.items()) {
+      if (v.is_string()) selector += (selector.empty() ? "" : ",") + k + "=" + v.get<std::string>();
+    }
+  }
+  json out = {{"kind", "Scale"},
+              {"apiVersion", "autoscaling/v1"},
+              {"metadata", meta},
+              {"spec", json::object()},
+              {"status", {{"replicas", status.value("replicas", 0)}}}};
+  if (spec.contains("replicas")) out["spec"]["replicas"] = spec["replicas"];
+  if (!selector.empty()) out["status"]["selector"] = selector;
+  return out;
+}
+}  // namespace
+
+// …/scale: reads and writes spec.replicas through an autoscaling/v1 Scale.
+void Server::Impl::Scale(Call& call, const ResourceInfo& r, const std::string& ns) {
+  const auto& req = call.req;
+  const auto& name = call.info.name;
+  if (call.info.verb == "get") return SendJson(call.res, 200, ScaleOf(store->Get(r, ns, name)));
+  json object = store->Get(r, ns, name);
+  json replicas;
+  if (call.info.verb == "update") {
+    json body = json::parse(req.body, nullptr, false);
+    if (!body.is_object()) throw StatusError::BadRequest("the request body is not a JSON object");
+    if (body.contains("spec") && body["spec"].is_object())
+      replicas = body["spec"].value("replicas", json());
+    if (body.contains("metadata") && body["metadata"].is_object() &&
+        body["metadata"].contains("resourceVersion")) {
+      object["metadata"]["resourceVersion"] = body["metadata"]["resourceVersion"];
+    }
+  } else {
+    // A patch of a Scale touches spec.replicas, which is at the same place in the object.
+    auto type = ParsePatchType(req.get_header_value("Content-Type"));
+    if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
+    WriteOptions preview;
+    preview.dry_run = true;
+    json patched = store->Patch(r, ns, name, *type, req.body, preview);
+    replicas = patched.value("spec", json::object()).value("replicas", json());
+  }
+  if (!replicas.is_number_integer() || replicas.get<int64_t>() < 0) {
+    throw StatusError::Invalid(
+        "Scale.autoscaling", name,
+        json::array({{{"reason", "FieldValueInvalid"},
+                      {"message", "Invalid value: " + replicas.dump() +
+                                      ": must be greater than or equal to 0"},
+                      {"field", "spec.replicas"}}}));
+  }
+  object["spec"]["replicas"] = replicas;
+  SendJson(call.res, 200,
+           ScaleOf(store->Update(r, ns, name, std::move(object), ParseWriteOptions(req))));
 }
 
 }  // namespace kubedouble::fake

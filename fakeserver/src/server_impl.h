@@ -78,6 +78,7 @@ struct Server::Impl {
   // resources.cpp
   void Resource(Call& call);
   void Status(Call& call, const ResourceInfo& r, const std::string& ns);  // …/status
+  void Scale(Call& call, const ResourceInfo& r, const std::string& ns);   // …/scale
   // openapi_endpoints.cpp
   void OpenApiRequest(Call& call);
   // reviews.cpp

@@ -103,5 +103,31 @@ TEST(BuiltInResources, StatusSubresourceChangesOnlyStatus) {
   EXPECT_EQ(after["spec"]["replicas"], 2);
 }
 
+TEST(BuiltInResources, ScaleSubresourceReadsAndWritesReplicas) {
+  fake::TestServer srv;
+  auto c = Client(srv, AdminToken(srv));
+  ASSERT_EQ(c->Post("/apis/apps/v1/namespaces/default/deployments", Deployment("web").dump(),
+                    "application/json")
+                ->status,
+            201);
+  const char* path = "/apis/apps/v1/namespaces/default/deployments/web/scale";
+  json scale = Body(c->Get(path));
+  EXPECT_EQ(scale["kind"], "Scale");
+  EXPECT_EQ(scale["apiVersion"], "autoscaling/v1");
+  EXPECT_EQ(scale["spec"]["replicas"], 2);
+  EXPECT_EQ(scale["status"]["selector"], "app=web");
+  auto patched = c->Patch(path, R"({"spec":{"replicas":5}})", "application/merge-patch+json");
+  ASSERT_EQ(patched->status, 200) << patched->body;
+  EXPECT_EQ(Body(patched)["spec"]["replicas"], 5);
+  scale["spec"]["replicas"] = 1;
+  scale.erase("metadata");
+  ASSERT_EQ(c->Put(path, scale.dump(), "application/json")->status, 200);
+  EXPECT_EQ(Body(c->Get("/apis/apps/v1/namespaces/default/deployments/web"))["spec"]["replicas"],
+            1);
+  auto negative = c->Patch(path, R"({"spec":{"replicas":-1}})", "application/merge-patch+json");
+  EXPECT_EQ(negative->status, 422);
+  EXPECT_EQ(c->Get("/apis/apps/v1/namespaces/default/deployments/nothing/scale")->status, 404);
+}
+
 }  // namespace
 }  // namespace kubedouble::testing
