@@ -221,6 +221,44 @@ TEST(KubectlBuiltIns, ExplainPrintsTheFieldsOfAType) {
   EXPECT_THAT(lease.output, HasSubstr("holderIdentity\t<string>"));
 }
 
+TEST(KubectlBuiltIns, ExplainAndApplyOfACustomResource) {
+  fake::TestServer srv;
+  std::ofstream(srv.paths().dir / "crd.yaml") << R"(apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: crontabs.stable.example.com}
+spec:
+  group: stable.example.com
+  scope: Namespaced
+  names: {plural: crontabs, kind: CronTab}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {cronSpec: {type: string}, replicas: {type: integer}}}
+)";
+  std::ofstream(srv.paths().dir / "ct.yaml") << R"(apiVersion: stable.example.com/v1
+kind: CronTab
+metadata: {name: c1}
+spec: {cronSpec: '*/5 * * * *'}
+)";
+  auto crd = Bash(Env(srv) + "kubectl apply -f crd.yaml");
+  ASSERT_EQ(crd.code, 0) << crd.output;
+  auto explain = Bash(Env(srv) + "kubectl explain crontab.spec");
+  ASSERT_EQ(explain.code, 0) << explain.output;
+  EXPECT_THAT(explain.output, HasSubstr("KIND:       CronTab"));
+  EXPECT_THAT(explain.output, HasSubstr("cronSpec\t<string>"));
+  EXPECT_THAT(explain.output, HasSubstr("replicas\t<integer>"));
+  auto cr = Bash(Env(srv) +
+                 "kubectl apply -f ct.yaml && kubectl get crontab c1 -o "
+                 "jsonpath='{.spec.cronSpec}'");
+  ASSERT_EQ(cr.code, 0) << cr.output;
+  EXPECT_EQ(cr.output, "crontab.stable.example.com/c1 created\n*/5 * * * *");
+}
+
 TEST(KubectlBuiltIns, GetAllShowsWorkloadsOfEveryGroup) {
   fake::TestServer srv;
   for (const char* cmd :
