@@ -19,6 +19,13 @@ json Deployment(const std::string& name) {
               {"spec", {{"containers", {{{"name", "web"}, {"image", "nginx:1.27"}}}}}}}}}}};
 }
 
+// POSTs a Deployment to namespace default; true when it was created.
+bool Create(httplib::SSLClient& c, const json& deployment) {
+  auto r =
+      c.Post("/apis/apps/v1/namespaces/default/deployments", deployment.dump(), "application/json");
+  return r && r->status == 201;
+}
+
 TEST(BuiltInResources, DeploymentsLeasesAndRolesAreStoredAndListed) {
   fake::TestServer srv;
   auto c = Client(srv, AdminToken(srv));
@@ -81,10 +88,7 @@ TEST(BuiltInResources, ReviewsAreAnsweredNotStored) {
 TEST(BuiltInResources, StatusSubresourceChangesOnlyStatus) {
   fake::TestServer srv;
   auto c = Client(srv, AdminToken(srv));
-  ASSERT_EQ(c->Post("/apis/apps/v1/namespaces/default/deployments", Deployment("web").dump(),
-                    "application/json")
-                ->status,
-            201);
+  ASSERT_TRUE(Create(*c, Deployment("web")));
   json d = Body(c->Get("/apis/apps/v1/namespaces/default/deployments/web"));
   d["spec"]["replicas"] = 7;
   d["status"] = {{"replicas", 2}, {"readyReplicas", 2}};
@@ -106,10 +110,7 @@ TEST(BuiltInResources, StatusSubresourceChangesOnlyStatus) {
 TEST(BuiltInResources, ScaleSubresourceReadsAndWritesReplicas) {
   fake::TestServer srv;
   auto c = Client(srv, AdminToken(srv));
-  ASSERT_EQ(c->Post("/apis/apps/v1/namespaces/default/deployments", Deployment("web").dump(),
-                    "application/json")
-                ->status,
-            201);
+  ASSERT_TRUE(Create(*c, Deployment("web")));
   const char* path = "/apis/apps/v1/namespaces/default/deployments/web/scale";
   json scale = Body(c->Get(path));
   EXPECT_EQ(scale["kind"], "Scale");
