@@ -90,4 +90,16 @@ bool AcceptsJson(const std::string& accept) {
                      [](const MediaRange& m) { return IsJsonish(m.type); });
 }
 
+std::string NegotiateOpenApiV2(const std::string& accept) {
+  auto ranges = ParseAccept(accept);
+  if (ranges.empty()) return "application/json";
+  for (const auto& m : ranges) {
+    if (IsJsonish(m.type)) return "application/json";
+    if (m.type == kOpenApiV2Protobuf || m.type == kOpenApiV2ProtobufDeprecated) {
+      return kOpenApiV2Protobuf;
+    }
+  }
+  return "";
+}
+
 }  // namespace kubedouble::fake

@@ -45,6 +45,10 @@ std::shared_ptr<const OpenApi::Snapshot> OpenApi::Current() {
     for (const auto& crd : crds) AddCrdToSwagger(crd, swagger);
   }
   s->v2 = crds.empty() ? MakeDocument(schema::BuiltInSwaggerJson()) : MakeDocument(swagger.dump());
+  auto pb = std::make_shared<Document>();
+  pb->body = schema::SwaggerToProtobuf(swagger);
+  pb->etag = s->v2->etag;
+  s->v2_protobuf = std::move(pb);
   json discovery = {{"paths", json::object()}};
   for (auto& [key, doc] : schema::ToOpenApiV3(swagger)) {
     auto d = MakeDocument(doc.dump());
@@ -58,6 +62,8 @@ std::shared_ptr<const OpenApi::Snapshot> OpenApi::Current() {
 }
 
 std::shared_ptr<const OpenApi::Document> OpenApi::V2() { return Current()->v2; }
+
+std::shared_ptr<const OpenApi::Document> OpenApi::V2Protobuf() { return Current()->v2_protobuf; }
 
 std::shared_ptr<const OpenApi::Document> OpenApi::V3Discovery() { return Current()->v3_discovery; }
 

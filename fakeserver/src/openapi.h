@@ -2,7 +2,7 @@
 // built-in documents, extended with the structural schema of every CustomResourceDefinition.
 // Built on the first request (an idle server never inflates them) and again after the served
 // resources change; each document carries the ETag kube-apiserver gives it (the upper-case hex
-// SHA-512 of its bytes).
+// SHA-512 of its JSON).
 #pragma once
 
 #include <kubedouble/fakeserver/store.h>
@@ -23,8 +23,9 @@ class OpenApi {
   // Reads the CustomResourceDefinitions of `store`, which must outlive this.
   explicit OpenApi(const Store& store);
 
-  // /openapi/v2: the swagger document.
+  // /openapi/v2: the swagger document; as JSON, or in its protobuf form (same ETag).
   std::shared_ptr<const Document> V2();
+  std::shared_ptr<const Document> V2Protobuf();
   // /openapi/v3: {"paths": {"apis/apps/v1": {"serverRelativeURL":
   // "/openapi/v3/apis/apps/v1?hash=<ETAG>"}, ...}}.
   std::shared_ptr<const Document> V3Discovery();
@@ -34,7 +35,7 @@ class OpenApi {
  private:
   struct Snapshot {
     uint64_t generation = 0;
-    std::shared_ptr<const Document> v2, v3_discovery;
+    std::shared_ptr<const Document> v2, v2_protobuf, v3_discovery;
     std::map<std::string, std::shared_ptr<const Document>> v3;
   };
   std::shared_ptr<const Snapshot> Current();

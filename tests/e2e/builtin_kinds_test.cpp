@@ -210,6 +210,42 @@ TEST(KubectlBuiltIns, ApplyAManifestOfManyKindsWithDefaultValidation) {
   EXPECT_THAT(scaled.output, ::testing::EndsWith("\n4"));
 }
 
+// kubectl validates a `kind: List` (and a kind the server does not serve) on the client, with the
+// protobuf form of /openapi/v2.
+TEST(KubectlBuiltIns, ClientSideValidationOfListsAndUnknownKinds) {
+  fake::TestServer srv;
+  ASSERT_EQ(Bash(Env(srv) + "kubectl create deployment web --image=nginx:1.27").code, 0);
+  auto list = Bash(Env(srv) +
+                   "kubectl get deployments -o yaml > list.yaml && "
+                   "kubectl apply -f list.yaml");
+  ASSERT_EQ(list.code, 0) << list.output;
+  EXPECT_THAT(list.output, HasSubstr("deployment.apps/web configured\n"));
+  std::ofstream(srv.paths().dir / "bogus.yaml") << R"(apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: settings}
+  data: {a: "1"}
+  bogus: 2
+)";
+  auto bogus = Bash(Env(srv) + "kubectl apply -f bogus.yaml");
+  EXPECT_NE(bogus.code, 0);
+  EXPECT_THAT(bogus.output, HasSubstr("ValidationError(ConfigMap): unknown field \"bogus\" in "
+                                      "io.k8s.api.core.v1.ConfigMap"));
+  std::ofstream(srv.paths().dir / "widget.yaml") << "apiVersion: example.com/v1\nkind: Widget\n"
+                                                    "metadata: {name: w}\n";
+  auto widget = Bash(Env(srv) + "kubectl apply -f widget.yaml");
+  EXPECT_NE(widget.code, 0);
+  EXPECT_THAT(widget.output,
+              HasSubstr("no matches for kind \"Widget\" in version \"example.com/v1\""));
+  auto v2 = Bash(Env(srv) +
+                 "kubectl explain deployment.spec.strategy "
+                 "--output=plaintext-openapiv2");
+  ASSERT_EQ(v2.code, 0) << v2.output;
+  EXPECT_THAT(v2.output, HasSubstr("rollingUpdate\t<Object>"));
+}
+
 TEST(KubectlBuiltIns, ExplainPrintsTheFieldsOfAType) {
   fake::TestServer srv;
   auto r = Bash(Env(srv) + "kubectl explain deployment.spec.strategy");

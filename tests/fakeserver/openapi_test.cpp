@@ -10,7 +10,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-TEST(OpenApi, V2IsJsonWithAnEtagAnd406ForProtobufOnly) {
+TEST(OpenApi, V2IsJsonOrProtobufWithOneEtag) {
   fake::TestServer srv;
   auto c = Client(srv, AdminToken(srv));
   auto r = c->Get("/openapi/v2", {{"Accept", "application/json"}});
@@ -23,12 +23,19 @@ TEST(OpenApi, V2IsJsonWithAnEtagAnd406ForProtobufOnly) {
   EXPECT_EQ(doc["swagger"], "2.0");
   EXPECT_TRUE(doc["definitions"].contains("io.k8s.api.apps.v1.Deployment"));
   EXPECT_EQ(c->Get("/openapi/v2", {{"If-None-Match", etag}})->status, 304);
-  // kubectl asks for protobuf; kubedouble answers JSON only, so it says 406 as kube-apiserver
-  // does for a media type it cannot produce.
+  // kubectl asks for the protobuf form by its older name; the answer carries the current one.
   auto pb = c->Get("/openapi/v2",
                    {{"Accept", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"}});
-  EXPECT_EQ(pb->status, 406);
-  EXPECT_EQ(c->Get("/openapi/v2", {{"Accept", "application/json, */*"}})->status, 200);
+  ASSERT_EQ(pb->status, 200);
+  EXPECT_EQ(pb->get_header_value("Content-Type"),
+            "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
+  EXPECT_EQ(pb->get_header_value("Etag"), etag);
+  EXPECT_EQ(pb->body.substr(0, 5), std::string("\x0a\x03"
+                                               "2.0",
+                                               5));  // swagger = 1: "2.0"
+  EXPECT_THAT(pb->body, HasSubstr("io.k8s.api.apps.v1.Deployment"));
+  EXPECT_EQ(c->Get("/openapi/v2", {{"Accept", "text/html"}})->status, 406);
+  EXPECT_EQ(c->Get("/openapi/v2", {{"Accept", "text/html, */*"}})->status, 200);
   EXPECT_EQ(c->Delete("/openapi/v2")->status, 405);
 }
 

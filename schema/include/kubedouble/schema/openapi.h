@@ -26,6 +26,12 @@ namespace kubedouble::schema {
 // definition they reach. Inflated on the first call (thread-safe); the same text after that.
 const std::string& BuiltInSwaggerJson();
 
+// A swagger document in the protobuf form of /openapi/v2
+// (application/com.github.proto-openapi.spec.v2@v1.0+protobuf, message openapi.v2.Document):
+// what kubectl downloads to validate on the client (a `kind: List` manifest) and for
+// `explain --output plaintext-openapiv2`.
+std::string SwaggerToProtobuf(const nlohmann::json& swagger);
+
 // The OpenAPI v3 document a swagger path belongs to:
 //   "/apis/apps/v1/namespaces/{namespace}/deployments" -> "apis/apps/v1"
 //   "/api/v1/pods" -> "api/v1", "/apis/apps/" -> "apis/apps", "/api/" -> "api",
