@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "kubedouble/schema/fields.h"
 #include "negotiate.h"
 #include "protobuf.h"
 #include "request_limits.h"
@@ -79,6 +80,30 @@ json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
     }
   }
   return body;
+}
+
+// fieldValidation (Strict, Warn — the default —, Ignore): the fields of a body the kind does not
+// have are a 400 with Strict, one Warning header each with Warn. `what` is how the error starts.
+void ValidateFields(const httplib::Request& req, httplib::Response& res, const ResourceInfo& r,
+                    const json& body, const std::string& what) {
+  const std::string directive = Param(req, "fieldValidation");
+  if (directive == "Ignore") return;
+  auto unknown = schema::UnknownFields(r.group, r.version, r.kind, body);
+  if (unknown.empty()) return;
+  if (directive == "Strict") {
+    std::string list;
+    for (const auto& f : unknown)
+      list += (list.empty() ? "" : ", ") + fmt::format("unknown field \"{}\"", f);
+    throw StatusError::BadRequest(what + "strict decoding error: " + list);
+  }
+  for (const auto& f : unknown) {
+    res.headers.emplace("Warning", fmt::format("299 - \"unknown field \\\"{}\\\"\"", f));
+  }
+}
+
+// The start of a create or update body's decoding error, as kube-apiserver words it.
+std::string CannotBeHandled(const ResourceInfo& r) {
+  return fmt::format("{} in version \"{}\" cannot be handled as a {}: ", r.kind, r.version, r.kind);
 }
 
 constexpr char kPatchTypes[] =
@@ -220,16 +245,24 @@ void Server::Impl::Resource(Call& call) {
   }
   if (info.verb == "create") {
     if (!info.name.empty()) return SendStatus(res, MethodNotAllowedStatus());
-    json created = store->Create(r, ns, ParseBody(req, r), ParseWriteOptions(req));
+    json body = ParseBody(req, r);
+    ValidateFields(req, res, r, body, CannotBeHandled(r));
+    json created = store->Create(r, ns, std::move(body), ParseWriteOptions(req));
     return SendJson(res, 201, created);
   }
   if (info.verb == "update") {
+    json body = ParseBody(req, r);
+    ValidateFields(req, res, r, body, CannotBeHandled(r));
     return SendJson(res, 200,
-                    store->Update(r, ns, info.name, ParseBody(req, r), ParseWriteOptions(req)));
+                    store->Update(r, ns, info.name, std::move(body), ParseWriteOptions(req)));
   }
   if (info.verb == "patch") {
     auto type = ParsePatchType(req.get_header_value("Content-Type"));
     if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
+    if (*type == PatchType::kMerge || *type == PatchType::kStrategicMerge) {
+      json patch = json::parse(req.body, nullptr, false);
+      if (patch.is_object()) ValidateFields(req, res, r, patch, "");
+    }
     return SendJson(res, 200,
                     store->Patch(r, ns, info.name, *type, req.body, ParseWriteOptions(req)));
   }

@@ -246,6 +246,30 @@ items:
   EXPECT_THAT(v2.output, HasSubstr("rollingUpdate\t<Object>"));
 }
 
+TEST(KubectlBuiltIns, ApplyRefusesAMisspelledFieldAsTheServerValidates) {
+  fake::TestServer srv;
+  std::ofstream(srv.paths().dir / "typo.yaml") << R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: typo}
+spec:
+  replcas: 2
+  selector: {matchLabels: {app: t}}
+  template:
+    metadata: {labels: {app: t}}
+    spec: {containers: [{name: t, image: nginx, imagee: x}]}
+)";
+  auto strict = Bash(Env(srv) + "kubectl apply -f typo.yaml");
+  EXPECT_NE(strict.code, 0);
+  EXPECT_THAT(strict.output,
+              HasSubstr("Deployment in version \"v1\" cannot be handled as a Deployment: strict "
+                        "decoding error: unknown field \"spec.replcas\", unknown field "
+                        "\"spec.template.spec.containers[0].imagee\""));
+  auto warn = Bash(Env(srv) + "kubectl apply -f typo.yaml --validate=warn");
+  EXPECT_EQ(warn.code, 0) << warn.output;
+  EXPECT_THAT(warn.output, HasSubstr("Warning: unknown field \"spec.replcas\""));
+  EXPECT_THAT(warn.output, HasSubstr("deployment.apps/typo created"));
+}
+
 TEST(KubectlBuiltIns, ExplainPrintsTheFieldsOfAType) {
   fake::TestServer srv;
   auto r = Bash(Env(srv) + "kubectl explain deployment.spec.strategy");

@@ -130,5 +130,31 @@ TEST(BuiltInResources, ScaleSubresourceReadsAndWritesReplicas) {
   EXPECT_EQ(c->Get("/apis/apps/v1/namespaces/default/deployments/nothing/scale")->status, 404);
 }
 
+TEST(BuiltInResources, FieldValidationStrictWarnIgnore) {
+  fake::TestServer srv;
+  auto c = Client(srv, AdminToken(srv));
+  json d = Deployment("web");
+  d["spec"]["replcas"] = 3;
+  const char* path = "/apis/apps/v1/namespaces/default/deployments";
+  auto strict =
+      c->Post(std::string(path) + "?fieldValidation=Strict", d.dump(), "application/json");
+  EXPECT_EQ(strict->status, 400);
+  EXPECT_EQ(Body(strict)["message"],
+            "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding "
+            "error: unknown field \"spec.replcas\"");
+  EXPECT_EQ(c->Get(std::string(path) + "/web")->status, 404);  // nothing stored
+  auto warn = c->Post(path, d.dump(), "application/json");     // Warn is the default
+  ASSERT_EQ(warn->status, 201);
+  EXPECT_EQ(warn->get_header_value("Warning"), "299 - \"unknown field \\\"spec.replcas\\\"\"");
+  auto patch = c->Patch(std::string(path) + "/web?fieldValidation=Strict",
+                        R"({"spec":{"replicas":2,"bogus":1}})", "application/merge-patch+json");
+  EXPECT_EQ(patch->status, 400);
+  EXPECT_EQ(Body(patch)["message"], "strict decoding error: unknown field \"spec.bogus\"");
+  auto ignore = c->Patch(std::string(path) + "/web?fieldValidation=Ignore",
+                         R"({"spec":{"bogus":1}})", "application/merge-patch+json");
+  EXPECT_EQ(ignore->status, 200);
+  EXPECT_FALSE(ignore->has_header("Warning"));
+}
+
 }  // namespace
 }  // namespace kubedouble::testing
