@@ -16,14 +16,20 @@ void AddAuthenticated(UserInfo& u) {
   if (!u.InGroup(kGroupAuthenticated)) u.groups.push_back(kGroupAuthenticated);
 }
 
-// The token of "Bearer <token>" (scheme case-insensitive); "" when absent or another scheme.
+// The token of an Authorization header, read as kube-apiserver reads it: the header trimmed of
+// spaces is split at its first two spaces; the first part must be "bearer" in any case, and the
+// token is the second part (so "Bearer  t", with two spaces, carries no token, and "Bearer t x"
+// carries "t"). "" when there is none.
 std::string BearerToken(const std::string& header) {
-  if (header.size() < 7) return "";
-  std::string scheme = header.substr(0, 7);
+  std::string auth = util::Trim(header);
+  auto space = auth.find(' ');
+  if (space == std::string::npos) return "";
+  std::string scheme = auth.substr(0, space);
   std::transform(scheme.begin(), scheme.end(), scheme.begin(),
                  [](unsigned char c) { return std::tolower(c); });
-  if (scheme != "bearer ") return "";
-  return util::Trim(header.substr(7));
+  if (scheme != "bearer") return "";
+  auto end = auth.find(' ', space + 1);
+  return auth.substr(space + 1, end == std::string::npos ? std::string::npos : end - space - 1);
 }
 }  // namespace
 

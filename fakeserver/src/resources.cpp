@@ -46,7 +46,10 @@ ListOptions ParseListOptions(const httplib::Request& req) {
   if (req.has_param("sendInitialEvents")) {
     o.send_initial_events = QueryBool(Param(req, "sendInitialEvents"));
   }
-  if (req.has_param("timeoutSeconds")) o.timeout_seconds = IntParam(req, "timeoutSeconds");
+  // timeoutSeconds=0 asks for no timeout of the client's: the server's default applies.
+  if (req.has_param("timeoutSeconds") && IntParam(req, "timeoutSeconds") > 0) {
+    o.timeout_seconds = IntParam(req, "timeoutSeconds");
+  }
   return o;
 }
 
@@ -64,6 +67,12 @@ json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
     }
     if (!body.is_object()) throw StatusError::BadRequest("the request body is not a YAML mapping");
   } else {
+    // nlohmann's parser skips a UTF-8 byte order mark; Go's JSON decoder refuses it.
+    if (req.body.rfind("\xEF\xBB\xBF", 0) == 0) {
+      throw StatusError::BadRequest(
+          "couldn't get version/kind; json parse error: invalid character '\xC3\xAF' looking "
+          "for beginning of value");
+    }
     body = json::parse(req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object()) {
       throw StatusError::BadRequest(

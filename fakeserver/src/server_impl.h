@@ -12,6 +12,7 @@
 
 #include "authn.h"
 #include "authz.h"
+#include "connection_slots.h"
 #include "discovery.h"
 #include "kubedouble/fakeserver/clock.h"
 #include "kubedouble/fakeserver/faults.h"
@@ -54,6 +55,7 @@ struct Server::Impl {
   std::string ca_pem;
   std::mutex token_mu;         // paths.serviceaccount_token, state_written
   bool state_written = false;  // WriteStateFolder has run: rotations rewrite serviceaccount/
+  std::unique_ptr<ConnectionSlots> slots;  // the connections' phases; outlives `http`
   std::unique_ptr<httplib::SSLServer> http;
   std::thread listener;
   int port = 0;
@@ -71,8 +73,10 @@ struct Server::Impl {
   void LoadWorld();
   // admin/admin.cpp: /__kubedouble/ (IsAdminPath).
   void Admin(Call& call, JournalEntry& entry);
-  // handler.cpp
-  void Handle(const httplib::Request& req, httplib::Response& res);
+  // handler.cpp. `read_body` reads the body of a request that has one (POST, PUT, PATCH, DELETE
+  // with a Content-Length or chunked): it is read only after the request is authenticated.
+  void Handle(const httplib::Request& req, httplib::Response& res,
+              const httplib::ContentReader* read_body = nullptr);
   void Route(Call& call);
   void NonResource(Call& call);
   // resources.cpp
