@@ -92,22 +92,26 @@ json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
 }
 
 // fieldValidation (Strict, Warn — the default —, Ignore): the fields of a body the kind does not
-// have are a 400 with Strict, one Warning header each with Warn. `what` is how the error starts.
-void ValidateFields(const httplib::Request& req, httplib::Response& res, const ResourceInfo& r,
-                    const json& body, const std::string& what) {
+// have are a 400 with Strict, one Warning header each with Warn; with Warn and Ignore they are
+// dropped from `body`, as kube-apiserver never stores them. `what` is how the error starts.
+// True when something was dropped.
+bool ValidateFields(const httplib::Request& req, httplib::Response& res, const ResourceInfo& r,
+                    json& body, const std::string& what) {
   const std::string directive = Param(req, "fieldValidation");
-  if (directive == "Ignore") return;
-  auto unknown = schema::UnknownFields(r.group, r.version, r.kind, body);
-  if (unknown.empty()) return;
+  auto unknown = schema::PruneUnknownFields(r.group, r.version, r.kind, body);
+  if (unknown.empty()) return false;
+  if (directive == "Ignore") return true;
   if (directive == "Strict") {
     std::string list;
-    for (const auto& f : unknown)
+    for (const auto& f : unknown) {
       list += (list.empty() ? "" : ", ") + fmt::format("unknown field \"{}\"", f);
+    }
     throw StatusError::BadRequest(what + "strict decoding error: " + list);
   }
   for (const auto& f : unknown) {
     res.headers.emplace("Warning", fmt::format("299 - \"unknown field \\\"{}\\\"\"", f));
   }
+  return true;
 }
 
 // The start of a create or update body's decoding error, as kube-apiserver words it.
@@ -268,12 +272,12 @@ void Server::Impl::Resource(Call& call) {
   if (info.verb == "patch") {
     auto type = ParsePatchType(req.get_header_value("Content-Type"));
     if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
+    std::string body = req.body;
     if (*type == PatchType::kMerge || *type == PatchType::kStrategicMerge) {
       json patch = json::parse(req.body, nullptr, false);
-      if (patch.is_object()) ValidateFields(req, res, r, patch, "");
+      if (patch.is_object() && ValidateFields(req, res, r, patch, "")) body = patch.dump();
     }
-    return SendJson(res, 200,
-                    store->Patch(r, ns, info.name, *type, req.body, ParseWriteOptions(req)));
+    return SendJson(res, 200, store->Patch(r, ns, info.name, *type, body, ParseWriteOptions(req)));
   }
   if (info.verb == "delete" || info.verb == "deletecollection") {
     DeleteOptions d;

@@ -146,6 +146,10 @@ TEST(BuiltInResources, FieldValidationStrictWarnIgnore) {
   auto warn = c->Post(path, d.dump(), "application/json");     // Warn is the default
   ASSERT_EQ(warn->status, 201);
   EXPECT_EQ(warn->get_header_value("Warning"), "299 - \"unknown field \\\"spec.replcas\\\"\"");
+  // Unknown fields are never stored: dropped, not echoed back.
+  EXPECT_FALSE(Body(warn)["spec"].contains("replcas"));
+  EXPECT_FALSE(Body(c->Get(std::string(path) + "/web"))["spec"].contains("replcas"));
+  EXPECT_EQ(Body(warn)["spec"]["replicas"], 2);
   auto patch = c->Patch(std::string(path) + "/web?fieldValidation=Strict",
                         R"({"spec":{"replicas":2,"bogus":1}})", "application/merge-patch+json");
   EXPECT_EQ(patch->status, 400);
@@ -154,6 +158,7 @@ TEST(BuiltInResources, FieldValidationStrictWarnIgnore) {
                          R"({"spec":{"bogus":1}})", "application/merge-patch+json");
   EXPECT_EQ(ignore->status, 200);
   EXPECT_FALSE(ignore->has_header("Warning"));
+  EXPECT_FALSE(Body(ignore)["spec"].contains("bogus"));
 }
 
 }  // namespace

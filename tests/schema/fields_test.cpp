@@ -40,5 +40,14 @@ TEST(SchemaFields, KnownFieldsFreeFormValuesAndDirectivesPass) {
   EXPECT_THAT(UnknownFields("example.com", "v1", "Widget", widget), IsEmpty());  // not known
 }
 
+TEST(SchemaFields, PruneDropsWhatItNames) {
+  json pod = json::parse(R"({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+    "spec": {"containers": [{"name": "a", "image": "x", "imagee": "y"}], "nodeNam": "n"}})");
+  EXPECT_THAT(PruneUnknownFields("", "v1", "Pod", pod),
+              ElementsAre("spec.containers[0].imagee", "spec.nodeNam"));
+  EXPECT_EQ(pod, json::parse(R"({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+    "spec": {"containers": [{"name": "a", "image": "x"}]}})"));
+}
+
 }  // namespace
 }  // namespace kubedouble::schema

@@ -22,5 +22,8 @@ namespace kubedouble::schema {
 // JSON, FieldsV1) are not checked. Empty for a kind the schema does not know (custom resources).
 std::vector<std::string> UnknownFields(std::string_view group, std::string_view version,
                                        std::string_view kind, const nlohmann::json& object);
+// UnknownFields, and erases them from `object` (kube-apiserver never stores them).
+std::vector<std::string> PruneUnknownFields(std::string_view group, std::string_view version,
+                                            std::string_view kind, nlohmann::json& object);
 
 }  // namespace kubedouble::schema
