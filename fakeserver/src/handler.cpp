@@ -247,7 +247,10 @@ void Server::Impl::NonResource(Call& call) {
     }
     return SendText(res, 200, "ok");
   }
-  // /openapi/v2, /openapi/v3 and everything else: not served.
+  if (path == "/openapi/v2" || path == "/openapi/v3" || path.starts_with("/openapi/v3/") ||
+      path == "/openapi/v2/" || path == "/openapi/v3/") {
+    return OpenApiRequest(call);  // openapi_endpoints.cpp
+  }
   SendText(res, 404, "404 page not found\n");
 }
 
