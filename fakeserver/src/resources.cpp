@@ -315,27 +315,13 @@ void Server::Impl::Status(Call& call, const ResourceInfo& r, const std::string& 
   const auto& name = call.info.name;
   if (call.info.verb == "get") return SendJson(call.res, 200, store->Get(r, ns, name));
   WriteOptions write = ParseWriteOptions(req);
-  json changed;
+  write.status_only = true;
   if (call.info.verb == "update") {
-    changed = ParseBody(req, r);
-  } else {
-    auto type = ParsePatchType(req.get_header_value("Content-Type"));
-    if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
-    WriteOptions preview = write;
-    preview.dry_run = true;
-    changed = store->Patch(r, ns, name, *type, req.body, preview);
+    return SendJson(call.res, 200, store->Update(r, ns, name, ParseBody(req, r), write));
   }
-  json object = store->Get(r, ns, name);
-  if (changed.contains("status")) {
-    object["status"] = changed["status"];
-  } else {
-    object.erase("status");
-  }
-  if (changed.contains("metadata") && changed["metadata"].is_object() &&
-      changed["metadata"].contains("resourceVersion")) {
-    object["metadata"]["resourceVersion"] = changed["metadata"]["resourceVersion"];
-  }
-  SendJson(call.res, 200, store->Update(r, ns, name, std::move(object), write));
+  auto type = ParsePatchType(req.get_header_value("Content-Type"));
+  if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
+  SendJson(call.res, 200, store->Patch(r, ns, name, *type, req.body, write));
 }
 
 namespace {

@@ -37,10 +37,9 @@ TEST_F(ConcurrencyTest, EightWritersAThousandObjectsEveryWatcherSeesEverything) 
     writers.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         std::string ns = i % 2 ? "default" : "team-a";
-        auto pod = store_->Create(pods_, ns,
-                                  {{"metadata",
-                                    {{"name", "p-" + std::to_string(t) + "-" + std::to_string(i)},
-                                     {"labels", {{"writer", std::to_string(t)}}}}}});
+        json body = PodBody("p-" + std::to_string(t) + "-" + std::to_string(i));
+        body["metadata"]["labels"] = {{"writer", std::to_string(t)}};
+        auto pod = store_->Create(pods_, ns, body);
         rvs[t].push_back(Rv(pod));
       }
     });

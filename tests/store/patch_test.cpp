@@ -54,7 +54,8 @@ TEST_F(PatchTest, MergePatchAsKubectlLabelSendsIt) {
   auto annotated = Patch(PatchType::kMerge, R"({"metadata":{"annotations":{"note":"hi"}}})");
   EXPECT_EQ(annotated["metadata"]["annotations"]["note"], "hi");
   // Lists are replaced whole by a merge patch.
-  auto replaced = Patch(PatchType::kMerge, R"({"spec":{"containers":[{"name":"only"}]}})");
+  auto replaced =
+      Patch(PatchType::kMerge, R"({"spec":{"containers":[{"name":"only","image":"x"}]}})");
   EXPECT_EQ(replaced["spec"]["containers"].size(), 1u);
 }
 
@@ -69,7 +70,7 @@ TEST_F(PatchTest, JsonPatchOperations) {
   EXPECT_EQ(out["metadata"]["labels"], json({{"app", "web"}, {"tier", "front"}, {"moved", "web"}}));
   EXPECT_EQ(out["spec"]["containers"][0]["image"], "nginx:2");
   EXPECT_FALSE(out["spec"].contains("tolerations"));
-  EXPECT_EQ(out["metadata"]["generation"], 2);
+  EXPECT_FALSE(out["metadata"].contains("generation"));  // Pods have none
 
   auto failed = Error([&] {
     Patch(PatchType::kJson, R"([{"op":"test","path":"/metadata/labels/app","value":"db"}])");
@@ -114,7 +115,9 @@ TEST_F(PatchTest, StrategicMergeDirectives) {
   auto replaced =
       Patch(PatchType::kStrategicMerge,
             R"({"spec":{"containers":[{"name":"new","image":"x"},{"$patch":"replace"}]}})");
-  EXPECT_EQ(replaced["spec"]["containers"], json::parse(R"([{"name":"new","image":"x"}])"));
+  ASSERT_EQ(replaced["spec"]["containers"].size(), 1u);
+  EXPECT_EQ(replaced["spec"]["containers"][0]["name"], "new");
+  EXPECT_EQ(replaced["spec"]["containers"][0]["image"], "x");
 
   auto map_replace = Patch(PatchType::kStrategicMerge,
                            R"({"metadata":{"labels":{"only":"this","$patch":"replace"}}})");

@@ -40,6 +40,12 @@ class StoreTest : public ::testing::Test {
     return store_->Create(namespaces_, "", {{"metadata", {{"name", name}}}});
   }
 
+  // The smallest valid Pod: one container.
+  static json PodBody(const std::string& name) {
+    return {{"metadata", {{"name", name}}},
+            {"spec", {{"containers", {{{"name", "main"}, {"image", "busybox"}}}}}}};
+  }
+
   json Pod(const std::string& ns, const std::string& name, json labels = json::object(),
            const std::string& phase = "Running", const std::string& node = "node-1") {
     json pod = {

@@ -36,7 +36,7 @@ TEST(HumanDurationTest, FormatsLikeKubectl) {
 
 TEST_F(TableTest, PodTable) {
   json pod = json::parse(R"({"metadata":{"name":"web","labels":{"app":"web"}},
-    "spec":{"nodeName":"node-1","containers":[{"name":"a"},{"name":"b"}]},
+    "spec":{"nodeName":"node-1","containers":[{"name":"a","image":"a"},{"name":"b","image":"b"}]},
     "status":{"phase":"Running","podIP":"10.0.0.7","containerStatuses":[
       {"name":"a","ready":true,"restartCount":2,"state":{"running":{}}},
       {"name":"b","ready":false,"restartCount":1,"state":{"waiting":{"reason":"CrashLoopBackOff"}}}]}})");
@@ -121,7 +121,8 @@ TEST_F(TableTest, ServiceNodeEventAndConfigMapTables) {
 
   store_->Create(services_, "default", json::parse(R"({"metadata":{"name":"web"},
     "spec":{"type":"NodePort","clusterIP":"10.96.0.10","selector":{"app":"web"},
-            "ports":[{"port":80,"nodePort":30080,"protocol":"TCP"},{"port":53,"protocol":"UDP"}]}})"));
+            "ports":[{"name":"http","port":80,"nodePort":30080,"protocol":"TCP"},
+                     {"name":"dns","port":53,"protocol":"UDP"}]}})"));
   auto svcs = ToTable(services_, store_->List(services_, "default", {}), true, FixedTime() + 5s);
   EXPECT_THAT(ColumnNames(svcs), ElementsAre("Name", "Type", "Cluster-IP", "External-IP", "Port(s)",
                                              "Age", "Selector"));

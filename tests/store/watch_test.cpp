@@ -68,13 +68,13 @@ TEST_F(WatchTest, TooOldResourceVersionGetsTheExpiredError) {
   Store small(
       registry_, [this] { return now_; }, 3);
   small.Create(namespaces_, "", {{"metadata", {{"name", "default"}}}});
-  auto first = small.Create(pods_, "default", {{"metadata", {{"name", "p0"}}}});
+  auto first = small.Create(configmaps_, "default", {{"metadata", {{"name", "p0"}}}});
   for (int i = 1; i < 6; ++i) {
-    small.Create(pods_, "default", {{"metadata", {{"name", "p" + std::to_string(i)}}}});
+    small.Create(configmaps_, "default", {{"metadata", {{"name", "p" + std::to_string(i)}}}});
   }
   ListOptions o;
   o.resource_version = std::to_string(Rv(first) - 1);
-  auto w = small.StartWatch(pods_, "default", o);
+  auto w = small.StartWatch(configmaps_, "default", o);
   auto e = w->Next(50ms);
   ASSERT_TRUE(e);
   EXPECT_EQ(e->type, "ERROR");
@@ -95,9 +95,9 @@ TEST_F(WatchTest, AWatcherThatFallsBehindTheWindowGetsTheExpiredError) {
   small.Create(namespaces_, "", {{"metadata", {{"name", "default"}}}});
   ListOptions o;
   o.resource_version = std::to_string(small.resource_version());
-  auto w = small.StartWatch(pods_, "default", o);
+  auto w = small.StartWatch(configmaps_, "default", o);
   for (int i = 0; i < 5; ++i) {
-    small.Create(pods_, "default", {{"metadata", {{"name", "p" + std::to_string(i)}}}});
+    small.Create(configmaps_, "default", {{"metadata", {{"name", "p" + std::to_string(i)}}}});
   }
   auto e = w->Next(50ms);
   ASSERT_TRUE(e);
@@ -130,7 +130,7 @@ TEST_F(WatchTest, SelectorsTurnLeavingIntoDeletedAndEnteringIntoAdded) {
   EXPECT_THAT(Drain(*wf), ElementsAre("ADDED p"));
   auto cur = store_->Get(pods_, "default", "p");
   cur["status"]["phase"] = "Succeeded";
-  store_->Update(pods_, "default", "p", cur);
+  store_->Update(pods_, "default", "p", cur, {.status_only = true});
   EXPECT_THAT(Drain(*wf), ElementsAre("DELETED p"));
 
   ListOptions bad;

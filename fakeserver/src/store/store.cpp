@@ -3,7 +3,11 @@
 #include <mutex>
 
 #include "../util.h"
+#include "defaults/defaults.h"
 #include "field_types.h"
+#include "generation.h"
+#include "kinds/kind_validation.h"
+#include "service_ips.h"
 #include "store_core.h"
 #include "validation.h"
 
@@ -72,13 +76,27 @@ void ApplyKindDefaults(const ResourceInfo& res, json& obj) {
   }
 }
 
-bool SpecChanged(const json& before, const json& after) {
-  json a = before, b = after;
-  a.erase("metadata");
-  a.erase("status");
-  b.erase("metadata");
-  b.erase("status");
-  return a != b;
+// Defaulting, allocation and validation of an object about to be stored (`old`: its stored state
+// on update). Throws the 422 Invalid; nothing is stored then.
+void PrepareContents(Core& c, const ResourceInfo& res, json& object, const json* old) {
+  ApplyKindDefaults(res, object);
+  defaults::Apply(res, object, old == nullptr);
+  if (IsCore(res, "services")) AssignClusterIp(c, object, old);
+  auto causes = kinds::Causes(res, object, old);
+  if (!causes.empty()) {
+    throw StatusError::Invalid(QualifiedKind(res), MetaString(object, "name"), causes);
+  }
+}
+
+// A write of …/status: the stored object with the body's status (and nothing else of it).
+json StatusOnly(const json& old, const json& body) {
+  json out = old;
+  if (body.contains("status")) {
+    out["status"] = body["status"];
+  } else {
+    out.erase("status");
+  }
+  return out;
 }
 
 bool NamespaceExists(const Core& c, const std::string& ns) {
@@ -178,15 +196,30 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
       m.erase(f);
     }
   }
-  // A body without status (kubectl replace of a manifest) keeps the status the object has.
-  if (!object.contains("status") && old.contains("status")) object["status"] = old["status"];
-  int64_t generation = om.contains("generation") && om["generation"].is_number_integer()
-                           ? om["generation"].get<int64_t>()
-                           : 1;
-  ApplyKindDefaults(res, object);
   std::vector<ResourceInfo> serves;
-  if (IsCrdResource(res)) serves = PrepareCrd(object, FormatTime(c.now()));
-  object["metadata"]["generation"] = SpecChanged(old, object) ? generation + 1 : generation;
+  if (opts.status_only) {
+    object = StatusOnly(old, object);
+  } else {
+    // The main resource of a kind with a status subresource never changes status; for other
+    // kinds a body without status (kubectl replace of a manifest) keeps the status it has.
+    if (HasStatusSubresource(res) || !object.contains("status")) {
+      if (old.contains("status")) {
+        object["status"] = old["status"];
+      } else {
+        object.erase("status");
+      }
+    }
+    PrepareContents(c, res, object, &old);
+    if (IsCrdResource(res)) serves = PrepareCrd(object, FormatTime(c.now()));
+  }
+  if (TracksGeneration(res)) {
+    int64_t generation = om.contains("generation") && om["generation"].is_number_integer()
+                             ? om["generation"].get<int64_t>()
+                             : 1;
+    object["metadata"]["generation"] = SpecChanged(old, object) ? generation + 1 : generation;
+  } else {
+    object["metadata"].erase("generation");
+  }
   object["metadata"]["resourceVersion"] = have_rv;
   if (object == old) return old;  // a no-op update keeps the resourceVersion
   if (opts.dry_run) return object;
@@ -281,14 +314,19 @@ json Store::Create(const ResourceInfo& res, const std::string& ns, json object,
     }
     auto causes = MetadataCauses(res, object);
     if (!causes.empty()) throw StatusError::Invalid(QualifiedKind(res), name, causes);
-    auto key = ObjectKey(res, obj_ns, name);
-    if (bucket.count(key)) throw StatusError::AlreadyExists(QualifiedResource(res), name);
     m["uid"] = c.NewUid();
     m["creationTimestamp"] = FormatTime(c.now());
-    m["generation"] = 1;
+    if (TracksGeneration(res)) {
+      m["generation"] = 1;
+    } else {
+      m.erase("generation");
+    }
     m.erase("deletionTimestamp");
     m.erase("deletionGracePeriodSeconds");
-    ApplyKindDefaults(res, object);
+    // Invalid contents are 422 before a name clash is 409, as upstream validates first.
+    PrepareContents(c, res, object, nullptr);
+    auto key = ObjectKey(res, obj_ns, name);
+    if (bucket.count(key)) throw StatusError::AlreadyExists(QualifiedResource(res), name);
     std::vector<ResourceInfo> serves;
     if (IsCrdResource(res)) serves = PrepareCrd(object, FormatTime(c.now()));
     if (options.dry_run) return object;
@@ -448,8 +486,10 @@ json Store::Put(const ResourceInfo& res, json object) {
                                                                    : json(c.NewUid());
     }
     if (!m.contains("creationTimestamp")) m["creationTimestamp"] = FormatTime(c.now());
-    if (!m.contains("generation")) m["generation"] = 1;
+    if (TracksGeneration(res) && !m.contains("generation")) m["generation"] = 1;
     ApplyKindDefaults(res, object);
+    defaults::Apply(res, object, !current);
+    if (IsCore(res, "services")) AssignClusterIp(c, object, current.get());
     std::vector<ResourceInfo> serves;
     if (IsCrdResource(res)) serves = PrepareCrd(object, FormatTime(c.now()));
     stored = c.Commit(current ? EventType::kModified : EventType::kAdded, BucketKey(res), obj_ns,

@@ -124,6 +124,19 @@ json InvalidCause(const std::string& field, const std::string& value, const std:
           {"field", field}};
 }
 
+json InvalidShownCause(const std::string& field, const std::string& shown,
+                       const std::string& detail) {
+  return {{"reason", "FieldValueInvalid"},
+          {"message", "Invalid value: " + shown + ": " + detail},
+          {"field", field}};
+}
+
+json DuplicateCause(const std::string& field, const std::string& value) {
+  return {{"reason", "FieldValueDuplicate"},
+          {"message", "Duplicate value: " + json(value).dump()},
+          {"field", field}};
+}
+
 json RequiredCause(const std::string& field, const std::string& detail) {
   return {{"reason", "FieldValueRequired"},
           {"message", "Required value" + (detail.empty() ? "" : ": " + detail)},

@@ -22,6 +22,11 @@ std::vector<std::string> QualifiedNameErrors(const std::string& s);
 // One cause of a 422 Invalid: {"reason":"FieldValueInvalid","message":"Invalid value: \"x\": ...",
 // "field":"metadata.name"}.
 json InvalidCause(const std::string& field, const std::string& value, const std::string& detail);
+// As InvalidCause, with the value already in the form upstream prints it: a number (70000), a
+// Go value (map[string]string{"app":"web"}).
+json InvalidShownCause(const std::string& field, const std::string& shown,
+                       const std::string& detail);
+json DuplicateCause(const std::string& field, const std::string& value);
 json RequiredCause(const std::string& field, const std::string& detail);
 json ForbiddenCause(const std::string& field, const std::string& detail);
 json NotSupportedCause(const std::string& field, const std::string& value,

@@ -173,6 +173,9 @@ std::optional<PatchType> ParsePatchType(const std::string& content_type);
 
 struct WriteOptions {
   bool dry_run = false;  // dryRun=All: validate and answer, change nothing
+  // A write of the status subresource (…/status): only the body's status is taken, the rest of
+  // the object stays as stored. Without it, a kind with a status subresource keeps its status.
+  bool status_only = false;
 };
 
 struct DeleteOptions {

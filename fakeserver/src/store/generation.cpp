@@ -1,0 +1,51 @@
+// Which kinds carry metadata.generation.
+#include "generation.h"
+
+#include <kubedouble/schema/resources.h>
+
+#include <set>
+#include <string>
+#include <utility>
+
+namespace kubedouble::fake {
+
+bool TracksGeneration(const ResourceInfo& res) {
+  static const std::set<std::pair<std::string, std::string>> kBuiltIn = {
+      {"", "replicationcontrollers"},
+      {"apps", "deployments"},
+      {"apps", "replicasets"},
+      {"apps", "statefulsets"},
+      {"apps", "daemonsets"},
+      {"batch", "jobs"},
+      {"batch", "cronjobs"},
+      {"networking.k8s.io", "ingresses"},
+      {"networking.k8s.io", "ingressclasses"},
+      {"networking.k8s.io", "networkpolicies"},
+      {"policy", "poddisruptionbudgets"},
+      {"apiextensions.k8s.io", "customresourcedefinitions"},
+      {"admissionregistration.k8s.io", "validatingwebhookconfigurations"},
+      {"admissionregistration.k8s.io", "mutatingwebhookconfigurations"},
+      {"admissionregistration.k8s.io", "validatingadmissionpolicies"},
+      {"admissionregistration.k8s.io", "validatingadmissionpolicybindings"},
+      {"flowcontrol.apiserver.k8s.io", "flowschemas"},
+      {"flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations"},
+  };
+  if (kBuiltIn.count({res.group, res.plural})) return true;
+  // Custom resources (from CRDs or --resources) always do; other built-ins do not.
+  return schema::FindResource(res.group, res.version, res.plural) == nullptr;
+}
+
+bool HasStatusSubresource(const ResourceInfo& res) { return res.Subresource("status") != nullptr; }
+
+bool SpecChanged(const json& before, const json& after) {
+  for (const auto& [key, value] : after.items()) {
+    if (key == "metadata" || key == "status") continue;
+    if (!before.contains(key) || before[key] != value) return true;
+  }
+  for (const auto& [key, value] : before.items()) {
+    if (key != "metadata" && key != "status" && !after.contains(key)) return true;
+  }
+  return false;
+}
+
+}  // namespace kubedouble::fake

@@ -1,0 +1,81 @@
+// metadata.generation and the status subresource: the main resource never changes status, …/status
+// changes nothing else, and the generation counts spec changes of the kinds that carry one.
+#include "store_fixture.h"
+
+namespace kubedouble::fake::testing {
+namespace {
+
+class GenerationTest : public StoreTest {
+ protected:
+  ResourceInfo Deployments() { return *registry_->Find("apps", "v1", "deployments"); }
+  json Deployment() {
+    return store_->Create(
+        Deployments(), "default",
+        {{"metadata", {{"name", "web"}}},
+         {"spec",
+          {{"selector", {{"matchLabels", {{"app", "web"}}}}},
+           {"template",
+            {{"metadata", {{"labels", {{"app", "web"}}}}},
+             {"spec", {{"containers", {{{"name", "main"}, {"image", "nginx"}}}}}}}}}}});
+  }
+};
+
+TEST_F(GenerationTest, StartsAtOneAndMovesOnlyOnSpecChanges) {
+  auto d = Deployment();
+  EXPECT_EQ(d["metadata"]["generation"], 1);
+  d["metadata"]["labels"]["tier"] = "front";
+  d = store_->Update(Deployments(), "default", "web", d);
+  EXPECT_EQ(d["metadata"]["generation"], 1);  // metadata only
+  d["spec"]["replicas"] = 3;
+  d = store_->Update(Deployments(), "default", "web", d);
+  EXPECT_EQ(d["metadata"]["generation"], 2);
+  d["status"] = {{"replicas", 3}};
+  d = store_->Update(Deployments(), "default", "web", d, {.status_only = true});
+  EXPECT_EQ(d["metadata"]["generation"], 2);  // status only
+  auto patched = store_->Patch(Deployments(), "default", "web", PatchType::kMerge,
+                               R"({"spec":{"replicas":5}})");
+  EXPECT_EQ(patched["metadata"]["generation"], 3);
+}
+
+TEST_F(GenerationTest, KindsWithoutOneHaveNone) {
+  auto pod = Pod("default", "web");
+  EXPECT_FALSE(pod["metadata"].contains("generation"));
+  auto cm = store_->Create(configmaps_, "default", {{"metadata", {{"name", "cfg"}}}});
+  EXPECT_FALSE(cm["metadata"].contains("generation"));
+  cm["data"] = {{"a", "1"}};
+  EXPECT_FALSE(
+      store_->Update(configmaps_, "default", "cfg", cm)["metadata"].contains("generation"));
+}
+
+TEST_F(GenerationTest, TheMainResourceNeverChangesStatus) {
+  Deployment();
+  auto d = store_->Get(Deployments(), "default", "web");
+  d["status"] = {{"replicas", 7}};
+  d["spec"]["replicas"] = 2;
+  auto out = store_->Update(Deployments(), "default", "web", d);
+  EXPECT_EQ(out["spec"]["replicas"], 2);
+  EXPECT_FALSE(out.contains("status"));
+  auto patched = store_->Patch(Deployments(), "default", "web", PatchType::kMerge,
+                               R"({"status":{"replicas":9}})");
+  EXPECT_FALSE(patched.contains("status"));
+}
+
+TEST_F(GenerationTest, StatusWritesChangeOnlyStatus) {
+  Deployment();
+  auto d = store_->Get(Deployments(), "default", "web");
+  d["status"] = {{"replicas", 1}};
+  d["spec"]["replicas"] = 4;
+  d["metadata"]["labels"] = {{"sneaky", "yes"}};
+  auto out = store_->Update(Deployments(), "default", "web", d, {.status_only = true});
+  EXPECT_EQ(out["status"]["replicas"], 1);
+  EXPECT_EQ(out["spec"]["replicas"], 1);  // the default, untouched
+  EXPECT_FALSE(out["metadata"].contains("labels"));
+  auto patched = store_->Patch(Deployments(), "default", "web", PatchType::kMerge,
+                               R"({"status":{"readyReplicas":1},"spec":{"replicas":8}})",
+                               {.status_only = true});
+  EXPECT_EQ(patched["status"], json({{"replicas", 1}, {"readyReplicas", 1}}));
+  EXPECT_EQ(patched["spec"]["replicas"], 1);
+}
+
+}  // namespace
+}  // namespace kubedouble::fake::testing

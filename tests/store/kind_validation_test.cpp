@@ -1,0 +1,166 @@
+// Validation of Pods, Services, workloads, Jobs and CronJobs: 422 Invalid with upstream's field
+// paths and wording; an invalid object is never stored.
+#include "store_fixture.h"
+
+namespace kubedouble::fake::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class KindValidationTest : public StoreTest {
+ protected:
+  ResourceInfo Apps(const char* plural) { return *registry_->Find("apps", "v1", plural); }
+  ResourceInfo Batch(const char* plural) { return *registry_->Find("batch", "v1", plural); }
+  static json Deployment(const std::string& selector_app, const std::string& template_app) {
+    return {{"metadata", {{"name", "web"}}},
+            {"spec",
+             {{"selector", {{"matchLabels", {{"app", selector_app}}}}},
+              {"template",
+               {{"metadata", {{"labels", {{"app", template_app}}}}},
+                {"spec", {{"containers", {{{"name", "main"}, {"image", "nginx"}}}}}}}}}}};
+  }
+  static json CronJob(const std::string& schedule) {
+    return {{"metadata", {{"name", "nightly"}}},
+            {"spec",
+             {{"schedule", schedule},
+              {"jobTemplate",
+               {{"spec",
+                 {{"template",
+                   {{"spec",
+                     {{"restartPolicy", "OnFailure"},
+                      {"containers", {{{"name", "c"}, {"image", "busybox"}}}}}}}}}}}}}}};
+  }
+};
+
+TEST_F(KindValidationTest, PodWithoutContainersIsRejectedAndNeverListed) {
+  auto e = Error([&] { store_->Create(pods_, "default", {{"metadata", {{"name", "empty"}}}}); });
+  EXPECT_EQ(e.code(), 422);
+  EXPECT_EQ(e.reason(), "Invalid");
+  EXPECT_STREQ(e.what(), "Pod \"empty\" is invalid: spec.containers: Required value");
+  EXPECT_EQ(e.details()["causes"][0]["field"], "spec.containers");
+  EXPECT_EQ(e.details()["causes"][0]["reason"], "FieldValueRequired");
+  EXPECT_TRUE(store_->List(pods_, "default", {})["items"].empty());
+}
+
+TEST_F(KindValidationTest, ContainerNamesAndImages) {
+  json body = PodBody("web");
+  body["spec"]["containers"] = {{{"name", "Main"}, {"image", "nginx"}},
+                                {{"image", "nginx"}},
+                                {{"name", "side"}},
+                                {{"name", "side"}, {"image", "x"}}};
+  auto e = Error([&] { store_->Create(pods_, "default", body); });
+  EXPECT_EQ(e.code(), 422);
+  EXPECT_THAT(e.what(), HasSubstr("spec.containers[0].name: Invalid value: \"Main\": a lowercase "
+                                  "RFC 1123 label must consist of"));
+  EXPECT_THAT(e.what(), HasSubstr("spec.containers[1].name: Required value"));
+  EXPECT_THAT(e.what(), HasSubstr("spec.containers[2].image: Required value"));
+  EXPECT_THAT(e.what(), HasSubstr("spec.containers[3].name: Duplicate value: \"side\""));
+}
+
+TEST_F(KindValidationTest, AnInvalidUpdateChangesNothing) {
+  auto pod = Pod("default", "web");
+  auto broken = pod;
+  broken["spec"]["containers"] = json::array();
+  EXPECT_EQ(Error([&] { store_->Update(pods_, "default", "web", broken); }).code(), 422);
+  EXPECT_EQ(Rv(store_->Get(pods_, "default", "web")), Rv(pod));
+}
+
+TEST_F(KindValidationTest, DeploymentSelectorMustMatchAndNeverChange) {
+  auto mismatch =
+      Error([&] { store_->Create(Apps("deployments"), "default", Deployment("a", "b")); });
+  EXPECT_STREQ(mismatch.what(),
+               "Deployment.apps \"web\" is invalid: spec.template.metadata.labels: Invalid value: "
+               "map[string]string{\"app\":\"b\"}: `selector` does not match template `labels`");
+  json missing = Deployment("a", "a");
+  missing["spec"].erase("selector");
+  EXPECT_STREQ(Error([&] { store_->Create(Apps("deployments"), "default", missing); }).what(),
+               "Deployment.apps \"web\" is invalid: spec.selector: Required value");
+
+  auto d = store_->Create(Apps("deployments"), "default", Deployment("a", "a"));
+  auto changed = d;
+  changed["spec"]["selector"]["matchLabels"]["app"] = "b";
+  changed["spec"]["template"]["metadata"]["labels"]["app"] = "b";
+  auto e = Error([&] { store_->Update(Apps("deployments"), "default", "web", changed); });
+  EXPECT_STREQ(e.what(),
+               "Deployment.apps \"web\" is invalid: spec.selector: Invalid value: "
+               "v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"b\"}, "
+               "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable");
+}
+
+TEST_F(KindValidationTest, WorkloadTemplatesRestartAlways) {
+  json body = Deployment("a", "a");
+  body["spec"]["template"]["spec"]["restartPolicy"] = "Never";
+  EXPECT_THAT(Error([&] { store_->Create(Apps("daemonsets"), "default", body); }).what(),
+              HasSubstr("spec.template.spec.restartPolicy: Unsupported value: \"Never\": "
+                        "supported values: \"Always\""));
+}
+
+TEST_F(KindValidationTest, ServicePorts) {
+  auto none = Error([&] {
+    store_->Create(services_, "default",
+                   {{"metadata", {{"name", "web"}}}, {"spec", json::object()}});
+  });
+  EXPECT_STREQ(none.what(), "Service \"web\" is invalid: spec.ports: Required value");
+  auto range = Error([&] {
+    store_->Create(services_, "default",
+                   {{"metadata", {{"name", "web"}}}, {"spec", {{"ports", {{{"port", 70000}}}}}}});
+  });
+  EXPECT_STREQ(range.what(),
+               "Service \"web\" is invalid: [spec.ports[0].port: Invalid value: 70000: must be "
+               "between 1 and 65535, inclusive, spec.ports[0].targetPort: Invalid value: 70000: "
+               "must be between 1 and 65535, inclusive]");  // targetPort defaults to port
+  EXPECT_NO_THROW(
+      store_->Create(services_, "default",
+                     {{"metadata", {{"name", "headless"}}}, {"spec", {{"clusterIP", "None"}}}}));
+  EXPECT_STREQ(Error([&] {
+                 store_->Create(
+                     services_, "default",
+                     {{"metadata", {{"name", "ext"}}}, {"spec", {{"type", "ExternalName"}}}});
+               }).what(),
+               "Service \"ext\" is invalid: spec.externalName: Required value");
+}
+
+TEST_F(KindValidationTest, JobsRestartOnFailureOrNeverAndKeepTheirTemplate) {
+  json job = {
+      {"metadata", {{"name", "once"}}},
+      {"spec",
+       {{"template", {{"spec", {{"containers", {{{"name", "c"}, {"image", "busybox"}}}}}}}}}}};
+  auto e = Error([&] { store_->Create(Batch("jobs"), "default", job); });
+  EXPECT_STREQ(e.what(),
+               "Job.batch \"once\" is invalid: spec.template.spec.restartPolicy: Unsupported "
+               "value: \"Always\": supported values: \"OnFailure\", \"Never\"");
+  job["spec"]["template"]["spec"]["restartPolicy"] = "Never";
+  auto created = store_->Create(Batch("jobs"), "default", job);
+  created["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:2";
+  auto immutable = Error([&] { store_->Update(Batch("jobs"), "default", "once", created); });
+  EXPECT_EQ(immutable.code(), 422);
+  EXPECT_THAT(immutable.what(), HasSubstr("spec.template: Invalid value: "));
+  EXPECT_THAT(immutable.what(), HasSubstr(": field is immutable"));
+}
+
+TEST_F(KindValidationTest, CronJobSchedules) {
+  EXPECT_NO_THROW(store_->Create(Batch("cronjobs"), "default", CronJob("*/5 1-3,7 * jan-mar MON")));
+  for (const auto& [schedule, why] : std::vector<std::pair<std::string, std::string>>{
+           {"", "spec.schedule: Required value"},
+           {"foo",
+            "spec.schedule: Invalid value: \"foo\": expected exactly 5 fields, found 1: "
+            "[foo]"},
+           {"61 * * * *",
+            "spec.schedule: Invalid value: \"61 * * * *\": end of range (61) above "
+            "maximum (59): 61"},
+           {"@sometimes",
+            "spec.schedule: Invalid value: \"@sometimes\": unrecognized "
+            "descriptor: @sometimes"}}) {
+    auto e = Error([&] { store_->Create(Batch("cronjobs"), "default", CronJob(schedule)); });
+    EXPECT_EQ(e.code(), 422) << schedule;
+    EXPECT_EQ(std::string(e.what()), "CronJob.batch \"nightly\" is invalid: " + why);
+  }
+  EXPECT_NO_THROW(store_->Create(Batch("cronjobs"), "default", [] {
+    auto c = CronJob("@hourly");
+    c["metadata"]["name"] = "hourly";
+    return c;
+  }()));
+}
+
+}  // namespace
+}  // namespace kubedouble::fake::testing
