@@ -17,9 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-std::string Env(const fake::TestServer& srv) {
-  return KubectlEnv(srv.paths().kubeconfig) + "cd " + srv.paths().dir.string() + "; ";
-}
+std::string Env(const fake::TestServer& srv) { return KubectlIn(srv); }
 
 TEST(KubectlBuiltIns, ApiResourcesListsEveryDefaultEnabledResource) {
   fake::TestServer srv;

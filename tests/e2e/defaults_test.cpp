@@ -15,9 +15,7 @@ using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::Not;
 
-std::string Env(const fake::TestServer& srv) {
-  return KubectlEnv(srv.paths().kubeconfig) + "cd " + srv.paths().dir.string() + "; ";
-}
+std::string Env(const fake::TestServer& srv) { return KubectlIn(srv); }
 
 TEST(KubectlDefaults, CreatedDeploymentShowsUpstreamDefaults) {
   fake::TestServer srv;

@@ -8,8 +8,6 @@ using ::testing::MatchesRegex;
 
 class DefaultsTest : public StoreTest {
  protected:
-  ResourceInfo Apps(const char* plural) { return *registry_->Find("apps", "v1", plural); }
-  ResourceInfo Batch(const char* plural) { return *registry_->Find("batch", "v1", plural); }
   static json Template(const std::string& app, const std::string& image = "nginx:1.27") {
     return {{"metadata", {{"labels", {{"app", app}}}}},
             {"spec", {{"containers", {{{"name", "main"}, {"image", image}}}}}}};
@@ -102,7 +100,7 @@ TEST_F(DefaultsTest, ServiceGetsTypePortsFamiliesAndAClusterIp) {
 }
 
 TEST_F(DefaultsTest, DeploymentGetsStrategyLimitsAndTemplateDefaults) {
-  auto d = store_->Create(Apps("deployments"), "default", Workload("web"));
+  auto d = store_->Create(V1("apps", "deployments"), "default", Workload("web"));
   const json& spec = d["spec"];
   EXPECT_EQ(spec["replicas"], 1);
   EXPECT_EQ(spec["strategy"], json::parse(R"({"type":"RollingUpdate",
@@ -119,18 +117,18 @@ TEST_F(DefaultsTest, DeploymentGetsStrategyLimitsAndTemplateDefaults) {
 }
 
 TEST_F(DefaultsTest, StatefulSetDaemonSetAndReplicaSet) {
-  auto sts = store_->Create(Apps("statefulsets"), "default", Workload("db"));
+  auto sts = store_->Create(V1("apps", "statefulsets"), "default", Workload("db"));
   EXPECT_EQ(sts["spec"]["podManagementPolicy"], "OrderedReady");
   EXPECT_EQ(sts["spec"]["updateStrategy"],
             json::parse(R"({"type":"RollingUpdate","rollingUpdate":{"partition":0}})"));
   EXPECT_EQ(sts["spec"]["revisionHistoryLimit"], 10);
   EXPECT_EQ(sts["spec"]["persistentVolumeClaimRetentionPolicy"],
             json::parse(R"({"whenDeleted":"Retain","whenScaled":"Retain"})"));
-  auto ds = store_->Create(Apps("daemonsets"), "default", Workload("agent"));
+  auto ds = store_->Create(V1("apps", "daemonsets"), "default", Workload("agent"));
   EXPECT_EQ(ds["spec"]["updateStrategy"], json::parse(R"({"type":"RollingUpdate",
     "rollingUpdate":{"maxUnavailable":1,"maxSurge":0}})"));
   EXPECT_EQ(ds["spec"]["revisionHistoryLimit"], 10);
-  auto rs = store_->Create(Apps("replicasets"), "default", Workload("rs"));
+  auto rs = store_->Create(V1("apps", "replicasets"), "default", Workload("rs"));
   EXPECT_EQ(rs["spec"]["replicas"], 1);
 }
 
@@ -138,7 +136,7 @@ TEST_F(DefaultsTest, JobGetsCountsPoliciesAndAGeneratedSelector) {
   json tmpl = Template("ignored", "busybox:1.36");
   tmpl["metadata"].erase("labels");
   tmpl["spec"]["restartPolicy"] = "Never";
-  auto job = store_->Create(Batch("jobs"), "default",
+  auto job = store_->Create(V1("batch", "jobs"), "default",
                             {{"metadata", {{"name", "once"}}}, {"spec", {{"template", tmpl}}}});
   const std::string uid = job["metadata"]["uid"];
   const json& spec = job["spec"];
@@ -164,7 +162,7 @@ TEST_F(DefaultsTest, CronJobGetsPoliciesAndHistoryLimits) {
   json tmpl = Template("x", "busybox");
   tmpl["spec"]["restartPolicy"] = "OnFailure";
   auto cj = store_->Create(
-      Batch("cronjobs"), "default",
+      V1("batch", "cronjobs"), "default",
       {{"metadata", {{"name", "nightly"}}},
        {"spec", {{"schedule", "0 3 * * *"}, {"jobTemplate", {{"spec", {{"template", tmpl}}}}}}}});
   const json& spec = cj["spec"];

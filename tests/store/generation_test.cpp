@@ -7,7 +7,7 @@ namespace {
 
 class GenerationTest : public StoreTest {
  protected:
-  ResourceInfo Deployments() { return *registry_->Find("apps", "v1", "deployments"); }
+  ResourceInfo Deployments() { return V1("apps", "deployments"); }
   json Deployment() {
     return store_->Create(
         Deployments(), "default",

@@ -9,8 +9,6 @@ using ::testing::HasSubstr;
 
 class KindValidationTest : public StoreTest {
  protected:
-  ResourceInfo Apps(const char* plural) { return *registry_->Find("apps", "v1", plural); }
-  ResourceInfo Batch(const char* plural) { return *registry_->Find("batch", "v1", plural); }
   static json Deployment(const std::string& selector_app, const std::string& template_app) {
     return {{"metadata", {{"name", "web"}}},
             {"spec",
@@ -67,20 +65,20 @@ TEST_F(KindValidationTest, AnInvalidUpdateChangesNothing) {
 
 TEST_F(KindValidationTest, DeploymentSelectorMustMatchAndNeverChange) {
   auto mismatch =
-      Error([&] { store_->Create(Apps("deployments"), "default", Deployment("a", "b")); });
+      Error([&] { store_->Create(V1("apps", "deployments"), "default", Deployment("a", "b")); });
   EXPECT_STREQ(mismatch.what(),
                "Deployment.apps \"web\" is invalid: spec.template.metadata.labels: Invalid value: "
                "map[string]string{\"app\":\"b\"}: `selector` does not match template `labels`");
   json missing = Deployment("a", "a");
   missing["spec"].erase("selector");
-  EXPECT_STREQ(Error([&] { store_->Create(Apps("deployments"), "default", missing); }).what(),
+  EXPECT_STREQ(Error([&] { store_->Create(V1("apps", "deployments"), "default", missing); }).what(),
                "Deployment.apps \"web\" is invalid: spec.selector: Required value");
 
-  auto d = store_->Create(Apps("deployments"), "default", Deployment("a", "a"));
+  auto d = store_->Create(V1("apps", "deployments"), "default", Deployment("a", "a"));
   auto changed = d;
   changed["spec"]["selector"]["matchLabels"]["app"] = "b";
   changed["spec"]["template"]["metadata"]["labels"]["app"] = "b";
-  auto e = Error([&] { store_->Update(Apps("deployments"), "default", "web", changed); });
+  auto e = Error([&] { store_->Update(V1("apps", "deployments"), "default", "web", changed); });
   EXPECT_STREQ(e.what(),
                "Deployment.apps \"web\" is invalid: spec.selector: Invalid value: "
                "v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"b\"}, "
@@ -90,7 +88,7 @@ TEST_F(KindValidationTest, DeploymentSelectorMustMatchAndNeverChange) {
 TEST_F(KindValidationTest, WorkloadTemplatesRestartAlways) {
   json body = Deployment("a", "a");
   body["spec"]["template"]["spec"]["restartPolicy"] = "Never";
-  EXPECT_THAT(Error([&] { store_->Create(Apps("daemonsets"), "default", body); }).what(),
+  EXPECT_THAT(Error([&] { store_->Create(V1("apps", "daemonsets"), "default", body); }).what(),
               HasSubstr("spec.template.spec.restartPolicy: Unsupported value: \"Never\": "
                         "supported values: \"Always\""));
 }
@@ -125,21 +123,22 @@ TEST_F(KindValidationTest, JobsRestartOnFailureOrNeverAndKeepTheirTemplate) {
       {"metadata", {{"name", "once"}}},
       {"spec",
        {{"template", {{"spec", {{"containers", {{{"name", "c"}, {"image", "busybox"}}}}}}}}}}};
-  auto e = Error([&] { store_->Create(Batch("jobs"), "default", job); });
+  auto e = Error([&] { store_->Create(V1("batch", "jobs"), "default", job); });
   EXPECT_STREQ(e.what(),
                "Job.batch \"once\" is invalid: spec.template.spec.restartPolicy: Unsupported "
                "value: \"Always\": supported values: \"OnFailure\", \"Never\"");
   job["spec"]["template"]["spec"]["restartPolicy"] = "Never";
-  auto created = store_->Create(Batch("jobs"), "default", job);
+  auto created = store_->Create(V1("batch", "jobs"), "default", job);
   created["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:2";
-  auto immutable = Error([&] { store_->Update(Batch("jobs"), "default", "once", created); });
+  auto immutable = Error([&] { store_->Update(V1("batch", "jobs"), "default", "once", created); });
   EXPECT_EQ(immutable.code(), 422);
   EXPECT_THAT(immutable.what(), HasSubstr("spec.template: Invalid value: "));
   EXPECT_THAT(immutable.what(), HasSubstr(": field is immutable"));
 }
 
 TEST_F(KindValidationTest, CronJobSchedules) {
-  EXPECT_NO_THROW(store_->Create(Batch("cronjobs"), "default", CronJob("*/5 1-3,7 * jan-mar MON")));
+  EXPECT_NO_THROW(
+      store_->Create(V1("batch", "cronjobs"), "default", CronJob("*/5 1-3,7 * jan-mar MON")));
   for (const auto& [schedule, why] : std::vector<std::pair<std::string, std::string>>{
            {"", "spec.schedule: Required value"},
            {"foo",
@@ -151,11 +150,11 @@ TEST_F(KindValidationTest, CronJobSchedules) {
            {"@sometimes",
             "spec.schedule: Invalid value: \"@sometimes\": unrecognized "
             "descriptor: @sometimes"}}) {
-    auto e = Error([&] { store_->Create(Batch("cronjobs"), "default", CronJob(schedule)); });
+    auto e = Error([&] { store_->Create(V1("batch", "cronjobs"), "default", CronJob(schedule)); });
     EXPECT_EQ(e.code(), 422) << schedule;
     EXPECT_EQ(std::string(e.what()), "CronJob.batch \"nightly\" is invalid: " + why);
   }
-  EXPECT_NO_THROW(store_->Create(Batch("cronjobs"), "default", [] {
+  EXPECT_NO_THROW(store_->Create(V1("batch", "cronjobs"), "default", [] {
     auto c = CronJob("@hourly");
     c["metadata"]["name"] = "hourly";
     return c;

@@ -40,6 +40,11 @@ class StoreTest : public ::testing::Test {
     return store_->Create(namespaces_, "", {{"metadata", {{"name", name}}}});
   }
 
+  // A served resource of version v1 ("apps", "deployments").
+  ResourceInfo V1(const std::string& group, const std::string& plural) const {
+    return *registry_->Find(group, "v1", plural);
+  }
+
   // The smallest valid Pod: one container.
   static json PodBody(const std::string& name) {
     return {{"metadata", {{"name", name}}},
