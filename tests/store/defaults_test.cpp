@@ -88,6 +88,15 @@ TEST_F(DefaultsTest, ServiceGetsTypePortsFamiliesAndAClusterIp) {
       store_->Update(services_, "default", "web",
                      {{"metadata", {{"name", "web"}}}, {"spec", {{"ports", {{{"port", 8080}}}}}}});
   EXPECT_EQ(replaced["spec"]["clusterIP"], ip);
+  auto node_port = store_->Create(services_, "default", json::parse(R"({"metadata":{"name":"np"},
+    "spec":{"type":"NodePort","ports":[{"name":"a","port":80},
+                                       {"name":"b","port":81,"nodePort":31000}]}})"));
+  const json& np = node_port["spec"]["ports"];
+  ASSERT_TRUE(np[0]["nodePort"].is_number_integer()) << node_port.dump();
+  EXPECT_GE(np[0]["nodePort"].get<int>(), 30000);
+  EXPECT_LE(np[0]["nodePort"].get<int>(), 32767);
+  EXPECT_EQ(np[1]["nodePort"], 31000);
+  EXPECT_EQ(node_port["spec"]["externalTrafficPolicy"], "Cluster");
   auto headless = store_->Create(
       services_, "default", {{"metadata", {{"name", "db"}}}, {"spec", {{"clusterIP", "None"}}}});
   EXPECT_EQ(headless["spec"]["clusterIPs"], json::array({"None"}));

@@ -47,6 +47,29 @@ TEST_F(GenerationTest, KindsWithoutOneHaveNone) {
       store_->Update(configmaps_, "default", "cfg", cm)["metadata"].contains("generation"));
 }
 
+TEST_F(GenerationTest, CustomResourcesCountStatusOnlyWithoutAStatusSubresource) {
+  ResourceInfo widgets;
+  widgets.group = "example.com";
+  widgets.version = "v1";
+  widgets.kind = "Widget";
+  widgets.plural = "widgets";
+  registry_->Add(widgets);
+  auto w =
+      store_->Create(widgets, "default", {{"metadata", {{"name", "w"}}}, {"spec", {{"a", 1}}}});
+  EXPECT_EQ(w["metadata"]["generation"], 1);
+  w["status"] = {{"ok", true}};
+  w = store_->Update(widgets, "default", "w", w);
+  EXPECT_EQ(w["status"]["ok"], true);
+  EXPECT_EQ(w["metadata"]["generation"], 2);  // no status subresource: status is content
+
+  widgets.subresources.push_back({"status", "", "", "Widget", {"get", "patch", "update"}});
+  registry_->Add(widgets);
+  w["status"] = {{"ok", false}};
+  w = store_->Update(widgets, "default", "w", w);
+  EXPECT_EQ(w["status"]["ok"], true);  // kept: only …/status changes it now
+  EXPECT_EQ(w["metadata"]["generation"], 2);
+}
+
 TEST_F(GenerationTest, TheMainResourceNeverChangesStatus) {
   Deployment();
   auto d = store_->Get(Deployments(), "default", "web");

@@ -122,14 +122,14 @@ TEST_F(TableTest, ServiceNodeEventAndConfigMapTables) {
   store_->Create(services_, "default", json::parse(R"({"metadata":{"name":"web"},
     "spec":{"type":"NodePort","clusterIP":"10.96.0.10","selector":{"app":"web"},
             "ports":[{"name":"http","port":80,"nodePort":30080,"protocol":"TCP"},
-                     {"name":"dns","port":53,"protocol":"UDP"}]}})"));
+                     {"name":"dns","port":53,"nodePort":30053,"protocol":"UDP"}]}})"));
   auto svcs = ToTable(services_, store_->List(services_, "default", {}), true, FixedTime() + 5s);
   EXPECT_THAT(ColumnNames(svcs), ElementsAre("Name", "Type", "Cluster-IP", "External-IP", "Port(s)",
                                              "Age", "Selector"));
   EXPECT_EQ(
       svcs["rows"][0]["cells"],
       json::parse(
-          R"(["web","NodePort","10.96.0.10","<none>","80:30080/TCP,53/UDP","5s","app=web"])"));
+          R"(["web","NodePort","10.96.0.10","<none>","80:30080/TCP,53:30053/UDP","5s","app=web"])"));
 
   store_->Create(nodes_, "", json::parse(R"({"metadata":{"name":"node-1",
     "labels":{"node-role.kubernetes.io/control-plane":""}},

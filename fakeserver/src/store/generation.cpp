@@ -37,13 +37,16 @@ bool TracksGeneration(const ResourceInfo& res) {
 
 bool HasStatusSubresource(const ResourceInfo& res) { return res.Subresource("status") != nullptr; }
 
-bool SpecChanged(const json& before, const json& after) {
+bool GenerationMoves(const ResourceInfo& res, const json& before, const json& after) {
+  const bool status_counts = !HasStatusSubresource(res);
+  auto ignored = [&](const std::string& key) {
+    return key == "metadata" || (key == "status" && !status_counts);
+  };
   for (const auto& [key, value] : after.items()) {
-    if (key == "metadata" || key == "status") continue;
-    if (!before.contains(key) || before[key] != value) return true;
+    if (!ignored(key) && (!before.contains(key) || before[key] != value)) return true;
   }
   for (const auto& [key, value] : before.items()) {
-    if (key != "metadata" && key != "status" && !after.contains(key)) return true;
+    if (!ignored(key) && !after.contains(key)) return true;
   }
   return false;
 }

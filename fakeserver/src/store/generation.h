@@ -16,7 +16,8 @@ bool TracksGeneration(const ResourceInfo& res);
 // Whether `res` has a status subresource (then its main resource never changes status).
 bool HasStatusSubresource(const ResourceInfo& res);
 
-// Whether `after` differs from `before` outside metadata and status: what moves the generation.
-bool SpecChanged(const json& before, const json& after);
+// Whether the generation of an object of `res` moves from `before` to `after`: a change outside
+// metadata and status (or outside metadata alone, for a kind without a status subresource).
+bool GenerationMoves(const ResourceInfo& res, const json& before, const json& after);
 
 }  // namespace kubedouble::fake

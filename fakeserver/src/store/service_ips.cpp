@@ -20,7 +20,58 @@ std::string ClusterIp(const json& svc) {
   return ip.is_string() ? ip.get<std::string>() : "";
 }
 
+const json& Ports(const json& svc) {
+  static const json kNone = json::array();
+  if (!svc.contains("spec") || !svc["spec"].is_object()) return kNone;
+  const json& spec = svc["spec"];
+  return spec.contains("ports") && spec["ports"].is_array() ? spec["ports"] : kNone;
+}
+
+// The stored node port of the port with the same number and protocol; null when none.
+json StoredNodePort(const json* old, const json& port) {
+  if (!old) return nullptr;
+  for (const auto& p : Ports(*old)) {
+    if (p.is_object() && p.value("port", json()) == port.value("port", json()) &&
+        p.value("protocol", json()) == port.value("protocol", json()) && p.contains("nodePort")) {
+      return p["nodePort"];
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+void AssignNodePorts(Core& c, json& svc, const json* old) {
+  if (!svc.contains("spec") || !svc["spec"].is_object()) return;
+  const std::string type = svc["spec"].value("type", "ClusterIP");
+  if (type != "NodePort" && type != "LoadBalancer") return;
+  if (!svc["spec"].contains("ports") || !svc["spec"]["ports"].is_array()) return;
+  std::set<int64_t> used;
+  auto it = c.buckets.find("/services");
+  if (it != c.buckets.end()) {
+    for (const auto& [key, obj] : it->second) {
+      for (const auto& p : Ports(*obj)) {
+        if (p.is_object() && p.contains("nodePort") && p["nodePort"].is_number_integer()) {
+          used.insert(p["nodePort"].get<int64_t>());
+        }
+      }
+    }
+  }
+  for (auto& port : svc["spec"]["ports"]) {
+    if (!port.is_object() || (port.contains("nodePort") && !port["nodePort"].is_null())) continue;
+    json kept = StoredNodePort(old, port);
+    if (!kept.is_null()) {
+      port["nodePort"] = kept;
+      continue;
+    }
+    int64_t n;
+    do {
+      n = 30000 + static_cast<int64_t>(c.rng() % 2768);
+    } while (used.count(n) && used.size() < 2768);
+    used.insert(n);
+    port["nodePort"] = n;
+  }
+}
 
 void AssignClusterIp(Core& c, json& svc, const json* old) {
   if (!svc.contains("spec") || !svc["spec"].is_object()) return;

@@ -81,7 +81,10 @@ void ApplyKindDefaults(const ResourceInfo& res, json& obj) {
 void PrepareContents(Core& c, const ResourceInfo& res, json& object, const json* old) {
   ApplyKindDefaults(res, object);
   defaults::Apply(res, object, old == nullptr);
-  if (IsCore(res, "services")) AssignClusterIp(c, object, old);
+  if (IsCore(res, "services")) {
+    AssignClusterIp(c, object, old);
+    AssignNodePorts(c, object, old);
+  }
   auto causes = kinds::Causes(res, object, old);
   if (!causes.empty()) {
     throw StatusError::Invalid(QualifiedKind(res), MetaString(object, "name"), causes);
@@ -216,7 +219,8 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
     int64_t generation = om.contains("generation") && om["generation"].is_number_integer()
                              ? om["generation"].get<int64_t>()
                              : 1;
-    object["metadata"]["generation"] = SpecChanged(old, object) ? generation + 1 : generation;
+    object["metadata"]["generation"] =
+        GenerationMoves(res, old, object) ? generation + 1 : generation;
   } else {
     object["metadata"].erase("generation");
   }
@@ -489,7 +493,10 @@ json Store::Put(const ResourceInfo& res, json object) {
     if (TracksGeneration(res) && !m.contains("generation")) m["generation"] = 1;
     ApplyKindDefaults(res, object);
     defaults::Apply(res, object, !current);
-    if (IsCore(res, "services")) AssignClusterIp(c, object, current.get());
+    if (IsCore(res, "services")) {
+      AssignClusterIp(c, object, current.get());
+      AssignNodePorts(c, object, current.get());
+    }
     std::vector<ResourceInfo> serves;
     if (IsCrdResource(res)) serves = PrepareCrd(object, FormatTime(c.now()));
     stored = c.Commit(current ? EventType::kModified : EventType::kAdded, BucketKey(res), obj_ns,
