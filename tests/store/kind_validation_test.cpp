@@ -128,6 +128,16 @@ TEST_F(KindValidationTest, JobsRestartOnFailureOrNeverAndKeepTheirTemplate) {
                "Job.batch \"once\" is invalid: spec.template.spec.restartPolicy: Unsupported "
                "value: \"Always\": supported values: \"OnFailure\", \"Never\"");
   job["spec"]["template"]["spec"]["restartPolicy"] = "Never";
+  json chosen = job;
+  chosen["metadata"]["name"] = "mine";
+  chosen["spec"]["selector"] = {{"matchLabels", {{"app", "mine"}}}};
+  chosen["spec"]["template"]["metadata"]["labels"] = {{"app", "mine"}};
+  EXPECT_THAT(Error([&] { store_->Create(V1("batch", "jobs"), "default", chosen); }).what(),
+              HasSubstr("spec.selector: Invalid value: v1.LabelSelector{MatchLabels:"
+                        "map[string]string{\"app\":\"mine\"}, MatchExpressions:[]v1."
+                        "LabelSelectorRequirement(nil)}: `selector` not auto-generated"));
+  chosen["spec"]["manualSelector"] = true;
+  EXPECT_NO_THROW(store_->Create(V1("batch", "jobs"), "default", chosen));
   auto created = store_->Create(V1("batch", "jobs"), "default", job);
   created["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:2";
   auto immutable = Error([&] { store_->Update(V1("batch", "jobs"), "default", "once", created); });

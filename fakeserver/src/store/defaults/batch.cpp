@@ -34,7 +34,8 @@ void GenerateSelector(json& obj, json& spec) {
   labels["batch.kubernetes.io/job-name"] = name;
   labels["controller-uid"] = uid;
   labels["job-name"] = name;
-  spec["selector"] = {{"matchLabels", {{"batch.kubernetes.io/controller-uid", uid}}}};
+  // A selector the client chose anyway is refused by validation ("not auto-generated").
+  Default(spec, "selector", {{"matchLabels", {{"batch.kubernetes.io/controller-uid", uid}}}});
 }
 
 }  // namespace

@@ -29,9 +29,17 @@ void JobCauses(const json& job, const json* old, json& causes) {
   }
   SelectorAndTemplateCauses(spec, "job", causes);
   RestartCauses(Field(spec, "template"), "spec.template.spec.restartPolicy", causes);
-  if (!old) return;
-  const json& old_spec = Field(*old, "spec");
   const json& selector = Field(spec, "selector");
+  if (!old) {
+    const json uid = Field(Field(job, "metadata"), "uid");
+    const json generated = {{"matchLabels", {{"batch.kubernetes.io/controller-uid", uid}}}};
+    if (Field(spec, "manualSelector") != true && !selector.is_null() && selector != generated) {
+      causes.push_back(InvalidShownCause("spec.selector", GoLabelSelector(selector),
+                                         "`selector` not auto-generated"));
+    }
+    return;
+  }
+  const json& old_spec = Field(*old, "spec");
   ImmutableCause(selector, Field(old_spec, "selector"), "spec.selector", GoLabelSelector(selector),
                  causes);
   // Upstream prints the whole template as a Go value; its JSON stands in for it here.
