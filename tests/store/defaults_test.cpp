@@ -48,6 +48,19 @@ TEST_F(DefaultsTest, PodGetsSpecContainerAndAdmissionDefaults) {
   EXPECT_EQ(c[0]["terminationMessagePath"], "/dev/termination-log");
   EXPECT_EQ(c[0]["terminationMessagePolicy"], "File");
   EXPECT_EQ(c[1]["ports"][0]["protocol"], "TCP");
+  EXPECT_EQ(pod["status"]["qosClass"], "BestEffort");
+}
+
+TEST_F(DefaultsTest, LimitsBecomeRequestsAndSetTheQosClass) {
+  json body = PodBody("guaranteed");
+  body["spec"]["containers"][0]["resources"] = {{"limits", {{"cpu", "500m"}, {"memory", "1Gi"}}}};
+  auto pod = store_->Create(pods_, "default", body);
+  EXPECT_EQ(pod["spec"]["containers"][0]["resources"]["requests"],
+            json({{"cpu", "500m"}, {"memory", "1Gi"}}));
+  EXPECT_EQ(pod["status"]["qosClass"], "Guaranteed");
+  body = PodBody("burstable");
+  body["spec"]["containers"][0]["resources"] = {{"requests", {{"cpu", "100m"}}}};
+  EXPECT_EQ(store_->Create(pods_, "default", body)["status"]["qosClass"], "Burstable");
 }
 
 TEST_F(DefaultsTest, WhatTheClientSentIsKept) {

@@ -15,14 +15,15 @@ namespace kubedouble::fake::defaults {
 void Apply(const ResourceInfo& res, json& object, bool creating);
 
 // A PodSpec's defaults (restartPolicy, dnsPolicy, schedulerName, securityContext,
-// terminationGracePeriodSeconds, and each container's imagePullPolicy, termination message and
-// port protocols): for Pods and for every pod template.
+// terminationGracePeriodSeconds, and each container's imagePullPolicy, termination message,
+// port protocols, and requests equal to the limits given without them): for Pods and for every pod
+// template.
 void PodSpec(json& spec);
 // A pod template ({metadata, spec}) of a workload.
 void PodTemplate(json& tmpl);
-// A Pod: PodSpec plus what only Pods get: enableServiceLinks and, when `creating`, what the
-// admission plugins add (the service account, priority, preemptionPolicy, the not-ready and
-// unreachable tolerations of 300 s).
+// A Pod: PodSpec plus what only Pods get: enableServiceLinks and, when `creating`, its
+// status.qosClass and what the admission plugins add (the service account, priority,
+// preemptionPolicy, the not-ready and unreachable tolerations of 300 s).
 void Pod(json& pod, bool creating);
 // A Service: type, sessionAffinity, port protocols and target ports, traffic policies and IP
 // families (the cluster IP is allocated by the store).

@@ -17,6 +17,40 @@ std::string PullPolicyFor(const std::string& image) {
   return image.substr(colon + 1) == "latest" ? "Always" : "IfNotPresent";
 }
 
+// Limits without requests: the request of each such resource is its limit.
+void RequestsFromLimits(json& c) {
+  if (!c.contains("resources") || !c["resources"].is_object()) return;
+  json& r = c["resources"];
+  if (!r.contains("limits") || !r["limits"].is_object() || r["limits"].empty()) return;
+  json& requests = Child(r, "requests");
+  for (const auto& [name, value] : r["limits"].items()) Default(requests, name.c_str(), value);
+}
+
+// BestEffort without any request or limit; Guaranteed when every container limits cpu and
+// memory at its requests; Burstable otherwise.
+std::string QosClass(const json& spec) {
+  bool any = false, guaranteed = true;
+  for (const char* key : {"initContainers", "containers"}) {
+    if (!spec.contains(key) || !spec[key].is_array()) continue;
+    for (const auto& c : spec[key]) {
+      const json r = c.is_object() ? c.value("resources", json::object()) : json::object();
+      const json limits = r.is_object() ? r.value("limits", json::object()) : json::object();
+      const json requests = r.is_object() ? r.value("requests", json::object()) : json::object();
+      if ((limits.is_object() && !limits.empty()) || (requests.is_object() && !requests.empty())) {
+        any = true;
+      }
+      for (const char* res : {"cpu", "memory"}) {
+        if (!limits.is_object() || !limits.contains(res) || !requests.is_object() ||
+            requests.value(res, json()) != limits[res]) {
+          guaranteed = false;
+        }
+      }
+    }
+  }
+  if (!any) return "BestEffort";
+  return guaranteed ? "Guaranteed" : "Burstable";
+}
+
 void Container(json& c) {
   if (!c.is_object()) return;
   if (c.contains("image") && c["image"].is_string()) {
@@ -25,6 +59,7 @@ void Container(json& c) {
   Default(c, "terminationMessagePath", "/dev/termination-log");
   Default(c, "terminationMessagePolicy", "File");
   Default(c, "resources", json::object());
+  RequestsFromLimits(c);
   if (c.contains("ports") && c["ports"].is_array()) {
     for (auto& port : c["ports"]) {
       if (port.is_object()) Default(port, "protocol", "TCP");
@@ -68,7 +103,8 @@ void Pod(json& pod, bool creating) {
   json& spec = Child(pod, "spec");
   PodSpec(spec);
   Default(spec, "enableServiceLinks", true);
-  if (!creating) return;  // the admission plugins below act on creation only
+  if (!creating) return;  // what follows is set on creation only
+  Default(Child(pod, "status"), "qosClass", QosClass(spec));
   // The ServiceAccount admission plugin; serviceAccount is the older name of the same field.
   Default(spec, "serviceAccountName", "default");
   Default(spec, "serviceAccount", spec["serviceAccountName"]);
