@@ -94,6 +94,7 @@ struct Stage::Impl {
   Target target;
   std::map<std::string, std::string> placeholders;
   std::vector<std::string> fallbacks;
+  uint64_t setup_requests = 0;  // the journal's last id once the stage was set up
 
   Impl(const Scenario& scenario, std::string c, fs::path w)
       : s(scenario), client(std::move(c)), work(std::move(w)) {}
@@ -402,6 +403,13 @@ struct Stage::Impl {
       if (!target.private_mounts)
         fallbacks.push_back("in-cluster: no private mount namespace (needs root and unshare)");
     }
+    // A scenario's own host name resolves through the hosts file, which only a private mount
+    // namespace puts at /etc/hosts; curl is told the address instead (--resolve).
+    if (!IsIp(a.host) && a.host != "localhost" && !target.private_mounts && client != "curl")
+      throw SkipRun{fmt::format(
+          "{} resolves {} only through a hosts file mounted at /etc/hosts, which needs a private "
+          "mount namespace (root and unshare)",
+          client, a.host)};
     if (needs_hosts) {
       fs::path hosts = work / "hosts";
       std::string names =
@@ -430,6 +438,7 @@ struct Stage::Impl {
     if (a.path != AccessPath::kKubeconfig && a.path != AccessPath::kInCluster)
       target.kubeconfig = WriteKubeconfig();
     if (s.server.rotate_sa_token) server->RotateServiceAccountToken();
+    setup_requests = server->journal().total();
   }
 };
 
@@ -471,6 +480,20 @@ void Stage::AddEvidence(const Request& request, Outcome& outcome) const {
     outcome.evidence["server_auth"] = last.auth_method;
   }
   outcome.evidence["reached_server"] = !entries.empty();
+  // Every request the server saw after the stage was set up (the runner's own setup calls are
+  // before that), as the server saw it: what was asked, who asked and how they proved it.
+  json seen = json::array();
+  for (const auto& e : impl_->server->journal().Find(
+           [&](const fake::JournalEntry& e) { return e.id > impl_->setup_requests; })) {
+    json one{{"method", e.method},
+             {"path", e.path},
+             {"status", e.status},
+             {"user", e.user},
+             {"auth", e.auth_method}};
+    if (!e.query.empty()) one["query"] = e.query;
+    seen.push_back(std::move(one));
+  }
+  outcome.evidence["requests"] = std::move(seen);
   if (impl_->front && impl_->s.server.mitm) {
     outcome.evidence["token_leaked"] = impl_->front->TokenCaptured();
     outcome.evidence["client_cert_offered"] = impl_->front->ClientCertOffered();

@@ -84,8 +84,11 @@ def run_request(target, request, api_clients):
                 config.load_incluster_config()
             else:  # fallback: the folder is not at the real place
                 sa = target["sa_dir"]
-                config.load_incluster_config(token_filename=os.path.join(sa, "token"),
-                                             cert_filename=os.path.join(sa, "ca.crt"))
+                # load_incluster_config() takes no file names in python3-kubernetes 22.6
+                # (Debian 12); its loader does, in every version.
+                from kubernetes.config.incluster_config import InClusterConfigLoader
+                InClusterConfigLoader(token_filename=os.path.join(sa, "token"),
+                                      cert_filename=os.path.join(sa, "ca.crt")).load_and_set()
             api_client = client.ApiClient()
         elif target.get("via_flags") or path in ("proxy", "sidecar"):
             c = client.Configuration()
