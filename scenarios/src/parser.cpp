@@ -15,6 +15,7 @@
 #ifdef KUBEDOUBLE_HAVE_FAKESERVER
 #include "kubedouble/fakeserver/faults.h"
 #endif
+#include "unused_files.h"
 
 namespace kubedouble::scenarios {
 namespace fs = std::filesystem;
@@ -425,6 +426,12 @@ Scenario ParseScenario(const YAML::Node& node, const std::string& file, const st
   s.description = f.String("description");
   s.server = ParseServer(f.Node("server"), file);
   s.access = ParseAccess(f.Node("access"), file);
+  for (const FileSpec* unused : UnusedFiles(s.access))
+    throw ParseError(unused->where,
+                     fmt::format("scenario \"{}\": file \"{}\" is read by nothing (list it in "
+                                 "\"kubeconfigs\", or name it in another file's content as "
+                                 "${{WORK}}/files/{} or by a path relative to that file)",
+                                 s.name, unused->path, unused->path));
   s.request = ParseRequest(f.Node("request"), file);
   s.expect = ParseExpectation(f.Required("expect"), file, "expect");
   s.only = f.Strings("only");

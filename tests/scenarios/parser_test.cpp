@@ -204,6 +204,34 @@ TEST(Parser, ABadFaultRuleNamesItsPlaceAndWhatIsWrong) {
               HasSubstr("a fault rule must be a mapping"));
 }
 
+// A file nothing reads would let a scenario pass while testing nothing (a namespace file written
+// under the run folder, where no client looks): the error names the file and the scenario.
+TEST(Parser, AFileNothingReadsIsAnError) {
+  EXPECT_THAT(ErrorOf(R"(scenarios:
+  - name: namespace-file
+    access:
+      path: in-cluster
+      files: [{path: namespace, content: kube-system}]
+    expect: {outcome: ok}
+)"),
+              StartsWith("suite.yaml:5:15: scenario \"namespace-file\": file \"namespace\" is "
+                         "read by nothing"));
+  // Read: a kubeconfig in the list; a file it names relative to itself or as ${WORK}/files/...
+  EXPECT_EQ(ErrorOf(R"(scenarios:
+  - name: used
+    access:
+      path: kubeconfig
+      kubeconfigs: [conf/config]
+      files:
+        - {path: conf/pki/ca.crt, from: ca}
+        - {path: rogue.crt, from: rogue-ca}
+        - path: conf/config
+          content: "ca: pki/ca.crt, other: ${WORK}/files/rogue.crt"
+    expect: {outcome: ok}
+)"),
+            "no error");
+}
+
 TEST(Parser, LoadSuiteNamesAMissingFile) {
   try {
     LoadSuite("/nonexistent/suite.yaml");
