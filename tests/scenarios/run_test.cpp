@@ -91,8 +91,34 @@ TEST_F(RunTest, PassingSuiteGivesMatrixJunitAndJson) {
   EXPECT_THAT(xml, HasSubstr("<testcase name=\"rogue-ca [kubectl]\" classname=\"small.kubectl\""));
   EXPECT_THAT(xml, HasSubstr("<skipped message=\"curl does not read kubeconfig files"));
 
+  // What ran where: versions, time and host; the scenario's file as the repository names it (here
+  // no repository: relative to the working folder, else absolute) with the line apart.
+  EXPECT_THAT(xml, HasSubstr("<property name=\"kubedouble.version\" value=\"0."));
+  EXPECT_THAT(xml, HasSubstr("<property name=\"client.kubectl.version\" value=\"kubectl v"));
+  EXPECT_THAT(xml, HasSubstr("<property name=\"client.curl.version\" value=\"curl "));
+  EXPECT_THAT(xml, HasSubstr("<property name=\"host\" value=\""));
+  EXPECT_THAT(xml, HasSubstr("file=\"" + suite.string() + "\" line=\"7\""));
+
   auto j = nlohmann::json::parse(Read(dir_ / "out.json"));
   EXPECT_EQ(j["summary"]["passed"], 7);
+  EXPECT_THAT(j["kubedouble_version"].get<std::string>(), ::testing::StartsWith("0."));
+  EXPECT_THAT(j["client_versions"]["kubectl"].get<std::string>(),
+              ::testing::StartsWith("kubectl v"));
+  EXPECT_THAT(j["started"].get<std::string>(), ::testing::MatchesRegex("20[0-9-]+T[0-9:]+Z"));
+  EXPECT_FALSE(j["host"].get<std::string>().empty());
+  // The evidence says, for each request, what the server saw: path, user and how they proved it.
+  bool evidence_seen = false;
+  for (const auto& res : j["results"])
+    if (res["scenario"] == "token-and-ca" && res["client"] == "curl") {
+      EXPECT_EQ(res["line"], 3);
+      const auto& seen = res["outcome"]["evidence"]["requests"];
+      ASSERT_EQ(seen.size(), 1u) << seen.dump();
+      EXPECT_EQ(seen[0]["path"], "/api/v1/pods");
+      EXPECT_EQ(seen[0]["user"], "kubedouble-admin");
+      EXPECT_EQ(seen[0]["auth"], "token");
+      evidence_seen = true;
+    }
+  EXPECT_TRUE(evidence_seen);
   bool leak_seen = false;
   for (const auto& res : j["results"])
     if (res["scenario"] == "insecure-behind-a-mitm" && res["client"] == "curl")
@@ -128,6 +154,32 @@ TEST_F(RunTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Kubedouble({"run", suite.string(), "--shard", "3/2"}).exit_code, 2);
   EXPECT_EQ(Kubedouble({"run", suite.string(), "--filter", "(("}).exit_code, 2);
   EXPECT_EQ(Kubedouble({"run", (dir_ / "missing.yaml").string()}).exit_code, 2);
+}
+
+// A client named in --clients (or any, with --require-clients) that is not installed fails the
+// run, naming it — never a green run of skips.
+TEST_F(RunTest, AMissingRequiredClientFailsNamingIt) {
+  fs::path suite = Write("small.yaml", kSuite);
+  auto run = [&](std::vector<std::string> args) {
+    ProcessOptions o;
+    o.argv = {KUBEDOUBLE_BINARY, "run", suite.string()};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    o.env = CleanEnvironment();
+    o.env["PATH"] = (dir_ / "empty-path").string();  // no kubectl, no curl
+    o.timeout = std::chrono::milliseconds(120000);
+    return RunProcess(o);
+  };
+  auto named = run({"--clients", "kubectl,accesslib"});
+  EXPECT_EQ(named.exit_code, 1) << named.out << named.err;
+  EXPECT_THAT(named.err,
+              HasSubstr("required client is not available: kubectl (kubectl: not found"));
+  auto all = run({"--require-clients", "--filter", "token-and-ca"});
+  EXPECT_EQ(all.exit_code, 1) << all.out << all.err;
+  EXPECT_THAT(all.err, HasSubstr("curl (curl: not found on PATH)"));
+  // Without either, a missing client is a skip with its reason, as before.
+  auto lenient = run({"--filter", "token-and-ca"});
+  EXPECT_EQ(lenient.exit_code, 0) << lenient.out << lenient.err;
+  EXPECT_THAT(lenient.out, HasSubstr("kubectl: not found on PATH"));
 }
 
 TEST_F(RunTest, ListFilterAndShard) {

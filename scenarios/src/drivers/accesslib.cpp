@@ -79,6 +79,7 @@ class AccesslibDriver : public Driver {
  public:
   std::string name() const override { return "accesslib"; }
   std::string Unavailable() const override { return ""; }
+  std::string Version() const override { return "kubedouble accesslib " KUBEDOUBLE_VERSION; }
   std::string Unsupported(const Scenario& s) const override {
     if (s.access.path == AccessPath::kSeed) return "the seed path is curl's (with kubectl)";
     const std::string& host = s.access.host;

@@ -132,6 +132,15 @@ std::unique_ptr<Driver> MakeDriver(const std::string& name, const fs::path& clie
 
 // ---- helpers shared by the drivers (drivers.h) ----
 
+std::string ProgramOutput(const std::vector<std::string>& argv) {
+  ProcessOptions o;
+  o.argv = argv;
+  o.env = CleanEnvironment();
+  o.timeout = std::chrono::seconds(10);
+  ProcessResult r = RunProcess(o);
+  return r.exit_code == 0 ? r.out : "";
+}
+
 std::string FirstLine(const std::string& text) {
   size_t start = text.find_first_not_of(" \t\r\n");
   if (start == std::string::npos) return "";

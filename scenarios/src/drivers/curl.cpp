@@ -83,6 +83,11 @@ class CurlDriver : public Driver {
   std::string Unavailable() const override {
     return FindProgram("curl") ? "" : "curl: not found on PATH";
   }
+  std::string Version() const override {  // "curl 7.88.1 (x86_64-pc-linux-gnu) ..." → two words
+    std::string first = FirstLine(ProgramOutput({"curl", "--version"}));
+    size_t end = first.find(' ', first.find(' ') + 1);
+    return first.substr(0, end);
+  }
 
   std::string Unsupported(const Scenario& s) const override {
     if (s.access.path == AccessPath::kKubeconfig)

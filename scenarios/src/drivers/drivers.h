@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kubedouble/scenarios/driver.h"
 
@@ -15,6 +16,8 @@ std::unique_ptr<Driver> MakePythonDriver(const std::filesystem::path& clients_di
 std::unique_ptr<Driver> MakeNodeDriver(const std::filesystem::path& clients_dir);
 std::unique_ptr<Driver> MakeAccesslibDriver();
 
+// What `argv` prints on stdout (a version line), "" when it fails or takes over 10 seconds.
+std::string ProgramOutput(const std::vector<std::string>& argv);
 // The first non-empty line, shortened for a report.
 std::string FirstLine(const std::string& text);
 // The HTTP code of a Status reason (Forbidden → 403); 0 when unknown.

@@ -85,6 +85,12 @@ class KubectlDriver : public Driver {
   std::string Unavailable() const override {
     return FindProgram("kubectl") ? "" : "kubectl: not found on PATH";
   }
+  std::string Version() const override {
+    json v = json::parse(ProgramOutput({"kubectl", "version", "--client", "-o", "json"}), nullptr,
+                         false);
+    std::string git = v.is_object() ? v.value("/clientVersion/gitVersion"_json_pointer, "") : "";
+    return git.empty() ? "" : fmt::format("kubectl {}", git);
+  }
   std::string Unsupported(const Scenario& s) const override {
     if (s.access.path == AccessPath::kSeed)
       return "the seed path is curl's (kubectl finds its parts)";

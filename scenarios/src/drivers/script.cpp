@@ -11,6 +11,8 @@
 #include <fmt/core.h>
 
 #include <atomic>
+#include <fstream>
+#include <functional>
 #include <mutex>
 #include <sstream>
 
@@ -61,11 +63,14 @@ std::string LastLine(const std::string& text) {
 class ScriptDriver : public Driver {
  public:
   ScriptDriver(std::string name, std::vector<std::string> interpreter, fs::path script,
-               std::string probe_hint)
+               std::string probe_hint, std::function<std::string()> version)
       : name_(std::move(name)),
         interpreter_(std::move(interpreter)),
         script_(std::move(script)),
-        probe_hint_(std::move(probe_hint)) {}
+        probe_hint_(std::move(probe_hint)),
+        version_(std::move(version)) {}
+
+  std::string Version() const override { return version_(); }
 
   std::string name() const override { return name_; }
 
@@ -243,6 +248,7 @@ class ScriptDriver : public Driver {
   std::vector<std::string> interpreter_;
   fs::path script_;
   std::string probe_hint_;
+  std::function<std::string()> version_;
   mutable std::once_flag probed_;
   mutable std::string unavailable_;
   mutable std::mutex mu_;
@@ -254,16 +260,30 @@ class ScriptDriver : public Driver {
 
 std::unique_ptr<Driver> MakePythonDriver(const fs::path& clients_dir) {
   fs::path script = clients_dir / "python" / "driver.py";
+  // The package's metadata, without the second it takes to import the client.
+  auto version = [] {
+    return FirstLine(ProgramOutput(
+        {"/usr/bin/python3", "-c",
+         "import importlib.metadata as m, platform; print('kubernetes', m.version('kubernetes'), "
+         "'(Python ' + platform.python_version() + ')')"}));
+  };
   return std::make_unique<ScriptDriver>(
       "python", std::vector<std::string>{"/usr/bin/python3"}, script,
-      "the official Python client is not installed (Debian: python3-kubernetes)");
+      "the official Python client is not installed (Debian: python3-kubernetes)", version);
 }
 
 std::unique_ptr<Driver> MakeNodeDriver(const fs::path& clients_dir) {
   fs::path script = clients_dir / "node" / "driver.mjs";
+  auto version = [clients_dir] {
+    std::ifstream in(clients_dir / "node/node_modules/@kubernetes/client-node/package.json");
+    json package = json::parse(in, nullptr, false);
+    std::string client = package.is_object() ? package.value("version", "") : "";
+    std::string node = FirstLine(ProgramOutput({"node", "--version"}));
+    return client.empty() ? "" : fmt::format("@kubernetes/client-node {} (node {})", client, node);
+  };
   return std::make_unique<ScriptDriver>(
       "node", std::vector<std::string>{"node"}, script,
-      "@kubernetes/client-node is not installed (run `npm ci` in scenarios/clients/node)");
+      "@kubernetes/client-node is not installed (run `npm ci` in scenarios/clients/node)", version);
 }
 
 }  // namespace kubedouble::scenarios
