@@ -267,7 +267,7 @@ Access ParseAccess(const YAML::Node& node, const std::string& file) {
   if (!node || node.IsNull()) return a;
   Fields f(node, file, "access",
            {"path", "host", "ca", "token", "client_cert", "insecure", "via", "tls_server_name",
-            "kubeconfigs", "kubeconfig_env", "context", "files", "proxy"});
+            "kubeconfigs", "kubeconfig_env", "context", "namespace", "files", "proxy"});
   std::string path = f.String("path", "token");
   auto parsed = ParseAccessPath(path);
   if (!parsed)
@@ -287,6 +287,7 @@ Access ParseAccess(const YAML::Node& node, const std::string& file) {
   a.kubeconfigs = f.Strings("kubeconfigs");
   a.kubeconfig_env = f.Bool("kubeconfig_env", true);
   a.context = f.String("context");
+  a.ns = f.String("namespace");
   if (f.Has("files")) {
     YAML::Node list = f.Node("files");
     if (!list.IsSequence()) throw ParseError(f.Where("files"), "\"files\" must be a list");
@@ -338,13 +339,17 @@ Request ParseRequest(const YAML::Node& node, const std::string& file) {
       f.OneOf("resource",
               {"pods", "secrets", "serviceaccounts", "configmaps", "namespaces", "events"}, "pods");
   r.ns = f.String("namespace", "default");
-  if (r.ns == "all" || r.ns.empty()) {
+  if (r.ns == "inferred") {
+    r.inferred_namespace = true;
+    r.ns.clear();
+  } else if (r.ns == "all" || r.ns.empty()) {
     r.all_namespaces = true;
     r.ns.clear();
   }
   if (r.resource == "namespaces") {
     r.ns.clear();
     r.all_namespaces = false;
+    r.inferred_namespace = false;
   }
   r.name = f.String("name");
   r.path = f.String("path");
@@ -372,8 +377,8 @@ Request ParseRequest(const YAML::Node& node, const std::string& file) {
 
 Expectation ParseExpectation(const YAML::Node& node, const std::string& file,
                              const std::string& what, bool allow_skip = false) {
-  std::set<std::string> keys{"outcome",   "tls",  "code",   "reason",   "items",
-                             "min_items", "user", "events", "evidence", "why"};
+  std::set<std::string> keys{"outcome", "tls",  "code",   "reason",   "items", "min_items",
+                             "user",    "path", "events", "evidence", "why"};
   if (allow_skip) keys.insert("skip");
   Fields f(node, file, what, keys);
   Expectation e;
@@ -395,6 +400,7 @@ Expectation ParseExpectation(const YAML::Node& node, const std::string& file,
   if (f.Has("items")) e.items = static_cast<int>(f.Int("items", 0));
   if (f.Has("min_items")) e.min_items = static_cast<int>(f.Int("min_items", 0));
   if (f.Has("user")) e.user = f.String("user");
+  if (f.Has("path")) e.path = f.String("path");
   if (f.Has("events")) e.events = static_cast<int>(f.Int("events", 0));
   if (f.Has("evidence")) {
     Fields ev(f.Node("evidence"), file, "evidence", {"token_leaked", "client_cert_offered"});

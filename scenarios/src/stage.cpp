@@ -276,7 +276,9 @@ struct Stage::Impl {
                 {"contexts",
                  {{{"name", "scenario"},
                    {"context",
-                    {{"cluster", "scenario"}, {"user", "scenario"}, {"namespace", "default"}}}}}},
+                    {{"cluster", "scenario"},
+                     {"user", "scenario"},
+                     {"namespace", s.access.ns.empty() ? "default" : s.access.ns}}}}}},
                 {"current-context", "scenario"}};
     fs::path file = work / "client-kubeconfig.json";
     WriteText(file, config.dump(2));
@@ -438,6 +440,13 @@ struct Stage::Impl {
     if (a.path != AccessPath::kKubeconfig && a.path != AccessPath::kInCluster)
       target.kubeconfig = WriteKubeconfig();
     if (s.server.rotate_sa_token) server->RotateServiceAccountToken();
+    // The pod's namespace (the kubelet's file: a link into ..data, replaced, not written through).
+    if (!a.ns.empty()) {
+      fs::path file = p.serviceaccount_dir / "namespace";
+      fs::path real = fs::is_symlink(file) ? fs::canonical(file) : file;
+      WriteText(real.string() + ".new", a.ns);
+      fs::rename(real.string() + ".new", real);
+    }
     setup_requests = server->journal().total();
   }
 };
@@ -466,14 +475,27 @@ std::map<std::string, std::string> Stage::Environment() const {
 }
 
 void Stage::AddEvidence(const Request& request, Outcome& outcome) const {
-  std::string path = RequestPath(request);
   std::string method = RequestMethod(request);
+  // An inferred namespace is whichever the client chose: any namespace matches.
+  Request any_ns = request;
+  if (request.inferred_namespace) any_ns.ns = "\x01";
+  std::string path = RequestPath(any_ns);
+  size_t marker = path.find('\x01');
+  auto same_path = [&](const std::string& seen) {
+    if (marker == std::string::npos) return seen == path;
+    std::string after = path.substr(marker + 1);
+    return seen.size() > path.size() - 1 && seen.compare(0, marker, path, 0, marker) == 0 &&
+           seen.compare(seen.size() - after.size(), after.size(), after) == 0 &&
+           seen.find('/', marker) == seen.size() - after.size();
+  };
   auto entries = impl_->server->journal().Find([&](const fake::JournalEntry& e) {
-    return e.path == path && (e.method == method || request.verb == Verb::kWatch);
+    return e.id > impl_->setup_requests && same_path(e.path) &&
+           (e.method == method || request.verb == Verb::kWatch);
   });
   if (!entries.empty()) {
     const auto& last = entries.back();
     if (outcome.user.empty()) outcome.user = last.user;
+    outcome.path = last.path;
     // Clients whose API hides the HTTP status of a success: the server's answer.
     if (outcome.kind == OutcomeKind::kOk && outcome.code == 0) outcome.code = last.status;
     outcome.evidence["server_status"] = last.status;

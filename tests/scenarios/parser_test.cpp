@@ -232,6 +232,22 @@ TEST(Parser, AFileNothingReadsIsAnError) {
             "no error");
 }
 
+TEST(Parser, TheNamespaceCanBeTheConfigurationsAndIsCheckedWhereTheServerSawIt) {
+  Suite suite = ParseSuite(R"(scenarios:
+  - name: pod-namespace
+    access: {path: in-cluster, namespace: kube-system}
+    request: {verb: list, namespace: inferred}
+    expect: {outcome: ok, path: /api/v1/namespaces/kube-system/pods}
+)",
+                           "ns.yaml");
+  const Scenario& s = suite.scenarios.at(0);
+  EXPECT_EQ(s.access.ns, "kube-system");
+  EXPECT_TRUE(s.request.inferred_namespace);
+  EXPECT_EQ(s.request.ns, "");
+  EXPECT_FALSE(s.request.all_namespaces);
+  EXPECT_EQ(s.expect.path, "/api/v1/namespaces/kube-system/pods");
+}
+
 TEST(Parser, LoadSuiteNamesAMissingFile) {
   try {
     LoadSuite("/nonexistent/suite.yaml");

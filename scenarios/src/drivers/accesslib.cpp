@@ -140,7 +140,9 @@ class AccesslibDriver : public Driver {
             std::chrono::milliseconds(static_cast<long long>(r.timeout_seconds * 1000));
       ac::Client client(config);
       ac::Resource res = ac::Resource::Core(r.resource);
-      std::string ns = r.all_namespaces || r.resource == "namespaces" ? "" : r.ns;
+      std::string ns = r.all_namespaces || r.resource == "namespaces" ? ""
+                       : r.inferred_namespace                         ? config.namespace_name
+                                                                      : r.ns;
       Outcome o;
       o.kind = OutcomeKind::kOk;
       switch (r.verb) {

@@ -22,7 +22,10 @@ std::string Quote(const std::string& s) {
 
 std::string JoinQuoted(const std::vector<std::string>& args) {
   std::string out;
-  for (const auto& a : args) out += (out.empty() ? "" : " ") + Quote(a);
+  for (const auto& a : args) {
+    if (!out.empty()) out += ' ';
+    out += Quote(a);
+  }
   return out;
 }
 
@@ -94,6 +97,9 @@ class CurlDriver : public Driver {
       return "curl does not read kubeconfig files (the seed path shows the shell lines that do)";
     if (s.access.path == AccessPath::kSeed && !FindProgram("kubectl"))
       return "the seed page's lines need kubectl to find APISERVER and TOKEN";
+    if (s.request.inferred_namespace && s.access.path != AccessPath::kInCluster)
+      return "curl has no configuration to take a namespace from (in-cluster it reads the "
+             "namespace file)";
     return "";
   }
 
@@ -136,7 +142,12 @@ class CurlDriver : public Driver {
       args.insert(args.end(),
                   {"-H", "Content-Type: " + type, "--data-binary", "@" + data_file.string()});
     }
-    std::string url_path = RequestPath(r);
+    // An inferred namespace is the pod's namespace file, read by the shell line: a marker
+    // stands for it in the path until the line is written.
+    const std::string kNsMarker = "\x01";
+    Request with_ns = r;
+    if (r.inferred_namespace) with_ns.ns = kNsMarker;
+    std::string url_path = RequestPath(with_ns);
     if (r.verb == Verb::kWatch) url_path += "?watch=true";
     std::string host = t.host;
     if (!t.hosts_file.empty() && !t.private_mounts && t.host.find(':') == std::string::npos &&
@@ -163,7 +174,14 @@ class CurlDriver : public Driver {
                             : t.server + url_path;
       curl_line = JoinQuoted(args);
       if (!token_expr.empty()) curl_line += " -H \"Authorization: Bearer " + token_expr + "\"";
-      curl_line += " " + Quote(url);
+      if (size_t at = url.find(kNsMarker); at != std::string::npos) {
+        std::string sa =
+            t.private_mounts ? "/var/run/secrets/kubernetes.io/serviceaccount" : t.sa_dir;
+        curl_line += fmt::format(" {}\"$(cat {})\"{}", Quote(url.substr(0, at)),
+                                 Quote(sa + "/namespace"), Quote(url.substr(at + 1)));
+      } else {
+        curl_line += " " + Quote(url);
+      }
     }
     if (r.verb == Verb::kWatch) {
       // Watch: read the stream until N events, then hang up.

@@ -143,7 +143,7 @@ class KubectlDriver : public Driver {
     if (r.resource != "namespaces") {
       if (r.all_namespaces)
         ns_args = {"-A"};
-      else
+      else if (!r.inferred_namespace)  // inferred: the kubeconfig's or the pod's namespace
         ns_args = {"-n", r.ns};
     }
     fs::path body_file = t.work / "kubectl-body.json";

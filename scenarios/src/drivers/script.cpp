@@ -28,6 +28,7 @@ json RequestJson(const Request& r) {
   json j{{"verb", VerbName(r.verb)},
          {"resource", r.resource},
          {"namespace", r.ns},
+         {"inferred_namespace", r.inferred_namespace},
          {"all_namespaces", r.all_namespaces},
          {"name", r.name},
          {"path", RequestPath(r)},
