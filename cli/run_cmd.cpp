@@ -158,7 +158,9 @@ kubedouble::cli::Registrar reg("run", [](CLI::App& app) {
   sub->add_option("--junit", flags->junit, "Write JUnit XML to FILE");
   sub->add_option("--json", flags->json, "Write every outcome and its evidence as JSON to FILE");
   sub->add_option("--work", flags->work, "Folder for the run folders (default: a temporary one)");
-  sub->add_flag("--keep", flags->keep, "Keep the run folders of failed runs (with --work)");
+  sub->add_flag("--keep", flags->keep,
+                "Keep the run folders of failed runs: the client's log (client.log), its command "
+                "(client.sh) and repro.sh, which replays the run by hand");
   sub->add_option("--timeout", flags->timeout, "Seconds one client run may take (default 30)");
   sub->add_flag("--no-color", flags->no_color, "No colors in the matrix");
   sub->callback([flags] { RunCommand(*flags); });

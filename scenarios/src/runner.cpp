@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -45,6 +46,14 @@ fs::path DefaultWorkParent() {
       static_cast<unsigned long long>(st.f_bavail) * st.f_frsize >= (256ull << 20))
     return "/dev/shm";
   return fs::temp_directory_path();
+}
+
+// This kubedouble's path, for the repro scripts ("kubedouble" when this is another program,
+// a test).
+std::string SelfBinary() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return !ec && self.filename() == "kubedouble" ? self.string() : "kubedouble";
 }
 
 fs::path MakeTempDir() {
@@ -283,6 +292,10 @@ RunReport Run(const std::vector<Suite>& suites, const RunOptions& options) {
       CaseResult r = RunOne(job, *drivers[job.client], work, options.client_timeout, stage);
       bool keep = options.keep_work &&
                   (r.status == CaseResult::Status::kFail || r.status == CaseResult::Status::kError);
+      if (keep && stage) {  // with the client's log (client.log): a script to replay the run
+        std::ofstream(work / "repro.sh") << stage->ReproScript(SelfBinary());
+        fs::permissions(work / "repro.sh", fs::perms::owner_exec, fs::perm_options::add);
+      }
       reaper->Add([stage = std::shared_ptr<Stage>(std::move(stage)), work, keep]() mutable {
         stage.reset();
         std::error_code ec;

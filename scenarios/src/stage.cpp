@@ -94,7 +94,8 @@ struct Stage::Impl {
   Target target;
   std::map<std::string, std::string> placeholders;
   std::vector<std::string> fallbacks;
-  uint64_t setup_requests = 0;  // the journal's last id once the stage was set up
+  uint64_t setup_requests = 0;     // the journal's last id once the stage was set up
+  std::vector<std::string> serve;  // `kubedouble serve` arguments for the same server
 
   Impl(const Scenario& scenario, std::string c, fs::path w)
       : s(scenario), client(std::move(c)), work(std::move(w)) {}
@@ -134,6 +135,30 @@ struct Stage::Impl {
     if (setup.clock) o.clock = *setup.clock;
     server = std::make_unique<fake::Server>(o);
     server->Start();
+    // The same server by hand (the state folder keeps its PKI and tokens).
+    serve = {"serve",
+             "--dir",
+             o.dir.string(),
+             "--address",
+             o.address,
+             "--port",
+             std::to_string(server->port()),
+             "--serve-cert",
+             o.serve_cert,
+             "--authorization",
+             o.authorization,
+             "--journal-size",
+             "1000"};
+    for (const auto& san : o.extra_sans) serve.insert(serve.end(), {"--san", san});
+    if (o.anonymous) serve.push_back("--anonymous");
+    if (!o.default_fixtures) serve.push_back("--no-default-fixtures");
+    if (o.policy_file) serve.insert(serve.end(), {"--policy", o.policy_file->string()});
+    if (o.tokens_file) serve.insert(serve.end(), {"--tokens", o.tokens_file->string()});
+    for (const auto& f : o.fixtures) serve.insert(serve.end(), {"--fixtures", f.string()});
+    if (o.faults_file) serve.insert(serve.end(), {"--faults", o.faults_file->string()});
+    if (setup.clock) serve.insert(serve.end(), {"--clock", *setup.clock});
+    if (setup.sa_token_grace)
+      serve.insert(serve.end(), {"--sa-token-grace", fmt::format("{}s", *setup.sa_token_grace)});
   }
 
   // A call to the server's admin API with the admin token.
@@ -466,6 +491,42 @@ Stage::~Stage() {
 
 const Target& Stage::target() const { return impl_->target; }
 
+std::string Stage::ReproScript(const std::string& kubedouble) const {
+  const Impl& i = *impl_;
+  std::string serve = fmt::format("\"${{KUBEDOUBLE:-{}}}\"", kubedouble);
+  for (const auto& a : i.serve) {
+    serve += ' ';
+    serve += ShellQuote(a);
+  }
+  std::vector<std::string> missing;
+  if (i.front) missing.push_back("the MITM in front (kubedouble mitm)");
+  if (i.proxy) missing.push_back("the kubectl proxy in front");
+  if (i.s.server.rotate_sa_token) missing.push_back("the service-account token's rotation");
+  if (i.s.access.token == "tokenrequest-expired") missing.push_back("the clock moved on");
+  std::string script = fmt::format(
+      "#!/usr/bin/env bash\n"
+      "# Replays {} [{}] by hand: the fake server as the run had it (same state folder and\n"
+      "# port), then the client's command (client.sh). KUBEDOUBLE=path picks the binary.\n",
+      i.s.id(), i.client);
+  if (!missing.empty()) {
+    script += "# Not replayed:";
+    for (const auto& m : missing) script += " " + m + ";";
+    script += "\n";
+  }
+  script += fmt::format(
+      "cd \"$(dirname \"$0\")\" || exit\n{} &\nserver=$!\ntrap 'kill $server 2>/dev/null' EXIT\n"
+      "for _ in $(seq 100); do (exec 3<>/dev/tcp/{}/{}) 2>/dev/null && break; sleep 0.1; done\n",
+      serve, i.serve[4], i.server->port());
+  if (fs::exists(i.work / "client.sh"))
+    script += "bash client.sh\n";
+  else
+    script += fmt::format(
+        "# {} ran in-process (no command to replay); the server is up for a client of "
+        "yours:\necho \"serving on {} (state folder {})\"; wait $server\n",
+        i.client, i.server->url(), i.server->paths().dir.string());
+  return script;
+}
+
 std::map<std::string, std::string> Stage::Environment() const {
   auto env = CleanEnvironment();
   env["HOME"] = (impl_->work / "home").string();
@@ -547,6 +608,7 @@ Stage::~Stage() = default;
 const Target& Stage::target() const { return impl_->target; }
 std::map<std::string, std::string> Stage::Environment() const { return CleanEnvironment(); }
 void Stage::AddEvidence(const Request&, Outcome&) const {}
+std::string Stage::ReproScript(const std::string&) const { return ""; }
 
 #endif
 

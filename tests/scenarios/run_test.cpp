@@ -140,6 +140,34 @@ TEST_F(RunTest, AFailureExitsOneWithTheReason) {
   EXPECT_THAT(Read(dir_ / "junit.xml"), HasSubstr("<failure message=\"expected ok, got tls_error"));
 }
 
+// --keep keeps a failed run's folder with the client's log, its command, and repro.sh, which
+// starts the same server again and replays the client by hand.
+TEST_F(RunTest, KeepGivesTheClientsLogAndAReproScriptThatReplaysTheRun) {
+  fs::path suite = Write("fails.yaml", R"(scenarios:
+  - name: wrong-expectation
+    access: {path: token, ca: rogue}
+    expect: {outcome: ok}
+)");
+  fs::path work = dir_ / "work";
+  auto r =
+      Kubedouble({"run", suite.string(), "--clients", "curl", "--work", work.string(), "--keep"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  fs::path run = work / "fails" / "wrong-expectation" / "curl";
+  EXPECT_THAT(Read(run / "client.log"), HasSubstr("== stderr"));
+  EXPECT_THAT(Read(run / "client.sh"), HasSubstr("'curl'"));
+  std::string repro = Read(run / "repro.sh");
+  EXPECT_THAT(repro, HasSubstr("'serve' '--dir' '" + (run / "state").string() + "'"));
+
+  ProcessOptions o;
+  o.argv = {"bash", (run / "repro.sh").string()};
+  o.env = CleanEnvironment();
+  o.env["KUBEDOUBLE"] = KUBEDOUBLE_BINARY;
+  o.timeout = std::chrono::milliseconds(60000);
+  auto replay = RunProcess(o);
+  // The same failure again, by hand: curl refuses the certificate against the rogue CA.
+  EXPECT_THAT(replay.out + replay.err, HasSubstr("SSL certificate problem")) << replay.err;
+}
+
 TEST_F(RunTest, AMalformedSuiteExitsTwoWithThePosition) {
   fs::path suite =
       Write("bad.yaml", "scenarios:\n  - name: a\n    expect: {outcome: ok}\n    colour: red\n");

@@ -14,17 +14,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 std::string JoinQuoted(const std::vector<std::string>& args) {
   std::string out;
   for (const auto& a : args) {
     if (!out.empty()) out += ' ';
-    out += Quote(a);
+    out += ShellQuote(a);
   }
   return out;
 }
@@ -165,7 +159,7 @@ class CurlDriver : public Driver {
           "APISERVER=$(kubectl config view | grep server | cut -f 2- -d \":\" | tr -d \" \")\n"
           "TOKEN=$(kubectl describe secret $(kubectl get secrets | grep default | cut -f1 -d ' "
           "') | grep -E '^token' | cut -f2 -d':' | tr -d '\\t')\n";
-      std::string extra = t.insecure ? "--insecure" : "--cacert " + Quote(t.ca_file);
+      std::string extra = t.insecure ? "--insecure" : "--cacert " + ShellQuote(t.ca_file);
       curl_line = seed + JoinQuoted(args) + " $APISERVER" + url_path +
                   " --header \"Authorization: Bearer $TOKEN\" " + extra;
     } else {
@@ -177,10 +171,10 @@ class CurlDriver : public Driver {
       if (size_t at = url.find(kNsMarker); at != std::string::npos) {
         std::string sa =
             t.private_mounts ? "/var/run/secrets/kubernetes.io/serviceaccount" : t.sa_dir;
-        curl_line += fmt::format(" {}\"$(cat {})\"{}", Quote(url.substr(0, at)),
-                                 Quote(sa + "/namespace"), Quote(url.substr(at + 1)));
+        curl_line += fmt::format(" {}\"$(cat {})\"{}", ShellQuote(url.substr(0, at)),
+                                 ShellQuote(sa + "/namespace"), ShellQuote(url.substr(at + 1)));
       } else {
-        curl_line += " " + Quote(url);
+        curl_line += " " + ShellQuote(url);
       }
     }
     if (r.verb == Verb::kWatch) {
@@ -190,12 +184,13 @@ class CurlDriver : public Driver {
       curl_line = fmt::format(
           "mkfifo {0}; {1} > {0} & pid=$!; head -n {2} < {0} > {3}; kill $pid 2>/dev/null; "
           "wait $pid; echo \"curl_exit=$?\" >&2",
-          Quote(fifo), curl_line, r.events, Quote(body_file.string() + ".events"));
+          ShellQuote(fifo), curl_line, r.events, ShellQuote(body_file.string() + ".events"));
     }
     po.argv = {"bash", "-c", curl_line};
     if (t.private_mounts && (in_cluster || !t.hosts_file.empty()))
       po.argv = InPrivateMounts(po.argv, in_cluster ? t.sa_dir : "", t.hosts_file);
     ProcessResult pr = RunProcess(po);
+    RecordClientRun(po, pr.out, pr.err);
     if (!pr.started) {
       Outcome o;
       o.kind = OutcomeKind::kConfigError;

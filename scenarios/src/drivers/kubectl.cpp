@@ -202,11 +202,7 @@ class KubectlDriver : public Driver {
     po.timeout = job.timeout;
     if (r.verb == Verb::kWatch) {
       std::string line;
-      for (const auto& a : args) {
-        std::string q = "'";
-        for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-        line += q + "' ";
-      }
+      for (const auto& a : args) line += ShellQuote(a) + " ";
       // Read N events, then hang up (kubectl would wait for the next change to notice).
       std::string fifo = (t.work / "kubectl-watch.fifo").string();
       po.argv = {"bash", "-c",
@@ -220,6 +216,7 @@ class KubectlDriver : public Driver {
       po.argv =
           InPrivateMounts(po.argv, t.path == AccessPath::kInCluster ? t.sa_dir : "", t.hosts_file);
     ProcessResult pr = RunProcess(po);
+    RecordClientRun(po, pr.out, pr.err);
     if (!pr.started) throw SkipRun{"kubectl could not be started: " + pr.err};
     if (pr.timed_out) {
       Outcome o;

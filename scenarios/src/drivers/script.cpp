@@ -191,6 +191,7 @@ class ScriptDriver : public Driver {
       po.argv = InPrivateMounts(po.argv, in_cluster ? t.sa_dir : "",
                                 in_cluster || ResolvesAName(t.host) ? t.hosts_file : "");
     ProcessResult pr = RunProcess(po);
+    RecordClientRun(po, pr.out, pr.err);
     if (pr.timed_out) return json{{"outcome", "run_timeout"}};
     // The outcome is the last line of stdout that parses as JSON.
     std::stringstream lines(pr.out);
@@ -229,6 +230,14 @@ class ScriptDriver : public Driver {
     std::string why;
     // The first job of a new worker also waits for the import of the client library.
     std::optional<std::string> answer = worker->Ask(line.dump(), job.timeout, &why);
+    // By hand, the run is the script's one-shot form: the same job on stdin.
+    ProcessOptions by_hand;
+    by_hand.env = env;
+    by_hand.argv = interpreter_;
+    by_hand.argv.push_back(script_.string());
+    by_hand.cwd = job.target.work;
+    by_hand.input = input.dump();
+    RecordClientRun(by_hand, answer.value_or(""), answer ? "" : why);
     if (!answer)
       throw std::runtime_error(
           fmt::format("the {} driver worker (pid {}) failed this run and was replaced: {}", name_,
