@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -35,11 +36,13 @@ class RunTest : public ::testing::Test {
     s << in.rdbuf();
     return s.str();
   }
-  ProcessResult Kubedouble(std::vector<std::string> args) {
+  ProcessResult Kubedouble(std::vector<std::string> args,
+                           const std::map<std::string, std::string>& env = {}) {
     ProcessOptions o;
     o.argv = {KUBEDOUBLE_BINARY};
     o.argv.insert(o.argv.end(), args.begin(), args.end());
     o.env = CleanEnvironment();
+    for (const auto& [k, v] : env) o.env[k] = v;
     o.timeout = std::chrono::milliseconds(120000);
     return RunProcess(o);
   }
@@ -126,12 +129,14 @@ TEST_F(RunTest, PassingSuiteGivesMatrixJunitAndJson) {
   EXPECT_TRUE(leak_seen);
 }
 
-TEST_F(RunTest, AFailureExitsOneWithTheReason) {
-  fs::path suite = Write("fails.yaml", R"(scenarios:
+constexpr const char* kFailingSuite = R"(scenarios:
   - name: wrong-expectation
     access: {path: token, ca: rogue}
     expect: {outcome: ok}
-)");
+)";
+
+TEST_F(RunTest, AFailureExitsOneWithTheReason) {
+  fs::path suite = Write("fails.yaml", kFailingSuite);
   auto r = Kubedouble(
       {"run", suite.string(), "--clients", "curl", "--junit", (dir_ / "junit.xml").string()});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
@@ -143,11 +148,7 @@ TEST_F(RunTest, AFailureExitsOneWithTheReason) {
 // --keep keeps a failed run's folder with the client's log, its command, and repro.sh, which
 // starts the same server again and replays the client by hand.
 TEST_F(RunTest, KeepGivesTheClientsLogAndAReproScriptThatReplaysTheRun) {
-  fs::path suite = Write("fails.yaml", R"(scenarios:
-  - name: wrong-expectation
-    access: {path: token, ca: rogue}
-    expect: {outcome: ok}
-)");
+  fs::path suite = Write("fails.yaml", kFailingSuite);
   fs::path work = dir_ / "work";
   auto r =
       Kubedouble({"run", suite.string(), "--clients", "curl", "--work", work.string(), "--keep"});
@@ -188,14 +189,10 @@ TEST_F(RunTest, UsageErrorsExitTwo) {
 // run, naming it — never a green run of skips.
 TEST_F(RunTest, AMissingRequiredClientFailsNamingIt) {
   fs::path suite = Write("small.yaml", kSuite);
+  // No kubectl, no curl on PATH.
   auto run = [&](std::vector<std::string> args) {
-    ProcessOptions o;
-    o.argv = {KUBEDOUBLE_BINARY, "run", suite.string()};
-    o.argv.insert(o.argv.end(), args.begin(), args.end());
-    o.env = CleanEnvironment();
-    o.env["PATH"] = (dir_ / "empty-path").string();  // no kubectl, no curl
-    o.timeout = std::chrono::milliseconds(120000);
-    return RunProcess(o);
+    args.insert(args.begin(), {"run", suite.string()});
+    return Kubedouble(args, {{"PATH", (dir_ / "empty-path").string()}});
   };
   auto named = run({"--clients", "kubectl,accesslib"});
   EXPECT_EQ(named.exit_code, 1) << named.out << named.err;
