@@ -18,9 +18,14 @@ void AddAuthenticated(UserInfo& u) {
 
 // The token of an Authorization header, read as kube-apiserver reads it: the header trimmed of
 // spaces is split at its first two spaces; the first part must be "bearer" in any case, and the
-// token is the second part (so "Bearer  t", with two spaces, carries no token, and "Bearer t x"
-// carries "t"). "" when there is none.
-std::string BearerToken(const std::string& header) {
+// token is the second part ("Bearer t x" carries "t"). "" when there is none.
+// One difference, kept on purpose: where kube-apiserver finds an empty second part because more
+// than one space follows "Bearer", the next word is taken and `padded` is set. The seed page's own
+// command builds such a header (`kubectl describe secret` pads the token with spaces, and the
+// page strips only tabs), and every command on that page must work; the answer then carries a
+// Warning saying that kube-apiserver would not authenticate it.
+std::string BearerToken(const std::string& header, bool& padded) {
+  padded = false;
   std::string auth = util::Trim(header);
   auto space = auth.find(' ');
   if (space == std::string::npos) return "";
@@ -28,8 +33,14 @@ std::string BearerToken(const std::string& header) {
   std::transform(scheme.begin(), scheme.end(), scheme.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   if (scheme != "bearer") return "";
-  auto end = auth.find(' ', space + 1);
-  return auth.substr(space + 1, end == std::string::npos ? std::string::npos : end - space - 1);
+  auto start = space + 1;
+  if (start < auth.size() && auth[start] == ' ') {
+    start = auth.find_first_not_of(' ', start);
+    if (start == std::string::npos) return "";
+    padded = true;
+  }
+  auto end = auth.find(' ', start);
+  return auth.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 }  // namespace
 
@@ -110,7 +121,13 @@ AuthnResult Authenticator::Authenticate(const SSL* ssl, const std::string& autho
   }
 
   // 2. Bearer token: static tokens, then service-account JWTs.
-  std::string token = BearerToken(authorization);
+  bool padded = false;
+  std::string token = BearerToken(authorization, padded);
+  if (padded) {
+    r.warning =
+        "the Authorization header has more than one space after \"Bearer\": kube-apiserver "
+        "does not authenticate such a header";
+  }
   if (!token.empty()) {
     auto it = tokens_.find(token);
     if (it != tokens_.end()) {

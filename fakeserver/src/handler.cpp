@@ -107,6 +107,9 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
   try {
     call.auth = authn->Authenticate(req.ssl, req.get_header_value("Authorization"));
     entry.client_cert_subject = call.auth.cert_subject;
+    if (call.auth.authenticated && !call.auth.warning.empty()) {
+      res.set_header("Warning", "299 - " + json(call.auth.warning).dump());
+    }
     // The body is read once the request is authenticated (the admin API authorizes itself):
     // an unauthenticated client never makes the server read or hold its body.
     if (read_body != nullptr && (call.auth.authenticated || IsAdminPath(req.path))) {
@@ -244,7 +247,10 @@ void Server::Impl::NonResource(Call& call) {
     }
     return SendText(res, 200, "ok");
   }
-  // /openapi/v2, /openapi/v3 and everything else: not served.
+  if (path == "/openapi/v2" || path == "/openapi/v3" || path.starts_with("/openapi/v3/") ||
+      path == "/openapi/v2/" || path == "/openapi/v3/") {
+    return OpenApiRequest(call);  // openapi_endpoints.cpp
+  }
   SendText(res, 404, "404 page not found\n");
 }
 

@@ -105,6 +105,7 @@ Server::Impl::Impl(ServerOptions o) : options(std::move(o)) {
   store = std::make_unique<Store>(registry, [c = clock] { return c->Now(); });
   journal = std::make_unique<Journal>(options.journal_size, options.journal_file);
   discovery = std::make_unique<Discovery>(registry);
+  openapi = std::make_unique<OpenApi>(*store);
   FillPaths(paths, options.dir);
 }
 

@@ -19,6 +19,7 @@
 #include "kubedouble/fakeserver/journal.h"
 #include "kubedouble/fakeserver/server.h"
 #include "kubedouble/fakeserver/store.h"
+#include "openapi.h"
 #include "request_info.h"
 #include "sa_tokens.h"
 
@@ -47,6 +48,7 @@ struct Server::Impl {
   std::unique_ptr<Authenticator> authn;
   std::unique_ptr<Authorizer> authz;
   std::unique_ptr<Discovery> discovery;
+  std::unique_ptr<OpenApi> openapi;
   std::shared_ptr<ServerClock> clock;  // before everything that reads the time
   std::unique_ptr<FaultSet> faults;
   std::unique_ptr<TokenRotation> rotation;  // serviceaccount/token (clock/rotation.h)
@@ -79,6 +81,10 @@ struct Server::Impl {
   void NonResource(Call& call);
   // resources.cpp
   void Resource(Call& call);
+  void Status(Call& call, const ResourceInfo& r, const std::string& ns);  // …/status
+  void Scale(Call& call, const ResourceInfo& r, const std::string& ns);   // …/scale
+  // openapi_endpoints.cpp
+  void OpenApiRequest(Call& call);
   // reviews.cpp
   void SelfSubjectReview(Call& call);
   void SelfSubjectAccessReview(Call& call);

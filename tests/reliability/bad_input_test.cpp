@@ -279,7 +279,7 @@ std::vector<Case> Corpus(const std::string& admin, const std::string& user) {
   c.push_back({"Bearer and two spaces",
                "GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer  " + admin +
                    "\r\nConnection: close\r\n\r\n",
-               {401}});
+               {200}});  // taken, with a Warning (authn.cpp: the seed page sends it)
   post("a UTF-8 byte order mark before the JSON", "\xEF\xBB\xBF" + ConfigMap("bom").dump(), {400});
   c.push_back({"a line of 2 MiB without a line break",
                "GET /api HTTP/1.1\r\nX-Long: " + std::string(2 * kMiB, 'a'),

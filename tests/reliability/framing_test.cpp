@@ -209,15 +209,24 @@ TEST_F(FramingTest, BodyWithoutLengthIsEmptyNotReadToTheEnd) {
   EXPECT_EQ(c->Read().status, 200);
 }
 
-TEST_F(FramingTest, BearerWithTwoSpacesCarriesNoToken) {
+TEST_F(FramingTest, BearerIsReadAsKubeApiserverReadsIt) {
   auto c = Connect();
-  ASSERT_TRUE(c->Send(Head("GET", "/api/v1/namespaces/default/pods",
-                           "Authorization: Bearer  " + srv_.paths().admin_token + "\r\n")));
-  EXPECT_EQ(c->Read().status, 401);
   // kube-apiserver takes the second of three space-separated words.
   ASSERT_TRUE(c->Send(Head("GET", "/api/v1/namespaces/default/pods",
                            "Authorization: bearer " + srv_.paths().admin_token + " extra\r\n")));
   EXPECT_EQ(c->Read().status, 200);
+  // Two spaces: kube-apiserver finds no token; kubedouble takes it (the seed page's command sends
+  // such a header) and says in a Warning that a real server would not.
+  ASSERT_TRUE(c->Send(Head("GET", "/api/v1/namespaces/default/pods",
+                           "Authorization: Bearer  " + srv_.paths().admin_token + "\r\n")));
+  RawReply r = c->Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.head.find("Warning: 299 - \"the Authorization header has more than one space"),
+            std::string::npos)
+      << r.head;
+  ASSERT_TRUE(
+      c->Send(Head("GET", "/api/v1/namespaces/default/pods", "Authorization: Bearer  \r\n")));
+  EXPECT_EQ(c->Read().status, 401);
 }
 
 TEST_F(FramingTest, JsonWithByteOrderMarkIs400) {
@@ -252,8 +261,8 @@ TEST_F(FramingTest, WatchWithTimeoutZeroStaysOpen) {
     if (n < 0) break;
     stream.append(buf, static_cast<size_t>(n));
   }
-  bool ended = stream.rfind("0\r\n\r\n", 0) == 0 ||
-               stream.find("\r\n0\r\n\r\n") != std::string::npos;
+  bool ended =
+      stream.rfind("0\r\n\r\n", 0) == 0 || stream.find("\r\n0\r\n\r\n") != std::string::npos;
   EXPECT_FALSE(ended) << "the watch ended at once: " << stream;
 }
 
