@@ -1,6 +1,7 @@
 #include "fixtures.h"
 
 #include <fmt/format.h>
+#include <kubedouble/base/yaml_json.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -241,7 +242,7 @@ void LoadFixtureFile(Store& store, const fs::path& file) {
   }
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(text);
+    docs = base::LoadAllYaml(text);
   } catch (const YAML::Exception& e) {
     // yaml-cpp counts lines from 0.
     throw std::runtime_error(fmt::format("fixtures {}: line {}: not valid YAML or JSON: {}",
@@ -251,7 +252,7 @@ void LoadFixtureFile(Store& store, const fs::path& file) {
   for (const auto& doc : docs) {
     ++n;
     if (!doc || doc.IsNull()) continue;
-    PutFixture(store, util::YamlToJson(doc),
+    PutFixture(store, base::YamlToJson(doc),
                fmt::format("fixtures {}: document {}", file.string(), n));
   }
 }

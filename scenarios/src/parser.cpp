@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
+#include <kubedouble/base/yaml_json.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -469,7 +470,7 @@ static Suite ParseSuiteTree(const YAML::Node& root, const std::string& file);
 Suite ParseSuite(const std::string& text, const std::string& file) {
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = base::LoadYaml(text);
   } catch (const YAML::Exception& e) {
     throw ParseError(At(file, e.mark), e.msg);
   }

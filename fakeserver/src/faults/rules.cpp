@@ -1,5 +1,6 @@
 // Fault rules: parsing (YAML file, admin API JSON), description, and the live rule set.
 #include <fmt/format.h>
+#include <kubedouble/base/yaml_json.h>
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
@@ -229,7 +230,7 @@ FaultRule ParseFaultRule(const json& j) {
 std::vector<FaultRule> ParseFaultRules(const std::string& text, const std::string& source) {
   json doc;
   try {
-    doc = util::YamlToJson(YAML::Load(text));
+    doc = base::LoadYamlAsJson(text);
   } catch (const YAML::Exception& e) {
     throw std::runtime_error(fmt::format("{}: not valid YAML: {}", source, e.what()));
   }

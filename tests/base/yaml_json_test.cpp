@@ -1,0 +1,137 @@
+// The one YAML loader: aliases that loop or fan out are refused before a node graph is built,
+// and ordinary anchors, aliases and merge keys still read as they always did.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "kubedouble/base/yaml_json.h"
+
+namespace {
+
+using kubedouble::base::LoadAllYaml;
+using kubedouble::base::LoadYaml;
+using kubedouble::base::LoadYamlAsJson;
+using kubedouble::base::YamlLimits;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+// The message of the ParserException `text` is refused with (empty when it loads).
+std::string Refusal(const std::string& text, const YamlLimits& limits = {}) {
+  try {
+    LoadYamlAsJson(text, limits);
+  } catch (const YAML::ParserException& e) {
+    return e.msg;
+  }
+  return "";
+}
+
+// `levels` anchored lists of `fan_out` aliases to the previous one: fan_out^levels leaves.
+std::string Laughs(int levels, int fan_out) {
+  std::string text = "l0: &l0 [lol]\n";
+  for (int i = 1; i <= levels; ++i) {
+    text += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+    for (int j = 0; j < fan_out; ++j) text += (j ? ", *l" : "*l") + std::to_string(i - 1);
+    text += "]\n";
+  }
+  return text;
+}
+
+TEST(YamlLoad, AnAliasInsideItsOwnAnchorIsRefusedNotFollowed) {
+  EXPECT_EQ(Refusal("a: &a [*a]"), "anchor 'a' value contains itself");
+  EXPECT_EQ(Refusal("a: &x\n  b: *x\n"), "anchor 'x' value contains itself");
+  EXPECT_EQ(Refusal("- &outer {k: [1, {deep: *outer}]}"), "anchor 'outer' value contains itself");
+}
+
+TEST(YamlLoad, TheRefusalSaysWhereTheAliasIs) {
+  try {
+    LoadYaml("x: 1\na: &a [*a]");
+    FAIL() << "loaded";
+  } catch (const YAML::ParserException& e) {
+    EXPECT_EQ(e.mark.line, 1);  // yaml-cpp's lines count from 0
+    EXPECT_THAT(e.what(), HasSubstr("line 2"));
+  }
+}
+
+TEST(YamlLoad, BillionLaughsAreRefusedAsExcessiveAliasing) {
+  // 9^9 leaves (387 million) from 200 bytes; the 7-level body of the hardening report stored a
+  // 33.6 MB object.
+  EXPECT_THAT(Refusal(Laughs(9, 9)), HasSubstr("document contains excessive aliasing"));
+  EXPECT_THAT(Refusal(Laughs(7, 9)), HasSubstr("document contains excessive aliasing"));
+  // The same through every loader.
+  EXPECT_THROW(LoadYaml(Laughs(9, 9)), YAML::ParserException);
+  EXPECT_THROW(LoadAllYaml("a: 1\n---\n" + Laughs(9, 9)), YAML::ParserException);
+}
+
+TEST(YamlLoad, ModestReuseIsAllowedAsGoYamlAllowsIt) {
+  // 100 aliases or fewer: any share; 1,000 nodes or fewer: any share.
+  EXPECT_EQ(Refusal(Laughs(2, 10)), "");  // 110 alias nodes in 124
+  EXPECT_EQ(Refusal(Laughs(3, 4)), "");
+  // Many aliases among many more plain nodes.
+  std::string text = "base: &b {x: 1}\nuse: [";
+  for (int i = 0; i < 300; ++i) text += "*b, ";
+  text += "]\nplain: [";
+  for (int i = 0; i < 2000; ++i) text += "0, ";
+  text += "]\n";
+  EXPECT_EQ(Refusal(text), "");
+}
+
+TEST(YamlLoad, TheNodeAndByteCapsBindEvenUnderTheShare) {
+  YamlLimits small{.max_nodes = 50};
+  EXPECT_THAT(Refusal(Laughs(2, 10), small), HasSubstr("more than 50 nodes"));
+  YamlLimits few_bytes{.max_alias_bytes = 1000};
+  std::string text = "s: &s " + std::string(400, 'x') + "\nt: [*s, *s, *s]\n";
+  EXPECT_THAT(Refusal(text, few_bytes), HasSubstr("repeat more than 1000 bytes"));
+  EXPECT_EQ(Refusal(text), "");
+}
+
+TEST(YamlLoad, NestingThroughAliasesIsBounded) {
+  // Each anchor nests 400 levels; aliasing it inside the next stacks the depths up.
+  std::string text;
+  for (int i = 0; i < 6; ++i) {
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " " + std::string(400, '[');
+    if (i > 0) text += "*a" + std::to_string(i - 1);
+    text += std::string(400, ']') + "\n";
+  }
+  EXPECT_THAT(Refusal(text), HasSubstr("nests deeper than 2000 levels"));
+}
+
+TEST(YamlLoad, AnchorsAliasesAndMergeKeysStillWork) {
+  json j = LoadYamlAsJson(
+      "defaults: &d {image: nginx, port: 80}\n"
+      "labels: &l {app: web}\n"
+      "one: *d\n"
+      "two:\n  <<: *d\n  port: 8080\n"
+      "three:\n  <<: [*l, *d]\n  name: x\n"
+      "s: &s hello\n"
+      "t: *s\n");
+  EXPECT_EQ(j["one"], (json{{"image", "nginx"}, {"port", 80}}));
+  EXPECT_EQ(j["two"], (json{{"image", "nginx"}, {"port", 8080}}));
+  EXPECT_EQ(j["three"], (json{{"app", "web"}, {"image", "nginx"}, {"port", 80}, {"name", "x"}}));
+  EXPECT_EQ(j["t"], "hello");
+  // A quoted "<<" is an ordinary key.
+  EXPECT_EQ(LoadYamlAsJson("'<<': 1"), (json{{"<<", 1}}));
+  // An anchor used again after it closes is fine; so is redefining it.
+  EXPECT_EQ(LoadYamlAsJson("a: &a [1]\nb: [*a, *a]\nc: &a 2\nd: *a"),
+            (json{{"a", {1}}, {"b", {{1}, {1}}}, {"c", 2}, {"d", 2}}));
+}
+
+TEST(YamlLoad, AMergeOfAScalarIsRefused) {
+  EXPECT_THAT(Refusal("a: &a 1\nb:\n  <<: *a\n"),
+              HasSubstr("map merge requires map or sequence of maps"));
+}
+
+TEST(YamlToJson, ScalarsFollowTheCoreSchema) {
+  EXPECT_EQ(LoadYamlAsJson("[~, null, true, False, 12, +3, -4, 1.5, 1e3, '7', \"true\", !!str 9, "
+                           "abc, 0x1F]"),
+            (json{nullptr, nullptr, true, false, 12, 3, -4, 1.5, 1000.0, "7", "true", "9", "abc",
+                  "0x1F"}));
+  EXPECT_EQ(LoadYamlAsJson(""), json());
+}
+
+TEST(YamlLoad, SyntaxErrorsStillComeFromYamlCpp) {
+  EXPECT_THROW(LoadYaml("a: [1, 2"), YAML::ParserException);
+  EXPECT_THROW(LoadYaml("a: *missing"), YAML::ParserException);
+}
+
+}  // namespace
