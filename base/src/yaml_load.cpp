@@ -7,6 +7,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "kubedouble/base/utf8.h"
 #include "kubedouble/base/yaml_json.h"
 
 namespace kubedouble::base {
@@ -33,7 +34,13 @@ class ExpansionCheck : public YAML::EventHandler {
  public:
   explicit ExpansionCheck(const YamlLimits& limits) : limits_(limits) {}
 
-  void OnDocumentStart(const YAML::Mark&) override {
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    // yaml-cpp 0.7 starts a document at a stray top-level `,` without moving past it, again and
+    // again: LoadAll never returns (and fills the memory with empty documents).
+    if (documents_++ > 0 && mark.pos == last_start_) {
+      throw Error(mark, "did not find expected node content");
+    }
+    last_start_ = mark.pos;
     open_.clear();
     anchors_.clear();
     nodes_ = bytes_ = alias_nodes_ = alias_bytes_ = 0;
@@ -146,11 +153,38 @@ class ExpansionCheck : public YAML::EventHandler {
   std::vector<OpenNode> open_;
   std::unordered_map<YAML::anchor_t, Anchored> anchors_;
   std::string anchor_name_;  // from OnAnchor, for the node event that follows
+  size_t documents_ = 0;
+  int last_start_ = 0;  // where the last document started
   size_t nodes_ = 0, bytes_ = 0, alias_nodes_ = 0, alias_bytes_ = 0;
 };
 
-// Runs the check over the first document, or over all of them.
+// go-yaml reads UTF-8 (or UTF-16 with a byte order mark) and refuses bytes that are neither;
+// yaml-cpp passes them into scalars, where JSON cannot hold them.
+void CheckUtf8(const std::string& text) {
+  if (text.rfind("\xfe\xff", 0) == 0 || text.rfind("\xff\xfe", 0) == 0) return;  // UTF-16
+  YAML::Mark mark;
+  for (size_t i = 0; i < text.size(); ++mark.column) {
+    if (size_t n = Utf8SequenceAt(text, i)) {
+      if (text[i] == '\n') {
+        ++mark.line;
+        mark.column = -1;
+      }
+      i += n;
+      continue;
+    }
+    mark.pos = static_cast<int>(i);
+    auto c = static_cast<unsigned char>(text[i]);
+    bool leading = c >= 0xc2 && c <= 0xf4;
+    size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+    throw YAML::ParserException(mark, !leading                 ? "invalid leading UTF-8 octet"
+                                      : i + want > text.size() ? "incomplete UTF-8 octet sequence"
+                                                               : "invalid trailing UTF-8 octet");
+  }
+}
+
+// Runs the checks over the first document, or over all of them.
 void Check(const std::string& text, const YamlLimits& limits, bool all) {
+  CheckUtf8(text);
   std::istringstream in(text);
   YAML::Parser parser(in);
   ExpansionCheck check(limits);

@@ -121,6 +121,32 @@ TEST(YamlLoad, AMergeOfAScalarIsRefused) {
               HasSubstr("map merge requires map or sequence of maps"));
 }
 
+// yaml-cpp 0.7's LoadAll never returned on a stray top-level `,` (found by the fuzzer).
+TEST(YamlLoad, AStrayCommaEndsTheStreamWithAnError) {
+  for (const char* text : {",", "[1],", "a: 1\n---\n,", "a: 1\n,"}) {
+    EXPECT_THROW(LoadAllYaml(text), YAML::Exception) << text;
+  }
+  EXPECT_EQ(LoadAllYaml("a: 1\n---\n---\nb: [1, 2]\n").size(), 3u);
+}
+
+// Bytes that are not UTF-8 are refused as go-yaml refuses them; they reached JSON, which cannot
+// hold them, and the server answered 500 (found by the fuzzer).
+TEST(YamlLoad, InvalidUtf8IsRefusedWithItsPlace) {
+  EXPECT_EQ(Refusal("a: \xff"), "invalid leading UTF-8 octet");
+  EXPECT_EQ(Refusal("a: x\xc3"), "incomplete UTF-8 octet sequence");
+  EXPECT_EQ(Refusal("a: \xe2\x28\xa1"), "invalid trailing UTF-8 octet");
+  EXPECT_EQ(Refusal("a: \xed\xa0\x80"), "invalid trailing UTF-8 octet");  // a surrogate
+  try {
+    LoadYaml("a: 1\nb: caf\xe9\n");
+    FAIL() << "loaded";
+  } catch (const YAML::ParserException& e) {
+    EXPECT_EQ(e.mark.line, 1);
+    EXPECT_EQ(e.mark.column, 6);
+  }
+  EXPECT_EQ(LoadYamlAsJson("name: caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x90\xb3"),
+            (json{{"name", "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x90\xb3"}}));
+}
+
 TEST(YamlToJson, ScalarsFollowTheCoreSchema) {
   EXPECT_EQ(LoadYamlAsJson("[~, null, true, False, 12, +3, -4, 1.5, 1e3, '7', \"true\", !!str 9, "
                            "abc, 0x1F]"),

@@ -78,6 +78,16 @@ TEST(YamlAliases, BillionLaughsInABodyIsRefusedAndNothingIsStored) {
   EXPECT_EQ(Body(ok)["data"], (json{{"a", "1"}, {"b", "3"}}));
 }
 
+// Bytes that are not UTF-8 reached the store's messages and came back as a 500.
+TEST(YamlAliases, InvalidUtf8InABodyIsABadRequest) {
+  fake::TestServer srv;
+  auto c = Client(srv, AdminToken(srv));
+  ExpectBadRequest(
+      c->Post(kConfigMaps, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"a\xff\"}\n",
+              "application/yaml"),
+      "invalid leading UTF-8 octet");
+}
+
 // `kubedouble serve` with an aliased file: exit 1 and a message naming the file, not a crash.
 test::ShellResult Serve(const TempDir& tmp, const std::string& flag, const std::string& file) {
   return test::Bash(std::string(KUBEDOUBLE_BINARY) + " serve --port 0 --dir " +
