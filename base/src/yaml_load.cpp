@@ -51,6 +51,13 @@ class ExpansionCheck : public YAML::EventHandler {
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { Leaf(mark, anchor, 0); }
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                 const std::string& value) override {
+    // Every scalar is UTF-8 that JSON can hold. yaml-cpp refuses escapes such as "\uD800" itself,
+    // and CheckUtf8 keeps it from decoding a stream as UTF-16/32; this guards whatever is left.
+    for (size_t i = 0, n = 0; i < value.size(); i += n) {
+      if ((n = Utf8SequenceAt(value, i)) == 0) {
+        throw Error(mark, "found invalid Unicode character escape code");
+      }
+    }
     Leaf(mark, anchor, value.size());
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
@@ -158,12 +165,17 @@ class ExpansionCheck : public YAML::EventHandler {
   size_t nodes_ = 0, bytes_ = 0, alias_nodes_ = 0, alias_bytes_ = 0;
 };
 
-// go-yaml reads UTF-8 (or UTF-16 with a byte order mark) and refuses bytes that are neither;
-// yaml-cpp passes them into scalars, where JSON cannot hold them.
+// The text must be UTF-8 without NUL bytes. go-yaml refuses bytes that are not UTF-8, and control
+// characters; yaml-cpp passes stray bytes into scalars (where JSON cannot hold them), and reads a
+// text with NULs among its first four bytes as UTF-16 or UTF-32, making scalars of garbage.
+// (So UTF-16 and UTF-32 documents, which go-yaml reads after a byte order mark, are refused.)
 void CheckUtf8(const std::string& text) {
-  if (text.rfind("\xfe\xff", 0) == 0 || text.rfind("\xff\xfe", 0) == 0) return;  // UTF-16
   YAML::Mark mark;
   for (size_t i = 0; i < text.size(); ++mark.column) {
+    if (text[i] == '\0') {
+      mark.pos = static_cast<int>(i);
+      throw YAML::ParserException(mark, "control characters are not allowed");
+    }
     if (size_t n = Utf8SequenceAt(text, i)) {
       if (text[i] == '\n') {
         ++mark.line;

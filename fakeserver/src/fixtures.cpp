@@ -252,8 +252,14 @@ void LoadFixtureFile(Store& store, const fs::path& file) {
   for (const auto& doc : docs) {
     ++n;
     if (!doc || doc.IsNull()) continue;
-    PutFixture(store, base::YamlToJson(doc),
-               fmt::format("fixtures {}: document {}", file.string(), n));
+    std::string where = fmt::format("fixtures {}: document {}", file.string(), n);
+    json object;
+    try {
+      object = base::YamlToJson(doc);  // a merge of a scalar, a key that is a list
+    } catch (const YAML::Exception& e) {
+      throw std::runtime_error(fmt::format("{}: line {}: {}", where, e.mark.line + 1, e.msg));
+    }
+    PutFixture(store, std::move(object), where);
   }
 }
 

@@ -143,6 +143,12 @@ TEST(YamlLoad, InvalidUtf8IsRefusedWithItsPlace) {
     EXPECT_EQ(e.mark.line, 1);
     EXPECT_EQ(e.mark.column, 6);
   }
+  // Escapes that decode to no character; NUL bytes (which made yaml-cpp read UTF-16 or UTF-32).
+  EXPECT_THAT(Refusal("a: \"\\uD800\""), HasSubstr("invalid unicode"));  // yaml-cpp's own
+  EXPECT_THAT(Refusal("a: \"\\U00110000\""), HasSubstr("invalid unicode"));
+  EXPECT_EQ(Refusal(std::string("-\0\0\0a: b", 8)), "control characters are not allowed");
+  EXPECT_EQ(Refusal("\xff\xfe-\0"), "invalid leading UTF-8 octet");
+  EXPECT_EQ(LoadYamlAsJson("a: \"\\u00e9\\U0001F433\""), (json{{"a", "\xc3\xa9\xf0\x9f\x90\xb3"}}));
   EXPECT_EQ(LoadYamlAsJson("name: caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x90\xb3"),
             (json{{"name", "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x90\xb3"}}));
 }

@@ -98,6 +98,7 @@ test::ShellResult Serve(const TempDir& tmp, const std::string& flag, const std::
 TEST(YamlAliases, ServeRefusesAliasedFixturesFaultsAndPolicies) {
   TempDir tmp;
   std::ofstream(tmp.path / "cycle.yaml") << kCycle;
+  std::ofstream(tmp.path / "merge.yaml") << "x: &x 1\n<<: *x\n";
   std::ofstream(tmp.path / "laughs.yaml") << Laughs("lol");
   std::ofstream(tmp.path / "fixtures.yaml")
       << "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\n---\n"
@@ -106,6 +107,8 @@ TEST(YamlAliases, ServeRefusesAliasedFixturesFaultsAndPolicies) {
            std::tuple{"--fixtures", "cycle.yaml", "anchor 'a' value contains itself"},
            std::tuple{"--fixtures", "fixtures.yaml", "anchor 'a' value contains itself"},
            std::tuple{"--fixtures", "laughs.yaml", "document contains excessive aliasing"},
+           std::tuple{"--fixtures", "merge.yaml",
+                      "document 1: line 1: map merge requires map or sequence of maps"},
            std::tuple{"--faults", "cycle.yaml", "anchor 'a' value contains itself"},
            std::tuple{"--faults", "laughs.yaml", "document contains excessive aliasing"},
            std::tuple{"--policy", "cycle.yaml", "anchor 'a' value contains itself"},

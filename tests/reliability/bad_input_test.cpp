@@ -114,9 +114,11 @@ std::vector<Case> Corpus(const std::string& admin, const std::string& user) {
         "bad JSON " + json(body.substr(0, 20)).dump(-1, ' ', false, json::error_handler_t::replace),
         body, {400, 422});
   }
-  // YAML aliases that loop or fan out (they crashed the server, or stored 33.6 MB).
+  // YAML aliases that loop or fan out (they crashed the server, or stored 33.6 MB), bytes that
+  // are not UTF-8 (a 500), a stray comma after a document.
   for (std::string body :
-       {std::string("a: &a [*a]\n"), std::string("metadata: {name: loop}\nx: &x {y: [*x]}\n"), [] {
+       {std::string("a: &a [*a]\n"), std::string("metadata: {name: loop}\nx: &x {y: [*x]}\n"),
+        std::string("metadata: {name: \"a\xff\"}\n"), std::string("metadata: {name: c}\n,\n"), [] {
           std::string t = "metadata: {name: lol}\nl0: &l0 [lol, lol, lol]\n";
           for (int i = 1; i <= 20; ++i) {
             std::string p = "*l" + std::to_string(i - 1);
@@ -125,9 +127,10 @@ std::vector<Case> Corpus(const std::string& admin, const std::string& user) {
           }
           return t;
         }()}) {
-    c.push_back({"YAML aliases " + json(body.substr(0, 20)).dump(),
-                 Http("POST", kConfigMaps, admin, body, {"Content-Type: application/yaml"}),
-                 {400}});
+    c.push_back(
+        {"YAML " + json(body.substr(0, 20)).dump(-1, ' ', false, json::error_handler_t::replace),
+         Http("POST", kConfigMaps, admin, body, {"Content-Type: application/yaml"}),
+         {400}});
   }
   c.push_back({"empty body",
                Http("POST", kConfigMaps, admin, "", {"Content-Type: application/json"}),

@@ -15,6 +15,10 @@
 //     (go-yaml shares strings): more than YamlLimits::max_nodes nodes after expansion, or aliases
 //     repeating more than YamlLimits::max_alias_bytes bytes of scalar text.
 //
+// The text must be UTF-8 without NUL bytes ("invalid leading UTF-8 octet", "control characters
+// are not allowed"), so that every scalar is valid UTF-8 as JSON needs; UTF-16 and UTF-32
+// documents are refused.
+//
 // Nodes are counted as go-yaml counts them: every scalar (map keys too), null, sequence and
 // mapping, with an alias counting as the nodes of the value it repeats.
 //
