@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "kubedouble/fakeserver/mitm.h"
+#include "loopback.h"
 
 namespace {
 
@@ -22,6 +23,8 @@ struct MitmFlags {
   std::string pki = ".kubedouble/pki";
   std::string cert;
   std::string key;
+  bool allow_non_loopback = false;
+  size_t max_captures = 10000;
 };
 
 void RunMitm(const MitmFlags& f) {
@@ -40,7 +43,11 @@ void RunMitm(const MitmFlags& f) {
     fmt::print(stderr, "kubedouble mitm: --listen \"{}\": the port is not a number\n", f.listen);
     throw Exit{2};
   }
+  const bool loopback =
+      kubedouble::cli::CheckLoopback("mitm", "--listen", f.listen, o.address, f.allow_non_loopback,
+                                     "the interceptor prints the tokens it captures");
   o.upstream = f.upstream;
+  o.max_captures = f.max_captures;
   o.cert_file = f.cert.empty() ? fs::path(f.pki) / "rogue-server.crt" : fs::path(f.cert);
   o.key_file = f.key.empty() ? fs::path(f.pki) / "rogue-server.key" : fs::path(f.key);
   std::error_code ec;
@@ -66,13 +73,22 @@ void RunMitm(const MitmFlags& f) {
   }
   fmt::print("kubedouble mitm: listening on {}, forwarding to {}\n", mitm.url(), o.upstream);
   std::fflush(stdout);
+  if (!loopback) {
+    fmt::print(stderr,
+               "kubedouble mitm: WARNING: listening on {} (not loopback): anyone who can reach "
+               "this address can hand the interceptor their credentials\n",
+               o.address);
+  }
   std::atomic<bool> done{false};
   std::thread printer([&] {
-    size_t shown = 0;
+    uint64_t shown = 0;  // the id of the last capture printed
     while (!done) {
-      auto caps = mitm.Captures();
-      for (; shown < caps.size(); ++shown) {
-        const auto& c = caps[shown];
+      for (const auto& c : mitm.Captures()) {
+        if (c.id <= shown) continue;
+        if (c.id > shown + 1)
+          fmt::print("kubedouble mitm: {} captures dropped (the list keeps the last {})\n",
+                     c.id - shown - 1, o.max_captures);
+        shown = c.id;
         fmt::print("captured: {} {} -> {} authorization={} client-cert={}\n", c.method, c.path,
                    c.upstream_status,
                    c.authorization.empty() ? "none" : "\"" + c.authorization + "\"",
@@ -97,6 +113,12 @@ kubedouble::cli::Registrar reg("mitm", [](CLI::App& app) {
       "names, forwards to the upstream, and prints the Authorization headers and client "
       "certificates it captures.");
   sub->add_option("--listen", flags->listen, "ADDRESS:PORT to listen on (default 127.0.0.1:0)");
+  sub->add_flag("--allow-non-loopback", flags->allow_non_loopback,
+                "Allow a --listen address beyond this machine");
+  sub->add_option("--max-captures", flags->max_captures,
+                  "Captures kept in memory; older ones are dropped and counted")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   sub->add_option("--upstream", flags->upstream, "The real server, https://HOST:PORT")->required();
   sub->add_option("--pki", flags->pki,
                   "A kubedouble PKI folder; its rogue-server.crt/.key are presented "

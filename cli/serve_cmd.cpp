@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "command.h"
+#include "loopback.h"
 
 namespace {
 
@@ -21,21 +22,15 @@ struct ServeFlags {
   std::string dir = ".kubedouble";
   std::vector<std::string> fixtures;
   std::string tokens, policy, journal;
-  std::string faults, sa_token_ttl = "1h", sa_token_grace = "90s";
+  std::string faults, sa_token_ttl = "1h", sa_token_grace = "90s", head_timeout = "32s";
 };
 
 void Run(ServeFlags& f) {
   using kubedouble::fake::Server;
   auto& o = f.options;
-  bool loopback = o.address == "localhost" || o.address == "::1" || o.address.rfind("127.", 0) == 0;
-  if (!loopback && !f.allow_non_loopback) {
-    fmt::print(stderr,
-               "kubedouble serve: --address {}: not a loopback address; the fake server accepts "
-               "well-known test credentials, so listening beyond this machine needs "
-               "--allow-non-loopback\n",
-               o.address);
-    throw kubedouble::cli::Exit{2};
-  }
+  const bool loopback = kubedouble::cli::CheckLoopback(
+      "serve", "--address", o.address, o.address, f.allow_non_loopback,
+      "the fake server accepts well-known test credentials");
   o.dir = f.dir;
   o.default_fixtures = !f.no_default_fixtures;
   o.key_type = *kubedouble::certs::ParseKeyType(f.key_type);
@@ -54,6 +49,17 @@ void Run(ServeFlags& f) {
       fmt::print(stderr, "kubedouble serve: {}: {}\n", flag, e.what());
       throw kubedouble::cli::Exit{2};
     }
+  }
+  try {
+    o.head_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        kubedouble::fake::ParseDuration(f.head_timeout));
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "kubedouble serve: --head-timeout: {}\n", e.what());
+    throw kubedouble::cli::Exit{2};
+  }
+  if (o.head_timeout.count() < 1) {
+    fmt::print(stderr, "kubedouble serve: --head-timeout: must be at least 1ms\n");
+    throw kubedouble::cli::Exit{2};
   }
   if (o.sa_token_ttl.count() < 1) {
     fmt::print(stderr, "kubedouble serve: --sa-token-ttl: must be at least 1s\n");
@@ -143,6 +149,9 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
   sub->add_option("--max-watches", o.max_watches,
                   "Watches open at once; more are answered 429 with Retry-After")
       ->check(CLI::Range(size_t{1}, size_t{100000}))
+      ->capture_default_str();
+  sub->add_option("--head-timeout", flags->head_timeout,
+                  "Time a connection has for its TLS handshake and each request head (Go duration)")
       ->capture_default_str();
   sub->add_option("--faults", flags->faults, "Fault injection rules (YAML; see README.md)");
   sub->add_option("--clock", o.clock, "real, or fake: stands still until POST /__kubedouble/clock")

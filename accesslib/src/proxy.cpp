@@ -18,9 +18,11 @@
 #include <set>
 #include <thread>
 
+#include "go_request_target.h"
 #include "kubedouble/accesslib/error.h"
 #include "kubedouble/accesslib/proxy.h"
 #include "kubedouble/accesslib/transport.h"
+#include "kubedouble/net/relay.h"
 #include "util.h"
 
 namespace kubedouble::access {
@@ -52,22 +54,18 @@ Request Forwarded(const httplib::Request& req, const std::string& target) {
 
 // Copies the upstream answer's end-to-end headers except Content-Type, which it returns (the
 // caller sets it with the body).
-std::string CopyResponseHeaders(const Response& head, httplib::Response& res) {
-  for (const auto& [k, v] : head.headers)
-    if (!HopByHop(k) && strcasecmp(k.c_str(), "Content-Type") != 0) res.headers.emplace(k, v);
-  return head.Header("Content-Type");
+template <typename Headers>
+std::string CopyResponseHeaders(const Headers& headers, httplib::Response& res) {
+  std::string content_type;
+  for (const auto& [k, v] : headers) {
+    if (strcasecmp(k.c_str(), "Content-Type") == 0) {
+      if (content_type.empty()) content_type = v;
+    } else if (!HopByHop(k)) {
+      res.headers.emplace(k, v);
+    }
+  }
+  return content_type;
 }
-
-// One forwarded request: the upstream runs in its own thread and hands the head and the body
-// pieces over to the handler, which streams them to the client.
-struct Exchange {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool head_ready = false, done = false, client_gone = false;
-  Response head;
-  std::deque<std::string> pieces;
-  std::string error;
-};
 
 // httplib::Stream over an accepted socket (TCP or unix), buffered like httplib's own, that the
 // proxy can take over for a connection upgrade: the buffered bytes are handed on and nothing
@@ -219,13 +217,113 @@ bool IsUpgrade(const httplib::Request& req) {
   return false;
 }
 
-bool WantsStream(const httplib::Request& req) {
-  auto flag = [&](const char* name) {
-    if (!req.has_param(name)) return false;
-    std::string v = req.get_param_value(name);
-    return v != "0" && v != "false";
+// Go's httpguts.ValidHostHeader: the bytes a Host header may hold.
+bool ValidHostHeader(const std::string& host) {
+  for (unsigned char c : host)
+    if (!std::isalnum(c) && (c == '\0' || std::strchr("!$%&'()*+,-.:;=[]_~", c) == nullptr))
+      return false;
+  return true;
+}
+
+// Where kubectl proxy's server (Go's net/http and ServeMux) sends a request before any filter:
+// what a user sees for an odd path is decided here, the same way.
+struct Route {
+  enum Kind { kApi, kStatic, kBadRequest, kRedirect, kNotFound, kOptionsAsterisk } kind = kApi;
+  std::string message;           // kBadRequest: Go's wording after "400 Bad Request"
+  std::string location;          // kRedirect
+  detail::RequestTarget target;  // kApi, kStatic
+  std::string host;              // the Host the filter checks (the URL's for absolute form)
+};
+
+Route RouteRequest(const httplib::Request& req, const std::string& api_prefix,
+                   const std::string& www_prefix) {
+  Route r;
+  const size_t hosts = req.headers.count("Host");
+  if (hosts == 0 && req.version == "HTTP/1.1") {
+    r.kind = Route::kBadRequest;
+    r.message = "missing required Host header";
+    return r;
+  }
+  if (hosts > 1) {
+    r.kind = Route::kBadRequest;
+    r.message = "too many Host headers";
+    return r;
+  }
+  if (hosts == 1 && !ValidHostHeader(req.get_header_value("Host"))) {
+    r.kind = Route::kBadRequest;
+    r.message = "malformed Host header";
+    return r;
+  }
+  auto target = detail::ParseRequestTarget(req.target);
+  if (!target) {
+    r.kind = Route::kBadRequest;
+    return r;
+  }
+  r.host = target->absolute ? target->host : req.get_header_value("Host");
+  if (target->asterisk) {
+    r.kind = req.method == "OPTIONS" ? Route::kOptionsAsterisk : Route::kBadRequest;
+    return r;
+  }
+  const std::string clean = detail::CleanPath(target->escaped_path);
+  // A pattern "/prefix/" also takes "/prefix", by a redirect to it.
+  if (clean.back() != '/' && (clean + "/" == api_prefix || clean + "/" == www_prefix)) {
+    r.kind = Route::kRedirect;
+    r.location = detail::RedirectLocation(detail::CleanPath(target->path) + "/", target->raw_query);
+    return r;
+  }
+  if (clean != target->escaped_path) {
+    r.kind = Route::kRedirect;
+    r.location = detail::RedirectLocation(clean, target->raw_query);
+    return r;
+  }
+  // The longest pattern that is a prefix of the path.
+  auto under = [&](const std::string& prefix) {
+    return !prefix.empty() && target->path.rfind(prefix, 0) == 0;
   };
-  return flag("watch") || flag("follow") || req.path.find("/watch/") != std::string::npos;
+  const bool api = under(api_prefix), www = under(www_prefix);
+  if (!api && !www) {
+    r.kind = Route::kNotFound;
+    return r;
+  }
+  r.kind = www && (!api || www_prefix.size() > api_prefix.size()) ? Route::kStatic : Route::kApi;
+  r.target = std::move(*target);
+  return r;
+}
+
+// Answers a request that Route says is not for the API handler (false: pass it on).
+bool AnswerRoute(const Route& r, const httplib::Request& req, httplib::Response& res) {
+  switch (r.kind) {
+    case Route::kApi:
+    case Route::kStatic:
+      return false;
+    case Route::kBadRequest: {
+      // Go's answer to a request it cannot read: 400, text/plain, the connection closed.
+      res.status = 400;
+      std::string body = r.message.empty() ? "400 Bad Request" : "400 Bad Request: " + r.message;
+      if (req.target != "*") res.set_content(body, "text/plain; charset=utf-8");
+      res.set_header("Connection", "close");
+      return true;
+    }
+    case Route::kRedirect:
+      res.status = 301;
+      res.set_header("Location", r.location);
+      if (req.method == "GET") {
+        res.set_content(detail::RedirectBody(r.location), "text/html; charset=utf-8");
+      } else if (req.method == "HEAD") {
+        res.set_header("Content-Type", "text/html; charset=utf-8");
+      }
+      return true;
+    case Route::kNotFound:
+      res.status = 404;
+      res.set_header("X-Content-Type-Options", "nosniff");
+      res.set_content("404 page not found\n", "text/plain; charset=utf-8");
+      return true;
+    case Route::kOptionsAsterisk:
+      res.status = 200;
+      res.set_header("Content-Length", "0");
+      return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -272,7 +370,7 @@ struct Proxy::Impl {
         return;
       }
       res.status = head.status;
-      std::string content_type = CopyResponseHeaders(head, res);
+      std::string content_type = CopyResponseHeaders(head.headers, res);
       res.set_content(head.body, content_type.empty() ? "text/plain" : content_type.c_str());
       return;
     }
@@ -332,112 +430,74 @@ struct Proxy::Impl {
     }
   }
 
+  // kubectl's prefixes always end with a slash (it adds one).
+  static std::string WithSlash(std::string prefix) {
+    if (prefix.empty() || prefix.back() != '/') prefix += '/';
+    return prefix;
+  }
+  std::string ApiPrefix() const { return WithSlash(options.api_prefix); }
+  std::string WwwPrefix() const { return options.www.empty() ? "" : WithSlash(options.www_prefix); }
+
   void Handle(const httplib::Request& req, httplib::Response& res) {
-    std::string path = req.path;
-    // Strip the API prefix, leaving a slash (kubectl's stripLeaveSlash).
-    const std::string& prefix = options.api_prefix;
-    if (prefix != "/" && prefix.rfind("/api", 0) != 0) {
-      std::string p = prefix.back() == '/' ? prefix.substr(0, prefix.size() - 1) : prefix;
-      if (path.rfind(p, 0) != 0) {
-        res.status = 404;
-        res.set_content("404 page not found\n", "text/plain; charset=utf-8");
-        return;
-      }
-      path = path.substr(p.size());
-      if (path.empty() || path[0] != '/') path = "/" + path;
+    Route route = RouteRequest(req, ApiPrefix(), WwwPrefix());
+    if (AnswerRoute(route, req, res)) return;
+    if (route.kind != Route::kApi) {  // a static file that is not there
+      route.kind = Route::kNotFound;
+      AnswerRoute(route, req, res);
+      return;
     }
-    if (filter && !filter->Accept(req.method, path, req.get_header_value("Host"))) {
-      spdlog::debug("rejecting {} {} (Host {})", req.method, path, req.get_header_value("Host"));
+    // The filter sees the decoded, cleaned path; kubectl strips an API prefix that does not start
+    // with /api, leaving a slash (its stripLeaveSlash).
+    std::string path = route.target.path;
+    const std::string prefix = ApiPrefix();
+    if (prefix.rfind("/api", 0) != 0) {
+      path = path.substr(prefix.size());
+      if (!path.empty() && path[0] != '/') path = "/" + path;
+    }
+    if (filter && !filter->Accept(req.method, path, route.host)) {
+      spdlog::debug("rejecting {} {} (Host {})", req.method, path, route.host);
       res.status = 403;
+      res.set_header("X-Content-Type-Options", "nosniff");
       res.set_content("Forbidden\n", "text/plain; charset=utf-8");
       return;
     }
-    // The path as the client sent it, with its query (httplib decodes req.path).
-    std::string target = req.target;
-    if (prefix != "/" && prefix.rfind("/api", 0) != 0) {
-      std::string p = prefix.back() == '/' ? prefix.substr(0, prefix.size() - 1) : prefix;
-      target = target.substr(std::min(target.size(), p.size()));
-      if (target.empty() || target[0] != '/') target = "/" + target;
-    }
+    // The path goes upstream as the client escaped it (re-escaped once the prefix is stripped),
+    // with its query.
+    std::string target =
+        path == route.target.path ? route.target.escaped_path : detail::EscapePath(path);
+    if (target.empty()) target = "/";
+    if (!route.target.raw_query.empty() || route.target.force_query)
+      target += "?" + route.target.raw_query;
     if (IsUpgrade(req)) {
       HandleUpgrade(req, res, target);
       return;
     }
     Request up = Forwarded(req, target);
 
-    auto ex = std::make_shared<Exchange>();
-    up.on_head = [ex](const Response& head) {
-      std::lock_guard<std::mutex> lock(ex->mu);
-      ex->head = head;
-      ex->head_ready = true;
-      ex->cv.notify_all();
-      return !ex->client_gone;
+    auto relay = std::make_shared<net::Relay>();
+    up.on_head = [relay](const Response& head) {
+      return relay->Head(head.status, {head.headers.begin(), head.headers.end()});
     };
-    up.on_body = [ex](std::string_view piece) {
-      std::lock_guard<std::mutex> lock(ex->mu);
-      ex->pieces.emplace_back(piece);
-      ex->cv.notify_all();
-      return !ex->client_gone;
-    };
-    std::thread([t = transport, up = std::move(up), ex]() {
+    up.on_body = [relay](std::string_view piece) { return relay->Piece(piece); };
+    std::thread([t = transport, up = std::move(up), relay]() {
       std::string error;
       try {
         t->Send(up);
       } catch (const std::exception& e) {
         error = e.what();
       }
-      std::lock_guard<std::mutex> lock(ex->mu);
-      ex->error = error;
-      ex->done = true;
-      ex->cv.notify_all();
+      relay->Finish(error);
     }).detach();
 
-    const bool stream = WantsStream(req);
-    std::unique_lock<std::mutex> lock(ex->mu);
-    if (stream) {
-      ex->cv.wait(lock, [&] { return ex->head_ready || ex->done; });
-    } else {
-      ex->cv.wait(lock, [&] { return ex->done; });
-    }
-    if (!ex->head_ready) {
+    if (!relay->Wait(net::WantsStream(req))) {
       // kubectl answers a proxy error with 500 and the error text.
-      spdlog::error("proxy error: {}", ex->error);
+      spdlog::error("proxy error: {}", relay->error());
       res.status = 500;
-      res.set_content(ex->error + "\n", "text/plain; charset=utf-8");
+      res.set_content(relay->error() + "\n", "text/plain; charset=utf-8");
       return;
     }
-    res.status = ex->head.status;
-    std::string content_type = CopyResponseHeaders(ex->head, res);
-    if (!stream || ex->done) {
-      std::string body;
-      for (auto& p : ex->pieces) body += p;
-      res.set_content(body, content_type.empty() ? "text/plain" : content_type.c_str());
-      return;
-    }
-    lock.unlock();
-    res.set_chunked_content_provider(
-        content_type.empty() ? "application/json" : content_type,
-        [ex](size_t, httplib::DataSink& sink) {
-          std::unique_lock<std::mutex> l(ex->mu);
-          ex->cv.wait(l, [&] { return !ex->pieces.empty() || ex->done; });
-          while (!ex->pieces.empty()) {
-            std::string piece = std::move(ex->pieces.front());
-            ex->pieces.pop_front();
-            l.unlock();
-            if (!sink.write(piece.data(), piece.size())) {
-              std::lock_guard<std::mutex> g(ex->mu);
-              ex->client_gone = true;
-              return false;
-            }
-            l.lock();
-          }
-          if (ex->done) sink.done();
-          return true;
-        },
-        [ex](bool) {
-          std::lock_guard<std::mutex> g(ex->mu);
-          ex->client_gone = true;
-        });
+    res.status = relay->status();
+    net::Relay::Answer(relay, res, CopyResponseHeaders(relay->headers(), res));
   }
 };
 
@@ -465,10 +525,21 @@ void Proxy::Start() {
   s.set_read_timeout(300, 0);
   s.set_write_timeout(300, 0);
   if (!impl_->options.www.empty()) {
-    if (!s.set_mount_point(impl_->options.www_prefix, impl_->options.www))
+    if (!s.set_mount_point(impl_->WwwPrefix(), impl_->options.www))
       throw Error::Config(fmt::format("--www {}: not a folder", impl_->options.www),
                           {"", "flags", "www"});
   }
+  // Go's server and ServeMux come first, for every request (static files too): a request it
+  // cannot read is a 400, an unclean path a 301 to the clean one, an unserved path a 404.
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    Route route = RouteRequest(req, impl_->ApiPrefix(), impl_->WwwPrefix());
+    if (AnswerRoute(route, req, res)) return httplib::Server::HandlerResponse::Handled;
+    if (route.kind == Route::kStatic && route.target.absolute) {
+      impl_->Handle(req, res);  // httplib would not find the file by an absolute target
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     impl_->Handle(req, res);
   };

@@ -16,14 +16,31 @@ void AddAuthenticated(UserInfo& u) {
   if (!u.InGroup(kGroupAuthenticated)) u.groups.push_back(kGroupAuthenticated);
 }
 
-// The token of "Bearer <token>" (scheme case-insensitive); "" when absent or another scheme.
-std::string BearerToken(const std::string& header) {
-  if (header.size() < 7) return "";
-  std::string scheme = header.substr(0, 7);
+// The token of an Authorization header, read as kube-apiserver reads it: the header trimmed of
+// spaces is split at its first two spaces; the first part must be "bearer" in any case, and the
+// token is the second part ("Bearer t x" carries "t"). "" when there is none.
+// One difference, kept on purpose: where kube-apiserver finds an empty second part because more
+// than one space follows "Bearer", the next word is taken and `padded` is set. The seed page's own
+// command builds such a header (`kubectl describe secret` pads the token with spaces, and the
+// page strips only tabs), and every command on that page must work; the answer then carries a
+// Warning saying that kube-apiserver would not authenticate it.
+std::string BearerToken(const std::string& header, bool& padded) {
+  padded = false;
+  std::string auth = util::Trim(header);
+  auto space = auth.find(' ');
+  if (space == std::string::npos) return "";
+  std::string scheme = auth.substr(0, space);
   std::transform(scheme.begin(), scheme.end(), scheme.begin(),
                  [](unsigned char c) { return std::tolower(c); });
-  if (scheme != "bearer ") return "";
-  return util::Trim(header.substr(7));
+  if (scheme != "bearer") return "";
+  auto start = space + 1;
+  if (start < auth.size() && auth[start] == ' ') {
+    start = auth.find_first_not_of(' ', start);
+    if (start == std::string::npos) return "";
+    padded = true;
+  }
+  auto end = auth.find(' ', start);
+  return auth.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 }  // namespace
 
@@ -104,7 +121,13 @@ AuthnResult Authenticator::Authenticate(const SSL* ssl, const std::string& autho
   }
 
   // 2. Bearer token: static tokens, then service-account JWTs.
-  std::string token = BearerToken(authorization);
+  bool padded = false;
+  std::string token = BearerToken(authorization, padded);
+  if (padded) {
+    r.warning =
+        "the Authorization header has more than one space after \"Bearer\": kube-apiserver "
+        "does not authenticate such a header";
+  }
   if (!token.empty()) {
     auto it = tokens_.find(token);
     if (it != tokens_.end()) {

@@ -27,6 +27,9 @@ struct AuthnResult {
   UserInfo user;
   std::string method;  // "x509", "token", "serviceaccount", "anonymous", "" (rejected)
   std::string cert_subject;
+  // Said to the client in a Warning header: the credential was taken where kube-apiserver
+  // would not have taken it (authn.cpp, BearerToken).
+  std::string warning;
 };
 
 class Authenticator {

@@ -5,38 +5,6 @@
 namespace kubedouble::fake {
 
 namespace {
-std::vector<ResourceInfo> ServerOwnResources() {
-  ResourceInfo ssr;
-  ssr.group = "authentication.k8s.io";
-  ssr.version = "v1";
-  ssr.kind = "SelfSubjectReview";
-  ssr.plural = "selfsubjectreviews";
-  ssr.singular = "selfsubjectreview";
-  ssr.namespaced = false;
-  ssr.verbs = {"create"};
-  ResourceInfo ssar = ssr;
-  ssar.group = "authorization.k8s.io";
-  ssar.kind = "SelfSubjectAccessReview";
-  ssar.plural = "selfsubjectaccessreviews";
-  ssar.singular = "selfsubjectaccessreview";
-  ResourceInfo ssrr = ssar;
-  ssrr.kind = "SelfSubjectRulesReview";
-  ssrr.plural = "selfsubjectrulesreviews";
-  ssrr.singular = "selfsubjectrulesreview";
-  return {ssr, ssar, ssrr};
-}
-
-// Subresources the server answers itself: resource -> (subresource, group, version, kind, verbs).
-struct Sub {
-  std::string resource, subresource, group, version, kind;
-  std::vector<std::string> verbs;
-};
-const std::vector<Sub>& CoreSubresources() {
-  static const std::vector<Sub> kSubs = {
-      {"serviceaccounts", "token", "authentication.k8s.io", "v1", "TokenRequest", {"create"}},
-  };
-  return kSubs;
-}
 
 json LegacyResource(const ResourceInfo& r) {
   json j = {{"name", r.plural},
@@ -49,6 +17,19 @@ json LegacyResource(const ResourceInfo& r) {
   return j;
 }
 
+// A subresource as an entry of APIResourceList: "deployments/scale", with group and version when
+// its kind lives in another group.
+json LegacySubresource(const ResourceInfo& r, const SubresourceInfo& s) {
+  json j = {{"name", r.plural + "/" + s.name}, {"singularName", ""}, {"namespaced", r.namespaced}};
+  if (!s.group.empty() || !s.version.empty()) {
+    j["group"] = s.group;
+    j["version"] = s.version;
+  }
+  j["kind"] = s.kind;
+  j["verbs"] = s.verbs;
+  return j;
+}
+
 json AggregatedResource(const ResourceInfo& r) {
   json j = {{"resource", r.plural},
             {"responseKind", {{"group", r.group}, {"version", r.version}, {"kind", r.kind}}},
@@ -57,17 +38,17 @@ json AggregatedResource(const ResourceInfo& r) {
             {"verbs", r.verbs}};
   if (!r.short_names.empty()) j["shortNames"] = r.short_names;
   if (!r.categories.empty()) j["categories"] = r.categories;
-  if (r.group.empty() && r.version == "v1") {
-    json subs = json::array();
-    for (const auto& s : CoreSubresources()) {
-      if (s.resource != r.plural) continue;
-      subs.push_back(
-          {{"subresource", s.subresource},
-           {"responseKind", {{"group", s.group}, {"version", s.version}, {"kind", s.kind}}},
-           {"verbs", s.verbs}});
-    }
-    if (!subs.empty()) j["subresources"] = subs;
+  json subs = json::array();
+  for (const auto& s : r.subresources) {
+    bool other = !s.group.empty() || !s.version.empty();
+    subs.push_back({{"subresource", s.name},
+                    {"responseKind",
+                     {{"group", other ? s.group : r.group},
+                      {"version", other ? s.version : r.version},
+                      {"kind", s.kind}}},
+                    {"verbs", s.verbs}});
   }
+  if (!subs.empty()) j["subresources"] = subs;
   return j;
 }
 
@@ -103,16 +84,7 @@ json GroupJson(const GroupVersions& g) {
 
 Discovery::Discovery(std::shared_ptr<Registry> registry) : registry_(std::move(registry)) {}
 
-std::vector<ResourceInfo> Discovery::Resources() const {
-  std::vector<ResourceInfo> all = registry_->All();
-  for (const auto& own : ServerOwnResources()) {
-    bool present = std::any_of(all.begin(), all.end(), [&](const ResourceInfo& r) {
-      return r.group == own.group && r.version == own.version && r.plural == own.plural;
-    });
-    if (!present) all.push_back(own);
-  }
-  return all;
-}
+std::vector<ResourceInfo> Discovery::Resources() const { return registry_->All(); }
 
 json Discovery::ApiVersions(const std::string& server_address) const {
   return {{"kind", "APIVersions"},
@@ -146,18 +118,7 @@ std::optional<json> Discovery::ResourceList(const std::string& group,
     if (r.group != group || r.version != version) continue;
     found = true;
     resources.push_back(LegacyResource(r));
-    if (group.empty() && version == "v1") {
-      for (const auto& s : CoreSubresources()) {
-        if (s.resource != r.plural) continue;
-        resources.push_back({{"name", s.resource + "/" + s.subresource},
-                             {"singularName", ""},
-                             {"namespaced", r.namespaced},
-                             {"group", s.group},
-                             {"version", s.version},
-                             {"kind", s.kind},
-                             {"verbs", s.verbs}});
-      }
-    }
+    for (const auto& s : r.subresources) resources.push_back(LegacySubresource(r, s));
   }
   if (!found) return std::nullopt;
   json j = {{"kind", "APIResourceList"},

@@ -1,7 +1,7 @@
 // Discovery documents: legacy (/api APIVersions, /apis APIGroupList, /apis/G APIGroup,
 // /api/v1 and /apis/G/V APIResourceList) and aggregated (APIGroupDiscoveryList v2/v2beta1),
-// built from the store's Registry plus the resources the server itself answers (TokenRequest,
-// SelfSubjectReview, SelfSubjectAccessReview).
+// built from the store's Registry: the built-in resources of the schema (with their subresources,
+// short names and categories) and the CustomResourceDefinitions created at run time.
 #pragma once
 
 #include <kubedouble/fakeserver/store.h>
@@ -25,7 +25,7 @@ class Discovery {
   // `api_version` is "apidiscovery.k8s.io/v2" or "apidiscovery.k8s.io/v2beta1".
   json Aggregated(bool core, const std::string& api_version) const;
 
-  // Every resource served, including the server's own (stable order).
+  // Every resource served (Registry::All's order).
   std::vector<ResourceInfo> Resources() const;
 
  private:

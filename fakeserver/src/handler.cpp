@@ -37,7 +37,9 @@ std::string QueryString(const httplib::Params& params) {
   for (const auto& [k, v] : params) {
     if (!q.empty()) q += '&';
     q += k;
-    if (!v.empty()) q += "=" + v;
+    if (v.empty()) continue;
+    q += '=';
+    q += IsCredentialParameter(k) ? std::string(kRedacted) : v;
   }
   return q;
 }
@@ -65,7 +67,33 @@ void SendText(httplib::Response& res, int status, const std::string& text) {
   SendBody(res, status, text, "text/plain; charset=utf-8");
 }
 
-void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res) {
+namespace {
+
+// Reads the request's body into req.body, refusing one over kMaxRequestBody while reading.
+void ReadBody(const httplib::Request& req, const httplib::ContentReader& read_body) {
+  std::string body;
+  bool too_large = false;
+  bool read = read_body([&](const char* data, size_t length) {
+    if (body.size() + length > kMaxRequestBody) {
+      too_large = true;
+      return false;
+    }
+    body.append(data, length);
+    return true;
+  });
+  // cpp-httplib says a Content-Length over its payload limit (kMaxRequestBody) the same way.
+  if (too_large || (!read && ContentLength(req) > kMaxRequestBody)) {
+    throw StatusError(413, "RequestEntityTooLarge", TooLargeMessage());
+  }
+  if (!read) throw StatusError::BadRequest("the request body could not be read");
+  // cpp-httplib owns the request and hands it over as const; its body is this handler's to fill.
+  const_cast<httplib::Request&>(req).body = std::move(body);
+}
+
+}  // namespace
+
+void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader* read_body) {
   auto started_at = std::chrono::steady_clock::now();
   JournalEntry entry;
   entry.time = Clock::now();
@@ -79,10 +107,13 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res) {
   try {
     call.auth = authn->Authenticate(req.ssl, req.get_header_value("Authorization"));
     entry.client_cert_subject = call.auth.cert_subject;
-    if (req.body.size() > kMaxRequestBody) {  // a chunked body is not limited by httplib
-      throw StatusError(
-          413, "RequestEntityTooLarge",
-          fmt::format("the request is too large: the limit is {} bytes", kMaxRequestBody));
+    if (call.auth.authenticated && !call.auth.warning.empty()) {
+      res.set_header("Warning", "299 - " + json(call.auth.warning).dump());
+    }
+    // The body is read once the request is authenticated (the admin API authorizes itself):
+    // an unauthenticated client never makes the server read or hold its body.
+    if (read_body != nullptr && (call.auth.authenticated || IsAdminPath(req.path))) {
+      ReadBody(req, *read_body);
     }
     if (JsonNesting(req.body) > kMaxJsonNesting) {  // parsing it would overflow
       throw StatusError::BadRequest(fmt::format(
@@ -216,7 +247,10 @@ void Server::Impl::NonResource(Call& call) {
     }
     return SendText(res, 200, "ok");
   }
-  // /openapi/v2, /openapi/v3 and everything else: not served.
+  if (path == "/openapi/v2" || path == "/openapi/v3" || path.starts_with("/openapi/v3/") ||
+      path == "/openapi/v2/" || path == "/openapi/v3/") {
+    return OpenApiRequest(call);  // openapi_endpoints.cpp
+  }
   SendText(res, 404, "404 page not found\n");
 }
 

@@ -3,6 +3,9 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <stdexcept>
 
 namespace kubedouble::fake {
@@ -15,6 +18,8 @@ std::string Rfc3339Micro(std::chrono::system_clock::time_point t) {
                      fmt::gmtime(std::chrono::system_clock::to_time_t(secs)), micros);
 }
 }  // namespace
+
+bool IsCredentialParameter(const std::string& name) { return name == "access_token"; }
 
 nlohmann::json JournalEntry::ToJson() const {
   nlohmann::json j = {{"id", id},
@@ -37,6 +42,9 @@ nlohmann::json JournalEntry::ToJson() const {
 Journal::Journal(size_t capacity, std::optional<std::filesystem::path> file)
     : capacity_(capacity == 0 ? 1 : capacity) {
   if (file) {
+    // Created private (whatever the umask): it names users, paths and queries.
+    int fd = ::open(file->c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
     file_.open(*file, std::ios::app);
     if (!file_) {
       throw std::runtime_error(

@@ -1,5 +1,6 @@
 #include "negotiate.h"
 
+#include <algorithm>
 #include <map>
 #include <string_view>
 #include <vector>
@@ -80,6 +81,25 @@ bool WantsTable(const std::string& accept) {
     }
   }
   return false;
+}
+
+bool AcceptsJson(const std::string& accept) {
+  auto ranges = ParseAccept(accept);
+  if (ranges.empty()) return true;
+  return std::any_of(ranges.begin(), ranges.end(),
+                     [](const MediaRange& m) { return IsJsonish(m.type); });
+}
+
+std::string NegotiateOpenApiV2(const std::string& accept) {
+  auto ranges = ParseAccept(accept);
+  if (ranges.empty()) return "application/json";
+  for (const auto& m : ranges) {
+    if (IsJsonish(m.type)) return "application/json";
+    if (m.type == kOpenApiV2Protobuf || m.type == kOpenApiV2ProtobufDeprecated) {
+      return kOpenApiV2Protobuf;
+    }
+  }
+  return "";
 }
 
 }  // namespace kubedouble::fake

@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 #include <functional>
 #include <stdexcept>
 
 #include "kubedouble/fakeserver/store.h"
+#include "kubedouble/schema/protobuf.h"
 #include "util.h"
 
 namespace kubedouble::fake {
@@ -83,6 +85,9 @@ std::vector<Field> Parse(std::string_view msg, const std::string& path) {
         if (in.size() < n) {
           throw Malformed(fmt::format("{}: truncated {} field {} at byte {}", path,
                                       WireTypeName(f.wire_type), f.number, at));
+        }
+        for (size_t i = 0; i < n; ++i) {  // little-endian
+          f.varint |= uint64_t(static_cast<unsigned char>(in[i])) << (8 * i);
         }
         in.remove_prefix(n);
         break;
@@ -635,6 +640,233 @@ const std::vector<Kind>& Kinds() {
   return kinds;
 }
 
+// ---- Every other served kind: decoded from the schema's message tables (schema/protobuf.h).
+
+json DecodeMessage(const schema::ProtoMessage& m, std::string_view bytes, const std::string& path);
+
+const schema::ProtoMessage& MessageAt(int16_t index) {
+  return schema::ProtoMessages()[static_cast<size_t>(index)];
+}
+
+// Go's time.Duration.String: "1h2m3.5s", "1.5ms", "0s".
+std::string GoDuration(int64_t ns) {
+  if (ns == 0) return "0s";
+  std::string sign = ns < 0 ? "-" : "";
+  uint64_t u = ns < 0 ? uint64_t(0) - uint64_t(ns) : uint64_t(ns);
+  auto fraction = [](uint64_t v, int digits) {  // v / 10^digits, trailing zeros dropped
+    uint64_t scale = 1;
+    for (int i = 0; i < digits; ++i) scale *= 10;
+    std::string out = std::to_string(v / scale);
+    uint64_t rest = v % scale;
+    if (rest == 0) return out;
+    std::string frac = fmt::format("{:0{}}", rest, digits);
+    while (!frac.empty() && frac.back() == '0') frac.pop_back();
+    return out + "." + frac;
+  };
+  if (u < 1000) return sign + std::to_string(u) + "ns";
+  if (u < 1000000) return sign + fraction(u, 3) + "\u00b5s";
+  if (u < 1000000000) return sign + fraction(u, 6) + "ms";
+  uint64_t secs = u / 1000000000, h = secs / 3600, m = (secs / 60) % 60;
+  std::string out = sign;
+  if (h > 0) out += std::to_string(h) + "h";
+  if (h > 0 || m > 0) out += std::to_string(m) + "m";
+  return out + fraction(u % 60000000000ULL, 9) + "s";
+}
+
+// metav1.MicroTime: as Time, with 6 fractional digits.
+json MicroTime(const Field& f, const std::string& path) {
+  json whole = Time(f, path);
+  if (whole.is_null()) return nullptr;
+  int32_t nanos = 0;
+  for (const Field& t : Parse(f.bytes, path)) {
+    if (t.number == 2) nanos = Int32(t, path + ".nanos");
+  }
+  const std::string& s = whole.get_ref<const std::string&>();
+  return s.substr(0, s.size() - 1) + fmt::format(".{:06}Z", std::max(nanos, 0) / 1000);
+}
+
+// The JSON form of a message that is not written as an object.
+json Special(const schema::ProtoMessage& m, const Field& f, const std::string& path) {
+  using schema::JsonForm;
+  Expect(f, 2, path);
+  switch (m.form) {
+    case JsonForm::kTime:
+      return Time(f, path);
+    case JsonForm::kMicroTime:
+      return MicroTime(f, path);
+    case JsonForm::kDuration: {
+      int64_t ns = 0;
+      for (const Field& g : Parse(f.bytes, path)) {
+        if (g.number == 1) ns = Int64(g, path + ".duration");
+      }
+      return GoDuration(ns);
+    }
+    case JsonForm::kQuantity: {
+      std::string q;
+      for (const Field& g : Parse(f.bytes, path)) {
+        if (g.number == 1) q = String(g, path);
+      }
+      return q;
+    }
+    case JsonForm::kIntOrString:
+      return IntOrString(f, path);
+    case JsonForm::kRawJson: {
+      std::string raw;
+      for (const Field& g : Parse(f.bytes, path)) {
+        if (g.number == 1) {
+          Expect(g, 2, path);
+          raw = std::string(g.bytes);
+        }
+      }
+      if (raw.empty()) return nullptr;
+      json v = json::parse(raw, nullptr, false);
+      if (v.is_discarded()) throw Malformed(path + ": the embedded object is not JSON");
+      return v;
+    }
+    case JsonForm::kStringArray: {
+      json out = json::array();
+      for (const Field& g : Parse(f.bytes, path)) {
+        if (g.number == 1) out.push_back(String(g, path));
+      }
+      return out;
+    }
+    case JsonForm::kSchemaOrArray:
+    case JsonForm::kSchemaOrBool:
+    case JsonForm::kSchemaOrStringArray: {
+      json schema, list = json::array();
+      bool allows = false;
+      const int schema_field = m.form == JsonForm::kSchemaOrBool ? 2 : 1;
+      for (const Field& g : Parse(f.bytes, path)) {
+        const schema::ProtoField* pf = nullptr;
+        for (const auto& x : m.fields) {
+          if (x.number == static_cast<uint32_t>(g.number)) pf = &x;
+        }
+        if (g.number == schema_field && pf && pf->message >= 0) {
+          Expect(g, 2, path);
+          schema = DecodeMessage(MessageAt(pf->message), g.bytes, path);
+        } else if (m.form == JsonForm::kSchemaOrBool && g.number == 1) {
+          allows = Bool(g, path);
+        } else if (g.number == 2 && m.form == JsonForm::kSchemaOrArray && pf && pf->message >= 0) {
+          Expect(g, 2, path);
+          list.push_back(DecodeMessage(MessageAt(pf->message), g.bytes, path));
+        } else if (g.number == 2 && m.form == JsonForm::kSchemaOrStringArray) {
+          list.push_back(String(g, path));
+        }
+      }
+      if (!schema.is_null()) return schema;
+      if (m.form == JsonForm::kSchemaOrBool) return allows;
+      return list;
+    }
+    case JsonForm::kObject:
+      break;
+  }
+  return DecodeMessage(m, f.bytes, path);
+}
+
+// One value of `field` (a scalar, a message, or a map's value).
+json Value(const schema::ProtoField& field, const Field& f, const std::string& path) {
+  using schema::ProtoType;
+  switch (field.type) {
+    case ProtoType::kString:
+      return String(f, path);
+    case ProtoType::kBytes:
+      Expect(f, 2, path);
+      return util::Base64(f.bytes);
+    case ProtoType::kBool:
+      return Bool(f, path);
+    case ProtoType::kInt32:
+      return Int32(f, path);
+    case ProtoType::kInt64:
+      return Int64(f, path);
+    case ProtoType::kDouble: {
+      Expect(f, 1, path);
+      double d;
+      std::memcpy(&d, &f.varint, sizeof d);
+      return d;
+    }
+    case ProtoType::kMessage:
+      break;
+  }
+  if (field.message < 0) return nullptr;
+  return Special(MessageAt(field.message), f, path);
+}
+
+bool IsPackable(schema::ProtoType t) {
+  using schema::ProtoType;
+  return t == ProtoType::kBool || t == ProtoType::kInt32 || t == ProtoType::kInt64 ||
+         t == ProtoType::kDouble;
+}
+
+// The fields of `bytes` (a message of type `m`) into `out`, an object.
+void DecodeFields(const schema::ProtoMessage& m, std::string_view bytes, const std::string& path,
+                  json& out) {
+  for (const Field& f : Parse(bytes, path)) {
+    const schema::ProtoField* field = nullptr;
+    for (const auto& x : m.fields) {
+      if (x.number == static_cast<uint32_t>(f.number)) field = &x;
+    }
+    if (!field) continue;  // unknown numbers are skipped
+    const std::string name(field->json_name);
+    const std::string p = field->inlined ? path : Join(path, name.c_str());
+    if (field->inlined) {
+      Expect(f, 2, p);
+      if (field->message >= 0) DecodeFields(MessageAt(field->message), f.bytes, p, out);
+      continue;
+    }
+    if (field->map) {
+      Expect(f, 2, p);
+      std::string key;
+      json value;
+      for (const Field& e : Parse(f.bytes, p)) {
+        if (e.number == 1) key = String(e, p + " key");
+        if (e.number == 2) value = Value(*field, e, p + "[" + key + "]");
+      }
+      if (!out[name].is_object()) out[name] = json::object();
+      out[name][key] = std::move(value);
+      continue;
+    }
+    if (field->repeated) {
+      if (!out[name].is_array()) out[name] = json::array();
+      if (f.wire_type == 2 && IsPackable(field->type)) {  // packed scalars
+        std::string_view in = f.bytes;
+        while (!in.empty()) {
+          Field one;
+          one.number = f.number;
+          if (field->type == schema::ProtoType::kDouble) {
+            if (in.size() < 8) throw Malformed(p + ": truncated packed doubles");
+            one.wire_type = 1;
+            for (size_t i = 0; i < 8; ++i) {
+              one.varint |= uint64_t(static_cast<unsigned char>(in[i])) << (8 * i);
+            }
+            in.remove_prefix(8);
+          } else if (!ReadVarint(in, one.varint)) {
+            throw Malformed(p + ": truncated packed varints");
+          }
+          out[name].push_back(Value(*field, one, p));
+        }
+        continue;
+      }
+      out[name].push_back(Value(*field, f, p));
+      continue;
+    }
+    json v = Value(*field, f, p);
+    if (v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty() &&
+                        field->type == schema::ProtoType::kString)) {
+      out.erase(name);  // omitted, as Go writes an empty string or a zero time
+    } else if (v.is_object() && out.contains(name) && out[name].is_object()) {
+      out[name].update(v, true);  // a message sent twice is merged
+    } else {
+      out[name] = std::move(v);
+    }
+  }
+}
+
+json DecodeMessage(const schema::ProtoMessage& m, std::string_view bytes, const std::string& path) {
+  json out = json::object();
+  DecodeFields(m, bytes, path, out);
+  return out;
+}
+
 std::string GroupOf(const std::string& api_version) {
   auto slash = api_version.rfind('/');
   return slash == std::string::npos ? "" : api_version.substr(0, slash);
@@ -646,15 +878,6 @@ bool IsProtobufContentType(std::string_view content_type) {
   if (content_type.substr(0, kType.size()) != kType) return false;
   return content_type.size() == kType.size() || content_type[kType.size()] == ';' ||
          content_type[kType.size()] == ' ';
-}
-
-const std::vector<std::string>& ProtobufKinds() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> v;
-    for (const auto& k : Kinds()) v.push_back(k.kind);
-    return v;
-  }();
-  return names;
 }
 
 json DecodeProtobufBody(std::string_view body) {
@@ -700,13 +923,22 @@ json DecodeProtobufBody(std::string_view body) {
     }
     return out;
   }
-  std::string known;
-  for (const auto& k : Kinds()) known += (known.empty() ? "" : ", ") + std::string(k.kind);
+  std::string version = api_version.substr(api_version.rfind('/') + 1);
+  if (const schema::ProtoMessage* m = schema::FindKindMessage(group, version, kind)) {
+    json out = {{"apiVersion", api_version}, {"kind", kind}};
+    try {
+      DecodeFields(*m, raw, "", out);
+    } catch (const Malformed& e) {
+      throw StatusError::BadRequest(
+          fmt::format("the protobuf {} in the body is malformed: {}", kind, e.what()));
+    }
+    return out;
+  }
   throw StatusError::UnsupportedMediaType(fmt::format(
       "the body of the request was in an unknown format - accepted media types include: "
-      "application/json, application/yaml (kubedouble decodes protobuf bodies of {} only, "
-      "not {} {})",
-      known, api_version.empty() ? "apiVersion \"\"" : api_version, kind));
+      "application/json, application/yaml (kubedouble decodes protobuf bodies of the built-in "
+      "kinds it serves, not {} {})",
+      api_version.empty() ? "apiVersion \"\"" : api_version, kind));
 }
 
 }  // namespace kubedouble::fake

@@ -7,16 +7,32 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <cstdlib>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "status.h"
 
 namespace kubedouble::fake {
 
-// The largest request body the server reads: 413 RequestEntityTooLarge beyond it (cpp-httplib
-// refuses a larger Content-Length; the handler refuses a larger chunked body).
+// The largest request body the server reads (kube-apiserver's 3 MiB): 413 RequestEntityTooLarge
+// beyond it, said before reading for a larger Content-Length and while reading a chunked body.
+// A body is read only once its request is authenticated (server.cpp).
 inline constexpr size_t kMaxRequestBody = 3 * 1024 * 1024;
+
+// kube-apiserver's message for a body over the limit.
+inline std::string TooLargeMessage() {
+  return fmt::format("Request entity too large: limit is {}", kMaxRequestBody);
+}
+
+// The request's Content-Length (0 when absent). The framing (request_framing.h) has refused any
+// value that is not plain digits.
+inline uint64_t ContentLength(const httplib::Request& req) {
+  const std::string v = req.get_header_value("Content-Length");
+  return v.empty() ? 0 : std::strtoull(v.c_str(), nullptr, 10);
+}
 
 // Request bodies nested deeper than this are refused with 400, as kube-apiserver does:
 // nlohmann::json copies and prints recursively, so a deeper body would overflow the stack.

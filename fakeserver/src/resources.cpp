@@ -4,9 +4,11 @@
 #include <kubedouble/base/yaml_json.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
+#include "kubedouble/schema/fields.h"
 #include "negotiate.h"
 #include "protobuf.h"
 #include "request_limits.h"
@@ -45,7 +47,10 @@ ListOptions ParseListOptions(const httplib::Request& req) {
   if (req.has_param("sendInitialEvents")) {
     o.send_initial_events = QueryBool(Param(req, "sendInitialEvents"));
   }
-  if (req.has_param("timeoutSeconds")) o.timeout_seconds = IntParam(req, "timeoutSeconds");
+  // timeoutSeconds=0 asks for no timeout of the client's: the server's default applies.
+  if (req.has_param("timeoutSeconds") && IntParam(req, "timeoutSeconds") > 0) {
+    o.timeout_seconds = IntParam(req, "timeoutSeconds");
+  }
   return o;
 }
 
@@ -63,6 +68,12 @@ json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
     }
     if (!body.is_object()) throw StatusError::BadRequest("the request body is not a YAML mapping");
   } else {
+    // nlohmann's parser skips a UTF-8 byte order mark; Go's JSON decoder refuses it.
+    if (req.body.rfind("\xEF\xBB\xBF", 0) == 0) {
+      throw StatusError::BadRequest(
+          "couldn't get version/kind; json parse error: invalid character '\xC3\xAF' looking "
+          "for beginning of value");
+    }
     body = json::parse(req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object()) {
       throw StatusError::BadRequest(
@@ -80,6 +91,39 @@ json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
   }
   return body;
 }
+
+// fieldValidation (Strict, Warn — the default —, Ignore): the fields of a body the kind does not
+// have are a 400 with Strict, one Warning header each with Warn; with Warn and Ignore they are
+// dropped from `body`, as kube-apiserver never stores them. `what` is how the error starts.
+// True when something was dropped.
+bool ValidateFields(const httplib::Request& req, httplib::Response& res, const ResourceInfo& r,
+                    json& body, const std::string& what) {
+  const std::string directive = Param(req, "fieldValidation");
+  auto unknown = schema::PruneUnknownFields(r.group, r.version, r.kind, body);
+  if (unknown.empty()) return false;
+  if (directive == "Ignore") return true;
+  if (directive == "Strict") {
+    std::string list;
+    for (const auto& f : unknown) {
+      list += (list.empty() ? "" : ", ") + fmt::format("unknown field \"{}\"", f);
+    }
+    throw StatusError::BadRequest(what + "strict decoding error: " + list);
+  }
+  for (const auto& f : unknown) {
+    res.headers.emplace("Warning", fmt::format("299 - \"unknown field \\\"{}\\\"\"", f));
+  }
+  return true;
+}
+
+// The start of a create or update body's decoding error, as kube-apiserver words it.
+std::string CannotBeHandled(const ResourceInfo& r) {
+  return fmt::format("{} in version \"{}\" cannot be handled as a {}: ", r.kind, r.version, r.kind);
+}
+
+constexpr char kPatchTypes[] =
+    "the body of the request was in an unknown format - accepted media types include: "
+    "application/json-patch+json, application/merge-patch+json, "
+    "application/apply-patch+yaml, application/strategic-merge-patch+json";
 
 WriteOptions ParseWriteOptions(const httplib::Request& req) {
   WriteOptions o;
@@ -121,16 +165,33 @@ void Server::Impl::Resource(Call& call) {
   bool table = WantsTable(req.get_header_value("Accept"));
 
   if (!info.subresource.empty()) {
+    const SubresourceInfo* sub = r.Subresource(info.subresource);
+    if (!sub || info.parts.size() > 3) return SendStatus(res, NotFoundStatus());
+    if (std::find(sub->verbs.begin(), sub->verbs.end(), info.verb) == sub->verbs.end()) {
+      return SendStatus(res, MethodNotAllowedStatus());
+    }
     if (r.group.empty() && r.plural == "serviceaccounts" && info.subresource == "token") {
-      if (info.verb != "create") return SendStatus(res, MethodNotAllowedStatus());
       return TokenRequest(call, r);
     }
-    if (info.subresource == "status" && info.verb == "get") {
-      return SendJson(res, 200, store->Get(r, ns, info.name));
-    }
-    return SendStatus(res, NotFoundStatus());
+    if (info.subresource == "status") return Status(call, r, ns);
+    if (info.subresource == "scale") return Scale(call, r, ns);  // spec.replicas
+    return SendStatus(res, NotFoundStatus());  // not simulated (yet): exec, log, ...
   }
   if (info.parts.size() > 3) return SendStatus(res, NotFoundStatus());
+  // A verb discovery does not list for the resource (DELETE of all namespaces, GET of
+  // tokenreviews) is refused as kube-apiserver refuses it.
+  if (!r.Allows(info.verb)) return SendStatus(res, MethodNotAllowedStatus());
+  if (r.verbs == std::vector<std::string>{"create"}) {
+    // A review or binding: answered, never stored.
+    json body = ParseBody(req, r);
+    body["kind"] = r.kind;
+    body["apiVersion"] = r.ApiVersion();
+    if (!body.contains("metadata") || !body["metadata"].is_object()) {
+      body["metadata"] = json::object();
+    }
+    if (r.namespaced) body["metadata"]["namespace"] = ns.empty() ? "default" : ns;
+    return SendJson(res, 201, body);
+  }
 
   if (info.verb == "get") {
     if (table) return SendJson(res, 200, ToTable(r, store->Get(r, ns, info.name)));
@@ -198,23 +259,26 @@ void Server::Impl::Resource(Call& call) {
   }
   if (info.verb == "create") {
     if (!info.name.empty()) return SendStatus(res, MethodNotAllowedStatus());
-    json created = store->Create(r, ns, ParseBody(req, r), ParseWriteOptions(req));
+    json body = ParseBody(req, r);
+    ValidateFields(req, res, r, body, CannotBeHandled(r));
+    json created = store->Create(r, ns, std::move(body), ParseWriteOptions(req));
     return SendJson(res, 201, created);
   }
   if (info.verb == "update") {
+    json body = ParseBody(req, r);
+    ValidateFields(req, res, r, body, CannotBeHandled(r));
     return SendJson(res, 200,
-                    store->Update(r, ns, info.name, ParseBody(req, r), ParseWriteOptions(req)));
+                    store->Update(r, ns, info.name, std::move(body), ParseWriteOptions(req)));
   }
   if (info.verb == "patch") {
     auto type = ParsePatchType(req.get_header_value("Content-Type"));
-    if (!type) {
-      throw StatusError::UnsupportedMediaType(fmt::format(
-          "the body of the request was in an unknown format - accepted media types include: "
-          "application/json-patch+json, application/merge-patch+json, "
-          "application/apply-patch+yaml, application/strategic-merge-patch+json"));
+    if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
+    std::string body = req.body;
+    if (*type == PatchType::kMerge || *type == PatchType::kStrategicMerge) {
+      json patch = json::parse(req.body, nullptr, false);
+      if (patch.is_object() && ValidateFields(req, res, r, patch, "")) body = patch.dump();
     }
-    return SendJson(res, 200,
-                    store->Patch(r, ns, info.name, *type, req.body, ParseWriteOptions(req)));
+    return SendJson(res, 200, store->Patch(r, ns, info.name, *type, body, ParseWriteOptions(req)));
   }
   if (info.verb == "delete" || info.verb == "deletecollection") {
     DeleteOptions d;
@@ -244,6 +308,103 @@ void Server::Impl::Resource(Call& call) {
     return SendJson(res, 200, store->DeleteCollection(r, ns, ParseListOptions(req), d));
   }
   SendStatus(res, MethodNotAllowedStatus());
+}
+
+// …/status: GET reads the object; PUT and PATCH change its status and nothing else.
+void Server::Impl::Status(Call& call, const ResourceInfo& r, const std::string& ns) {
+  const auto& req = call.req;
+  const auto& name = call.info.name;
+  if (call.info.verb == "get") return SendJson(call.res, 200, store->Get(r, ns, name));
+  WriteOptions write = ParseWriteOptions(req);
+  json changed;
+  if (call.info.verb == "update") {
+    changed = ParseBody(req, r);
+  } else {
+    auto type = ParsePatchType(req.get_header_value("Content-Type"));
+    if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
+    WriteOptions preview = write;
+    preview.dry_run = true;
+    changed = store->Patch(r, ns, name, *type, req.body, preview);
+  }
+  json object = store->Get(r, ns, name);
+  if (changed.contains("status")) {
+    object["status"] = changed["status"];
+  } else {
+    object.erase("status");
+  }
+  if (changed.contains("metadata") && changed["metadata"].is_object() &&
+      changed["metadata"].contains("resourceVersion")) {
+    object["metadata"]["resourceVersion"] = changed["metadata"]["resourceVersion"];
+  }
+  SendJson(call.res, 200, store->Update(r, ns, name, std::move(object), write));
+}
+
+namespace {
+// The autoscaling/v1 Scale of a deployment, replica set, stateful set or replication controller.
+json ScaleOf(const json& object) {
+  const json& m = object["metadata"];
+  json meta = json::object();
+  for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    if (m.contains(k)) meta[k] = m[k];
+  }
+  const json spec = object.value("spec", json::object());
+  const json status = object.value("status", json::object());
+  // The label selector as a string: spec.selector.matchLabels (apps), spec.selector (core).
+  std::string selector;
+  const json sel = spec.value("selector", json::object());
+  const json labels = sel.contains("matchLabels") ? sel["matchLabels"] : sel;
+  if (labels.is_object()) {
+    for (const auto& [k, v] : labels.items()) {
+      if (v.is_string()) selector += (selector.empty() ? "" : ",") + k + "=" + v.get<std::string>();
+    }
+  }
+  json out = {{"kind", "Scale"},
+              {"apiVersion", "autoscaling/v1"},
+              {"metadata", meta},
+              {"spec", json::object()},
+              {"status", {{"replicas", status.value("replicas", 0)}}}};
+  if (spec.contains("replicas")) out["spec"]["replicas"] = spec["replicas"];
+  if (!selector.empty()) out["status"]["selector"] = selector;
+  return out;
+}
+}  // namespace
+
+// …/scale: reads and writes spec.replicas through an autoscaling/v1 Scale.
+void Server::Impl::Scale(Call& call, const ResourceInfo& r, const std::string& ns) {
+  const auto& req = call.req;
+  const auto& name = call.info.name;
+  if (call.info.verb == "get") return SendJson(call.res, 200, ScaleOf(store->Get(r, ns, name)));
+  json object = store->Get(r, ns, name);
+  json replicas;
+  if (call.info.verb == "update") {
+    json body = json::parse(req.body, nullptr, false);
+    if (!body.is_object()) throw StatusError::BadRequest("the request body is not a JSON object");
+    if (body.contains("spec") && body["spec"].is_object())
+      replicas = body["spec"].value("replicas", json());
+    if (body.contains("metadata") && body["metadata"].is_object() &&
+        body["metadata"].contains("resourceVersion")) {
+      object["metadata"]["resourceVersion"] = body["metadata"]["resourceVersion"];
+    }
+  } else {
+    // A patch of a Scale touches spec.replicas, which is at the same place in the object.
+    auto type = ParsePatchType(req.get_header_value("Content-Type"));
+    if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
+    WriteOptions preview;
+    preview.dry_run = true;
+    json patched = store->Patch(r, ns, name, *type, req.body, preview);
+    replicas = patched.value("spec", json::object()).value("replicas", json());
+  }
+  if (!replicas.is_number_integer() || replicas.get<int64_t>() < 0) {
+    throw StatusError::Invalid(
+        "Scale.autoscaling", name,
+        json::array({{{"reason", "FieldValueInvalid"},
+                      {"message", "Invalid value: " + replicas.dump() +
+                                      ": must be greater than or equal to 0"},
+                      {"field", "spec.replicas"}}}));
+  }
+  object["spec"]["replicas"] = replicas;
+  SendJson(call.res, 200,
+           ScaleOf(store->Update(r, ns, name, std::move(object), ParseWriteOptions(req))));
 }
 
 }  // namespace kubedouble::fake

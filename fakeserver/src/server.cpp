@@ -28,10 +28,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool ExpectsBody(const httplib::Request& req) {
-  if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") return true;
-  return req.method == "DELETE" && (req.get_header_value("Transfer-Encoding") == "chunked" ||
-                                    req.get_header_value_count("Content-Length") > 0);
+// True when the request has a body to read (request_framing.h has refused any other framing).
+// Like Go's server, a request without Content-Length or Transfer-Encoding has none.
+bool HasBody(const httplib::Request& req) {
+  if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH" &&
+      req.method != "DELETE") {
+    return false;
+  }
+  return req.has_header("Transfer-Encoding") || ContentLength(req) > 0;
 }
 
 const certs::KeyPair& ServingPair(const certs::Bundle& b, const std::string& which) {
@@ -101,6 +105,7 @@ Server::Impl::Impl(ServerOptions o) : options(std::move(o)) {
   store = std::make_unique<Store>(registry, [c = clock] { return c->Now(); });
   journal = std::make_unique<Journal>(options.journal_size, options.journal_file);
   discovery = std::make_unique<Discovery>(registry);
+  openapi = std::make_unique<OpenApi>(*store);
   FillPaths(paths, options.dir);
 }
 
@@ -227,7 +232,9 @@ void Server::Start() {
   // TLS listener.
   certs::Certificate ca_cert = d.bundle.ca.cert;
   certs::KeyPair serving_pair = serving;
-  d.http = std::make_unique<httplib::SSLServer>([ca_cert, serving_pair](SSL_CTX& ctx) {
+  d.slots = std::make_unique<ConnectionSlots>(o.head_timeout);
+  ConnectionSlots* slots = d.slots.get();
+  d.http = std::make_unique<httplib::SSLServer>([ca_cert, serving_pair, slots](SSL_CTX& ctx) {
     if (SSL_CTX_use_certificate(&ctx, serving_pair.cert.get()) != 1 ||
         SSL_CTX_use_PrivateKey(&ctx, serving_pair.key.get()) != 1 ||
         SSL_CTX_check_private_key(&ctx) != 1) {
@@ -243,14 +250,16 @@ void Server::Start() {
     STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
     sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(ca_cert.get())));
     SSL_CTX_set_client_CA_list(&ctx, names);
-    BufferTls(&ctx);  // cpp-httplib reads request heads a byte at a time (tls_buffers.h)
+    BufferTls(&ctx, slots);  // buffered, framed and tracked connections (tls_buffers.h)
     return true;
   });
   if (!d.http->is_valid()) {
     throw std::runtime_error("cannot set up TLS with the serving certificate and key");
   }
   auto& http = *d.http;
-  http.new_task_queue = [max = o.max_connections] { return new GrowingTaskQueue(max); };
+  http.new_task_queue = [slots, max = o.max_connections] {
+    return new GrowingTaskQueue(slots, max);
+  };
   auto listen_fd = std::make_shared<int>(-1);
   http.set_socket_options([listen_fd](int sock) {
     int yes = 1;
@@ -263,30 +272,29 @@ void Server::Start() {
   http.set_read_timeout(30);
   http.set_write_timeout(30);
   http.set_payload_max_length(kMaxRequestBody);
-  // cpp-httplib answers a too-large Content-Length itself, with no body: make it a Status.
+  // Should cpp-httplib answer a too-large Content-Length itself (with no body): make it a Status.
   httplib::Server::HandlerWithResponse too_large = [](const httplib::Request&,
                                                       httplib::Response& res) {
     if (res.status != 413 || !res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    SendStatus(res, MakeStatus(413, "RequestEntityTooLarge",
-                               fmt::format("the request is too large: the limit is {} bytes",
-                                           kMaxRequestBody)));
+    SendStatus(res, MakeStatus(413, "RequestEntityTooLarge", TooLargeMessage()));
     return httplib::Server::HandlerResponse::Handled;
   };
   http.set_error_handler(std::move(too_large));
   // cpp-httplib writes an answer's head and body with two TLS writes; with TCP_NODELAY each left
   // as its own segment and the client woke up for each. The head is held from here and sent with
   // the body in one record (tls_buffers.h); streams (watches, no body yet) are written as they go.
-  http.set_post_routing_handler([](const httplib::Request& req, const httplib::Response& res) {
+  http.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) HoldNextWrite(req.ssl);
+    // Answered before its body was read: the connection ends after the answer, and says so.
+    if (BodyUnread(req.ssl)) res.set_header("Connection", "close");
   });
-  // Called once an answer is written (task_queue.h: a stopping server closes idle connections).
-  http.set_logger([](const httplib::Request& req, const httplib::Response&) {
-    FlushHeldWrite(req.ssl);  // a HEAD answer has no body write
-    GrowingTaskQueue::RequestAnswered();
-  });
+  // Called once an answer is written: the connection waits for the next request, or ends when
+  // the answer was given without reading the request's whole body (tls_buffers.h).
+  http.set_logger(
+      [](const httplib::Request& req, const httplib::Response&) { RequestAnswered(req.ssl); });
   Impl* self = &d;
   http.set_pre_routing_handler([self](const httplib::Request& req, httplib::Response& res) {
-    GrowingTaskQueue::RequestStarted(ConnectionSocket(req));
+    RequestStarted(req.ssl);
     if (GrowingTaskQueue::OverLimit()) {  // beyond --max-connections
       TooManyRequests(res, fmt::format("too many connections: this server serves {} at once "
                                        "(--max-connections); retry later",
@@ -294,12 +302,14 @@ void Server::Start() {
       res.set_header("Connection", "close");
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (ExpectsBody(req)) return httplib::Server::HandlerResponse::Unhandled;
+    if (HasBody(req)) return httplib::Server::HandlerResponse::Unhandled;
     self->Handle(req, res);
     return httplib::Server::HandlerResponse::Handled;
   });
-  auto with_body = [self](const httplib::Request& req, httplib::Response& res) {
-    self->Handle(req, res);
+  // Requests with a body: it is read by the handler, after authentication.
+  auto with_body = [self](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& read_body) {
+    self->Handle(req, res, &read_body);
   };
   http.Post(".*", with_body);
   http.Put(".*", with_body);

@@ -12,12 +12,14 @@
 
 #include "authn.h"
 #include "authz.h"
+#include "connection_slots.h"
 #include "discovery.h"
 #include "kubedouble/fakeserver/clock.h"
 #include "kubedouble/fakeserver/faults.h"
 #include "kubedouble/fakeserver/journal.h"
 #include "kubedouble/fakeserver/server.h"
 #include "kubedouble/fakeserver/store.h"
+#include "openapi.h"
 #include "request_info.h"
 #include "sa_tokens.h"
 
@@ -46,12 +48,14 @@ struct Server::Impl {
   std::unique_ptr<Authenticator> authn;
   std::unique_ptr<Authorizer> authz;
   std::unique_ptr<Discovery> discovery;
+  std::unique_ptr<OpenApi> openapi;
   std::shared_ptr<ServerClock> clock;  // before everything that reads the time
   std::unique_ptr<FaultSet> faults;
   std::unique_ptr<TokenRotation> rotation;  // serviceaccount/token (clock/rotation.h)
   std::string ca_pem;
   std::mutex token_mu;         // paths.serviceaccount_token, state_written
   bool state_written = false;  // WriteStateFolder has run: rotations rewrite serviceaccount/
+  std::unique_ptr<ConnectionSlots> slots;  // the connections' phases; outlives `http`
   std::unique_ptr<httplib::SSLServer> http;
   std::thread listener;
   int port = 0;
@@ -69,12 +73,18 @@ struct Server::Impl {
   void LoadWorld();
   // admin/admin.cpp: /__kubedouble/ (IsAdminPath).
   void Admin(Call& call, JournalEntry& entry);
-  // handler.cpp
-  void Handle(const httplib::Request& req, httplib::Response& res);
+  // handler.cpp. `read_body` reads the body of a request that has one (POST, PUT, PATCH, DELETE
+  // with a Content-Length or chunked): it is read only after the request is authenticated.
+  void Handle(const httplib::Request& req, httplib::Response& res,
+              const httplib::ContentReader* read_body = nullptr);
   void Route(Call& call);
   void NonResource(Call& call);
   // resources.cpp
   void Resource(Call& call);
+  void Status(Call& call, const ResourceInfo& r, const std::string& ns);  // …/status
+  void Scale(Call& call, const ResourceInfo& r, const std::string& ns);   // …/scale
+  // openapi_endpoints.cpp
+  void OpenApiRequest(Call& call);
   // reviews.cpp
   void SelfSubjectReview(Call& call);
   void SelfSubjectAccessReview(Call& call);

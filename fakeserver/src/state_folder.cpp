@@ -87,13 +87,20 @@ void FillPaths(StatePaths& p, const fs::path& dir) {
 
 void PrepareStateFolder(const fs::path& dir) {
   std::error_code ec;
+  const bool existed = fs::is_directory(dir, ec);
   fs::create_directories(dir / "kubeconfigs", ec);
   if (ec) {
     throw std::runtime_error(
         fmt::format("cannot create the state folder {}: {}", dir.string(), ec.message()));
   }
-  // It holds keys and tokens: private to its owner (0700), whatever the umask.
-  fs::permissions(dir, fs::perms::owner_all, ec);
+  // A folder created here is private to its owner (0700), whatever the umask. A folder the user
+  // already had keeps its mode (it may be shared, as a 1777 one): the secrets protect themselves,
+  // in the server's own subfolders (0700) and files (0600).
+  if (!existed) fs::permissions(dir, fs::perms::owner_all, ec);
+  for (const char* sub : {"pki", "kubeconfigs", "serviceaccount"}) {
+    fs::create_directory(dir / sub, ec);
+    fs::permissions(dir / sub, fs::perms::owner_all, ec);
+  }
   // Prove it is writable before anything else happens.
   fs::path probe = dir / ".write-test";
   try {

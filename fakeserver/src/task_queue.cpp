@@ -1,5 +1,7 @@
 #include "task_queue.h"
 
+#include "connection_slots.h"
+
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -12,29 +14,16 @@ namespace kubedouble::fake {
 namespace {
 
 struct WorkerState {
-  GrowingTaskQueue* queue = nullptr;
   bool over_limit = false;
-  int fd = -1;  // the noted connection
 };
 thread_local WorkerState t_worker;
 
-// Both ends' addresses of a socket: tells a noted socket from a later one with the same fd.
-std::string SocketId(int fd) {
-  sockaddr_storage local{}, peer{};
-  socklen_t ll = sizeof local, pl = sizeof peer;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ll) != 0 ||
-      ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) != 0) {
-    return "";
-  }
-  return std::string(reinterpret_cast<const char*>(&local), ll) +
-         std::string(reinterpret_cast<const char*>(&peer), pl);
-}
-
 }  // namespace
 
-GrowingTaskQueue::GrowingTaskQueue(size_t max_connections, size_t reject_slots,
-                                   std::chrono::seconds idle_exit)
-    : max_connections_(max_connections == 0 ? 1 : max_connections),
+GrowingTaskQueue::GrowingTaskQueue(ConnectionSlots* slots, size_t max_connections,
+                                   size_t reject_slots, std::chrono::seconds idle_exit)
+    : slots_(slots),
+      max_connections_(max_connections == 0 ? 1 : max_connections),
       max_threads_(max_connections_ + reject_slots),
       idle_exit_(idle_exit) {}
 
@@ -53,12 +42,18 @@ void GrowingTaskQueue::enqueue(std::function<void()> fn) {
     }
   }
   exited_.clear();
-  if (idle_ < jobs_.size() && live_ < max_threads_) {
-    ++live_;
-    threads_.emplace_back([this] { Work(); });
+  bool evict = false;
+  if (idle_ < jobs_.size()) {
+    if (live_ < max_threads_) {
+      ++live_;
+      threads_.emplace_back([this] { Work(); });
+    } else {
+      evict = slots_ != nullptr;  // every worker is taken: make room for the new connection
+    }
   }
   lock.unlock();
   cv_.notify_one();
+  if (evict) slots_->EvictOne();
 }
 
 void GrowingTaskQueue::Work() {
@@ -82,36 +77,15 @@ void GrowingTaskQueue::Work() {
     bool over = serving_ >= max_connections_;
     if (!over) ++serving_;
     lock.unlock();
-    t_worker = {this, over, -1};
+    t_worker = {over};
     fn();
     lock.lock();
     if (!over) --serving_;
-    if (t_worker.fd >= 0) sockets_.erase(t_worker.fd);
     t_worker = {};
   }
 }
 
 bool GrowingTaskQueue::OverLimit() { return t_worker.over_limit; }
-
-void GrowingTaskQueue::RequestStarted(int fd) {
-  if (fd < 0 || t_worker.queue == nullptr) return;
-  std::string id = t_worker.fd == fd ? "" : SocketId(fd);
-  std::lock_guard lock(t_worker.queue->mu_);
-  auto& sockets = t_worker.queue->sockets_;
-  if (t_worker.fd != fd) {
-    if (t_worker.fd >= 0) sockets.erase(t_worker.fd);
-    t_worker.fd = fd;
-    sockets[fd].id = std::move(id);
-  }
-  sockets[fd].busy = true;
-}
-
-void GrowingTaskQueue::RequestAnswered() {
-  if (t_worker.fd < 0 || t_worker.queue == nullptr) return;
-  std::lock_guard lock(t_worker.queue->mu_);
-  auto it = t_worker.queue->sockets_.find(t_worker.fd);
-  if (it != t_worker.queue->sockets_.end()) it->second.busy = false;
-}
 
 void GrowingTaskQueue::shutdown() {
   std::vector<std::thread> threads;
@@ -120,14 +94,11 @@ void GrowingTaskQueue::shutdown() {
     shutdown_ = true;
     threads.swap(threads_);
     exited_.clear();
-    // A worker waiting for a keep-alive connection's next request wakes up to its end of file.
-    // (Not one that is answering: cpp-httplib writes nothing to a socket that reads as closed.)
-    for (const auto& [fd, socket] : sockets_) {
-      if (!socket.busy && !socket.id.empty() && SocketId(fd) == socket.id) {
-        ::shutdown(fd, SHUT_RD);
-      }
-    }
   }
+  // A worker waiting for a request (a keep-alive connection's next one, or the first) wakes up to
+  // its end of file. (Not one that is answering: cpp-httplib writes nothing to a socket that
+  // reads as closed.)
+  if (slots_ != nullptr) slots_->EndWaiting();
   cv_.notify_all();
   for (auto& t : threads) {
     if (t.joinable()) t.join();

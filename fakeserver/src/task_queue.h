@@ -7,10 +7,13 @@
 //  - up to `max_connections` are served at once;
 //  - the next `reject_slots` get a worker too, marked OverLimit(): the server answers their
 //    requests 429 (with Retry-After), so a client learns that the server is full — no hang;
-//  - beyond both, new connections wait in the queue (and in the kernel's listen backlog).
-// shutdown() ends the keep-alive wait of every connection between two requests (as told by
-// RequestStarted/RequestAnswered), so that a stopping server does not wait out idle clients'
-// keep-alive timeouts, while the requests in flight are answered.
+//  - beyond both, a new connection waits in the queue, and the connection that has waited longest
+//    without a request being answered (a handshake, an unfinished head, an idle keep-alive one)
+//    is ended to make room for it (ConnectionSlots::EvictOne, connection_slots.h): a few thousand
+//    idle or slowloris sockets never keep an authenticated client out.
+// shutdown() ends the keep-alive wait of every connection between two requests, so that a
+// stopping server does not wait out idle clients' keep-alive timeouts, while the requests in
+// flight are answered.
 #pragma once
 
 #include <httplib.h>
@@ -19,7 +22,6 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -27,9 +29,13 @@
 
 namespace kubedouble::fake {
 
+class ConnectionSlots;
+
 class GrowingTaskQueue : public httplib::TaskQueue {
  public:
-  explicit GrowingTaskQueue(size_t max_connections = 2048, size_t reject_slots = 64,
+  // `slots` (may be null: nothing is evicted or ended) must outlive the queue.
+  explicit GrowingTaskQueue(ConnectionSlots* slots, size_t max_connections = 2048,
+                            size_t reject_slots = 64,
                             std::chrono::seconds idle_exit = std::chrono::seconds(30));
   ~GrowingTaskQueue() override;
 
@@ -40,14 +46,11 @@ class GrowingTaskQueue : public httplib::TaskQueue {
 
   // On a worker: true when its connection is beyond max_connections (answer it 429).
   static bool OverLimit();
-  // On a worker: a request on the connection with socket `fd` is being answered ...
-  static void RequestStarted(int fd);
-  // ... and its answer was written: the connection waits for the next request.
-  static void RequestAnswered();
 
  private:
   void Work();
 
+  ConnectionSlots* const slots_;
   const size_t max_connections_;
   const size_t max_threads_;
   const std::chrono::seconds idle_exit_;
@@ -56,11 +59,6 @@ class GrowingTaskQueue : public httplib::TaskQueue {
   std::deque<std::function<void()>> jobs_;
   std::vector<std::thread> threads_;
   std::vector<std::thread::id> exited_;  // workers that left on their own, to join
-  struct Socket {
-    std::string id;  // both ends' addresses
-    bool busy = false;
-  };
-  std::map<int, Socket> sockets_;  // connections that had a request: fd -> state
   size_t idle_ = 0;
   size_t live_ = 0;
   size_t serving_ = 0;  // connections within max_connections

@@ -15,6 +15,7 @@
 #include "kubedouble/accesslib/proxy.h"
 #include "kubedouble/fakeserver/server.h"
 #include "process.h"
+#include "reliability/raw_tls.h"
 #include "temp_dir.h"
 
 namespace kubedouble::access {
@@ -352,6 +353,162 @@ TEST_F(FakeServer, KubedoubleProxyAnswersAsKubectlProxy) {
       EXPECT_EQ(a.body, b.body);
     }
   }
+}
+
+// An odd request target sent as it is, and what both proxies must answer.
+struct OddProbe {
+  std::string line;  // method and target
+  std::string host;  // the Host header ("-": none)
+  int status;        // what both proxies answer
+};
+
+// Starts kubectl proxy and kubedouble proxy with `flags` and sends each probe to both: the same
+// status and Location (and the same redirect page for a GET), and never a secret from ours.
+void CompareWithKubectlProxy(const std::string& kubeconfig, const std::vector<std::string>& flags,
+                             const std::vector<OddProbe>& probes) {
+  TempDir cache;
+  std::vector<std::string> theirs_argv = {"kubectl", "proxy", "--port=0", "--kubeconfig",
+                                          kubeconfig};
+  std::vector<std::string> ours_argv = {KUBEDOUBLE_BINARY, "proxy", "--port=0", "--kubeconfig",
+                                        kubeconfig};
+  theirs_argv.insert(theirs_argv.end(), flags.begin(), flags.end());
+  ours_argv.insert(ours_argv.end(), flags.begin(), flags.end());
+  Process kubectl(theirs_argv,
+                  {{"KUBECACHEDIR", cache.path().string()}, {"HOME", cache.path().string()}});
+  Process ours(ours_argv);
+  int theirs_port = ReadyPort(kubectl), ours_port = ReadyPort(ours);
+  ASSERT_GT(theirs_port, 0);
+  ASSERT_GT(ours_port, 0);
+  auto ask = [](int port, const OddProbe& p) {
+    kubedouble::testing::RawConn c(port);
+    std::string request = p.line + " HTTP/1.1\r\n";
+    if (p.host != "-") request += "Host: " + p.host + "\r\n";
+    request += "Connection: close\r\n\r\n";
+    c.SendPlain(request);
+    return c.Read(10);
+  };
+  auto location = [](const std::string& head) {
+    auto at = head.find("\r\nLocation: ");
+    return at == std::string::npos ? "" : head.substr(at + 12, head.find("\r\n", at + 2) - at - 12);
+  };
+  for (const auto& p : probes) {
+    SCOPED_TRACE(p.line + " (Host " + p.host + ")");
+    auto theirs = ask(theirs_port, p);
+    auto mine = ask(ours_port, p);
+    EXPECT_EQ(theirs.status, p.status) << theirs.head;
+    EXPECT_EQ(mine.status, p.status) << mine.head;
+    EXPECT_EQ(location(mine.head), location(theirs.head));
+    if (p.status == 301 && p.line.rfind("GET ", 0) == 0) {
+      EXPECT_EQ(mine.body, theirs.body);
+    }
+    EXPECT_THAT(mine.body, ::testing::Not(HasSubstr("SecretList")));
+    EXPECT_THAT(mine.body, ::testing::Not(HasSubstr("\"kind\":\"Secret\"")));
+  }
+}
+
+// Odd request targets: Go's server and ServeMux (which kubectl proxy is built on) answer them
+// before the filter — 400 for what it cannot read, 301 to the clean path, the filter's 403 on the
+// decoded path — and kubedouble proxy answers each the same. No secret passes the filter.
+TEST_F(FakeServer, OddPathsAnswerAsKubectlProxy) {
+  const std::string secrets = "/api/v1/namespaces/default/secrets";
+  const std::vector<OddProbe> probes = {
+      {"GET " + secrets, "localhost", 403},
+      {"GET /" + secrets, "localhost", 301},  // "//api/..."
+      {"GET /." + secrets, "localhost", 301},
+      {"GET /x/.." + secrets, "localhost", 301},
+      {"GET /api/./v1/namespaces/default/secrets/", "localhost", 301},
+      {"GET /api/v1//namespaces/default/secrets?limit=1&x=%2f", "localhost", 301},
+      {"GET //api?a=b", "localhost", 301},
+      {"DELETE /x/../api/v1/namespaces/default/configmaps/a", "localhost", 301},
+      {"HEAD /" + secrets, "localhost", 301},
+      {"GET /a/../%22b", "localhost", 301},
+      {"GET /a/../\"b", "localhost", 301},
+      {"GET /a/../b%2e%2e/./c", "localhost", 301},
+      {"GET /.", "localhost", 301},
+      {"GET /..", "localhost", 301},
+      {"GET //", "localhost", 301},
+      {"GET /api/v1/namespaces/default/%73ecrets", "localhost", 403},  // %-encoded letters
+      {"GET /%61pi/v1/namespaces/default/secrets", "localhost", 403},
+      {"GET /api/v1/namespaces/default/configmaps/%2e%2e/secrets", "localhost", 403},
+      {"GET " + secrets + "%2f", "localhost", 403},
+      {"GET " + secrets + "#x", "localhost", 403},
+      {"GET /foo/%2e%2e" + secrets, "localhost", 404},  // not cleaned: the server's 404
+      {"GET /%2e%2e/api", "localhost", 404},
+      {"GET http://127.0.0.1" + secrets, "localhost", 403},  // absolute form
+      {"GET HTTP://localhost" + secrets, "localhost", 403},
+      {"GET https://localhost:1/x/.." + secrets, "localhost", 301},
+      {"GET http://evil.example.com/api", "localhost", 403},  // the URL's host is checked
+      {"GET http://localhost/api", "evil.example.com", 200},
+      {"GET http://localhost", "localhost", 301},
+      {"GET //api/v1/namespaces/default/pods/web/exec", "localhost", 301},
+      {"GET /api/v1/namespaces/default/pods/%2e%2e/x/exec", "localhost", 403},
+      {"GET /api/%zz", "localhost", 400},  // bad escapes, control bytes, no leading slash
+      {"GET /api/%", "localhost", 400},
+      {"GET /a/../b/%zz", "localhost", 400},
+      {"GET /api/\x01", "localhost", 400},
+      {"GET api/v1", "localhost", 400},
+      {"GET *", "localhost", 400},
+      {"OPTIONS *", "localhost", 200},
+      {"GET /api", "-", 400},           // HTTP/1.1 without Host
+      {"GET /api", "a b", 400},         // malformed Host
+      {"GET /api", "[::1]:8001", 403},  // SplitHostPort gives ::1, not [::1]
+      {"GET /api", "localhost:abc", 200},
+      {"GET /api/v1/namespaces/default/configmaps/%2e%2e", "localhost", 404},
+  };
+  CompareWithKubectlProxy(S().paths().token_kubeconfig.string(),
+                          {"--reject-paths=^/api/.*/secrets,^/api/.*/pods/.*/exec"}, probes);
+}
+
+// The same with an API prefix (stripped, leaving a slash, before the filter) and static files.
+// A GET whose body is a DELETE, through kubectl proxy --reject-methods '^DELETE$' (which forwards
+// the body with the proxy's credentials) and through kubedouble proxy: one answer, and the body is
+// never run as a second request (the server reads and discards it, as kube-apiserver does).
+TEST_F(FakeServer, GetBodyThroughAProxyIsNeverASecondRequest) {
+  const std::string target = "/api/v1/namespaces/default/configmaps/kube-root-ca.crt";
+  const std::string smuggled = "DELETE " + target + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  TempDir cache;
+  const std::string kubeconfig = S().paths().token_kubeconfig.string();
+  Process kubectl(
+      {"kubectl", "proxy", "--port=0", "--kubeconfig", kubeconfig, "--reject-methods", "^DELETE$"},
+      {{"KUBECACHEDIR", cache.path().string()}, {"HOME", cache.path().string()}});
+  Process ours({KUBEDOUBLE_BINARY, "proxy", "--port=0", "--kubeconfig", kubeconfig,
+                "--reject-methods", "^DELETE$"});
+  for (int port : {ReadyPort(kubectl), ReadyPort(ours)}) {
+    ASSERT_GT(port, 0);
+    kubedouble::testing::RawConn c(port);
+    c.SendPlain(
+        "GET /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: localhost\r\n"
+        "Content-Length: " +
+        std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled);
+    EXPECT_EQ(c.Read(10).status, 200);
+    Client direct(FromKubeconfig(S().paths().kubeconfig));
+    EXPECT_EQ(json::parse(direct.Get(target))["metadata"]["name"], "kube-root-ca.crt")
+        << "the smuggled DELETE ran through the proxy on port " << port;
+  }
+}
+
+TEST_F(FakeServer, OddPathsUnderAnApiPrefixAnswerAsKubectlProxy) {
+  TempDir www;
+  std::ofstream(www.path() / "a.txt") << "static\n";
+  const std::vector<OddProbe> probes = {
+      {"GET /custom", "localhost", 301},  // to /custom/
+      {"GET /custom?x=1", "localhost", 301},
+      {"GET /custom/", "localhost", 404},  // "/" upstream: the server's 404
+      {"GET /custom/api", "localhost", 200},
+      {"GET /customx/api", "localhost", 404},  // not under the prefix
+      {"GET /api", "localhost", 404},
+      {"GET /custom/api/v1/namespaces/default/secrets", "localhost", 403},
+      {"GET /custom//api/v1/namespaces/default/secrets", "localhost", 301},
+      {"GET /custom/%61pi/v1/namespaces/default/secrets", "localhost", 403},
+      {"GET /static/../custom/api/v1/namespaces/default/secrets", "localhost", 301},
+      {"GET /static", "localhost", 301},
+      {"GET /static/a.txt", "localhost", 200},
+      {"GET /static/nope", "localhost", 404},
+  };
+  CompareWithKubectlProxy(
+      S().paths().token_kubeconfig.string(),
+      {"--api-prefix=/custom", "--www=" + www.path().string(), "--reject-paths=^/api/.*/secrets"},
+      probes);
 }
 
 }  // namespace

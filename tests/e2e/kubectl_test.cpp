@@ -178,11 +178,11 @@ TEST(Kubectl, CreateCommandsSendingProtobuf) {
   EXPECT_EQ(ok("kubectl delete namespace team-a"), "namespace \"team-a\" deleted\n");
   EXPECT_THAT(ok("kubectl get cm,secrets,svc -o name"), Not(HasSubstr("cm1")));
 
-  // Deployments are not served (no apps group), so these cannot work here.
-  fails("kubectl create deployment web --image=nginx",
-        "the server could not find the requested resource");
-  fails("kubectl scale deployment web --replicas=2",
-        "the server doesn't have a resource type \"deployment\"");
+  // Deployments (apps/v1, from the schema) and their scale subresource.
+  EXPECT_EQ(ok("kubectl create deployment web --image=nginx"), "deployment.apps/web created\n");
+  EXPECT_EQ(ok("kubectl scale deployment web --replicas=3"), "deployment.apps/web scaled\n");
+  EXPECT_EQ(ok("kubectl get deployment web -o jsonpath='{.spec.replicas}'"), "3");
+  fails("kubectl scale deployment nothing --replicas=2", "not found");
 }
 
 TEST(Kubectl, CreatedTokenWorksForTheDefaultServiceAccount) {

@@ -115,8 +115,55 @@ TEST(Discovery, VersionHealthAndOpenApi) {
   EXPECT_THAT(verbose->body, ::testing::HasSubstr("[+]ping ok\n"));
   EXPECT_THAT(verbose->body, ::testing::EndsWith("readyz check passed\n"));
   EXPECT_EQ(c->Get("/readyz/nonsense")->status, 404);
-  EXPECT_EQ(c->Get("/openapi/v2")->status, 404);
-  EXPECT_EQ(c->Get("/openapi/v3")->status, 404);
+  EXPECT_EQ(c->Get("/openapi/v4")->status, 404);
+}
+
+TEST(Discovery, EveryBuiltInGroupInApisOrderWithPreferredVersions) {
+  fake::TestServer srv;
+  auto c = Client(srv, AdminToken(srv));
+  json apis = Body(c->Get("/apis"));
+  ASSERT_GE(apis["groups"].size(), 19u);
+  EXPECT_EQ(apis["groups"][0]["name"], "apiregistration.k8s.io");
+  EXPECT_EQ(apis["groups"][1]["name"], "apps");
+  json autoscaling = Body(c->Get("/apis/autoscaling"));
+  EXPECT_EQ(autoscaling["preferredVersion"]["version"], "v2");
+  EXPECT_EQ(autoscaling["versions"].size(), 2u);
+  json apps = Body(c->Get("/apis/apps/v1"));
+  json scale, deployments;
+  for (const auto& r : apps["resources"]) {
+    if (r["name"] == "deployments/scale") scale = r;
+    if (r["name"] == "deployments") deployments = r;
+  }
+  EXPECT_EQ(deployments["shortNames"], json({"deploy"}));
+  EXPECT_EQ(deployments["categories"], json({"all"}));
+  EXPECT_EQ(scale["group"], "autoscaling");
+  EXPECT_EQ(scale["version"], "v1");
+  EXPECT_EQ(scale["kind"], "Scale");
+  EXPECT_EQ(Body(c->Get("/apis/rbac.authorization.k8s.io/v1"))["resources"].size(), 4u);
+}
+
+TEST(Discovery, AggregatedListsSubresourcesShortNamesAndCategories) {
+  fake::TestServer srv;
+  auto c = Client(srv, AdminToken(srv));
+  json apis = Body(c->Get("/apis", {{"Accept", kAggregated}}));
+  json jobs;
+  int resources = 0;
+  for (const auto& g : apis["items"]) {
+    for (const auto& v : g["versions"]) {
+      for (const auto& r : v["resources"]) {
+        ++resources;
+        if (g["metadata"]["name"] == "batch" && r["resource"] == "jobs") jobs = r;
+      }
+    }
+  }
+  json core = Body(c->Get("/api", {{"Accept", kAggregated}}));
+  resources += core["items"][0]["versions"][0]["resources"].size();
+  EXPECT_EQ(resources, 59);  // every default-enabled resource of 1.32
+  EXPECT_EQ(jobs["categories"], json({"all"}));
+  EXPECT_EQ(jobs["scope"], "Namespaced");
+  EXPECT_EQ(jobs["subresources"][0]["subresource"], "status");
+  EXPECT_EQ(jobs["subresources"][0]["responseKind"]["group"], "batch");
+  EXPECT_EQ(jobs["subresources"][0]["responseKind"]["kind"], "Job");
 }
 
 }  // namespace

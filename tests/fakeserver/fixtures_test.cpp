@@ -37,6 +37,40 @@ status:
   EXPECT_EQ(c->Get("/api/v1/namespaces/kube-system/pods")->status, 200);
 }
 
+TEST(Fixtures, EveryServedKindIsAccepted) {
+  TempDir tmp;
+  std::ofstream(tmp.path / "app.yaml") << R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx}]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+---
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {name: leader, namespace: kube-system}
+spec: {holderIdentity: me}
+)";
+  fake::TestServer srv({.fixtures = {tmp.path / "app.yaml"}});
+  auto c = Client(srv, AdminToken(srv));
+  EXPECT_EQ(Body(c->Get("/apis/apps/v1/namespaces/default/deployments/web"))["spec"]["replicas"],
+            2);
+  EXPECT_EQ(c->Get("/apis/rbac.authorization.k8s.io/v1/clusterroles/reader")->status, 200);
+  EXPECT_EQ(
+      Body(c->Get(
+          "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/leader"))["spec"]
+                                                                               ["holderIdentity"],
+      "me");
+}
+
 TEST(Fixtures, NoDefaultFixturesLeavesOnlyTheDefaultNamespace) {
   fake::TestServer srv({.default_fixtures = false});
   auto c = Client(srv, AdminToken(srv));

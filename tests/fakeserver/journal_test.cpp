@@ -44,6 +44,29 @@ TEST(Journal, RecordsEveryRequestWithoutCredentials) {
   EXPECT_TRUE(first.contains("durationMicros"));
 }
 
+// kube-apiserver does not authenticate by `?access_token=` (only OpenShift once did): the
+// request is anonymous, and the token is not written to the journal nor its file (created 0600).
+TEST(Journal, AccessTokenInTheQueryIsRefusedAndRedacted) {
+  TempDir tmp;
+  auto file = tmp.path / "journal.jsonl";
+  fake::TestServer srv({.journal_file = file});
+  const std::string token = srv.paths().admin_token;
+  std::string target = "/api/v1/namespaces/default/secrets?limit=1&access_token=";
+  target += token;
+  auto r = Client(srv)->Get(target);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  auto entries = srv.journal().Entries();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].query, "access_token=[redacted]&limit=1");
+  EXPECT_EQ(entries[0].path.find(token), std::string::npos);
+  std::string text = ReadText(file);
+  EXPECT_EQ(text.find(token), std::string::npos);
+  EXPECT_NE(text.find("access_token=[redacted]"), std::string::npos);
+  auto mode = std::filesystem::status(file).permissions();
+  EXPECT_EQ(mode, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
 TEST(Journal, IsABoundedRing) {
   fake::Journal j(3);
   for (int i = 0; i < 5; ++i) j.Record({.path = "/" + std::to_string(i)});

@@ -214,12 +214,43 @@ TEST(Protobuf, InvalidUtf8BecomesTheReplacementCharacter) {
   EXPECT_NO_THROW(got.dump());
 }
 
+// What kubectl create deployment sends, decoded from the schema's message tables.
+TEST(Protobuf, EveryServedKindDecodesFromTheSchema) {
+  // ports[0].containerPort; resources.limits: map<string, Quantity> (the Quantity's string is
+  // its field 1).
+  std::string container = Bytes(1, "web") + Bytes(2, "nginx:1.27") + Bytes(6, Int(3, 8080)) +
+                          Bytes(8, Bytes(1, Bytes(1, "cpu") + Bytes(2, Bytes(1, "500m"))));
+  std::string pod_spec = Bytes(2, container) + Int(11, 0);  // hostNetwork: false
+  std::string template_ =
+      Bytes(1, Bytes(11, Bytes(1, "app") + Bytes(2, "web"))) + Bytes(2, pod_spec);
+  std::string strategy =
+      Bytes(1, "RollingUpdate") +
+      Bytes(2, Bytes(1, Int(1, 1) + Bytes(3, "25%")) + Bytes(2, Int(1, 0) + Int(2, 2)));
+  std::string spec = Int(1, 3) + Bytes(2, Bytes(1, Bytes(1, "app") + Bytes(2, "web"))) +
+                     Bytes(3, template_) + Bytes(4, strategy);
+  json got = DecodeProtobufBody(Envelope(
+      "apps/v1", "Deployment", Bytes(1, KubectlMeta("web")) + Bytes(2, spec) + Bytes(3, "")));
+  EXPECT_EQ(got["apiVersion"], "apps/v1");
+  EXPECT_EQ(got["kind"], "Deployment");
+  EXPECT_EQ(got["metadata"]["name"], "web");
+  EXPECT_EQ(got["spec"]["replicas"], 3);
+  EXPECT_EQ(got["spec"]["selector"], json::parse(R"({"matchLabels":{"app":"web"}})"));
+  const json& c = got["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["image"], "nginx:1.27");
+  EXPECT_EQ(c["ports"], json::parse(R"([{"containerPort":8080}])"));
+  EXPECT_EQ(c["resources"]["limits"]["cpu"], "500m");
+  EXPECT_EQ(got["spec"]["template"]["spec"]["hostNetwork"], false);
+  EXPECT_EQ(got["spec"]["strategy"]["rollingUpdate"],
+            json::parse(R"({"maxUnavailable":"25%","maxSurge":2})"));
+  EXPECT_EQ(got["status"], json::object());
+}
+
 TEST(Protobuf, AKindNotDecodedIs415NamingIt) {
-  auto [code, message] = Refusal(Envelope("apps/v1", "Deployment", Bytes(1, KubectlMeta("d"))));
+  auto [code, message] =
+      Refusal(Envelope("apps/v1beta1", "Deployment", Bytes(1, KubectlMeta("d"))));
   EXPECT_EQ(code, 415);
   EXPECT_THAT(message, HasSubstr("the body of the request was in an unknown format"));
-  EXPECT_THAT(message, HasSubstr("not apps/v1 Deployment"));
-  EXPECT_THAT(message, HasSubstr("ConfigMap, Secret, Namespace, ServiceAccount"));
+  EXPECT_THAT(message, HasSubstr("not apps/v1beta1 Deployment"));
   // A known kind name in another group is another kind.
   auto [code2, message2] = Refusal(Envelope("example.com/v1", "ConfigMap", ""));
   EXPECT_EQ(code2, 415);
@@ -355,8 +386,8 @@ TEST(ProtobufOverHttps, RefusalsAreStatusesAndStoreNothing) {
     EXPECT_EQ(status["reason"], reason);
     EXPECT_THAT(status["message"].get<std::string>(), HasSubstr(words));
   };
-  expect(Envelope("apps/v1", "Deployment", Bytes(1, KubectlMeta("x"))), 415, "UnsupportedMediaType",
-         "not apps/v1 Deployment");
+  expect(Envelope("example.com/v1", "Widget", Bytes(1, KubectlMeta("x"))), 415,
+         "UnsupportedMediaType", "not example.com/v1 Widget");
   expect("k8s", 400, "BadRequest", "\"k8s\\x00\" prefix");
   expect(Envelope("v1", "ConfigMap", Bytes(1, Int(1, 1))), 400, "BadRequest",
          "metadata.name: wire type 0");

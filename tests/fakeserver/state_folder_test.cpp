@@ -108,6 +108,41 @@ TEST(StateFolder, InClusterEnvAndTokensFile) {
   EXPECT_THAT(csv, HasSubstr(srv.paths().user_token + "," + srv.paths().user_name + ","));
 }
 
+// --dir naming a folder the user already has (a shared 1777 one, a 0755 one) leaves its mode
+// alone; the keys and tokens inside stay private: the server's subfolders are 0700, its secret
+// files 0600. A folder the server creates is 0700.
+TEST(StateFolder, AnExistingFolderKeepsItsModeAndTheSecretsStayPrivate) {
+  auto mode = [](const fs::path& p) {
+    struct stat st {};
+    ::stat(p.c_str(), &st);
+    return st.st_mode & 07777;
+  };
+  for (mode_t before : {01777, 0755}) {
+    TempDir tmp;
+    fs::path dir = tmp.path / "shared";
+    ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+    ASSERT_EQ(::chmod(dir.c_str(), before), 0);
+    fake::ServerOptions o;
+    o.dir = dir;
+    o.port = 0;
+    fake::Server srv(o);
+    srv.Start();
+    EXPECT_EQ(mode(dir), before);
+    for (const char* sub : {"pki", "kubeconfigs", "serviceaccount"})
+      EXPECT_EQ(mode(dir / sub), 0700u) << sub;
+    for (const auto& file : {srv.paths().kubeconfig, srv.paths().tokens_csv,
+                             srv.paths().token_kubeconfig, srv.paths().pki_dir / "sa.key"})
+      EXPECT_EQ(mode(file), 0600u) << file;
+  }
+  TempDir tmp;
+  fake::ServerOptions o;
+  o.dir = tmp.path / "new";
+  o.port = 0;
+  fake::Server srv(o);
+  srv.Start();
+  EXPECT_EQ(mode(o.dir), 0700u);
+}
+
 TEST(StateFolder, TokensAreRandomForEachFreshFolder) {
   fake::TestServer a, b;
   EXPECT_NE(a.paths().admin_token, b.paths().admin_token);

@@ -98,20 +98,53 @@ TEST(Clock, TheStateFolderTokenRotatesAndTheOldOneHasAGracePeriod) {
   EXPECT_EQ(WhoAmI(s, new_token), 201);
 }
 
-TEST(Clock, AForcedRotationRetiresTheOldTokenAfterTheGrace) {
-  auto o = FakeClock();
-  o.sa_token_grace = std::chrono::seconds(30);
-  TestServer s(o);
+// Runs the admin `action` on a server with a 30 s grace: serviceaccount/token is re-minted, the
+// token a client holds works until the grace is over, then only the new one does.
+void ExpectTheTokenRotatedWithTheGrace(TestServer& s, const std::string& action) {
   auto file = s.paths().serviceaccount_dir / "token";
   std::string old_token = ReadFile(file);
-  auto r = Admin(s, "POST", "rotate-token");
+  ASSERT_EQ(WhoAmI(s, old_token), 201);
+  auto r = Admin(s, "POST", action);
   ASSERT_EQ(r.status, 200) << r.body;
   std::string new_token = ReadFile(file);
   EXPECT_NE(new_token, old_token);
-  EXPECT_EQ(WhoAmI(s, old_token), 201);
+  EXPECT_EQ(WhoAmI(s, old_token), 201);  // within the grace
+  EXPECT_EQ(WhoAmI(s, new_token), 201);
   Admin(s, "POST", "clock", {{"advance", "31s"}});
   EXPECT_EQ(WhoAmI(s, old_token), 401);
   EXPECT_EQ(WhoAmI(s, new_token), 201);
+}
+
+fake::ServerOptions FakeClockWithGrace30s() {
+  auto o = FakeClock();
+  o.sa_token_grace = std::chrono::seconds(30);
+  return o;
+}
+
+TEST(Clock, AForcedRotationRetiresTheOldTokenAfterTheGrace) {
+  TestServer s(FakeClockWithGrace30s());
+  ExpectTheTokenRotatedWithTheGrace(s, "rotate-token");
+}
+
+// A reset brings every object back, the default service account with its uid: the state
+// folder's token is rotated, and the one a client holds keeps working for the grace.
+TEST(Clock, AResetRotatesTheTokenWithTheGrace) {
+  TestServer s(FakeClockWithGrace30s());
+  ExpectTheTokenRotatedWithTheGrace(s, "reset");
+  // The legacy token secret made again by the reset names the account as it is.
+  auto sa = Call(s, "GET", "/api/v1/namespaces/default/serviceaccounts/default",
+                 s.paths().admin_token, "");
+  auto secrets = Call(s, "GET", "/api/v1/namespaces/default/secrets", s.paths().admin_token, "");
+  ASSERT_EQ(secrets.status, 200);
+  int legacy = 0;
+  const json list = secrets.Json();
+  for (const auto& item : list["items"]) {
+    if (item.value("type", std::string()) != "kubernetes.io/service-account-token") continue;
+    ++legacy;
+    EXPECT_EQ(item["metadata"]["annotations"]["kubernetes.io/service-account.uid"],
+              sa.Json()["metadata"]["uid"]);
+  }
+  EXPECT_EQ(legacy, 1);
 }
 
 TEST(Clock, ServeRejectsABadTtl) {

@@ -273,6 +273,50 @@ std::vector<Case> Corpus(const std::string& admin, const std::string& user) {
                    "close\r\n\r\nffffffffffffffffff\r\nab\r\n0\r\n\r\n",
                {400, 413, kClosed, kWaits}});
 
+  // Framing that cpp-httplib alone took leniently (request_framing.h): Go's answers now.
+  {
+    std::string smuggled = "DELETE " + std::string(kConfigMaps) +
+                           "/target HTTP/1.1\r\nHost: x\r\n" + "Authorization: Bearer " + admin +
+                           "\r\n\r\n";
+    c.push_back({"GET with a DELETE smuggled in its body",
+                 "GET /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + admin +
+                     "\r\nContent-Length: " + std::to_string(smuggled.size()) + "\r\n\r\n" +
+                     smuggled,
+                 {200}});
+  }
+  c.push_back({"Content-Length: +2",
+               Http("POST", kConfigMaps, admin, "", {"Content-Length: +2"}) + "{}",
+               {400}});
+  c.push_back({"unknown Transfer-Encoding",
+               Http("POST", kConfigMaps, admin, "", {"Transfer-Encoding: gzip"}),
+               {501}});
+  c.push_back({"NUL inside the bearer token",
+               std::string("GET /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ") + admin +
+                   std::string("\0junk\r\nConnection: close\r\n\r\n", 28),
+               {400}});
+  c.push_back({"Bearer and two spaces",
+               "GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer  " + admin +
+                   "\r\nConnection: close\r\n\r\n",
+               {200}});  // taken, with a Warning (authn.cpp: the seed page sends it)
+  post("a UTF-8 byte order mark before the JSON", "\xEF\xBB\xBF" + ConfigMap("bom").dump(), {400});
+  c.push_back({"a line of 2 MiB without a line break",
+               "GET /api HTTP/1.1\r\nX-Long: " + std::string(2 * kMiB, 'a'),
+               {431}});
+  {
+    std::vector<std::string> many;
+    for (int i = 0; i < 2000; ++i) many.push_back("X-H" + std::to_string(i) + ": v");
+    c.push_back({"2000 headers", Http("GET", "/api", admin, "", many), {431}});
+  }
+  c.push_back({"a body of unknown length (no Content-Length, no Transfer-Encoding)",
+               "POST " + std::string(kConfigMaps) +
+                   " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + admin +
+                   "\r\nContent-Type: application/json\r\n\r\n" + ConfigMap("nolength").dump(),
+               {400}});
+  c.push_back({"256 MiB announced without credentials, no byte sent",
+               "POST " + std::string(kConfigMaps) +
+                   " HTTP/1.1\r\nHost: x\r\nContent-Length: 268435456\r\n\r\n",
+               {401}});
+
   // Bad credentials.
   for (std::string auth :
        {std::string("Bearer"), std::string("Bearer "),
@@ -520,7 +564,8 @@ TEST(BadInputTest, EveryBadRequestGetsA4xxAndNothingIsLost) {
     bool ok = k.want.count(got) > 0;
     EXPECT_TRUE(ok) << k.name << ": got " << got << (o.reply.closed ? " (closed)" : " (open)")
                     << " " << o.reply.body.substr(0, 300);
-    EXPECT_LT(got, 500) << k.name << ": " << o.reply.body.substr(0, 300);
+    // No 5xx, but Go's 501 for a transfer coding it does not implement (kube-apiserver's answer).
+    if (got != 501) EXPECT_LT(got, 500) << k.name << ": " << o.reply.body.substr(0, 300);
     if (got >= 400 && !o.reply.body.empty() &&
         o.reply.head.find("application/json") != std::string::npos) {
       json status = json::parse(o.reply.body, nullptr, false);

@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -130,6 +131,20 @@ class RawConn {
     }
     if (header_end != std::string::npos) r.body = buf.substr(header_end + 4);
     return r;
+  }
+
+  // Reads what arrives within `wait` (0 when nothing did); -1 when the server closed.
+  int ReadSome(char* out, int size, std::chrono::milliseconds wait) {
+    timeval tv{static_cast<time_t>(wait.count() / 1000),
+               static_cast<suseconds_t>(wait.count() % 1000 * 1000)};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int n = ssl_ ? SSL_read(ssl_, out, size) : static_cast<int>(::recv(fd_, out, size, 0));
+    if (n > 0) return n;
+    int err = ssl_ ? SSL_get_error(ssl_, n) : 0;
+    ERR_clear_error();
+    bool timed_out = (errno == EAGAIN || errno == EWOULDBLOCK) &&
+                     (!ssl_ || err == SSL_ERROR_SYSCALL || err == SSL_ERROR_WANT_READ);
+    return timed_out ? 0 : -1;
   }
 
   // Reads until the end of an answer's head (status line and headers); the body stays unread.

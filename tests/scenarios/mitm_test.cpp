@@ -2,8 +2,15 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "common/shell.h"
 #include "kubedouble/fakeserver/mitm.h"
 #include "kubedouble/fakeserver/server.h"
+#include "reliability/raw_tls.h"
 
 namespace kubedouble::fake {
 namespace {
@@ -87,6 +94,98 @@ TEST_F(MitmTest, InjectsAFaultTheGivenNumberOfTimes) {
   ASSERT_TRUE(second);
   EXPECT_EQ(second->status, 200);
   EXPECT_EQ(front.Captures()[0].fault, "status 429");
+}
+
+// Idle connections (a client that connected and sent nothing, or a keep-alive client between
+// requests) each hold a worker; the pool grows, so they do not hold up a new client. With the
+// old fixed pool of 8 workers, the 13th connection waited for an idle one's 5 s timeout.
+TEST_F(MitmTest, IdleConnectionsDoNotHoldUpOthers) {
+  std::vector<std::unique_ptr<kubedouble::testing::RawConn>> idle;
+  for (int i = 0; i < 12; ++i) {
+    idle.push_back(std::make_unique<kubedouble::testing::RawConn>(mitm_->port()));
+    ASSERT_TRUE(idle.back()->ok());
+  }
+  httplib::Client c(mitm_->url());
+  c.enable_server_certificate_verification(false);
+  c.set_bearer_token_auth(server_.paths().admin_token);
+  c.set_connection_timeout(2);
+  c.set_read_timeout(2);  // well under the idle connections' 5 s timeout
+  auto r = c.Get("/api");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+}
+
+// A watch is relayed as its events arrive: the client sees the initial events while the watch is
+// open, and an object created after that as the next event (the old interceptor buffered the
+// whole watch until it ended, so the first chunk came only at the end).
+TEST_F(MitmTest, AWatchIsRelayedAsItsEventsArrive) {
+  httplib::Client c(mitm_->url());
+  c.enable_server_certificate_verification(false);
+  c.set_bearer_token_auth(server_.paths().admin_token);
+  c.set_read_timeout(10);
+  std::string seen;
+  bool created = false, relayed = false;
+  auto r = c.Get("/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=5",
+                 [&](const char* data, size_t n) {
+                   seen.append(data, n);
+                   if (!created) {
+                     created = true;  // the watch is open: make an event happen now
+                     httplib::Client w(server_.url());
+                     w.set_ca_cert_path(server_.paths().ca_crt.string().c_str());
+                     w.set_bearer_token_auth(server_.paths().admin_token);
+                     auto made = w.Post(
+                         "/api/v1/namespaces/default/configmaps",
+                         R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"late"}})",
+                         "application/json");
+                     EXPECT_TRUE(made && made->status == 201);
+                   }
+                   relayed = seen.find("\"name\":\"late\"") != std::string::npos;
+                   return !relayed;  // stop once the new object came through
+                 });
+  EXPECT_TRUE(created);
+  EXPECT_TRUE(relayed) << seen.substr(0, 300);
+}
+
+// The capture list keeps the last N; what fell out is counted, and a captured token is still
+// reported.
+TEST(Mitm, TheCaptureListIsBounded) {
+  TestServer server;
+  Mitm mitm({.upstream = server.url(),
+             .cert_file = server.paths().pki_dir / "rogue-server.crt",
+             .key_file = server.paths().pki_dir / "rogue-server.key",
+             .faults = {},
+             .max_captures = 3});
+  mitm.Start();
+  httplib::Client c(mitm.url());
+  c.enable_server_certificate_verification(false);
+  c.set_bearer_token_auth(server.paths().admin_token);
+  ASSERT_TRUE(c.Get("/api"));
+  httplib::Client anonymous(mitm.url());
+  anonymous.enable_server_certificate_verification(false);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(anonymous.Get("/version"));
+  auto caps = mitm.Captures();
+  ASSERT_EQ(caps.size(), 3u);
+  EXPECT_EQ(caps.front().id, 3u);
+  EXPECT_EQ(caps.back().id, 5u);
+  EXPECT_EQ(mitm.requests(), 5u);
+  EXPECT_EQ(mitm.dropped(), 2u);
+  for (const auto& cap : caps) EXPECT_EQ(cap.authorization, "");
+  EXPECT_TRUE(mitm.TokenCaptured());  // the first request's, dropped from the list
+}
+
+// `kubedouble mitm` listens on loopback only unless asked, as `kubedouble serve` does.
+TEST(Mitm, TheCliRefusesANonLoopbackAddress) {
+  for (std::string listen : {"0.0.0.0:0", "[::]:0", "192.0.2.1:0"}) {
+    auto r = test::Bash(std::string(KUBEDOUBLE_BINARY) + " mitm --listen " + listen +
+                        " --upstream https://127.0.0.1:1 --pki /nonexistent");
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("kubedouble mitm: --listen " + listen +
+                            ": not a loopback address; the interceptor prints the tokens it "
+                            "captures, so listening beyond this machine needs "
+                            "--allow-non-loopback"),
+              std::string::npos)
+        << r.output;
+  }
 }
 
 TEST(Mitm, NamesAMissingCertificate) {

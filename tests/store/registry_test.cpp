@@ -1,4 +1,5 @@
 // Registry: the built-in resources discovery shows, and resources added at run time.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -56,10 +57,37 @@ TEST(RegistryTest, FindsByKindAndListsCoreFirst) {
   w.singular = "widget";
   r.Add(w);
   auto all = r.All();
-  ASSERT_GE(all.size(), 10u);
+  ASSERT_GE(all.size(), 60u);
   EXPECT_EQ(all.front().group, "");
-  EXPECT_EQ(all.back().group, "apiextensions.k8s.io");  // groups sorted after core
-  EXPECT_EQ(all[all.size() - 2].group, "aaa.example.com");
+  // Built-in groups in the order of GET /apis (apiregistration first), then the others.
+  auto first_not_core =
+      std::find_if(all.begin(), all.end(), [](const ResourceInfo& x) { return !x.group.empty(); });
+  ASSERT_NE(first_not_core, all.end());
+  EXPECT_EQ(first_not_core->group, "apiregistration.k8s.io");
+  EXPECT_EQ(all.back().group, "aaa.example.com");
+}
+
+TEST(RegistryTest, ServesEveryDefaultEnabledResourceOf132) {
+  Registry r;
+  EXPECT_EQ(r.All().size(), 59u);
+  auto deploy = r.Find("apps", "v1", "deployments");
+  ASSERT_TRUE(deploy);
+  EXPECT_EQ(deploy->kind, "Deployment");
+  EXPECT_THAT(deploy->short_names, ElementsAre("deploy"));
+  EXPECT_THAT(deploy->categories, ElementsAre("all"));
+  ASSERT_NE(deploy->Subresource("scale"), nullptr);
+  EXPECT_EQ(deploy->Subresource("scale")->kind, "Scale");
+  EXPECT_EQ(deploy->Subresource("scale")->group, "autoscaling");
+  EXPECT_EQ(deploy->Subresource("exec"), nullptr);
+  EXPECT_FALSE(r.Find("rbac.authorization.k8s.io", "v1", "clusterroles")->namespaced);
+  EXPECT_TRUE(r.Find("coordination.k8s.io", "v1", "leases")->namespaced);
+  EXPECT_TRUE(r.FindByKind("autoscaling/v1", "HorizontalPodAutoscaler"));
+  EXPECT_TRUE(r.FindByKind("autoscaling/v2", "HorizontalPodAutoscaler"));
+  EXPECT_TRUE(r.FindByKind("scheduling.k8s.io/v1", "PriorityClass"));
+  auto ns = r.Find("", "v1", "namespaces");
+  EXPECT_FALSE(ns->Allows("deletecollection"));
+  EXPECT_TRUE(ns->Allows("delete"));
+  EXPECT_THAT(r.Find("authentication.k8s.io", "v1", "tokenreviews")->verbs, ElementsAre("create"));
 }
 
 TEST(RegistryTest, GenerationChangesOnAddAndRemove) {

@@ -206,9 +206,24 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
 
   if (rest == "reset") {
     if (m != "POST") return not_allowed();
+    // default/default comes back with the uid it had, so that the tokens minted for it (the
+    // state folder's serviceaccount/token) still name a live account; that token is rotated,
+    // and the one a client holds stays valid for the rotation's grace, as after any rotation.
+    auto sas = registry->Find("", "v1", "serviceaccounts");
+    json identity;
+    try {
+      if (sas) identity = store->Get(*sas, "default", "default")["metadata"];
+    } catch (const StatusError&) {
+    }
     store->Clear();
+    if (sas && identity.is_object()) {
+      json meta = {{"name", "default"}, {"namespace", "default"}};
+      for (const char* key : {"uid", "creationTimestamp"})
+        if (identity.contains(key)) meta[key] = identity[key];
+      store->Put(*sas, {{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", meta}});
+    }
     LoadWorld();
-    if (rotation) rotation->Rotate();  // the default service account has a new uid
+    if (rotation) rotation->Rotate();
     return SendJson(
         res, 200,
         {{"reset", true}, {"resourceVersion", std::to_string(store->resource_version())}});

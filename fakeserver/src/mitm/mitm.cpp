@@ -6,11 +6,17 @@
 
 #include <fmt/core.h>
 
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <regex>
 #include <stdexcept>
 #include <thread>
+
+#include "../connection_slots.h"
+#include "../task_queue.h"
+#include "../tls_buffers.h"
+#include "kubedouble/net/relay.h"
 
 namespace kubedouble::fake {
 namespace {
@@ -52,12 +58,24 @@ bool IsHopByHop(const std::string& name) {
 
 struct Mitm::Impl {
   MitmOptions options;
+  std::unique_ptr<ConnectionSlots> slots;  // outlives `server`
   std::unique_ptr<httplib::SSLServer> server;
   std::thread thread;
   int port = 0;
   mutable std::mutex mu;
-  std::vector<MitmCapture> captures;
+  std::deque<MitmCapture> captures;  // the last options.max_captures, guarded by mu
+  uint64_t captured = 0;             // every capture so far
+  bool token_captured = false, cert_offered = false;
   std::vector<int> fault_left;  // per rule, guarded by mu
+
+  void Record(MitmCapture cap) {
+    std::lock_guard<std::mutex> lock(mu);
+    cap.id = ++captured;
+    token_captured = token_captured || !cap.authorization.empty();
+    cert_offered = cert_offered || cap.client_cert_offered;
+    captures.push_back(std::move(cap));
+    while (captures.size() > std::max<size_t>(options.max_captures, 1)) captures.pop_front();
+  }
 
   // The fault to inject for this request, if any (counts it).
   std::optional<MitmFault> TakeFault(const std::string& method, const std::string& path) {
@@ -98,8 +116,7 @@ struct Mitm::Impl {
         res.status = 200;
         res.set_chunked_content_provider("application/json",
                                          [](size_t, httplib::DataSink&) { return false; });
-        std::lock_guard<std::mutex> lock(mu);
-        captures.push_back(std::move(cap));
+        Record(std::move(cap));
         return;
       }
       if (fault->status > 0) {
@@ -116,51 +133,60 @@ struct Mitm::Impl {
         if (fault->retry_after >= 0)
           res.set_header("Retry-After", std::to_string(fault->retry_after));
         res.set_content(status, "application/json");
-        std::lock_guard<std::mutex> lock(mu);
-        captures.push_back(std::move(cap));
+        Record(std::move(cap));
         return;
       }
     }
-    httplib::Client upstream(options.upstream);
-    upstream.enable_server_certificate_verification(false);
-    upstream.set_connection_timeout(5);
-    upstream.set_read_timeout(60);
-    httplib::Headers headers;
-    for (const auto& [k, v] : req.headers)
-      if (!IsHopByHop(k) && k != "REMOTE_ADDR" && k != "REMOTE_PORT" && k != "LOCAL_ADDR" &&
-          k != "LOCAL_PORT")
-        headers.emplace(k, v);
     httplib::Request out;
     out.method = req.method;
     out.path = cap.path;
-    out.headers = headers;
+    for (const auto& [k, v] : req.headers)
+      if (!IsHopByHop(k) && k != "REMOTE_ADDR" && k != "REMOTE_PORT" && k != "LOCAL_ADDR" &&
+          k != "LOCAL_PORT")
+        out.headers.emplace(k, v);
     out.body = req.body;
     if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
       std::string type = req.get_header_value("Content-Type");
       out.set_header("Content-Type", type.empty() ? "application/json" : type);
     }
-    auto result = upstream.send(out);
-    if (!result) {
+    const bool stream = net::WantsStream(req);
+    auto relay = std::make_shared<net::Relay>();
+    out.response_handler = [relay](const httplib::Response& head) {
+      return relay->Head(head.status, {head.headers.begin(), head.headers.end()});
+    };
+    out.content_receiver = [relay](const char* data, size_t n, uint64_t, uint64_t) {
+      return relay->Piece(std::string_view(data, n));
+    };
+    std::thread([relay, out = std::move(out), url = options.upstream, stream]() mutable {
+      httplib::Client upstream(url);
+      upstream.enable_server_certificate_verification(false);
+      upstream.set_connection_timeout(5);
+      upstream.set_read_timeout(stream ? 3600 : 60);
+      auto result = upstream.send(out);
+      relay->Finish(result ? "" : httplib::to_string(result.error()));
+    }).detach();
+
+    if (!relay->Wait(stream)) {
       res.status = 502;
       res.set_content("kubedouble mitm: the upstream " + options.upstream +
-                          " could not be reached: " + httplib::to_string(result.error()) + "\n",
+                          " could not be reached: " + relay->error() + "\n",
                       "text/plain; charset=utf-8");
-    } else {
-      cap.upstream_status = result->status;
-      res.status = result->status;
-      std::string type = "application/json";
-      for (const auto& [k, v] : result->headers) {
-        if (IsHopByHop(k)) continue;
-        if (k == "Content-Type") {
-          type = v;
-          continue;
-        }
-        res.set_header(k, v);
-      }
-      res.set_content(result->body, type);
+      Record(std::move(cap));
+      return;
     }
-    std::lock_guard<std::mutex> lock(mu);
-    captures.push_back(std::move(cap));
+    cap.upstream_status = relay->status();
+    res.status = relay->status();
+    std::string type = "application/json";
+    for (const auto& [k, v] : relay->headers()) {
+      if (IsHopByHop(k)) continue;
+      if (k == "Content-Type") {
+        type = v;
+        continue;
+      }
+      res.set_header(k, v);
+    }
+    Record(std::move(cap));
+    net::Relay::Answer(relay, res, type);
   }
 };
 
@@ -178,6 +204,8 @@ void Mitm::Start() {
                              "\" must be an http:// or https:// URL");
   std::string cert = o.cert_file.string(), key = o.key_file.string();
   std::string error;
+  impl_->slots = std::make_unique<ConnectionSlots>();
+  ConnectionSlots* slots = impl_->slots.get();
   impl_->server = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
     if (SSL_CTX_use_certificate_chain_file(&ctx, cert.c_str()) != 1) {
       error = "cannot load the certificate " + cert;
@@ -192,6 +220,9 @@ void Mitm::Start() {
     SSL_CTX_set_num_tickets(&ctx, 0);  // as the API server (server.cpp)
     // Ask for a client certificate, require none, accept any.
     SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, AcceptAnyClientCert);
+    // Framed and tracked like the API server's connections (tls_buffers.h): no smuggled
+    // requests, heads within Go's limits, and a stop that does not wait out idle clients.
+    BufferTls(&ctx, slots);
     return true;
   });
   if (!impl_->server->is_valid())
@@ -205,6 +236,17 @@ void Mitm::Start() {
   impl_->server->Patch(".*", handler);
   impl_->server->Delete(".*", handler);
   impl_->server->set_keep_alive_max_count(100);
+  // One worker per connection, as many as there are connections: an idle keep-alive client
+  // does not hold up the others (task_queue.h). Requests are tracked so that Stop() does not
+  // wait out the idle ones.
+  impl_->server->new_task_queue = [slots] { return new GrowingTaskQueue(slots); };
+  impl_->server->set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    RequestStarted(req.ssl);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  impl_->server->set_logger([](const httplib::Request& req, const httplib::Response&) {
+    RequestAnswered(req.ssl);
+  });
   if (o.port == 0) {
     impl_->port = impl_->server->bind_to_any_port(o.address);
   } else {
@@ -232,26 +274,27 @@ int Mitm::port() const { return impl_->port; }
 
 std::vector<MitmCapture> Mitm::Captures() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  return impl_->captures;
+  return {impl_->captures.begin(), impl_->captures.end()};
 }
 
 bool Mitm::TokenCaptured() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  for (const auto& c : impl_->captures)
-    if (!c.authorization.empty()) return true;
-  return false;
+  return impl_->token_captured;
 }
 
 bool Mitm::ClientCertOffered() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  for (const auto& c : impl_->captures)
-    if (c.client_cert_offered) return true;
-  return false;
+  return impl_->cert_offered;
 }
 
 size_t Mitm::requests() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  return impl_->captures.size();
+  return impl_->captured;
+}
+
+size_t Mitm::dropped() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->captured - impl_->captures.size();
 }
 
 }  // namespace kubedouble::fake

@@ -66,7 +66,7 @@ std::vector<ResourceInfo> PrepareCrd(json& crd, const std::string& now) {
     causes.push_back(
         InvalidCause("metadata.name", name, "must be spec.names.plural+\".\"+spec.group"));
   }
-  std::vector<std::string> served;
+  std::vector<json> served;  // the served entries of spec.versions
   std::string storage;
   int storage_count = 0;
   if (!spec.contains("versions") || !spec["versions"].is_array() || spec["versions"].empty()) {
@@ -82,7 +82,7 @@ std::vector<ResourceInfo> PrepareCrd(json& crd, const std::string& now) {
                                       "must be a DNS-1035 label"));
         continue;
       }
-      if (v.value("served", true)) served.push_back(vn);
+      if (v.value("served", true)) served.push_back(v);
       if (v.value("storage", false)) {
         storage = vn;
         ++storage_count;
@@ -133,13 +133,21 @@ std::vector<ResourceInfo> PrepareCrd(json& crd, const std::string& now) {
   for (const auto& v : served) {
     ResourceInfo r;
     r.group = group;
-    r.version = v;
+    r.version = Str(v, "name");
     r.kind = kind;
     r.plural = plural;
     r.singular = singular;
     r.namespaced = scope == "Namespaced";
     r.short_names = short_names;
     r.categories = categories;
+    // The subresources a version enables, as discovery lists them.
+    const json subs = v.contains("subresources") ? v["subresources"] : json::object();
+    if (subs.is_object() && subs.contains("scale")) {
+      r.subresources.push_back({"scale", "autoscaling", "v1", "Scale", {"get", "patch", "update"}});
+    }
+    if (subs.is_object() && subs.contains("status")) {
+      r.subresources.push_back({"status", "", "", kind, {"get", "patch", "update"}});
+    }
     out.push_back(std::move(r));
   }
   return out;

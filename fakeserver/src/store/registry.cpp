@@ -1,4 +1,6 @@
-// Registry: the resources the store serves, starting with the built-in kinds.
+// Registry: the resources the store serves, starting with the built-in ones of the schema.
+#include <kubedouble/schema/resources.h>
+
 #include <algorithm>
 #include <mutex>
 
@@ -7,41 +9,55 @@
 namespace kubedouble::fake {
 namespace {
 
-ResourceInfo Core(std::string kind, std::string plural, bool namespaced,
-                  std::vector<std::string> short_names, std::vector<std::string> categories = {}) {
+std::vector<std::string> Strings(std::span<const std::string_view> s) {
+  return {s.begin(), s.end()};
+}
+
+ResourceInfo FromSchema(const schema::Resource& s) {
   ResourceInfo r;
-  r.version = "v1";
-  r.singular = kind;
-  std::transform(r.singular.begin(), r.singular.end(), r.singular.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  r.kind = std::move(kind);
-  r.plural = std::move(plural);
-  r.namespaced = namespaced;
-  r.short_names = std::move(short_names);
-  r.categories = std::move(categories);
+  r.group = s.group;
+  r.version = s.version;
+  r.kind = s.kind;
+  r.plural = s.plural;
+  r.singular = s.singular;
+  r.namespaced = s.namespaced;
+  r.short_names = Strings(s.short_names);
+  r.categories = Strings(s.categories);
+  r.verbs = schema::VerbNames(s.verbs);
+  for (const auto& sub : s.subresources) {
+    r.subresources.push_back({std::string(sub.name), std::string(sub.group),
+                              std::string(sub.version), std::string(sub.kind),
+                              schema::VerbNames(sub.verbs)});
+  }
   return r;
 }
 
 std::vector<ResourceInfo> BuiltIns() {
   std::vector<ResourceInfo> v;
-  auto ns = Core("Namespace", "namespaces", false, {"ns"});
-  ns.verbs = {"create", "delete", "get", "list", "patch", "update", "watch"};
-  v.push_back(ns);
-  v.push_back(Core("Pod", "pods", true, {"po"}, {"all"}));
-  v.push_back(Core("Secret", "secrets", true, {}));
-  v.push_back(Core("ServiceAccount", "serviceaccounts", true, {"sa"}));
-  v.push_back(Core("ConfigMap", "configmaps", true, {"cm"}));
-  v.push_back(Core("Event", "events", true, {"ev"}));
-  v.push_back(Core("Service", "services", true, {"svc"}, {"all"}));
-  v.push_back(Core("Node", "nodes", false, {"no"}));
-  auto crd = Core("CustomResourceDefinition", "customresourcedefinitions", false, {"crd", "crds"},
-                  {"api-extensions"});
-  crd.group = "apiextensions.k8s.io";
-  v.push_back(crd);
+  for (const auto& s : schema::Resources()) v.push_back(FromSchema(s));
   return v;
 }
 
+// Built-in groups in discovery order, then the others (CRDs, --resources) by name.
+bool GroupBefore(const std::string& a, const std::string& b) {
+  int pa = schema::GroupPosition(a), pb = schema::GroupPosition(b);
+  if (pa >= 0 && pb >= 0) return pa < pb;
+  if ((pa >= 0) != (pb >= 0)) return pa >= 0;
+  return a < b;
+}
+
 }  // namespace
+
+bool ResourceInfo::Allows(const std::string& verb) const {
+  return std::find(verbs.begin(), verbs.end(), verb) != verbs.end();
+}
+
+const SubresourceInfo* ResourceInfo::Subresource(const std::string& name) const {
+  for (const auto& s : subresources) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
 
 struct Registry::Impl {
   mutable std::mutex mu;
@@ -99,8 +115,7 @@ std::vector<ResourceInfo> Registry::All() const {
     out = impl_->resources;
   }
   std::stable_sort(out.begin(), out.end(), [](const ResourceInfo& a, const ResourceInfo& b) {
-    if (a.group.empty() != b.group.empty()) return a.group.empty();
-    return a.group < b.group;
+    return a.group != b.group && GroupBefore(a.group, b.group);
   });
   return out;
 }

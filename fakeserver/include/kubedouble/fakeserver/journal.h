@@ -6,7 +6,9 @@
 // out first) and may also append every entry to a file as one JSON object per line.
 //
 // Credentials are never recorded: no Authorization header, no token, no key — only the user
-// name, groups and the authentication method.
+// name, groups and the authentication method. A credential sent in the query (`access_token=`,
+// which the server does not accept, as kube-apiserver does not) is recorded as "[redacted]".
+// The journal file is created with mode 0600.
 // Thread-safe: every member function may be called from any thread.
 #pragma once
 
@@ -51,10 +53,16 @@ struct JournalEntry {
   nlohmann::json ToJson() const;
 };
 
+// True for a query parameter whose value is a credential ("access_token"): the journal records
+// "[redacted]" instead of its value.
+bool IsCredentialParameter(const std::string& name);
+inline constexpr const char* kRedacted = "[redacted]";
+
 class Journal {
  public:
   // Keeps the last `capacity` entries (at least 1). With `file`, also appends each entry to it
-  // as a JSON line; throws std::runtime_error when the file cannot be opened for appending.
+  // as a JSON line (a new file is created 0600); throws std::runtime_error when the file cannot be
+  // opened for appending.
   explicit Journal(size_t capacity = 10000,
                    std::optional<std::filesystem::path> file = std::nullopt);
 

@@ -1,12 +1,16 @@
 // kubedouble::fake::Mitm — a man in the middle, to show what `--insecure` costs.
 //
-// It listens on loopback, terminates TLS with a certificate the client should NOT trust (the
+// It listens on loopback (the CLI refuses another address without --allow-non-loopback),
+// terminates TLS with a certificate the client should NOT trust (the
 // bundle's rogue_server pair: the same names as the real serving certificate, signed by the
 // rogue CA), asks for a client certificate without requiring one, and forwards every request to
 // the upstream server. It records what it captured: the Authorization header of each request
 // and whether the client offered a certificate. A client that verifies the server refuses the
 // handshake, so nothing is captured; an `--insecure` client completes it and hands over its
-// token.
+// token. Connections are served by a pool that grows with demand (idle keep-alive clients do not
+// hold up others), watches and other streams (watch=true, follow=true) are relayed as their
+// chunks arrive, and the capture list keeps the last `max_captures` requests (dropped() counts
+// the ones that fell out).
 //
 //   kubedouble::fake::Mitm mitm({.upstream = server.url(),
 //                                .cert_file = pki / "rogue-server.crt",
@@ -18,6 +22,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -45,10 +50,12 @@ struct MitmOptions {
   std::filesystem::path cert_file;    // the certificate to present (PEM, chain allowed)
   std::filesystem::path key_file;     // its private key
   std::vector<MitmFault> faults;
+  size_t max_captures = 10000;  // the capture list keeps the last N (at least 1)
 };
 
 // One request that came through the interceptor.
 struct MitmCapture {
+  uint64_t id = 0;  // 1, 2, 3, ... in the order requests were captured
   std::chrono::system_clock::time_point time;
   std::string method;
   std::string path;           // with the query string
@@ -74,13 +81,17 @@ class Mitm {
   std::string url() const;  // https://ADDRESS:PORT
   int port() const;
 
+  // The last `max_captures` captures, oldest first.
   std::vector<MitmCapture> Captures() const;
-  // True when any request carried an Authorization header (a bearer token was handed over).
+  // True when any request carried an Authorization header (a bearer token was handed over),
+  // dropped captures included.
   bool TokenCaptured() const;
-  // True when any client offered a certificate during the handshake.
+  // True when any client offered a certificate during the handshake (dropped ones included).
   bool ClientCertOffered() const;
   // Handshakes that reached the request stage (a verifying client aborts before that).
   size_t requests() const;
+  // Captures that fell out of the list (requests() - Captures().size()).
+  size_t dropped() const;
 
  private:
   struct Impl;

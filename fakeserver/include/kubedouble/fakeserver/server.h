@@ -58,6 +58,10 @@ struct ServerOptions {
   // Retry-After), and watches open at once (more are answered 429 with Retry-After).
   size_t max_connections = 2048;
   size_t max_watches = 1024;
+  // A connection has this long for its TLS handshake and first request head, and from the first
+  // byte of each later request for its head (kube-apiserver's ReadHeaderTimeout); then it ends.
+  // When every worker is taken, the connection waiting longest for a head (or idle) ends first.
+  std::chrono::milliseconds head_timeout{std::chrono::seconds(32)};
   std::optional<std::filesystem::path> journal_file{};  // append every entry as a JSON line
   // Faults, clock, token lifetimes and the admin API (README.md, "Faults, clock and admin API").
   std::optional<std::filesystem::path> faults_file{};  // fault rules (YAML; see faults.h)

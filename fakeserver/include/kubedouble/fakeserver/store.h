@@ -59,6 +59,16 @@ class StatusError : public std::runtime_error {
   json details_;
 };
 
+// A subresource of a served resource (pods/status, deployments/scale, serviceaccounts/token).
+struct SubresourceInfo {
+  std::string name;  // "scale"
+  // The kind it takes and returns; group and version empty when they are the resource's own.
+  std::string group;    // "autoscaling"
+  std::string version;  // "v1"
+  std::string kind;     // "Scale"
+  std::vector<std::string> verbs;
+};
+
 // One served resource, as discovery describes it.
 struct ResourceInfo {
   std::string group;     // "" for the core group
@@ -71,13 +81,17 @@ struct ResourceInfo {
   std::vector<std::string> categories;
   std::vector<std::string> verbs = {"create", "delete", "deletecollection", "get",
                                     "list",   "patch",  "update",           "watch"};
+  std::vector<SubresourceInfo> subresources;
+  bool Allows(const std::string& verb) const;  // `verb` is one of `verbs`
+  // nullptr when `name` is not a subresource of this resource.
+  const SubresourceInfo* Subresource(const std::string& name) const;
   std::string ApiVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string ListKind() const { return kind + "List"; }
 };
 
-// The resources the store serves. Starts with the built-in kinds (namespaces, pods, secrets,
-// serviceaccounts, configmaps, events, ...); more are added by --resources files or by creating a
-// CustomResourceDefinition.
+// The resources the store serves. Starts with every resource a default Kubernetes 1.32 server
+// serves (kubedouble::schema: core, apps, batch, rbac, networking, policy, ...); more are added by
+// --resources files or by creating a CustomResourceDefinition.
 class Registry {
  public:
   Registry();                          // the built-in resources
@@ -89,7 +103,9 @@ class Registry {
                                    const std::string& plural) const;
   std::optional<ResourceInfo> FindByKind(const std::string& api_version,
                                          const std::string& kind) const;
-  std::vector<ResourceInfo> All() const;  // stable order: core first, then by group
+  // Stable order: core first, then the built-in groups in the order of `GET /apis`, then other
+  // groups by name; within a group, versions by priority (built-in) or as added.
+  std::vector<ResourceInfo> All() const;
   // Bumped on every Add, so discovery answers can be cached with an ETag.
   uint64_t generation() const;
 
