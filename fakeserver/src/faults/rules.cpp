@@ -39,7 +39,11 @@ int64_t Integer(const json& j, const std::string& key, int64_t min, int64_t max)
 std::chrono::milliseconds Duration(const json& j, const std::string& key) {
   std::chrono::nanoseconds d;
   if (j.is_number()) {
-    d = std::chrono::nanoseconds(static_cast<int64_t>(j.get<double>() * 1e9));
+    // Seconds; past int64 nanoseconds (~292 years, Go's longest duration) the cast is undefined.
+    double seconds = j.get<double>();
+    if (seconds < 0) throw Bad(key + " must not be negative");
+    if (!(seconds < 9.2e9)) throw Bad(fmt::format("{} of {} seconds is too long", key, j.dump()));
+    d = std::chrono::nanoseconds(static_cast<int64_t>(seconds * 1e9));
   } else if (j.is_string()) {
     try {
       d = ParseDuration(j.get<std::string>());
