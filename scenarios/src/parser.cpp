@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
+#include <kubedouble/base/yaml_json.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -51,39 +52,6 @@ std::string KeyText(const YAML::Node& key, const std::string& file) {
     throw ParseError(At(file, key.Mark()),
                      fmt::format("a key must be plain text, not {}", TypeName(key)));
   return key.as<std::string>();
-}
-
-json ToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      json j = json::object();
-      for (const auto& kv : node) j[kv.first.as<std::string>()] = ToJson(kv.second);
-      return j;
-    }
-    case YAML::NodeType::Sequence: {
-      json j = json::array();
-      for (const auto& item : node) j.push_back(ToJson(item));
-      return j;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string& s = node.Scalar();
-      if (node.Tag() == "!") return s;  // quoted: always a string
-      if (s == "true" || s == "True") return true;
-      if (s == "false" || s == "False") return false;
-      if (s == "null" || s == "~") return nullptr;
-      try {
-        size_t used = 0;
-        long long v = std::stoll(s, &used);
-        if (used == s.size()) return v;
-        double d = std::stod(s, &used);
-        if (used == s.size()) return d;
-      } catch (const std::exception&) {
-      }
-      return s;
-    }
-    default:
-      return nullptr;
-  }
 }
 
 // A mapping whose keys are checked against the allowed ones.
@@ -147,7 +115,7 @@ class Fields {
 
   long long Int(const char* key, long long fallback) const {
     if (!Has(key)) return fallback;
-    json j = ToJson(node_[key]);
+    json j = base::YamlToJson(node_[key]);
     if (!j.is_number_integer())
       throw ParseError(Where(key), fmt::format("\"{}\" must be an integer", key));
     return j.get<long long>();
@@ -155,7 +123,7 @@ class Fields {
 
   double Number(const char* key, double fallback) const {
     if (!Has(key)) return fallback;
-    json j = ToJson(node_[key]);
+    json j = base::YamlToJson(node_[key]);
     if (!j.is_number()) throw ParseError(Where(key), fmt::format("\"{}\" must be a number", key));
     return j.get<double>();
   }
@@ -193,7 +161,7 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
   s.sans = f.Strings("sans");
   s.anonymous = f.Bool("anonymous", false);
   s.authorization = f.OneOf("authorization", {"RBAC", "AlwaysAllow"}, "RBAC");
-  if (f.Has("policy")) s.policy = ToJson(f.Node("policy"));
+  if (f.Has("policy")) s.policy = base::YamlToJson(f.Node("policy"));
   if (f.Has("tokens")) s.tokens = f.String("tokens");
   if (f.Has("fixtures")) {
     YAML::Node list = f.Node("fixtures");
@@ -202,7 +170,7 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
     for (const auto& item : list) {
       if (!item.IsMap())
         throw ParseError(At(file, item.Mark()), "a fixture must be a mapping (an object)");
-      s.fixtures.push_back(ToJson(item));
+      s.fixtures.push_back(base::YamlToJson(item));
     }
   }
   s.default_fixtures = f.Bool("default_fixtures", true);
@@ -215,7 +183,7 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
     json rules = json::array();
     for (const auto& item : list) {
       if (!item.IsMap()) throw ParseError(At(file, item.Mark()), "a fault rule must be a mapping");
-      json rule = ToJson(item);
+      json rule = base::YamlToJson(item);
 #ifdef KUBEDOUBLE_HAVE_FAKESERVER
       try {
         fake::ParseFaultRule(rule);
@@ -354,7 +322,7 @@ Request ParseRequest(const YAML::Node& node, const std::string& file) {
   r.name = f.String("name");
   r.path = f.String("path");
   r.method = f.OneOf("method", {"GET", "POST", "PUT", "PATCH", "DELETE"}, "GET");
-  if (f.Has("body")) r.body = ToJson(f.Node("body"));
+  if (f.Has("body")) r.body = base::YamlToJson(f.Node("body"));
   r.patch_type = f.OneOf("patch_type", {"merge", "strategic", "json"}, "merge");
   r.events = static_cast<int>(f.Int("events", 0));
   r.timeout_seconds = f.Number("timeout", 0);
@@ -482,7 +450,7 @@ static Suite ParseSuiteTree(const YAML::Node& root, const std::string& file);
 Suite ParseSuite(const std::string& text, const std::string& file) {
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = base::LoadYaml(text);
   } catch (const YAML::Exception& e) {
     throw ParseError(At(file, e.mark), e.msg);
   }

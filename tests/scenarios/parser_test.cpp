@@ -101,6 +101,22 @@ TEST(Parser, SyntaxErrorsCarryTheirPosition) {
   EXPECT_THAT(e, Not(StartsWith("suite.yaml: ")));
 }
 
+// yaml-cpp builds a cyclic graph for an alias inside its own anchor, which the parser's walk
+// followed until the stack overflowed; a fan-out of aliases expands beyond any real suite.
+TEST(Parser, AliasLoopsAndFanOutsAreErrorsNotCrashes) {
+  std::string e = ErrorOf("scenarios: &s\n  - *s\n");
+  EXPECT_THAT(e, StartsWith("suite.yaml:2:5: "));
+  EXPECT_THAT(e, HasSubstr("anchor 's' value contains itself"));
+  std::string laughs = "x: &x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i <= 6; ++i) {
+    laughs += "x" + std::to_string(i) + ": &x" + std::to_string(i) + " [";
+    for (int j = 0; j < 9; ++j) laughs += (j ? ", *x" : "*x") + std::to_string(i - 1);
+    laughs += "]\n";
+  }
+  EXPECT_THAT(ErrorOf(laughs + "scenarios: []\n"),
+              HasSubstr("document contains excessive aliasing"));
+}
+
 TEST(Parser, RejectsUnknownValues) {
   EXPECT_THAT(
       ErrorOf("scenarios:\n  - name: a\n    access: {path: teleport}\n    expect: {outcome: ok}\n"),

@@ -177,6 +177,16 @@ TEST_F(RunTest, AMalformedSuiteExitsTwoWithThePosition) {
   EXPECT_THAT(r.err, HasSubstr(suite.string() + ":4:5: unknown key \"colour\""));
 }
 
+// A fixture whose alias loops crashed `kubedouble run` (SIGSEGV) before the suite was read.
+TEST_F(RunTest, ASuiteWhoseAliasLoopsExitsTwoWithTheReason) {
+  fs::path suite = Write("loop.yaml",
+                         "scenarios:\n  - name: a\n    server: {fixtures: [&f {kind: [*f]}]}\n"
+                         "    expect: {outcome: ok}\n");
+  auto r = Kubedouble({"run", suite.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(suite.string() + ":3:36: anchor 'f' value contains itself"));
+}
+
 TEST_F(RunTest, UsageErrorsExitTwo) {
   fs::path suite = Write("small.yaml", kSuite);
   EXPECT_EQ(Kubedouble({"run", suite.string(), "--clients", "telnet"}).exit_code, 2);
