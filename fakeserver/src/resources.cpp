@@ -194,6 +194,9 @@ void Server::Impl::Resource(Call& call) {
   }
 
   if (info.verb == "get") {
+    // A get reads the newest version; a resourceVersion must still be a number (the cacher
+    // parses it).
+    if (std::string rv = Param(req, "resourceVersion"); !rv.empty()) ParseResourceVersion(rv);
     if (table) return SendJson(res, 200, ToTable(r, store->Get(r, ns, info.name)));
     return SendBody(res, 200, store->GetJson(r, ns, info.name), "application/json");
   }

@@ -317,6 +317,14 @@ std::vector<Case> Corpus(const std::string& admin, const std::string& user) {
                    " HTTP/1.1\r\nHost: x\r\nContent-Length: 268435456\r\n\r\n",
                {401}});
 
+  c.push_back(
+      {"get with resourceVersion=abc",
+       Http("GET", std::string(kConfigMaps) + "/kube-root-ca.crt?resourceVersion=abc", admin),
+       {400}});
+  c.push_back({"list with resourceVersion=abc",
+               Http("GET", std::string(kConfigMaps) + "?resourceVersion=abc", admin),
+               {400}});
+
   // Bad credentials.
   for (std::string auth :
        {std::string("Bearer"), std::string("Bearer "),

@@ -42,16 +42,6 @@ std::pair<int64_t, std::string> DecodeContinue(const std::string& token) {
   return {j["rv"].get<int64_t>(), j["start"].get<std::string>()};
 }
 
-int64_t ParseRv(const std::string& s) {
-  int64_t v = -1;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v < 0) {
-    throw StatusError::BadRequest("invalid resource version \"" + s +
-                                  "\": must be a non-negative integer");
-  }
-  return v;
-}
-
 StatusError TooLarge(int64_t want, int64_t have) {
   return StatusError(
       504, "Timeout",
@@ -65,7 +55,7 @@ StatusError TooLarge(int64_t want, int64_t have) {
 // The revision a list without continue reads at (caller holds the lock).
 int64_t ListRevision(const Core& c, const ListOptions& o) {
   if (o.resource_version.empty()) return c.rv;
-  int64_t n = ParseRv(o.resource_version);
+  int64_t n = ParseResourceVersion(o.resource_version);
   if (n == 0) return c.rv;
   if (n > c.rv) throw TooLarge(n, c.rv);
   bool exact =

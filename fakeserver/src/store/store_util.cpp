@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include <charconv>
+
 #include "store_core.h"
 
 namespace kubedouble::fake {
@@ -143,6 +145,16 @@ const std::string& MetaString(const json& object, const char* field) {
   auto f = m->find(field);
   if (f == m->end() || !f->is_string()) return empty;
   return f->get_ref<const std::string&>();
+}
+
+int64_t ParseResourceVersion(const std::string& text) {
+  int64_t v = -1;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 0) {
+    throw StatusError::BadRequest("invalid resource version \"" + text +
+                                  "\": must be a non-negative integer");
+  }
+  return v;
 }
 
 }  // namespace kubedouble::fake

@@ -192,6 +192,10 @@ struct DeleteOptions {
 // Time source for creationTimestamp and the like (the fake clock plugs in here).
 using NowFn = std::function<std::chrono::system_clock::time_point()>;
 
+// A resourceVersion parameter as kube-apiserver reads it: a non-negative integer, else a 400
+// BadRequest naming it (a StatusError).
+int64_t ParseResourceVersion(const std::string& text);
+
 class Store {
  public:
   static constexpr size_t kDefaultHistoryBytes = 64u << 20;
