@@ -286,7 +286,31 @@ def value_type(schema, index):
     return FIELD_TYPES.get((t, schema.get("format")), "kAny"), -1
 
 
-def write_types(swagger, out):
+# Go's names of the named string types that are not enums (enums.json names the others): the
+# field's (definition, JSON name) and the type, as Go's decoding errors print it.
+NAMED_STRINGS = {
+    ("io.k8s.api.core.v1.Secret", "type"): "v1.SecretType",
+    ("io.k8s.api.core.v1.NamespaceSpec", "finalizers"): "v1.FinalizerName",
+    ("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "uid"): "types.UID",
+    ("io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference", "uid"): "types.UID",
+    ("io.k8s.apimachinery.pkg.apis.meta.v1.Preconditions", "uid"): "types.UID",
+    ("io.k8s.api.core.v1.ObjectReference", "uid"): "types.UID",
+}
+
+
+def go_named_types(enums_doc):
+    """{(definition, JSON name): Go type name} of the fields of a named string type."""
+    out = dict(NAMED_STRINGS)
+    for f in enums_doc["fields"]:
+        domain, _, path = f["package"].partition("/")
+        definition = ".".join(reversed(domain.split("."))) + "." + path.replace("/", ".") + "." + f["struct"]
+        package_name = f["enum"].rsplit("/", 1)[1]  # "v1.Protocol"
+        out[(definition, f["jsonName"])] = package_name
+    return out
+
+
+def write_types(swagger, out, named=None):
+    named = named or {}
     defs = object_definitions(swagger)
     order = sorted(defs)
     index = {n: i for i, n in enumerate(order)}
@@ -312,7 +336,8 @@ def write_types(swagger, out):
             lines.append(f"    {{{cstr(p)}, {t}, {elem}, {obj}, "
                          f"{cstr(s.get('x-kubernetes-patch-strategy', ''))}, "
                          f"{cstr(s.get('x-kubernetes-patch-merge-key', ''))}, "
-                         f"{cstr(s.get('x-kubernetes-list-type', ''))}, {key_arrays.get(p, '{}')}}},")
+                         f"{cstr(s.get('x-kubernetes-list-type', ''))}, {key_arrays.get(p, '{}')}, "
+                         f"{cstr(named.get((name, p), ''))}}},")
         lines.append("};")
     lines += ["", "}  // namespace", "", "std::span<const ObjectType> ObjectTypes() {",
               "  static constexpr ObjectType kTypes[] = {"]
@@ -470,7 +495,8 @@ def main():
     with open(os.path.join(data, "openapi-v2.json"), encoding="utf-8") as f:
         swagger = restrict_swagger(json.load(f), groups)
     write_blob(swagger, out)
-    write_types(swagger, out)
+    with open(os.path.join(data, "enums.json"), encoding="utf-8") as f:
+        write_types(swagger, out, go_named_types(json.load(f)))
     with open(os.path.join(data, "printer-columns.json"), encoding="utf-8") as f:
         write_printers(json.load(f), out)
 

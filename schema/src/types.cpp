@@ -35,6 +35,13 @@ const ObjectType* ObjectTypeAt(int16_t index) {
   return &ObjectTypes()[static_cast<size_t>(index)];
 }
 
+const ObjectType* FindObjectType(std::string_view name) {
+  auto types = ObjectTypes();
+  auto it = std::lower_bound(types.begin(), types.end(), name,
+                             [](const ObjectType& t, std::string_view n) { return t.name < n; });
+  return it != types.end() && it->name == name ? &*it : nullptr;
+}
+
 const ObjectType* FindKindType(std::string_view group, std::string_view version,
                                std::string_view kind) {
   auto kinds = KindTypes();

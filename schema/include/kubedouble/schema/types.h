@@ -42,6 +42,9 @@ struct ObjectField {
   std::string_view patch_merge_key;  // x-kubernetes-patch-merge-key: "name", "port", ...
   std::string_view list_type;        // x-kubernetes-list-type: "", "atomic", "set", "map"
   std::span<const std::string_view> list_map_keys;  // x-kubernetes-list-map-keys
+  // The Go name of a named string type (of the field, or of its elements): "v1.Protocol",
+  // "types.UID"; empty for a plain string and every other type.
+  std::string_view go_name;
 
   // Whether a strategic merge patch merges this list (else it replaces it).
   bool MergesList() const;
@@ -65,6 +68,8 @@ struct KindType {
 std::span<const ObjectType> ObjectTypes();
 std::span<const KindType> KindTypes();  // by group, version, kind
 
+// The object type of a definition name ("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta").
+const ObjectType* FindObjectType(std::string_view name);
 // ObjectTypes()[index]; nullptr for -1.
 const ObjectType* ObjectTypeAt(int16_t index);
 // The object type of a kind; nullptr for a kind the schema does not know (custom resources).
