@@ -11,24 +11,25 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-std::string Env(const fake::TestServer& srv) {
-  return KubectlEnv(srv.paths().kubeconfig) + "cd " + srv.paths().dir.string() + "; ";
+// Runs each kubectl command (create ...) and fails the test on the first that fails.
+void RunAll(const fake::TestServer& srv, std::initializer_list<const char*> commands) {
+  for (const char* cmd : commands) {
+    auto r = Bash(KubectlEnv(srv) + cmd);
+    ASSERT_EQ(r.code, 0) << cmd << "\n" << r.output;
+  }
 }
 
 std::string Get(const fake::TestServer& srv, const std::string& args) {
-  auto r = Bash(Env(srv) + "kubectl get " + args);
+  auto r = Bash(KubectlEnv(srv) + "kubectl get " + args);
   EXPECT_EQ(r.code, 0) << args << "\n" << r.output;
   return r.output;
 }
 
 TEST(KubectlTables, WorkloadsShowTheirPrintersColumns) {
   fake::TestServer srv;
-  for (const char* cmd :
-       {"kubectl create deployment web --image=nginx:1.27 --replicas=2",
-        "kubectl create job once --image=busybox:1.36",
-        "kubectl create cronjob nightly --image=busybox:1.36 --schedule='0 3 * * *'"}) {
-    ASSERT_EQ(Bash(Env(srv) + cmd).code, 0) << cmd;
-  }
+  RunAll(srv, {"kubectl create deployment web --image=nginx:1.27 --replicas=2",
+               "kubectl create job once --image=busybox:1.36",
+               "kubectl create cronjob nightly --image=busybox:1.36 --schedule='0 3 * * *'"});
   EXPECT_THAT(Get(srv, "deployments"), MatchesRegex("NAME +READY +UP-TO-DATE +AVAILABLE +AGE\n"
                                                     "web +0/2 +0 +0 +[0-9]+s\n"));
   EXPECT_THAT(Get(srv, "deploy -o wide"),
@@ -37,19 +38,18 @@ TEST(KubectlTables, WorkloadsShowTheirPrintersColumns) {
   EXPECT_THAT(Get(srv, "jobs"), MatchesRegex("NAME +STATUS +COMPLETIONS +DURATION +AGE\n"
                                              "once +Running +0/1 +[0-9]+s\n"));
   // SUSPEND: False once spec.suspend is defaulted (as kube-apiserver does), <unset> before.
-  EXPECT_THAT(Get(srv, "cronjobs"),
-              MatchesRegex("NAME +SCHEDULE +TIMEZONE +SUSPEND +ACTIVE +LAST SCHEDULE +AGE\n"
-                           "nightly +0 3 \\* \\* \\* +<none> +(False|<unset>) +0 +<none> +[0-9]+s\n"));
+  EXPECT_THAT(
+      Get(srv, "cronjobs"),
+      MatchesRegex("NAME +SCHEDULE +TIMEZONE +SUSPEND +ACTIVE +LAST SCHEDULE +AGE\n"
+                   "nightly +0 3 \\* \\* \\* +<none> +(False|<unset>) +0 +<none> +[0-9]+s\n"));
 }
 
 TEST(KubectlTables, ServicesIngressesAndRbacShowTheirPrintersColumns) {
   fake::TestServer srv;
-  for (const char* cmd : {"kubectl create service clusterip web --tcp=80:8080",
-                          "kubectl create ingress web --class=nginx --rule='example.com/=web:80'",
-                          "kubectl create role reader --verb=get --resource=pods",
-                          "kubectl create rolebinding reader --role=reader --user=jane"}) {
-    ASSERT_EQ(Bash(Env(srv) + cmd).code, 0) << cmd;
-  }
+  RunAll(srv, {"kubectl create service clusterip web --tcp=80:8080",
+               "kubectl create ingress web --class=nginx --rule='example.com/=web:80'",
+               "kubectl create role reader --verb=get --resource=pods",
+               "kubectl create rolebinding reader --role=reader --user=jane"});
   EXPECT_THAT(Get(srv, "services web"),
               MatchesRegex("NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\\(S\\) +AGE\n"
                            "web +ClusterIP +([0-9.]+|<none>) +<none> +80/TCP +[0-9]+s\n"));
@@ -63,14 +63,14 @@ TEST(KubectlTables, ServicesIngressesAndRbacShowTheirPrintersColumns) {
 
 TEST(KubectlTables, StrategicMergePatchOfADeploymentKeepsTheOtherContainers) {
   fake::TestServer srv;
-  ASSERT_EQ(Bash(Env(srv) + "kubectl create deployment web --image=nginx:1.27").code, 0);
-  auto patch = Bash(Env(srv) +
+  RunAll(srv, {"kubectl create deployment web --image=nginx:1.27"});
+  auto patch = Bash(KubectlEnv(srv) +
                     "kubectl patch deployment web -p "
                     "'{\"spec\":{\"template\":{\"spec\":{\"containers\":"
                     "[{\"name\":\"sidecar\",\"image\":\"envoy:1\"}]}}}}'");
   ASSERT_EQ(patch.code, 0) << patch.output;
   EXPECT_THAT(patch.output, HasSubstr("deployment.apps/web patched"));
-  auto set = Bash(Env(srv) + "kubectl set image deployment/web nginx=nginx:1.28");
+  auto set = Bash(KubectlEnv(srv) + "kubectl set image deployment/web nginx=nginx:1.28");
   ASSERT_EQ(set.code, 0) << set.output;
   EXPECT_EQ(Get(srv, "deployment web -o jsonpath='{.spec.template.spec.containers[*].image}'"),
             "nginx:1.28 envoy:1");
