@@ -391,7 +391,7 @@ CELL_FUNCTIONS = {
     "ready/desired as 'N/M' (status.readyReplicas / spec.replicas)": ("readyOfDesired", ""),
     "spec.suspend rendered as the string 'True'/'False', '<unset>' when nil": ("goBool", "spec.suspend"),
     "'<roleRef.kind>/<roleRef.name>'": ("kindSlashName", "roleRef"),
-    "'<scaleTargetRef.kind>/<scaleTargetRef.name>'": ("kindSlashName", "scaleTargetRef"),
+    "'<scaleTargetRef.kind>/<scaleTargetRef.name>'": ("kindSlashName", "spec.scaleTargetRef"),
     "User subjects joined with ', '": ("subjects", "User"),
     "Group subjects joined with ', '": ("subjects", "Group"),
     "ServiceAccount subjects as 'namespace/name' joined with ', '": ("subjects", "ServiceAccount"),
@@ -409,6 +409,21 @@ CELL_FUNCTIONS = {
     "status.podIPs[0].ip or '<none>'": ("podIP", ""),
     "spec.clusterIPs[0] or '<none>'": ("serviceClusterIP", ""),
     "spec.cidrs joined with ','": ("joined", "spec.cidrs"),
+    "spec.volumeLifecycleModes joined with ',' or '<none>'": ("joined", "spec.volumeLifecycleModes", "<none>"),
+    "metadata.name, with ' (default)' appended when the default-class annotation is 'true'": ("nameOrDefault", ""),
+    "spec.accessModes abbreviated (RWO, ROX, RWX, RWOP) joined with ','": ("accessModes", "spec.accessModes"),
+    "status.accessModes abbreviated when bound, else empty": ("accessModes", "status.accessModes"),
+    "status.capacity.storage when spec.volumeName is set, else empty": ("boundCapacity", ""),
+    "'namespace/name' of spec.claimRef, empty if unbound": ("claimRef", ""),
+    "storage class name (spec.storageClassName or legacy beta annotation)": ("storageClassName", ""),
+    "for each status.hard resource not starting with 'limits.' (sorted): '<res>: <used>/<hard>' joined with ', '": ("quotaUsage", "request"),
+    "same for resources named 'limits.*'": ("quotaUsage", "limits"),
+    "controller ownerReference as '<lowercase kind[.group]>/<name>' or '<none>'": ("controllerRef", ""),
+    "spec.expirationSeconds humanized, or '<none>'": ("secondsHumanized", "spec.expirationSeconds", "<none>"),
+    "status of the Dangling condition ('True'/'False'), '?' if absent": ("conditionStatus", "Dangling", "?"),
+    "'Healthy'/'Unhealthy' from the Healthy condition, else 'Unknown'": ("componentHealth", ""),
+    "Healthy condition message": ("conditionField", "message"),
+    "Healthy condition error": ("conditionField", "error"),
     "'<lowercase involvedObject.kind>/<name>' (kind only if no name)": ("eventObject", ""),
     "'component, host' from source (falls back to reportingController / reportingInstance)": ("eventSource", ""),
     "count (series.count if series set; 1 when count is 0)": ("eventCount", ""),
@@ -426,15 +441,38 @@ CELL_FUNCTIONS = {
 }
 
 
+# Cells that read one field whose path the description gives in short: (path, fallback).
+CELL_PATHS = {
+    "spec.capacity.storage quantity": ("spec.capacity.storage", ""),
+    "capacity quantity or '<unset>'": ("capacity", "<unset>"),
+    "spec.limited.nominalConcurrencyShares, '<none>' for Exempt": ("spec.limited.nominalConcurrencyShares", "<none>"),
+    "queuing.queues or '<none>'": ("spec.limited.limitResponse.queuing.queues", "<none>"),
+    "queuing.handSize or '<none>'": ("spec.limited.limitResponse.queuing.handSize", "<none>"),
+    "queuing.queueLengthLimit or '<none>'": ("spec.limited.limitResponse.queuing.queueLengthLimit", "<none>"),
+}
+
+
 def cell_rule(value):
     """(rule, function, path, fallback) of a column's cell."""
     if value in CELL_FUNCTIONS:
-        function, path = CELL_FUNCTIONS[value]
-        return "kComputed", function, path, ""
+        function, path, *fallback = CELL_FUNCTIONS[value]
+        return "kComputed", function, path, fallback[0] if fallback else ""
+    if value in CELL_PATHS:
+        return ("kPath", "") + CELL_PATHS[value]
     if value.startswith("status.phase, replaced by status.reason"):
         return "kComputed", "podStatus", "", ""
     if value.startswith("sum of restartCount"):
         return "kComputed", "podRestarts", "", ""
+    if value.startswith("per metric 'current/target'"):
+        return "kComputed", "hpaTargets", "", ""
+    if value.startswith("Available condition status:"):
+        return "kComputed", "availableCondition", "", ""
+    if value.startswith("'Denied' or 'Approved' or 'Pending'"):
+        return "kComputed", "csrCondition", "", ""
+    if value.startswith("up to 3 port numbers"):
+        return "kComputed", "endpointSlicePorts", "", "<unset>"
+    if value.startswith("up to 3 endpoint addresses"):
+        return "kComputed", "endpointSliceAddresses", "", "<unset>"
     for pattern, rule, function, fallback in CELL_PATTERNS:
         m = re.match(pattern, value)
         if not m:

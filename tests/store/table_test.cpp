@@ -247,5 +247,41 @@ TEST_F(TableTest, NetworkingAndRbacTablesFromTheSchema) {
   EXPECT_EQ(rt["rows"][0]["cells"], json::parse(R"(["reader","2026-01-02T03:04:05Z"])"));
 }
 
+TEST_F(TableTest, StorageQuotaAndAutoscalingTablesFromTheSchema) {
+  auto classes = *registry_->Find("storage.k8s.io", "v1", "storageclasses");
+  store_->Create(classes, "", json::parse(R"({"metadata":{"name":"standard","annotations":{
+    "storageclass.kubernetes.io/is-default-class":"true"}},"provisioner":"rancher.io/local-path"})"));
+  auto sc = ToTable(classes, store_->List(classes, "", {}), true, FixedTime() + 5s);
+  EXPECT_EQ(sc["rows"][0]["cells"],
+            json::parse(R"j(["standard (default)","rancher.io/local-path","Delete","Immediate",
+                            false,"5s"])j"));
+
+  auto claims = *registry_->Find("", "v1", "persistentvolumeclaims");
+  store_->Create(claims, "default", json::parse(R"({"metadata":{"name":"data"},
+    "spec":{"accessModes":["ReadWriteOnce"],"storageClassName":"standard","volumeName":"pv-1",
+            "resources":{"requests":{"storage":"1Gi"}}},
+    "status":{"phase":"Bound","accessModes":["ReadWriteOnce"],"capacity":{"storage":"1Gi"}}})"));
+  auto pvc = ToTable(claims, store_->List(claims, "default", {}), true, FixedTime() + 5s);
+  EXPECT_EQ(pvc["rows"][0]["cells"],
+            json::parse(R"(["data","Bound","pv-1","1Gi","RWO","standard","<unset>","5s",
+                            "<unset>"])"));
+
+  auto quotas = *registry_->Find("", "v1", "resourcequotas");
+  store_->Create(quotas, "default", json::parse(R"({"metadata":{"name":"q"},
+    "spec":{"hard":{"pods":"10","limits.cpu":"4"}},
+    "status":{"hard":{"pods":"10","limits.cpu":"4"},"used":{"pods":"2"}}})"));
+  auto rq = ToTable(quotas, store_->List(quotas, "default", {}), true, FixedTime() + 5s);
+  EXPECT_EQ(rq["rows"][0]["cells"], json::parse(R"(["q","5s","pods: 2/10","limits.cpu: 0/4"])"));
+
+  auto hpas = *registry_->Find("autoscaling", "v2", "horizontalpodautoscalers");
+  store_->Create(hpas, "default", json::parse(R"({"metadata":{"name":"web"},"spec":{
+    "scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},
+    "minReplicas":1,"maxReplicas":5,"metrics":[{"type":"Resource","resource":{"name":"cpu",
+    "target":{"type":"Utilization","averageUtilization":80}}}]}})"));
+  auto hpa = ToTable(hpas, store_->List(hpas, "default", {}), true, FixedTime() + 5s);
+  EXPECT_EQ(hpa["rows"][0]["cells"],
+            json::parse(R"(["web","Deployment/web","cpu: <unknown>/80%","1",5,0,"5s"])"));
+}
+
 }  // namespace
 }  // namespace kubedouble::fake::testing

@@ -83,7 +83,10 @@ json Cell(const PrinterColumn& c, const json& obj, TimePoint now) {
     case CellRule::kComputed:
       break;
   }
-  if (auto cell = ComputedCell(c.function, obj, c.path, now)) return *cell;
+  if (auto cell = ComputedCell(c.function, obj, c.path, now)) {
+    const bool empty = cell->is_string() && cell->get_ref<const std::string&>().empty();
+    return empty && !c.fallback.empty() ? json(std::string(c.fallback)) : *cell;
+  }
   return Typed(nullptr, c);  // a computation kubedouble does not do yet
 }
 

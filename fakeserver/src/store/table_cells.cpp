@@ -35,6 +35,13 @@ std::string Join(const std::vector<std::string>& parts, const std::string& sep) 
   for (size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
   return out;
 }
+// A list shown as at most three entries and a count of the rest.
+std::string FirstThree(const std::vector<std::string>& all) {
+  std::vector<std::string> shown(all.begin(), all.begin() + std::min<size_t>(3, all.size()));
+  std::string cell = Join(shown, ",");
+  if (all.size() > 3) cell += " + " + std::to_string(all.size() - 3) + " more...";
+  return cell;
+}
 std::string Since(const std::optional<TimePoint>& t, TimePoint now) {
   if (!t) return "<unknown>";
   return HumanDuration(std::chrono::duration_cast<std::chrono::seconds>(now - *t));
@@ -356,11 +363,7 @@ json IngressHosts(const json& ing, std::string_view, TimePoint) {
   for (const auto& r : Items(AtPath(ing, "spec.rules"))) {
     if (!Str(AtPath(r, "host")).empty()) hosts.push_back(Str(AtPath(r, "host")));
   }
-  if (hosts.empty()) return "*";
-  std::vector<std::string> shown(hosts.begin(), hosts.begin() + std::min<size_t>(3, hosts.size()));
-  std::string cell = Join(shown, ",");
-  if (hosts.size() > 3) cell += " + " + std::to_string(hosts.size() - 3) + " more...";
-  return cell;
+  return hosts.empty() ? "*" : FirstThree(hosts);
 }
 json IngressPorts(const json& ing, std::string_view, TimePoint) {
   return Items(AtPath(ing, "spec.tls")).empty() ? "80" : "80, 443";
@@ -372,9 +375,192 @@ json Trimmed(const json& obj, std::string_view path, TimePoint) {
   return s;
 }
 
+// Storage.
+json NameOrDefault(const json& obj, std::string_view, TimePoint) {
+  std::string name = Str(AtPath(obj, "metadata.name"));
+  for (const auto& [k, v] : Entries(AtPath(obj, "metadata.annotations")).items()) {
+    if (k.ends_with("/is-default-class") && v == "true") return name + " (default)";
+  }
+  return name;
+}
+json AccessModes(const json& obj, std::string_view path, TimePoint) {
+  static const std::map<std::string, std::string> kShort = {{"ReadWriteOnce", "RWO"},
+                                                            {"ReadOnlyMany", "ROX"},
+                                                            {"ReadWriteMany", "RWX"},
+                                                            {"ReadWriteOncePod", "RWOP"}};
+  std::vector<std::string> out;
+  for (const auto& m : Items(AtPath(obj, path))) {
+    auto it = kShort.find(Str(m));
+    if (it != kShort.end() && std::find(out.begin(), out.end(), it->second) == out.end()) {
+      out.push_back(it->second);
+    }
+  }
+  return Join(out, ",");
+}
+json BoundCapacity(const json& pvc, std::string_view, TimePoint) {
+  if (Str(AtPath(pvc, "spec.volumeName")).empty()) return "";
+  const json& q = AtPath(pvc, "status.capacity.storage");
+  return q.is_string() ? q.get<std::string>() : q.is_null() ? "" : q.dump();
+}
+json ClaimRef(const json& pv, std::string_view, TimePoint) {
+  const json& ref = AtPath(pv, "spec.claimRef");
+  if (!ref.is_object()) return "";
+  return Str(AtPath(ref, "namespace")) + "/" + Str(AtPath(ref, "name"));
+}
+json StorageClassName(const json& obj, std::string_view, TimePoint) {
+  const json& annotations = Entries(AtPath(obj, "metadata.annotations"));
+  auto beta = annotations.find("volume.beta.kubernetes.io/storage-class");
+  return Str(AtPath(obj, "spec.storageClassName"), beta == annotations.end() ? "" : Str(*beta));
+}
+json QuotaUsage(const json& quota, std::string_view which, TimePoint) {
+  std::vector<std::string> out;
+  const json& used = Entries(AtPath(quota, "status.used"));
+  for (const auto& [res, hard] : Entries(AtPath(quota, "status.hard")).items()) {
+    if (res.starts_with("limits.") != (which == "limits")) continue;
+    auto u = used.find(res);
+    std::string u_text = u == used.end() ? "0" : u->is_string() ? u->get<std::string>() : u->dump();
+    out.push_back(res + ": " + u_text + "/" +
+                  (hard.is_string() ? hard.get<std::string>() : hard.dump()));
+  }
+  return Join(out, ", ");
+}
+
+// Conditions and references.
+json ControllerRef(const json& obj, std::string_view, TimePoint) {
+  for (const auto& ref : Items(AtPath(obj, "metadata.ownerReferences"))) {
+    if (AtPath(ref, "controller") != true) continue;
+    std::string api = Str(AtPath(ref, "apiVersion"));
+    std::string group = api.find('/') == std::string::npos ? "" : api.substr(0, api.find('/'));
+    std::string kind = Lower(Str(AtPath(ref, "kind")));
+    return (group.empty() ? kind : kind + "." + group) + "/" + Str(AtPath(ref, "name"));
+  }
+  return "<none>";
+}
+json SecondsHumanized(const json& obj, std::string_view path, TimePoint) {
+  const json& v = AtPath(obj, path);
+  if (!v.is_number_integer()) return "";
+  return HumanDuration(std::chrono::seconds(v.get<int64_t>()));
+}
+json ConditionStatusOf(const json& obj, std::string_view type, TimePoint) {
+  return ConditionStatus(obj, std::string(type));
+}
+const json& Condition(const json& obj, const std::string& type) {
+  for (const auto& c : Items(AtPath(obj, "conditions"))) {
+    if (Str(AtPath(c, "type")) == type) return c;
+  }
+  return kNull;
+}
+json ComponentHealth(const json& cs, std::string_view, TimePoint) {
+  const json& c = Condition(cs, "Healthy");
+  if (c.is_null()) return "Unknown";
+  return Str(AtPath(c, "status")) == "True" ? "Healthy" : "Unhealthy";
+}
+json ConditionField(const json& cs, std::string_view field, TimePoint) {
+  return Str(AtPath(Condition(cs, "Healthy"), field));
+}
+json AvailableCondition(const json& svc, std::string_view, TimePoint) {
+  for (const auto& c : Items(AtPath(svc, "status.conditions"))) {
+    if (Str(AtPath(c, "type")) != "Available") continue;
+    std::string status = Str(AtPath(c, "status"));
+    std::string reason = Str(AtPath(c, "reason"));
+    return status == "True" || reason.empty() ? status : status + " (" + reason + ")";
+  }
+  return "Unknown";
+}
+json CsrCondition(const json& csr, std::string_view, TimePoint) {
+  std::string approved = ConditionStatus(csr, "Approved"), denied = ConditionStatus(csr, "Denied");
+  std::string cell = !denied.empty() ? "Denied" : !approved.empty() ? "Approved" : "Pending";
+  if (!ConditionStatus(csr, "Failed").empty()) cell += ",Failed";
+  if (!Str(AtPath(csr, "status.certificate")).empty()) cell += ",Issued";
+  return cell;
+}
+
+json EndpointSlicePorts(const json& slice, std::string_view, TimePoint) {
+  std::vector<std::string> out;
+  for (const auto& p : Items(AtPath(slice, "ports"))) {
+    const json& port = AtPath(p, "port");
+    out.push_back(port.is_number_integer() ? port.dump() : Str(AtPath(p, "name"), "*"));
+  }
+  return FirstThree(out);
+}
+json EndpointSliceAddresses(const json& slice, std::string_view, TimePoint) {
+  std::vector<std::string> out;
+  for (const auto& e : Items(AtPath(slice, "endpoints"))) {
+    for (const auto& a : Items(AtPath(e, "addresses"))) out.push_back(Str(a));
+  }
+  return FirstThree(out);
+}
+
+// HorizontalPodAutoscaler TARGETS: "cpu: 40%/80%", "<unknown>/500m", ...
+std::string MetricValue(const json& v) {
+  if (v.is_null()) return "";
+  if (const json& u = AtPath(v, "averageUtilization"); u.is_number()) return u.dump() + "%";
+  for (const char* f : {"averageValue", "value"}) {
+    const json& q = AtPath(v, f);
+    if (!q.is_null()) return q.is_string() ? q.get<std::string>() : q.dump();
+  }
+  return "";
+}
+std::string MetricName(const json& m) {
+  std::string type = Str(AtPath(m, "type"));
+  std::string key =
+      type.empty() ? "" : std::string(1, static_cast<char>(std::tolower(type[0]))) + type.substr(1);
+  if (type == "Resource" || type == "ContainerResource") return Str(AtPath(m, key + ".name"));
+  return "";
+}
+const json& MetricBody(const json& m) {
+  std::string type = Str(AtPath(m, "type"));
+  if (type.empty()) return kNull;
+  std::string key = std::string(1, static_cast<char>(std::tolower(type[0]))) + type.substr(1);
+  return AtPath(m, key);
+}
+json HpaTargets(const json& hpa, std::string_view, TimePoint) {
+  std::vector<std::string> out;
+  if (const json& v1 = AtPath(hpa, "spec.targetCPUUtilizationPercentage"); v1.is_number()) {
+    const json& cur = AtPath(hpa, "status.currentCPUUtilizationPercentage");
+    out.push_back("cpu: " + (cur.is_number() ? cur.dump() + "%" : "<unknown>") + "/" + v1.dump() +
+                  "%");
+  }
+  const json& current = Items(AtPath(hpa, "status.currentMetrics"));
+  for (const auto& m : Items(AtPath(hpa, "spec.metrics"))) {
+    std::string name = MetricName(m);
+    std::string target = MetricValue(AtPath(MetricBody(m), "target"));
+    std::string now;
+    for (const auto& c : current) {
+      if (Str(AtPath(c, "type")) == Str(AtPath(m, "type")) && MetricName(c) == name) {
+        now = MetricValue(AtPath(MetricBody(c), "current"));
+      }
+    }
+    std::string cell =
+        (now.empty() ? "<unknown>" : now) + "/" + (target.empty() ? "<auto>" : target);
+    out.push_back(name.empty() ? cell : name + ": " + cell);
+  }
+  if (out.empty()) return "<none>";
+  std::vector<std::string> shown(out.begin(), out.begin() + std::min<size_t>(2, out.size()));
+  std::string cell = Join(shown, ", ");
+  if (out.size() > 2) cell += " + " + std::to_string(out.size() - 2) + " more...";
+  return cell;
+}
+
 const std::map<std::string_view, CellFn>& Functions() {
   static const std::map<std::string_view, CellFn> kFunctions = {
+      {"accessModes", AccessModes},
+      {"availableCondition", AvailableCondition},
+      {"boundCapacity", BoundCapacity},
+      {"claimRef", ClaimRef},
+      {"componentHealth", ComponentHealth},
+      {"conditionField", ConditionField},
+      {"conditionStatus", ConditionStatusOf},
       {"containerImages", ContainerImages},
+      {"controllerRef", ControllerRef},
+      {"csrCondition", CsrCondition},
+      {"endpointSliceAddresses", EndpointSliceAddresses},
+      {"endpointSlicePorts", EndpointSlicePorts},
+      {"hpaTargets", HpaTargets},
+      {"nameOrDefault", NameOrDefault},
+      {"quotaUsage", QuotaUsage},
+      {"secondsHumanized", SecondsHumanized},
+      {"storageClassName", StorageClassName},
       {"containerNames", ContainerNames},
       {"endpoints", Endpoints},
       {"eventCount", EventCount},
