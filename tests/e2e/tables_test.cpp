@@ -76,5 +76,45 @@ TEST(KubectlTables, StrategicMergePatchOfADeploymentKeepsTheOtherContainers) {
             "nginx:1.28 envoy:1");
 }
 
+TEST(KubectlTables, CustomResourcesShowTheirAdditionalPrinterColumns) {
+  fake::TestServer srv;
+  auto crd = Bash(KubectlEnv(srv) + R"(kubectl apply -f - <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: crontabs.stable.example.com}
+spec:
+  group: stable.example.com
+  scope: Namespaced
+  names: {plural: crontabs, singular: crontab, kind: CronTab}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties: {cronSpec: {type: string}, replicas: {type: integer}}
+    additionalPrinterColumns:
+    - {name: Spec, type: string, jsonPath: .spec.cronSpec}
+    - {name: Replicas, type: integer, jsonPath: .spec.replicas}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
+EOF
+)");
+  ASSERT_EQ(crd.code, 0) << crd.output;
+  auto cr = Bash(KubectlEnv(srv) + R"(kubectl apply -f - <<'EOF'
+apiVersion: stable.example.com/v1
+kind: CronTab
+metadata: {name: c1}
+spec: {cronSpec: '*/5 * * * *', replicas: 2}
+EOF
+)");
+  ASSERT_EQ(cr.code, 0) << cr.output;
+  EXPECT_THAT(Get(srv, "crontabs"),
+              MatchesRegex("NAME +SPEC +REPLICAS +AGE\nc1 +\\*/5 \\* \\* \\* \\* +2 +[0-9]+s\n"));
+}
+
 }  // namespace
 }  // namespace kubedouble::e2e

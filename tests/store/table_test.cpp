@@ -283,5 +283,28 @@ TEST_F(TableTest, StorageQuotaAndAutoscalingTablesFromTheSchema) {
             json::parse(R"(["web","Deployment/web","cpu: <unknown>/80%","1",5,0,"5s"])"));
 }
 
+TEST_F(TableTest, CustomResourcesShowTheirCrdsPrinterColumns) {
+  store_->Create(crds_, "", json::parse(R"({"metadata":{"name":"crontabs.stable.example.com"},
+    "spec":{"group":"stable.example.com","scope":"Namespaced",
+            "names":{"plural":"crontabs","kind":"CronTab"},
+            "versions":[{"name":"v1","served":true,"storage":true,
+              "schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}},
+              "additionalPrinterColumns":[
+                {"name":"Spec","type":"string","jsonPath":".spec.cronSpec"},
+                {"name":"Replicas","type":"integer","jsonPath":".spec.replicas"},
+                {"name":"Image","type":"string","priority":1,"jsonPath":".spec.image"},
+                {"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}]}]}})"));
+  auto crontabs = *registry_->Find("stable.example.com", "v1", "crontabs");
+  store_->Create(crontabs, "default", json::parse(R"({"metadata":{"name":"c1"},
+    "spec":{"cronSpec":"*/5 * * * *","replicas":2,"image":"cron:1"}})"));
+  crontabs.printer_columns = CrdPrinterColumns(*store_, *registry_, crontabs);
+  auto t = ToTable(crontabs, store_->List(crontabs, "default", {}), true, FixedTime() + 5s);
+  EXPECT_THAT(ColumnNames(t), ElementsAre("Name", "Spec", "Replicas", "Image", "Age"));
+  EXPECT_EQ(t["columnDefinitions"][3]["priority"], 1);
+  EXPECT_EQ(t["rows"][0]["cells"], json::parse(R"(["c1","*/5 * * * *",2,"cron:1","5s"])"));
+  // Built-in resources never take a CRD's columns.
+  EXPECT_TRUE(CrdPrinterColumns(*store_, *registry_, pods_).is_null());
+}
+
 }  // namespace
 }  // namespace kubedouble::fake::testing

@@ -25,6 +25,27 @@ constexpr PrinterColumn kDefaultColumns[] = {
     {"Created At", "date", "", 0, "string", CellRule::kPath, "", "metadata.creationTimestamp", ""},
 };
 
+// A CRD's additionalPrinterColumns as printer columns: Name, then each column's JSON path (its
+// strings stay in `res`, which outlives the Table).
+std::vector<PrinterColumn> CustomColumns(const ResourceInfo& res) {
+  std::vector<PrinterColumn> out = {kCustomResourceColumns[0]};
+  auto text = [](const json& c, const char* key) -> std::string_view {
+    auto it = c.find(key);
+    return it != c.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>())
+                                            : std::string_view();
+  };
+  for (const json& c : res.printer_columns) {
+    if (!c.is_object()) continue;
+    std::string_view type = text(c, "type"), path = text(c, "jsonPath");
+    if (path.starts_with(".")) path.remove_prefix(1);
+    const json& priority = AtPath(c, "priority");
+    out.push_back({text(c, "name"), type, text(c, "format"),
+                   static_cast<uint8_t>(priority.is_number_integer() ? priority.get<int>() : 0),
+                   type, type == "date" ? CellRule::kAge : CellRule::kPath, "", path, ""});
+  }
+  return out;
+}
+
 std::span<const PrinterColumn> ColumnsOf(const ResourceInfo& res) {
   if (const schema::Printer* p = schema::FindPrinter(res.group, res.plural)) return p->columns;
   if (schema::FindResource(res.group, res.version, res.plural)) return kDefaultColumns;
@@ -103,6 +124,11 @@ json Row(std::span<const PrinterColumn> columns, const json& obj, TimePoint now)
 
 const json& MetadataOf(const json& v) { return AtPath(v, "metadata"); }
 
+const json& Items(const json& v) {
+  static const json kNone = json::array();
+  return v.is_array() ? v : kNone;
+}
+
 }  // namespace
 
 std::string HumanDuration(std::chrono::seconds age) {
@@ -140,7 +166,10 @@ std::string HumanDuration(std::chrono::seconds age) {
 
 json ToTable(const ResourceInfo& res, const json& list_or_object, bool include_column_definitions,
              std::chrono::system_clock::time_point now) {
-  const auto columns = ColumnsOf(res);
+  const std::vector<PrinterColumn> custom =
+      res.printer_columns.is_array() ? CustomColumns(res) : std::vector<PrinterColumn>();
+  const std::span<const PrinterColumn> columns =
+      custom.empty() ? ColumnsOf(res) : std::span<const PrinterColumn>(custom);
   json table = {{"kind", "Table"},
                 {"apiVersion", "meta.k8s.io/v1"},
                 {"metadata", json::object()},
@@ -164,6 +193,22 @@ json ToTable(const ResourceInfo& res, const json& list_or_object, bool include_c
     table["rows"].push_back(Row(columns, list_or_object, now));
   }
   return table;
+}
+
+json CrdPrinterColumns(const Store& store, const Registry& registry, const ResourceInfo& res) {
+  if (res.group.empty() || schema::FindGroup(res.group)) return nullptr;  // a built-in group
+  auto crds = registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+  if (!crds) return nullptr;
+  try {
+    json crd = store.Get(*crds, "", res.plural + "." + res.group);
+    for (const json& v : Items(AtPath(crd, "spec.versions"))) {
+      if (AtPath(v, "name") == res.version && AtPath(v, "additionalPrinterColumns").is_array()) {
+        return AtPath(v, "additionalPrinterColumns");
+      }
+    }
+  } catch (const StatusError&) {  // a resource from --resources, without a CRD object
+  }
+  return nullptr;
 }
 
 }  // namespace kubedouble::fake
