@@ -1,6 +1,7 @@
 // Resource requests: GET one, LIST (one namespace or all), WATCH, and the writes the store
 // supports, answered as objects, lists, Tables or watch streams.
 #include <fmt/format.h>
+#include <kubedouble/base/yaml_json.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -59,8 +60,8 @@ json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
     body = DecodeProtobufBody(req.body);
   } else if (req.get_header_value("Content-Type").rfind("application/yaml", 0) == 0) {
     try {
-      YAML::Node doc = YAML::Load(req.body);
-      if (doc.IsMap()) body = util::YamlToJson(doc);
+      YAML::Node doc = base::LoadYaml(req.body);
+      if (doc.IsMap()) body = base::YamlToJson(doc);
     } catch (const YAML::Exception& e) {
       throw StatusError::BadRequest(
           fmt::format("the request body is not valid YAML: {}", e.what()));

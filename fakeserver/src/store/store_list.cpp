@@ -28,7 +28,9 @@ std::pair<int64_t, std::string> DecodeContinue(const std::string& token) {
   if (!raw) throw bad("illegal base64 data");
   json j = json::parse(*raw, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw bad("not a continue token");
-  if (j.value("v", "") != "meta.k8s.io/v1") {
+  // Every field is checked for its type before it is read: {"v":2} is a forgery, not a 500.
+  auto v = j.find("v");
+  if (v == j.end() || *v != "meta.k8s.io/v1") {
     throw bad("incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
   }
   if (!j.contains("rv") || !j["rv"].is_number_integer() || j["rv"].get<int64_t>() <= 0) {

@@ -41,9 +41,13 @@ ObjectPtr Core::Commit(EventType type, const std::string& bucket, const std::str
   } else {
     b[key] = stored;
   }
-  log.push_back(Event{r, type, bucket, ns, key, std::move(before), stored});
-  while (log.size() > window) {
+  // The text is made now rather than at the first read: lists, gets and watches reuse it.
+  size_t bytes = stored.Text().size();
+  log.push_back(Event{r, type, bucket, ns, key, std::move(before), stored, bytes});
+  log_bytes += bytes;
+  while (log.size() > window || (log_bytes > history_bytes && log.size() > 1)) {
     compacted = log.front().rv;
+    log_bytes -= log.front().bytes;
     log.pop_front();
   }
   return stored;

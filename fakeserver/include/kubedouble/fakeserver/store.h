@@ -5,6 +5,13 @@
 // next value of one global, strictly increasing resourceVersion counter and is kept in a bounded
 // history window, from which watches resume and continue tokens are validated.
 //
+// The window holds at most `history_window` changes (10,000) and at most `history_bytes` of the
+// changed objects' JSON text (64 MiB; in memory the parsed objects take a few times that): of
+// 2.9 MB objects it keeps 22 versions, not 10,000 (~30 GB). The newest change is always kept. A
+// watch from a resourceVersion older than the window gets the 410 Expired "too old resource
+// version" error, and a continue token older than it a 410 Expired, as kube-apiserver answers
+// once etcd has compacted; a watch that falls behind the window ends with the same error.
+//
 // Errors a client can cause are thrown as StatusError, which carries the Kubernetes Status the
 // server sends back (code, reason, message, details) — never anything that would become a 500.
 // Thread-safe: every member function may be called from any thread.
@@ -189,8 +196,9 @@ using NowFn = std::function<std::chrono::system_clock::time_point()>;
 
 class Store {
  public:
+  static constexpr size_t kDefaultHistoryBytes = 64u << 20;
   explicit Store(std::shared_ptr<Registry> registry, NowFn now = nullptr,
-                 size_t history_window = 10000);
+                 size_t history_window = 10000, size_t history_bytes = kDefaultHistoryBytes);
   ~Store();
 
   const std::shared_ptr<Registry>& registry() const;
