@@ -81,39 +81,39 @@ TEST(KubectlTables, CustomResourcesShowTheirAdditionalPrinterColumns) {
   auto crd = Bash(KubectlEnv(srv) + R"(kubectl apply -f - <<'EOF'
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
-metadata: {name: crontabs.stable.example.com}
+metadata: {name: backups.ops.example.com}
 spec:
-  group: stable.example.com
+  group: ops.example.com
   scope: Namespaced
-  names: {plural: crontabs, singular: crontab, kind: CronTab}
+  names: {plural: backups, singular: backup, kind: Backup}
   versions:
-  - name: v1
+  - name: v1alpha1
     served: true
     storage: true
+    additionalPrinterColumns:
+    - {name: Target, type: string, jsonPath: .spec.target}
+    - {name: Keep, type: integer, jsonPath: .spec.keep}
+    - {name: Paused, type: boolean, priority: 1, jsonPath: .spec.paused}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
     schema:
       openAPIV3Schema:
         type: object
         properties:
           spec:
             type: object
-            properties: {cronSpec: {type: string}, replicas: {type: integer}}
-    additionalPrinterColumns:
-    - {name: Spec, type: string, jsonPath: .spec.cronSpec}
-    - {name: Replicas, type: integer, jsonPath: .spec.replicas}
-    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
+            x-kubernetes-preserve-unknown-fields: true
 EOF
 )");
   ASSERT_EQ(crd.code, 0) << crd.output;
-  auto cr = Bash(KubectlEnv(srv) + R"(kubectl apply -f - <<'EOF'
-apiVersion: stable.example.com/v1
-kind: CronTab
-metadata: {name: c1}
-spec: {cronSpec: '*/5 * * * *', replicas: 2}
-EOF
-)");
+  auto cr = Bash(KubectlEnv(srv) +
+                 "kubectl apply -f - <<< '{\"apiVersion\":\"ops.example.com/v1alpha1\","
+                 "\"kind\":\"Backup\",\"metadata\":{\"name\":\"db\"},"
+                 "\"spec\":{\"target\":\"postgres\",\"keep\":7,\"paused\":false}}'");
   ASSERT_EQ(cr.code, 0) << cr.output;
-  EXPECT_THAT(Get(srv, "crontabs"),
-              MatchesRegex("NAME +SPEC +REPLICAS +AGE\nc1 +\\*/5 \\* \\* \\* \\* +2 +[0-9]+s\n"));
+  EXPECT_THAT(Get(srv, "backups"),
+              MatchesRegex("NAME +TARGET +KEEP +AGE\ndb +postgres +7 +[0-9]+s\n"));
+  EXPECT_THAT(Get(srv, "backups -o wide"),
+              MatchesRegex("NAME +TARGET +KEEP +PAUSED +AGE\ndb +postgres +7 +false +[0-9]+s\n"));
 }
 
 }  // namespace
