@@ -309,6 +309,12 @@ def go_named_types(enums_doc):
     return out
 
 
+def sv(s):
+    """A string_view initializer: {} for an empty string (a null pointer needs no relocation when
+    the binary loads, so the mostly empty columns of the tables cost no start-up work)."""
+    return cstr(s) if s else "{}"
+
+
 def write_types(swagger, out, named=None):
     named = named or {}
     defs = object_definitions(swagger)
@@ -334,10 +340,10 @@ def write_types(swagger, out, named=None):
                 inner = s.get("items") if t == "kArray" else s.get("additionalProperties")
                 elem, obj = value_type(inner if isinstance(inner, dict) else {}, index)
             lines.append(f"    {{{cstr(p)}, {t}, {elem}, {obj}, "
-                         f"{cstr(s.get('x-kubernetes-patch-strategy', ''))}, "
-                         f"{cstr(s.get('x-kubernetes-patch-merge-key', ''))}, "
-                         f"{cstr(s.get('x-kubernetes-list-type', ''))}, {key_arrays.get(p, '{}')}, "
-                         f"{cstr(named.get((name, p), ''))}}},")
+                         f"{sv(s.get('x-kubernetes-patch-strategy', ''))}, "
+                         f"{sv(s.get('x-kubernetes-patch-merge-key', ''))}, "
+                         f"{sv(s.get('x-kubernetes-list-type', ''))}, {key_arrays.get(p, '{}')}, "
+                         f"{sv(named.get((name, p), ''))}}},")
         lines.append("};")
     lines += ["", "}  // namespace", "", "std::span<const ObjectType> ObjectTypes() {",
               "  static constexpr ObjectType kTypes[] = {"]
@@ -494,9 +500,9 @@ def write_printers(printers_doc, out):
         lines.append(f"constexpr PrinterColumn kColumns{i}[] = {{")
         for c in r["columns"]:
             rule, function, path, fallback = cell_rule(c["value"])
-            lines.append(f"    {{{cstr(c['name'])}, {cstr(c['type'])}, {cstr(c.get('format', ''))}, "
-                         f"{c['priority']}, {cstr(c['cellJsonType'])}, {rule}, {cstr(function)}, "
-                         f"{cstr(path)}, {cstr(fallback)}}},")
+            lines.append(f"    {{{cstr(c['name'])}, {cstr(c['type'])}, {sv(c.get('format', ''))}, "
+                         f"{c['priority']}, {cstr(c['cellJsonType'])}, {rule}, {sv(function)}, "
+                         f"{sv(path)}, {sv(fallback)}}},")
         lines.append("};")
     lines += ["", "}  // namespace", "", "std::span<const Printer> Printers() {",
               "  static constexpr Printer kPrinters[] = {"]
