@@ -155,7 +155,7 @@ void Server::Impl::Resource(Call& call) {
 
   auto found = registry->Find(info.api_group, info.api_version, info.resource);
   if (!found) return SendStatus(res, NotFoundStatus());
-  const ResourceInfo& r = *found;
+  ResourceInfo& r = *found;
   bool is_namespace_itself = r.group.empty() && r.plural == "namespaces";
   // A cluster-scoped resource asked for inside a namespace does not exist.
   if (!r.namespaced && !info.ns.empty() && !is_namespace_itself) {
@@ -163,6 +163,7 @@ void Server::Impl::Resource(Call& call) {
   }
   std::string ns = r.namespaced ? info.ns : "";
   bool table = WantsTable(req.get_header_value("Accept"));
+  if (table) r.printer_columns = CrdPrinterColumns(*store, *registry, r);
 
   if (!info.subresource.empty()) {
     const SubresourceInfo* sub = r.Subresource(info.subresource);

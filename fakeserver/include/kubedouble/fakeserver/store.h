@@ -82,6 +82,8 @@ struct ResourceInfo {
   std::vector<std::string> verbs = {"create", "delete", "deletecollection", "get",
                                     "list",   "patch",  "update",           "watch"};
   std::vector<SubresourceInfo> subresources;
+  // A custom resource's additionalPrinterColumns (its CRD version's), for Tables; null: none.
+  json printer_columns;
   bool Allows(const std::string& verb) const;  // `verb` is one of `verbs`
   // nullptr when `name` is not a subresource of this resource.
   const SubresourceInfo* Subresource(const std::string& name) const;
@@ -248,6 +250,10 @@ class Store {
 json ToTable(const ResourceInfo& res, const json& list_or_object,
              bool include_column_definitions = true,
              std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+// The additionalPrinterColumns of the CRD version that serves custom resource `res` (null for a
+// built-in resource, or a CRD without them): what ToTable shows when set in res.printer_columns.
+json CrdPrinterColumns(const Store& store, const Registry& registry, const ResourceInfo& res);
 
 // An age as kubectl prints it: "45s", "3m20s", "15m", "5h3m", "2d", "3y" ("<invalid>" if negative).
 std::string HumanDuration(std::chrono::seconds age);
