@@ -13,6 +13,7 @@
 #include "client_flags.h"
 #include "command.h"
 #include "kubedouble/accesslib/client.h"
+#include "kubedouble/schema/resources.h"
 
 namespace kubedouble::cli {
 namespace {
@@ -53,25 +54,40 @@ std::string Str(const json& obj, const char* pointer, const std::string& fallbac
 }
 
 struct Kind {
+  std::string group;
+  std::string version;
   std::string plural;
   bool namespaced;
 };
 
+// A resource type as kubectl takes it: plural, singular, short name or kind, any case, optionally
+// qualified by its group ("deployments.apps", "deploy.apps"); every resource a default 1.32
+// server serves (kubedouble::schema), in its group's preferred version.
 std::optional<Kind> LookupKind(const std::string& name) {
-  static const std::map<std::string, Kind> kinds = {{"pods", {"pods", true}},
-                                                    {"pod", {"pods", true}},
-                                                    {"po", {"pods", true}},
-                                                    {"secrets", {"secrets", true}},
-                                                    {"secret", {"secrets", true}},
-                                                    {"serviceaccounts", {"serviceaccounts", true}},
-                                                    {"serviceaccount", {"serviceaccounts", true}},
-                                                    {"sa", {"serviceaccounts", true}},
-                                                    {"namespaces", {"namespaces", false}},
-                                                    {"namespace", {"namespaces", false}},
-                                                    {"ns", {"namespaces", false}}};
-  auto it = kinds.find(name);
-  if (it == kinds.end()) return std::nullopt;
-  return it->second;
+  std::string want = name;
+  for (auto& c : want) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto matches = [](const schema::Resource& r, std::string_view n) {
+    if (n == r.plural || n == r.singular) return true;
+    std::string kind(r.kind);
+    for (auto& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (n == kind) return true;
+    for (std::string_view s : r.short_names) {
+      if (n == s) return true;
+    }
+    return false;
+  };
+  for (const schema::Resource& r : schema::Resources()) {  // preferred versions first
+    std::string_view n = want;
+    if (!r.group.empty() && n.size() > r.group.size() + 1 && n.ends_with(r.group) &&
+        n[n.size() - r.group.size() - 1] == '.') {
+      n = n.substr(0, n.size() - r.group.size() - 1);
+    }
+    if (matches(r, n)) {
+      return Kind{std::string(r.group), std::string(r.version), std::string(r.plural),
+                  r.namespaced};
+    }
+  }
+  return std::nullopt;
 }
 
 std::vector<std::vector<std::string>> Rows(const std::string& plural, const json& items, bool wide,
@@ -258,7 +274,8 @@ void SetupGet(CLI::App& app) {
   OnChosen(sub, [=] {
     flags->Add(sub);
     sub->add_option("--raw", *raw, "Raw URI to request from the server");
-    sub->add_option("resource", *what, "pods|secrets|serviceaccounts|namespaces [NAME]");
+    sub->add_option("resource", *what,
+                    "TYPE [NAME]: any built-in resource, by plural, singular, short name or kind");
     sub->add_flag("-A,--all-namespaces", *all, "List across all namespaces");
     sub->add_option("-o,--output", *output, "Output format: wide|json|yaml")
         ->check(CLI::IsMember({"wide", "json", "yaml", ""}));
@@ -269,7 +286,8 @@ void SetupGet(CLI::App& app) {
     if (raw->empty() && what->empty()) {
       fmt::print(stderr,
                  "error: You must specify the type of resource to get. Use \"kubedouble get "
-                 "pods|secrets|serviceaccounts|namespaces\" or \"kubedouble get --raw PATH\".\n");
+                 "TYPE [NAME]\" (pods, deployments, svc, ...) or \"kubedouble get --raw "
+                 "PATH\".\n");
       throw Exit{2};
     }
     if (!raw->empty() && !what->empty()) {
@@ -297,7 +315,7 @@ void SetupGet(CLI::App& app) {
         if (!body.empty() && body.back() != '\n') fmt::print("\n");
         return;
       }
-      auto resource = access::Resource::Core(kind->plural);
+      access::Resource resource{kind->group, kind->version, kind->plural};
       const std::string ns = !kind->namespaced || *all ? "" : client.namespace_name();
       const bool wide = *output == "wide";
       const bool as_object = *output == "json" || *output == "yaml";

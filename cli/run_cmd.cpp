@@ -29,6 +29,7 @@ struct RunFlags {
   std::string json;
   std::string work;
   bool keep = false;
+  bool require_clients = false;
   double timeout = 30;
   bool no_color = false;
 };
@@ -75,6 +76,10 @@ void RunCommand(const RunFlags& f) {
     options.shard_count = n;
   }
 
+  // A client named in --clients is required; --require-clients requires every selected one.
+  if (!f.clients.empty() || f.require_clients)
+    options.required_clients = options.clients.empty() ? sc::KnownClients() : options.clients;
+
   std::vector<fs::path> inputs(f.paths.begin(), f.paths.end());
   if (inputs.empty()) {
     fs::path builtin = sc::BuiltinSuitesDir();
@@ -115,6 +120,9 @@ void RunCommand(const RunFlags& f) {
   sc::RunReport report;
   try {
     report = sc::Run(suites, options);
+  } catch (const sc::MissingClients& e) {
+    fmt::print(stderr, "kubedouble run: {}\n", e.what());
+    throw Exit{1};
   } catch (const std::exception& e) {
     fmt::print(stderr, "kubedouble run: {}\n", e.what());
     throw Exit{2};
@@ -140,6 +148,9 @@ kubedouble::cli::Registrar reg("run", [](CLI::App& app) {
   sub->add_option("paths", flags->paths, "Suite files or folders of *.yaml");
   sub->add_option("--clients", flags->clients,
                   "Comma-separated clients: accesslib,curl,kubectl,python,node (default: all)");
+  sub->add_flag("--require-clients", flags->require_clients,
+                "Fail (exit 1) when a selected client is not installed, instead of skipping its "
+                "runs; clients named in --clients are always required");
   sub->add_option("--jobs,-j", flags->jobs, "Runs in parallel (default 2)");
   sub->add_option("--shard", flags->shard, "I/N: run only the I-th of N slices of the scenarios");
   sub->add_option("--filter", flags->filter, "RE2 pattern searched in suite/scenario");
@@ -147,7 +158,9 @@ kubedouble::cli::Registrar reg("run", [](CLI::App& app) {
   sub->add_option("--junit", flags->junit, "Write JUnit XML to FILE");
   sub->add_option("--json", flags->json, "Write every outcome and its evidence as JSON to FILE");
   sub->add_option("--work", flags->work, "Folder for the run folders (default: a temporary one)");
-  sub->add_flag("--keep", flags->keep, "Keep the run folders of failed runs (with --work)");
+  sub->add_flag("--keep", flags->keep,
+                "Keep the run folders of failed runs: the client's log (client.log), its command "
+                "(client.sh) and repro.sh, which replays the run by hand");
   sub->add_option("--timeout", flags->timeout, "Seconds one client run may take (default 30)");
   sub->add_flag("--no-color", flags->no_color, "No colors in the matrix");
   sub->callback([flags] { RunCommand(*flags); });

@@ -1,6 +1,7 @@
 // kubeconfig loading with client-go's clientcmd rules.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <kubedouble/base/yaml_json.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -171,13 +172,13 @@ YAML::Node LoadYaml(const std::string& text) {
   std::string shortened = ShortenLongValues(text, &runs);
   if (!runs.empty()) {
     try {
-      YAML::Node root = YAML::Load(shortened);
+      YAML::Node root = base::LoadYaml(shortened);
       if (Restore(root, runs)) return root;
     } catch (const YAML::Exception&) {
       // parse the original text below, for yaml-cpp's own message
     }
   }
-  return YAML::Load(text);
+  return base::LoadYaml(text);
 }
 
 Merged LoadFiles(const std::vector<fs::path>& files) {

@@ -1,6 +1,7 @@
 #include "authz.h"
 
 #include <fmt/format.h>
+#include <kubedouble/base/yaml_json.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -189,7 +190,7 @@ bool Authorizer::Allowed(const Attributes& a) const {
 std::vector<PolicyRule> ParsePolicy(const std::string& yaml_text, const std::string& source) {
   YAML::Node root;
   try {
-    root = YAML::Load(yaml_text);
+    root = base::LoadYaml(yaml_text);
   } catch (const YAML::Exception& e) {
     throw std::runtime_error(fmt::format("{}: not valid YAML: {}", source, e.what()));
   }

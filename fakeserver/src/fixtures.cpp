@@ -1,6 +1,7 @@
 #include "fixtures.h"
 
 #include <fmt/format.h>
+#include <kubedouble/base/yaml_json.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -241,7 +242,7 @@ void LoadFixtureFile(Store& store, const fs::path& file) {
   }
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(text);
+    docs = base::LoadAllYaml(text);
   } catch (const YAML::Exception& e) {
     // yaml-cpp counts lines from 0.
     throw std::runtime_error(fmt::format("fixtures {}: line {}: not valid YAML or JSON: {}",
@@ -251,8 +252,14 @@ void LoadFixtureFile(Store& store, const fs::path& file) {
   for (const auto& doc : docs) {
     ++n;
     if (!doc || doc.IsNull()) continue;
-    PutFixture(store, util::YamlToJson(doc),
-               fmt::format("fixtures {}: document {}", file.string(), n));
+    std::string where = fmt::format("fixtures {}: document {}", file.string(), n);
+    json object;
+    try {
+      object = base::YamlToJson(doc);  // a merge of a scalar, a key that is a list
+    } catch (const YAML::Exception& e) {
+      throw std::runtime_error(fmt::format("{}: line {}: {}", where, e.mark.line + 1, e.msg));
+    }
+    PutFixture(store, std::move(object), where);
   }
 }
 

@@ -1,6 +1,7 @@
 #include "protobuf.h"
 
 #include <fmt/format.h>
+#include <kubedouble/base/utf8.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -128,40 +129,9 @@ void Expect(const Field& f, int wire_type, const std::string& path) {
   }
 }
 
-// Go's JSON encoder writes invalid UTF-8 as U+FFFD; so does this.
-std::string ValidUtf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    bool ok = n > 0 && i + n <= s.size();
-    uint32_t cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
-    for (size_t k = 1; ok && k < n; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      ok = (cc & 0xc0) == 0x80;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    // Overlong forms, surrogates and code points past U+10FFFF are invalid too.
-    if (ok && ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-               (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)) {
-      ok = false;
-    }
-    if (ok) {
-      out.append(s.substr(i, n));
-      i += n;
-    } else {
-      out += "\xef\xbf\xbd";
-      ++i;
-    }
-  }
-  return out;
-}
-
 std::string String(const Field& f, const std::string& path) {
   Expect(f, 2, path);
-  return ValidUtf8(f.bytes);
+  return base::ToValidUtf8(f.bytes);
 }
 int64_t Int64(const Field& f, const std::string& path) {
   Expect(f, 0, path);
@@ -216,7 +186,7 @@ void MapEntry(json& out, const Field& f, const std::string& path, bool bytes_val
     if (e.number == 1) key = String(e, path + " key");
     if (e.number == 2) {
       Expect(e, 2, path + "[" + key + "]");
-      value = bytes_values ? util::Base64(e.bytes) : ValidUtf8(e.bytes);
+      value = bytes_values ? util::Base64(e.bytes) : base::ToValidUtf8(e.bytes);
     }
   }
   if (!out.is_object()) out = json::object();

@@ -1,6 +1,7 @@
 // Resource requests: GET one, LIST (one namespace or all), WATCH, and the writes the store
 // supports, answered as objects, lists, Tables or watch streams.
 #include <fmt/format.h>
+#include <kubedouble/base/yaml_json.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -59,8 +60,8 @@ json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
     body = DecodeProtobufBody(req.body);
   } else if (req.get_header_value("Content-Type").rfind("application/yaml", 0) == 0) {
     try {
-      YAML::Node doc = YAML::Load(req.body);
-      if (doc.IsMap()) body = util::YamlToJson(doc);
+      YAML::Node doc = base::LoadYaml(req.body);
+      if (doc.IsMap()) body = base::YamlToJson(doc);
     } catch (const YAML::Exception& e) {
       throw StatusError::BadRequest(
           fmt::format("the request body is not valid YAML: {}", e.what()));
@@ -154,7 +155,7 @@ void Server::Impl::Resource(Call& call) {
 
   auto found = registry->Find(info.api_group, info.api_version, info.resource);
   if (!found) return SendStatus(res, NotFoundStatus());
-  const ResourceInfo& r = *found;
+  ResourceInfo& r = *found;
   bool is_namespace_itself = r.group.empty() && r.plural == "namespaces";
   // A cluster-scoped resource asked for inside a namespace does not exist.
   if (!r.namespaced && !info.ns.empty() && !is_namespace_itself) {
@@ -162,6 +163,7 @@ void Server::Impl::Resource(Call& call) {
   }
   std::string ns = r.namespaced ? info.ns : "";
   bool table = WantsTable(req.get_header_value("Accept"));
+  if (table) r.printer_columns = CrdPrinterColumns(*store, *registry, r);
 
   if (!info.subresource.empty()) {
     const SubresourceInfo* sub = r.Subresource(info.subresource);
@@ -193,6 +195,9 @@ void Server::Impl::Resource(Call& call) {
   }
 
   if (info.verb == "get") {
+    // A get reads the newest version; a resourceVersion must still be a number (the cacher
+    // parses it).
+    if (std::string rv = Param(req, "resourceVersion"); !rv.empty()) ParseResourceVersion(rv);
     if (table) return SendJson(res, 200, ToTable(r, store->Get(r, ns, info.name)));
     return SendBody(res, 200, store->GetJson(r, ns, info.name), "application/json");
   }

@@ -54,9 +54,9 @@ std::string KubeconfigYaml(const KubeconfigCluster& cluster, const KubeconfigUse
   out << YAML::Key << "user" << YAML::Value << YAML::BeginMap;
   if (!user.token.empty())
     out << YAML::Key << "token" << YAML::Value << YAML::DoubleQuoted << user.token;
-  if (!user.username.empty()) {
-    out << YAML::Key << "username" << YAML::Value << user.username;
-    out << YAML::Comment("no credentials: API servers ignore basic auth");
+  if (user.blank_token) {
+    out << YAML::Key << "token" << YAML::Value << YAML::DoubleQuoted << " ";
+    out << YAML::Comment("no credentials: the server reads a blank token as none");
   }
   if (!user.client_cert.empty()) {
     out << YAML::Key << "client-certificate-data" << YAML::Value << YAML::DoubleQuoted
@@ -166,22 +166,21 @@ void WriteStateFolder(const StatePaths& p, const StateInputs& in) {
   KubeconfigCluster secure{in.url, in.ca_pem, false};
   std::string admin_cert = in.admin.cert.Pem();
   std::string admin_key = in.admin.key.PrivatePem();
-  certs::WriteFileIfChanged(
-      p.kubeconfig, KubeconfigYaml(secure, {"kubedouble-admin", "", admin_cert, admin_key, ""}),
-      kPrivate);
-  certs::WriteFileIfChanged(p.token_kubeconfig,
-                            KubeconfigYaml(secure, {"token", p.admin_token, "", "", ""}), kPrivate);
-  certs::WriteFileIfChanged(
-      p.mtls_kubeconfig, KubeconfigYaml(secure, {"mtls", "", admin_cert, admin_key, ""}), kPrivate);
-  certs::WriteFileIfChanged(
-      p.insecure_kubeconfig,
-      KubeconfigYaml({in.url, "", true}, {"insecure", p.admin_token, "", "", ""}), kPrivate);
-  certs::WriteFileIfChanged(p.anonymous_kubeconfig,
-                            KubeconfigYaml(secure, {"anonymous", "", "", "", "system:anonymous"}),
+  certs::WriteFileIfChanged(p.kubeconfig,
+                            KubeconfigYaml(secure, {"kubedouble-admin", "", admin_cert, admin_key}),
                             kPrivate);
-  certs::WriteFileIfChanged(
-      p.serviceaccount_kubeconfig,
-      KubeconfigYaml(secure, {"serviceaccount", p.serviceaccount_token, "", "", ""}), kPrivate);
+  certs::WriteFileIfChanged(p.token_kubeconfig, KubeconfigYaml(secure, {"token", p.admin_token}),
+                            kPrivate);
+  certs::WriteFileIfChanged(p.mtls_kubeconfig,
+                            KubeconfigYaml(secure, {"mtls", "", admin_cert, admin_key}), kPrivate);
+  certs::WriteFileIfChanged(p.insecure_kubeconfig,
+                            KubeconfigYaml({in.url, "", true}, {"insecure", p.admin_token}),
+                            kPrivate);
+  certs::WriteFileIfChanged(p.anonymous_kubeconfig,
+                            KubeconfigYaml(secure, {"anonymous", "", "", "", true}), kPrivate);
+  certs::WriteFileIfChanged(p.serviceaccount_kubeconfig,
+                            KubeconfigYaml(secure, {"serviceaccount", p.serviceaccount_token}),
+                            kPrivate);
   WriteServiceAccountFolder(p.serviceaccount_dir, p.serviceaccount_token, in.ca_pem, "default");
   certs::WriteFileIfChanged(p.incluster_env,
                             fmt::format("export KUBERNETES_SERVICE_HOST={}\n"

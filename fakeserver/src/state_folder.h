@@ -15,9 +15,10 @@ struct KubeconfigUser {
   std::string token;        // bearer token, or ""
   std::string client_cert;  // PEM, or ""
   std::string client_key;   // PEM, or ""
-  // A basic-auth user name with no password. API servers ignore basic auth, so the request is
-  // anonymous; without any field kubectl would prompt for a user name.
-  std::string username;
+  // No credentials, said as `token: " "`: kubectl prompts for a user name when a user has no
+  // field at all, and a basic-auth user name would conflict with `kubectl --token`. A blank token
+  // is sent as "Bearer " + blanks, which the server (like kube-apiserver) reads as no token.
+  bool blank_token = false;
 };
 
 struct KubeconfigCluster {

@@ -6,7 +6,6 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include <charconv>
 #include <stdexcept>
 #include <vector>
 
@@ -83,55 +82,6 @@ std::string Sha256Hex(std::string_view data) {
 
 std::string Rfc3339(std::chrono::system_clock::time_point t) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(t)));
-}
-
-namespace {
-json Scalar(const YAML::Node& node) {
-  const std::string& s = node.Scalar();
-  if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") return s;  // quoted
-  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
-  {
-    int64_t v = 0;
-    const char* b = s.data();
-    const char* e = s.data() + s.size();
-    if (*b == '+') ++b;
-    auto [p, ec] = std::from_chars(b, e, v);
-    if (ec == std::errc() && p == e) return v;
-  }
-  {
-    bool numeric = s.find_first_not_of("0123456789+-.eE") == std::string::npos &&
-                   s.find_first_of("0123456789") != std::string::npos;
-    if (numeric) {
-      double d = 0;
-      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
-      if (ec == std::errc() && p == s.data() + s.size()) return d;
-    }
-  }
-  return s;
-}
-}  // namespace
-
-json YamlToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Scalar:
-      return Scalar(node);
-    case YAML::NodeType::Sequence: {
-      json arr = json::array();
-      for (const auto& item : node) arr.push_back(YamlToJson(item));
-      return arr;
-    }
-    case YAML::NodeType::Map: {
-      json obj = json::object();
-      for (const auto& kv : node) obj[kv.first.as<std::string>()] = YamlToJson(kv.second);
-      return obj;
-    }
-  }
-  return nullptr;
 }
 
 std::string Trim(std::string_view s) {

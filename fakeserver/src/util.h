@@ -1,7 +1,6 @@
-// Small helpers shared by the fake server's files: randomness, encodings, time, YAML→JSON.
+// Small helpers shared by the fake server's files: randomness, encodings, time.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -26,10 +25,6 @@ std::string Sha256Hex(std::string_view data);
 
 // "2026-01-02T03:04:05Z"
 std::string Rfc3339(std::chrono::system_clock::time_point t);
-
-// A YAML node as JSON. Plain scalars follow YAML 1.2's core schema (null, true/false, integers,
-// floats); quoted scalars stay strings.
-json YamlToJson(const YAML::Node& node);
 
 // Trims spaces, tabs and line ends on both sides.
 std::string Trim(std::string_view s);

@@ -88,6 +88,7 @@ json Expectation::ToJson() const {
   if (items) j["items"] = *items;
   if (min_items) j["min_items"] = *min_items;
   if (user) j["user"] = *user;
+  if (path) j["path"] = *path;
   if (events) j["events"] = *events;
   if (!evidence.empty()) j["evidence"] = evidence;
   if (!why.empty()) j["why"] = why;

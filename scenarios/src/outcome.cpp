@@ -15,6 +15,7 @@ json Outcome::ToJson() const {
   if (!reason.empty()) j["reason"] = reason;
   if (items) j["items"] = *items;
   if (!user.empty()) j["user"] = user;
+  if (!path.empty()) j["path"] = path;
   if (events) j["events"] = *events;
   if (!message.empty()) j["message"] = message;
   if (!evidence.empty()) j["evidence"] = evidence;
@@ -76,6 +77,9 @@ std::vector<std::string> Compare(const Expectation& e, const Outcome& a) {
   if (e.user && *e.user != a.user)
     diffs.push_back(
         fmt::format("expected user {}, got {}", *e.user, a.user.empty() ? "none seen" : a.user));
+  if (e.path && *e.path != a.path)
+    diffs.push_back(
+        fmt::format("expected path {}, got {}", *e.path, a.path.empty() ? "none seen" : a.path));
   if (e.events && (!a.events || *a.events != *e.events))
     diffs.push_back(fmt::format("expected {} events, got {}", *e.events,
                                 a.events ? std::to_string(*a.events) : "none"));

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
+#include <kubedouble/base/yaml_json.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -15,6 +16,7 @@
 #ifdef KUBEDOUBLE_HAVE_FAKESERVER
 #include "kubedouble/fakeserver/faults.h"
 #endif
+#include "unused_files.h"
 
 namespace kubedouble::scenarios {
 namespace fs = std::filesystem;
@@ -50,39 +52,6 @@ std::string KeyText(const YAML::Node& key, const std::string& file) {
     throw ParseError(At(file, key.Mark()),
                      fmt::format("a key must be plain text, not {}", TypeName(key)));
   return key.as<std::string>();
-}
-
-json ToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      json j = json::object();
-      for (const auto& kv : node) j[kv.first.as<std::string>()] = ToJson(kv.second);
-      return j;
-    }
-    case YAML::NodeType::Sequence: {
-      json j = json::array();
-      for (const auto& item : node) j.push_back(ToJson(item));
-      return j;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string& s = node.Scalar();
-      if (node.Tag() == "!") return s;  // quoted: always a string
-      if (s == "true" || s == "True") return true;
-      if (s == "false" || s == "False") return false;
-      if (s == "null" || s == "~") return nullptr;
-      try {
-        size_t used = 0;
-        long long v = std::stoll(s, &used);
-        if (used == s.size()) return v;
-        double d = std::stod(s, &used);
-        if (used == s.size()) return d;
-      } catch (const std::exception&) {
-      }
-      return s;
-    }
-    default:
-      return nullptr;
-  }
 }
 
 // A mapping whose keys are checked against the allowed ones.
@@ -146,7 +115,7 @@ class Fields {
 
   long long Int(const char* key, long long fallback) const {
     if (!Has(key)) return fallback;
-    json j = ToJson(node_[key]);
+    json j = base::YamlToJson(node_[key]);
     if (!j.is_number_integer())
       throw ParseError(Where(key), fmt::format("\"{}\" must be an integer", key));
     return j.get<long long>();
@@ -154,7 +123,7 @@ class Fields {
 
   double Number(const char* key, double fallback) const {
     if (!Has(key)) return fallback;
-    json j = ToJson(node_[key]);
+    json j = base::YamlToJson(node_[key]);
     if (!j.is_number()) throw ParseError(Where(key), fmt::format("\"{}\" must be a number", key));
     return j.get<double>();
   }
@@ -192,7 +161,7 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
   s.sans = f.Strings("sans");
   s.anonymous = f.Bool("anonymous", false);
   s.authorization = f.OneOf("authorization", {"RBAC", "AlwaysAllow"}, "RBAC");
-  if (f.Has("policy")) s.policy = ToJson(f.Node("policy"));
+  if (f.Has("policy")) s.policy = base::YamlToJson(f.Node("policy"));
   if (f.Has("tokens")) s.tokens = f.String("tokens");
   if (f.Has("fixtures")) {
     YAML::Node list = f.Node("fixtures");
@@ -201,7 +170,7 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
     for (const auto& item : list) {
       if (!item.IsMap())
         throw ParseError(At(file, item.Mark()), "a fixture must be a mapping (an object)");
-      s.fixtures.push_back(ToJson(item));
+      s.fixtures.push_back(base::YamlToJson(item));
     }
   }
   s.default_fixtures = f.Bool("default_fixtures", true);
@@ -214,7 +183,7 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
     json rules = json::array();
     for (const auto& item : list) {
       if (!item.IsMap()) throw ParseError(At(file, item.Mark()), "a fault rule must be a mapping");
-      json rule = ToJson(item);
+      json rule = base::YamlToJson(item);
 #ifdef KUBEDOUBLE_HAVE_FAKESERVER
       try {
         fake::ParseFaultRule(rule);
@@ -266,7 +235,7 @@ Access ParseAccess(const YAML::Node& node, const std::string& file) {
   if (!node || node.IsNull()) return a;
   Fields f(node, file, "access",
            {"path", "host", "ca", "token", "client_cert", "insecure", "via", "tls_server_name",
-            "kubeconfigs", "kubeconfig_env", "context", "files", "proxy"});
+            "kubeconfigs", "kubeconfig_env", "context", "namespace", "files", "proxy"});
   std::string path = f.String("path", "token");
   auto parsed = ParseAccessPath(path);
   if (!parsed)
@@ -286,6 +255,7 @@ Access ParseAccess(const YAML::Node& node, const std::string& file) {
   a.kubeconfigs = f.Strings("kubeconfigs");
   a.kubeconfig_env = f.Bool("kubeconfig_env", true);
   a.context = f.String("context");
+  a.ns = f.String("namespace");
   if (f.Has("files")) {
     YAML::Node list = f.Node("files");
     if (!list.IsSequence()) throw ParseError(f.Where("files"), "\"files\" must be a list");
@@ -337,18 +307,22 @@ Request ParseRequest(const YAML::Node& node, const std::string& file) {
       f.OneOf("resource",
               {"pods", "secrets", "serviceaccounts", "configmaps", "namespaces", "events"}, "pods");
   r.ns = f.String("namespace", "default");
-  if (r.ns == "all" || r.ns.empty()) {
+  if (r.ns == "inferred") {
+    r.inferred_namespace = true;
+    r.ns.clear();
+  } else if (r.ns == "all" || r.ns.empty()) {
     r.all_namespaces = true;
     r.ns.clear();
   }
   if (r.resource == "namespaces") {
     r.ns.clear();
     r.all_namespaces = false;
+    r.inferred_namespace = false;
   }
   r.name = f.String("name");
   r.path = f.String("path");
   r.method = f.OneOf("method", {"GET", "POST", "PUT", "PATCH", "DELETE"}, "GET");
-  if (f.Has("body")) r.body = ToJson(f.Node("body"));
+  if (f.Has("body")) r.body = base::YamlToJson(f.Node("body"));
   r.patch_type = f.OneOf("patch_type", {"merge", "strategic", "json"}, "merge");
   r.events = static_cast<int>(f.Int("events", 0));
   r.timeout_seconds = f.Number("timeout", 0);
@@ -371,8 +345,8 @@ Request ParseRequest(const YAML::Node& node, const std::string& file) {
 
 Expectation ParseExpectation(const YAML::Node& node, const std::string& file,
                              const std::string& what, bool allow_skip = false) {
-  std::set<std::string> keys{"outcome",   "tls",  "code",   "reason",   "items",
-                             "min_items", "user", "events", "evidence", "why"};
+  std::set<std::string> keys{"outcome", "tls",  "code",   "reason",   "items", "min_items",
+                             "user",    "path", "events", "evidence", "why"};
   if (allow_skip) keys.insert("skip");
   Fields f(node, file, what, keys);
   Expectation e;
@@ -394,6 +368,7 @@ Expectation ParseExpectation(const YAML::Node& node, const std::string& file,
   if (f.Has("items")) e.items = static_cast<int>(f.Int("items", 0));
   if (f.Has("min_items")) e.min_items = static_cast<int>(f.Int("min_items", 0));
   if (f.Has("user")) e.user = f.String("user");
+  if (f.Has("path")) e.path = f.String("path");
   if (f.Has("events")) e.events = static_cast<int>(f.Int("events", 0));
   if (f.Has("evidence")) {
     Fields ev(f.Node("evidence"), file, "evidence", {"token_leaked", "client_cert_offered"});
@@ -425,6 +400,12 @@ Scenario ParseScenario(const YAML::Node& node, const std::string& file, const st
   s.description = f.String("description");
   s.server = ParseServer(f.Node("server"), file);
   s.access = ParseAccess(f.Node("access"), file);
+  for (const FileSpec* unused : UnusedFiles(s.access))
+    throw ParseError(unused->where,
+                     fmt::format("scenario \"{}\": file \"{}\" is read by nothing (list it in "
+                                 "\"kubeconfigs\", or name it in another file's content as "
+                                 "${{WORK}}/files/{} or by a path relative to that file)",
+                                 s.name, unused->path, unused->path));
   s.request = ParseRequest(f.Node("request"), file);
   s.expect = ParseExpectation(f.Required("expect"), file, "expect");
   s.only = f.Strings("only");
@@ -469,7 +450,7 @@ static Suite ParseSuiteTree(const YAML::Node& root, const std::string& file);
 Suite ParseSuite(const std::string& text, const std::string& file) {
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = base::LoadYaml(text);
   } catch (const YAML::Exception& e) {
     throw ParseError(At(file, e.mark), e.msg);
   }

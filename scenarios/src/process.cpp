@@ -415,4 +415,26 @@ LineWorker::~LineWorker() {
   Kill();
 }
 
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string ShellScript(const ProcessOptions& options) {
+  std::string script = "#!/usr/bin/env bash\n";
+  if (!options.cwd.empty()) script += "cd " + ShellQuote(options.cwd.string()) + " || exit\n";
+  script += "env -i";
+  for (const auto& [k, v] : options.env) script += " \\\n  " + ShellQuote(k + "=" + v);
+  for (const auto& a : options.argv) script += " \\\n  " + ShellQuote(a);
+  if (!options.input.empty()) {
+    std::string end = "KUBEDOUBLE_INPUT";
+    while (options.input.find(end) != std::string::npos) end += "_";
+    script += " <<'" + end + "'\n" + options.input;
+    if (options.input.back() != '\n') script += "\n";
+    script += end;
+  }
+  return script + "\n";
+}
+
 }  // namespace kubedouble::scenarios

@@ -60,6 +60,21 @@ std::string Colored(const std::string& text, CaseResult::Status s, bool color) {
   return fmt::format("\033[{}m{}\033[0m", code, text);
 }
 
+// What ran where, as JUnit <properties> (one block per <testsuite>, where the schema has it).
+std::string Properties(const RunReport& report) {
+  std::string out = "    <properties>\n";
+  auto add = [&](const std::string& name, const std::string& value) {
+    out += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", XmlEscape(name),
+                       XmlEscape(value));
+  };
+  add("kubedouble.version", report.kubedouble_version);
+  for (const auto& [client, version] : report.client_versions)
+    add("client." + client + ".version", version);
+  add("started", report.started);
+  add("host", report.host);
+  return out + "    </properties>\n";
+}
+
 }  // namespace
 
 std::string FormatMatrix(const RunReport& report, bool color) {
@@ -96,8 +111,8 @@ std::string FormatMatrix(const RunReport& report, bool color) {
     if (r.status != CaseResult::Status::kFail && r.status != CaseResult::Status::kError) continue;
     if (!header) out += "\nFailures:\n";
     header = true;
-    out += fmt::format("  {}/{} [{}] {}: {}\n    at {}\n", r.suite, r.scenario, r.client,
-                       Cell(r.status), r.reason, r.file);
+    out += fmt::format("  {}/{} [{}] {}: {}\n    at {}:{}:{}\n", r.suite, r.scenario, r.client,
+                       Cell(r.status), r.reason, r.file, r.line, r.column);
   }
   // Skips, grouped by reason and client.
   std::map<std::string, std::vector<std::string>> skips;
@@ -145,20 +160,25 @@ std::string FormatJunit(const RunReport& report) {
     }
     out += fmt::format(
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" "
-        "time=\"{:.3f}\">\n",
-        XmlEscape(suite), list.size(), failures, errors, skipped, time);
+        "time=\"{:.3f}\" timestamp=\"{}\" hostname=\"{}\">\n",
+        XmlEscape(suite), list.size(), failures, errors, skipped, time, XmlEscape(report.started),
+        XmlEscape(report.host));
+    out += Properties(report);
     for (const auto* r : list) {
       out += fmt::format(
-          "    <testcase name=\"{} [{}]\" classname=\"{}.{}\" file=\"{}\" time=\"{:.3f}\"",
+          "    <testcase name=\"{} [{}]\" classname=\"{}.{}\" file=\"{}\" line=\"{}\" "
+          "time=\"{:.3f}\"",
           XmlEscape(r->scenario), XmlEscape(r->client), XmlEscape(suite), XmlEscape(r->client),
-          XmlEscape(r->file), r->seconds);
+          XmlEscape(r->file), r->line, r->seconds);
       std::string body;
       switch (r->status) {
         case CaseResult::Status::kPass:
           break;
         case CaseResult::Status::kFail:
-          body += fmt::format("      <failure message=\"{}\" type=\"mismatch\">{}</failure>\n",
-                              XmlEscape(r->reason), XmlEscape(r->reason + "\nat " + r->file));
+          body += fmt::format(
+              "      <failure message=\"{}\" type=\"mismatch\">{}</failure>\n",
+              XmlEscape(r->reason),
+              XmlEscape(fmt::format("{}\nat {}:{}:{}", r->reason, r->file, r->line, r->column)));
           break;
         case CaseResult::Status::kError:
           body += fmt::format("      <error message=\"{}\" type=\"error\">{}</error>\n",
@@ -183,15 +203,23 @@ std::string FormatJunit(const RunReport& report) {
 nlohmann::json ToJson(const RunReport& report) {
   nlohmann::json results = nlohmann::json::array();
   for (const auto& r : report.results) {
-    nlohmann::json j{{"suite", r.suite},    {"scenario", r.scenario},
-                     {"client", r.client},  {"status", StatusName(r.status)},
-                     {"file", r.file},      {"expected", r.expected.ToJson()},
+    nlohmann::json j{{"suite", r.suite},
+                     {"scenario", r.scenario},
+                     {"client", r.client},
+                     {"status", StatusName(r.status)},
+                     {"file", r.file},
+                     {"line", r.line},
+                     {"expected", r.expected.ToJson()},
                      {"seconds", r.seconds}};
     if (!r.reason.empty()) j["reason"] = r.reason;
     if (r.has_outcome) j["outcome"] = r.outcome.ToJson();
     results.push_back(std::move(j));
   }
   return {{"clients", report.clients},
+          {"kubedouble_version", report.kubedouble_version},
+          {"client_versions", report.client_versions},
+          {"started", report.started},
+          {"host", report.host},
           {"seconds", report.seconds},
           {"summary",
            {{"runs", report.results.size()},

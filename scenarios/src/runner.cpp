@@ -1,5 +1,6 @@
 #include "kubedouble/scenarios/runner.h"
 
+#include <fmt/chrono.h>
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 #include <re2/re2.h>
@@ -11,6 +12,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -18,6 +20,7 @@
 #include <thread>
 
 #include "kubedouble/scenarios/driver.h"
+#include "repo_path.h"
 #include "stage.h"
 
 namespace kubedouble::scenarios {
@@ -43,6 +46,14 @@ fs::path DefaultWorkParent() {
       static_cast<unsigned long long>(st.f_bavail) * st.f_frsize >= (256ull << 20))
     return "/dev/shm";
   return fs::temp_directory_path();
+}
+
+// This kubedouble's path, for the repro scripts ("kubedouble" when this is another program,
+// a test).
+std::string SelfBinary() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return !ec && self.filename() == "kubedouble" ? self.string() : "kubedouble";
 }
 
 fs::path MakeTempDir() {
@@ -103,7 +114,9 @@ CaseResult RunOne(const PlannedRun& job, Driver& driver, const fs::path& work,
   CaseResult r;
   r.suite = s.suite;
   r.scenario = s.name;
-  r.file = s.where.ToString();
+  r.file = RepoRelativePath(s.where.file);
+  r.line = s.where.line;
+  r.column = s.where.column;
   r.client = job.client;
   r.expected = s.ExpectationFor(job.client);
   r.why = r.expected.why;
@@ -230,6 +243,24 @@ RunReport Run(const std::vector<Suite>& suites, const RunOptions& options) {
           fmt::format("unknown client \"{}\" (known: {})", c, fmt::join(KnownClients(), ", ")));
     drivers[c] = std::move(d);
   }
+  std::vector<std::string> missing;
+  for (const auto& c : options.required_clients) {
+    auto it = drivers.find(c);
+    if (it == drivers.end()) continue;
+    if (std::string why = it->second->Unavailable(); !why.empty())
+      missing.push_back(fmt::format("{} ({})", c, why));
+  }
+  if (!missing.empty())
+    throw MissingClients(fmt::format(
+        "required client{} not available: {} — a client named in --clients (or any with "
+        "--require-clients) must be installed",
+        missing.size() == 1 ? " is" : "s are", fmt::join(missing, "; ")));
+  report.kubedouble_version = KUBEDOUBLE_VERSION;
+  report.started = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0) report.host = host;
+  for (const auto& [name, driver] : drivers)
+    if (driver->Unavailable().empty()) report.client_versions[name] = driver->Version();
   std::vector<PlannedRun> jobs;
   for (const Scenario* s : SelectScenarios(suites, options))
     for (const auto& c : report.clients) jobs.push_back({s, c});
@@ -261,6 +292,10 @@ RunReport Run(const std::vector<Suite>& suites, const RunOptions& options) {
       CaseResult r = RunOne(job, *drivers[job.client], work, options.client_timeout, stage);
       bool keep = options.keep_work &&
                   (r.status == CaseResult::Status::kFail || r.status == CaseResult::Status::kError);
+      if (keep && stage) {  // with the client's log (client.log): a script to replay the run
+        std::ofstream(work / "repro.sh") << stage->ReproScript(SelfBinary());
+        fs::permissions(work / "repro.sh", fs::perms::owner_exec, fs::perm_options::add);
+      }
       reaper->Add([stage = std::shared_ptr<Stage>(std::move(stage)), work, keep]() mutable {
         stage.reset();
         std::error_code ec;

@@ -94,6 +94,8 @@ struct Stage::Impl {
   Target target;
   std::map<std::string, std::string> placeholders;
   std::vector<std::string> fallbacks;
+  uint64_t setup_requests = 0;     // the journal's last id once the stage was set up
+  std::vector<std::string> serve;  // `kubedouble serve` arguments for the same server
 
   Impl(const Scenario& scenario, std::string c, fs::path w)
       : s(scenario), client(std::move(c)), work(std::move(w)) {}
@@ -133,6 +135,30 @@ struct Stage::Impl {
     if (setup.clock) o.clock = *setup.clock;
     server = std::make_unique<fake::Server>(o);
     server->Start();
+    // The same server by hand (the state folder keeps its PKI and tokens).
+    serve = {"serve",
+             "--dir",
+             o.dir.string(),
+             "--address",
+             o.address,
+             "--port",
+             std::to_string(server->port()),
+             "--serve-cert",
+             o.serve_cert,
+             "--authorization",
+             o.authorization,
+             "--journal-size",
+             "1000"};
+    for (const auto& san : o.extra_sans) serve.insert(serve.end(), {"--san", san});
+    if (o.anonymous) serve.push_back("--anonymous");
+    if (!o.default_fixtures) serve.push_back("--no-default-fixtures");
+    if (o.policy_file) serve.insert(serve.end(), {"--policy", o.policy_file->string()});
+    if (o.tokens_file) serve.insert(serve.end(), {"--tokens", o.tokens_file->string()});
+    for (const auto& f : o.fixtures) serve.insert(serve.end(), {"--fixtures", f.string()});
+    if (o.faults_file) serve.insert(serve.end(), {"--faults", o.faults_file->string()});
+    if (setup.clock) serve.insert(serve.end(), {"--clock", *setup.clock});
+    if (setup.sa_token_grace)
+      serve.insert(serve.end(), {"--sa-token-grace", fmt::format("{}s", *setup.sa_token_grace)});
   }
 
   // A call to the server's admin API with the admin token.
@@ -275,7 +301,9 @@ struct Stage::Impl {
                 {"contexts",
                  {{{"name", "scenario"},
                    {"context",
-                    {{"cluster", "scenario"}, {"user", "scenario"}, {"namespace", "default"}}}}}},
+                    {{"cluster", "scenario"},
+                     {"user", "scenario"},
+                     {"namespace", s.access.ns.empty() ? "default" : s.access.ns}}}}}},
                 {"current-context", "scenario"}};
     fs::path file = work / "client-kubeconfig.json";
     WriteText(file, config.dump(2));
@@ -402,6 +430,13 @@ struct Stage::Impl {
       if (!target.private_mounts)
         fallbacks.push_back("in-cluster: no private mount namespace (needs root and unshare)");
     }
+    // A scenario's own host name resolves through the hosts file, which only a private mount
+    // namespace puts at /etc/hosts; curl is told the address instead (--resolve).
+    if (!IsIp(a.host) && a.host != "localhost" && !target.private_mounts && client != "curl")
+      throw SkipRun{fmt::format(
+          "{} resolves {} only through a hosts file mounted at /etc/hosts, which needs a private "
+          "mount namespace (root and unshare)",
+          client, a.host)};
     if (needs_hosts) {
       fs::path hosts = work / "hosts";
       std::string names =
@@ -430,6 +465,14 @@ struct Stage::Impl {
     if (a.path != AccessPath::kKubeconfig && a.path != AccessPath::kInCluster)
       target.kubeconfig = WriteKubeconfig();
     if (s.server.rotate_sa_token) server->RotateServiceAccountToken();
+    // The pod's namespace (the kubelet's file: a link into ..data, replaced, not written through).
+    if (!a.ns.empty()) {
+      fs::path file = p.serviceaccount_dir / "namespace";
+      fs::path real = fs::is_symlink(file) ? fs::canonical(file) : file;
+      WriteText(real.string() + ".new", a.ns);
+      fs::rename(real.string() + ".new", real);
+    }
+    setup_requests = server->journal().total();
   }
 };
 
@@ -448,6 +491,42 @@ Stage::~Stage() {
 
 const Target& Stage::target() const { return impl_->target; }
 
+std::string Stage::ReproScript(const std::string& kubedouble) const {
+  const Impl& i = *impl_;
+  std::string serve = fmt::format("\"${{KUBEDOUBLE:-{}}}\"", kubedouble);
+  for (const auto& a : i.serve) {
+    serve += ' ';
+    serve += ShellQuote(a);
+  }
+  std::vector<std::string> missing;
+  if (i.front) missing.push_back("the MITM in front (kubedouble mitm)");
+  if (i.proxy) missing.push_back("the kubectl proxy in front");
+  if (i.s.server.rotate_sa_token) missing.push_back("the service-account token's rotation");
+  if (i.s.access.token == "tokenrequest-expired") missing.push_back("the clock moved on");
+  std::string script = fmt::format(
+      "#!/usr/bin/env bash\n"
+      "# Replays {} [{}] by hand: the fake server as the run had it (same state folder and\n"
+      "# port), then the client's command (client.sh). KUBEDOUBLE=path picks the binary.\n",
+      i.s.id(), i.client);
+  if (!missing.empty()) {
+    script += "# Not replayed:";
+    for (const auto& m : missing) script += " " + m + ";";
+    script += "\n";
+  }
+  script += fmt::format(
+      "cd \"$(dirname \"$0\")\" || exit\n{} &\nserver=$!\ntrap 'kill $server 2>/dev/null' EXIT\n"
+      "for _ in $(seq 100); do (exec 3<>/dev/tcp/{}/{}) 2>/dev/null && break; sleep 0.1; done\n",
+      serve, i.serve[4], i.server->port());
+  if (fs::exists(i.work / "client.sh"))
+    script += "bash client.sh\n";
+  else
+    script += fmt::format(
+        "# {} ran in-process (no command to replay); the server is up for a client of "
+        "yours:\necho \"serving on {} (state folder {})\"; wait $server\n",
+        i.client, i.server->url(), i.server->paths().dir.string());
+  return script;
+}
+
 std::map<std::string, std::string> Stage::Environment() const {
   auto env = CleanEnvironment();
   env["HOME"] = (impl_->work / "home").string();
@@ -457,20 +536,47 @@ std::map<std::string, std::string> Stage::Environment() const {
 }
 
 void Stage::AddEvidence(const Request& request, Outcome& outcome) const {
-  std::string path = RequestPath(request);
   std::string method = RequestMethod(request);
+  // An inferred namespace is whichever the client chose: any namespace matches.
+  Request any_ns = request;
+  if (request.inferred_namespace) any_ns.ns = "\x01";
+  std::string path = RequestPath(any_ns);
+  size_t marker = path.find('\x01');
+  auto same_path = [&](const std::string& seen) {
+    if (marker == std::string::npos) return seen == path;
+    std::string after = path.substr(marker + 1);
+    return seen.size() > path.size() - 1 && seen.compare(0, marker, path, 0, marker) == 0 &&
+           seen.compare(seen.size() - after.size(), after.size(), after) == 0 &&
+           seen.find('/', marker) == seen.size() - after.size();
+  };
   auto entries = impl_->server->journal().Find([&](const fake::JournalEntry& e) {
-    return e.path == path && (e.method == method || request.verb == Verb::kWatch);
+    return e.id > impl_->setup_requests && same_path(e.path) &&
+           (e.method == method || request.verb == Verb::kWatch);
   });
   if (!entries.empty()) {
     const auto& last = entries.back();
     if (outcome.user.empty()) outcome.user = last.user;
+    outcome.path = last.path;
     // Clients whose API hides the HTTP status of a success: the server's answer.
     if (outcome.kind == OutcomeKind::kOk && outcome.code == 0) outcome.code = last.status;
     outcome.evidence["server_status"] = last.status;
     outcome.evidence["server_auth"] = last.auth_method;
   }
   outcome.evidence["reached_server"] = !entries.empty();
+  // Every request the server saw after the stage was set up (the runner's own setup calls are
+  // before that), as the server saw it: what was asked, who asked and how they proved it.
+  json seen = json::array();
+  for (const auto& e : impl_->server->journal().Find(
+           [&](const fake::JournalEntry& e) { return e.id > impl_->setup_requests; })) {
+    json one{{"method", e.method},
+             {"path", e.path},
+             {"status", e.status},
+             {"user", e.user},
+             {"auth", e.auth_method}};
+    if (!e.query.empty()) one["query"] = e.query;
+    seen.push_back(std::move(one));
+  }
+  outcome.evidence["requests"] = std::move(seen);
   if (impl_->front && impl_->s.server.mitm) {
     outcome.evidence["token_leaked"] = impl_->front->TokenCaptured();
     outcome.evidence["client_cert_offered"] = impl_->front->ClientCertOffered();
@@ -502,6 +608,7 @@ Stage::~Stage() = default;
 const Target& Stage::target() const { return impl_->target; }
 std::map<std::string, std::string> Stage::Environment() const { return CleanEnvironment(); }
 void Stage::AddEvidence(const Request&, Outcome&) const {}
+std::string Stage::ReproScript(const std::string&) const { return ""; }
 
 #endif
 

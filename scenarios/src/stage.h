@@ -26,6 +26,10 @@ class Stage {
   // Adds what the server and the MITM saw to the client's outcome: the user the server
   // authenticated for the request, the MITM's captures, the fallbacks used.
   void AddEvidence(const Request& request, Outcome& outcome) const;
+  // A bash script that replays the run by hand: `kubedouble serve` as the stage's server (same
+  // state folder and port), then the client's recorded command (client.sh); it names what it
+  // does not replay (a MITM or kubectl proxy in front, ...). `kubedouble` is the binary to use.
+  std::string ReproScript(const std::string& kubedouble) const;
 
  private:
   struct Impl;

@@ -89,6 +89,35 @@ TEST_F(Cli, GetPrintsTheServersColumns) {
                                                  "kubedouble-control-plane +<none> +<none>\n"));
 }
 
+TEST_F(Cli, GetTakesEveryBuiltInResourceByAnyOfItsNames) {
+  // Plural, singular, short name, kind, group-qualified: as kubectl resolves them.
+  const std::string kc = Kc(server_->paths().token_kubeconfig);
+  for (const char* type :
+       {"deployments", "deployment", "deploy", "Deployment", "deployments.apps", "deploy.apps"}) {
+    Outcome r = Kubedouble(std::string("get ") + type + " -A" + kc);
+    EXPECT_EQ(r.code, 0) << type << "\n" << r.out;
+    EXPECT_THAT(r.out, ::testing::AnyOf(::testing::StartsWith("NAMESPACE   NAME "),
+                                        ::testing::StartsWith("No resources found")))
+        << type;
+  }
+  testing::TempDir cache;
+  Outcome created =
+      Shell("KUBECACHEDIR=" + cache.path().string() +
+            " kubectl create deployment cli-web --image=nginx:1.27 -n default" + kc + " 2>&1");
+  ASSERT_EQ(created.code, 0) << created.out;
+  Outcome web = Kubedouble("get deploy cli-web -n default" + kc);
+  EXPECT_EQ(web.code, 0) << web.out;
+  EXPECT_THAT(web.out, ::testing::ContainsRegex("^NAME +READY +UP-TO-DATE +AVAILABLE +AGE\n"
+                                                "cli-web +0/1 +0 +0 +[0-9]+s\n$"));
+  for (const char* type : {"cj", "hpa", "pdb", "clusterroles", "leases", "ing", "crd", "sc"}) {
+    Outcome r = Kubedouble(std::string("get ") + type + " -A" + kc);
+    EXPECT_EQ(r.code, 0) << type << "\n" << r.out;
+  }
+  Outcome unknown = Kubedouble("get widgets" + kc);
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_THAT(unknown.out, HasSubstr("the server doesn't have a resource type \"widgets\""));
+}
+
 TEST_F(Cli, GetPodsPrintsAsKubectlGet) {
   // The fixture pods are hours old, so both print the same ages (asked twice in case a minute
   // turned between the two commands).
@@ -253,7 +282,7 @@ TEST_F(Cli, ErrorsAndExitCodes) {
       HasSubstr("specifying a root certificates file with the insecure flag is not allowed"));
   Outcome usage = Kubedouble("get" + Kc(server_->paths().token_kubeconfig));
   EXPECT_EQ(usage.code, 2);
-  Outcome unknown = Kubedouble("get deployments" + Kc(server_->paths().token_kubeconfig));
+  Outcome unknown = Kubedouble("get deploymints" + Kc(server_->paths().token_kubeconfig));
   EXPECT_EQ(unknown.code, 2);
   Outcome refused = Kubedouble("get --raw /api --server http://127.0.0.1:1");
   EXPECT_EQ(refused.code, 1);

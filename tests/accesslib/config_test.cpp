@@ -639,6 +639,20 @@ std::vector<Case> Cases() {
                "error loading config file \"$DIR/k\"",
                "",
                nullptr});
+  // An alias inside its own anchor: a cyclic node graph that the loader's walk (which puts long
+  // base64 values back) followed until the stack overflowed.
+  v.push_back({"alias_loop",
+               {{"k", Kubeconfig(kServer + "    certificate-authority-data: " +
+                                     std::string(64, 'A') + "\n    extensions: &e [*e]\n",
+                                 kToken)}},
+               "k",
+               "",
+               false,
+               "",
+               "error loading config file \"$DIR/k\": yaml-cpp: error at line 9, column 21: "
+               "anchor 'e' value contains itself",
+               "",
+               nullptr});
   v.push_back({"server_not_a_url",
                {{"k", Kubeconfig("    server: https://\n", kToken)}},
                "k",

@@ -17,7 +17,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-std::string Env(const fake::TestServer& srv) { return KubectlIn(srv); }
+std::string Env(const fake::TestServer& srv) {
+  return KubectlEnv(srv.paths().kubeconfig) + "cd " + srv.paths().dir.string() + "; ";
+}
 
 TEST(KubectlBuiltIns, ApiResourcesListsEveryDefaultEnabledResource) {
   fake::TestServer srv;

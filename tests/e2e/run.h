@@ -24,8 +24,9 @@ inline std::string KubectlEnv(const std::filesystem::path& kubeconfig) {
          " HOME=" + kubeconfig.parent_path().string() + "; ";
 }
 
-// KubectlEnv for `srv`, then `cd` into its folder (where tests write their manifests).
-inline std::string KubectlIn(const fake::TestServer& srv) {
+// KubectlEnv for a test server's admin kubeconfig, in the server's folder (where relative
+// manifest paths of a test land).
+inline std::string KubectlEnv(const fake::TestServer& srv) {
   return KubectlEnv(srv.paths().kubeconfig) + "cd " + srv.paths().dir.string() + "; ";
 }
 

@@ -69,6 +69,9 @@ TEST(FaultRules, ErrorsNameTheFileAndTheRule) {
       message("- delay: 5 parsecs\n"),
       "faults.yaml: rule 1: delay: invalid duration \"5 parsecs\": missing unit (h, m, s, ms, "
       "us, ns)");
+  // A number of seconds past int64 nanoseconds was an undefined cast (found by the fuzzer).
+  EXPECT_EQ(message("- delay: 1e74\n"), "faults.yaml: rule 1: delay of 1e+74 seconds is too long");
+  EXPECT_EQ(message("- delay: -1\n"), "faults.yaml: rule 1: delay must not be negative");
   EXPECT_EQ(message("- status: 500\n  match: {colour: red}\n"),
             "faults.yaml: rule 1: unknown field \"colour\" in match (expected method, path, verb, "
             "resource, namespace, user, headers)");

@@ -114,6 +114,24 @@ std::vector<Case> Corpus(const std::string& admin, const std::string& user) {
         "bad JSON " + json(body.substr(0, 20)).dump(-1, ' ', false, json::error_handler_t::replace),
         body, {400, 422});
   }
+  // YAML aliases that loop or fan out (they crashed the server, or stored 33.6 MB), bytes that
+  // are not UTF-8 (a 500), a stray comma after a document.
+  for (std::string body :
+       {std::string("a: &a [*a]\n"), std::string("metadata: {name: loop}\nx: &x {y: [*x]}\n"),
+        std::string("metadata: {name: \"a\xff\"}\n"), std::string("metadata: {name: c}\n,\n"), [] {
+          std::string t = "metadata: {name: lol}\nl0: &l0 [lol, lol, lol]\n";
+          for (int i = 1; i <= 20; ++i) {
+            std::string p = "*l" + std::to_string(i - 1);
+            t += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " [" + p + ", " + p + ", " +
+                 p + "]\n";
+          }
+          return t;
+        }()}) {
+    c.push_back(
+        {"YAML " + json(body.substr(0, 20)).dump(-1, ' ', false, json::error_handler_t::replace),
+         Http("POST", kConfigMaps, admin, body, {"Content-Type: application/yaml"}),
+         {400}});
+  }
   c.push_back({"empty body",
                Http("POST", kConfigMaps, admin, "", {"Content-Type: application/json"}),
                {400}});
@@ -299,6 +317,14 @@ std::vector<Case> Corpus(const std::string& admin, const std::string& user) {
                    " HTTP/1.1\r\nHost: x\r\nContent-Length: 268435456\r\n\r\n",
                {401}});
 
+  c.push_back(
+      {"get with resourceVersion=abc",
+       Http("GET", std::string(kConfigMaps) + "/kube-root-ca.crt?resourceVersion=abc", admin),
+       {400}});
+  c.push_back({"list with resourceVersion=abc",
+               Http("GET", std::string(kConfigMaps) + "?resourceVersion=abc", admin),
+               {400}});
+
   // Bad credentials.
   for (std::string auth :
        {std::string("Bearer"), std::string("Bearer "),
@@ -359,6 +385,7 @@ std::vector<Case> Corpus(const std::string& admin, const std::string& user) {
   list_continue("continue with wrong version",
                 Base64Url(R"({"v":"meta.k8s.io/v2","rv":1,"start":"a"})"), {400});
   list_continue("continue of 6000 bytes", std::string(6000, 'A'), {400});
+  list_continue("continue with v a number", Base64Url("{\"v\":2}"), {400});
   list_continue("continue with NUL bytes", Base64Url(std::string("\0\0\0\0\0\0", 6)), {400});
   list_continue("continue with rv 1e308",
                 Base64Url(R"({"v":"meta.k8s.io/v1","rv":1e308,"start":"a"})"), {400});

@@ -28,6 +28,19 @@ TEST(Outcome, AgreesWhenEveryGivenFieldMatches) {
                                          "expected user kubedouble-admin, got system:anonymous"));
 }
 
+// A request the client sent to another namespace than meant is a failure, not a quiet pass.
+TEST(Outcome, ThePathTheServerSawIsCompared) {
+  Expectation e;
+  e.path = "/api/v1/namespaces/kube-system/pods";
+  Outcome o;
+  o.kind = OutcomeKind::kOk;
+  o.path = "/api/v1/namespaces/default/pods";
+  EXPECT_THAT(Compare(e, o), ElementsAre("expected path /api/v1/namespaces/kube-system/pods, got "
+                                         "/api/v1/namespaces/default/pods"));
+  o.path.clear();
+  EXPECT_THAT(Compare(e, o), ElementsAre(HasSubstr("got none seen")));
+}
+
 TEST(Outcome, ADifferentKindSaysWhatHappened) {
   Expectation e;
   e.kind = OutcomeKind::kTlsError;

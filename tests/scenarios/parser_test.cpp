@@ -101,6 +101,22 @@ TEST(Parser, SyntaxErrorsCarryTheirPosition) {
   EXPECT_THAT(e, Not(StartsWith("suite.yaml: ")));
 }
 
+// yaml-cpp builds a cyclic graph for an alias inside its own anchor, which the parser's walk
+// followed until the stack overflowed; a fan-out of aliases expands beyond any real suite.
+TEST(Parser, AliasLoopsAndFanOutsAreErrorsNotCrashes) {
+  std::string e = ErrorOf("scenarios: &s\n  - *s\n");
+  EXPECT_THAT(e, StartsWith("suite.yaml:2:5: "));
+  EXPECT_THAT(e, HasSubstr("anchor 's' value contains itself"));
+  std::string laughs = "x: &x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i <= 6; ++i) {
+    laughs += "x" + std::to_string(i) + ": &x" + std::to_string(i) + " [";
+    for (int j = 0; j < 9; ++j) laughs += (j ? ", *x" : "*x") + std::to_string(i - 1);
+    laughs += "]\n";
+  }
+  EXPECT_THAT(ErrorOf(laughs + "scenarios: []\n"),
+              HasSubstr("document contains excessive aliasing"));
+}
+
 TEST(Parser, RejectsUnknownValues) {
   EXPECT_THAT(
       ErrorOf("scenarios:\n  - name: a\n    access: {path: teleport}\n    expect: {outcome: ok}\n"),
@@ -202,6 +218,50 @@ TEST(Parser, ABadFaultRuleNamesItsPlaceAndWhatIsWrong) {
   EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    server: {faults: [1]}\n    expect: {outcome: "
                       "ok}\n"),
               HasSubstr("a fault rule must be a mapping"));
+}
+
+// A file nothing reads would let a scenario pass while testing nothing (a namespace file written
+// under the run folder, where no client looks): the error names the file and the scenario.
+TEST(Parser, AFileNothingReadsIsAnError) {
+  EXPECT_THAT(ErrorOf(R"(scenarios:
+  - name: namespace-file
+    access:
+      path: in-cluster
+      files: [{path: namespace, content: kube-system}]
+    expect: {outcome: ok}
+)"),
+              StartsWith("suite.yaml:5:15: scenario \"namespace-file\": file \"namespace\" is "
+                         "read by nothing"));
+  // Read: a kubeconfig in the list; a file it names relative to itself or as ${WORK}/files/...
+  EXPECT_EQ(ErrorOf(R"(scenarios:
+  - name: used
+    access:
+      path: kubeconfig
+      kubeconfigs: [conf/config]
+      files:
+        - {path: conf/pki/ca.crt, from: ca}
+        - {path: rogue.crt, from: rogue-ca}
+        - path: conf/config
+          content: "ca: pki/ca.crt, other: ${WORK}/files/rogue.crt"
+    expect: {outcome: ok}
+)"),
+            "no error");
+}
+
+TEST(Parser, TheNamespaceCanBeTheConfigurationsAndIsCheckedWhereTheServerSawIt) {
+  Suite suite = ParseSuite(R"(scenarios:
+  - name: pod-namespace
+    access: {path: in-cluster, namespace: kube-system}
+    request: {verb: list, namespace: inferred}
+    expect: {outcome: ok, path: /api/v1/namespaces/kube-system/pods}
+)",
+                           "ns.yaml");
+  const Scenario& s = suite.scenarios.at(0);
+  EXPECT_EQ(s.access.ns, "kube-system");
+  EXPECT_TRUE(s.request.inferred_namespace);
+  EXPECT_EQ(s.request.ns, "");
+  EXPECT_FALSE(s.request.all_namespaces);
+  EXPECT_EQ(s.expect.path, "/api/v1/namespaces/kube-system/pods");
 }
 
 TEST(Parser, LoadSuiteNamesAMissingFile) {

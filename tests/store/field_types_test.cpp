@@ -250,6 +250,35 @@ TEST_F(FieldTypesTest, MetadataOfEveryKind) {
             ".kind of type string ({\"kind\":1,\"metadata\":{\"name\":\" ...)");
 }
 
+TEST_F(FieldTypesTest, EveryBuiltInKindIsCheckedFromTheSchema) {
+  // Kinds and fields the hand-written table never had: their types come from the schema.
+  auto deployments = *registry_->Find("apps", "v1", "deployments");
+  EXPECT_EQ(CreateError(deployments, {{"spec", {{"replicas", "3"}}}}),
+            Handled("Deployment",
+                    "json: cannot unmarshal string into Go struct field "
+                    "DeploymentSpec.spec.replicas of type int32"));
+  EXPECT_EQ(
+      CreateError(
+          deployments,
+          {{"spec",
+            {{"template",
+              {{"spec",
+                {{"containers",
+                  {{{"name", "c"}, {"ports", {{{"containerPort", 80}, {"protocol", 6}}}}}}}}}}}}}}),
+      Handled("Deployment",
+              "json: cannot unmarshal number into Go struct field "
+              "ContainerPort.spec.template.spec.containers.ports.protocol of type v1.Protocol"));
+  auto roles = *registry_->Find("rbac.authorization.k8s.io", "v1", "roles");
+  EXPECT_EQ(CreateError(roles, {{"rules", {{{"verbs", "get"}}}}}),
+            Handled("Role",
+                    "json: cannot unmarshal string into Go struct field PolicyRule.rules.verbs of "
+                    "type []string"));
+  auto leases = *registry_->Find("coordination.k8s.io", "v1", "leases");
+  EXPECT_EQ(
+      CreateError(leases, {{"spec", {{"holderIdentity", "me"}, {"leaseDurationSeconds", 15}}}}),
+      "");
+}
+
 TEST_F(FieldTypesTest, CustomResourcesAcceptAnyJsonBeyondMetadata) {
   ResourceInfo widgets;
   widgets.group = "example.com";

@@ -191,6 +191,29 @@ TEST_F(ListTest, GarbledContinueIs400) {
                "specifying resource version is not allowed when using continue");
 }
 
+// A token's fields of the wrong JSON type are forgeries like any other (400), not an uncaught
+// type error (500): the fuzzer's {"v":2}, and the same for every field.
+TEST_F(ListTest, ContinueFieldsOfTheWrongTypeAre400) {
+  for (const char* bad : {
+           "eyJ2IjoyfQ",                                                  // {"v":2}
+           "eyJ2IjpudWxsLCJydiI6MSwic3RhcnQiOiJhIn0",                     // "v":null
+           "eyJ2IjpbIm1ldGEuazhzLmlvL3YxIl0sInJ2IjoxLCJzdGFydCI6ImEifQ",  // "v":[...]
+           "eyJ2Ijp7ImEiOjF9LCJydiI6MSwic3RhcnQiOiJhIn0",                 // "v":{"a":1}
+           "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6IjEiLCJzdGFydCI6ImEifQ",  // "rv":"1"
+           "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MS41LCJzdGFydCI6ImEifQ",  // "rv":1.5
+           "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MTg0NDY3NDQwNzM3MDk1NTE2MTUsInN0YXJ0IjoiYSJ9",
+           "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6dHJ1ZSwic3RhcnQiOiJhIn0",  // "rv":true
+           "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MSwic3RhcnQiOjd9",         // "start":7
+           "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MSwic3RhcnQiOm51bGx9",     // "start":null
+       }) {
+    ListOptions o;
+    o.continue_token = bad;
+    auto e = Error([&] { store_->List(pods_, "", o); });
+    EXPECT_EQ(e.code(), 400) << bad;
+    EXPECT_THAT(e.what(), HasSubstr("invalid continue token: continue key is not valid")) << bad;
+  }
+}
+
 class SmallWindowTest : public StoreTest {
  protected:
   SmallWindowTest() : StoreTest(4) {}

@@ -182,5 +182,55 @@ TEST_F(PatchTest, ServicePortsMergeByPort) {
   EXPECT_EQ(out["spec"]["ports"].size(), 2u);
 }
 
+TEST_F(PatchTest, DeploymentContainersMergeByNameFromTheSchema) {
+  // kubectl set image / kubectl patch deployment: the pod template's lists merge as a Pod's do.
+  ResourceInfo deployments = *registry_->Find("apps", "v1", "deployments");
+  store_->Create(deployments, "default", json::parse(R"({"metadata":{"name":"web"},"spec":{
+    "selector":{"matchLabels":{"app":"web"}},
+    "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[
+      {"name":"main","image":"nginx:1","env":[{"name":"A","value":"1"}]},
+      {"name":"sidecar","image":"envoy:1"}],
+      "topologySpreadConstraints":[{"topologyKey":"zone","maxSkew":1,
+                                    "whenUnsatisfiable":"DoNotSchedule"}],
+      "schedulingGates":[{"name":"a"}]}}}})"));
+  auto out = store_->Patch(deployments, "default", "web", PatchType::kStrategicMerge,
+                           R"({"spec":{"template":{"spec":{"containers":[
+                               {"name":"main","image":"nginx:2","env":[{"name":"B","value":"2"}]}]}}}})");
+  const json& containers = out["spec"]["template"]["spec"]["containers"];
+  ASSERT_EQ(containers.size(), 2u);  // the sidecar is kept
+  EXPECT_EQ(containers[0]["image"], "nginx:2");
+  EXPECT_EQ(containers[0]["env"].size(), 2u);
+  EXPECT_EQ(containers[1]["name"], "sidecar");
+  // Lists the old hand table of merge keys did not know merge too (by topologyKey, by name).
+  auto more = store_->Patch(deployments, "default", "web", PatchType::kStrategicMerge,
+                            R"({"spec":{"template":{"spec":{
+                                "topologySpreadConstraints":[{"topologyKey":"host","maxSkew":2,
+                                  "whenUnsatisfiable":"ScheduleAnyway"}],
+                                "schedulingGates":[{"name":"b"}]}}}})");
+  EXPECT_EQ(more["spec"]["template"]["spec"]["topologySpreadConstraints"].size(), 2u);
+  EXPECT_EQ(more["spec"]["template"]["spec"]["schedulingGates"].size(), 2u);
+}
+
+TEST_F(PatchTest, ListsWithoutAMergeStrategyAreReplaced) {
+  // Role rules are atomic (x-kubernetes-list-type: atomic, no patch strategy).
+  ResourceInfo roles = *registry_->Find("rbac.authorization.k8s.io", "v1", "roles");
+  store_->Create(roles, "default", json::parse(R"({"metadata":{"name":"reader"},"rules":[
+    {"apiGroups":[""],"resources":["pods"],"verbs":["get"]}]})"));
+  auto out =
+      store_->Patch(roles, "default", "reader", PatchType::kStrategicMerge,
+                    R"({"rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["list"]}]})");
+  ASSERT_EQ(out["rules"].size(), 1u);
+  EXPECT_EQ(out["rules"][0]["resources"], json::array({"secrets"}));
+  // A Pod's tolerations have no merge key: replaced, as kube-apiserver does.
+  auto pod = Patch(PatchType::kStrategicMerge, R"({"spec":{"tolerations":[{"key":"b"}]}})");
+  EXPECT_EQ(pod["spec"]["tolerations"], json::parse(R"([{"key":"b"}])"));
+}
+
+TEST_F(PatchTest, FinalizersMergeAsASet) {
+  Patch(PatchType::kMerge, R"({"metadata":{"finalizers":["a/x"]}})");
+  auto out = Patch(PatchType::kStrategicMerge, R"({"metadata":{"finalizers":["b/y"]}})");
+  EXPECT_EQ(out["metadata"]["finalizers"], json::parse(R"(["a/x","b/y"])"));
+}
+
 }  // namespace
 }  // namespace kubedouble::fake::testing

@@ -182,5 +182,130 @@ TEST_F(TableTest, SingleObjectAndContinue) {
   EXPECT_EQ(page["metadata"]["remainingItemCount"], 1);
 }
 
+TEST_F(TableTest, WorkloadTablesFromTheSchema) {
+  auto deployments = *registry_->Find("apps", "v1", "deployments");
+  store_->Create(deployments, "default", json::parse(R"({"metadata":{"name":"web"},"spec":{
+    "replicas":3,"selector":{"matchLabels":{"app":"web"}},
+    "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[
+      {"name":"main","image":"nginx:1"},{"name":"sidecar","image":"envoy:1"}]}}},
+    "status":{"readyReplicas":2,"updatedReplicas":3,"availableReplicas":2}})"));
+  auto t = ToTable(deployments, store_->List(deployments, "default", {}), true, FixedTime() + 5s);
+  EXPECT_THAT(ColumnNames(t), ElementsAre("Name", "Ready", "Up-to-date", "Available", "Age",
+                                          "Containers", "Images", "Selector"));
+  EXPECT_EQ(t["rows"][0]["cells"],
+            json::parse(R"(["web","2/3",3,2,"5s","main,sidecar","nginx:1,envoy:1","app=web"])"));
+
+  auto jobs = *registry_->Find("batch", "v1", "jobs");
+  store_->Create(jobs, "default", json::parse(R"({"metadata":{"name":"pi"},"spec":{
+    "completions":2,"template":{"spec":{"restartPolicy":"Never",
+    "containers":[{"name":"pi","image":"perl"}]}}},
+    "status":{"succeeded":2,"startTime":"2026-01-02T03:04:05Z",
+              "completionTime":"2026-01-02T03:04:35Z",
+              "conditions":[{"type":"Complete","status":"True"}]}})"));
+  auto jt = ToTable(jobs, store_->List(jobs, "default", {}), true, FixedTime() + 60s);
+  EXPECT_THAT(ColumnNames(jt), ElementsAre("Name", "Status", "Completions", "Duration", "Age",
+                                           "Containers", "Images", "Selector"));
+  EXPECT_EQ(jt["rows"][0]["cells"][1], "Complete");
+  EXPECT_EQ(jt["rows"][0]["cells"][2], "2/2");
+  EXPECT_EQ(jt["rows"][0]["cells"][3], "30s");
+  EXPECT_EQ(jt["rows"][0]["cells"][4], "60s");
+
+  auto cronjobs = *registry_->Find("batch", "v1", "cronjobs");
+  store_->Create(cronjobs, "default", json::parse(R"({"metadata":{"name":"nightly"},"spec":{
+    "schedule":"0 1 * * *","suspend":false,"jobTemplate":{"spec":{"template":{"spec":{
+    "containers":[{"name":"c","image":"busybox"}]}}}}}})"));
+  auto ct = ToTable(cronjobs, store_->List(cronjobs, "default", {}), true, FixedTime() + 5s);
+  EXPECT_EQ(ct["rows"][0]["cells"],
+            json::parse(R"(["nightly","0 1 * * *","<none>","False",0,"<none>","5s","c",
+                            "busybox","<none>"])"));
+}
+
+TEST_F(TableTest, NetworkingAndRbacTablesFromTheSchema) {
+  auto ingresses = *registry_->Find("networking.k8s.io", "v1", "ingresses");
+  store_->Create(ingresses, "default", json::parse(R"({"metadata":{"name":"web"},"spec":{
+    "ingressClassName":"nginx","tls":[{"hosts":["a.example"]}],
+    "rules":[{"host":"a.example"},{"host":"b.example"}]},
+    "status":{"loadBalancer":{"ingress":[{"ip":"10.0.0.9"}]}}})"));
+  auto it = ToTable(ingresses, store_->List(ingresses, "default", {}), true, FixedTime() + 5s);
+  EXPECT_THAT(ColumnNames(it), ElementsAre("Name", "Class", "Hosts", "Address", "Ports", "Age"));
+  EXPECT_EQ(it["rows"][0]["cells"],
+            json::parse(R"(["web","nginx","a.example,b.example","10.0.0.9","80, 443","5s"])"));
+
+  auto bindings = *registry_->Find("rbac.authorization.k8s.io", "v1", "rolebindings");
+  store_->Create(bindings, "default", json::parse(R"({"metadata":{"name":"read"},
+    "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"reader"},
+    "subjects":[{"kind":"User","name":"jane"},{"kind":"ServiceAccount","name":"ci",
+                 "namespace":"default"}]})"));
+  auto bt = ToTable(bindings, store_->List(bindings, "default", {}), true, FixedTime() + 5s);
+  EXPECT_EQ(bt["rows"][0]["cells"],
+            json::parse(R"(["read","Role/reader","5s","jane","","default/ci"])"));
+
+  // Roles have no printer of their own: the default table, Name and Created At.
+  auto roles = *registry_->Find("rbac.authorization.k8s.io", "v1", "roles");
+  store_->Create(roles, "default", json::parse(R"({"metadata":{"name":"reader"},"rules":[]})"));
+  auto rt = ToTable(roles, store_->List(roles, "default", {}), true, FixedTime());
+  EXPECT_THAT(ColumnNames(rt), ElementsAre("Name", "Created At"));
+  EXPECT_EQ(rt["rows"][0]["cells"], json::parse(R"(["reader","2026-01-02T03:04:05Z"])"));
+}
+
+TEST_F(TableTest, StorageQuotaAndAutoscalingTablesFromTheSchema) {
+  auto classes = *registry_->Find("storage.k8s.io", "v1", "storageclasses");
+  store_->Create(classes, "", json::parse(R"({"metadata":{"name":"standard","annotations":{
+    "storageclass.kubernetes.io/is-default-class":"true"}},"provisioner":"rancher.io/local-path"})"));
+  auto sc = ToTable(classes, store_->List(classes, "", {}), true, FixedTime() + 5s);
+  EXPECT_EQ(sc["rows"][0]["cells"],
+            json::parse(R"j(["standard (default)","rancher.io/local-path","Delete","Immediate",
+                            false,"5s"])j"));
+
+  auto claims = *registry_->Find("", "v1", "persistentvolumeclaims");
+  store_->Create(claims, "default", json::parse(R"({"metadata":{"name":"data"},
+    "spec":{"accessModes":["ReadWriteOnce"],"storageClassName":"standard","volumeName":"pv-1",
+            "resources":{"requests":{"storage":"1Gi"}}},
+    "status":{"phase":"Bound","accessModes":["ReadWriteOnce"],"capacity":{"storage":"1Gi"}}})"));
+  auto pvc = ToTable(claims, store_->List(claims, "default", {}), true, FixedTime() + 5s);
+  EXPECT_EQ(pvc["rows"][0]["cells"],
+            json::parse(R"(["data","Bound","pv-1","1Gi","RWO","standard","<unset>","5s",
+                            "<unset>"])"));
+
+  auto quotas = *registry_->Find("", "v1", "resourcequotas");
+  store_->Create(quotas, "default", json::parse(R"({"metadata":{"name":"q"},
+    "spec":{"hard":{"pods":"10","limits.cpu":"4"}},
+    "status":{"hard":{"pods":"10","limits.cpu":"4"},"used":{"pods":"2"}}})"));
+  auto rq = ToTable(quotas, store_->List(quotas, "default", {}), true, FixedTime() + 5s);
+  EXPECT_EQ(rq["rows"][0]["cells"], json::parse(R"(["q","5s","pods: 2/10","limits.cpu: 0/4"])"));
+
+  auto hpas = *registry_->Find("autoscaling", "v2", "horizontalpodautoscalers");
+  store_->Create(hpas, "default", json::parse(R"({"metadata":{"name":"web"},"spec":{
+    "scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},
+    "minReplicas":1,"maxReplicas":5,"metrics":[{"type":"Resource","resource":{"name":"cpu",
+    "target":{"type":"Utilization","averageUtilization":80}}}]}})"));
+  auto hpa = ToTable(hpas, store_->List(hpas, "default", {}), true, FixedTime() + 5s);
+  EXPECT_EQ(hpa["rows"][0]["cells"],
+            json::parse(R"(["web","Deployment/web","cpu: <unknown>/80%","1",5,0,"5s"])"));
+}
+
+TEST_F(TableTest, CustomResourcesShowTheirCrdsPrinterColumns) {
+  store_->Create(crds_, "", json::parse(R"({"metadata":{"name":"crontabs.stable.example.com"},
+    "spec":{"group":"stable.example.com","scope":"Namespaced",
+            "names":{"plural":"crontabs","kind":"CronTab"},
+            "versions":[{"name":"v1","served":true,"storage":true,
+              "schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}},
+              "additionalPrinterColumns":[
+                {"name":"Spec","type":"string","jsonPath":".spec.cronSpec"},
+                {"name":"Replicas","type":"integer","jsonPath":".spec.replicas"},
+                {"name":"Image","type":"string","priority":1,"jsonPath":".spec.image"},
+                {"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}]}]}})"));
+  auto crontabs = *registry_->Find("stable.example.com", "v1", "crontabs");
+  store_->Create(crontabs, "default", json::parse(R"({"metadata":{"name":"c1"},
+    "spec":{"cronSpec":"*/5 * * * *","replicas":2,"image":"cron:1"}})"));
+  crontabs.printer_columns = CrdPrinterColumns(*store_, *registry_, crontabs);
+  auto t = ToTable(crontabs, store_->List(crontabs, "default", {}), true, FixedTime() + 5s);
+  EXPECT_THAT(ColumnNames(t), ElementsAre("Name", "Spec", "Replicas", "Image", "Age"));
+  EXPECT_EQ(t["columnDefinitions"][3]["priority"], 1);
+  EXPECT_EQ(t["rows"][0]["cells"], json::parse(R"(["c1","*/5 * * * *",2,"cron:1","5s"])"));
+  // Built-in resources never take a CRD's columns.
+  EXPECT_TRUE(CrdPrinterColumns(*store_, *registry_, pods_).is_null());
+}
+
 }  // namespace
 }  // namespace kubedouble::fake::testing

@@ -105,6 +105,52 @@ TEST_F(WatchTest, AWatcherThatFallsBehindTheWindowGetsTheExpiredError) {
   EXPECT_TRUE(w->finished());
 }
 
+// The history is bounded in bytes as well as in changes: versions of a large object push the
+// oldest out long before the count would, and a watch or continue token from before them gets
+// the 410 Expired a compacted kube-apiserver sends. (Unbounded, 10,000 versions of a 2.9 MB
+// object were all kept, ~30 GB.)
+TEST_F(WatchTest, TheHistoryIsBoundedInBytesAsWellAsInChanges) {
+  Store small(
+      registry_, [this] { return now_; }, 10000, 64 * 1024);
+  small.Create(namespaces_, "", {{"metadata", {{"name", "default"}}}});
+  auto big = [](int i) {
+    return json{{"metadata", {{"name", "big"}}},
+                {"data", {{"k", std::to_string(i) + std::string(8000, 'x')}}}};
+  };
+  small.Create(configmaps_, "default", {{"metadata", {{"name", "aaa"}}}});
+  auto first = small.Create(configmaps_, "default", big(0));
+  ListOptions page;
+  page.limit = 1;
+  std::string token = small.List(configmaps_, "default", page)["metadata"]["continue"];
+  for (int i = 1; i <= 20; ++i) small.Update(configmaps_, "default", "big", big(i));
+
+  ListOptions o;
+  o.resource_version = std::to_string(Rv(first));
+  auto w = small.StartWatch(configmaps_, "default", o);
+  auto e = w->Next(50ms);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->type, "ERROR");
+  EXPECT_EQ(e->object["code"], 410);
+  EXPECT_EQ(e->object["reason"], "Expired");
+  EXPECT_THAT(
+      e->object["message"].get<std::string>(),
+      ::testing::StartsWith("too old resource version: " + std::to_string(Rv(first)) + " ("));
+  page.continue_token = token;
+  auto expired = Error([&] { small.List(configmaps_, "default", page); });
+  EXPECT_EQ(expired.code(), 410);
+  EXPECT_EQ(expired.reason(), "Expired");
+
+  // The newest versions (64 KiB / 8 KB: about seven) are still there to resume from.
+  o.resource_version = std::to_string(small.resource_version() - 5);
+  auto recent = small.StartWatch(configmaps_, "default", o);
+  EXPECT_EQ(Drain(*recent).size(), 5u);
+  // One object larger than the whole budget still leaves its newest change to resume after.
+  small.Update(configmaps_, "default", "big",
+               {{"metadata", {{"name", "big"}}}, {"data", {{"k", std::string(100000, 'y')}}}});
+  o.resource_version = std::to_string(small.resource_version() - 1);
+  EXPECT_THAT(Drain(*small.StartWatch(configmaps_, "default", o)), ElementsAre("MODIFIED big"));
+}
+
 TEST_F(WatchTest, SelectorsTurnLeavingIntoDeletedAndEnteringIntoAdded) {
   auto p = Pod("default", "p", {{"app", "web"}});
   Pod("default", "other", {{"app", "db"}});

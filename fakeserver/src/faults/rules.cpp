@@ -1,5 +1,6 @@
 // Fault rules: parsing (YAML file, admin API JSON), description, and the live rule set.
 #include <fmt/format.h>
+#include <kubedouble/base/yaml_json.h>
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
@@ -38,7 +39,11 @@ int64_t Integer(const json& j, const std::string& key, int64_t min, int64_t max)
 std::chrono::milliseconds Duration(const json& j, const std::string& key) {
   std::chrono::nanoseconds d;
   if (j.is_number()) {
-    d = std::chrono::nanoseconds(static_cast<int64_t>(j.get<double>() * 1e9));
+    // Seconds; past int64 nanoseconds (~292 years, Go's longest duration) the cast is undefined.
+    double seconds = j.get<double>();
+    if (seconds < 0) throw Bad(key + " must not be negative");
+    if (!(seconds < 9.2e9)) throw Bad(fmt::format("{} of {} seconds is too long", key, j.dump()));
+    d = std::chrono::nanoseconds(static_cast<int64_t>(seconds * 1e9));
   } else if (j.is_string()) {
     try {
       d = ParseDuration(j.get<std::string>());
@@ -229,7 +234,7 @@ FaultRule ParseFaultRule(const json& j) {
 std::vector<FaultRule> ParseFaultRules(const std::string& text, const std::string& source) {
   json doc;
   try {
-    doc = util::YamlToJson(YAML::Load(text));
+    doc = base::LoadYamlAsJson(text);
   } catch (const YAML::Exception& e) {
     throw std::runtime_error(fmt::format("{}: not valid YAML: {}", source, e.what()));
   }

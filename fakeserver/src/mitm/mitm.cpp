@@ -244,9 +244,8 @@ void Mitm::Start() {
     RequestStarted(req.ssl);
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  impl_->server->set_logger([](const httplib::Request& req, const httplib::Response&) {
-    RequestAnswered(req.ssl);
-  });
+  impl_->server->set_logger(
+      [](const httplib::Request& req, const httplib::Response&) { RequestAnswered(req.ssl); });
   if (o.port == 0) {
     impl_->port = impl_->server->bind_to_any_port(o.address);
   } else {

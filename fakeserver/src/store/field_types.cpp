@@ -1,5 +1,7 @@
 #include "field_types.h"
 
+#include "kubedouble/schema/types.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -30,206 +32,100 @@ struct GoType {
   }
 };
 
-using Fields = std::vector<std::pair<std::string, const GoType*>>;
-
-// The Go types of the built-in kinds (k8s.io/api/core/v1), the fields clients commonly send.
-// Fields not listed are accepted as they are (as an interface{} would be).
+// The Go types of the built-in kinds, built on first use from the schema's object types
+// (schema/types.h: the OpenAPI definitions, with the Go names of named string types).
+// Free-form fields (Time, Quantity, IntOrString, RawExtension, floats) are accepted as they are,
+// as an interface{} would be.
 class Schema {
  public:
-  Schema() {
-    auto* str = Scalar(GoType::kString, "string");
-    auto* i32 = Scalar(GoType::kInt32, "int32");
-    auto* i64 = Scalar(GoType::kInt64, "int64");
-    auto* boolean = Scalar(GoType::kBool, "bool");
-    auto* any = Scalar(GoType::kAny, "interface {}");
-    auto* uid = Scalar(GoType::kString, "types.UID");
-    auto* strings = Slice(str);
-    auto* string_map = Map(str);
-    auto* bytes_map = Map(Scalar(GoType::kBytes, "[]uint8"));
-    auto named = [&](const char* n) { return Scalar(GoType::kString, n); };
-
-    auto* owner_ref = Struct("OwnerReference", {{"apiVersion", str},
-                                                {"kind", str},
-                                                {"name", str},
-                                                {"uid", uid},
-                                                {"controller", boolean},
-                                                {"blockOwnerDeletion", boolean}});
-    meta_ = Struct("ObjectMeta", {{"name", str},
-                                  {"generateName", str},
-                                  {"namespace", str},
-                                  {"selfLink", str},
-                                  {"uid", uid},
-                                  {"resourceVersion", str},
-                                  {"generation", i64},
-                                  {"creationTimestamp", any},
-                                  {"deletionTimestamp", any},
-                                  {"deletionGracePeriodSeconds", i64},
-                                  {"labels", string_map},
-                                  {"annotations", string_map},
-                                  {"ownerReferences", Slice(owner_ref)},
-                                  {"finalizers", strings},
-                                  {"managedFields", any}});
-    auto* object_ref = Struct("ObjectReference", {{"kind", str},
-                                                  {"namespace", str},
-                                                  {"name", str},
-                                                  {"uid", uid},
-                                                  {"apiVersion", str},
-                                                  {"resourceVersion", str},
-                                                  {"fieldPath", str}});
-    auto* local_refs = Slice(Struct("LocalObjectReference", {{"name", str}}));
-
-    kinds_["ConfigMap"] = Kind(
-        "ConfigMap", {{"immutable", boolean}, {"data", string_map}, {"binaryData", bytes_map}});
-    kinds_["Secret"] = Kind("Secret", {{"immutable", boolean},
-                                       {"data", bytes_map},
-                                       {"stringData", string_map},
-                                       {"type", named("v1.SecretType")}});
-    kinds_["ServiceAccount"] = Kind("ServiceAccount", {{"secrets", Slice(object_ref)},
-                                                       {"imagePullSecrets", local_refs},
-                                                       {"automountServiceAccountToken", boolean}});
-    kinds_["Namespace"] =
-        Kind("Namespace",
-             {{"spec", Struct("NamespaceSpec", {{"finalizers", Slice(named("v1.FinalizerName"))}})},
-              {"status", Struct("NamespaceStatus",
-                                {{"phase", named("v1.NamespacePhase")}, {"conditions", any}})}});
-
-    auto* container_port = Struct("ContainerPort", {{"name", str},
-                                                    {"hostPort", i32},
-                                                    {"containerPort", i32},
-                                                    {"protocol", named("v1.Protocol")},
-                                                    {"hostIP", str}});
-    auto* env_var = Struct("EnvVar", {{"name", str}, {"value", str}, {"valueFrom", any}});
-    auto* containers = Slice(
-        Struct("Container", {{"name", str},
-                             {"image", str},
-                             {"command", strings},
-                             {"args", strings},
-                             {"workingDir", str},
-                             {"ports", Slice(container_port)},
-                             {"env", Slice(env_var)},
-                             {"imagePullPolicy", named("v1.PullPolicy")},
-                             {"terminationMessagePath", str},
-                             {"terminationMessagePolicy", named("v1.TerminationMessagePolicy")},
-                             {"stdin", boolean},
-                             {"stdinOnce", boolean},
-                             {"tty", boolean}}));
-    auto* pod_spec = Struct("PodSpec", {{"initContainers", containers},
-                                        {"containers", containers},
-                                        {"restartPolicy", named("v1.RestartPolicy")},
-                                        {"terminationGracePeriodSeconds", i64},
-                                        {"activeDeadlineSeconds", i64},
-                                        {"dnsPolicy", named("v1.DNSPolicy")},
-                                        {"nodeSelector", string_map},
-                                        {"serviceAccountName", str},
-                                        {"serviceAccount", str},
-                                        {"automountServiceAccountToken", boolean},
-                                        {"nodeName", str},
-                                        {"hostNetwork", boolean},
-                                        {"hostPID", boolean},
-                                        {"hostIPC", boolean},
-                                        {"imagePullSecrets", local_refs},
-                                        {"hostname", str},
-                                        {"subdomain", str},
-                                        {"schedulerName", str},
-                                        {"priorityClassName", str},
-                                        {"priority", i32}});
-    auto* pod_status = Struct("PodStatus", {{"phase", named("v1.PodPhase")},
-                                            {"message", str},
-                                            {"reason", str},
-                                            {"nominatedNodeName", str},
-                                            {"hostIP", str},
-                                            {"podIP", str},
-                                            {"qosClass", named("v1.PodQOSClass")}});
-    kinds_["Pod"] = Kind("Pod", {{"spec", pod_spec}, {"status", pod_status}});
-
-    auto* service_port = Struct("ServicePort", {{"name", str},
-                                                {"protocol", named("v1.Protocol")},
-                                                {"appProtocol", str},
-                                                {"port", i32},
-                                                {"targetPort", any},  // IntOrString
-                                                {"nodePort", i32}});
-    kinds_["Service"] =
-        Kind("Service",
-             {{"spec", Struct("ServiceSpec", {{"ports", Slice(service_port)},
-                                              {"selector", string_map},
-                                              {"clusterIP", str},
-                                              {"clusterIPs", strings},
-                                              {"type", named("v1.ServiceType")},
-                                              {"externalIPs", strings},
-                                              {"sessionAffinity", named("v1.ServiceAffinity")},
-                                              {"loadBalancerIP", str},
-                                              {"externalName", str}})}});
-    kinds_["Event"] = Kind("Event", {{"involvedObject", object_ref},
-                                     {"reason", str},
-                                     {"message", str},
-                                     {"count", i32},
-                                     {"type", str},
-                                     {"action", str},
-                                     {"reportingComponent", str},
-                                     {"reportingInstance", str}});
-    kinds_["Node"] = Kind("Node", {{"spec", Struct("NodeSpec", {{"podCIDR", str},
-                                                                {"podCIDRs", strings},
-                                                                {"providerID", str},
-                                                                {"unschedulable", boolean}})}});
-  }
-
-  // The type of an object of `res`: a built-in kind's table, or kind, apiVersion and metadata.
+  // The type of an object of `res`: a built-in kind's, or kind, apiVersion and metadata.
   const GoType* For(const ResourceInfo& res) {
-    if (res.group.empty() && res.version == "v1") {
-      auto it = kinds_.find(res.kind);
-      if (it != kinds_.end()) return it->second;
-    }
     std::lock_guard lock(mu_);
+    if (const schema::ObjectType* t = schema::FindKindType(res.group, res.version, res.kind)) {
+      return Object(*t);
+    }
     auto it = others_.find(res.kind);
     if (it != others_.end()) return it->second;
-    return others_[res.kind] = Kind(res.kind, {});
+    GoType custom;
+    custom.kind = GoType::kStruct;
+    custom.name = "v1." + res.kind;
+    custom.struct_name = res.kind;
+    custom.fields = {{"kind", Scalar(GoType::kString, "string")},
+                     {"apiVersion", Scalar(GoType::kString, "string")},
+                     {"metadata", Object(*schema::FindObjectType(kObjectMeta))}};
+    return others_[res.kind] = Add(std::move(custom));
   }
 
  private:
+  static constexpr std::string_view kObjectMeta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+
   const GoType* Add(GoType t) {
     types_.push_back(std::move(t));
     return &types_.back();
   }
   const GoType* Scalar(GoType::Kind k, std::string name) {
+    auto key = std::make_pair(k, name);
+    auto it = scalars_.find(key);
+    if (it != scalars_.end()) return it->second;
     GoType t;
     t.kind = k;
     t.name = std::move(name);
-    return Add(std::move(t));
+    return scalars_[key] = Add(std::move(t));
   }
-  const GoType* Map(const GoType* elem) {
+  const GoType* Container(GoType::Kind k, const GoType* elem) {
     GoType t;
-    t.kind = GoType::kMap;
-    t.name = "map[string]" + elem->name;
+    t.kind = k;
+    t.name = (k == GoType::kMap ? "map[string]" : "[]") + elem->name;
     t.elem = elem;
     return Add(std::move(t));
   }
-  const GoType* Slice(const GoType* elem) {
-    GoType t;
-    t.kind = GoType::kSlice;
-    t.name = "[]" + elem->name;
-    t.elem = elem;
-    return Add(std::move(t));
+  // A value of `type` (an element's, for arrays and maps).
+  const GoType* Value(schema::FieldType type, int16_t object, std::string_view go_name) {
+    using schema::FieldType;
+    switch (type) {
+      case FieldType::kString:
+        return Scalar(GoType::kString, go_name.empty() ? "string" : std::string(go_name));
+      case FieldType::kBytes:
+        return Scalar(GoType::kBytes, "[]uint8");
+      case FieldType::kInt32:
+        return Scalar(GoType::kInt32, "int32");
+      case FieldType::kInt64:
+        return Scalar(GoType::kInt64, "int64");
+      case FieldType::kBool:
+        return Scalar(GoType::kBool, "bool");
+      case FieldType::kObject:
+        if (const schema::ObjectType* t = schema::ObjectTypeAt(object)) return Object(*t);
+        break;
+      default:
+        break;
+    }
+    return Scalar(GoType::kAny, "interface {}");
   }
-  const GoType* Struct(std::string name, Fields fields) {
-    GoType t;
-    t.kind = GoType::kStruct;
-    t.name = "v1." + name;
-    t.struct_name = std::move(name);
-    t.fields = std::move(fields);
-    return Add(std::move(t));
+  const GoType* Field(const schema::ObjectField& f) {
+    using schema::FieldType;
+    if (f.type == FieldType::kArray || f.type == FieldType::kMap) {
+      const GoType* elem = Value(f.elem, f.object, f.go_name);
+      return Container(f.type == FieldType::kArray ? GoType::kSlice : GoType::kMap, elem);
+    }
+    return Value(f.type, f.object, f.go_name);
   }
-  // A top-level kind: TypeMeta (inline) and ObjectMeta, then its own fields.
-  const GoType* Kind(const std::string& name, Fields fields) {
-    Fields all = {{"kind", str_}, {"apiVersion", str_}, {"metadata", meta_}};
-    all.insert(all.end(), fields.begin(), fields.end());
-    return Struct(name, std::move(all));
+  const GoType* Object(const schema::ObjectType& t) {
+    auto it = objects_.find(t.name);
+    if (it != objects_.end()) return it->second;
+    GoType s;
+    s.kind = GoType::kStruct;
+    s.name = std::string(t.GoName());                     // "v1.PodSpec"
+    s.struct_name = s.name.substr(s.name.find('.') + 1);  // "PodSpec"
+    GoType* out = const_cast<GoType*>(Add(std::move(s)));
+    objects_[t.name] = out;  // before the fields: types refer to themselves (JSONSchemaProps)
+    for (const schema::ObjectField& f : t.fields) out->fields.emplace_back(f.name, Field(f));
+    return out;
   }
 
-  std::deque<GoType> types_;  // stable addresses
-  const GoType* str_ = Scalar(GoType::kString, "string");
-  const GoType* meta_ = nullptr;
-  std::map<std::string, const GoType*> kinds_;
   std::mutex mu_;
+  std::deque<GoType> types_;  // stable addresses
+  std::map<std::pair<GoType::Kind, std::string>, const GoType*> scalars_;
+  std::map<std::string_view, const GoType*> objects_;
   std::map<std::string, const GoType*> others_;  // custom resources, by kind
 };
 

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "kubedouble/schema/types.h"
 #include "store_core.h"
 
 namespace kubedouble::fake {
@@ -16,38 +17,27 @@ bool IsDirective(const std::string& key) {
          key.rfind(kDeleteFromPrimitive, 0) == 0;
 }
 
-// The merge key of a list field (Kubernetes' patchMergeKey tags); empty: replace the list.
-std::string MergeKey(const std::string& field, const json& orig, const json& patch) {
-  static const std::map<std::string, std::string> keys = {
-      {"containers", "name"},
-      {"initContainers", "name"},
-      {"ephemeralContainers", "name"},
-      {"env", "name"},
-      {"volumes", "name"},
-      {"volumeMounts", "mountPath"},
-      {"volumeDevices", "devicePath"},
-      {"imagePullSecrets", "name"},
-      {"hostAliases", "ip"},
-      {"secrets", "name"},
-      {"conditions", "type"},
-      {"ownerReferences", "uid"},
-      {"resourceClaims", "name"},
-      {"readinessGates", "conditionType"},
-  };
-  if (field == "ports") {  // container ports by containerPort, service ports by port
-    for (const json* l : {&orig, &patch}) {
-      if (!l->is_array()) continue;
-      for (const auto& item : *l) {
-        if (item.is_object() && item.contains("containerPort")) return "containerPort";
-      }
-    }
-    return "port";
-  }
-  auto it = keys.find(field);
-  return it == keys.end() ? "" : it->second;
+// The schema's facts for the fields of a strategic merge patch: the object type being merged
+// (nullptr where the schema knows none: custom resources, free-form fields), and per list field
+// its patch strategy and merge key (x-kubernetes-patch-strategy, -merge-key).
+using Type = const schema::ObjectType*;
+
+const schema::ObjectField* FieldOf(Type type, const std::string& name) {
+  return type ? type->Field(name) : nullptr;
 }
 
-bool MergesPrimitives(const std::string& field) { return field == "finalizers"; }
+Type ObjectOf(const schema::ObjectField* f) {
+  return f ? schema::ObjectTypeAt(f->object) : nullptr;
+}
+
+// The merge key of a list field; empty: the list is replaced (or, for primitives, merged as a set).
+std::string MergeKey(const schema::ObjectField* f) {
+  return f && f->MergesList() ? std::string(f->patch_merge_key) : "";
+}
+
+bool MergesPrimitives(const schema::ObjectField* f) {
+  return f && f->MergesList() && f->patch_merge_key.empty();
+}
 
 // A patch value with its directives removed, as it lands in the result.
 json Strip(const json& v) {
@@ -70,10 +60,10 @@ json Strip(const json& v) {
   return v;
 }
 
-json MergeList(json orig, const json& patch, const std::string& field);
+json MergeList(json orig, const json& patch, const schema::ObjectField* field);
 
-// Merges a map; returns null when the patch says `$patch: delete`.
-json MergeMap(json orig, const json& patch) {
+// Merges a map of object type `type`; returns null when the patch says `$patch: delete`.
+json MergeMap(json orig, const json& patch, Type type) {
   if (!orig.is_object()) orig = json::object();
   if (patch.contains("$patch")) {
     std::string d = patch["$patch"].is_string() ? patch["$patch"].get<std::string>() : "";
@@ -105,14 +95,15 @@ json MergeMap(json orig, const json& patch) {
     if (v.is_null()) {
       orig.erase(k);
     } else if (v.is_object()) {
-      json merged = MergeMap(orig.contains(k) ? orig[k] : json::object(), v);
+      json merged =
+          MergeMap(orig.contains(k) ? orig[k] : json::object(), v, ObjectOf(FieldOf(type, k)));
       if (merged.is_null()) {
         orig.erase(k);
       } else {
         orig[k] = std::move(merged);
       }
     } else if (v.is_array()) {
-      orig[k] = MergeList(orig.contains(k) ? orig[k] : json::array(), v, k);
+      orig[k] = MergeList(orig.contains(k) ? orig[k] : json::array(), v, FieldOf(type, k));
     } else {
       orig[k] = v;
     }
@@ -122,7 +113,7 @@ json MergeMap(json orig, const json& patch) {
     auto& order = entry.second;  // not a structured binding: clang 14 cannot capture those
     if (!orig.contains(f) || !orig[f].is_array() || !order.is_array()) continue;
     json& list = orig[f];
-    std::string key = MergeKey(f, list, order);
+    std::string key = MergeKey(FieldOf(type, f));
     auto rank = [&](const json& item) -> size_t {
       for (size_t i = 0; i < order.size(); ++i) {
         if (key.empty() ? order[i] == item
@@ -151,11 +142,11 @@ json MergeMap(json orig, const json& patch) {
   return orig;
 }
 
-json MergeList(json orig, const json& patch, const std::string& field) {
+json MergeList(json orig, const json& patch, const schema::ObjectField* field) {
   for (const auto& item : patch) {
     if (item.is_object() && item.value("$patch", "") == "replace") return Strip(patch);
   }
-  std::string key = MergeKey(field, orig, patch);
+  std::string key = MergeKey(field);
   if (key.empty()) {
     if (!MergesPrimitives(field) || !orig.is_array()) return Strip(patch);
     for (const auto& v : patch) {
@@ -183,10 +174,20 @@ json MergeList(json orig, const json& patch, const std::string& field) {
     if (match == orig.end()) {
       orig.push_back(Strip(item));
     } else {
-      *match = MergeMap(*match, item);
+      *match = MergeMap(*match, item, ObjectOf(field));
     }
   }
   return orig;
+}
+
+// The object type of a stored object, from its apiVersion and kind.
+Type TypeOfObject(const json& object) {
+  if (!object.is_object()) return nullptr;
+  std::string api_version = object.value("apiVersion", "");
+  auto slash = api_version.find('/');
+  std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+  std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
+  return schema::FindKindType(group, version, object.value("kind", ""));
 }
 
 // nlohmann's messages start with "[json.exception.type.N] "; keep what follows.
@@ -244,7 +245,7 @@ json ApplyPatch(const json& original, PatchType type, const std::string& body) {
         throw StatusError::BadRequest(
             "error decoding patch: a strategic merge patch must be a JSON object");
       }
-      return MergeMap(original, p);
+      return MergeMap(original, p, TypeOfObject(original));
     case PatchType::kApply:
       break;
   }

@@ -1,4 +1,5 @@
 // The `--resources FILE` loader: extra resources to serve, described in YAML.
+#include <kubedouble/base/yaml_json.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -91,7 +92,7 @@ ResourceInfo ParseEntry(const YAML::Node& e, const std::string& where_prefix) {
 std::vector<ResourceInfo> ParseResources(const std::string& yaml_text, const std::string& source) {
   YAML::Node root;
   try {
-    root = YAML::Load(yaml_text);
+    root = base::LoadYaml(yaml_text);
   } catch (const YAML::Exception& e) {
     throw std::runtime_error(source + ": not valid YAML: " + e.what());
   }

@@ -235,12 +235,14 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
 
 }  // namespace
 
-Store::Store(std::shared_ptr<Registry> registry, NowFn now, size_t history_window)
+Store::Store(std::shared_ptr<Registry> registry, NowFn now, size_t history_window,
+             size_t history_bytes)
     : impl_(std::make_unique<Impl>()) {
   auto c = std::make_shared<Core>();
   c->registry = registry ? std::move(registry) : std::make_shared<Registry>();
   c->now = now ? std::move(now) : [] { return std::chrono::system_clock::now(); };
   c->window = std::max<size_t>(history_window, 1);
+  c->history_bytes = history_bytes;
   impl_->core = std::move(c);
 }
 
@@ -513,6 +515,7 @@ void Store::Clear() {
     std::unique_lock lock(c.mu);
     c.buckets.clear();
     c.log.clear();
+    c.log_bytes = 0;
     c.compacted = c.rv;
     ++c.epoch;
     for (const auto& [g, p] : c.crd_resources) c.registry->Remove(g, p);

@@ -88,12 +88,14 @@ struct Event {
   std::string key;
   ObjectPtr before;  // null for ADDED
   ObjectPtr after;
+  size_t bytes = 0;  // after's JSON text: what the event counts against the history's bytes
 };
 
 struct Core {
   std::shared_ptr<Registry> registry;
   NowFn now;
-  size_t window;
+  size_t window;         // changes kept in `log` at most
+  size_t history_bytes;  // and bytes of their objects' JSON text at most (the newest always kept)
 
   mutable std::shared_mutex mu;
   ChangeSignal changed;   // notified after every change, Clear and Stop
@@ -102,11 +104,13 @@ struct Core {
   uint64_t epoch = 0;     // bumped by Clear: older watches end with 410
   std::unordered_map<std::string, Bucket> buckets;
   std::deque<Event> log;  // rv strictly increasing
+  size_t log_bytes = 0;   // the sum of the log's Event::bytes
   std::mt19937_64 rng{std::random_device{}()};
   std::set<std::pair<std::string, std::string>> crd_resources;  // group, plural from CRDs
 
   // Records a change under the unique lock: assigns the next resourceVersion, updates the
-  // bucket, appends to the log and trims it to the window. Returns the stored object.
+  // bucket, appends to the log and trims it to the window (count and bytes). Returns the stored
+  // object.
   ObjectPtr Commit(EventType type, const std::string& bucket, const std::string& ns,
                    const std::string& key, ObjectPtr before, json after);
   // Index of the first log event with rv > r.

@@ -28,7 +28,9 @@ std::pair<int64_t, std::string> DecodeContinue(const std::string& token) {
   if (!raw) throw bad("illegal base64 data");
   json j = json::parse(*raw, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw bad("not a continue token");
-  if (j.value("v", "") != "meta.k8s.io/v1") {
+  // Every field is checked for its type before it is read: {"v":2} is a forgery, not a 500.
+  auto v = j.find("v");
+  if (v == j.end() || *v != "meta.k8s.io/v1") {
     throw bad("incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
   }
   if (!j.contains("rv") || !j["rv"].is_number_integer() || j["rv"].get<int64_t>() <= 0) {
@@ -38,16 +40,6 @@ std::pair<int64_t, std::string> DecodeContinue(const std::string& token) {
     throw bad("encoded start key empty");
   }
   return {j["rv"].get<int64_t>(), j["start"].get<std::string>()};
-}
-
-int64_t ParseRv(const std::string& s) {
-  int64_t v = -1;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v < 0) {
-    throw StatusError::BadRequest("invalid resource version \"" + s +
-                                  "\": must be a non-negative integer");
-  }
-  return v;
 }
 
 StatusError TooLarge(int64_t want, int64_t have) {
@@ -63,7 +55,7 @@ StatusError TooLarge(int64_t want, int64_t have) {
 // The revision a list without continue reads at (caller holds the lock).
 int64_t ListRevision(const Core& c, const ListOptions& o) {
   if (o.resource_version.empty()) return c.rv;
-  int64_t n = ParseRv(o.resource_version);
+  int64_t n = ParseResourceVersion(o.resource_version);
   if (n == 0) return c.rv;
   if (n > c.rv) throw TooLarge(n, c.rv);
   bool exact =

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include <charconv>
+
 #include "store_core.h"
 
 namespace kubedouble::fake {
@@ -41,9 +43,13 @@ ObjectPtr Core::Commit(EventType type, const std::string& bucket, const std::str
   } else {
     b[key] = stored;
   }
-  log.push_back(Event{r, type, bucket, ns, key, std::move(before), stored});
-  while (log.size() > window) {
+  // The text is made now rather than at the first read: lists, gets and watches reuse it.
+  size_t bytes = stored.Text().size();
+  log.push_back(Event{r, type, bucket, ns, key, std::move(before), stored, bytes});
+  log_bytes += bytes;
+  while (log.size() > window || (log_bytes > history_bytes && log.size() > 1)) {
     compacted = log.front().rv;
+    log_bytes -= log.front().bytes;
     log.pop_front();
   }
   return stored;
@@ -139,6 +145,16 @@ const std::string& MetaString(const json& object, const char* field) {
   auto f = m->find(field);
   if (f == m->end() || !f->is_string()) return empty;
   return f->get_ref<const std::string&>();
+}
+
+int64_t ParseResourceVersion(const std::string& text) {
+  int64_t v = -1;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 0) {
+    throw StatusError::BadRequest("invalid resource version \"" + text +
+                                  "\": must be a non-negative integer");
+  }
+  return v;
 }
 
 }  // namespace kubedouble::fake

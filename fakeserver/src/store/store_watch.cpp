@@ -50,17 +50,7 @@ class StoreWatch : public Watch {
       }
       return;
     }
-    int64_t n = -1;
-    try {
-      size_t used = 0;
-      n = std::stoll(o.resource_version, &used);
-      if (used != o.resource_version.size()) n = -1;
-    } catch (const std::exception&) {
-    }
-    if (n < 0) {
-      throw StatusError::BadRequest("invalid resource version \"" + o.resource_version +
-                                    "\": must be a non-negative integer");
-    }
+    const int64_t n = ParseResourceVersion(o.resource_version);
     pos_ = n;
     if (n < c.compacted) {
       pending_error_ = ExpiredStatus("too old resource version: " + std::to_string(n) + " (" +

@@ -142,7 +142,11 @@ async function runRequest(target, request) {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const kind = { pods: 'Pod', secrets: 'Secret', serviceaccounts: 'ServiceAccount',
     configmaps: 'ConfigMap', namespaces: 'Namespace', events: 'Event' }[request.resource];
-  const ns = request.namespace;
+  // inferred: the namespace of the configuration's context (loadFromCluster fills it from the
+  // pod's namespace file), as a program would take it.
+  const ns = request.inferred_namespace
+    ? (kc.getContextObject(kc.getCurrentContext())?.namespace || 'default')
+    : request.namespace;
   const name = request.name;
   let result;
   try {

@@ -84,8 +84,11 @@ def run_request(target, request, api_clients):
                 config.load_incluster_config()
             else:  # fallback: the folder is not at the real place
                 sa = target["sa_dir"]
-                config.load_incluster_config(token_filename=os.path.join(sa, "token"),
-                                             cert_filename=os.path.join(sa, "ca.crt"))
+                # load_incluster_config() takes no file names in python3-kubernetes 22.6
+                # (Debian 12); its loader does, in every version.
+                from kubernetes.config.incluster_config import InClusterConfigLoader
+                InClusterConfigLoader(token_filename=os.path.join(sa, "token"),
+                                      cert_filename=os.path.join(sa, "ca.crt")).load_and_set()
             api_client = client.ApiClient()
         elif target.get("via_flags") or path in ("proxy", "sidecar"):
             c = client.Configuration()
@@ -114,6 +117,8 @@ def run_request(target, request, api_clients):
     # --- the request ---
     verb = request["verb"]
     ns = request["namespace"]
+    if request.get("inferred_namespace"):
+        ns = inferred_namespace(target)
     timeout = request.get("timeout") or None
     kw = {"_preload_content": False}
     if timeout:
@@ -252,6 +257,29 @@ def worker(import_error):
         fields["id"] = job.get("id")
         out.write(json.dumps(fields) + "\n")
         out.flush()
+
+
+def inferred_namespace(target):
+    """The namespace a program takes from its configuration: the pod's namespace file in-cluster
+    (the Python client leaves reading it to the program), else the kubeconfig's context."""
+    from kubernetes import config
+    path = target["path"]
+    if path == "in-cluster":
+        sa = ("/var/run/secrets/kubernetes.io/serviceaccount" if target.get("private_mounts")
+              else target["sa_dir"])
+        with open(os.path.join(sa, "namespace")) as f:
+            return f.read().strip() or "default"
+    if target.get("via_flags") or path in ("proxy", "sidecar"):
+        return "default"
+    if path == "kubeconfig":
+        files = target["kubeconfigs"][:1] if not target.get("kubeconfig_env", True) else [None]
+        _, active = config.list_kube_config_contexts(config_file=files[0])
+        if target.get("context"):
+            contexts, _ = config.list_kube_config_contexts(config_file=files[0])
+            active = next((c for c in contexts if c["name"] == target["context"]), active)
+    else:
+        _, active = config.list_kube_config_contexts(config_file=target["kubeconfig"])
+    return (active or {}).get("context", {}).get("namespace") or "default"
 
 
 def main():

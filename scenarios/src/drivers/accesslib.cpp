@@ -79,6 +79,7 @@ class AccesslibDriver : public Driver {
  public:
   std::string name() const override { return "accesslib"; }
   std::string Unavailable() const override { return ""; }
+  std::string Version() const override { return "kubedouble accesslib " KUBEDOUBLE_VERSION; }
   std::string Unsupported(const Scenario& s) const override {
     if (s.access.path == AccessPath::kSeed) return "the seed path is curl's (with kubectl)";
     const std::string& host = s.access.host;
@@ -139,7 +140,9 @@ class AccesslibDriver : public Driver {
             std::chrono::milliseconds(static_cast<long long>(r.timeout_seconds * 1000));
       ac::Client client(config);
       ac::Resource res = ac::Resource::Core(r.resource);
-      std::string ns = r.all_namespaces || r.resource == "namespaces" ? "" : r.ns;
+      std::string ns = r.all_namespaces || r.resource == "namespaces" ? ""
+                       : r.inferred_namespace                         ? config.namespace_name
+                                                                      : r.ns;
       Outcome o;
       o.kind = OutcomeKind::kOk;
       switch (r.verb) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <mutex>
 
 #include "drivers/drivers.h"
@@ -131,6 +132,21 @@ std::unique_ptr<Driver> MakeDriver(const std::string& name, const fs::path& clie
 }
 
 // ---- helpers shared by the drivers (drivers.h) ----
+
+void RecordClientRun(const ProcessOptions& run, const std::string& out, const std::string& err) {
+  if (run.cwd.empty()) return;
+  std::ofstream(run.cwd / "client.sh") << ShellScript(run);
+  std::ofstream(run.cwd / "client.log") << "== stdout\n" << out << "\n== stderr\n" << err << "\n";
+}
+
+std::string ProgramOutput(const std::vector<std::string>& argv) {
+  ProcessOptions o;
+  o.argv = argv;
+  o.env = CleanEnvironment();
+  o.timeout = std::chrono::seconds(10);
+  ProcessResult r = RunProcess(o);
+  return r.exit_code == 0 ? r.out : "";
+}
 
 std::string FirstLine(const std::string& text) {
   size_t start = text.find_first_not_of(" \t\r\n");

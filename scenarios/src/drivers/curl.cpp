@@ -14,15 +14,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 std::string JoinQuoted(const std::vector<std::string>& args) {
   std::string out;
-  for (const auto& a : args) out += (out.empty() ? "" : " ") + Quote(a);
+  for (const auto& a : args) {
+    if (!out.empty()) out += ' ';
+    out += ShellQuote(a);
+  }
   return out;
 }
 
@@ -83,12 +80,20 @@ class CurlDriver : public Driver {
   std::string Unavailable() const override {
     return FindProgram("curl") ? "" : "curl: not found on PATH";
   }
+  std::string Version() const override {  // "curl 7.88.1 (x86_64-pc-linux-gnu) ..." → two words
+    std::string first = FirstLine(ProgramOutput({"curl", "--version"}));
+    size_t end = first.find(' ', first.find(' ') + 1);
+    return first.substr(0, end);
+  }
 
   std::string Unsupported(const Scenario& s) const override {
     if (s.access.path == AccessPath::kKubeconfig)
       return "curl does not read kubeconfig files (the seed path shows the shell lines that do)";
     if (s.access.path == AccessPath::kSeed && !FindProgram("kubectl"))
       return "the seed page's lines need kubectl to find APISERVER and TOKEN";
+    if (s.request.inferred_namespace && s.access.path != AccessPath::kInCluster)
+      return "curl has no configuration to take a namespace from (in-cluster it reads the "
+             "namespace file)";
     return "";
   }
 
@@ -131,7 +136,12 @@ class CurlDriver : public Driver {
       args.insert(args.end(),
                   {"-H", "Content-Type: " + type, "--data-binary", "@" + data_file.string()});
     }
-    std::string url_path = RequestPath(r);
+    // An inferred namespace is the pod's namespace file, read by the shell line: a marker
+    // stands for it in the path until the line is written.
+    const std::string kNsMarker = "\x01";
+    Request with_ns = r;
+    if (r.inferred_namespace) with_ns.ns = kNsMarker;
+    std::string url_path = RequestPath(with_ns);
     if (r.verb == Verb::kWatch) url_path += "?watch=true";
     std::string host = t.host;
     if (!t.hosts_file.empty() && !t.private_mounts && t.host.find(':') == std::string::npos &&
@@ -149,7 +159,7 @@ class CurlDriver : public Driver {
           "APISERVER=$(kubectl config view | grep server | cut -f 2- -d \":\" | tr -d \" \")\n"
           "TOKEN=$(kubectl describe secret $(kubectl get secrets | grep default | cut -f1 -d ' "
           "') | grep -E '^token' | cut -f2 -d':' | tr -d '\\t')\n";
-      std::string extra = t.insecure ? "--insecure" : "--cacert " + Quote(t.ca_file);
+      std::string extra = t.insecure ? "--insecure" : "--cacert " + ShellQuote(t.ca_file);
       curl_line = seed + JoinQuoted(args) + " $APISERVER" + url_path +
                   " --header \"Authorization: Bearer $TOKEN\" " + extra;
     } else {
@@ -158,7 +168,14 @@ class CurlDriver : public Driver {
                             : t.server + url_path;
       curl_line = JoinQuoted(args);
       if (!token_expr.empty()) curl_line += " -H \"Authorization: Bearer " + token_expr + "\"";
-      curl_line += " " + Quote(url);
+      if (size_t at = url.find(kNsMarker); at != std::string::npos) {
+        std::string sa =
+            t.private_mounts ? "/var/run/secrets/kubernetes.io/serviceaccount" : t.sa_dir;
+        curl_line += fmt::format(" {}\"$(cat {})\"{}", ShellQuote(url.substr(0, at)),
+                                 ShellQuote(sa + "/namespace"), ShellQuote(url.substr(at + 1)));
+      } else {
+        curl_line += " " + ShellQuote(url);
+      }
     }
     if (r.verb == Verb::kWatch) {
       // Watch: read the stream until N events, then hang up.
@@ -167,12 +184,13 @@ class CurlDriver : public Driver {
       curl_line = fmt::format(
           "mkfifo {0}; {1} > {0} & pid=$!; head -n {2} < {0} > {3}; kill $pid 2>/dev/null; "
           "wait $pid; echo \"curl_exit=$?\" >&2",
-          Quote(fifo), curl_line, r.events, Quote(body_file.string() + ".events"));
+          ShellQuote(fifo), curl_line, r.events, ShellQuote(body_file.string() + ".events"));
     }
     po.argv = {"bash", "-c", curl_line};
     if (t.private_mounts && (in_cluster || !t.hosts_file.empty()))
       po.argv = InPrivateMounts(po.argv, in_cluster ? t.sa_dir : "", t.hosts_file);
     ProcessResult pr = RunProcess(po);
+    RecordClientRun(po, pr.out, pr.err);
     if (!pr.started) {
       Outcome o;
       o.kind = OutcomeKind::kConfigError;

@@ -4,8 +4,10 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kubedouble/scenarios/driver.h"
+#include "kubedouble/scenarios/process.h"
 
 namespace kubedouble::scenarios {
 
@@ -15,6 +17,11 @@ std::unique_ptr<Driver> MakePythonDriver(const std::filesystem::path& clients_di
 std::unique_ptr<Driver> MakeNodeDriver(const std::filesystem::path& clients_dir);
 std::unique_ptr<Driver> MakeAccesslibDriver();
 
+// What `argv` prints on stdout (a version line), "" when it fails or takes over 10 seconds.
+std::string ProgramOutput(const std::vector<std::string>& argv);
+// Keeps what a client run was, in its run folder: client.sh (the command, environment, folder
+// and input, to run again by hand) and client.log (its stdout and stderr).
+void RecordClientRun(const ProcessOptions& run, const std::string& out, const std::string& err);
 // The first non-empty line, shortened for a report.
 std::string FirstLine(const std::string& text);
 // The HTTP code of a Status reason (Forbidden → 403); 0 when unknown.

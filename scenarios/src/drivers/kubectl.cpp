@@ -85,6 +85,12 @@ class KubectlDriver : public Driver {
   std::string Unavailable() const override {
     return FindProgram("kubectl") ? "" : "kubectl: not found on PATH";
   }
+  std::string Version() const override {
+    json v = json::parse(ProgramOutput({"kubectl", "version", "--client", "-o", "json"}), nullptr,
+                         false);
+    std::string git = v.is_object() ? v.value("/clientVersion/gitVersion"_json_pointer, "") : "";
+    return git.empty() ? "" : fmt::format("kubectl {}", git);
+  }
   std::string Unsupported(const Scenario& s) const override {
     if (s.access.path == AccessPath::kSeed)
       return "the seed path is curl's (kubectl finds its parts)";
@@ -137,7 +143,7 @@ class KubectlDriver : public Driver {
     if (r.resource != "namespaces") {
       if (r.all_namespaces)
         ns_args = {"-A"};
-      else
+      else if (!r.inferred_namespace)  // inferred: the kubeconfig's or the pod's namespace
         ns_args = {"-n", r.ns};
     }
     fs::path body_file = t.work / "kubectl-body.json";
@@ -196,11 +202,7 @@ class KubectlDriver : public Driver {
     po.timeout = job.timeout;
     if (r.verb == Verb::kWatch) {
       std::string line;
-      for (const auto& a : args) {
-        std::string q = "'";
-        for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-        line += q + "' ";
-      }
+      for (const auto& a : args) line += ShellQuote(a) + " ";
       // Read N events, then hang up (kubectl would wait for the next change to notice).
       std::string fifo = (t.work / "kubectl-watch.fifo").string();
       po.argv = {"bash", "-c",
@@ -214,6 +216,7 @@ class KubectlDriver : public Driver {
       po.argv =
           InPrivateMounts(po.argv, t.path == AccessPath::kInCluster ? t.sa_dir : "", t.hosts_file);
     ProcessResult pr = RunProcess(po);
+    RecordClientRun(po, pr.out, pr.err);
     if (!pr.started) throw SkipRun{"kubectl could not be started: " + pr.err};
     if (pr.timed_out) {
       Outcome o;

@@ -11,6 +11,8 @@
 #include <fmt/core.h>
 
 #include <atomic>
+#include <fstream>
+#include <functional>
 #include <mutex>
 #include <sstream>
 
@@ -26,6 +28,7 @@ json RequestJson(const Request& r) {
   json j{{"verb", VerbName(r.verb)},
          {"resource", r.resource},
          {"namespace", r.ns},
+         {"inferred_namespace", r.inferred_namespace},
          {"all_namespaces", r.all_namespaces},
          {"name", r.name},
          {"path", RequestPath(r)},
@@ -61,11 +64,14 @@ std::string LastLine(const std::string& text) {
 class ScriptDriver : public Driver {
  public:
   ScriptDriver(std::string name, std::vector<std::string> interpreter, fs::path script,
-               std::string probe_hint)
+               std::string probe_hint, std::function<std::string()> version)
       : name_(std::move(name)),
         interpreter_(std::move(interpreter)),
         script_(std::move(script)),
-        probe_hint_(std::move(probe_hint)) {}
+        probe_hint_(std::move(probe_hint)),
+        version_(std::move(version)) {}
+
+  std::string Version() const override { return version_(); }
 
   std::string name() const override { return name_; }
 
@@ -185,6 +191,7 @@ class ScriptDriver : public Driver {
       po.argv = InPrivateMounts(po.argv, in_cluster ? t.sa_dir : "",
                                 in_cluster || ResolvesAName(t.host) ? t.hosts_file : "");
     ProcessResult pr = RunProcess(po);
+    RecordClientRun(po, pr.out, pr.err);
     if (pr.timed_out) return json{{"outcome", "run_timeout"}};
     // The outcome is the last line of stdout that parses as JSON.
     std::stringstream lines(pr.out);
@@ -223,6 +230,14 @@ class ScriptDriver : public Driver {
     std::string why;
     // The first job of a new worker also waits for the import of the client library.
     std::optional<std::string> answer = worker->Ask(line.dump(), job.timeout, &why);
+    // By hand, the run is the script's one-shot form: the same job on stdin.
+    ProcessOptions by_hand;
+    by_hand.env = env;
+    by_hand.argv = interpreter_;
+    by_hand.argv.push_back(script_.string());
+    by_hand.cwd = job.target.work;
+    by_hand.input = input.dump();
+    RecordClientRun(by_hand, answer.value_or(""), answer ? "" : why);
     if (!answer)
       throw std::runtime_error(
           fmt::format("the {} driver worker (pid {}) failed this run and was replaced: {}", name_,
@@ -243,6 +258,7 @@ class ScriptDriver : public Driver {
   std::vector<std::string> interpreter_;
   fs::path script_;
   std::string probe_hint_;
+  std::function<std::string()> version_;
   mutable std::once_flag probed_;
   mutable std::string unavailable_;
   mutable std::mutex mu_;
@@ -254,16 +270,30 @@ class ScriptDriver : public Driver {
 
 std::unique_ptr<Driver> MakePythonDriver(const fs::path& clients_dir) {
   fs::path script = clients_dir / "python" / "driver.py";
+  // The package's metadata, without the second it takes to import the client.
+  auto version = [] {
+    return FirstLine(ProgramOutput(
+        {"/usr/bin/python3", "-c",
+         "import importlib.metadata as m, platform; print('kubernetes', m.version('kubernetes'), "
+         "'(Python ' + platform.python_version() + ')')"}));
+  };
   return std::make_unique<ScriptDriver>(
       "python", std::vector<std::string>{"/usr/bin/python3"}, script,
-      "the official Python client is not installed (Debian: python3-kubernetes)");
+      "the official Python client is not installed (Debian: python3-kubernetes)", version);
 }
 
 std::unique_ptr<Driver> MakeNodeDriver(const fs::path& clients_dir) {
   fs::path script = clients_dir / "node" / "driver.mjs";
+  auto version = [clients_dir] {
+    std::ifstream in(clients_dir / "node/node_modules/@kubernetes/client-node/package.json");
+    json package = json::parse(in, nullptr, false);
+    std::string client = package.is_object() ? package.value("version", "") : "";
+    std::string node = FirstLine(ProgramOutput({"node", "--version"}));
+    return client.empty() ? "" : fmt::format("@kubernetes/client-node {} (node {})", client, node);
+  };
   return std::make_unique<ScriptDriver>(
       "node", std::vector<std::string>{"node"}, script,
-      "@kubernetes/client-node is not installed (run `npm ci` in scenarios/clients/node)");
+      "@kubernetes/client-node is not installed (run `npm ci` in scenarios/clients/node)", version);
 }
 
 }  // namespace kubedouble::scenarios

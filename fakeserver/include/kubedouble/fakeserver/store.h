@@ -5,6 +5,13 @@
 // next value of one global, strictly increasing resourceVersion counter and is kept in a bounded
 // history window, from which watches resume and continue tokens are validated.
 //
+// The window holds at most `history_window` changes (10,000) and at most `history_bytes` of the
+// changed objects' JSON text (64 MiB; in memory the parsed objects take a few times that): of
+// 2.9 MB objects it keeps 22 versions, not 10,000 (~30 GB). The newest change is always kept. A
+// watch from a resourceVersion older than the window gets the 410 Expired "too old resource
+// version" error, and a continue token older than it a 410 Expired, as kube-apiserver answers
+// once etcd has compacted; a watch that falls behind the window ends with the same error.
+//
 // Errors a client can cause are thrown as StatusError, which carries the Kubernetes Status the
 // server sends back (code, reason, message, details) — never anything that would become a 500.
 // Thread-safe: every member function may be called from any thread.
@@ -75,6 +82,8 @@ struct ResourceInfo {
   std::vector<std::string> verbs = {"create", "delete", "deletecollection", "get",
                                     "list",   "patch",  "update",           "watch"};
   std::vector<SubresourceInfo> subresources;
+  // A custom resource's additionalPrinterColumns (its CRD version's), for Tables; null: none.
+  json printer_columns;
   bool Allows(const std::string& verb) const;  // `verb` is one of `verbs`
   // nullptr when `name` is not a subresource of this resource.
   const SubresourceInfo* Subresource(const std::string& name) const;
@@ -188,10 +197,15 @@ struct DeleteOptions {
 // Time source for creationTimestamp and the like (the fake clock plugs in here).
 using NowFn = std::function<std::chrono::system_clock::time_point()>;
 
+// A resourceVersion parameter as kube-apiserver reads it: a non-negative integer, else a 400
+// BadRequest naming it (a StatusError).
+int64_t ParseResourceVersion(const std::string& text);
+
 class Store {
  public:
+  static constexpr size_t kDefaultHistoryBytes = 64u << 20;
   explicit Store(std::shared_ptr<Registry> registry, NowFn now = nullptr,
-                 size_t history_window = 10000);
+                 size_t history_window = 10000, size_t history_bytes = kDefaultHistoryBytes);
   ~Store();
 
   const std::shared_ptr<Registry>& registry() const;
@@ -239,6 +253,10 @@ class Store {
 json ToTable(const ResourceInfo& res, const json& list_or_object,
              bool include_column_definitions = true,
              std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+// The additionalPrinterColumns of the CRD version that serves custom resource `res` (null for a
+// built-in resource, or a CRD without them): what ToTable shows when set in res.printer_columns.
+json CrdPrinterColumns(const Store& store, const Registry& registry, const ResourceInfo& res);
 
 // An age as kubectl prints it: "45s", "3m20s", "15m", "5h3m", "2d", "3y" ("<invalid>" if negative).
 std::string HumanDuration(std::chrono::seconds age);

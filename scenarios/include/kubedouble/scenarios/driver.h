@@ -76,6 +76,9 @@ class Driver {
   // "" when the client can express the scenario's access path and request; else why not.
   virtual std::string Unsupported(const Scenario& scenario) const = 0;
   virtual Outcome Run(const Job& job) = 0;
+  // The client's version as the reports record it ("kubectl v1.32.4", "curl 7.88.1",
+  // "kubernetes 22.6.0 (Python 3.11.2)"); "" when it cannot be told. Asked once per run.
+  virtual std::string Version() const { return ""; }
 };
 
 // The driver for one of KnownClients(); nullptr for an unknown name. `clients_dir` holds the

@@ -97,6 +97,10 @@ struct Access {
   std::vector<std::string> kubeconfigs;
   bool kubeconfig_env = true;  // true: KUBECONFIG=a:b; false: --kubeconfig a (one file)
   std::string context;
+  // The namespace the client's own configuration names: the in-cluster namespace file
+  // (serviceaccount/namespace) and the context of the kubeconfig the runner writes. "" keeps
+  // "default". A request with `namespace: inferred` shows whether the client uses it.
+  std::string ns;
   std::vector<FileSpec> files;
   ProxySetup proxy;
 };
@@ -111,6 +115,9 @@ struct Request {
   std::string resource = "pods";
   std::string ns = "default";  // "" or "all" for all namespaces (lists)
   bool all_namespaces = false;
+  // `namespace: inferred`: the client names no namespace and uses the one its configuration
+  // gives (kubeconfig context, in-cluster namespace file); `ns` is then "".
+  bool inferred_namespace = false;
   std::string name;
   std::string path;                  // raw
   std::string method = "GET";        // raw
@@ -136,6 +143,7 @@ struct Expectation {
   std::optional<int> items;
   std::optional<int> min_items;
   std::optional<std::string> user;       // the user the server saw
+  std::optional<std::string> path;       // the request path the server saw
   std::optional<int> events;             // watch
   std::map<std::string, bool> evidence;  // token_leaked, client_cert_offered, ...
   std::string why;                       // required where a client's expectation differs

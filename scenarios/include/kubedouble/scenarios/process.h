@@ -30,6 +30,12 @@ struct ProcessResult {
   std::string err;
 };
 
+// `s` quoted for a POSIX shell: '...', a quote inside written as '\''.
+std::string ShellQuote(const std::string& s);
+// A bash script that runs `options` again by hand: in its folder, with its whole environment
+// (env -i) and argv, its stdin given as a here-document.
+std::string ShellScript(const ProcessOptions& options);
+
 // Runs to completion (or the timeout) and captures stdout and stderr.
 ProcessResult RunProcess(const ProcessOptions& options);
 

@@ -15,13 +15,15 @@ namespace kubedouble::scenarios {
 // file:line, the skip reasons (grouped), and a summary line.
 std::string FormatMatrix(const RunReport& report, bool color = false);
 
-// One <testsuite> per suite, one <testcase name="scenario [client]" classname="suite.client">
-// per run: <failure> for fail, <error> for error, <skipped message=...> for skip; the outcome in
-// <system-out>.
+// One <testsuite timestamp=.. hostname=..> per suite, opening with <properties>
+// (kubedouble.version, client.NAME.version, started, host), one <testcase name="scenario [client]"
+// classname="suite.client" file="repo-relative path" line="N"> per run: <failure> for fail,
+// <error> for error, <skipped message=...> for skip; the outcome in <system-out>.
 std::string FormatJunit(const RunReport& report);
 
-// {"clients":[..],"seconds":..,"summary":{...},"results":[{suite,scenario,client,status,reason,
-//  expected:{..},outcome:{.., evidence:{..}},seconds}]}
+// {"clients":[..],"kubedouble_version":..,"client_versions":{..},"started":..,"host":..,
+//  "seconds":..,"summary":{...},"results":[{suite,scenario,client,status,reason,file,line,
+//  expected:{..},outcome:{.., evidence:{.., requests:[{method,path,status,user,auth}]}},seconds}]}
 nlohmann::json ToJson(const RunReport& report);
 
 // Writes `text` to `file`, throwing std::runtime_error naming the file when it cannot.

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,9 @@ namespace kubedouble::scenarios {
 
 struct RunOptions {
   std::vector<std::string> clients;  // empty: KnownClients()
+  // Clients that must be installed: Run throws MissingClients naming each one that is not,
+  // before anything runs (the others are skipped with the reason when missing).
+  std::vector<std::string> required_clients;
   int jobs = 1;
   int shard_index = 1;  // --shard I/N: run the scenarios whose position p has p % N == I - 1
   int shard_count = 1;
@@ -35,7 +40,9 @@ struct CaseResult {
   enum class Status { kPass, kFail, kSkip, kError };
   std::string suite;
   std::string scenario;
-  std::string file;  // file:line:column of the scenario
+  std::string file;  // the suite file, repository-relative (RepoRelativePath)
+  int line = 0;      // where the scenario starts in it (1-based)
+  int column = 0;
   std::string client;
   Status status = Status::kSkip;
   std::string reason;  // why it failed / was skipped / errored
@@ -49,11 +56,22 @@ std::string StatusName(CaseResult::Status status);  // pass | fail | skip | erro
 
 struct RunReport {
   std::vector<std::string> clients;  // the columns, in order
-  std::vector<CaseResult> results;   // scenario order, then client order
+  // What ran where: for the reports (JUnit <properties>, JSON), so a result can be told apart
+  // from another machine's or another day's.
+  std::string kubedouble_version;
+  std::map<std::string, std::string> client_versions;  // the available clients' Version()
+  std::string started;                                 // RFC 3339, UTC
+  std::string host;                                    // the machine's host name
+  std::vector<CaseResult> results;                     // scenario order, then client order
   double seconds = 0;
   size_t Count(CaseResult::Status status) const;
   // 0 when nothing failed or errored, 1 otherwise.
   int ExitCode() const;
+};
+
+// Thrown by Run when a required client is not installed; what() names each one and why.
+struct MissingClients : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 // The scenarios selected by filter and shard, in suite order. Throws std::runtime_error for an
