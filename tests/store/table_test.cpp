@@ -213,7 +213,7 @@ TEST_F(TableTest, WorkloadTablesFromTheSchema) {
   auto cronjobs = *registry_->Find("batch", "v1", "cronjobs");
   store_->Create(cronjobs, "default", json::parse(R"({"metadata":{"name":"nightly"},"spec":{
     "schedule":"0 1 * * *","suspend":false,"jobTemplate":{"spec":{"template":{"spec":{
-    "containers":[{"name":"c","image":"busybox"}]}}}}}})"));
+    "restartPolicy":"OnFailure","containers":[{"name":"c","image":"busybox"}]}}}}}})"));
   auto ct = ToTable(cronjobs, store_->List(cronjobs, "default", {}), true, FixedTime() + 5s);
   EXPECT_EQ(ct["rows"][0]["cells"],
             json::parse(R"(["nightly","0 1 * * *","<none>","False",0,"<none>","5s","c",
