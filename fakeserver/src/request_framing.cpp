@@ -212,6 +212,13 @@ bool RequestFraming::CountBody(size_t n) {
 
 size_t RequestFraming::Scan(char* data, size_t n) {
   if (Rejected()) return 0;
+  // cpp-httplib reads a head a byte at a time: a byte inside a head line needs no more than this.
+  if (n == 1 && state_ == State::kHead && data[0] != '\n' &&
+      line_.size() < limits_.max_line_bytes && head_bytes_ < limits_.max_head_bytes) {
+    ++head_bytes_;
+    line_.push_back(data[0]);
+    return 1;
+  }
   size_t kept = 0;
   size_t i = 0;
   auto keep = [&](size_t from, size_t count, bool body) {
