@@ -17,13 +17,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-std::string Env(const fake::TestServer& srv) {
-  return KubectlEnv(srv.paths().kubeconfig) + "cd " + srv.paths().dir.string() + "; ";
-}
-
 TEST(KubectlBuiltIns, ApiResourcesListsEveryDefaultEnabledResource) {
   fake::TestServer srv;
-  auto r = Bash(Env(srv) + "kubectl api-resources -o name");
+  auto r = Bash(KubectlEnv(srv) + "kubectl api-resources -o name");
   ASSERT_EQ(r.code, 0) << r.output;
   std::set<std::string> listed;
   std::istringstream lines(r.output);
@@ -36,7 +32,7 @@ TEST(KubectlBuiltIns, ApiResourcesListsEveryDefaultEnabledResource) {
   }
   EXPECT_EQ(listed, want);  // autoscaling's v1 and v2 HPAs are one line
   EXPECT_GE(listed.size(), 58u);
-  auto wide = Bash(Env(srv) + "kubectl api-resources --api-group=apps");
+  auto wide = Bash(KubectlEnv(srv) + "kubectl api-resources --api-group=apps");
   EXPECT_THAT(wide.output,
               MatchesRegex("(.|\n)*deployments +deploy +apps/v1 +true +Deployment\n(.|\n)*"));
 }
@@ -64,23 +60,23 @@ TEST(KubectlBuiltIns, CreateCommandsOfEveryEverydayKind) {
       {"kubectl create quota pods --hard=pods=10", "resourcequota/pods"},
   };
   for (const auto& [cmd, created] : commands) {
-    auto r = Bash(Env(srv) + cmd);
+    auto r = Bash(KubectlEnv(srv) + cmd);
     EXPECT_EQ(r.code, 0) << cmd << "\n" << r.output;
     EXPECT_EQ(r.output, created + " created\n") << cmd;
   }
-  auto deploy = Bash(Env(srv) +
+  auto deploy = Bash(KubectlEnv(srv) +
                      "kubectl get deployment web -o jsonpath='{.spec.replicas} "
                      "{.spec.template.spec.containers[0].image}'");
   EXPECT_EQ(deploy.output, "2 nginx:1.27");
-  auto role = Bash(Env(srv) + "kubectl get role reader -o jsonpath='{.rules[0].verbs}'");
+  auto role = Bash(KubectlEnv(srv) + "kubectl get role reader -o jsonpath='{.rules[0].verbs}'");
   EXPECT_EQ(role.output, R"(["get","list"])");
-  auto cron = Bash(Env(srv) + "kubectl get cronjob nightly -o jsonpath='{.spec.schedule}'");
+  auto cron = Bash(KubectlEnv(srv) + "kubectl get cronjob nightly -o jsonpath='{.spec.schedule}'");
   EXPECT_EQ(cron.output, "0 3 * * *");
-  auto pdb = Bash(Env(srv) + "kubectl get pdb web -o jsonpath='{.spec.minAvailable}'");
+  auto pdb = Bash(KubectlEnv(srv) + "kubectl get pdb web -o jsonpath='{.spec.minAvailable}'");
   EXPECT_EQ(pdb.output, "1");
-  auto quota = Bash(Env(srv) + "kubectl get quota pods -o jsonpath='{.spec.hard.pods}'");
+  auto quota = Bash(KubectlEnv(srv) + "kubectl get quota pods -o jsonpath='{.spec.hard.pods}'");
   EXPECT_EQ(quota.output, "10");
-  auto crb = Bash(Env(srv) + "kubectl get clusterrolebinding node-reader -o name");
+  auto crb = Bash(KubectlEnv(srv) + "kubectl get clusterrolebinding node-reader -o name");
   EXPECT_EQ(crb.output, "clusterrolebinding.rbac.authorization.k8s.io/node-reader\n");
 }
 
@@ -178,7 +174,7 @@ TEST(KubectlBuiltIns, ApplyAManifestOfManyKindsWithDefaultValidation) {
   fake::TestServer srv;
   auto manifest = srv.paths().dir / "app.yaml";
   std::ofstream(manifest) << kManifest;
-  auto first = Bash(Env(srv) + "kubectl apply -f app.yaml");
+  auto first = Bash(KubectlEnv(srv) + "kubectl apply -f app.yaml");
   ASSERT_EQ(first.code, 0) << first.output;
   EXPECT_EQ(first.output,
             "deployment.apps/api created\n"
@@ -198,11 +194,11 @@ TEST(KubectlBuiltIns, ApplyAManifestOfManyKindsWithDefaultValidation) {
     return e.method == "POST" && e.query.find("fieldValidation=Strict") != std::string::npos;
   });
   EXPECT_EQ(strict.size(), 11u);
-  auto again = Bash(Env(srv) + "kubectl apply -f app.yaml");
+  auto again = Bash(KubectlEnv(srv) + "kubectl apply -f app.yaml");
   ASSERT_EQ(again.code, 0) << again.output;
   EXPECT_THAT(again.output, HasSubstr("deployment.apps/api unchanged\n"));
   EXPECT_THAT(again.output, HasSubstr("lease.coordination.k8s.io/api-leader unchanged\n"));
-  auto scaled = Bash(Env(srv) + "sed -i 's/replicas: 2/replicas: 4/' app.yaml && " +
+  auto scaled = Bash(KubectlEnv(srv) + "sed -i 's/replicas: 2/replicas: 4/' app.yaml && " +
                      "kubectl apply -f app.yaml && kubectl get deploy api -o "
                      "jsonpath='{.spec.replicas}'");
   ASSERT_EQ(scaled.code, 0) << scaled.output;
@@ -214,8 +210,8 @@ TEST(KubectlBuiltIns, ApplyAManifestOfManyKindsWithDefaultValidation) {
 // protobuf form of /openapi/v2.
 TEST(KubectlBuiltIns, ClientSideValidationOfListsAndUnknownKinds) {
   fake::TestServer srv;
-  ASSERT_EQ(Bash(Env(srv) + "kubectl create deployment web --image=nginx:1.27").code, 0);
-  auto list = Bash(Env(srv) +
+  ASSERT_EQ(Bash(KubectlEnv(srv) + "kubectl create deployment web --image=nginx:1.27").code, 0);
+  auto list = Bash(KubectlEnv(srv) +
                    "kubectl get deployments -o yaml > list.yaml && "
                    "kubectl apply -f list.yaml");
   ASSERT_EQ(list.code, 0) << list.output;
@@ -229,17 +225,17 @@ items:
   data: {a: "1"}
   bogus: 2
 )";
-  auto bogus = Bash(Env(srv) + "kubectl apply -f bogus.yaml");
+  auto bogus = Bash(KubectlEnv(srv) + "kubectl apply -f bogus.yaml");
   EXPECT_NE(bogus.code, 0);
   EXPECT_THAT(bogus.output, HasSubstr("ValidationError(ConfigMap): unknown field \"bogus\" in "
                                       "io.k8s.api.core.v1.ConfigMap"));
   std::ofstream(srv.paths().dir / "widget.yaml") << "apiVersion: example.com/v1\nkind: Widget\n"
                                                     "metadata: {name: w}\n";
-  auto widget = Bash(Env(srv) + "kubectl apply -f widget.yaml");
+  auto widget = Bash(KubectlEnv(srv) + "kubectl apply -f widget.yaml");
   EXPECT_NE(widget.code, 0);
   EXPECT_THAT(widget.output,
               HasSubstr("no matches for kind \"Widget\" in version \"example.com/v1\""));
-  auto v2 = Bash(Env(srv) +
+  auto v2 = Bash(KubectlEnv(srv) +
                  "kubectl explain deployment.spec.strategy "
                  "--output=plaintext-openapiv2");
   ASSERT_EQ(v2.code, 0) << v2.output;
@@ -258,13 +254,13 @@ spec:
     metadata: {labels: {app: t}}
     spec: {containers: [{name: t, image: nginx, imagee: x}]}
 )";
-  auto strict = Bash(Env(srv) + "kubectl apply -f typo.yaml");
+  auto strict = Bash(KubectlEnv(srv) + "kubectl apply -f typo.yaml");
   EXPECT_NE(strict.code, 0);
   EXPECT_THAT(strict.output,
               HasSubstr("Deployment in version \"v1\" cannot be handled as a Deployment: strict "
                         "decoding error: unknown field \"spec.replcas\", unknown field "
                         "\"spec.template.spec.containers[0].imagee\""));
-  auto warn = Bash(Env(srv) + "kubectl apply -f typo.yaml --validate=warn");
+  auto warn = Bash(KubectlEnv(srv) + "kubectl apply -f typo.yaml --validate=warn");
   EXPECT_EQ(warn.code, 0) << warn.output;
   EXPECT_THAT(warn.output, HasSubstr("Warning: unknown field \"spec.replcas\""));
   EXPECT_THAT(warn.output, HasSubstr("deployment.apps/typo created"));
@@ -272,13 +268,13 @@ spec:
 
 TEST(KubectlBuiltIns, ExplainPrintsTheFieldsOfAType) {
   fake::TestServer srv;
-  auto r = Bash(Env(srv) + "kubectl explain deployment.spec.strategy");
+  auto r = Bash(KubectlEnv(srv) + "kubectl explain deployment.spec.strategy");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("KIND:       Deployment"));
   EXPECT_THAT(r.output, HasSubstr("FIELD: strategy <DeploymentStrategy>"));
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*FIELDS:\n  rollingUpdate\t<RollingUpdateDeployment>"
                                      "(.|\n)*  type\t<string>(.|\n)*"));
-  auto lease = Bash(Env(srv) + "kubectl explain lease.spec --recursive");
+  auto lease = Bash(KubectlEnv(srv) + "kubectl explain lease.spec --recursive");
   ASSERT_EQ(lease.code, 0) << lease.output;
   EXPECT_THAT(lease.output, HasSubstr("holderIdentity\t<string>"));
 }
@@ -307,14 +303,14 @@ kind: CronTab
 metadata: {name: c1}
 spec: {cronSpec: '*/5 * * * *'}
 )";
-  auto crd = Bash(Env(srv) + "kubectl apply -f crd.yaml");
+  auto crd = Bash(KubectlEnv(srv) + "kubectl apply -f crd.yaml");
   ASSERT_EQ(crd.code, 0) << crd.output;
-  auto explain = Bash(Env(srv) + "kubectl explain crontab.spec");
+  auto explain = Bash(KubectlEnv(srv) + "kubectl explain crontab.spec");
   ASSERT_EQ(explain.code, 0) << explain.output;
   EXPECT_THAT(explain.output, HasSubstr("KIND:       CronTab"));
   EXPECT_THAT(explain.output, HasSubstr("cronSpec\t<string>"));
   EXPECT_THAT(explain.output, HasSubstr("replicas\t<integer>"));
-  auto cr = Bash(Env(srv) +
+  auto cr = Bash(KubectlEnv(srv) +
                  "kubectl apply -f ct.yaml && kubectl get crontab c1 -o "
                  "jsonpath='{.spec.cronSpec}'");
   ASSERT_EQ(cr.code, 0) << cr.output;
@@ -327,9 +323,9 @@ TEST(KubectlBuiltIns, GetAllShowsWorkloadsOfEveryGroup) {
        {"kubectl create deployment web --image=nginx:1.27",
         "kubectl create job once --image=busybox:1.36",
         "kubectl create cronjob nightly --image=busybox:1.36 --schedule='@daily'"}) {
-    ASSERT_EQ(Bash(Env(srv) + cmd).code, 0) << cmd;
+    ASSERT_EQ(Bash(KubectlEnv(srv) + cmd).code, 0) << cmd;
   }
-  auto r = Bash(Env(srv) + "kubectl get all");
+  auto r = Bash(KubectlEnv(srv) + "kubectl get all");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("pod/nginx-7c5ddbdf54-2xq8k"));
   EXPECT_THAT(r.output, HasSubstr("deployment.apps/web"));

@@ -115,7 +115,7 @@ TEST(Kubectl, ServiceAccountKubeconfigIsTheDefaultServiceAccount) {
 // envelope); labels, annotations and deletes follow as JSON.
 TEST(Kubectl, CreateCommandsSendingProtobuf) {
   fake::TestServer srv;
-  std::string env = KubectlEnv(srv.paths().kubeconfig) + "cd " + srv.paths().dir.string() + "; ";
+  std::string env = KubectlEnv(srv);
   auto ok = [&](const std::string& cmd) {
     auto r = Bash(env + cmd);
     EXPECT_EQ(r.code, 0) << cmd << "\n" << r.output;
