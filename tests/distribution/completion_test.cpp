@@ -1,0 +1,73 @@
+// `kubedouble completion bash|zsh|fish`: the scripts complete the real command tree.
+#include <gtest/gtest.h>
+
+#include "distribution/facts.h"
+
+namespace kubedouble::test {
+namespace {
+
+// What bash offers for the words `line` (the last word is the one being completed).
+std::string BashComplete(const std::string& line) {
+  std::string script = "source <(" + ShellQuote(kBinary) + " completion bash) && COMP_WORDS=(" +
+                       line + ") && COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && _kubedouble && " +
+                       "echo \"${COMPREPLY[*]}\"";
+  ShellResult r = Bash(script);
+  EXPECT_EQ(r.code, 0) << r.output;
+  return r.output.substr(0, r.output.find('\n'));
+}
+
+TEST(Completion, BashCompletesSubcommandsAndTheirOptions) {
+  EXPECT_EQ(BashComplete("kubedouble cer"), "certs");
+  EXPECT_EQ(BashComplete("kubedouble certs i"), "init issue inspect");
+  EXPECT_EQ(BashComplete("kubedouble serve --fre"), "--fresh-pki");
+  EXPECT_EQ(BashComplete("kubedouble run --sh"), "--shard");
+  // The client commands add their options only when chosen; completion lists them anyway.
+  EXPECT_EQ(BashComplete("kubedouble get --kubec"), "--kubeconfig");
+  // After an option that takes a value, nothing: bash falls back to file names.
+  EXPECT_EQ(BashComplete("kubedouble serve --dir ''"), "");
+}
+
+TEST(Completion, EveryTopLevelSubcommandIsOffered) {
+  std::set<std::string> offered = Words(BashComplete("kubedouble ''"));
+  ShellResult help = Bash(ShellQuote(kBinary) + " --help");
+  std::istringstream in(help.output.substr(help.output.find("Subcommands:")));
+  std::string line;
+  std::getline(in, line);
+  int n = 0;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string name;
+    if (!(words >> name)) continue;
+    EXPECT_TRUE(offered.count(name)) << name;
+    n++;
+  }
+  EXPECT_GE(n, 10);
+}
+
+TEST(Completion, FishCompletesTheSameTree) {
+  if (Bash("command -v fish").code != 0) GTEST_SKIP() << "fish is not installed (ci/setup)";
+  ShellResult r = Bash("fish -c " + ShellQuote("source (" + ShellQuote(kBinary) +
+                                               " completion fish | psub); complete -C "
+                                               "'kubedouble certs issue --ex'; complete -C "
+                                               "'kubedouble cer'"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("--expired\tAlready expired"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("certs\tMint and inspect the PKI"), std::string::npos) << r.output;
+}
+
+TEST(Completion, ZshScriptIsValidZsh) {
+  if (Bash("command -v zsh").code != 0) GTEST_SKIP() << "zsh is not installed (ci/setup)";
+  ShellResult r = Bash(ShellQuote(kBinary) + " completion zsh > zsh.out && zsh -n zsh.out && " +
+                       "grep -c \"'--fresh-pki:Mint a new PKI\" zsh.out; rm -f zsh.out");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.output, "1\n");
+}
+
+TEST(Completion, UnknownShellIsAUsageError) {
+  ShellResult r = Bash(ShellQuote(kBinary) + " completion tcsh");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("tcsh"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace kubedouble::test
