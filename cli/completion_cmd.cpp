@@ -53,6 +53,25 @@ std::string Summary(const std::string& description) {
   return s;
 }
 
+// What can follow a command: each subcommand and option name with its summary, and the option
+// names that take a value (after which a shell offers file names).
+struct Choices {
+  std::vector<std::pair<std::string, std::string>> words;
+  std::vector<std::string> values;
+};
+
+Choices ChoicesOf(const Node& n) {
+  Choices c;
+  for (const CLI::App* sub : n.subcommands)
+    c.words.emplace_back(sub->get_name(), Summary(sub->get_description()));
+  for (const CLI::Option* o : n.options)
+    for (const auto& name : Names(o)) {
+      c.words.emplace_back(name, Summary(o->get_description()));
+      if (TakesValue(o)) c.values.push_back(name);
+    }
+  return c;
+}
+
 // Text inside single quotes: bash and zsh close, escape and reopen; fish escapes.
 std::string ShQuote(const std::string& s) {
   std::string out = "'";
@@ -91,16 +110,12 @@ std::string Bash(const std::vector<Node>& nodes) {
   out += PathCases(nodes, "", "      ");
   out += "    esac\n  done\n  case $path_ in\n";
   for (const auto& n : nodes) {
-    std::vector<std::string> words, values;
-    for (const CLI::App* sub : n.subcommands) words.push_back(sub->get_name());
-    for (const CLI::Option* o : n.options)
-      for (const auto& name : Names(o)) {
-        words.push_back(name);
-        if (TakesValue(o)) values.push_back(name);
-      }
+    Choices c = ChoicesOf(n);
+    std::vector<std::string> words;
+    for (const auto& w : c.words) words.push_back(w.first);
     out += fmt::format("    \"{}\") words={} values={} ;;\n", n.path,
                        ShQuote(fmt::format("{}", fmt::join(words, " "))),
-                       ShQuote(fmt::format("|{}|", fmt::join(values, "|"))));
+                       ShQuote(fmt::format("|{}|", fmt::join(c.values, "|"))));
   }
   out +=
       "  esac\n"
@@ -125,16 +140,11 @@ std::string Zsh(const std::vector<Node>& nodes) {
   out += PathCases(nodes, "(", "      ");
   out += "    esac\n  done\n  local -a entries values\n  case $path_ in\n";
   for (const auto& n : nodes) {
-    std::vector<std::string> entries, values;
-    for (const CLI::App* sub : n.subcommands)
-      entries.push_back(ShQuote(sub->get_name() + ":" + Summary(sub->get_description())));
-    for (const CLI::Option* o : n.options)
-      for (const auto& name : Names(o)) {
-        entries.push_back(ShQuote(name + ":" + Summary(o->get_description())));
-        if (TakesValue(o)) values.push_back(name);
-      }
+    Choices c = ChoicesOf(n);
+    std::vector<std::string> entries;
+    for (const auto& w : c.words) entries.push_back(ShQuote(w.first + ":" + w.second));
     out += fmt::format("    (\"{}\")\n      entries=({})\n      values=({}) ;;\n", n.path,
-                       fmt::join(entries, " "), fmt::join(values, " "));
+                       fmt::join(entries, " "), fmt::join(c.values, " "));
   }
   out +=
       "  esac\n"

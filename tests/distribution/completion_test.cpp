@@ -29,19 +29,12 @@ TEST(Completion, BashCompletesSubcommandsAndTheirOptions) {
 
 TEST(Completion, EveryTopLevelSubcommandIsOffered) {
   std::set<std::string> offered = Words(BashComplete("kubedouble ''"));
-  ShellResult help = Bash(ShellQuote(kBinary) + " --help");
-  std::istringstream in(help.output.substr(help.output.find("Subcommands:")));
-  std::string line;
-  std::getline(in, line);
-  int n = 0;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::string name;
-    if (!(words >> name)) continue;
+  size_t n = 0;
+  for (const auto& name : TopLevelSubcommands()) {
     EXPECT_TRUE(offered.count(name)) << name;
     n++;
   }
-  EXPECT_GE(n, 10);
+  EXPECT_GE(n, 10u);
 }
 
 TEST(Completion, FishCompletesTheSameTree) {

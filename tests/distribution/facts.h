@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "common/shell.h"
 
@@ -51,6 +52,23 @@ inline std::set<std::string> FlagsOf(const std::string& subcommand) {
     for (std::string name; std::getline(parts, name, ',');) flags.insert(name);
   }
   return flags;
+}
+
+// The subcommands `kubedouble --help` lists.
+inline std::vector<std::string> TopLevelSubcommands() {
+  ShellResult help = Bash(ShellQuote(kBinary) + " --help");
+  std::vector<std::string> names;
+  size_t at = help.output.find("Subcommands:");
+  if (at == std::string::npos) return names;
+  std::istringstream in(help.output.substr(at));
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string name;
+    if (words >> name) names.push_back(name);
+  }
+  return names;
 }
 
 }  // namespace kubedouble::test
