@@ -15,7 +15,7 @@
 FROM debian:12 AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential cmake pkg-config git ca-certificates \
+      build-essential cmake pkg-config git ca-certificates python3 \
       libssl-dev openssl libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev \
       libcli11-dev libfmt-dev libspdlog-dev libre2-dev libjwt-dev zlib1g-dev libbrotli-dev \
  && rm -rf /var/lib/apt/lists/*
@@ -65,6 +65,8 @@ RUN apt-get update \
  && cd /usr/local/share/kubedouble/clients/node \
  && npm ci --no-audit --no-fund --loglevel=error
 USER kubedouble
+# A one-shot harness, not a server: no health to check.
+HEALTHCHECK NONE
 # `docker run --rm kubedouble-clients` runs every built-in suite on every client.
 CMD ["run", "--no-color", "--require-clients"]
 

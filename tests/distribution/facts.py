@@ -39,7 +39,8 @@ def dockerfile(path):
         elif word == "COPY":
             current["copies"].append(rest)
         elif word == "HEALTHCHECK":
-            out["healthcheck"] = json.loads(rest[rest.index("CMD") + 3:].strip())
+            current["healthcheck"] = (None if rest.strip() == "NONE"
+                                      else json.loads(rest[rest.index("CMD") + 3:].strip()))
         elif word in ("CMD", "ENTRYPOINT", "VOLUME"):
             current[word.lower()] = json.loads(rest)
         elif word in ("USER", "EXPOSE", "WORKDIR"):
