@@ -12,11 +12,13 @@ shift || true
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-"$kd" run --list "$@" | sed '$d' | awk '{print $1}' | sort > "$out/all"
+# `run --list` prints "SUITE/SCENARIO  description" lines, then a count.
+ids() { grep -E '^[^ ]+/[^ ]+  ' | awk '{print $1}'; }
+"$kd" run --list "$@" | ids | sort > "$out/all"
 echo "shards.sh: $(wc -l < "$out/all") scenarios over $n shards"
 status=0
 for ((i = 1; i <= n; i++)); do
-  "$kd" run --list --shard "$i/$n" "$@" | sed '$d' | awk '{print $1}' > "$out/list-$i"
+  "$kd" run --list --shard "$i/$n" "$@" | ids > "$out/list-$i"
   echo "shards.sh: shard $i/$n: $(wc -l < "$out/list-$i") scenarios"
   # What machine i of the matrix runs:
   "$kd" run --no-color --shard "$i/$n" --junit "$out/shard-$i.xml" "$@" > "$out/matrix-$i" || status=1

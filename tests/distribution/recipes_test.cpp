@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 
 #include "distribution/facts.h"
 
@@ -42,6 +43,12 @@ TEST(Recipes, ShardExampleRunsEveryScenarioInExactlyOneShard) {
                        "/recipes/ci-matrix/shards.sh 3 --clients accesslib");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("every scenario in exactly one shard"), std::string::npos) << r.output;
+  // One client: a JUnit test case for each scenario, over the three files.
+  std::smatch scenarios, cases;
+  ASSERT_TRUE(std::regex_search(r.output, scenarios, std::regex(R"((\d+) scenarios over 3)")));
+  ASSERT_TRUE(std::regex_search(r.output, cases, std::regex(R"((\d+) test cases)")));
+  EXPECT_EQ(scenarios[1], cases[1]) << r.output;
+  EXPECT_GT(std::stoi(scenarios[1]), 30) << r.output;
 }
 
 // The sidecar manifest gives the app kubedouble's serviceaccount/ folder at the in-cluster
