@@ -3,14 +3,15 @@
 # (`kubedouble version`, `completion bash`, the built-in suites found beside it), and the .deb
 # holds the expected files. Then a library-only configuration has no kubedouble command.
 #   package_test.sh SOURCE_DIR WORK_DIR
+# The packages are built where ci/package builds them (SOURCE_DIR/build-package, beside build/:
+# with ccache, the same depth gives the same compiler command lines, so build/'s objects hit).
 set -euo pipefail
 src=$1 work=$2
 rm -rf "$work" && mkdir -p "$work"
 cd "$src"
-out=$(ci/package --dir "$work/build")
-echo "$out"
-deb=$(ls "$work"/build/kubedouble_*.deb)
-tgz=$(ls "$work"/build/kubedouble-*.tar.gz)
+ci/package
+deb=$(ls build-package/kubedouble_*.deb)
+tgz=$(ls build-package/kubedouble-*.tar.gz)
 
 prefix=$work/prefix
 mkdir -p "$prefix"
@@ -36,10 +37,10 @@ grep -q "cmake/kubedouble/kubedoubleConfig.cmake$" <<<"$listing" || { echo "FAIL
 dpkg-deb -f "$deb" Depends | grep -q libssl3 || { echo "FAIL: Depends lacks libssl3"; exit 1; }
 
 cmake -S "$src" -B "$work/libonly" -DKUBEDOUBLE_LIBRARY_ONLY=ON -DKUBEDOUBLE_BUILD_BENCHMARKS=OFF >/dev/null
-if cmake --build "$work/libonly" --target help | grep -qw "kubedouble$"; then
+targets=$(cmake --build "$work/libonly" --target help)
+if grep -qw "kubedouble$" <<<"$targets"; then
   echo "FAIL: the library-only build still has the kubedouble command"; exit 1
 fi
-cmake --build "$work/libonly" --target help | grep -q kubedouble_fakeserver \
-  || { echo "FAIL: the library-only build has no libraries"; exit 1; }
+grep -q kubedouble_fakeserver <<<"$targets" || { echo "FAIL: the library-only build has no libraries"; exit 1; }
 echo "package_test: ok ($(basename "$deb"), $(basename "$tgz"), $(wc -l <<<"$listing") entries)"
 rm -rf "$work"
