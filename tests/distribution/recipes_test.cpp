@@ -70,6 +70,22 @@ TEST(Recipes, SidecarAppReachesKubedoubleThroughItsServiceAccountFiles) {
   EXPECT_NE(r.output.find("system:serviceaccount:default:default"), std::string::npos) << r.output;
 }
 
+// The manifest is a Pod the API accepts: kubectl's strict validation and a server-side dry run
+// (against kubedouble, which validates Pods as kube-apiserver does).
+TEST(Recipes, SidecarManifestIsAPodTheApiAccepts) {
+  if (Bash("command -v kubectl").code != 0) GTEST_SKIP() << "kubectl is not installed";
+  fake::TestServer srv;
+  std::string dir = srv.paths().dir.string();
+  ShellResult r =
+      Bash("export KUBECONFIG=" + srv.paths().kubeconfig.string() + " KUBECACHEDIR=" + dir +
+           "/cache HOME=" + dir + " && kubectl apply --validate=strict --dry-run=server -f " +
+           kSource + "/recipes/kubernetes/sidecar.yaml");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("pod/kubedouble-sidecar-demo created (server dry run)"),
+            std::string::npos)
+      << r.output;
+}
+
 // The GitHub service recipe copies the state folder and points every kubeconfig at the port the
 // runner sees; kubectl then verifies the server and authenticates as before.
 TEST(Recipes, GithubServiceRewriteGivesWorkingKubeconfigs) {
