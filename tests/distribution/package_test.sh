@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ci/package builds the .deb and the .tar.gz; the .tar.gz installed into a temporary prefix runs
 # (`kubedouble version`, `completion bash`, the built-in suites found beside it), and the .deb
-# holds the expected files. Then a library-only configuration has no kubedouble command.
+# holds the expected files. Then a library-only build installs libraries and headers only.
 #   package_test.sh SOURCE_DIR WORK_DIR
 # The packages are built where ci/package builds them (SOURCE_DIR/build-package, beside build/:
 # with ccache, the same depth gives the same compiler command lines, so build/'s objects hit).
@@ -36,11 +36,14 @@ grep -q "libkubedouble_fakeserver.a$" <<<"$listing" || { echo "FAIL: no librarie
 grep -q "cmake/kubedouble/kubedoubleConfig.cmake$" <<<"$listing" || { echo "FAIL: no CMake package"; exit 1; }
 dpkg-deb -f "$deb" Depends | grep -q libssl3 || { echo "FAIL: Depends lacks libssl3"; exit 1; }
 
-cmake -S "$src" -B "$work/libonly" -DKUBEDOUBLE_LIBRARY_ONLY=ON -DKUBEDOUBLE_BUILD_BENCHMARKS=OFF >/dev/null
-targets=$(cmake --build "$work/libonly" --target help)
-if grep -qw "kubedouble$" <<<"$targets"; then
-  echo "FAIL: the library-only build still has the kubedouble command"; exit 1
-fi
-grep -q kubedouble_fakeserver <<<"$targets" || { echo "FAIL: the library-only build has no libraries"; exit 1; }
+# Library-only: the libraries, headers and CMake package install; no command. (build-libonly/
+# beside build/, for the same ccache reason.)
+cmake -S "$src" -B build-libonly -DKUBEDOUBLE_LIBRARY_ONLY=ON -DKUBEDOUBLE_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build-libonly -j"$(nproc)" >/dev/null
+cmake --install build-libonly --prefix "$work/libonly" >/dev/null
+[[ ! -e $work/libonly/bin/kubedouble ]] || { echo "FAIL: the library-only build installed the command"; exit 1; }
+ls "$work"/libonly/lib*/libkubedouble_fakeserver.a "$work"/libonly/lib*/cmake/kubedouble/kubedoubleConfig.cmake \
+  "$work/libonly/include/kubedouble/accesslib/client.h" >/dev/null \
+  || { echo "FAIL: the library-only install lacks libraries, headers or the CMake package"; exit 1; }
 echo "package_test: ok ($(basename "$deb"), $(basename "$tgz"), $(wc -l <<<"$listing") entries)"
 rm -rf "$work"
