@@ -4,9 +4,9 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <kubedouble/fakeserver/server.h>
+#include <re2/re2.h>
 
 #include <filesystem>
-#include <regex>
 
 #include "common/free_port.h"
 #include "distribution/facts.h"
@@ -62,14 +62,13 @@ TEST(Dockerfile, BuildsWithCiPackageAndCopiesWhatTheInstallRulesInstall) {
   ShellResult r = Bash("cmake --install " + std::string(KUBEDOUBLE_BINARY_DIR) + " --prefix " +
                        prefix.string());
   ASSERT_EQ(r.code, 0) << r.output;
-  std::regex from_build(R"(--from=build /stage/usr/local/(\S+) \S+)");
   int copies = 0;
   nlohmann::json d = Dockerfile();
   for (const auto& copy : d["stages"]["server"]["copies"]) {
-    std::smatch m;
-    std::string text = copy.get<std::string>();
-    ASSERT_TRUE(std::regex_match(text, m, from_build)) << text;
-    EXPECT_TRUE(fs::exists(prefix / m[1].str())) << m[1].str() << " is not installed";
+    std::string text = copy.get<std::string>(), installed;
+    ASSERT_TRUE(RE2::FullMatch(text, R"(--from=build /stage/usr/local/(\S+) \S+)", &installed))
+        << text;
+    EXPECT_TRUE(fs::exists(prefix / installed)) << installed << " is not installed";
     copies++;
   }
   EXPECT_EQ(copies, 3);
@@ -115,8 +114,8 @@ std::string Healthcheck(const fs::path& dir, int port) {
   for (const auto& word : d["stages"]["server"]["healthcheck"]) {
     std::string w = word.get<std::string>();
     if (w == "kubedouble") w = kBinary;
-    w = std::regex_replace(w, std::regex("/var/lib/kubedouble"), dir.string());
-    w = std::regex_replace(w, std::regex(":6443$"), fmt::format(":{}", port));
+    RE2::GlobalReplace(&w, "/var/lib/kubedouble", dir.string());
+    RE2::Replace(&w, ":6443$", fmt::format(":{}", port));
     cmd += ShellQuote(w) + " ";
   }
   return cmd;
