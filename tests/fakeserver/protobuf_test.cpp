@@ -1,5 +1,7 @@
 // The protobuf request-body decoder (fakeserver/src/protobuf.cpp): bodies encoded by hand here,
-// field by field, as client-go's generated marshallers write them.
+// field by field, as client-go's generated marshallers write them (every non-pointer field,
+// empty or not). Every kind is decoded from the schema's message tables; what JSON the empty
+// fields give follows Go's omitempty as the OpenAPI tells it (required fields are kept).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <kubedouble/fakeserver/store.h>
@@ -64,8 +66,10 @@ TEST(Protobuf, KubectlCreateConfigMapAsSent) {
                                 0x00, 0x2a, 0x00, 0x32, 0x00, 0x38, 0x00, 0x42, 0x00, 0x12, 0x06,
                                 0x0a, 0x01, 0x61, 0x12, 0x01, 0x62, 0x1a, 0x00, 0x22, 0x00};
   std::string body(reinterpret_cast<const char*>(sent), sizeof sent);
+  // generation is a non-pointer int64: Go sends its 0, and the store sets it as it does for
+  // JSON bodies.
   EXPECT_EQ(DecodeProtobufBody(body), json::parse(R"({"apiVersion":"v1","kind":"ConfigMap",
-            "metadata":{"name":"x"},"data":{"a":"b"}})"));
+            "metadata":{"name":"x","generation":0},"data":{"a":"b"}})"));
   // The hand encoder writes the same bytes.
   EXPECT_EQ(Envelope("v1", "ConfigMap", Bytes(1, KubectlMeta("x")) + MapEntry(2, "a", "b")), body);
 }
@@ -105,8 +109,8 @@ TEST(Protobuf, ConfigMapBinaryDataIsBase64AndImmutableIsKept) {
                     MapEntry(3, "b", std::string("\x00\xff\xfe", 3)) + MapEntry(2, "t", "text") +
                     Int(4, 1);
   EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "ConfigMap", raw)),
-            json::parse(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"bin"},
-                "binaryData":{"b":"AP/+"},"data":{"t":"text"},"immutable":true})"));
+            json::parse(R"({"apiVersion":"v1","kind":"ConfigMap",
+                "metadata":{"name":"bin","generation":0},"binaryData":{"b":"AP/+"},"data":{"t":"text"},"immutable":true})"));
 }
 
 TEST(Protobuf, SecretDataIsBase64) {
@@ -115,7 +119,8 @@ TEST(Protobuf, SecretDataIsBase64) {
                     MapEntry(2, "bin", std::string("\x01\x80", 2)) + Bytes(3, "") +
                     MapEntry(4, "plain", "text") + Int(5, 0);
   EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "Secret", raw)),
-            json::parse(R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},
+            json::parse(R"({"apiVersion":"v1","kind":"Secret",
+                "metadata":{"name":"s","generation":0},
                 "data":{"a":"Yg==","bin":"AYA="},"stringData":{"plain":"text"},
                 "immutable":false})"));
   json tls = DecodeProtobufBody(
@@ -125,17 +130,18 @@ TEST(Protobuf, SecretDataIsBase64) {
 
 TEST(Protobuf, Namespace) {
   // kubectl create namespace: an empty spec and a status with an empty phase, left to the
-  // server to fill.
+  // server to fill (as the JSON body's "spec":{} and "status":{} are).
   std::string sent = Bytes(1, KubectlMeta("ns1")) + Bytes(2, "") + Bytes(3, Bytes(1, ""));
   EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "Namespace", sent)),
-            json::parse(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"ns1"}})"));
+            json::parse(R"({"apiVersion":"v1","kind":"Namespace",
+                "metadata":{"name":"ns1","generation":0},"spec":{},"status":{}})"));
   std::string full =
       Bytes(1, KubectlMeta("ns2")) + Bytes(2, Bytes(1, "kubernetes")) +
       Bytes(3, Bytes(1, "Terminating") +
                    Bytes(2, Bytes(1, "NamespaceDeletionContentFailure") + Bytes(2, "False") +
                                 Bytes(4, Int(1, 0)) + Bytes(5, "R") + Bytes(6, "m")));
   EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "Namespace", full)), json::parse(R"({
-      "apiVersion":"v1","kind":"Namespace","metadata":{"name":"ns2"},
+      "apiVersion":"v1","kind":"Namespace","metadata":{"name":"ns2","generation":0},
       "spec":{"finalizers":["kubernetes"]},
       "status":{"phase":"Terminating","conditions":[{"type":"NamespaceDeletionContentFailure",
         "status":"False","lastTransitionTime":"1970-01-01T00:00:00Z","reason":"R","message":"m"}]}
@@ -146,7 +152,8 @@ TEST(Protobuf, ServiceAccount) {
   std::string raw = Bytes(1, KubectlMeta("sa")) + Bytes(2, Bytes(1, "Secret") + Bytes(3, "tok")) +
                     Bytes(3, Bytes(1, "regcred")) + Int(4, 0);
   EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "ServiceAccount", raw)),
-            json::parse(R"({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"sa"},
+            json::parse(R"({"apiVersion":"v1","kind":"ServiceAccount",
+                "metadata":{"name":"sa","generation":0},
                 "secrets":[{"kind":"Secret","name":"tok"}],"imagePullSecrets":[{"name":"regcred"}],
                 "automountServiceAccountToken":false})"));
 }
@@ -159,11 +166,17 @@ TEST(Protobuf, Service) {
   std::string spec = Bytes(1, port) + Bytes(1, named) + MapEntry(2, "app", "svc") + Bytes(3, "") +
                      Bytes(4, "ClusterIP") + Int(13, 0);
   std::string raw = Bytes(1, KubectlMeta("svc")) + Bytes(2, spec) + Bytes(3, Bytes(1, ""));
+  // port is required: written even when 0; nodePort and publishNotReadyAddresses are kept as
+  // sent (the store allocates a node port for 0 as for none).
   EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "Service", raw)), json::parse(R"({
-      "apiVersion":"v1","kind":"Service","metadata":{"name":"svc"},
-      "spec":{"ports":[{"name":"80-8080","protocol":"TCP","port":80,"targetPort":8080},
+      "apiVersion":"v1","kind":"Service","metadata":{"name":"svc","generation":0},
+      "spec":{"ports":[{"name":"80-8080","protocol":"TCP","port":80,"targetPort":8080,
+                        "nodePort":0},
                        {"port":443,"targetPort":"https"}],
-              "selector":{"app":"svc"},"type":"ClusterIP"}})"));
+              "selector":{"app":"svc"},"type":"ClusterIP","publishNotReadyAddresses":false},
+      "status":{"loadBalancer":{}}})"));
+  json no_port = DecodeProtobufBody(Envelope("v1", "Service", Bytes(2, Bytes(1, Int(3, 0)))));
+  EXPECT_EQ(no_port["spec"]["ports"], json::parse(R"([{"port":0}])"));
 }
 
 TEST(Protobuf, DeleteOptionsOfAnyGroupVersion) {
@@ -186,7 +199,7 @@ TEST(Protobuf, Reviews) {
   EXPECT_EQ(DecodeProtobufBody(Envelope("authorization.k8s.io/v1", "SelfSubjectAccessReview",
                                         Bytes(1, KubectlMeta("")) + Bytes(2, Bytes(1, attrs)))),
             json::parse(R"({"apiVersion":"authorization.k8s.io/v1",
-                "kind":"SelfSubjectAccessReview","metadata":{},
+                "kind":"SelfSubjectAccessReview","metadata":{"generation":0},
                 "spec":{"resourceAttributes":{"namespace":"default","verb":"list",
                         "resource":"pods"}}})"));
   EXPECT_EQ(DecodeProtobufBody(Envelope("authentication.k8s.io/v1", "SelfSubjectReview", "")),
@@ -286,7 +299,7 @@ TEST(Protobuf, MalformedBodiesAre400NamingWhatIsWrong) {
   expect_400(Envelope("v1", "ConfigMap", Bytes(1, Bytes(8, Int(1, -70000000000)))),
              "metadata.creationTimestamp: -70000000000 seconds is outside");
   expect_400(Envelope("v1", "ConfigMap", Bytes(1, Bytes(17, Bytes(7, Bytes(1, "{not json"))))),
-             "metadata.managedFields.fieldsV1: not JSON");
+             "metadata.managedFields.fieldsV1: the embedded object is not JSON");
 }
 
 TEST(Protobuf, NoBodyEndsInAnythingButADecodeOr400) {
