@@ -226,8 +226,11 @@ json MicroTime(const Field& f, const std::string& path) {
   for (const Field& t : Parse(f.bytes, path)) {
     if (t.number == 2) nanos = Int32(t, path + ".nanos");
   }
+  if (nanos < 0 || nanos > 999999999) {
+    throw Malformed(fmt::format("{}.nanos: {} is outside 0 to 999999999", path, nanos));
+  }
   const std::string& s = whole.get_ref<const std::string&>();
-  return s.substr(0, s.size() - 1) + fmt::format(".{:06}Z", std::max(nanos, 0) / 1000);
+  return s.substr(0, s.size() - 1) + fmt::format(".{:06}Z", nanos / 1000);
 }
 
 // The JSON form of a message that is not written as an object.

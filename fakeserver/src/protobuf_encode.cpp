@@ -110,34 +110,58 @@ bool ParseRfc3339(std::string_view s, int64_t& seconds, int32_t& nanos) {
   return true;
 }
 
-// Go's duration syntax ("1h2m3.5s", "300ms", "-1.5h") as nanoseconds.
+// Go's duration syntax ("1h2m3.5s", "300ms", "-1.5h") as nanoseconds: exact to 9 fractional
+// digits, as the decoder writes them.
 bool ParseGoDuration(std::string_view s, int64_t& ns) {
-  bool negative = !s.empty() && s[0] == '-';
+  const bool negative = !s.empty() && s[0] == '-';
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
   if (s == "0") return ns = 0, true;
   if (s.empty()) return false;
-  double total = 0;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  int64_t total = 0;
   while (!s.empty()) {
-    size_t n = 0;
-    while (n < s.size() && ((s[n] >= '0' && s[n] <= '9') || s[n] == '.')) ++n;
-    if (n == 0) return false;
-    double value = std::strtod(std::string(s.substr(0, n)).c_str(), nullptr);
+    int64_t whole = 0, fraction = 0, fraction_scale = 1;
+    size_t n = 0, digits = 0;
+    for (; n < s.size() && digit(s[n]); ++n, ++digits) {
+      if (__builtin_mul_overflow(whole, 10, &whole) ||
+          __builtin_add_overflow(whole, s[n] - '0', &whole)) {
+        return false;
+      }
+    }
+    if (n < s.size() && s[n] == '.') {
+      for (++n; n < s.size() && digit(s[n]); ++n, ++digits) {
+        if (fraction_scale < 1000000000) {
+          fraction = fraction * 10 + (s[n] - '0');
+          fraction_scale *= 10;
+        }
+      }
+    }
+    if (digits == 0) return false;
     s.remove_prefix(n);
     size_t u = 0;
-    while (u < s.size() && !((s[u] >= '0' && s[u] <= '9') || s[u] == '.')) ++u;
-    std::string_view unit = s.substr(0, u);
+    while (u < s.size() && !digit(s[u]) && s[u] != '.') ++u;
+    const std::string_view unit = s.substr(0, u);
     s.remove_prefix(u);
-    double scale = unit == "ns"                        ? 1
-                   : unit == "us" || unit == "\u00b5s" ? 1e3
-                   : unit == "ms"                      ? 1e6
-                   : unit == "s"                       ? 1e9
-                   : unit == "m"                       ? 60e9
-                   : unit == "h"                       ? 3600e9
-                                                       : 0;
+    const int64_t scale = unit == "ns"                        ? 1
+                          : unit == "us" || unit == "\u00b5s" ? 1000
+                          : unit == "ms"                      ? 1000000
+                          : unit == "s"                       ? 1000000000
+                          : unit == "m"                       ? 60000000000
+                          : unit == "h"                       ? 3600000000000
+                                                              : 0;
     if (scale == 0) return false;
-    total += value * scale;
+    // Every unit of a second or more is a multiple of 10^9, so the fraction is exact there.
+    const int64_t part = scale >= fraction_scale ? fraction * (scale / fraction_scale)
+                                                 : fraction / (fraction_scale / scale);
+    int64_t value;
+    if (__builtin_mul_overflow(whole, scale, &value) ||
+        __builtin_add_overflow(value, part, &value) ||
+        (negative ? __builtin_sub_overflow(total, value, &total)
+                  : __builtin_add_overflow(total, value, &total))) {
+      return false;
+    }
   }
-  ns = static_cast<int64_t>(negative ? -total : total);
+  ns = total;
   return true;
 }
 

@@ -385,6 +385,73 @@ TEST(ProtobufOverHttps, CreateUpdateAndDeleteAConfigMap) {
   EXPECT_EQ(c->Get("/api/v1/namespaces/default/configmaps/pb")->status, 404);
 }
 
+// What kubectl create service nodeport|namespace and a client-go Update of a Deployment scaled to
+// zero send: the Go zero values of non-pointer fields, which the server reads as fields left out,
+// and a pointer's zero, which it keeps.
+TEST(ProtobufOverHttps, ZeroValuesAreReadAsKubeApiserverReadsThem) {
+  TestServer srv;
+  auto c = testing::Client(srv, testing::AdminToken(srv));
+  // kubectl create service nodeport np --tcp=80: nodePort 0 and targetPort 0 ask for defaults.
+  std::string port = Bytes(1, "80") + Bytes(2, "TCP") + Int(3, 80) +
+                     Bytes(4, Int(1, 0) + Int(2, 0) + Bytes(3, "")) + Int(5, 0);
+  std::string spec = Bytes(1, port) + MapEntry(2, "app", "np") + Bytes(3, "") +
+                     Bytes(4, "NodePort") + Bytes(7, "") + Int(12, 0) + Int(13, 0);
+  auto svc =
+      c->Post("/api/v1/namespaces/default/services",
+              Envelope("v1", "Service",
+                       Bytes(1, KubectlMeta("np")) + Bytes(2, spec) + Bytes(3, Bytes(1, ""))),
+              kProtobuf);
+  ASSERT_EQ(svc->status, 201) << svc->body;
+  json got = testing::Body(svc)["spec"]["ports"][0];
+  EXPECT_GE(got["nodePort"].get<int>(), 30000) << got.dump();
+  EXPECT_EQ(got["targetPort"], 80);
+
+  // kubectl create namespace: an empty spec still gets the kubernetes finalizer.
+  auto ns =
+      c->Post("/api/v1/namespaces",
+              Envelope("v1", "Namespace",
+                       Bytes(1, KubectlMeta("pb-ns")) + Bytes(2, "") + Bytes(3, Bytes(1, ""))),
+              kProtobuf);
+  ASSERT_EQ(ns->status, 201) << ns->body;
+  EXPECT_EQ(testing::Body(ns)["spec"], json::parse(R"({"finalizers":["kubernetes"]})"));
+  EXPECT_EQ(testing::Body(ns)["status"]["phase"], "Active");
+  EXPECT_EQ(testing::Body(ns)["metadata"].count("generation"), 0u);
+
+  // replicas is a *int32: its 0 stays 0 (not the default 1); maxUnavailable (*IntOrString) 0
+  // stays 0.
+  std::string container = Bytes(1, "web") + Bytes(2, "nginx");
+  std::string tmpl =
+      Bytes(1, Bytes(11, Bytes(1, "app") + Bytes(2, "web"))) + Bytes(2, Bytes(2, container));
+  std::string dspec =
+      Int(1, 0) + Bytes(2, Bytes(1, Bytes(1, "app") + Bytes(2, "web"))) + Bytes(3, tmpl) +
+      Bytes(4, Bytes(1, "RollingUpdate") + Bytes(2, Bytes(1, Int(1, 0) + Int(2, 0)) +
+                                                        Bytes(2, Int(1, 1) + Bytes(3, "50%")))) +
+      Int(5, 0) + Int(7, 0);
+  auto d = c->Post("/apis/apps/v1/namespaces/default/deployments",
+                   Envelope("apps/v1", "Deployment",
+                            Bytes(1, KubectlMeta("zero")) + Bytes(2, dspec) + Bytes(3, "")),
+                   kProtobuf);
+  ASSERT_EQ(d->status, 201) << d->body;
+  json dep = testing::Body(d);
+  EXPECT_EQ(dep["spec"]["replicas"], 0);
+  EXPECT_EQ(dep["spec"]["strategy"]["rollingUpdate"],
+            json::parse(R"({"maxUnavailable":0,"maxSurge":"50%"})"));
+  EXPECT_EQ(dep["metadata"]["generation"], 1);
+}
+
+TEST(ProtobufOverHttps, APatchInProtobufIs415) {
+  TestServer srv;
+  auto c = testing::Client(srv, testing::AdminToken(srv));
+  auto r = c->Patch("/api/v1/namespaces/default/configmaps/any",
+                    Envelope("v1", "ConfigMap", Bytes(1, KubectlMeta("any"))), kProtobuf);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 415) << r->body;
+  EXPECT_EQ(testing::Body(r)["message"],
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json-patch+json, application/merge-patch+json, "
+            "application/apply-patch+yaml, application/strategic-merge-patch+json");
+}
+
 TEST(ProtobufOverHttps, RefusalsAreStatusesAndStoreNothing) {
   TestServer srv;
   auto c = testing::Client(srv, testing::AdminToken(srv));
