@@ -514,9 +514,12 @@ const schema::ProtoMessage* ProtobufMessageOf(std::string_view api_version, std:
   const std::string_view version =
       slash == std::string_view::npos ? api_version : api_version.substr(slash + 1);
   if (const schema::ProtoMessage* m = schema::FindKindMessage(group, version, kind)) return m;
-  // The meta.k8s.io kinds every group-version has (Status is "v1" Status from every group).
+  // The meta.k8s.io kinds every group-version has (Status is "v1" Status from every group), and
+  // legacy discovery's.
   constexpr std::string_view kMeta = "k8s.io.apimachinery.pkg.apis.meta.";
-  if (kind == "Status" || kind == "WatchEvent" || kind == "DeleteOptions") {
+  if (kind == "Status" || kind == "WatchEvent" || kind == "DeleteOptions" ||
+      kind == "APIVersions" || kind == "APIGroupList" || kind == "APIGroup" ||
+      kind == "APIResourceList") {
     return schema::FindMessage(std::string(kMeta) + "v1." + std::string(kind));
   }
   if (group == "meta.k8s.io" && (version == "v1" || version == "v1beta1") &&

@@ -324,9 +324,12 @@ void EncodeMessage(const ProtoMessage& m, const json& obj, std::string& out) {
 // "k8s\0" + runtime.Unknown around the message of `obj`, appended to `out`.
 bool AppendEnvelope(const json& obj, std::string& out) {
   if (!obj.is_object()) return false;
+  // Legacy discovery's /api/v1 has a kind and no apiVersion.
+  static const json kNoApiVersion = "";
   const json* api_version = Member(obj, "apiVersion");
+  if (!api_version) api_version = &kNoApiVersion;
   const json* kind = Member(obj, "kind");
-  if (!api_version || !kind || !api_version->is_string() || !kind->is_string()) return false;
+  if (!kind || !api_version->is_string() || !kind->is_string()) return false;
   const ProtoMessage* m = ProtobufMessageOf(api_version->get_ref<const std::string&>(),
                                             kind->get_ref<const std::string&>());
   if (!m) return false;

@@ -1,7 +1,8 @@
 // Answers in Kubernetes' protobuf form (application/vnd.kubernetes.protobuf), encoded from the
 // JSON form of the object with the schema's message tables (kubedouble/schema/protobuf.h), as
 // client-go's decoder reads them:
-// - an object, a list, a Status or a PartialObjectMetadata(List): the "k8s\0" magic and a
+// - an object, a list, a Status, a PartialObjectMetadata(List) or a legacy discovery document
+//   (APIVersions, APIGroupList, APIGroup, APIResourceList): the "k8s\0" magic and a
 //   runtime.Unknown {typeMeta {apiVersion = 1, kind = 2} = 1, raw = 2 (the object's own
 //   message), contentEncoding = 3, contentType = 4 (both empty)};
 // - a watch stream (application/vnd.kubernetes.protobuf;stream=watch): per event a 4-byte

@@ -185,8 +185,13 @@ def json_form(name, message):
     return "kObject"
 
 
-# Messages the server answers with besides the kinds: errors, watch events, metadata-only forms.
+# Messages the server answers with besides the kinds: errors, watch events, metadata-only forms,
+# legacy discovery.
 ANSWER_MESSAGES = ["k8s.io.apimachinery.pkg.apis.meta.v1.Status",
+                   "k8s.io.apimachinery.pkg.apis.meta.v1.APIVersions",
+                   "k8s.io.apimachinery.pkg.apis.meta.v1.APIGroupList",
+                   "k8s.io.apimachinery.pkg.apis.meta.v1.APIGroup",
+                   "k8s.io.apimachinery.pkg.apis.meta.v1.APIResourceList",
                    "k8s.io.apimachinery.pkg.apis.meta.v1.WatchEvent",
                    "k8s.io.apimachinery.pkg.apis.meta.v1.List",
                    "k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadata",

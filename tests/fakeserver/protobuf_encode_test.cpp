@@ -232,6 +232,23 @@ TEST(ProtobufEncode, StatusFromAnyGroupVersion) {
   EXPECT_EQ(RoundTrip(status), status);
 }
 
+TEST(ProtobufEncode, LegacyDiscovery) {
+  json resources = json::parse(R"({"apiVersion":"v1","kind":"APIResourceList",
+    "groupVersion":"apps/v1","resources":[{"name":"deployments","singularName":"deployment",
+      "namespaced":true,"kind":"Deployment","verbs":["create","get","list"],"shortNames":["deploy"],
+      "categories":["all"],"storageVersionHash":"8aSe+NMegvE="},
+      {"name":"deployments/scale","singularName":"","namespaced":true,"group":"autoscaling",
+       "version":"v1","kind":"Scale","verbs":["get","patch","update"]}]})");
+  EXPECT_EQ(RoundTrip(resources), resources) << RoundTrip(resources).dump(1);
+  json groups = json::parse(R"({"apiVersion":"v1","kind":"APIGroupList","groups":[{"name":"apps",
+    "versions":[{"groupVersion":"apps/v1","version":"v1"}],
+    "preferredVersion":{"groupVersion":"apps/v1","version":"v1"}}]})");
+  EXPECT_EQ(RoundTrip(groups), groups);
+  json versions = json::parse(R"({"apiVersion":"v1","kind":"APIVersions","versions":["v1"],
+    "serverAddressByClientCIDRs":[{"clientCIDR":"0.0.0.0/0","serverAddress":"127.0.0.1:6443"}]})");
+  EXPECT_EQ(RoundTrip(versions), versions);
+}
+
 TEST(ProtobufEncode, TablesAndCustomResourcesHaveNoProtobufForm) {
   // kube-apiserver answers Tables as JSON or YAML only, custom resources likewise.
   EXPECT_FALSE(EncodeProtobuf(json::parse(R"({"apiVersion":"meta.k8s.io/v1","kind":"Table",

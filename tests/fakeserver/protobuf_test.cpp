@@ -9,6 +9,7 @@
 #include <random>
 
 #include "../../fakeserver/src/protobuf.h"
+#include "../../fakeserver/src/protobuf_encode.h"
 #include "client.h"
 
 namespace kubedouble::fake {
@@ -450,6 +451,73 @@ TEST(ProtobufOverHttps, APatchInProtobufIs415) {
             "the body of the request was in an unknown format - accepted media types include: "
             "application/json-patch+json, application/merge-patch+json, "
             "application/apply-patch+yaml, application/strategic-merge-patch+json");
+}
+
+// Answers to Accept: application/vnd.kubernetes.protobuf (what client-go's typed clients
+// configured for protobuf send): the object, the list, errors, discovery and watch events decode
+// to what the JSON answer says.
+TEST(ProtobufOverHttps, AnswersInProtobuf) {
+  TestServer srv;
+  auto c = testing::Client(srv, testing::AdminToken(srv));
+  const httplib::Headers pb = {{"Accept", kProtobuf}};
+  const char* path = "/api/v1/namespaces/default/configmaps";
+  ASSERT_EQ(c->Post(path, R"({"metadata":{"name":"a","labels":{"x":"y"}},"data":{"k":"v"},
+                              "binaryData":{"b":"AP8="}})",
+                    "application/json")
+                ->status,
+            201);
+  auto as_protobuf = [&](const std::string& p) {
+    auto r = c->Get(p, pb);
+    EXPECT_TRUE(r);
+    EXPECT_EQ(r->get_header_value("Content-Type"), kProtobuf) << p;
+    EXPECT_EQ(r->body.substr(0, 4), std::string("k8s\0", 4)) << p;
+    return DecodeProtobufBody(r->body);
+  };
+  json want = testing::Body(c->Get(std::string(path) + "/a"));
+  EXPECT_EQ(as_protobuf(std::string(path) + "/a"), want);
+
+  json list = as_protobuf(path);
+  EXPECT_EQ(list["kind"], "ConfigMapList");
+  json json_list = testing::Body(c->Get(path));
+  ASSERT_EQ(list["items"].size(), json_list["items"].size());
+  for (size_t i = 0; i < list["items"].size(); ++i) {
+    json item = json_list["items"][i];
+    item.erase("apiVersion");
+    item.erase("kind");
+    EXPECT_EQ(list["items"][i], item);
+  }
+  EXPECT_EQ(list["metadata"], json_list["metadata"]);
+
+  // An error is a Status in protobuf.
+  auto missing = c->Get(std::string(path) + "/nope", pb);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->get_header_value("Content-Type"), kProtobuf);
+  json status = DecodeProtobufBody(missing->body);
+  EXPECT_EQ(status["reason"], "NotFound");
+  EXPECT_EQ(status["code"], 404);
+
+  // Legacy discovery.
+  json resources = as_protobuf("/api/v1");
+  EXPECT_EQ(resources["kind"], "APIResourceList");
+  EXPECT_EQ(resources["groupVersion"], "v1");
+  EXPECT_EQ(resources["resources"], testing::Body(c->Get("/api/v1"))["resources"]);
+
+  // A watch: length-prefixed WatchEvents whose objects are envelopes.
+  auto w = c->Get(std::string(path) + "?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Da",
+                  {{"Accept", "application/vnd.kubernetes.protobuf;stream=watch"}});
+  ASSERT_TRUE(w);
+  ASSERT_EQ(w->status, 200) << DecodeProtobufBody(w->body).dump();
+  EXPECT_EQ(w->get_header_value("Content-Type"), kProtobufWatchContentType);
+  std::string_view stream = w->body;
+  ASSERT_GT(stream.size(), 4u);
+  uint32_t size = 0;
+  for (int i = 0; i < 4; ++i) size = size << 8 | static_cast<unsigned char>(stream[i]);
+  ASSERT_EQ(size + 4, stream.size());
+  // The WatchEvent message in an envelope, for the body decoder.
+  std::string event = Envelope("v1", "WatchEvent", stream.substr(4));
+  json decoded = DecodeProtobufBody(event);
+  EXPECT_EQ(decoded["type"], "ADDED");
+  EXPECT_EQ(decoded["object"], want);
 }
 
 TEST(ProtobufOverHttps, RefusalsAreStatusesAndStoreNothing) {

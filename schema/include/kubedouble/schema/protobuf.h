@@ -3,7 +3,7 @@
 //
 // Generated from the field tables of the 1.32 generated.proto files
 // (schema/data/proto-fields.json): every message a served kind, its list kind, Status,
-// WatchEvent and the PartialObjectMetadata forms reach, with each field's number, JSON name and
+// WatchEvent, the PartialObjectMetadata forms and legacy discovery's lists reach, with each field's number, JSON name and
 // type, and whether the OpenAPI definition requires the field (Go writes a required field even
 // when it is empty: it has no `omitempty`). Messages whose JSON form is not an object (Time,
 // Quantity, IntOrString, RawExtension, ...) say so in `form`; fields marked `inlined` put their
