@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 
 #include "kubedouble/schema/protobuf.h"
 #include "protobuf.h"
@@ -98,9 +99,11 @@ bool ParseRfc3339(std::string_view s, int64_t& seconds, int32_t& nanos) {
   } else if (at >= s.size() || (s[at] != 'Z' && s[at] != 'z')) {
     return false;
   }
-  auto whole = ParseTime(std::string(s.substr(0, 19)));  // the fields checked above
-  if (!whole) return false;
-  seconds = static_cast<int64_t>(std::chrono::system_clock::to_time_t(*whole)) - offset;
+  // timegm, not a nanosecond time_point: metav1.Time spans the years 1 to 9999.
+  std::tm tm{};
+  tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
+  tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = sec;
+  seconds = static_cast<int64_t>(timegm(&tm)) - offset;
   return true;
 }
 

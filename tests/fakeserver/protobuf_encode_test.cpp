@@ -175,6 +175,12 @@ TEST(ProtobufEncode, NodeQuantitiesAndTimes) {
   offset["status"]["conditions"][0]["lastHeartbeatTime"] = "2026-01-02T05:04:05.9+02:00";
   EXPECT_EQ(RoundTrip(offset)["status"]["conditions"][0]["lastHeartbeatTime"],
             "2026-01-02T03:04:05Z");
+  // The whole range of metav1.Time, beyond what a nanosecond clock holds (1678 to 2262).
+  for (const char* t : {"0001-01-01T00:00:01Z", "1600-02-29T12:00:00Z", "9999-12-31T23:59:59Z"}) {
+    json far = node;
+    far["status"]["conditions"][0]["lastHeartbeatTime"] = t;
+    EXPECT_EQ(RoundTrip(far)["status"]["conditions"][0]["lastHeartbeatTime"], t);
+  }
 }
 
 TEST(ProtobufEncode, EventsWithMicroTime) {
