@@ -6,6 +6,7 @@
 #include <chrono>
 #include <fstream>
 
+#include "kubedouble/fakeserver/clock.h"
 #include "run.h"
 
 namespace kubedouble::e2e {
@@ -110,7 +111,7 @@ TEST(Lifecycle, BoundPodTerminatesOnTheFakeClockOrGoesWhenForced) {
   EXPECT_EQ(
       Ok(srv, "kubectl get pod graceful -o jsonpath='{.metadata.deletionGracePeriodSeconds}'"),
       "30");
-  srv.clock().Advance(std::chrono::seconds(30));
+  srv.server().clock().Advance(std::chrono::seconds(30));
   EXPECT_THAT(Bash(KubectlEnv(srv) + "kubectl get pod graceful").output, HasSubstr("not found"));
 
   auto forced = Bash(KubectlEnv(srv) + "kubectl delete pod forced --grace-period=0 --force");
