@@ -385,7 +385,12 @@ void Server::Impl::Resource(Call& call) {
       }
     }
     if (info.verb == "delete") {
-      return Reply(call, r, 200, DeleteAnswer(r, store->Delete(r, ns, info.name, d)));
+      bool removed = false;
+      json out = store->Delete(r, ns, info.name, d, &removed);
+      // An object that stays (finalizers, a grace period, a terminating namespace) is sent as
+      // marked; 202 when the client asked for a cascade with the older orphanDependents=false.
+      if (!removed) return Reply(call, r, d.orphan_dependents == false ? 202 : 200, out);
+      return Reply(call, r, 200, DeleteAnswer(r, std::move(out)));
     }
     return Reply(call, r, 200, store->DeleteCollection(r, ns, ParseListOptions(req), d));
   }
