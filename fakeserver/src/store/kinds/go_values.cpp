@@ -9,13 +9,6 @@ namespace {
 
 std::string Quoted(const json& v) { return v.is_string() ? v.dump() : json(v.dump()).dump(); }
 
-std::string GoStrings(const json& list) {
-  if (!list.is_array()) return "[]string(nil)";
-  std::string s = "[]string{";
-  for (size_t i = 0; i < list.size(); ++i) s += (i ? ", " : "") + Quoted(list[i]);
-  return s + "}";
-}
-
 std::vector<std::string> Strings(const json& list) {
   std::vector<std::string> out;
   if (!list.is_array()) return out;
@@ -24,6 +17,13 @@ std::vector<std::string> Strings(const json& list) {
 }
 
 }  // namespace
+
+std::string GoStrings(const json& list) {
+  if (!list.is_array()) return "[]string(nil)";
+  std::string s = "[]string{";
+  for (size_t i = 0; i < list.size(); ++i) s += (i ? ", " : "") + Quoted(list[i]);
+  return s + "}";
+}
 
 std::string GoStringMap(const json& map) {
   if (!map.is_object()) return "map[string]string(nil)";
@@ -54,7 +54,8 @@ std::string GoLabelSelector(const json& selector) {
 }
 
 bool SelectorMatches(const json& selector, const json& labels) {
-  const json have = labels.is_object() ? labels : json::object();
+  static const json kNone = json::object();
+  const json& have = labels.is_object() ? labels : kNone;
   if (!selector.is_object()) return true;
   if (selector.contains("matchLabels") && selector["matchLabels"].is_object()) {
     for (const auto& [k, v] : selector["matchLabels"].items()) {
