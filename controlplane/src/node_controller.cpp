@@ -83,6 +83,15 @@ class NodeController : public Controller {
   std::string name() const override { return "node"; }
 
   void Bootstrap(World& w) override {
+    // kube-apiserver makes the Leases' namespace at start; a server without fixtures has not.
+    if (!w.cache("namespaces").Find(KeyOf("", "kube-node-lease"))) {
+      w.Create("namespaces",
+               {{"apiVersion", "v1"},
+                {"kind", "Namespace"},
+                {"metadata",
+                 {{"name", "kube-node-lease"},
+                  {"labels", {{"kubernetes.io/metadata.name", "kube-node-lease"}}}}}});
+    }
     for (int i = 0; i < w.options().nodes; ++i) {
       std::string node = NodeName(i, w.options().nodes);
       if (!w.cache("nodes").Find(KeyOf("", node))) {
