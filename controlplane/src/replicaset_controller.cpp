@@ -35,16 +35,19 @@ class ReplicaSetController : public Controller {
     rs["kind"] = "ReplicaSet";
     rs["apiVersion"] = "apps/v1";
     const std::string uid = Str(rs, "metadata.uid");
-    std::vector<json> active = Active(w, uid);
+    std::vector<const json*> active = Active(w, uid);
     const int64_t want = Int(rs, "spec.replicas", 1);
     if (int64_t diff = want - static_cast<int64_t>(active.size()); diff > 0) {
       for (int64_t i = 0; i < diff; ++i) CreatePod(w, rs);
     } else if (diff < 0) {
-      std::sort(active.begin(), active.end(), DeleteFirst);
-      for (int64_t i = 0; i < -diff; ++i) {
-        if (w.Delete("pods", active[i])) {
+      std::sort(active.begin(), active.end(),
+                [](const json* a, const json* b) { return DeleteFirst(*a, *b); });
+      std::vector<json> victims;
+      for (int64_t i = 0; i < -diff; ++i) victims.push_back(*active[i]);
+      for (const auto& victim : victims) {
+        if (w.Delete("pods", victim)) {
           w.Event(rs, false, "SuccessfulDelete",
-                  fmt::format("Deleted pod: {}", Str(active[i], "metadata.name")),
+                  fmt::format("Deleted pod: {}", Str(victim, "metadata.name")),
                   "replicaset-controller");
         }
       }
@@ -53,10 +56,11 @@ class ReplicaSetController : public Controller {
   }
 
  private:
-  std::vector<json> Active(World& w, const std::string& uid) {
-    std::vector<json> out;
+  // The ReplicaSet's active pods, as they are in the cache (valid until the next write).
+  std::vector<const json*> Active(World& w, const std::string& uid) {
+    std::vector<const json*> out;
     for (const auto& k : w.cache("pods").OwnedBy(uid)) {
-      if (const json* p = w.cache("pods").Find(k); p && PodActive(*p)) out.push_back(*p);
+      if (const json* p = w.cache("pods").Find(k); p && PodActive(*p)) out.push_back(p);
     }
     return out;
   }
@@ -99,10 +103,10 @@ class ReplicaSetController : public Controller {
   void UpdateStatus(World& w, json rs) {
     int64_t replicas = 0, labelled = 0, ready = 0;
     const json& template_labels = At(rs, "spec.template.metadata.labels");
-    for (const auto& pod : Active(w, Str(rs, "metadata.uid"))) {
+    for (const json* pod : Active(w, Str(rs, "metadata.uid"))) {
       ++replicas;
-      if (MapMatches(template_labels, At(pod, "metadata.labels"))) ++labelled;
-      if (PodReady(pod)) ++ready;
+      if (MapMatches(template_labels, At(*pod, "metadata.labels"))) ++labelled;
+      if (PodReady(*pod)) ++ready;
     }
     json status = rs.contains("status") && rs["status"].is_object() ? rs["status"] : json::object();
     json want = status;

@@ -64,6 +64,7 @@ class Scheduler : public Controller {
   std::string name() const override { return "scheduler"; }
 
   void Changed(World& w, const std::string& resource, const json& object, bool deleted) override {
+    if (resource == "pods") Account(object, deleted);
     if (resource == "pods" && !deleted && Pending(object)) {
       w.Enqueue(name(), KeyOf(object));
     } else if ((resource == "nodes" && !deleted) || (resource == "pods" && deleted)) {
@@ -84,12 +85,12 @@ class Scheduler : public Controller {
     size_t best_pods = 0;
     const auto& nodes = w.cache("nodes").all();
     for (const auto& [node_key, node] : nodes) {
-      std::string why = Misfit(w, pod, node);
+      std::string why = Misfit(pod, node);
       if (!why.empty()) {
         ++reasons[why];
         continue;
       }
-      size_t pods = w.cache("pods").OnNode(Str(node, "metadata.name")).size();
+      size_t pods = static_cast<size_t>(node_usage_[Str(node, "metadata.name")].pods);
       if (best.empty() || pods < best_pods) {
         best = Str(node, "metadata.name");
         best_pods = pods;
@@ -128,7 +129,7 @@ class Scheduler : public Controller {
   }
 
   // Why `node` cannot take `pod`, in kube-scheduler's words; "" when it can.
-  std::string Misfit(World& w, const json& pod, const json& node) {
+  std::string Misfit(const json& pod, const json& node) {
     if (At(node, "spec.unschedulable") == true) return "node(s) were unschedulable";
     const json& taints = At(node, "spec.taints");
     if (taints.is_array()) {
@@ -144,24 +145,39 @@ class Scheduler : public Controller {
     if (!MapMatches(At(pod, "spec.nodeSelector"), At(node, "metadata.labels")) ||
         !NodeMatchesAffinity(pod, node))
       return "node(s) didn't match Pod's node affinity/selector";
-    const auto& on_node = w.cache("pods").OnNode(Str(node, "metadata.name"));
-    double cpu = 0, memory = 0;
-    size_t active = 0;
-    for (const auto& key : on_node) {
-      const json* other = w.cache("pods").Find(key);
-      if (!other || PodFinished(*other)) continue;
-      ++active;
-      auto [c, m] = Requests(*other);
-      cpu += c;
-      memory += m;
-    }
-    if (double max = Quantity(At(node, "status.allocatable.pods")); max > 0 && active + 1 > max)
+    const Usage used = node_usage_[Str(node, "metadata.name")];
+    if (double max = Quantity(At(node, "status.allocatable.pods")); max > 0 && used.pods + 1 > max)
       return "Too many pods";
     auto [c, m] = Requests(pod);
-    if (c > 0 && cpu + c > Quantity(At(node, "status.allocatable.cpu"))) return "Insufficient cpu";
-    if (m > 0 && memory + m > Quantity(At(node, "status.allocatable.memory")))
+    if (c > 0 && used.cpu + c > Quantity(At(node, "status.allocatable.cpu")))
+      return "Insufficient cpu";
+    if (m > 0 && used.memory + m > Quantity(At(node, "status.allocatable.memory")))
       return "Insufficient memory";
     return "";
+  }
+
+  // What the pods bound to each node request, kept up to date from every pod change.
+  struct Usage {
+    std::string node;
+    double pods = 0, cpu = 0, memory = 0;
+  };
+  void Account(const json& pod, bool deleted) {
+    const std::string key = KeyOf(pod);
+    if (auto old = pod_usage_.find(key); old != pod_usage_.end()) {
+      Usage& n = node_usage_[old->second.node];
+      n.pods -= 1;
+      n.cpu -= old->second.cpu;
+      n.memory -= old->second.memory;
+      pod_usage_.erase(old);
+    }
+    std::string node = Str(pod, "spec.nodeName");
+    if (deleted || node.empty() || PodFinished(pod)) return;
+    auto [cpu, memory] = Requests(pod);
+    pod_usage_[key] = {node, 1, cpu, memory};
+    Usage& n = node_usage_[node];
+    n.pods += 1;
+    n.cpu += cpu;
+    n.memory += memory;
   }
 
   // What POST pods/NAME/binding does: nodeName set and PodScheduled=True, in one write.
@@ -177,6 +193,7 @@ class Scheduler : public Controller {
   }
 
   std::set<std::string> waiting_;  // pods that fit nowhere, tried again when nodes change
+  std::map<std::string, Usage> pod_usage_, node_usage_;
 };
 
 }  // namespace
