@@ -146,3 +146,25 @@ TEST_F(KubectlCluster, UnknownControllerIsRefused) {
 
 }  // namespace
 }  // namespace kubedouble
+
+namespace kubedouble {
+namespace {
+
+// A scheduler of one's own binds through pods/NAME/binding (the simulated one is off here).
+TEST_F(KubectlCluster, PodsBindingAssignsThePodOnce) {
+  Serve({"--controllers", "none"});
+  auto r = Kubectl(
+      "kubectl run solo --image=nginx && "
+      "echo '{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":{\"name\":\"solo\"},"
+      "\"target\":{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"name\":\"node-a\"}}' > b.json && "
+      "kubectl create --raw /api/v1/namespaces/default/pods/solo/binding -f b.json && "
+      "kubectl get pod solo -o jsonpath='{.spec.nodeName} "
+      "{.status.conditions[?(@.type==\"PodScheduled\")].status}{\"\\n\"}'; "
+      "kubectl create --raw /api/v1/namespaces/default/pods/solo/binding -f b.json");
+  EXPECT_THAT(r.output, HasSubstr("\"status\":\"Success\""));
+  EXPECT_THAT(r.output, HasSubstr("node-a True"));
+  EXPECT_THAT(r.output, HasSubstr("pod solo is already assigned to node \"node-a\""));
+}
+
+}  // namespace
+}  // namespace kubedouble
