@@ -34,6 +34,8 @@ const std::vector<std::pair<std::string, Factory>>& Factories() {
       {"replicaset", NewReplicaSetController},
       {"deployment", NewDeploymentController},
       {"job", NewJobController},
+      {"statefulset", NewStatefulSetController},
+      {"daemonset", NewDaemonSetController},
       {"endpoints", NewEndpointsController},
       {"gc", NewGarbageCollector}};
   return kAll;

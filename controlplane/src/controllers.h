@@ -15,6 +15,8 @@ std::unique_ptr<Controller> NewKubelet();
 std::unique_ptr<Controller> NewReplicaSetController();
 std::unique_ptr<Controller> NewDeploymentController();
 std::unique_ptr<Controller> NewJobController();
+std::unique_ptr<Controller> NewStatefulSetController();
+std::unique_ptr<Controller> NewDaemonSetController();
 std::unique_ptr<Controller> NewEndpointsController();
 std::unique_ptr<Controller> NewGarbageCollector();
 

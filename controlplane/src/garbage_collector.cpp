@@ -20,7 +20,8 @@ class GarbageCollector : public Controller {
 
   void Changed(World& w, const std::string& resource, const json& object, bool deleted) override {
     if (!deleted) return;
-    if (resource == "deployments" || resource == "replicasets" || resource == "jobs") {
+    if (resource == "deployments" || resource == "replicasets" || resource == "jobs" ||
+        resource == "statefulsets" || resource == "daemonsets") {
       w.Enqueue(name(), Str(object, "metadata.uid"));
     } else if (resource == "services") {
       w.Enqueue(name(), "service:" + KeyOf(object));

@@ -118,17 +118,8 @@ class JobController : public Controller {
 
   std::optional<json> CreatePod(World& w, const json& job) {
     const std::string ns = Str(job, "metadata.namespace"), job_name = Str(job, "metadata.name");
-    const json& tmpl = At(job, "spec.template");
-    json meta = {{"name", NextPodName(w.cache("pods"), ns, job_name + "-", counters_)},
-                 {"generateName", job_name + "-"},
-                 {"namespace", ns},
-                 {"ownerReferences", {ControllerRef(job)}}};
-    for (const char* field : {"labels", "annotations"}) {
-      if (At(tmpl, std::string("metadata.") + field).is_object())
-        meta[field] = tmpl["metadata"][field];
-    }
-    json pod = {
-        {"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", meta}, {"spec", At(tmpl, "spec")}};
+    json pod = PodFromTemplate(job, NextPodName(w.cache("pods"), ns, job_name + "-", counters_));
+    pod["metadata"]["generateName"] = job_name + "-";
     auto created = w.Create("pods", std::move(pod));
     if (created) {
       w.Event(job, false, "SuccessfulCreate",

@@ -220,3 +220,20 @@ std::string Hex64(const std::string& seed) {
   return out;
 }
 }  // namespace kubedouble::controlplane
+
+namespace kubedouble::controlplane {
+bool Tolerates(const json& tolerations, const json& taint) {
+  if (!tolerations.is_array()) return false;
+  for (const auto& t : tolerations) {
+    std::string effect = Str(t, "effect");
+    if (!effect.empty() && effect != Str(taint, "effect")) continue;
+    std::string op = Str(t, "operator");
+    if (op.empty()) op = "Equal";
+    std::string key = Str(t, "key");
+    if (key.empty() && op == "Exists") return true;
+    if (key != Str(taint, "key")) continue;
+    if (op == "Exists" || Str(t, "value") == Str(taint, "value")) return true;
+  }
+  return false;
+}
+}  // namespace kubedouble::controlplane

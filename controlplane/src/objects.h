@@ -57,3 +57,8 @@ namespace kubedouble::controlplane {
 // 64 hex digits derived from `seed` (container ids, image digests).
 std::string Hex64(const std::string& seed);
 }  // namespace kubedouble::controlplane
+
+namespace kubedouble::controlplane {
+// Whether a pod's `tolerations` tolerate a node's `taint` (key, value, effect; Exists/Equal).
+bool Tolerates(const json& tolerations, const json& taint);
+}  // namespace kubedouble::controlplane

@@ -29,3 +29,17 @@ std::string NextPodName(const Cache& pods, const std::string& ns, const std::str
 }
 
 }  // namespace kubedouble::controlplane
+
+namespace kubedouble::controlplane {
+json PodFromTemplate(const json& owner, const std::string& name) {
+  const json& tmpl = At(owner, "spec.template");
+  json meta = {{"name", name},
+               {"namespace", Str(owner, "metadata.namespace")},
+               {"ownerReferences", {ControllerRef(owner)}}};
+  for (const char* field : {"labels", "annotations"}) {
+    if (At(tmpl, std::string("metadata.") + field).is_object())
+      meta[field] = tmpl["metadata"][field];
+  }
+  return {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", meta}, {"spec", At(tmpl, "spec")}};
+}
+}  // namespace kubedouble::controlplane

@@ -26,3 +26,9 @@ std::string NextPodName(const Cache& pods, const std::string& ns, const std::str
                         std::map<std::string, uint64_t>& counters);
 
 }  // namespace kubedouble::controlplane
+
+namespace kubedouble::controlplane {
+// A pod named `name` made from `owner`'s spec.template (labels, annotations, spec), in the
+// owner's namespace, with a controller ownerReference to it.
+json PodFromTemplate(const json& owner, const std::string& name);
+}  // namespace kubedouble::controlplane

@@ -82,17 +82,8 @@ class ReplicaSetController : public Controller {
 
   void CreatePod(World& w, const json& rs) {
     const std::string ns = Str(rs, "metadata.namespace"), rs_name = Str(rs, "metadata.name");
-    const json& tmpl = At(rs, "spec.template");
-    json meta = {{"name", NextPodName(w.cache("pods"), ns, rs_name + "-", counters_)},
-                 {"generateName", rs_name + "-"},
-                 {"namespace", ns},
-                 {"ownerReferences", {ControllerRef(rs)}}};
-    for (const char* field : {"labels", "annotations"}) {
-      if (At(tmpl, std::string("metadata.") + field).is_object())
-        meta[field] = tmpl["metadata"][field];
-    }
-    json pod = {
-        {"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", meta}, {"spec", At(tmpl, "spec")}};
+    json pod = PodFromTemplate(rs, NextPodName(w.cache("pods"), ns, rs_name + "-", counters_));
+    pod["metadata"]["generateName"] = rs_name + "-";
     if (auto created = w.Create("pods", std::move(pod))) {
       w.Event(rs, false, "SuccessfulCreate",
               fmt::format("Created pod: {}", Str(*created, "metadata.name")),

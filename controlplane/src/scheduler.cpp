@@ -14,21 +14,6 @@
 namespace kubedouble::controlplane {
 namespace {
 
-bool Tolerates(const json& tolerations, const json& taint) {
-  if (!tolerations.is_array()) return false;
-  for (const auto& t : tolerations) {
-    std::string effect = Str(t, "effect");
-    if (!effect.empty() && effect != Str(taint, "effect")) continue;
-    std::string op = Str(t, "operator");
-    if (op.empty()) op = "Equal";
-    std::string key = Str(t, "key");
-    if (key.empty() && op == "Exists") return true;
-    if (key != Str(taint, "key")) continue;
-    if (op == "Exists" || Str(t, "value") == Str(taint, "value")) return true;
-  }
-  return false;
-}
-
 // The sum of the requests of a pod's containers (init containers: the largest, as upstream).
 std::pair<double, double> Requests(const json& pod) {
   double cpu = 0, memory = 0, init_cpu = 0, init_memory = 0;

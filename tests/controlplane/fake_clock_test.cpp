@@ -258,6 +258,51 @@ TEST(ControlPlaneFakeClock, DeletingADeploymentTakesItsPods) {
   EXPECT_TRUE(c.List("", "v1", "pods", "default").empty());
 }
 
+TEST(ControlPlaneFakeClock, StatefulSetPodsHaveOrdinalNamesAndStartInOrder) {
+  Cluster c(Options{.nodes = 2});
+  c.Create("apps", "v1", "statefulsets", "default", json::parse(R"({
+    "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+    "spec": {"serviceName": "db", "replicas": 3, "selector": {"matchLabels": {"app": "db"}},
+             "template": {"metadata": {"labels": {"app": "db"}},
+                          "spec": {"containers": [{"name": "db", "image": "postgres:16"}]}}}})"));
+  c.Advance(1s);
+  EXPECT_EQ(Names(c.List("", "v1", "pods", "default", "app=db")),
+            (std::vector<std::string>{"db-0", "db-1", "db-2"}));
+  json pod = c.Get("", "v1", "pods", "default", "db-1");
+  EXPECT_EQ(pod["spec"]["hostname"], "db-1");
+  EXPECT_EQ(pod["spec"]["subdomain"], "db");
+  EXPECT_EQ(pod["status"]["phase"], "Running");
+  // Each pod was made once the one before it ran: the creation events come in order.
+  std::vector<std::string> created;
+  for (const auto& e : c.List("", "v1", "events", "default")) {
+    if (e["reason"] == "SuccessfulCreate") created.push_back(e["message"]);
+  }
+  EXPECT_EQ(created, (std::vector<std::string>{"create Pod db-0 in StatefulSet db successful",
+                                               "create Pod db-1 in StatefulSet db successful",
+                                               "create Pod db-2 in StatefulSet db successful"}));
+  json sts = c.Get("apps", "v1", "statefulsets", "default", "db");
+  EXPECT_EQ(sts["status"]["readyReplicas"], 3);
+}
+
+TEST(ControlPlaneFakeClock, DaemonSetRunsOnePodPerSchedulableNode) {
+  Cluster c(Options{.nodes = 3});  // the control-plane node is tainted
+  c.Create("apps", "v1", "daemonsets", "default", json::parse(R"({
+    "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+    "spec": {"selector": {"matchLabels": {"app": "agent"}},
+             "template": {"metadata": {"labels": {"app": "agent"}},
+                          "spec": {"containers": [{"name": "a", "image": "fluentd"}]}}}})"));
+  c.Advance(1s);
+  std::set<std::string> nodes;
+  for (const auto& p : c.List("", "v1", "pods", "default", "app=agent")) {
+    nodes.insert(p["spec"]["nodeName"]);
+    EXPECT_EQ(p["status"]["phase"], "Running");
+  }
+  EXPECT_EQ(nodes, (std::set<std::string>{"kubedouble-worker", "kubedouble-worker2"}));
+  json ds = c.Get("apps", "v1", "daemonsets", "default", "agent");
+  EXPECT_EQ(ds["status"]["desiredNumberScheduled"], 2);
+  EXPECT_EQ(ds["status"]["numberReady"], 2);
+}
+
 TEST(ControlPlaneFakeClock, ControllersNoneLeavesTheClusterEmpty) {
   Cluster c(Options{.controllers = ParseControllers("none")});
   c.Create("apps", "v1", "deployments", "default", Deployment("web", 2, "nginx:1.27"));

@@ -55,6 +55,8 @@ namespace kubedouble::controlplane {
 //   replicaset  pods to spec.replicas, with ownerReferences
 //   deployment  ReplicaSets by pod-template-hash, rolling updates, revisions, status
 //   job         completions, parallelism, backoffLimit, Complete/Failed conditions
+//   statefulset pods NAME-0, NAME-1, ... made in order, each once the one before is ready
+//   daemonset   one pod per node that fits the DaemonSet
 //   endpoints   EndpointSlices and Endpoints of Services from ready pods
 //   gc          dependents whose owner is gone are deleted (background propagation)
 std::vector<std::string> AllControllers();
