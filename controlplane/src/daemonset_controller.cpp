@@ -9,6 +9,7 @@
 
 #include "controllers.h"
 #include "objects.h"
+#include "owner_controller.h"
 #include "owners.h"
 
 namespace kubedouble::controlplane {
@@ -29,28 +30,19 @@ bool Eligible(const json& ds, const json& node) {
   return true;
 }
 
-class DaemonSetController : public Controller {
+class DaemonSetController : public OwnerController {
  public:
-  std::string name() const override { return "daemonset"; }
+  DaemonSetController()
+      : OwnerController({"daemonset", "daemonsets", "DaemonSet", "apps/v1", "pods"}) {}
 
   void Changed(World& w, const std::string& resource, const json& object, bool deleted) override {
-    if (resource == "daemonsets") {
-      owners_.Track(object, deleted);
-      if (!deleted) w.Enqueue(name(), KeyOf(object));
-    } else if (resource == "pods") {
-      if (std::string owner = owners_.ControllerKey(object); !owner.empty())
-        w.Enqueue(name(), owner);
-    } else if (resource == "nodes") {
+    OwnerController::Changed(w, resource, object, deleted);
+    if (resource == "nodes") {
       for (const auto& [key, ds] : w.cache("daemonsets").all()) w.Enqueue(name(), key);
     }
   }
 
-  void Reconcile(World& w, const std::string& key) override {
-    const json* found = w.cache("daemonsets").Find(key);
-    if (!found || PodTerminating(*found)) return;
-    json ds = *found;
-    ds["kind"] = "DaemonSet";
-    ds["apiVersion"] = "apps/v1";
+  void Sync(World& w, json ds) override {
     const std::string hash = TemplateHash(At(ds, "spec.template"));
     std::map<std::string, std::vector<json>> by_node;
     for (const auto& k : w.cache("pods").OwnedBy(Str(ds, "metadata.uid"))) {
@@ -133,7 +125,6 @@ class DaemonSetController : public Controller {
     }
   }
 
-  OwnerIndex owners_;
   std::map<std::string, uint64_t> counters_;
 };
 

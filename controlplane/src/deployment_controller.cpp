@@ -11,6 +11,7 @@
 
 #include "controllers.h"
 #include "objects.h"
+#include "owner_controller.h"
 #include "owners.h"
 
 namespace kubedouble::controlplane {
@@ -50,26 +51,12 @@ int64_t Resolve(const json& value, int64_t replicas, bool round_up, int64_t fall
 int64_t SpecReplicas(const json& rs) { return Int(rs, "spec.replicas", 0); }
 int64_t Available(const json& rs) { return Int(rs, "status.availableReplicas", 0); }
 
-class DeploymentController : public Controller {
+class DeploymentController : public OwnerController {
  public:
-  std::string name() const override { return "deployment"; }
+  DeploymentController()
+      : OwnerController({"deployment", "deployments", "Deployment", "apps/v1", "replicasets"}) {}
 
-  void Changed(World& w, const std::string& resource, const json& object, bool deleted) override {
-    if (resource == "deployments") {
-      owners_.Track(object, deleted);
-      if (!deleted) w.Enqueue(name(), KeyOf(object));
-    } else if (resource == "replicasets") {
-      if (std::string owner = owners_.ControllerKey(object); !owner.empty())
-        w.Enqueue(name(), owner);
-    }
-  }
-
-  void Reconcile(World& w, const std::string& key) override {
-    const json* found = w.cache("deployments").Find(key);
-    if (!found || PodTerminating(*found)) return;
-    json d = *found;
-    d["kind"] = "Deployment";
-    d["apiVersion"] = "apps/v1";
+  void Sync(World& w, json d) override {
     const int64_t replicas = Int(d, "spec.replicas", 1);
     const bool paused = At(d, "spec.paused") == true;
     std::vector<json> all = Owned(w, d);
@@ -331,8 +318,6 @@ class DeploymentController : public Controller {
     d["status"] = want;
     w.UpdateStatus("deployments", d);
   }
-
-  OwnerIndex owners_;
 };
 
 }  // namespace

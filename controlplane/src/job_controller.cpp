@@ -9,31 +9,17 @@
 
 #include "controllers.h"
 #include "objects.h"
+#include "owner_controller.h"
 #include "owners.h"
 
 namespace kubedouble::controlplane {
 namespace {
 
-class JobController : public Controller {
+class JobController : public OwnerController {
  public:
-  std::string name() const override { return "job"; }
+  JobController() : OwnerController({"job", "jobs", "Job", "batch/v1", "pods"}) {}
 
-  void Changed(World& w, const std::string& resource, const json& object, bool deleted) override {
-    if (resource == "jobs") {
-      owners_.Track(object, deleted);
-      if (!deleted) w.Enqueue(name(), KeyOf(object));
-    } else if (resource == "pods") {
-      if (std::string owner = owners_.ControllerKey(object); !owner.empty())
-        w.Enqueue(name(), owner);
-    }
-  }
-
-  void Reconcile(World& w, const std::string& key) override {
-    const json* found = w.cache("jobs").Find(key);
-    if (!found || PodTerminating(*found)) return;
-    json job = *found;
-    job["kind"] = "Job";
-    job["apiVersion"] = "batch/v1";
+  void Sync(World& w, json job) override {
     if (Finished(job)) return;
     const int64_t completions = Int(job, "spec.completions", 1);
     const int64_t parallelism = Int(job, "spec.parallelism", 1);
@@ -128,7 +114,6 @@ class JobController : public Controller {
     return created;
   }
 
-  OwnerIndex owners_;
   std::map<std::string, uint64_t> counters_;
 };
 

@@ -9,31 +9,18 @@
 
 #include "controllers.h"
 #include "objects.h"
+#include "owner_controller.h"
 #include "owners.h"
 
 namespace kubedouble::controlplane {
 namespace {
 
-class ReplicaSetController : public Controller {
+class ReplicaSetController : public OwnerController {
  public:
-  std::string name() const override { return "replicaset"; }
+  ReplicaSetController()
+      : OwnerController({"replicaset", "replicasets", "ReplicaSet", "apps/v1", "pods"}) {}
 
-  void Changed(World& w, const std::string& resource, const json& object, bool deleted) override {
-    if (resource == "replicasets") {
-      owners_.Track(object, deleted);
-      if (!deleted) w.Enqueue(name(), KeyOf(object));
-    } else if (resource == "pods") {
-      if (std::string owner = owners_.ControllerKey(object); !owner.empty())
-        w.Enqueue(name(), owner);
-    }
-  }
-
-  void Reconcile(World& w, const std::string& key) override {
-    const json* found = w.cache("replicasets").Find(key);
-    if (!found || PodTerminating(*found)) return;
-    json rs = *found;
-    rs["kind"] = "ReplicaSet";
-    rs["apiVersion"] = "apps/v1";
+  void Sync(World& w, json rs) override {
     const std::string uid = Str(rs, "metadata.uid");
     std::vector<const json*> active = Active(w, uid);
     const int64_t want = Int(rs, "spec.replicas", 1);
@@ -111,7 +98,6 @@ class ReplicaSetController : public Controller {
     w.UpdateStatus("replicasets", rs);
   }
 
-  OwnerIndex owners_;
   std::map<std::string, uint64_t> counters_;
 };
 

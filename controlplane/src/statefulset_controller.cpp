@@ -9,6 +9,7 @@
 
 #include "controllers.h"
 #include "objects.h"
+#include "owner_controller.h"
 #include "owners.h"
 
 namespace kubedouble::controlplane {
@@ -21,26 +22,12 @@ std::string Label(const json& pod, const char* label) {
              : "";
 }
 
-class StatefulSetController : public Controller {
+class StatefulSetController : public OwnerController {
  public:
-  std::string name() const override { return "statefulset"; }
+  StatefulSetController()
+      : OwnerController({"statefulset", "statefulsets", "StatefulSet", "apps/v1", "pods"}) {}
 
-  void Changed(World& w, const std::string& resource, const json& object, bool deleted) override {
-    if (resource == "statefulsets") {
-      owners_.Track(object, deleted);
-      if (!deleted) w.Enqueue(name(), KeyOf(object));
-    } else if (resource == "pods") {
-      if (std::string owner = owners_.ControllerKey(object); !owner.empty())
-        w.Enqueue(name(), owner);
-    }
-  }
-
-  void Reconcile(World& w, const std::string& key) override {
-    const json* found = w.cache("statefulsets").Find(key);
-    if (!found || PodTerminating(*found)) return;
-    json sts = *found;
-    sts["kind"] = "StatefulSet";
-    sts["apiVersion"] = "apps/v1";
+  void Sync(World& w, json sts) override {
     const std::string ns = Str(sts, "metadata.namespace"), sts_name = Str(sts, "metadata.name");
     const std::string revision = sts_name + "-" + TemplateHash(At(sts, "spec.template"));
     const int64_t replicas = Int(sts, "spec.replicas", 1);
@@ -138,8 +125,6 @@ class StatefulSetController : public Controller {
               "statefulset-controller");
     }
   }
-
-  OwnerIndex owners_;
 };
 
 }  // namespace

@@ -168,3 +168,33 @@ TEST_F(KubectlCluster, PodsBindingAssignsThePodOnce) {
 
 }  // namespace
 }  // namespace kubedouble
+
+namespace kubedouble {
+namespace {
+
+// Three candidates of a Python program race for one Lease for 3 s: the server's
+// resourceVersion checks let exactly one lead (the others' takeovers get 409), and it renews.
+TEST_F(KubectlCluster, PythonLeaderElectionOnALeaseHasOneLeader) {
+  if (test::Bash("/usr/bin/python3 -c 'import kubernetes'").code != 0) {
+    GTEST_SKIP() << "the Python kubernetes client is not installed";
+  }
+  Serve();
+  const std::string script =
+      std::string(KUBEDOUBLE_SOURCE_DIR) + "/tests/controlplane/leader_election.py";
+  const std::string kubeconfig = (dir_ / "state" / "kubeconfig").string();
+  auto r = test::Bash("for who in a b c; do /usr/bin/python3 " + script + " " + kubeconfig +
+                      " $who 3 & done; wait");
+  EXPECT_EQ(r.code, 0) << r.output;
+  int leaders = 0;
+  for (size_t at = r.output.find("LEADER "); at != std::string::npos;
+       at = r.output.find("LEADER ", at + 1)) {
+    ++leaders;
+  }
+  EXPECT_EQ(leaders, 1) << r.output;
+  EXPECT_THAT(r.output, Not(HasSubstr("Traceback"))) << r.output;
+  auto lease = Kubectl("kubectl get lease demo-leader -o jsonpath='{.spec.holderIdentity}'");
+  EXPECT_THAT(lease.output, ::testing::MatchesRegex("[abc]")) << lease.output;
+}
+
+}  // namespace
+}  // namespace kubedouble
