@@ -36,6 +36,7 @@ const std::vector<std::pair<std::string, Factory>>& Factories() {
       {"job", NewJobController},
       {"statefulset", NewStatefulSetController},
       {"daemonset", NewDaemonSetController},
+      {"cronjob", NewCronJobController},
       {"endpoints", NewEndpointsController},
       {"gc", NewGarbageCollector}};
   return kAll;

@@ -17,6 +17,7 @@ std::unique_ptr<Controller> NewDeploymentController();
 std::unique_ptr<Controller> NewJobController();
 std::unique_ptr<Controller> NewStatefulSetController();
 std::unique_ptr<Controller> NewDaemonSetController();
+std::unique_ptr<Controller> NewCronJobController();
 std::unique_ptr<Controller> NewEndpointsController();
 std::unique_ptr<Controller> NewGarbageCollector();
 

@@ -10,7 +10,7 @@ namespace {
 
 // Resources whose dependents are collected, and where those dependents live.
 const std::vector<std::string>& DependentResources() {
-  static const std::vector<std::string> kDependents = {"replicasets", "pods"};
+  static const std::vector<std::string> kDependents = {"jobs", "replicasets", "pods"};
   return kDependents;
 }
 
@@ -21,7 +21,7 @@ class GarbageCollector : public Controller {
   void Changed(World& w, const std::string& resource, const json& object, bool deleted) override {
     if (!deleted) return;
     if (resource == "deployments" || resource == "replicasets" || resource == "jobs" ||
-        resource == "statefulsets" || resource == "daemonsets") {
+        resource == "statefulsets" || resource == "daemonsets" || resource == "cronjobs") {
       w.Enqueue(name(), Str(object, "metadata.uid"));
     } else if (resource == "services") {
       w.Enqueue(name(), "service:" + KeyOf(object));

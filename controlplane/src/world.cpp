@@ -11,9 +11,9 @@ namespace kubedouble::controlplane {
 using fake::StatusError;
 
 const std::vector<std::string>& CachedResources() {
-  static const std::vector<std::string> kResources = {"namespaces",   "nodes",       "pods",
-                                                      "services",     "replicasets", "deployments",
-                                                      "statefulsets", "daemonsets",  "jobs"};
+  static const std::vector<std::string> kResources = {
+      "namespaces",  "nodes",        "pods",       "services", "replicasets",
+      "deployments", "statefulsets", "daemonsets", "jobs",     "cronjobs"};
   return kResources;
 }
 

@@ -303,6 +303,28 @@ TEST(ControlPlaneFakeClock, DaemonSetRunsOnePodPerSchedulableNode) {
   EXPECT_EQ(ds["status"]["numberReady"], 2);
 }
 
+TEST(ControlPlaneFakeClock, CronJobMakesAJobWhenTheScheduleComesRound) {
+  Cluster c;
+  c.Create("batch", "v1", "cronjobs", "default", json::parse(R"({
+    "apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "tick"},
+    "spec": {"schedule": "*/5 * * * *",
+             "jobTemplate": {"spec": {"template": {"spec": {"restartPolicy": "Never",
+                 "containers": [{"name": "t", "image": "busybox"}]}}}}}})"));
+  c.Advance(1s);
+  EXPECT_TRUE(c.List("batch", "v1", "jobs", "default").empty());
+  c.Advance(5min);
+  json jobs = c.List("batch", "v1", "jobs", "default");
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_THAT(jobs[0]["metadata"]["name"].get<std::string>(), HasSubstr("tick-"));
+  EXPECT_EQ(jobs[0]["metadata"]["ownerReferences"][0]["kind"], "CronJob");
+  c.Advance(1min);  // its pod runs and the Job completes
+  json cj = c.Get("batch", "v1", "cronjobs", "default", "tick");
+  EXPECT_TRUE(cj["status"].contains("lastScheduleTime")) << cj.dump();
+  EXPECT_TRUE(cj["status"].contains("lastSuccessfulTime")) << cj.dump();
+  c.Advance(20min);  // four more runs; three successful Jobs are kept
+  EXPECT_EQ(c.List("batch", "v1", "jobs", "default").size(), 3u);
+}
+
 TEST(ControlPlaneFakeClock, ControllersNoneLeavesTheClusterEmpty) {
   Cluster c(Options{.controllers = ParseControllers("none")});
   c.Create("apps", "v1", "deployments", "default", Deployment("web", 2, "nginx:1.27"));

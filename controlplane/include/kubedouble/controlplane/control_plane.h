@@ -57,6 +57,7 @@ namespace kubedouble::controlplane {
 //   job         completions, parallelism, backoffLimit, Complete/Failed conditions
 //   statefulset pods NAME-0, NAME-1, ... made in order, each once the one before is ready
 //   daemonset   one pod per node that fits the DaemonSet
+//   cronjob     Jobs from jobTemplate when the schedule comes round on the clock
 //   endpoints   EndpointSlices and Endpoints of Services from ready pods
 //   gc          dependents whose owner is gone are deleted (background propagation)
 std::vector<std::string> AllControllers();
