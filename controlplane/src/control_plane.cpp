@@ -37,8 +37,7 @@ const std::vector<std::pair<std::string, Factory>>& Factories() {
       {"statefulset", NewStatefulSetController},
       {"daemonset", NewDaemonSetController},
       {"cronjob", NewCronJobController},
-      {"endpoints", NewEndpointsController},
-      {"gc", NewGarbageCollector}};
+      {"endpoints", NewEndpointsController}};
   return kAll;
 }
 

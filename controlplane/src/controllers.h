@@ -19,6 +19,5 @@ std::unique_ptr<Controller> NewStatefulSetController();
 std::unique_ptr<Controller> NewDaemonSetController();
 std::unique_ptr<Controller> NewCronJobController();
 std::unique_ptr<Controller> NewEndpointsController();
-std::unique_ptr<Controller> NewGarbageCollector();
 
 }  // namespace kubedouble::controlplane

@@ -1,7 +1,7 @@
 // The endpoints controllers: for every Service with a selector, an Endpoints object and an
 // EndpointSlice listing the pods it selects that have an IP — ready ones as addresses, the
 // others as notReadyAddresses (ready: false in the slice) — with the Service's ports resolved
-// against the pods' named container ports.
+// against the pods' named container ports. A deleted Service's Endpoints go with it.
 #include <fmt/format.h>
 
 #include <vector>
@@ -30,6 +30,16 @@ int64_t TargetPort(const json& port, const json& pod) {
 }
 
 class EndpointsController : public Controller {
+ private:
+  void DeleteEndpoints(World& w, const std::string& key) {
+    auto slash = key.find('/');
+    try {
+      w.store().Delete(w.Resource("endpoints"), key.substr(0, slash), key.substr(slash + 1));
+    } catch (const fake::StatusError&) {
+      // Never made, or gone already.
+    }
+  }
+
  public:
   std::string name() const override { return "endpoints"; }
 
@@ -49,7 +59,7 @@ class EndpointsController : public Controller {
 
   void Reconcile(World& w, const std::string& key) override {
     const json* svc = w.cache("services").Find(key);
-    if (!svc) return;  // its Endpoints go with it (garbage collection)
+    if (!svc) return DeleteEndpoints(w, key);  // its EndpointSlices go by their ownerReference
     const json& selector = At(*svc, "spec.selector");
     if (!selector.is_object() || selector.empty()) return;
     const std::string ns = Str(*svc, "metadata.namespace"), svc_name = Str(*svc, "metadata.name");

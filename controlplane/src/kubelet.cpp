@@ -2,7 +2,8 @@
 // IP from the node's pod CIDR (the lowest free one), hostIP, startTime, container statuses and
 // the five conditions a running pod has — with the Pulled, Created and Started Events. The pods
 // of a Job (restartPolicy Never or OnFailure) exit 0 after Options::job_pod_duration and end
-// Succeeded.
+// Succeeded. A pod being deleted (deletionTimestamp set, the store waiting for its grace period)
+// has its containers stopped (a Killing Event) and its deletion confirmed at once.
 #include <fmt/format.h>
 
 #include <map>
@@ -55,7 +56,8 @@ class Kubelet : public Controller {
 
   void Changed(World& w, const std::string& resource, const json& object, bool deleted) override {
     if (deleted) return;
-    if (resource == "pods" && !Str(object, "spec.nodeName").empty() && PodActive(object)) {
+    if (resource == "pods" && !Str(object, "spec.nodeName").empty() &&
+        (PodActive(object) || PodTerminating(object))) {
       w.Enqueue(name(), KeyOf(object));
     } else if (resource == "nodes") {
       for (const auto& key : w.cache("pods").OnNode(Str(object, "metadata.name")))
@@ -65,11 +67,13 @@ class Kubelet : public Controller {
 
   void Reconcile(World& w, const std::string& key) override {
     const json* found = w.cache("pods").Find(key);
-    if (!found || !PodActive(*found)) return;
+    if (!found) return;
     const std::string node_name = Str(*found, "spec.nodeName");
     if (node_name.empty()) return;
     const json* node = w.cache("nodes").Find(KeyOf("", node_name));
     if (!node) return;  // no kubelet there
+    if (PodTerminating(*found)) return Confirm(w, *found);
+    if (!PodActive(*found)) return;
     std::string phase = Str(*found, "status.phase");
     if (phase == "Pending" || phase.empty()) {
       Start(w, *found, *node);
@@ -193,6 +197,21 @@ class Kubelet : public Controller {
       due_[pod_key] = w.now() + w.options().job_pod_duration;
       w.After(due_[pod_key], name(), pod_key);
     }
+  }
+
+  // A pod being deleted: its containers stop at once, and the kubelet confirms the deletion
+  // (grace period 0), as kwok does, rather than letting the whole grace period run.
+  void Confirm(World& w, const json& pod) {
+    const std::string node_name = Str(pod, "spec.nodeName");
+    if (Str(pod, "status.phase") == "Running") {
+      for (const auto& c : Containers(pod, "containers")) {
+        std::string cname = Str(c, "name");
+        w.Event(pod, false, "Killing", fmt::format("Stopping container {}", cname), "kubelet",
+                node_name, fmt::format("spec.containers{{{}}}", cname));
+      }
+    }
+    due_.erase(KeyOf(pod));
+    w.Delete("pods", pod, 0);
   }
 
   // A Job's pod whose containers have run their time exits 0.

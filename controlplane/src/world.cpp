@@ -135,21 +135,27 @@ std::optional<json> World::Put(const std::string& resource, json object) {
   return out;
 }
 
-bool World::Delete(const std::string& resource, const json& object) {
+bool World::Delete(const std::string& resource, const json& object,
+                   std::optional<int64_t> grace_seconds) {
   const auto& res = Resource(resource);
   const auto& meta = object["metadata"];
   fake::DeleteOptions options;
   options.precondition_uid = meta.value("uid", "");
+  options.grace_period_seconds = grace_seconds;
+  bool removed = true;
+  json last = object;
   try {
-    store_.Delete(res, meta.value("namespace", ""), meta.value("name", ""), options);
+    last =
+        store_.Delete(res, meta.value("namespace", ""), meta.value("name", ""), options, &removed);
   } catch (const StatusError& e) {
     if (e.code() == 409) Refresh(resource, object);
     if (e.code() != 404 && e.code() != 409) {
       spdlog::warn("controlplane: delete {} {}: {}", resource, KeyOf(object), e.what());
       return false;
     }
+    removed = true;
   }
-  Observe(resource, object, true);
+  Observe(resource, removed ? object : last, removed);
   return true;
 }
 

@@ -67,7 +67,10 @@ class World {
   std::optional<json> UpdateStatus(const std::string& resource, json object);
   // Replaces without the resourceVersion check (the binding of a pod to a node).
   std::optional<json> Put(const std::string& resource, json object);
-  bool Delete(const std::string& resource, const json& object);
+  // Deletes (a pod bound to a node may be marked with a deletionTimestamp and kept, as the
+  // store's lifecycle decides; `grace_seconds` 0 is the kubelet's final confirmation).
+  bool Delete(const std::string& resource, const json& object,
+              std::optional<int64_t> grace_seconds = std::nullopt);
   // Creates `object` or, when one of that name exists, replaces it if `differs(stored)` says so.
   void Upsert(const std::string& resource, json object,
               const std::function<bool(const json& stored)>& differs);

@@ -325,6 +325,27 @@ TEST(ControlPlaneFakeClock, CronJobMakesAJobWhenTheScheduleComesRound) {
   EXPECT_EQ(c.List("batch", "v1", "jobs", "default").size(), 3u);
 }
 
+TEST(ControlPlaneFakeClock, KubeletConfirmsAGracefulPodDeletion) {
+  Cluster c;
+  c.Create("", "v1", "pods", "default",
+           {{"apiVersion", "v1"},
+            {"kind", "Pod"},
+            {"metadata", {{"name", "solo"}}},
+            {"spec", {{"containers", {{{"name", "c"}, {"image", "nginx"}}}}}}});
+  c.Advance(1s);
+  ASSERT_EQ(c.Get("", "v1", "pods", "default", "solo")["status"]["phase"], "Running");
+  c.store().Delete(c.Res("", "v1", "pods"), "default", "solo");  // 30 s of grace
+  json marked = c.Get("", "v1", "pods", "default", "solo");
+  EXPECT_TRUE(marked["metadata"].contains("deletionTimestamp"));
+  c.Advance(1s);  // long before the grace period ends, the kubelet has stopped it
+  EXPECT_TRUE(c.List("", "v1", "pods", "default").empty());
+  bool killing = false;
+  for (const auto& e : c.List("", "v1", "events", "default")) {
+    killing = killing || (e["reason"] == "Killing" && e["message"] == "Stopping container c");
+  }
+  EXPECT_TRUE(killing);
+}
+
 TEST(ControlPlaneFakeClock, ControllersNoneLeavesTheClusterEmpty) {
   Cluster c(Options{.controllers = ParseControllers("none")});
   c.Create("apps", "v1", "deployments", "default", Deployment("web", 2, "nginx:1.27"));

@@ -51,7 +51,8 @@ namespace kubedouble::controlplane {
 //   scheduler   binds pending pods to nodes that fit them (nodeName, nodeSelector, taints,
 //               spec.unschedulable, pod capacity); PodScheduled=False and FailedScheduling else
 //   kubelet     runs bound pods: Running with podIP, hostIP, container statuses, conditions;
-//               pods of Jobs (restartPolicy Never/OnFailure) succeed after job_pod_duration
+//               pods of Jobs (restartPolicy Never/OnFailure) succeed after job_pod_duration;
+//               a pod being deleted (deletionTimestamp) is confirmed gone at once
 //   replicaset  pods to spec.replicas, with ownerReferences
 //   deployment  ReplicaSets by pod-template-hash, rolling updates, revisions, status
 //   job         completions, parallelism, backoffLimit, Complete/Failed conditions
@@ -59,7 +60,6 @@ namespace kubedouble::controlplane {
 //   daemonset   one pod per node that fits the DaemonSet
 //   cronjob     Jobs from jobTemplate when the schedule comes round on the clock
 //   endpoints   EndpointSlices and Endpoints of Services from ready pods
-//   gc          dependents whose owner is gone are deleted (background propagation)
 std::vector<std::string> AllControllers();
 
 // "all" or "" (every controller), "none", or a comma list of the names above. Throws
