@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "answer.h"
+#include "binding.h"
 #include "kubedouble/schema/fields.h"
 #include "kubedouble/schema/resources.h"
 #include "negotiate.h"
@@ -233,6 +234,12 @@ void Server::Impl::Resource(Call& call) {
     if (r.group.empty() && r.plural == "serviceaccounts" && info.subresource == "token") {
       return TokenRequest(call, r);
     }
+    if (r.group.empty() && r.plural == "pods" && info.subresource == "binding") {
+      return SendJson(
+          res, 201,
+          BindPod(*store, ns, info.name, ParseBody(req, *registry->Find("", "v1", "bindings")),
+                  util::Rfc3339(clock->Now())));
+    }
     if (info.subresource == "status") return Status(call, r, ns);
     if (info.subresource == "scale") return Scale(call, r, ns);  // spec.replicas
     if (info.subresource == "finalize" && r.group.empty() && r.plural == "namespaces") {
@@ -247,8 +254,13 @@ void Server::Impl::Resource(Call& call) {
   // tokenreviews) is refused as kube-apiserver refuses it.
   if (!r.Allows(info.verb)) return SendStatus(res, MethodNotAllowedStatus());
   if (r.verbs == std::vector<std::string>{"create"}) {
-    // A review or binding: answered, never stored.
+    // A review or binding: answered, never stored (a binding assigns its pod to a node).
     json body = ParseBody(req, r);
+    if (r.group.empty() && r.plural == "bindings") {
+      const json& meta = body.value("metadata", json::object());
+      std::string pod = meta.is_object() ? meta.value("name", "") : "";
+      return SendJson(res, 201, BindPod(*store, ns, pod, body, util::Rfc3339(clock->Now())));
+    }
     body["kind"] = r.kind;
     body["apiVersion"] = r.ApiVersion();
     if (!body.contains("metadata") || !body["metadata"].is_object()) {
