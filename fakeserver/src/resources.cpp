@@ -8,7 +8,6 @@
 #include <charconv>
 #include <chrono>
 
-#include "kubedouble/schema/fields.h"
 #include "negotiate.h"
 #include "protobuf.h"
 #include "request_limits.h"
@@ -96,10 +95,10 @@ json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
 // have are a 400 with Strict, one Warning header each with Warn; with Warn and Ignore they are
 // dropped from `body`, as kube-apiserver never stores them. `what` is how the error starts.
 // True when something was dropped.
-bool ValidateFields(const httplib::Request& req, httplib::Response& res, const ResourceInfo& r,
-                    json& body, const std::string& what) {
+bool ValidateFields(const httplib::Request& req, httplib::Response& res, const Store& store,
+                    const ResourceInfo& r, json& body, const std::string& what) {
   const std::string directive = Param(req, "fieldValidation");
-  auto unknown = schema::PruneUnknownFields(r.group, r.version, r.kind, body);
+  auto unknown = PruneUnknownFields(store, r, body);
   if (unknown.empty()) return false;
   if (directive == "Ignore") return true;
   if (directive == "Strict") {
@@ -264,13 +263,13 @@ void Server::Impl::Resource(Call& call) {
   if (info.verb == "create") {
     if (!info.name.empty()) return SendStatus(res, MethodNotAllowedStatus());
     json body = ParseBody(req, r);
-    ValidateFields(req, res, r, body, CannotBeHandled(r));
+    ValidateFields(req, res, *store, r, body, CannotBeHandled(r));
     json created = store->Create(r, ns, std::move(body), ParseWriteOptions(req));
     return SendJson(res, 201, created);
   }
   if (info.verb == "update") {
     json body = ParseBody(req, r);
-    ValidateFields(req, res, r, body, CannotBeHandled(r));
+    ValidateFields(req, res, *store, r, body, CannotBeHandled(r));
     return SendJson(res, 200,
                     store->Update(r, ns, info.name, std::move(body), ParseWriteOptions(req)));
   }
@@ -280,7 +279,7 @@ void Server::Impl::Resource(Call& call) {
     std::string body = req.body;
     if (*type == PatchType::kMerge || *type == PatchType::kStrategicMerge) {
       json patch = json::parse(req.body, nullptr, false);
-      if (patch.is_object() && ValidateFields(req, res, r, patch, "")) body = patch.dump();
+      if (patch.is_object() && ValidateFields(req, res, *store, r, patch, "")) body = patch.dump();
     }
     return SendJson(res, 200, store->Patch(r, ns, info.name, *type, body, ParseWriteOptions(req)));
   }

@@ -304,8 +304,11 @@ json WidgetCrd(const std::string& scope = "Namespaced") {
               {"kind", "Widget"},
               {"shortNames", {"wd"}}}},
             {"versions",
-             {{{"name", "v1"}, {"served", true}, {"storage", true}},
-              {{"name", "v1beta1"}, {"served", true}, {"storage", false}}}}}}};
+             {{{"name", "v1"}, {"served", true}, {"storage", true}, {"schema", OpenSchema()}},
+              {{"name", "v1beta1"},
+               {"served", true},
+               {"storage", false},
+               {"schema", OpenSchema()}}}}}}};
 }
 
 TEST_F(CrudTest, CreatingACrdServesTheNewResource) {

@@ -100,5 +100,59 @@ TEST_F(GenerationTest, StatusWritesChangeOnlyStatus) {
   EXPECT_EQ(patched["spec"]["replicas"], 1);
 }
 
+TEST_F(GenerationTest, CreateDropsTheStatusOfKindsWithAStatusSubresource) {
+  json body = {{"metadata", {{"name", "web"}}},
+               {"spec",
+                {{"selector", {{"matchLabels", {{"app", "web"}}}}},
+                 {"template",
+                  {{"metadata", {{"labels", {{"app", "web"}}}}},
+                   {"spec", {{"containers", {{{"name", "main"}, {"image", "nginx"}}}}}}}}}},
+               {"status", {{"replicas", 5}, {"readyReplicas", 5}}}};
+  EXPECT_FALSE(store_->Create(Deployments(), "default", body).contains("status"));
+  EXPECT_FALSE(store_->Get(Deployments(), "default", "web").contains("status"));
+
+  auto svc = store_->Create(services_, "default",
+                            {{"metadata", {{"name", "lb"}}},
+                             {"spec", {{"type", "LoadBalancer"}, {"ports", {{{"port", 80}}}}}},
+                             {"status", {{"loadBalancer", {{"ingress", {{{"ip", "1.2.3.4"}}}}}}}}});
+  EXPECT_FALSE(svc.contains("status") && svc["status"].contains("loadBalancer") &&
+               svc["status"]["loadBalancer"].contains("ingress"));
+
+  auto ns = store_->Create(
+      namespaces_, "", {{"metadata", {{"name", "gone"}}}, {"status", {{"phase", "Terminating"}}}});
+  EXPECT_EQ(ns["status"], json({{"phase", "Active"}}));
+
+  auto pv = store_->Create(V1("", "persistentvolumes"), "",
+                           {{"metadata", {{"name", "pv1"}}},
+                            {"spec",
+                             {{"capacity", {{"storage", "1Gi"}}},
+                              {"accessModes", {"ReadWriteOnce"}},
+                              {"hostPath", {{"path", "/tmp/pv1"}}}}},
+                            {"status", {{"phase", "Bound"}}}});
+  EXPECT_EQ(pv["status"]["phase"], "Pending");
+  EXPECT_EQ(pv["status"]["lastPhaseTransitionTime"], "2026-01-02T03:04:05Z");
+
+  // Nodes keep theirs (kubelets register with one); so do Pods here, as no kubelet runs.
+  auto node = store_->Create(
+      nodes_, "", {{"metadata", {{"name", "n1"}}}, {"status", {{"capacity", {{"cpu", "4"}}}}}});
+  EXPECT_EQ(node["status"]["capacity"]["cpu"], "4");
+  EXPECT_EQ(Pod("default", "p")["status"]["phase"], "Running");
+}
+
+TEST_F(GenerationTest, CreateDropsTheStatusOfCustomResourcesWithAStatusSubresource) {
+  ResourceInfo widgets;
+  widgets.group = "example.com";
+  widgets.version = "v1";
+  widgets.kind = "Widget";
+  widgets.plural = "widgets";
+  registry_->Add(widgets);
+  json body = {{"metadata", {{"name", "w"}}}, {"status", {{"ok", true}}}};
+  EXPECT_EQ(store_->Create(widgets, "default", body)["status"]["ok"], true);  // plain content
+  widgets.subresources.push_back({"status", "", "", "Widget", {"get", "patch", "update"}});
+  registry_->Add(widgets);
+  body["metadata"]["name"] = "w2";
+  EXPECT_FALSE(store_->Create(widgets, "default", body).contains("status"));
+}
+
 }  // namespace
 }  // namespace kubedouble::fake::testing

@@ -89,6 +89,7 @@ void PrepareContents(Core& c, const ResourceInfo& res, json& object, const json*
   if (!causes.empty()) {
     throw StatusError::Invalid(QualifiedKind(res), MetaString(object, "name"), causes);
   }
+  PrepareCustomResource(c, res, object);
 }
 
 // A write of …/status: the stored object with the body's status (and nothing else of it).
@@ -202,6 +203,7 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
   std::vector<ResourceInfo> serves;
   if (opts.status_only) {
     object = StatusOnly(old, object);
+    PrepareCustomResource(c, res, object);
   } else {
     // The main resource of a kind with a status subresource never changes status; for other
     // kinds a body without status (kubectl replace of a manifest) keeps the status it has.
@@ -329,6 +331,7 @@ json Store::Create(const ResourceInfo& res, const std::string& ns, json object,
     }
     m.erase("deletionTimestamp");
     m.erase("deletionGracePeriodSeconds");
+    ResetStatusOnCreate(res, object, FormatTime(c.now()));
     // Invalid contents are 422 before a name clash is 409, as upstream validates first.
     PrepareContents(c, res, object, nullptr);
     auto key = ObjectKey(res, obj_ns, name);

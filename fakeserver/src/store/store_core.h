@@ -152,5 +152,11 @@ json ApplyPatch(const json& original, PatchType type, const std::string& body);
 // returns the resources it serves.
 std::vector<ResourceInfo> PrepareCrd(json& crd, const std::string& now);
 bool IsCrdResource(const ResourceInfo& res);
+// The openAPIV3Schema of the CRD version serving custom resource `res` (under the lock);
+// nullptr for built-in kinds, resources from --resources files and versions without one.
+const json* CustomResourceSchema(const Core& c, const ResourceInfo& res);
+// A custom resource about to be stored: pruned, defaulted and validated by its CRD's schema
+// (crd_schema.h); throws the 422 Invalid. Nothing happens for other kinds.
+void PrepareCustomResource(const Core& c, const ResourceInfo& res, json& object);
 
 }  // namespace kubedouble::fake
