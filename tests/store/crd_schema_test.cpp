@@ -166,6 +166,18 @@ TEST_F(CrdSchemaTest, DefaultsApplyOnCreateAndUpdate) {
   EXPECT_EQ(p["spec"]["replicas"], 1);
 }
 
+TEST_F(CrdSchemaTest, NewDefaultsOfACrdShowOnStoredObjects) {
+  auto res = CronTabs();
+  auto before = store_->Create(res, "default", CronTab({{"cronSpec", "* * *"}}));
+  auto crd = store_->Get(crds_, "", "crontabs.stable.example.com");
+  crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+     ["image"] = {{"type", "string"}, {"default", "cron:1"}};
+  store_->Update(crds_, "", "crontabs.stable.example.com", crd);
+  auto after = store_->Get(res, "default", "c1");
+  EXPECT_EQ(after["spec"]["image"], "cron:1");
+  EXPECT_EQ(after["metadata"]["resourceVersion"], before["metadata"]["resourceVersion"]);
+}
+
 TEST_F(CrdSchemaTest, StatusWritesAreValidatedToo) {
   json spec = TypedSpec();
   auto crd = CronTabCrd(spec, true);

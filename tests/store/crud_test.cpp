@@ -177,11 +177,10 @@ TEST_F(CrudTest, UpdateChecksResourceVersion) {
 }
 
 TEST_F(CrudTest, UpdateWithoutStatusKeepsTheStatus) {
-  Pod("default", "web", json::object(), "Running");
-  auto replaced = store_->Update(
-      pods_, "default", "web",
-      {{"metadata", {{"name", "web"}}},
-       {"spec", {{"nodeName", "n"}, {"containers", {{{"name", "c"}, {"image", "busybox"}}}}}}});
+  auto body = Pod("default", "web", json::object(), "Running");
+  body.erase("status");
+  body["metadata"]["labels"] = {{"replaced", "yes"}};
+  auto replaced = store_->Update(pods_, "default", "web", body);
   EXPECT_EQ(replaced["status"]["phase"], "Running");
   auto cur = store_->Get(pods_, "default", "web");
   cur["status"]["phase"] = "Succeeded";

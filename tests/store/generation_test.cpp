@@ -7,6 +7,16 @@ namespace {
 
 class GenerationTest : public StoreTest {
  protected:
+  // A custom resource (served, without a CRD object): example.com/v1 widgets.
+  ResourceInfo Widgets() {
+    ResourceInfo widgets;
+    widgets.group = "example.com";
+    widgets.version = "v1";
+    widgets.kind = "Widget";
+    widgets.plural = "widgets";
+    registry_->Add(widgets);
+    return widgets;
+  }
   ResourceInfo Deployments() { return V1("apps", "deployments"); }
   json Deployment() {
     return store_->Create(
@@ -48,12 +58,7 @@ TEST_F(GenerationTest, KindsWithoutOneHaveNone) {
 }
 
 TEST_F(GenerationTest, CustomResourcesCountStatusOnlyWithoutAStatusSubresource) {
-  ResourceInfo widgets;
-  widgets.group = "example.com";
-  widgets.version = "v1";
-  widgets.kind = "Widget";
-  widgets.plural = "widgets";
-  registry_->Add(widgets);
+  ResourceInfo widgets = Widgets();
   auto w =
       store_->Create(widgets, "default", {{"metadata", {{"name", "w"}}}, {"spec", {{"a", 1}}}});
   EXPECT_EQ(w["metadata"]["generation"], 1);
@@ -140,12 +145,7 @@ TEST_F(GenerationTest, CreateDropsTheStatusOfKindsWithAStatusSubresource) {
 }
 
 TEST_F(GenerationTest, CreateDropsTheStatusOfCustomResourcesWithAStatusSubresource) {
-  ResourceInfo widgets;
-  widgets.group = "example.com";
-  widgets.version = "v1";
-  widgets.kind = "Widget";
-  widgets.plural = "widgets";
-  registry_->Add(widgets);
+  ResourceInfo widgets = Widgets();
   json body = {{"metadata", {{"name", "w"}}}, {"status", {{"ok", true}}}};
   EXPECT_EQ(store_->Create(widgets, "default", body)["status"]["ok"], true);  // plain content
   widgets.subresources.push_back({"status", "", "", "Widget", {"get", "patch", "update"}});

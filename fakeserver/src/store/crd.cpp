@@ -179,6 +179,23 @@ void PrepareCustomResource(const Core& c, const ResourceInfo& res, json& object)
   }
 }
 
+void RedefaultCustomResources(Core& c, const json& crd) {
+  const json spec = crd.value("spec", json::object());
+  const std::string group = Str(spec, "group");
+  const std::string plural = Str(spec.value("names", json::object()), "plural");
+  const json* schema = nullptr;
+  for (const auto& v : spec.value("versions", json::array())) {
+    if (v.is_object() && v.value("storage", false)) schema = CrdVersionSchema(crd, Str(v, "name"));
+  }
+  auto bucket = c.buckets.find(group + "/" + plural);
+  if (!schema || bucket == c.buckets.end()) return;
+  for (auto& [key, object] : bucket->second) {
+    json value = *object;
+    ApplySchemaDefaults(*schema, value);
+    if (value != *object) object = ObjectPtr::Make(std::move(value));
+  }
+}
+
 std::vector<std::string> PruneUnknownFields(const Store& store, const ResourceInfo& res,
                                             json& body) {
   if (res.group.empty() || schema::FindGroup(res.group)) {

@@ -7,11 +7,6 @@
 namespace kubedouble::fake {
 namespace {
 
-bool Flag(const json& schema, const char* key) {
-  auto it = schema.find(key);
-  return it != schema.end() && it->is_boolean() && it->get<bool>();
-}
-
 // The schema a child of an object takes: its property's, else additionalProperties' (when a
 // schema), else nullptr.
 const json* ChildSchema(const json& schema, const std::string& key) {
@@ -34,7 +29,7 @@ bool IsTypeOrMeta(const std::string& key) {
 bool KeepsUnknown(const json& schema) {
   auto extra = schema.find("additionalProperties");
   if (extra != schema.end() && extra->is_boolean() && extra->get<bool>()) return true;
-  return Flag(schema, "x-kubernetes-preserve-unknown-fields");
+  return SchemaFlag(schema, "x-kubernetes-preserve-unknown-fields");
 }
 
 void Prune(const json& schema, json& value, const std::string& path, bool resource,
@@ -49,7 +44,7 @@ void Prune(const json& schema, json& value, const std::string& path, bool resour
     return;
   }
   if (!value.is_object()) return;
-  resource = resource || Flag(schema, "x-kubernetes-embedded-resource");
+  resource = resource || SchemaFlag(schema, "x-kubernetes-embedded-resource");
   std::vector<std::string> dropped;
   for (auto& [key, child] : value.items()) {
     std::string p = path.empty() ? key : path + "." + key;
@@ -83,7 +78,7 @@ void Default(const json& schema, json& value, bool root) {
       const bool has_default = sub.contains("default");
       if (it == value.end()) {
         if (has_default) value[key] = sub["default"];
-      } else if (it->is_null() && !Flag(sub, "nullable")) {
+      } else if (it->is_null() && !SchemaFlag(sub, "nullable")) {
         if (has_default) {
           *it = sub["default"];
         } else {
@@ -93,7 +88,7 @@ void Default(const json& schema, json& value, bool root) {
     }
   }
   auto extra = schema.find("additionalProperties");
-  if (extra != schema.end() && extra->is_object() && !Flag(*extra, "nullable")) {
+  if (extra != schema.end() && extra->is_object() && !SchemaFlag(*extra, "nullable")) {
     std::vector<std::string> nulls;
     for (auto& [key, child] : value.items()) {
       if (child.is_null() && !(props != schema.end() && props->contains(key))) nulls.push_back(key);

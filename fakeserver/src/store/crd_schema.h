@@ -20,6 +20,10 @@
 
 namespace kubedouble::fake {
 
+// A schema's boolean `key` (false when absent or not a boolean) and string `key` ("" likewise).
+bool SchemaFlag(const json& schema, const char* key);
+std::string SchemaString(const json& schema, const char* key);
+
 // The openAPIV3Schema of the version of `crd` named `version`; nullptr when it has none.
 const json* CrdVersionSchema(const json& crd, const std::string& version);
 

@@ -11,24 +11,14 @@ namespace {
 
 enum class Level { kRoot, kItem, kField };
 
-bool Flag(const json& schema, const char* key) {
-  auto it = schema.find(key);
-  return it != schema.end() && it->is_boolean() && it->get<bool>();
-}
-
-std::string Str(const json& schema, const char* key) {
-  auto it = schema.find(key);
-  return it != schema.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 void Walk(const json& s, const std::string& path, Level level, json& causes) {
   if (!s.is_object()) {
     causes.push_back(InvalidShownCause(path, s.dump(), "must be a schema object"));
     return;
   }
-  const std::string type = Str(s, "type");
+  const std::string type = SchemaString(s, "type");
   if (s.contains("$ref")) causes.push_back(ForbiddenCause(path + ".$ref", "$ref is not supported"));
-  if (Flag(s, "x-kubernetes-embedded-resource") && type != "object") {
+  if (SchemaFlag(s, "x-kubernetes-embedded-resource") && type != "object") {
     if (type.empty()) {
       causes.push_back(RequiredCause(path + ".type",
                                      "must be object if x-kubernetes-embedded-resource is true"));
@@ -36,8 +26,8 @@ void Walk(const json& s, const std::string& path, Level level, json& causes) {
       causes.push_back(InvalidCause(path + ".type", type,
                                     "must be object if x-kubernetes-embedded-resource is true"));
     }
-  } else if (type.empty() && !Flag(s, "x-kubernetes-int-or-string") &&
-             !Flag(s, "x-kubernetes-preserve-unknown-fields")) {
+  } else if (type.empty() && !SchemaFlag(s, "x-kubernetes-int-or-string") &&
+             !SchemaFlag(s, "x-kubernetes-preserve-unknown-fields")) {
     const char* detail = level == Level::kRoot   ? "must not be empty at the root"
                          : level == Level::kItem ? "must not be empty for specified array items"
                                                  : "must not be empty for specified object fields";
@@ -51,7 +41,7 @@ void Walk(const json& s, const std::string& path, Level level, json& causes) {
     causes.push_back(InvalidShownCause(path + ".x-kubernetes-preserve-unknown-fields", "false",
                                        "must be true or undefined"));
   }
-  if (Flag(s, "uniqueItems")) {
+  if (SchemaFlag(s, "uniqueItems")) {
     causes.push_back(ForbiddenCause(
         path + ".uniqueItems",
         "uniqueItems cannot be set to true since the runtime complexity becomes quadratic"));
@@ -92,6 +82,16 @@ void Walk(const json& s, const std::string& path, Level level, json& causes) {
 }
 
 }  // namespace
+
+bool SchemaFlag(const json& schema, const char* key) {
+  auto it = schema.find(key);
+  return it != schema.end() && it->is_boolean() && it->get<bool>();
+}
+
+std::string SchemaString(const json& schema, const char* key) {
+  auto it = schema.find(key);
+  return it != schema.end() && it->is_string() ? it->get<std::string>() : "";
+}
 
 const json* CrdVersionSchema(const json& crd, const std::string& version) {
   const json* versions =

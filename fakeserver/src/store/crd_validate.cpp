@@ -17,16 +17,6 @@
 namespace kubedouble::fake {
 namespace {
 
-bool Flag(const json& schema, const char* key) {
-  auto it = schema.find(key);
-  return it != schema.end() && it->is_boolean() && it->get<bool>();
-}
-
-std::string Str(const json& schema, const char* key) {
-  auto it = schema.find(key);
-  return it != schema.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 // The JSON type of a value, as the validator names it.
 std::string TypeOf(const json& v) {
   if (v.is_null()) return "null";
@@ -185,9 +175,9 @@ class Validator {
 
   void Check(const json& s, const json& v, const std::string& path) {
     if (!s.is_object()) return;
-    if (v.is_null() && Flag(s, "nullable")) return;
-    const std::string type = Str(s, "type");
-    if (Flag(s, "x-kubernetes-int-or-string")) {
+    if (v.is_null() && SchemaFlag(s, "nullable")) return;
+    const std::string type = SchemaString(s, "type");
+    if (SchemaFlag(s, "x-kubernetes-int-or-string")) {
       if (!v.is_number_integer() && !v.is_string()) {
         return Add(TypeCause(path, "integer,string", TypeOf(v)));
       }
@@ -227,10 +217,10 @@ class Validator {
     if (auto min = IntOf(s, "minLength"); min && Runes(v) < *min) {
       Add(InvalidBody(path, shown, fmt::format("should be at least {} chars long", *min)));
     }
-    if (std::string p = Str(s, "pattern"); !p.empty() && !MatchesRe(p, v)) {
+    if (std::string p = SchemaString(s, "pattern"); !p.empty() && !MatchesRe(p, v)) {
       Add(InvalidBody(path, shown, "should match '" + p + "'"));
     }
-    if (std::string f = Str(s, "format"); !f.empty() && !FitsFormat(f, v)) {
+    if (std::string f = SchemaString(s, "format"); !f.empty() && !FitsFormat(f, v)) {
       Add(InvalidBody(path, shown, fmt::format("must be of type {}: {}", f, shown),
                       "FieldValueTypeInvalid"));
     }
@@ -239,7 +229,7 @@ class Validator {
   void Number(const json& s, const json& v, const std::string& path) {
     const std::string shown = Shown(v);
     const double d = v.get<double>();
-    const std::string format = Str(s, "format");
+    const std::string format = SchemaString(s, "format");
     if (v.is_number_integer() && (format == "int32" || format == "int64")) {
       const bool fits =
           format == "int32"
@@ -256,19 +246,19 @@ class Validator {
       }
     }
     if (auto max = NumOf(s, "maximum")) {
-      if (Flag(s, "exclusiveMaximum") ? d >= *max : d > *max) {
+      if (SchemaFlag(s, "exclusiveMaximum") ? d >= *max : d > *max) {
         Add(InvalidBody(
             path, shown,
             fmt::format("should be less than {}{}",
-                        Flag(s, "exclusiveMaximum") ? "" : "or equal to ", GoFloat(*max))));
+                        SchemaFlag(s, "exclusiveMaximum") ? "" : "or equal to ", GoFloat(*max))));
       }
     }
     if (auto min = NumOf(s, "minimum")) {
-      if (Flag(s, "exclusiveMinimum") ? d <= *min : d < *min) {
+      if (SchemaFlag(s, "exclusiveMinimum") ? d <= *min : d < *min) {
         Add(InvalidBody(
             path, shown,
             fmt::format("should be greater than {}{}",
-                        Flag(s, "exclusiveMinimum") ? "" : "or equal to ", GoFloat(*min))));
+                        SchemaFlag(s, "exclusiveMinimum") ? "" : "or equal to ", GoFloat(*min))));
       }
     }
     if (auto m = NumOf(s, "multipleOf"); m && *m > 0) {
@@ -285,7 +275,7 @@ class Validator {
     if (auto min = IntOf(s, "minItems"); min && n < *min) {
       Add(InvalidBody(path, std::to_string(n), fmt::format("should have at least {} items", *min)));
     }
-    if (Flag(s, "uniqueItems")) {
+    if (SchemaFlag(s, "uniqueItems")) {
       for (size_t i = 0; i < v.size(); ++i) {
         for (size_t j = 0; j < i; ++j) {
           if (v[i] == v[j]) {
@@ -320,7 +310,7 @@ class Validator {
         }
       }
     }
-    if (Flag(s, "x-kubernetes-embedded-resource")) {
+    if (SchemaFlag(s, "x-kubernetes-embedded-resource")) {
       for (const char* key : {"apiVersion", "kind"}) {
         auto it = v.find(key);
         if (it == v.end() || !it->is_string() || it->get<std::string>().empty()) {

@@ -231,7 +231,10 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
   if (opts.dry_run) return object;
   *changed = true;
   auto stored = c.Commit(EventType::kModified, BucketKey(res), ns, key, current, std::move(object));
-  if (IsCrdResource(res)) RegisterCrd(c, current.get(), serves);
+  if (IsCrdResource(res)) {
+    RegisterCrd(c, current.get(), serves);
+    RedefaultCustomResources(c, *stored);
+  }
   return *stored;
 }
 

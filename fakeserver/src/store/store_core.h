@@ -158,5 +158,9 @@ const json* CustomResourceSchema(const Core& c, const ResourceInfo& res);
 // A custom resource about to be stored: pruned, defaulted and validated by its CRD's schema
 // (crd_schema.h); throws the 422 Invalid. Nothing happens for other kinds.
 void PrepareCustomResource(const Core& c, const ResourceInfo& res, json& object);
+// After an update of `crd`: its stored custom resources get the defaults its storage version's
+// schema now declares, as upstream applies them when reading from etcd (no new
+// resourceVersion, no watch event).
+void RedefaultCustomResources(Core& c, const json& crd);
 
 }  // namespace kubedouble::fake
