@@ -10,6 +10,7 @@
 
 #include "answer.h"
 #include "binding.h"
+#include "duplicate_fields.h"
 #include "kubedouble/schema/fields.h"
 #include "kubedouble/schema/resources.h"
 #include "negotiate.h"
@@ -58,7 +59,14 @@ ListOptions ParseListOptions(const httplib::Request& req) {
   return o;
 }
 
-json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
+// The keys a body repeats, worded for fieldValidation: JSON `duplicate field "spec.paused"`, YAML
+// `line 14: key "paused" already set in map`.
+struct Repeats {
+  std::vector<std::string> keys;
+  bool yaml = false;
+};
+
+json ParseBody(const httplib::Request& req, const ResourceInfo& r, Repeats* repeats = nullptr) {
   json body;
   const Encoding encoding = NegotiateInput(req.get_header_value("Content-Type"));
   if (encoding == Encoding::kProtobuf) {
@@ -67,6 +75,7 @@ json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
     try {
       YAML::Node doc = base::LoadYaml(req.body);
       if (doc.IsMap()) body = base::YamlToJson(doc);
+      if (repeats && doc.IsMap()) *repeats = {DuplicateYamlKeys(doc), true};
     } catch (const YAML::Exception& e) {
       throw StatusError::BadRequest(
           fmt::format("the request body is not valid YAML: {}", e.what()));
@@ -84,6 +93,7 @@ json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
       throw StatusError::BadRequest(
           "the request body is not a JSON object (send application/json or application/yaml)");
     }
+    if (repeats) repeats->keys = DuplicateJsonFields(req.body);
   }
   // A body of another kind or API version is refused, as kube-apiserver does (not rewritten).
   for (auto [field, want] : {std::pair<const char*, std::string>{"apiVersion", r.ApiVersion()},
@@ -97,27 +107,40 @@ json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
   return body;
 }
 
-// fieldValidation (Strict, Warn — the default —, Ignore): the fields of a body the kind does not
-// have are a 400 with Strict, one Warning header each with Warn; with Warn and Ignore they are
-// dropped from `body`, as kube-apiserver never stores them. `what` is how the error starts.
-// True when something was dropped.
-bool ValidateFields(const httplib::Request& req, httplib::Response& res, const ResourceInfo& r,
-                    json& body, const std::string& what) {
+// fieldValidation (Strict, Warn — the default —, Ignore): the keys a body repeats and the fields
+// the kind does not have are a 400 with Strict, one Warning header each with Warn; with Warn and
+// Ignore the unknown fields are dropped from `body`, as kube-apiserver never stores them (a
+// repeated key keeps its last value). `what` is how the error starts. True when something was
+// dropped.
+bool ValidateFields(const httplib::Request& req, httplib::Response& res, const Store& store,
+                    const ResourceInfo& r, json& body, const std::string& what,
+                    const Repeats& repeats = {}) {
   const std::string directive = Param(req, "fieldValidation");
-  auto unknown = schema::PruneUnknownFields(r.group, r.version, r.kind, body);
-  if (unknown.empty()) return false;
-  if (directive == "Ignore") return true;
+  auto unknown = PruneUnknownFields(store, r, body);
+  if (directive == "Ignore") return !unknown.empty();
+  std::vector<std::string> problems;
+  if (repeats.yaml) {
+    problems = repeats.keys;
+  } else {
+    for (const auto& f : repeats.keys) problems.push_back(fmt::format("duplicate field \"{}\"", f));
+  }
+  for (const auto& f : unknown) problems.push_back(fmt::format("unknown field \"{}\"", f));
+  if (problems.empty()) return false;
   if (directive == "Strict") {
     std::string list;
-    for (const auto& f : unknown) {
-      list += (list.empty() ? "" : ", ") + fmt::format("unknown field \"{}\"", f);
+    if (repeats.yaml && !repeats.keys.empty()) {
+      list = "yaml: unmarshal errors:";
+      for (const auto& k : repeats.keys) list += "\n  " + k;
+    }
+    for (size_t i = repeats.yaml ? repeats.keys.size() : 0; i < problems.size(); ++i) {
+      list += (list.empty() ? "" : ", ") + problems[i];
     }
     throw StatusError::BadRequest(what + "strict decoding error: " + list);
   }
-  for (const auto& f : unknown) {
-    res.headers.emplace("Warning", fmt::format("299 - \"unknown field \\\"{}\\\"\"", f));
+  for (const auto& p : problems) {
+    res.headers.emplace("Warning", "299 - " + json(p).dump());
   }
-  return true;
+  return !unknown.empty();
 }
 
 // The start of a create or update body's decoding error, as kube-apiserver words it.
@@ -357,15 +380,17 @@ void Server::Impl::Resource(Call& call) {
                         info.verb != "list" && info.verb != "watch"};
   if (info.verb == "create") {
     if (!info.name.empty()) return SendStatus(res, MethodNotAllowedStatus());
-    json body = ParseBody(req, r);
-    ValidateFields(req, res, r, body, CannotBeHandled(r));
+    Repeats repeats;
+    json body = ParseBody(req, r, &repeats);
+    ValidateFields(req, res, *store, r, body, CannotBeHandled(r), repeats);
     if (rbac) authz->CheckRbacWrite(call.auth.user, r, ns, body);
     json created = store->Create(r, ns, std::move(body), ParseWriteOptions(req));
     return Reply(call, r, 201, std::move(created));
   }
   if (info.verb == "update") {
-    json body = ParseBody(req, r);
-    ValidateFields(req, res, r, body, CannotBeHandled(r));
+    Repeats repeats;
+    json body = ParseBody(req, r, &repeats);
+    ValidateFields(req, res, *store, r, body, CannotBeHandled(r), repeats);
     if (rbac) {
       if (body.is_object() && !body.contains("metadata")) body["metadata"] = json::object();
       if (body.is_object() && body["metadata"].is_object() && !body["metadata"].contains("name")) {
@@ -382,7 +407,10 @@ void Server::Impl::Resource(Call& call) {
     std::string body = req.body;
     if (*type == PatchType::kMerge || *type == PatchType::kStrategicMerge) {
       json patch = json::parse(req.body, nullptr, false);
-      if (patch.is_object() && ValidateFields(req, res, r, patch, "")) body = patch.dump();
+      if (patch.is_object() &&
+          ValidateFields(req, res, *store, r, patch, "", {DuplicateJsonFields(req.body), false})) {
+        body = patch.dump();
+      }
     }
     if (rbac) {
       WriteOptions preview = ParseWriteOptions(req);

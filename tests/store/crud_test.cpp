@@ -177,11 +177,10 @@ TEST_F(CrudTest, UpdateChecksResourceVersion) {
 }
 
 TEST_F(CrudTest, UpdateWithoutStatusKeepsTheStatus) {
-  Pod("default", "web", json::object(), "Running");
-  auto replaced = store_->Update(
-      pods_, "default", "web",
-      {{"metadata", {{"name", "web"}}},
-       {"spec", {{"nodeName", "n"}, {"containers", {{{"name", "c"}, {"image", "busybox"}}}}}}});
+  auto body = Pod("default", "web", json::object(), "Running");
+  body.erase("status");
+  body["metadata"]["labels"] = {{"replaced", "yes"}};
+  auto replaced = store_->Update(pods_, "default", "web", body);
   EXPECT_EQ(replaced["status"]["phase"], "Running");
   auto cur = store_->Get(pods_, "default", "web");
   cur["status"]["phase"] = "Succeeded";
@@ -312,8 +311,11 @@ json WidgetCrd(const std::string& scope = "Namespaced") {
               {"kind", "Widget"},
               {"shortNames", {"wd"}}}},
             {"versions",
-             {{{"name", "v1"}, {"served", true}, {"storage", true}},
-              {{"name", "v1beta1"}, {"served", true}, {"storage", false}}}}}}};
+             {{{"name", "v1"}, {"served", true}, {"storage", true}, {"schema", OpenSchema()}},
+              {{"name", "v1beta1"},
+               {"served", true},
+               {"storage", false},
+               {"schema", OpenSchema()}}}}}}};
 }
 
 TEST_F(CrudTest, CreatingACrdServesTheNewResource) {

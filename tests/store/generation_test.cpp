@@ -7,6 +7,16 @@ namespace {
 
 class GenerationTest : public StoreTest {
  protected:
+  // A custom resource (served, without a CRD object): example.com/v1 widgets.
+  ResourceInfo Widgets() {
+    ResourceInfo widgets;
+    widgets.group = "example.com";
+    widgets.version = "v1";
+    widgets.kind = "Widget";
+    widgets.plural = "widgets";
+    registry_->Add(widgets);
+    return widgets;
+  }
   ResourceInfo Deployments() { return V1("apps", "deployments"); }
   json Deployment() {
     return store_->Create(
@@ -48,12 +58,7 @@ TEST_F(GenerationTest, KindsWithoutOneHaveNone) {
 }
 
 TEST_F(GenerationTest, CustomResourcesCountStatusOnlyWithoutAStatusSubresource) {
-  ResourceInfo widgets;
-  widgets.group = "example.com";
-  widgets.version = "v1";
-  widgets.kind = "Widget";
-  widgets.plural = "widgets";
-  registry_->Add(widgets);
+  ResourceInfo widgets = Widgets();
   auto w =
       store_->Create(widgets, "default", {{"metadata", {{"name", "w"}}}, {"spec", {{"a", 1}}}});
   EXPECT_EQ(w["metadata"]["generation"], 1);
@@ -98,6 +103,55 @@ TEST_F(GenerationTest, StatusWritesChangeOnlyStatus) {
                                {.status_only = true});
   EXPECT_EQ(patched["status"], json({{"replicas", 1}, {"readyReplicas", 1}}));
   EXPECT_EQ(patched["spec"]["replicas"], 1);
+}
+
+TEST_F(GenerationTest, CreateDropsTheStatusOfKindsWithAStatusSubresource) {
+  json body = {{"metadata", {{"name", "web"}}},
+               {"spec",
+                {{"selector", {{"matchLabels", {{"app", "web"}}}}},
+                 {"template",
+                  {{"metadata", {{"labels", {{"app", "web"}}}}},
+                   {"spec", {{"containers", {{{"name", "main"}, {"image", "nginx"}}}}}}}}}},
+               {"status", {{"replicas", 5}, {"readyReplicas", 5}}}};
+  EXPECT_FALSE(store_->Create(Deployments(), "default", body).contains("status"));
+  EXPECT_FALSE(store_->Get(Deployments(), "default", "web").contains("status"));
+
+  auto svc = store_->Create(services_, "default",
+                            {{"metadata", {{"name", "lb"}}},
+                             {"spec", {{"type", "LoadBalancer"}, {"ports", {{{"port", 80}}}}}},
+                             {"status", {{"loadBalancer", {{"ingress", {{{"ip", "1.2.3.4"}}}}}}}}});
+  EXPECT_FALSE(svc.contains("status") && svc["status"].contains("loadBalancer") &&
+               svc["status"]["loadBalancer"].contains("ingress"));
+
+  auto ns = store_->Create(
+      namespaces_, "", {{"metadata", {{"name", "gone"}}}, {"status", {{"phase", "Terminating"}}}});
+  EXPECT_EQ(ns["status"], json({{"phase", "Active"}}));
+
+  auto pv = store_->Create(V1("", "persistentvolumes"), "",
+                           {{"metadata", {{"name", "pv1"}}},
+                            {"spec",
+                             {{"capacity", {{"storage", "1Gi"}}},
+                              {"accessModes", {"ReadWriteOnce"}},
+                              {"hostPath", {{"path", "/tmp/pv1"}}}}},
+                            {"status", {{"phase", "Bound"}}}});
+  EXPECT_EQ(pv["status"]["phase"], "Pending");
+  EXPECT_EQ(pv["status"]["lastPhaseTransitionTime"], "2026-01-02T03:04:05Z");
+
+  // Nodes keep theirs (kubelets register with one); so do Pods here, as no kubelet runs.
+  auto node = store_->Create(
+      nodes_, "", {{"metadata", {{"name", "n1"}}}, {"status", {{"capacity", {{"cpu", "4"}}}}}});
+  EXPECT_EQ(node["status"]["capacity"]["cpu"], "4");
+  EXPECT_EQ(Pod("default", "p")["status"]["phase"], "Running");
+}
+
+TEST_F(GenerationTest, CreateDropsTheStatusOfCustomResourcesWithAStatusSubresource) {
+  ResourceInfo widgets = Widgets();
+  json body = {{"metadata", {{"name", "w"}}}, {"status", {{"ok", true}}}};
+  EXPECT_EQ(store_->Create(widgets, "default", body)["status"]["ok"], true);  // plain content
+  widgets.subresources.push_back({"status", "", "", "Widget", {"get", "patch", "update"}});
+  registry_->Add(widgets);
+  body["metadata"]["name"] = "w2";
+  EXPECT_FALSE(store_->Create(widgets, "default", body).contains("status"));
 }
 
 }  // namespace

@@ -171,5 +171,42 @@ TEST_F(KindValidationTest, CronJobSchedules) {
   }()));
 }
 
+TEST_F(KindValidationTest, PodUpdatesChangeOnlyImagesDeadlinesAndAddedTolerations) {
+  auto pod = store_->Create(pods_, "default", PodBody("web"));
+  // What may change: an image, activeDeadlineSeconds, an added toleration, labels.
+  pod["spec"]["containers"][0]["image"] = "busybox:2";
+  pod["spec"]["activeDeadlineSeconds"] = 30;
+  pod["spec"]["tolerations"].push_back({{"key", "gpu"}, {"operator", "Exists"}});
+  pod["metadata"]["labels"] = {{"tier", "web"}};
+  pod = store_->Update(pods_, "default", "web", pod);
+  EXPECT_EQ(pod["spec"]["containers"][0]["image"], "busybox:2");
+
+  // What may not: another field of the spec, or a toleration taken away.
+  auto changed = pod;
+  changed["spec"]["containers"][0]["args"] = {"sleep", "1"};
+  changed["spec"]["nodeName"] = "node-9";
+  auto e = Error([&] { store_->Update(pods_, "default", "web", changed); });
+  EXPECT_EQ(e.code(), 422);
+  EXPECT_THAT(e.what(),
+              HasSubstr("Pod \"web\" is invalid: spec: Forbidden: pod updates may not change "
+                        "fields other than `spec.containers[*].image`,`spec.initContainers[*]."
+                        "image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions "
+                        "to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it "
+                        "to be set to 1 if it was previously negative)\n  core.PodSpec{\n"));
+  EXPECT_THAT(e.what(), HasSubstr("\n+ \tNodeName: \"node-9\",\n"));
+  EXPECT_THAT(e.what(), HasSubstr("\"args\":[\"sleep\",\"1\"]"));
+  EXPECT_EQ(e.details()["causes"][0]["field"], "spec");
+  EXPECT_EQ(e.details()["causes"][0]["reason"], "FieldValueForbidden");
+
+  auto fewer = pod;
+  fewer["spec"]["tolerations"].erase(fewer["spec"]["tolerations"].size() - 1);
+  EXPECT_EQ(Error([&] { store_->Update(pods_, "default", "web", fewer); }).code(), 422);
+  auto patched = Error([&] {
+    store_->Patch(pods_, "default", "web", PatchType::kMerge, R"({"spec":{"hostname":"h"}})");
+  });
+  EXPECT_THAT(patched.what(), HasSubstr("pod updates may not change fields other than"));
+  EXPECT_EQ(store_->Get(pods_, "default", "web")["spec"]["containers"][0]["image"], "busybox:2");
+}
+
 }  // namespace
 }  // namespace kubedouble::fake::testing

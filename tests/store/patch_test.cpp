@@ -9,22 +9,26 @@ using ::testing::HasSubstr;
 class PatchTest : public StoreTest {
  protected:
   void SetUp() override {
+    // A PodTemplate: a PodSpec to patch, without the limits of Pod updates.
     json pod = {{"metadata", {{"name", "web"}, {"labels", {{"app", "web"}}}}},
-                {"spec",
-                 {{"containers",
-                   {{{"name", "main"},
-                     {"image", "nginx:1"},
-                     {"env", {{{"name", "A"}, {"value", "1"}}, {{"name", "B"}, {"value", "2"}}}},
-                     {"ports", {{{"containerPort", 80}, {"protocol", "TCP"}}}},
-                     {"volumeMounts", {{{"name", "data"}, {"mountPath", "/data"}}}}},
-                    {{"name", "sidecar"}, {"image", "envoy:1"}}}},
-                  {"volumes", {{{"name", "data"}, {"emptyDir", json::object()}}}},
-                  {"tolerations", {{{"key", "a"}, {"operator", "Exists"}}}}}}};
-    pod_ = store_->Create(pods_, "default", pod);
+                {"template",
+                 {{"spec",
+                   {{"containers",
+                     {{{"name", "main"},
+                       {"image", "nginx:1"},
+                       {"env", {{{"name", "A"}, {"value", "1"}}, {{"name", "B"}, {"value", "2"}}}},
+                       {"ports", {{{"containerPort", 80}, {"protocol", "TCP"}}}},
+                       {"volumeMounts", {{{"name", "data"}, {"mountPath", "/data"}}}}},
+                      {{"name", "sidecar"}, {"image", "envoy:1"}}}},
+                    {"volumes", {{{"name", "data"}, {"emptyDir", json::object()}}}},
+                    {"tolerations", {{{"key", "a"}, {"operator", "Exists"}}}}}}}}};
+    templates_ = V1("", "podtemplates");
+    pod_ = store_->Create(templates_, "default", pod);
   }
   json Patch(PatchType type, const std::string& body) {
-    return store_->Patch(pods_, "default", "web", type, body);
+    return store_->Patch(templates_, "default", "web", type, body);
   }
+  ResourceInfo templates_;
   json pod_;
 };
 
@@ -54,23 +58,23 @@ TEST_F(PatchTest, MergePatchAsKubectlLabelSendsIt) {
   auto annotated = Patch(PatchType::kMerge, R"({"metadata":{"annotations":{"note":"hi"}}})");
   EXPECT_EQ(annotated["metadata"]["annotations"]["note"], "hi");
   // Lists are replaced whole by a merge patch.
-  auto replaced =
-      Patch(PatchType::kMerge, R"({"spec":{"containers":[{"name":"only","image":"x"}]}})");
-  EXPECT_EQ(replaced["spec"]["containers"].size(), 1u);
+  auto replaced = Patch(PatchType::kMerge,
+                        R"({"template":{"spec":{"containers":[{"name":"only","image":"x"}]}}})");
+  EXPECT_EQ(replaced["template"]["spec"]["containers"].size(), 1u);
 }
 
 TEST_F(PatchTest, JsonPatchOperations) {
   auto out = Patch(PatchType::kJson, R"([
     {"op":"add","path":"/metadata/labels/tier","value":"front"},
-    {"op":"replace","path":"/spec/containers/0/image","value":"nginx:2"},
-    {"op":"remove","path":"/spec/tolerations"},
+    {"op":"replace","path":"/template/spec/containers/0/image","value":"nginx:2"},
+    {"op":"remove","path":"/template/spec/tolerations"},
     {"op":"copy","from":"/metadata/labels/app","path":"/metadata/labels/copy"},
     {"op":"move","from":"/metadata/labels/copy","path":"/metadata/labels/moved"},
     {"op":"test","path":"/metadata/labels/app","value":"web"}])");
   EXPECT_EQ(out["metadata"]["labels"], json({{"app", "web"}, {"tier", "front"}, {"moved", "web"}}));
-  EXPECT_EQ(out["spec"]["containers"][0]["image"], "nginx:2");
-  EXPECT_FALSE(out["spec"].contains("tolerations"));
-  EXPECT_FALSE(out["metadata"].contains("generation"));  // Pods have none
+  EXPECT_EQ(out["template"]["spec"]["containers"][0]["image"], "nginx:2");
+  EXPECT_FALSE(out["template"]["spec"].contains("tolerations"));
+  EXPECT_FALSE(out["metadata"].contains("generation"));  // PodTemplates have none
 
   auto failed = Error([&] {
     Patch(PatchType::kJson, R"([{"op":"test","path":"/metadata/labels/app","value":"db"}])");
@@ -83,14 +87,14 @@ TEST_F(PatchTest, JsonPatchOperations) {
 }
 
 TEST_F(PatchTest, StrategicMergeMergesNamedLists) {
-  auto out = Patch(PatchType::kStrategicMerge, R"({"spec":{
+  auto out = Patch(PatchType::kStrategicMerge, R"({"template":{"spec":{
     "containers":[{"name":"main","image":"nginx:2",
                    "env":[{"name":"B","value":"20"},{"name":"C","value":"3"}],
                    "ports":[{"containerPort":443}],
                    "volumeMounts":[{"mountPath":"/cache","name":"cache"}]}],
     "volumes":[{"name":"cache","emptyDir":{}}],
-    "tolerations":[{"key":"b","operator":"Exists"}]}})");
-  const auto& containers = out["spec"]["containers"];
+    "tolerations":[{"key":"b","operator":"Exists"}]}}})");
+  const auto& containers = out["template"]["spec"]["containers"];
   ASSERT_EQ(containers.size(), 2u);  // sidecar kept
   EXPECT_EQ(containers[0]["image"], "nginx:2");
   EXPECT_EQ(containers[1]["name"], "sidecar");
@@ -100,46 +104,47 @@ TEST_F(PatchTest, StrategicMergeMergesNamedLists) {
           R"([{"name":"A","value":"1"},{"name":"B","value":"20"},{"name":"C","value":"3"}])"));
   EXPECT_EQ(containers[0]["ports"].size(), 2u);
   EXPECT_EQ(containers[0]["volumeMounts"].size(), 2u);
-  EXPECT_EQ(out["spec"]["volumes"].size(), 2u);
-  EXPECT_EQ(out["spec"]["tolerations"], json::parse(R"([{"key":"b","operator":"Exists"}])"));
+  EXPECT_EQ(out["template"]["spec"]["volumes"].size(), 2u);
+  EXPECT_EQ(out["template"]["spec"]["tolerations"],
+            json::parse(R"([{"key":"b","operator":"Exists"}])"));
 }
 
 TEST_F(PatchTest, StrategicMergeDirectives) {
   auto deleted = Patch(PatchType::kStrategicMerge,
-                       R"({"spec":{"containers":[{"name":"sidecar","$patch":"delete"}],
-                           "volumes":[{"name":"data","$patch":"delete"}]}})");
-  ASSERT_EQ(deleted["spec"]["containers"].size(), 1u);
-  EXPECT_EQ(deleted["spec"]["containers"][0]["name"], "main");
-  EXPECT_TRUE(deleted["spec"]["volumes"].empty());
+                       R"({"template":{"spec":{"containers":[{"name":"sidecar","$patch":"delete"}],
+                           "volumes":[{"name":"data","$patch":"delete"}]}}})");
+  ASSERT_EQ(deleted["template"]["spec"]["containers"].size(), 1u);
+  EXPECT_EQ(deleted["template"]["spec"]["containers"][0]["name"], "main");
+  EXPECT_TRUE(deleted["template"]["spec"]["volumes"].empty());
 
-  auto replaced =
-      Patch(PatchType::kStrategicMerge,
-            R"({"spec":{"containers":[{"name":"new","image":"x"},{"$patch":"replace"}]}})");
-  ASSERT_EQ(replaced["spec"]["containers"].size(), 1u);
-  EXPECT_EQ(replaced["spec"]["containers"][0]["name"], "new");
-  EXPECT_EQ(replaced["spec"]["containers"][0]["image"], "x");
+  auto replaced = Patch(
+      PatchType::kStrategicMerge,
+      R"({"template":{"spec":{"containers":[{"name":"new","image":"x"},{"$patch":"replace"}]}}})");
+  ASSERT_EQ(replaced["template"]["spec"]["containers"].size(), 1u);
+  EXPECT_EQ(replaced["template"]["spec"]["containers"][0]["name"], "new");
+  EXPECT_EQ(replaced["template"]["spec"]["containers"][0]["image"], "x");
 
   auto map_replace = Patch(PatchType::kStrategicMerge,
                            R"({"metadata":{"labels":{"only":"this","$patch":"replace"}}})");
   EXPECT_EQ(map_replace["metadata"]["labels"], json({{"only", "this"}}));
 
-  auto retained =
-      Patch(PatchType::kStrategicMerge,
-            R"({"spec":{"$retainKeys":["containers"],"containers":[{"name":"new","image":"y"}]}})");
-  EXPECT_FALSE(retained["spec"].contains("volumes"));
-  EXPECT_EQ(retained["spec"]["containers"][0]["image"], "y");
+  auto retained = Patch(
+      PatchType::kStrategicMerge,
+      R"({"template":{"spec":{"$retainKeys":["containers"],"containers":[{"name":"new","image":"y"}]}}})");
+  EXPECT_FALSE(retained["template"]["spec"].contains("volumes"));
+  EXPECT_EQ(retained["template"]["spec"]["containers"][0]["image"], "y");
 }
 
 TEST_F(PatchTest, ClientSideApplyPatchWithElementOrder) {
   // What `kubectl apply` sends the second time: a strategic patch with $setElementOrder.
   auto out = Patch(PatchType::kStrategicMerge, R"({
     "metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}"}},
-    "spec":{"$setElementOrder/containers":[{"name":"sidecar"},{"name":"main"}],
-            "containers":[{"name":"main","image":"nginx:3"}]}})");
-  ASSERT_EQ(out["spec"]["containers"].size(), 2u);
-  EXPECT_EQ(out["spec"]["containers"][0]["name"], "sidecar");
-  EXPECT_EQ(out["spec"]["containers"][1]["image"], "nginx:3");
-  EXPECT_FALSE(out["spec"].contains("$setElementOrder/containers"));
+    "template":{"spec":{"$setElementOrder/containers":[{"name":"sidecar"},{"name":"main"}],
+            "containers":[{"name":"main","image":"nginx:3"}]}}})");
+  ASSERT_EQ(out["template"]["spec"]["containers"].size(), 2u);
+  EXPECT_EQ(out["template"]["spec"]["containers"][0]["name"], "sidecar");
+  EXPECT_EQ(out["template"]["spec"]["containers"][1]["image"], "nginx:3");
+  EXPECT_FALSE(out["template"]["spec"].contains("$setElementOrder/containers"));
 }
 
 TEST_F(PatchTest, ResourceVersionInThePatchIsAPrecondition) {
@@ -163,14 +168,15 @@ TEST_F(PatchTest, ErrorsAreClientErrors) {
   auto garbage = Error([&] { Patch(PatchType::kMerge, "{not json"); });
   EXPECT_EQ(garbage.code(), 400);
   EXPECT_THAT(garbage.what(), HasSubstr("error decoding patch"));
-  auto missing = Error([&] { store_->Patch(pods_, "default", "ghost", PatchType::kMerge, "{}"); });
+  auto missing =
+      Error([&] { store_->Patch(templates_, "default", "ghost", PatchType::kMerge, "{}"); });
   EXPECT_EQ(missing.code(), 404);
   auto rename = Error([&] { Patch(PatchType::kMerge, R"({"metadata":{"name":"other"}})"); });
   EXPECT_EQ(rename.code(), 400);
-  auto dry = store_->Patch(pods_, "default", "web", PatchType::kMerge,
+  auto dry = store_->Patch(templates_, "default", "web", PatchType::kMerge,
                            R"({"metadata":{"labels":{"dry":"run"}}})", {.dry_run = true});
   EXPECT_EQ(dry["metadata"]["labels"]["dry"], "run");
-  EXPECT_FALSE(store_->Get(pods_, "default", "web")["metadata"]["labels"].contains("dry"));
+  EXPECT_FALSE(store_->Get(templates_, "default", "web")["metadata"]["labels"].contains("dry"));
 }
 
 TEST_F(PatchTest, ServicePortsMergeByPort) {
@@ -222,8 +228,9 @@ TEST_F(PatchTest, ListsWithoutAMergeStrategyAreReplaced) {
   ASSERT_EQ(out["rules"].size(), 1u);
   EXPECT_EQ(out["rules"][0]["resources"], json::array({"secrets"}));
   // A Pod's tolerations have no merge key: replaced, as kube-apiserver does.
-  auto pod = Patch(PatchType::kStrategicMerge, R"({"spec":{"tolerations":[{"key":"b"}]}})");
-  EXPECT_EQ(pod["spec"]["tolerations"], json::parse(R"([{"key":"b"}])"));
+  auto pod =
+      Patch(PatchType::kStrategicMerge, R"({"template":{"spec":{"tolerations":[{"key":"b"}]}}})");
+  EXPECT_EQ(pod["template"]["spec"]["tolerations"], json::parse(R"([{"key":"b"}])"));
 }
 
 TEST_F(PatchTest, FinalizersMergeAsASet) {

@@ -18,6 +18,13 @@ inline std::chrono::system_clock::time_point FixedTime() {
   return std::chrono::system_clock::from_time_t(1767323045);
 }
 
+// A CRD version's schema that keeps every field: {"openAPIV3Schema": {"type": "object",
+// "x-kubernetes-preserve-unknown-fields": true}}.
+inline nlohmann::json OpenSchema() {
+  return {
+      {"openAPIV3Schema", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}};
+}
+
 class StoreTest : public ::testing::Test {
  protected:
   explicit StoreTest(size_t window = 10000)
@@ -58,6 +65,15 @@ class StoreTest : public ::testing::Test {
         {"spec", {{"nodeName", node}, {"containers", {{{"name", "main"}, {"image", "busybox"}}}}}},
         {"status", {{"phase", phase}}}};
     return store_->Create(pods_, ns, pod);
+  }
+
+  // Creates `body` and then writes its status through …/status, as a controller would: a create
+  // alone drops the status of kinds with a status subresource.
+  json CreateWithStatus(const ResourceInfo& res, const std::string& ns, json body) {
+    json status = body.value("status", json::object());
+    json created = store_->Create(res, ns, std::move(body));
+    created["status"] = std::move(status);
+    return store_->Update(res, ns, created["metadata"]["name"], created, {.status_only = true});
   }
 
   // DELETE with a grace period of 0 (kubectl delete --grace-period=0 --force): a bound pod goes

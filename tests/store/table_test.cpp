@@ -157,7 +157,8 @@ TEST_F(TableTest, ServiceNodeEventAndConfigMapTables) {
 TEST_F(TableTest, CustomResourcesShowNameAndAge) {
   store_->Create(crds_, "", json::parse(R"({"metadata":{"name":"widgets.example.com"},
     "spec":{"group":"example.com","scope":"Namespaced","names":{"plural":"widgets","kind":"Widget"},
-            "versions":[{"name":"v1","served":true,"storage":true}]}})"));
+            "versions":[{"name":"v1","served":true,"storage":true,
+              "schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}})"));
   auto widgets = *registry_->Find("example.com", "v1", "widgets");
   store_->Create(widgets, "default", {{"metadata", {{"name", "w"}}}});
   auto t = ToTable(widgets, store_->List(widgets, "", {}), true, FixedTime() + 3min);
@@ -184,7 +185,7 @@ TEST_F(TableTest, SingleObjectAndContinue) {
 
 TEST_F(TableTest, WorkloadTablesFromTheSchema) {
   auto deployments = *registry_->Find("apps", "v1", "deployments");
-  store_->Create(deployments, "default", json::parse(R"({"metadata":{"name":"web"},"spec":{
+  CreateWithStatus(deployments, "default", json::parse(R"({"metadata":{"name":"web"},"spec":{
     "replicas":3,"selector":{"matchLabels":{"app":"web"}},
     "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[
       {"name":"main","image":"nginx:1"},{"name":"sidecar","image":"envoy:1"}]}}},
@@ -196,7 +197,7 @@ TEST_F(TableTest, WorkloadTablesFromTheSchema) {
             json::parse(R"(["web","2/3",3,2,"5s","main,sidecar","nginx:1,envoy:1","app=web"])"));
 
   auto jobs = *registry_->Find("batch", "v1", "jobs");
-  store_->Create(jobs, "default", json::parse(R"({"metadata":{"name":"pi"},"spec":{
+  CreateWithStatus(jobs, "default", json::parse(R"({"metadata":{"name":"pi"},"spec":{
     "completions":2,"template":{"spec":{"restartPolicy":"Never",
     "containers":[{"name":"pi","image":"perl"}]}}},
     "status":{"succeeded":2,"startTime":"2026-01-02T03:04:05Z",
@@ -222,7 +223,7 @@ TEST_F(TableTest, WorkloadTablesFromTheSchema) {
 
 TEST_F(TableTest, NetworkingAndRbacTablesFromTheSchema) {
   auto ingresses = *registry_->Find("networking.k8s.io", "v1", "ingresses");
-  store_->Create(ingresses, "default", json::parse(R"({"metadata":{"name":"web"},"spec":{
+  CreateWithStatus(ingresses, "default", json::parse(R"({"metadata":{"name":"web"},"spec":{
     "ingressClassName":"nginx","tls":[{"hosts":["a.example"]}],
     "rules":[{"host":"a.example"},{"host":"b.example"}]},
     "status":{"loadBalancer":{"ingress":[{"ip":"10.0.0.9"}]}}})"));
@@ -258,7 +259,7 @@ TEST_F(TableTest, StorageQuotaAndAutoscalingTablesFromTheSchema) {
                             false,"5s"])j"));
 
   auto claims = *registry_->Find("", "v1", "persistentvolumeclaims");
-  store_->Create(claims, "default", json::parse(R"({"metadata":{"name":"data"},
+  CreateWithStatus(claims, "default", json::parse(R"({"metadata":{"name":"data"},
     "spec":{"accessModes":["ReadWriteOnce"],"storageClassName":"standard","volumeName":"pv-1",
             "resources":{"requests":{"storage":"1Gi"}}},
     "status":{"phase":"Bound","accessModes":["ReadWriteOnce"],"capacity":{"storage":"1Gi"}}})"));
@@ -268,7 +269,7 @@ TEST_F(TableTest, StorageQuotaAndAutoscalingTablesFromTheSchema) {
                             "<unset>"])"));
 
   auto quotas = *registry_->Find("", "v1", "resourcequotas");
-  store_->Create(quotas, "default", json::parse(R"({"metadata":{"name":"q"},
+  CreateWithStatus(quotas, "default", json::parse(R"({"metadata":{"name":"q"},
     "spec":{"hard":{"pods":"10","limits.cpu":"4"}},
     "status":{"hard":{"pods":"10","limits.cpu":"4"},"used":{"pods":"2"}}})"));
   auto rq = ToTable(quotas, store_->List(quotas, "default", {}), true, FixedTime() + 5s);

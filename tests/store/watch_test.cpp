@@ -295,13 +295,15 @@ TEST_F(WatchTest, NamespaceDeletionIsSeenAsDeletedEvents) {
 }
 
 TEST_F(WatchTest, CustomResourceWatch) {
-  store_->Create(crds_, "",
-                 {{"metadata", {{"name", "widgets.example.com"}}},
-                  {"spec",
-                   {{"group", "example.com"},
-                    {"scope", "Namespaced"},
-                    {"names", {{"plural", "widgets"}, {"kind", "Widget"}}},
-                    {"versions", {{{"name", "v1"}, {"served", true}, {"storage", true}}}}}}});
+  store_->Create(
+      crds_, "",
+      {{"metadata", {{"name", "widgets.example.com"}}},
+       {"spec",
+        {{"group", "example.com"},
+         {"scope", "Namespaced"},
+         {"names", {{"plural", "widgets"}, {"kind", "Widget"}}},
+         {"versions",
+          {{{"name", "v1"}, {"served", true}, {"storage", true}, {"schema", OpenSchema()}}}}}}});
   auto widgets = *registry_->Find("example.com", "v1", "widgets");
   auto w = store_->StartWatch(widgets, "default", {});
   store_->Create(widgets, "default", {{"metadata", {{"name", "w"}}}});

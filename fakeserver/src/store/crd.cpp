@@ -1,6 +1,10 @@
 // CustomResourceDefinitions: creating one registers the resource it defines.
 #include <algorithm>
 
+#include <kubedouble/schema/fields.h>
+#include <kubedouble/schema/resources.h>
+
+#include "crd_schema.h"
 #include "store_core.h"
 #include "validation.h"
 
@@ -93,6 +97,9 @@ std::vector<ResourceInfo> PrepareCrd(json& crd, const std::string& now) {
                                     "must have exactly one version marked as storage version"));
     }
   }
+  if (spec.contains("versions") && spec["versions"].is_array()) {
+    for (auto& cause : StructuralCauses(crd)) causes.push_back(std::move(cause));
+  }
   if (!causes.empty()) {
     throw StatusError::Invalid("CustomResourceDefinition.apiextensions.k8s.io", name, causes);
   }
@@ -151,6 +158,58 @@ std::vector<ResourceInfo> PrepareCrd(json& crd, const std::string& now) {
     out.push_back(std::move(r));
   }
   return out;
+}
+
+const json* CustomResourceSchema(const Core& c, const ResourceInfo& res) {
+  if (!c.crd_resources.count({res.group, res.plural})) return nullptr;
+  auto bucket = c.buckets.find("apiextensions.k8s.io/customresourcedefinitions");
+  if (bucket == c.buckets.end()) return nullptr;
+  auto it = bucket->second.find(res.plural + "." + res.group);
+  return it == bucket->second.end() ? nullptr : CrdVersionSchema(*it->second, res.version);
+}
+
+void PrepareCustomResource(const Core& c, const ResourceInfo& res, json& object) {
+  const json* schema = CustomResourceSchema(c, res);
+  if (!schema) return;
+  PruneBySchema(*schema, object);
+  ApplySchemaDefaults(*schema, object);
+  json causes = SchemaCauses(*schema, object);
+  if (!causes.empty()) {
+    throw StatusError::Invalid(QualifiedKind(res), MetaString(object, "name"), causes);
+  }
+}
+
+void RedefaultCustomResources(Core& c, const json& crd) {
+  const json spec = crd.value("spec", json::object());
+  const std::string group = Str(spec, "group");
+  const std::string plural = Str(spec.value("names", json::object()), "plural");
+  const json* schema = nullptr;
+  for (const auto& v : spec.value("versions", json::array())) {
+    if (v.is_object() && v.value("storage", false)) schema = CrdVersionSchema(crd, Str(v, "name"));
+  }
+  auto bucket = c.buckets.find(group + "/" + plural);
+  if (!schema || bucket == c.buckets.end()) return;
+  for (auto& [key, object] : bucket->second) {
+    json value = *object;
+    ApplySchemaDefaults(*schema, value);
+    if (value != *object) object = ObjectPtr::Make(std::move(value));
+  }
+}
+
+std::vector<std::string> PruneUnknownFields(const Store& store, const ResourceInfo& res,
+                                            json& body) {
+  if (res.group.empty() || schema::FindGroup(res.group)) {
+    return schema::PruneUnknownFields(res.group, res.version, res.kind, body);
+  }
+  auto crds = store.registry()->Find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+  if (!crds) return {};
+  try {
+    json crd = store.Get(*crds, "", res.plural + "." + res.group);
+    if (const json* schema = CrdVersionSchema(crd, res.version))
+      return PruneBySchema(*schema, body);
+  } catch (const StatusError&) {  // a resource from --resources, without a CRD object
+  }
+  return {};
 }
 
 }  // namespace kubedouble::fake

@@ -51,4 +51,13 @@ bool GenerationMoves(const ResourceInfo& res, const json& before, const json& af
   return false;
 }
 
+void ResetStatusOnCreate(const ResourceInfo& res, json& object, const std::string& now) {
+  if (!HasStatusSubresource(res) || !object.is_object()) return;
+  if (res.group.empty() && (res.plural == "nodes" || res.plural == "pods")) return;
+  object.erase("status");
+  if (res.group.empty() && res.plural == "persistentvolumes") {
+    object["status"] = {{"phase", "Pending"}, {"lastPhaseTransitionTime", now}};
+  }
+}
+
 }  // namespace kubedouble::fake

@@ -20,4 +20,12 @@ bool HasStatusSubresource(const ResourceInfo& res);
 // metadata and status (or outside metadata alone, for a kind without a status subresource).
 bool GenerationMoves(const ResourceInfo& res, const json& before, const json& after);
 
+// The status a created object starts with, as upstream's strategies reset it: a kind with a status
+// subresource drops what the body carried (a Deployment, a Service, a Job, a custom resource …),
+// except that a Namespace starts Active (set by defaulting), a PersistentVolume Pending since
+// `now`, and Nodes keep theirs (kubelets create them with one). Pods keep theirs too: kubedouble
+// runs no kubelet, so a created Pod's phase is the only way tests get a Running pod without a
+// status write (upstream would answer Pending). CRDs get theirs from PrepareCrd.
+void ResetStatusOnCreate(const ResourceInfo& res, json& object, const std::string& now);
+
 }  // namespace kubedouble::fake

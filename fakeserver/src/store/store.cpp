@@ -93,6 +93,7 @@ void PrepareContents(Core& c, const ResourceInfo& res, json& object, const json*
   if (!causes.empty()) {
     throw StatusError::Invalid(QualifiedKind(res), MetaString(object, "name"), causes);
   }
+  PrepareCustomResource(c, res, object);
 }
 
 // A write of …/status: the stored object with the body's status (and nothing else of it).
@@ -182,6 +183,7 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
   std::vector<ResourceInfo> serves;
   if (opts.status_only) {
     object = StatusOnly(old, object);
+    PrepareCustomResource(c, res, object);
   } else if (opts.finalizers_only) {
     object = SpecFinalizersOnly(old, object);
   } else {
@@ -211,7 +213,10 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
   if (opts.dry_run) return object;
   *changed = true;
   auto stored = c.Commit(EventType::kModified, BucketKey(res), ns, key, current, std::move(object));
-  if (IsCrdResource(res)) RegisterCrd(c, current.get(), serves);
+  if (IsCrdResource(res)) {
+    RegisterCrd(c, current.get(), serves);
+    RedefaultCustomResources(c, *stored);
+  }
   return *stored;
 }
 
@@ -312,6 +317,7 @@ json Store::Create(const ResourceInfo& res, const std::string& ns, json object,
     }
     m.erase("deletionTimestamp");
     m.erase("deletionGracePeriodSeconds");
+    ResetStatusOnCreate(res, object, FormatTime(c.now()));
     // Invalid contents are 422 before a name clash is 409, as upstream validates first.
     PrepareContents(c, res, object, nullptr);
     auto key = ObjectKey(res, obj_ns, name);

@@ -156,5 +156,15 @@ json ApplyPatch(const json& original, PatchType type, const std::string& body);
 // returns the resources it serves.
 std::vector<ResourceInfo> PrepareCrd(json& crd, const std::string& now);
 bool IsCrdResource(const ResourceInfo& res);
+// The openAPIV3Schema of the CRD version serving custom resource `res` (under the lock);
+// nullptr for built-in kinds, resources from --resources files and versions without one.
+const json* CustomResourceSchema(const Core& c, const ResourceInfo& res);
+// A custom resource about to be stored: pruned, defaulted and validated by its CRD's schema
+// (crd_schema.h); throws the 422 Invalid. Nothing happens for other kinds.
+void PrepareCustomResource(const Core& c, const ResourceInfo& res, json& object);
+// After an update of `crd`: its stored custom resources get the defaults its storage version's
+// schema now declares, as upstream applies them when reading from etcd (no new
+// resourceVersion, no watch event).
+void RedefaultCustomResources(Core& c, const json& crd);
 
 }  // namespace kubedouble::fake

@@ -281,6 +281,13 @@ json ToTable(const ResourceInfo& res, const json& list_or_object,
 // built-in resource, or a CRD without them): what ToTable shows when set in res.printer_columns.
 json CrdPrinterColumns(const Store& store, const Registry& registry, const ResourceInfo& res);
 
+// The fields of a write's body that objects of `res` do not have, erased from `body` (as
+// kube-apiserver never stores them): the built-in kinds' Go types for built-in resources, the
+// CRD's structural schema for custom resources (except under x-kubernetes-preserve-unknown-fields).
+// Paths as fieldValidation reports them: "spec.replcas", "spec.items[0].bogus".
+std::vector<std::string> PruneUnknownFields(const Store& store, const ResourceInfo& res,
+                                            json& body);
+
 // An age as kubectl prints it: "45s", "3m20s", "15m", "5h3m", "2d", "3y" ("<invalid>" if negative).
 std::string HumanDuration(std::chrono::seconds age);
 

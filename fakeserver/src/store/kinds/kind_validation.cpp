@@ -8,6 +8,7 @@ json Causes(const ResourceInfo& res, const json& object, const json* old) {
   const std::string& g = res.group;
   const std::string& p = res.plural;
   if (g.empty() && p == "pods") PodCauses(object, causes);
+  if (g.empty() && p == "pods" && old) PodUpdateCauses(object, *old, causes);
   if (g.empty() && p == "services") ServiceCauses(object, old, causes);
   if (g == "apps" &&
       (p == "deployments" || p == "replicasets" || p == "statefulsets" || p == "daemonsets")) {

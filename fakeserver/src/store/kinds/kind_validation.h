@@ -35,6 +35,10 @@ std::string GoStrings(const json& list);  // []string{"a", "b"}
 bool SelectorMatches(const json& selector, const json& labels);
 
 void PodCauses(const json& pod, json& causes);
+// An update of a Pod (`old`: as stored) that changes more of its spec than images,
+// activeDeadlineSeconds, added tolerations or a negative grace period to 1: upstream's
+// "spec: Forbidden: pod updates may not change fields other than ..." with a diff of the specs.
+void PodUpdateCauses(const json& pod, const json& old, json& causes);
 void ServiceCauses(const json& svc, const json* old, json& causes);
 void WorkloadCauses(const std::string& kind, const json& obj, const json* old, json& causes);
 void JobCauses(const json& job, const json* old, json& causes);
