@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <tuple>
 
 #include "command.h"
@@ -88,9 +89,18 @@ void Run(ServeFlags& f) {
     fmt::print(stderr, "kubedouble serve: {}\n", e.what());
     throw kubedouble::cli::Exit{1};
   }
-  fmt::print("kubedouble: serving on {} (kubeconfig: {})\n", server->url(),
-             server->paths().kubeconfig.string());
+  const std::string kubeconfig = std::filesystem::absolute(server->paths().kubeconfig).string();
+  fmt::print("kubedouble: serving on {} (kubeconfig: {})\n", server->url(), kubeconfig);
+  fmt::print("kubedouble: to use it: export KUBECONFIG={}\n", kubeconfig);
   std::fflush(stdout);
+  if (kubedouble::cli::ListensEverywhere(o.address) && o.advertise_url.empty() &&
+      o.advertise_address.empty()) {
+    fmt::print(stderr,
+               "kubedouble serve: WARNING: --address {} listens on every interface, but the "
+               "kubeconfigs say {}: give --advertise-address or --advertise-url with the name "
+               "clients elsewhere use\n",
+               o.address, server->url());
+  }
   if (!loopback) {
     fmt::print(stderr,
                "kubedouble serve: WARNING: listening on {} (not loopback): anyone who can reach "
@@ -123,6 +133,15 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--san", o.extra_sans,
                   "Extra name or IP for the serving certificate (repeatable)");
+  sub->add_option("--advertise-url", o.advertise_url,
+                  "The URL clients reach the server at, https://HOST[:PORT]: every kubeconfig, "
+                  "incluster.env and the serving certificate follow it");
+  sub->add_option("--advertise-address", o.advertise_address,
+                  "The host name or IP clients reach the server at (with the listening port)");
+  sub->add_flag("--log-requests", o.log_requests,
+                "Print one line per request on stderr (kube-apiserver's httplog format)");
+  sub->add_flag("--persist", o.persist,
+                "Keep the objects in DIR/store.wal across restarts (write-ahead, crash-safe)");
   sub->add_option("--key-type", flags->key_type, "Key type for a new PKI")
       ->check(CLI::IsMember(kubedouble::certs::KeyTypeNames()))
       ->capture_default_str();

@@ -5,8 +5,10 @@
 #include <chrono>
 
 #include "faults/inject.h"
+#include "kubedouble/fakeserver/version.h"
 #include "negotiate.h"
 #include "request_limits.h"
+#include "request_log.h"
 #include "server_impl.h"
 #include "status.h"
 #include "util.h"
@@ -152,6 +154,11 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
   entry.status = res.status;
   entry.duration = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started_at);
+  if (options.log_requests) {  // --log-requests (request_log.h)
+    std::string audit_id = util::RandomUuid();
+    res.set_header("Audit-Id", audit_id);
+    WriteLogLine(RequestLogLine(req, entry, call.info, audit_id));
+  }
   journal->Record(std::move(entry));
 }
 
@@ -217,9 +224,9 @@ void Server::Impl::NonResource(Call& call) {
   if (path == "/version" || path == "/version/") {
     if (!get) return SendStatus(res, MethodNotAllowedStatus());
     return SendJson(res, 200,
-                    {{"major", "1"},
-                     {"minor", "32"},
-                     {"gitVersion", "v1.32.0"},
+                    {{"major", kKubernetesMajor},
+                     {"minor", kKubernetesMinor},
+                     {"gitVersion", kKubernetesGitVersion},
                      {"gitCommit", "70d3cc986aa8221cd1dfb1121852688902d3bf53"},
                      {"gitTreeState", "clean"},
                      {"buildDate", "2024-12-11T17:59:15Z"},

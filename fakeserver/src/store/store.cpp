@@ -520,6 +520,7 @@ void Store::Clear() {
     ++c.epoch;
     for (const auto& [g, p] : c.crd_resources) c.registry->Remove(g, p);
     c.crd_resources.clear();
+    if (c.on_clear) c.on_clear();
   }
   c.changed.NotifyAll();
 }
