@@ -113,7 +113,7 @@ P=$(free_port)
 "$K" proxy --kubeconfig st/kubeconfig -p "$P" > proxy.out 2>&1 &
 for _ in $(seq 100); do grep -q "Starting to serve" proxy.out && break; sleep 0.05; done
 cat proxy.out
-"$K" proxy --kubeconfig st/kubeconfig -p "$P"; echo "exit=$?"
+timeout 20 "$K" proxy --kubeconfig st/kubeconfig -p "$P"; echo "exit=$?"
 echo "P=$P"
 curl -sS "http://127.0.0.1:$P/version" | grep -o '"gitVersion":"[^"]*"'
 )SH"));

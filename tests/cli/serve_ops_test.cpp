@@ -72,7 +72,7 @@ TEST(StateFolderLock, ASecondServeOnTheSameFolderRefusesNamingTheFirstOnesPid) {
   auto r = Bash(Script(R"SH(
 start st || exit 1
 echo "first=$PID"
-"$K" serve --dir st --port 0; echo "exit=$?"
+timeout 20 "$K" serve --dir st --port 0; echo "exit=$?"
 kubectl --kubeconfig st/kubeconfig get namespace default -o name
 kill -9 "$PID"; wait "$PID" 2>/dev/null
 start st && echo "after kill -9: started again"
