@@ -19,6 +19,7 @@
 #include "kubedouble/fakeserver/journal.h"
 #include "kubedouble/fakeserver/server.h"
 #include "kubedouble/fakeserver/store.h"
+#include "negotiate.h"
 #include "openapi.h"
 #include "request_info.h"
 #include "sa_tokens.h"
@@ -34,6 +35,7 @@ struct Call {
   httplib::Response& res;
   AuthnResult auth;
   RequestInfo info;
+  OutputFormat format;  // negotiated for resource requests (negotiate.h)
 };
 
 struct Server::Impl {

@@ -1,26 +1,24 @@
-// JSON as YAML that reads back as the same JSON: what `kubedouble get -o yaml` prints and
-// `kubedouble snapshot save` writes, for kubectl (go-yaml, YAML 1.1 rules) and for kubedouble's
-// own loader (YAML 1.2 core schema) alike.
+// JSON as the YAML kube-apiserver writes (`Accept: application/yaml`): sigs.k8s.io/yaml, i.e.
+// go-yaml's block style. Keys in the JSON object's order (nlohmann sorts them, as go-yaml does);
+// a list inside a mapping at the key's own indentation (`items:` then `- name: a`); `{}` and `[]`
+// for empty ones; two spaces a level.
 //
-// A string is written plain only when no YAML reader could take it for anything else: it starts
-// with a letter, holds only letters, digits and `._/-`, and is not one of YAML 1.1's words for
-// booleans and null (y, n, yes, no, on, off, true, false, null, in any case). Every other string
-// — "true", "1.0", "null", "0x10", "0755", "2024-01-01", "", "a: b", text with spaces or new
-// lines — is double-quoted. Map keys follow the same rule. Numbers, booleans and null are written
-// as JSON writes them; empty objects and arrays as {} and [].
+// Strings are plain when go-yaml would write them plain, and quoted when a reader would take them
+// for something else or they cannot stand plain: `"true"`, `"123"`, `"1.5"`, `"null"`, `""`,
+// `"2024-01-02T03:04:05Z"` (timestamps, YAML 1.1 booleans such as `"on"`, base-60 numbers) in
+// double quotes; a leading indicator (`'*x'`, `'- a'`, `'#x'`), a `": "` or `" #"` inside, or
+// leading or trailing spaces in single quotes; control characters, tabs and invalid
+// combinations double-quoted with escapes; multi-line text as a literal block (`|-`, `|`, `|+`
+// by its trailing line ends).
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <string>
-#include <string_view>
 
 namespace kubedouble::base {
 
-// True when `s` may be written as a plain YAML scalar (the rule above).
-bool IsPlainSafe(std::string_view s);
-
-// `value` as one YAML document (block style), without a `---` line, ending in a new line.
+// The YAML document for `value`, ending with a line end.
 std::string JsonToYaml(const nlohmann::json& value);
 
 }  // namespace kubedouble::base
