@@ -18,6 +18,7 @@ namespace {
 struct ServeFlags {
   kubedouble::fake::ServerOptions options;
   std::string key_type = "ecdsa-p256";
+  bool key_type_given = false;  // --key-type on the command line
   bool no_default_fixtures = false;
   bool allow_non_loopback = false;
   std::string dir = ".kubedouble";
@@ -89,10 +90,14 @@ void Run(ServeFlags& f) {
     fmt::print(stderr, "kubedouble serve: {}\n", e.what());
     throw kubedouble::cli::Exit{1};
   }
-  const std::string kubeconfig = std::filesystem::absolute(server->paths().kubeconfig).string();
-  fmt::print("kubedouble: serving on {} (kubeconfig: {})\n", server->url(), kubeconfig);
-  fmt::print("kubedouble: to use it: export KUBECONFIG={}\n", kubeconfig);
-  std::fflush(stdout);
+  // The warnings come before the ready line: whoever waits for it sees them.
+  const std::string kept = kubedouble::certs::KeyTypeName(server->bundle().ca.key.type());
+  if (f.key_type_given && !o.fresh_pki && kept != f.key_type) {
+    fmt::print(stderr,
+               "kubedouble serve: WARNING: kept the {} PKI in {}: --key-type {} applies to a new "
+               "one (--fresh-pki mints it, with a new cluster CA)\n",
+               kept, server->paths().pki_dir.string(), f.key_type);
+  }
   if (kubedouble::cli::ListensEverywhere(o.address) && o.advertise_url.empty() &&
       o.advertise_address.empty()) {
     fmt::print(stderr,
@@ -107,6 +112,10 @@ void Run(ServeFlags& f) {
                "this address can try the test credentials\n",
                o.address);
   }
+  const std::string kubeconfig = std::filesystem::absolute(server->paths().kubeconfig).string();
+  fmt::print("kubedouble: serving on {} (kubeconfig: {})\n", server->url(), kubeconfig);
+  fmt::print("kubedouble: to use it: export KUBECONFIG={}\n", kubeconfig);
+  std::fflush(stdout);
   int sig = 0;
   sigwait(&stop_signals, &sig);
   fmt::print(stderr, "kubedouble serve: {} received, finishing in-flight requests\n",
@@ -184,7 +193,10 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--admin-token", o.admin_token,
                   "A bearer token allowed on the admin API (/__kubedouble/)");
-  sub->callback([flags] { Run(*flags); });
+  sub->callback([flags, sub] {
+    flags->key_type_given = sub->count("--key-type") > 0;
+    Run(*flags);
+  });
 });
 
 }  // namespace

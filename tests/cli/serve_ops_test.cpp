@@ -23,7 +23,7 @@ grep -h "server:" st/kubeconfig st/kubeconfigs/*.yaml | sort | uniq -c
 cat st/incluster.env
 curl -sS --resolve "kubedouble.example:$P:127.0.0.1" --cacert st/pki/ca.crt \
   -H "Authorization: Bearer $(head -1 st/tokens.csv | cut -d, -f1)" "https://kubedouble.example:$P/version" |
-  grep -o '"gitVersion":"[^"]*"'
+  python3 -c 'import json,sys; print("gitVersion=" + json.load(sys.stdin)["gitVersion"])'
 )SH"));
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*URL=https://kubedouble.example:[0-9]+\n(.|\n)*"));
@@ -31,7 +31,7 @@ curl -sS --resolve "kubedouble.example:$P:127.0.0.1" --cacert st/pki/ca.crt \
   EXPECT_THAT(r.output,
               MatchesRegex("(.|\n)* +6 +server: https://kubedouble.example:[0-9]+\n(.|\n)*"));
   EXPECT_THAT(r.output, HasSubstr("export KUBERNETES_SERVICE_HOST=kubedouble.example\n"));
-  EXPECT_THAT(r.output, HasSubstr("\"gitVersion\":\"v1.32.0\""));
+  EXPECT_THAT(r.output, HasSubstr("gitVersion=v1.32.0\n"));
 }
 
 // --address 127.0.0.2 (a loopback alias): the certificate names it, so kubectl verifies it; then
@@ -106,8 +106,15 @@ openssl x509 -in st/pki/expired-server.crt -noout -checkend 0 >/dev/null || echo
 [ -f st/pki/rogue-ca.crt ] && [ -f st/pki/rogue-server.crt ] && echo "rogue pair back"
 openssl verify -CAfile st/pki/rogue-ca.crt st/pki/rogue-server.crt
 kubectl --kubeconfig st/kubeconfig get namespace default -o name
+kill "$PID"; wait "$PID"
+start st --key-type rsa-2048 || exit 1
+cat st.err
+[ "$ca" = "$(fingerprint st/pki/ca.crt)" ] && echo "same CA with another --key-type"
 )SH"));
   ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("WARNING: kept the ecdsa-p256 PKI in st/pki: --key-type "
+                                  "rsa-2048 applies to a new one (--fresh-pki mints it"));
+  EXPECT_THAT(r.output, HasSubstr("same CA with another --key-type\n"));
   for (const char* want :
        {"same CA\n", "same serving certificate\n", "same tokens\n",
         "st/pki/expired-server.crt: OK\n", "expired as before\n", "rogue pair back\n",
