@@ -2,7 +2,7 @@
 // the access library. Exit codes: 0, 1 for an API or connection error, 2 for usage or
 // configuration errors.
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
+#include <kubedouble/base/json_yaml.h>
 
 #include <chrono>
 #include <ctime>
@@ -231,34 +231,11 @@ std::vector<std::vector<std::string>> TableRows(const json& table, bool wide, bo
   return rows;
 }
 
-YAML::Node ToYaml(const json& j) {
-  switch (j.type()) {
-    case json::value_t::object: {
-      YAML::Node n(YAML::NodeType::Map);
-      for (auto it = j.begin(); it != j.end(); ++it) n[it.key()] = ToYaml(it.value());
-      return n;
-    }
-    case json::value_t::array: {
-      YAML::Node n(YAML::NodeType::Sequence);
-      for (const auto& v : j) n.push_back(ToYaml(v));
-      return n;
-    }
-    case json::value_t::string:
-      return YAML::Node(j.get<std::string>());
-    case json::value_t::null:
-      return YAML::Node(YAML::NodeType::Null);
-    default:
-      return YAML::Node(j.dump());
-  }
-}
-
 void PrintObject(const json& j, const std::string& output) {
   if (output == "json") {
     fmt::print("{}\n", j.dump(4));
   } else {
-    YAML::Emitter out;
-    out << ToYaml(j);
-    fmt::print("{}\n", out.c_str());
+    fmt::print("{}", base::JsonToYaml(j));
   }
 }
 

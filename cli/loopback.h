@@ -15,6 +15,11 @@ inline bool IsLoopbackAddress(const std::string& address) {
   return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
 }
 
+// "0.0.0.0" and "::": every interface, an address no client can be pointed at.
+inline bool ListensEverywhere(const std::string& address) {
+  return address == "0.0.0.0" || address == "::" || address == "[::]";
+}
+
 // Exits 2 with "kubedouble COMMAND: FLAG VALUE: not a loopback address; WHY, so listening beyond
 // this machine needs --allow-non-loopback" when `address` is not loopback and `allowed` is false.
 // Returns whether the address is loopback.

@@ -1,11 +1,13 @@
 // kubedouble: thin wiring of the libraries; each subcommand lives in its own cli/*.cpp.
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <exception>
 
 #include "command.h"
+#include "kubedouble/fakeserver/version.h"
+#include "suggest.h"
 
 namespace kubedouble::cli {
 std::vector<Registration>& Registry() {
@@ -14,6 +16,35 @@ std::vector<Registration>& Registry() {
 }
 }  // namespace kubedouble::cli
 
+namespace {
+
+bool IsCommand(CLI::App& app, const std::string& word) {
+  for (auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    if (sub->check_name(word)) return true;
+  }
+  return false;
+}
+
+// `unknown command "serv" — did you mean "serve"?`, exit 2.
+int UnknownCommand(CLI::App& app, const std::string& typed) {
+  std::vector<std::string> names;
+  for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    names.push_back(sub->get_name());
+  }
+  auto close = kubedouble::cli::Suggestions(typed, names);
+  if (close.empty()) {
+    fmt::print(stderr,
+               "kubedouble: unknown command \"{}\"; run 'kubedouble --help' for the commands\n",
+               typed);
+  } else {
+    fmt::print(stderr, "kubedouble: unknown command \"{}\" — did you mean \"{}\"?\n", typed,
+               fmt::join(close, "\" or \""));
+  }
+  return 2;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace kubedouble::cli;
   CLI::App app{
@@ -21,13 +52,20 @@ int main(int argc, char** argv) {
       "ways programs reach it."};
   app.require_subcommand(1);
   app.set_version_flag("--version", KUBEDOUBLE_VERSION);
-  app.add_subcommand("version", "Print the kubedouble version")->callback([] {
-    fmt::print("kubedouble {}\n", KUBEDOUBLE_VERSION);
-  });
+  app.add_subcommand("version",
+                     "Print the kubedouble version and the Kubernetes version it emulates")
+      ->callback([] {
+        fmt::print("kubedouble {}\nKubernetes {} (the API version the server emulates)\n",
+                   KUBEDOUBLE_VERSION, kubedouble::fake::kKubernetesGitVersion);
+      });
   auto& registry = Registry();
   std::sort(registry.begin(), registry.end(),
             [](const Registration& a, const Registration& b) { return a.name < b.name; });
   for (auto& r : registry) r.setup(app);
+  // A mistyped command: CLI11 would only say that the argument was not expected.
+  if (argc > 1 && argv[1][0] != '-' && !IsCommand(app, argv[1])) {
+    return UnknownCommand(app, argv[1]);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

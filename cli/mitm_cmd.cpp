@@ -81,18 +81,30 @@ void RunMitm(const MitmFlags& f) {
   }
   std::atomic<bool> done{false};
   std::thread printer([&] {
-    uint64_t shown = 0;  // the id of the last capture printed
+    uint64_t shown = 0;           // the id of the last capture printed
+    uint64_t refusals_shown = 0;  // and of the last refused handshake
     while (!done) {
+      for (const auto& r : mitm.Refusals()) {
+        if (r.id <= refusals_shown) continue;
+        refusals_shown = r.id;
+        const bool distrust =
+            r.alert.find("certificate") != std::string::npos || r.alert == "unknown CA";
+        fmt::print("refused: the client at {} ended the handshake with \"{}\"{}\n", r.client,
+                   r.alert,
+                   distrust ? " (it does not trust the certificate: nothing captured)" : "");
+        std::fflush(stdout);
+      }
       for (const auto& c : mitm.Captures()) {
         if (c.id <= shown) continue;
         if (c.id > shown + 1)
           fmt::print("kubedouble mitm: {} captures dropped (the list keeps the last {})\n",
                      c.id - shown - 1, o.max_captures);
         shown = c.id;
-        fmt::print("captured: {} {} -> {} authorization={} client-cert={}\n", c.method, c.path,
-                   c.upstream_status,
+        fmt::print("captured: {} {} -> {} authorization={} client-cert={} user-agent={}\n",
+                   c.method, c.path, c.upstream_status,
                    c.authorization.empty() ? "none" : "\"" + c.authorization + "\"",
-                   c.client_cert_offered ? c.client_cert_subject : "none");
+                   c.client_cert_offered ? c.client_cert_subject : "none",
+                   c.user_agent.empty() ? "none" : "\"" + c.user_agent + "\"");
         std::fflush(stdout);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));

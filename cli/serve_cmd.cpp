@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <tuple>
 
 #include "command.h"
@@ -18,6 +19,7 @@ namespace {
 struct ServeFlags {
   kubedouble::fake::ServerOptions options;
   std::string key_type = "ecdsa-p256";
+  bool key_type_given = false;  // --key-type on the command line
   bool no_default_fixtures = false;
   bool allow_non_loopback = false;
   std::string dir = ".kubedouble";
@@ -103,15 +105,32 @@ void Run(ServeFlags& f) {
     fmt::print(stderr, "kubedouble serve: {}\n", e.what());
     throw kubedouble::cli::Exit{1};
   }
-  fmt::print("kubedouble: serving on {} (kubeconfig: {})\n", server->url(),
-             server->paths().kubeconfig.string());
-  std::fflush(stdout);
+  // The warnings come before the ready line: whoever waits for it sees them.
+  const std::string kept = kubedouble::certs::KeyTypeName(server->bundle().ca.key.type());
+  if (f.key_type_given && !o.fresh_pki && kept != f.key_type) {
+    fmt::print(stderr,
+               "kubedouble serve: WARNING: kept the {} PKI in {}: --key-type {} applies to a new "
+               "one (--fresh-pki mints it, with a new cluster CA)\n",
+               kept, server->paths().pki_dir.string(), f.key_type);
+  }
+  if (kubedouble::cli::ListensEverywhere(o.address) && o.advertise_url.empty() &&
+      o.advertise_address.empty()) {
+    fmt::print(stderr,
+               "kubedouble serve: WARNING: --address {} listens on every interface, but the "
+               "kubeconfigs say {}: give --advertise-address or --advertise-url with the name "
+               "clients elsewhere use\n",
+               o.address, server->url());
+  }
   if (!loopback) {
     fmt::print(stderr,
                "kubedouble serve: WARNING: listening on {} (not loopback): anyone who can reach "
                "this address can try the test credentials\n",
                o.address);
   }
+  const std::string kubeconfig = std::filesystem::absolute(server->paths().kubeconfig).string();
+  fmt::print("kubedouble: serving on {} (kubeconfig: {})\n", server->url(), kubeconfig);
+  fmt::print("kubedouble: to use it: export KUBECONFIG={}\n", kubeconfig);
+  std::fflush(stdout);
   int sig = 0;
   sigwait(&stop_signals, &sig);
   fmt::print(stderr, "kubedouble serve: {} received, finishing in-flight requests\n",
@@ -139,6 +158,15 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--san", o.extra_sans,
                   "Extra name or IP for the serving certificate (repeatable)");
+  sub->add_option("--advertise-url", o.advertise_url,
+                  "The URL clients reach the server at, https://HOST[:PORT]: every kubeconfig, "
+                  "incluster.env and the serving certificate follow it");
+  sub->add_option("--advertise-address", o.advertise_address,
+                  "The host name or IP clients reach the server at (with the listening port)");
+  sub->add_flag("--log-requests", o.log_requests,
+                "Print one line per request on stderr (kube-apiserver's httplog format)");
+  sub->add_flag("--persist", o.persist,
+                "Keep the objects in DIR/store.wal across restarts (write-ahead, crash-safe)");
   sub->add_option("--key-type", flags->key_type, "Key type for a new PKI")
       ->check(CLI::IsMember(kubedouble::certs::KeyTypeNames()))
       ->capture_default_str();
@@ -197,7 +225,10 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
                   "Simulated nodes (kubedouble-control-plane, kubedouble-worker, ...)")
       ->check(CLI::Range(0, 250))
       ->capture_default_str();
-  sub->callback([flags] { Run(*flags); });
+  sub->callback([flags, sub] {
+    flags->key_type_given = sub->count("--key-type") > 0;
+    Run(*flags);
+  });
 });
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -555,15 +556,27 @@ void Proxy::Start() {
     return;
   }
   if (o.address.find(':') != std::string::npos) s.set_address_family(AF_INET6);
+  // cpp-httplib's default sets SO_REUSEPORT, with which a second proxy on the same port would
+  // share it silently; like Go's listener (kubectl proxy), only SO_REUSEADDR.
+  s.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  errno = 0;
   if (o.port == 0) {
     impl_->bound_port = s.bind_to_any_port(o.address);
   } else {
     impl_->bound_port = s.bind_to_port(o.address, o.port) ? o.port : -1;
   }
-  if (impl_->bound_port <= 0)
-    throw Error::Config(fmt::format("listen tcp {}: bind: address already in use or not available",
-                                    detail::JoinHostPort(o.address, std::to_string(o.port))),
-                        {"", "flags", "port"});
+  if (impl_->bound_port <= 0) {
+    // The failed bind's errno (cpp-httplib only closes the socket after it), as Go words it.
+    std::string reason = errno != 0 ? std::strerror(errno) : "address already in use";
+    if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(reason[0]));
+    throw Error::Config(
+        fmt::format("listen tcp {}: bind: {}",
+                    detail::JoinHostPort(o.address, std::to_string(o.port)), reason),
+        {"", "flags", "port"});
+  }
   impl_->started = true;
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
 }

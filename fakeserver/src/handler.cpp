@@ -7,8 +7,10 @@
 #include "answer.h"
 #include "faults/inject.h"
 #include "flow_control.h"
+#include "kubedouble/fakeserver/version.h"
 #include "negotiate.h"
 #include "request_limits.h"
+#include "request_log.h"
 #include "server_impl.h"
 #include "status.h"
 #include "util.h"
@@ -171,6 +173,9 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
   entry.status = res.status;
   entry.duration = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started_at);
+  if (options.log_requests) {  // --log-requests (request_log.h)
+    WriteLogLine(RequestLogLine(req, entry, call.info, entry.audit_id));
+  }
   journal->Record(std::move(entry));
 }
 
@@ -241,9 +246,9 @@ void Server::Impl::NonResource(Call& call) {
   if (path == "/version" || path == "/version/") {
     if (!get) return SendStatus(res, MethodNotAllowedStatus());
     // Always indented, as kube-apiserver writes it (WriteRawJSON), whatever the Accept.
-    nlohmann::ordered_json version = {{"major", "1"},
-                                      {"minor", "32"},
-                                      {"gitVersion", "v1.32.0"},
+    nlohmann::ordered_json version = {{"major", kKubernetesMajor},
+                                      {"minor", kKubernetesMinor},
+                                      {"gitVersion", kKubernetesGitVersion},
                                       {"gitCommit", "70d3cc986aa8221cd1dfb1121852688902d3bf53"},
                                       {"gitTreeState", "clean"},
                                       {"buildDate", "2024-12-11T17:59:15Z"},

@@ -7,16 +7,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
+#include "advertise.h"
 #include "clock/rotation.h"
 #include "fixtures.h"
+#include "kubedouble/fakeserver/persist.h"
 #include "rbac/policy.h"
 #include "request_limits.h"
 #include "server_impl.h"
 #include "state_folder.h"
+#include "state_lock.h"
 #include "static_tokens.h"
 #include "status.h"
 #include "task_queue.h"
@@ -148,29 +152,29 @@ void Server::Start() {
     if (!deprecation.empty()) fmt::print(stderr, "{}\n", deprecation);
   }
 
-  // State folder and PKI.
+  // The serving certificate names the advertised host too.
+  certs::BundleOptions bo;
+  bo.key_type = o.key_type;
+  bo.extra_sans = o.extra_sans;
+  const std::string advertised_host = AdvertisedHost(o);
+  const std::vector<std::string> default_sans = certs::DefaultServerSans();
+  auto named = [&](const std::vector<std::string>& sans) {
+    return std::find(sans.begin(), sans.end(), advertised_host) != sans.end();
+  };
+  if (!named(default_sans) && !named(bo.extra_sans)) bo.extra_sans.push_back(advertised_host);
+
+  // State folder (one server at a time) and PKI. An existing cluster CA is kept: what is missing
+  // or lacks a name is minted again with it (certs::RepairBundle); only fresh_pki replaces it.
   PrepareStateFolder(o.dir);
-  bool mint = o.fresh_pki || !certs::BundleExists(d.paths.pki_dir);
-  if (!mint) {
-    d.bundle = certs::LoadBundle(d.paths.pki_dir);
-    // A name asked for with --san that the serving certificate lacks needs a new one.
-    certs::CertInfo info;
-    if (!o.extra_sans.empty()) info = certs::Inspect(d.bundle.server.cert);
-    for (const auto& san : o.extra_sans) {
-      std::string bare = san;
-      if (bare.size() > 2 && bare.front() == '[') bare = bare.substr(1, bare.size() - 2);
-      bool has =
-          std::find(info.dns_names.begin(), info.dns_names.end(), bare) != info.dns_names.end() ||
-          std::find(info.ip_addresses.begin(), info.ip_addresses.end(), bare) !=
-              info.ip_addresses.end();
-      if (!has) mint = true;  // a new name needs a new serving certificate
-    }
-    if (d.bundle.service_account.type() != o.key_type) mint = true;
-  }
-  if (mint) {
-    certs::BundleOptions bo;
-    bo.key_type = o.key_type;
-    bo.extra_sans = o.extra_sans;
+  d.state_lock = std::make_unique<StateLock>(o.dir);
+  std::error_code ec;
+  bool mint = o.fresh_pki || !fs::is_regular_file(d.paths.pki_dir / "ca.crt", ec) ||
+              !fs::is_regular_file(d.paths.pki_dir / "ca.key", ec);
+  if (!mint && certs::BundleExists(d.paths.pki_dir) && bo.extra_sans.empty()) {
+    d.bundle = certs::LoadBundle(d.paths.pki_dir);  // the common case: nothing to check
+  } else if (!mint) {
+    d.bundle = certs::RepairBundle(d.paths.pki_dir, bo);
+  } else {
     d.bundle = certs::MintBundle(bo);
     certs::SaveBundle(d.bundle, d.paths.pki_dir);
   }
@@ -209,7 +213,9 @@ void Server::Start() {
   // The world.
   d.issuer = std::make_unique<TokenIssuer>(d.bundle.service_account);
   d.ca_pem = ca_pem;
-  d.LoadWorld();
+  // With persist, the objects of the last run (the fixtures only into an empty store).
+  const bool restored = o.persist && d.store->Persist(StoreLogPath(o.dir).string());
+  if (!restored) d.LoadWorld();
 
   auto sas = d.registry->Find("", "v1", "serviceaccounts");
   auto secrets = d.registry->Find("", "v1", "secrets");
@@ -337,9 +343,9 @@ void Server::Start() {
   // their SYNs dropped and retried a second later. Listening again only raises the backlog.
   if (*listen_fd >= 0) ::listen(*listen_fd, SOMAXCONN);
   d.port = port;
-  std::string host = IsIpv6(o.address) ? "[" + o.address + "]" : o.address;
-  d.url = fmt::format("https://{}:{}", host, port);
-  d.server_address = fmt::format("{}:{}", host, port);
+  const Advertised advertised = Advertise(o, port);
+  d.url = advertised.url;
+  d.server_address = d.url.substr(std::string_view("https://").size());
 
   // The state folder, with the real port in every file.
   // serviceaccount/token: re-minted every sa_token_ttl by the server's clock (clock/rotation.h).
@@ -370,7 +376,7 @@ void Server::Start() {
   // A deleted pod bound to a node leaves when its grace period ends by the server's clock.
   d.grace_periods = std::make_unique<ClockTicker>(*d.clock, std::chrono::milliseconds(200),
                                                   [store = d.store.get()] { store->Tick(); });
-  WriteStateFolder(d.paths, {d.url, o.address, port, ca_pem, d.bundle.admin});
+  WriteStateFolder(d.paths, {d.url, advertised.host, advertised.port, ca_pem, d.bundle.admin});
   {
     std::lock_guard lock(d.token_mu);
     d.state_written = true;
@@ -397,6 +403,7 @@ void Server::Stop() {
   if (d.listener.joinable()) d.listener.join();
   if (d.rotation) d.rotation->Stop();
   d.grace_periods.reset();
+  d.state_lock.reset();  // last: nothing writes to the folder after it
   d.cv.notify_all();
 }
 

@@ -28,6 +28,7 @@
 namespace kubedouble::fake {
 
 class TokenRotation;
+class StateLock;
 
 // One request on its way through the server.
 struct Call {
@@ -57,6 +58,7 @@ struct Server::Impl {
   std::unique_ptr<FaultSet> faults;
   std::unique_ptr<TokenRotation> rotation;     // serviceaccount/token (clock/rotation.h)
   std::unique_ptr<ClockTicker> grace_periods;  // ends deleted pods' grace periods (Store::Tick)
+  std::unique_ptr<StateLock> state_lock;       // DIR/serve.lock while running (state_lock.h)
   std::string ca_pem;
   std::mutex token_mu;         // paths.serviceaccount_token, state_written
   bool state_written = false;  // WriteStateFolder has run: rotations rewrite serviceaccount/

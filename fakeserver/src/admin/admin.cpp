@@ -204,6 +204,51 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
     return SendJson(res, 200, {{m == "POST" ? "loaded" : "deleted", done}});
   }
 
+  if (rest == "snapshot") {  // kwok-style snapshots: every object out, or every object in
+    if (m == "GET") {
+      json items = json::array();
+      for (auto& o : store->Snapshot()) items.push_back(std::move(o));
+      return SendJson(
+          res, 200,
+          {{"apiVersion", "v1"},
+           {"kind", "List"},
+           {"metadata", {{"resourceVersion", std::to_string(store->resource_version())}}},
+           {"items", items}});
+    }
+    if (m != "POST") return not_allowed();
+    std::vector<json> objects = ObjectsOf(ParseJsonBody(req, false));
+    // The shape is checked before anything is replaced; definitions load first, so that the
+    // custom resources after them are known.
+    for (const auto& o : objects) {
+      if (!o.is_object() || !o.contains("apiVersion") || !o.contains("kind") ||
+          !o["apiVersion"].is_string() || !o["kind"].is_string()) {
+        throw StatusError::BadRequest("every object of a snapshot needs apiVersion and kind");
+      }
+    }
+    std::stable_sort(objects.begin(), objects.end(), [](const json& a, const json& b) {
+      return (a["kind"] == "CustomResourceDefinition") > (b["kind"] == "CustomResourceDefinition");
+    });
+    store->Clear();
+    size_t loaded = 0;
+    for (auto& o : objects) {
+      auto found = registry->FindByKind(o["apiVersion"], o["kind"]);
+      if (!found) {
+        throw StatusError::BadRequest(fmt::format(
+            "no served resource for apiVersion \"{}\", kind \"{}\" (after {} objects restored)",
+            o["apiVersion"].get<std::string>(), o["kind"].get<std::string>(), loaded));
+      }
+      if (o.contains("metadata") && o["metadata"].is_object()) {
+        o["metadata"].erase("resourceVersion");
+      }
+      store->Put(*found, std::move(o));
+      ++loaded;
+    }
+    if (rotation) rotation->Rotate();  // the default service account may have a new uid
+    return SendJson(
+        res, 200,
+        {{"restored", loaded}, {"resourceVersion", std::to_string(store->resource_version())}});
+  }
+
   if (rest == "reset") {
     if (m != "POST") return not_allowed();
     // default/default comes back with the uid it had, so that the tokens minted for it (the

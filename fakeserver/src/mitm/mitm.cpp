@@ -1,8 +1,11 @@
 #include "kubedouble/fakeserver/mitm.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/socket.h>
 
 #include <fmt/core.h>
 
@@ -12,6 +15,7 @@
 #include <regex>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 
 #include "../connection_slots.h"
 #include "../task_queue.h"
@@ -66,7 +70,61 @@ struct Mitm::Impl {
   std::deque<MitmCapture> captures;  // the last options.max_captures, guarded by mu
   uint64_t captured = 0;             // every capture so far
   bool token_captured = false, cert_offered = false;
-  std::vector<int> fault_left;  // per rule, guarded by mu
+  std::vector<int> fault_left;       // per rule, guarded by mu
+  std::deque<MitmRefusal> refusals;  // guarded by mu
+  uint64_t refused = 0;              // every refusal so far, guarded by mu
+
+  std::unordered_map<const SSL*, std::string> handshaking;  // peer of each, guarded by mu
+
+  // "127.0.0.1:53124" or "[::1]:53124": the peer of `fd`, or "" when it is gone.
+  static std::string PeerOf(int fd) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return "";
+    char host[INET6_ADDRSTRLEN] = "";
+    if (peer.ss_family == AF_INET6) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&peer);
+      inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+      return fmt::format("[{}]:{}", host, ntohs(a->sin6_port));
+    }
+    auto* a = reinterpret_cast<sockaddr_in*>(&peer);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    return fmt::format("{}:{}", host, ntohs(a->sin_port));
+  }
+
+  // OpenSSL's info callback: the peer is noted when a handshake starts (a client that refuses
+  // may have closed its socket by the time its alert is read), and a fatal alert read before
+  // the handshake is done is a refusal.
+  static void OnTlsInfo(const SSL* ssl, int where, int ret) {
+    auto* self = static_cast<Impl*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+    if (self == nullptr) return;
+    if (where & SSL_CB_HANDSHAKE_START) {
+      std::string peer = PeerOf(SSL_get_fd(ssl));
+      std::lock_guard<std::mutex> lock(self->mu);
+      if (self->handshaking.size() > 4096) self->handshaking.clear();  // abandoned ones
+      self->handshaking[ssl] = std::move(peer);
+      return;
+    }
+    if (where & SSL_CB_HANDSHAKE_DONE) {
+      std::lock_guard<std::mutex> lock(self->mu);
+      self->handshaking.erase(ssl);
+      return;
+    }
+    const bool fatal = (ret >> 8) == SSL3_AL_FATAL;
+    if ((where & SSL_CB_READ_ALERT) == 0 || !fatal || SSL_is_init_finished(ssl)) return;
+    MitmRefusal r;
+    r.time = std::chrono::system_clock::now();
+    r.alert = SSL_alert_desc_string_long(ret);
+    std::lock_guard<std::mutex> lock(self->mu);
+    auto it = self->handshaking.find(ssl);
+    r.client = it != self->handshaking.end() && !it->second.empty() ? it->second : "unknown";
+    if (it != self->handshaking.end()) self->handshaking.erase(it);
+    r.id = ++self->refused;
+    self->refusals.push_back(std::move(r));
+    while (self->refusals.size() > std::max<size_t>(self->options.max_captures, 1)) {
+      self->refusals.pop_front();
+    }
+  }
 
   void Record(MitmCapture cap) {
     std::lock_guard<std::mutex> lock(mu);
@@ -97,6 +155,7 @@ struct Mitm::Impl {
     cap.method = req.method;
     cap.path = req.target.empty() ? req.path : req.target;
     cap.authorization = req.get_header_value("Authorization");
+    cap.user_agent = req.get_header_value("User-Agent");
     if (req.ssl) {
       X509* peer = SSL_get1_peer_certificate(req.ssl);
       if (peer) {
@@ -206,6 +265,7 @@ void Mitm::Start() {
   std::string error;
   impl_->slots = std::make_unique<ConnectionSlots>();
   ConnectionSlots* slots = impl_->slots.get();
+  Impl* impl = impl_.get();
   impl_->server = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
     if (SSL_CTX_use_certificate_chain_file(&ctx, cert.c_str()) != 1) {
       error = "cannot load the certificate " + cert;
@@ -223,6 +283,9 @@ void Mitm::Start() {
     // Framed and tracked like the API server's connections (tls_buffers.h): no smuggled
     // requests, heads within Go's limits, and a stop that does not wait out idle clients.
     BufferTls(&ctx, slots);
+    // Handshakes a verifying client refuses (Refusals()).
+    SSL_CTX_set_app_data(&ctx, impl);
+    SSL_CTX_set_info_callback(&ctx, &Impl::OnTlsInfo);
     return true;
   });
   if (!impl_->server->is_valid())
@@ -270,6 +333,11 @@ std::string Mitm::url() const {
 }
 
 int Mitm::port() const { return impl_->port; }
+
+std::vector<MitmRefusal> Mitm::Refusals() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return {impl_->refusals.begin(), impl_->refusals.end()};
+}
 
 std::vector<MitmCapture> Mitm::Captures() const {
   std::lock_guard<std::mutex> lock(impl_->mu);

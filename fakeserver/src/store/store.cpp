@@ -512,7 +512,8 @@ json Store::Put(const ResourceInfo& res, json object) {
     stored = c.Commit(current ? EventType::kModified : EventType::kAdded, BucketKey(res), obj_ns,
                       key, current, std::move(object));
     if (IsCrdResource(res)) RegisterCrd(c, current.get(), serves);
-    ReconcileLocked(c);
+    // No garbage collection here: fixtures and restored state come in any order, a dependent
+    // before its owner. What they leave to collect runs with the next write or tick.
   }
   c.changed.NotifyAll();
   return *stored;
@@ -539,6 +540,7 @@ void Store::Clear() {
     for (const auto& [bucket, list] : c.observers) {
       for (const auto& observe : list) observe(nullptr, nullptr);
     }
+    if (c.on_clear) c.on_clear();
   }
   c.changed.NotifyAll();
 }

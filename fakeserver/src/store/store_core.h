@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -111,6 +112,10 @@ struct Core {
   std::set<std::pair<std::string, std::string>> crd_resources;            // group, plural from CRDs
   std::unordered_map<std::string, std::vector<StoreObserver>> observers;  // by bucket
   LifecycleState life;  // owners, dependents and pending deletion work (lifecycle.h)
+  // Durability (persist.cpp), called under the unique lock: before a change is applied (a throw
+  // leaves the store as it was) and after a Clear.
+  std::function<void(const Event&)> on_commit;
+  std::function<void()> on_clear;
 
   // Records a change under the unique lock: assigns the next resourceVersion, updates the
   // bucket, appends to the log and trims it to the window (count and bytes). Returns the stored

@@ -38,6 +38,14 @@ ObjectPtr Core::Commit(EventType type, const std::string& bucket, const std::str
   int64_t r = ++rv;
   after["metadata"]["resourceVersion"] = std::to_string(r);
   ObjectPtr stored = ObjectPtr::Make(std::move(after));
+  if (on_commit) {
+    try {
+      on_commit(Event{r, type, bucket, ns, key, before, stored, 0});
+    } catch (...) {
+      --rv;
+      throw;
+    }
+  }
   auto& b = buckets[bucket];
   if (type == EventType::kDeleted) {
     b.erase(key);

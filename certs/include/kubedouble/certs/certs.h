@@ -259,4 +259,14 @@ bool BundleExists(const std::filesystem::path& dir);
 void SaveBundle(const Bundle& bundle, const std::filesystem::path& dir);
 Bundle LoadBundle(const std::filesystem::path& dir);
 
+// Loads the bundle in `dir` keeping its cluster CA (ca.crt, ca.key), and mints again only what is
+// missing or out of date, each signed by that CA: a pair whose file is gone (an expired or rogue
+// variant deleted by hand), and the serving certificates (with their key) when they lack one of
+// `options.extra_sans`. New keys take the CA's key type. The cluster CA itself is never replaced
+// here — a new one is MintBundle + SaveBundle (`serve --fresh-pki`) — so clients that trust it
+// keep working. Throws Error when the CA cannot be loaded. `renewed`, when given, receives the
+// file names written (e.g. "expired-server.crt").
+Bundle RepairBundle(const std::filesystem::path& dir, const BundleOptions& options,
+                    std::vector<std::string>* renewed = nullptr);
+
 }  // namespace kubedouble::certs

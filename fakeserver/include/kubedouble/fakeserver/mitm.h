@@ -64,6 +64,17 @@ struct MitmCapture {
   std::string client_cert_subject;  // "CN=..., O=..." when one was offered
   int upstream_status = 0;          // what the upstream answered (0: it could not be reached)
   std::string fault;                // the fault that fired ("status 429", "close", "delay 3000ms")
+  std::string user_agent;           // the User-Agent header ("" when none)
+};
+
+// A handshake the client broke off with an alert: a client that verifies the server refuses the
+// rogue certificate ("unknown CA" from OpenSSL clients, "bad certificate" from Go's), so it
+// hands over nothing.
+struct MitmRefusal {
+  uint64_t id = 0;  // 1, 2, 3, ... in the order handshakes were refused
+  std::chrono::system_clock::time_point time;
+  std::string client;  // "127.0.0.1:53124"
+  std::string alert;   // the alert the client sent, as OpenSSL names it: "unknown CA"
 };
 
 class Mitm {
@@ -92,6 +103,8 @@ class Mitm {
   size_t requests() const;
   // Captures that fell out of the list (requests() - Captures().size()).
   size_t dropped() const;
+  // The handshakes clients refused, oldest first (the last max_captures).
+  std::vector<MitmRefusal> Refusals() const;
 
  private:
   struct Impl;

@@ -13,6 +13,8 @@
 //   DIR/serviceaccount/       token, ca.crt, namespace behind a kubelet-style ..data symlink
 //   DIR/incluster.env         KUBERNETES_SERVICE_HOST/PORT/PORT_HTTPS, ready to `source`
 //   DIR/tokens.csv            static tokens in kube-apiserver's --token-auth-file format
+//   DIR/serve.lock            held while a server runs (a second one on DIR refuses, naming it)
+//   DIR/store.wal             the objects, with `persist`
 //
 //   kubedouble::fake::Server server({.dir = "state", .port = 0});
 //   server.Start();
@@ -43,7 +45,16 @@ struct ServerOptions {
   bool fresh_pki = false;                     // mint a new PKI (and tokens) even if one exists
   // Which serving certificate to present: good|expired|not-yet-valid|wrong-host|rogue.
   std::string serve_cert = "good";
-  std::vector<std::string> extra_sans{};  // added to the serving certificate (new PKI only)
+  // Added to the serving certificate: an existing one lacking a name is re-issued by the same
+  // cluster CA (the CA changes only with fresh_pki).
+  std::vector<std::string> extra_sans{};
+  // Where clients reach the server when that is not the listening address (a container, a VM,
+  // address "0.0.0.0"): every kubeconfig, incluster.env and the serving certificate's names
+  // follow it. advertise_url is a whole https://HOST[:PORT] (port 443 when none);
+  // advertise_address a host name or IP with the listening port. Neither: the listening address,
+  // or 127.0.0.1 (::1) when that is 0.0.0.0 (::), which no client could verify.
+  std::string advertise_url{};
+  std::string advertise_address{};
   certs::KeyType key_type = certs::KeyType::kEcdsaP256;
   bool anonymous = false;  // authenticate requests without credentials as system:anonymous
   // A --token-auth-file style CSV that replaces the generated tokens.csv.
@@ -72,6 +83,12 @@ struct ServerOptions {
   // minute, so 90 s lets every well-behaved client pick up the new one).
   std::chrono::seconds sa_token_grace{90};
   std::string admin_token{};  // a bearer token allowed on /__kubedouble/ ("" : none)
+  // One line per answered request on stderr, as kube-apiserver's httplog writes them.
+  bool log_requests = false;
+  // Keep the objects in DIR/store.wal (write-ahead, fsync'd before a write is answered;
+  // kubedouble/fakeserver/persist.h): a restart, even after kill -9, finds every acknowledged
+  // write and resourceVersions continue. The fixtures are loaded only into an empty store.
+  bool persist = false;
 };
 
 // Everything Start() writes into the state folder, and the credentials in it.
@@ -102,7 +119,8 @@ class Server {
   void Wait();
   bool running() const;
 
-  std::string url() const;  // https://127.0.0.1:PORT or https://[::1]:PORT
+  // The URL clients use: https://127.0.0.1:PORT, https://[::1]:PORT, or the advertised one.
+  std::string url() const;
   int port() const;
   const StatePaths& paths() const;
   const certs::Bundle& bundle() const;

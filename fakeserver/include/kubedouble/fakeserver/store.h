@@ -264,6 +264,16 @@ class Store {
   bool Tick();
   int64_t resource_version() const;
 
+  // Durability (kubedouble/fakeserver/persist.h; store/persist.cpp): loads the write-ahead log
+  // `file` into this store with each object's resourceVersion as it was, rewrites the log
+  // compacted, and from then on appends every change to it, fsync'd before the change returns.
+  // Returns whether the log held any object. Throws std::runtime_error naming the file and line
+  // of a damaged record (a torn last line, never acknowledged, is dropped).
+  bool Persist(const std::string& file);
+  // Every object with its kind and apiVersion, in an order that loads back: definitions
+  // (CustomResourceDefinitions), namespaces, then the rest by resourceVersion.
+  std::vector<json> Snapshot() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
