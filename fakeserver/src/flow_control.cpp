@@ -1,7 +1,6 @@
 #include "flow_control.h"
 
 #include <map>
-#include <mutex>
 
 #include "util.h"
 
@@ -31,12 +30,24 @@ FlowMatch MatchFlow(const UserInfo& user, std::string_view path) {
 }
 
 const std::string& FlowUid(std::string_view kind_and_name) {
-  static std::mutex mu;
-  static std::map<std::string, std::string, std::less<>> uids;
-  std::lock_guard lock(mu);
-  auto it = uids.find(kind_and_name);
-  if (it == uids.end()) it = uids.emplace(std::string(kind_and_name), util::RandomUuid()).first;
-  return it->second;
+  // Every name MatchFlow gives, made once (thread-safe static initialization), read without a
+  // lock after.
+  static const std::map<std::string, std::string, std::less<>> kUids = [] {
+    std::map<std::string, std::string, std::less<>> m;
+    for (const char* name :
+         {"exempt", "probes", "kube-controller-manager", "kube-scheduler", "system-nodes",
+          "kube-system-service-accounts", "service-accounts", "global-default"}) {
+      m.emplace(std::string("flowschema/") + name, util::RandomUuid());
+    }
+    for (const char* name :
+         {"exempt", "workload-high", "system", "workload-low", "global-default"}) {
+      m.emplace(std::string("prioritylevel/") + name, util::RandomUuid());
+    }
+    return m;
+  }();
+  static const std::string kNone;
+  auto it = kUids.find(kind_and_name);
+  return it == kUids.end() ? kNone : it->second;
 }
 
 }  // namespace kubedouble::fake

@@ -31,7 +31,7 @@ struct FlowMatch {
 
 FlowMatch MatchFlow(const UserInfo& user, std::string_view path);
 
-// The uid of the default FlowSchema or PriorityLevelConfiguration named `name`.
+// The uid of "flowschema/NAME" or "prioritylevel/NAME" of those above ("" for another).
 const std::string& FlowUid(std::string_view kind_and_name);
 
 }  // namespace kubedouble::fake

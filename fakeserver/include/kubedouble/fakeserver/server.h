@@ -71,6 +71,11 @@ struct ServerOptions {
   // minute, so 90 s lets every well-behaved client pick up the new one).
   std::chrono::seconds sa_token_grace{90};
   std::string admin_token{};  // a bearer token allowed on /__kubedouble/ ("" : none)
+  // The change history kept for watches and exact lists, by the server's clock (the fake one
+  // with clock "fake"): older changes are compacted, as kube-apiserver has etcd compact every
+  // 5 minutes; a watch or list from before gets 410 Expired. Zero: kept until the count and
+  // byte bounds (store.h) push them out. POST /__kubedouble/compact compacts at once.
+  std::chrono::seconds compaction_window{300};
 };
 
 // Everything Start() writes into the state folder, and the credentials in it.
