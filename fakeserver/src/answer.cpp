@@ -2,6 +2,7 @@
 
 #include <kubedouble/base/json_yaml.h>
 
+#include "protobuf_encode.h"
 #include "server_impl.h"
 
 namespace kubedouble::fake {
@@ -19,9 +20,11 @@ void SendEncoded(httplib::Response& res, int status, const json& body, const Out
     case Encoding::kYaml:
       return SendBody(res, status, base::JsonToYaml(body), kMediaYaml);
     case Encoding::kProtobuf:
-      // The protobuf encoder (fakeserver/src/protobuf*, from the schema's message tables) plugs
-      // in here: SendBody(res, status, <the runtime.Unknown envelope of body>, kMediaProtobuf).
-      // Until it does, the answer is JSON, which client-go reads by its Content-Type.
+      // Negotiation offers protobuf only for kinds with a message; anything else (never
+      // expected) goes out as JSON, which client-go reads by its Content-Type.
+      if (auto bytes = EncodeProtobuf(body)) {
+        return SendBody(res, status, std::move(*bytes), kMediaProtobuf);
+      }
       break;
     case Encoding::kJson:
       break;
@@ -44,9 +47,10 @@ void SendEncodedText(httplib::Response& res, int status, std::string json_text,
 
 std::string WatchFrame(const OutputFormat& format, const std::string& type,
                        const std::string& object_json) {
-  // The protobuf watch frame (a length-prefixed WatchEvent) plugs in here for
-  // format.encoding == Encoding::kProtobuf; until then events are JSON lines.
-  (void)format;
+  if (format.encoding == Encoding::kProtobuf) {
+    json object = json::parse(object_json, nullptr, false);
+    if (auto frame = EncodeProtobufWatchFrame(type, object)) return std::move(*frame);
+  }
   std::string line;
   line.reserve(object_json.size() + type.size() + 24);
   line += R"({"object":)";
