@@ -260,15 +260,8 @@ TEST(Wire, DeprecatedVersionsAnswerWithAWarning) {
     if (deprecated) v["deprecated"] = true;
     return v;
   };
-  json crd = {{"apiVersion", "apiextensions.k8s.io/v1"},
-              {"kind", "CustomResourceDefinition"},
-              {"metadata", {{"name", "crontabs.stable.example.com"}}},
-              {"spec",
-               {{"group", "stable.example.com"},
-                {"scope", "Namespaced"},
-                {"names", {{"plural", "crontabs"}, {"kind", "CronTab"}}},
-                {"versions",
-                 {version("v1alpha1", true), version("v1beta1", false), version("v1", false)}}}}};
+  json crd = CronTabCrd(
+      json::array({version("v1alpha1", true), version("v1beta1", false), version("v1", false)}));
   crd["spec"]["versions"][1]["deprecated"] = true;
   crd["spec"]["versions"][1]["deprecationWarning"] = "beta is going away";
   ASSERT_EQ(c->Post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd.dump(),
