@@ -29,25 +29,34 @@ FlowMatch MatchFlow(const UserInfo& user, std::string_view path) {
   return {"global-default", "global-default"};
 }
 
-const std::string& FlowUid(std::string_view kind_and_name) {
-  // Every name MatchFlow gives, made once (thread-safe static initialization), read without a
-  // lock after.
-  static const std::map<std::string, std::string, std::less<>> kUids = [] {
-    std::map<std::string, std::string, std::less<>> m;
-    for (const char* name :
-         {"exempt", "probes", "kube-controller-manager", "kube-scheduler", "system-nodes",
-          "kube-system-service-accounts", "service-accounts", "global-default"}) {
-      m.emplace(std::string("flowschema/") + name, util::RandomUuid());
-    }
-    for (const char* name :
-         {"exempt", "workload-high", "system", "workload-low", "global-default"}) {
-      m.emplace(std::string("prioritylevel/") + name, util::RandomUuid());
-    }
-    return m;
-  }();
+namespace {
+using UidMap = std::map<std::string, std::string, std::less<>>;
+
+// Uids for `names`, made once (thread-safe static initialization), read without a lock after.
+UidMap MakeUids(std::initializer_list<const char*> names) {
+  UidMap m;
+  for (const char* name : names) m.emplace(name, util::RandomUuid());
+  return m;
+}
+
+const std::string& Find(const UidMap& uids, std::string_view name) {
   static const std::string kNone;
-  auto it = kUids.find(kind_and_name);
-  return it == kUids.end() ? kNone : it->second;
+  auto it = uids.find(name);
+  return it == uids.end() ? kNone : it->second;
+}
+}  // namespace
+
+const std::string& FlowSchemaUid(std::string_view name) {
+  static const UidMap kUids =
+      MakeUids({"exempt", "probes", "kube-controller-manager", "kube-scheduler", "system-nodes",
+                "kube-system-service-accounts", "service-accounts", "global-default"});
+  return Find(kUids, name);
+}
+
+const std::string& PriorityLevelUid(std::string_view name) {
+  static const UidMap kUids =
+      MakeUids({"exempt", "workload-high", "system", "workload-low", "global-default"});
+  return Find(kUids, name);
 }
 
 }  // namespace kubedouble::fake
