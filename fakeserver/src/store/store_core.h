@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "kubedouble/fakeserver/store.h"
+#include "lifecycle_state.h"
 #include "selectors.h"
 
 namespace kubedouble::fake {
@@ -113,10 +114,11 @@ struct Core {
   size_t log_bytes = 0;   // the sum of the log's Event::bytes
   std::mt19937_64 rng{std::random_device{}()};
   std::set<std::pair<std::string, std::string>> crd_resources;  // group, plural from CRDs
+  LifecycleState life;  // owners, dependents and pending deletion work (lifecycle.h)
 
   // Records a change under the unique lock: assigns the next resourceVersion, updates the
   // bucket, appends to the log and trims it to the window (count and bytes). Returns the stored
-  // object.
+  // object. Keeps `life` up to date (lifecycle.h: TrackChange).
   ObjectPtr Commit(EventType type, const std::string& bucket, const std::string& ns,
                    const std::string& key, ObjectPtr before, json after);
   // Index of the first log event with rv > r.
