@@ -28,6 +28,7 @@ struct ServeFlags {
   std::string faults, sa_token_ttl = "1h", sa_token_grace = "90s", head_timeout = "32s";
   std::string controllers = "all";
   int nodes = 1;
+  std::string compaction_window = "5m";
 };
 
 void Run(ServeFlags& f) {
@@ -46,7 +47,8 @@ void Run(ServeFlags& f) {
   if (!f.faults.empty()) o.faults_file = f.faults;
   for (auto [text, flag, out] :
        {std::tuple{&f.sa_token_ttl, "--sa-token-ttl", &o.sa_token_ttl},
-        std::tuple{&f.sa_token_grace, "--sa-token-grace", &o.sa_token_grace}}) {
+        std::tuple{&f.sa_token_grace, "--sa-token-grace", &o.sa_token_grace},
+        std::tuple{&f.compaction_window, "--compaction-window", &o.compaction_window}}) {
     try {
       *out =
           std::chrono::duration_cast<std::chrono::seconds>(kubedouble::fake::ParseDuration(*text));
@@ -208,6 +210,10 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--sa-token-grace", flags->sa_token_grace,
                   "How long a replaced serviceaccount/token stays valid")
+      ->capture_default_str();
+  sub->add_option("--compaction-window", flags->compaction_window,
+                  "Keep this much change history for watches (Go duration, by --clock; 0: by "
+                  "count only); older resourceVersions get 410 Expired")
       ->capture_default_str();
   sub->add_option("--admin-token", o.admin_token,
                   "A bearer token allowed on the admin API (/__kubedouble/)");

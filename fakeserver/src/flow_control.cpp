@@ -1,7 +1,6 @@
 #include "flow_control.h"
 
 #include <map>
-#include <mutex>
 
 #include "util.h"
 
@@ -30,13 +29,34 @@ FlowMatch MatchFlow(const UserInfo& user, std::string_view path) {
   return {"global-default", "global-default"};
 }
 
-const std::string& FlowUid(std::string_view kind_and_name) {
-  static std::mutex mu;
-  static std::map<std::string, std::string, std::less<>> uids;
-  std::lock_guard lock(mu);
-  auto it = uids.find(kind_and_name);
-  if (it == uids.end()) it = uids.emplace(std::string(kind_and_name), util::RandomUuid()).first;
-  return it->second;
+namespace {
+using UidMap = std::map<std::string, std::string, std::less<>>;
+
+// Uids for `names`, made once (thread-safe static initialization), read without a lock after.
+UidMap MakeUids(std::initializer_list<const char*> names) {
+  UidMap m;
+  for (const char* name : names) m.emplace(name, util::RandomUuid());
+  return m;
+}
+
+const std::string& Find(const UidMap& uids, std::string_view name) {
+  static const std::string kNone;
+  auto it = uids.find(name);
+  return it == uids.end() ? kNone : it->second;
+}
+}  // namespace
+
+const std::string& FlowSchemaUid(std::string_view name) {
+  static const UidMap kUids =
+      MakeUids({"exempt", "probes", "kube-controller-manager", "kube-scheduler", "system-nodes",
+                "kube-system-service-accounts", "service-accounts", "global-default"});
+  return Find(kUids, name);
+}
+
+const std::string& PriorityLevelUid(std::string_view name) {
+  static const UidMap kUids =
+      MakeUids({"exempt", "workload-high", "system", "workload-low", "global-default"});
+  return Find(kUids, name);
 }
 
 }  // namespace kubedouble::fake

@@ -31,7 +31,9 @@ struct FlowMatch {
 
 FlowMatch MatchFlow(const UserInfo& user, std::string_view path);
 
-// The uid of the default FlowSchema or PriorityLevelConfiguration named `name`.
-const std::string& FlowUid(std::string_view kind_and_name);
+// The uids of the FlowSchema and PriorityLevelConfiguration of those names above ("" for
+// another name).
+const std::string& FlowSchemaUid(std::string_view name);
+const std::string& PriorityLevelUid(std::string_view name);
 
 }  // namespace kubedouble::fake

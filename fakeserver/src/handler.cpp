@@ -137,10 +137,8 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
       entry.auth_method = call.auth.method;
       // Priority and fairness classifies authenticated requests (flow_control.h).
       FlowMatch flow = MatchFlow(call.auth.user, req.path);
-      res.set_header("X-Kubernetes-Pf-Flowschema-Uid",
-                     FlowUid(std::string("flowschema/").append(flow.flow_schema)));
-      res.set_header("X-Kubernetes-Pf-Prioritylevel-Uid",
-                     FlowUid(std::string("prioritylevel/").append(flow.priority_level)));
+      res.set_header("X-Kubernetes-Pf-Flowschema-Uid", FlowSchemaUid(flow.flow_schema));
+      res.set_header("X-Kubernetes-Pf-Prioritylevel-Uid", PriorityLevelUid(flow.priority_level));
       call.info = ParseRequestInfo(
           req.method, req.path, req.has_param("watch") && QueryBool(req.get_param_value("watch")));
       // Fault injection (faults/): a rule may answer instead, or reshape the answer.

@@ -11,6 +11,7 @@
 #include "answer.h"
 #include "binding.h"
 #include "duplicate_fields.h"
+#include "deprecation.h"
 #include "kubedouble/schema/fields.h"
 #include "kubedouble/schema/resources.h"
 #include "negotiate.h"
@@ -229,6 +230,9 @@ void Server::Impl::Resource(Call& call) {
     return SendStatus(res, NotFoundStatus());
   }
   std::string ns = r.namespaced ? info.ns : "";
+  if (auto warning = DeprecationWarning(*store, *registry, r)) {
+    res.headers.emplace("Warning", "299 - " + json(*warning).dump());
+  }
   // A write of a collection (PUT or PATCH without a name) has no route: 405, as go-restful.
   if ((info.verb == "update" || info.verb == "patch") && info.name.empty() &&
       info.subresource.empty()) {

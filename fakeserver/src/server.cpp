@@ -108,6 +108,7 @@ Server::Impl::Impl(ServerOptions o) : options(std::move(o)) {
   faults = std::make_unique<FaultSet>();
   registry = std::make_shared<Registry>();
   store = std::make_unique<Store>(registry, [c = clock] { return c->Now(); });
+  store->SetCompactionWindow(options.compaction_window);
   journal = std::make_unique<Journal>(options.journal_size, options.journal_file);
   discovery = std::make_unique<Discovery>(registry);
   openapi = std::make_unique<OpenApi>(*store);

@@ -17,7 +17,7 @@ TEST(Failures, BadTokenIsKubectlsUnauthorized) {
   EXPECT_THAT(r.output, HasSubstr("error: You must be logged in to the server ("));
   auto curl = Bash("curl -sS --cacert " + srv.paths().ca_crt.string() +
                    " -H 'Authorization: Bearer nope' " + srv.url() + "/api/v1/pods");
-  EXPECT_THAT(curl.output, HasSubstr(R"("code":401)"));
+  EXPECT_THAT(curl.output, HasSubstr(R"("code": 401)"));
 }
 
 TEST(Failures, AnonymousKubeconfigIs401UnlessAnonymousIsOn) {
@@ -110,8 +110,8 @@ TEST(Failures, WrongFieldTypeIsRefusedAsKubeApiserverRefusesIt) {
            srv.paths().admin_token + "' -H 'Content-Type: application/json' -d " +
            "'{\"metadata\":{\"name\":\"num\"},\"data\":{\"k\":1}}' " + srv.url() +
            "/api/v1/namespaces/default/configmaps");
-  EXPECT_THAT(curl.output, HasSubstr(R"("reason":"BadRequest")"));
-  EXPECT_THAT(curl.output, HasSubstr(R"("code":400)"));
+  EXPECT_THAT(curl.output, HasSubstr(R"("reason": "BadRequest")"));
+  EXPECT_THAT(curl.output, HasSubstr(R"("code": 400)"));
 
   auto good =
       Bash(env + "cd " + dir +

@@ -15,19 +15,6 @@ using fake::TestServer;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// kubectl with the server's kubeconfig and a fresh discovery cache, usable after `timeout`.
-std::string Kubectl(TestServer& srv) {
-  return "kubectl --kubeconfig=" + srv.paths().kubeconfig.string() +
-         " --cache-dir=" + (srv.paths().dir / "kubecache").string() + " ";
-}
-
-std::string Write(const std::filesystem::path& dir, const std::string& name,
-                  const std::string& text) {
-  auto p = dir / name;
-  std::ofstream(p) << text;
-  return p.string();
-}
-
 TEST(KubectlLive, WritesFromCreateToNamespaceDeletion) {
   TestServer srv;
   std::string env, k = Kubectl(srv);

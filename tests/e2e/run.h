@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "common/shell.h"
@@ -28,6 +29,21 @@ inline std::string KubectlEnv(const std::filesystem::path& kubeconfig) {
 // manifest paths of a test land).
 inline std::string KubectlEnv(const fake::TestServer& srv) {
   return KubectlEnv(srv.paths().kubeconfig) + "cd " + srv.paths().dir.string() + "; ";
+}
+
+// kubectl with a test server's kubeconfig and a discovery cache in its folder, as a command
+// prefix usable after `timeout` (no environment to export).
+inline std::string Kubectl(const fake::TestServer& srv) {
+  return "kubectl --kubeconfig=" + srv.paths().kubeconfig.string() +
+         " --cache-dir=" + (srv.paths().dir / "kubecache").string() + " ";
+}
+
+// Writes `text` to dir/name and returns its path.
+inline std::string Write(const std::filesystem::path& dir, const std::string& name,
+                         const std::string& text) {
+  auto p = dir / name;
+  std::ofstream(p) << text;
+  return p.string();
 }
 
 }  // namespace kubedouble::e2e

@@ -56,6 +56,19 @@ inline Credentials AdminCert(const fake::TestServer& srv) {
 
 inline json Body(const httplib::Result& r) { return json::parse(r->body, nullptr, false); }
 
+// The CustomResourceDefinition of crontabs.stable.example.com (kind CronTab, namespaced) with
+// `versions` (each {"name", "served", "storage", "schema", ...}).
+inline json CronTabCrd(json versions) {
+  return {{"apiVersion", "apiextensions.k8s.io/v1"},
+          {"kind", "CustomResourceDefinition"},
+          {"metadata", {{"name", "crontabs.stable.example.com"}}},
+          {"spec",
+           {{"group", "stable.example.com"},
+            {"scope", "Namespaced"},
+            {"names", {{"plural", "crontabs"}, {"kind", "CronTab"}}},
+            {"versions", std::move(versions)}}}};
+}
+
 inline std::string ReadText(const std::filesystem::path& p) {
   std::ifstream in(p);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

@@ -313,6 +313,27 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
     return answer();
   }
 
+  if (rest == "compact") {
+    // Compacts the change history now, to the current resourceVersion or to
+    // {"resourceVersion": "N"} (an older one than already compacted changes nothing).
+    if (m != "POST") return not_allowed();
+    json body = ParseJsonBody(req, true);
+    std::optional<int64_t> to;
+    if (body.is_object() && body.contains("resourceVersion")) {
+      const json& rv = body["resourceVersion"];
+      if (!rv.is_string()) {
+        throw StatusError::BadRequest("resourceVersion must be a string such as \"42\"");
+      }
+      to = ParseResourceVersion(rv.get<std::string>());
+    } else if (!body.is_null() && !(body.is_object() && body.empty())) {
+      throw StatusError::BadRequest("expected {} or {\"resourceVersion\": \"N\"}");
+    }
+    const int64_t compacted = store->Compact(to);
+    return SendJson(res, 200,
+                    {{"compacted", std::to_string(compacted)},
+                     {"resourceVersion", std::to_string(store->resource_version())}});
+  }
+
   if (rest == "rotate-token") {
     if (m != "POST") return not_allowed();
     if (!rotation) throw StatusError(409, "Conflict", "the server is not running");

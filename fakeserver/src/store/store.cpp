@@ -532,6 +532,7 @@ void Store::Clear() {
     c.buckets.clear();
     c.log.clear();
     c.log_bytes = 0;
+    c.oldest_at_ns.store(INT64_MAX);
     c.compacted = c.rv;
     ++c.epoch;
     for (const auto& [g, p] : c.crd_resources) c.registry->Remove(g, p);
@@ -543,6 +544,29 @@ void Store::Clear() {
     if (c.on_clear) c.on_clear();
   }
   c.changed.NotifyAll();
+}
+
+void Store::SetCompactionWindow(std::chrono::nanoseconds window) {
+  impl_->core->history_age_ns.store(window.count() > 0 ? window.count() : 0);
+  impl_->core->MaybeCompactAged();
+}
+
+int64_t Store::Compact(std::optional<int64_t> revision) {
+  auto& c = *impl_->core;
+  {
+    std::unique_lock lock(c.mu);
+    c.CompactTo(revision.value_or(c.rv));
+    revision = c.compacted;
+  }
+  c.changed.NotifyAll();  // watches behind it end now
+  return *revision;
+}
+
+int64_t Store::compacted_revision() const {
+  auto& c = *impl_->core;
+  c.MaybeCompactAged();
+  std::shared_lock lock(c.mu);
+  return c.compacted;
 }
 
 bool Store::Tick() {

@@ -92,6 +92,7 @@ struct Event {
   ObjectPtr before;  // null for ADDED
   ObjectPtr after;
   size_t bytes = 0;  // after's JSON text: what the event counts against the history's bytes
+  std::chrono::system_clock::time_point at{};  // when it was committed, by the store's clock
 };
 
 struct Core {
@@ -99,6 +100,11 @@ struct Core {
   NowFn now;
   size_t window;         // changes kept in `log` at most
   size_t history_bytes;  // and bytes of their objects' JSON text at most (the newest always kept)
+  // Changes older than this (by `now`) are compacted; zero: only the bounds above apply.
+  std::atomic<int64_t> history_age_ns{0};
+  // The commit time of the log's oldest change (ns since the epoch; INT64_MAX when the log is
+  // empty): lets a reader see without the lock that nothing is old enough to compact.
+  std::atomic<int64_t> oldest_at_ns{INT64_MAX};
 
   mutable std::shared_mutex mu;
   ChangeSignal changed;   // notified after every change, Clear and Stop
@@ -124,6 +130,14 @@ struct Core {
                    const std::string& key, ObjectPtr before, json after);
   // Index of the first log event with rv > r.
   size_t FirstAfter(int64_t r) const;
+  // Drops the log's changes up to revision `r` (compacted becomes r, when it was lower). Caller
+  // holds the unique lock.
+  void CompactTo(int64_t r);
+  // Drops the changes older than history_age_ns, as of now. Caller holds the unique lock.
+  void CompactAged();
+  // CompactAged when the oldest change may be old enough: takes the unique lock only then.
+  // Caller holds no lock.
+  void MaybeCompactAged();
   std::string NewUid();
   std::string RandomSuffix(size_t n);
 };

@@ -271,6 +271,7 @@ void AppendObject(std::string& out, const ResourceInfo& res, const ObjectPtr& ob
 }
 
 json Store::List(const ResourceInfo& res, const std::string& ns, const ListOptions& options) const {
+  impl_->core->MaybeCompactAged();
   ListPage page = Collect(*impl_->core, res, ns, options);
   json items = json::array();
   for (const auto& obj : page.found) {
@@ -287,6 +288,7 @@ json Store::List(const ResourceInfo& res, const std::string& ns, const ListOptio
 
 std::string Store::ListJson(const ResourceInfo& res, const std::string& ns,
                             const ListOptions& options) const {
+  impl_->core->MaybeCompactAged();
   ListPage page = Collect(*impl_->core, res, ns, options);
   // The same text as List(...).dump(): keys in nlohmann's (sorted) order.
   size_t size = 256;

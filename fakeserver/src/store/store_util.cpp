@@ -60,14 +60,53 @@ ObjectPtr Core::Commit(EventType type, const std::string& bucket, const std::str
     const json* after_state = type == EventType::kDeleted ? nullptr : stored.get();
     for (const auto& observe : o->second) observe(before.get(), after_state);
   }
-  log.push_back(Event{r, type, bucket, ns, key, std::move(before), stored, bytes});
+  log.push_back(Event{r, type, bucket, ns, key, std::move(before), stored, bytes, now()});
   log_bytes += bytes;
   while (log.size() > window || (log_bytes > history_bytes && log.size() > 1)) {
     compacted = log.front().rv;
     log_bytes -= log.front().bytes;
     log.pop_front();
   }
+  CompactAged();
   return stored;
+}
+
+namespace {
+int64_t Nanos(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+}  // namespace
+
+void Core::CompactTo(int64_t r) {
+  while (!log.empty() && log.front().rv <= r) {
+    log_bytes -= log.front().bytes;
+    log.pop_front();
+  }
+  compacted = std::max(compacted, std::min(r, rv));
+  oldest_at_ns.store(log.empty() ? INT64_MAX : Nanos(log.front().at));
+}
+
+void Core::CompactAged() {
+  const int64_t age = history_age_ns.load();
+  if (age > 0) {
+    const int64_t cutoff = Nanos(now()) - age;
+    int64_t to = compacted;
+    for (const Event& e : log) {
+      if (Nanos(e.at) >= cutoff) break;
+      to = e.rv;
+    }
+    if (to > compacted) return CompactTo(to);
+  }
+  oldest_at_ns.store(log.empty() ? INT64_MAX : Nanos(log.front().at));
+}
+
+void Core::MaybeCompactAged() {
+  const int64_t age = history_age_ns.load();
+  if (age <= 0) return;
+  const int64_t oldest = oldest_at_ns.load();
+  if (oldest == INT64_MAX || oldest >= Nanos(now()) - age) return;
+  std::unique_lock lock(mu);
+  CompactAged();
 }
 
 size_t Core::FirstAfter(int64_t r) const {

@@ -228,6 +228,7 @@ std::unique_ptr<Watch> Store::StartWatch(const ResourceInfo& res, const std::str
   ValidateListOptions(options, true);
   Selectors sel = ParseSelectors(res, options);
   auto w = std::make_unique<StoreWatch>(impl_->core, res, ns, std::move(sel), options);
+  impl_->core->MaybeCompactAged();
   std::shared_lock lock(impl_->core->mu);
   w->Start(*impl_->core, options);
   return w;

@@ -46,9 +46,11 @@ Outcome FromCurl(int exit_code, bool timed_out, const std::string& err, const st
         o.kind = OutcomeKind::kOk;
       } else {
         o.kind = OutcomeKind::kHttpError;
-        o.message = FirstLine(body);
       }
       FillFromBody(body, o);
+      // A body that is no Status: its first line (a Status comes indented to curl's user agent,
+      // as from kube-apiserver, so its first line says nothing).
+      if (o.kind == OutcomeKind::kHttpError && o.message.empty()) o.message = FirstLine(body);
       return o;
     case 35:
     case 51:

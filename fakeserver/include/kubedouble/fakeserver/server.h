@@ -89,6 +89,11 @@ struct ServerOptions {
   // kubedouble/fakeserver/persist.h): a restart, even after kill -9, finds every acknowledged
   // write and resourceVersions continue. The fixtures are loaded only into an empty store.
   bool persist = false;
+  // The change history kept for watches and exact lists, by the server's clock (the fake one
+  // with clock "fake"): older changes are compacted, as kube-apiserver has etcd compact every
+  // 5 minutes; a watch or list from before gets 410 Expired. Zero: kept until the count and
+  // byte bounds (store.h) push them out. POST /__kubedouble/compact compacts at once.
+  std::chrono::seconds compaction_window{300};
 };
 
 // Everything Start() writes into the state folder, and the credentials in it.

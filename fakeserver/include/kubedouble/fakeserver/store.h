@@ -258,6 +258,17 @@ class Store {
   json Put(const ResourceInfo& res, json object);
   // Removes every object and history (admin reset); the resourceVersion counter keeps growing.
   void Clear();
+  // Time-based compaction, as kube-apiserver has etcd compact its history (every 5 minutes):
+  // the changes committed more than `window` ago by the store's clock (NowFn: the fake clock
+  // when the server has one) leave the history, on the next read or write that looks at it.
+  // Zero (the default of a Store) keeps them until the count and byte bounds push them out.
+  void SetCompactionWindow(std::chrono::nanoseconds window);
+  // Compacts the history now, up to `revision` (the current resourceVersion when absent):
+  // watches and exact lists from an older resourceVersion get 410 Expired, and watches still
+  // behind it end with the 410 ERROR event. Returns the revision compacted to.
+  int64_t Compact(std::optional<int64_t> revision = std::nullopt);
+  // The oldest resourceVersion a watch can still start from.
+  int64_t compacted_revision() const;
   // Ends the grace periods of deleted pods that are over by the store's clock, as a kubelet
   // confirms a pod's deletion, and what follows (a namespace emptied, an owner released). The
   // server calls it as its clock moves. True when anything changed.
