@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "faults/inject.h"
+#include "impersonation.h"
 #include "negotiate.h"
 #include "request_limits.h"
 #include "server_impl.h"
@@ -103,7 +104,7 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
   entry.user_agent = req.get_header_value("User-Agent");
   if (req.ssl != nullptr) entry.tls_version = SSL_get_version(req.ssl);
 
-  Call call{req, res, {}, {}};
+  Call call{req, res, {}, {}, {}};
   try {
     call.auth = authn->Authenticate(req.ssl, req.get_header_value("Authorization"));
     entry.client_cert_subject = call.auth.cert_subject;
@@ -127,6 +128,19 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
       entry.user = call.auth.user.name;
       entry.groups = call.auth.user.groups;
       entry.auth_method = call.auth.method;
+      // Impersonate-* headers (impersonation.h): from here on the request is the identity it
+      // impersonates; the journal keeps the caller beside it. A refusal is journaled as the
+      // caller's.
+      if (auto wanted = ParseImpersonation(req.headers)) {
+        UserInfo caller = call.auth.user;
+        call.auth.user =
+            Impersonate(caller, *wanted, [this](const Attributes& a) { return authz->Allowed(a); });
+        entry.impersonator = caller.name;
+        entry.impersonator_groups = caller.groups;
+        entry.user = call.auth.user.name;
+        entry.groups = call.auth.user.groups;
+        call.impersonator = std::move(caller);
+      }
       call.info = ParseRequestInfo(
           req.method, req.path, req.has_param("watch") && QueryBool(req.get_param_value("watch")));
       // Fault injection (faults/): a rule may answer instead, or reshape the answer.

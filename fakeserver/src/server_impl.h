@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "authn.h"
@@ -31,8 +32,10 @@ class TokenRotation;
 struct Call {
   const httplib::Request& req;
   httplib::Response& res;
-  AuthnResult auth;
+  AuthnResult auth;  // auth.user: the identity the request acts as (impersonated or not)
   RequestInfo info;
+  // The authenticated caller, when the request impersonates someone (impersonation.h).
+  std::optional<UserInfo> impersonator = std::nullopt;
 };
 
 struct Server::Impl {
@@ -90,6 +93,8 @@ struct Server::Impl {
   void SelfSubjectAccessReview(Call& call);
   void SelfSubjectRulesReview(Call& call);
   void TokenRequest(Call& call, const ResourceInfo& res);
+  // token_review.cpp: answers `review` (the parsed TokenReview body).
+  void TokenReview(Call& call, json review);
 };
 
 // True for /__kubedouble/... (admin/admin.cpp).
