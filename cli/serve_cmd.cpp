@@ -130,9 +130,11 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
                 "Treat requests without credentials as system:anonymous");
   sub->add_option("--tokens", flags->tokens,
                   "Static tokens file (token,user,uid,\"groups\") replacing the generated one");
-  sub->add_option("--policy", flags->policy, "Authorization rules (YAML) added to the defaults");
+  sub->add_option(
+      "--policy", flags->policy,
+      "RBAC manifests (Roles, ClusterRoles, bindings) stored with the bootstrap policy");
   sub->add_option("--authorization", o.authorization, "Authorization mode")
-      ->check(CLI::IsMember({"RBAC", "AlwaysAllow"}))
+      ->check(CLI::IsMember({"RBAC", "AlwaysAllow", "AlwaysDeny"}))
       ->capture_default_str();
   sub->add_flag("--no-default-fixtures", flags->no_default_fixtures,
                 "Start without the built-in pods, secrets and namespaces");

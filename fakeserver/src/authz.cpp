@@ -1,104 +1,49 @@
 #include "authz.h"
 
 #include <fmt/format.h>
-#include <kubedouble/base/yaml_json.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 
-#include <kubedouble/certs/certs.h>
-
 #include "status.h"
-#include "util.h"
 
 namespace kubedouble::fake {
 
 namespace {
-bool Has(const std::vector<std::string>& list, const std::string& v) {
-  return std::find(list.begin(), list.end(), v) != list.end();
-}
-bool HasOrStar(const std::vector<std::string>& list, const std::string& v) {
-  return Has(list, "*") || Has(list, v);
-}
+using nlohmann::json;
 
-bool ResourceMatches(const std::vector<std::string>& rules, const std::string& resource,
-                     const std::string& sub) {
-  std::string combined = sub.empty() ? resource : resource + "/" + sub;
-  for (const auto& r : rules) {
-    if (r == "*" || r == combined) return true;
-    if (!sub.empty() && (r == "*/" + sub || r == resource + "/*")) return true;
+constexpr char kRbacGroup[] = "rbac.authorization.k8s.io";
+
+// Go's %q of a []string: ["a" "b"].
+std::string QuotedList(const std::vector<std::string>& list) {
+  std::string out = "[";
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i) out += ' ';
+    out += json(list[i]).dump();
   }
-  return false;
+  return out + "]";
 }
 
-bool UrlMatches(const std::vector<std::string>& rules, const std::string& path) {
-  for (const auto& r : rules) {
-    if (r == "*" || r == path) return true;
-    if (!r.empty() && r.back() == '*' && path.compare(0, r.size() - 1, r, 0, r.size() - 1) == 0) {
-      return true;
-    }
-  }
-  return false;
+const std::string& NameOf(const json& object) {
+  static const std::string kEmpty;
+  auto m = object.find("metadata");
+  if (m == object.end() || !m->is_object()) return kEmpty;
+  auto n = m->find("name");
+  return n != m->end() && n->is_string() ? n->get_ref<const std::string&>() : kEmpty;
 }
 
-std::vector<PolicyRule> DefaultRules() {
-  std::vector<PolicyRule> rules;
-  PolicyRule masters;
-  masters.groups = {kGroupMasters};
-  masters.verbs = {"*"};
-  masters.api_groups = {"*"};
-  masters.resources = {"*"};
-  rules.push_back(masters);
-  PolicyRule masters_urls;
-  masters_urls.groups = {kGroupMasters};
-  masters_urls.verbs = {"*"};
-  masters_urls.non_resource_urls = {"*"};
-  rules.push_back(masters_urls);
-
-  // system:discovery + system:public-info-viewer, for everyone.
-  PolicyRule discovery;
-  discovery.groups = {kGroupAuthenticated, kGroupUnauthenticated};
-  discovery.verbs = {"get"};
-  discovery.non_resource_urls = {"/api",      "/api/*",    "/apis",      "/apis/*",   "/version",
-                                 "/version/", "/healthz",  "/healthz/*", "/livez",    "/livez/*",
-                                 "/readyz",   "/readyz/*", "/openapi",   "/openapi/*"};
-  rules.push_back(discovery);
-
-  // system:basic-user: self reviews for every authenticated user.
-  PolicyRule self_authn;
-  self_authn.groups = {kGroupAuthenticated};
-  self_authn.verbs = {"create"};
-  self_authn.api_groups = {"authentication.k8s.io"};
-  self_authn.resources = {"selfsubjectreviews"};
-  rules.push_back(self_authn);
-  PolicyRule self_authz;
-  self_authz.groups = {kGroupAuthenticated};
-  self_authz.verbs = {"create"};
-  self_authz.api_groups = {"authorization.k8s.io"};
-  self_authz.resources = {"selfsubjectaccessreviews", "selfsubjectrulesreviews"};
-  rules.push_back(self_authz);
-  return rules;
+StatusError Forbidden(const ResourceInfo& res, const std::string& name, const std::string& why) {
+  std::string qualified = res.group.empty() ? res.plural : res.plural + "." + res.group;
+  json details = {{"name", name}, {"group", res.group}, {"kind", res.plural}};
+  return StatusError(403, "Forbidden",
+                     fmt::format("{} {} is forbidden: {}", qualified, json(name).dump(), why),
+                     details);
 }
 
-std::vector<std::string> Strings(const YAML::Node& node, const std::string& where,
-                                 const std::string& field) {
-  std::vector<std::string> out;
-  if (!node) return out;
-  if (node.IsScalar()) {
-    out.push_back(node.Scalar());
-    return out;
-  }
-  if (!node.IsSequence()) {
-    throw std::runtime_error(fmt::format("{}: {} must be a list of strings", where, field));
-  }
-  for (const auto& item : node) {
-    if (!item.IsScalar()) {
-      throw std::runtime_error(fmt::format("{}: {} must be a list of strings", where, field));
-    }
-    out.push_back(item.Scalar());
-  }
-  return out;
+// Every rule a rule set of upstream's "*" on everything amounts to (for aggregationRule).
+std::vector<Rule> FullAuthority() {
+  return {Rule{{"*"}, {"*"}, {"*"}, {}, {}}, Rule{{"*"}, {}, {}, {}, {"*"}}};
 }
 }  // namespace
 
@@ -117,142 +62,153 @@ Attributes MakeAttributes(const UserInfo& user, const RequestInfo& info) {
   return a;
 }
 
-bool PolicyRule::AppliesTo(const UserInfo& user) const {
-  if (Has(users, user.name)) return true;
-  for (const auto& g : groups) {
-    if (user.InGroup(g)) return true;
-  }
-  for (std::string sa : service_accounts) {
-    std::replace(sa.begin(), sa.end(), '/', ':');
-    if (user.name == "system:serviceaccount:" + sa) return true;
-  }
-  return false;
-}
-
-bool PolicyRule::Allows(const Attributes& a) const {
-  if (!AppliesTo(a.user)) return false;
-  if (!HasOrStar(verbs, a.verb)) return false;
-  if (!a.resource_request) return UrlMatches(non_resource_urls, a.path);
-  if (resources.empty() || !HasOrStar(api_groups, a.api_group)) return false;
-  if (!ResourceMatches(resources, a.resource, a.subresource)) return false;
-  if (!resource_names.empty() && !Has(resource_names, a.name)) return false;
-  if (!namespaces.empty() && !HasOrStar(namespaces, a.ns)) return false;
-  return true;
-}
-
-Authorizer::Authorizer(const std::string& mode) : mode_(mode) {
-  if (mode == "RBAC") {
-    rules_ = DefaultRules();
-  } else if (mode != "AlwaysAllow") {
-    throw std::runtime_error(
-        fmt::format("unknown authorization mode \"{}\" (expected RBAC or AlwaysAllow)", mode));
+Authorizer::Authorizer(const std::string& mode)
+    : mode_(mode), index_(std::make_unique<RbacIndex>()) {
+  if (mode != "RBAC" && mode != "AlwaysAllow" && mode != "AlwaysDeny") {
+    throw std::runtime_error(fmt::format(
+        "unknown authorization mode \"{}\" (expected RBAC, AlwaysAllow or AlwaysDeny)", mode));
   }
 }
 
-void Authorizer::AddRules(const std::vector<PolicyRule>& rules) {
-  rules_.insert(rules_.end(), rules.begin(), rules.end());
+Authorizer::~Authorizer() = default;
+
+void Authorizer::Observe(Store& store) {
+  static const std::pair<const char*, RbacKind> kKinds[] = {
+      {"roles", RbacKind::kRole},
+      {"clusterroles", RbacKind::kClusterRole},
+      {"rolebindings", RbacKind::kRoleBinding},
+      {"clusterrolebindings", RbacKind::kClusterRoleBinding}};
+  for (const auto& [plural, kind] : kKinds) {
+    auto res = store.registry()->Find(kRbacGroup, "v1", plural);
+    if (!res) continue;
+    store.Observe(*res, [index = index_.get(), kind = kind](const json* before, const json* after) {
+      index->Apply(kind, before, after);
+    });
+  }
 }
 
-nlohmann::json Authorizer::RulesFor(const UserInfo& user, const std::string& ns) const {
-  using nlohmann::json;
+Decision Authorizer::Decide(const Attributes& a) const {
+  // Like kube-apiserver, which puts a privileged-group authorizer before every mode.
+  if (mode_ == "AlwaysAllow" || a.user.InGroup(kGroupMasters)) return {true, ""};
+  if (mode_ == "AlwaysDeny") return {false, ""};
+  RuleRequest q{a.resource_request, a.verb, a.api_group, a.resource, a.subresource, a.name, a.path};
+  Decision d;
+  index_->Visit(a.user, a.resource_request ? a.ns : "",
+                [&](const Rule& rule, const RuleSource& source) {
+                  if (!RuleAllows(rule, q)) return true;
+                  d.allowed = true;
+                  d.reason = "RBAC: allowed by " + source.Describe();
+                  return false;
+                });
+  return d;
+}
+
+json Authorizer::RulesFor(const UserInfo& user, const std::string& ns) const {
   json resource_rules = json::array();
   json non_resource_rules = json::array();
   if (mode_ == "AlwaysAllow") {
     resource_rules.push_back({{"verbs", {"*"}}, {"apiGroups", {"*"}}, {"resources", {"*"}}});
     non_resource_rules.push_back({{"verbs", {"*"}}, {"nonResourceURLs", {"*"}}});
-  }
-  for (const auto& r : rules_) {
-    if (mode_ == "AlwaysAllow" || !r.AppliesTo(user)) continue;
-    if (!r.non_resource_urls.empty()) {
-      non_resource_rules.push_back({{"verbs", r.verbs}, {"nonResourceURLs", r.non_resource_urls}});
-    }
-    if (r.resources.empty()) continue;
-    if (!r.namespaces.empty() &&
-        std::find(r.namespaces.begin(), r.namespaces.end(), ns) == r.namespaces.end() &&
-        std::find(r.namespaces.begin(), r.namespaces.end(), "*") == r.namespaces.end()) {
-      continue;
-    }
-    json rule = {{"verbs", r.verbs}, {"apiGroups", r.api_groups}, {"resources", r.resources}};
-    if (!r.resource_names.empty()) rule["resourceNames"] = r.resource_names;
-    resource_rules.push_back(std::move(rule));
+  } else if (mode_ == "RBAC") {
+    index_->Visit(user, ns, [&](const Rule& r, const RuleSource&) {
+      if (!r.resources.empty()) {
+        json rule = {{"verbs", r.verbs}};
+        if (!r.api_groups.empty()) rule["apiGroups"] = r.api_groups;
+        rule["resources"] = r.resources;
+        if (!r.resource_names.empty()) rule["resourceNames"] = r.resource_names;
+        resource_rules.push_back(std::move(rule));
+      }
+      if (!r.non_resource_urls.empty()) {
+        non_resource_rules.push_back(
+            {{"verbs", r.verbs}, {"nonResourceURLs", r.non_resource_urls}});
+      }
+      return true;
+    });
   }
   return {{"resourceRules", resource_rules},
           {"nonResourceRules", non_resource_rules},
           {"incomplete", false}};
 }
 
-bool Authorizer::Allowed(const Attributes& a) const {
-  if (mode_ == "AlwaysAllow") return true;
-  return std::any_of(rules_.begin(), rules_.end(),
-                     [&](const PolicyRule& r) { return r.Allows(a); });
+void Authorizer::CheckRbacWrite(const UserInfo& user, const ResourceInfo& res,
+                                const std::string& ns, const json& object) const {
+  if (mode_ == "AlwaysAllow" || res.group != kRbacGroup) return;
+  // Members of system:masters may grant anything (upstream's EscalationAllowed).
+  if (user.InGroup(kGroupMasters)) return;
+  bool role = res.plural == "roles" || res.plural == "clusterroles";
+  bool binding = res.plural == "rolebindings" || res.plural == "clusterrolebindings";
+  if (!role && !binding) return;
+  const std::string& name = NameOf(object);
+  std::string scope = res.namespaced ? ns : "";
+  std::vector<Rule> wanted;
+  if (role) {
+    Attributes escalate;
+    escalate.user = user;
+    escalate.verb = "escalate";
+    escalate.resource_request = true;
+    escalate.api_group = kRbacGroup;
+    escalate.api_version = "v1";
+    escalate.resource = res.plural;
+    escalate.ns = scope;
+    escalate.name = name;
+    if (Allowed(escalate)) return;
+    wanted = RulesFromJson(object.value("rules", json::array()));
+  } else {
+    json ref = object.value("roleRef", json::object());
+    std::string ref_kind = ref.is_object() ? ref.value("kind", "") : "";
+    std::string ref_name = ref.is_object() ? ref.value("name", "") : "";
+    Attributes bind;
+    bind.user = user;
+    bind.verb = "bind";
+    bind.resource_request = true;
+    bind.api_group = kRbacGroup;
+    bind.api_version = "v1";
+    bind.resource = ref_kind == "ClusterRole" ? "clusterroles" : "roles";
+    bind.ns = scope;
+    bind.name = ref_name;
+    if (Allowed(bind)) return;
+    bool found = false;
+    wanted = index_->RoleRules(ref_kind, ref_name, scope, &found);
+    if (!found) {
+      throw StatusError::NotFound(
+          std::string(ref_kind == "ClusterRole" ? "clusterroles." : "roles.") + kRbacGroup,
+          ref_name);
+    }
+  }
+  std::vector<Rule> owned;
+  if (mode_ == "RBAC") {
+    index_->Visit(user, scope, [&](const Rule& r, const RuleSource&) {
+      owned.push_back(r);
+      return true;
+    });
+  }
+  if (role && res.plural == "clusterroles" && object.contains("aggregationRule") &&
+      !object["aggregationRule"].is_null() && !MissingRules(owned, FullAuthority()).empty()) {
+    throw Forbidden(res, name, "must have cluster-admin privileges to use the aggregationRule");
+  }
+  std::vector<Rule> missing = MissingRules(owned, wanted);
+  if (missing.empty()) return;
+  std::set<std::string> lines;
+  for (const auto& r : missing) lines.insert(r.CompactString());
+  throw Forbidden(
+      res, name,
+      fmt::format("user {} (groups={}) is attempting to grant RBAC permissions not "
+                  "currently held:\n{}",
+                  json(user.name).dump(), QuotedList(user.groups), fmt::join(lines, "\n")));
 }
 
-std::vector<PolicyRule> ParsePolicy(const std::string& yaml_text, const std::string& source) {
-  YAML::Node root;
-  try {
-    root = base::LoadYaml(yaml_text);
-  } catch (const YAML::Exception& e) {
-    throw std::runtime_error(fmt::format("{}: not valid YAML: {}", source, e.what()));
-  }
-  if (!root || root.IsNull()) return {};
-  YAML::Node list = root.IsMap() ? root["rules"] : root;
-  if (!list || !list.IsSequence()) {
-    throw std::runtime_error(fmt::format("{}: expected a top-level \"rules:\" list", source));
-  }
-  static const std::vector<std::string> kKnown = {
-      "subjects",  "users",     "groups",        "serviceAccounts", "verbs",
-      "apiGroups", "resources", "resourceNames", "namespaces",      "nonResourceURLs"};
-  std::vector<PolicyRule> out;
-  int index = 0;
-  for (const auto& node : list) {
-    ++index;
-    std::string where = fmt::format("{}: rule {}", source, index);
-    if (!node.IsMap()) throw std::runtime_error(where + ": must be a mapping");
-    for (const auto& kv : node) {
-      std::string key = kv.first.as<std::string>();
-      if (!Has(kKnown, key)) {
-        throw std::runtime_error(fmt::format("{}: unknown field \"{}\"", where, key));
-      }
+void Authorizer::SyncAggregation(Store& store) const {
+  auto res = store.registry()->Find(kRbacGroup, "v1", "clusterroles");
+  if (!res) return;
+  for (auto& [name, rules] : index_->AggregatedRules()) {
+    try {
+      json role = store.Get(*res, "", name);
+      role["rules"] = std::move(rules);
+      store.Put(*res, std::move(role));
+    } catch (const StatusError&) {
+      // Deleted in the meantime: nothing to aggregate into.
     }
-    PolicyRule r;
-    YAML::Node subjects = node["subjects"] ? node["subjects"] : node;
-    r.users = Strings(subjects["users"], where, "users");
-    r.groups = Strings(subjects["groups"], where, "groups");
-    r.service_accounts = Strings(subjects["serviceAccounts"], where, "serviceAccounts");
-    r.verbs = Strings(node["verbs"], where, "verbs");
-    r.api_groups = Strings(node["apiGroups"], where, "apiGroups");
-    r.resources = Strings(node["resources"], where, "resources");
-    r.resource_names = Strings(node["resourceNames"], where, "resourceNames");
-    r.namespaces = Strings(node["namespaces"], where, "namespaces");
-    r.non_resource_urls = Strings(node["nonResourceURLs"], where, "nonResourceURLs");
-    if (r.users.empty() && r.groups.empty() && r.service_accounts.empty()) {
-      throw std::runtime_error(where + ": names no subjects (users, groups or serviceAccounts)");
-    }
-    if (r.verbs.empty()) throw std::runtime_error(where + ": names no verbs");
-    if (r.resources.empty() && r.non_resource_urls.empty()) {
-      throw std::runtime_error(where + ": names neither resources nor nonResourceURLs");
-    }
-    if (!r.resources.empty() && r.api_groups.empty()) r.api_groups = {""};
-    for (const auto& sa : r.service_accounts) {
-      if (sa.find_first_of("/:") == std::string::npos) {
-        throw std::runtime_error(
-            fmt::format("{}: service account \"{}\" must be NAMESPACE/NAME", where, sa));
-      }
-    }
-    out.push_back(std::move(r));
   }
-  return out;
-}
-
-std::vector<PolicyRule> LoadPolicyFile(const std::filesystem::path& path) {
-  std::string text;
-  try {
-    text = certs::ReadFile(path);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(
-        fmt::format("cannot read the policy file {}: {}", path.string(), e.what()));
-  }
-  return ParsePolicy(text, path.string());
 }
 
 std::string ForbiddenReason(const Attributes& a) {

@@ -1,18 +1,21 @@
-// Authorization: RBAC-like rules, checked before routing (as kube-apiserver does).
+// Authorization, checked before routing (as kube-apiserver does): RBAC over the store.
 //
-// The default policy mirrors a fresh cluster: system:masters may do everything; everyone (even
-// system:anonymous when anonymous requests are on) may GET the discovery, version and health
-// paths; every authenticated user may create SelfSubjectReviews, SelfSubjectAccessReviews and
-// SelfSubjectRulesReviews. A --policy file adds rules (format in fakeserver/README.md).
+// The Roles, ClusterRoles, RoleBindings and ClusterRoleBindings of the store — the bootstrap
+// policy of a 1.32 server (rbac/bootstrap.h), the --policy file, --fixtures and whatever clients
+// create — decide every request, from the very next one after a write (rbac/rbac_index.h).
+// system:masters may do everything through the bootstrap cluster-admin binding. Modes: "RBAC"
+// (the default), "AlwaysAllow" and "AlwaysDeny".
 #pragma once
 
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
+#include <kubedouble/fakeserver/store.h>
+
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "identity.h"
+#include "rbac/rbac_index.h"
 #include "request_info.h"
 
 namespace kubedouble::fake {
@@ -32,42 +35,46 @@ struct Attributes {
 
 Attributes MakeAttributes(const UserInfo& user, const RequestInfo& info);
 
-struct PolicyRule {
-  // Subjects: a rule applies when the user's name is in `users`, one of the user's groups is in
-  // `groups`, or the user is one of `service_accounts` ("NAMESPACE/NAME" or "NAMESPACE:NAME").
-  std::vector<std::string> users;
-  std::vector<std::string> groups;
-  std::vector<std::string> service_accounts;
-  std::vector<std::string> verbs;              // "*" for all
-  std::vector<std::string> api_groups;         // "" is the core group, "*" all
-  std::vector<std::string> resources;          // "pods", "pods/log", "*", "*/scale"
-  std::vector<std::string> resource_names;     // empty: any
-  std::vector<std::string> namespaces;         // empty: any (and cluster-scoped)
-  std::vector<std::string> non_resource_urls;  // "/healthz", "/api/*"
-
-  bool AppliesTo(const UserInfo& user) const;
-  bool Allows(const Attributes& a) const;
+// An answer with upstream's reason: `RBAC: allowed by ClusterRoleBinding "cluster-admin" of
+// ClusterRole "cluster-admin" to Group "system:masters"` (empty when denied).
+struct Decision {
+  bool allowed = false;
+  std::string reason;
 };
 
 class Authorizer {
  public:
-  // mode "RBAC" (the default policy) or "AlwaysAllow"; anything else throws std::runtime_error.
+  // mode "RBAC", "AlwaysAllow" or "AlwaysDeny"; anything else throws std::runtime_error.
   explicit Authorizer(const std::string& mode = "RBAC");
-  void AddRules(const std::vector<PolicyRule>& rules);
-  bool Allowed(const Attributes& a) const;
+  ~Authorizer();
+  const std::string& mode() const { return mode_; }
+
+  // Keeps the RBAC state in step with the Roles, ClusterRoles and bindings of `store` from now
+  // on (call it before any of them is stored).
+  void Observe(Store& store);
+
+  bool Allowed(const Attributes& a) const { return Decide(a).allowed; }
+  Decision Decide(const Attributes& a) const;
   // What `user` may do in namespace `ns` (cluster-wide rules included), as the status of a
   // SelfSubjectRulesReview: {"resourceRules":[...],"nonResourceRules":[...],"incomplete":false}.
   nlohmann::json RulesFor(const UserInfo& user, const std::string& ns) const;
-  const std::string& mode() const { return mode_; }
+
+  // Escalation prevention for `user` writing `object` (a Role, ClusterRole, RoleBinding or
+  // ClusterRoleBinding of `res`, in namespace `ns`): a role may grant only what the user holds
+  // unless the user may `escalate` roles; a binding needs `bind` on its role or holding all the
+  // role's rules. Throws StatusError: 403 with upstream's wording, 404 for a missing role.
+  void CheckRbacWrite(const UserInfo& user, const ResourceInfo& res, const std::string& ns,
+                      const nlohmann::json& object) const;
+  // Stores the aggregated ClusterRoles' rules where aggregation changed them (call after a
+  // ClusterRole write, outside the store's lock).
+  void SyncAggregation(Store& store) const;
+
+  const RbacIndex& index() const { return *index_; }
 
  private:
   std::string mode_;
-  std::vector<PolicyRule> rules_;
+  std::unique_ptr<RbacIndex> index_;
 };
-
-// Reads a policy YAML file. Throws std::runtime_error naming the file, the rule and the field.
-std::vector<PolicyRule> LoadPolicyFile(const std::filesystem::path& path);
-std::vector<PolicyRule> ParsePolicy(const std::string& yaml_text, const std::string& source);
 
 // 'User "u" cannot list resource "pods" in API group "" in the namespace "default"'
 std::string ForbiddenReason(const Attributes& a);

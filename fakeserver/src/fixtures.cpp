@@ -194,8 +194,6 @@ void LoadDefaultFixtures(Store& store, const TokenIssuer& issuer, const std::str
   for (const auto& s : specs) store.Put(pods, MakePod(s));
 }
 
-namespace {
-
 void PutFixture(Store& store, json obj, const std::string& where) {
   if (!obj.is_object()) throw std::runtime_error(where + ": expected an object (a mapping)");
   if (!obj.contains("apiVersion") || !obj["apiVersion"].is_string()) {
@@ -232,6 +230,8 @@ void PutFixture(Store& store, json obj, const std::string& where) {
     throw std::runtime_error(fmt::format("{}: {}", where, e.what()));
   }
 }
+
+namespace {
 
 void LoadFixtureFile(Store& store, const fs::path& file) {
   std::string text;

@@ -21,6 +21,10 @@ void LoadDefaultFixtures(Store& store, const TokenIssuer& issuer, const std::str
 // std::runtime_error naming the file, the document number and what is wrong.
 void LoadFixturePath(Store& store, const std::filesystem::path& path);
 
+// Adds or replaces one object (a `kind: List` is unpacked; a namespaced object without a
+// namespace goes to default). Throws std::runtime_error starting with `where`.
+void PutFixture(Store& store, nlohmann::json object, const std::string& where);
+
 // Creates `namespace`'s default service account and kube-root-ca.crt config map when missing.
 void EnsureNamespaceDefaults(Store& store, const std::string& ns, const std::string& ca_pem);
 

@@ -147,6 +147,13 @@ void Server::Impl::Resource(Call& call) {
     if (info.verb != "create") return SendStatus(res, MethodNotAllowedStatus());
     return SelfSubjectAccessReview(call);
   }
+  if (info.api_group == "authorization.k8s.io" &&
+      (info.resource == "subjectaccessreviews" ||
+       (info.resource == "localsubjectaccessreviews" && !info.ns.empty())) &&
+      info.name.empty()) {
+    if (info.verb != "create") return SendStatus(res, MethodNotAllowedStatus());
+    return SubjectAccessReview(call);
+  }
   if (info.api_group == "authorization.k8s.io" && info.resource == "selfsubjectrulesreviews" &&
       info.name.empty()) {
     if (info.verb != "create") return SendStatus(res, MethodNotAllowedStatus());
@@ -264,16 +271,35 @@ void Server::Impl::Resource(Call& call) {
     });
     return;
   }
+  bool rbac = r.group == "rbac.authorization.k8s.io";
+  // After a write of a ClusterRole, the roles aggregating it get its rules (as the aggregation
+  // controller would write them), once the store's lock is free again.
+  struct AggregateAfter {
+    Server::Impl* impl;
+    bool on;
+    ~AggregateAfter() {
+      if (on) impl->authz->SyncAggregation(*impl->store);
+    }
+  } aggregate{this, rbac && r.plural == "clusterroles" && info.verb != "get" &&
+                        info.verb != "list" && info.verb != "watch"};
   if (info.verb == "create") {
     if (!info.name.empty()) return SendStatus(res, MethodNotAllowedStatus());
     json body = ParseBody(req, r);
     ValidateFields(req, res, r, body, CannotBeHandled(r));
+    if (rbac) authz->CheckRbacWrite(call.auth.user, r, ns, body);
     json created = store->Create(r, ns, std::move(body), ParseWriteOptions(req));
     return SendJson(res, 201, created);
   }
   if (info.verb == "update") {
     json body = ParseBody(req, r);
     ValidateFields(req, res, r, body, CannotBeHandled(r));
+    if (rbac) {
+      if (body.is_object() && !body.contains("metadata")) body["metadata"] = json::object();
+      if (body.is_object() && body["metadata"].is_object() && !body["metadata"].contains("name")) {
+        body["metadata"]["name"] = info.name;
+      }
+      authz->CheckRbacWrite(call.auth.user, r, ns, body);
+    }
     return SendJson(res, 200,
                     store->Update(r, ns, info.name, std::move(body), ParseWriteOptions(req)));
   }
@@ -284,6 +310,12 @@ void Server::Impl::Resource(Call& call) {
     if (*type == PatchType::kMerge || *type == PatchType::kStrategicMerge) {
       json patch = json::parse(req.body, nullptr, false);
       if (patch.is_object() && ValidateFields(req, res, r, patch, "")) body = patch.dump();
+    }
+    if (rbac) {
+      WriteOptions preview = ParseWriteOptions(req);
+      preview.dry_run = true;
+      authz->CheckRbacWrite(call.auth.user, r, ns,
+                            store->Patch(r, ns, info.name, *type, body, preview));
     }
     return SendJson(res, 200, store->Patch(r, ns, info.name, *type, body, ParseWriteOptions(req)));
   }

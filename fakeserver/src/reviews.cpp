@@ -1,6 +1,8 @@
 // The resources the server answers itself: SelfSubjectReview (kubectl auth whoami),
-// SelfSubjectAccessReview (kubectl auth can-i), SelfSubjectRulesReview (kubectl auth can-i
-// --list) and TokenRequest (kubectl create token).
+// SelfSubjectAccessReview (kubectl auth can-i), SubjectAccessReview and
+// LocalSubjectAccessReview (the same question for another user), SelfSubjectRulesReview
+// (kubectl auth can-i --list) and TokenRequest (kubectl create token), all authorization
+// answers from the same RBAC state as the requests themselves.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -45,12 +47,10 @@ void Server::Impl::SelfSubjectReview(Call& call) {
             {"status", {{"userInfo", UserInfoJson(call.auth.user)}}}});
 }
 
-void Server::Impl::SelfSubjectAccessReview(Call& call) {
-  json body = BodyOrEmpty(call.req);
-  json spec = body.value("spec", json::object());
-  if (!spec.is_object()) throw StatusError::BadRequest("spec must be an object");
+namespace {
+// The attributes a review's spec asks about (422 when it names neither kind).
+Attributes ReviewAttributes(const json& spec, const std::string& kind) {
   Attributes a;
-  a.user = call.auth.user;
   if (spec.contains("resourceAttributes") && spec["resourceAttributes"].is_object()) {
     const json& ra = spec["resourceAttributes"];
     a.resource_request = true;
@@ -71,18 +71,86 @@ void Server::Impl::SelfSubjectAccessReview(Call& call) {
                      "Required value: exactly one of nonResourceAttributes or "
                      "resourceAttributes must be specified"},
                     {"field", "spec.resourceAttributes"}}};
-    throw StatusError::Invalid("SelfSubjectAccessReview", "", causes);
+    throw StatusError::Invalid(kind, "", causes);
   }
-  bool allowed = authz->Allowed(a);
-  json status = {{"allowed", allowed}};
-  if (allowed && authz->mode() == "RBAC") {
-    status["reason"] = "allowed by the kubedouble policy";
+  return a;
+}
+
+json ReviewStatus(const Decision& d) {
+  json status = {{"allowed", d.allowed}};
+  if (!d.reason.empty()) status["reason"] = d.reason;
+  return status;
+}
+
+std::vector<std::string> StringList(const json& spec, const char* field) {
+  std::vector<std::string> out;
+  if (spec.contains(field) && spec[field].is_array()) {
+    for (const auto& g : spec[field]) {
+      if (g.is_string()) out.push_back(g.get<std::string>());
+    }
   }
+  return out;
+}
+}  // namespace
+
+void Server::Impl::SelfSubjectAccessReview(Call& call) {
+  json body = BodyOrEmpty(call.req);
+  json spec = body.value("spec", json::object());
+  if (!spec.is_object()) throw StatusError::BadRequest("spec must be an object");
+  Attributes a = ReviewAttributes(spec, "SelfSubjectAccessReview");
+  a.user = call.auth.user;
   json out = {{"kind", "SelfSubjectAccessReview"},
               {"apiVersion", "authorization.k8s.io/" + call.info.api_version},
               {"metadata", {{"creationTimestamp", util::Rfc3339(clock->Now())}}},
               {"spec", spec},
-              {"status", status}};
+              {"status", ReviewStatus(authz->Decide(a))}};
+  SendJson(call.res, 201, out);
+}
+
+void Server::Impl::SubjectAccessReview(Call& call) {
+  bool local = call.info.resource == "localsubjectaccessreviews";
+  std::string kind = local ? "LocalSubjectAccessReview" : "SubjectAccessReview";
+  json body = BodyOrEmpty(call.req);
+  json spec = body.value("spec", json::object());
+  if (!spec.is_object()) throw StatusError::BadRequest("spec must be an object");
+  Attributes a = ReviewAttributes(spec, kind);
+  a.user.name = spec.value("user", "");
+  a.user.uid = spec.value("uid", "");
+  a.user.groups = StringList(spec, "groups");
+  if (spec.contains("extra") && spec["extra"].is_object()) {
+    for (const auto& [k, v] : spec["extra"].items())
+      a.user.extra[k] = StringList(spec["extra"], k.c_str());
+  }
+  json causes = json::array();
+  if (a.user.name.empty() && a.user.groups.empty()) {
+    causes.push_back(
+        {{"reason", "FieldValueInvalid"},
+         {"message", "Invalid value: \"\": at least one of user or group must be specified"},
+         {"field", "spec.user"}});
+  }
+  json meta = body.value("metadata", json::object());
+  if (!meta.is_object()) meta = json::object();
+  if (local) {
+    meta["namespace"] = call.info.ns;
+    if (spec.contains("nonResourceAttributes")) {
+      causes.push_back({{"reason", "FieldValueInvalid"},
+                        {"message", "Invalid value: " + spec["nonResourceAttributes"].dump() +
+                                        ": disallowed on this kind of request"},
+                        {"field", "spec.nonResourceAttributes"}});
+    } else if (a.ns != call.info.ns) {
+      causes.push_back(
+          {{"reason", "FieldValueInvalid"},
+           {"message", "Invalid value: " + json(a.ns).dump() + ": must match metadata.namespace"},
+           {"field", "spec.resourceAttributes.namespace"}});
+    }
+  }
+  if (!causes.empty()) throw StatusError::Invalid(kind, "", causes);
+  meta["creationTimestamp"] = util::Rfc3339(clock->Now());
+  json out = {{"kind", kind},
+              {"apiVersion", "authorization.k8s.io/" + call.info.api_version},
+              {"metadata", meta},
+              {"spec", spec},
+              {"status", ReviewStatus(authz->Decide(a))}};
   SendJson(call.res, 201, out);
 }
 

@@ -13,6 +13,7 @@
 
 #include "clock/rotation.h"
 #include "fixtures.h"
+#include "rbac/policy.h"
 #include "request_limits.h"
 #include "server_impl.h"
 #include "state_folder.h"
@@ -140,7 +141,12 @@ void Server::Start() {
     for (auto& rule : LoadFaultsFile(*o.faults_file)) d.faults->Add(std::move(rule));
   }
   d.authz = std::make_unique<Authorizer>(o.authorization);
-  if (o.policy_file) d.authz->AddRules(LoadPolicyFile(*o.policy_file));
+  d.authz->Observe(*d.store);
+  if (o.policy_file) {
+    std::string deprecation;
+    d.policy_objects = LoadPolicyFile(*o.policy_file, &deprecation);
+    if (!deprecation.empty()) fmt::print(stderr, "{}\n", deprecation);
+  }
 
   // State folder and PKI.
   PrepareStateFolder(o.dir);
@@ -423,7 +429,16 @@ void Server::Impl::LoadWorld() {
     }
     EnsureNamespaceDefaults(*store, "default", ca_pem);
   }
+  if (authz->mode() == "RBAC") {
+    for (auto& object : BootstrapRbacObjects()) {
+      PutFixture(*store, std::move(object), "the bootstrap policy");
+    }
+  }
+  for (const auto& object : policy_objects) {
+    PutFixture(*store, object, "policy " + options.policy_file->string());
+  }
   for (const auto& f : options.fixtures) LoadFixturePath(*store, f);
+  authz->SyncAggregation(*store);
 }
 
 void Server::RotateServiceAccountToken() {

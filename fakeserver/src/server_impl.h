@@ -50,6 +50,7 @@ struct Server::Impl {
   std::unique_ptr<TokenIssuer> issuer;
   std::unique_ptr<Authenticator> authn;
   std::unique_ptr<Authorizer> authz;
+  std::vector<json> policy_objects;  // of the --policy file, stored by LoadWorld
   std::unique_ptr<Discovery> discovery;
   std::unique_ptr<OpenApi> openapi;
   std::shared_ptr<ServerClock> clock;  // before everything that reads the time
@@ -91,6 +92,7 @@ struct Server::Impl {
   // reviews.cpp
   void SelfSubjectReview(Call& call);
   void SelfSubjectAccessReview(Call& call);
+  void SubjectAccessReview(Call& call);  // and localsubjectaccessreviews
   void SelfSubjectRulesReview(Call& call);
   void TokenRequest(Call& call, const ResourceInfo& res);
   // token_review.cpp: answers `review` (the parsed TokenReview body).

@@ -160,7 +160,7 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
       f.OneOf("serve_cert", {"good", "expired", "not-yet-valid", "wrong-host", "rogue"}, "good");
   s.sans = f.Strings("sans");
   s.anonymous = f.Bool("anonymous", false);
-  s.authorization = f.OneOf("authorization", {"RBAC", "AlwaysAllow"}, "RBAC");
+  s.authorization = f.OneOf("authorization", {"RBAC", "AlwaysAllow", "AlwaysDeny"}, "RBAC");
   if (f.Has("policy")) s.policy = base::YamlToJson(f.Node("policy"));
   if (f.Has("tokens")) s.tokens = f.String("tokens");
   if (f.Has("fixtures")) {

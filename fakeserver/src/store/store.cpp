@@ -509,6 +509,12 @@ json Store::Put(const ResourceInfo& res, json object) {
   return *stored;
 }
 
+void Store::Observe(const ResourceInfo& res, StoreObserver observer) {
+  auto& c = *impl_->core;
+  std::unique_lock lock(c.mu);
+  c.observers[BucketKey(res)].push_back(std::move(observer));
+}
+
 void Store::Clear() {
   auto& c = *impl_->core;
   {
@@ -520,6 +526,9 @@ void Store::Clear() {
     ++c.epoch;
     for (const auto& [g, p] : c.crd_resources) c.registry->Remove(g, p);
     c.crd_resources.clear();
+    for (const auto& [bucket, list] : c.observers) {
+      for (const auto& observe : list) observe(nullptr, nullptr);
+    }
   }
   c.changed.NotifyAll();
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "kubedouble/fakeserver/store.h"
 #include "selectors.h"
@@ -106,7 +107,8 @@ struct Core {
   std::deque<Event> log;  // rv strictly increasing
   size_t log_bytes = 0;   // the sum of the log's Event::bytes
   std::mt19937_64 rng{std::random_device{}()};
-  std::set<std::pair<std::string, std::string>> crd_resources;  // group, plural from CRDs
+  std::set<std::pair<std::string, std::string>> crd_resources;            // group, plural from CRDs
+  std::unordered_map<std::string, std::vector<StoreObserver>> observers;  // by bucket
 
   // Records a change under the unique lock: assigns the next resourceVersion, updates the
   // bucket, appends to the log and trims it to the window (count and bytes). Returns the stored

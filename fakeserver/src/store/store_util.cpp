@@ -45,6 +45,10 @@ ObjectPtr Core::Commit(EventType type, const std::string& bucket, const std::str
   }
   // The text is made now rather than at the first read: lists, gets and watches reuse it.
   size_t bytes = stored.Text().size();
+  if (auto o = observers.find(bucket); o != observers.end()) {
+    const json* after_state = type == EventType::kDeleted ? nullptr : stored.get();
+    for (const auto& observe : o->second) observe(before.get(), after_state);
+  }
   log.push_back(Event{r, type, bucket, ns, key, std::move(before), stored, bytes});
   log_bytes += bytes;
   while (log.size() > window || (log_bytes > history_bytes && log.size() > 1)) {

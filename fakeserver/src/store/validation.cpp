@@ -158,6 +158,14 @@ json NotSupportedCause(const std::string& field, const std::string& value,
           {"field", field}};
 }
 
+std::vector<std::string> PathSegmentNameErrors(const std::string& s) {
+  std::vector<std::string> out;
+  if (s == "." || s == "..") out.push_back("may not be '" + s + "'");
+  if (s.find('/') != std::string::npos) out.push_back("may not contain '/'");
+  if (s.find('%') != std::string::npos) out.push_back("may not contain '%'");
+  return out;
+}
+
 json NameCauses(const ResourceInfo& res, const std::string& name) {
   json causes = json::array();
   if (name.empty()) {
@@ -169,6 +177,8 @@ json NameCauses(const ResourceInfo& res, const std::string& name) {
     errs = Dns1123LabelErrors(name);
   } else if (res.group.empty() && res.plural == "services") {
     errs = Dns1035LabelErrors(name);
+  } else if (res.group == "rbac.authorization.k8s.io") {
+    errs = PathSegmentNameErrors(name);  // "system:basic-user"
   } else {
     errs = Dns1123SubdomainErrors(name);
   }

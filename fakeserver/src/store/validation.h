@@ -18,6 +18,8 @@ std::vector<std::string> Dns1123SubdomainErrors(const std::string& s);
 std::vector<std::string> Dns1035LabelErrors(const std::string& s);
 std::vector<std::string> LabelValueErrors(const std::string& s);
 std::vector<std::string> QualifiedNameErrors(const std::string& s);
+// A name that is one URL path segment (RBAC objects): not "." or "..", no '/' or '%'.
+std::vector<std::string> PathSegmentNameErrors(const std::string& s);
 
 // One cause of a 422 Invalid: {"reason":"FieldValueInvalid","message":"Invalid value: \"x\": ...",
 // "field":"metadata.name"}.

@@ -48,9 +48,10 @@ struct ServerOptions {
   bool anonymous = false;  // authenticate requests without credentials as system:anonymous
   // A --token-auth-file style CSV that replaces the generated tokens.csv.
   std::optional<std::filesystem::path> tokens_file{};
-  // Extra authorization rules (YAML; format in README.md), added to the default policy.
+  // RBAC manifests (Roles, ClusterRoles and bindings; YAML or JSON) stored beside the bootstrap
+  // policy; the old `rules:` format is converted (README.md).
   std::optional<std::filesystem::path> policy_file{};
-  std::string authorization = "RBAC";  // "RBAC" (the policy) or "AlwaysAllow"
+  std::string authorization = "RBAC";  // "RBAC", "AlwaysAllow" or "AlwaysDeny"
   bool default_fixtures = true;        // namespaces, pods, service accounts, secrets, config maps
   std::vector<std::filesystem::path> fixtures{};  // YAML/JSON files or folders, loaded in order
   size_t journal_size = 10000;

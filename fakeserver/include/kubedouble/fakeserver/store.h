@@ -194,6 +194,12 @@ struct DeleteOptions {
   std::string propagation_policy;  // accepted; objects are removed at once
 };
 
+// Sees every committed change of one resource before the write that made it returns, so that
+// state derived from the store (the RBAC authorizer's) is current for the very next request.
+// `before` is null for an addition, `after` null for a deletion; both null when Store::Clear
+// removed every object. Called under the store's write lock: it must not call the store.
+using StoreObserver = std::function<void(const json* before, const json* after)>;
+
 // Time source for creationTimestamp and the like (the fake clock plugs in here).
 using NowFn = std::function<std::chrono::system_clock::time_point()>;
 
@@ -234,6 +240,9 @@ class Store {
                         const DeleteOptions& delete_options = {});
   std::unique_ptr<Watch> StartWatch(const ResourceInfo& res, const std::string& ns,
                                     const ListOptions& options);
+
+  // Adds an observer of every later change of `res` (all its versions); not removable.
+  void Observe(const ResourceInfo& res, StoreObserver observer);
 
   // Creates or replaces without validation of resourceVersion (fixtures, admin API).
   json Put(const ResourceInfo& res, json object);

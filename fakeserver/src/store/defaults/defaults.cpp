@@ -36,6 +36,7 @@ void Apply(const ResourceInfo& res, json& object, bool creating) {
     if (p == "daemonsets") return DaemonSet(object);
     return;
   }
+  if (g == "rbac.authorization.k8s.io") return RbacApiGroups(object);
   if (g == "batch") {
     if (p == "jobs") return Job(object, creating);
     if (p == "cronjobs") return CronJob(object);

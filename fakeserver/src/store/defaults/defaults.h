@@ -36,6 +36,9 @@ void DaemonSet(json& obj);
 // batch/v1. `creating`: a new Job gets its selector and template labels from its uid.
 void Job(json& obj, bool creating);
 void CronJob(json& obj);
+// rbac.authorization.k8s.io/v1: a binding's roleRef.apiGroup, and the apiGroup of its User and
+// Group subjects, default to rbac.authorization.k8s.io.
+void RbacApiGroups(json& obj);
 
 // The object at `key` of `parent`, made an (empty) object when absent or not an object.
 json& Child(json& parent, const char* key);

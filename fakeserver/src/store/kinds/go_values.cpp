@@ -9,13 +9,6 @@ namespace {
 
 std::string Quoted(const json& v) { return v.is_string() ? v.dump() : json(v.dump()).dump(); }
 
-std::string GoStrings(const json& list) {
-  if (!list.is_array()) return "[]string(nil)";
-  std::string s = "[]string{";
-  for (size_t i = 0; i < list.size(); ++i) s += (i ? ", " : "") + Quoted(list[i]);
-  return s + "}";
-}
-
 std::vector<std::string> Strings(const json& list) {
   std::vector<std::string> out;
   if (!list.is_array()) return out;
@@ -24,6 +17,13 @@ std::vector<std::string> Strings(const json& list) {
 }
 
 }  // namespace
+
+std::string GoStrings(const json& list) {
+  if (!list.is_array()) return "[]string(nil)";
+  std::string s = "[]string{";
+  for (size_t i = 0; i < list.size(); ++i) s += (i ? ", " : "") + Quoted(list[i]);
+  return s + "}";
+}
 
 std::string GoStringMap(const json& map) {
   if (!map.is_object()) return "map[string]string(nil)";

@@ -15,6 +15,7 @@ json Causes(const ResourceInfo& res, const json& object, const json* old) {
   }
   if (g == "batch" && p == "jobs") JobCauses(object, old, causes);
   if (g == "batch" && p == "cronjobs") CronJobCauses(object, causes);
+  if (g == "rbac.authorization.k8s.io") RbacCauses(res.kind, object, old, causes);
   return causes;
 }
 

@@ -30,6 +30,7 @@ void NonNegativeCause(const json& spec, const char* field, const std::string& pa
 // MatchExpressions:...} and map[string]string{"app":"web"}.
 std::string GoLabelSelector(const json& selector);
 std::string GoStringMap(const json& map);
+std::string GoStrings(const json& list);  // []string{"a", "b"}
 // Whether the labels (a map) satisfy the selector (matchLabels and matchExpressions).
 bool SelectorMatches(const json& selector, const json& labels);
 
@@ -38,5 +39,8 @@ void ServiceCauses(const json& svc, const json* old, json& causes);
 void WorkloadCauses(const std::string& kind, const json& obj, const json* old, json& causes);
 void JobCauses(const json& job, const json* old, json& causes);
 void CronJobCauses(const json& cronjob, json& causes);
+// Roles, ClusterRoles, RoleBindings and ClusterRoleBindings (rbac.authorization.k8s.io/v1): the
+// rules' verbs, groups, resources and URLs; a binding's roleRef (immutable) and subjects.
+void RbacCauses(const std::string& kind, const json& obj, const json* old, json& causes);
 
 }  // namespace kubedouble::fake::kinds

@@ -31,7 +31,7 @@ struct ServerSetup {
   std::string serve_cert = "good";  // good | expired | not-yet-valid | wrong-host | rogue
   std::vector<std::string> sans;    // extra SANs on the serving certificate
   bool anonymous = false;
-  std::string authorization = "RBAC";  // RBAC | AlwaysAllow
+  std::string authorization = "RBAC";  // RBAC | AlwaysAllow | AlwaysDeny
   std::optional<json> policy;          // written to a file, passed as --policy
   std::optional<std::string> tokens;   // token-auth-file text (CSV), passed as --tokens
   std::vector<json> fixtures;          // objects, written to a file, passed as --fixtures
