@@ -10,8 +10,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "command.h"
 #include "kubedouble/accesslib/config.h"
@@ -111,12 +114,30 @@ struct ConnectionFlags {
   }
 };
 
+// The option set-ups OnChosen deferred, one per subcommand; each adds its options once.
+inline std::vector<std::function<void()>>& DeferredOptions() {
+  static std::vector<std::function<void()>> deferred;
+  return deferred;
+}
+
+// Adds every deferred option now, so that the whole command tree can be listed.
+inline void AddDeferredOptions() {
+  for (auto& add : DeferredOptions()) add();
+}
+
 // Adds a subcommand's options only when it is the one chosen (CLI11's pre-parse callback runs
 // before its arguments are parsed, and `--help` still lists them): setting up the ~20 options of
 // every client subcommand on each run costs about as much as decoding a certificate.
+// `kubedouble completion` adds them all at once through AddDeferredOptions.
 template <typename F>
 void OnChosen(CLI::App* sub, F add_options) {
-  sub->preparse_callback([add_options](std::size_t) { add_options(); });
+  auto once = [add_options, done = std::make_shared<bool>(false)] {
+    if (*done) return;
+    *done = true;
+    add_options();
+  };
+  DeferredOptions().push_back(once);
+  sub->preparse_callback([once](std::size_t) { once(); });
 }
 
 // Ends a one-shot command now: output flushed, but without the libraries' clean-up at exit

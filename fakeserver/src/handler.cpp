@@ -4,7 +4,9 @@
 
 #include <chrono>
 
+#include "answer.h"
 #include "faults/inject.h"
+#include "flow_control.h"
 #include "impersonation.h"
 #include "negotiate.h"
 #include "request_limits.h"
@@ -104,7 +106,11 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
   entry.user_agent = req.get_header_value("User-Agent");
   if (req.ssl != nullptr) entry.tls_version = SSL_get_version(req.ssl);
 
-  Call call{req, res, {}, {}, {}};
+  Call call{req, res, {}, {}, {}, {}};
+  // Every answer: its audit id (kube-apiserver's audit filter, before authentication) and
+  // Cache-Control (an answer may carry its own, as /openapi/v3 with a hash does).
+  entry.audit_id = util::RandomUuid();
+  res.set_header("Audit-Id", entry.audit_id);
   try {
     call.auth = authn->Authenticate(req.ssl, req.get_header_value("Authorization"));
     entry.client_cert_subject = call.auth.cert_subject;
@@ -141,6 +147,12 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
         entry.groups = call.auth.user.groups;
         call.impersonator = std::move(caller);
       }
+      // Priority and fairness classifies authenticated requests (flow_control.h).
+      FlowMatch flow = MatchFlow(call.auth.user, req.path);
+      res.set_header("X-Kubernetes-Pf-Flowschema-Uid",
+                     FlowUid(std::string("flowschema/").append(flow.flow_schema)));
+      res.set_header("X-Kubernetes-Pf-Prioritylevel-Uid",
+                     FlowUid(std::string("prioritylevel/").append(flow.priority_level)));
       call.info = ParseRequestInfo(
           req.method, req.path, req.has_param("watch") && QueryBool(req.get_param_value("watch")));
       // Fault injection (faults/): a rule may answer instead, or reshape the answer.
@@ -162,6 +174,13 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
     SendStatus(res, e.ToStatus());
   } catch (const std::exception& e) {
     SendStatus(res, InternalErrorStatus(e.what()));
+  }
+  if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-cache, private");
+  if (!IsAdminPath(req.path)) {
+    try {
+      EncodeErrorAnswer(req, res);     // YAML, protobuf or indented, as the request asked
+    } catch (const std::exception&) {  // the JSON Status stays
+    }
   }
   entry.status = res.status;
   entry.duration = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -187,8 +206,10 @@ void Server::Impl::NonResource(Call& call) {
     if (!get) return SendStatus(res, MethodNotAllowedStatus());
     json body = legacy;
     std::string content_type = "application/json";
+    bool aggregated = false;
     if (aggregatable) {
       auto format = NegotiateDiscovery(req.get_header_value("Accept"));
+      aggregated = format != DiscoveryFormat::kLegacy;
       if (format == DiscoveryFormat::kAggregatedV2) {
         body = discovery->Aggregated(core, "apidiscovery.k8s.io/v2");
         content_type = kAggregatedV2ContentType;
@@ -205,7 +226,10 @@ void Server::Impl::NonResource(Call& call) {
       res.status = 304;
       return;
     }
-    SendBody(res, 200, std::move(text), content_type.c_str());
+    if (aggregated) return SendBody(res, 200, std::move(text), content_type.c_str());
+    // Legacy discovery is negotiated as any API object: 406 for what no serializer makes.
+    OutputFormat format = NegotiateOutput(NegotiationInputOf(req), Endpoint{});
+    SendEncodedText(res, 200, std::move(text), format);
   };
 
   if (path == "/api" || path == "/api/") {
@@ -230,16 +254,17 @@ void Server::Impl::NonResource(Call& call) {
   }
   if (path == "/version" || path == "/version/") {
     if (!get) return SendStatus(res, MethodNotAllowedStatus());
-    return SendJson(res, 200,
-                    {{"major", "1"},
-                     {"minor", "32"},
-                     {"gitVersion", "v1.32.0"},
-                     {"gitCommit", "70d3cc986aa8221cd1dfb1121852688902d3bf53"},
-                     {"gitTreeState", "clean"},
-                     {"buildDate", "2024-12-11T17:59:15Z"},
-                     {"goVersion", "go1.23.3"},
-                     {"compiler", "gc"},
-                     {"platform", "linux/amd64"}});
+    // Always indented, as kube-apiserver writes it (WriteRawJSON), whatever the Accept.
+    nlohmann::ordered_json version = {{"major", "1"},
+                                      {"minor", "32"},
+                                      {"gitVersion", "v1.32.0"},
+                                      {"gitCommit", "70d3cc986aa8221cd1dfb1121852688902d3bf53"},
+                                      {"gitTreeState", "clean"},
+                                      {"buildDate", "2024-12-11T17:59:15Z"},
+                                      {"goVersion", "go1.23.3"},
+                                      {"compiler", "gc"},
+                                      {"platform", "linux/amd64"}};
+    return SendBody(res, 200, version.dump(2), "application/json");
   }
   for (std::string endpoint : {"healthz", "livez", "readyz"}) {
     std::string base = "/" + endpoint;

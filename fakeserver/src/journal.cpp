@@ -23,6 +23,7 @@ bool IsCredentialParameter(const std::string& name) { return name == "access_tok
 
 nlohmann::json JournalEntry::ToJson() const {
   nlohmann::json j = {{"id", id},
+                      {"auditID", audit_id},
                       {"time", Rfc3339Micro(time)},
                       {"method", method},
                       {"path", path},

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
-#include <functional>
 #include <stdexcept>
 
 #include "kubedouble/fakeserver/store.h"
@@ -146,53 +145,6 @@ bool Bool(const Field& f, const std::string& path) {
   return f.varint != 0;
 }
 
-// Each field of the message at `path`, given to `on` with the field's JSON path when its number
-// is in `names`; other numbers are skipped, as protobuf decoders skip unknown fields.
-using Names = std::vector<std::pair<int, const char*>>;
-void Visit(std::string_view msg, const std::string& path, const Names& names,
-           const std::function<void(const char* name, const Field&, const std::string&)>& on) {
-  for (const Field& f : Parse(msg, path)) {
-    for (const auto& [n, name] : names) {
-      if (n == f.number) on(name, f, Join(path, name));
-    }
-  }
-}
-
-// Omitted when empty, as `json:",omitempty"` strings are.
-void SetString(json& out, const char* name, const Field& f, const std::string& path) {
-  std::string s = String(f, path);
-  if (s.empty()) {
-    out.erase(name);
-  } else {
-    out[name] = std::move(s);
-  }
-}
-
-// A message of string fields only.
-json Strings(std::string_view msg, const std::string& path, const Names& names) {
-  json out = json::object();
-  Visit(msg, path, names, [&](const char* name, const Field& f, const std::string& p) {
-    SetString(out, name, f, p);
-  });
-  return out;
-}
-
-// A map<string, string> (bytes_values: map<string, bytes>, written as base64) entry, added to
-// `out`.
-void MapEntry(json& out, const Field& f, const std::string& path, bool bytes_values) {
-  Expect(f, 2, path);
-  std::string key, value;
-  for (const Field& e : Parse(f.bytes, path)) {
-    if (e.number == 1) key = String(e, path + " key");
-    if (e.number == 2) {
-      Expect(e, 2, path + "[" + key + "]");
-      value = bytes_values ? util::Base64(e.bytes) : base::ToValidUtf8(e.bytes);
-    }
-  }
-  if (!out.is_object()) out = json::object();
-  out[key] = std::move(value);
-}
-
 // metav1.Time {seconds=1, nanos=2} as RFC 3339 (seconds precision, as metav1.Time is written);
 // null for the zero time.
 json Time(const Field& f, const std::string& path) {
@@ -215,217 +167,8 @@ json Time(const Field& f, const std::string& path) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-json OwnerReference(std::string_view msg, const std::string& path) {
-  json out = json::object();
-  Visit(msg, path,
-        {{5, "apiVersion"},
-         {1, "kind"},
-         {3, "name"},
-         {4, "uid"},
-         {6, "controller"},
-         {7, "blockOwnerDeletion"}},
-        [&](const char* name, const Field& f, const std::string& p) {
-          if (f.number == 6 || f.number == 7) {
-            out[name] = Bool(f, p);  // *bool: kept when sent
-          } else {
-            SetString(out, name, f, p);
-          }
-        });
-  return out;
-}
-
-json ManagedFieldsEntry(std::string_view msg, const std::string& path) {
-  json out = json::object();
-  Visit(msg, path,
-        {{1, "manager"},
-         {2, "operation"},
-         {3, "apiVersion"},
-         {4, "time"},
-         {6, "fieldsType"},
-         {7, "fieldsV1"},
-         {8, "subresource"}},
-        [&](const char* name, const Field& f, const std::string& p) {
-          if (f.number == 4) {
-            json t = Time(f, p);
-            if (!t.is_null()) out[name] = t;
-          } else if (f.number == 7) {
-            Expect(f, 2, p);
-            std::string raw;
-            for (const Field& r : Parse(f.bytes, p)) {
-              if (r.number == 1) raw = std::string(String(r, p + ".Raw"));
-            }
-            json v = json::parse(raw.empty() ? "{}" : raw, nullptr, false);
-            if (v.is_discarded()) throw Malformed(p + ": not JSON");
-            out[name] = std::move(v);
-          } else {
-            SetString(out, name, f, p);
-          }
-        });
-  return out;
-}
-
-json ObjectMeta(std::string_view msg, const std::string& path) {
-  json out = json::object();
-  Visit(msg, path,
-        {{1, "name"},
-         {2, "generateName"},
-         {3, "namespace"},
-         {4, "selfLink"},
-         {5, "uid"},
-         {6, "resourceVersion"},
-         {7, "generation"},
-         {8, "creationTimestamp"},
-         {9, "deletionTimestamp"},
-         {10, "deletionGracePeriodSeconds"},
-         {11, "labels"},
-         {12, "annotations"},
-         {13, "ownerReferences"},
-         {14, "finalizers"},
-         {17, "managedFields"}},
-        [&](const char* name, const Field& f, const std::string& p) {
-          switch (f.number) {
-            case 7: {
-              int64_t g = Int64(f, p);
-              if (g != 0) out[name] = g;  // omitempty
-              break;
-            }
-            case 8:
-            case 9: {
-              json t = Time(f, p);
-              if (!t.is_null()) out[name] = t;
-              break;
-            }
-            case 10:
-              out[name] = Int64(f, p);  // *int64
-              break;
-            case 11:
-            case 12:
-              MapEntry(out[name], f, p, false);
-              break;
-            case 13:
-              Expect(f, 2, p);
-              out[name].push_back(OwnerReference(f.bytes, p));
-              break;
-            case 14:
-              out[name].push_back(String(f, p));
-              break;
-            case 17:
-              Expect(f, 2, p);
-              out[name].push_back(ManagedFieldsEntry(f.bytes, p));
-              break;
-            default:
-              SetString(out, name, f, p);
-          }
-        });
-  return out;
-}
-
-// The decoders of the object messages (the raw bytes of runtime.Unknown), by kind. Each fills
-// `out`, which already has apiVersion and kind.
-using KindDecoder = void (*)(std::string_view raw, json& out);
-
-// `metadata` (field 1 of every object) into out["metadata"], merged as protobuf merges
-// repeated occurrences of a message field.
-void Metadata(const Field& f, json& out) {
-  Expect(f, 2, "metadata");
-  out["metadata"].update(ObjectMeta(f.bytes, "metadata"), true);
-}
-
-void ConfigMap(std::string_view raw, json& out) {
-  Visit(raw, "", {{1, "metadata"}, {2, "data"}, {3, "binaryData"}, {4, "immutable"}},
-        [&](const char* name, const Field& f, const std::string& p) {
-          if (f.number == 1) return Metadata(f, out);
-          if (f.number == 4) {
-            out[name] = Bool(f, p);
-            return;
-          }
-          MapEntry(out[name], f, p, f.number == 3);
-        });
-}
-
-void Secret(std::string_view raw, json& out) {
-  Visit(raw, "", {{1, "metadata"}, {2, "data"}, {3, "type"}, {4, "stringData"}, {5, "immutable"}},
-        [&](const char* name, const Field& f, const std::string& p) {
-          if (f.number == 1) return Metadata(f, out);
-          if (f.number == 3) return SetString(out, name, f, p);
-          if (f.number == 5) {
-            out[name] = Bool(f, p);
-            return;
-          }
-          MapEntry(out[name], f, p, f.number == 2);
-        });
-}
-
-json NamespaceCondition(std::string_view msg, const std::string& path) {
-  json out = json::object();
-  Visit(msg, path,
-        {{1, "type"}, {2, "status"}, {4, "lastTransitionTime"}, {5, "reason"}, {6, "message"}},
-        [&](const char* name, const Field& f, const std::string& p) {
-          if (f.number == 4) {
-            json t = Time(f, p);
-            if (!t.is_null()) out[name] = t;
-          } else {
-            SetString(out, name, f, p);
-          }
-        });
-  return out;
-}
-
-void Namespace(std::string_view raw, json& out) {
-  json spec = json::object(), status = json::object();
-  Visit(raw, "", {{1, "metadata"}, {2, "spec"}, {3, "status"}},
-        [&](const char*, const Field& f, const std::string& p) {
-          if (f.number == 1) return Metadata(f, out);
-          Expect(f, 2, p);
-          if (f.number == 2) {
-            Visit(f.bytes, p, {{1, "finalizers"}},
-                  [&](const char* name, const Field& g, const std::string& q) {
-                    spec[name].push_back(String(g, q));
-                  });
-          } else {
-            Visit(f.bytes, p, {{1, "phase"}, {2, "conditions"}},
-                  [&](const char* name, const Field& g, const std::string& q) {
-                    if (g.number == 1) return SetString(status, name, g, q);
-                    Expect(g, 2, q);
-                    status[name].push_back(NamespaceCondition(g.bytes, q));
-                  });
-          }
-        });
-  // kubectl sends an empty spec and status; the API server fills both (finalizers
-  // ["kubernetes"], phase Active), which the store does for a namespace without them.
-  if (!spec.empty()) out["spec"] = std::move(spec);
-  if (!status.empty()) out["status"] = std::move(status);
-}
-
-void ServiceAccount(std::string_view raw, json& out) {
-  Visit(raw, "",
-        {{1, "metadata"},
-         {2, "secrets"},
-         {3, "imagePullSecrets"},
-         {4, "automountServiceAccountToken"}},
-        [&](const char* name, const Field& f, const std::string& p) {
-          if (f.number == 1) return Metadata(f, out);
-          if (f.number == 4) {
-            out[name] = Bool(f, p);
-            return;
-          }
-          Expect(f, 2, p);
-          if (f.number == 2) {
-            out[name].push_back(Strings(f.bytes, p,
-                                        {{1, "kind"},
-                                         {2, "namespace"},
-                                         {3, "name"},
-                                         {4, "uid"},
-                                         {5, "apiVersion"},
-                                         {6, "resourceVersion"},
-                                         {7, "fieldPath"}}));
-          } else {
-            out[name].push_back(Strings(f.bytes, p, {{1, "name"}}));
-          }
-        });
-}
-
-// intstr.IntOrString {type=1 (0 int, 1 string), intVal=2, strVal=3}; null when zero.
+// intstr.IntOrString {type=1 (0 int, 1 string), intVal=2, strVal=3}: a number or a string, zero
+// included (a *IntOrString's 0, maxUnavailable: 0, is the client's choice).
 json IntOrString(const Field& f, const std::string& path) {
   Expect(f, 2, path);
   int64_t type = 0;
@@ -436,213 +179,15 @@ json IntOrString(const Field& f, const std::string& path) {
     if (g.number == 2) int_val = Int32(g, path + ".intVal");
     if (g.number == 3) str_val = String(g, path + ".strVal");
   }
-  if (type == 1) return str_val.empty() ? json(nullptr) : json(str_val);
-  return int_val == 0 ? json(nullptr) : json(int_val);
+  if (type == 1) return str_val;
+  return int_val;
 }
-
-json ServicePort(std::string_view msg, const std::string& path) {
-  json out = json::object();
-  Visit(msg, path,
-        {{1, "name"},
-         {2, "protocol"},
-         {3, "port"},
-         {4, "targetPort"},
-         {5, "nodePort"},
-         {6, "appProtocol"}},
-        [&](const char* name, const Field& f, const std::string& p) {
-          if (f.number == 3) {
-            out[name] = Int32(f, p);  // `json:"port"`, no omitempty
-          } else if (f.number == 4) {
-            json v = IntOrString(f, p);
-            if (!v.is_null()) out[name] = v;
-          } else if (f.number == 5) {
-            int32_t v = Int32(f, p);
-            if (v != 0) out[name] = v;
-          } else {
-            SetString(out, name, f, p);
-          }
-        });
-  if (!out.contains("port")) out["port"] = 0;
-  return out;
-}
-
-void Service(std::string_view raw, json& out) {
-  Visit(raw, "", {{1, "metadata"}, {2, "spec"}},
-        [&](const char*, const Field& f, const std::string& p) {
-          if (f.number == 1) return Metadata(f, out);
-          Expect(f, 2, p);
-          json& spec = out["spec"];
-          if (!spec.is_object()) spec = json::object();
-          Visit(f.bytes, p,
-                {{1, "ports"},
-                 {2, "selector"},
-                 {3, "clusterIP"},
-                 {18, "clusterIPs"},
-                 {4, "type"},
-                 {5, "externalIPs"},
-                 {7, "sessionAffinity"},
-                 {8, "loadBalancerIP"},
-                 {9, "loadBalancerSourceRanges"},
-                 {10, "externalName"},
-                 {11, "externalTrafficPolicy"},
-                 {12, "healthCheckNodePort"},
-                 {13, "publishNotReadyAddresses"},
-                 {19, "ipFamilies"},
-                 {17, "ipFamilyPolicy"},
-                 {20, "allocateLoadBalancerNodePorts"},
-                 {21, "loadBalancerClass"}},
-                [&](const char* name, const Field& g, const std::string& q) {
-                  switch (g.number) {
-                    case 1:
-                      Expect(g, 2, q);
-                      spec[name].push_back(ServicePort(g.bytes, q));
-                      break;
-                    case 2:
-                      MapEntry(spec[name], g, q, false);
-                      break;
-                    case 5:
-                    case 9:
-                    case 18:
-                    case 19:
-                      spec[name].push_back(String(g, q));
-                      break;
-                    case 12:
-                      if (int32_t v = Int32(g, q); v != 0) spec[name] = v;
-                      break;
-                    case 13:
-                      if (Bool(g, q)) spec[name] = true;  // bool, omitempty
-                      break;
-                    case 20:
-                      spec[name] = Bool(g, q);  // *bool
-                      break;
-                    default:
-                      SetString(spec, name, g, q);
-                  }
-                });
-        });
-  // status (field 3) is the server's to fill.
-}
-
-void DeleteOptions(std::string_view raw, json& out) {
-  Visit(raw, "",
-        {{1, "gracePeriodSeconds"},
-         {2, "preconditions"},
-         {3, "orphanDependents"},
-         {4, "propagationPolicy"},
-         {5, "dryRun"}},
-        [&](const char* name, const Field& f, const std::string& p) {
-          switch (f.number) {
-            case 1:
-              out[name] = Int64(f, p);
-              break;
-            case 2:
-              Expect(f, 2, p);
-              out[name] = Strings(f.bytes, p, {{1, "uid"}, {2, "resourceVersion"}});
-              break;
-            case 3:
-              out[name] = Bool(f, p);
-              break;
-            case 4:
-              SetString(out, name, f, p);
-              break;
-            default:
-              out[name].push_back(String(f, p));
-          }
-        });
-}
-
-// The review kinds: metadata=1, spec=2 (status=3 is the server's).
-void ReviewSpec(std::string_view raw, json& out,
-                const std::function<json(std::string_view, const std::string&)>& spec) {
-  Visit(raw, "", {{1, "metadata"}, {2, "spec"}},
-        [&](const char*, const Field& f, const std::string& p) {
-          if (f.number == 1) return Metadata(f, out);
-          Expect(f, 2, p);
-          out["spec"] = spec(f.bytes, p);
-        });
-}
-
-json SelfSubjectAccessReviewSpec(std::string_view msg, const std::string& path) {
-  json spec = json::object();
-  Visit(msg, path, {{1, "resourceAttributes"}, {2, "nonResourceAttributes"}},
-        [&](const char* name, const Field& f, const std::string& p) {
-          Expect(f, 2, p);
-          if (f.number == 1) {
-            spec[name] = Strings(f.bytes, p,
-                                 {{1, "namespace"},
-                                  {2, "verb"},
-                                  {3, "group"},
-                                  {4, "version"},
-                                  {5, "resource"},
-                                  {6, "subresource"},
-                                  {7, "name"}});
-          } else {
-            spec[name] = Strings(f.bytes, p, {{1, "path"}, {2, "verb"}});
-          }
-        });
-  return spec;
-}
-
-json TokenRequestSpec(std::string_view msg, const std::string& path) {
-  json spec = json::object();
-  Visit(msg, path, {{1, "audiences"}, {3, "boundObjectRef"}, {4, "expirationSeconds"}},
-        [&](const char* name, const Field& f, const std::string& p) {
-          if (f.number == 1) {
-            spec[name].push_back(String(f, p));
-          } else if (f.number == 4) {
-            spec[name] = Int64(f, p);  // *int64
-          } else {
-            Expect(f, 2, p);
-            spec[name] =
-                Strings(f.bytes, p, {{1, "kind"}, {2, "apiVersion"}, {3, "name"}, {4, "uid"}});
-          }
-        });
-  return spec;
-}
-
-struct Kind {
-  const char* group;  // the API group of apiVersion; "*" for any (DeleteOptions)
-  const char* kind;
-  std::function<void(std::string_view, json&)> decode;
-};
-
-const std::vector<Kind>& Kinds() {
-  static const std::vector<Kind> kinds = {
-      {"", "ConfigMap", ConfigMap},
-      {"", "Secret", Secret},
-      {"", "Namespace", Namespace},
-      {"", "ServiceAccount", ServiceAccount},
-      {"", "Service", Service},
-      {"*", "DeleteOptions", DeleteOptions},
-      {"authentication.k8s.io", "SelfSubjectReview",
-       [](std::string_view raw, json& out) {
-         ReviewSpec(raw, out, [](std::string_view, const std::string&) { return json::object(); });
-         out.erase("spec");
-       }},
-      {"authorization.k8s.io", "SelfSubjectAccessReview",
-       [](std::string_view raw, json& out) {
-         ReviewSpec(raw, out, SelfSubjectAccessReviewSpec);
-         if (!out.contains("spec")) out["spec"] = json::object();
-       }},
-      {"authorization.k8s.io", "SelfSubjectRulesReview",
-       [](std::string_view raw, json& out) {
-         ReviewSpec(raw, out, [](std::string_view msg, const std::string& p) {
-           return Strings(msg, p, {{1, "namespace"}});
-         });
-         if (!out.contains("spec")) out["spec"] = json::object();
-       }},
-      {"authentication.k8s.io", "TokenRequest",
-       [](std::string_view raw, json& out) {
-         ReviewSpec(raw, out, TokenRequestSpec);
-         if (!out.contains("spec")) out["spec"] = json::object();
-       }},
-  };
-  return kinds;
-}
-
-// ---- Every other served kind: decoded from the schema's message tables (schema/protobuf.h).
 
 json DecodeMessage(const schema::ProtoMessage& m, std::string_view bytes, const std::string& path);
+json Envelope(std::string_view body, const std::string& path);
+
+constexpr std::string_view kMagic("k8s\0", 4);
+constexpr int kMaxNesting = 200;
 
 const schema::ProtoMessage& MessageAt(int16_t index) {
   return schema::ProtoMessages()[static_cast<size_t>(index)];
@@ -681,8 +226,11 @@ json MicroTime(const Field& f, const std::string& path) {
   for (const Field& t : Parse(f.bytes, path)) {
     if (t.number == 2) nanos = Int32(t, path + ".nanos");
   }
+  if (nanos < 0 || nanos > 999999999) {
+    throw Malformed(fmt::format("{}.nanos: {} is outside 0 to 999999999", path, nanos));
+  }
   const std::string& s = whole.get_ref<const std::string&>();
-  return s.substr(0, s.size() - 1) + fmt::format(".{:06}Z", std::max(nanos, 0) / 1000);
+  return s.substr(0, s.size() - 1) + fmt::format(".{:06}Z", nanos / 1000);
 }
 
 // The JSON form of a message that is not written as an object.
@@ -719,6 +267,8 @@ json Special(const schema::ProtoMessage& m, const Field& f, const std::string& p
         }
       }
       if (raw.empty()) return nullptr;
+      // A RawExtension of a protobuf answer (a watch event's object) holds a whole envelope.
+      if (raw.rfind(kMagic, 0) == 0) return Envelope(raw, path);
       json v = json::parse(raw, nullptr, false);
       if (v.is_discarded()) throw Malformed(path + ": the embedded object is not JSON");
       return v;
@@ -800,6 +350,18 @@ bool IsPackable(schema::ProtoType t) {
 // The fields of `bytes` (a message of type `m`) into `out`, an object.
 void DecodeFields(const schema::ProtoMessage& m, std::string_view bytes, const std::string& path,
                   json& out) {
+  // Messages nest as deep as the body says (JSONSchemaProps, envelopes in RawExtensions); the
+  // stack is not the body's to exhaust.
+  static thread_local int depth = 0;
+  struct Nesting {
+    Nesting(const std::string& path) {
+      if (++depth > kMaxNesting) {
+        --depth;
+        throw Malformed(fmt::format("{}: nested more than {} messages deep", path, kMaxNesting));
+      }
+    }
+    ~Nesting() { --depth; }
+  } nesting(path);
   for (const Field& f : Parse(bytes, path)) {
     const schema::ProtoField* field = nullptr;
     for (const auto& x : m.fields) {
@@ -817,9 +379,21 @@ void DecodeFields(const schema::ProtoMessage& m, std::string_view bytes, const s
       Expect(f, 2, p);
       std::string key;
       json value;
+      bool has_value = false;
       for (const Field& e : Parse(f.bytes, p)) {
         if (e.number == 1) key = String(e, p + " key");
-        if (e.number == 2) value = Value(*field, e, p + "[" + key + "]");
+        if (e.number == 2) {
+          value = Value(*field, e, p + "[" + key + "]");
+          has_value = true;
+        }
+      }
+      if (!has_value) {  // an entry without its value has the value's zero
+        Field zero;
+        zero.number = 2;
+        zero.wire_type = field->type == schema::ProtoType::kDouble ? 1
+                         : IsPackable(field->type)                 ? 0
+                                                                   : 2;
+        value = Value(*field, zero, p + "[" + key + "]");
       }
       if (!out[name].is_object()) out[name] = json::object();
       out[name][key] = std::move(value);
@@ -850,9 +424,16 @@ void DecodeFields(const schema::ProtoMessage& m, std::string_view bytes, const s
       continue;
     }
     json v = Value(*field, f, p);
-    if (v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty() &&
-                        field->type == schema::ProtoType::kString)) {
-      out.erase(name);  // omitted, as Go writes an empty string or a zero time
+    // Go's marshallers write every non-pointer field, empty or not; Go's JSON encoder leaves an
+    // empty one out when its tag says omitempty, which is every field the OpenAPI does not
+    // require. Left out here: a zero time, and an empty string not required (a *string set to ""
+    // is the one value this loses). Zero numbers, IntOrStrings and false are kept: for a pointer
+    // field (replicas, automountServiceAccountToken, maxUnavailable) they are what the client
+    // asked for, and for a non-pointer one the API server reads them as the field left out.
+    const bool empty_string = field->type == schema::ProtoType::kString && v.is_string() &&
+                              v.get_ref<const std::string&>().empty();
+    if (v.is_null() || (empty_string && !field->required)) {
+      out.erase(name);
     } else if (v.is_object() && out.contains(name) && out[name].is_object()) {
       out[name].update(v, true);  // a message sent twice is merged
     } else {
@@ -867,9 +448,55 @@ json DecodeMessage(const schema::ProtoMessage& m, std::string_view bytes, const 
   return out;
 }
 
-std::string GroupOf(const std::string& api_version) {
-  auto slash = api_version.rfind('/');
-  return slash == std::string::npos ? "" : api_version.substr(0, slash);
+// "k8s\0" + runtime.Unknown {typeMeta {apiVersion = 1, kind = 2} = 1, raw = 2} as the JSON
+// object of its kind. Throws Malformed (what and where), or StatusError 415 for a kind without a
+// message.
+json Envelope(std::string_view body, const std::string& path) {
+  if (body.substr(0, 4) != kMagic) {
+    throw StatusError::BadRequest(
+        "the protobuf body does not start with the \"k8s\\x00\" prefix of Kubernetes' protobuf "
+        "envelope");
+  }
+  const std::string where = path.empty() ? "runtime.Unknown" : path + " runtime.Unknown";
+  std::string api_version, kind;
+  std::string_view raw;
+  bool has_type_meta = false;
+  try {
+    for (const Field& f : Parse(body.substr(4), where)) {
+      if (f.number == 2) {
+        Expect(f, 2, where + ".raw");
+        raw = f.bytes;
+      } else if (f.number == 1) {
+        Expect(f, 2, where + ".typeMeta");
+        has_type_meta = true;
+        for (const Field& t : Parse(f.bytes, where + ".typeMeta")) {
+          if (t.number == 1) api_version = String(t, where + ".typeMeta.apiVersion");
+          if (t.number == 2) kind = String(t, where + ".typeMeta.kind");
+        }
+      }
+    }
+  } catch (const Malformed& e) {
+    throw Malformed(fmt::format("the protobuf envelope is malformed: {}", e.what()));
+  }
+  if (!has_type_meta || kind.empty()) {
+    throw StatusError::BadRequest(
+        "the protobuf envelope has no kind (runtime.Unknown field 1, typeMeta)");
+  }
+  const schema::ProtoMessage* m = ProtobufMessageOf(api_version, kind);
+  if (!m) {
+    throw StatusError::UnsupportedMediaType(fmt::format(
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json, application/yaml (kubedouble decodes protobuf bodies of the built-in "
+        "kinds it serves, not {} {})",
+        api_version.empty() ? "apiVersion \"\"" : api_version, kind));
+  }
+  json out = {{"apiVersion", api_version}, {"kind", kind}};
+  try {
+    DecodeFields(*m, raw, path, out);
+  } catch (const Malformed& e) {
+    throw Malformed(fmt::format("the protobuf {} in the body is malformed: {}", kind, e.what()));
+  }
+  return out;
 }
 }  // namespace
 
@@ -880,65 +507,36 @@ bool IsProtobufContentType(std::string_view content_type) {
          content_type[kType.size()] == ' ';
 }
 
+const schema::ProtoMessage* ProtobufMessageOf(std::string_view api_version, std::string_view kind) {
+  const auto slash = api_version.rfind('/');
+  const std::string_view group =
+      slash == std::string_view::npos ? "" : api_version.substr(0, slash);
+  const std::string_view version =
+      slash == std::string_view::npos ? api_version : api_version.substr(slash + 1);
+  if (const schema::ProtoMessage* m = schema::FindKindMessage(group, version, kind)) return m;
+  // The meta.k8s.io kinds every group-version has (Status is "v1" Status from every group), and
+  // legacy discovery's.
+  constexpr std::string_view kMeta = "k8s.io.apimachinery.pkg.apis.meta.";
+  if (kind == "Status" || kind == "WatchEvent" || kind == "DeleteOptions" ||
+      kind == "APIVersions" || kind == "APIGroupList" || kind == "APIGroup" ||
+      kind == "APIResourceList") {
+    return schema::FindMessage(std::string(kMeta) + "v1." + std::string(kind));
+  }
+  if (group == "meta.k8s.io" && (version == "v1" || version == "v1beta1") &&
+      (kind == "PartialObjectMetadata" || kind == "PartialObjectMetadataList")) {
+    // v1beta1's PartialObjectMetadata is v1's; its list has a message of its own.
+    const bool own = version == "v1beta1" && kind == "PartialObjectMetadataList";
+    return schema::FindMessage(std::string(kMeta) + (own ? "v1beta1." : "v1.") + std::string(kind));
+  }
+  return nullptr;
+}
+
 json DecodeProtobufBody(std::string_view body) {
-  static constexpr std::string_view kMagic("k8s\0", 4);
-  if (body.substr(0, 4) != kMagic) {
-    throw StatusError::BadRequest(
-        "the protobuf body does not start with the \"k8s\\x00\" prefix of Kubernetes' protobuf "
-        "envelope");
-  }
-  std::string api_version, kind;
-  std::string_view raw;
-  bool has_type_meta = false;
   try {
-    Visit(body.substr(4), "runtime.Unknown", {{1, "typeMeta"}, {2, "raw"}},
-          [&](const char*, const Field& f, const std::string& p) {
-            if (f.number == 2) {
-              Expect(f, 2, p);
-              raw = f.bytes;
-              return;
-            }
-            Expect(f, 2, p);
-            has_type_meta = true;
-            json tm = Strings(f.bytes, p, {{1, "apiVersion"}, {2, "kind"}});
-            api_version = tm.value("apiVersion", "");
-            kind = tm.value("kind", "");
-          });
+    return Envelope(body, "");
   } catch (const Malformed& e) {
-    throw StatusError::BadRequest(fmt::format("the protobuf envelope is malformed: {}", e.what()));
+    throw StatusError::BadRequest(e.what());
   }
-  if (!has_type_meta || kind.empty()) {
-    throw StatusError::BadRequest(
-        "the protobuf envelope has no kind (runtime.Unknown field 1, typeMeta)");
-  }
-  std::string group = GroupOf(api_version);
-  for (const Kind& k : Kinds()) {
-    if (kind != k.kind || (std::string_view(k.group) != "*" && group != k.group)) continue;
-    json out = {{"apiVersion", api_version}, {"kind", kind}};
-    try {
-      k.decode(raw, out);
-    } catch (const Malformed& e) {
-      throw StatusError::BadRequest(
-          fmt::format("the protobuf {} in the body is malformed: {}", kind, e.what()));
-    }
-    return out;
-  }
-  std::string version = api_version.substr(api_version.rfind('/') + 1);
-  if (const schema::ProtoMessage* m = schema::FindKindMessage(group, version, kind)) {
-    json out = {{"apiVersion", api_version}, {"kind", kind}};
-    try {
-      DecodeFields(*m, raw, "", out);
-    } catch (const Malformed& e) {
-      throw StatusError::BadRequest(
-          fmt::format("the protobuf {} in the body is malformed: {}", kind, e.what()));
-    }
-    return out;
-  }
-  throw StatusError::UnsupportedMediaType(fmt::format(
-      "the body of the request was in an unknown format - accepted media types include: "
-      "application/json, application/yaml (kubedouble decodes protobuf bodies of the built-in "
-      "kinds it serves, not {} {})",
-      api_version.empty() ? "apiVersion \"\"" : api_version, kind));
 }
 
 }  // namespace kubedouble::fake

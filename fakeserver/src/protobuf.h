@@ -1,15 +1,17 @@
 // Kubernetes' protobuf envelope ("k8s\0" + runtime.Unknown), decoded into the JSON form of the
 // object, for the request bodies kubectl (and other client-go programs) send as protobuf. Every
-// kind the server serves is decoded from the schema's message tables (kubedouble/schema/
-// protobuf.h); a few have hand-written decoders still (to be retired, issue 14):
-// - ConfigMap, Secret, Namespace, ServiceAccount and Service, with the full ObjectMeta;
-// - DeleteOptions (typed client-go deletes);
-// - SelfSubjectReview, SelfSubjectAccessReview, SelfSubjectRulesReview and TokenRequest.
-// Unknown field numbers are skipped, as protobuf decoders do; the JSON has what Go's encoder
-// would write for the decoded struct as far as the wire tells (empty strings and zero times left
-// out, numbers and booleans kept as sent, bytes as base64).
+// kind the server serves (and its list kind, Status, WatchEvent, DeleteOptions of any
+// group-version, PartialObjectMetadata and its list) is decoded from the schema's message tables
+// (kubedouble/schema/protobuf.h). Unknown field numbers are skipped, as protobuf decoders do.
+// The JSON is what Go's encoder writes for the decoded struct as far as the wire and the OpenAPI
+// tell: Go's marshallers send every non-pointer field, empty or not, and JSON leaves out the
+// empty ones not required (omitempty) — so empty strings and zero times are left out unless
+// required; numbers, IntOrStrings and booleans are kept as sent (a pointer's zero is the
+// client's choice); bytes are base64; a RawExtension holding an envelope (a watch event's
+// object) is decoded as one.
 #pragma once
 
+#include <kubedouble/schema/protobuf.h>
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -22,6 +24,10 @@ inline constexpr char kProtobufContentType[] = "application/vnd.kubernetes.proto
 
 // True for a Content-Type of kubectl's protobuf media type (parameters allowed).
 bool IsProtobufContentType(std::string_view content_type);
+
+// The message of a kind in an envelope ("apiVersion", "kind"); nullptr when it has none (custom
+// resources, Tables).
+const schema::ProtoMessage* ProtobufMessageOf(std::string_view api_version, std::string_view kind);
 
 // The JSON form of a protobuf-encoded body ("apiVersion" and "kind" from the envelope's
 // typeMeta). Throws StatusError: 400 BadRequest for a body that is not a well-formed envelope

@@ -8,13 +8,16 @@
 #include <charconv>
 #include <chrono>
 
+#include "answer.h"
 #include "kubedouble/schema/fields.h"
+#include "kubedouble/schema/resources.h"
 #include "negotiate.h"
 #include "protobuf.h"
 #include "request_limits.h"
 #include "server_impl.h"
 #include "status.h"
 #include "task_queue.h"
+#include "transform.h"
 #include "util.h"
 
 namespace kubedouble::fake {
@@ -56,9 +59,10 @@ ListOptions ParseListOptions(const httplib::Request& req) {
 
 json ParseBody(const httplib::Request& req, const ResourceInfo& r) {
   json body;
-  if (IsProtobufContentType(req.get_header_value("Content-Type"))) {
+  const Encoding encoding = NegotiateInput(req.get_header_value("Content-Type"));
+  if (encoding == Encoding::kProtobuf) {
     body = DecodeProtobufBody(req.body);
-  } else if (req.get_header_value("Content-Type").rfind("application/yaml", 0) == 0) {
+  } else if (encoding == Encoding::kYaml) {
     try {
       YAML::Node doc = base::LoadYaml(req.body);
       if (doc.IsMap()) body = base::YamlToJson(doc);
@@ -125,6 +129,38 @@ constexpr char kPatchTypes[] =
     "application/json-patch+json, application/merge-patch+json, "
     "application/apply-patch+yaml, application/strategic-merge-patch+json";
 
+// Sends `body` (an object or list of `r`, or a Status) in the call's negotiated form.
+void Reply(Call& call, const ResourceInfo& r, int code, json body) {
+  const TransformOptions options = TransformOptionsOf(call.req, call.format);
+  SendEncoded(call.res, code, TransformAnswer(r, std::move(body), call.format, options),
+              call.format);
+}
+
+// What a DELETE answers once the object is gone: the object for the resources whose storage
+// returns it (kube-apiserver's ReturnDeletedObject: pods, services, service accounts,
+// namespaces, storage classes), else a Success Status naming it.
+json DeleteAnswer(const ResourceInfo& r, json deleted) {
+  static const std::pair<const char*, const char*> kReturnObject[] = {
+      {"", "pods"},
+      {"", "services"},
+      {"", "serviceaccounts"},
+      {"", "namespaces"},
+      {"storage.k8s.io", "storageclasses"}};
+  for (auto [group, plural] : kReturnObject) {
+    if (r.group == group && r.plural == plural) return deleted;
+  }
+  const json& meta =
+      deleted.is_object() && deleted.contains("metadata") ? deleted["metadata"] : json::object();
+  json details = {{"name", meta.value("name", "")}, {"kind", r.plural}};
+  if (!r.group.empty()) details["group"] = r.group;
+  if (meta.contains("uid")) details["uid"] = meta["uid"];
+  return {{"kind", "Status"},
+          {"apiVersion", "v1"},
+          {"metadata", json::object()},
+          {"status", "Success"},
+          {"details", std::move(details)}};
+}
+
 WriteOptions ParseWriteOptions(const httplib::Request& req) {
   WriteOptions o;
   o.dry_run = req.has_param("dryRun") && !Param(req, "dryRun").empty();
@@ -169,8 +205,24 @@ void Server::Impl::Resource(Call& call) {
     return SendStatus(res, NotFoundStatus());
   }
   std::string ns = r.namespaced ? info.ns : "";
-  bool table = WantsTable(req.get_header_value("Accept"));
-  if (table) r.printer_columns = CrdPrinterColumns(*store, *registry, r);
+  // A write of a collection (PUT or PATCH without a name) has no route: 405, as go-restful.
+  if ((info.verb == "update" || info.verb == "patch") && info.name.empty() &&
+      info.subresource.empty()) {
+    return SendStatus(res, MethodNotAllowedStatus());
+  }
+  Endpoint endpoint;
+  endpoint.transforms = true;
+  endpoint.custom_resource = !schema::FindResource(r.group, r.version, r.plural);
+  endpoint.watch = info.verb == "watch";
+  call.format = NegotiateOutput(NegotiationInputOf(req), endpoint);
+  const OutputFormat& format = call.format;
+  const TransformOptions transform = TransformOptionsOf(req, format);
+  if (format.transform == Transform::kTable) {
+    r.printer_columns = CrdPrinterColumns(*store, *registry, r);
+  }
+  // The plain JSON answer of a read: the store's text as it is.
+  const bool plain =
+      format.transform == Transform::kNone && format.encoding == Encoding::kJson && !format.pretty;
 
   if (!info.subresource.empty()) {
     const SubresourceInfo* sub = r.Subresource(info.subresource);
@@ -201,21 +253,25 @@ void Server::Impl::Resource(Call& call) {
     if (r.group == "authentication.k8s.io" && r.plural == "tokenreviews") {
       return TokenReview(call, std::move(body));
     }
-    return SendJson(res, 201, body);
+    return Reply(call, r, 201, std::move(body));
   }
 
   if (info.verb == "get") {
     // A get reads the newest version; a resourceVersion must still be a number (the cacher
     // parses it).
     if (std::string rv = Param(req, "resourceVersion"); !rv.empty()) ParseResourceVersion(rv);
-    if (table) return SendJson(res, 200, ToTable(r, store->Get(r, ns, info.name)));
-    return SendBody(res, 200, store->GetJson(r, ns, info.name), "application/json");
+    if (plain) return SendBody(res, 200, store->GetJson(r, ns, info.name), kMediaJson);
+    return Reply(call, r, 200, store->Get(r, ns, info.name));
   }
   if (info.verb == "list") {
-    if (table) return SendJson(res, 200, ToTable(r, store->List(r, ns, ParseListOptions(req))));
-    return SendBody(res, 200, store->ListJson(r, ns, ParseListOptions(req)), "application/json");
+    if (plain) return SendBody(res, 200, store->ListJson(r, ns, ParseListOptions(req)), kMediaJson);
+    return Reply(call, r, 200, store->List(r, ns, ParseListOptions(req)));
   }
   if (info.verb == "watch") {
+    if (format.transform == Transform::kPartialObjectMetadataList) {
+      // Every event carries one object.
+      TransformAnswer(r, json::object(), format, transform);
+    }
     auto place = TakePlace(watches, options.max_watches);
     if (!place) {
       return TooManyRequests(res, fmt::format("too many watches: this server serves {} at once "
@@ -233,42 +289,45 @@ void Server::Impl::Resource(Call& call) {
                     std::chrono::seconds(opts.timeout_seconds.value_or(1800));
     auto first = std::make_shared<bool>(true);
     res.status = 200;
-    // ";stream=watch" (as for protobuf watches) keeps cpp-httplib from gzipping the stream for
-    // clients that send Accept-Encoding: gzip (kubectl, client-node): its compressor holds
-    // every event until the stream ends. Clients parse the media type and ignore the parameter.
-    static const char kWatchType[] = "application/json;stream=watch";
-    res.set_chunked_content_provider(kWatchType, [this, watch, deadline, first, r, table, place,
-                                                  sock](size_t, httplib::DataSink& sink) {
-      while (!stopping.load()) {
-        if (std::chrono::steady_clock::now() >= deadline) break;
-        bool columns = table && *first;  // the first Table event carries the columns
-        auto event = table ? watch->Next(std::chrono::milliseconds(500))
-                           : watch->NextEncoded(std::chrono::milliseconds(500));
-        if (!event) {
-          if (watch->finished()) break;
-          if (PeerHungUp(sock)) return false;
-          continue;
-        }
-        // {"object":...,"type":"..."}: nlohmann's key order, as the other answers.
-        std::string line = R"({"object":)";
-        if (event->encoded) {
-          line += *event->encoded;
-        } else {
-          json obj = std::move(event->object);
-          if (table &&
-              (event->type == "ADDED" || event->type == "MODIFIED" || event->type == "DELETED")) {
-            obj = ToTable(r, obj, columns);
-            *first = false;
+    // kube-apiserver never compresses a watch; cpp-httplib would gzip an application/json
+    // stream for a client that sends Accept-Encoding: gzip (kubectl, client-node), holding every
+    // event until the stream ends. The request is the handler's to shape (as ReadBody does).
+    const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+    res.set_chunked_content_provider(
+        format.ContentType(), [this, watch, deadline, first, r, format, transform, place, sock](
+                                  size_t, httplib::DataSink& sink) {
+          while (!stopping.load()) {
+            if (std::chrono::steady_clock::now() >= deadline) break;
+            const bool transformed = format.transform != Transform::kNone;
+            auto event = transformed ? watch->Next(std::chrono::milliseconds(500))
+                                     : watch->NextEncoded(std::chrono::milliseconds(500));
+            if (!event) {
+              if (watch->finished()) break;
+              if (PeerHungUp(sock)) return false;
+              continue;
+            }
+            std::string object_json;
+            if (event->encoded) {
+              object_json = *event->encoded;
+            } else {
+              json obj = std::move(event->object);
+              const bool change =
+                  event->type == "ADDED" || event->type == "MODIFIED" || event->type == "DELETED";
+              if (format.transform == Transform::kTable ? change : event->type != "ERROR") {
+                TransformOptions o = transform;
+                o.column_definitions = *first;  // the first Table event carries the columns
+                obj = TransformAnswer(r, std::move(obj), format, o);
+                *first = false;
+              }
+              object_json = obj.dump(-1, ' ', false, json::error_handler_t::replace);
+            }
+            std::string frame = WatchFrame(format, event->type, object_json);
+            if (!sink.write(frame.data(), frame.size())) return false;
+            return true;
           }
-          line += obj.dump(-1, ' ', false, json::error_handler_t::replace);
-        }
-        line += R"(,"type":)" + json(event->type).dump() + "}\n";
-        if (!sink.write(line.data(), line.size())) return false;
-        return true;
-      }
-      sink.done();
-      return true;
-    });
+          sink.done();
+          return true;
+        });
     return;
   }
   bool rbac = r.group == "rbac.authorization.k8s.io";
@@ -288,7 +347,7 @@ void Server::Impl::Resource(Call& call) {
     ValidateFields(req, res, r, body, CannotBeHandled(r));
     if (rbac) authz->CheckRbacWrite(call.auth.user, r, ns, body);
     json created = store->Create(r, ns, std::move(body), ParseWriteOptions(req));
-    return SendJson(res, 201, created);
+    return Reply(call, r, 201, std::move(created));
   }
   if (info.verb == "update") {
     json body = ParseBody(req, r);
@@ -300,8 +359,8 @@ void Server::Impl::Resource(Call& call) {
       }
       authz->CheckRbacWrite(call.auth.user, r, ns, body);
     }
-    return SendJson(res, 200,
-                    store->Update(r, ns, info.name, std::move(body), ParseWriteOptions(req)));
+    return Reply(call, r, 200,
+                 store->Update(r, ns, info.name, std::move(body), ParseWriteOptions(req)));
   }
   if (info.verb == "patch") {
     auto type = ParsePatchType(req.get_header_value("Content-Type"));
@@ -317,7 +376,7 @@ void Server::Impl::Resource(Call& call) {
       authz->CheckRbacWrite(call.auth.user, r, ns,
                             store->Patch(r, ns, info.name, *type, body, preview));
     }
-    return SendJson(res, 200, store->Patch(r, ns, info.name, *type, body, ParseWriteOptions(req)));
+    return Reply(call, r, 200, store->Patch(r, ns, info.name, *type, body, ParseWriteOptions(req)));
   }
   if (info.verb == "delete" || info.verb == "deletecollection") {
     DeleteOptions d;
@@ -343,8 +402,10 @@ void Server::Impl::Resource(Call& call) {
         }
       }
     }
-    if (info.verb == "delete") return SendJson(res, 200, store->Delete(r, ns, info.name, d));
-    return SendJson(res, 200, store->DeleteCollection(r, ns, ParseListOptions(req), d));
+    if (info.verb == "delete") {
+      return Reply(call, r, 200, DeleteAnswer(r, store->Delete(r, ns, info.name, d)));
+    }
+    return Reply(call, r, 200, store->DeleteCollection(r, ns, ParseListOptions(req), d));
   }
   SendStatus(res, MethodNotAllowedStatus());
 }
@@ -353,15 +414,15 @@ void Server::Impl::Resource(Call& call) {
 void Server::Impl::Status(Call& call, const ResourceInfo& r, const std::string& ns) {
   const auto& req = call.req;
   const auto& name = call.info.name;
-  if (call.info.verb == "get") return SendJson(call.res, 200, store->Get(r, ns, name));
+  if (call.info.verb == "get") return Reply(call, r, 200, store->Get(r, ns, name));
   WriteOptions write = ParseWriteOptions(req);
   write.status_only = true;
   if (call.info.verb == "update") {
-    return SendJson(call.res, 200, store->Update(r, ns, name, ParseBody(req, r), write));
+    return Reply(call, r, 200, store->Update(r, ns, name, ParseBody(req, r), write));
   }
   auto type = ParsePatchType(req.get_header_value("Content-Type"));
   if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
-  SendJson(call.res, 200, store->Patch(r, ns, name, *type, req.body, write));
+  Reply(call, r, 200, store->Patch(r, ns, name, *type, req.body, write));
 }
 
 namespace {
@@ -398,7 +459,9 @@ json ScaleOf(const json& object) {
 void Server::Impl::Scale(Call& call, const ResourceInfo& r, const std::string& ns) {
   const auto& req = call.req;
   const auto& name = call.info.name;
-  if (call.info.verb == "get") return SendJson(call.res, 200, ScaleOf(store->Get(r, ns, name)));
+  if (call.info.verb == "get") {
+    return SendEncoded(call.res, 200, ScaleOf(store->Get(r, ns, name)), call.format);
+  }
   json object = store->Get(r, ns, name);
   json replicas;
   if (call.info.verb == "update") {
@@ -428,8 +491,9 @@ void Server::Impl::Scale(Call& call, const ResourceInfo& r, const std::string& n
                       {"field", "spec.replicas"}}}));
   }
   object["spec"]["replicas"] = replicas;
-  SendJson(call.res, 200,
-           ScaleOf(store->Update(r, ns, name, std::move(object), ParseWriteOptions(req))));
+  SendEncoded(call.res, 200,
+              ScaleOf(store->Update(r, ns, name, std::move(object), ParseWriteOptions(req))),
+              call.format);
 }
 
 }  // namespace kubedouble::fake

@@ -20,6 +20,7 @@
 #include "kubedouble/fakeserver/journal.h"
 #include "kubedouble/fakeserver/server.h"
 #include "kubedouble/fakeserver/store.h"
+#include "negotiate.h"
 #include "openapi.h"
 #include "request_info.h"
 #include "sa_tokens.h"
@@ -34,6 +35,7 @@ struct Call {
   httplib::Response& res;
   AuthnResult auth;  // auth.user: the identity the request acts as (impersonated or not)
   RequestInfo info;
+  OutputFormat format;  // negotiated for resource requests (negotiate.h)
   // The authenticated caller, when the request impersonates someone (impersonation.h).
   std::optional<UserInfo> impersonator = std::nullopt;
 };

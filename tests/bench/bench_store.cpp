@@ -15,9 +15,11 @@
 #include <vector>
 
 #include "kubedouble/fakeserver/store.h"
+#include "pods.h"
 
 namespace {
 
+using kubedouble::bench::MakePod;
 using kubedouble::fake::json;
 using kubedouble::fake::ListOptions;
 using kubedouble::fake::Registry;
@@ -25,37 +27,6 @@ using kubedouble::fake::ResourceInfo;
 using kubedouble::fake::Store;
 
 constexpr int kPods = 10000;
-
-json MakePod(int i) {
-  std::string name = "pod-" + std::to_string(i);
-  return {
-      {"metadata",
-       {{"name", name},
-        {"labels", {{"app", "app-" + std::to_string(i % 50)}, {"tier", i % 2 ? "front" : "back"}}},
-        {"annotations", {{"kubernetes.io/created-by", "bench"}}}}},
-      {"spec",
-       {{"nodeName", "node-" + std::to_string(i % 20)},
-        {"serviceAccountName", "default"},
-        {"restartPolicy", "Always"},
-        {"containers",
-         {{{"name", "main"},
-           {"image", "registry.example/app:1.2.3"},
-           {"ports", {{{"containerPort", 8080}, {"protocol", "TCP"}}}},
-           {"env", {{{"name", "MODE"}, {"value", "production"}}}},
-           {"resources", {{"requests", {{"cpu", "100m"}, {"memory", "128Mi"}}}}}}}}}},
-      {"status",
-       {{"phase", "Running"},
-        {"podIP", "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250)},
-        {"hostIP", "192.168.0." + std::to_string(i % 20)},
-        {"startTime", "2026-01-02T03:04:05Z"},
-        {"conditions", {{{"type", "Ready"}, {"status", "True"}}}},
-        {"containerStatuses",
-         {{{"name", "main"},
-           {"ready", true},
-           {"restartCount", 0},
-           {"image", "registry.example/app:1.2.3"},
-           {"state", {{"running", {{"startedAt", "2026-01-02T03:04:06Z"}}}}}}}}}}};
-}
 
 struct Loaded {
   std::shared_ptr<Registry> registry = std::make_shared<Registry>();

@@ -185,6 +185,46 @@ TEST(Kubectl, CreateCommandsSendingProtobuf) {
   fails("kubectl scale deployment nothing --replicas=2", "not found");
 }
 
+// kubectl's typed clients accept protobuf first: the answers they decode (the created object,
+// the SelfSubjectAccessReview, the TokenRequest, the error Status) are protobuf now.
+TEST(Kubectl, DecodesProtobufAnswers) {
+  fake::TestServer srv;
+  std::string env = KubectlEnv(srv);
+  auto created = Bash(env + "kubectl create configmap pb --from-literal=a=b -v=8 2>&1");
+  ASSERT_EQ(created.code, 0) << created.output;
+  EXPECT_THAT(created.output, HasSubstr("Accept: application/vnd.kubernetes.protobuf"));
+  EXPECT_THAT(created.output, MatchesRegex("(.|\n)*Response Headers:(.|\n)*Content-Type: "
+                                           "application/vnd.kubernetes.protobuf\n(.|\n)*"));
+  EXPECT_THAT(created.output, HasSubstr("configmap/pb created"));
+
+  // The answer decoded by kubectl, printed back as YAML: what the JSON answer says.
+  auto yaml = Bash(env + "kubectl create deployment zero --image=nginx --replicas=0 -o yaml");
+  ASSERT_EQ(yaml.code, 0) << yaml.output;
+  EXPECT_THAT(yaml.output, HasSubstr("  replicas: 0\n"));
+  EXPECT_THAT(yaml.output, HasSubstr("    type: RollingUpdate\n"));
+  EXPECT_THAT(yaml.output, MatchesRegex("(.|\n)*  uid: [0-9a-f-]{36}\n(.|\n)*"));
+  auto stored = Bash(env + "kubectl get deployment zero -o jsonpath='{.spec.replicas}'");
+  EXPECT_EQ(stored.output, "0");
+
+  auto svc = Bash(env +
+                  "kubectl create service nodeport np --tcp=80 -o jsonpath="
+                  "'{.spec.ports[0].nodePort} {.spec.ports[0].targetPort}'");
+  ASSERT_EQ(svc.code, 0) << svc.output;
+  EXPECT_THAT(svc.output, MatchesRegex("3[0-9]{4} 80"));
+
+  // The error Status in protobuf ("k8s\0" and the envelope in kubectl's dump of the body).
+  auto exists = Bash(env + "kubectl create configmap pb --from-literal=a=b -v=8 2>&1");
+  EXPECT_NE(exists.code, 0);
+  EXPECT_THAT(exists.output, HasSubstr("|k8s.....v1..Stat|"));
+  EXPECT_THAT(exists.output,
+              HasSubstr("error: failed to create configmap: configmaps \"pb\" already exists"));
+
+  auto can_i = Bash(env + "kubectl auth can-i create configmaps");
+  EXPECT_EQ(can_i.output, "yes\n");
+  auto token = Bash(env + "kubectl create token default --duration=1h");
+  EXPECT_THAT(token.output, MatchesRegex("eyJ[A-Za-z0-9_.-]+\n?"));
+}
+
 TEST(Kubectl, CreatedTokenWorksForTheDefaultServiceAccount) {
   fake::TestServer srv;
   auto r = Bash(KubectlEnv(srv.paths().kubeconfig) +

@@ -1,5 +1,7 @@
 // The protobuf request-body decoder (fakeserver/src/protobuf.cpp): bodies encoded by hand here,
-// field by field, as client-go's generated marshallers write them.
+// field by field, as client-go's generated marshallers write them (every non-pointer field,
+// empty or not). Every kind is decoded from the schema's message tables; what JSON the empty
+// fields give follows Go's omitempty as the OpenAPI tells it (required fields are kept).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <kubedouble/fakeserver/store.h>
@@ -7,6 +9,7 @@
 #include <random>
 
 #include "../../fakeserver/src/protobuf.h"
+#include "../../fakeserver/src/protobuf_encode.h"
 #include "client.h"
 
 namespace kubedouble::fake {
@@ -64,8 +67,10 @@ TEST(Protobuf, KubectlCreateConfigMapAsSent) {
                                 0x00, 0x2a, 0x00, 0x32, 0x00, 0x38, 0x00, 0x42, 0x00, 0x12, 0x06,
                                 0x0a, 0x01, 0x61, 0x12, 0x01, 0x62, 0x1a, 0x00, 0x22, 0x00};
   std::string body(reinterpret_cast<const char*>(sent), sizeof sent);
+  // generation is a non-pointer int64: Go sends its 0, and the store sets it as it does for
+  // JSON bodies.
   EXPECT_EQ(DecodeProtobufBody(body), json::parse(R"({"apiVersion":"v1","kind":"ConfigMap",
-            "metadata":{"name":"x"},"data":{"a":"b"}})"));
+            "metadata":{"name":"x","generation":0},"data":{"a":"b"}})"));
   // The hand encoder writes the same bytes.
   EXPECT_EQ(Envelope("v1", "ConfigMap", Bytes(1, KubectlMeta("x")) + MapEntry(2, "a", "b")), body);
 }
@@ -105,8 +110,8 @@ TEST(Protobuf, ConfigMapBinaryDataIsBase64AndImmutableIsKept) {
                     MapEntry(3, "b", std::string("\x00\xff\xfe", 3)) + MapEntry(2, "t", "text") +
                     Int(4, 1);
   EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "ConfigMap", raw)),
-            json::parse(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"bin"},
-                "binaryData":{"b":"AP/+"},"data":{"t":"text"},"immutable":true})"));
+            json::parse(R"({"apiVersion":"v1","kind":"ConfigMap",
+                "metadata":{"name":"bin","generation":0},"binaryData":{"b":"AP/+"},"data":{"t":"text"},"immutable":true})"));
 }
 
 TEST(Protobuf, SecretDataIsBase64) {
@@ -115,7 +120,8 @@ TEST(Protobuf, SecretDataIsBase64) {
                     MapEntry(2, "bin", std::string("\x01\x80", 2)) + Bytes(3, "") +
                     MapEntry(4, "plain", "text") + Int(5, 0);
   EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "Secret", raw)),
-            json::parse(R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},
+            json::parse(R"({"apiVersion":"v1","kind":"Secret",
+                "metadata":{"name":"s","generation":0},
                 "data":{"a":"Yg==","bin":"AYA="},"stringData":{"plain":"text"},
                 "immutable":false})"));
   json tls = DecodeProtobufBody(
@@ -125,17 +131,18 @@ TEST(Protobuf, SecretDataIsBase64) {
 
 TEST(Protobuf, Namespace) {
   // kubectl create namespace: an empty spec and a status with an empty phase, left to the
-  // server to fill.
+  // server to fill (as the JSON body's "spec":{} and "status":{} are).
   std::string sent = Bytes(1, KubectlMeta("ns1")) + Bytes(2, "") + Bytes(3, Bytes(1, ""));
   EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "Namespace", sent)),
-            json::parse(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"ns1"}})"));
+            json::parse(R"({"apiVersion":"v1","kind":"Namespace",
+                "metadata":{"name":"ns1","generation":0},"spec":{},"status":{}})"));
   std::string full =
       Bytes(1, KubectlMeta("ns2")) + Bytes(2, Bytes(1, "kubernetes")) +
       Bytes(3, Bytes(1, "Terminating") +
                    Bytes(2, Bytes(1, "NamespaceDeletionContentFailure") + Bytes(2, "False") +
                                 Bytes(4, Int(1, 0)) + Bytes(5, "R") + Bytes(6, "m")));
   EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "Namespace", full)), json::parse(R"({
-      "apiVersion":"v1","kind":"Namespace","metadata":{"name":"ns2"},
+      "apiVersion":"v1","kind":"Namespace","metadata":{"name":"ns2","generation":0},
       "spec":{"finalizers":["kubernetes"]},
       "status":{"phase":"Terminating","conditions":[{"type":"NamespaceDeletionContentFailure",
         "status":"False","lastTransitionTime":"1970-01-01T00:00:00Z","reason":"R","message":"m"}]}
@@ -146,7 +153,8 @@ TEST(Protobuf, ServiceAccount) {
   std::string raw = Bytes(1, KubectlMeta("sa")) + Bytes(2, Bytes(1, "Secret") + Bytes(3, "tok")) +
                     Bytes(3, Bytes(1, "regcred")) + Int(4, 0);
   EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "ServiceAccount", raw)),
-            json::parse(R"({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"sa"},
+            json::parse(R"({"apiVersion":"v1","kind":"ServiceAccount",
+                "metadata":{"name":"sa","generation":0},
                 "secrets":[{"kind":"Secret","name":"tok"}],"imagePullSecrets":[{"name":"regcred"}],
                 "automountServiceAccountToken":false})"));
 }
@@ -159,11 +167,17 @@ TEST(Protobuf, Service) {
   std::string spec = Bytes(1, port) + Bytes(1, named) + MapEntry(2, "app", "svc") + Bytes(3, "") +
                      Bytes(4, "ClusterIP") + Int(13, 0);
   std::string raw = Bytes(1, KubectlMeta("svc")) + Bytes(2, spec) + Bytes(3, Bytes(1, ""));
+  // port is required: written even when 0; nodePort and publishNotReadyAddresses are kept as
+  // sent (the store allocates a node port for 0 as for none).
   EXPECT_EQ(DecodeProtobufBody(Envelope("v1", "Service", raw)), json::parse(R"({
-      "apiVersion":"v1","kind":"Service","metadata":{"name":"svc"},
-      "spec":{"ports":[{"name":"80-8080","protocol":"TCP","port":80,"targetPort":8080},
+      "apiVersion":"v1","kind":"Service","metadata":{"name":"svc","generation":0},
+      "spec":{"ports":[{"name":"80-8080","protocol":"TCP","port":80,"targetPort":8080,
+                        "nodePort":0},
                        {"port":443,"targetPort":"https"}],
-              "selector":{"app":"svc"},"type":"ClusterIP"}})"));
+              "selector":{"app":"svc"},"type":"ClusterIP","publishNotReadyAddresses":false},
+      "status":{"loadBalancer":{}}})"));
+  json no_port = DecodeProtobufBody(Envelope("v1", "Service", Bytes(2, Bytes(1, Int(3, 0)))));
+  EXPECT_EQ(no_port["spec"]["ports"], json::parse(R"([{"port":0}])"));
 }
 
 TEST(Protobuf, DeleteOptionsOfAnyGroupVersion) {
@@ -186,7 +200,7 @@ TEST(Protobuf, Reviews) {
   EXPECT_EQ(DecodeProtobufBody(Envelope("authorization.k8s.io/v1", "SelfSubjectAccessReview",
                                         Bytes(1, KubectlMeta("")) + Bytes(2, Bytes(1, attrs)))),
             json::parse(R"({"apiVersion":"authorization.k8s.io/v1",
-                "kind":"SelfSubjectAccessReview","metadata":{},
+                "kind":"SelfSubjectAccessReview","metadata":{"generation":0},
                 "spec":{"resourceAttributes":{"namespace":"default","verb":"list",
                         "resource":"pods"}}})"));
   EXPECT_EQ(DecodeProtobufBody(Envelope("authentication.k8s.io/v1", "SelfSubjectReview", "")),
@@ -286,7 +300,7 @@ TEST(Protobuf, MalformedBodiesAre400NamingWhatIsWrong) {
   expect_400(Envelope("v1", "ConfigMap", Bytes(1, Bytes(8, Int(1, -70000000000)))),
              "metadata.creationTimestamp: -70000000000 seconds is outside");
   expect_400(Envelope("v1", "ConfigMap", Bytes(1, Bytes(17, Bytes(7, Bytes(1, "{not json"))))),
-             "metadata.managedFields.fieldsV1: not JSON");
+             "metadata.managedFields.fieldsV1: the embedded object is not JSON");
 }
 
 TEST(Protobuf, NoBodyEndsInAnythingButADecodeOr400) {
@@ -370,6 +384,140 @@ TEST(ProtobufOverHttps, CreateUpdateAndDeleteAConfigMap) {
                            Envelope("v1", "DeleteOptions", Bytes(2, Bytes(1, uid))), kProtobuf);
   EXPECT_EQ(deleted->status, 200) << deleted->body;
   EXPECT_EQ(c->Get("/api/v1/namespaces/default/configmaps/pb")->status, 404);
+}
+
+// What kubectl create service nodeport|namespace and a client-go Update of a Deployment scaled to
+// zero send: the Go zero values of non-pointer fields, which the server reads as fields left out,
+// and a pointer's zero, which it keeps.
+TEST(ProtobufOverHttps, ZeroValuesAreReadAsKubeApiserverReadsThem) {
+  TestServer srv;
+  auto c = testing::Client(srv, testing::AdminToken(srv));
+  // kubectl create service nodeport np --tcp=80: nodePort 0 and targetPort 0 ask for defaults.
+  std::string port = Bytes(1, "80") + Bytes(2, "TCP") + Int(3, 80) +
+                     Bytes(4, Int(1, 0) + Int(2, 0) + Bytes(3, "")) + Int(5, 0);
+  std::string spec = Bytes(1, port) + MapEntry(2, "app", "np") + Bytes(3, "") +
+                     Bytes(4, "NodePort") + Bytes(7, "") + Int(12, 0) + Int(13, 0);
+  auto svc =
+      c->Post("/api/v1/namespaces/default/services",
+              Envelope("v1", "Service",
+                       Bytes(1, KubectlMeta("np")) + Bytes(2, spec) + Bytes(3, Bytes(1, ""))),
+              kProtobuf);
+  ASSERT_EQ(svc->status, 201) << svc->body;
+  json got = testing::Body(svc)["spec"]["ports"][0];
+  EXPECT_GE(got["nodePort"].get<int>(), 30000) << got.dump();
+  EXPECT_EQ(got["targetPort"], 80);
+
+  // kubectl create namespace: an empty spec still gets the kubernetes finalizer.
+  auto ns =
+      c->Post("/api/v1/namespaces",
+              Envelope("v1", "Namespace",
+                       Bytes(1, KubectlMeta("pb-ns")) + Bytes(2, "") + Bytes(3, Bytes(1, ""))),
+              kProtobuf);
+  ASSERT_EQ(ns->status, 201) << ns->body;
+  EXPECT_EQ(testing::Body(ns)["spec"], json::parse(R"({"finalizers":["kubernetes"]})"));
+  EXPECT_EQ(testing::Body(ns)["status"]["phase"], "Active");
+  EXPECT_EQ(testing::Body(ns)["metadata"].count("generation"), 0u);
+
+  // replicas is a *int32: its 0 stays 0 (not the default 1); maxUnavailable (*IntOrString) 0
+  // stays 0.
+  std::string container = Bytes(1, "web") + Bytes(2, "nginx");
+  std::string tmpl =
+      Bytes(1, Bytes(11, Bytes(1, "app") + Bytes(2, "web"))) + Bytes(2, Bytes(2, container));
+  std::string dspec =
+      Int(1, 0) + Bytes(2, Bytes(1, Bytes(1, "app") + Bytes(2, "web"))) + Bytes(3, tmpl) +
+      Bytes(4, Bytes(1, "RollingUpdate") + Bytes(2, Bytes(1, Int(1, 0) + Int(2, 0)) +
+                                                        Bytes(2, Int(1, 1) + Bytes(3, "50%")))) +
+      Int(5, 0) + Int(7, 0);
+  auto d = c->Post("/apis/apps/v1/namespaces/default/deployments",
+                   Envelope("apps/v1", "Deployment",
+                            Bytes(1, KubectlMeta("zero")) + Bytes(2, dspec) + Bytes(3, "")),
+                   kProtobuf);
+  ASSERT_EQ(d->status, 201) << d->body;
+  json dep = testing::Body(d);
+  EXPECT_EQ(dep["spec"]["replicas"], 0);
+  EXPECT_EQ(dep["spec"]["strategy"]["rollingUpdate"],
+            json::parse(R"({"maxUnavailable":0,"maxSurge":"50%"})"));
+  EXPECT_EQ(dep["metadata"]["generation"], 1);
+}
+
+TEST(ProtobufOverHttps, APatchInProtobufIs415) {
+  TestServer srv;
+  auto c = testing::Client(srv, testing::AdminToken(srv));
+  auto r = c->Patch("/api/v1/namespaces/default/configmaps/any",
+                    Envelope("v1", "ConfigMap", Bytes(1, KubectlMeta("any"))), kProtobuf);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 415) << r->body;
+  EXPECT_EQ(testing::Body(r)["message"],
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json-patch+json, application/merge-patch+json, "
+            "application/apply-patch+yaml, application/strategic-merge-patch+json");
+}
+
+// Answers to Accept: application/vnd.kubernetes.protobuf (what client-go's typed clients
+// configured for protobuf send): the object, the list, errors, discovery and watch events decode
+// to what the JSON answer says.
+TEST(ProtobufOverHttps, AnswersInProtobuf) {
+  TestServer srv;
+  auto c = testing::Client(srv, testing::AdminToken(srv));
+  const httplib::Headers pb = {{"Accept", kProtobuf}};
+  const char* path = "/api/v1/namespaces/default/configmaps";
+  ASSERT_EQ(c->Post(path, R"({"metadata":{"name":"a","labels":{"x":"y"}},"data":{"k":"v"},
+                              "binaryData":{"b":"AP8="}})",
+                    "application/json")
+                ->status,
+            201);
+  auto as_protobuf = [&](const std::string& p) {
+    auto r = c->Get(p, pb);
+    EXPECT_TRUE(r);
+    EXPECT_EQ(r->get_header_value("Content-Type"), kProtobuf) << p;
+    EXPECT_EQ(r->body.substr(0, 4), std::string("k8s\0", 4)) << p;
+    return DecodeProtobufBody(r->body);
+  };
+  json want = testing::Body(c->Get(std::string(path) + "/a"));
+  EXPECT_EQ(as_protobuf(std::string(path) + "/a"), want);
+
+  json list = as_protobuf(path);
+  EXPECT_EQ(list["kind"], "ConfigMapList");
+  json json_list = testing::Body(c->Get(path));
+  ASSERT_EQ(list["items"].size(), json_list["items"].size());
+  for (size_t i = 0; i < list["items"].size(); ++i) {
+    json item = json_list["items"][i];
+    item.erase("apiVersion");
+    item.erase("kind");
+    EXPECT_EQ(list["items"][i], item);
+  }
+  EXPECT_EQ(list["metadata"], json_list["metadata"]);
+
+  // An error is a Status in protobuf.
+  auto missing = c->Get(std::string(path) + "/nope", pb);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->get_header_value("Content-Type"), kProtobuf);
+  json status = DecodeProtobufBody(missing->body);
+  EXPECT_EQ(status["reason"], "NotFound");
+  EXPECT_EQ(status["code"], 404);
+
+  // Legacy discovery.
+  json resources = as_protobuf("/api/v1");
+  EXPECT_EQ(resources["kind"], "APIResourceList");
+  EXPECT_EQ(resources["groupVersion"], "v1");
+  EXPECT_EQ(resources["resources"], testing::Body(c->Get("/api/v1"))["resources"]);
+
+  // A watch: length-prefixed WatchEvents whose objects are envelopes.
+  auto w = c->Get(std::string(path) + "?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Da",
+                  {{"Accept", "application/vnd.kubernetes.protobuf;stream=watch"}});
+  ASSERT_TRUE(w);
+  ASSERT_EQ(w->status, 200) << DecodeProtobufBody(w->body).dump();
+  EXPECT_EQ(w->get_header_value("Content-Type"), kProtobufWatchContentType);
+  std::string_view stream = w->body;
+  ASSERT_GT(stream.size(), 4u);
+  uint32_t size = 0;
+  for (int i = 0; i < 4; ++i) size = size << 8 | static_cast<unsigned char>(stream[i]);
+  ASSERT_EQ(size + 4, stream.size());
+  // The WatchEvent message in an envelope, for the body decoder.
+  std::string event = Envelope("v1", "WatchEvent", stream.substr(4));
+  json decoded = DecodeProtobufBody(event);
+  EXPECT_EQ(decoded["type"], "ADDED");
+  EXPECT_EQ(decoded["object"], want);
 }
 
 TEST(ProtobufOverHttps, RefusalsAreStatusesAndStoreNothing) {

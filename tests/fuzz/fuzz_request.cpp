@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   kubedouble::fake::ParseRequestInfo(method, path, data[0] & 0x80);
   kubedouble::fake::NegotiateDiscovery(accept);
-  kubedouble::fake::WantsTable(accept);
+  kubedouble::fake::NegotiateErrorOutput({accept, accept, nullptr});
   kubedouble::fake::ParsePatchType(content_type);
   kubedouble::fake::QueryBool(accept);
 

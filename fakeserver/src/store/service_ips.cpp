@@ -58,7 +58,12 @@ void AssignNodePorts(Core& c, json& svc, const json* old) {
     }
   }
   for (auto& port : svc["spec"]["ports"]) {
-    if (!port.is_object() || (port.contains("nodePort") && !port["nodePort"].is_null())) continue;
+    // nodePort 0 asks for one, as no nodePort does (Go cannot tell them apart; protobuf clients
+    // such as kubectl create service send the 0).
+    if (!port.is_object() ||
+        (port.contains("nodePort") && !port["nodePort"].is_null() && port["nodePort"] != 0)) {
+      continue;
+    }
     json kept = StoredNodePort(old, port);
     if (!kept.is_null()) {
       port["nodePort"] = kept;

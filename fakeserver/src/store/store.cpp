@@ -59,7 +59,10 @@ void ApplyKindDefaults(const ResourceInfo& res, json& obj) {
     if (!obj["status"].contains("phase")) obj["status"]["phase"] = "Pending";
   } else if (IsCore(res, "namespaces")) {
     Meta(obj)["labels"]["kubernetes.io/metadata.name"] = MetaString(obj, "name");
-    if (!obj.contains("spec")) obj["spec"] = {{"finalizers", {"kubernetes"}}};
+    // A new namespace gets the "kubernetes" finalizer when it has none (kubectl's protobuf body
+    // carries an empty spec).
+    if (!obj.contains("spec") || !obj["spec"].is_object()) obj["spec"] = json::object();
+    if (!obj["spec"].contains("finalizers")) obj["spec"]["finalizers"] = {"kubernetes"};
     if (!obj.contains("status") || !obj["status"].is_object()) obj["status"] = json::object();
     if (!obj["status"].contains("phase")) obj["status"]["phase"] = "Active";
   } else if (IsCore(res, "secrets")) {

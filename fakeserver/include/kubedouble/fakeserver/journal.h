@@ -28,7 +28,8 @@
 namespace kubedouble::fake {
 
 struct JournalEntry {
-  uint64_t id = 0;                               // 1, 2, 3, ... in the order requests were answered
+  uint64_t id = 0;         // 1, 2, 3, ... in the order requests were answered
+  std::string audit_id{};  // the answer's Audit-Id header: a random UUID per request
   std::chrono::system_clock::time_point time{};  // when the request arrived
   std::string method{};                          // "GET"
   std::string path{};                            // "/api/v1/namespaces/default/pods"
@@ -51,7 +52,7 @@ struct JournalEntry {
   // means nothing was answered (the fault reset or closed the connection).
   std::string fault{};
 
-  // {"id":..,"time":"2026-01-01T00:00:00.123456Z","method":..,"path":..,"query":..,"user":..,
+  // {"id":..,"auditID":..,"time":"2026-01-01T00:00:00.123456Z","method":..,"path":..,"query":..,"user":..,
   //  "groups":[..],"authMethod":..,"tlsVersion":..,"clientCertSubject":..,"userAgent":..,
   //  "status":..,"durationMicros":..}, plus "fault" when one fired and "impersonator" and
   //  "impersonatorGroups" when the request impersonated someone

@@ -12,6 +12,10 @@ void Service(json& svc) {
     for (auto& port : spec["ports"]) {
       if (!port.is_object()) continue;
       Default(port, "protocol", "TCP");
+      // targetPort 0 or "" is no target port (protobuf clients send the 0 of a Go zero value).
+      if (port.contains("targetPort") && (port["targetPort"] == 0 || port["targetPort"] == "")) {
+        port.erase("targetPort");
+      }
       if (port.contains("port")) Default(port, "targetPort", port["port"]);
     }
   }

@@ -1,11 +1,13 @@
 // kubedouble::schema — the protobuf messages of the served kinds, for decoding
-// application/vnd.kubernetes.protobuf bodies into their JSON form.
+// application/vnd.kubernetes.protobuf bodies into their JSON form and encoding answers.
 //
 // Generated from the field tables of the 1.32 generated.proto files
-// (schema/data/proto-fields.json): every message a served kind reaches, with each field's number,
-// JSON name and type. Messages whose JSON form is not an object (Time, Quantity, IntOrString,
-// RawExtension, ...) say so in `form`; fields marked `inlined` put their message's fields into the
-// parent (Volume's volumeSource).
+// (schema/data/proto-fields.json): every message a served kind, its list kind, Status,
+// WatchEvent, the PartialObjectMetadata forms and legacy discovery's lists reach, with each field's number, JSON name and
+// type, and whether the OpenAPI definition requires the field (Go writes a required field even
+// when it is empty: it has no `omitempty`). Messages whose JSON form is not an object (Time,
+// Quantity, IntOrString, RawExtension, ...) say so in `form`; fields marked `inlined` put their
+// message's fields into the parent (Volume's volumeSource).
 //
 //   const schema::ProtoMessage* m = schema::FindKindMessage("apps", "v1", "Deployment");
 //   for (const schema::ProtoField& f : m->fields) ...   // metadata = 1, spec = 2, status = 3
@@ -43,6 +45,7 @@ struct ProtoField {
   bool map;         // map<string, type>: repeated entries {key = 1, value = 2}
   bool inlined;     // the message's fields appear in the parent object
   int16_t message;  // index in ProtoMessages() when type is kMessage, else -1
+  bool required;    // in the OpenAPI definition's `required` list
 };
 
 struct ProtoMessage {
@@ -51,9 +54,14 @@ struct ProtoMessage {
   std::span<const ProtoField> fields;  // by number
 };
 
-std::span<const ProtoMessage> ProtoMessages();
+std::span<const ProtoMessage> ProtoMessages();  // sorted by name
 
-// The message of a kind of a group-version ("" for core); nullptr when it has none.
+// A message by its full name ("k8s.io.apimachinery.pkg.apis.meta.v1.Status"); nullptr when the
+// table does not have it.
+const ProtoMessage* FindMessage(std::string_view name);
+
+// The message of a kind (or its list kind, "PodList") of a group-version ("" for core); nullptr
+// when it has none.
 const ProtoMessage* FindKindMessage(std::string_view group, std::string_view version,
                                     std::string_view kind);
 

@@ -1,0 +1,87 @@
+#include "answer.h"
+
+#include <kubedouble/base/json_yaml.h>
+
+#include "protobuf_encode.h"
+#include "server_impl.h"
+
+namespace kubedouble::fake {
+
+namespace {
+using json = nlohmann::json;
+
+std::string Compact(const json& body) {
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+}  // namespace
+
+void SendEncoded(httplib::Response& res, int status, const json& body, const OutputFormat& format) {
+  switch (format.encoding) {
+    case Encoding::kYaml:
+      return SendBody(res, status, base::JsonToYaml(body), kMediaYaml);
+    case Encoding::kProtobuf:
+      // Negotiation offers protobuf only for kinds with a message; anything else (never
+      // expected) goes out as JSON, which client-go reads by its Content-Type.
+      if (auto bytes = EncodeProtobuf(body)) {
+        return SendBody(res, status, std::move(*bytes), kMediaProtobuf);
+      }
+      break;
+    case Encoding::kJson:
+      break;
+  }
+  if (format.pretty) {
+    // Go's json.MarshalIndent: two spaces, `"key": value`, no line end after the last brace.
+    return SendBody(res, status, body.dump(2, ' ', false, json::error_handler_t::replace),
+                    kMediaJson);
+  }
+  SendBody(res, status, Compact(body), kMediaJson);
+}
+
+void SendEncodedText(httplib::Response& res, int status, std::string json_text,
+                     const OutputFormat& format) {
+  if (format.encoding == Encoding::kJson && !format.pretty) {
+    return SendBody(res, status, std::move(json_text), kMediaJson);
+  }
+  SendEncoded(res, status, json::parse(json_text), format);
+}
+
+std::string WatchFrame(const OutputFormat& format, const std::string& type,
+                       const std::string& object_json) {
+  if (format.encoding == Encoding::kProtobuf) {
+    json object = json::parse(object_json, nullptr, false);
+    if (auto frame = EncodeProtobufWatchFrame(type, object)) return std::move(*frame);
+  }
+  std::string line;
+  line.reserve(object_json.size() + type.size() + 24);
+  line += R"({"object":)";
+  line += object_json;
+  line += R"(,"type":)";
+  line += json(type).dump();
+  line += "}\n";
+  return line;
+}
+
+void EncodeErrorAnswer(const httplib::Request& req, httplib::Response& res) {
+  if (res.status < 400 || res.body.empty() || res.get_header_value("Content-Type") != kMediaJson) {
+    return;
+  }
+  const OutputFormat format = NegotiateErrorOutput(NegotiationInputOf(req));
+  if (format.encoding == Encoding::kJson && !format.pretty) return;
+  json status = json::parse(res.body, nullptr, false);
+  if (!status.is_object() || status.value("kind", "") != "Status") return;
+  SendEncoded(res, res.status, status, format);
+}
+
+NegotiationInput NegotiationInputOf(const httplib::Request& req) {
+  NegotiationInput in;
+  auto header = [&](const char* name) -> std::string_view {
+    auto it = req.headers.find(name);
+    return it == req.headers.end() ? std::string_view() : std::string_view(it->second);
+  };
+  in.accept = header("Accept");
+  in.user_agent = header("User-Agent");
+  if (auto it = req.params.find("pretty"); it != req.params.end()) in.pretty_param = &it->second;
+  return in;
+}
+
+}  // namespace kubedouble::fake
