@@ -104,6 +104,9 @@ struct Server::Impl {
 // True for /__kubedouble/... (admin/admin.cpp).
 bool IsAdminPath(const std::string& path);
 
+// A UserInfo as the reviews write it: {"username","uid","groups","extra"} (reviews.cpp).
+json UserInfoJson(const UserInfo& user);
+
 // Response helpers (handler.cpp).
 // Sets the status, the body (moved in) and its Content-Type.
 void SendBody(httplib::Response& res, int status, std::string body, const char* content_type);

@@ -84,10 +84,7 @@ void Server::Impl::TokenReview(Call& call, json review) {
   TokenReviewResult result = authn->ReviewToken(token->get<std::string>(), audiences);
   json status = {{"authenticated", result.authenticated}};
   if (result.authenticated) {
-    json user = {{"username", result.user.name}, {"groups", result.user.groups}};
-    if (!result.user.uid.empty()) user["uid"] = result.user.uid;
-    if (!result.user.extra.empty()) user["extra"] = result.user.extra;
-    status["user"] = std::move(user);
+    status["user"] = UserInfoJson(result.user);
     status["audiences"] = result.audiences;
   } else {
     status["user"] = json::object();
