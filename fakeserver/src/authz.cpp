@@ -87,7 +87,7 @@ void Authorizer::Observe(Store& store) {
   }
 }
 
-Decision Authorizer::Decide(const Attributes& a) const {
+Decision Authorizer::Decide(const Attributes& a, bool with_reason) const {
   // Like kube-apiserver, which puts a privileged-group authorizer before every mode.
   if (mode_ == "AlwaysAllow" || a.user.InGroup(kGroupMasters)) return {true, ""};
   if (mode_ == "AlwaysDeny") return {false, ""};
@@ -97,7 +97,7 @@ Decision Authorizer::Decide(const Attributes& a) const {
                 [&](const Rule& rule, const RuleSource& source) {
                   if (!RuleAllows(rule, q)) return true;
                   d.allowed = true;
-                  d.reason = "RBAC: allowed by " + source.Describe();
+                  if (with_reason) d.reason = "RBAC: allowed by " + source.Describe();
                   return false;
                 });
   return d;

@@ -53,8 +53,9 @@ class Authorizer {
   // on (call it before any of them is stored).
   void Observe(Store& store);
 
-  bool Allowed(const Attributes& a) const { return Decide(a).allowed; }
-  Decision Decide(const Attributes& a) const;
+  bool Allowed(const Attributes& a) const { return Decide(a, false).allowed; }
+  // `with_reason` false leaves the reason empty (the per-request path needs no words).
+  Decision Decide(const Attributes& a, bool with_reason = true) const;
   // What `user` may do in namespace `ns` (cluster-wide rules included), as the status of a
   // SelfSubjectRulesReview: {"resourceRules":[...],"nonResourceRules":[...],"incomplete":false}.
   nlohmann::json RulesFor(const UserInfo& user, const std::string& ns) const;

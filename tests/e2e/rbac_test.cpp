@@ -126,7 +126,7 @@ def can(verb, resource):
 rbac.create_namespaced_role_binding("default", client.V1RoleBinding(
     metadata=client.V1ObjectMeta(name="alice-view"),
     role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="view"),
-    subjects=[client.RbacV1Subject(kind="User", name="alice", api_group="rbac.authorization.k8s.io")]))
+    subjects=[client.V1Subject(kind="User", name="alice", api_group="rbac.authorization.k8s.io")]))
 print("before:", can("list", "widgets"))
 rbac.create_cluster_role(client.V1ClusterRole(
     metadata=client.V1ObjectMeta(name="widgets-view",

@@ -132,6 +132,28 @@ struct RbacIndex::State {
     return nullptr;
   }
 
+  static bool Aggregates(const json* role) {
+    if (!role) return false;
+    auto agg = role->find("aggregationRule");
+    return agg != role->end() && agg->is_object();
+  }
+
+  // Whether an aggregating role selects `role` by its labels.
+  bool SelectedByAny(const json* role) const {
+    if (!role) return false;
+    const json& meta = Meta(*role);
+    auto it = meta.find("labels");
+    if (it == meta.end() || !it->is_object() || it->empty()) return false;
+    const json& labels = *it;
+    for (const auto& [name, e] : cluster_roles) {
+      if (e.selectors.is_null()) continue;
+      for (const auto& sel : e.selectors) {
+        if (sel.is_object() && !sel.empty() && kinds::SelectorMatches(sel, labels)) return true;
+      }
+    }
+    return false;
+  }
+
   void Aggregate() {
     std::set<std::string> visiting;
     std::map<std::string, RuleList> done;
@@ -140,6 +162,10 @@ struct RbacIndex::State {
     }
   }
 };
+
+std::string RuleSource::Describe() const {
+  return fmt::format("{} of {} {} to {}", *binding, *role_kind, json(*role_name).dump(), *subject);
+}
 
 RbacIndex::RbacIndex() : s_(std::make_unique<State>()) {}
 RbacIndex::~RbacIndex() = default;
@@ -180,7 +206,10 @@ void RbacIndex::Apply(RbacKind kind, const json* before, const json* after) {
         s.roles.erase(ns + "/" + name);
       }
       break;
-    case RbacKind::kClusterRole:
+    case RbacKind::kClusterRole: {
+      // Aggregation is recomputed only when the change can move it: an aggregating role, or
+      // one whose labels (before or after) an aggregating role selects.
+      bool moves = s.Aggregates(before) || s.SelectedByAny(before);
       if (after) {
         ClusterRoleEntry e;
         e.labels = Meta(*after).value("labels", json::object());
@@ -192,12 +221,16 @@ void RbacIndex::Apply(RbacKind kind, const json* before, const json* after) {
         e.stored_rules = after->value("rules", json::array());
         if (e.stored_rules.is_null()) e.stored_rules = json::array();
         e.own = std::make_shared<const std::vector<Rule>>(RulesFromJson(e.stored_rules));
+        e.effective = e.own;
+        moves = moves || !e.selectors.is_null();
         s.cluster_roles[name] = std::move(e);
+        moves = moves || s.SelectedByAny(after);
       } else {
         s.cluster_roles.erase(name);
       }
-      s.Aggregate();
+      if (moves) s.Aggregate();
       break;
+    }
     case RbacKind::kRoleBinding:
     case RbacKind::kClusterRoleBinding: {
       bool cluster = kind == RbacKind::kClusterRoleBinding;
@@ -251,8 +284,9 @@ void RbacIndex::Visit(const UserInfo& user, const std::string& ns,
     for (const auto& [b, subject] : *list) {
       RuleList rules = s.Resolve(b->role_kind, b->role_name, b->ns);
       if (!rules) continue;
-      RuleSource source{b->describe, fmt::format("{} {}", b->role_kind, json(b->role_name).dump()),
-                        subject ? subject->describe : ""};
+      static const std::string kNone;
+      RuleSource source{&b->describe, &b->role_kind, &b->role_name,
+                        subject ? &subject->describe : &kNone};
       for (const auto& r : *rules) {
         if (!visit(r, source)) return;
       }

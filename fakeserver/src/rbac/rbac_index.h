@@ -29,13 +29,15 @@ namespace kubedouble::fake {
 
 enum class RbacKind { kRole, kClusterRole, kRoleBinding, kClusterRoleBinding };
 
-// Who granted a rule: `RoleBinding "name/ns" of Role "r" to User "u"`-style, as upstream's
-// authorizer describes the binding in a SubjectAccessReview's reason.
+// Who granted a rule, valid during the visit only. Describe() words it as upstream's authorizer
+// does in a SubjectAccessReview's reason: `RoleBinding "b/default" of ClusterRole "edit" to User
+// "alice"` (made only when asked: a request that is allowed needs no words).
 struct RuleSource {
-  std::string binding;  // `ClusterRoleBinding "cluster-admin"`, `RoleBinding "b/default"`
-  std::string role;     // `ClusterRole "cluster-admin"`
-  std::string subject;  // `Group "system:masters"`
-  std::string Describe() const { return binding + " of " + role + " to " + subject; }
+  const std::string* binding;    // `ClusterRoleBinding "cluster-admin"`, `RoleBinding "b/default"`
+  const std::string* role_kind;  // "ClusterRole"
+  const std::string* role_name;
+  const std::string* subject;  // `Group "system:masters"`
+  std::string Describe() const;
 };
 
 class RbacIndex {

@@ -94,15 +94,18 @@ std::vector<Rule> RulesFromJson(const json& list) {
 }
 
 bool RuleAllows(const Rule& rule, const RuleRequest& q) {
-  if (!Has(rule.verbs, "*") && !Has(rule.verbs, q.verb)) return false;
+  static const std::string kAll = "*";
   if (!q.resource_request) {
+    if (!Has(rule.verbs, q.verb) && !Has(rule.verbs, kAll)) return false;
     return std::any_of(rule.non_resource_urls.begin(), rule.non_resource_urls.end(),
                        [&](const std::string& u) { return UrlMatches(u, q.path); });
   }
-  if (!Has(rule.api_groups, "*") && !Has(rule.api_groups, q.api_group)) return false;
+  // The group first: it tells most rules apart (and a URL rule has none).
+  if (!Has(rule.api_groups, q.api_group) && !Has(rule.api_groups, kAll)) return false;
+  if (!Has(rule.verbs, q.verb) && !Has(rule.verbs, kAll)) return false;
   bool resource = false;
   for (const auto& r : rule.resources) {
-    if (r == "*") {
+    if (r == kAll) {
       resource = true;
     } else if (q.subresource.empty()) {
       resource = r == q.resource;

@@ -54,7 +54,8 @@ std::string GoLabelSelector(const json& selector) {
 }
 
 bool SelectorMatches(const json& selector, const json& labels) {
-  const json have = labels.is_object() ? labels : json::object();
+  static const json kNone = json::object();
+  const json& have = labels.is_object() ? labels : kNone;
   if (!selector.is_object()) return true;
   if (selector.contains("matchLabels") && selector["matchLabels"].is_object()) {
     for (const auto& [k, v] : selector["matchLabels"].items()) {
