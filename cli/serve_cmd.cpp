@@ -1,5 +1,6 @@
 // `kubedouble serve`: run the fake API server until SIGINT or SIGTERM.
 #include <fmt/core.h>
+#include <kubedouble/controlplane/control_plane.h>
 #include <kubedouble/fakeserver/clock.h>
 #include <kubedouble/fakeserver/server.h>
 #include <signal.h>
@@ -23,6 +24,8 @@ struct ServeFlags {
   std::vector<std::string> fixtures;
   std::string tokens, policy, journal;
   std::string faults, sa_token_ttl = "1h", sa_token_grace = "90s", head_timeout = "32s";
+  std::string controllers = "all";
+  int nodes = 1;
 };
 
 void Run(ServeFlags& f) {
@@ -66,6 +69,15 @@ void Run(ServeFlags& f) {
     throw kubedouble::cli::Exit{2};
   }
 
+  kubedouble::controlplane::Options cp;
+  try {
+    cp.controllers = kubedouble::controlplane::ParseControllers(f.controllers);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "kubedouble serve: --controllers: {}\n", e.what());
+    throw kubedouble::cli::Exit{2};
+  }
+  cp.nodes = f.nodes;
+
   // Each connection holds a socket: let --max-connections use every descriptor allowed.
   rlimit files{};
   if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
@@ -81,9 +93,12 @@ void Run(ServeFlags& f) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   std::unique_ptr<Server> server;
+  std::unique_ptr<kubedouble::controlplane::ControlPlane> control_plane;
   try {
     server = std::make_unique<Server>(o);
     server->Start();
+    control_plane = std::make_unique<kubedouble::controlplane::ControlPlane>(*server, cp);
+    control_plane->Start();
   } catch (const std::exception& e) {
     fmt::print(stderr, "kubedouble serve: {}\n", e.what());
     throw kubedouble::cli::Exit{1};
@@ -101,6 +116,7 @@ void Run(ServeFlags& f) {
   sigwait(&stop_signals, &sig);
   fmt::print(stderr, "kubedouble serve: {} received, finishing in-flight requests\n",
              sig == SIGINT ? "SIGINT" : "SIGTERM");
+  control_plane->Stop();
   server->Stop();
 }
 
@@ -167,6 +183,20 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--admin-token", o.admin_token,
                   "A bearer token allowed on the admin API (/__kubedouble/)");
+  sub->add_option(
+         "--controllers", flags->controllers,
+         "Simulated control plane: all, none, or a comma list of " +
+             [] {
+               std::string names;
+               for (const auto& n : kubedouble::controlplane::AllControllers())
+                 names += (names.empty() ? "" : ",") + n;
+               return names;
+             }())
+      ->capture_default_str();
+  sub->add_option("--nodes", flags->nodes,
+                  "Simulated nodes (kubedouble-control-plane, kubedouble-worker, ...)")
+      ->check(CLI::Range(0, 250))
+      ->capture_default_str();
   sub->callback([flags] { Run(*flags); });
 });
 

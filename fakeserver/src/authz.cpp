@@ -15,14 +15,19 @@ using nlohmann::json;
 
 constexpr char kRbacGroup[] = "rbac.authorization.k8s.io";
 
-// Go's %q of a []string: ["a" "b"].
-std::string QuotedList(const std::vector<std::string>& list) {
-  std::string out = "[";
-  for (size_t i = 0; i < list.size(); ++i) {
-    if (i) out += ' ';
-    out += json(list[i]).dump();
-  }
-  return out + "]";
+// A request for `verb` on RBAC `resource` (roles, clusterroles) named `name` in `ns`.
+Attributes RbacRequest(const UserInfo& user, const char* verb, const std::string& resource,
+                       const std::string& ns, const std::string& name) {
+  Attributes a;
+  a.user = user;
+  a.verb = verb;
+  a.resource_request = true;
+  a.api_group = kRbacGroup;
+  a.api_version = "v1";
+  a.resource = resource;
+  a.ns = ns;
+  a.name = name;
+  return a;
 }
 
 const std::string& NameOf(const json& object) {
@@ -142,31 +147,14 @@ void Authorizer::CheckRbacWrite(const UserInfo& user, const ResourceInfo& res,
   std::string scope = res.namespaced ? ns : "";
   std::vector<Rule> wanted;
   if (role) {
-    Attributes escalate;
-    escalate.user = user;
-    escalate.verb = "escalate";
-    escalate.resource_request = true;
-    escalate.api_group = kRbacGroup;
-    escalate.api_version = "v1";
-    escalate.resource = res.plural;
-    escalate.ns = scope;
-    escalate.name = name;
-    if (Allowed(escalate)) return;
+    if (Allowed(RbacRequest(user, "escalate", res.plural, scope, name))) return;
     wanted = RulesFromJson(object.value("rules", json::array()));
   } else {
     json ref = object.value("roleRef", json::object());
     std::string ref_kind = ref.is_object() ? ref.value("kind", "") : "";
     std::string ref_name = ref.is_object() ? ref.value("name", "") : "";
-    Attributes bind;
-    bind.user = user;
-    bind.verb = "bind";
-    bind.resource_request = true;
-    bind.api_group = kRbacGroup;
-    bind.api_version = "v1";
-    bind.resource = ref_kind == "ClusterRole" ? "clusterroles" : "roles";
-    bind.ns = scope;
-    bind.name = ref_name;
-    if (Allowed(bind)) return;
+    std::string role_resource = ref_kind == "ClusterRole" ? "clusterroles" : "roles";
+    if (Allowed(RbacRequest(user, "bind", role_resource, scope, ref_name))) return;
     bool found = false;
     wanted = index_->RoleRules(ref_kind, ref_name, scope, &found);
     if (!found) {
@@ -194,7 +182,7 @@ void Authorizer::CheckRbacWrite(const UserInfo& user, const ResourceInfo& res,
       res, name,
       fmt::format("user {} (groups={}) is attempting to grant RBAC permissions not "
                   "currently held:\n{}",
-                  json(user.name).dump(), QuotedList(user.groups), fmt::join(lines, "\n")));
+                  json(user.name).dump(), GoQuotedList(user.groups), fmt::join(lines, "\n")));
 }
 
 void Authorizer::SyncAggregation(Store& store) const {

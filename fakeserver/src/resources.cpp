@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "answer.h"
+#include "binding.h"
 #include "kubedouble/schema/fields.h"
 #include "kubedouble/schema/resources.h"
 #include "negotiate.h"
@@ -233,8 +234,19 @@ void Server::Impl::Resource(Call& call) {
     if (r.group.empty() && r.plural == "serviceaccounts" && info.subresource == "token") {
       return TokenRequest(call, r);
     }
+    if (r.group.empty() && r.plural == "pods" && info.subresource == "binding") {
+      return SendJson(
+          res, 201,
+          BindPod(*store, ns, info.name, ParseBody(req, *registry->Find("", "v1", "bindings")),
+                  util::Rfc3339(clock->Now())));
+    }
     if (info.subresource == "status") return Status(call, r, ns);
     if (info.subresource == "scale") return Scale(call, r, ns);  // spec.replicas
+    if (info.subresource == "finalize" && r.group.empty() && r.plural == "namespaces") {
+      WriteOptions write = ParseWriteOptions(req);
+      write.finalizers_only = true;
+      return SendJson(res, 200, store->Update(r, ns, info.name, ParseBody(req, r), write));
+    }
     return SendStatus(res, NotFoundStatus());  // not simulated (yet): exec, log, ...
   }
   if (info.parts.size() > 3) return SendStatus(res, NotFoundStatus());
@@ -242,8 +254,13 @@ void Server::Impl::Resource(Call& call) {
   // tokenreviews) is refused as kube-apiserver refuses it.
   if (!r.Allows(info.verb)) return SendStatus(res, MethodNotAllowedStatus());
   if (r.verbs == std::vector<std::string>{"create"}) {
-    // A review or binding: answered, never stored.
+    // A review or binding: answered, never stored (a binding assigns its pod to a node).
     json body = ParseBody(req, r);
+    if (r.group.empty() && r.plural == "bindings") {
+      const json& meta = body.value("metadata", json::object());
+      std::string pod = meta.is_object() ? meta.value("name", "") : "";
+      return SendJson(res, 201, BindPod(*store, ns, pod, body, util::Rfc3339(clock->Now())));
+    }
     body["kind"] = r.kind;
     body["apiVersion"] = r.ApiVersion();
     if (!body.contains("metadata") || !body["metadata"].is_object()) {
@@ -382,6 +399,12 @@ void Server::Impl::Resource(Call& call) {
     DeleteOptions d;
     d.dry_run = req.has_param("dryRun") && !Param(req, "dryRun").empty();
     d.propagation_policy = Param(req, "propagationPolicy");
+    if (req.has_param("gracePeriodSeconds")) {
+      d.grace_period_seconds = IntParam(req, "gracePeriodSeconds");
+    }
+    if (req.has_param("orphanDependents")) {
+      d.orphan_dependents = QueryBool(Param(req, "orphanDependents"));
+    }
     if (!req.body.empty()) {
       json body = IsProtobufContentType(req.get_header_value("Content-Type"))
                       ? DecodeProtobufBody(req.body)
@@ -397,13 +420,24 @@ void Server::Impl::Resource(Call& call) {
         if (body.contains("propagationPolicy") && body["propagationPolicy"].is_string()) {
           d.propagation_policy = body["propagationPolicy"];
         }
+        if (body.contains("gracePeriodSeconds") && body["gracePeriodSeconds"].is_number_integer()) {
+          d.grace_period_seconds = body["gracePeriodSeconds"].get<int64_t>();
+        }
+        if (body.contains("orphanDependents") && body["orphanDependents"].is_boolean()) {
+          d.orphan_dependents = body["orphanDependents"].get<bool>();
+        }
         if (body.contains("dryRun") && body["dryRun"].is_array() && !body["dryRun"].empty()) {
           d.dry_run = true;
         }
       }
     }
     if (info.verb == "delete") {
-      return Reply(call, r, 200, DeleteAnswer(r, store->Delete(r, ns, info.name, d)));
+      bool removed = false;
+      json out = store->Delete(r, ns, info.name, d, &removed);
+      // An object that stays (finalizers, a grace period, a terminating namespace) is sent as
+      // marked; 202 when the client asked for a cascade with the older orphanDependents=false.
+      if (!removed) return Reply(call, r, d.orphan_dependents == false ? 202 : 200, out);
+      return Reply(call, r, 200, DeleteAnswer(r, std::move(out)));
     }
     return Reply(call, r, 200, store->DeleteCollection(r, ns, ParseListOptions(req), d));
   }

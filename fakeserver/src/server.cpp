@@ -367,6 +367,9 @@ void Server::Start() {
         }
       });
   d.rotation->Start();
+  // A deleted pod bound to a node leaves when its grace period ends by the server's clock.
+  d.grace_periods = std::make_unique<ClockTicker>(*d.clock, std::chrono::milliseconds(200),
+                                                  [store = d.store.get()] { store->Tick(); });
   WriteStateFolder(d.paths, {d.url, o.address, port, ca_pem, d.bundle.admin});
   {
     std::lock_guard lock(d.token_mu);
@@ -393,6 +396,7 @@ void Server::Stop() {
   if (d.http) d.http->stop();
   if (d.listener.joinable()) d.listener.join();
   if (d.rotation) d.rotation->Stop();
+  d.grace_periods.reset();
   d.cv.notify_all();
 }
 

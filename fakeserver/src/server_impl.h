@@ -13,6 +13,7 @@
 
 #include "authn.h"
 #include "authz.h"
+#include "clock/ticker.h"
 #include "connection_slots.h"
 #include "discovery.h"
 #include "kubedouble/fakeserver/clock.h"
@@ -57,7 +58,8 @@ struct Server::Impl {
   std::unique_ptr<OpenApi> openapi;
   std::shared_ptr<ServerClock> clock;  // before everything that reads the time
   std::unique_ptr<FaultSet> faults;
-  std::unique_ptr<TokenRotation> rotation;  // serviceaccount/token (clock/rotation.h)
+  std::unique_ptr<TokenRotation> rotation;     // serviceaccount/token (clock/rotation.h)
+  std::unique_ptr<ClockTicker> grace_periods;  // ends deleted pods' grace periods (Store::Tick)
   std::string ca_pem;
   std::mutex token_mu;         // paths.serviceaccount_token, state_written
   bool state_written = false;  // WriteStateFolder has run: rotations rewrite serviceaccount/

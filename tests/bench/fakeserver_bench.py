@@ -2,6 +2,9 @@
 import json, os, re, shutil, signal, socket, ssl, statistics, subprocess, sys, tempfile, time
 import http.client
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wrk_run import wrk  # noqa: E402
+
 BIN = sys.argv[1]
 WRK_ROUNDS = int(os.environ.get("KD_BENCH_WRK_ROUNDS", "5"))
 
@@ -37,50 +40,6 @@ def rss_mb(pid):
             if l.startswith("VmRSS:"):
                 return int(l.split()[1]) / 1024
     return 0.0
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def process_tree(pid):
-    """pid and its descendants (nginx's master and its workers)."""
-    pids, i = [pid], 0
-    while i < len(pids):
-        try:
-            for task in os.listdir(f"/proc/{pids[i]}/task"):
-                with open(f"/proc/{pids[i]}/task/{task}/children") as f:
-                    pids += [int(c) for c in f.read().split()]
-        except OSError:
-            pass
-        i += 1
-    return pids
-
-
-def tree_cpu_seconds(pid):
-    total = 0.0
-    for p in process_tree(pid):
-        try:
-            total += cpu_seconds(p)
-        except OSError:
-            pass  # a worker that ended between the listing and the read
-    return total
-
-
-def wrk(url, header, server_pid):
-    """Requests/s, and the server's CPU time per request in microseconds."""
-    cpu0 = tree_cpu_seconds(server_pid)
-    out = subprocess.run(["wrk", "-t2", "-c16", "-d4s", "--timeout", "5s", "-H", header, url],
-                         capture_output=True, text=True, timeout=60).stdout
-    cpu = tree_cpu_seconds(server_pid) - cpu0
-    if "Non-2xx" in out or "Socket errors" in out:
-        sys.exit(f"{url}: not every answer was a 200, so the figure would not count pods lists:\n{out}")
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    n = re.search(r"(\d+) requests in", out)
-    per_request = cpu * 1e6 / int(n.group(1)) if n and int(n.group(1)) else 0.0
-    return (float(rps.group(1)) if rps else 0.0), per_request
 
 
 def main():

@@ -4,6 +4,9 @@ ClusterRoles more (10 of them aggregated into view). The issue's bound: within 1
 import json, os, re, shutil, signal, ssl, statistics, subprocess, sys, tempfile, time
 import http.client
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wrk_run import wrk  # noqa: E402
+
 BIN = sys.argv[1]
 ROUNDS = int(os.environ.get("KD_BENCH_RBAC_ROUNDS", "4"))
 SECONDS = os.environ.get("KD_BENCH_RBAC_SECONDS", "3")
@@ -58,24 +61,9 @@ def start(tmp, name, objects):
     return p, port, token
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def wrk(port, token, pid):
-    """Requests/s, and the server's CPU time per request in microseconds."""
-    cpu0 = cpu_seconds(pid)
-    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{SECONDS}s", "--timeout", "5s", "-H",
-                          "Authorization: Bearer " + token,
-                          f"https://127.0.0.1:{port}/api/v1/namespaces/default/pods"],
-                         capture_output=True, text=True, timeout=60).stdout
-    cpu = cpu_seconds(pid) - cpu0
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    n = re.search(r"(\d+) requests in", out)
-    per_request = cpu * 1e6 / int(n.group(1)) if n and int(n.group(1)) else 0.0
-    return (float(m.group(1)) if m else 0.0), per_request
+def pods(port, token, pid):
+    return wrk(f"https://127.0.0.1:{port}/api/v1/namespaces/default/pods",
+               "Authorization: Bearer " + token, pid, SECONDS)
 
 
 def main():
@@ -86,8 +74,8 @@ def main():
         servers.append(start(tmp, "loaded", rbac_objects(1000, 200)))
         base, loaded = [], []
         for _ in range(ROUNDS):
-            base.append(wrk(servers[0][1], servers[0][2], servers[0][0].pid))
-            loaded.append(wrk(servers[1][1], servers[1][2], servers[1][0].pid))
+            base.append(pods(servers[0][1], servers[0][2], servers[0][0].pid))
+            loaded.append(pods(servers[1][1], servers[1][2], servers[1][0].pid))
         ratios = [l[0] / b[0] for l, b in zip(loaded, base) if b[0]]
         ratio = statistics.median(ratios) if ratios else 0
         print(f"rbac/pods_rps_bootstrap_only {statistics.median(r for r, _ in base):.0f} req/s")

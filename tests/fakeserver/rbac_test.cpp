@@ -335,6 +335,30 @@ TEST(Rbac, SubjectAccessReviewsAndRulesReview) {
   EXPECT_THAT(status["nonResourceRules"].dump(), ::testing::HasSubstr(R"("/healthz")"));
 }
 
+TEST(Rbac, FixtureBindingsAuthorizeAndResetRestoresTheBootstrapPolicy) {
+  TempDir tmp;
+  auto fixtures = tmp.path / "rbac.json";
+  std::ofstream(fixtures) << Binding("RoleBinding", "user-view", "ClusterRole", "view",
+                                     {User("kubedouble-user")})
+                                 .dump();
+  fake::TestServer srv({.fixtures = {fixtures}});
+  auto admin = Client(srv, AdminToken(srv));
+  auto user = Client(srv, UserToken(srv));
+  EXPECT_EQ(user->Get("/api/v1/namespaces/default/pods")->status, 200);
+  ASSERT_EQ(Send(*admin, "POST", std::string(kRbac) + "/clusterrolebindings",
+                 Binding("ClusterRoleBinding", "user-edit", "ClusterRole", "edit",
+                         {User("kubedouble-user")}))
+                ->status,
+            201);
+  EXPECT_EQ(user->Get("/api/v1/namespaces/kube-system/pods")->status, 200);
+  auto reset = admin->Post("/__kubedouble/reset", "", "application/json");
+  ASSERT_TRUE(reset);
+  ASSERT_EQ(reset->status, 200) << reset->body;
+  EXPECT_EQ(user->Get("/api/v1/namespaces/kube-system/pods")->status, 403);
+  EXPECT_EQ(user->Get("/api/v1/namespaces/default/pods")->status, 200);
+  EXPECT_EQ(admin->Get(std::string(kRbac) + "/clusterroles/view")->status, 200);
+}
+
 TEST(Rbac, PolicyFileOfManifestsAndModes) {
   TempDir tmp;
   auto policy = tmp.path / "policy.yaml";

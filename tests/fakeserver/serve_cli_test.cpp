@@ -96,6 +96,20 @@ TEST(ServeCli, ReadyLineThenGracefulStopOnSigterm) {
   EXPECT_EQ(p.Wait(), 0);
 }
 
+TEST(ServeCli, OldPolicyFormatStillServesWithADeprecationWarning) {
+  TempDir tmp;
+  auto policy = tmp.path / "policy.yaml";
+  std::ofstream(policy) << "rules:\n  - users: [alice]\n    verbs: [get]\n    resources: [pods]\n";
+  Process p({KUBEDOUBLE_BINARY, "serve", "--dir", (tmp.path / "state").string(), "--port", "0",
+             "--policy", policy.string(), "--authorization", "AlwaysDeny"});
+  EXPECT_THAT(Process::ReadLine(p.out, 20), ::testing::StartsWith("kubedouble: serving on"));
+  kill(p.pid, SIGTERM);
+  EXPECT_EQ(p.Wait(), 0);
+  EXPECT_THAT(Process::ReadAll(p.err),
+              ::testing::HasSubstr("warning: " + policy.string() +
+                                   ": the \"rules:\" policy format is deprecated"));
+}
+
 TEST(ServeCli, PortInUseIsAClearErrorAndNonZeroExit) {
   fake::TestServer srv;
   TempDir tmp;

@@ -235,6 +235,7 @@ TEST_F(CrudTest, DeleteReturnsTheObjectAndHonoursPreconditions) {
   DeleteOptions ok;
   ok.precondition_uid = pod["metadata"]["uid"];
   ok.propagation_policy = "Foreground";
+  ok.grace_period_seconds = 0;
   auto gone = store_->Delete(pods_, "default", "web", ok);
   EXPECT_EQ(gone["metadata"]["name"], "web");
   EXPECT_GT(Rv(gone), Rv(pod));
@@ -250,6 +251,11 @@ TEST_F(CrudTest, DeletingANamespaceDeletesItsContentsAndCompletes) {
   Namespace("team-a-b");  // a neighbour whose name starts the same
   Pod("team-a-b", "keep2");
   store_->Delete(namespaces_, "", "team-a");
+  // Terminating until the bound pods' grace period (30 s) ends, as a kubelet confirms it.
+  EXPECT_EQ(store_->Get(namespaces_, "", "team-a")["status"]["phase"], "Terminating");
+  EXPECT_TRUE(store_->List(configmaps_, "team-a", {})["items"].empty());
+  now_ += std::chrono::seconds(30);
+  store_->Tick();
   EXPECT_EQ(Error([&] { store_->Get(namespaces_, "", "team-a"); }).code(), 404);
   EXPECT_THAT(Names(store_->List(pods_, "", {})), ElementsAre("keep", "keep2"));
   EXPECT_TRUE(store_->List(configmaps_, "team-a", {})["items"].empty());
@@ -264,7 +270,9 @@ TEST_F(CrudTest, DeleteCollectionWithSelectors) {
   Pod("team-a", "c", {{"app", "x"}});
   ListOptions o;
   o.label_selector = "app=x";
-  auto deleted = store_->DeleteCollection(pods_, "default", o);
+  DeleteOptions now;
+  now.grace_period_seconds = 0;
+  auto deleted = store_->DeleteCollection(pods_, "default", o, now);
   EXPECT_EQ(deleted["kind"], "PodList");
   EXPECT_THAT(Names(deleted), ElementsAre("a"));
   EXPECT_THAT(Names(store_->List(pods_, "", {})), ElementsAre("b", "c"));

@@ -146,7 +146,7 @@ TEST_F(ListTest, ContinueReadsAConsistentSnapshot) {
   auto page1 = store_->List(pods_, "default", o);
   auto snapshot_rv = page1["metadata"]["resourceVersion"];
   // Changes after the first page are not seen by the later pages.
-  store_->Delete(pods_, "default", "web-2");
+  ForceDelete(pods_, "default", "web-2");
   Pod("default", "web-3");
   auto web1 = store_->Get(pods_, "default", "web-1");
   web1["metadata"]["labels"]["changed"] = "yes";

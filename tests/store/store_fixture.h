@@ -60,6 +60,14 @@ class StoreTest : public ::testing::Test {
     return store_->Create(pods_, ns, pod);
   }
 
+  // DELETE with a grace period of 0 (kubectl delete --grace-period=0 --force): a bound pod goes
+  // at once instead of waiting out its grace period.
+  json ForceDelete(const ResourceInfo& res, const std::string& ns, const std::string& name) {
+    DeleteOptions now;
+    now.grace_period_seconds = 0;
+    return store_->Delete(res, ns, name, now);
+  }
+
   static int64_t Rv(const json& obj) {
     return std::stoll(obj["metadata"]["resourceVersion"].get<std::string>());
   }

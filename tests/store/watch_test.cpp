@@ -44,7 +44,7 @@ TEST_F(WatchTest, FromAResourceVersionSendsOnlyLaterChanges) {
   auto b = Pod("default", "b");
   a["metadata"]["labels"]["x"] = "1";
   store_->Update(pods_, "default", "a", a);
-  store_->Delete(pods_, "default", "b");
+  ForceDelete(pods_, "default", "b");
   Pod("team-a", "elsewhere");
   auto events = std::vector<WatchEvent>();
   while (auto e = w->Next(50ms)) events.push_back(*e);
@@ -167,7 +167,7 @@ TEST_F(WatchTest, SelectorsTurnLeavingIntoDeletedAndEnteringIntoAdded) {
   EXPECT_EQ(e->object["metadata"]["resourceVersion"], p["metadata"]["resourceVersion"]);
   p["metadata"]["labels"]["app"] = "web";
   store_->Update(pods_, "default", "p", p);
-  store_->Delete(pods_, "default", "other");  // never matched: not seen
+  ForceDelete(pods_, "default", "other");  // never matched: not seen
   EXPECT_THAT(Drain(*w), ElementsAre("ADDED p"));
 
   ListOptions f;
@@ -287,6 +287,10 @@ TEST_F(WatchTest, NamespaceDeletionIsSeenAsDeletedEvents) {
   o.resource_version = std::to_string(store_->resource_version());
   auto w = store_->StartWatch(pods_, "team-a", o);
   store_->Delete(namespaces_, "", "team-a");
+  // Bound pods are marked first and go when their grace period ends, as a kubelet confirms.
+  EXPECT_THAT(Drain(*w), ElementsAre("MODIFIED x", "MODIFIED y"));
+  now_ += 30s;
+  store_->Tick();
   EXPECT_THAT(Drain(*w), ElementsAre("DELETED x", "DELETED y"));
 }
 

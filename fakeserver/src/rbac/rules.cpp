@@ -30,16 +30,6 @@ std::vector<std::string> Strings(const json& j, const char* field) {
   return out;
 }
 
-// Go's %q of a []string: ["a" "b"].
-std::string QuotedList(const std::vector<std::string>& list) {
-  std::string out = "[";
-  for (size_t i = 0; i < list.size(); ++i) {
-    if (i) out += ' ';
-    out += json(list[i]).dump();
-  }
-  return out + "]";
-}
-
 bool UrlMatches(const std::string& pattern, const std::string& path) {
   if (pattern == "*" || pattern == path) return true;
   return !pattern.empty() && pattern.back() == '*' &&
@@ -53,6 +43,15 @@ bool ResourceCovered(const std::vector<std::string>& owned, const std::string& w
   return slash != std::string::npos && Has(owned, "*/" + wanted.substr(slash + 1));
 }
 }  // namespace
+
+std::string GoQuotedList(const std::vector<std::string>& list) {
+  std::string out = "[";
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i) out += ' ';
+    out += json(list[i]).dump();
+  }
+  return out + "]";
+}
 
 Rule Rule::FromJson(const json& j) {
   Rule r;
@@ -76,13 +75,13 @@ json Rule::ToJson() const {
 
 std::string Rule::CompactString() const {
   std::vector<std::string> parts;
-  if (!api_groups.empty()) parts.push_back("APIGroups:" + QuotedList(api_groups));
-  if (!resources.empty()) parts.push_back("Resources:" + QuotedList(resources));
+  if (!api_groups.empty()) parts.push_back("APIGroups:" + GoQuotedList(api_groups));
+  if (!resources.empty()) parts.push_back("Resources:" + GoQuotedList(resources));
   if (!non_resource_urls.empty()) {
-    parts.push_back("NonResourceURLs:" + QuotedList(non_resource_urls));
+    parts.push_back("NonResourceURLs:" + GoQuotedList(non_resource_urls));
   }
-  if (!resource_names.empty()) parts.push_back("ResourceNames:" + QuotedList(resource_names));
-  if (!verbs.empty()) parts.push_back("Verbs:" + QuotedList(verbs));
+  if (!resource_names.empty()) parts.push_back("ResourceNames:" + GoQuotedList(resource_names));
+  if (!verbs.empty()) parts.push_back("Verbs:" + GoQuotedList(verbs));
   return fmt::format("{{{}}}", fmt::join(parts, ", "));
 }
 

@@ -36,6 +36,9 @@ struct Rule {
   std::string CompactString() const;
 };
 
+// Go's %q of a []string, as upstream's messages print lists: ["a" "b"].
+std::string GoQuotedList(const std::vector<std::string>& list);
+
 // The rules of a "rules" list (anything else: none).
 std::vector<Rule> RulesFromJson(const nlohmann::json& list);
 

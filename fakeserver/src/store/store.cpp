@@ -7,6 +7,7 @@
 #include "field_types.h"
 #include "generation.h"
 #include "kinds/kind_validation.h"
+#include "lifecycle.h"
 #include "service_ips.h"
 #include "store_core.h"
 #include "validation.h"
@@ -105,6 +106,22 @@ json StatusOnly(const json& old, const json& body) {
   return out;
 }
 
+// A write of a namespace's …/finalize: the stored namespace with the body's spec.finalizers.
+json SpecFinalizersOnly(const json& old, const json& body) {
+  json out = old;
+  const json* finalizers = nullptr;
+  if (body.contains("spec") && body["spec"].is_object() && body["spec"].contains("finalizers")) {
+    finalizers = &body["spec"]["finalizers"];
+  }
+  if (finalizers != nullptr && !finalizers->is_null() &&
+      !(finalizers->is_array() && finalizers->empty())) {
+    out["spec"]["finalizers"] = *finalizers;
+  } else if (out.contains("spec") && out["spec"].is_object()) {
+    out["spec"].erase("finalizers");
+  }
+  return out;
+}
+
 bool NamespaceExists(const Core& c, const std::string& ns) {
   auto it = c.buckets.find("/namespaces");
   return it != c.buckets.end() && it->second.count(ns) > 0;
@@ -125,48 +142,6 @@ void RegisterCrd(Core& c, const json* old_crd, const std::vector<ResourceInfo>& 
     c.registry->Add(r);
     c.crd_resources.insert({r.group, r.plural});
   }
-}
-
-ObjectPtr DeleteOneLocked(Core& c, const ResourceInfo& res, const std::string& key,
-                          ObjectPtr current);
-
-// Deletes everything stored under namespace `ns` (a namespace being deleted).
-void DeleteNamespaceContents(Core& c, const std::string& ns) {
-  std::vector<std::string> names;
-  for (const auto& [bucket, objs] : c.buckets) names.push_back(bucket);
-  std::sort(names.begin(), names.end());
-  for (const auto& bucket : names) {
-    auto& objs = c.buckets[bucket];
-    auto lo = objs.lower_bound(ns + "/"), hi = objs.lower_bound(ns + "0");
-    std::vector<std::pair<std::string, ObjectPtr>> victims(lo, hi);
-    for (auto& [key, obj] : victims) {
-      json last = *obj;
-      c.Commit(EventType::kDeleted, bucket, ns, key, obj, std::move(last));
-    }
-  }
-}
-
-ObjectPtr DeleteOneLocked(Core& c, const ResourceInfo& res, const std::string& key,
-                          ObjectPtr current) {
-  if (IsCore(res, "namespaces")) DeleteNamespaceContents(c, key);
-  if (IsCrdResource(res)) {
-    const json& spec = (*current)["spec"];
-    std::string g = spec.value("group", "");
-    std::string p = spec.contains("names") ? spec["names"].value("plural", "") : "";
-    auto bucket = g + "/" + p;
-    auto it = c.buckets.find(bucket);
-    if (it != c.buckets.end()) {
-      std::vector<std::pair<std::string, ObjectPtr>> victims(it->second.begin(), it->second.end());
-      for (auto& [k, obj] : victims) {
-        c.Commit(EventType::kDeleted, bucket, MetaString(*obj, "namespace"), k, obj, *obj);
-      }
-    }
-    c.registry->Remove(g, p);
-    c.crd_resources.erase({g, p});
-  }
-  json last = *current;
-  return c.Commit(EventType::kDeleted, BucketKey(res), MetaString(*current, "namespace"), key,
-                  current, std::move(last));
 }
 
 // Update of an existing object under the unique lock (PUT and PATCH).
@@ -194,8 +169,10 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
   const json& om = old["metadata"];
   m["name"] = name;
   auto causes = MetadataCauses(res, object);
+  for (auto& cause : DeletionUpdateCauses(old, object)) causes.push_back(std::move(cause));
   if (!causes.empty()) throw StatusError::Invalid(QualifiedKind(res), name, causes);
-  for (const char* f : {"uid", "creationTimestamp", "deletionTimestamp"}) {
+  for (const char* f :
+       {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"}) {
     if (om.contains(f)) {
       m[f] = om[f];
     } else {
@@ -205,6 +182,8 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
   std::vector<ResourceInfo> serves;
   if (opts.status_only) {
     object = StatusOnly(old, object);
+  } else if (opts.finalizers_only) {
+    object = SpecFinalizersOnly(old, object);
   } else {
     // The main resource of a kind with a status subresource never changes status; for other
     // kinds a body without status (kubectl replace of a manifest) keeps the status it has.
@@ -314,6 +293,7 @@ json Store::Create(const ResourceInfo& res, const std::string& ns, json object,
     auto& bucket = c.buckets[BucketKey(res)];
     json& m = Meta(object);
     std::string name = MetaString(object, "name");
+    CheckNamespaceOpen(c, res, obj_ns, name.empty() ? MetaString(object, "generateName") : name);
     const std::string& generate = MetaString(object, "generateName");
     if (name.empty() && !generate.empty()) {
       do {
@@ -341,6 +321,7 @@ json Store::Create(const ResourceInfo& res, const std::string& ns, json object,
     if (options.dry_run) return object;
     stored = c.Commit(EventType::kAdded, BucketKey(res), obj_ns, key, nullptr, std::move(object));
     if (IsCrdResource(res)) RegisterCrd(c, nullptr, serves);
+    ReconcileLocked(c);
   }
   c.changed.NotifyAll();
   return *stored;
@@ -364,6 +345,7 @@ json Store::Update(const ResourceInfo& res, const std::string& ns, const std::st
   {
     std::unique_lock lock(c.mu);
     out = UpdateLocked(c, res, obj_ns, name, std::move(object), options, &changed);
+    ReconcileLocked(c);
   }
   if (changed) c.changed.NotifyAll();
   return out;
@@ -407,14 +389,17 @@ json Store::Patch(const ResourceInfo& res, const std::string& ns, const std::str
     }
     out =
         UpdateLocked(c, res, res.namespaced ? ns : "", name, std::move(patched), options, &changed);
+    ReconcileLocked(c);
   }
   if (changed) c.changed.NotifyAll();
   return out;
 }
 
 json Store::Delete(const ResourceInfo& res, const std::string& ns, const std::string& name,
-                   const DeleteOptions& options) {
+                   const DeleteOptions& options, bool* removed) {
+  ValidateDeleteOptions(options);
   auto& c = *impl_->core;
+  bool gone = false;
   auto qr = QualifiedResource(res);
   json out;
   {
@@ -437,8 +422,10 @@ json Store::Delete(const ResourceInfo& res, const std::string& ns, const std::st
                                       ", ResourceVersion in object meta: " + rv);
     }
     if (options.dry_run) return *current;
-    out = *DeleteOneLocked(c, res, key, current);
+    out = *DeleteLocked(c, BucketKey(res), key, current, options, &gone);
+    ReconcileLocked(c);
   }
+  if (removed != nullptr) *removed = gone;
   c.changed.NotifyAll();
   return out;
 }
@@ -446,6 +433,7 @@ json Store::Delete(const ResourceInfo& res, const std::string& ns, const std::st
 json Store::DeleteCollection(const ResourceInfo& res, const std::string& ns,
                              const ListOptions& options, const DeleteOptions& delete_options) {
   ValidateListOptions(options, false);
+  ValidateDeleteOptions(delete_options);
   Selectors sel = ParseSelectors(res, options);
   auto& c = *impl_->core;
   json items = json::array();
@@ -459,9 +447,20 @@ json Store::DeleteCollection(const ResourceInfo& res, const std::string& ns,
       for (auto it = b->second.lower_bound(lo); it != b->second.end() && it->first < hi; ++it) {
         if (sel.Matches(*it->second)) victims.emplace_back(it->first, it->second);
       }
+      Bucket& objs = b->second;  // stays valid while deletions elsewhere add buckets
       for (auto& [key, obj] : victims) {
-        items.push_back(delete_options.dry_run ? *obj : *DeleteOneLocked(c, res, key, obj));
+        if (delete_options.dry_run) {
+          items.push_back(*obj);
+          continue;
+        }
+        // A namespace's cascade (or the garbage collector) may have taken it meanwhile.
+        auto now_stored = objs.find(key);
+        if (now_stored == objs.end()) continue;
+        bool gone = false;
+        items.push_back(
+            *DeleteLocked(c, BucketKey(res), key, now_stored->second, delete_options, &gone));
       }
+      ReconcileLocked(c);
     }
     rv = c.rv;
   }
@@ -507,6 +506,7 @@ json Store::Put(const ResourceInfo& res, json object) {
     stored = c.Commit(current ? EventType::kModified : EventType::kAdded, BucketKey(res), obj_ns,
                       key, current, std::move(object));
     if (IsCrdResource(res)) RegisterCrd(c, current.get(), serves);
+    ReconcileLocked(c);
   }
   c.changed.NotifyAll();
   return *stored;
@@ -529,11 +529,23 @@ void Store::Clear() {
     ++c.epoch;
     for (const auto& [g, p] : c.crd_resources) c.registry->Remove(g, p);
     c.crd_resources.clear();
+    c.life = {};
     for (const auto& [bucket, list] : c.observers) {
       for (const auto& observe : list) observe(nullptr, nullptr);
     }
   }
   c.changed.NotifyAll();
+}
+
+bool Store::Tick() {
+  auto& c = *impl_->core;
+  bool changed;
+  {
+    std::unique_lock lock(c.mu);
+    changed = EndGracePeriodsLocked(c);
+  }
+  if (changed) c.changed.NotifyAll();
+  return changed;
 }
 
 }  // namespace kubedouble::fake

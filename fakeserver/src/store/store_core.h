@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kubedouble/fakeserver/store.h"
+#include "lifecycle_state.h"
 #include "selectors.h"
 
 namespace kubedouble::fake {
@@ -109,10 +110,11 @@ struct Core {
   std::mt19937_64 rng{std::random_device{}()};
   std::set<std::pair<std::string, std::string>> crd_resources;            // group, plural from CRDs
   std::unordered_map<std::string, std::vector<StoreObserver>> observers;  // by bucket
+  LifecycleState life;  // owners, dependents and pending deletion work (lifecycle.h)
 
   // Records a change under the unique lock: assigns the next resourceVersion, updates the
   // bucket, appends to the log and trims it to the window (count and bytes). Returns the stored
-  // object.
+  // object. Keeps `life` up to date (lifecycle.h: TrackChange).
   ObjectPtr Commit(EventType type, const std::string& bucket, const std::string& ns,
                    const std::string& key, ObjectPtr before, json after);
   // Index of the first log event with rv > r.

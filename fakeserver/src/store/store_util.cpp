@@ -11,6 +11,7 @@
 
 #include <charconv>
 
+#include "lifecycle.h"
 #include "store_core.h"
 
 namespace kubedouble::fake {
@@ -43,6 +44,8 @@ ObjectPtr Core::Commit(EventType type, const std::string& bucket, const std::str
   } else {
     b[key] = stored;
   }
+  TrackChange(*this, bucket, key, before.get(),
+              type == EventType::kDeleted ? nullptr : stored.get());
   // The text is made now rather than at the first read: lists, gets and watches reuse it.
   size_t bytes = stored.Text().size();
   if (auto o = observers.find(bucket); o != observers.end()) {

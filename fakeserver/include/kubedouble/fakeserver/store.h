@@ -185,13 +185,19 @@ struct WriteOptions {
   // A write of the status subresource (…/status): only the body's status is taken, the rest of
   // the object stays as stored. Without it, a kind with a status subresource keeps its status.
   bool status_only = false;
+  // A write of a namespace's …/finalize: only the body's spec.finalizers is taken.
+  bool finalizers_only = false;
 };
 
 struct DeleteOptions {
   bool dry_run = false;
   std::optional<std::string> precondition_uid;
   std::optional<std::string> precondition_resource_version;
-  std::string propagation_policy;  // accepted; objects are removed at once
+  // "Background", "Foreground", "Orphan", or empty for the object's own (its finalizers say).
+  std::string propagation_policy;
+  std::optional<bool> orphan_dependents;  // the older form of Orphan (true) / Background (false)
+  // A pod's grace period; unset: the pod's terminationGracePeriodSeconds, else 30.
+  std::optional<int64_t> grace_period_seconds;
 };
 
 // Sees every committed change of one resource before the write that made it returns, so that
@@ -233,9 +239,13 @@ class Store {
               const WriteOptions& options = {});
   json Patch(const ResourceInfo& res, const std::string& ns, const std::string& name,
              PatchType type, const std::string& body, const WriteOptions& options = {});
-  // Returns the deleted object (for a namespace: after deleting everything in it).
+  // Deletes as kube-apiserver does (the lifecycle in store/lifecycle.h): an object with
+  // finalizers, a pod bound to a node (its grace period) and a namespace (its content) are marked
+  // with a deletionTimestamp and kept; anything else goes at once, and dependents follow by
+  // their ownerReferences and the propagation policy. Returns the object as the client is sent it:
+  // marked, or its last state; `removed` (optional) says which.
   json Delete(const ResourceInfo& res, const std::string& ns, const std::string& name,
-              const DeleteOptions& options = {});
+              const DeleteOptions& options = {}, bool* removed = nullptr);
   json DeleteCollection(const ResourceInfo& res, const std::string& ns, const ListOptions& options,
                         const DeleteOptions& delete_options = {});
   std::unique_ptr<Watch> StartWatch(const ResourceInfo& res, const std::string& ns,
@@ -248,6 +258,10 @@ class Store {
   json Put(const ResourceInfo& res, json object);
   // Removes every object and history (admin reset); the resourceVersion counter keeps growing.
   void Clear();
+  // Ends the grace periods of deleted pods that are over by the store's clock, as a kubelet
+  // confirms a pod's deletion, and what follows (a namespace emptied, an owner released). The
+  // server calls it as its clock moves. True when anything changed.
+  bool Tick();
   int64_t resource_version() const;
 
  private:

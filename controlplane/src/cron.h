@@ -1,0 +1,21 @@
+// Cron schedules as CronJobs write them: five fields (minute hour day-of-month month
+// day-of-week) of *, numbers, ranges a-b, steps */n or a-b/n and comma lists, or one of @yearly,
+// @annually, @monthly, @weekly, @daily, @midnight, @hourly. Times are UTC.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace kubedouble::controlplane {
+
+using SysTime = std::chrono::system_clock::time_point;
+
+// The first time strictly after `after` that `schedule` names (within four years); nullopt for
+// a schedule that cannot be read or never fires.
+std::optional<SysTime> NextCronTime(const std::string& schedule, SysTime after);
+
+// "2026-01-02T03:04:05Z" (fractions and offsets of RFC 3339 read too); nullopt if unreadable.
+std::optional<SysTime> ParseRfc3339(const std::string& text);
+
+}  // namespace kubedouble::controlplane

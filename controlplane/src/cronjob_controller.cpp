@@ -1,0 +1,156 @@
+// The CronJob controller, on the server's clock: when the schedule comes round it makes a Job
+// from jobTemplate, named NAME-<minutes since the epoch> (only the latest of several missed
+// times runs), honouring suspend and concurrencyPolicy (Allow, Forbid, Replace); it keeps
+// status.active, lastScheduleTime and lastSuccessfulTime, and deletes finished Jobs beyond
+// successfulJobsHistoryLimit and failedJobsHistoryLimit.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "controllers.h"
+#include "cron.h"
+#include "objects.h"
+#include "owner_controller.h"
+
+namespace kubedouble::controlplane {
+namespace {
+
+std::string Rfc3339(SysTime t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+bool JobFinished(const json& job, std::string* how) {
+  for (const char* type : {"Complete", "Failed"}) {
+    if (ConditionStatus(job, type) == "True") {
+      *how = type;
+      return true;
+    }
+  }
+  return false;
+}
+
+class CronJobController : public OwnerController {
+ public:
+  CronJobController() : OwnerController({"cronjob", "cronjobs", "CronJob", "batch/v1", "jobs"}) {}
+
+  void Sync(World& w, json cj) override {
+    const std::string key = KeyOf(cj), schedule = Str(cj, "spec.schedule");
+    std::vector<json> active, succeeded, failed;
+    for (const auto& k : w.cache("jobs").OwnedBy(Str(cj, "metadata.uid"))) {
+      const json* job = w.cache("jobs").Find(k);
+      if (!job) continue;
+      std::string how;
+      if (!JobFinished(*job, &how)) {
+        active.push_back(*job);
+      } else {
+        (how == "Complete" ? succeeded : failed).push_back(*job);
+        if (!seen_.count(k)) {
+          seen_.insert(k);
+          w.Event(
+              cj, false, "SawCompletedJob",
+              fmt::format("Saw completed job: {}, condition: {}", Str(*job, "metadata.name"), how),
+              "cronjob-controller");
+        }
+      }
+    }
+    json status = cj.contains("status") && cj["status"].is_object() ? cj["status"] : json::object();
+    json want = status;
+    auto last = ParseRfc3339(Str(cj, "status.lastScheduleTime"));
+    if (!last) last = ParseRfc3339(Str(cj, "metadata.creationTimestamp"));
+    const SysTime now = w.now();
+    if (last && At(cj, "spec.suspend") != true) {
+      // The latest scheduled time that has come (only it runs of several missed ones).
+      std::optional<SysTime> due;
+      for (auto t = NextCronTime(schedule, *last); t && *t <= now; t = NextCronTime(schedule, *t))
+        due = t;
+      if (due) {
+        std::string policy = Str(cj, "spec.concurrencyPolicy");
+        if (policy == "Replace") {
+          for (const auto& job : active) w.Delete("jobs", job);
+          active.clear();
+        }
+        if (policy != "Forbid" || active.empty()) {
+          if (auto made = MakeJob(w, cj, *due)) active.push_back(*made);
+        }
+        want["lastScheduleTime"] = Rfc3339(*due);
+      }
+      if (auto next = NextCronTime(schedule, now)) w.After(*next, name(), key);
+    }
+    json refs = json::array();
+    for (const auto& job : active) {
+      refs.push_back({{"apiVersion", "batch/v1"},
+                      {"kind", "Job"},
+                      {"name", Str(job, "metadata.name")},
+                      {"namespace", Str(job, "metadata.namespace")},
+                      {"uid", Str(job, "metadata.uid")},
+                      {"resourceVersion", Str(job, "metadata.resourceVersion")}});
+    }
+    if (refs.empty()) {
+      want.erase("active");
+    } else {
+      want["active"] = refs;
+    }
+    for (const auto& job : succeeded) {
+      std::string done = Str(job, "status.completionTime");
+      if (done > Str(want, "lastSuccessfulTime")) want["lastSuccessfulTime"] = done;
+    }
+    Prune(w, succeeded, Int(cj, "spec.successfulJobsHistoryLimit", 3));
+    Prune(w, failed, Int(cj, "spec.failedJobsHistoryLimit", 1));
+    if (want == status) return;
+    cj["status"] = want;
+    w.UpdateStatus("cronjobs", cj);
+  }
+
+ private:
+  std::optional<json> MakeJob(World& w, const json& cj, SysTime at) {
+    const std::string cj_name = Str(cj, "metadata.name");
+    auto minutes = std::chrono::duration_cast<std::chrono::minutes>(at.time_since_epoch()).count();
+    const std::string job_name = fmt::format("{}-{}", cj_name, minutes);
+    const json& tmpl = At(cj, "spec.jobTemplate");
+    json meta = {
+        {"name", job_name},
+        {"namespace", Str(cj, "metadata.namespace")},
+        {"ownerReferences", {ControllerRef(cj)}},
+        {"annotations", {{"batch.kubernetes.io/cronjob-scheduled-timestamp", Rfc3339(at)}}}};
+    if (At(tmpl, "metadata.labels").is_object()) meta["labels"] = tmpl["metadata"]["labels"];
+    if (At(tmpl, "metadata.annotations").is_object()) {
+      for (const auto& [k, v] : tmpl["metadata"]["annotations"].items()) meta["annotations"][k] = v;
+    }
+    json job = {{"apiVersion", "batch/v1"},
+                {"kind", "Job"},
+                {"metadata", meta},
+                {"spec", At(tmpl, "spec")}};
+    auto made = w.Create("jobs", std::move(job));
+    if (made) {
+      w.Event(cj, false, "SuccessfulCreate", fmt::format("Created job {}", job_name),
+              "cronjob-controller");
+    }
+    return made;
+  }
+
+  // Finished Jobs beyond `limit`, oldest first.
+  void Prune(World& w, std::vector<json>& jobs, int64_t limit) {
+    std::sort(jobs.begin(), jobs.end(), [](const json& a, const json& b) {
+      return Str(a, "metadata.creationTimestamp") < Str(b, "metadata.creationTimestamp");
+    });
+    for (size_t i = 0; static_cast<int64_t>(jobs.size() - i) > limit; ++i) {
+      w.Delete("jobs", jobs[i]);
+      w.Event(jobs[i], false, "SuccessfulDelete",
+              fmt::format("Deleted job {}", Str(jobs[i], "metadata.name")), "cronjob-controller");
+    }
+  }
+
+  std::set<std::string> seen_;  // finished Jobs already reported
+};
+
+}  // namespace
+
+std::unique_ptr<Controller> NewCronJobController() { return std::make_unique<CronJobController>(); }
+
+}  // namespace kubedouble::controlplane
