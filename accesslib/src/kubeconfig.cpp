@@ -44,6 +44,27 @@ bool Bool(const YAML::Node& node, const char* key) {
   return v.as<bool>();
 }
 
+// A user's as, as-uid, as-groups (a list) and as-user-extra (a map of lists).
+void ReadImpersonation(const YAML::Node& user, Config& c) {
+  c.impersonate_user = Scalar(user, "as");
+  c.impersonate_uid = Scalar(user, "as-uid");
+  if (auto groups = user["as-groups"]; groups && !groups.IsNull()) {
+    if (!groups.IsSequence())
+      throw YAML::Exception(groups.Mark(), "field as-groups must be a list of strings");
+    for (const auto& g : groups) c.impersonate_groups.push_back(g.as<std::string>());
+  }
+  if (auto extra = user["as-user-extra"]; extra && !extra.IsNull()) {
+    if (!extra.IsMap())
+      throw YAML::Exception(extra.Mark(), "field as-user-extra must be a map of lists");
+    for (const auto& kv : extra) {
+      if (!kv.second.IsSequence())
+        throw YAML::Exception(kv.second.Mark(), "field as-user-extra must be a map of lists");
+      auto& values = c.impersonate_extra[kv.first.as<std::string>()];
+      for (const auto& v : kv.second) values.push_back(v.as<std::string>());
+    }
+  }
+}
+
 void MergeList(const YAML::Node& root, const char* list, const char* inner,
                std::map<std::string, Entry>& into, const fs::path& file) {
   auto seq = root[list];
@@ -379,6 +400,7 @@ Config LoadKubeconfig(const KubeconfigOptions& options) {
       c.token_file = Resolve(Scalar(e.node, "tokenFile"), e.file).string();
       c.username = Scalar(e.node, "username");
       c.password = Scalar(e.node, "password");
+      ReadImpersonation(e.node, c);
     } catch (const YAML::Exception& ex) {
       throw Error::Config(fmt::format("error loading config file \"{}\": {}", efile, ex.what()),
                           {efile, label, ""});
@@ -399,6 +421,15 @@ Config LoadKubeconfig(const KubeconfigOptions& options) {
           "client-key-data and client-key are both specified for {}; client-key-data will "
           "override",
           c.user_name));
+    }
+    if (c.impersonate_user.empty() &&
+        (!c.impersonate_uid.empty() || !c.impersonate_groups.empty() ||
+         !c.impersonate_extra.empty())) {
+      throw Error::Config(
+          fmt::format("invalid configuration: requesting uid, groups or user-extra for {} "
+                      "without impersonating a user",
+                      c.user_name),
+          {efile, label, "as"});
     }
     if (!both.empty())
       throw Error::Config(both.size() == 1

@@ -224,6 +224,7 @@ std::shared_ptr<Transport> MakeTransport(const Config& config, Env env) {
                    config.server);
     }
   }
+  if (!config.impersonate_user.empty()) t = WithImpersonation(t, config);
   RetryOptions retry;
   retry.max_retries = config.max_retries;
   retry.backoff = config.retry_backoff;

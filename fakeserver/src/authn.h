@@ -32,6 +32,14 @@ struct AuthnResult {
   std::string warning;
 };
 
+// A TokenReview's answer: who a bearer token is, for the audiences the review asks about.
+struct TokenReviewResult {
+  bool authenticated = false;
+  UserInfo user;
+  std::vector<std::string> audiences;  // the token's audiences among those asked about
+  std::string error;                   // kube-apiserver's words when not authenticated
+};
+
 class Authenticator {
  public:
   // `sa_valid` tells whether a verified service-account token still names an existing service
@@ -42,6 +50,10 @@ class Authenticator {
 
   // `ssl` may be null (no TLS); `authorization` is the Authorization header ("" if absent).
   AuthnResult Authenticate(const SSL* ssl, const std::string& authorization) const;
+
+  // What a TokenReview answers for `token` (token_review.cpp): static tokens and
+  // service-account JWTs (legacy and bound), for `audiences` (the API server's own when empty).
+  TokenReviewResult ReviewToken(const std::string& token, std::vector<std::string> audiences) const;
 
   // The identity a service-account token gives.
   static UserInfo ServiceAccountUser(const TokenClaims& claims);

@@ -7,6 +7,7 @@
 #include "answer.h"
 #include "faults/inject.h"
 #include "flow_control.h"
+#include "impersonation.h"
 #include "kubedouble/fakeserver/version.h"
 #include "negotiate.h"
 #include "request_limits.h"
@@ -107,7 +108,7 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
   entry.user_agent = req.get_header_value("User-Agent");
   if (req.ssl != nullptr) entry.tls_version = SSL_get_version(req.ssl);
 
-  Call call{req, res, {}, {}, {}};
+  Call call{req, res, {}, {}, {}, {}};
   // Every answer: its audit id (kube-apiserver's audit filter, before authentication) and
   // Cache-Control (an answer may carry its own, as /openapi/v3 with a hash does).
   entry.audit_id = util::RandomUuid();
@@ -135,6 +136,19 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
       entry.user = call.auth.user.name;
       entry.groups = call.auth.user.groups;
       entry.auth_method = call.auth.method;
+      // Impersonate-* headers (impersonation.h): from here on the request is the identity it
+      // impersonates; the journal keeps the caller beside it. A refusal is journaled as the
+      // caller's.
+      if (auto wanted = ParseImpersonation(req.headers)) {
+        UserInfo caller = call.auth.user;
+        call.auth.user =
+            Impersonate(caller, *wanted, [this](const Attributes& a) { return authz->Allowed(a); });
+        entry.impersonator = caller.name;
+        entry.impersonator_groups = caller.groups;
+        entry.user = call.auth.user.name;
+        entry.groups = call.auth.user.groups;
+        call.impersonator = std::move(caller);
+      }
       // Priority and fairness classifies authenticated requests (flow_control.h).
       FlowMatch flow = MatchFlow(call.auth.user, req.path);
       res.set_header("X-Kubernetes-Pf-Flowschema-Uid", FlowSchemaUid(flow.flow_schema));

@@ -37,6 +37,10 @@ nlohmann::json JournalEntry::ToJson() const {
                       {"status", status},
                       {"durationMicros", duration.count()}};
   if (!fault.empty()) j["fault"] = fault;
+  if (!impersonator.empty()) {
+    j["impersonator"] = impersonator;
+    j["impersonatorGroups"] = impersonator_groups;
+  }
   return j;
 }
 

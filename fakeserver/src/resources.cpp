@@ -294,6 +294,9 @@ void Server::Impl::Resource(Call& call) {
       body["metadata"] = json::object();
     }
     if (r.namespaced) body["metadata"]["namespace"] = ns.empty() ? "default" : ns;
+    if (r.group == "authentication.k8s.io" && r.plural == "tokenreviews") {
+      return TokenReview(call, std::move(body));
+    }
     return Reply(call, r, 201, std::move(body));
   }
 

@@ -29,13 +29,14 @@ json BodyOrEmpty(const httplib::Request& req) {
   return body;
 }
 
+}  // namespace
+
 json UserInfoJson(const UserInfo& u) {
   json j = {{"username", u.name}, {"groups", u.groups}};
   if (!u.uid.empty()) j["uid"] = u.uid;
   if (!u.extra.empty()) j["extra"] = u.extra;
   return j;
 }
-}  // namespace
 
 void Server::Impl::SelfSubjectReview(Call& call) {
   BodyOrEmpty(call.req);

@@ -132,14 +132,24 @@ std::string TokenIssuer::VerifiedClaims(const std::string& token) const {
 
 std::optional<TokenClaims> TokenIssuer::Verify(const std::string& token,
                                                Clock::time_point now) const {
+  return Check(token, now, ApiAudiences()).claims;
+}
+
+TokenVerdict TokenIssuer::Check(const std::string& token, Clock::time_point now,
+                                const std::vector<std::string>& audiences) const {
+  TokenVerdict verdict;
   std::string grants = VerifiedClaims(token);
-  if (grants.empty()) return std::nullopt;
+  if (grants.empty()) return verdict;
   json c = json::parse(grants, nullptr, false);
-  if (!c.is_object()) return std::nullopt;
+  if (!c.is_object()) return verdict;
 
   auto str = [&](const json& obj, const char* key) -> std::string {
     auto it = obj.find(key);
     return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+  };
+  auto fail = [&](std::string why) {
+    verdict.error = std::move(why);
+    return verdict;
   };
   TokenClaims out;
   std::string iss = str(c, "iss");
@@ -151,10 +161,12 @@ std::optional<TokenClaims> TokenIssuer::Verify(const std::string& token,
     out.secret_name = str(c, "kubernetes.io/serviceaccount/secret.name");
   } else if (iss == kIssuer) {
     auto k = c.find("kubernetes.io");
-    if (k == c.end() || !k->is_object()) return std::nullopt;
+    if (k == c.end() || !k->is_object()) return fail("service account token claims are invalid");
     out.sa.ns = str(*k, "namespace");
     auto sa = k->find("serviceaccount");
-    if (sa == k->end() || !sa->is_object()) return std::nullopt;
+    if (sa == k->end() || !sa->is_object()) {
+      return fail("service account token claims are invalid");
+    }
     out.sa.name = str(*sa, "name");
     out.sa.uid = str(*sa, "uid");
     out.jti = str(c, "jti");
@@ -166,28 +178,44 @@ std::optional<TokenClaims> TokenIssuer::Verify(const std::string& token,
     } else if (aud != c.end() && aud->is_string()) {
       out.audiences.push_back(aud->get<std::string>());
     }
-    bool for_us = std::any_of(out.audiences.begin(), out.audiences.end(), [](const auto& a) {
-      const auto& api = ApiAudiences();
-      return std::find(api.begin(), api.end(), a) != api.end();
-    });
-    if (!for_us) return std::nullopt;
+  } else {
+    return verdict;  // not an issuer of this server: not its token
+  }
+  // A token without audiences (legacy) is for the API server's own.
+  const std::vector<std::string>& own = out.audiences.empty() ? ApiAudiences() : out.audiences;
+  for (const auto& a : own) {
+    if (std::find(audiences.begin(), audiences.end(), a) != audiences.end()) {
+      verdict.audiences.push_back(a);
+    }
+  }
+  if (verdict.audiences.empty()) {
+    auto quoted = [](const std::vector<std::string>& list) {  // Go's %q of a []string
+      std::string text;
+      for (const auto& a : list) text += (text.empty() ? "" : " ") + json(a).dump();
+      return "[" + text + "]";
+    };
+    return fail("token audiences " + quoted(own) + " is invalid for the target audiences " +
+                quoted(audiences));
+  }
+  if (!out.legacy) {
     auto exp = c.find("exp");
-    if (exp == c.end() || !exp->is_number_integer()) return std::nullopt;
-    if (Unix(now) >= exp->get<int64_t>()) return std::nullopt;
+    if (exp == c.end() || !exp->is_number_integer()) {
+      return fail("service account token claims are invalid");
+    }
+    if (Unix(now) >= exp->get<int64_t>()) return fail("service account token has expired");
     out.expires = Clock::time_point(std::chrono::seconds(exp->get<int64_t>()));
     auto nbf = c.find("nbf");
     // A minute of leeway for clock skew, as kube-apiserver allows.
     if (nbf != c.end() && nbf->is_number_integer() && Unix(now) + 60 < nbf->get<int64_t>()) {
-      return std::nullopt;
+      return fail("service account token is not valid yet");
     }
-  } else {
-    return std::nullopt;
   }
-  if (str(c, "sub") != "system:serviceaccount:" + out.sa.ns + ":" + out.sa.name) {
-    return std::nullopt;
+  if (str(c, "sub") != "system:serviceaccount:" + out.sa.ns + ":" + out.sa.name ||
+      out.sa.ns.empty() || out.sa.name.empty()) {
+    return fail("service account token claims are invalid");
   }
-  if (out.sa.ns.empty() || out.sa.name.empty()) return std::nullopt;
-  return out;
+  verdict.claims = std::move(out);
+  return verdict;
 }
 
 }  // namespace kubedouble::fake

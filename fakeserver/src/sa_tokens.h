@@ -41,6 +41,16 @@ struct TokenClaims {
   std::optional<std::chrono::system_clock::time_point> expires;
 };
 
+// What this server makes of a token, for the audiences it is asked about.
+struct TokenVerdict {
+  std::optional<TokenClaims> claims;   // set when the token is valid
+  std::vector<std::string> audiences;  // the token's audiences among those asked about
+  // Why a token of this server is refused, in kube-apiserver's words ("service account token
+  // has expired", "token audiences [...] is invalid for the target audiences [...]"); "" when it
+  // is valid or not a token this server issued at all.
+  std::string error;
+};
+
 class TokenIssuer {
  public:
   explicit TokenIssuer(certs::Key key);
@@ -54,6 +64,10 @@ class TokenIssuer {
   // (signature, algorithm, issuer, audience, nbf/exp); nullopt otherwise.
   std::optional<TokenClaims> Verify(const std::string& token,
                                     std::chrono::system_clock::time_point now) const;
+  // The same checks for a token meant for `audiences` (a TokenReview's spec.audiences): valid
+  // when its audiences (a legacy token's: ApiAudiences()) and `audiences` share one.
+  TokenVerdict Check(const std::string& token, std::chrono::system_clock::time_point now,
+                     const std::vector<std::string>& audiences) const;
 
  private:
   std::string Sign(const std::string& claims_json) const;

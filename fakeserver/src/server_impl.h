@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "authn.h"
@@ -34,9 +35,11 @@ class StateLock;
 struct Call {
   const httplib::Request& req;
   httplib::Response& res;
-  AuthnResult auth;
+  AuthnResult auth;  // auth.user: the identity the request acts as (impersonated or not)
   RequestInfo info;
   OutputFormat format;  // negotiated for resource requests (negotiate.h)
+  // The authenticated caller, when the request impersonates someone (impersonation.h).
+  std::optional<UserInfo> impersonator = std::nullopt;
 };
 
 struct Server::Impl {
@@ -98,10 +101,15 @@ struct Server::Impl {
   void SubjectAccessReview(Call& call);  // and localsubjectaccessreviews
   void SelfSubjectRulesReview(Call& call);
   void TokenRequest(Call& call, const ResourceInfo& res);
+  // token_review.cpp: answers `review` (the parsed TokenReview body).
+  void TokenReview(Call& call, json review);
 };
 
 // True for /__kubedouble/... (admin/admin.cpp).
 bool IsAdminPath(const std::string& path);
+
+// A UserInfo as the reviews write it: {"username","uid","groups","extra"} (reviews.cpp).
+json UserInfoJson(const UserInfo& user);
 
 // Response helpers (handler.cpp).
 // Sets the status, the body (moved in) and its Content-Type.

@@ -90,6 +90,7 @@ json Expectation::ToJson() const {
   if (user) j["user"] = *user;
   if (path) j["path"] = *path;
   if (events) j["events"] = *events;
+  if (authenticated) j["authenticated"] = *authenticated;
   if (!evidence.empty()) j["evidence"] = evidence;
   if (!why.empty()) j["why"] = why;
   return j;

@@ -17,6 +17,7 @@ json Outcome::ToJson() const {
   if (!user.empty()) j["user"] = user;
   if (!path.empty()) j["path"] = path;
   if (events) j["events"] = *events;
+  if (authenticated) j["authenticated"] = *authenticated;
   if (!message.empty()) j["message"] = message;
   if (!evidence.empty()) j["evidence"] = evidence;
   return j;
@@ -35,6 +36,8 @@ Outcome Outcome::FromJson(const json& j) {
   if (j.contains("items") && j["items"].is_number_integer()) o.items = j["items"].get<int>();
   o.user = j.value("user", "");
   if (j.contains("events") && j["events"].is_number_integer()) o.events = j["events"].get<int>();
+  if (j.contains("authenticated") && j["authenticated"].is_boolean())
+    o.authenticated = j["authenticated"].get<bool>();
   o.message = j.value("message", "");
   if (j.contains("evidence") && j["evidence"].is_object()) o.evidence = j["evidence"];
   if (o.kind == OutcomeKind::kTlsError && o.tls.empty()) o.tls = ClassifyTlsMessage(o.message);
@@ -48,6 +51,7 @@ std::string Outcome::Summary() const {
   if (!reason.empty()) s += " " + reason;
   if (items) s += fmt::format(" items={}", *items);
   if (events) s += fmt::format(" events={}", *events);
+  if (authenticated) s += fmt::format(" authenticated={}", *authenticated);
   if (!user.empty()) s += " user=" + user;
   return s;
 }
@@ -80,6 +84,10 @@ std::vector<std::string> Compare(const Expectation& e, const Outcome& a) {
   if (e.path && *e.path != a.path)
     diffs.push_back(
         fmt::format("expected path {}, got {}", *e.path, a.path.empty() ? "none seen" : a.path));
+  if (e.authenticated && a.authenticated != e.authenticated)
+    diffs.push_back(fmt::format("expected a TokenReview answering authenticated={}, got {}",
+                                *e.authenticated,
+                                a.authenticated ? fmt::format("{}", *a.authenticated) : "none"));
   if (e.events && (!a.events || *a.events != *e.events))
     diffs.push_back(fmt::format("expected {} events, got {}", *e.events,
                                 a.events ? std::to_string(*a.events) : "none"));

@@ -289,12 +289,34 @@ Access ParseAccess(const YAML::Node& node, const std::string& file) {
   return a;
 }
 
+std::vector<SetupStep> ParseSetup(const YAML::Node& node, const std::string& file) {
+  if (!node.IsSequence())
+    throw ParseError(At(file, node.Mark()),
+                     "\"setup\" must be a list of requests ({method, path, body})");
+  std::vector<SetupStep> steps;
+  for (const auto& item : node) {
+    Fields f(item, file, "a setup step", {"method", "path", "body"});
+    SetupStep step;
+    step.where = f.Where();
+    step.method = f.OneOf("method", {"POST", "PUT", "PATCH", "DELETE"}, "");
+    if (step.method.empty()) throw ParseError(f.Where(), "a setup step needs \"method\"");
+    step.path = f.String("path");
+    if (step.path.empty() || step.path.front() != '/')
+      throw ParseError(f.Where(), "a setup step needs \"path\" starting with /");
+    if (f.Has("body")) step.body = base::YamlToJson(f.Node("body"));
+    if (step.method != "DELETE" && !step.body)
+      throw ParseError(f.Where(), fmt::format("a {} setup step needs \"body\"", step.method));
+    steps.push_back(std::move(step));
+  }
+  return steps;
+}
+
 Request ParseRequest(const YAML::Node& node, const std::string& file) {
   Request r;
   if (!node || node.IsNull()) return r;
   Fields f(node, file, "request",
            {"verb", "resource", "namespace", "name", "path", "method", "body", "patch_type",
-            "events", "timeout", "headers"});
+            "events", "timeout", "headers", "impersonate"});
   std::string verb = f.String("verb", "list");
   auto parsed = ParseVerb(verb);
   if (!parsed)
@@ -331,6 +353,14 @@ Request ParseRequest(const YAML::Node& node, const std::string& file) {
     if (!h.IsMap()) throw ParseError(f.Where("headers"), "\"headers\" must be a mapping");
     for (const auto& kv : h) r.headers[kv.first.as<std::string>()] = kv.second.as<std::string>();
   }
+  if (f.Has("impersonate")) {
+    Fields as(f.Node("impersonate"), file, "impersonate", {"user", "groups", "uid"});
+    r.impersonate.user = as.String("user");
+    r.impersonate.groups = as.Strings("groups");
+    r.impersonate.uid = as.String("uid");
+    if (r.impersonate.user.empty())
+      throw ParseError(as.Where(), "impersonate needs \"user\" (groups and a uid go with one)");
+  }
   bool needs_name = r.verb == Verb::kGet || r.verb == Verb::kPatch || r.verb == Verb::kDelete;
   if (needs_name && r.name.empty())
     throw ParseError(f.Where(), fmt::format("verb \"{}\" needs \"name\"", verb));
@@ -346,7 +376,7 @@ Request ParseRequest(const YAML::Node& node, const std::string& file) {
 Expectation ParseExpectation(const YAML::Node& node, const std::string& file,
                              const std::string& what, bool allow_skip = false) {
   std::set<std::string> keys{"outcome", "tls",  "code",   "reason",   "items", "min_items",
-                             "user",    "path", "events", "evidence", "why"};
+                             "user",    "path", "events", "evidence", "why",   "authenticated"};
   if (allow_skip) keys.insert("skip");
   Fields f(node, file, what, keys);
   Expectation e;
@@ -370,6 +400,7 @@ Expectation ParseExpectation(const YAML::Node& node, const std::string& file,
   if (f.Has("user")) e.user = f.String("user");
   if (f.Has("path")) e.path = f.String("path");
   if (f.Has("events")) e.events = static_cast<int>(f.Int("events", 0));
+  if (f.Has("authenticated")) e.authenticated = f.Bool("authenticated", false);
   if (f.Has("evidence")) {
     Fields ev(f.Node("evidence"), file, "evidence", {"token_leaked", "client_cert_offered"});
     for (const char* k : {"token_leaked", "client_cert_offered"})
@@ -384,8 +415,9 @@ Expectation ParseExpectation(const YAML::Node& node, const std::string& file,
 }
 
 Scenario ParseScenario(const YAML::Node& node, const std::string& file, const std::string& suite) {
-  Fields f(node, file, "a scenario",
-           {"name", "description", "server", "access", "request", "expect", "clients", "only"});
+  Fields f(
+      node, file, "a scenario",
+      {"name", "description", "server", "setup", "access", "request", "expect", "clients", "only"});
   Scenario s;
   s.suite = suite;
   s.where = f.Where();
@@ -399,6 +431,7 @@ Scenario ParseScenario(const YAML::Node& node, const std::string& file, const st
                                    s.name));
   s.description = f.String("description");
   s.server = ParseServer(f.Node("server"), file);
+  if (f.Has("setup")) s.setup = ParseSetup(f.Node("setup"), file);
   s.access = ParseAccess(f.Node("access"), file);
   for (const FileSpec* unused : UnusedFiles(s.access))
     throw ParseError(unused->where,

@@ -140,7 +140,7 @@ CaseResult RunOne(const PlannedRun& job, Driver& driver, const fs::path& work,
   try {
     stage = std::make_unique<Stage>(s, job.client, work);
     scenarios::Job dj;
-    dj.scenario = &s;
+    dj.scenario = &stage->scenario();
     dj.target = stage->target();
     dj.env = stage->Environment();
     dj.timeout = timeout;

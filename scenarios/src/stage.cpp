@@ -95,6 +95,7 @@ struct Stage::Impl {
   std::map<std::string, std::string> placeholders;
   std::vector<std::string> fallbacks;
   uint64_t setup_requests = 0;     // the journal's last id once the stage was set up
+  Scenario resolved;               // the scenario with its request's placeholders substituted
   std::vector<std::string> serve;  // `kubedouble serve` arguments for the same server
 
   Impl(const Scenario& scenario, std::string c, fs::path w)
@@ -472,7 +473,42 @@ struct Stage::Impl {
       WriteText(real.string() + ".new", a.ns);
       fs::rename(real.string() + ".new", real);
     }
+    RunSetup();
+    resolved = s;
+    if (resolved.request.body)
+      resolved.request.body = SubstituteAll(*resolved.request.body, s.where);
     setup_requests = server->journal().total();
+  }
+
+  // The scenario's setup steps, as the admin: each must succeed.
+  void RunSetup() {
+    for (const auto& step : s.setup) {
+      httplib::Client c(server->url());
+      c.enable_server_certificate_verification(false);
+      c.set_bearer_token_auth(server->paths().admin_token);
+      std::string body = step.body ? SubstituteAll(*step.body, step.where).dump() : "";
+      httplib::Result r = step.method == "DELETE" ? c.Delete(step.path)
+                          : step.method == "PUT"  ? c.Put(step.path, body, "application/json")
+                          : step.method == "PATCH"
+                              ? c.Patch(step.path, body, "application/merge-patch+json")
+                              : c.Post(step.path, body, "application/json");
+      if (!r)
+        throw std::runtime_error(fmt::format("{}: setup step {} {}: the server did not answer",
+                                             step.where.ToString(), step.method, step.path));
+      if (r->status >= 300)
+        throw std::runtime_error(fmt::format("{}: setup step {} {} was refused ({}): {}",
+                                             step.where.ToString(), step.method, step.path,
+                                             r->status, r->body.substr(0, 300)));
+    }
+  }
+
+  // `value` with the placeholders substituted in every string it holds.
+  json SubstituteAll(const json& value, const SourceLocation& where) {
+    if (value.is_string()) return Substitute(value.get<std::string>(), where);
+    if (!value.is_structured()) return value;
+    json out = value;
+    for (auto& item : out.items()) item.value() = SubstituteAll(item.value(), where);
+    return out;
   }
 };
 
@@ -490,6 +526,7 @@ Stage::~Stage() {
 }
 
 const Target& Stage::target() const { return impl_->target; }
+const Scenario& Stage::scenario() const { return impl_->resolved; }
 
 std::string Stage::ReproScript(const std::string& kubedouble) const {
   const Impl& i = *impl_;
@@ -600,12 +637,14 @@ void Stage::AddEvidence(const Request& request, Outcome& outcome) const {
 
 struct Stage::Impl {
   Target target;
+  Scenario resolved;
 };
 Stage::Stage(const Scenario&, const std::string&, const fs::path&) {
   throw std::runtime_error("this kubedouble was built without the fake server");
 }
 Stage::~Stage() = default;
 const Target& Stage::target() const { return impl_->target; }
+const Scenario& Stage::scenario() const { return impl_->resolved; }
 std::map<std::string, std::string> Stage::Environment() const { return CleanEnvironment(); }
 void Stage::AddEvidence(const Request&, Outcome&) const {}
 std::string Stage::ReproScript(const std::string&) const { return ""; }

@@ -21,6 +21,9 @@ class Stage {
   ~Stage();
 
   const Target& target() const;
+  // The scenario as this run sends it: the request body's ${PLACEHOLDERS} (${SA_TOKEN}, ...)
+  // substituted. The setup steps have run.
+  const Scenario& scenario() const;
   // The client's environment: clean, HOME and KUBECACHEDIR inside the run folder.
   std::map<std::string, std::string> Environment() const;
   // Adds what the server and the MITM saw to the client's outcome: the user the server

@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -13,6 +14,7 @@
 #include "connect_proxy.h"
 #include "kubedouble/accesslib/client.h"
 #include "kubedouble/accesslib/proxy.h"
+#include "kubedouble/fakeserver/journal.h"
 #include "kubedouble/fakeserver/server.h"
 #include "process.h"
 #include "reliability/raw_tls.h"
@@ -77,6 +79,52 @@ TEST_F(FakeServer, KubeconfigWithClientCertificate) {
   EXPECT_FALSE(c.ServerVersion().value("gitVersion", "").empty());
   EXPECT_EQ(Client(FromKubeconfig(S().paths().mtls_kubeconfig)).WhoAmI()["username"],
             certs::kAdminUser);
+}
+
+TEST_F(FakeServer, KubeconfigImpersonation) {
+  TempDir dir;
+  std::ifstream in(S().paths().token_kubeconfig);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The token user, acting as jane (as, as-groups, as-uid, as-user-extra).
+  auto at = text.find("token: ");
+  ASSERT_NE(at, std::string::npos);
+  auto line = text.rfind('\n', at) + 1;
+  std::string indent = text.substr(line, at - line);
+  for (const char* field :
+       {"as: jane", "as-uid: u-7", "as-groups: [devs]", "as-user-extra: {scopes: [view]}"}) {
+    text.insert(line, indent + field + "\n");
+    line += indent.size() + std::strlen(field) + 1;
+  }
+  dir.Write("as.yaml", text);
+  Config config = FromKubeconfig(dir / "as.yaml");
+  EXPECT_EQ(config.impersonate_user, "jane");
+  Client c(config);
+  json who = c.WhoAmI();
+  EXPECT_EQ(who["username"], "jane");
+  EXPECT_EQ(who["uid"], "u-7");
+  EXPECT_EQ(who["groups"], json({"devs", "system:authenticated"}));
+  EXPECT_EQ(who["extra"], json({{"scopes", {"view"}}}));
+  EXPECT_EQ(S().journal().Entries().back().impersonator, certs::kAdminUser);
+  try {
+    c.List(Resource::Core("pods"), "default");
+    ADD_FAILURE() << "jane listed pods";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.http().code, 403);
+    EXPECT_EQ(e.http().message,
+              "pods is forbidden: User \"jane\" cannot list resource \"pods\" in API group \"\" "
+              "in the namespace \"default\"");
+  }
+
+  // Groups without a user are refused while loading, as client-go refuses them.
+  text.replace(text.find(indent + "as: jane\n"), indent.size() + 9, "");
+  dir.Write("groups-only.yaml", text);
+  try {
+    FromKubeconfig(dir / "groups-only.yaml");
+    ADD_FAILURE() << "loaded";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("requesting uid, groups or user-extra for"));
+    EXPECT_EQ(e.config().field, "as");
+  }
 }
 
 TEST_F(FakeServer, TokenWithCaListsAndPages) {

@@ -170,6 +170,44 @@ TEST(Credentials, BasicAuth) {
   WithCredentials(mock, nullptr, "admin", "secret")->Send(Get("/api"));
 }
 
+TEST(Impersonation, AddsTheHeadersClientGoSends) {
+  auto mock = std::make_shared<MockTransport>();
+  Headers seen;
+  EXPECT_CALL(*mock, Send(_)).WillOnce([&](const Request& r) {
+    seen = r.headers;
+    return Answer(200);
+  });
+  Config c;
+  c.impersonate_user = "jane";
+  c.impersonate_uid = "42";
+  c.impersonate_groups = {"devs", "ops"};
+  c.impersonate_extra = {{"acme.com/team", {"blue", "green"}}};
+  WithImpersonation(mock, c)->Send(Get("/api"));
+  EXPECT_EQ(seen.count("Impersonate-User"), 1u);
+  EXPECT_EQ(seen.find("Impersonate-User")->second, "jane");
+  EXPECT_EQ(seen.find("Impersonate-Uid")->second, "42");
+  std::vector<std::string> groups, extras;
+  for (auto [it, end] = seen.equal_range("Impersonate-Group"); it != end; ++it)
+    groups.push_back(it->second);
+  for (auto [it, end] = seen.equal_range("Impersonate-Extra-acme.com%2Fteam"); it != end; ++it)
+    extras.push_back(it->second);
+  EXPECT_THAT(groups, ::testing::ElementsAre("devs", "ops"));
+  EXPECT_THAT(extras, ::testing::ElementsAre("blue", "green"));
+}
+
+TEST(Impersonation, KeepsTheImpersonationARequestAlreadyHas) {
+  auto mock = std::make_shared<MockTransport>();
+  EXPECT_CALL(*mock, Send(Truly([](const Request& r) {
+    return r.Header("Impersonate-User") == "bob" && r.headers.size() == 1;
+  }))).WillOnce(Return(Answer(200)));
+  Config c;
+  c.impersonate_user = "jane";
+  c.impersonate_groups = {"devs"};
+  Request r = Get("/api");
+  r.headers.emplace("impersonate-user", "bob");
+  WithImpersonation(mock, c)->Send(r);
+}
+
 struct FakeClock {
   std::chrono::steady_clock::time_point now{};
   SteadyClock Fn() {

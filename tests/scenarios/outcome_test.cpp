@@ -73,6 +73,23 @@ TEST(Outcome, FromDriverJson) {
                std::runtime_error);
 }
 
+TEST(Outcome, ATokenReviewsAnswerIsCompared) {
+  Outcome o = Outcome::FromJson(
+      nlohmann::json::parse(R"({"outcome":"ok","code":201,"authenticated":false})"));
+  ASSERT_TRUE(o.authenticated.has_value());
+  EXPECT_FALSE(*o.authenticated);
+  Expectation e;
+  e.kind = OutcomeKind::kOk;
+  e.authenticated = true;
+  EXPECT_THAT(Compare(e, o),
+              ::testing::ElementsAre("expected a TokenReview answering authenticated=true, got "
+                                     "false"));
+  o.authenticated.reset();  // no TokenReview in the answer
+  EXPECT_THAT(Compare(e, o), ::testing::ElementsAre(::testing::HasSubstr("got none")));
+  o.authenticated = true;
+  EXPECT_TRUE(Compare(e, o).empty());
+}
+
 TEST(Outcome, ClassifiesEachClientsTlsWording) {
   // Go (kubectl)
   EXPECT_EQ(ClassifyTlsMessage(

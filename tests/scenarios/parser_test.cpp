@@ -264,6 +264,45 @@ TEST(Parser, TheNamespaceCanBeTheConfigurationsAndIsCheckedWhereTheServerSawIt) 
   EXPECT_EQ(s.expect.path, "/api/v1/namespaces/kube-system/pods");
 }
 
+TEST(Parser, SetupStepsImpersonationAndATokenReviewsAnswer) {
+  Suite suite = ParseSuite(R"(scenarios:
+  - name: bound
+    setup:
+      - {method: POST, path: /apis/rbac.authorization.k8s.io/v1/namespaces/default/roles,
+         body: {kind: Role, metadata: {name: r}}}
+      - {method: DELETE, path: /apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/r}
+    request: {verb: whoami, impersonate: {user: jane, groups: [devs, ops], uid: "7"}}
+    expect: {outcome: ok, user: jane, authenticated: false}
+)",
+                           "rbac.yaml");
+  const Scenario& s = suite.scenarios.at(0);
+  ASSERT_EQ(s.setup.size(), 2u);
+  EXPECT_EQ(s.setup[0].method, "POST");
+  EXPECT_EQ(s.setup[0].body->at("kind"), "Role");
+  EXPECT_EQ(s.setup[1].method, "DELETE");
+  EXPECT_FALSE(s.setup[1].body);
+  EXPECT_EQ(s.setup[1].where.line, 6);
+  EXPECT_EQ(s.request.impersonate.user, "jane");
+  EXPECT_EQ(s.request.impersonate.groups, (std::vector<std::string>{"devs", "ops"}));
+  EXPECT_EQ(s.request.impersonate.uid, "7");
+  EXPECT_EQ(s.expect.authenticated, false);
+
+  auto one = [](const std::string& lines) {
+    return ErrorOf("scenarios:\n  - name: x\n" + lines + "    expect: {outcome: ok}\n");
+  };
+  EXPECT_THAT(one("    setup: {method: POST}\n"), HasSubstr("\"setup\" must be a list"));
+  EXPECT_THAT(one("    setup: [{method: GET, path: /api}]\n"),
+              HasSubstr("suite.yaml:3:22: \"method\" must be one of POST, PUT, PATCH, DELETE"));
+  EXPECT_THAT(one("    setup: [{method: POST, path: /api}]\n"),
+              HasSubstr("a POST setup step needs \"body\""));
+  EXPECT_THAT(one("    setup: [{method: DELETE, path: api}]\n"),
+              HasSubstr("needs \"path\" starting with /"));
+  EXPECT_THAT(one("    request: {impersonate: {groups: [devs]}}\n"),
+              HasSubstr("impersonate needs \"user\""));
+  EXPECT_THAT(one("    request: {impersonate: {user: a, as: b}}\n"),
+              HasSubstr("unknown key \"as\" in impersonate"));
+}
+
 TEST(Parser, LoadSuiteNamesAMissingFile) {
   try {
     LoadSuite("/nonexistent/suite.yaml");

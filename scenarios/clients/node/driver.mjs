@@ -134,6 +134,11 @@ async function runRequest(target, request) {
       kc.loadFromFile(target.kubeconfig);
     }
     if (!kc.getCurrentCluster()) throw new Error('no active cluster');
+    if (request.impersonate) {
+      // client-node's impersonation setting: the user's `as` (impersonateUser), a user only.
+      const me = kc.getCurrentUser();
+      kc.users = kc.users.map((u) => (u === me ? { ...u, impersonateUser: request.impersonate.user } : u));
+    }
   } catch (err) {
     emit('config_error', { message: firstLine(err?.message ?? err) });
   }
@@ -204,7 +209,7 @@ async function runRequest(target, request) {
           headers: { Accept: 'application/json', ...(request.headers || {}) } });
         if (request.body !== undefined) {
           opts.body = JSON.stringify(request.body);
-          opts.headers = { ...opts.headers, 'Content-Type': 'application/json' };
+          opts.headers.set('Content-Type', 'application/json');  // a Headers object
         }
         const url = kc.getCurrentCluster().server.replace(/\/$/, '') + request.path;
         const res = await fetch(url, opts);
@@ -217,6 +222,10 @@ async function runRequest(target, request) {
         }
         const fields = { code: res.status };
         if (Array.isArray(doc.items)) fields.items = doc.items.length;
+        if (doc.kind === 'TokenReview') {
+          fields.authenticated = !!doc.status?.authenticated;
+          fields.user = doc.status?.user?.username ?? '';
+        }
         emit('ok', fields);
         break;
       }

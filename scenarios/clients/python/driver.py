@@ -113,6 +113,14 @@ def run_request(target, request, api_clients):
     except (OSError, ValueError, TypeError, KeyError) as e:
         emit("config_error", message=first_line("%s: %s" % (type(e).__name__, e)))
     api_clients.append(api_client)
+    # python3-kubernetes has no impersonation setting: a program sets the headers itself.
+    impersonate = request.get("impersonate")
+    if impersonate:
+        api_client.set_default_header("Impersonate-User", impersonate["user"])
+        for group in impersonate.get("groups") or []:
+            api_client.set_default_header("Impersonate-Group", group)
+        if impersonate.get("uid"):
+            api_client.set_default_header("Impersonate-Uid", impersonate["uid"])
 
     # --- the request ---
     verb = request["verb"]
@@ -210,6 +218,9 @@ def run_request(target, request, api_clients):
             fields["items"] = len(doc["items"])
         if doc.get("kind") == "SelfSubjectReview":
             fields["user"] = doc.get("status", {}).get("userInfo", {}).get("username", "")
+        if doc.get("kind") == "TokenReview":
+            fields["authenticated"] = bool(doc.get("status", {}).get("authenticated"))
+            fields["user"] = doc.get("status", {}).get("user", {}).get("username", "")
     except ValueError:
         pass
     if status >= 400:

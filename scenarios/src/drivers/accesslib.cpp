@@ -135,6 +135,11 @@ class AccesslibDriver : public Driver {
     const Request& r = job.scenario->request;
     try {
       ac::Config config = MakeConfig(job);
+      if (!r.impersonate.empty()) {  // as kubectl's --as, --as-group and --as-uid set them
+        config.impersonate_user = r.impersonate.user;
+        config.impersonate_groups = r.impersonate.groups;
+        config.impersonate_uid = r.impersonate.uid;
+      }
       if (r.timeout_seconds > 0)
         config.request_timeout =
             std::chrono::milliseconds(static_cast<long long>(r.timeout_seconds * 1000));

@@ -188,6 +188,10 @@ void FillFromBody(const std::string& body, Outcome& o) {
     if (j.contains("items") && j["items"].is_array()) o.items = static_cast<int>(j["items"].size());
     if (j.value("kind", "") == "SelfSubjectReview" && j.contains("status"))
       o.user = j["status"].value("userInfo", json::object()).value("username", "");
+    if (j.value("kind", "") == "TokenReview" && j.contains("status")) {
+      o.authenticated = j["status"].value("authenticated", false);
+      o.user = j["status"].value("user", json::object()).value("username", "");
+    }
   } else if (j.value("kind", "") == "Status") {
     o.reason = j.value("reason", "");
     if (o.message.empty()) o.message = j.value("message", "");

@@ -128,6 +128,11 @@ class CurlDriver : public Driver {
       if (!t.token.empty()) args.insert(args.end(), {"-H", "Authorization: Bearer " + t.token});
     }
     for (const auto& [k, v] : r.headers) args.insert(args.end(), {"-H", k + ": " + v});
+    if (const Impersonation& as = r.impersonate; !as.empty()) {  // the headers, by hand
+      args.insert(args.end(), {"-H", "Impersonate-User: " + as.user});
+      for (const auto& g : as.groups) args.insert(args.end(), {"-H", "Impersonate-Group: " + g});
+      if (!as.uid.empty()) args.insert(args.end(), {"-H", "Impersonate-Uid: " + as.uid});
+    }
     std::optional<json> body = r.body;
     if (r.verb == Verb::kWhoami)
       body = json{{"kind", "SelfSubjectReview"}, {"apiVersion", "authentication.k8s.io/v1"}};

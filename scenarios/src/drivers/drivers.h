@@ -26,7 +26,8 @@ void RecordClientRun(const ProcessOptions& run, const std::string& out, const st
 std::string FirstLine(const std::string& text);
 // The HTTP code of a Status reason (Forbidden → 403); 0 when unknown.
 int CodeForReason(const std::string& reason);
-// From a response body: items and whoami user (ok), or the Status reason and message (errors).
+// From a response body: items, the whoami user and a TokenReview's answer (ok), or the Status
+// reason and message (errors).
 void FillFromBody(const std::string& body, Outcome& outcome);
 std::string PatchContentType(const std::string& patch_type);
 

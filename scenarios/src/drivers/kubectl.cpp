@@ -39,6 +39,9 @@ Outcome FromKubectlError(const std::string& err) {
     o.kind = OutcomeKind::kHttpError;
     o.code = 401;
     o.reason = "Unauthorized";
+  } else if (Has(chosen, "API is not enabled in the cluster or you do not have permission")) {
+    // kubectl auth whoami words a 403 (and a 404) this way; the code is in its request log.
+    o.kind = OutcomeKind::kHttpError;
   } else if (std::regex_search(chosen, m, std::regex(R"(Error from server \((\w+)\))"))) {
     o.kind = OutcomeKind::kHttpError;
     o.reason = m[1];
@@ -137,6 +140,11 @@ class KubectlDriver : public Driver {
         }
     }
     if (!t.context.empty()) args.push_back("--context=" + t.context);
+    if (!r.impersonate.empty()) {
+      args.push_back("--as=" + r.impersonate.user);
+      for (const auto& g : r.impersonate.groups) args.push_back("--as-group=" + g);
+      if (!r.impersonate.uid.empty()) args.push_back("--as-uid=" + r.impersonate.uid);
+    }
     if (r.timeout_seconds > 0)
       args.push_back(fmt::format("--request-timeout={}s", r.timeout_seconds));
     std::vector<std::string> ns_args;
@@ -242,6 +250,8 @@ class KubectlDriver : public Driver {
     if (exit_code != 0 && !events_seen) {
       Outcome o = FromKubectlError(pr.out + pr.err);
       if (o.kind == OutcomeKind::kHttpError && code >= 400) o.code = code;
+      if (o.kind == OutcomeKind::kHttpError && o.reason.empty())
+        o.reason = o.code == 403 ? "Forbidden" : o.code == 404 ? "NotFound" : "";
       return o;
     }
     Outcome o;

@@ -41,6 +41,10 @@ json RequestJson(const Request& r) {
                          ? json(static_cast<long long>(r.timeout_seconds))
                          : json(r.timeout_seconds)},
          {"headers", r.headers}};
+  if (!r.impersonate.empty()) {
+    j["impersonate"] = {
+        {"user", r.impersonate.user}, {"groups", r.impersonate.groups}, {"uid", r.impersonate.uid}};
+  }
   if (r.body) j["body"] = *r.body;
   return j;
 }
@@ -129,6 +133,13 @@ class ScriptDriver : public Driver {
     if (s.access.path == AccessPath::kSeed) return "the seed path is curl's (with kubectl)";
     if (name_ == "node" && s.request.headers.count("Host"))
       return "node's fetch does not let a program set the Host header";
+    const Impersonation& as = s.request.impersonate;
+    if (name_ == "node" && (!as.groups.empty() || !as.uid.empty()))
+      return "client-node impersonates a user only (the kubeconfig user's `as`), not groups or "
+             "a uid";
+    if (name_ == "python" && as.groups.size() > 1)
+      return "python3-kubernetes has no impersonation setting: its default headers (one value "
+             "per name) carry one Impersonate-Group";
     return "";
   }
 

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,15 @@ struct Config {
   std::string token;               // bearer token
   std::string token_file;          // re-read every token_refresh; beats `token` while readable
   std::string username, password;  // basic auth (kept for validation; sent only over TLS)
+
+  // ---- impersonation (kubeconfig user: as, as-uid, as-groups, as-user-extra) ----
+  // Sent as Impersonate-User, Impersonate-Uid, one Impersonate-Group per group and
+  // Impersonate-Extra-<key> per value, as client-go sends them; the server then acts as that
+  // identity if the user above may impersonate it.
+  std::string impersonate_user;
+  std::string impersonate_uid;
+  std::vector<std::string> impersonate_groups;
+  std::map<std::string, std::vector<std::string>> impersonate_extra;
 
   // ---- context ----
   std::string namespace_name = "default";

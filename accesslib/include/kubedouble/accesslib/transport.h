@@ -120,6 +120,12 @@ std::shared_ptr<Transport> WithCredentials(std::shared_ptr<Transport> next,
                                            std::shared_ptr<TokenSource> tokens,
                                            std::string username = "", std::string password = "");
 
+// ---- impersonation ----
+// Adds the Impersonate-* headers for `config`'s impersonate_* fields to every request that
+// carries none of its own (client-go's impersonating round tripper); extra keys are
+// percent-escaped where a header name could not carry them.
+std::shared_ptr<Transport> WithImpersonation(std::shared_ptr<Transport> next, const Config& config);
+
 // ---- retries ----
 struct RetryOptions {
   int max_retries = 10;
@@ -131,7 +137,7 @@ struct RetryOptions {
 std::shared_ptr<Transport> WithRetries(std::shared_ptr<Transport> next, RetryOptions options);
 
 // The whole stack for a Config: network, credentials (only over https; a warning is logged when
-// an http:// server would have received them), retries.
+// an http:// server would have received them), impersonation, retries.
 std::shared_ptr<Transport> MakeTransport(const Config& config, Env env = ProcessEnv());
 
 // "kubedouble/<version>".

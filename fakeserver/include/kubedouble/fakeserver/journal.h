@@ -39,6 +39,10 @@ struct JournalEntry {
   // How the user was established: "x509", "token" (static token file), "serviceaccount"
   // (a service-account JWT: legacy secret or TokenRequest), "anonymous", or "" (rejected).
   std::string auth_method{};
+  // When the request impersonated someone (Impersonate-User, ...): `user` and `groups` are the
+  // identity it acted as, and these are the authenticated caller's. "" / empty otherwise.
+  std::string impersonator{};
+  std::vector<std::string> impersonator_groups{};
   std::string tls_version{};          // "TLSv1.3"
   std::string client_cert_subject{};  // "CN=kubedouble-admin, O=system:masters" or ""
   std::string user_agent{};
@@ -50,7 +54,8 @@ struct JournalEntry {
 
   // {"id":..,"auditID":..,"time":"2026-01-01T00:00:00.123456Z","method":..,"path":..,"query":..,"user":..,
   //  "groups":[..],"authMethod":..,"tlsVersion":..,"clientCertSubject":..,"userAgent":..,
-  //  "status":..,"durationMicros":..}, plus "fault" when one fired
+  //  "status":..,"durationMicros":..}, plus "fault" when one fired and "impersonator" and
+  //  "impersonatorGroups" when the request impersonated someone
   nlohmann::json ToJson() const;
 };
 

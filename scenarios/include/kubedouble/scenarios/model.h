@@ -110,6 +110,14 @@ enum class Verb { kList, kGet, kRaw, kWhoami, kCreate, kPatch, kDelete, kWatch, 
 std::string VerbName(Verb verb);
 std::optional<Verb> ParseVerb(const std::string& name);
 
+// Whom the client impersonates (kubectl --as/--as-group/--as-uid, Impersonate-* headers).
+struct Impersonation {
+  std::string user;  // "" when the request impersonates nobody
+  std::vector<std::string> groups;
+  std::string uid;
+  bool empty() const { return user.empty(); }
+};
+
 struct Request {
   Verb verb = Verb::kList;
   std::string resource = "pods";
@@ -126,6 +134,16 @@ struct Request {
   int events = 0;                    // watch: stop after this many events
   double timeout_seconds = 0;        // client-side request timeout (0: the client's default)
   std::map<std::string, std::string> headers;  // extra headers (clients that can set them)
+  Impersonation impersonate;                   // through the client's own impersonation settings
+};
+
+// A request the runner makes as the cluster admin once the server is up and before the client
+// runs (to bind a role, then delete the binding, ...). It must succeed.
+struct SetupStep {
+  std::string method;  // POST | PUT | PATCH | DELETE
+  std::string path;    // "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings"
+  std::optional<json> body;
+  SourceLocation where;
 };
 
 // ---- outcomes ----
@@ -145,6 +163,7 @@ struct Expectation {
   std::optional<std::string> user;       // the user the server saw
   std::optional<std::string> path;       // the request path the server saw
   std::optional<int> events;             // watch
+  std::optional<bool> authenticated;     // a TokenReview's status.authenticated
   std::map<std::string, bool> evidence;  // token_leaked, client_cert_offered, ...
   std::string why;                       // required where a client's expectation differs
   SourceLocation where;
@@ -162,6 +181,7 @@ struct Scenario {
   std::string name;
   std::string description;
   ServerSetup server;
+  std::vector<SetupStep> setup;  // as the admin, in order, before the client runs
   Access access;
   Request request;
   Expectation expect;

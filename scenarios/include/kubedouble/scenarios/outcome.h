@@ -29,6 +29,7 @@ struct Outcome {
   std::string user;  // the user the server saw (from its journal, or the whoami answer)
   std::string path;  // the path the server saw for the request (from its journal)
   std::optional<int> events;
+  std::optional<bool> authenticated;  // a TokenReview answer's status.authenticated
   std::string message;  // the client's own words (first line of its error), for the report
   json evidence = json::object();  // token_leaked, client_cert_offered, fallback, ...
 
