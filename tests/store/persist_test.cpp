@@ -9,6 +9,7 @@
 
 #include "kubedouble/fakeserver/persist.h"
 #include "kubedouble/fakeserver/store.h"
+#include "store_fixture.h"
 
 namespace kubedouble::fake {
 namespace {
@@ -38,7 +39,11 @@ json WidgetCrd() {
            {{"group", "example.com"},
             {"scope", "Namespaced"},
             {"names", {{"plural", "widgets"}, {"singular", "widget"}, {"kind", "Widget"}}},
-            {"versions", {{{"name", "v1"}, {"served", true}, {"storage", true}}}}}}};
+            {"versions",
+             {{{"name", "v1"},
+               {"served", true},
+               {"storage", true},
+               {"schema", testing::OpenSchema()}}}}}}};
 }
 
 std::string Rv(const json& o) { return o["metadata"]["resourceVersion"]; }
