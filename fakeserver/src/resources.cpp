@@ -10,8 +10,8 @@
 
 #include "answer.h"
 #include "binding.h"
-#include "duplicate_fields.h"
 #include "deprecation.h"
+#include "duplicate_fields.h"
 #include "kubedouble/schema/fields.h"
 #include "kubedouble/schema/resources.h"
 #include "negotiate.h"

@@ -3,11 +3,11 @@
 //
 // Generated from the field tables of the 1.32 generated.proto files
 // (schema/data/proto-fields.json): every message a served kind, its list kind, Status,
-// WatchEvent, the PartialObjectMetadata forms and legacy discovery's lists reach, with each field's number, JSON name and
-// type, and whether the OpenAPI definition requires the field (Go writes a required field even
-// when it is empty: it has no `omitempty`). Messages whose JSON form is not an object (Time,
-// Quantity, IntOrString, RawExtension, ...) say so in `form`; fields marked `inlined` put their
-// message's fields into the parent (Volume's volumeSource).
+// WatchEvent, the PartialObjectMetadata forms and legacy discovery's lists reach, with each field's
+// number, JSON name and type, and whether the OpenAPI definition requires the field (Go writes a
+// required field even when it is empty: it has no `omitempty`). Messages whose JSON form is not an
+// object (Time, Quantity, IntOrString, RawExtension, ...) say so in `form`; fields marked `inlined`
+// put their message's fields into the parent (Volume's volumeSource).
 //
 //   const schema::ProtoMessage* m = schema::FindKindMessage("apps", "v1", "Deployment");
 //   for (const schema::ProtoField& f : m->fields) ...   // metadata = 1, spec = 2, status = 3
