@@ -82,18 +82,4 @@ std::optional<SysTime> NextCronTime(const std::string& schedule, SysTime after) 
   return std::nullopt;
 }
 
-std::optional<SysTime> ParseRfc3339(const std::string& text) {
-  std::tm tm{};
-  int y, mo, d, h, mi, sec;
-  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &sec) != 6)
-    return std::nullopt;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
 }  // namespace kubedouble::controlplane

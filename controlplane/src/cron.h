@@ -15,7 +15,4 @@ using SysTime = std::chrono::system_clock::time_point;
 // a schedule that cannot be read or never fires.
 std::optional<SysTime> NextCronTime(const std::string& schedule, SysTime after);
 
-// "2026-01-02T03:04:05Z" (fractions and offsets of RFC 3339 read too); nullopt if unreadable.
-std::optional<SysTime> ParseRfc3339(const std::string& text);
-
 }  // namespace kubedouble::controlplane

@@ -10,20 +10,12 @@
 
 #include "controllers.h"
 #include "cron.h"
+#include "kubedouble/base/rfc3339.h"
 #include "objects.h"
 #include "owner_controller.h"
 
 namespace kubedouble::controlplane {
 namespace {
-
-std::string Rfc3339(SysTime t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 bool JobFinished(const json& job, std::string* how) {
   for (const char* type : {"Complete", "Failed"}) {
@@ -61,8 +53,8 @@ class CronJobController : public OwnerController {
     }
     json status = cj.contains("status") && cj["status"].is_object() ? cj["status"] : json::object();
     json want = status;
-    auto last = ParseRfc3339(Str(cj, "status.lastScheduleTime"));
-    if (!last) last = ParseRfc3339(Str(cj, "metadata.creationTimestamp"));
+    auto last = base::ParseRfc3339(Str(cj, "status.lastScheduleTime"));
+    if (!last) last = base::ParseRfc3339(Str(cj, "metadata.creationTimestamp"));
     const SysTime now = w.now();
     if (last && At(cj, "spec.suspend") != true) {
       // The latest scheduled time that has come (only it runs of several missed ones).
@@ -78,7 +70,7 @@ class CronJobController : public OwnerController {
         if (policy != "Forbid" || active.empty()) {
           if (auto made = MakeJob(w, cj, *due)) active.push_back(*made);
         }
-        want["lastScheduleTime"] = Rfc3339(*due);
+        want["lastScheduleTime"] = base::FormatRfc3339(*due);
       }
       if (auto next = NextCronTime(schedule, now)) w.After(*next, name(), key);
     }
@@ -113,11 +105,11 @@ class CronJobController : public OwnerController {
     auto minutes = std::chrono::duration_cast<std::chrono::minutes>(at.time_since_epoch()).count();
     const std::string job_name = fmt::format("{}-{}", cj_name, minutes);
     const json& tmpl = At(cj, "spec.jobTemplate");
-    json meta = {
-        {"name", job_name},
-        {"namespace", Str(cj, "metadata.namespace")},
-        {"ownerReferences", {ControllerRef(cj)}},
-        {"annotations", {{"batch.kubernetes.io/cronjob-scheduled-timestamp", Rfc3339(at)}}}};
+    json meta = {{"name", job_name},
+                 {"namespace", Str(cj, "metadata.namespace")},
+                 {"ownerReferences", {ControllerRef(cj)}},
+                 {"annotations",
+                  {{"batch.kubernetes.io/cronjob-scheduled-timestamp", base::FormatRfc3339(at)}}}};
     if (At(tmpl, "metadata.labels").is_object()) meta["labels"] = tmpl["metadata"]["labels"];
     if (At(tmpl, "metadata.annotations").is_object()) {
       for (const auto& [k, v] : tmpl["metadata"]["annotations"].items()) meta["annotations"][k] = v;

@@ -11,6 +11,7 @@
 
 #include <charconv>
 
+#include "kubedouble/base/rfc3339.h"
 #include "lifecycle.h"
 #include "store_core.h"
 
@@ -145,28 +146,10 @@ std::pair<std::string, std::string> NamespaceRange(const ResourceInfo& res, cons
   return {ns + "/", ns + "0"};  // '0' follows '/'
 }
 
-std::string FormatTime(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string FormatTime(std::chrono::system_clock::time_point t) { return base::FormatRfc3339(t); }
 
 std::optional<std::chrono::system_clock::time_point> ParseTime(const std::string& s) {
-  std::tm tm{};
-  int y, mo, d, h, mi, sec;
-  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &sec) != 6) {
-    return std::nullopt;
-  }
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return base::ParseRfc3339(s);
 }
 
 std::optional<std::string> Base64UrlDecode(const std::string& in) {
