@@ -13,8 +13,10 @@ namespace kubedouble::fake {
 
 namespace {
 
+// The connection a worker runs: its queue, and whether it holds one of the max_connections places.
 struct WorkerState {
-  bool over_limit = false;
+  GrowingTaskQueue* queue = nullptr;
+  bool serving = false;
 };
 thread_local WorkerState t_worker;
 
@@ -74,18 +76,24 @@ void GrowingTaskQueue::Work() {
     }
     auto fn = std::move(jobs_.front());
     jobs_.pop_front();
-    bool over = serving_ >= max_connections_;
-    if (!over) ++serving_;
     lock.unlock();
-    t_worker = {over};
+    t_worker = {this, false};
     fn();
     lock.lock();
-    if (!over) --serving_;
+    if (t_worker.serving) --serving_;
     t_worker = {};
   }
 }
 
-bool GrowingTaskQueue::OverLimit() { return t_worker.over_limit; }
+bool GrowingTaskQueue::OverLimit() {
+  WorkerState& w = t_worker;
+  if (w.queue == nullptr || w.serving) return false;
+  std::lock_guard lock(w.queue->mu_);
+  if (w.queue->serving_ >= w.queue->max_connections_) return true;
+  ++w.queue->serving_;
+  w.serving = true;
+  return false;
+}
 
 void GrowingTaskQueue::shutdown() {
   std::vector<std::thread> threads;

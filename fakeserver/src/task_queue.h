@@ -4,9 +4,12 @@
 // lets N idle connections starve every new client. This queue starts a new worker whenever no
 // worker is idle, and lets workers that stay idle for a while exit, so an idle server stays
 // small. Every task is one connection (cpp-httplib enqueues nothing else):
-//  - up to `max_connections` are served at once;
-//  - the next `reject_slots` get a worker too, marked OverLimit(): the server answers their
-//    requests 429 (with Retry-After), so a client learns that the server is full — no hang;
+//  - up to `max_connections` are served at once. A connection takes its place with its first
+//    whole request head (OverLimit) and keeps it until it closes: sockets that never send a
+//    request (idle, slowloris) take none;
+//  - a connection that sends a request when every place is taken is answered 429 (with
+//    Retry-After), so a client learns that the server is full — no hang. Workers are bounded at
+//    `max_connections + reject_slots`;
 //  - beyond both, a new connection waits in the queue, and the connection that has waited longest
 //    without a request being answered (a handshake, an unfinished head, an idle keep-alive one)
 //    is ended to make room for it (ConnectionSlots::EvictOne, connection_slots.h): a few thousand
@@ -44,7 +47,8 @@ class GrowingTaskQueue : public httplib::TaskQueue {
   // side), runs every queued task, then joins every worker.
   void shutdown() override;
 
-  // On a worker: true when its connection is beyond max_connections (answer it 429).
+  // On a worker, when its connection's request head is whole: takes one of the max_connections
+  // places for the connection if it has none yet; true when none is left (answer it 429).
   static bool OverLimit();
 
  private:
@@ -61,7 +65,7 @@ class GrowingTaskQueue : public httplib::TaskQueue {
   std::vector<std::thread::id> exited_;  // workers that left on their own, to join
   size_t idle_ = 0;
   size_t live_ = 0;
-  size_t serving_ = 0;  // connections within max_connections
+  size_t serving_ = 0;  // connections holding one of the max_connections places
   bool shutdown_ = false;
 };
 

@@ -5,6 +5,7 @@
 // (fakeserver/src/connection_slots.h: connections without a whole head are ended to make room, and
 // after the head timeout). Bounded: 5,000 sockets, 12 s.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
@@ -61,6 +62,7 @@ TEST(ExhaustionTest, IdleAndSlowlorisSocketsNeverKeepAnAuthenticatedClientOut) {
   // The authenticated client asks from the first idle socket to the end of the hold.
   std::vector<double> waits;
   int failed = 0;
+  std::vector<std::string> failures;  // what each failed ask saw, for the report
   int peak_threads = 0;
   long peak_rss = 0;
   std::atomic<bool> stop{false};
@@ -69,7 +71,8 @@ TEST(ExhaustionTest, IdleAndSlowlorisSocketsNeverKeepAnAuthenticatedClientOut) {
       auto asked = Clock::now();
       RawConn client(serve.port());
       RawReply r;
-      if (client.Handshake(ca)) {
+      bool shook = client.Handshake(ca);
+      if (shook) {
         client.Send(
             "GET /api/v1/namespaces/default/pods HTTP/1.1\r\nHost: x\r\nAuthorization: "
             "Bearer " +
@@ -77,7 +80,12 @@ TEST(ExhaustionTest, IdleAndSlowlorisSocketsNeverKeepAnAuthenticatedClientOut) {
         r = client.Read(5);
       }
       waits.push_back(std::chrono::duration<double>(Clock::now() - asked).count());
-      if (r.status != 200) ++failed;
+      if (r.status != 200) {
+        ++failed;
+        failures.push_back(
+            !shook ? std::string("the TLS handshake failed")
+                   : fmt::format("status {} closed {} head {:.120}", r.status, r.closed, r.head));
+      }
       peak_threads = std::max(peak_threads, serve.Threads());
       peak_rss = std::max(peak_rss, RssKb(serve.pid()));
       std::this_thread::sleep_until(asked + kAskEvery);
@@ -121,7 +129,7 @@ TEST(ExhaustionTest, IdleAndSlowlorisSocketsNeverKeepAnAuthenticatedClientOut) {
       "exhaustion: %zu asks, %d failed, p50 %.3f s, worst %.3f s; slowloris connections the "
       "server ended: %zu of %zu opened; server peak %d threads, %ld kB RSS\n",
       waits.size(), failed, waits[waits.size() / 2], worst, ended, opened, peak_threads, peak_rss);
-  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(failed, 0) << fmt::format("{}", fmt::join(failures, "\n"));
   EXPECT_LE(worst, std::chrono::duration<double>(kAnswerWithin).count());
   idle.clear();
   slow.clear();
