@@ -22,9 +22,14 @@ World::World(fake::Store& store, Options options) : store_(store), options_(std:
 const fake::ResourceInfo& World::Resource(const std::string& plural) {
   auto it = resources_.find(plural);
   if (it != resources_.end()) return it->second;
-  for (const auto& r : store_.registry()->All()) {  // core first, then groups by priority
-    if (r.plural == plural) return resources_.emplace(plural, r).first->second;
+  // One copy of the registry notes every plural it serves (core first, then groups by priority:
+  // the first of a plural wins), rather than a copy per plural looked up.
+  for (auto& r : store_.registry()->All()) {
+    std::string key = r.plural;
+    resources_.try_emplace(std::move(key), std::move(r));
   }
+  it = resources_.find(plural);
+  if (it != resources_.end()) return it->second;
   throw std::logic_error("the store does not serve " + plural);
 }
 

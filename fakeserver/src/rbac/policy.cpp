@@ -152,10 +152,11 @@ void AddManifest(json object, const std::string& where, std::vector<json>& out) 
 }  // namespace
 
 std::vector<json> BootstrapRbacObjects() {
-  static const json kBootstrap = json::parse(kBootstrapRbacJson);
+  // Parsed for each call (a start, an admin reset) and moved out: no copy kept for the process.
+  json bootstrap = json::parse(kBootstrapRbacJson);
   std::vector<json> out;
   for (const char* list : {"clusterRoles", "clusterRoleBindings", "roles", "roleBindings"}) {
-    for (const auto& o : kBootstrap.at(list)) out.push_back(o);
+    for (auto& o : bootstrap.at(list)) out.push_back(std::move(o));
   }
   out.push_back(
       {{"apiVersion", kRbacApiVersion},
