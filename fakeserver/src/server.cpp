@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <stdexcept>
+#include <thread>
 
 #include "advertise.h"
 #include "clock/rotation.h"
@@ -214,9 +216,29 @@ void Server::Start() {
   // The world.
   d.issuer = std::make_unique<TokenIssuer>(d.bundle.service_account);
   d.ca_pem = ca_pem;
-  // With persist, the objects of the last run (the fixtures only into an empty store).
-  const bool restored = o.persist && d.store->Persist(StoreLogPath(o.dir).string());
-  if (!restored) d.LoadWorld();
+  // The objects (with persist, those of the last run; the fixtures only into an empty store) are
+  // loaded on a second thread while this one sets up TLS and binds the port, which need nothing
+  // of them: the two halves of the start overlap on a machine with a core to spare. Joined before
+  // anything reads the store (the service-account token's rotation, below).
+  std::exception_ptr world_error;
+  std::thread world([&d, &o, &world_error] {
+    try {
+      const bool restored = o.persist && d.store->Persist(StoreLogPath(o.dir).string());
+      if (!restored) d.LoadWorld();
+    } catch (...) {
+      world_error = std::current_exception();
+    }
+  });
+  struct JoinWorld {
+    std::thread& t;
+    ~JoinWorld() {
+      if (t.joinable()) t.join();
+    }
+  } join_world{world};
+  auto world_loaded = [&] {
+    world.join();
+    if (world_error) std::rethrow_exception(world_error);
+  };
 
   auto sas = d.registry->Find("", "v1", "serviceaccounts");
   auto secrets = d.registry->Find("", "v1", "secrets");
@@ -348,7 +370,12 @@ void Server::Start() {
   d.url = advertised.url;
   d.server_address = d.url.substr(std::string_view("https://").size());
 
-  // The state folder, with the real port in every file.
+  // The state folder, with the real port in every file: what the objects do not decide while they
+  // load, then the service account's token (minted for the default ServiceAccount) and its files.
+  const StateInputs state_inputs{d.url, advertised.host, advertised.port, ca_pem, d.bundle.admin};
+  WriteServerFiles(d.paths, state_inputs);
+  world_loaded();
+
   // serviceaccount/token: re-minted every sa_token_ttl by the server's clock (clock/rotation.h).
   d.rotation = std::make_unique<TokenRotation>(
       *d.clock, o.sa_token_ttl, o.sa_token_grace,
@@ -377,7 +404,7 @@ void Server::Start() {
   // A deleted pod bound to a node leaves when its grace period ends by the server's clock.
   d.grace_periods = std::make_unique<ClockTicker>(*d.clock, std::chrono::milliseconds(200),
                                                   [store = d.store.get()] { store->Tick(); });
-  WriteStateFolder(d.paths, {d.url, advertised.host, advertised.port, ca_pem, d.bundle.admin});
+  WriteServiceAccountFiles(d.paths, state_inputs);
   {
     std::lock_guard lock(d.token_mu);
     d.state_written = true;

@@ -64,7 +64,7 @@ struct Server::Impl {
   std::unique_ptr<StateLock> state_lock;       // DIR/serve.lock while running (state_lock.h)
   std::string ca_pem;
   std::mutex token_mu;         // paths.serviceaccount_token, state_written
-  bool state_written = false;  // WriteStateFolder has run: rotations rewrite serviceaccount/
+  bool state_written = false;  // WriteServiceAccountFiles has run: rotations rewrite serviceaccount/
   std::unique_ptr<ConnectionSlots> slots;  // the connections' phases; outlives `http`
   std::unique_ptr<httplib::SSLServer> http;
   std::thread listener;

@@ -162,7 +162,7 @@ void WriteServiceAccountFolder(const fs::path& dir, const std::string& token,
   }
 }
 
-void WriteStateFolder(const StatePaths& p, const StateInputs& in) {
+void WriteServerFiles(const StatePaths& p, const StateInputs& in) {
   KubeconfigCluster secure{in.url, in.ca_pem, false};
   std::string admin_cert = in.admin.cert.Pem();
   std::string admin_key = in.admin.key.PrivatePem();
@@ -178,16 +178,20 @@ void WriteStateFolder(const StatePaths& p, const StateInputs& in) {
                             kPrivate);
   certs::WriteFileIfChanged(p.anonymous_kubeconfig,
                             KubeconfigYaml(secure, {"anonymous", "", "", "", true}), kPrivate);
-  certs::WriteFileIfChanged(p.serviceaccount_kubeconfig,
-                            KubeconfigYaml(secure, {"serviceaccount", p.serviceaccount_token}),
-                            kPrivate);
-  WriteServiceAccountFolder(p.serviceaccount_dir, p.serviceaccount_token, in.ca_pem, "default");
   certs::WriteFileIfChanged(p.incluster_env,
                             fmt::format("export KUBERNETES_SERVICE_HOST={}\n"
                                         "export KUBERNETES_SERVICE_PORT={}\n"
                                         "export KUBERNETES_SERVICE_PORT_HTTPS={}\n",
                                         in.host, in.port, in.port),
                             kPublic);
+}
+
+void WriteServiceAccountFiles(const StatePaths& p, const StateInputs& in) {
+  certs::WriteFileIfChanged(
+      p.serviceaccount_kubeconfig,
+      KubeconfigYaml({in.url, in.ca_pem, false}, {"serviceaccount", p.serviceaccount_token}),
+      kPrivate);
+  WriteServiceAccountFolder(p.serviceaccount_dir, p.serviceaccount_token, in.ca_pem, "default");
 }
 
 }  // namespace kubedouble::fake

@@ -44,9 +44,12 @@ struct StateInputs {
   certs::KeyPair admin;
 };
 
-// Writes kubeconfig, kubeconfigs/*.yaml, serviceaccount/ and incluster.env. tokens.csv is written
-// by the caller (it is kept across restarts).
-void WriteStateFolder(const StatePaths& paths, const StateInputs& in);
+// The state folder, in two parts (tokens.csv is written by the caller: it is kept across
+// restarts). The files that name the server but not the service account's token: kubeconfig,
+// kubeconfigs/*.yaml but serviceaccount.yaml, and incluster.env.
+void WriteServerFiles(const StatePaths& paths, const StateInputs& in);
+// kubeconfigs/serviceaccount.yaml and serviceaccount/, with paths.serviceaccount_token.
+void WriteServiceAccountFiles(const StatePaths& paths, const StateInputs& in);
 
 // Writes token, ca.crt and namespace into a fresh ..TIMESTAMP folder and swaps the ..data
 // symlink to it atomically (rename), exactly as the kubelet updates projected volumes.
