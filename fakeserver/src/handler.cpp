@@ -110,9 +110,10 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
 
   Call call{req, res, {}, {}, {}, {}};
   // Every answer: its audit id (kube-apiserver's audit filter, before authentication) and
-  // Cache-Control (an answer may carry its own, as /openapi/v3 with a hash does).
-  entry.audit_id = util::RandomUuid();
-  res.set_header("Audit-Id", entry.audit_id);
+  // Cache-Control (an answer may carry its own, as /openapi/v3 with a hash does). These headers
+  // are the server's own, without line breaks: added as they are, without set_header's checks.
+  entry.audit_id = util::FastUuid();
+  res.headers.emplace("Audit-Id", entry.audit_id);
   try {
     call.auth = authn->Authenticate(req.ssl, req.get_header_value("Authorization"));
     entry.client_cert_subject = call.auth.cert_subject;
@@ -151,8 +152,9 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
       }
       // Priority and fairness classifies authenticated requests (flow_control.h).
       FlowMatch flow = MatchFlow(call.auth.user, req.path);
-      res.set_header("X-Kubernetes-Pf-Flowschema-Uid", FlowSchemaUid(flow.flow_schema));
-      res.set_header("X-Kubernetes-Pf-Prioritylevel-Uid", PriorityLevelUid(flow.priority_level));
+      res.headers.emplace("X-Kubernetes-Pf-Flowschema-Uid", FlowSchemaUid(flow.flow_schema));
+      res.headers.emplace("X-Kubernetes-Pf-Prioritylevel-Uid",
+                          PriorityLevelUid(flow.priority_level));
       call.info = ParseRequestInfo(
           req.method, req.path, req.has_param("watch") && QueryBool(req.get_param_value("watch")));
       // Fault injection (faults/): a rule may answer instead, or reshape the answer.
@@ -175,7 +177,7 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
   } catch (const std::exception& e) {
     SendStatus(res, InternalErrorStatus(e.what()));
   }
-  if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-cache, private");
+  if (!res.has_header("Cache-Control")) res.headers.emplace("Cache-Control", "no-cache, private");
   if (!IsAdminPath(req.path)) {
     try {
       EncodeErrorAnswer(req, res);     // YAML, protobuf or indented, as the request asked

@@ -290,6 +290,8 @@ size_t RequestFraming::Scan(char* data, size_t n) {
           ok = false;
         }
         if (!ok) return 0;
+        line.clear();
+        line_.swap(line);  // the next line reuses this one's memory
         break;
       }
     }

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -70,7 +71,24 @@ struct Libssl {
   int ssl_index = -1;  // SSL ex_data: the connection's Buffers
 };
 
+// Buffers freed so far. A thread's last lookup (below) stands while no Buffers was freed since:
+// an SSL freed and another made at its address cannot be taken for the old one.
+std::atomic<uint64_t> buffers_freed{0};
+
+// The connection this thread last looked up. cpp-httplib reads a request head a byte at a time,
+// with an SSL_pending and an SSL_read for each: two lookups of OpenSSL's ex_data per byte cost a
+// tenth of a small GET's instructions.
+struct LastLookup {
+  const SSL* ssl = nullptr;
+  Buffers* buffers = nullptr;
+  uint64_t freed = 0;
+};
+thread_local LastLookup last_lookup;
+
 void FreeBuffers(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+  if (ptr == nullptr) return;
+  buffers_freed.fetch_add(1, std::memory_order_acq_rel);
+  last_lookup = {};
   delete static_cast<Buffers*>(ptr);
 }
 
@@ -91,17 +109,27 @@ const Libssl& Real() {
   return libssl;
 }
 
-// The connection's buffers; created on first use for a connection of a marked context, nullptr
-// for any other connection (or when `create` is false and there are none yet).
-Buffers* BuffersOf(const SSL* ssl, const Libssl& l, bool create) {
+// BuffersOf when this thread's last lookup was of another connection.
+[[gnu::noinline]] Buffers* LookUpBuffers(const SSL* ssl, const Libssl& l, bool create,
+                                         uint64_t freed) {
   auto* buffers = static_cast<Buffers*>(SSL_get_ex_data(ssl, l.ssl_index));
+  if (buffers != nullptr) last_lookup = {ssl, buffers, freed};
   if (buffers != nullptr || !create) return buffers;
   auto* slots =
       static_cast<ConnectionSlots*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), l.ctx_index));
   if (slots == nullptr) return nullptr;
   buffers = new Buffers(slots, SSL_get_fd(ssl));
   SSL_set_ex_data(const_cast<SSL*>(ssl), l.ssl_index, buffers);
+  last_lookup = {ssl, buffers, freed};
   return buffers;
+}
+
+// The connection's buffers; created on first use for a connection of a marked context, nullptr
+// for any other connection (or when `create` is false and there are none yet).
+inline Buffers* BuffersOf(const SSL* ssl, const Libssl& l, bool create) {
+  const uint64_t freed = buffers_freed.load(std::memory_order_acquire);
+  if (last_lookup.ssl == ssl && last_lookup.freed == freed) return last_lookup.buffers;
+  return LookUpBuffers(ssl, l, create, freed);
 }
 
 // Tells the slots of a change of phase (a head is read a byte at a time: no lock for each).

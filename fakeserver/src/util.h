@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,11 @@ std::string RandomHex(size_t bytes);
 std::string RandomSuffix(size_t n);
 // A random RFC 4122 version-4 UUID.
 std::string RandomUuid();
+// A version-4 UUID from a per-thread generator seeded once from OpenSSL: unique, not secret, about
+// a tenth of RandomUuid's cost. For identifiers of requests (Audit-Id), never for credentials.
+std::string FastUuid();
+// The version-4 UUID made of 128 bits (`high` then `low`; the version and variant bits are set).
+std::string UuidFromBits(uint64_t high, uint64_t low);
 
 std::string Base64(std::string_view data);
 // Unpadded base64url (RFC 4648 section 5), as JWTs and continue tokens use it.

@@ -11,6 +11,7 @@
 
 #include <charconv>
 
+#include "../util.h"
 #include "kubedouble/base/rfc3339.h"
 #include "lifecycle.h"
 #include "store_core.h"
@@ -117,15 +118,8 @@ size_t Core::FirstAfter(int64_t r) const {
 }
 
 std::string Core::NewUid() {
-  uint64_t a = rng(), b = rng();
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-                static_cast<unsigned>(b >> 48),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
+  const uint64_t high = rng();
+  return util::UuidFromBits(high, rng());
 }
 
 std::string Core::RandomSuffix(size_t n) {
