@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <functional>
+#include <future>
 #include <stdexcept>
 #include <thread>
 
@@ -217,14 +219,17 @@ void Server::Start() {
   d.issuer = std::make_unique<TokenIssuer>(d.bundle.service_account);
   d.ca_pem = ca_pem;
   // The objects (with persist, those of the last run; the fixtures only into an empty store) are
-  // loaded on a second thread while this one sets up TLS and binds the port, which need nothing
-  // of them: the two halves of the start overlap on a machine with a core to spare. Joined before
-  // anything reads the store (the service-account token's rotation, below).
+  // loaded on a second thread while this one parses the bootstrap policy (handed over to be
+  // stored after the fixtures), sets up TLS, binds the port and writes the kubeconfigs, which
+  // need nothing of them: the two halves of the start overlap on a machine with a core to spare.
+  // Joined before anything reads the store (the service-account token's rotation, below).
+  std::promise<std::vector<json>> rbac_parsed;
+  std::future<std::vector<json>> rbac_objects = rbac_parsed.get_future();
   std::exception_ptr world_error;
-  std::thread world([&d, &o, &world_error] {
+  std::thread world([&d, &o, &world_error, &rbac_objects] {
     try {
       const bool restored = o.persist && d.store->Persist(StoreLogPath(o.dir).string());
-      if (!restored) d.LoadWorld();
+      if (!restored) d.LoadWorld([&rbac_objects] { return rbac_objects.get(); });
     } catch (...) {
       world_error = std::current_exception();
     }
@@ -239,6 +244,13 @@ void Server::Start() {
     world.join();
     if (world_error) std::rethrow_exception(world_error);
   };
+  if (d.authz->mode() == "RBAC") {
+    try {
+      rbac_parsed.set_value(BootstrapRbacObjects());
+    } catch (...) {
+      rbac_parsed.set_exception(std::current_exception());
+    }
+  }
 
   auto sas = d.registry->Find("", "v1", "serviceaccounts");
   auto secrets = d.registry->Find("", "v1", "secrets");
@@ -455,7 +467,7 @@ Store& Server::store() { return *impl_->store; }
 ServerClock& Server::clock() { return *impl_->clock; }
 FaultSet& Server::faults() { return *impl_->faults; }
 
-void Server::Impl::LoadWorld() {
+void Server::Impl::LoadWorld(const std::function<std::vector<json>()>& bootstrap_rbac) {
   if (options.default_fixtures) {
     LoadDefaultFixtures(*store, *issuer, ca_pem);
   } else {
@@ -469,7 +481,7 @@ void Server::Impl::LoadWorld() {
     EnsureNamespaceDefaults(*store, "default", ca_pem);
   }
   if (authz->mode() == "RBAC") {
-    for (auto& object : BootstrapRbacObjects()) {
+    for (auto& object : bootstrap_rbac ? bootstrap_rbac() : BootstrapRbacObjects()) {
       PutFixture(*store, std::move(object), "the bootstrap policy");
     }
   }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -64,7 +65,7 @@ struct Server::Impl {
   std::unique_ptr<StateLock> state_lock;       // DIR/serve.lock while running (state_lock.h)
   std::string ca_pem;
   std::mutex token_mu;         // paths.serviceaccount_token, state_written
-  bool state_written = false;  // WriteServiceAccountFiles has run: rotations rewrite serviceaccount/
+  bool state_written = false;  // the service account's files are written: rotations rewrite them
   std::unique_ptr<ConnectionSlots> slots;  // the connections' phases; outlives `http`
   std::unique_ptr<httplib::SSLServer> http;
   std::thread listener;
@@ -79,8 +80,9 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<size_t> watches{0};  // open watch streams (options.max_watches)
 
-  // server.cpp: the fixtures (start-up and POST /__kubedouble/reset).
-  void LoadWorld();
+  // server.cpp: the fixtures (start-up and POST /__kubedouble/reset). `bootstrap_rbac`, when
+  // given, hands over the bootstrap policy's objects (parsed on another thread at start-up).
+  void LoadWorld(const std::function<std::vector<json>()>& bootstrap_rbac = {});
   // admin/admin.cpp: /__kubedouble/ (IsAdminPath).
   void Admin(Call& call, JournalEntry& entry);
   // handler.cpp. `read_body` reads the body of a request that has one (POST, PUT, PATCH, DELETE
