@@ -221,16 +221,17 @@ void Server::Impl::Resource(Call& call) {
     return SelfSubjectRulesReview(call);
   }
 
-  auto found = registry->Find(info.api_group, info.api_version, info.resource);
+  // The registry's description, shared; copied only for a Table (which adds a CRD's columns).
+  std::shared_ptr<const ResourceInfo> found =
+      registry->Lookup(info.api_group, info.api_version, info.resource);
   if (!found) return SendStatus(res, NotFoundStatus());
-  ResourceInfo& r = *found;
-  bool is_namespace_itself = r.group.empty() && r.plural == "namespaces";
+  bool is_namespace_itself = found->group.empty() && found->plural == "namespaces";
   // A cluster-scoped resource asked for inside a namespace does not exist.
-  if (!r.namespaced && !info.ns.empty() && !is_namespace_itself) {
+  if (!found->namespaced && !info.ns.empty() && !is_namespace_itself) {
     return SendStatus(res, NotFoundStatus());
   }
-  std::string ns = r.namespaced ? info.ns : "";
-  if (auto warning = DeprecationWarning(*store, *registry, r)) {
+  std::string ns = found->namespaced ? info.ns : "";
+  if (auto warning = DeprecationWarning(*store, *registry, *found)) {
     res.headers.emplace("Warning", "299 - " + json(*warning).dump());
   }
   // A write of a collection (PUT or PATCH without a name) has no route: 405, as go-restful.
@@ -240,14 +241,17 @@ void Server::Impl::Resource(Call& call) {
   }
   Endpoint endpoint;
   endpoint.transforms = true;
-  endpoint.custom_resource = !schema::FindResource(r.group, r.version, r.plural);
+  endpoint.custom_resource = !schema::FindResource(found->group, found->version, found->plural);
   endpoint.watch = info.verb == "watch";
   call.format = NegotiateOutput(NegotiationInputOf(req), endpoint);
   const OutputFormat& format = call.format;
   const TransformOptions transform = TransformOptionsOf(req, format);
   if (format.transform == Transform::kTable) {
-    r.printer_columns = CrdPrinterColumns(*store, *registry, r);
+    auto with_columns = std::make_shared<ResourceInfo>(*found);
+    with_columns->printer_columns = CrdPrinterColumns(*store, *registry, *with_columns);
+    found = std::move(with_columns);
   }
+  const ResourceInfo& r = *found;
   // The plain JSON answer of a read: the store's text as it is.
   const bool plain =
       format.transform == Transform::kNone && format.encoding == Encoding::kJson && !format.pretty;

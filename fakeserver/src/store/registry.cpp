@@ -61,22 +61,28 @@ const SubresourceInfo* ResourceInfo::Subresource(const std::string& name) const 
 
 struct Registry::Impl {
   mutable std::mutex mu;
-  std::vector<ResourceInfo> resources;
+  // Each description is shared and never changed: an Add replaces it, so a Lookup's stays whole.
+  std::vector<std::shared_ptr<const ResourceInfo>> resources;
   uint64_t generation = 1;
 };
 
-Registry::Registry() : impl_(std::make_shared<Impl>()) { impl_->resources = BuiltIns(); }
+Registry::Registry() : impl_(std::make_shared<Impl>()) {
+  for (auto& r : BuiltIns()) {
+    impl_->resources.push_back(std::make_shared<const ResourceInfo>(std::move(r)));
+  }
+}
 
 void Registry::Add(const ResourceInfo& info) {
+  auto shared = std::make_shared<const ResourceInfo>(info);
   std::lock_guard lock(impl_->mu);
   auto& rs = impl_->resources;
-  auto it = std::find_if(rs.begin(), rs.end(), [&](const ResourceInfo& r) {
-    return r.group == info.group && r.version == info.version && r.plural == info.plural;
+  auto it = std::find_if(rs.begin(), rs.end(), [&](const auto& r) {
+    return r->group == info.group && r->version == info.version && r->plural == info.plural;
   });
   if (it != rs.end()) {
-    *it = info;
+    *it = std::move(shared);
   } else {
-    rs.push_back(info);
+    rs.push_back(std::move(shared));
   }
   ++impl_->generation;
 }
@@ -84,18 +90,25 @@ void Registry::Add(const ResourceInfo& info) {
 bool Registry::Remove(const std::string& group, const std::string& plural) {
   std::lock_guard lock(impl_->mu);
   auto& rs = impl_->resources;
-  auto n = std::erase_if(
-      rs, [&](const ResourceInfo& r) { return r.group == group && r.plural == plural; });
+  auto n =
+      std::erase_if(rs, [&](const auto& r) { return r->group == group && r->plural == plural; });
   if (n > 0) ++impl_->generation;
   return n > 0;
 }
 
-std::optional<ResourceInfo> Registry::Find(const std::string& group, const std::string& version,
-                                           const std::string& plural) const {
+std::shared_ptr<const ResourceInfo> Registry::Lookup(const std::string& group,
+                                                     const std::string& version,
+                                                     const std::string& plural) const {
   std::lock_guard lock(impl_->mu);
   for (const auto& r : impl_->resources) {
-    if (r.group == group && r.version == version && r.plural == plural) return r;
+    if (r->plural == plural && r->group == group && r->version == version) return r;
   }
+  return nullptr;
+}
+
+std::optional<ResourceInfo> Registry::Find(const std::string& group, const std::string& version,
+                                           const std::string& plural) const {
+  if (auto r = Lookup(group, version, plural)) return *r;
   return std::nullopt;
 }
 
@@ -103,7 +116,7 @@ std::optional<ResourceInfo> Registry::FindByKind(const std::string& api_version,
                                                  const std::string& kind) const {
   std::lock_guard lock(impl_->mu);
   for (const auto& r : impl_->resources) {
-    if (r.ApiVersion() == api_version && r.kind == kind) return r;
+    if (r->ApiVersion() == api_version && r->kind == kind) return *r;
   }
   return std::nullopt;
 }
@@ -112,7 +125,8 @@ std::vector<ResourceInfo> Registry::All() const {
   std::vector<ResourceInfo> out;
   {
     std::lock_guard lock(impl_->mu);
-    out = impl_->resources;
+    out.reserve(impl_->resources.size());
+    for (const auto& r : impl_->resources) out.push_back(*r);
   }
   std::stable_sort(out.begin(), out.end(), [](const ResourceInfo& a, const ResourceInfo& b) {
     return a.group != b.group && GroupBefore(a.group, b.group);

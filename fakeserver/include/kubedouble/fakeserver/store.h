@@ -103,6 +103,10 @@ class Registry {
   // By group, version and plural name; nullopt when not served.
   std::optional<ResourceInfo> Find(const std::string& group, const std::string& version,
                                    const std::string& plural) const;
+  // Find, without a copy: the description as served now, shared (a later Add or Remove does not
+  // change it); nullptr when not served.
+  std::shared_ptr<const ResourceInfo> Lookup(const std::string& group, const std::string& version,
+                                             const std::string& plural) const;
   std::optional<ResourceInfo> FindByKind(const std::string& api_version,
                                          const std::string& kind) const;
   // Stable order: core first, then the built-in groups in the order of `GET /apis`, then other
