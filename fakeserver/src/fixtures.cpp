@@ -28,7 +28,7 @@ ResourceInfo Resource(Store& store, const std::string& plural) {
 std::string Ago(std::chrono::hours h) { return util::Rfc3339(Clock::now() - h); }
 
 json Meta(const std::string& name, const std::string& ns, std::chrono::hours age) {
-  json m = {{"name", name}, {"uid", util::RandomUuid()}, {"creationTimestamp", Ago(age)}};
+  json m = {{"name", name}, {"uid", util::FastUuid()}, {"creationTimestamp", Ago(age)}};
   if (!ns.empty()) m["namespace"] = ns;
   return m;
 }

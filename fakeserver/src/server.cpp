@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/socket.h>
@@ -244,6 +245,10 @@ void Server::Start() {
     world.join();
     if (world_error) std::rethrow_exception(world_error);
   };
+  // OpenSSL's random generator is set up here (TLS needs it, as the fixtures' token does), while
+  // the other thread stores the namespaces.
+  unsigned char warm_up[1];
+  RAND_bytes(warm_up, sizeof warm_up);
   if (d.authz->mode() == "RBAC") {
     try {
       rbac_parsed.set_value(BootstrapRbacObjects());

@@ -72,12 +72,11 @@ std::string UuidFromBits(uint64_t high, uint64_t low) {
 }
 
 std::string FastUuid() {
+  // Seeded by the system (not OpenSSL: a thread that has not used OpenSSL's generator yet does
+  // not set it up here), as the store's generator of object uids is.
   thread_local std::mt19937_64 rng = [] {
-    uint64_t seed = 0;
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed) != 1) {
-      throw std::runtime_error("OpenSSL could not produce random bytes");
-    }
-    return std::mt19937_64(seed);
+    std::random_device system;
+    return std::mt19937_64((uint64_t{system()} << 32) | system());
   }();
   const uint64_t high = rng();
   return UuidFromBits(high, rng());

@@ -18,8 +18,8 @@ std::string RandomHex(size_t bytes);
 std::string RandomSuffix(size_t n);
 // A random RFC 4122 version-4 UUID.
 std::string RandomUuid();
-// A version-4 UUID from a per-thread generator seeded once from OpenSSL: unique, not secret, about
-// a tenth of RandomUuid's cost. For identifiers of requests (Audit-Id), never for credentials.
+// A version-4 UUID from a per-thread generator seeded once by the system: unique, not secret,
+// about a tenth of RandomUuid's cost. For identifiers (Audit-Id, uids), never for credentials.
 std::string FastUuid();
 // The version-4 UUID made of 128 bits (`high` then `low`; the version and variant bits are set).
 std::string UuidFromBits(uint64_t high, uint64_t low);
