@@ -1,0 +1,77 @@
+#include "pod_status.h"
+
+#include <fmt/format.h>
+
+#include "objects.h"
+
+namespace kubedouble::controlplane {
+
+std::string ImageId(const std::string& image) {
+  std::string repo = image.substr(0, image.find('@'));
+  auto slash = repo.rfind('/');
+  auto colon = repo.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
+    repo = repo.substr(0, colon);
+  auto first = repo.find('/');
+  if (first == std::string::npos) {
+    repo = "docker.io/library/" + repo;
+  } else {
+    std::string host = repo.substr(0, first);
+    if (host.find('.') == std::string::npos && host.find(':') == std::string::npos &&
+        host != "localhost")
+      repo = "docker.io/" + repo;
+  }
+  return repo + "@sha256:" + Hex64("image/" + image);
+}
+
+const json& Containers(const json& pod, const char* which) {
+  static const json kNone = json::array();
+  const json& c = At(pod, std::string("spec.") + which);
+  return c.is_array() ? c : kNone;
+}
+
+json WaitingContainer(const json& container, const std::string& reason) {
+  return {{"name", Str(container, "name")},
+          {"image", Str(container, "image")},
+          {"imageID", ""},
+          {"ready", false},
+          {"started", false},
+          {"restartCount", 0},
+          {"lastState", json::object()},
+          {"state", {{"waiting", {{"reason", reason}}}}}};
+}
+
+json Terminated(int code, const std::string& started_at, const std::string& now,
+                const std::string& container_id) {
+  return {{"exitCode", code},
+          {"reason", code == 0 ? "Completed" : "Error"},
+          {"startedAt", started_at.empty() ? now : started_at},
+          {"finishedAt", now},
+          {"containerID", container_id}};
+}
+
+void SetReadiness(json& status, const std::string& now) {
+  std::string unready;
+  if (status["containerStatuses"].is_array()) {
+    for (const auto& cs : status["containerStatuses"]) {
+      if (cs.value("ready", false) != true)
+        unready += (unready.empty() ? "" : " ") + Str(cs, "name");
+    }
+  }
+  json& conditions = status["conditions"];
+  for (const char* type : {"Ready", "ContainersReady"}) {
+    if (unready.empty()) {
+      SetCondition(conditions, type, "True", "", "", now);
+    } else {
+      SetCondition(conditions, type, "False", "ContainersNotReady",
+                   fmt::format("containers with unready status: [{}]", unready), now);
+    }
+  }
+}
+
+std::string PodDescription(const json& pod) {
+  return fmt::format("{}_{}({})", Str(pod, "metadata.name"), Str(pod, "metadata.namespace"),
+                     Str(pod, "metadata.uid"));
+}
+
+}  // namespace kubedouble::controlplane

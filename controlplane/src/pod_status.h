@@ -1,0 +1,35 @@
+// The pieces of a pod's status as a kubelet writes them: container states (waiting, running,
+// terminated), image ids, and the readiness conditions that follow from the containers.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace kubedouble::controlplane {
+
+using json = nlohmann::json;
+
+// docker.io/library/nginx@sha256:... for "nginx:1.27", as containerd reports image ids.
+std::string ImageId(const std::string& image);
+
+// The spec's containers of one kind ("containers" or "initContainers"); [] when none.
+const json& Containers(const json& pod, const char* which);
+
+// A container that is not running yet: state.waiting with `reason` (ContainerCreating,
+// PodInitializing), no imageID, not ready, not started.
+json WaitingContainer(const json& container, const std::string& reason);
+
+// state.terminated of a container that ran from `started_at` and exited with `code` now
+// (reason Completed for 0, Error otherwise).
+json Terminated(int code, const std::string& started_at, const std::string& now,
+                const std::string& container_id);
+
+// Ready and ContainersReady from status.containerStatuses: True when every container is
+// ready, else False with ContainersNotReady and "containers with unready status: [a b]".
+void SetReadiness(json& status, const std::string& now);
+
+// "NAME_NAMESPACE(UID)", as the kubelet names a pod in messages.
+std::string PodDescription(const json& pod);
+
+}  // namespace kubedouble::controlplane
