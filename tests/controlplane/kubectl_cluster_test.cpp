@@ -7,44 +7,13 @@
 #include <string>
 
 #include "common/shell.h"
-#include "e2e/run.h"
-#include "reliability/serve_process.h"
+#include "controlplane/kubectl_cluster.h"
 
 namespace kubedouble {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-namespace fs = std::filesystem;
-
-class KubectlCluster : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (test::Bash("command -v kubectl").code != 0) GTEST_SKIP() << "kubectl is not installed";
-    dir_ = fs::temp_directory_path() /
-           ("kd-cp-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    server_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  void Serve(std::vector<std::string> args = {}) {
-    server_ = std::make_unique<testing::ServeProcess>(dir_ / "state", std::move(args));
-    ASSERT_TRUE(server_->ok()) << server_->log();
-  }
-  test::ShellResult Kubectl(const std::string& script) {
-    return test::Bash(e2e::KubectlEnv(dir_ / "state" / "kubeconfig") + "cd " + dir_.string() +
-                      "; " + script);
-  }
-
-  fs::path dir_;
-  std::unique_ptr<testing::ServeProcess> server_;
-};
-
 TEST_F(KubectlCluster, RolloutStatusFinishesForANewDeployment) {
   Serve();
   auto r = Kubectl(

@@ -100,6 +100,16 @@ TEST(PodStages, CrashLoopBacksOffTenSecondsDoublingAsTheKubeletDoes) {
               StartsWith("back-off 5m0s restarting"));
   // Restarts at 2s, 14s, 36s, 78s, 160s, 322s, then every 302s up to 3617s: 16 in all.
   EXPECT_EQ(Container(pod)["restartCount"], 16);
+  // One BackOff Event and one Started Event, counted up as client-go's recorder does.
+  int backoffs = 0;
+  for (const auto& e : c.List("", "v1", "events", "default")) {
+    if (e["reason"] == "BackOff") {
+      ++backoffs;
+      EXPECT_EQ(e["count"], 16) << e.dump();
+    }
+    if (e["reason"] == "Started") EXPECT_EQ(e["count"], 17) << e.dump();
+  }
+  EXPECT_EQ(backoffs, 1);
 }
 
 TEST(PodStages, RestartsTheGivenNumberOfTimesThenRuns) {
