@@ -167,3 +167,35 @@ TEST_F(KubectlCluster, PythonLeaderElectionOnALeaseHasOneLeader) {
 
 }  // namespace
 }  // namespace kubedouble
+
+namespace kubedouble {
+namespace {
+
+// The same race with @kubernetes/client-node: three candidates, one Lease, exactly one leader,
+// who renews.
+TEST_F(KubectlCluster, NodeLeaderElectionOnALeaseHasOneLeader) {
+  const std::string client = KUBEDOUBLE_CLIENT_NODE_DIR;
+  if (test::Bash("command -v node && test -f " + client + "/dist/index.js").code != 0) {
+    GTEST_SKIP() << "node or @kubernetes/client-node is not installed";
+  }
+  Serve();
+  const std::string script =
+      std::string(KUBEDOUBLE_SOURCE_DIR) + "/tests/controlplane/leader_election.mjs";
+  const std::string kubeconfig = (dir_ / "state" / "kubeconfig").string();
+  auto r = test::Bash("for who in a b c; do node " + script + " " + client + " " + kubeconfig +
+                      " $who 3 & done; wait");
+  EXPECT_EQ(r.code, 0) << r.output;
+  int leaders = 0;
+  for (size_t at = r.output.find("LEADER "); at != std::string::npos;
+       at = r.output.find("LEADER ", at + 1)) {
+    ++leaders;
+  }
+  EXPECT_EQ(leaders, 1) << r.output;
+  EXPECT_THAT(r.output, Not(HasSubstr("Error"))) << r.output;
+  auto lease = Kubectl("kubectl get lease demo-leader-js -o jsonpath='{.spec.holderIdentity}'");
+  EXPECT_THAT(lease.output, ::testing::MatchesRegex("[abc]")) << lease.output;
+  EXPECT_THAT(r.output, ::testing::MatchesRegex("(.|\n)*RENEWED [1-9](.|\n)*")) << r.output;
+}
+
+}  // namespace
+}  // namespace kubedouble
