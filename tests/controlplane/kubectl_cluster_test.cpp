@@ -199,3 +199,46 @@ TEST_F(KubectlCluster, NodeLeaderElectionOnALeaseHasOneLeader) {
 
 }  // namespace
 }  // namespace kubedouble
+
+namespace kubedouble {
+namespace {
+
+// kubectl rollout history/undo of a StatefulSet read and patch its ControllerRevisions; its
+// volumeClaimTemplates give each pod a Bound claim.
+TEST_F(KubectlCluster, StatefulSetHistoryUndoAndClaims) {
+  Serve();
+  Write("sts.yaml", R"(apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: "postgres:16"}]}
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+)");
+  auto r = Kubectl(
+      "kubectl apply -f sts.yaml && kubectl rollout status sts/db --timeout=20s && "
+      "kubectl set image sts/db db=postgres:17 && kubectl rollout status sts/db --timeout=20s && "
+      "kubectl rollout history sts/db && kubectl rollout history sts/db --revision=1 && "
+      "kubectl rollout undo sts/db && kubectl rollout status sts/db --timeout=20s && "
+      "kubectl get pods -l app=db -o jsonpath='{.items[*].spec.containers[0].image}{\"\\n\"}' && "
+      "kubectl get pvc --no-headers");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("1         <none>"));
+  EXPECT_THAT(r.output, HasSubstr("2         <none>"));
+  EXPECT_THAT(r.output, HasSubstr("statefulset.apps/db with revision #1"));
+  EXPECT_THAT(r.output, HasSubstr("Image:\tpostgres:16"));
+  EXPECT_THAT(r.output, HasSubstr("statefulset.apps/db rolled back"));
+  EXPECT_THAT(r.output, HasSubstr("postgres:16 postgres:16\n"));
+  EXPECT_THAT(r.output, ::testing::MatchesRegex("(.|\n)*data-db-0 +Bound +pvc-[0-9a-f-]+ +1Gi +RWO "
+                                                "+standard(.|\n)*"));
+  EXPECT_THAT(r.output, HasSubstr("data-db-1"));
+}
+
+}  // namespace
+}  // namespace kubedouble
