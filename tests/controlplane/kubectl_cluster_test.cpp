@@ -14,6 +14,20 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+// Runs `command WHO 3` for the candidates a, b and c at once (a leader election for 3 s).
+test::ShellResult RaceThree(const std::string& command) {
+  return test::Bash("for who in a b c; do " + command + " $who 3 & done; wait");
+}
+
+// How many candidates say they led.
+int Leaders(const std::string& output) {
+  int n = 0;
+  for (size_t at = output.find("LEADER "); at != std::string::npos;
+       at = output.find("LEADER ", at + 1))
+    ++n;
+  return n;
+}
 TEST_F(KubectlCluster, RolloutStatusFinishesForANewDeployment) {
   Serve();
   auto r = Kubectl(
@@ -151,15 +165,9 @@ TEST_F(KubectlCluster, PythonLeaderElectionOnALeaseHasOneLeader) {
   const std::string script =
       std::string(KUBEDOUBLE_SOURCE_DIR) + "/tests/controlplane/leader_election.py";
   const std::string kubeconfig = (dir_ / "state" / "kubeconfig").string();
-  auto r = test::Bash("for who in a b c; do /usr/bin/python3 " + script + " " + kubeconfig +
-                      " $who 3 & done; wait");
+  auto r = RaceThree("/usr/bin/python3 " + script + " " + kubeconfig);
   EXPECT_EQ(r.code, 0) << r.output;
-  int leaders = 0;
-  for (size_t at = r.output.find("LEADER "); at != std::string::npos;
-       at = r.output.find("LEADER ", at + 1)) {
-    ++leaders;
-  }
-  EXPECT_EQ(leaders, 1) << r.output;
+  EXPECT_EQ(Leaders(r.output), 1) << r.output;
   EXPECT_THAT(r.output, Not(HasSubstr("Traceback"))) << r.output;
   auto lease = Kubectl("kubectl get lease demo-leader -o jsonpath='{.spec.holderIdentity}'");
   EXPECT_THAT(lease.output, ::testing::MatchesRegex("[abc]")) << lease.output;
@@ -182,15 +190,9 @@ TEST_F(KubectlCluster, NodeLeaderElectionOnALeaseHasOneLeader) {
   const std::string script =
       std::string(KUBEDOUBLE_SOURCE_DIR) + "/tests/controlplane/leader_election.mjs";
   const std::string kubeconfig = (dir_ / "state" / "kubeconfig").string();
-  auto r = test::Bash("for who in a b c; do node " + script + " " + client + " " + kubeconfig +
-                      " $who 3 & done; wait");
+  auto r = RaceThree("node " + script + " " + client + " " + kubeconfig);
   EXPECT_EQ(r.code, 0) << r.output;
-  int leaders = 0;
-  for (size_t at = r.output.find("LEADER "); at != std::string::npos;
-       at = r.output.find("LEADER ", at + 1)) {
-    ++leaders;
-  }
-  EXPECT_EQ(leaders, 1) << r.output;
+  EXPECT_EQ(Leaders(r.output), 1) << r.output;
   EXPECT_THAT(r.output, Not(HasSubstr("Error"))) << r.output;
   auto lease = Kubectl("kubectl get lease demo-leader-js -o jsonpath='{.spec.holderIdentity}'");
   EXPECT_THAT(lease.output, ::testing::MatchesRegex("[abc]")) << lease.output;

@@ -26,6 +26,14 @@ json StatefulSet(const std::string& image) {
                  "resources": {"requests": {"storage": "1Gi"}}}}]}})");
 }
 
+// Sets the image of the first container of `plural`/`name`'s pod template, as kubectl set image.
+void SetImage(Cluster& c, const std::string& plural, const std::string& name,
+              const std::string& image) {
+  json o = c.Get("apps", "v1", plural, "default", name);
+  o["spec"]["template"]["spec"]["containers"][0]["image"] = image;
+  c.store().Update(c.Res("apps", "v1", plural), "default", name, o);
+}
+
 // ControllerRevision name -> revision number.
 std::map<std::string, int64_t> Revisions(Cluster& c) {
   std::map<std::string, int64_t> out;
@@ -51,17 +59,13 @@ TEST(WorkloadHistory, StatefulSetTemplatesBecomeNumberedRevisions) {
   for (const auto& p : c.List("", "v1", "pods", "default", "app=db"))
     EXPECT_EQ(p["metadata"]["labels"]["controller-revision-hash"], v1);
 
-  json sts = c.Get("apps", "v1", "statefulsets", "default", "db");
-  sts["spec"]["template"]["spec"]["containers"][0]["image"] = "postgres:17";
-  c.store().Update(c.Res("apps", "v1", "statefulsets"), "default", "db", sts);
+  SetImage(c, "statefulsets", "db", "postgres:17");
   c.Advance(1s);
   auto second = Revisions(c);
   ASSERT_EQ(second.size(), 2u);
   EXPECT_EQ(second[v1], 1);
   // Back to the first template (what `kubectl rollout undo` does): its revision becomes 3.
-  sts = c.Get("apps", "v1", "statefulsets", "default", "db");
-  sts["spec"]["template"]["spec"]["containers"][0]["image"] = "postgres:16";
-  c.store().Update(c.Res("apps", "v1", "statefulsets"), "default", "db", sts);
+  SetImage(c, "statefulsets", "db", "postgres:16");
   c.Advance(1s);
   auto third = Revisions(c);
   ASSERT_EQ(third.size(), 2u);
@@ -107,9 +111,7 @@ TEST(WorkloadHistory, DaemonSetTemplatesBecomeRevisions) {
       "template": {"metadata": {"labels": {"app": "agent"}},
                    "spec": {"containers": [{"name": "a", "image": "fluentd:1"}]}}}})"));
   c.Advance(1s);
-  json ds = c.Get("apps", "v1", "daemonsets", "default", "agent");
-  ds["spec"]["template"]["spec"]["containers"][0]["image"] = "fluentd:2";
-  c.store().Update(c.Res("apps", "v1", "daemonsets"), "default", "agent", ds);
+  SetImage(c, "daemonsets", "agent", "fluentd:2");
   c.Advance(1s);
   auto revisions = Revisions(c);
   ASSERT_EQ(revisions.size(), 2u);

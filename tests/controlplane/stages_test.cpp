@@ -33,6 +33,19 @@ json Pod(const std::string& name, const std::string& restart_policy, json labels
             {"containers", {{{"name", "main"}, {"image", "busybox:1.36"}}}}}}};
 }
 
+// A Job "x" of one busybox container.
+json Job(const std::string& restart_policy, int backoff_limit = 6) {
+  return {{"apiVersion", "batch/v1"},
+          {"kind", "Job"},
+          {"metadata", {{"name", "x"}}},
+          {"spec",
+           {{"backoffLimit", backoff_limit},
+            {"template",
+             {{"spec",
+               {{"restartPolicy", restart_policy},
+                {"containers", {{{"name", "x"}, {"image", "busybox"}}}}}}}}}}};
+}
+
 const json& Container(const json& pod) { return pod["status"]["containerStatuses"][0]; }
 
 std::string Condition(const json& object, const std::string& type, const char* field = "status") {
@@ -107,7 +120,9 @@ TEST(PodStages, CrashLoopBacksOffTenSecondsDoublingAsTheKubeletDoes) {
       ++backoffs;
       EXPECT_EQ(e["count"], 16) << e.dump();
     }
-    if (e["reason"] == "Started") EXPECT_EQ(e["count"], 17) << e.dump();
+    if (e["reason"] == "Started") {
+      EXPECT_EQ(e["count"], 17) << e.dump();
+    }
   }
   EXPECT_EQ(backoffs, 1);
 }
@@ -218,10 +233,7 @@ spec:
   selector: {matchExpressions: [{key: job-name, operator: Exists}]}
   exit: {code: 2, after: 1s}
 )"));
-  c.Create("batch", "v1", "jobs", "default", json::parse(R"({
-    "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"},
-    "spec": {"backoffLimit": 2, "template": {"spec": {"restartPolicy": "Never",
-             "containers": [{"name": "x", "image": "busybox"}]}}}})"));
+  c.Create("batch", "v1", "jobs", "default", Job("Never", 2));
   c.Advance(1min);
   json job = c.Get("batch", "v1", "jobs", "default", "x");
   EXPECT_EQ(Condition(job, "Failed"), "True") << job.dump();
@@ -237,10 +249,7 @@ metadata: {name: fail}
 spec:
   exit: {code: 1}
 )"));
-  c.Create("batch", "v1", "jobs", "default", json::parse(R"({
-    "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"},
-    "spec": {"backoffLimit": 3, "template": {"spec": {"restartPolicy": "OnFailure",
-             "containers": [{"name": "x", "image": "busybox"}]}}}})"));
+  c.Create("batch", "v1", "jobs", "default", Job("OnFailure", 3));
   c.Advance(10min);
   json job = c.Get("batch", "v1", "jobs", "default", "x");
   EXPECT_EQ(Condition(job, "Failed"), "True") << job.dump();
@@ -254,10 +263,7 @@ metadata: {name: flaky}
 spec:
   exit: {code: 1, after: 1s, times: 1}
 )"));
-  c.Create("batch", "v1", "jobs", "default", json::parse(R"({
-    "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"},
-    "spec": {"template": {"spec": {"restartPolicy": "OnFailure",
-             "containers": [{"name": "x", "image": "busybox"}]}}}})"));
+  c.Create("batch", "v1", "jobs", "default", Job("OnFailure"));
   c.Advance(1min);
   json job = c.Get("batch", "v1", "jobs", "default", "x");
   EXPECT_EQ(Condition(job, "Complete"), "True") << job.dump();
