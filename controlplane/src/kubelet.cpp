@@ -189,7 +189,8 @@ class Kubelet : public Controller {
     std::string incomplete;
     for (const auto& c : inits) {
       init_statuses.push_back(WaitingContainer(c, "ContainerCreating"));
-      incomplete += (incomplete.empty() ? "" : " ") + Str(c, "name");
+      if (!incomplete.empty()) incomplete += ' ';
+      incomplete += Str(c, "name");
     }
     for (const auto& c : Containers(pod, "containers"))
       statuses.push_back(

@@ -54,8 +54,9 @@ void SetReadiness(json& status, const std::string& now) {
   std::string unready;
   if (status["containerStatuses"].is_array()) {
     for (const auto& cs : status["containerStatuses"]) {
-      if (cs.value("ready", false) != true)
-        unready += (unready.empty() ? "" : " ") + Str(cs, "name");
+      if (cs.value("ready", false) == true) continue;
+      if (!unready.empty()) unready += ' ';
+      unready += Str(cs, "name");
     }
   }
   json& conditions = status["conditions"];
