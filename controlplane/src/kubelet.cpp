@@ -346,7 +346,8 @@ class Kubelet : public Controller {
       const char* reason = code == 0 ? "PodCompleted" : "PodFailed";
       status["phase"] = code == 0 ? "Succeeded" : "Failed";
       SetCondition(conditions, "PodReadyToStartContainers", "False", "", "", now);
-      SetCondition(conditions, "Initialized", "True", reason, "", now);
+      // Initialized says PodCompleted for a pod that succeeded only, as upstream's kubelet.
+      SetCondition(conditions, "Initialized", "True", code == 0 ? reason : "", "", now);
       SetCondition(conditions, "Ready", "False", reason, "", now);
       SetCondition(conditions, "ContainersReady", "False", reason, "", now);
       run.step = Step::kDone;

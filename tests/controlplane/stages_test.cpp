@@ -173,9 +173,14 @@ spec:
   EXPECT_EQ(Container(pod)["state"]["terminated"]["reason"], "Error");
   EXPECT_EQ(Container(pod)["restartCount"], 0);
   EXPECT_EQ(Condition(pod, "Ready", "reason"), "PodFailed");
+  EXPECT_EQ(Condition(pod, "ContainersReady", "reason"), "PodFailed");
+  EXPECT_EQ(Condition(pod, "Initialized"), "True");
+  EXPECT_EQ(Condition(pod, "Initialized", "reason"), "");  // PodCompleted only on success
   pod = c.Get("", "v1", "pods", "default", "done");
   EXPECT_EQ(pod["status"]["phase"], "Succeeded");
   EXPECT_EQ(Container(pod)["state"]["terminated"]["reason"], "Completed");
+  EXPECT_EQ(Condition(pod, "Initialized", "reason"), "PodCompleted");
+  EXPECT_EQ(Condition(pod, "Ready", "reason"), "PodCompleted");
 }
 
 TEST(PodStages, StartDelayKeepsThePodInContainerCreating) {
