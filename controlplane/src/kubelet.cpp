@@ -236,6 +236,35 @@ class Kubelet : public Controller {
     }
   }
 
+  // A never-ready container with a readinessProbe: the Unhealthy Warning its failing probe
+  // gives, worded per probe kind as the kubelet's prober words it.
+  void ProbeFailures(World& w, const json& pod) {
+    for (const auto& c : Containers(pod, "containers")) {
+      const json& probe = At(c, "readinessProbe");
+      if (!probe.is_object()) continue;
+      std::string why;
+      if (probe.contains("httpGet")) {
+        why = "HTTP probe failed with statuscode: 503";
+      } else if (probe.contains("tcpSocket")) {
+        const json& port = At(probe, "tcpSocket.port");
+        std::string number = port.is_number() ? port.dump() : Str(probe, "tcpSocket.port");
+        if (const json& ports = At(c, "ports"); port.is_string() && ports.is_array()) {
+          for (const auto& p : ports) {
+            if (Str(p, "name") == Str(probe, "tcpSocket.port"))
+              number = At(p, "containerPort").dump();
+          }
+        }
+        why = fmt::format("dial tcp {}:{}: connect: connection refused", Str(pod, "status.podIP"),
+                          number);
+      } else if (probe.contains("grpc")) {
+        why = "service unhealthy (responded with \"NOT_SERVING\")";
+      }
+      const std::string cname = Str(c, "name");
+      w.Event(pod, true, "Unhealthy", "Readiness probe failed: " + why, "kubelet",
+              Str(pod, "spec.nodeName"), fmt::format("spec.containers{{{}}}", cname));
+    }
+  }
+
   void Start(World& w, json pod, const json& node, Run& run) {
     const std::string now = w.NowText();
     const std::string host_ip = HostIpOf(node);
@@ -295,6 +324,7 @@ class Kubelet : public Controller {
     }
     StartEvents(w, *written, "initContainers");
     StartEvents(w, *written, "containers");
+    if (!Ready(run)) ProbeFailures(w, *written);
     ScheduleExit(w, *written, run);
   }
 
@@ -399,6 +429,7 @@ class Kubelet : public Controller {
     auto written = w.UpdateStatus("pods", pod);
     if (!written) return;
     StartEvents(w, *written, "containers");
+    if (!Ready(run)) ProbeFailures(w, *written);
     ScheduleExit(w, *written, run);
   }
 

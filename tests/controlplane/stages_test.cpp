@@ -227,7 +227,24 @@ spec:
   }
   json d = c.Get("apps", "v1", "deployments", "default", "web");
   EXPECT_EQ(d["status"].value("availableReplicas", 0), 0) << d.dump();
+  EXPECT_TRUE(Events(c, "Unhealthy").empty());  // no probe, no probe failures
   EXPECT_EQ(d["status"].value("unavailableReplicas", 0), 2) << d.dump();
+}
+
+TEST(PodStages, ANeverReadyContainersProbeFailsAsItsKindFails) {
+  Cluster c(WithStages("kind: PodStage\nmetadata: {name: unready}\nspec: {ready: false}\n"));
+  json pod = Pod("probed", "Always");
+  pod["spec"]["containers"] = json::parse(R"([
+    {"name": "web", "image": "nginx", "readinessProbe": {"httpGet": {"path": "/", "port": 80}}},
+    {"name": "db", "image": "postgres", "ports": [{"name": "pg", "containerPort": 5432}],
+     "readinessProbe": {"tcpSocket": {"port": "pg"}}}])");
+  c.Create("", "v1", "pods", "default", pod);
+  c.Advance(1s);
+  const std::string ip = c.Get("", "v1", "pods", "default", "probed")["status"]["podIP"];
+  EXPECT_THAT(Events(c, "Unhealthy"),
+              ::testing::UnorderedElementsAre(
+                  "Readiness probe failed: HTTP probe failed with statuscode: 503",
+                  "Readiness probe failed: dial tcp " + ip + ":5432: connect: connection refused"));
 }
 
 TEST(PodStages, FailingJobPodsReachTheBackoffLimit) {
