@@ -110,8 +110,8 @@ class Kubelet : public Controller {
   // What the kubelet is doing with one pod.
   struct Run {
     std::string uid;
-    const PodStage* stage = nullptr;    // the stage that selected the pod, if any
-    Step step = Step::kCreating;        //
+    const PodStage* stage = nullptr;  // the stage that selected the pod, if any
+    Step step = Step::kCreating;
     TimePoint next{};                   // when the current step ends
     std::optional<ContainerExit> exit;  // how the current start ends (nullopt: it runs on)
     int64_t exits = 0;                  // starts that have exited so far
