@@ -190,6 +190,9 @@ struct Stage::Impl {
     if (!setup.stages.empty()) cp.stages = controlplane::LoadPodStages(work / "stages.yaml");
     control_plane = std::make_unique<controlplane::ControlPlane>(*server, std::move(cp));
     control_plane->Start();
+    // The client starts on a settled cluster: fixture pods scheduled and started, and what a
+    // stage does at once done (a pod that exits at once has failed).
+    control_plane->WaitIdle();
 #else
     throw std::runtime_error("this build has no control plane (server.controllers)");
 #endif

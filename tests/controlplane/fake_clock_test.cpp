@@ -316,3 +316,35 @@ TEST(ControlPlaneControllers, ParsesNamesAndRefusesUnknownOnes) {
 
 }  // namespace
 }  // namespace kubedouble::controlplane
+
+namespace kubedouble::controlplane {
+namespace {
+
+// On the real clock: WaitIdle returns once the control plane has handled what it found, even
+// when starting it wrote nothing that would wake it (no node controller: the node and the pod
+// were there before).
+TEST(ControlPlaneRealClock, WaitIdleReturnsWithThePodsFoundAtStartRunning) {
+  fake::ServerOptions o;
+  o.default_fixtures = false;
+  fake::TestServer srv(o);
+  auto& store = srv.server().store();
+  store.Create(*store.registry()->Find("", "v1", "nodes"), "",
+               json::parse(R"({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+                 "spec": {"podCIDR": "10.244.7.0/24"},
+                 "status": {"conditions": [{"type": "Ready", "status": "True"}],
+                            "allocatable": {"pods": "10", "cpu": "4", "memory": "8Gi"},
+                            "addresses": [{"type": "InternalIP", "address": "172.18.0.9"}]}})"));
+  store.Create(*store.registry()->Find("", "v1", "pods"), "default",
+               json::parse(R"({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                 "spec": {"containers": [{"name": "c", "image": "nginx"}]}})"));
+  ControlPlane cp(srv.server(), {.controllers = ParseControllers("scheduler,kubelet")});
+  cp.Start();
+  ASSERT_TRUE(cp.WaitIdle());
+  json pod = store.Get(*store.registry()->Find("", "v1", "pods"), "default", "p");
+  EXPECT_EQ(pod["spec"]["nodeName"], "n1");
+  EXPECT_EQ(pod["status"]["phase"], "Running") << pod.dump();
+  EXPECT_EQ(pod["status"]["podIP"], "10.244.7.2");
+}
+
+}  // namespace
+}  // namespace kubedouble::controlplane

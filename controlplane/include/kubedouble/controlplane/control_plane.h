@@ -102,6 +102,13 @@ class ControlPlane {
   void Start();
   void Stop();  // idempotent; returns once the control plane's threads have ended
 
+  // Real clock: waits until every change so far has been handled and nothing new has come in
+  // for `quiet` (work timed for later, such as a Job pod's exit, does not count) — so that a test
+  // or a scenario starts once the cluster has settled. False when `timeout` passed first. Fake
+  // clock: true at once (each advance returns settled).
+  bool WaitIdle(std::chrono::milliseconds quiet = std::chrono::milliseconds(50),
+                std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
   const Options& options() const;
 
  private:
