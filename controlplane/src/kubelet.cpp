@@ -134,7 +134,9 @@ class Kubelet : public Controller {
         (!run.stage->exit->times || run.exits < *run.stage->exit->times)) {
       run.exit = run.stage->exit;
     } else if (IsJobPod(pod)) {
-      run.exit = ContainerExit{0, w.options().job_pod_duration, std::nullopt};
+      ContainerExit done;
+      done.after = w.options().job_pod_duration;
+      run.exit = done;
     }
     if (!run.exit) return;
     run.next = w.now() + run.exit->after;
@@ -355,20 +357,15 @@ class Kubelet : public Controller {
     const bool restart = policy == "Always" || (policy == "OnFailure" && code != 0);
     json& status = pod["status"];
     int64_t restarts = 0;
-    std::string first_container;
     if (status["containerStatuses"].is_array()) {
       for (auto& cs : status["containerStatuses"]) {
-        json terminated =
-            Terminated(code, Str(cs, "state.running.startedAt"), now, Str(cs, "containerID"));
+        json terminated = Terminated(code, Str(cs, "state.running.startedAt"), now,
+                                     Str(cs, "containerID"), run.exit->reason, run.exit->message);
         cs["ready"] = false;
         cs["started"] = false;
         restarts = std::max(restarts, Int(cs, "restartCount", 0));
-        if (restart) {
-          cs["lastState"] = {{"terminated", terminated}};
-          cs["state"] = {{"terminated", terminated}};
-        } else {
-          cs["state"] = {{"terminated", terminated}};
-        }
+        if (restart) cs["lastState"] = {{"terminated", terminated}};
+        cs["state"] = {{"terminated", terminated}};
       }
     }
     json& conditions = status["conditions"];

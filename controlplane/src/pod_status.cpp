@@ -42,12 +42,17 @@ json WaitingContainer(const json& container, const std::string& reason) {
 }
 
 json Terminated(int code, const std::string& started_at, const std::string& now,
-                const std::string& container_id) {
-  return {{"exitCode", code},
-          {"reason", code == 0 ? "Completed" : "Error"},
-          {"startedAt", started_at.empty() ? now : started_at},
-          {"finishedAt", now},
-          {"containerID", container_id}};
+                const std::string& container_id, const std::string& reason,
+                const std::string& message) {
+  json t = {{"exitCode", code},
+            {"reason", !reason.empty() ? reason
+                       : code == 0     ? "Completed"
+                                       : "Error"},
+            {"startedAt", started_at.empty() ? now : started_at},
+            {"finishedAt", now},
+            {"containerID", container_id}};
+  if (!message.empty()) t["message"] = message;
+  return t;
 }
 
 void SetReadiness(json& status, const std::string& now) {

@@ -21,9 +21,10 @@ const json& Containers(const json& pod, const char* which);
 json WaitingContainer(const json& container, const std::string& reason);
 
 // state.terminated of a container that ran from `started_at` and exited with `code` now
-// (reason Completed for 0, Error otherwise).
+// (`reason`, or Completed for 0 and Error otherwise; `message` when given).
 json Terminated(int code, const std::string& started_at, const std::string& now,
-                const std::string& container_id);
+                const std::string& container_id, const std::string& reason = "",
+                const std::string& message = "");
 
 // Ready and ContainersReady from status.containerStatuses: True when every container is
 // ready, else False with ContainersNotReady and "containers with unready status: [a b]".

@@ -6,6 +6,7 @@
 #include <kubedouble/fakeserver/clock.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -145,12 +146,22 @@ nlohmann::json ReadSelector(const Reader& r, const YAML::Node& node) {
 }
 
 ContainerExit ReadExit(const Reader& r, const YAML::Node& node) {
-  r.Fields(node, "spec.exit", {"code", "after", "times"});
+  r.Fields(node, "spec.exit", {"code", "after", "times", "reason", "message"});
   if (!node["code"]) r.Fail(node, "spec.exit needs a code (the exit code, 0 for success)");
   ContainerExit exit;
   exit.code = static_cast<int>(r.Integer(node["code"], "spec.exit.code", 0, 255));
   if (node["after"]) exit.after = r.Duration(node["after"], "spec.exit.after");
   if (node["times"]) exit.times = r.Integer(node["times"], "spec.exit.times", 1, 1'000'000);
+  if (node["reason"]) {
+    exit.reason = r.String(node["reason"], "spec.exit.reason");
+    const bool word =
+        !exit.reason.empty() && std::isupper(static_cast<unsigned char>(exit.reason[0])) &&
+        std::all_of(exit.reason.begin(), exit.reason.end(),
+                    [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+    if (!word)
+      r.Fail(node["reason"], "spec.exit.reason must be one CamelCase word, such as OOMKilled");
+  }
+  if (node["message"]) exit.message = r.String(node["message"], "spec.exit.message");
   return exit;
 }
 

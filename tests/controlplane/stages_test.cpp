@@ -183,6 +183,24 @@ spec:
   EXPECT_EQ(Condition(pod, "Ready", "reason"), "PodCompleted");
 }
 
+TEST(PodStages, AnExitCanSayWhyAsTheRuntimeDoes) {
+  Cluster c(WithStages(R"(
+kind: PodStage
+metadata: {name: oom}
+spec:
+  exit: {code: 137, after: 1s, reason: OOMKilled, message: "memory limit 64Mi"}
+)"));
+  c.Create("", "v1", "pods", "default", Pod("once", "Never"));
+  c.Create("", "v1", "pods", "default", Pod("again", "Always"));
+  c.Advance(5s);
+  json terminated = Container(c.Get("", "v1", "pods", "default", "once"))["state"]["terminated"];
+  EXPECT_EQ(terminated["reason"], "OOMKilled");
+  EXPECT_EQ(terminated["exitCode"], 137);
+  EXPECT_EQ(terminated["message"], "memory limit 64Mi");
+  json last = Container(c.Get("", "v1", "pods", "default", "again"))["lastState"]["terminated"];
+  EXPECT_EQ(last["reason"], "OOMKilled");
+}
+
 TEST(PodStages, StartDelayKeepsThePodInContainerCreating) {
   Cluster c(WithStages(R"(
 kind: PodStage
@@ -389,6 +407,9 @@ TEST(PodStageFiles, ErrorsNameTheFileTheLineAndTheProblem) {
               HasSubstr("bad.yaml:5: a second stage named \"a\""));
   EXPECT_THAT(ParseError("kind: PodStage\nspec: [\n"), HasSubstr("bad.yaml:"));
   EXPECT_THAT(ParseError("kind: PodStage\nspec: [\n"), HasSubstr("not valid YAML"));
+  EXPECT_THAT(ParseError("kind: PodStage\nmetadata: {name: a}\nspec:\n  exit: {code: 1, "
+                         "reason: out of memory}\n"),
+              HasSubstr("bad.yaml:4: spec.exit.reason must be one CamelCase word"));
   EXPECT_THAT(ParseError("kind: PodStage\nmetadata: {name: a}\nspec:\n  ready: maybe\n"),
               HasSubstr("bad.yaml:4: spec.ready must be true or false"));
 }

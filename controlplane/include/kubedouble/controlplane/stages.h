@@ -21,6 +21,8 @@
 //       code: 1                 # exit code (0..255)
 //       after: 3s               # how long each start runs before the exit (default 0)
 //       times: 3                # only the first 3 starts exit; later ones run as by default
+//       reason: OOMKilled       # state.terminated.reason (default Completed for 0, else Error)
+//       message: out of memory  # state.terminated.message (the termination message)
 //
 // What follows from `exit` depends on the pod's restartPolicy, as with a real kubelet: Never
 // ends the pod (Failed for a non-zero code, Succeeded for 0); Always and OnFailure (for a
@@ -45,6 +47,8 @@ struct ContainerExit {
   int code = 0;
   std::chrono::milliseconds after{0};
   std::optional<int64_t> times;  // nullopt: every start exits
+  std::string reason;            // "": Completed for code 0, Error otherwise
+  std::string message;
 };
 
 struct PodStage {
