@@ -9,7 +9,7 @@
 // ContainerCreating for startDelay, its containers stay unready, or they exit with the stage's
 // code after its run time — ending the pod (restartPolicy Never) or restarting the containers
 // with the kubelet's back-off (CrashLoopBackOff, restartCount, lastState.terminated, the BackOff
-// Event).
+// Event) — or their images cannot be pulled (ErrImagePull, ImagePullBackOff).
 #include <fmt/format.h>
 
 #include <map>
@@ -88,13 +88,16 @@ class Kubelet : public Controller {
         Creating(w, *found, *node);
         return;
       }
-      return Start(w, *found, *node, run);
+      return Begin(w, *found, *node, run);
     }
     Run& run = it->second;
     if (w.now() < run.next) return;
     switch (run.step) {
       case Step::kCreating:
-        return Start(w, *found, *node, run);
+      case Step::kPullBackOff:
+        return Begin(w, *found, *node, run);
+      case Step::kPullFailed:
+        return PullBackOff(w, *found, run);
       case Step::kRunning:
         if (run.exit) return Exit(w, *found, run);
         return;
@@ -106,7 +109,7 @@ class Kubelet : public Controller {
   }
 
  private:
-  enum class Step { kCreating, kRunning, kBackOff, kDone };
+  enum class Step { kCreating, kPullFailed, kPullBackOff, kRunning, kBackOff, kDone };
   // What the kubelet is doing with one pod.
   struct Run {
     std::string uid;
@@ -115,6 +118,7 @@ class Kubelet : public Controller {
     TimePoint next{};                   // when the current step ends
     std::optional<ContainerExit> exit;  // how the current start ends (nullopt: it runs on)
     int64_t exits = 0;                  // starts that have exited so far
+    int64_t pulls = 0;                  // image pulls that have failed so far
   };
 
   static const PodStage* Select(World& w, const json& pod) {
@@ -125,6 +129,98 @@ class Kubelet : public Controller {
   }
 
   static bool Ready(const Run& run) { return !run.stage || run.stage->ready; }
+
+  // Whether the next image pull fails (the stage's pullError).
+  static bool PullFails(const Run& run) {
+    if (!run.stage) return false;
+    const auto& failures = run.stage->pull_failures;
+    return !failures || run.pulls < *failures;
+  }
+
+  // The containers are due to start: their images are pulled, or the pull fails.
+  void Begin(World& w, const json& pod, const json& node, Run& run) {
+    if (PullFails(run)) return PullFailed(w, pod, node, run);
+    Start(w, pod, node, run);
+  }
+
+  // The images could not be pulled: Pending, the containers waiting with ErrImagePull, and
+  // the kubelet's Pulling and Failed Events; the back-off follows at once.
+  void PullFailed(World& w, json pod, const json& node, Run& run) {
+    ++run.pulls;
+    const std::string now = w.NowText();
+    json& status = pod["status"];
+    status["phase"] = "Pending";
+    SetHost(status, node, now);
+    if (Str(status, "podIP").empty()) {  // the pod's sandbox (and address) exists
+      if (std::string ip = FreeIp(w, node); !ip.empty()) {
+        status["podIP"] = ip;
+        status["podIPs"] = {{{"ip", ip}}};
+      }
+    }
+    json statuses = json::array();
+    for (const auto& c : Containers(pod, "containers")) {
+      json cs = WaitingContainer(c, "ErrImagePull");
+      cs["state"]["waiting"]["message"] = PullError(Str(c, "image"));
+      statuses.push_back(std::move(cs));
+    }
+    status["containerStatuses"] = statuses;
+    json& conditions = status["conditions"];
+    SetCondition(conditions, "PodReadyToStartContainers", "True", "", "", now);
+    SetCondition(conditions, "Initialized", "True", "", "", now);
+    SetReadiness(status, now);
+    SetCondition(conditions, "PodScheduled", "True", "", "", now);
+    run.step = Step::kPullFailed;
+    run.next = w.now();
+    auto written = w.UpdateStatus("pods", pod);
+    if (!written) return;
+    for (const auto& c : Containers(pod, "containers")) {
+      const std::string image = Str(c, "image"), node_name = Str(pod, "spec.nodeName");
+      const std::string field = fmt::format("spec.containers{{{}}}", Str(c, "name"));
+      w.Event(*written, false, "Pulling", fmt::format("Pulling image \"{}\"", image), "kubelet",
+              node_name, field);
+      w.Event(*written, true, "Failed",
+              fmt::format("Failed to pull image \"{}\": {}", image, PullError(image)), "kubelet",
+              node_name, field);
+      w.Event(*written, true, "Failed", "Error: ErrImagePull", "kubelet", node_name, field);
+    }
+    w.After(run.next, name(), KeyOf(pod));
+  }
+
+  // After a failed pull: ImagePullBackOff until the next try, 10 s doubling to 5 min.
+  void PullBackOff(World& w, json pod, Run& run) {
+    const auto back_off = RestartBackOff(run.pulls + 1);
+    const std::string now = w.NowText();
+    json& status = pod["status"];
+    if (status["containerStatuses"].is_array()) {
+      for (auto& cs : status["containerStatuses"]) {
+        cs["state"] = {
+            {"waiting",
+             {{"reason", "ImagePullBackOff"},
+              {"message", fmt::format("Back-off pulling image \"{}\"", Str(cs, "image"))}}}};
+      }
+    }
+    run.step = Step::kPullBackOff;
+    run.next = w.now() + back_off;
+    auto written = w.UpdateStatus("pods", pod);
+    if (!written) return;
+    for (const auto& c : Containers(pod, "containers")) {
+      const std::string image = Str(c, "image"), node_name = Str(pod, "spec.nodeName");
+      const std::string field = fmt::format("spec.containers{{{}}}", Str(c, "name"));
+      w.Event(*written, false, "BackOff", fmt::format("Back-off pulling image \"{}\"", image),
+              "kubelet", node_name, field);
+      w.Event(*written, true, "Failed", "Error: ImagePullBackOff", "kubelet", node_name, field);
+    }
+    w.After(run.next, name(), KeyOf(pod));
+  }
+
+  // What containerd answers for an image that is not there.
+  static std::string PullError(const std::string& image) {
+    const std::string ref = ImageReference(image);
+    return fmt::format(
+        "rpc error: code = NotFound desc = failed to pull and unpack image \"{0}\": failed to "
+        "resolve reference \"{0}\": {0}: not found",
+        ref);
+  }
 
   // How the start just made ends: the stage's exit while it has exits left, else a Job's pod
   // exits 0 after its run time and any other runs on.
@@ -270,7 +366,9 @@ class Kubelet : public Controller {
   void Start(World& w, json pod, const json& node, Run& run) {
     const std::string now = w.NowText();
     const std::string host_ip = HostIpOf(node);
-    std::string pod_ip = At(pod, "spec.hostNetwork") == true ? host_ip : FreeIp(w, node);
+    std::string pod_ip = At(pod, "spec.hostNetwork") == true ? host_ip
+                         : !Str(pod, "status.podIP").empty() ? Str(pod, "status.podIP")
+                                                             : FreeIp(w, node);
     const std::string pod_key = KeyOf(pod);
     json& status = pod["status"];
     status["phase"] = "Running";

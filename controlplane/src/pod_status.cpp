@@ -6,12 +6,19 @@
 
 namespace kubedouble::controlplane {
 
-std::string ImageId(const std::string& image) {
+namespace {
+
+// The repository of `image` with docker.io (and library/) spelled out; `*suffix` gets the tag
+// (":1.27") or digest ("@sha256:...") that followed it, "" when none.
+std::string Repository(const std::string& image, std::string* suffix) {
   std::string repo = image.substr(0, image.find('@'));
+  *suffix = image.size() > repo.size() ? image.substr(repo.size()) : "";
   auto slash = repo.rfind('/');
   auto colon = repo.rfind(':');
-  if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+    if (suffix->empty()) *suffix = repo.substr(colon);
     repo = repo.substr(0, colon);
+  }
   auto first = repo.find('/');
   if (first == std::string::npos) {
     repo = "docker.io/library/" + repo;
@@ -21,7 +28,20 @@ std::string ImageId(const std::string& image) {
         host != "localhost")
       repo = "docker.io/" + repo;
   }
-  return repo + "@sha256:" + Hex64("image/" + image);
+  return repo;
+}
+
+}  // namespace
+
+std::string ImageId(const std::string& image) {
+  std::string suffix;
+  return Repository(image, &suffix) + "@sha256:" + Hex64("image/" + image);
+}
+
+std::string ImageReference(const std::string& image) {
+  std::string suffix;
+  std::string repo = Repository(image, &suffix);
+  return repo + (suffix.empty() ? ":latest" : suffix);
 }
 
 const json& Containers(const json& pod, const char* which) {

@@ -12,6 +12,9 @@ using json = nlohmann::json;
 
 // docker.io/library/nginx@sha256:... for "nginx:1.27", as containerd reports image ids.
 std::string ImageId(const std::string& image);
+// docker.io/library/nginx:1.27 for "nginx:1.27" (":latest" when no tag or digest is given), as
+// containerd names the image it pulls.
+std::string ImageReference(const std::string& image);
 
 // The spec's containers of one kind ("containers" or "initContainers"); [] when none.
 const json& Containers(const json& pod, const char* which);

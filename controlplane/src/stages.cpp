@@ -185,10 +185,20 @@ PodStage ReadStage(const Reader& r, const YAML::Node& doc) {
   if (stage.name.empty()) r.Fail(doc["metadata"], "metadata.name must not be empty");
   const YAML::Node spec = doc["spec"];
   if (!spec) r.Fail(doc, "a PodStage needs a spec");
-  r.Fields(spec, "spec", {"selector", "startDelay", "ready", "exit"});
+  r.Fields(spec, "spec", {"selector", "startDelay", "pullError", "ready", "exit"});
   if (spec["selector"] && !spec["selector"].IsNull())
     stage.selector = ReadSelector(r, spec["selector"]);
   if (spec["startDelay"]) stage.start_delay = r.Duration(spec["startDelay"], "spec.startDelay");
+  if (const YAML::Node pull = spec["pullError"]) {
+    if (pull.IsMap()) {
+      r.Fields(pull, "spec.pullError", {"times"});
+      stage.pull_failures.reset();
+      if (pull["times"])
+        stage.pull_failures = r.Integer(pull["times"], "spec.pullError.times", 1, 1'000'000);
+    } else if (r.Bool(pull, "spec.pullError (true, false or {times: N})")) {
+      stage.pull_failures.reset();
+    }
+  }
   if (spec["ready"]) stage.ready = r.Bool(spec["ready"], "spec.ready");
   if (spec["exit"]) stage.exit = ReadExit(r, spec["exit"]);
   return stage;

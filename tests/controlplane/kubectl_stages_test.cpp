@@ -36,6 +36,13 @@ metadata: {name: never-ready}
 spec:
   selector: {matchLabels: {app: stuck}}
   ready: false
+---
+apiVersion: kubedouble.dev/v1alpha1
+kind: PodStage
+metadata: {name: missing-image}
+spec:
+  selector: {matchLabels: {run: unpullable}}
+  pullError: true
 )";
 
 TEST_F(KubectlCluster, CrashLoopShowsInGetPodsAndDescribe) {
@@ -58,6 +65,22 @@ TEST_F(KubectlCluster, CrashLoopShowsInGetPodsAndDescribe) {
   EXPECT_THAT(r.output, HasSubstr("Back-off restarting failed container crasher in pod "
                                   "crasher_default("));
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*Warning +BackOff(.|\n)*")) << r.output;
+}
+
+TEST_F(KubectlCluster, ImagePullBackOffShowsInGetPodsAndDescribe) {
+  Serve({"--stages", Write("stages.yaml", kStages).string()});
+  auto r = Kubectl(
+      "kubectl run unpullable --image=example.com/team/app:v9 && "
+      "for i in $(seq 100); do kubectl get pod unpullable --no-headers | grep -q ImagePullBackOff "
+      "&& break; sleep 0.1; done; kubectl get pod unpullable && kubectl describe pod unpullable");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, MatchesRegex("(.|\n)*unpullable +0/1 +ImagePullBackOff +0(.|\n)*"))
+      << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Failed to pull image \"example.com/team/app:v9\": rpc error: "
+                                  "code = NotFound desc = failed to pull and unpack image "
+                                  "\"example.com/team/app:v9\""));
+  EXPECT_THAT(r.output, HasSubstr("Error: ErrImagePull"));
+  EXPECT_THAT(r.output, HasSubstr("Back-off pulling image \"example.com/team/app:v9\""));
 }
 
 TEST_F(KubectlCluster, JobFailsByItsPodsAndWaitForFailedReturns) {

@@ -201,6 +201,47 @@ spec:
   EXPECT_EQ(last["reason"], "OOMKilled");
 }
 
+TEST(PodStages, AnImageThatCannotBePulledBacksOff) {
+  Cluster c(WithStages(R"(
+kind: PodStage
+metadata: {name: missing-image}
+spec:
+  selector: {names: [missing]}
+  pullError: true
+---
+kind: PodStage
+metadata: {name: flaky-registry}
+spec:
+  selector: {names: [flaky]}
+  pullError: {times: 2}
+)"));
+  c.Create("", "v1", "pods", "default", Pod("missing", "Always"));
+  c.Create("", "v1", "pods", "default", Pod("flaky", "Always"));
+  c.Advance(1s);
+  json pod = c.Get("", "v1", "pods", "default", "missing");
+  EXPECT_EQ(pod["status"]["phase"], "Pending");
+  EXPECT_EQ(Container(pod)["state"]["waiting"]["reason"], "ImagePullBackOff");
+  EXPECT_EQ(Container(pod)["state"]["waiting"]["message"],
+            "Back-off pulling image \"busybox:1.36\"");
+  EXPECT_EQ(Condition(pod, "Ready", "reason"), "ContainersNotReady");
+  EXPECT_THAT(
+      Events(c, "Failed"),
+      ::testing::IsSupersetOf(
+          {"Failed to pull image \"busybox:1.36\": rpc error: code = NotFound desc = failed "
+           "to pull and unpack image \"docker.io/library/busybox:1.36\": failed to resolve "
+           "reference \"docker.io/library/busybox:1.36\": docker.io/library/busybox:1.36: "
+           "not found",
+           "Error: ErrImagePull", "Error: ImagePullBackOff"}));
+  EXPECT_THAT(Events(c, "BackOff"), ::testing::Contains("Back-off pulling image \"busybox:1.36\""));
+  const std::string ip = c.Get("", "v1", "pods", "default", "flaky")["status"]["podIP"];
+  c.Advance(1min);  // flaky: pulls at 0 s and 10 s fail, the one at 30 s works
+  pod = c.Get("", "v1", "pods", "default", "flaky");
+  EXPECT_EQ(pod["status"]["phase"], "Running");
+  EXPECT_EQ(pod["status"]["podIP"], ip);  // the sandbox's address is kept
+  EXPECT_EQ(Container(pod)["ready"], true);
+  EXPECT_EQ(c.Get("", "v1", "pods", "default", "missing")["status"]["phase"], "Pending");
+}
+
 TEST(PodStages, StartDelayKeepsThePodInContainerCreating) {
   Cluster c(WithStages(R"(
 kind: PodStage
@@ -391,7 +432,7 @@ TEST(PodStageFiles, ErrorsNameTheFileTheLineAndTheProblem) {
             "\"soon\"");
   EXPECT_THAT(ParseError("kind: PodStage\nmetadata: {name: a}\nspec:\n  readyy: false\n"),
               HasSubstr("bad.yaml:4: unknown field \"readyy\" in spec (known: selector, "
-                        "startDelay, ready, exit)"));
+                        "startDelay, pullError, ready, exit)"));
   EXPECT_THAT(ParseError("kind: PodStage\nmetadata: {name: a}\nspec:\n  selector:\n"
                          "    matchExpressions:\n    - {key: a, operator: Has}\n"),
               HasSubstr("bad.yaml:6: spec.selector.matchExpressions[0].operator \"Has\" is not "

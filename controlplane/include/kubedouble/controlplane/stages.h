@@ -16,6 +16,8 @@
 //       names: [worker-0]       # pod names
 //       namespaces: [default]
 //     startDelay: 2s            # ContainerCreating this long before Running (default 0)
+//     pullError: true           # pulling the images fails: ErrImagePull, then ImagePullBackOff
+//                               # with the kubelet's back-off; {times: 2}: the first 2 pulls
 //     ready: false              # the containers never become ready (default true)
 //     exit:                     # the containers exit (default: they run; a Job's exit 0)
 //       code: 1                 # exit code (0..255)
@@ -57,6 +59,8 @@ struct PodStage {
   // The selector as written: matchLabels, matchExpressions, matchAnnotations, names, namespaces.
   nlohmann::json selector = nlohmann::json::object();
   std::chrono::milliseconds start_delay{0};
+  // Pulls that fail before one succeeds: 0 none, nullopt every one.
+  std::optional<int64_t> pull_failures = 0;
   bool ready = true;
   std::optional<ContainerExit> exit;
 };
