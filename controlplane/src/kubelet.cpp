@@ -164,11 +164,7 @@ class Kubelet : public Controller {
       statuses.push_back(std::move(cs));
     }
     status["containerStatuses"] = statuses;
-    json& conditions = status["conditions"];
-    SetCondition(conditions, "PodReadyToStartContainers", "True", "", "", now);
-    SetCondition(conditions, "Initialized", "True", "", "", now);
-    SetReadiness(status, now);
-    SetCondition(conditions, "PodScheduled", "True", "", "", now);
+    SetSandboxConditions(status, now);
     run.step = Step::kPullFailed;
     run.next = w.now();
     auto written = w.UpdateStatus("pods", pod);
@@ -411,11 +407,7 @@ class Kubelet : public Controller {
                           {"state", {{"running", {{"startedAt", now}}}}}});
     }
     status["containerStatuses"] = statuses;
-    json& conditions = status["conditions"];
-    SetCondition(conditions, "PodReadyToStartContainers", "True", "", "", now);
-    SetCondition(conditions, "Initialized", "True", "", "", now);
-    SetReadiness(status, now);
-    SetCondition(conditions, "PodScheduled", "True", "", "", now);
+    SetSandboxConditions(status, now);
     run.step = Step::kRunning;
     auto written = w.UpdateStatus("pods", pod);
     if (!written) {

@@ -95,6 +95,14 @@ void SetReadiness(json& status, const std::string& now) {
   }
 }
 
+void SetSandboxConditions(json& status, const std::string& now) {
+  json& conditions = status["conditions"];
+  SetCondition(conditions, "PodReadyToStartContainers", "True", "", "", now);
+  SetCondition(conditions, "Initialized", "True", "", "", now);
+  SetReadiness(status, now);
+  SetCondition(conditions, "PodScheduled", "True", "", "", now);
+}
+
 std::string PodDescription(const json& pod) {
   return fmt::format("{}_{}({})", Str(pod, "metadata.name"), Str(pod, "metadata.namespace"),
                      Str(pod, "metadata.uid"));

@@ -33,6 +33,10 @@ json Terminated(int code, const std::string& started_at, const std::string& now,
 // ready, else False with ContainersNotReady and "containers with unready status: [a b]".
 void SetReadiness(json& status, const std::string& now);
 
+// The conditions of a scheduled pod whose sandbox is up and init containers done:
+// PodReadyToStartContainers, Initialized and PodScheduled True, readiness as SetReadiness.
+void SetSandboxConditions(json& status, const std::string& now);
+
 // "NAME_NAMESPACE(UID)", as the kubelet names a pod in messages.
 std::string PodDescription(const json& pod);
 
