@@ -10,6 +10,7 @@
 #include "impersonation.h"
 #include "kubedouble/fakeserver/version.h"
 #include "negotiate.h"
+#include "pod_streams.h"
 #include "request_limits.h"
 #include "request_log.h"
 #include "server_impl.h"
@@ -162,8 +163,11 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
       if (fault) entry.fault = fault->description;
       if (!fault || !InjectBefore(*fault, req, res)) {
         Attributes attrs = MakeAttributes(call.auth.user, call.info);
+        auto upgrade = UpgradeCreateCheck(req, attrs);  // pod_streams.h
         if (!authz->Allowed(attrs)) {
           SendStatus(res, ForbiddenStatus(attrs));
+        } else if (upgrade && !authz->Allowed(*upgrade)) {
+          SendStatus(res, ForbiddenStatus(*upgrade));
         } else {
           Route(call);
         }
