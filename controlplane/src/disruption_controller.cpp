@@ -176,8 +176,10 @@ class DisruptionController : public Controller {
     for (const json* pod : pods) {
       const json* ref = nullptr;
       const json& refs = At(*pod, "metadata.ownerReferences");
-      for (const auto& r : refs.is_array() ? refs : json::array()) {
-        if (r.value("controller", false)) ref = &r;
+      if (refs.is_array()) {
+        for (const auto& r : refs) {
+          if (r.value("controller", false)) ref = &r;
+        }
       }
       const std::string pod_name = Str(*pod, "metadata.name");
       if (!ref)
