@@ -73,7 +73,10 @@ std::string EchoText(std::vector<std::string>::const_iterator begin,
                      std::vector<std::string>::const_iterator end) {
   while (begin != end && (*begin == "-n" || *begin == "-e" || *begin == "-E")) ++begin;
   std::string text;
-  for (auto it = begin; it != end; ++it) text += (it == begin ? "" : " ") + *it;
+  for (auto it = begin; it != end; ++it) {
+    if (it != begin) text += ' ';
+    text += *it;
+  }
   return text;
 }
 
@@ -253,7 +256,7 @@ std::string ScriptOf(const json& pod, const std::string& container) {
     annotations = &pod["metadata"]["annotations"];
   }
   if (!annotations) return "";
-  for (const std::string key :
+  for (const std::string& key :
        {std::string(kLogAnnotation) + "." + container, std::string(kLogAnnotation)}) {
     if (annotations->contains(key) && (*annotations)[key].is_string()) return (*annotations)[key];
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <kubedouble/base/rfc3339.h>
 
+#include "delete_options.h"
 #include "status.h"
 #include "store/kinds/kind_validation.h"
 
@@ -51,22 +52,7 @@ StatusError TooManyRequests(const std::string& cause, int retry_after) {
 DeleteOptions DeleteOptionsOf(const json& eviction, bool dry_run) {
   DeleteOptions d;
   d.dry_run = dry_run;
-  const json o = eviction.value("deleteOptions", json::object());
-  if (!o.is_object()) return d;
-  if (o.contains("gracePeriodSeconds") && o["gracePeriodSeconds"].is_number_integer()) {
-    d.grace_period_seconds = o["gracePeriodSeconds"].get<int64_t>();
-  }
-  if (o.contains("preconditions") && o["preconditions"].is_object()) {
-    const json& p = o["preconditions"];
-    if (p.contains("uid") && p["uid"].is_string()) d.precondition_uid = p["uid"];
-    if (p.contains("resourceVersion") && p["resourceVersion"].is_string()) {
-      d.precondition_resource_version = p["resourceVersion"];
-    }
-  }
-  if (o.contains("propagationPolicy") && o["propagationPolicy"].is_string()) {
-    d.propagation_policy = o["propagationPolicy"];
-  }
-  if (o.contains("dryRun") && o["dryRun"].is_array() && !o["dryRun"].empty()) d.dry_run = true;
+  ReadDeleteOptions(eviction.value("deleteOptions", json::object()), d);
   return d;
 }
 

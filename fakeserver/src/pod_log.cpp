@@ -44,7 +44,10 @@ const json& Array(const json& object, const char* key) {
 
 std::string Names(const json& containers) {
   std::string out;
-  for (const auto& c : containers) out += (out.empty() ? "" : " ") + c.value("name", "");
+  for (const auto& c : containers) {
+    if (!out.empty()) out += ' ';
+    out += c.value("name", "");
+  }
   return out;
 }
 

@@ -15,7 +15,9 @@ std::string AllNames(const json& spec) {
   for (const char* list : {"containers", "initContainers", "ephemeralContainers"}) {
     if (!spec.contains(list) || !spec[list].is_array()) continue;
     for (const auto& c : spec[list]) {
-      if (c.is_object()) out += (out.empty() ? "" : " ") + c.value("name", "");
+      if (!c.is_object()) continue;
+      if (!out.empty()) out += ' ';
+      out += c.value("name", "");
     }
   }
   return "[" + out + "]";
