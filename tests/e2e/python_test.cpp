@@ -61,6 +61,11 @@ try:
 except client.exceptions.ApiException as e:
     print("invalid:", e.status, e.reason)
 print("pending:", repr(v1.read_namespaced_pod_log("api-6b9f7c4d8-pq2zr", "default")))
+# Watch.stream follows a log (follow=true); limitBytes ends the stream after the first line.
+from kubernetes import watch
+for line in watch.Watch().stream(v1.read_namespaced_pod_log, name="nginx-7c5ddbdf54-2xq8k",
+                                 namespace="default", limit_bytes=33):
+    print("followed:", line)
 PY
 )");
   ASSERT_EQ(r.code, 0) << r.output;
@@ -68,6 +73,7 @@ PY
   EXPECT_THAT(r.output, ::testing::ContainsRegex("tail: 20[0-9-]+T[0-9:]+\\.000000000Z Start\\|"));
   EXPECT_THAT(r.output, ::testing::HasSubstr("invalid: 422 Unprocessable Entity"));
   EXPECT_THAT(r.output, ::testing::HasSubstr("pending: ''"));
+  EXPECT_THAT(r.output, ::testing::HasSubstr("followed: Started nginx (image nginx:1.27)\n"));
 }
 
 }  // namespace
