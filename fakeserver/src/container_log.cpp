@@ -1,4 +1,4 @@
-#include "container_log.h"
+#include "kubedouble/fakeserver/container_log.h"
 
 #include <fmt/format.h>
 #include <kubedouble/base/rfc3339.h>
@@ -194,8 +194,9 @@ std::optional<nanoseconds> Seconds(const std::string& text) {
 }
 
 // The output of `sh -c script`, each line at its offset from the start.
-void RunScript(const std::string& script, const Env& env,
-               std::vector<std::pair<nanoseconds, std::string>>& out) {
+// Returns the offset at which the script ends.
+nanoseconds RunScript(const std::string& script, const Env& env,
+                      std::vector<std::pair<nanoseconds, std::string>>& out) {
   nanoseconds at{0};
   for (const auto& statement : Statements(script)) {
     auto words = Words(statement, env);
@@ -218,13 +219,16 @@ void RunScript(const std::string& script, const Env& env,
     } else if (cmd == "sleep" && words.size() > 1) {
       if (auto d = Seconds(words[1])) at += *d;
     } else if (cmd == "exit" || cmd == "exec") {
-      return;
+      return at;
     }
   }
+  return at;
 }
 
-// The program's output lines, at their offsets from the start.
-std::vector<std::pair<nanoseconds, std::string>> ProgramOutput(const json& container) {
+// The program's output lines, at their offsets from the start; `runs` (optional) gets how long
+// it runs.
+std::vector<std::pair<nanoseconds, std::string>> ProgramOutput(const json& container,
+                                                               nanoseconds* runs = nullptr) {
   std::vector<std::pair<nanoseconds, std::string>> out;
   const Env env = EnvOf(container);
   std::vector<std::string> words;
@@ -243,7 +247,8 @@ std::vector<std::pair<nanoseconds, std::string>> ProgramOutput(const json& conta
     out.emplace_back(nanoseconds{0}, EchoText(words.begin() + 1, words.end()));
   } else if ((program == "sh" || program == "bash" || program == "ash" || program == "dash") &&
              words.size() > 2 && words[1] == "-c") {
-    RunScript(words[2], env, out);
+    nanoseconds end = RunScript(words[2], env, out);
+    if (runs) *runs = end;
   }
   return out;
 }
@@ -280,6 +285,12 @@ void Replace(std::string& s, const std::string& what, const std::string& with) {
 }
 
 }  // namespace
+
+nanoseconds ProgramRunTime(const json& container) {
+  nanoseconds runs{0};
+  ProgramOutput(container, &runs);
+  return runs;
+}
 
 std::string LogTimestamp(TimePoint t) {
   auto secs = std::chrono::floor<std::chrono::seconds>(t);

@@ -7,6 +7,7 @@
 // no previous instance). A pod not yet on a node has no kubelet to ask: 204, no body.
 #pragma once
 
+#include <kubedouble/fakeserver/container_log.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -14,8 +15,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "container_log.h"
 
 namespace kubedouble::fake {
 

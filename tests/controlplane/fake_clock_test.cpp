@@ -165,6 +165,21 @@ TEST(ControlPlaneFakeClock, JobPodsSucceedAfterTheirRunTime) {
   }
 }
 
+TEST(ControlPlaneFakeClock, JobPodsRunAsLongAsTheirScriptSleeps) {
+  Cluster c;
+  c.Create("batch", "v1", "jobs", "default", json::parse(R"({
+    "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "slow"},
+    "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "s",
+        "image": "busybox", "command": ["sh", "-c", "echo a; sleep 5; echo b"]}]}}}})"));
+  c.Advance(1s);
+  json pods = c.List("", "v1", "pods", "default", "job-name=slow");
+  ASSERT_EQ(pods.size(), 1u);
+  EXPECT_EQ(pods[0]["status"]["phase"], "Running");  // 500 ms would have ended it
+  c.Advance(5s);
+  pods = c.List("", "v1", "pods", "default", "job-name=slow");
+  EXPECT_EQ(pods[0]["status"]["phase"], "Succeeded");
+}
+
 TEST(ControlPlaneFakeClock, UnschedulablePodSaysWhy) {
   Cluster c(Options{.nodes = 3});
   c.Create("", "v1", "pods", "default",

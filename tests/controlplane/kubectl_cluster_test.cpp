@@ -182,6 +182,17 @@ TEST_F(KubectlCluster, LogsFollowEndsWhenThePodGoes) {
   EXPECT_THAT(r.output, HasSubstr("follow exit 0"));  // ended by itself, not by the timeout
 }
 
+TEST_F(KubectlCluster, JobLogsHoldItsWholeScriptAndFollowEndsWithIt) {
+  Serve({"--no-default-fixtures"});
+  auto r = Kubectl(
+      "kubectl create job slow --image=busybox:1.36 -- sh -c 'echo start; sleep 1; echo end' && "
+      "kubectl wait --for=condition=Ready pod -l job-name=slow --timeout=20s >/dev/null && "
+      "timeout 20 kubectl logs -f job/slow; echo \"follow exit $?\"; "
+      "kubectl wait --for=condition=complete job/slow --timeout=20s && kubectl logs job/slow");
+  EXPECT_THAT(r.output, HasSubstr("start\nend\nfollow exit 0\n"));
+  EXPECT_THAT(r.output, HasSubstr("job.batch/slow condition met\nstart\nend\n"));
+}
+
 TEST_F(KubectlCluster, EvictionRefusedByABudgetThenAllowed) {
   Serve({"--no-default-fixtures"});
   auto r = Kubectl(

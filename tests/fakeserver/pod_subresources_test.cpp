@@ -11,8 +11,8 @@
 #include <thread>
 
 #include <kubedouble/fakeserver/clock.h>
+#include <kubedouble/fakeserver/container_log.h>
 
-#include "../../fakeserver/src/container_log.h"
 #include "client.h"
 
 namespace kubedouble::testing {

@@ -46,6 +46,11 @@ inline constexpr size_t kMaxLogLines = 100000;
 // The annotation keys (see above).
 inline constexpr char kLogAnnotation[] = "kubedouble.io/log";
 
+// How long the program of `container` runs by itself: the sleeps of its `sh -c` script up to an
+// `exit` or its end; zero for anything else (the control plane's kubelet lets a Job's container
+// run at least this long before it exits 0).
+std::chrono::nanoseconds ProgramRunTime(const nlohmann::json& container);
+
 // The lines container `container` (its spec: name, image, command, args, env) of `pod` wrote in
 // the instance that started at `started`, up to and including `until`, in time order.
 std::vector<LogLine> ContainerLogLines(const nlohmann::json& pod, const nlohmann::json& container,
