@@ -175,6 +175,11 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
       }
     }
   } catch (const StatusError& e) {
+    // A Status that asks the client to wait says it in Retry-After too, as kube-apiserver does.
+    const json& details = e.details();
+    if (details.is_object() && details.value("retryAfterSeconds", 0) > 0) {
+      res.set_header("Retry-After", std::to_string(details["retryAfterSeconds"].get<int>()));
+    }
     SendStatus(res, e.ToStatus());
   } catch (const std::exception& e) {
     SendStatus(res, InternalErrorStatus(e.what()));

@@ -339,6 +339,7 @@ TEST_F(Eviction, BudgetNotYetProcessedAsksToRetry) {
   EXPECT_EQ(Body(r)["details"]["causes"][0]["message"],
             "The disruption budget web is still being processed by the server.");
   EXPECT_EQ(Body(r)["details"]["retryAfterSeconds"], 10);
+  EXPECT_EQ(r->get_header_value("Retry-After"), "10");
 }
 
 TEST_F(Eviction, BadBodiesAndMissingPods) {
