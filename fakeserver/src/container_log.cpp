@@ -301,12 +301,14 @@ std::string LogTimestamp(TimePoint t) {
 }
 
 std::vector<LogLine> ContainerLogLines(const json& pod, const json& container, TimePoint started,
-                                       TimePoint until) {
+                                       TimePoint until, std::optional<TimePoint> after) {
   std::vector<std::pair<nanoseconds, std::string>> lines = ProgramOutput(container);
   const nanoseconds run = until - started;
+  // Lines at or before `skip` are not wanted (none when no `after`).
+  const nanoseconds skip = after ? nanoseconds(*after - started) : nanoseconds::min();
   std::vector<LogLine> out;
   auto keep = [&](nanoseconds offset, std::string text) {
-    if (offset <= run) {
+    if (offset <= run && offset > skip) {
       out.push_back(
           {started + std::chrono::duration_cast<TimePoint::duration>(offset), std::move(text)});
     }
@@ -332,6 +334,7 @@ std::vector<LogLine> ContainerLogLines(const json& pod, const json& container, T
         if (run < at + *every) break;
         int64_t last = (run - at) / *every;  // repetitions written by `until`
         int64_t first = std::max<int64_t>(1, last - static_cast<int64_t>(kMaxLogLines) + 1);
+        if (skip >= at) first = std::max<int64_t>(first, (skip - at) / *every + 1);
         for (int64_t n = first; n <= last; ++n) {
           std::string t = text;
           Replace(t, "{n}", std::to_string(n));

@@ -201,12 +201,12 @@ std::string LogText(const std::vector<LogLine>& lines, bool timestamps) {
 std::string RenderLog(const json& pod, const ContainerInstance& instance,
                       const PodLogOptions& options, TimePoint now) {
   TimePoint until = instance.finished ? std::min(*instance.finished, now) : now;
-  auto lines = ContainerLogLines(pod, instance.container, instance.started, until);
   std::optional<TimePoint> since = options.since_time;
   if (options.since_seconds) since = now - std::chrono::seconds(*options.since_seconds);
-  if (since) {
-    std::erase_if(lines, [&](const LogLine& l) { return l.at < *since; });
-  }
+  // The lines at `since` or later.
+  std::optional<TimePoint> after;
+  if (since) after = *since - TimePoint::duration(1);
+  auto lines = ContainerLogLines(pod, instance.container, instance.started, until, after);
   if (options.tail_lines && static_cast<size_t>(*options.tail_lines) < lines.size()) {
     lines.erase(lines.begin(), lines.end() - *options.tail_lines);
   }
@@ -293,8 +293,7 @@ void Server::Impl::PodLog(Call& call, const ResourceInfo& pods, const std::strin
       TimePoint until = state->instance.finished ? std::min(*state->instance.finished, now) : now;
       if (until > state->sent_until) {
         auto lines = ContainerLogLines(state->pod, state->instance.container,
-                                       state->instance.started, until);
-        std::erase_if(lines, [&](const LogLine& l) { return l.at <= state->sent_until; });
+                                       state->instance.started, until, state->sent_until);
         state->sent_until = until;
         if (!lines.empty()) {
           if (!send(LogText(lines, state->options.timestamps))) return false;

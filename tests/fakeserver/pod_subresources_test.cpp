@@ -109,8 +109,27 @@ TEST_F(PodSubresources, LogOptionsFilterAndShape) {
 TEST_F(PodSubresources, AnnotationScriptsLinesAndAnImageStartsWithOneLine) {
   RunningPod("web", {{{"name", "nginx"}, {"image", "nginx:1.27"}}},
              {{"kubedouble.io/log", "+1s ready\nevery 10s tick {n}"}});
+  auto started = std::chrono::floor<std::chrono::seconds>(srv_.server().clock().Now());
   srv_.server().clock().Advance(25s);
   EXPECT_EQ(Log("web")->body, "Started nginx (image nginx:1.27)\nready\ntick 1\ntick 2\n");
+  EXPECT_EQ(Log("web", "sinceTime=" + fake::LogTimestamp(started + 15s).substr(0, 19) + "Z")->body,
+            "tick 2\n");
+  EXPECT_EQ(Log("web", "sinceTime=" + fake::LogTimestamp(started + 10s).substr(0, 19) + "Z")->body,
+            "tick 1\ntick 2\n");
+}
+
+TEST_F(PodSubresources, AChattyContainerKeepsItsLastHundredThousandLines) {
+  RunningPod("chatty", {{{"name", "c"}, {"image", "busybox"}}},
+             {{"kubedouble.io/log.c", "every 1ms line {n}"}});
+  auto started = std::chrono::floor<std::chrono::seconds>(srv_.server().clock().Now());
+  srv_.server().clock().Advance(1h);
+  const int64_t written =
+      std::chrono::duration_cast<std::chrono::milliseconds>(srv_.server().clock().Now() - started)
+          .count();  // a little over 3,600,000
+  EXPECT_EQ(Log("chatty", "tailLines=1")->body, "line " + std::to_string(written) + "\n");
+  auto all = Log("chatty")->body;
+  EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 100000);
+  EXPECT_EQ(all.substr(0, all.find('\n')), "line " + std::to_string(written - 99999));
 }
 
 TEST_F(PodSubresources, LogRefusalsAreWordedAsUpstream) {

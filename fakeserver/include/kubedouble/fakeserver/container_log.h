@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,9 +53,11 @@ inline constexpr char kLogAnnotation[] = "kubedouble.io/log";
 std::chrono::nanoseconds ProgramRunTime(const nlohmann::json& container);
 
 // The lines container `container` (its spec: name, image, command, args, env) of `pod` wrote in
-// the instance that started at `started`, up to and including `until`, in time order.
+// the instance that started at `started`, up to and including `until` (and, with `after`, only
+// those written after it), in time order.
 std::vector<LogLine> ContainerLogLines(const nlohmann::json& pod, const nlohmann::json& container,
-                                       TimePoint started, TimePoint until);
+                                       TimePoint started, TimePoint until,
+                                       std::optional<TimePoint> after = std::nullopt);
 
 // "2026-01-02T03:04:05.000000000Z": the timestamp the kubelet puts before a line (timestamps=true).
 std::string LogTimestamp(TimePoint t);
