@@ -182,6 +182,23 @@ TEST_F(KubectlCluster, LogsFollowEndsWhenThePodGoes) {
   EXPECT_THAT(r.output, HasSubstr("follow exit 0"));  // ended by itself, not by the timeout
 }
 
+// With --clock fake a followed log gets its lines as the clock is advanced, not before.
+TEST_F(KubectlCluster, FollowedLogMovesWithTheFakeClock) {
+  Serve({"--no-default-fixtures", "--clock", "fake"});
+  auto r = Kubectl(
+      "advance() { echo \"{\\\"advance\\\":\\\"$1\\\"}\" > adv.json; "
+      "kubectl create --raw /__kubedouble/clock -f adv.json >/dev/null; }; "
+      "kubectl run tick --image=busybox:1.36 --annotations='kubedouble.io/log=every 1m tick {n}' "
+      ">/dev/null && advance 1s && "
+      "{ timeout 20 kubectl logs -f tick > follow.out 2>&1; echo \"follow exit $?\" >> "
+      "follow.out; } & sleep 1; echo \"--before\"; cat follow.out; advance 2m; sleep 1; "
+      "echo \"--after\"; cat follow.out; kubectl delete pod tick --wait=false >/dev/null; "
+      "advance 1s; wait; tail -1 follow.out");
+  EXPECT_THAT(r.output, HasSubstr("--before\nStarted tick (image busybox:1.36)\n--after\n"
+                                  "Started tick (image busybox:1.36)\ntick 1\ntick 2\n"));
+  EXPECT_THAT(r.output, ::testing::EndsWith("follow exit 0\n"));  // the pod went: it ended
+}
+
 TEST_F(KubectlCluster, JobLogsHoldItsWholeScriptAndFollowEndsWithIt) {
   Serve({"--no-default-fixtures"});
   auto r = Kubectl(
