@@ -1,9 +1,10 @@
 // The kubelets of every node: a pod bound to an existing node starts at once — Running, with an
 // IP from the node's pod CIDR (the lowest free one), hostIP, startTime, container statuses and
 // the five conditions a running pod has — with the Pulled, Created and Started Events. The pods
-// of a Job (restartPolicy Never or OnFailure) exit 0 after Options::job_pod_duration and end
-// Succeeded. A pod being deleted (deletionTimestamp set, the store waiting for its grace period)
-// has its containers stopped (a Killing Event) and its deletion confirmed at once.
+// of a Job (restartPolicy Never or OnFailure) exit 0 after Options::job_pod_duration (or as long
+// as their `sh -c` script sleeps, if longer) and end Succeeded. A pod being deleted
+// (deletionTimestamp set, the store waiting for its grace period) has its containers stopped (a
+// Killing Event) and its deletion confirmed at once.
 //
 // A pod that a stage selects (Options::stages, stages.h) follows the stage instead: it waits in
 // ContainerCreating for startDelay, its containers stay unready, or they exit with the stage's
@@ -11,6 +12,7 @@
 // with the kubelet's back-off (CrashLoopBackOff, restartCount, lastState.terminated, the BackOff
 // Event) — or their images cannot be pulled (ErrImagePull, ImagePullBackOff).
 #include <fmt/format.h>
+#include <kubedouble/fakeserver/container_log.h>
 
 #include <map>
 #include <set>
@@ -218,6 +220,16 @@ class Kubelet : public Controller {
         ref);
   }
 
+  // How long a Job's pod runs: job_pod_duration, or longer if a container's script sleeps
+  // longer (`sh -c 'echo a; sleep 5; echo b'` writes both lines before it exits).
+  static std::chrono::nanoseconds RunTime(World& w, const json& pod) {
+    std::chrono::nanoseconds longest = w.options().job_pod_duration;
+    for (const auto& c : Containers(pod, "containers")) {
+      longest = std::max(longest, fake::ProgramRunTime(c));
+    }
+    return longest;
+  }
+
   // How the start just made ends: the stage's exit while it has exits left, else a Job's pod
   // exits 0 after its run time and any other runs on.
   void ScheduleExit(World& w, const json& pod, Run& run) {
@@ -227,7 +239,7 @@ class Kubelet : public Controller {
       run.exit = run.stage->exit;
     } else if (IsJobPod(pod)) {
       ContainerExit done;
-      done.after = w.options().job_pod_duration;
+      done.after = std::chrono::duration_cast<std::chrono::milliseconds>(RunTime(w, pod));
       run.exit = done;
     }
     if (!run.exit) return;
