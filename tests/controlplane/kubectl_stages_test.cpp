@@ -90,7 +90,7 @@ TEST_F(KubectlCluster, JobFailsByItsPodsAndWaitForFailedReturns) {
 kind: Job
 metadata: {name: doomed}
 spec:
-  backoffLimit: 2
+  backoffLimit: 1
   template:
     spec:
       restartPolicy: Never
@@ -98,13 +98,14 @@ spec:
 )");
   auto r = Kubectl(
       "kubectl apply -f job.yaml && "
-      "kubectl wait --for=condition=Failed job/doomed --timeout=20s && "
+      // the replacement of the first failed pod waits out the Job's 10 s back-off
+      "kubectl wait --for=condition=Failed job/doomed --timeout=40s && "
       "kubectl get job doomed -o jsonpath='{.status.failed} "
       "{.status.conditions[?(@.type==\"Failed\")].reason}{\"\\n\"}' && "
       "kubectl get pods -l job-name=doomed --no-headers");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("job.batch/doomed condition met"));
-  EXPECT_THAT(r.output, HasSubstr("3 BackoffLimitExceeded"));
+  EXPECT_THAT(r.output, HasSubstr("2 BackoffLimitExceeded"));
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*doomed-[a-z0-9]+ +0/1 +Error +0(.|\n)*")) << r.output;
 }
 
