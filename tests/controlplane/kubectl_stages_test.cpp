@@ -1,9 +1,11 @@
 // Pod stages through `kubedouble serve --stages` on the real clock, as a user sees them with
 // real kubectl: crash loops in `get pods` and `describe pod`, a Job that fails by its pods, a
-// rollout that never finishes, and a stage file that stops serve.
+// rollout that never finishes, `kubectl logs --previous` after a restart, and a stage file that
+// stops serve.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
 
 #include "common/shell.h"
@@ -14,6 +16,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
+using ::testing::StartsWith;
 
 constexpr const char* kStages = R"(apiVersion: kubedouble.dev/v1alpha1
 kind: PodStage
@@ -43,6 +46,13 @@ metadata: {name: missing-image}
 spec:
   selector: {matchLabels: {run: unpullable}}
   pullError: true
+---
+apiVersion: kubedouble.dev/v1alpha1
+kind: PodStage
+metadata: {name: restarts-once}
+spec:
+  selector: {matchLabels: {run: flaky}}
+  exit: {code: 1, after: 1s, times: 1}
 )";
 
 TEST_F(KubectlCluster, CrashLoopShowsInGetPodsAndDescribe) {
@@ -66,6 +76,30 @@ TEST_F(KubectlCluster, CrashLoopShowsInGetPodsAndDescribe) {
   EXPECT_THAT(r.output, HasSubstr("Back-off restarting failed container crasher in pod "
                                   "crasher_default("));
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*Warning +BackOff(.|\n)*")) << r.output;
+}
+
+TEST_F(KubectlCluster, LogsPreviousShowsTheInstanceBeforeTheRestart) {
+  Serve({"--stages", Write("stages.yaml", kStages).string()});
+  auto r = Kubectl(
+      "kubectl run flaky --image=busybox:1.36 --annotations='kubedouble.io/log=every 1s tick {n}' "
+      "-- sh -c 'echo hello' >/dev/null && "
+      "kubectl wait pod/flaky --for=jsonpath='{.status.containerStatuses[0].restartCount}'=1 "
+      "--timeout=20s >/dev/null && sleep 2.5 && "
+      "echo '--previous'; kubectl logs flaky --previous; "
+      "echo '--current'; kubectl logs flaky; "
+      "kubectl get pod flaky -o jsonpath='{.status.containerStatuses[0].lastState.terminated."
+      "containerID} {.status.containerStatuses[0].containerID}{\"\\n\"}'");
+  EXPECT_EQ(r.code, 0) << r.output;
+  // The first instance exited after 1 s: its log ended there; the current one runs on.
+  EXPECT_THAT(r.output, HasSubstr("--previous\nhello\ntick 1\n--current\nhello\ntick 1\ntick 2\n"))
+      << r.output;
+  // Each start of a container is a new container, with its own ID.
+  std::istringstream last_line(r.output.substr(r.output.rfind('\n', r.output.size() - 2) + 1));
+  std::string previous_id, current_id;
+  last_line >> previous_id >> current_id;
+  EXPECT_THAT(previous_id, StartsWith("containerd://")) << r.output;
+  EXPECT_THAT(current_id, StartsWith("containerd://")) << r.output;
+  EXPECT_NE(previous_id, current_id);
 }
 
 TEST_F(KubectlCluster, ImagePullBackOffShowsInGetPodsAndDescribe) {
