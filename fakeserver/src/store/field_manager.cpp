@@ -110,8 +110,29 @@ void Collect(const json& v, const MergeShape& s, Level level, FieldPath& path, F
   }
 }
 
-void Diff(const json* l, const json* r, const MergeShape& s, Level level, FieldPath& path,
-          FieldChanges& c) {
+// A place in the three sets of a comparison, their nodes made on first use (most places of a
+// compared object hold no change).
+struct Cursor {
+  const Cursor* parent;
+  const std::string* element;
+  FieldChanges* changes;
+  mutable FieldSet* nodes[3] = {nullptr, nullptr, nullptr};
+  FieldSet& Node(int which) const {
+    if (nodes[which] == nullptr) {
+      if (parent == nullptr) {
+        FieldSet* roots[3] = {&changes->added, &changes->modified, &changes->removed};
+        nodes[which] = roots[which];
+      } else {
+        nodes[which] = &parent->Node(which).children[*element];
+      }
+    }
+    return *nodes[which];
+  }
+  void Mark(int which) const { Node(which).member = true; }
+};
+enum { kAdded = 0, kModified = 1, kRemoved = 2 };
+
+void Diff(const json* l, const json* r, const MergeShape& s, Level level, const Cursor& at) {
   if (l != nullptr && r != nullptr && *l == *r) return;
   const json& any = r != nullptr ? *r : *l;
   const Kind kind = s.KindOf(any);
@@ -120,43 +141,42 @@ void Diff(const json* l, const json* r, const MergeShape& s, Level level, FieldP
   // Two empty (or null) values are compared as one value, as upstream keeps empty and null apart.
   if (!leaf && level == Level::kOther && EmptyValue(l) && EmptyValue(r)) leaf = true;
   if (leaf) {
-    if (l == nullptr) {
-      c.added.Insert(path);
-    } else if (r == nullptr) {
-      c.removed.Insert(path);
-    } else {
-      c.modified.Insert(path);
-    }
+    at.Mark(l == nullptr ? kAdded : r == nullptr ? kRemoved : kModified);
     return;
   }
   if (level == Level::kOther) {
     // A map or list that appears is the writer's; a structure (always there in Go's encoding)
     // and a required field are not.
-    if (l == nullptr && kind != Kind::kStruct && !s.required()) c.added.Insert(path);
-    if (r == nullptr) c.removed.Insert(path);
+    if (l == nullptr && kind != Kind::kStruct && !s.required()) at.Mark(kAdded);
+    if (r == nullptr) at.Mark(kRemoved);
   }
+  std::string element;
   if (IsContainer(kind)) {
     const json* lo = l != nullptr && l->is_object() ? l : nullptr;
     const json* ro = r != nullptr && r->is_object() ? r : nullptr;
+    auto visit = [&](const std::string& k, const json* lx, const json* rx) {
+      element.assign("f:").append(k);
+      Cursor child{&at, &element, at.changes};
+      Diff(lx, rx, s.Field(k), Below(level, k), child);
+    };
     if (lo != nullptr) {
       for (const auto& [k, x] : lo->items()) {
         if (ServerOwned(level, k)) continue;
         const json* rx = nullptr;
         if (ro != nullptr) {
           auto it = ro->find(k);
-          if (it != ro->end()) rx = &*it;
+          if (it != ro->end()) {
+            if (*it == x) continue;
+            rx = &*it;
+          }
         }
-        path.push_back("f:" + k);
-        Diff(&x, rx, s.Field(k), Below(level, k), path, c);
-        path.pop_back();
+        visit(k, &x, rx);
       }
     }
     if (ro != nullptr) {
       for (const auto& [k, x] : ro->items()) {
         if (ServerOwned(level, k) || (lo != nullptr && lo->contains(k))) continue;
-        path.push_back("f:" + k);
-        Diff(nullptr, &x, s.Field(k), Below(level, k), path, c);
-        path.pop_back();
+        visit(k, nullptr, &x);
       }
     }
     return;
@@ -172,15 +192,14 @@ void Diff(const json* l, const json* r, const MergeShape& s, Level level, FieldP
   }
   for (const auto& [e, v] : lm) {
     auto it = rm.find(e);
-    path.push_back(e);
-    Diff(v, it == rm.end() ? nullptr : it->second, item, Level::kOther, path, c);
-    path.pop_back();
+    Cursor child{&at, &e, at.changes};
+    Diff(v, it == rm.end() ? nullptr : it->second, item, Level::kOther, child);
   }
   for (const auto& [e, v] : rm) {
     if (lm.count(e)) continue;
-    path.push_back(e);
-    Diff(nullptr, v, item, Level::kOther, path, c);
-    path.pop_back();
+    Cursor child{&at, &e, at.changes};
+    child.Mark(kAdded);  // a new item is its writer's, whatever it holds
+    Diff(nullptr, v, item, Level::kOther, child);
   }
 }
 
@@ -410,6 +429,91 @@ FieldSet LastAppliedFields(const json& live, const MergeShape& root) {
   }
 }
 
+// FieldsV1 trees changed in place, touching only the paths of the change (the stored entries of
+// an object are not decoded and encoded again on every write).
+// Removes the members of `rm` from `node`; true when nothing is left of it.
+bool RemoveMembers(json& node, const FieldSet& rm) {
+  if (node.empty()) return rm.member;  // a leaf member
+  bool member = node.contains(".") && !rm.member;
+  for (const auto& [e, sub] : rm.children) {
+    auto it = node.find(e);
+    if (it != node.end() && RemoveMembers(*it, sub)) node.erase(it);
+  }
+  node.erase(".");
+  if (node.empty()) {
+    if (!member) return true;
+  } else if (member) {
+    node["."] = json::object();
+  }
+  return false;
+}
+
+// Adds the members of `add` to `node` (`existed`: the node was there before).
+void AddMembers(json& node, bool existed, const FieldSet& add) {
+  bool member = add.member || (existed && (node.empty() || node.contains(".")));
+  if (!node.is_object()) node = json::object();
+  for (const auto& [e, sub] : add.children) {
+    const bool had = node.contains(e);
+    AddMembers(node[e], had, sub);
+  }
+  node.erase(".");
+  if (member && !node.empty()) node["."] = json::object();
+}
+
+// RecordUpdate on the stored managedFields as they are; false when they are not valid entries
+// (the caller decodes, and the invalid ones are dropped) or more Update entries are needed than
+// upstream keeps.
+bool UpdateStoredEntries(const json& stored, const FieldSet& changed, const FieldSet& removed,
+                         const FieldManagerContext& ctx, json& object) {
+  for (const auto& e : stored) {
+    if (!e.is_object() || !e.contains("fieldsV1") || !e["fieldsV1"].is_object() ||
+        e.value("fieldsType", "") != "FieldsV1") {
+      return false;
+    }
+  }
+  json entries = stored;
+  bool mine_found = false;
+  size_t updates = 0;
+  for (auto it = entries.begin(); it != entries.end();) {
+    json& e = *it;
+    const bool mine = e.value("manager", "") == ctx.manager &&
+                      e.value("operation", "") == "Update" &&
+                      e.value("subresource", "") == ctx.subresource &&
+                      e.value("apiVersion", "") == ctx.api_version;
+    bool empty = RemoveMembers(e["fieldsV1"], changed);
+    empty = RemoveMembers(e["fieldsV1"], removed) || empty;
+    if (mine && !changed.Empty()) {
+      AddMembers(e["fieldsV1"], !empty, changed);
+      e["time"] = ctx.now;
+      empty = false;
+      mine_found = true;
+    }
+    if (empty) {
+      it = entries.erase(it);
+      continue;
+    }
+    if (e.value("operation", "") == "Update") ++updates;
+    ++it;
+  }
+  if (!mine_found && !changed.Empty()) {
+    ManagedEntry mine{ctx.manager, "Update", ctx.api_version, ctx.now, ctx.subresource, changed};
+    entries.push_back(EncodeManagedFields({mine})[0]);
+    ++updates;
+  }
+  if (updates > 10) return false;
+  auto key = [](const json& e) {
+    return std::make_tuple(e.value("operation", ""), e.value("time", ""), e.value("manager", ""),
+                           e.value("apiVersion", ""), e.value("subresource", ""));
+  };
+  std::stable_sort(entries.begin(), entries.end(),
+                   [&](const json& a, const json& b) { return key(a) < key(b); });
+  if (entries.empty()) {
+    object["metadata"].erase("managedFields");
+  } else {
+    object["metadata"]["managedFields"] = std::move(entries);
+  }
+  return true;
+}
 }  // namespace
 
 bool ManagedEntry::SameManager(const ManagedEntry& other) const {
@@ -485,9 +589,9 @@ FieldSet ToFieldSet(const json& object, const MergeShape& root) {
 
 FieldChanges CompareObjects(const json* before, const json& after, const MergeShape& root) {
   FieldChanges c;
-  FieldPath path;
   static const json kEmpty = json::object();
-  Diff(before != nullptr ? before : &kEmpty, &after, root, Level::kRoot, path, c);
+  Cursor top{nullptr, nullptr, &c};
+  Diff(before != nullptr ? before : &kEmpty, &after, root, Level::kRoot, top);
   return c;
 }
 
@@ -520,10 +624,14 @@ void RecordUpdate(const json* before, json& object, const MergeShape& root,
     }
     return;
   }
+  FieldSet changed = std::move(c.added);
+  changed.Union(c.modified);
+  if (from_stored && stored != nullptr && stored->is_array() &&
+      UpdateStoredEntries(*stored, changed, c.removed, ctx, object)) {
+    return;
+  }
   if (!base) base = stored != nullptr ? DecodeManagedFields(*stored) : std::nullopt;
   ManagedEntries entries = base ? std::move(*base) : ManagedEntries{};
-  FieldSet changed = c.added;
-  changed.Union(c.modified);
   for (auto& e : entries) {
     if (!e.fields.Empty()) e.fields = e.fields.Difference(changed).Difference(c.removed);
   }
