@@ -37,7 +37,8 @@ const std::vector<std::pair<std::string, Factory>>& Factories() {
       {"statefulset", NewStatefulSetController},
       {"daemonset", NewDaemonSetController},
       {"cronjob", NewCronJobController},
-      {"endpoints", NewEndpointsController}};
+      {"endpoints", NewEndpointsController},
+      {"disruption", NewDisruptionController}};
   return kAll;
 }
 

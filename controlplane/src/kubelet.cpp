@@ -1,10 +1,12 @@
 // The kubelets of every node: a pod bound to an existing node starts at once — Running, with an
 // IP from the node's pod CIDR (the lowest free one), hostIP, startTime, container statuses and
 // the five conditions a running pod has — with the Pulled, Created and Started Events. The pods
-// of a Job (restartPolicy Never or OnFailure) exit 0 after Options::job_pod_duration and end
-// Succeeded. A pod being deleted (deletionTimestamp set, the store waiting for its grace period)
-// has its containers stopped (a Killing Event) and its deletion confirmed at once.
+// of a Job (restartPolicy Never or OnFailure) exit 0 after Options::job_pod_duration (or as long
+// as their `sh -c` script sleeps, if longer) and end Succeeded. A pod being deleted
+// (deletionTimestamp set, the store waiting for its grace period) has its containers stopped (a
+// Killing Event) and its deletion confirmed at once.
 #include <fmt/format.h>
+#include <kubedouble/fakeserver/container_log.h>
 
 #include <map>
 #include <set>
@@ -194,7 +196,7 @@ class Kubelet : public Controller {
       }
     }
     if (IsJobPod(*written)) {
-      due_[pod_key] = w.now() + w.options().job_pod_duration;
+      due_[pod_key] = w.now() + RunTime(w, *written);
       w.After(due_[pod_key], name(), pod_key);
     }
   }
@@ -214,12 +216,22 @@ class Kubelet : public Controller {
     w.Delete("pods", pod, 0);
   }
 
+  // How long a Job's pod runs: job_pod_duration, or longer if a container's script sleeps
+  // longer (`sh -c 'echo a; sleep 5; echo b'` writes both lines before it exits).
+  static std::chrono::nanoseconds RunTime(World& w, const json& pod) {
+    std::chrono::nanoseconds longest = w.options().job_pod_duration;
+    for (const auto& c : Containers(pod, "containers")) {
+      longest = std::max(longest, fake::ProgramRunTime(c));
+    }
+    return longest;
+  }
+
   // A Job's pod whose containers have run their time exits 0.
   void Finish(World& w, json pod) {
     const std::string key = KeyOf(pod);
     auto due = due_.find(key);
     if (due == due_.end()) {  // started before this control plane was
-      due = due_.emplace(key, w.now() + w.options().job_pod_duration).first;
+      due = due_.emplace(key, w.now() + RunTime(w, pod)).first;
       w.After(due->second, name(), key);
     }
     if (w.now() < due->second) return;

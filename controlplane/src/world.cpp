@@ -12,8 +12,8 @@ using fake::StatusError;
 
 const std::vector<std::string>& CachedResources() {
   static const std::vector<std::string> kResources = {
-      "namespaces",  "nodes",        "pods",       "services", "replicasets",
-      "deployments", "statefulsets", "daemonsets", "jobs",     "cronjobs"};
+      "namespaces",   "nodes",      "pods", "services", "replicasets",         "deployments",
+      "statefulsets", "daemonsets", "jobs", "cronjobs", "poddisruptionbudgets"};
   return kResources;
 }
 

@@ -165,6 +165,21 @@ TEST(ControlPlaneFakeClock, JobPodsSucceedAfterTheirRunTime) {
   }
 }
 
+TEST(ControlPlaneFakeClock, JobPodsRunAsLongAsTheirScriptSleeps) {
+  Cluster c;
+  c.Create("batch", "v1", "jobs", "default", json::parse(R"({
+    "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "slow"},
+    "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "s",
+        "image": "busybox", "command": ["sh", "-c", "echo a; sleep 5; echo b"]}]}}}})"));
+  c.Advance(1s);
+  json pods = c.List("", "v1", "pods", "default", "job-name=slow");
+  ASSERT_EQ(pods.size(), 1u);
+  EXPECT_EQ(pods[0]["status"]["phase"], "Running");  // 500 ms would have ended it
+  c.Advance(5s);
+  pods = c.List("", "v1", "pods", "default", "job-name=slow");
+  EXPECT_EQ(pods[0]["status"]["phase"], "Succeeded");
+}
+
 TEST(ControlPlaneFakeClock, UnschedulablePodSaysWhy) {
   Cluster c(Options{.nodes = 3});
   c.Create("", "v1", "pods", "default",
@@ -344,6 +359,71 @@ TEST(ControlPlaneFakeClock, KubeletConfirmsAGracefulPodDeletion) {
     killing = killing || (e["reason"] == "Killing" && e["message"] == "Stopping container c");
   }
   EXPECT_TRUE(killing);
+}
+
+json Budget(const std::string& name, json spec) {
+  return {{"apiVersion", "policy/v1"},
+          {"kind", "PodDisruptionBudget"},
+          {"metadata", {{"name", name}}},
+          {"spec", std::move(spec)}};
+}
+
+TEST(ControlPlaneFakeClock, DisruptionBudgetsCountReadyPodsAgainstTheirControllersScale) {
+  Cluster c;
+  c.Create("apps", "v1", "deployments", "default", Deployment("web", 4, "nginx:1.27"));
+  const json web = {{"matchLabels", {{"app", "web"}}}};
+  c.Create("policy", "v1", "poddisruptionbudgets", "default",
+           Budget("by-max", {{"maxUnavailable", "25%"}, {"selector", web}}));
+  c.Create("policy", "v1", "poddisruptionbudgets", "default",
+           Budget("by-min", {{"minAvailable", 3}, {"selector", web}}));
+  c.Create("policy", "v1", "poddisruptionbudgets", "default",
+           Budget("half", {{"minAvailable", "50%"}, {"selector", web}}));
+  c.Create(
+      "policy", "v1", "poddisruptionbudgets", "default",
+      Budget("none", {{"maxUnavailable", 1}, {"selector", {{"matchLabels", {{"app", "x"}}}}}}));
+  c.Create("", "v1", "pods", "default",
+           {{"apiVersion", "v1"},
+            {"kind", "Pod"},
+            {"metadata", {{"name", "solo"}, {"labels", {{"app", "solo"}}}}},
+            {"spec", {{"containers", {{{"name", "c"}, {"image", "nginx"}}}}}}});
+  c.Create("policy", "v1", "poddisruptionbudgets", "default",
+           Budget("bare",
+                  {{"minAvailable", "50%"}, {"selector", {{"matchLabels", {{"app", "solo"}}}}}}));
+  c.Advance(1s);
+  auto status = [&](const std::string& name) {
+    return c.Get("policy", "v1", "poddisruptionbudgets", "default", name)["status"];
+  };
+  json s = status("by-max");
+  EXPECT_EQ(s["expectedPods"], 4) << s.dump();
+  EXPECT_EQ(s["desiredHealthy"], 3);
+  EXPECT_EQ(s["currentHealthy"], 4);
+  EXPECT_EQ(s["disruptionsAllowed"], 1);
+  EXPECT_EQ(s["observedGeneration"], 1);
+  EXPECT_EQ(s["conditions"][0]["type"], "DisruptionAllowed");
+  EXPECT_EQ(s["conditions"][0]["status"], "True");
+  EXPECT_EQ(s["conditions"][0]["reason"], "SufficientPods");
+  s = status("by-min");
+  EXPECT_EQ(s["desiredHealthy"], 3);
+  EXPECT_EQ(s["disruptionsAllowed"], 1);
+  s = status("half");
+  EXPECT_EQ(s["desiredHealthy"], 2);
+  EXPECT_EQ(s["disruptionsAllowed"], 2);
+  s = status("none");
+  EXPECT_EQ(s["expectedPods"], 0) << s.dump();
+  EXPECT_EQ(s["disruptionsAllowed"], 0);
+  EXPECT_EQ(s["conditions"][0]["reason"], "InsufficientPods");
+  s = status("bare");  // a percentage of pods without a controller cannot be computed
+  EXPECT_EQ(s["disruptionsAllowed"], 0) << s.dump();
+  EXPECT_EQ(s["conditions"][0]["reason"], "SyncFailed");
+  EXPECT_EQ(s["conditions"][0]["message"], "found no controller ref for pod \"solo\"");
+
+  // A pod of web goes: until its replacement is ready, the budgets count one less.
+  json pods = c.List("", "v1", "pods", "default", "app=web");
+  c.store().Delete(c.Res("", "v1", "pods"), "default", pods[0]["metadata"]["name"]);
+  EXPECT_EQ(status("by-min")["currentHealthy"], 4);  // not until the clock moves
+  c.Advance(1s);
+  EXPECT_EQ(status("by-min")["currentHealthy"], 4);
+  EXPECT_EQ(c.List("", "v1", "pods", "default", "app=web").size(), 4u);
 }
 
 TEST(ControlPlaneFakeClock, ControllersNoneLeavesTheClusterEmpty) {

@@ -137,6 +137,146 @@ TEST_F(KubectlCluster, ControllersNoneLeavesPodsPending) {
   EXPECT_THAT(r.output, HasSubstr("Pending"));
 }
 
+TEST_F(KubectlCluster, LogsWithEachFlag) {
+  Serve({"--no-default-fixtures"});
+  auto r = Kubectl(
+      "kubectl run talk --image=busybox:1.36 --restart=Never --env=WHO=world "
+      "--annotations='kubedouble.io/log=+1s ready' -- sh -c 'echo hello $WHO; echo bye' && "
+      "kubectl wait --for=condition=Ready pod/talk --timeout=20s >/dev/null && sleep 1.2 && "
+      "echo '--plain'; kubectl logs talk; echo '--tail'; kubectl logs talk --tail=1; "
+      "echo '--limit'; kubectl logs talk --limit-bytes=5; echo; echo '--timestamps'; "
+      "kubectl logs talk --timestamps; echo '--since'; kubectl logs talk --since=1h; "
+      "echo '--since-time'; kubectl logs talk --since-time=2000-01-01T00:00:00Z; "
+      "echo '--container'; kubectl logs talk -c talk --insecure-skip-tls-verify-backend; "
+      "echo '--previous'; kubectl logs talk --previous");
+  EXPECT_THAT(r.output, HasSubstr("--plain\nhello world\nbye\nready\n--tail\nready\n"));
+  EXPECT_THAT(r.output, HasSubstr("--limit\nhello\n"));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex(
+                            "--timestamps\n20[0-9-]+T[0-9:]+\\.000000000Z hello world\n"));
+  EXPECT_THAT(r.output, HasSubstr("--since\nhello world\nbye\nready\n"));
+  EXPECT_THAT(r.output, HasSubstr("--since-time\nhello world\nbye\nready\n"));
+  EXPECT_THAT(r.output, HasSubstr("--container\nhello world\nbye\nready\n"));
+  EXPECT_THAT(r.output, HasSubstr("Error from server (BadRequest): previous terminated container "
+                                  "\"talk\" in pod \"talk\" not found"));
+  // Several containers and none named: the server's answer (kubectl picks one itself).
+  r = Kubectl(
+      "kubectl apply -f - >/dev/null <<'EOF'\n"
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: two}\nspec:\n  containers:\n"
+      "  - {name: a, image: busybox}\n  - {name: b, image: busybox}\nEOF\n"
+      "kubectl get --raw /api/v1/namespaces/default/pods/two/log; "
+      "kubectl get --raw '/api/v1/namespaces/default/pods/two/log?container=a&tailLines=-1'");
+  EXPECT_THAT(r.output, HasSubstr("a container name must be specified for pod two, choose one "
+                                  "of: [a b]"));
+  EXPECT_THAT(r.output, HasSubstr("tailLines: Invalid value: -1: must be greater than or equal "
+                                  "to 0"));
+}
+
+TEST_F(KubectlCluster, LogsFollowEndsWhenThePodGoes) {
+  Serve({"--no-default-fixtures"});
+  auto r = Kubectl(
+      "kubectl run tick --image=busybox:1.36 --annotations='kubedouble.io/log=every 200ms tick "
+      "{n}' && kubectl wait --for=condition=Ready pod/tick --timeout=20s >/dev/null && "
+      "(timeout 20 kubectl logs -f tick > follow.out; echo \"follow exit $?\" >> follow.out) & "
+      "sleep 1.5; kubectl delete pod tick --wait=true >/dev/null; wait; cat follow.out");
+  EXPECT_THAT(r.output, HasSubstr("Started tick (image busybox:1.36)\ntick 1\ntick 2\n"));
+  EXPECT_THAT(r.output, HasSubstr("follow exit 0"));  // ended by itself, not by the timeout
+}
+
+// With --clock fake a followed log gets its lines as the clock is advanced, not before.
+TEST_F(KubectlCluster, FollowedLogMovesWithTheFakeClock) {
+  Serve({"--no-default-fixtures", "--clock", "fake"});
+  auto r = Kubectl(
+      "advance() { echo \"{\\\"advance\\\":\\\"$1\\\"}\" > adv.json; "
+      "kubectl create --raw /__kubedouble/clock -f adv.json >/dev/null; }; "
+      "kubectl run tick --image=busybox:1.36 --annotations='kubedouble.io/log=every 1m tick {n}' "
+      ">/dev/null && advance 1s && "
+      "{ timeout 20 kubectl logs -f tick > follow.out 2>&1; echo \"follow exit $?\" >> "
+      "follow.out; } & sleep 1; echo \"--before\"; cat follow.out; advance 2m; sleep 1; "
+      "echo \"--after\"; cat follow.out; kubectl delete pod tick --wait=false >/dev/null; "
+      "advance 1s; wait; tail -1 follow.out");
+  EXPECT_THAT(r.output, HasSubstr("--before\nStarted tick (image busybox:1.36)\n--after\n"
+                                  "Started tick (image busybox:1.36)\ntick 1\ntick 2\n"));
+  EXPECT_THAT(r.output, ::testing::EndsWith("follow exit 0\n"));  // the pod went: it ended
+}
+
+TEST_F(KubectlCluster, JobLogsHoldItsWholeScriptAndFollowEndsWithIt) {
+  Serve({"--no-default-fixtures"});
+  auto r = Kubectl(
+      "kubectl create job slow --image=busybox:1.36 -- sh -c 'echo start; sleep 1; echo end' && "
+      "kubectl wait --for=condition=Ready pod -l job-name=slow --timeout=20s >/dev/null && "
+      "timeout 20 kubectl logs -f job/slow; echo \"follow exit $?\"; "
+      "kubectl wait --for=condition=complete job/slow --timeout=20s && kubectl logs job/slow");
+  EXPECT_THAT(r.output, HasSubstr("start\nend\nfollow exit 0\n"));
+  EXPECT_THAT(r.output, HasSubstr("job.batch/slow condition met\nstart\nend\n"));
+}
+
+TEST_F(KubectlCluster, EvictionRefusedByABudgetThenAllowed) {
+  Serve({"--no-default-fixtures"});
+  auto r = Kubectl(
+      "kubectl create deployment web --image=nginx:1.27 --replicas=2 >/dev/null && "
+      "kubectl create pdb web --selector=app=web --min-available=2 >/dev/null && "
+      "kubectl rollout status deployment/web --timeout=20s >/dev/null && "
+      "for i in $(seq 50); do kubectl get pdb web -o jsonpath='{.status.currentHealthy}' | "
+      "grep -q 2 && break; sleep 0.1; done; "
+      "P=$(kubectl get pods -l app=web -o jsonpath='{.items[0].metadata.name}'); "
+      "echo \"{\\\"apiVersion\\\":\\\"policy/v1\\\",\\\"kind\\\":\\\"Eviction\\\","
+      "\\\"metadata\\\":{\\\"name\\\":\\\"$P\\\"}}\" > ev.json; "
+      "kubectl create --raw /api/v1/namespaces/default/pods/$P/eviction -f ev.json; echo; "
+      "kubectl get pdb web --no-headers; "
+      "kubectl patch pdb web --type=merge -p '{\"spec\":{\"minAvailable\":1}}' >/dev/null; "
+      "for i in $(seq 50); do kubectl get pdb web -o jsonpath='{.status.disruptionsAllowed}' | "
+      "grep -q 1 && break; sleep 0.1; done; "
+      "kubectl create --raw /api/v1/namespaces/default/pods/$P/eviction -f ev.json; echo; "
+      "for i in $(seq 50); do kubectl get pod $P >/dev/null 2>&1 || { echo \"$P is gone\"; "
+      "break; }; sleep 0.1; done");
+  EXPECT_THAT(r.output, HasSubstr("Error from server (TooManyRequests): Cannot evict pod as it "
+                                  "would violate the pod's disruption budget."));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("web +2 +N/A +0 "));
+  EXPECT_THAT(r.output, HasSubstr("\"status\":\"Success\""));
+  EXPECT_THAT(r.output, HasSubstr(" is gone"));
+}
+
+TEST_F(KubectlCluster, DrainEvictsAndWaitsForTheBudget) {
+  Serve({"--no-default-fixtures", "--nodes", "3"});
+  auto r = Kubectl(
+      "kubectl create deployment web --image=nginx:1.27 --replicas=2 >/dev/null && "
+      "kubectl create pdb web --selector=app=web --min-available=1 >/dev/null && "
+      "kubectl rollout status deployment/web --timeout=20s >/dev/null && "
+      "kubectl get pods -l app=web -o jsonpath='{.items[*].spec.nodeName}'; echo; "
+      "kubectl drain kubedouble-worker --ignore-daemonsets --delete-emptydir-data "
+      "--timeout=20s && kubectl rollout status deployment/web --timeout=20s >/dev/null && "
+      "kubectl get pods -l app=web -o jsonpath='{.items[*].spec.nodeName}'; echo; "
+      "kubectl drain kubedouble-worker2 --ignore-daemonsets --delete-emptydir-data "
+      "--timeout=7s; echo \"blocked drain exit $?\"; "
+      "kubectl uncordon kubedouble-worker && "
+      "kubectl drain kubedouble-worker2 --ignore-daemonsets --delete-emptydir-data "
+      "--timeout=30s && kubectl get nodes --no-headers && "
+      "kubectl get pods -l app=web -o jsonpath='{.items[*].spec.nodeName}'");
+  EXPECT_THAT(r.output, HasSubstr("kubedouble-worker kubedouble-worker2\n"));
+  EXPECT_THAT(r.output, HasSubstr("node/kubedouble-worker cordoned"));
+  EXPECT_THAT(r.output, HasSubstr("node/kubedouble-worker drained"));
+  EXPECT_THAT(r.output, HasSubstr("kubedouble-worker2 kubedouble-worker2\n"));
+  EXPECT_THAT(r.output, HasSubstr("(will retry after 5s): Cannot evict pod as it would violate "
+                                  "the pod's disruption budget."));
+  EXPECT_THAT(r.output, HasSubstr("blocked drain exit 1"));
+  EXPECT_THAT(r.output, HasSubstr("node/kubedouble-worker uncordoned"));
+  EXPECT_THAT(r.output, HasSubstr("node/kubedouble-worker2 drained"));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("kubedouble-worker2 +Ready,SchedulingDisabled"));
+  EXPECT_THAT(r.output, ::testing::EndsWith("kubedouble-worker kubedouble-worker"));
+}
+
+TEST_F(KubectlCluster, ExecAttachAndPortForwardSayTheUpgradeIsMissing) {
+  Serve({"--no-default-fixtures"});
+  auto r = Kubectl(
+      "kubectl run solo --image=nginx:1.27 >/dev/null && "
+      "kubectl wait --for=condition=Ready pod/solo --timeout=20s >/dev/null; "
+      "kubectl exec solo -- ls; kubectl attach solo; "
+      "timeout 10 kubectl port-forward pod/solo 0:80");
+  EXPECT_THAT(r.output, HasSubstr("Error from server (BadRequest): Upgrade request required"));
+  EXPECT_THAT(r.output, HasSubstr("error upgrading connection: Upgrade request required"));
+  EXPECT_THAT(r.output, Not(HasSubstr("the server could not find the requested resource")));
+}
+
 TEST_F(KubectlCluster, UnknownControllerIsRefused) {
   auto r = test::Bash(std::string(KUBEDOUBLE_BINARY) + " serve --port 0 --dir " +
                       (dir_ / "state").string() + " --controllers node,schedular");

@@ -60,6 +60,7 @@ namespace kubedouble::controlplane {
 //   daemonset   one pod per node that fits the DaemonSet
 //   cronjob     Jobs from jobTemplate when the schedule comes round on the clock
 //   endpoints   EndpointSlices and Endpoints of Services from ready pods
+//   disruption  the status of PodDisruptionBudgets (what evictions and `kubectl drain` read)
 std::vector<std::string> AllControllers();
 
 // "all" or "" (every controller), "none", or a comma list of the names above. Throws
