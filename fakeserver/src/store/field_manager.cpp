@@ -607,14 +607,15 @@ void RecordUpdate(const json* before, json& object, const MergeShape& root,
     object["metadata"].erase("managedFields");  // [{}]: the client resets them
     return;
   }
+  const json* stored = before != nullptr ? MetaField(*before, "managedFields") : nullptr;
   std::optional<ManagedEntries> base;
-  if (sent != nullptr && ctx.subresource.empty()) {
+  // A body that carries the stored entries unchanged (a patch, a PUT after a GET) sends none.
+  if (sent != nullptr && ctx.subresource.empty() && !(stored != nullptr && *sent == *stored)) {
     base = DecodeManagedFields(*sent);
     if (base && base->empty()) base.reset();
   }
   const bool from_stored = !base;
   FieldChanges c = CompareObjects(before, object, root);
-  const json* stored = before != nullptr ? MetaField(*before, "managedFields") : nullptr;
   if (from_stored && c.added.Empty() && c.modified.Empty() && c.removed.Empty()) {
     // Nothing changed: the stored entries stay exactly as they are.
     if (stored != nullptr) {
