@@ -56,6 +56,9 @@ TEST(ServerSideApply, KubectlCreatesUpdatesConflictsAndForces) {
   EXPECT_THAT(yaml, HasSubstr("f:replicas: {}"));
   // Without --show-managed-fields kubectl hides them.
   EXPECT_THAT(Ok(srv, "kubectl get deploy web -o yaml"), Not(HasSubstr("managedFields")));
+  // A list of one empty entry removes them.
+  Ok(srv, "kubectl patch deploy web --type=merge -p '{\"metadata\":{\"managedFields\":[{}]}}'");
+  EXPECT_EQ(Ok(srv, "kubectl get deploy web -o jsonpath='{.metadata.managedFields}'"), "");
 }
 
 TEST(ServerSideApply, KubectlMovesFromClientSideApply) {
@@ -102,6 +105,18 @@ except client.exceptions.ApiException as e:
     print("conflict", e.status, status["message"], status["details"]["causes"][0]["reason"])
 cm = apply("py-other", "red", force=True)
 print("forced", cm.data["color"], sorted(e.manager for e in cm.metadata.managed_fields))
+try:
+    apply("", "green")
+except client.exceptions.ApiException as e:
+    print("no manager", e.status, json.loads(e.body)["message"])
+try:
+    apply("x" * 129, "green")
+except client.exceptions.ApiException as e:
+    print("long manager", e.status, json.loads(e.body)["message"])
+# Without a fieldManager an ordinary write is recorded for the User-Agent's first word.
+v1 = client.CoreV1Api()
+made = v1.create_namespaced_config_map("default", {"metadata": {"name": "py-made"}, "data": {"a": "1"}})
+print("user agent manager", [(e.manager, e.operation) for e in made.metadata.managed_fields])
 PY
 )");
   ASSERT_EQ(r.code, 0) << r.output;
@@ -109,6 +124,11 @@ PY
   EXPECT_THAT(r.output, HasSubstr("conflict 409 Apply failed with 1 conflict: conflict with "
                                   "\"py-app\": .data.color FieldManagerConflict"));
   EXPECT_THAT(r.output, HasSubstr("forced red ['py-other']"));
+  EXPECT_THAT(r.output, HasSubstr("no manager 422 PatchOptions.meta.k8s.io \"\" is invalid: "
+                                  "fieldManager: Required value: is required for apply patch"));
+  EXPECT_THAT(r.output, HasSubstr("long manager 422 PatchOptions.meta.k8s.io \"\" is invalid: "
+                                  "fieldManager: Too long: may not be more than 128 bytes"));
+  EXPECT_THAT(r.output, HasSubstr("user agent manager [('OpenAPI-Generator', 'Update')]"));
 }
 
 TEST(ServerSideApply, NodeClientAppliesAConfigMap) {
