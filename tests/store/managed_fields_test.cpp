@@ -262,6 +262,11 @@ TEST_F(ManagedFieldsTest, KubectlTakesOverClientSideApplyFields) {
   json d = Apply(deployments_, "web", Deployment(5, {Container("web", "nginx:1")}), "kubectl");
   EXPECT_EQ(d["spec"]["replicas"], 5);
   EXPECT_TRUE(Entry(d, "kubectl", "Apply")["fieldsV1"]["f:spec"].contains("f:replicas"));
+  // The annotation now holds what kubectl applied.
+  json annotated =
+      json::parse(d["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+                      .get<std::string>());
+  EXPECT_EQ(annotated["spec"]["replicas"], 5);
 }
 
 TEST_F(ManagedFieldsTest, AnUnmanagedObjectIsOwnedBeforeTheFirstApply) {
@@ -291,6 +296,24 @@ TEST_F(ManagedFieldsTest, ClientsResetManagedFieldsWithOneEmptyEntry) {
   cm = store_->Update(configmaps_, "default", "cm", cm, By("u"));
   ASSERT_EQ(cm["metadata"]["managedFields"].size(), 1u);
   EXPECT_EQ(cm["metadata"]["managedFields"][0]["manager"], "u");
+}
+
+TEST_F(ManagedFieldsTest, AtMostTenUpdateEntriesTheOldestMergedIntoAncientChanges) {
+  json cm = store_->Create(configmaps_, "default", {{"metadata", {{"name", "cm"}}}}, By("m0"));
+  for (int i = 1; i <= 11; ++i) {
+    now_ += std::chrono::seconds(1);
+    cm["data"]["k" + std::to_string(i)] = "v";
+    cm = store_->Update(configmaps_, "default", "cm", cm, By("m" + std::to_string(i)));
+  }
+  const json& entries = cm["metadata"]["managedFields"];
+  ASSERT_EQ(entries.size(), 10u);
+  json ancient = Entry(cm, "ancient-changes", "Update");
+  ASSERT_FALSE(ancient.is_null());
+  // m1 and m2, the oldest with fields, are in it; m11 still has its own entry.
+  EXPECT_TRUE(ancient["fieldsV1"]["f:data"].contains("f:k1"));
+  EXPECT_TRUE(ancient["fieldsV1"]["f:data"].contains("f:k2"));
+  EXPECT_FALSE(Entry(cm, "m11", "Update").is_null());
+  EXPECT_TRUE(Entry(cm, "m1", "Update").is_null());
 }
 
 TEST_F(ManagedFieldsTest, StatusWritesNameTheSubresource) {

@@ -514,6 +514,26 @@ bool UpdateStoredEntries(const json& stored, const FieldSet& changed, const Fiel
   }
   return true;
 }
+
+// kubectl's server-side apply keeps a last-applied-configuration annotation (left by client-side
+// applies) in step with what it applied, as upstream does, so that a later client-side apply
+// computes its changes from the right configuration.
+void KeepLastAppliedInStep(const json& applied, json& merged) {
+  static const std::string kKey = "kubectl.kubernetes.io/last-applied-configuration";
+  auto meta = merged.find("metadata");
+  if (meta == merged.end() || !meta->is_object()) return;
+  auto annotations = meta->find("annotations");
+  if (annotations == meta->end() || !annotations->is_object() || !annotations->contains(kKey)) {
+    return;
+  }
+  json last = applied;
+  if (last.contains("metadata") && last["metadata"].contains("annotations") &&
+      last["metadata"]["annotations"].is_object()) {
+    last["metadata"]["annotations"].erase(kKey);
+    if (last["metadata"]["annotations"].empty()) last["metadata"].erase("annotations");
+  }
+  (*annotations)[kKey] = last.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 }  // namespace
 
 bool ManagedEntry::SameManager(const ManagedEntry& other) const {
@@ -716,6 +736,7 @@ json ApplyConfiguration(const json* live, const json& applied, const MergeShape&
   if (!mine.fields.Empty()) entries.push_back(std::move(mine));
   DropEmpty(entries);
   SetManaged(merged, entries);
+  if (ctx.manager == "kubectl") KeepLastAppliedInStep(applied, merged);
   return merged;
 }
 
