@@ -316,6 +316,58 @@ TEST_F(ManagedFieldsTest, AtMostTenUpdateEntriesTheOldestMergedIntoAncientChange
   EXPECT_TRUE(Entry(cm, "m1", "Update").is_null());
 }
 
+// Configurations of the wrong shape are 4xx answers (or applied as the values they are), never
+// another exception.
+TEST_F(ManagedFieldsTest, MisshapenConfigurationsAreClientErrors) {
+  Apply(deployments_, "web", Deployment(1, {Container("web", "nginx:1")}), "m");
+  const char* bodies[] = {
+      "[]",
+      "\"text\"",
+      "{",
+      "a: [b",
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: 5",
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":5})",
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},
+          "spec":{"template":{"spec":{"containers":[1,"x",{"noname":1},null]}}}})",
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},
+          "spec":{"template":{"spec":{"containers":{"a":1}}}}})",
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},
+          "spec":{"template":[],"selector":"x"}})",
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web",
+          "labels":[1],"finalizers":{"a":1},"ownerReferences":[{"uid":5}]}})",
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},
+          "spec":{"template":{"spec":{"containers":[{"name":"web","ports":[{"protocol":"UDP"}]}]}}}})",
+  };
+  for (const char* body : bodies) {
+    for (const char* name : {"web", "fresh"}) {
+      try {
+        store_->Patch(deployments_, "default", name, PatchType::kApply, body, By("m"));
+      } catch (const StatusError& e) {
+        EXPECT_LT(e.code(), 500) << body << ": " << e.what();
+        EXPECT_GE(e.code(), 400) << body;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << body << ": " << e.what();
+      }
+    }
+  }
+  // Stored entries that are not FieldsV1 (a fixture's) are replaced, not a failure.
+  store_->Put(configmaps_, {{"metadata",
+                             {{"name", "odd"},
+                              {"namespace", "default"},
+                              {"managedFields",
+                               {{{"manager", "x"},
+                                 {"operation", "Update"},
+                                 {"fieldsType", "FieldsV1"},
+                                 {"fieldsV1", {{"f:data", {{"f:a", 7}}}}}}}}}},
+                            {"data", {{"a", "1"}}}});
+  json odd = store_->Get(configmaps_, "default", "odd");
+  odd["data"]["a"] = "2";
+  EXPECT_NO_THROW(odd = store_->Update(configmaps_, "default", "odd", odd, By("u")));
+  json config = ConfigMap({{"c", "3"}});
+  config["metadata"]["name"] = "odd";
+  EXPECT_NO_THROW(Apply(configmaps_, "odd", config, "m"));
+}
+
 TEST_F(ManagedFieldsTest, StatusWritesNameTheSubresource) {
   json d = store_->Create(deployments_, "default", Deployment(1, {Container("web", "nginx:1")}),
                           By("creator"));

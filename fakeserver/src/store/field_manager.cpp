@@ -433,6 +433,7 @@ FieldSet LastAppliedFields(const json& live, const MergeShape& root) {
 // an object are not decoded and encoded again on every write).
 // Removes the members of `rm` from `node`; true when nothing is left of it.
 bool RemoveMembers(json& node, const FieldSet& rm) {
+  if (!node.is_object()) return true;  // not a FieldsV1 tree (a fixture's): dropped
   if (node.empty()) return rm.member;  // a leaf member
   bool member = node.contains(".") && !rm.member;
   for (const auto& [e, sub] : rm.children) {
@@ -466,10 +467,13 @@ void AddMembers(json& node, bool existed, const FieldSet& add) {
 bool UpdateStoredEntries(const json& stored, const FieldSet& changed, const FieldSet& removed,
                          const FieldManagerContext& ctx, json& object) {
   for (const auto& e : stored) {
-    if (!e.is_object() || !e.contains("fieldsV1") || !e["fieldsV1"].is_object() ||
-        e.value("fieldsType", "") != "FieldsV1") {
-      return false;
+    if (!e.is_object() || !e.contains("fieldsV1") || !e["fieldsV1"].is_object()) return false;
+    for (const char* key :
+         {"manager", "operation", "apiVersion", "time", "subresource", "fieldsType"}) {
+      auto it = e.find(key);
+      if (it != e.end() && !it->is_string()) return false;
     }
+    if (e.value("fieldsType", "") != "FieldsV1") return false;
   }
   json entries = stored;
   bool mine_found = false;
