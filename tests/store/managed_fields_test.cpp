@@ -378,6 +378,17 @@ TEST_F(ManagedFieldsTest, StatusWritesNameTheSubresource) {
   json e = Entry(d, "controller", "Update");
   EXPECT_EQ(e["subresource"], "status");
   EXPECT_EQ(e["fieldsV1"], json({{"f:status", {{"f:replicas", json::object()}}}}));
+  // A server-side apply of …/status owns the status it sent, under its subresource.
+  WriteOptions apply = By("status-applier");
+  apply.status_only = true;
+  json config = Deployment(9, {Container("web", "nginx:1")});
+  config["status"] = {{"observedGeneration", 1}};
+  d = store_->Patch(deployments_, "default", "web", PatchType::kApply, config.dump(), apply);
+  EXPECT_EQ(d["spec"]["replicas"], 1);  // the spec is not the status subresource's
+  EXPECT_EQ(d["status"]["observedGeneration"], 1);
+  json applied = Entry(d, "status-applier", "Apply");
+  EXPECT_EQ(applied["subresource"], "status");
+  EXPECT_EQ(applied["fieldsV1"], json({{"f:status", {{"f:observedGeneration", json::object()}}}}));
 }
 
 }  // namespace

@@ -200,7 +200,16 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
   }
   std::vector<ResourceInfo> serves;
   if (opts.status_only) {
+    // A server-side apply of the status brings the managedFields it worked out.
+    json applied_managed = record ? json() : object["metadata"].value("managedFields", json());
     object = StatusOnly(old, object);
+    if (!record) {
+      if (applied_managed.is_null()) {
+        object["metadata"].erase("managedFields");
+      } else {
+        object["metadata"]["managedFields"] = std::move(applied_managed);
+      }
+    }
     PrepareCustomResource(c, res, object);
   } else if (opts.finalizers_only) {
     object = SpecFinalizersOnly(old, object);
