@@ -13,6 +13,10 @@
 #ifdef KUBEDOUBLE_HAVE_FAKESERVER
 #include "kubedouble/fakeserver/journal.h"
 #include "kubedouble/fakeserver/server.h"
+#include "kubedouble/fakeserver/store.h"
+#endif
+#ifdef KUBEDOUBLE_HAVE_CONTROLPLANE
+#include "kubedouble/controlplane/control_plane.h"
 #endif
 #include "kubedouble/fakeserver/mitm.h"
 
@@ -89,6 +93,9 @@ struct Stage::Impl {
   std::string client;
   fs::path work;
   std::unique_ptr<fake::Server> server;
+#ifdef KUBEDOUBLE_HAVE_CONTROLPLANE
+  std::unique_ptr<controlplane::ControlPlane> control_plane;  // declared after: stops first
+#endif
   std::unique_ptr<fake::Mitm> front;  // the MITM
   std::unique_ptr<BackgroundProcess> proxy;
   Target target;
@@ -134,8 +141,14 @@ struct Stage::Impl {
       o.faults_file = work / "faults.yaml";
     }
     if (setup.clock) o.clock = *setup.clock;
+    if (!setup.stages.empty()) {
+      std::string docs;
+      for (const auto& st : setup.stages) docs += "---\n" + st.dump() + "\n";
+      WriteText(work / "stages.yaml", docs);
+    }
     server = std::make_unique<fake::Server>(o);
     server->Start();
+    StartControlPlane();
     // The same server by hand (the state folder keeps its PKI and tokens).
     serve = {"serve",
              "--dir",
@@ -160,6 +173,52 @@ struct Stage::Impl {
     if (setup.clock) serve.insert(serve.end(), {"--clock", *setup.clock});
     if (setup.sa_token_grace)
       serve.insert(serve.end(), {"--sa-token-grace", fmt::format("{}s", *setup.sa_token_grace)});
+    serve.insert(serve.end(), {"--controllers", setup.controllers.value_or("none")});
+    if (setup.controllers) serve.insert(serve.end(), {"--nodes", std::to_string(setup.nodes)});
+    if (!setup.stages.empty())
+      serve.insert(serve.end(), {"--stages", (work / "stages.yaml").string()});
+  }
+
+  // The scenario's control plane, beside the server (none unless the scenario asks).
+  void StartControlPlane() {
+    const ServerSetup& setup = s.server;
+    if (!setup.controllers) return;
+#ifdef KUBEDOUBLE_HAVE_CONTROLPLANE
+    controlplane::Options cp;
+    cp.controllers = controlplane::ParseControllers(*setup.controllers);
+    cp.nodes = setup.nodes;
+    if (!setup.stages.empty()) cp.stages = controlplane::LoadPodStages(work / "stages.yaml");
+    control_plane = std::make_unique<controlplane::ControlPlane>(*server, std::move(cp));
+    control_plane->Start();
+    // The client starts on a settled cluster: fixture pods scheduled and started, and what a
+    // stage does at once done (a pod that exits at once has failed).
+    control_plane->WaitIdle();
+#else
+    throw std::runtime_error("this build has no control plane (server.controllers)");
+#endif
+  }
+
+  // With a control plane, an in-cluster program finds the API as in a pod: through the
+  // kubernetes Service's endpoints in default (the control plane writes them: the server's own
+  // address and port), not through the server's incluster.env.
+  void InClusterEnvFromService() {
+#ifdef KUBEDOUBLE_HAVE_CONTROLPLANE
+    if (!control_plane) return;
+    auto endpoints = server->store().registry()->Find("", "v1", "endpoints");
+    if (!endpoints) return;
+    json ep;
+    try {
+      ep = server->store().Get(*endpoints, "default", "kubernetes");
+    } catch (const std::exception&) {
+      throw std::runtime_error("the control plane wrote no endpoints/kubernetes in default");
+    }
+    const json& subset = ep["subsets"][0];
+    const std::string host = subset["addresses"][0]["ip"];
+    const std::string port = std::to_string(subset["ports"][0]["port"].get<int>());
+    target.incluster_env["KUBERNETES_SERVICE_HOST"] = host;
+    target.incluster_env["KUBERNETES_SERVICE_PORT"] = port;
+    target.incluster_env["KUBERNETES_SERVICE_PORT_HTTPS"] = port;
+#endif
   }
 
   // A call to the server's admin API with the admin token.
@@ -427,6 +486,7 @@ struct Stage::Impl {
     if (a.path == AccessPath::kInCluster || a.path == AccessPath::kSidecar) {
       target.sa_dir = p.serviceaccount_dir.string();
       target.incluster_env = ParseEnvFile(ReadText(p.incluster_env));
+      InClusterEnvFromService();
       needs_hosts = true;
       if (!target.private_mounts)
         fallbacks.push_back("in-cluster: no private mount namespace (needs root and unshare)");
@@ -522,6 +582,9 @@ Stage::~Stage() {
   if (!impl_) return;
   impl_->proxy.reset();
   if (impl_->front) impl_->front->Stop();
+#ifdef KUBEDOUBLE_HAVE_CONTROLPLANE
+  impl_->control_plane.reset();
+#endif
   if (impl_->server) impl_->server->Stop();
 }
 

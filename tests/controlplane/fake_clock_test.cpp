@@ -13,66 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "controlplane/fake_cluster.h"
+
 namespace kubedouble::controlplane {
 namespace {
 
 using fake::json;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
-
-class Cluster {
- public:
-  explicit Cluster(Options options = {}, bool fixtures = false)
-      : server_([&] {
-          fake::ServerOptions o;
-          o.clock = "fake";
-          o.default_fixtures = fixtures;
-          return o;
-        }()),
-        cp_(server_.server(), std::move(options)) {
-    cp_.Start();
-  }
-  fake::Store& store() { return server_.server().store(); }
-  fake::ServerClock& clock() { return server_.server().clock(); }
-  const fake::ResourceInfo& Res(const std::string& group, const std::string& version,
-                                const std::string& plural) {
-    infos_.push_back(*store().registry()->Find(group, version, plural));
-    return infos_.back();
-  }
-  json List(const std::string& group, const std::string& version, const std::string& plural,
-            const std::string& ns = "", const std::string& selector = "") {
-    fake::ListOptions o;
-    o.label_selector = selector;
-    return store().List(Res(group, version, plural), ns, o)["items"];
-  }
-  json Get(const std::string& group, const std::string& version, const std::string& plural,
-           const std::string& ns, const std::string& name) {
-    return store().Get(Res(group, version, plural), ns, name);
-  }
-  void Create(const std::string& group, const std::string& version, const std::string& plural,
-              const std::string& ns, json object) {
-    store().Create(Res(group, version, plural), ns, std::move(object));
-  }
-  void Advance(std::chrono::nanoseconds by) { clock().Advance(by); }
-  fake::TestServer& server() { return server_; }
-
- private:
-  fake::TestServer server_;
-  ControlPlane cp_;
-  std::deque<fake::ResourceInfo> infos_;
-};
-
-json Deployment(const std::string& name, int replicas, const std::string& image) {
-  return {{"apiVersion", "apps/v1"},
-          {"kind", "Deployment"},
-          {"metadata", {{"name", name}}},
-          {"spec",
-           {{"replicas", replicas},
-            {"selector", {{"matchLabels", {{"app", name}}}}},
-            {"template",
-             {{"metadata", {{"labels", {{"app", name}}}}},
-              {"spec", {{"containers", {{{"name", "main"}, {"image", image}}}}}}}}}}};
-}
 
 std::vector<std::string> Names(const json& items) {
   std::vector<std::string> out;
@@ -444,6 +392,38 @@ TEST(ControlPlaneControllers, ParsesNamesAndRefusesUnknownOnes) {
     EXPECT_THAT(e.what(), HasSubstr("unknown controller \"schedular\""));
     EXPECT_THAT(e.what(), HasSubstr("scheduler"));
   }
+}
+
+}  // namespace
+}  // namespace kubedouble::controlplane
+
+namespace kubedouble::controlplane {
+namespace {
+
+// On the real clock: WaitIdle returns once the control plane has handled what it found, even
+// when starting it wrote nothing that would wake it (no node controller: the node and the pod
+// were there before).
+TEST(ControlPlaneRealClock, WaitIdleReturnsWithThePodsFoundAtStartRunning) {
+  fake::ServerOptions o;
+  o.default_fixtures = false;
+  fake::TestServer srv(o);
+  auto& store = srv.server().store();
+  store.Create(*store.registry()->Find("", "v1", "nodes"), "",
+               json::parse(R"({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+                 "spec": {"podCIDR": "10.244.7.0/24"},
+                 "status": {"conditions": [{"type": "Ready", "status": "True"}],
+                            "allocatable": {"pods": "10", "cpu": "4", "memory": "8Gi"},
+                            "addresses": [{"type": "InternalIP", "address": "172.18.0.9"}]}})"));
+  store.Create(*store.registry()->Find("", "v1", "pods"), "default",
+               json::parse(R"({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                 "spec": {"containers": [{"name": "c", "image": "nginx"}]}})"));
+  ControlPlane cp(srv.server(), {.controllers = ParseControllers("scheduler,kubelet")});
+  cp.Start();
+  ASSERT_TRUE(cp.WaitIdle());
+  json pod = store.Get(*store.registry()->Find("", "v1", "pods"), "default", "p");
+  EXPECT_EQ(pod["spec"]["nodeName"], "n1");
+  EXPECT_EQ(pod["status"]["phase"], "Running") << pod.dump();
+  EXPECT_EQ(pod["status"]["podIP"], "10.244.7.2");
 }
 
 }  // namespace

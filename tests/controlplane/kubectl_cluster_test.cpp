@@ -7,44 +7,27 @@
 #include <string>
 
 #include "common/shell.h"
-#include "e2e/run.h"
-#include "reliability/serve_process.h"
+#include "controlplane/kubectl_cluster.h"
 
 namespace kubedouble {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-namespace fs = std::filesystem;
 
-class KubectlCluster : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (test::Bash("command -v kubectl").code != 0) GTEST_SKIP() << "kubectl is not installed";
-    dir_ = fs::temp_directory_path() /
-           ("kd-cp-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    server_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  void Serve(std::vector<std::string> args = {}) {
-    server_ = std::make_unique<testing::ServeProcess>(dir_ / "state", std::move(args));
-    ASSERT_TRUE(server_->ok()) << server_->log();
-  }
-  test::ShellResult Kubectl(const std::string& script) {
-    return test::Bash(e2e::KubectlEnv(dir_ / "state" / "kubeconfig") + "cd " + dir_.string() +
-                      "; " + script);
-  }
+// Runs `command WHO 3` for the candidates a, b and c at once (a leader election for 3 s).
+test::ShellResult RaceThree(const std::string& command) {
+  return test::Bash("for who in a b c; do " + command + " $who 3 & done; wait");
+}
 
-  fs::path dir_;
-  std::unique_ptr<testing::ServeProcess> server_;
-};
-
+// How many candidates say they led.
+int Leaders(const std::string& output) {
+  int n = 0;
+  for (size_t at = output.find("LEADER "); at != std::string::npos;
+       at = output.find("LEADER ", at + 1))
+    ++n;
+  return n;
+}
 TEST_F(KubectlCluster, RolloutStatusFinishesForANewDeployment) {
   Serve();
   auto r = Kubectl(
@@ -322,18 +305,81 @@ TEST_F(KubectlCluster, PythonLeaderElectionOnALeaseHasOneLeader) {
   const std::string script =
       std::string(KUBEDOUBLE_SOURCE_DIR) + "/tests/controlplane/leader_election.py";
   const std::string kubeconfig = (dir_ / "state" / "kubeconfig").string();
-  auto r = test::Bash("for who in a b c; do /usr/bin/python3 " + script + " " + kubeconfig +
-                      " $who 3 & done; wait");
+  auto r = RaceThree("/usr/bin/python3 " + script + " " + kubeconfig);
   EXPECT_EQ(r.code, 0) << r.output;
-  int leaders = 0;
-  for (size_t at = r.output.find("LEADER "); at != std::string::npos;
-       at = r.output.find("LEADER ", at + 1)) {
-    ++leaders;
-  }
-  EXPECT_EQ(leaders, 1) << r.output;
+  EXPECT_EQ(Leaders(r.output), 1) << r.output;
   EXPECT_THAT(r.output, Not(HasSubstr("Traceback"))) << r.output;
   auto lease = Kubectl("kubectl get lease demo-leader -o jsonpath='{.spec.holderIdentity}'");
   EXPECT_THAT(lease.output, ::testing::MatchesRegex("[abc]")) << lease.output;
+}
+
+}  // namespace
+}  // namespace kubedouble
+
+namespace kubedouble {
+namespace {
+
+// The same race with @kubernetes/client-node: three candidates, one Lease, exactly one leader,
+// who renews.
+TEST_F(KubectlCluster, NodeLeaderElectionOnALeaseHasOneLeader) {
+  const std::string client = KUBEDOUBLE_CLIENT_NODE_DIR;
+  if (test::Bash("command -v node && test -f " + client + "/dist/index.js").code != 0) {
+    GTEST_SKIP() << "node or @kubernetes/client-node is not installed";
+  }
+  Serve();
+  const std::string script =
+      std::string(KUBEDOUBLE_SOURCE_DIR) + "/tests/controlplane/leader_election.mjs";
+  const std::string kubeconfig = (dir_ / "state" / "kubeconfig").string();
+  auto r = RaceThree("node " + script + " " + client + " " + kubeconfig);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(Leaders(r.output), 1) << r.output;
+  EXPECT_THAT(r.output, Not(HasSubstr("Error"))) << r.output;
+  auto lease = Kubectl("kubectl get lease demo-leader-js -o jsonpath='{.spec.holderIdentity}'");
+  EXPECT_THAT(lease.output, ::testing::MatchesRegex("[abc]")) << lease.output;
+  EXPECT_THAT(r.output, ::testing::MatchesRegex("(.|\n)*RENEWED [1-9](.|\n)*")) << r.output;
+}
+
+}  // namespace
+}  // namespace kubedouble
+
+namespace kubedouble {
+namespace {
+
+// kubectl rollout history/undo of a StatefulSet read and patch its ControllerRevisions; its
+// volumeClaimTemplates give each pod a Bound claim.
+TEST_F(KubectlCluster, StatefulSetHistoryUndoAndClaims) {
+  Serve();
+  Write("sts.yaml", R"(apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: "postgres:16"}]}
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+)");
+  auto r = Kubectl(
+      "kubectl apply -f sts.yaml && kubectl rollout status sts/db --timeout=20s && "
+      "kubectl set image sts/db db=postgres:17 && kubectl rollout status sts/db --timeout=20s && "
+      "kubectl rollout history sts/db && kubectl rollout history sts/db --revision=1 && "
+      "kubectl rollout undo sts/db && kubectl rollout status sts/db --timeout=20s && "
+      "kubectl get pods -l app=db -o jsonpath='{.items[*].spec.containers[0].image}{\"\\n\"}' && "
+      "kubectl get pvc --no-headers");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("1         <none>"));
+  EXPECT_THAT(r.output, HasSubstr("2         <none>"));
+  EXPECT_THAT(r.output, HasSubstr("statefulset.apps/db with revision #1"));
+  EXPECT_THAT(r.output, HasSubstr("Image:\tpostgres:16"));
+  EXPECT_THAT(r.output, HasSubstr("statefulset.apps/db rolled back"));
+  EXPECT_THAT(r.output, HasSubstr("postgres:16 postgres:16\n"));
+  EXPECT_THAT(r.output, ::testing::MatchesRegex("(.|\n)*data-db-0 +Bound +pvc-[0-9a-f-]+ +1Gi +RWO "
+                                                "+standard(.|\n)*"));
+  EXPECT_THAT(r.output, HasSubstr("data-db-1"));
 }
 
 }  // namespace
