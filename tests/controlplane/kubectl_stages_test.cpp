@@ -47,12 +47,9 @@ spec:
   selector: {matchLabels: {run: unpullable}}
   pullError: true
 ---
-apiVersion: kubedouble.dev/v1alpha1
 kind: PodStage
 metadata: {name: restarts-once}
-spec:
-  selector: {matchLabels: {run: flaky}}
-  exit: {code: 1, after: 1s, times: 1}
+spec: {selector: {matchLabels: {run: flaky}}, exit: {code: 1, after: 1s, times: 1}}
 )";
 
 TEST_F(KubectlCluster, CrashLoopShowsInGetPodsAndDescribe) {
@@ -80,25 +77,24 @@ TEST_F(KubectlCluster, CrashLoopShowsInGetPodsAndDescribe) {
 
 TEST_F(KubectlCluster, LogsPreviousShowsTheInstanceBeforeTheRestart) {
   Serve({"--stages", Write("stages.yaml", kStages).string()});
-  auto r = Kubectl(
+  const std::string status = "{.status.containerStatuses[0]";
+  auto started = Kubectl(
       "kubectl run flaky --image=busybox:1.36 --annotations='kubedouble.io/log=every 1s tick {n}' "
-      "-- sh -c 'echo hello' >/dev/null && "
-      "kubectl wait pod/flaky --for=jsonpath='{.status.containerStatuses[0].restartCount}'=1 "
-      "--timeout=20s >/dev/null && sleep 2.5 && "
-      "echo '--previous'; kubectl logs flaky --previous; "
-      "echo '--current'; kubectl logs flaky; "
-      "kubectl get pod flaky -o jsonpath='{.status.containerStatuses[0].lastState.terminated."
-      "containerID} {.status.containerStatuses[0].containerID}{\"\\n\"}'");
-  EXPECT_EQ(r.code, 0) << r.output;
+      "-- sh -c 'echo hello' && kubectl wait pod/flaky --timeout=20s --for=jsonpath='" +
+      status + ".restartCount}'=1");
+  ASSERT_EQ(started.code, 0) << started.output;
   // The first instance exited after 1 s: its log ended there; the current one runs on.
-  EXPECT_THAT(r.output, HasSubstr("--previous\nhello\ntick 1\n--current\nhello\ntick 1\ntick 2\n"))
-      << r.output;
+  auto logs = Kubectl("sleep 2.5; kubectl logs flaky --previous; echo --; kubectl logs flaky");
+  EXPECT_EQ(logs.code, 0) << logs.output;
+  EXPECT_THAT(logs.output, HasSubstr("hello\ntick 1\n--\nhello\ntick 1\ntick 2\n")) << logs.output;
   // Each start of a container is a new container, with its own ID.
-  std::istringstream last_line(r.output.substr(r.output.rfind('\n', r.output.size() - 2) + 1));
+  auto ids = Kubectl("kubectl get pod flaky -o jsonpath='" + status +
+                     ".lastState.terminated.containerID} " + status + ".containerID}'");
+  std::istringstream words(ids.output);
   std::string previous_id, current_id;
-  last_line >> previous_id >> current_id;
-  EXPECT_THAT(previous_id, StartsWith("containerd://")) << r.output;
-  EXPECT_THAT(current_id, StartsWith("containerd://")) << r.output;
+  words >> previous_id >> current_id;
+  EXPECT_THAT(previous_id, StartsWith("containerd://")) << ids.output;
+  EXPECT_THAT(current_id, StartsWith("containerd://")) << ids.output;
   EXPECT_NE(previous_id, current_id);
 }
 

@@ -306,14 +306,17 @@ TEST(PodStages, ANeverReadyContainersProbeFailsAsItsKindFails) {
                   "Readiness probe failed: dial tcp " + ip + ":5432: connect: connection refused"));
 }
 
-TEST(PodStages, FailingJobPodsReachTheBackoffLimit) {
-  Cluster c(WithStages(R"(
+// Every Job pod fails with code 2 after 1 s.
+constexpr const char* kFailingJobPods = R"(
 kind: PodStage
 metadata: {name: fail}
 spec:
   selector: {matchExpressions: [{key: job-name, operator: Exists}]}
   exit: {code: 2, after: 1s}
-)"));
+)";
+
+TEST(PodStages, FailingJobPodsReachTheBackoffLimit) {
+  Cluster c(WithStages(kFailingJobPods));
   c.Create("batch", "v1", "jobs", "default", Job("Never", 2));
   c.Advance(1min);
   json job = c.Get("batch", "v1", "jobs", "default", "x");
@@ -324,13 +327,7 @@ spec:
 }
 
 TEST(PodStages, AJobReplacesFailedPodsAfterItsBackOff) {
-  Cluster c(WithStages(R"(
-kind: PodStage
-metadata: {name: fail}
-spec:
-  selector: {matchExpressions: [{key: job-name, operator: Exists}]}
-  exit: {code: 2, after: 1s}
-)"));
+  Cluster c(WithStages(kFailingJobPods));
   c.Create("batch", "v1", "jobs", "default", Job("Never", 3));
   auto pods = [&] { return c.List("", "v1", "pods", "default").size(); };
   c.Advance(10s);  // the first pod failed at 1 s: no replacement for 10 s
