@@ -96,6 +96,15 @@ TEST_P(DriversTest, ARefusedConnectionIsAConnectError) {
   EXPECT_EQ(o.kind, OutcomeKind::kConnectError) << o.Summary() << " " << o.message;
 }
 
+TEST_P(DriversTest, ARawPathWithAQueryReportsItsCode) {
+  scenario_.request.verb = Verb::kRaw;
+  scenario_.request.method = "GET";
+  scenario_.request.path = "/api/v1/pods?limit=1";
+  Outcome o = RunWith(TokenTarget(server_.paths().ca_crt.string()));
+  EXPECT_EQ(o.kind, OutcomeKind::kOk) << o.Summary() << " " << o.message;
+  EXPECT_EQ(o.code, 200) << o.Summary();
+}
+
 INSTANTIATE_TEST_SUITE_P(Clients, DriversTest,
                          ::testing::Values("curl", "kubectl", "python", "node"));
 

@@ -67,9 +67,11 @@ Outcome FromKubectlError(const std::string& err) {
 }
 
 // The status of the last logged request for `path` (kubectl -v=6:
-// "GET https://h:p/api/v1/pods?limit=500 200 OK in 3 milliseconds"); 0 when none.
+// "GET https://h:p/api/v1/pods?limit=500 200 OK in 3 milliseconds"); 0 when none. Paths are
+// compared without their query (a raw path's own, or the one kubectl adds).
 int LastStatus(const std::string& log, const std::string& path) {
   static const std::regex re(R"((GET|POST|PUT|PATCH|DELETE) (\S+) (\d{3}) )");
+  const std::string want = path.substr(0, path.find('?'));
   int code = 0;
   for (std::sregex_iterator it(log.begin(), log.end(), re), end; it != end; ++it) {
     std::string url = (*it)[2];
@@ -77,7 +79,7 @@ int LastStatus(const std::string& log, const std::string& path) {
     size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
     std::string p = slash == std::string::npos ? "/" : url.substr(slash);
     p = p.substr(0, p.find('?'));
-    if (p == path) code = std::stoi((*it)[3]);
+    if (p == want) code = std::stoi((*it)[3]);
   }
   return code;
 }
