@@ -229,10 +229,16 @@ bool AddedFieldsV1(const json& v, const MergeShape& s, Level level, json& out) {
     return true;
   }
   const bool member = level == Level::kOther && kind != Kind::kStruct && !s.required();
+  // Elements come in order (an object's keys and the items' map are sorted, "." sorts first),
+  // so each goes in at the end of its node without a search.
   auto put = [&out](std::string element, bool child_member, json child) {
     if (!child_member && child.empty()) return;  // nothing owned down there
-    if (child_member && !child.empty()) child["."] = json::object();
-    out[std::move(element)] = std::move(child);
+    if (child_member && !child.empty()) {
+      auto& fields = child.get_ref<json::object_t&>();
+      fields.emplace_hint(fields.begin(), ".", json::object());
+    }
+    auto& siblings = out.get_ref<json::object_t&>();
+    siblings.emplace_hint(siblings.end(), std::move(element), std::move(child));
   };
   if (IsContainer(kind)) {
     if (!v.is_object()) return member;
