@@ -89,6 +89,10 @@ void AppendCompactJson(std::string& out, const json& value) {
   }
 }
 
+void AppendCompactJsonString(std::string& out, const std::string& s) {
+  AppendString(out, s, nullptr);
+}
+
 std::string CompactJson(const json& value) {
   std::string out;
   AppendCompactJson(out, value);

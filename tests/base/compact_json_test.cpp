@@ -74,6 +74,9 @@ TEST(CompactJson, AppendsToWhatIsThere) {
   std::string out = "[";
   AppendCompactJson(out, json{{"k", "v"}});
   EXPECT_EQ(out, R"([{"k":"v"})");
+  AppendCompactJsonString(out, "a\"b\xff");
+  EXPECT_EQ(
+      out, R"([{"k":"v"})" + json("a\"b\xff").dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The field manager: managedFields on every write, and server-side apply.
 #include "field_manager.h"
 
+#include <kubedouble/base/compact_json.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -43,8 +45,11 @@ bool EmptyValue(const json* v) {
 // The path element of item `index` of a set or keyed list; nullopt when a keyed item lacks a key.
 std::optional<std::string> ItemElement(const MergeShape& list, const json& item, size_t index) {
   switch (list.list_type()) {
-    case MergeShape::ListType::kSet:
-      return "v:" + item.dump(-1, ' ', false, json::error_handler_t::replace);
+    case MergeShape::ListType::kSet: {
+      std::string out = "v:";
+      base::AppendCompactJson(out, item);
+      return out;
+    }
     case MergeShape::ListType::kMap: {
       if (!item.is_object()) return std::nullopt;
       // The keys as a JSON object would print them (sorted by name), written straight into the
@@ -69,9 +74,9 @@ std::optional<std::string> ItemElement(const MergeShape& list, const json& item,
       for (const auto& [k, v] : keys) {
         if (last != nullptr && *last == *k) continue;  // a key named twice prints once
         if (last != nullptr) out += ',';
-        out += json(*k).dump(-1, ' ', false, json::error_handler_t::replace);
+        base::AppendCompactJsonString(out, *k);
         out += ':';
-        out += v->dump(-1, ' ', false, json::error_handler_t::replace);
+        base::AppendCompactJson(out, *v);
         last = k;
       }
       out += '}';

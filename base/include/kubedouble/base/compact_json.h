@@ -15,5 +15,7 @@ namespace kubedouble::base {
 std::string CompactJson(const nlohmann::json& value);
 // CompactJson(value) appended to `out`.
 void AppendCompactJson(std::string& out, const nlohmann::json& value);
+// A string as CompactJson writes it (quoted, escaped) appended to `out`.
+void AppendCompactJsonString(std::string& out, const std::string& s);
 
 }  // namespace kubedouble::base
