@@ -267,36 +267,51 @@ bool AddedFieldsV1(const json& v, const MergeShape& s, Level level, json& out) {
   return member;
 }
 
-json Merge(const json* l, const json& r, const MergeShape& s, Level level) {
-  if (l == nullptr) return r;
+// `r` merged into `l` in place (the live value, which exists): a tree merge that copies only
+// what `r` brings, not the live subtrees above the places it changes.
+void MergeInto(json& l, const json& r, const MergeShape& s, Level level) {
   const Kind kind = s.KindOf(r);
-  if (level == Level::kOther && (kind == Kind::kScalar || s.Atomic(r) || s.KindOf(*l) != kind)) {
-    return r;
+  if (level == Level::kOther && (kind == Kind::kScalar || s.Atomic(r) || s.KindOf(l) != kind)) {
+    l = r;
+    return;
   }
   if (IsContainer(kind)) {
-    if (!l->is_object()) return r;
-    json out = *l;
+    if (!l.is_object()) {
+      l = r;
+      return;
+    }
     for (const auto& [k, v] : r.items()) {
       // The server's metadata stays as stored; a resourceVersion or uid sent is a precondition.
       if (level == Level::kMeta && ServerOwned(level, k) && k != "resourceVersion" && k != "uid") {
         continue;
       }
       if (v.is_null()) {
-        out.erase(k);
+        l.erase(k);
         continue;
       }
-      auto it = l->find(k);
-      out[k] = Merge(it == l->end() ? nullptr : &*it, v, s.Field(k), Below(level, k));
+      auto it = l.find(k);
+      if (it == l.end()) {
+        l[k] = v;
+      } else {
+        MergeInto(*it, v, s.Field(k), Below(level, k));
+      }
     }
-    return out;
+    return;
   }
-  if (kind != Kind::kList || !l->is_array()) return r;
+  if (kind != Kind::kList || !l.is_array()) {
+    l = r;
+    return;
+  }
   const MergeShape item = s.Item();
-  auto li = Items(s, *l);
+  auto li = Items(s, l);  // li[i] is l[i]
   auto ri = Items(s, r);
   std::map<std::string, size_t> l_at, r_at;
   for (size_t i = 0; i < li.size(); ++i) l_at.emplace(li[i].first, i);
   for (size_t i = 0; i < ri.size(); ++i) r_at.emplace(ri[i].first, i);
+  // Each live item goes to the result once when no two items of either list share an element:
+  // moved, not copied.
+  const bool movable = l_at.size() == li.size() && r_at.size() == ri.size();
+  auto take_live = [&](size_t i) { return movable ? std::move(l[i]) : json(l[i]); };
   // The live order, with the items both name in the configuration's order and merged ...
   std::vector<std::string> shared;
   for (const auto& [e, v] : ri) {
@@ -304,14 +319,22 @@ json Merge(const json* l, const json& r, const MergeShape& s, Level level) {
   }
   std::vector<std::pair<std::string, json>> out;
   size_t k = 0;
-  for (const auto& [e, v] : li) {
+  for (size_t i = 0; i < li.size(); ++i) {
+    const std::string& e = li[i].first;
     if (!r_at.count(e)) {
-      out.emplace_back(e, *v);
+      out.emplace_back(e, take_live(i));
+      continue;
+    }
+    if (k == shared.size()) {
+      // A live list that repeats an element the configuration names once: the first of them
+      // took the configuration's item; the others stay as they are.
+      out.emplace_back(e, take_live(i));
       continue;
     }
     const std::string& take = shared[k++];
-    out.emplace_back(take,
-                     Merge(li[l_at[take]].second, *ri[r_at[take]].second, item, Level::kOther));
+    json merged = take_live(l_at[take]);
+    MergeInto(merged, *ri[r_at[take]].second, item, Level::kOther);
+    out.emplace_back(take, std::move(merged));
   }
   // ... and the new items after the configuration's item before them (before its next one
   // when it has none before, else at the end).
@@ -334,7 +357,7 @@ json Merge(const json* l, const json& r, const MergeShape& s, Level level) {
   }
   json list = json::array();
   for (auto& [e, v] : out) list.push_back(std::move(v));
-  return list;
+  l = std::move(list);
 }
 
 // Removes from `v` the members of `remove` that nobody in `keep` owns (nor anything below).
@@ -695,7 +718,9 @@ FieldChanges CompareObjects(const json* before, const json& after, const MergeSh
 }
 
 json MergeApplied(const json& live, const json& applied, const MergeShape& root) {
-  return Merge(&live, applied, root, Level::kRoot);
+  json out = live;
+  MergeInto(out, applied, root, Level::kRoot);
+  return out;
 }
 
 void RecordUpdate(const json* before, json& object, const MergeShape& root,
