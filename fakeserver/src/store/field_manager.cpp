@@ -1,6 +1,8 @@
 // The field manager: managedFields on every write, and server-side apply.
 #include "field_manager.h"
 
+#include <kubedouble/base/compact_json.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -43,22 +45,42 @@ bool EmptyValue(const json* v) {
 // The path element of item `index` of a set or keyed list; nullopt when a keyed item lacks a key.
 std::optional<std::string> ItemElement(const MergeShape& list, const json& item, size_t index) {
   switch (list.list_type()) {
-    case MergeShape::ListType::kSet:
-      return "v:" + item.dump(-1, ' ', false, json::error_handler_t::replace);
+    case MergeShape::ListType::kSet: {
+      std::string out = "v:";
+      base::AppendCompactJson(out, item);
+      return out;
+    }
     case MergeShape::ListType::kMap: {
       if (!item.is_object()) return std::nullopt;
-      json keys = json::object();
+      // The keys as a JSON object would print them (sorted by name), written straight into the
+      // element rather than through a json object built for it.
+      static const json kTcp = "TCP";  // the schema's default for the ports lists' second key
+      std::vector<std::pair<const std::string*, const json*>> keys;
+      keys.reserve(list.keys().size());
       for (const auto& k : list.keys()) {
         auto it = item.find(k);
         if (it != item.end() && !it->is_null()) {
-          keys[k] = *it;
+          keys.emplace_back(&k, &*it);
         } else if (k == "protocol") {
-          keys[k] = "TCP";  // the schema's default for the ports lists' second key
+          keys.emplace_back(&k, &kTcp);
         } else {
           return std::nullopt;
         }
       }
-      return "k:" + keys.dump(-1, ' ', false, json::error_handler_t::replace);
+      std::sort(keys.begin(), keys.end(),
+                [](const auto& a, const auto& b) { return *a.first < *b.first; });
+      std::string out = "k:{";
+      const std::string* last = nullptr;
+      for (const auto& [k, v] : keys) {
+        if (last != nullptr && *last == *k) continue;  // a key named twice prints once
+        if (last != nullptr) out += ',';
+        base::AppendCompactJsonString(out, *k);
+        out += ':';
+        base::AppendCompactJson(out, *v);
+        last = k;
+      }
+      out += '}';
+      return out;
     }
     case MergeShape::ListType::kAtomic:
       break;
@@ -185,10 +207,10 @@ void Diff(const json* l, const json* r, const MergeShape& s, Level level, const 
   const MergeShape item = s.Item();
   std::map<std::string, const json*> lm, rm;
   if (l != nullptr) {
-    for (auto& [e, v] : Items(s, *l)) lm.emplace(e, v);
+    for (auto& [e, v] : Items(s, *l)) lm.emplace(std::move(e), v);
   }
   if (r != nullptr) {
-    for (auto& [e, v] : Items(s, *r)) rm.emplace(e, v);
+    for (auto& [e, v] : Items(s, *r)) rm.emplace(std::move(e), v);
   }
   for (const auto& [e, v] : lm) {
     auto it = rm.find(e);
@@ -203,36 +225,93 @@ void Diff(const json* l, const json* r, const MergeShape& s, Level level, const 
   }
 }
 
-json Merge(const json* l, const json& r, const MergeShape& s, Level level) {
-  if (l == nullptr) return r;
+// What CompareObjects reports as added where `v` appears and nothing was (a create), built
+// straight as a FieldsV1 tree in `out` (the children of the place) rather than as a FieldSet
+// encoded afterwards. Returns whether the place itself is a member, as Diff(nullptr, v) marks.
+bool AddedFieldsV1(const json& v, const MergeShape& s, Level level, json& out) {
+  const Kind kind = s.KindOf(v);
+  if (level == Level::kOther && (kind == Kind::kScalar || s.Atomic(v) || EmptyValue(&v))) {
+    return true;
+  }
+  const bool member = level == Level::kOther && kind != Kind::kStruct && !s.required();
+  // Elements come in order (an object's keys and the items' map are sorted, "." sorts first),
+  // so each goes in at the end of its node without a search.
+  auto put = [&out](std::string element, bool child_member, json child) {
+    if (!child_member && child.empty()) return;  // nothing owned down there
+    if (child_member && !child.empty()) {
+      auto& fields = child.get_ref<json::object_t&>();
+      fields.emplace_hint(fields.begin(), ".", json::object());
+    }
+    auto& siblings = out.get_ref<json::object_t&>();
+    siblings.emplace_hint(siblings.end(), std::move(element), std::move(child));
+  };
+  if (IsContainer(kind)) {
+    if (!v.is_object()) return member;
+    for (const auto& [k, x] : v.items()) {
+      if (ServerOwned(level, k)) continue;
+      json child = json::object();
+      const bool child_member = AddedFieldsV1(x, s.Field(k), Below(level, k), child);
+      put("f:" + k, child_member, std::move(child));
+    }
+    return member;
+  }
+  if (kind != Kind::kList) return member;
+  const MergeShape item = s.Item();
+  std::map<std::string, const json*> items;  // by element; the first of a repeated one counts
+  for (auto& [e, x] : Items(s, v)) items.emplace(std::move(e), x);
+  for (auto& [e, x] : items) {
+    json child = json::object();
+    AddedFieldsV1(*x, item, Level::kOther, child);
+    put(e, true, std::move(child));  // a new item is its writer's, whatever it holds
+  }
+  return member;
+}
+
+// `r` merged into `l` in place (the live value, which exists): a tree merge that copies only
+// what `r` brings, not the live subtrees above the places it changes.
+void MergeInto(json& l, const json& r, const MergeShape& s, Level level) {
   const Kind kind = s.KindOf(r);
-  if (level == Level::kOther && (kind == Kind::kScalar || s.Atomic(r) || s.KindOf(*l) != kind)) {
-    return r;
+  if (level == Level::kOther && (kind == Kind::kScalar || s.Atomic(r) || s.KindOf(l) != kind)) {
+    l = r;
+    return;
   }
   if (IsContainer(kind)) {
-    if (!l->is_object()) return r;
-    json out = *l;
+    if (!l.is_object()) {
+      l = r;
+      return;
+    }
     for (const auto& [k, v] : r.items()) {
       // The server's metadata stays as stored; a resourceVersion or uid sent is a precondition.
       if (level == Level::kMeta && ServerOwned(level, k) && k != "resourceVersion" && k != "uid") {
         continue;
       }
       if (v.is_null()) {
-        out.erase(k);
+        l.erase(k);
         continue;
       }
-      auto it = l->find(k);
-      out[k] = Merge(it == l->end() ? nullptr : &*it, v, s.Field(k), Below(level, k));
+      auto it = l.find(k);
+      if (it == l.end()) {
+        l[k] = v;
+      } else {
+        MergeInto(*it, v, s.Field(k), Below(level, k));
+      }
     }
-    return out;
+    return;
   }
-  if (kind != Kind::kList || !l->is_array()) return r;
+  if (kind != Kind::kList || !l.is_array()) {
+    l = r;
+    return;
+  }
   const MergeShape item = s.Item();
-  auto li = Items(s, *l);
+  auto li = Items(s, l);  // li[i] is l[i]
   auto ri = Items(s, r);
   std::map<std::string, size_t> l_at, r_at;
   for (size_t i = 0; i < li.size(); ++i) l_at.emplace(li[i].first, i);
   for (size_t i = 0; i < ri.size(); ++i) r_at.emplace(ri[i].first, i);
+  // Each live item goes to the result once when no two items of either list share an element:
+  // moved, not copied.
+  const bool movable = l_at.size() == li.size() && r_at.size() == ri.size();
+  auto take_live = [&](size_t i) { return movable ? std::move(l[i]) : json(l[i]); };
   // The live order, with the items both name in the configuration's order and merged ...
   std::vector<std::string> shared;
   for (const auto& [e, v] : ri) {
@@ -240,14 +319,22 @@ json Merge(const json* l, const json& r, const MergeShape& s, Level level) {
   }
   std::vector<std::pair<std::string, json>> out;
   size_t k = 0;
-  for (const auto& [e, v] : li) {
+  for (size_t i = 0; i < li.size(); ++i) {
+    const std::string& e = li[i].first;
     if (!r_at.count(e)) {
-      out.emplace_back(e, *v);
+      out.emplace_back(e, take_live(i));
+      continue;
+    }
+    if (k == shared.size()) {
+      // A live list that repeats an element the configuration names once: the first of them
+      // took the configuration's item; the others stay as they are.
+      out.emplace_back(e, take_live(i));
       continue;
     }
     const std::string& take = shared[k++];
-    out.emplace_back(take,
-                     Merge(li[l_at[take]].second, *ri[r_at[take]].second, item, Level::kOther));
+    json merged = take_live(l_at[take]);
+    MergeInto(merged, *ri[r_at[take]].second, item, Level::kOther);
+    out.emplace_back(take, std::move(merged));
   }
   // ... and the new items after the configuration's item before them (before its next one
   // when it has none before, else at the end).
@@ -270,7 +357,7 @@ json Merge(const json* l, const json& r, const MergeShape& s, Level level) {
   }
   json list = json::array();
   for (auto& [e, v] : out) list.push_back(std::move(v));
-  return list;
+  l = std::move(list);
 }
 
 // Removes from `v` the members of `remove` that nobody in `keep` owns (nor anything below).
@@ -316,6 +403,19 @@ void Prune(json& v, const FieldSet& remove, const FieldSet* keep, const MergeSha
     if (!drop[i]) out.push_back(std::move(v[i]));
   }
   v = std::move(out);
+}
+
+// One managedFields entry as written to the object.
+json EncodeEntry(const std::string& manager, const std::string& operation,
+                 const std::string& api_version, const std::string& time,
+                 const std::string& subresource, json fields) {
+  json j = {{"manager", manager}, {"operation", operation}};
+  if (!api_version.empty()) j["apiVersion"] = api_version;
+  if (!time.empty()) j["time"] = time;
+  j["fieldsType"] = "FieldsV1";
+  j["fieldsV1"] = std::move(fields);
+  if (!subresource.empty()) j["subresource"] = subresource;
+  return j;
 }
 
 const json* MetaField(const json& object, const char* field) {
@@ -463,9 +563,10 @@ void AddMembers(json& node, bool existed, const FieldSet& add) {
 
 // RecordUpdate on the stored managedFields as they are; false when they are not valid entries
 // (the caller decodes, and the invalid ones are dropped) or more Update entries are needed than
-// upstream keeps.
+// upstream keeps. `in_place`: the object already carries `stored` (a patch, a PUT after a GET),
+// edited there rather than copied (on false it is then half edited: the caller sets it).
 bool UpdateStoredEntries(const json& stored, const FieldSet& changed, const FieldSet& removed,
-                         const FieldManagerContext& ctx, json& object) {
+                         const FieldManagerContext& ctx, json& object, bool in_place) {
   for (const auto& e : stored) {
     if (!e.is_object() || !e.contains("fieldsV1") || !e["fieldsV1"].is_object()) return false;
     for (const char* key :
@@ -475,7 +576,9 @@ bool UpdateStoredEntries(const json& stored, const FieldSet& changed, const Fiel
     }
     if (e.value("fieldsType", "") != "FieldsV1") return false;
   }
-  json entries = stored;
+  json copy;
+  if (!in_place) copy = stored;
+  json& entries = in_place ? object["metadata"]["managedFields"] : copy;
   bool mine_found = false;
   size_t updates = 0;
   for (auto it = entries.begin(); it != entries.end();) {
@@ -500,8 +603,8 @@ bool UpdateStoredEntries(const json& stored, const FieldSet& changed, const Fiel
     ++it;
   }
   if (!mine_found && !changed.Empty()) {
-    ManagedEntry mine{ctx.manager, "Update", ctx.api_version, ctx.now, ctx.subresource, changed};
-    entries.push_back(EncodeManagedFields({mine})[0]);
+    entries.push_back(EncodeEntry(ctx.manager, "Update", ctx.api_version, ctx.now, ctx.subresource,
+                                  changed.ToFieldsV1()));
     ++updates;
   }
   if (updates > 10) return false;
@@ -513,7 +616,7 @@ bool UpdateStoredEntries(const json& stored, const FieldSet& changed, const Fiel
                    [&](const json& a, const json& b) { return key(a) < key(b); });
   if (entries.empty()) {
     object["metadata"].erase("managedFields");
-  } else {
+  } else if (!in_place) {
     object["metadata"]["managedFields"] = std::move(entries);
   }
   return true;
@@ -593,13 +696,8 @@ json EncodeManagedFields(const ManagedEntries& entries) {
   });
   json out = json::array();
   for (const ManagedEntry* e : sorted) {
-    json j = {{"manager", e->manager}, {"operation", e->operation}};
-    if (!e->api_version.empty()) j["apiVersion"] = e->api_version;
-    if (!e->time.empty()) j["time"] = e->time;
-    j["fieldsType"] = "FieldsV1";
-    j["fieldsV1"] = e->fields.ToFieldsV1();
-    if (!e->subresource.empty()) j["subresource"] = e->subresource;
-    out.push_back(std::move(j));
+    out.push_back(EncodeEntry(e->manager, e->operation, e->api_version, e->time, e->subresource,
+                              e->fields.ToFieldsV1()));
   }
   return out;
 }
@@ -620,7 +718,9 @@ FieldChanges CompareObjects(const json* before, const json& after, const MergeSh
 }
 
 json MergeApplied(const json& live, const json& applied, const MergeShape& root) {
-  return Merge(&live, applied, root, Level::kRoot);
+  json out = live;
+  MergeInto(out, applied, root, Level::kRoot);
+  return out;
 }
 
 void RecordUpdate(const json* before, json& object, const MergeShape& root,
@@ -632,18 +732,35 @@ void RecordUpdate(const json* before, json& object, const MergeShape& root,
     return;
   }
   const json* stored = before != nullptr ? MetaField(*before, "managedFields") : nullptr;
+  const bool sent_is_stored = sent != nullptr && stored != nullptr && *sent == *stored;
   std::optional<ManagedEntries> base;
   // A body that carries the stored entries unchanged (a patch, a PUT after a GET) sends none.
-  if (sent != nullptr && ctx.subresource.empty() && !(stored != nullptr && *sent == *stored)) {
+  if (sent != nullptr && ctx.subresource.empty() && !sent_is_stored) {
     base = DecodeManagedFields(*sent);
     if (base && base->empty()) base.reset();
   }
   const bool from_stored = !base;
+  if (before == nullptr && from_stored) {
+    // A create: one entry, the writer's, owning everything the object holds.
+    json fields = json::object();
+    AddedFieldsV1(object, root, Level::kRoot, fields);
+    if (fields.empty()) {
+      if (object.contains("metadata")) object["metadata"].erase("managedFields");
+      return;
+    }
+    json& meta = object["metadata"];
+    if (!meta.is_object()) meta = json::object();
+    json list = json::array();
+    list.push_back(EncodeEntry(ctx.manager, "Update", ctx.api_version, ctx.now, ctx.subresource,
+                               std::move(fields)));
+    meta["managedFields"] = std::move(list);
+    return;
+  }
   FieldChanges c = CompareObjects(before, object, root);
   if (from_stored && c.added.Empty() && c.modified.Empty() && c.removed.Empty()) {
     // Nothing changed: the stored entries stay exactly as they are.
     if (stored != nullptr) {
-      object["metadata"]["managedFields"] = *stored;
+      if (!sent_is_stored) object["metadata"]["managedFields"] = *stored;
     } else if (object.contains("metadata")) {
       object["metadata"].erase("managedFields");
     }
@@ -652,7 +769,7 @@ void RecordUpdate(const json* before, json& object, const MergeShape& root,
   FieldSet changed = std::move(c.added);
   changed.Union(c.modified);
   if (from_stored && stored != nullptr && stored->is_array() &&
-      UpdateStoredEntries(*stored, changed, c.removed, ctx, object)) {
+      UpdateStoredEntries(*stored, changed, c.removed, ctx, object, sent_is_stored)) {
     return;
   }
   if (!base) base = stored != nullptr ? DecodeManagedFields(*stored) : std::nullopt;

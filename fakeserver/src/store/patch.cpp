@@ -95,15 +95,17 @@ json MergeMap(json orig, const json& patch, Type type) {
     if (v.is_null()) {
       orig.erase(k);
     } else if (v.is_object()) {
-      json merged =
-          MergeMap(orig.contains(k) ? orig[k] : json::object(), v, ObjectOf(FieldOf(type, k)));
+      // Moved, not copied: `orig` is this merge's own, and the field is set again just below.
+      json merged = MergeMap(orig.contains(k) ? std::move(orig[k]) : json::object(), v,
+                             ObjectOf(FieldOf(type, k)));
       if (merged.is_null()) {
         orig.erase(k);
       } else {
         orig[k] = std::move(merged);
       }
     } else if (v.is_array()) {
-      orig[k] = MergeList(orig.contains(k) ? orig[k] : json::array(), v, FieldOf(type, k));
+      orig[k] =
+          MergeList(orig.contains(k) ? std::move(orig[k]) : json::array(), v, FieldOf(type, k));
     } else {
       orig[k] = v;
     }
@@ -174,7 +176,7 @@ json MergeList(json orig, const json& patch, const schema::ObjectField* field) {
     if (match == orig.end()) {
       orig.push_back(Strip(item));
     } else {
-      *match = MergeMap(*match, item, ObjectOf(field));
+      *match = MergeMap(std::move(*match), item, ObjectOf(field));
     }
   }
   return orig;

@@ -1,6 +1,8 @@
 // The state shared by Store and its watches: objects, the event log and the revision counter.
 #pragma once
 
+#include <kubedouble/base/compact_json.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -41,9 +43,7 @@ class ObjectPtr {
   explicit operator bool() const { return p_ != nullptr; }
   // The object as compact JSON (invalid UTF-8 replaced, as every answer is sent).
   const std::string& Text() const {
-    std::call_once(p_->once, [s = p_.get()] {
-      s->text = s->value.dump(-1, ' ', false, json::error_handler_t::replace);
-    });
+    std::call_once(p_->once, [s = p_.get()] { s->text = base::CompactJson(s->value); });
     return p_->text;
   }
   // Text(), sharing ownership of this state.

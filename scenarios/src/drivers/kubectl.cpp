@@ -42,6 +42,11 @@ Outcome FromKubectlError(const std::string& err) {
   } else if (Has(chosen, "API is not enabled in the cluster or you do not have permission")) {
     // kubectl auth whoami words a 403 (and a 404) this way; the code is in its request log.
     o.kind = OutcomeKind::kHttpError;
+  } else if (Has(chosen, "Apply failed with")) {
+    // kubectl words a server-side apply's 409 itself, with the Status message and a hint.
+    o.kind = OutcomeKind::kHttpError;
+    o.reason = "Conflict";
+    o.code = 409;
   } else if (std::regex_search(chosen, m, std::regex(R"(Error from server \((\w+)\))"))) {
     o.kind = OutcomeKind::kHttpError;
     o.reason = m[1];
@@ -190,8 +195,14 @@ class KubectlDriver : public Driver {
         args.insert(args.end(), ns_args.begin(), ns_args.end());
         break;
       case Verb::kPatch:
-        add({"patch", r.resource, r.name, "--type", r.patch_type, "-p", r.body->dump(), "-o",
-             "json"});
+        if (r.patch_type == "apply") {  // the body is the applied file
+          add({"apply", "--server-side", "--field-manager=" + r.field_manager, "-f",
+               body_file.string(), "-o", "json"});
+          if (r.force) add({"--force-conflicts"});
+        } else {
+          add({"patch", r.resource, r.name, "--type", r.patch_type, "-p", r.body->dump(), "-o",
+               "json"});
+        }
         args.insert(args.end(), ns_args.begin(), ns_args.end());
         break;
       case Verb::kDelete:

@@ -101,8 +101,11 @@ std::string Diff(const json& old, const json& now) {
 }  // namespace
 
 void PodUpdateCauses(const json& pod, const json& old, json& causes) {
-  const json spec = pod.value("spec", json::object());
-  const json old_spec = old.value("spec", json::object());
+  static const json kNone = json::object();
+  auto spec_at = pod.find("spec");
+  auto old_at = old.find("spec");
+  const json& spec = spec_at != pod.end() ? *spec_at : kNone;  // not copied: a pod is large
+  const json& old_spec = old_at != old.end() ? *old_at : kNone;
   if (!spec.is_object() || !old_spec.is_object()) return;
   const json munged = Munged(spec, old_spec);
   if (munged == old_spec) return;
