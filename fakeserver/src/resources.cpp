@@ -179,11 +179,7 @@ json DeleteAnswer(const ResourceInfo& r, json deleted) {
   json details = {{"name", meta.value("name", "")}, {"kind", r.plural}};
   if (!r.group.empty()) details["group"] = r.group;
   if (meta.contains("uid")) details["uid"] = meta["uid"];
-  return {{"kind", "Status"},
-          {"apiVersion", "v1"},
-          {"metadata", json::object()},
-          {"status", "Success"},
-          {"details", std::move(details)}};
+  return base::MakeSuccessStatus(details);
 }
 
 WriteOptions ParseWriteOptions(const httplib::Request& req) {

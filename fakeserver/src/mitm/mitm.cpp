@@ -20,6 +20,7 @@
 #include "../connection_slots.h"
 #include "../task_queue.h"
 #include "../tls_buffers.h"
+#include "kubedouble/base/status.h"
 #include "kubedouble/net/relay.h"
 
 namespace kubedouble::fake {
@@ -181,14 +182,10 @@ struct Mitm::Impl {
       if (fault->status > 0) {
         cap.fault = fmt::format("status {}", fault->status);
         res.status = fault->status;
-        std::string reason = fault->status == 429   ? "TooManyRequests"
-                             : fault->status == 503 ? "ServiceUnavailable"
-                             : fault->status == 500 ? "InternalError"
-                                                    : "";
         std::string status =
-            fmt::format(R"({{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure",)"
-                        R"("message":"injected by kubedouble: {}","reason":"{}","code":{}}})",
-                        fault->status, reason, fault->status);
+            base::MakeStatus(fault->status, base::ReasonForCode(fault->status),
+                             fmt::format("injected by kubedouble: {}", fault->status))
+                .dump();
         if (fault->retry_after >= 0)
           res.set_header("Retry-After", std::to_string(fault->retry_after));
         res.set_content(status, "application/json");
