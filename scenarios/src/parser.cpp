@@ -106,11 +106,11 @@ class Fields {
 
   bool Bool(const char* key, bool fallback) const {
     if (!Has(key)) return fallback;
-    YAML::Node v = node_[key];
-    bool b = false;
-    if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b))
-      throw ParseError(At(file_, v.Mark()), fmt::format("\"{}\" must be true or false", key));
-    return b;
+    // Read as every YAML value is (base/yaml_json.h): `yes`, `on` and `y` are text, not true.
+    json j = base::YamlToJson(node_[key]);
+    if (!j.is_boolean())
+      throw ParseError(Where(key), fmt::format("\"{}\" must be true or false", key));
+    return j.get<bool>();
   }
 
   long long Int(const char* key, long long fallback) const {
