@@ -7,6 +7,8 @@
 
 #include "kubedouble/accesslib/error.h"
 #include "kubedouble/accesslib/transport.h"
+#include "kubedouble/base/encoding.h"
+#include "kubedouble/base/strings.h"
 #include "util.h"
 
 namespace kubedouble::access {
@@ -53,7 +55,7 @@ bool TokenSource::ReadLocked() {
   read_once_ = true;
   std::string why;
   auto text = detail::TryReadFile(file_, &why);
-  std::string token = text ? detail::Trim(*text) : "";
+  std::string token = text ? base::Trim(*text) : "";
   if (!text || token.empty()) {
     spdlog::warn("could not re-read the token file {} ({}); keeping the last token", file_,
                  text ? "it is empty" : why);
@@ -87,7 +89,7 @@ class CredentialsLayer : public Transport {
         tokens_(std::move(tokens)),
         basic_(username.empty() && password.empty()
                    ? ""
-                   : "Basic " + detail::Base64Encode(username + ":" + password)) {}
+                   : "Basic " + base::Base64Encode(username + ":" + password)) {}
 
   Response Send(const Request& request) override {
     if (request.headers.count("Authorization")) return next_->Send(request);
@@ -140,7 +142,7 @@ class CredentialsLayer : public Transport {
 };
 
 int RetryAfterSeconds(const Response& r) {
-  std::string v = detail::Trim(r.Header("Retry-After"));
+  std::string v = base::Trim(r.Header("Retry-After"));
   if (v.empty() || v.size() > 9) return -1;
   for (char c : v)
     if (!std::isdigit(static_cast<unsigned char>(c))) return -1;

@@ -12,6 +12,7 @@
 #include "binding.h"
 #include "deprecation.h"
 #include "duplicate_fields.h"
+#include "kubedouble/base/rfc3339.h"
 #include "kubedouble/schema/fields.h"
 #include "kubedouble/schema/resources.h"
 #include "negotiate.h"
@@ -261,7 +262,7 @@ void Server::Impl::Resource(Call& call) {
       return SendJson(
           res, 201,
           BindPod(*store, ns, info.name, ParseBody(req, *registry->Find("", "v1", "bindings")),
-                  util::Rfc3339(clock->Now())));
+                  base::FormatRfc3339(clock->Now())));
     }
     if (info.subresource == "status") return Status(call, r, ns);
     if (info.subresource == "scale") return Scale(call, r, ns);  // spec.replicas
@@ -282,7 +283,7 @@ void Server::Impl::Resource(Call& call) {
     if (r.group.empty() && r.plural == "bindings") {
       const json& meta = body.value("metadata", json::object());
       std::string pod = meta.is_object() ? meta.value("name", "") : "";
-      return SendJson(res, 201, BindPod(*store, ns, pod, body, util::Rfc3339(clock->Now())));
+      return SendJson(res, 201, BindPod(*store, ns, pod, body, base::FormatRfc3339(clock->Now())));
     }
     body["kind"] = r.kind;
     body["apiVersion"] = r.ApiVersion();

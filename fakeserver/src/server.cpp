@@ -15,6 +15,7 @@
 #include "advertise.h"
 #include "clock/rotation.h"
 #include "fixtures.h"
+#include "kubedouble/base/strings.h"
 #include "kubedouble/fakeserver/persist.h"
 #include "rbac/policy.h"
 #include "request_limits.h"
@@ -55,11 +56,9 @@ const certs::KeyPair& ServingPair(const certs::Bundle& b, const std::string& whi
       which));
 }
 
-bool IsIpv6(const std::string& address) { return address.find(':') != std::string::npos; }
-
 // Why binding address:port fails, from the kernel (cpp-httplib only says that it failed).
 std::string BindError(const std::string& address, int port) {
-  int family = IsIpv6(address) ? AF_INET6 : AF_INET;
+  int family = base::IsIpv6Address(address) ? AF_INET6 : AF_INET;
   int fd = ::socket(family, SOCK_STREAM, 0);
   if (fd < 0) return std::strerror(errno);
   int rc;

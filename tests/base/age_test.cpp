@@ -20,6 +20,14 @@ TEST(HumanAge, TwoUnitsAtMostCoarserWithAge) {
   EXPECT_EQ(HumanAge(hours(24 * 30)), "30d");
   EXPECT_EQ(HumanAge(hours(24 * (365 * 2 + 100))), "2y100d");
   EXPECT_EQ(HumanAge(hours(24 * 365 * 10)), "10y");
+  EXPECT_EQ(HumanAge(seconds(180)), "3m");
+  EXPECT_EQ(HumanAge(seconds(200)), "3m20s");
+  EXPECT_EQ(HumanAge(minutes(179)), "179m");
+  EXPECT_EQ(HumanAge(hours(5) + minutes(3)), "5h3m");
+  EXPECT_EQ(HumanAge(hours(48)), "2d");
+  EXPECT_EQ(HumanAge(hours(50)), "2d2h");
+  EXPECT_EQ(HumanAge(hours(24 * 365 * 3)), "3y");
+  EXPECT_EQ(HumanAge(hours(24 * 365 * 3 + 24 * 10)), "3y10d");
 }
 
 TEST(HumanAge, TheFutureIsZeroThenInvalid) {

@@ -44,6 +44,11 @@ TEST(Base64, BadInputNamesTheOffsetGoNames) {
   EXPECT_EQ(BadAt("aG=x"), 2u);
   EXPECT_EQ(BadAt("aGk=aGk="), 4u);  // text after the padding
   EXPECT_EQ(BadAt("-_8="), 0u);      // the URL alphabet is not the standard one
+  EXPECT_EQ(BadAt("YWJj-A=="), 4u);
+  EXPECT_EQ(BadAt("YWJjZA="), 7u);  // the second '=' is missing at the end
+  EXPECT_EQ(BadAt("YWJjZA"), 4u);
+  EXPECT_FALSE(BadAt("YWJj\r\nZA==\n"));
+  EXPECT_FALSE(BadAt(""));
   EXPECT_FALSE(BadAt("aGk="));
   EXPECT_FALSE(Base64Decode("aGk=", nullptr) == std::nullopt);
   EXPECT_FALSE(Base64UrlDecode("+/8"));  // nor the other way round

@@ -309,7 +309,4 @@ json CrdPrinterColumns(const Store& store, const Registry& registry, const Resou
 std::vector<std::string> PruneUnknownFields(const Store& store, const ResourceInfo& res,
                                             json& body);
 
-// An age as kubectl prints it: "45s", "3m20s", "15m", "5h3m", "2d", "3y" ("<invalid>" if negative).
-std::string HumanDuration(std::chrono::seconds age);
-
 }  // namespace kubedouble::fake
