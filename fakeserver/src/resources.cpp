@@ -157,7 +157,7 @@ constexpr char kPatchTypes[] =
 
 // Sends `body` (an object or list of `r`, or a Status) in the call's negotiated form.
 void Reply(Call& call, const ResourceInfo& r, int code, json body) {
-  const TransformOptions options = TransformOptionsOf(call.req, call.format);
+  const TransformOptions options = TransformOptionsOf(call.req, call.format, call.clock->Now());
   SendEncoded(call.res, code, TransformAnswer(r, std::move(body), call.format, options),
               call.format);
 }
@@ -241,7 +241,7 @@ void Server::Impl::Resource(Call& call) {
   endpoint.watch = info.verb == "watch";
   call.format = NegotiateOutput(NegotiationInputOf(req), endpoint);
   const OutputFormat& format = call.format;
-  const TransformOptions transform = TransformOptionsOf(req, format);
+  const TransformOptions transform = TransformOptionsOf(req, format, clock->Now());
   if (format.transform == Transform::kTable) {
     r.printer_columns = CrdPrinterColumns(*store, *registry, r);
   }
@@ -357,6 +357,7 @@ void Server::Impl::Resource(Call& call) {
               if (format.transform == Transform::kTable ? change : event->type != "ERROR") {
                 TransformOptions o = transform;
                 o.column_definitions = *first;  // the first Table event carries the columns
+                o.now = clock->Now();
                 obj = TransformAnswer(r, std::move(obj), format, o);
                 *first = false;
               }

@@ -86,7 +86,8 @@ TEST_F(TableTest, OtherBuiltInTables) {
   plain.plural = "limitranges";
   plain.kind = "LimitRange";
   auto generic = ToTable(plain, json::parse(R"({"items":[{"metadata":{"name":"lr",
-    "namespace":"team-a","creationTimestamp":"2026-01-02T03:04:05Z"}}]})"));
+    "namespace":"team-a","creationTimestamp":"2026-01-02T03:04:05Z"}}]})"),
+                         true, FixedTime());
   EXPECT_THAT(ColumnNames(generic), ElementsAre("Name", "Created At"));
   EXPECT_EQ(generic["columnDefinitions"][1]["type"], "date");
   EXPECT_EQ(generic["rows"][0]["cells"], json::parse(R"(["lr","2026-01-02T03:04:05Z"])"));
@@ -159,7 +160,7 @@ TEST_F(TableTest, SingleObjectAndContinue) {
   ListOptions o;
   o.limit = 1;
   auto list = store_->List(pods_, "default", o);
-  auto page = ToTable(pods_, list);
+  auto page = ToTable(pods_, list, true, FixedTime());
   EXPECT_EQ(page["metadata"]["continue"], list["metadata"]["continue"]);
   EXPECT_EQ(page["metadata"]["remainingItemCount"], 1);
 }
