@@ -197,10 +197,13 @@ void Server::Start() {
           fmt::format("the tokens file {} has no tokens", o.tokens_file->string()));
     }
   } else if (!mint && fs::exists(d.paths.tokens_csv)) {
-    try {
-      tokens = ParseTokenFile(certs::ReadFile(d.paths.tokens_csv), d.paths.tokens_csv.string());
-    } catch (const std::exception&) {
-      tokens.clear();
+    // The tokens clients already hold: one that does not parse is an error naming its line
+    // (ParseTokenFile), never silently replaced by new tokens.
+    tokens = ParseTokenFile(certs::ReadFile(d.paths.tokens_csv), d.paths.tokens_csv.string());
+    if (tokens.empty()) {
+      throw std::runtime_error(
+          fmt::format("{} has no tokens; delete it (or pass --fresh-pki) to mint new ones",
+                      d.paths.tokens_csv.string()));
     }
   }
   if (tokens.empty()) tokens = GenerateTokens();
