@@ -13,9 +13,7 @@
 #include <set>
 #include <sstream>
 
-#ifdef KUBEDOUBLE_HAVE_FAKESERVER
 #include "kubedouble/fakeserver/faults.h"
-#endif
 #include "unused_files.h"
 
 namespace kubedouble::scenarios {
@@ -184,13 +182,11 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
     for (const auto& item : list) {
       if (!item.IsMap()) throw ParseError(At(file, item.Mark()), "a fault rule must be a mapping");
       json rule = base::YamlToJson(item);
-#ifdef KUBEDOUBLE_HAVE_FAKESERVER
       try {
         fake::ParseFaultRule(rule);
       } catch (const std::exception& e) {
         throw ParseError(At(file, item.Mark()), fmt::format("fault rule: {}", e.what()));
       }
-#endif
       rules.push_back(std::move(rule));
     }
     s.faults = std::move(rules);
