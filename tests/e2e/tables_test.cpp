@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "kubedouble/fakeserver/clock.h"
 #include "run.h"
 
 namespace kubedouble::e2e {
