@@ -105,7 +105,8 @@ class CredentialsLayer : public Transport {
   }
 
  private:
-  Response SendWith(const Request& request) {
+  // `request` with the credentials' Authorization header: the current token, else basic auth.
+  Request Authorized(const Request& request) {
     Request req = request;
     if (tokens_ && !tokens_->empty()) {
       std::string token = tokens_->Token();
@@ -113,6 +114,11 @@ class CredentialsLayer : public Transport {
     } else if (!basic_.empty()) {
       req.headers.emplace("Authorization", basic_);
     }
+    return req;
+  }
+
+  Response SendWith(const Request& request) {
+    Request req = Authorized(request);
     if (request.on_head) {
       req.on_head = [&request](const Response& head) {
         if (head.status == 401) return false;
@@ -125,14 +131,7 @@ class CredentialsLayer : public Transport {
  public:
   std::unique_ptr<Tunnel> Upgrade(const Request& request, Response* head) override {
     if (request.headers.count("Authorization")) return next_->Upgrade(request, head);
-    Request req = request;
-    if (tokens_ && !tokens_->empty()) {
-      std::string token = tokens_->Token();
-      if (!token.empty()) req.headers.emplace("Authorization", "Bearer " + token);
-    } else if (!basic_.empty()) {
-      req.headers.emplace("Authorization", basic_);
-    }
-    return next_->Upgrade(req, head);
+    return next_->Upgrade(Authorized(request), head);
   }
 
  private:
