@@ -28,6 +28,7 @@ struct ServeFlags {
   std::string faults, sa_token_ttl = "1h", sa_token_grace = "90s", head_timeout = "32s";
   std::string controllers = "all";
   int nodes = 1;
+  std::vector<std::string> stages;
   std::string compaction_window = "5m";
 };
 
@@ -81,6 +82,20 @@ void Run(ServeFlags& f) {
     throw kubedouble::cli::Exit{2};
   }
   cp.nodes = f.nodes;
+  for (const auto& file : f.stages) {
+    try {
+      auto read = kubedouble::controlplane::LoadPodStages(file);
+      cp.stages.insert(cp.stages.end(), read.begin(), read.end());
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "kubedouble serve: --stages: {}\n", e.what());
+      throw kubedouble::cli::Exit{2};
+    }
+  }
+  if (!cp.stages.empty() && !cp.controllers.count("kubelet")) {
+    fmt::print(stderr,
+               "kubedouble serve: --stages: the pods' fates need --controllers with kubelet\n");
+    throw kubedouble::cli::Exit{2};
+  }
 
   // Each connection holds a socket: let --max-connections use every descriptor allowed.
   rlimit files{};
@@ -231,6 +246,10 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
                   "Simulated nodes (kubedouble-control-plane, kubedouble-worker, ...)")
       ->check(CLI::Range(0, 250))
       ->capture_default_str();
+  sub->add_option(
+      "--stages", flags->stages,
+      "PodStage rules (YAML) scripting what the kubelet does with the pods they select: "
+      "start delays, never ready, exit codes, restarts (repeatable; first match wins)");
   sub->callback([flags, sub] {
     flags->key_type_given = sub->count("--key-type") > 0;
     Run(*flags);

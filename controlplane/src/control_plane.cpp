@@ -37,7 +37,8 @@ const std::vector<std::pair<std::string, Factory>>& Factories() {
       {"statefulset", NewStatefulSetController},
       {"daemonset", NewDaemonSetController},
       {"cronjob", NewCronJobController},
-      {"endpoints", NewEndpointsController}};
+      {"endpoints", NewEndpointsController},
+      {"disruption", NewDisruptionController}};
   return kAll;
 }
 
@@ -99,6 +100,8 @@ struct ControlPlane::Impl {
   std::deque<Delivery> inbox;
   std::optional<TimePoint> next_due;  // the World's earliest timer, for the loop's wait
   bool stopping = false;
+  bool busy = false;                                // the loop is handling a batch
+  std::chrono::steady_clock::time_point last_work;  // when the loop last handled one
   std::vector<fake::Watch*> watches;
 
   std::vector<std::thread> threads;
@@ -220,6 +223,7 @@ struct ControlPlane::Impl {
         }
         if (stopping) return;
         batch.swap(inbox);
+        busy = true;
       }
       std::optional<TimePoint> due;
       {
@@ -232,6 +236,8 @@ struct ControlPlane::Impl {
       }
       std::lock_guard lock(inbox_mu);
       next_due = due;
+      busy = false;
+      last_work = std::chrono::steady_clock::now();
     }
   }
 
@@ -302,7 +308,29 @@ void ControlPlane::Start() {
   for (const auto& resource : CachedResources()) {
     d.threads.emplace_back([&d, resource, rv = versions[resource]] { d.WatchLoop(resource, rv); });
   }
+  {
+    // The first pass handles what the list found, without waiting for a change to wake it.
+    std::lock_guard lock(d.inbox_mu);
+    d.next_due = d.clock.Now();
+    d.last_work = std::chrono::steady_clock::now();
+  }
   d.threads.emplace_back([&d] { d.Loop(); });
+}
+
+bool ControlPlane::WaitIdle(std::chrono::milliseconds quiet, std::chrono::milliseconds timeout) {
+  auto& d = *impl_;
+  if (d.clock.fake() || d.threads.empty()) return true;
+  const auto give_up = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(d.inbox_mu);
+      const bool due_now = d.next_due && *d.next_due <= d.clock.Now();
+      if (d.inbox.empty() && !d.busy && !due_now && now - d.last_work >= quiet) return true;
+    }
+    if (now >= give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 void ControlPlane::Stop() {

@@ -19,5 +19,6 @@ std::unique_ptr<Controller> NewStatefulSetController();
 std::unique_ptr<Controller> NewDaemonSetController();
 std::unique_ptr<Controller> NewCronJobController();
 std::unique_ptr<Controller> NewEndpointsController();
+std::unique_ptr<Controller> NewDisruptionController();
 
 }  // namespace kubedouble::controlplane

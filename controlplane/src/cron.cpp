@@ -44,7 +44,8 @@ bool Field(const std::string& text, int lo, int hi, std::bitset<N>& out) {
 
 }  // namespace
 
-std::optional<SysTime> NextCronTime(const std::string& schedule, SysTime after) {
+std::optional<SysTime> NextCronTime(const std::string& schedule, SysTime after,
+                                    const TimeZone* zone) {
   std::string s = schedule;
   if (s == "@yearly" || s == "@annually") s = "0 0 1 1 *";
   if (s == "@monthly") s = "0 0 1 * *";
@@ -68,7 +69,7 @@ std::optional<SysTime> NextCronTime(const std::string& schedule, SysTime after) 
   const bool dom_any = f[2] == "*", dow_any = f[4] == "*";
   auto t = std::chrono::time_point_cast<std::chrono::minutes>(after) + std::chrono::minutes(1);
   for (int i = 0; i < 4 * 366 * 24 * 60; ++i, t += std::chrono::minutes(1)) {
-    std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::time_t tt = std::chrono::system_clock::to_time_t(zone ? t + zone->OffsetAt(t) : t);
     std::tm tm{};
     gmtime_r(&tt, &tm);
     if (!month.test(tm.tm_mon + 1)) continue;

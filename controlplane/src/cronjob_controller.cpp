@@ -2,10 +2,14 @@
 // from jobTemplate, named NAME-<minutes since the epoch> (only the latest of several missed
 // times runs), honouring suspend and concurrencyPolicy (Allow, Forbid, Replace); it keeps
 // status.active, lastScheduleTime and lastSuccessfulTime, and deletes finished Jobs beyond
-// successfulJobsHistoryLimit and failedJobsHistoryLimit.
+// successfulJobsHistoryLimit and failedJobsHistoryLimit. spec.timeZone (an IANA name) sets the
+// clock the schedule is read on; an unknown one gets an UnknownTimeZone Warning and no Jobs.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
 #include <vector>
 
 #include "controllers.h"
@@ -56,10 +60,23 @@ class CronJobController : public OwnerController {
     auto last = base::ParseRfc3339(Str(cj, "status.lastScheduleTime"));
     if (!last) last = base::ParseRfc3339(Str(cj, "metadata.creationTimestamp"));
     const SysTime now = w.now();
+    const TimeZone* zone = nullptr;
+    if (const std::string tz = Str(cj, "spec.timeZone"); !tz.empty()) {
+      zone = Zone(tz);
+      if (!zone) {
+        if (warned_.insert(key + "\n" + tz).second) {
+          w.Event(cj, true, "UnknownTimeZone",
+                  fmt::format("invalid timeZone: \"{}\": unknown time zone {}", tz, tz),
+                  "cronjob-controller");
+        }
+        last.reset();  // nothing is scheduled
+      }
+    }
     if (last && At(cj, "spec.suspend") != true) {
       // The latest scheduled time that has come (only it runs of several missed ones).
       std::optional<SysTime> due;
-      for (auto t = NextCronTime(schedule, *last); t && *t <= now; t = NextCronTime(schedule, *t))
+      for (auto t = NextCronTime(schedule, *last, zone); t && *t <= now;
+           t = NextCronTime(schedule, *t, zone))
         due = t;
       if (due) {
         std::string policy = Str(cj, "spec.concurrencyPolicy");
@@ -72,7 +89,7 @@ class CronJobController : public OwnerController {
         }
         want["lastScheduleTime"] = base::FormatRfc3339(*due);
       }
-      if (auto next = NextCronTime(schedule, now)) w.After(*next, name(), key);
+      if (auto next = NextCronTime(schedule, now, zone)) w.After(*next, name(), key);
     }
     json refs = json::array();
     for (const auto& job : active) {
@@ -138,7 +155,23 @@ class CronJobController : public OwnerController {
     }
   }
 
-  std::set<std::string> seen_;  // finished Jobs already reported
+  // The zone of that name, read once (nullptr: no such zone).
+  const TimeZone* Zone(const std::string& name) {
+    auto it = zones_.find(name);
+    if (it == zones_.end()) {
+      std::optional<TimeZone> z;
+      try {
+        z = TimeZone::Load(name);
+      } catch (const std::invalid_argument&) {
+      }
+      it = zones_.emplace(name, std::move(z)).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+
+  std::set<std::string> seen_;    // finished Jobs already reported
+  std::set<std::string> warned_;  // CronJob key and zone already reported unknown
+  std::map<std::string, std::optional<TimeZone>> zones_;
 };
 
 }  // namespace

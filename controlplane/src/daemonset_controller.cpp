@@ -1,7 +1,8 @@
 // The DaemonSet controller: one pod on every node that matches the nodeSelector and whose
 // NoSchedule/NoExecute taints the pods tolerate (cordoned nodes included, as upstream), placed
 // on its node directly; pods of an older template replaced one at a time (RollingUpdate) or
-// left (OnDelete); the status counts `kubectl rollout status daemonset` reads.
+// left (OnDelete); the status counts `kubectl rollout status daemonset` reads; each template
+// recorded as a ControllerRevision (`kubectl rollout history/undo daemonset`).
 #include <fmt/format.h>
 
 #include <map>
@@ -11,6 +12,7 @@
 #include "objects.h"
 #include "owner_controller.h"
 #include "owners.h"
+#include "revisions.h"
 
 namespace kubedouble::controlplane {
 namespace {
@@ -44,6 +46,10 @@ class DaemonSetController : public OwnerController {
 
   void Sync(World& w, json ds) override {
     const std::string hash = TemplateHash(At(ds, "spec.template"));
+    if (std::string& recorded = recorded_[Str(ds, "metadata.uid")]; recorded != hash) {
+      RecordRevision(w, ds, Str(ds, "metadata.name") + "-" + hash, hash);
+      recorded = hash;
+    }
     std::map<std::string, std::vector<json>> by_node;
     for (const auto& k : w.cache("pods").OwnedBy(Str(ds, "metadata.uid"))) {
       const json* p = w.cache("pods").Find(k);
@@ -126,6 +132,7 @@ class DaemonSetController : public OwnerController {
   }
 
   std::map<std::string, uint64_t> counters_;
+  std::map<std::string, std::string> recorded_;  // the template hash recorded last, by uid
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The Job controller: pods from the template, up to parallelism at a time, until completions
 // have succeeded (Complete and SuccessCriteriaMet, completionTime, the Completed Event) or more
-// than backoffLimit have failed (Failed and FailureTarget, BackoffLimitExceeded); status counts
+// than backoffLimit have failed (Failed and FailureTarget, BackoffLimitExceeded; under
+// restartPolicy OnFailure, once their containers have restarted backoffLimit times); status counts
 // active, ready, succeeded and failed. A suspended Job runs nothing.
 #include <fmt/format.h>
 
@@ -26,7 +27,7 @@ class JobController : public OwnerController {
     const int64_t backoff = Int(job, "spec.backoffLimit", 6);
     const bool suspended = At(job, "spec.suspend") == true;
     std::vector<json> active;
-    int64_t succeeded = 0, failed = 0, ready = 0;
+    int64_t succeeded = 0, failed = 0, ready = 0, restarts = 0;
     for (const auto& k : w.cache("pods").OwnedBy(Str(job, "metadata.uid"))) {
       const json* pod = w.cache("pods").Find(k);
       if (!pod) continue;
@@ -38,6 +39,7 @@ class JobController : public OwnerController {
       } else if (!PodTerminating(*pod)) {
         active.push_back(*pod);
         if (PodReady(*pod)) ++ready;
+        restarts += Restarts(*pod);
       }
     }
     // Pods deleted after they finished still count.
@@ -49,8 +51,13 @@ class JobController : public OwnerController {
     const std::string now = w.NowText();
     if (!want.contains("startTime") && !suspended) want["startTime"] = now;
     bool complete = succeeded >= completions;
-    bool failing = failed > backoff;
+    // Under restartPolicy OnFailure containers restart in place: their restarts count as
+    // failures, and the Job fails once they reach backoffLimit (any restart for a limit of 0).
+    const bool on_failure = Str(job, "spec.template.spec.restartPolicy") == "OnFailure";
+    bool failing =
+        failed > backoff || (on_failure && (backoff == 0 ? restarts > 0 : restarts >= backoff));
     if (complete || failing) {
+      if (failing) failed += static_cast<int64_t>(active.size());  // stopped pods count as failed
       for (const auto& pod : active) w.Delete("pods", pod);
       active.clear();
       ready = 0;
@@ -98,6 +105,16 @@ class JobController : public OwnerController {
   }
 
  private:
+  static int64_t Restarts(const json& pod) {
+    int64_t n = 0;
+    for (const char* which : {"status.containerStatuses", "status.initContainerStatuses"}) {
+      const json& statuses = At(pod, which);
+      if (!statuses.is_array()) continue;
+      for (const auto& cs : statuses) n += Int(cs, "restartCount", 0);
+    }
+    return n;
+  }
+
   static bool Finished(const json& job) {
     return ConditionStatus(job, "Complete") == "True" || ConditionStatus(job, "Failed") == "True";
   }

@@ -2,15 +2,19 @@
 // subdomain (spec.serviceName); with the default OrderedReady policy each pod is made only
 // once the one before it is Running and Ready, and scale-down removes the highest ordinal
 // first; Parallel makes and removes them all at once. A new template replaces pods from the
-// highest ordinal down, one at a time (RollingUpdate) or on deletion (OnDelete).
+// highest ordinal down, one at a time (RollingUpdate) or on deletion (OnDelete). Each template
+// is recorded as a ControllerRevision (`kubectl rollout history/undo sts`), and each pod gets the
+// PersistentVolumeClaims of the volumeClaimTemplates (claims.h).
 #include <fmt/format.h>
 
 #include <map>
 
+#include "claims.h"
 #include "controllers.h"
 #include "objects.h"
 #include "owner_controller.h"
 #include "owners.h"
+#include "revisions.h"
 
 namespace kubedouble::controlplane {
 namespace {
@@ -29,7 +33,12 @@ class StatefulSetController : public OwnerController {
 
   void Sync(World& w, json sts) override {
     const std::string ns = Str(sts, "metadata.namespace"), sts_name = Str(sts, "metadata.name");
-    const std::string revision = sts_name + "-" + TemplateHash(At(sts, "spec.template"));
+    const std::string hash = TemplateHash(At(sts, "spec.template"));
+    const std::string revision = sts_name + "-" + hash;
+    if (std::string& recorded = recorded_[Str(sts, "metadata.uid")]; recorded != revision) {
+      RecordRevision(w, sts, revision, hash, Str(sts, "status.currentRevision"));
+      recorded = revision;
+    }
     const int64_t replicas = Int(sts, "spec.replicas", 1);
     const bool parallel = Str(sts, "spec.podManagementPolicy") == "Parallel";
     std::map<int64_t, json> pods;  // by ordinal
@@ -106,6 +115,7 @@ class StatefulSetController : public OwnerController {
     labels["statefulset.kubernetes.io/pod-name"] = pod_name;
     labels["apps.kubernetes.io/pod-index"] = std::to_string(ordinal);
     pod["spec"]["hostname"] = pod_name;
+    EnsureClaims(w, sts, ordinal, pod);
     if (!Str(sts, "spec.serviceName").empty())
       pod["spec"]["subdomain"] = Str(sts, "spec.serviceName");
     auto created = w.Create("pods", std::move(pod));
@@ -116,6 +126,8 @@ class StatefulSetController : public OwnerController {
     }
     return created;
   }
+
+  std::map<std::string, std::string> recorded_;  // the revision recorded last, by uid
 
   void DeletePod(World& w, const json& sts, const json& pod) {
     if (w.Delete("pods", pod)) {

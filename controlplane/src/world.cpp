@@ -12,8 +12,8 @@ using fake::StatusError;
 
 const std::vector<std::string>& CachedResources() {
   static const std::vector<std::string> kResources = {
-      "namespaces",  "nodes",        "pods",       "services", "replicasets",
-      "deployments", "statefulsets", "daemonsets", "jobs",     "cronjobs"};
+      "namespaces",   "nodes",      "pods", "services", "replicasets",         "deployments",
+      "statefulsets", "daemonsets", "jobs", "cronjobs", "poddisruptionbudgets"};
   return kResources;
 }
 
@@ -182,6 +182,19 @@ void World::Event(const json& regarding, bool warning, const std::string& reason
   const auto& meta = regarding["metadata"];
   std::string ns = meta.value("namespace", "");
   std::string name = meta.value("name", "");
+  const std::string same = fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n{}", meta.value("uid", ""),
+                                       field_path, warning, reason, message, component, host);
+  if (auto seen = events_.find(same); seen != events_.end()) {
+    try {
+      json earlier = store_.Get(Resource("events"), seen->second.first, seen->second.second);
+      earlier["count"] = earlier.value("count", 1) + 1;
+      earlier["lastTimestamp"] = NowText();
+      store_.Update(Resource("events"), seen->second.first, seen->second.second, earlier);
+      return;
+    } catch (const std::exception&) {
+      events_.erase(seen);  // gone (or changed under us): write a new one
+    }
+  }
   auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now_.time_since_epoch());
   json involved = {{"kind", regarding.value("kind", "")},
                    {"apiVersion", regarding.value("apiVersion", "")},
@@ -210,7 +223,10 @@ void World::Event(const json& regarding, bool warning, const std::string& reason
                 {"reportingInstance", host}};
   try {
     std::string event_ns = event["metadata"]["namespace"];
+    std::string event_name = event["metadata"]["name"];
     store_.Create(Resource("events"), event_ns, std::move(event));
+    if (events_.size() >= 10000) events_.clear();  // bounded: an old repeat makes a new Event
+    events_[same] = {event_ns, event_name};
   } catch (const std::exception& e) {
     // An Event that cannot be written (its namespace is going away) is dropped, as upstream.
     spdlog::debug("controlplane: event {} {}: {}", reason, name, e.what());

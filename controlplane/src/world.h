@@ -75,7 +75,8 @@ class World {
   void Upsert(const std::string& resource, json object,
               const std::function<bool(const json& stored)>& differs);
 
-  // A core/v1 Event about `regarding` (a Normal one unless `warning`).
+  // A core/v1 Event about `regarding` (a Normal one unless `warning`). The same Event again
+  // (same object, field, type, reason, message and source) counts up the first one.
   void Event(const json& regarding, bool warning, const std::string& reason,
              const std::string& message, const std::string& component, const std::string& host = "",
              const std::string& field_path = "");
@@ -108,6 +109,9 @@ class World {
   std::set<std::pair<std::string, std::string>> queue_;
   std::multimap<TimePoint, std::pair<std::string, std::string>> timers_;
   uint64_t event_seq_ = 0;
+  // The Event written for each (object, field, type, reason, message, source): a repeat
+  // raises its count and lastTimestamp instead of making another, as client-go's recorder does.
+  std::map<std::string, std::pair<std::string, std::string>> events_;  // -> namespace, name
 };
 
 }  // namespace kubedouble::controlplane

@@ -81,6 +81,7 @@ json MakePod(const PodSpec& p) {
                              {"lastTransitionTime", started}}};
   } else {
     json state;
+    const std::string container_id = "containerd://" + util::RandomHex(32);
     if (running) {
       state = {{"running", {{"startedAt", started}}}};
     } else if (p.phase == "Succeeded") {
@@ -88,14 +89,15 @@ json MakePod(const PodSpec& p) {
                 {{"exitCode", 0},
                  {"reason", "Completed"},
                  {"startedAt", started},
-                 {"finishedAt", started}}}};
+                 {"finishedAt", started},
+                 {"containerID", container_id}}}};
     } else {
       state = {{"waiting", {{"reason", "ContainerCreating"}}}};
     }
     status["containerStatuses"] = {{{"name", container},
                                     {"image", p.image},
                                     {"imageID", "docker.io/library/" + p.image},
-                                    {"containerID", "containerd://" + util::RandomHex(32)},
+                                    {"containerID", container_id},
                                     {"ready", running},
                                     {"started", running},
                                     {"restartCount", p.restarts},

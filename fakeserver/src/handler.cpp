@@ -10,6 +10,7 @@
 #include "impersonation.h"
 #include "kubedouble/fakeserver/version.h"
 #include "negotiate.h"
+#include "pod_streams.h"
 #include "request_limits.h"
 #include "request_log.h"
 #include "server_impl.h"
@@ -163,8 +164,11 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
       if (fault) entry.fault = fault->description;
       if (!fault || !InjectBefore(*fault, req, res)) {
         Attributes attrs = MakeAttributes(call.auth.user, call.info);
+        auto upgrade = UpgradeCreateCheck(req, attrs);  // pod_streams.h
         if (!authz->Allowed(attrs)) {
           SendStatus(res, ForbiddenStatus(attrs));
+        } else if (upgrade && !authz->Allowed(*upgrade)) {
+          SendStatus(res, ForbiddenStatus(*upgrade));
         } else {
           Route(call);
         }
@@ -172,6 +176,11 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
       }
     }
   } catch (const StatusError& e) {
+    // A Status that asks the client to wait says it in Retry-After too, as kube-apiserver does.
+    const json& details = e.details();
+    if (details.is_object() && details.value("retryAfterSeconds", 0) > 0) {
+      res.set_header("Retry-After", std::to_string(details["retryAfterSeconds"].get<int>()));
+    }
     SendStatus(res, e.ToStatus());
   } catch (const std::exception& e) {
     SendStatus(res, InternalErrorStatus(e.what()));

@@ -10,12 +10,16 @@
 
 #include "answer.h"
 #include "binding.h"
+#include "delete_options.h"
 #include "deprecation.h"
 #include "duplicate_fields.h"
+#include "eviction.h"
 #include "kubedouble/base/rfc3339.h"
 #include "kubedouble/schema/fields.h"
 #include "kubedouble/schema/resources.h"
 #include "negotiate.h"
+#include "pod_log.h"
+#include "pod_streams.h"
 #include "protobuf.h"
 #include "request_limits.h"
 #include "server_impl.h"
@@ -227,6 +231,15 @@ void Server::Impl::Resource(Call& call) {
     return SendStatus(res, NotFoundStatus());
   }
   std::string ns = r.namespaced ? info.ns : "";
+  if (r.group.empty() && r.plural == "pods" && info.parts.size() == 3) {
+    // The pod subresources that answer text or nothing of the API's own: before negotiation.
+    const std::string& sub = info.subresource;
+    if (sub == "log" && info.verb == "get") return PodLog(call, r, ns);
+    if ((sub == "exec" || sub == "attach" || sub == "portforward") &&
+        (info.verb == "get" || info.verb == "create")) {
+      RefuseStreamWithoutUpgrade(store->Get(r, ns, info.name), sub, Param(req, "container"));
+    }
+  }
   if (auto warning = DeprecationWarning(*store, *registry, r)) {
     res.headers.emplace("Warning", "299 - " + json(*warning).dump());
   }
@@ -263,6 +276,17 @@ void Server::Impl::Resource(Call& call) {
           res, 201,
           BindPod(*store, ns, info.name, ParseBody(req, *registry->Find("", "v1", "bindings")),
                   base::FormatRfc3339(clock->Now())));
+    }
+    if (r.group.empty() && r.plural == "pods" && info.subresource == "eviction") {
+      json body = json::parse(req.body, nullptr, false);
+      if (!body.is_object()) {
+        throw StatusError::BadRequest(
+            "the request body is not a JSON object (send a policy/v1 "
+            "Eviction as application/json)");
+      }
+      return SendJson(res, 201,
+                      EvictPod(*store, ns, info.name, body, clock->Now(),
+                               req.has_param("dryRun") && !Param(req, "dryRun").empty()));
     }
     if (info.subresource == "status") return Status(call, r, ns);
     if (info.subresource == "scale") return Scale(call, r, ns);  // spec.replicas
@@ -439,27 +463,7 @@ void Server::Impl::Resource(Call& call) {
       json body = IsProtobufContentType(req.get_header_value("Content-Type"))
                       ? DecodeProtobufBody(req.body)
                       : json::parse(req.body, nullptr, false);
-      if (body.is_object()) {
-        if (body.contains("preconditions") && body["preconditions"].is_object()) {
-          const auto& p = body["preconditions"];
-          if (p.contains("uid") && p["uid"].is_string()) d.precondition_uid = p["uid"];
-          if (p.contains("resourceVersion") && p["resourceVersion"].is_string()) {
-            d.precondition_resource_version = p["resourceVersion"];
-          }
-        }
-        if (body.contains("propagationPolicy") && body["propagationPolicy"].is_string()) {
-          d.propagation_policy = body["propagationPolicy"];
-        }
-        if (body.contains("gracePeriodSeconds") && body["gracePeriodSeconds"].is_number_integer()) {
-          d.grace_period_seconds = body["gracePeriodSeconds"].get<int64_t>();
-        }
-        if (body.contains("orphanDependents") && body["orphanDependents"].is_boolean()) {
-          d.orphan_dependents = body["orphanDependents"].get<bool>();
-        }
-        if (body.contains("dryRun") && body["dryRun"].is_array() && !body["dryRun"].empty()) {
-          d.dry_run = true;
-        }
-      }
+      ReadDeleteOptions(body, d);
     }
     if (info.verb == "delete") {
       bool removed = false;

@@ -95,6 +95,8 @@ struct Server::Impl {
   void Resource(Call& call);
   void Status(Call& call, const ResourceInfo& r, const std::string& ns);  // …/status
   void Scale(Call& call, const ResourceInfo& r, const std::string& ns);   // …/scale
+  // pod_log.cpp: GET pods/NAME/log
+  void PodLog(Call& call, const ResourceInfo& pods, const std::string& ns);
   // openapi_endpoints.cpp
   void OpenApiRequest(Call& call);
   // reviews.cpp

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "kubedouble/controlplane/control_plane.h"
 #include "kubedouble/fakeserver/faults.h"
 #include "unused_files.h"
 
@@ -153,7 +154,8 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
   if (!node || node.IsNull()) return s;
   Fields f(node, file, "server",
            {"serve_cert", "sans", "anonymous", "authorization", "policy", "tokens", "fixtures",
-            "default_fixtures", "faults", "clock", "mitm", "rotate_sa_token", "sa_token_grace"});
+            "default_fixtures", "faults", "clock", "mitm", "rotate_sa_token", "sa_token_grace",
+            "controllers", "nodes", "stages"});
   s.serve_cert =
       f.OneOf("serve_cert", {"good", "expired", "not-yet-valid", "wrong-host", "rogue"}, "good");
   s.sans = f.Strings("sans");
@@ -198,6 +200,38 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
     long long grace = f.Int("sa_token_grace", 0);
     if (grace < 0) throw ParseError(f.Where("sa_token_grace"), "\"sa_token_grace\" must be >= 0");
     s.sa_token_grace = static_cast<int>(grace);
+  }
+  if (f.Has("controllers")) {
+    s.controllers = f.String("controllers");
+    try {
+      controlplane::ParseControllers(*s.controllers);
+    } catch (const std::exception& e) {
+      throw ParseError(f.Where("controllers"), e.what());
+    }
+  }
+  if (f.Has("nodes")) {
+    long long nodes = f.Int("nodes", 1);
+    if (nodes < 0 || nodes > 250)
+      throw ParseError(f.Where("nodes"), "\"nodes\" must be from 0 to 250");
+    s.nodes = static_cast<int>(nodes);
+  }
+  if (f.Has("stages")) {
+    YAML::Node list = f.Node("stages");
+    if (!list.IsSequence())
+      throw ParseError(f.Where("stages"), "\"stages\" must be a list of PodStage documents");
+    for (const auto& item : list) {
+      if (!item.IsMap()) throw ParseError(At(file, item.Mark()), "a stage must be a mapping");
+      json stage = base::YamlToJson(item);
+      // Checked here so that a bad stage names its place in the suite file.
+      try {
+        controlplane::ParsePodStages(stage.dump(), "stage");
+      } catch (const std::exception& e) {
+        std::string what = e.what();  // "stage:1: why" (one line of JSON): the suite says where
+        throw ParseError(At(file, item.Mark()), "stage: " + what.substr(what.find(' ') + 1));
+      }
+      s.stages.push_back(std::move(stage));
+    }
+    if (!s.controllers) s.controllers = "all";  // stages need a kubelet
   }
   return s;
 }

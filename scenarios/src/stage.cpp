@@ -11,9 +11,11 @@
 
 #include "kubedouble/base/encoding.h"
 #include "kubedouble/base/strings.h"
+#include "kubedouble/controlplane/control_plane.h"
 #include "kubedouble/fakeserver/journal.h"
 #include "kubedouble/fakeserver/mitm.h"
 #include "kubedouble/fakeserver/server.h"
+#include "kubedouble/fakeserver/store.h"
 
 namespace kubedouble::scenarios {
 namespace {
@@ -65,7 +67,8 @@ struct Stage::Impl {
   std::string client;
   fs::path work;
   std::unique_ptr<fake::Server> server;
-  std::unique_ptr<fake::Mitm> front;  // the MITM
+  std::unique_ptr<controlplane::ControlPlane> control_plane;  // declared after: stops first
+  std::unique_ptr<fake::Mitm> front;                          // the MITM
   std::unique_ptr<BackgroundProcess> proxy;
   Target target;
   std::map<std::string, std::string> placeholders;
@@ -110,8 +113,14 @@ struct Stage::Impl {
       o.faults_file = work / "faults.yaml";
     }
     if (setup.clock) o.clock = *setup.clock;
+    if (!setup.stages.empty()) {
+      std::string docs;
+      for (const auto& st : setup.stages) docs += "---\n" + st.dump() + "\n";
+      WriteText(work / "stages.yaml", docs);
+    }
     server = std::make_unique<fake::Server>(o);
     server->Start();
+    StartControlPlane();
     // The same server by hand (the state folder keeps its PKI and tokens).
     serve = {"serve",
              "--dir",
@@ -136,6 +145,46 @@ struct Stage::Impl {
     if (setup.clock) serve.insert(serve.end(), {"--clock", *setup.clock});
     if (setup.sa_token_grace)
       serve.insert(serve.end(), {"--sa-token-grace", fmt::format("{}s", *setup.sa_token_grace)});
+    serve.insert(serve.end(), {"--controllers", setup.controllers.value_or("none")});
+    if (setup.controllers) serve.insert(serve.end(), {"--nodes", std::to_string(setup.nodes)});
+    if (!setup.stages.empty())
+      serve.insert(serve.end(), {"--stages", (work / "stages.yaml").string()});
+  }
+
+  // The scenario's control plane, beside the server (none unless the scenario asks).
+  void StartControlPlane() {
+    const ServerSetup& setup = s.server;
+    if (!setup.controllers) return;
+    controlplane::Options cp;
+    cp.controllers = controlplane::ParseControllers(*setup.controllers);
+    cp.nodes = setup.nodes;
+    if (!setup.stages.empty()) cp.stages = controlplane::LoadPodStages(work / "stages.yaml");
+    control_plane = std::make_unique<controlplane::ControlPlane>(*server, std::move(cp));
+    control_plane->Start();
+    // The client starts on a settled cluster: fixture pods scheduled and started, and what a
+    // stage does at once done (a pod that exits at once has failed).
+    control_plane->WaitIdle();
+  }
+
+  // With a control plane, an in-cluster program finds the API as in a pod: through the
+  // kubernetes Service's endpoints in default (the control plane writes them: the server's own
+  // address and port), not through the server's incluster.env.
+  void InClusterEnvFromService() {
+    if (!control_plane) return;
+    auto endpoints = server->store().registry()->Find("", "v1", "endpoints");
+    if (!endpoints) return;
+    json ep;
+    try {
+      ep = server->store().Get(*endpoints, "default", "kubernetes");
+    } catch (const std::exception&) {
+      throw std::runtime_error("the control plane wrote no endpoints/kubernetes in default");
+    }
+    const json& subset = ep["subsets"][0];
+    const std::string host = subset["addresses"][0]["ip"];
+    const std::string port = std::to_string(subset["ports"][0]["port"].get<int>());
+    target.incluster_env["KUBERNETES_SERVICE_HOST"] = host;
+    target.incluster_env["KUBERNETES_SERVICE_PORT"] = port;
+    target.incluster_env["KUBERNETES_SERVICE_PORT_HTTPS"] = port;
   }
 
   // A call to the server's admin API with the admin token.
@@ -403,6 +452,7 @@ struct Stage::Impl {
     if (a.path == AccessPath::kInCluster || a.path == AccessPath::kSidecar) {
       target.sa_dir = p.serviceaccount_dir.string();
       target.incluster_env = ParseEnvFile(ReadText(p.incluster_env));
+      InClusterEnvFromService();
       needs_hosts = true;
       if (!target.private_mounts)
         fallbacks.push_back("in-cluster: no private mount namespace (needs root and unshare)");
@@ -499,6 +549,7 @@ Stage::~Stage() {
   if (!impl_) return;
   impl_->proxy.reset();
   if (impl_->front) impl_->front->Stop();
+  impl_->control_plane.reset();
   if (impl_->server) impl_->server->Stop();
 }
 

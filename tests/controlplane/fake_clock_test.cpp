@@ -13,66 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "controlplane/fake_cluster.h"
+
 namespace kubedouble::controlplane {
 namespace {
 
 using fake::json;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
-
-class Cluster {
- public:
-  explicit Cluster(Options options = {}, bool fixtures = false)
-      : server_([&] {
-          fake::ServerOptions o;
-          o.clock = "fake";
-          o.default_fixtures = fixtures;
-          return o;
-        }()),
-        cp_(server_.server(), std::move(options)) {
-    cp_.Start();
-  }
-  fake::Store& store() { return server_.server().store(); }
-  fake::ServerClock& clock() { return server_.server().clock(); }
-  const fake::ResourceInfo& Res(const std::string& group, const std::string& version,
-                                const std::string& plural) {
-    infos_.push_back(*store().registry()->Find(group, version, plural));
-    return infos_.back();
-  }
-  json List(const std::string& group, const std::string& version, const std::string& plural,
-            const std::string& ns = "", const std::string& selector = "") {
-    fake::ListOptions o;
-    o.label_selector = selector;
-    return store().List(Res(group, version, plural), ns, o)["items"];
-  }
-  json Get(const std::string& group, const std::string& version, const std::string& plural,
-           const std::string& ns, const std::string& name) {
-    return store().Get(Res(group, version, plural), ns, name);
-  }
-  void Create(const std::string& group, const std::string& version, const std::string& plural,
-              const std::string& ns, json object) {
-    store().Create(Res(group, version, plural), ns, std::move(object));
-  }
-  void Advance(std::chrono::nanoseconds by) { clock().Advance(by); }
-  fake::TestServer& server() { return server_; }
-
- private:
-  fake::TestServer server_;
-  ControlPlane cp_;
-  std::deque<fake::ResourceInfo> infos_;
-};
-
-json Deployment(const std::string& name, int replicas, const std::string& image) {
-  return {{"apiVersion", "apps/v1"},
-          {"kind", "Deployment"},
-          {"metadata", {{"name", name}}},
-          {"spec",
-           {{"replicas", replicas},
-            {"selector", {{"matchLabels", {{"app", name}}}}},
-            {"template",
-             {{"metadata", {{"labels", {{"app", name}}}}},
-              {"spec", {{"containers", {{{"name", "main"}, {"image", image}}}}}}}}}}};
-}
 
 std::vector<std::string> Names(const json& items) {
   std::vector<std::string> out;
@@ -163,6 +111,21 @@ TEST(ControlPlaneFakeClock, JobPodsSucceedAfterTheirRunTime) {
   for (const auto& p : c.List("", "v1", "pods", "default")) {
     EXPECT_EQ(p["status"]["phase"], "Succeeded");
   }
+}
+
+TEST(ControlPlaneFakeClock, JobPodsRunAsLongAsTheirScriptSleeps) {
+  Cluster c;
+  c.Create("batch", "v1", "jobs", "default", json::parse(R"({
+    "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "slow"},
+    "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "s",
+        "image": "busybox", "command": ["sh", "-c", "echo a; sleep 5; echo b"]}]}}}})"));
+  c.Advance(1s);
+  json pods = c.List("", "v1", "pods", "default", "job-name=slow");
+  ASSERT_EQ(pods.size(), 1u);
+  EXPECT_EQ(pods[0]["status"]["phase"], "Running");  // 500 ms would have ended it
+  c.Advance(5s);
+  pods = c.List("", "v1", "pods", "default", "job-name=slow");
+  EXPECT_EQ(pods[0]["status"]["phase"], "Succeeded");
 }
 
 TEST(ControlPlaneFakeClock, UnschedulablePodSaysWhy) {
@@ -346,6 +309,71 @@ TEST(ControlPlaneFakeClock, KubeletConfirmsAGracefulPodDeletion) {
   EXPECT_TRUE(killing);
 }
 
+json Budget(const std::string& name, json spec) {
+  return {{"apiVersion", "policy/v1"},
+          {"kind", "PodDisruptionBudget"},
+          {"metadata", {{"name", name}}},
+          {"spec", std::move(spec)}};
+}
+
+TEST(ControlPlaneFakeClock, DisruptionBudgetsCountReadyPodsAgainstTheirControllersScale) {
+  Cluster c;
+  c.Create("apps", "v1", "deployments", "default", Deployment("web", 4, "nginx:1.27"));
+  const json web = {{"matchLabels", {{"app", "web"}}}};
+  c.Create("policy", "v1", "poddisruptionbudgets", "default",
+           Budget("by-max", {{"maxUnavailable", "25%"}, {"selector", web}}));
+  c.Create("policy", "v1", "poddisruptionbudgets", "default",
+           Budget("by-min", {{"minAvailable", 3}, {"selector", web}}));
+  c.Create("policy", "v1", "poddisruptionbudgets", "default",
+           Budget("half", {{"minAvailable", "50%"}, {"selector", web}}));
+  c.Create(
+      "policy", "v1", "poddisruptionbudgets", "default",
+      Budget("none", {{"maxUnavailable", 1}, {"selector", {{"matchLabels", {{"app", "x"}}}}}}));
+  c.Create("", "v1", "pods", "default",
+           {{"apiVersion", "v1"},
+            {"kind", "Pod"},
+            {"metadata", {{"name", "solo"}, {"labels", {{"app", "solo"}}}}},
+            {"spec", {{"containers", {{{"name", "c"}, {"image", "nginx"}}}}}}});
+  c.Create("policy", "v1", "poddisruptionbudgets", "default",
+           Budget("bare",
+                  {{"minAvailable", "50%"}, {"selector", {{"matchLabels", {{"app", "solo"}}}}}}));
+  c.Advance(1s);
+  auto status = [&](const std::string& name) {
+    return c.Get("policy", "v1", "poddisruptionbudgets", "default", name)["status"];
+  };
+  json s = status("by-max");
+  EXPECT_EQ(s["expectedPods"], 4) << s.dump();
+  EXPECT_EQ(s["desiredHealthy"], 3);
+  EXPECT_EQ(s["currentHealthy"], 4);
+  EXPECT_EQ(s["disruptionsAllowed"], 1);
+  EXPECT_EQ(s["observedGeneration"], 1);
+  EXPECT_EQ(s["conditions"][0]["type"], "DisruptionAllowed");
+  EXPECT_EQ(s["conditions"][0]["status"], "True");
+  EXPECT_EQ(s["conditions"][0]["reason"], "SufficientPods");
+  s = status("by-min");
+  EXPECT_EQ(s["desiredHealthy"], 3);
+  EXPECT_EQ(s["disruptionsAllowed"], 1);
+  s = status("half");
+  EXPECT_EQ(s["desiredHealthy"], 2);
+  EXPECT_EQ(s["disruptionsAllowed"], 2);
+  s = status("none");
+  EXPECT_EQ(s["expectedPods"], 0) << s.dump();
+  EXPECT_EQ(s["disruptionsAllowed"], 0);
+  EXPECT_EQ(s["conditions"][0]["reason"], "InsufficientPods");
+  s = status("bare");  // a percentage of pods without a controller cannot be computed
+  EXPECT_EQ(s["disruptionsAllowed"], 0) << s.dump();
+  EXPECT_EQ(s["conditions"][0]["reason"], "SyncFailed");
+  EXPECT_EQ(s["conditions"][0]["message"], "found no controller ref for pod \"solo\"");
+
+  // A pod of web goes: until its replacement is ready, the budgets count one less.
+  json pods = c.List("", "v1", "pods", "default", "app=web");
+  c.store().Delete(c.Res("", "v1", "pods"), "default", pods[0]["metadata"]["name"]);
+  EXPECT_EQ(status("by-min")["currentHealthy"], 4);  // not until the clock moves
+  c.Advance(1s);
+  EXPECT_EQ(status("by-min")["currentHealthy"], 4);
+  EXPECT_EQ(c.List("", "v1", "pods", "default", "app=web").size(), 4u);
+}
+
 TEST(ControlPlaneFakeClock, ControllersNoneLeavesTheClusterEmpty) {
   Cluster c(Options{.controllers = ParseControllers("none")});
   c.Create("apps", "v1", "deployments", "default", Deployment("web", 2, "nginx:1.27"));
@@ -364,6 +392,38 @@ TEST(ControlPlaneControllers, ParsesNamesAndRefusesUnknownOnes) {
     EXPECT_THAT(e.what(), HasSubstr("unknown controller \"schedular\""));
     EXPECT_THAT(e.what(), HasSubstr("scheduler"));
   }
+}
+
+}  // namespace
+}  // namespace kubedouble::controlplane
+
+namespace kubedouble::controlplane {
+namespace {
+
+// On the real clock: WaitIdle returns once the control plane has handled what it found, even
+// when starting it wrote nothing that would wake it (no node controller: the node and the pod
+// were there before).
+TEST(ControlPlaneRealClock, WaitIdleReturnsWithThePodsFoundAtStartRunning) {
+  fake::ServerOptions o;
+  o.default_fixtures = false;
+  fake::TestServer srv(o);
+  auto& store = srv.server().store();
+  store.Create(*store.registry()->Find("", "v1", "nodes"), "",
+               json::parse(R"({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+                 "spec": {"podCIDR": "10.244.7.0/24"},
+                 "status": {"conditions": [{"type": "Ready", "status": "True"}],
+                            "allocatable": {"pods": "10", "cpu": "4", "memory": "8Gi"},
+                            "addresses": [{"type": "InternalIP", "address": "172.18.0.9"}]}})"));
+  store.Create(*store.registry()->Find("", "v1", "pods"), "default",
+               json::parse(R"({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                 "spec": {"containers": [{"name": "c", "image": "nginx"}]}})"));
+  ControlPlane cp(srv.server(), {.controllers = ParseControllers("scheduler,kubelet")});
+  cp.Start();
+  ASSERT_TRUE(cp.WaitIdle());
+  json pod = store.Get(*store.registry()->Find("", "v1", "pods"), "default", "p");
+  EXPECT_EQ(pod["spec"]["nodeName"], "n1");
+  EXPECT_EQ(pod["status"]["phase"], "Running") << pod.dump();
+  EXPECT_EQ(pod["status"]["podIP"], "10.244.7.2");
 }
 
 }  // namespace

@@ -7,44 +7,27 @@
 #include <string>
 
 #include "common/shell.h"
-#include "e2e/run.h"
-#include "reliability/serve_process.h"
+#include "controlplane/kubectl_cluster.h"
 
 namespace kubedouble {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-namespace fs = std::filesystem;
 
-class KubectlCluster : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (test::Bash("command -v kubectl").code != 0) GTEST_SKIP() << "kubectl is not installed";
-    dir_ = fs::temp_directory_path() /
-           ("kd-cp-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    server_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  void Serve(std::vector<std::string> args = {}) {
-    server_ = std::make_unique<testing::ServeProcess>(dir_ / "state", std::move(args));
-    ASSERT_TRUE(server_->ok()) << server_->log();
-  }
-  test::ShellResult Kubectl(const std::string& script) {
-    return test::Bash(e2e::KubectlEnv(dir_ / "state" / "kubeconfig") + "cd " + dir_.string() +
-                      "; " + script);
-  }
+// Runs `command WHO 3` for the candidates a, b and c at once (a leader election for 3 s).
+test::ShellResult RaceThree(const std::string& command) {
+  return test::Bash("for who in a b c; do " + command + " $who 3 & done; wait");
+}
 
-  fs::path dir_;
-  std::unique_ptr<testing::ServeProcess> server_;
-};
-
+// How many candidates say they led.
+int Leaders(const std::string& output) {
+  int n = 0;
+  for (size_t at = output.find("LEADER "); at != std::string::npos;
+       at = output.find("LEADER ", at + 1))
+    ++n;
+  return n;
+}
 TEST_F(KubectlCluster, RolloutStatusFinishesForANewDeployment) {
   Serve();
   auto r = Kubectl(
@@ -137,6 +120,146 @@ TEST_F(KubectlCluster, ControllersNoneLeavesPodsPending) {
   EXPECT_THAT(r.output, HasSubstr("Pending"));
 }
 
+TEST_F(KubectlCluster, LogsWithEachFlag) {
+  Serve({"--no-default-fixtures"});
+  auto r = Kubectl(
+      "kubectl run talk --image=busybox:1.36 --restart=Never --env=WHO=world "
+      "--annotations='kubedouble.io/log=+1s ready' -- sh -c 'echo hello $WHO; echo bye' && "
+      "kubectl wait --for=condition=Ready pod/talk --timeout=20s >/dev/null && sleep 1.2 && "
+      "echo '--plain'; kubectl logs talk; echo '--tail'; kubectl logs talk --tail=1; "
+      "echo '--limit'; kubectl logs talk --limit-bytes=5; echo; echo '--timestamps'; "
+      "kubectl logs talk --timestamps; echo '--since'; kubectl logs talk --since=1h; "
+      "echo '--since-time'; kubectl logs talk --since-time=2000-01-01T00:00:00Z; "
+      "echo '--container'; kubectl logs talk -c talk --insecure-skip-tls-verify-backend; "
+      "echo '--previous'; kubectl logs talk --previous");
+  EXPECT_THAT(r.output, HasSubstr("--plain\nhello world\nbye\nready\n--tail\nready\n"));
+  EXPECT_THAT(r.output, HasSubstr("--limit\nhello\n"));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex(
+                            "--timestamps\n20[0-9-]+T[0-9:]+\\.000000000Z hello world\n"));
+  EXPECT_THAT(r.output, HasSubstr("--since\nhello world\nbye\nready\n"));
+  EXPECT_THAT(r.output, HasSubstr("--since-time\nhello world\nbye\nready\n"));
+  EXPECT_THAT(r.output, HasSubstr("--container\nhello world\nbye\nready\n"));
+  EXPECT_THAT(r.output, HasSubstr("Error from server (BadRequest): previous terminated container "
+                                  "\"talk\" in pod \"talk\" not found"));
+  // Several containers and none named: the server's answer (kubectl picks one itself).
+  r = Kubectl(
+      "kubectl apply -f - >/dev/null <<'EOF'\n"
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: two}\nspec:\n  containers:\n"
+      "  - {name: a, image: busybox}\n  - {name: b, image: busybox}\nEOF\n"
+      "kubectl get --raw /api/v1/namespaces/default/pods/two/log; "
+      "kubectl get --raw '/api/v1/namespaces/default/pods/two/log?container=a&tailLines=-1'");
+  EXPECT_THAT(r.output, HasSubstr("a container name must be specified for pod two, choose one "
+                                  "of: [a b]"));
+  EXPECT_THAT(r.output, HasSubstr("tailLines: Invalid value: -1: must be greater than or equal "
+                                  "to 0"));
+}
+
+TEST_F(KubectlCluster, LogsFollowEndsWhenThePodGoes) {
+  Serve({"--no-default-fixtures"});
+  auto r = Kubectl(
+      "kubectl run tick --image=busybox:1.36 --annotations='kubedouble.io/log=every 200ms tick "
+      "{n}' && kubectl wait --for=condition=Ready pod/tick --timeout=20s >/dev/null && "
+      "(timeout 20 kubectl logs -f tick > follow.out; echo \"follow exit $?\" >> follow.out) & "
+      "sleep 1.5; kubectl delete pod tick --wait=true >/dev/null; wait; cat follow.out");
+  EXPECT_THAT(r.output, HasSubstr("Started tick (image busybox:1.36)\ntick 1\ntick 2\n"));
+  EXPECT_THAT(r.output, HasSubstr("follow exit 0"));  // ended by itself, not by the timeout
+}
+
+// With --clock fake a followed log gets its lines as the clock is advanced, not before.
+TEST_F(KubectlCluster, FollowedLogMovesWithTheFakeClock) {
+  Serve({"--no-default-fixtures", "--clock", "fake"});
+  auto r = Kubectl(
+      "advance() { echo \"{\\\"advance\\\":\\\"$1\\\"}\" > adv.json; "
+      "kubectl create --raw /__kubedouble/clock -f adv.json >/dev/null; }; "
+      "kubectl run tick --image=busybox:1.36 --annotations='kubedouble.io/log=every 1m tick {n}' "
+      ">/dev/null && advance 1s && "
+      "{ timeout 20 kubectl logs -f tick > follow.out 2>&1; echo \"follow exit $?\" >> "
+      "follow.out; } & sleep 1; echo \"--before\"; cat follow.out; advance 2m; sleep 1; "
+      "echo \"--after\"; cat follow.out; kubectl delete pod tick --wait=false >/dev/null; "
+      "advance 1s; wait; tail -1 follow.out");
+  EXPECT_THAT(r.output, HasSubstr("--before\nStarted tick (image busybox:1.36)\n--after\n"
+                                  "Started tick (image busybox:1.36)\ntick 1\ntick 2\n"));
+  EXPECT_THAT(r.output, ::testing::EndsWith("follow exit 0\n"));  // the pod went: it ended
+}
+
+TEST_F(KubectlCluster, JobLogsHoldItsWholeScriptAndFollowEndsWithIt) {
+  Serve({"--no-default-fixtures"});
+  auto r = Kubectl(
+      "kubectl create job slow --image=busybox:1.36 -- sh -c 'echo start; sleep 1; echo end' && "
+      "kubectl wait --for=condition=Ready pod -l job-name=slow --timeout=20s >/dev/null && "
+      "timeout 20 kubectl logs -f job/slow; echo \"follow exit $?\"; "
+      "kubectl wait --for=condition=complete job/slow --timeout=20s && kubectl logs job/slow");
+  EXPECT_THAT(r.output, HasSubstr("start\nend\nfollow exit 0\n"));
+  EXPECT_THAT(r.output, HasSubstr("job.batch/slow condition met\nstart\nend\n"));
+}
+
+TEST_F(KubectlCluster, EvictionRefusedByABudgetThenAllowed) {
+  Serve({"--no-default-fixtures"});
+  auto r = Kubectl(
+      "kubectl create deployment web --image=nginx:1.27 --replicas=2 >/dev/null && "
+      "kubectl create pdb web --selector=app=web --min-available=2 >/dev/null && "
+      "kubectl rollout status deployment/web --timeout=20s >/dev/null && "
+      "for i in $(seq 50); do kubectl get pdb web -o jsonpath='{.status.currentHealthy}' | "
+      "grep -q 2 && break; sleep 0.1; done; "
+      "P=$(kubectl get pods -l app=web -o jsonpath='{.items[0].metadata.name}'); "
+      "echo \"{\\\"apiVersion\\\":\\\"policy/v1\\\",\\\"kind\\\":\\\"Eviction\\\","
+      "\\\"metadata\\\":{\\\"name\\\":\\\"$P\\\"}}\" > ev.json; "
+      "kubectl create --raw /api/v1/namespaces/default/pods/$P/eviction -f ev.json; echo; "
+      "kubectl get pdb web --no-headers; "
+      "kubectl patch pdb web --type=merge -p '{\"spec\":{\"minAvailable\":1}}' >/dev/null; "
+      "for i in $(seq 50); do kubectl get pdb web -o jsonpath='{.status.disruptionsAllowed}' | "
+      "grep -q 1 && break; sleep 0.1; done; "
+      "kubectl create --raw /api/v1/namespaces/default/pods/$P/eviction -f ev.json; echo; "
+      "for i in $(seq 50); do kubectl get pod $P >/dev/null 2>&1 || { echo \"$P is gone\"; "
+      "break; }; sleep 0.1; done");
+  EXPECT_THAT(r.output, HasSubstr("Error from server (TooManyRequests): Cannot evict pod as it "
+                                  "would violate the pod's disruption budget."));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("web +2 +N/A +0 "));
+  EXPECT_THAT(r.output, HasSubstr("\"status\":\"Success\""));
+  EXPECT_THAT(r.output, HasSubstr(" is gone"));
+}
+
+TEST_F(KubectlCluster, DrainEvictsAndWaitsForTheBudget) {
+  Serve({"--no-default-fixtures", "--nodes", "3"});
+  auto r = Kubectl(
+      "kubectl create deployment web --image=nginx:1.27 --replicas=2 >/dev/null && "
+      "kubectl create pdb web --selector=app=web --min-available=1 >/dev/null && "
+      "kubectl rollout status deployment/web --timeout=20s >/dev/null && "
+      "kubectl get pods -l app=web -o jsonpath='{.items[*].spec.nodeName}'; echo; "
+      "kubectl drain kubedouble-worker --ignore-daemonsets --delete-emptydir-data "
+      "--timeout=20s && kubectl rollout status deployment/web --timeout=20s >/dev/null && "
+      "kubectl get pods -l app=web -o jsonpath='{.items[*].spec.nodeName}'; echo; "
+      "kubectl drain kubedouble-worker2 --ignore-daemonsets --delete-emptydir-data "
+      "--timeout=7s; echo \"blocked drain exit $?\"; "
+      "kubectl uncordon kubedouble-worker && "
+      "kubectl drain kubedouble-worker2 --ignore-daemonsets --delete-emptydir-data "
+      "--timeout=30s && kubectl get nodes --no-headers && "
+      "kubectl get pods -l app=web -o jsonpath='{.items[*].spec.nodeName}'");
+  EXPECT_THAT(r.output, HasSubstr("kubedouble-worker kubedouble-worker2\n"));
+  EXPECT_THAT(r.output, HasSubstr("node/kubedouble-worker cordoned"));
+  EXPECT_THAT(r.output, HasSubstr("node/kubedouble-worker drained"));
+  EXPECT_THAT(r.output, HasSubstr("kubedouble-worker2 kubedouble-worker2\n"));
+  EXPECT_THAT(r.output, HasSubstr("(will retry after 5s): Cannot evict pod as it would violate "
+                                  "the pod's disruption budget."));
+  EXPECT_THAT(r.output, HasSubstr("blocked drain exit 1"));
+  EXPECT_THAT(r.output, HasSubstr("node/kubedouble-worker uncordoned"));
+  EXPECT_THAT(r.output, HasSubstr("node/kubedouble-worker2 drained"));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("kubedouble-worker2 +Ready,SchedulingDisabled"));
+  EXPECT_THAT(r.output, ::testing::EndsWith("kubedouble-worker kubedouble-worker"));
+}
+
+TEST_F(KubectlCluster, ExecAttachAndPortForwardSayTheUpgradeIsMissing) {
+  Serve({"--no-default-fixtures"});
+  auto r = Kubectl(
+      "kubectl run solo --image=nginx:1.27 >/dev/null && "
+      "kubectl wait --for=condition=Ready pod/solo --timeout=20s >/dev/null; "
+      "kubectl exec solo -- ls; kubectl attach solo; "
+      "timeout 10 kubectl port-forward pod/solo 0:80");
+  EXPECT_THAT(r.output, HasSubstr("Error from server (BadRequest): Upgrade request required"));
+  EXPECT_THAT(r.output, HasSubstr("error upgrading connection: Upgrade request required"));
+  EXPECT_THAT(r.output, Not(HasSubstr("the server could not find the requested resource")));
+}
+
 TEST_F(KubectlCluster, UnknownControllerIsRefused) {
   auto r = test::Bash(std::string(KUBEDOUBLE_BINARY) + " serve --port 0 --dir " +
                       (dir_ / "state").string() + " --controllers node,schedular");
@@ -182,18 +305,81 @@ TEST_F(KubectlCluster, PythonLeaderElectionOnALeaseHasOneLeader) {
   const std::string script =
       std::string(KUBEDOUBLE_SOURCE_DIR) + "/tests/controlplane/leader_election.py";
   const std::string kubeconfig = (dir_ / "state" / "kubeconfig").string();
-  auto r = test::Bash("for who in a b c; do /usr/bin/python3 " + script + " " + kubeconfig +
-                      " $who 3 & done; wait");
+  auto r = RaceThree("/usr/bin/python3 " + script + " " + kubeconfig);
   EXPECT_EQ(r.code, 0) << r.output;
-  int leaders = 0;
-  for (size_t at = r.output.find("LEADER "); at != std::string::npos;
-       at = r.output.find("LEADER ", at + 1)) {
-    ++leaders;
-  }
-  EXPECT_EQ(leaders, 1) << r.output;
+  EXPECT_EQ(Leaders(r.output), 1) << r.output;
   EXPECT_THAT(r.output, Not(HasSubstr("Traceback"))) << r.output;
   auto lease = Kubectl("kubectl get lease demo-leader -o jsonpath='{.spec.holderIdentity}'");
   EXPECT_THAT(lease.output, ::testing::MatchesRegex("[abc]")) << lease.output;
+}
+
+}  // namespace
+}  // namespace kubedouble
+
+namespace kubedouble {
+namespace {
+
+// The same race with @kubernetes/client-node: three candidates, one Lease, exactly one leader,
+// who renews.
+TEST_F(KubectlCluster, NodeLeaderElectionOnALeaseHasOneLeader) {
+  const std::string client = KUBEDOUBLE_CLIENT_NODE_DIR;
+  if (test::Bash("command -v node && test -f " + client + "/dist/index.js").code != 0) {
+    GTEST_SKIP() << "node or @kubernetes/client-node is not installed";
+  }
+  Serve();
+  const std::string script =
+      std::string(KUBEDOUBLE_SOURCE_DIR) + "/tests/controlplane/leader_election.mjs";
+  const std::string kubeconfig = (dir_ / "state" / "kubeconfig").string();
+  auto r = RaceThree("node " + script + " " + client + " " + kubeconfig);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(Leaders(r.output), 1) << r.output;
+  EXPECT_THAT(r.output, Not(HasSubstr("Error"))) << r.output;
+  auto lease = Kubectl("kubectl get lease demo-leader-js -o jsonpath='{.spec.holderIdentity}'");
+  EXPECT_THAT(lease.output, ::testing::MatchesRegex("[abc]")) << lease.output;
+  EXPECT_THAT(r.output, ::testing::MatchesRegex("(.|\n)*RENEWED [1-9](.|\n)*")) << r.output;
+}
+
+}  // namespace
+}  // namespace kubedouble
+
+namespace kubedouble {
+namespace {
+
+// kubectl rollout history/undo of a StatefulSet read and patch its ControllerRevisions; its
+// volumeClaimTemplates give each pod a Bound claim.
+TEST_F(KubectlCluster, StatefulSetHistoryUndoAndClaims) {
+  Serve();
+  Write("sts.yaml", R"(apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: "postgres:16"}]}
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+)");
+  auto r = Kubectl(
+      "kubectl apply -f sts.yaml && kubectl rollout status sts/db --timeout=20s && "
+      "kubectl set image sts/db db=postgres:17 && kubectl rollout status sts/db --timeout=20s && "
+      "kubectl rollout history sts/db && kubectl rollout history sts/db --revision=1 && "
+      "kubectl rollout undo sts/db && kubectl rollout status sts/db --timeout=20s && "
+      "kubectl get pods -l app=db -o jsonpath='{.items[*].spec.containers[0].image}{\"\\n\"}' && "
+      "kubectl get pvc --no-headers");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("1         <none>"));
+  EXPECT_THAT(r.output, HasSubstr("2         <none>"));
+  EXPECT_THAT(r.output, HasSubstr("statefulset.apps/db with revision #1"));
+  EXPECT_THAT(r.output, HasSubstr("Image:\tpostgres:16"));
+  EXPECT_THAT(r.output, HasSubstr("statefulset.apps/db rolled back"));
+  EXPECT_THAT(r.output, HasSubstr("postgres:16 postgres:16\n"));
+  EXPECT_THAT(r.output, ::testing::MatchesRegex("(.|\n)*data-db-0 +Bound +pvc-[0-9a-f-]+ +1Gi +RWO "
+                                                "+standard(.|\n)*"));
+  EXPECT_THAT(r.output, HasSubstr("data-db-1"));
 }
 
 }  // namespace

@@ -20,5 +20,19 @@ TEST(NodeClient, ListsPodsAcrossNamespacesWithTheTokenKubeconfig) {
   EXPECT_EQ(seen.size(), 1u);
 }
 
+TEST(NodeClient, ReadsAPodLog) {
+  fake::TestServer srv;
+  auto r = Bash(std::string("node ") + KUBEDOUBLE_E2E_DIR + "/pod_log.mjs " +
+                KUBEDOUBLE_CLIENT_NODE_DIR + " " + srv.paths().token_kubeconfig.string() +
+                " default nginx-7c5ddbdf54-2xq8k");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, ::testing::HasSubstr("log: Started nginx (image nginx:1.27)\n"));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex(
+                            "tail: 20[0-9-]+T[0-9:]+\\.000000000Z Started nginx \\(image "));
+  EXPECT_THAT(r.output, ::testing::HasSubstr("previous: 400 previous terminated container "
+                                             "\"nginx\" in pod \"nginx-7c5ddbdf54-2xq8k\" "
+                                             "not found"));
+}
+
 }  // namespace
 }  // namespace kubedouble::e2e

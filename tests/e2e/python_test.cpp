@@ -46,5 +46,35 @@ PY
   EXPECT_EQ(seen.size(), 1u);
 }
 
+TEST(Python, ReadNamespacedPodLog) {
+  fake::TestServer srv;
+  auto r = Bash("export KUBECONFIG=" + srv.paths().kubeconfig.string() + R"(
+/usr/bin/python3 - <<'PY'
+from kubernetes import client, config
+config.load_kube_config()
+v1 = client.CoreV1Api()
+print("log:", v1.read_namespaced_pod_log("nginx-7c5ddbdf54-2xq8k", "default"), end="")
+print("tail:", v1.read_namespaced_pod_log("redis-0", "default", tail_lines=1, timestamps=True,
+                                          limit_bytes=36), end="|\n")
+try:
+    v1.read_namespaced_pod_log("api-6b9f7c4d8-pq2zr", "default", since_seconds=0)
+except client.exceptions.ApiException as e:
+    print("invalid:", e.status, e.reason)
+print("pending:", repr(v1.read_namespaced_pod_log("api-6b9f7c4d8-pq2zr", "default")))
+# Watch.stream follows a log (follow=true); limitBytes ends the stream after the first line.
+from kubernetes import watch
+for line in watch.Watch().stream(v1.read_namespaced_pod_log, name="nginx-7c5ddbdf54-2xq8k",
+                                 namespace="default", limit_bytes=33):
+    print("followed:", line)
+PY
+)");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, ::testing::HasSubstr("log: Started nginx (image nginx:1.27)\n"));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("tail: 20[0-9-]+T[0-9:]+\\.000000000Z Start\\|"));
+  EXPECT_THAT(r.output, ::testing::HasSubstr("invalid: 422 Unprocessable Entity"));
+  EXPECT_THAT(r.output, ::testing::HasSubstr("pending: ''"));
+  EXPECT_THAT(r.output, ::testing::HasSubstr("followed: Started nginx (image nginx:1.27)\n"));
+}
+
 }  // namespace
 }  // namespace kubedouble::e2e

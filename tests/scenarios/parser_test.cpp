@@ -237,6 +237,44 @@ TEST(Parser, ABadFaultRuleNamesItsPlaceAndWhatIsWrong) {
               HasSubstr("a fault rule must be a mapping"));
 }
 
+TEST(Parser, AControlPlaneWithStages) {
+  Suite suite = ParseSuite(R"(
+scenarios:
+  - name: a
+    server:
+      nodes: 2
+      stages:
+        - kind: PodStage
+          metadata: {name: crash}
+          spec: {exit: {code: 1, after: 2s}}
+    expect: {outcome: ok}
+  - name: b
+    server: {controllers: "node,scheduler,kubelet"}
+    expect: {outcome: ok}
+  - name: c
+    expect: {outcome: ok}
+)",
+                           "suite.yaml");
+  const ServerSetup& a = suite.scenarios[0].server;
+  EXPECT_EQ(a.controllers, "all");  // stages need a kubelet
+  EXPECT_EQ(a.nodes, 2);
+  ASSERT_EQ(a.stages.size(), 1u);
+  EXPECT_EQ(a.stages[0]["spec"]["exit"]["after"], "2s");
+  EXPECT_EQ(suite.scenarios[1].server.controllers, "node,scheduler,kubelet");
+  EXPECT_FALSE(suite.scenarios[2].server.controllers.has_value());  // a bare API server
+}
+
+TEST(Parser, ABadStageOrControllerNamesItsPlace) {
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    server:\n      stages:\n        - {kind: "
+                      "PodStage, metadata: {name: x}, spec: {exit: {code: 999}}}\n"
+                      "    expect: {outcome: ok}\n"),
+              HasSubstr("suite.yaml:5:11: stage: spec.exit.code must be a whole number from 0 "
+                        "to 255"));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    server: {controllers: kubelett}\n"
+                      "    expect: {outcome: ok}\n"),
+              HasSubstr("unknown controller \"kubelett\""));
+}
+
 // A file nothing reads would let a scenario pass while testing nothing (a namespace file written
 // under the run folder, where no client looks): the error names the file and the scenario.
 TEST(Parser, AFileNothingReadsIsAnError) {

@@ -28,6 +28,8 @@
 // source (uids and timestamps, which the store assigns, are the exception).
 #pragma once
 
+#include <kubedouble/controlplane/stages.h>
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -52,6 +54,7 @@ namespace kubedouble::controlplane {
 //               spec.unschedulable, pod capacity); PodScheduled=False and FailedScheduling else
 //   kubelet     runs bound pods: Running with podIP, hostIP, container statuses, conditions;
 //               pods of Jobs (restartPolicy Never/OnFailure) succeed after job_pod_duration;
+//               pods that a stage selects follow it (delays, unready, exits, restarts);
 //               a pod being deleted (deletionTimestamp) is confirmed gone at once
 //   replicaset  pods to spec.replicas, with ownerReferences
 //   deployment  ReplicaSets by pod-template-hash, rolling updates, revisions, status
@@ -60,6 +63,7 @@ namespace kubedouble::controlplane {
 //   daemonset   one pod per node that fits the DaemonSet
 //   cronjob     Jobs from jobTemplate when the schedule comes round on the clock
 //   endpoints   EndpointSlices and Endpoints of Services from ready pods
+//   disruption  the status of PodDisruptionBudgets (what evictions and `kubectl drain` read)
 std::vector<std::string> AllControllers();
 
 // "all" or "" (every controller), "none", or a comma list of the names above. Throws
@@ -78,6 +82,9 @@ struct Options {
   std::string api_address = {};
   int api_port = 0;
   std::string ca_pem = {};  // the cluster CA, for kube-root-ca.crt ConfigMaps; "" : the server's
+  // Scripted pod fates (stages.h); the first that selects a pod decides. Empty: every
+  // container starts, is ready at once and runs (a Job's exits 0 after job_pod_duration).
+  std::vector<PodStage> stages = {};
 };
 
 class ControlPlane {
@@ -95,6 +102,13 @@ class ControlPlane {
   // the first advance.
   void Start();
   void Stop();  // idempotent; returns once the control plane's threads have ended
+
+  // Real clock: waits until every change so far has been handled and nothing new has come in
+  // for `quiet` (work timed for later, such as a Job pod's exit, does not count) — so that a test
+  // or a scenario starts once the cluster has settled. False when `timeout` passed first. Fake
+  // clock: true at once (each advance returns settled).
+  bool WaitIdle(std::chrono::milliseconds quiet = std::chrono::milliseconds(50),
+                std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
   const Options& options() const;
 

@@ -43,6 +43,12 @@ struct ServerSetup {
   // tokens a scenario names), and how long the replaced token stays valid.
   bool rotate_sa_token = false;
   std::optional<int> sa_token_grace;  // seconds
+  // The simulated control plane (controlplane/): unset, none runs (a bare API server); else
+  // "all" or a comma list of controllers (serve --controllers), with `nodes` nodes and the
+  // PodStage documents in `stages` (serve --stages) scripting what happens to pods.
+  std::optional<std::string> controllers;
+  int nodes = 1;
+  std::vector<json> stages;
 };
 
 // ---- the access path ----

@@ -1,0 +1,87 @@
+#include "pod_streams.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace kubedouble::fake {
+
+namespace {
+
+// The names of every container of the pod (containers, init, ephemeral), as Go prints a []string.
+std::string AllNames(const json& spec) {
+  std::string out;
+  for (const char* list : {"containers", "initContainers", "ephemeralContainers"}) {
+    if (!spec.contains(list) || !spec[list].is_array()) continue;
+    for (const auto& c : spec[list]) {
+      if (!c.is_object()) continue;
+      if (!out.empty()) out += ' ';
+      out += c.value("name", "");
+    }
+  }
+  return "[" + out + "]";
+}
+
+bool HasContainer(const json& spec, const std::string& name) {
+  for (const char* list : {"containers", "initContainers", "ephemeralContainers"}) {
+    if (!spec.contains(list) || !spec[list].is_array()) continue;
+    for (const auto& c : spec[list]) {
+      if (c.is_object() && c.value("name", "") == name) return true;
+    }
+  }
+  return false;
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+}  // namespace
+
+void RefuseStreamWithoutUpgrade(const json& pod, const std::string& subresource,
+                                const std::string& container) {
+  const std::string name = pod["metadata"].value("name", "");
+  const json spec = pod.value("spec", json::object());
+  if (subresource != "portforward") {
+    if (container.empty()) {
+      const json containers = spec.value("containers", json::array());
+      if (!containers.is_array() || containers.empty()) {
+        throw StatusError::BadRequest(
+            fmt::format("a container name must be specified for pod {}", name));
+      }
+      if (containers.size() > 1) {
+        throw StatusError::BadRequest(
+            fmt::format("a container name must be specified for pod {}, choose one of: {}", name,
+                        AllNames(spec)));
+      }
+    } else if (!HasContainer(spec, container)) {
+      throw StatusError::BadRequest(
+          fmt::format("container {} is not valid for pod {}", container, name));
+    }
+  }
+  if (spec.value("nodeName", "").empty()) {
+    throw StatusError::BadRequest(fmt::format("pod {} does not have a host assigned", name));
+  }
+  throw StatusError::BadRequest("Upgrade request required");
+}
+
+std::optional<Attributes> UpgradeCreateCheck(const httplib::Request& req, const Attributes& asked) {
+  if (asked.verb != "get" || asked.resource != "pods" || !asked.api_group.empty()) {
+    return std::nullopt;
+  }
+  if (asked.subresource != "exec" && asked.subresource != "attach" &&
+      asked.subresource != "portforward") {
+    return std::nullopt;
+  }
+  if (Lower(req.get_header_value("Upgrade")).find("websocket") == std::string::npos) {
+    return std::nullopt;
+  }
+  Attributes create = asked;
+  create.verb = "create";
+  return create;
+}
+
+}  // namespace kubedouble::fake

@@ -1,0 +1,33 @@
+// pods/exec, pods/attach and pods/portforward without a protocol upgrade.
+//
+// These subresources talk WebSocket or SPDY to the pod's kubelet, which kubedouble does not
+// simulate yet. It answers as kube-apiserver answers a request that cannot be upgraded: the pod
+// and the container are checked first (404, 400 with upstream's wording), then
+// 400 BadRequest "Upgrade request required".
+#pragma once
+
+#include <httplib.h>
+#include <kubedouble/fakeserver/store.h>
+
+#include <optional>
+#include <string>
+
+#include "authz.h"
+
+namespace kubedouble::fake {
+
+// Throws the StatusError kube-apiserver answers for `subresource` ("exec", "attach" or
+// "portforward") of pod `pod` asked for container `container` ("" for none):
+//   400 a container name must be specified for pod p, choose one of: [a b]
+//   400 container c is not valid for pod p
+//   400 pod p does not have a host assigned
+//   400 Upgrade request required
+[[noreturn]] void RefuseStreamWithoutUpgrade(const json& pod, const std::string& subresource,
+                                             const std::string& container);
+
+// A WebSocket upgrade (a GET) of pods/exec, attach or portforward needs `create` on the
+// subresource as well as `get`, as kube-apiserver 1.32 authorizes it: the attributes of that
+// second check, or nullopt when `req` needs none.
+std::optional<Attributes> UpgradeCreateCheck(const httplib::Request& req, const Attributes& asked);
+
+}  // namespace kubedouble::fake

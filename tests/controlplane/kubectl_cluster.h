@@ -1,0 +1,56 @@
+// The fixture of the control plane's kubectl tests: `kubedouble serve` (real clock) in a fresh
+// folder per test, and real kubectl against it with a fresh discovery cache.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/shell.h"
+#include "e2e/run.h"
+#include "reliability/serve_process.h"
+
+namespace kubedouble {
+
+namespace fs = std::filesystem;
+
+class KubectlCluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (test::Bash("command -v kubectl").code != 0) GTEST_SKIP() << "kubectl is not installed";
+    dir_ = fs::temp_directory_path() /
+           ("kd-cp-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    server_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  void Serve(std::vector<std::string> args = {}) {
+    server_ = std::make_unique<testing::ServeProcess>(dir_ / "state", std::move(args));
+    ASSERT_TRUE(server_->ok()) << server_->log();
+  }
+  // Writes `text` to `name` in the test's folder and returns its path.
+  fs::path Write(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    std::ofstream(p) << text;
+    return p;
+  }
+  test::ShellResult Kubectl(const std::string& script) {
+    return test::Bash(e2e::KubectlEnv(dir_ / "state" / "kubeconfig") + "cd " + dir_.string() +
+                      "; " + script);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<testing::ServeProcess> server_;
+};
+
+}  // namespace kubedouble
