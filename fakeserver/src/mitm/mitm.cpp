@@ -327,6 +327,9 @@ void Mitm::Start() {
   if (impl_->port <= 0)
     throw std::runtime_error("mitm: cannot listen on " + o.address + ":" + std::to_string(o.port));
   impl_->thread = std::thread([this] { impl_->server->listen_after_bind(); });
+  // Until the loop runs, cpp-httplib's stop() does nothing: a Stop() right after Start() would
+  // then wait forever for a thread blocked in accept().
+  while (!impl_->server->is_running()) std::this_thread::sleep_for(std::chrono::microseconds(50));
 }
 
 void Mitm::Stop() {
