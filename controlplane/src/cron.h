@@ -8,11 +8,12 @@
 #include <optional>
 #include <string>
 
-#include "time_zone.h"
+#include "kubedouble/base/time_zone.h"
 
 namespace kubedouble::controlplane {
 
 using SysTime = std::chrono::system_clock::time_point;
+using base::TimeZone;
 
 // The first time strictly after `after` that `schedule` names (within four years); nullopt for
 // a schedule that cannot be read or never fires.

@@ -1,12 +1,16 @@
 // The CronJob controller, on the server's clock: when the schedule comes round it makes a Job
 // from jobTemplate, named NAME-<minutes since the epoch> (only the latest of several missed
-// times runs), honouring suspend and concurrencyPolicy (Allow, Forbid, Replace); it keeps
+// times runs; one older than startingDeadlineSeconds is skipped with a MissSchedule Warning),
+// honouring suspend and concurrencyPolicy (Allow; Forbid, whose skipped time runs when the
+// active Job finishes, deadline permitting; Replace); it keeps
 // status.active, lastScheduleTime and lastSuccessfulTime, and deletes finished Jobs beyond
 // successfulJobsHistoryLimit and failedJobsHistoryLimit. spec.timeZone (an IANA name) sets the
 // clock the schedule is read on; an unknown one gets an UnknownTimeZone Warning and no Jobs.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <map>
 #include <optional>
 #include <set>
@@ -73,21 +77,42 @@ class CronJobController : public OwnerController {
       }
     }
     if (last && At(cj, "spec.suspend") != true) {
-      // The latest scheduled time that has come (only it runs of several missed ones).
-      std::optional<SysTime> due;
+      // The latest scheduled time that has come (only it runs of several missed ones), if it is
+      // not older than startingDeadlineSeconds; `missed`: the latest one that is.
+      std::optional<SysTime> window = last;
+      if (const json& d = At(cj, "spec.startingDeadlineSeconds"); d.is_number_integer()) {
+        window = std::max(*last, now - std::chrono::seconds(d.get<int64_t>()));
+      }
+      std::optional<SysTime> due, missed;
       for (auto t = NextCronTime(schedule, *last, zone); t && *t <= now;
-           t = NextCronTime(schedule, *t, zone))
-        due = t;
-      if (due) {
-        std::string policy = Str(cj, "spec.concurrencyPolicy");
+           t = NextCronTime(schedule, *t, zone)) {
+        (*t > *window ? due : missed) = t;
+      }
+      const std::string policy = Str(cj, "spec.concurrencyPolicy");
+      if (due && policy == "Forbid" && !active.empty()) {
+        // Not started, and not recorded as scheduled: it runs when the active Job finishes, if
+        // that is within the deadline.
+        if (noted_.insert(key + "\nactive\n" + base::FormatRfc3339(*due)).second) {
+          w.Event(cj, false, "JobAlreadyActive",
+                  "Not starting job because prior execution is running and concurrency policy is "
+                  "Forbid",
+                  "cronjob-controller");
+        }
+      } else if (due) {
         if (policy == "Replace") {
-          for (const auto& job : active) w.Delete("jobs", job);
+          for (const auto& job : active) {
+            if (!w.Delete("jobs", job)) continue;
+            w.Event(cj, false, "SuccessfulDelete",
+                    fmt::format("Deleted job {}", Str(job, "metadata.name")), "cronjob-controller");
+          }
           active.clear();
         }
-        if (policy != "Forbid" || active.empty()) {
-          if (auto made = MakeJob(w, cj, *due)) active.push_back(*made);
-        }
+        if (auto made = MakeJob(w, cj, *due)) active.push_back(*made);
         want["lastScheduleTime"] = base::FormatRfc3339(*due);
+      } else if (missed &&
+                 noted_.insert(key + "\nmissed\n" + base::FormatRfc3339(*missed)).second) {
+        w.Event(cj, true, "MissSchedule",
+                "Missed scheduled time to start a job: " + Rfc1123z(*missed), "cronjob-controller");
       }
       if (auto next = NextCronTime(schedule, now, zone)) w.After(*next, name(), key);
     }
@@ -117,6 +142,16 @@ class CronJobController : public OwnerController {
   }
 
  private:
+  // Go's time.RFC1123Z in UTC: "Sun, 06 Dec 2026 11:05:00 +0000".
+  static std::string Rfc1123z(SysTime t) {
+    const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char text[64];
+    std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    return text;
+  }
+
   std::optional<json> MakeJob(World& w, const json& cj, SysTime at) {
     const std::string cj_name = Str(cj, "metadata.name");
     auto minutes = std::chrono::duration_cast<std::chrono::minutes>(at.time_since_epoch()).count();
@@ -171,6 +206,7 @@ class CronJobController : public OwnerController {
 
   std::set<std::string> seen_;    // finished Jobs already reported
   std::set<std::string> warned_;  // CronJob key and zone already reported unknown
+  std::set<std::string> noted_;   // scheduled times already reported skipped or missed
   std::map<std::string, std::optional<TimeZone>> zones_;
 };
 

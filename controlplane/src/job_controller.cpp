@@ -2,13 +2,20 @@
 // have succeeded (Complete and SuccessCriteriaMet, completionTime, the Completed Event) or more
 // than backoffLimit have failed (Failed and FailureTarget, BackoffLimitExceeded; under
 // restartPolicy OnFailure, once their containers have restarted backoffLimit times); status counts
-// active, ready, succeeded and failed. A suspended Job runs nothing.
+// active, ready, succeeded and failed. A suspended Job runs nothing. A pod that failed is
+// replaced only after the pod failure back-off: 10 s after the last failure, doubling with each
+// failure since the last success, at most 10 minutes (kube-controller-manager's figures).
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "controllers.h"
+#include "kubedouble/base/rfc3339.h"
 #include "objects.h"
 #include "owner_controller.h"
 #include "owners.h"
@@ -27,6 +34,7 @@ class JobController : public OwnerController {
     const int64_t backoff = Int(job, "spec.backoffLimit", 6);
     const bool suspended = At(job, "spec.suspend") == true;
     std::vector<json> active;
+    std::vector<std::pair<TimePoint, bool>> finished;  // when each finished pod ended; failed?
     int64_t succeeded = 0, failed = 0, ready = 0, restarts = 0;
     for (const auto& k : w.cache("pods").OwnedBy(Str(job, "metadata.uid"))) {
       const json* pod = w.cache("pods").Find(k);
@@ -34,8 +42,10 @@ class JobController : public OwnerController {
       std::string phase = Str(*pod, "status.phase");
       if (phase == "Succeeded") {
         ++succeeded;
+        finished.emplace_back(FinishedAt(*pod), false);
       } else if (phase == "Failed") {
         ++failed;
+        finished.emplace_back(FinishedAt(*pod), true);
       } else if (!PodTerminating(*pod)) {
         active.push_back(*pod);
         if (PodReady(*pod)) ++ready;
@@ -63,8 +73,14 @@ class JobController : public OwnerController {
       ready = 0;
     } else if (!suspended) {
       int64_t want_active = std::min(parallelism, completions - succeeded);
-      for (int64_t i = static_cast<int64_t>(active.size()); i < want_active; ++i) {
-        if (auto pod = CreatePod(w, job)) active.push_back(*pod);
+      const auto not_before = ReplaceAfter(finished);
+      if (static_cast<int64_t>(active.size()) < want_active && not_before &&
+          *not_before > w.now()) {
+        w.After(*not_before, name(), KeyOf(job));  // replacements wait out the back-off
+      } else {
+        for (int64_t i = static_cast<int64_t>(active.size()); i < want_active; ++i) {
+          if (auto pod = CreatePod(w, job)) active.push_back(*pod);
+        }
       }
     } else {
       for (const auto& pod : active) w.Delete("pods", pod);
@@ -105,6 +121,35 @@ class JobController : public OwnerController {
   }
 
  private:
+  // When a finished pod ended: its containers' last finishedAt, else its creation.
+  static TimePoint FinishedAt(const json& pod) {
+    std::string latest;
+    const json& statuses = At(pod, "status.containerStatuses");
+    if (statuses.is_array()) {
+      for (const auto& cs : statuses)
+        latest = std::max(latest, Str(cs, "state.terminated.finishedAt"));
+    }
+    if (latest.empty()) latest = Str(pod, "metadata.creationTimestamp");
+    return base::ParseRfc3339(latest).value_or(TimePoint{});
+  }
+
+  // The pod failure back-off: nullopt when no pod failed since the last success, else the time
+  // the last failure's back-off ends.
+  static std::optional<TimePoint> ReplaceAfter(std::vector<std::pair<TimePoint, bool>> finished) {
+    std::sort(finished.begin(), finished.end());
+    int failures = 0;
+    TimePoint last{};
+    for (const auto& [at, failed] : finished) {
+      failures = failed ? failures + 1 : 0;
+      if (failed) last = at;
+    }
+    if (failures == 0) return std::nullopt;
+    std::chrono::seconds delay(10);
+    const std::chrono::seconds cap = std::chrono::minutes(10);
+    for (int i = 1; i < failures && delay < cap; ++i) delay *= 2;
+    return last + std::min(delay, cap);
+  }
+
   static int64_t Restarts(const json& pod) {
     int64_t n = 0;
     for (const char* which : {"status.containerStatuses", "status.initContainerStatuses"}) {

@@ -511,13 +511,18 @@ class Kubelet : public Controller {
     w.After(run.next, name(), KeyOf(pod));
   }
 
-  // The containers start again: restartCount one up, the last run kept in lastState.
+  // The containers start again, as new containers: restartCount one up, the last run kept in
+  // lastState.
   void Restart(World& w, json pod, Run& run) {
     const std::string now = w.NowText();
     json& status = pod["status"];
     if (status["containerStatuses"].is_array()) {
       for (auto& cs : status["containerStatuses"]) {
-        cs["restartCount"] = Int(cs, "restartCount", 0) + 1;
+        const int64_t count = Int(cs, "restartCount", 0) + 1;
+        cs["restartCount"] = count;
+        // A new container: its own ID (the runtime's), so lastState keeps the old one's.
+        cs["containerID"] =
+            "containerd://" + Hex64(fmt::format("{}/{}/{}", KeyOf(pod), Str(cs, "name"), count));
         cs["ready"] = Ready(run);
         cs["started"] = true;
         cs["state"] = {{"running", {{"startedAt", now}}}};

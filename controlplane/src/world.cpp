@@ -91,13 +91,23 @@ std::optional<json> Attempt(const std::string& what, const json& object, Fn&& fn
   }
   return std::nullopt;
 }
+
+// Who the control plane's writes are from in managedFields: the kubelet for a pod's status,
+// else the controller manager (upstream's manager names).
+fake::WriteOptions WrittenBy(const std::string& resource, bool status) {
+  fake::WriteOptions o;
+  o.status_only = status;
+  o.field_manager = status && resource == "pods" ? "kubelet" : "kube-controller-manager";
+  return o;
+}
 }  // namespace
 
 std::optional<json> World::Create(const std::string& resource, json object) {
   const auto& res = Resource(resource);
   std::string ns = object["metadata"].value("namespace", "");
   auto out = Attempt(
-      "create " + resource, object, [&] { return store_.Create(res, ns, object); }, [] {});
+      "create " + resource, object,
+      [&] { return store_.Create(res, ns, object, WrittenBy(resource, false)); }, [] {});
   if (out) Observe(resource, *out, false);
   return out;
 }
@@ -107,7 +117,8 @@ std::optional<json> World::Update(const std::string& resource, json object) {
   std::string ns = object["metadata"].value("namespace", "");
   std::string name = object["metadata"].value("name", "");
   auto out = Attempt(
-      "update " + resource, object, [&] { return store_.Update(res, ns, name, object); },
+      "update " + resource, object,
+      [&] { return store_.Update(res, ns, name, object, WrittenBy(resource, false)); },
       [&] { Refresh(resource, object); });
   if (out) Observe(resource, *out, false);
   return out;
@@ -117,8 +128,7 @@ std::optional<json> World::UpdateStatus(const std::string& resource, json object
   const auto& res = Resource(resource);
   std::string ns = object["metadata"].value("namespace", "");
   std::string name = object["metadata"].value("name", "");
-  fake::WriteOptions status;
-  status.status_only = true;
+  const fake::WriteOptions status = WrittenBy(resource, true);
   auto out = Attempt(
       "update " + resource + "/status", object,
       [&] { return store_.Update(res, ns, name, object, status); },

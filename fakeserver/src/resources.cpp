@@ -24,6 +24,7 @@
 #include "request_limits.h"
 #include "server_impl.h"
 #include "status.h"
+#include "store/field_manager.h"
 #include "task_queue.h"
 #include "transform.h"
 #include "util.h"
@@ -187,10 +188,73 @@ json DeleteAnswer(const ResourceInfo& r, json deleted) {
   return base::MakeSuccessStatus(details);
 }
 
-WriteOptions ParseWriteOptions(const httplib::Request& req) {
+// The options of a write: dryRun, and who writes (?fieldManager=, else the User-Agent's manager),
+// refused as `options_kind` ("UpdateOptions") when kube-apiserver refuses them.
+WriteOptions ParseWriteOptions(const httplib::Request& req,
+                               const char* options_kind = "UpdateOptions") {
   WriteOptions o;
   o.dry_run = req.has_param("dryRun") && !Param(req, "dryRun").empty();
+  if (req.has_param("fieldManager")) {
+    o.field_manager = Param(req, "fieldManager");
+    json causes = FieldManagerCauses(o.field_manager);
+    if (!causes.empty()) {
+      throw StatusError::Invalid(std::string(options_kind) + ".meta.k8s.io", "", causes);
+    }
+  }
+  if (o.field_manager.empty()) {
+    o.field_manager = ManagerFromUserAgent(req.get_header_value("User-Agent"));
+  }
   return o;
+}
+
+// The options of a PATCH of `type`: fieldManager is required for a server-side apply (not taken
+// from the User-Agent) and force is for apply only.
+WriteOptions ParsePatchOptions(const httplib::Request& req, PatchType type) {
+  WriteOptions o = ParseWriteOptions(req, "PatchOptions");
+  if (type == PatchType::kApply) {
+    if (Param(req, "fieldManager").empty()) o.field_manager.clear();
+    o.force = QueryBool(Param(req, "force"));
+  } else if (req.has_param("force")) {
+    throw StatusError::Invalid(
+        "PatchOptions.meta.k8s.io", "",
+        json::array({{{"reason", "FieldValueForbidden"},
+                      {"message", "Forbidden: may not be specified for non-apply patch"},
+                      {"field", "force"}}}));
+  }
+  return o;
+}
+
+bool Exists(const Store& store, const ResourceInfo& r, const std::string& ns,
+            const std::string& name) {
+  try {
+    store.GetJson(r, ns, name);
+    return true;
+  } catch (const StatusError&) {
+    return false;
+  }
+}
+
+// A server-side apply's body (YAML or JSON) as JSON, checked by fieldValidation like any write's
+// body (unknown fields dropped, or a 400 with Strict).
+std::string ValidateAppliedFields(const httplib::Request& req, httplib::Response& res,
+                                  const Store& store, const ResourceInfo& r) {
+  json applied = json::parse(req.body, nullptr, false);
+  Repeats repeats;
+  if (applied.is_discarded()) {
+    try {
+      YAML::Node doc = base::LoadYaml(req.body);
+      if (!doc.IsMap()) return req.body;  // the store words the error
+      applied = base::YamlToJson(doc);
+      repeats = {DuplicateYamlKeys(doc), true};
+    } catch (const YAML::Exception&) {
+      return req.body;
+    }
+  } else {
+    repeats.keys = DuplicateJsonFields(req.body);
+  }
+  if (!applied.is_object()) return req.body;
+  ValidateFields(req, res, store, r, applied, "", repeats);
+  return applied.dump();
 }
 }  // namespace
 
@@ -413,7 +477,7 @@ void Server::Impl::Resource(Call& call) {
     json body = ParseBody(req, r, &repeats);
     ValidateFields(req, res, *store, r, body, CannotBeHandled(r), repeats);
     if (rbac) authz->CheckRbacWrite(call.auth.user, r, ns, body);
-    json created = store->Create(r, ns, std::move(body), ParseWriteOptions(req));
+    json created = store->Create(r, ns, std::move(body), ParseWriteOptions(req, "CreateOptions"));
     return Reply(call, r, 201, std::move(created));
   }
   if (info.verb == "update") {
@@ -434,6 +498,8 @@ void Server::Impl::Resource(Call& call) {
     auto type = ParsePatchType(req.get_header_value("Content-Type"));
     if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
     std::string body = req.body;
+    const WriteOptions write = ParsePatchOptions(req, *type);
+    if (*type == PatchType::kApply) body = ValidateAppliedFields(req, res, *store, r);
     if (*type == PatchType::kMerge || *type == PatchType::kStrategicMerge) {
       json patch = json::parse(req.body, nullptr, false);
       if (patch.is_object() &&
@@ -442,12 +508,15 @@ void Server::Impl::Resource(Call& call) {
       }
     }
     if (rbac) {
-      WriteOptions preview = ParseWriteOptions(req);
+      WriteOptions preview = write;
       preview.dry_run = true;
       authz->CheckRbacWrite(call.auth.user, r, ns,
                             store->Patch(r, ns, info.name, *type, body, preview));
     }
-    return Reply(call, r, 200, store->Patch(r, ns, info.name, *type, body, ParseWriteOptions(req)));
+    // A server-side apply that creates the object answers 201, as a create does.
+    const bool creates = *type == PatchType::kApply && !Exists(*store, r, ns, info.name);
+    return Reply(call, r, creates && !write.dry_run ? 201 : 200,
+                 store->Patch(r, ns, info.name, *type, body, write));
   }
   if (info.verb == "delete" || info.verb == "deletecollection") {
     DeleteOptions d;
@@ -483,13 +552,15 @@ void Server::Impl::Status(Call& call, const ResourceInfo& r, const std::string& 
   const auto& req = call.req;
   const auto& name = call.info.name;
   if (call.info.verb == "get") return Reply(call, r, 200, store->Get(r, ns, name));
-  WriteOptions write = ParseWriteOptions(req);
-  write.status_only = true;
   if (call.info.verb == "update") {
+    WriteOptions write = ParseWriteOptions(req);
+    write.status_only = true;
     return Reply(call, r, 200, store->Update(r, ns, name, ParseBody(req, r), write));
   }
   auto type = ParsePatchType(req.get_header_value("Content-Type"));
   if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
+  WriteOptions write = ParsePatchOptions(req, *type);
+  write.status_only = true;
   Reply(call, r, 200, store->Patch(r, ns, name, *type, req.body, write));
 }
 

@@ -85,6 +85,7 @@ json Expectation::ToJson() const {
   if (tls) j["tls"] = *tls;
   if (code) j["code"] = *code;
   if (reason) j["reason"] = *reason;
+  if (message) j["message"] = *message;
   if (items) j["items"] = *items;
   if (min_items) j["min_items"] = *min_items;
   if (user) j["user"] = *user;

@@ -72,6 +72,9 @@ std::vector<std::string> Compare(const Expectation& e, const Outcome& a) {
   if (e.reason && *e.reason != a.reason)
     diffs.push_back(
         fmt::format("expected reason {}, got {}", *e.reason, a.reason.empty() ? "none" : a.reason));
+  if (e.message && a.message.find(*e.message) == std::string::npos)
+    diffs.push_back(
+        fmt::format("expected a message containing \"{}\", got \"{}\"", *e.message, a.message));
   if (e.items && (!a.items || *a.items != *e.items))
     diffs.push_back(fmt::format("expected {} items, got {}", *e.items,
                                 a.items ? std::to_string(*a.items) : "none"));

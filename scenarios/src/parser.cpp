@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 #include <kubedouble/base/yaml_json.h>
+#include <re2/re2.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -325,7 +326,7 @@ std::vector<SetupStep> ParseSetup(const YAML::Node& node, const std::string& fil
                      "\"setup\" must be a list of requests ({method, path, body})");
   std::vector<SetupStep> steps;
   for (const auto& item : node) {
-    Fields f(item, file, "a setup step", {"method", "path", "body"});
+    Fields f(item, file, "a setup step", {"method", "path", "body", "patch_type"});
     SetupStep step;
     step.where = f.Where();
     step.method = f.OneOf("method", {"POST", "PUT", "PATCH", "DELETE"}, "");
@@ -334,6 +335,9 @@ std::vector<SetupStep> ParseSetup(const YAML::Node& node, const std::string& fil
     if (step.path.empty() || step.path.front() != '/')
       throw ParseError(f.Where(), "a setup step needs \"path\" starting with /");
     if (f.Has("body")) step.body = base::YamlToJson(f.Node("body"));
+    step.patch_type = f.OneOf("patch_type", {"merge", "strategic", "json", "apply"}, "merge");
+    if (f.Has("patch_type") && step.method != "PATCH")
+      throw ParseError(f.Where("patch_type"), "\"patch_type\" is only meaningful with PATCH");
     if (step.method != "DELETE" && !step.body)
       throw ParseError(f.Where(), fmt::format("a {} setup step needs \"body\"", step.method));
     steps.push_back(std::move(step));
@@ -341,12 +345,45 @@ std::vector<SetupStep> ParseSetup(const YAML::Node& node, const std::string& fil
   return steps;
 }
 
+// A server-side apply (patch_type apply) names its field manager and sends a whole object of
+// the request's kind and name: kubectl applies a file, so the body must say what it is.
+void CheckApply(const Request& r, const Fields& f) {
+  bool apply = r.verb == Verb::kPatch && r.patch_type == "apply";
+  if (!apply) {
+    for (const char* key : {"field_manager", "force"})
+      if (f.Has(key))
+        throw ParseError(f.Where(key), fmt::format("\"{}\" is only meaningful with verb patch and "
+                                                   "patch_type apply",
+                                                   key));
+    return;
+  }
+  static const re2::RE2 kManager(R"([A-Za-z0-9][A-Za-z0-9._:/-]{0,127})");
+  if (r.field_manager.empty())
+    throw ParseError(f.Where(), "patch_type apply needs \"field_manager\" (the manager's name)");
+  if (!re2::RE2::FullMatch(r.field_manager, kManager))
+    throw ParseError(f.Where("field_manager"),
+                     fmt::format("\"field_manager\" must be up to 128 letters, digits and . _ : / "
+                                 "-, starting with a letter or digit, not \"{}\"",
+                                 r.field_manager));
+  const json& body = *r.body;
+  if (!body.is_object() || !body.value("apiVersion", json()).is_string() ||
+      !body.value("kind", json()).is_string())
+    throw ParseError(f.Where("body"),
+                     "an apply \"body\" must be a whole object with \"apiVersion\" and \"kind\"");
+  auto meta = body.find("metadata");
+  if (meta == body.end() || !meta->is_object() || meta->value("name", json()) != json(r.name))
+    throw ParseError(f.Where("body"),
+                     fmt::format("an apply \"body\" must name the request's object in "
+                                 "metadata.name (\"{}\")",
+                                 r.name));
+}
+
 Request ParseRequest(const YAML::Node& node, const std::string& file) {
   Request r;
   if (!node || node.IsNull()) return r;
   Fields f(node, file, "request",
            {"verb", "resource", "namespace", "name", "path", "method", "body", "patch_type",
-            "events", "timeout", "headers", "impersonate"});
+            "field_manager", "force", "events", "timeout", "headers", "impersonate"});
   std::string verb = f.String("verb", "list");
   auto parsed = ParseVerb(verb);
   if (!parsed)
@@ -375,7 +412,9 @@ Request ParseRequest(const YAML::Node& node, const std::string& file) {
   r.path = f.String("path");
   r.method = f.OneOf("method", {"GET", "POST", "PUT", "PATCH", "DELETE"}, "GET");
   if (f.Has("body")) r.body = base::YamlToJson(f.Node("body"));
-  r.patch_type = f.OneOf("patch_type", {"merge", "strategic", "json"}, "merge");
+  r.patch_type = f.OneOf("patch_type", {"merge", "strategic", "json", "apply"}, "merge");
+  r.field_manager = f.String("field_manager");
+  r.force = f.Bool("force", false);
   r.events = static_cast<int>(f.Int("events", 0));
   r.timeout_seconds = f.Number("timeout", 0);
   if (f.Has("headers")) {
@@ -400,13 +439,15 @@ Request ParseRequest(const YAML::Node& node, const std::string& file) {
     throw ParseError(f.Where(), fmt::format("verb \"{}\" needs \"body\"", verb));
   if (r.verb == Verb::kWatch && r.events <= 0)
     throw ParseError(f.Where(), "verb \"watch\" needs \"events\" (a positive count)");
+  CheckApply(r, f);
   return r;
 }
 
 Expectation ParseExpectation(const YAML::Node& node, const std::string& file,
                              const std::string& what, bool allow_skip = false) {
-  std::set<std::string> keys{"outcome", "tls",  "code",   "reason",   "items", "min_items",
-                             "user",    "path", "events", "evidence", "why",   "authenticated"};
+  std::set<std::string> keys{"outcome",  "tls",       "code",         "reason", "message",
+                             "items",    "min_items", "user",         "path",   "events",
+                             "evidence", "why",       "authenticated"};
   if (allow_skip) keys.insert("skip");
   Fields f(node, file, what, keys);
   Expectation e;
@@ -425,6 +466,7 @@ Expectation ParseExpectation(const YAML::Node& node, const std::string& file,
         f.OneOf("tls", {"unknown_authority", "hostname_mismatch", "expired", "not_yet_valid"}, "");
   if (f.Has("code")) e.code = static_cast<int>(f.Int("code", 0));
   if (f.Has("reason")) e.reason = f.String("reason");
+  if (f.Has("message")) e.message = f.String("message");
   if (f.Has("items")) e.items = static_cast<int>(f.Int("items", 0));
   if (f.Has("min_items")) e.min_items = static_cast<int>(f.Int("min_items", 0));
   if (f.Has("user")) e.user = f.String("user");

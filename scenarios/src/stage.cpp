@@ -7,6 +7,7 @@
 #include <regex>
 #include <sstream>
 
+#include "drivers/drivers.h"
 #include "kubedouble/scenarios/process.h"
 
 #include "kubedouble/base/encoding.h"
@@ -517,7 +518,7 @@ struct Stage::Impl {
       httplib::Result r = step.method == "DELETE" ? c.Delete(step.path)
                           : step.method == "PUT"  ? c.Put(step.path, body, "application/json")
                           : step.method == "PATCH"
-                              ? c.Patch(step.path, body, "application/merge-patch+json")
+                              ? c.Patch(step.path, body, PatchContentType(step.patch_type))
                               : c.Post(step.path, body, "application/json");
       if (!r)
         throw std::runtime_error(fmt::format("{}: setup step {} {}: the server did not answer",

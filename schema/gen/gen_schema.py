@@ -370,12 +370,15 @@ def write_types(swagger, out, named=None):
                          f"{sv(s.get('x-kubernetes-patch-strategy', ''))}, "
                          f"{sv(s.get('x-kubernetes-patch-merge-key', ''))}, "
                          f"{sv(s.get('x-kubernetes-list-type', ''))}, {key_arrays.get(p, '{}')}, "
-                         f"{sv(named.get((name, p), ''))}}},")
+                         f"{sv(named.get((name, p), ''))}, "
+                         f"{sv(s.get('x-kubernetes-map-type', ''))}, "
+                         f"{'true' if p in defs[name].get('required', []) else 'false'}}},")
         lines.append("};")
     lines += ["", "}  // namespace", "", "std::span<const ObjectType> ObjectTypes() {",
               "  static constexpr ObjectType kTypes[] = {"]
     for i, name in enumerate(order):
-        lines.append(f"      {{{cstr(name)}, kObjectFields{i}}},")
+        atomic = "true" if defs[name].get("x-kubernetes-map-type") == "atomic" else "false"
+        lines.append(f"      {{{cstr(name)}, kObjectFields{i}, {atomic}}},")
     lines += ["  };", "  return kTypes;", "}", "", "std::span<const KindType> KindTypes() {",
               "  static constexpr KindType kKinds[] = {"]
     kinds = []

@@ -121,6 +121,89 @@ void BM_StoreCreatePod(benchmark::State& state) {
 }
 BENCHMARK(BM_StoreCreatePod)->Unit(benchmark::kMicrosecond);
 
+// An update (PUT) of a stored pod that changes one label: what recording managedFields adds to
+// an ordinary write.
+void BM_StoreUpdatePod(benchmark::State& state) {
+  auto registry = std::make_shared<Registry>();
+  Store store(registry);
+  auto pods = *registry->Find("", "v1", "pods");
+  store.Create(*registry->Find("", "v1", "namespaces"), "", {{"metadata", {{"name", "b"}}}});
+  json pod = store.Create(pods, "b", MakePod(0));
+  int i = 0;
+  for (auto _ : state) {
+    pod["metadata"]["labels"]["round"] = std::to_string(i++);
+    pod = store.Update(pods, "b", pod["metadata"]["name"], pod);
+  }
+}
+BENCHMARK(BM_StoreUpdatePod)->Unit(benchmark::kMicrosecond);
+
+// A Deployment with 100 containers, the image of container c50 at `round`.
+json Deployment100(int round) {
+  json containers = json::array();
+  for (int c = 0; c < 100; ++c) {
+    containers.push_back({{"name", "c" + std::to_string(c)},
+                          {"image", c == 50 ? "app:" + std::to_string(round) : "app:1"},
+                          {"ports", {{{"containerPort", 8000 + c}}}},
+                          {"env", {{{"name", "INDEX"}, {"value", std::to_string(c)}}}}});
+  }
+  return {
+      {"apiVersion", "apps/v1"},
+      {"kind", "Deployment"},
+      {"metadata", {{"name", "big"}, {"namespace", "b"}}},
+      {"spec",
+       {{"replicas", 1},
+        {"selector", {{"matchLabels", {{"app", "big"}}}}},
+        {"template",
+         {{"metadata", {{"labels", {{"app", "big"}}}}}, {"spec", {{"containers", containers}}}}}}}};
+}
+
+struct DeploymentStore {
+  std::shared_ptr<Registry> registry = std::make_shared<Registry>();
+  Store store{registry};
+  ResourceInfo deployments = *registry->Find("apps", "v1", "deployments");
+  DeploymentStore() {
+    store.Create(*registry->Find("", "v1", "namespaces"), "", {{"metadata", {{"name", "b"}}}});
+  }
+};
+
+// The same change — container c50's image — by server-side apply (the whole configuration, as
+// `kubectl apply --server-side` sends it) and by strategic-merge patch (the difference, as
+// client-side `kubectl apply` sends it): compare the two lines for the ratio.
+void BM_StoreApplyDeployment100Containers(benchmark::State& state) {
+  DeploymentStore d;
+  kubedouble::fake::WriteOptions apply;
+  apply.field_manager = "bench";
+  try {
+    d.store.Patch(d.deployments, "b", "big", kubedouble::fake::PatchType::kApply,
+                  Deployment100(0).dump(), apply);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  int i = 1;
+  for (auto _ : state) {
+    d.store.Patch(d.deployments, "b", "big", kubedouble::fake::PatchType::kApply,
+                  Deployment100(i++).dump(), apply);
+  }
+}
+BENCHMARK(BM_StoreApplyDeployment100Containers)->Unit(benchmark::kMicrosecond);
+
+void BM_StoreStrategicPatchDeployment100Containers(benchmark::State& state) {
+  DeploymentStore d;
+  d.store.Create(d.deployments, "b", Deployment100(0));
+  int i = 1;
+  for (auto _ : state) {
+    json patch = {
+        {"spec",
+         {{"template",
+           {{"spec",
+             {{"containers", {{{"name", "c50"}, {"image", "app:" + std::to_string(i++)}}}}}}}}}}};
+    d.store.Patch(d.deployments, "b", "big", kubedouble::fake::PatchType::kStrategicMerge,
+                  patch.dump());
+  }
+}
+BENCHMARK(BM_StoreStrategicPatchDeployment100Containers)->Unit(benchmark::kMicrosecond);
+
 // The garbage collector: an owner deleted in the background with 10,000 dependents; the time
 // until none of them is left (the collector runs within the DELETE that removes the owner).
 void BM_StoreCollect10kDependents(benchmark::State& state) {

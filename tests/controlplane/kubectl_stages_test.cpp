@@ -1,9 +1,11 @@
 // Pod stages through `kubedouble serve --stages` on the real clock, as a user sees them with
 // real kubectl: crash loops in `get pods` and `describe pod`, a Job that fails by its pods, a
-// rollout that never finishes, and a stage file that stops serve.
+// rollout that never finishes, `kubectl logs --previous` after a restart, and a stage file that
+// stops serve.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
 
 #include "common/shell.h"
@@ -14,6 +16,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
+using ::testing::StartsWith;
 
 constexpr const char* kStages = R"(apiVersion: kubedouble.dev/v1alpha1
 kind: PodStage
@@ -43,6 +46,10 @@ metadata: {name: missing-image}
 spec:
   selector: {matchLabels: {run: unpullable}}
   pullError: true
+---
+kind: PodStage
+metadata: {name: restarts-once}
+spec: {selector: {matchLabels: {run: flaky}}, exit: {code: 1, after: 1s, times: 1}}
 )";
 
 TEST_F(KubectlCluster, CrashLoopShowsInGetPodsAndDescribe) {
@@ -68,6 +75,29 @@ TEST_F(KubectlCluster, CrashLoopShowsInGetPodsAndDescribe) {
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*Warning +BackOff(.|\n)*")) << r.output;
 }
 
+TEST_F(KubectlCluster, LogsPreviousShowsTheInstanceBeforeTheRestart) {
+  Serve({"--stages", Write("stages.yaml", kStages).string()});
+  const std::string status = "{.status.containerStatuses[0]";
+  auto started = Kubectl(
+      "kubectl run flaky --image=busybox:1.36 --annotations='kubedouble.io/log=every 1s tick {n}' "
+      "-- sh -c 'echo hello' && kubectl wait pod/flaky --timeout=20s --for=jsonpath='" +
+      status + ".restartCount}'=1");
+  ASSERT_EQ(started.code, 0) << started.output;
+  // The first instance exited after 1 s: its log ended there; the current one runs on.
+  auto logs = Kubectl("sleep 2.5; kubectl logs flaky --previous; echo --; kubectl logs flaky");
+  EXPECT_EQ(logs.code, 0) << logs.output;
+  EXPECT_THAT(logs.output, HasSubstr("hello\ntick 1\n--\nhello\ntick 1\ntick 2\n")) << logs.output;
+  // Each start of a container is a new container, with its own ID.
+  auto ids = Kubectl("kubectl get pod flaky -o jsonpath='" + status +
+                     ".lastState.terminated.containerID} " + status + ".containerID}'");
+  std::istringstream words(ids.output);
+  std::string previous_id, current_id;
+  words >> previous_id >> current_id;
+  EXPECT_THAT(previous_id, StartsWith("containerd://")) << ids.output;
+  EXPECT_THAT(current_id, StartsWith("containerd://")) << ids.output;
+  EXPECT_NE(previous_id, current_id);
+}
+
 TEST_F(KubectlCluster, ImagePullBackOffShowsInGetPodsAndDescribe) {
   Serve({"--stages", Write("stages.yaml", kStages).string()});
   auto r = Kubectl(
@@ -90,7 +120,7 @@ TEST_F(KubectlCluster, JobFailsByItsPodsAndWaitForFailedReturns) {
 kind: Job
 metadata: {name: doomed}
 spec:
-  backoffLimit: 2
+  backoffLimit: 1
   template:
     spec:
       restartPolicy: Never
@@ -98,13 +128,14 @@ spec:
 )");
   auto r = Kubectl(
       "kubectl apply -f job.yaml && "
-      "kubectl wait --for=condition=Failed job/doomed --timeout=20s && "
+      // the replacement of the first failed pod waits out the Job's 10 s back-off
+      "kubectl wait --for=condition=Failed job/doomed --timeout=40s && "
       "kubectl get job doomed -o jsonpath='{.status.failed} "
       "{.status.conditions[?(@.type==\"Failed\")].reason}{\"\\n\"}' && "
       "kubectl get pods -l job-name=doomed --no-headers");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("job.batch/doomed condition met"));
-  EXPECT_THAT(r.output, HasSubstr("3 BackoffLimitExceeded"));
+  EXPECT_THAT(r.output, HasSubstr("2 BackoffLimitExceeded"));
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*doomed-[a-z0-9]+ +0/1 +Error +0(.|\n)*")) << r.output;
 }
 

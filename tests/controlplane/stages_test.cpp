@@ -306,14 +306,17 @@ TEST(PodStages, ANeverReadyContainersProbeFailsAsItsKindFails) {
                   "Readiness probe failed: dial tcp " + ip + ":5432: connect: connection refused"));
 }
 
-TEST(PodStages, FailingJobPodsReachTheBackoffLimit) {
-  Cluster c(WithStages(R"(
+// Every Job pod fails with code 2 after 1 s.
+constexpr const char* kFailingJobPods = R"(
 kind: PodStage
 metadata: {name: fail}
 spec:
   selector: {matchExpressions: [{key: job-name, operator: Exists}]}
   exit: {code: 2, after: 1s}
-)"));
+)";
+
+TEST(PodStages, FailingJobPodsReachTheBackoffLimit) {
+  Cluster c(WithStages(kFailingJobPods));
   c.Create("batch", "v1", "jobs", "default", Job("Never", 2));
   c.Advance(1min);
   json job = c.Get("batch", "v1", "jobs", "default", "x");
@@ -321,6 +324,26 @@ spec:
   EXPECT_EQ(Condition(job, "Failed", "reason"), "BackoffLimitExceeded");
   EXPECT_EQ(job["status"]["failed"], 3);
   EXPECT_EQ(c.List("", "v1", "pods", "default").size(), 3u);
+}
+
+TEST(PodStages, AJobReplacesFailedPodsAfterItsBackOff) {
+  Cluster c(WithStages(kFailingJobPods));
+  c.Create("batch", "v1", "jobs", "default", Job("Never", 3));
+  auto pods = [&] { return c.List("", "v1", "pods", "default").size(); };
+  c.Advance(10s);  // the first pod failed at 1 s: no replacement for 10 s
+  EXPECT_EQ(pods(), 1u);
+  c.Advance(1s);  // t=11s
+  EXPECT_EQ(pods(), 2u);
+  c.Advance(20s);  // t=31s: the second failed at 12 s; the back-off doubles to 20 s
+  EXPECT_EQ(pods(), 2u);
+  c.Advance(1s);  // t=32s
+  EXPECT_EQ(pods(), 3u);
+  c.Advance(40s);  // t=72s: the third failed at 33 s; 40 s more
+  EXPECT_EQ(pods(), 3u);
+  c.Advance(1s);
+  EXPECT_EQ(pods(), 4u);
+  c.Advance(1min);  // the fourth failure exceeds backoffLimit 3
+  EXPECT_EQ(Condition(c.Get("batch", "v1", "jobs", "default", "x"), "Failed"), "True");
 }
 
 TEST(PodStages, OnFailureRestartsCountTowardTheBackoffLimit) {

@@ -4,15 +4,17 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "controlplane/fake_cluster.h"
-#include "time_zone.h"
+#include "kubedouble/base/time_zone.h"
 
 namespace kubedouble::controlplane {
 namespace {
 
+using base::TimeZone;
 using namespace std::chrono;
 using namespace std::chrono_literals;
 
@@ -79,7 +81,9 @@ TEST_F(TimeZones, ACronJobReadsItsScheduleOnItsZonesClock) {
   Cluster c;
   c.Create("batch", "v1", "cronjobs", "default", CronJob("india", "Asia/Kolkata"));
   c.Create("batch", "v1", "cronjobs", "default", CronJob("plain", ""));
-  c.Create("batch", "v1", "cronjobs", "default", CronJob("mars", "Mars/Base"));
+  // A zone the tz database does not hold is refused by the API server.
+  EXPECT_THROW(c.Create("batch", "v1", "cronjobs", "default", CronJob("mars", "Mars/Base")),
+               fake::StatusError);
   c.Advance(25h);
   std::map<std::string, std::string> scheduled;  // CronJob -> the scheduled time of its Job
   for (const auto& job : c.List("batch", "v1", "jobs", "default")) {
@@ -89,12 +93,24 @@ TEST_F(TimeZones, ACronJobReadsItsScheduleOnItsZonesClock) {
   EXPECT_THAT(scheduled["india"], ::testing::EndsWith("T04:00:00Z"));  // 09:30 at UTC+5:30
   EXPECT_THAT(scheduled["plain"], ::testing::EndsWith("T09:30:00Z"));
   EXPECT_FALSE(scheduled.count("mars"));
+}
+
+TEST_F(TimeZones, AZoneTheControllerCannotReadGetsAWarningAndNoJobs) {
+  Cluster c;
+  c.Create("batch", "v1", "cronjobs", "default", CronJob("india", "Asia/Kolkata"));
+  // The controller's tz database lacks the zone the API server accepted (as when the two differ).
+  const char* before = std::getenv("ZONEINFO");
+  const std::string saved = before ? before : "";
+  setenv("ZONEINFO", "/nonexistent-zoneinfo", 1);
+  c.Advance(25h);
+  before ? setenv("ZONEINFO", saved.c_str(), 1) : unsetenv("ZONEINFO");
+  EXPECT_TRUE(c.List("batch", "v1", "jobs", "default").empty());
   int warnings = 0;
   for (const auto& e : c.List("", "v1", "events", "default")) {
     if (e["reason"] == "UnknownTimeZone") {
       ++warnings;
       EXPECT_EQ(e["type"], "Warning");
-      EXPECT_EQ(e["message"], "invalid timeZone: \"Mars/Base\": unknown time zone Mars/Base");
+      EXPECT_EQ(e["message"], "invalid timeZone: \"Asia/Kolkata\": unknown time zone Asia/Kolkata");
     }
   }
   EXPECT_EQ(warnings, 1);

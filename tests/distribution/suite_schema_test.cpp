@@ -43,6 +43,13 @@ TEST(SuiteSchema, RefusesWhatTheRunnerRefuses) {
        "scenarios:\n- name: a\n  access: {files: [{path: k, content: x, from: ca}]}\n"
        "  expect: {outcome: ok}\n"},
       {"bad-name", "scenarios:\n- name: a b\n  expect: {outcome: ok}\n"},
+      {"apply-without-manager",
+       "scenarios:\n- name: a\n  request: {verb: patch, resource: configmaps, name: c, "
+       "patch_type: apply, body: {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}}\n"
+       "  expect: {outcome: ok}\n"},
+      {"force-on-a-merge-patch",
+       "scenarios:\n- name: a\n  request: {verb: patch, name: c, force: true, body: {}}\n"
+       "  expect: {outcome: ok}\n"},
   };
   fs::path dir = fs::temp_directory_path() / ("kd-schema-" + std::to_string(::getpid()));
   fs::create_directories(dir);

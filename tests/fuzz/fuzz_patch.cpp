@@ -1,4 +1,5 @@
-// JSON merge, JSON patch and strategic-merge patch bodies applied to a config map and a pod.
+// JSON merge, JSON patch, strategic-merge patch and server-side apply bodies applied to a config
+// map and a pod.
 // The first byte picks the patch type and the object. Rejections are 4xx Status errors; any
 // other exception (a 500 in the server) or a crash is a bug.
 #include <cstddef>
@@ -42,14 +43,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   static World w;
   static const PatchType kTypes[] = {PatchType::kMerge, PatchType::kJson,
-                                     PatchType::kStrategicMerge};
-  PatchType type = kTypes[(data[0] & 3) % 3];
+                                     PatchType::kStrategicMerge, PatchType::kApply};
+  PatchType type = kTypes[data[0] & 3];
   bool pod = data[0] & 4;
   std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
   try {
     // dryRun keeps the world the same for every input.
     w.store.Patch(pod ? w.pods : w.cms, "default", pod ? "pod" : "cm", type, body,
-                  {.dry_run = true});
+                  {.dry_run = true, .field_manager = "fuzz"});
   } catch (const kubedouble::fake::StatusError& e) {
     if (e.code() >= 500) __builtin_trap();
   }

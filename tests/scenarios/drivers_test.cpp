@@ -96,8 +96,58 @@ TEST_P(DriversTest, ARefusedConnectionIsAConnectError) {
   EXPECT_EQ(o.kind, OutcomeKind::kConnectError) << o.Summary() << " " << o.message;
 }
 
+TEST_P(DriversTest, ARawPathWithAQueryReportsItsCode) {
+  scenario_.request.verb = Verb::kRaw;
+  scenario_.request.method = "GET";
+  scenario_.request.path = "/api/v1/pods?limit=1";
+  Outcome o = RunWith(TokenTarget(server_.paths().ca_crt.string()));
+  EXPECT_EQ(o.kind, OutcomeKind::kOk) << o.Summary() << " " << o.message;
+  EXPECT_EQ(o.code, 200) << o.Summary();
+}
+
+// A server-side apply of ConfigMap "applied" setting data.a to `value` as `manager`.
+Request Apply(const std::string& manager, const std::string& value, bool force = false) {
+  Request r;
+  r.verb = Verb::kPatch;
+  r.resource = "configmaps";
+  r.name = "applied";
+  r.patch_type = "apply";
+  r.field_manager = manager;
+  r.force = force;
+  r.body = json{{"apiVersion", "v1"},
+                {"kind", "ConfigMap"},
+                {"metadata", {{"name", "applied"}}},
+                {"data", {{"a", value}}}};
+  return r;
+}
+
+TEST_P(DriversTest, ServerSideApplyCreatesConflictsAndForces) {
+  // accesslib's calls return the object, not the status: the runner takes a success's code
+  // from the server's journal, so its driver reports none.
+  auto ok_code = [&](int code) { return GetParam() == "accesslib" ? 0 : code; };
+  Target t = TokenTarget(server_.paths().ca_crt.string());
+  scenario_.request = Apply("manager-a", "1");
+  Outcome created = RunWith(t);
+  EXPECT_EQ(created.kind, OutcomeKind::kOk) << created.Summary() << " " << created.message;
+  EXPECT_EQ(created.code, ok_code(201)) << created.Summary();
+
+  scenario_.request = Apply("manager-b", "2");
+  Outcome conflict = RunWith(t);
+  EXPECT_EQ(conflict.kind, OutcomeKind::kHttpError)
+      << conflict.Summary() << " " << conflict.message;
+  EXPECT_EQ(conflict.code, 409);
+  EXPECT_EQ(conflict.reason, "Conflict");
+  EXPECT_THAT(conflict.message,
+              HasSubstr(R"(Apply failed with 1 conflict: conflict with "manager-a": .data.a)"));
+
+  scenario_.request = Apply("manager-b", "2", /*force=*/true);
+  Outcome forced = RunWith(t);
+  EXPECT_EQ(forced.kind, OutcomeKind::kOk) << forced.Summary() << " " << forced.message;
+  EXPECT_EQ(forced.code, ok_code(200)) << forced.Summary();
+}
+
 INSTANTIATE_TEST_SUITE_P(Clients, DriversTest,
-                         ::testing::Values("curl", "kubectl", "python", "node"));
+                         ::testing::Values("curl", "kubectl", "python", "node", "accesslib"));
 
 TEST(Drivers, AMissingClientIsUnavailableWithTheReason) {
   auto python = MakeDriver("python", "/nonexistent/clients");

@@ -64,6 +64,19 @@ TEST(Outcome, EvidenceIsCompared) {
   EXPECT_THAT(Compare(e, o), IsEmpty());
 }
 
+TEST(Outcome, TheMessageMustContainTheExpectedWords) {
+  Expectation e;
+  e.kind = OutcomeKind::kHttpError;
+  e.message = R"(conflict with "manager-a")";
+  Outcome a;
+  a.kind = OutcomeKind::kHttpError;
+  a.message = R"(error: Apply failed with 1 conflict: conflict with "manager-a" using v1: .data.a)";
+  EXPECT_TRUE(Compare(e, a).empty());
+  a.message = "Apply failed with 1 conflict: conflict with \"manager-b\"";
+  ASSERT_EQ(Compare(e, a).size(), 1u);
+  EXPECT_THAT(Compare(e, a)[0], HasSubstr("expected a message containing"));
+}
+
 TEST(Outcome, FromDriverJson) {
   Outcome o = Outcome::FromJson(nlohmann::json::parse(
       R"j({"outcome":"tls_error","message":"[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired (_ssl.c:1006)"})j"));

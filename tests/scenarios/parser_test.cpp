@@ -358,6 +358,54 @@ TEST(Parser, SetupStepsImpersonationAndATokenReviewsAnswer) {
               HasSubstr("unknown key \"as\" in impersonate"));
 }
 
+TEST(Parser, AServerSideApplyNamesItsManagerAndSendsAWholeObject) {
+  Suite suite = ParseSuite(R"(scenarios:
+  - name: apply
+    setup:
+      - {method: PATCH, patch_type: apply, path: "/api/v1/namespaces/default/configmaps/c?fieldManager=a",
+         body: {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}}
+    request:
+      verb: patch
+      resource: configmaps
+      name: c
+      patch_type: apply
+      field_manager: manager-b
+      force: true
+      body: {apiVersion: v1, kind: ConfigMap, metadata: {name: c}, data: {a: "2"}}
+    expect: {outcome: http_error, code: 409, reason: Conflict, message: 'conflict with "a"'}
+)",
+                           "lifecycle.yaml");
+  const Scenario& s = suite.scenarios.at(0);
+  EXPECT_EQ(s.setup.at(0).patch_type, "apply");
+  EXPECT_EQ(s.request.patch_type, "apply");
+  EXPECT_EQ(s.request.field_manager, "manager-b");
+  EXPECT_TRUE(s.request.force);
+  EXPECT_EQ(s.expect.message, R"(conflict with "a")");
+
+  auto request = [](const std::string& fields) {
+    return ErrorOf(
+        "scenarios:\n  - name: x\n    request: {verb: patch, resource: configmaps, name: c, " +
+        fields + "}\n    expect: {outcome: ok}\n");
+  };
+  const std::string object = "body: {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}";
+  EXPECT_THAT(request("patch_type: apply, " + object),
+              HasSubstr("patch_type apply needs \"field_manager\""));
+  EXPECT_THAT(request("patch_type: apply, field_manager: 'a b', " + object),
+              HasSubstr("\"field_manager\" must be up to 128 letters"));
+  EXPECT_THAT(request("patch_type: apply, field_manager: m, body: {data: {a: b}}"),
+              HasSubstr("must be a whole object with \"apiVersion\" and \"kind\""));
+  EXPECT_THAT(request("patch_type: apply, field_manager: m, "
+                      "body: {apiVersion: v1, kind: ConfigMap, metadata: {name: d}}"),
+              HasSubstr("must name the request's object in metadata.name (\"c\")"));
+  EXPECT_THAT(request("patch_type: merge, force: true, body: {}"),
+              HasSubstr("\"force\" is only meaningful with verb patch and patch_type apply"));
+  EXPECT_THAT(request("field_manager: m, body: {}"),
+              HasSubstr("\"field_manager\" is only meaningful"));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: x\n    setup: [{method: POST, patch_type: apply, "
+                      "path: /api, body: {}}]\n    expect: {outcome: ok}\n"),
+              HasSubstr("\"patch_type\" is only meaningful with PATCH"));
+}
+
 TEST(Parser, LoadSuiteNamesAMissingFile) {
   try {
     LoadSuite("/nonexistent/suite.yaml");

@@ -171,6 +171,42 @@ TEST_F(KindValidationTest, CronJobSchedules) {
   }()));
 }
 
+TEST_F(KindValidationTest, CronJobTimeZonesMustBeKnownAndOutsideTheSchedule) {
+  auto with_zone = [](const std::string& schedule, const json& zone) {
+    auto c = CronJob(schedule);
+    c["spec"]["timeZone"] = zone;
+    return c;
+  };
+  const auto cronjobs = V1("batch", "cronjobs");
+  auto berlin = with_zone("0 3 * * *", "Europe/Berlin");
+  berlin["metadata"]["name"] = "berlin";
+  EXPECT_NO_THROW(store_->Create(cronjobs, "default", berlin));
+  const std::string head = "CronJob.batch \"nightly\" is invalid: ";
+  for (const auto& [body, why] : std::vector<std::pair<json, std::string>>{
+           {with_zone("0 3 * * *", "Mars/Olympus"),
+            "spec.timeZone: Invalid value: \"Mars/Olympus\": unknown time zone Mars/Olympus"},
+           {with_zone("0 3 * * *", ""),
+            "spec.timeZone: Invalid value: \"\": timeZone must be nil or non-empty string"},
+           {with_zone("0 3 * * *", "../etc/passwd"),
+            "spec.timeZone: Invalid value: \"../etc/passwd\": unknown time zone ../etc/passwd"},
+           {with_zone("0 3 * * *", "Local"),
+            "spec.timeZone: Invalid value: \"Local\": timeZone must be an explicit time zone as "
+            "defined in https://www.iana.org/time-zones"},
+           {CronJob("CRON_TZ=Europe/Berlin 0 3 * * *"),
+            "spec.schedule: Invalid value: \"CRON_TZ=Europe/Berlin 0 3 * * *\": cannot use TZ or "
+            "CRON_TZ in schedule, use timeZone field instead"},
+           {CronJob("TZ=Mars/Olympus 0 3 * * *"),
+            "[spec.schedule: Invalid value: \"TZ=Mars/Olympus 0 3 * * *\": provided bad location "
+            "Mars/Olympus: unknown time zone Mars/Olympus, spec.schedule: Invalid value: "
+            "\"TZ=Mars/Olympus 0 3 * * *\": cannot use TZ or CRON_TZ in schedule, use timeZone "
+            "field instead]"}}) {
+    auto e = Error([&, &body = body] { store_->Create(cronjobs, "default", body); });
+    EXPECT_EQ(e.code(), 422) << body.dump();
+    EXPECT_EQ(std::string(e.what()), head + why);
+  }
+  EXPECT_TRUE(store_->List(cronjobs, "default", {})["items"].size() == 1);
+}
+
 TEST_F(KindValidationTest, PodUpdatesChangeOnlyImagesDeadlinesAndAddedTolerations) {
   auto pod = store_->Create(pods_, "default", PodBody("web"));
   // What may change: an image, activeDeadlineSeconds, an added toleration, labels.

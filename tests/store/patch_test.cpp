@@ -37,6 +37,9 @@ TEST_F(PatchTest, ParsesTheContentTypes) {
   EXPECT_EQ(ParsePatchType("application/json-patch+json; charset=utf-8"), PatchType::kJson);
   EXPECT_EQ(ParsePatchType("application/strategic-merge-patch+json"), PatchType::kStrategicMerge);
   EXPECT_EQ(ParsePatchType("application/apply-patch+yaml"), PatchType::kApply);
+  // CBOR apply is behind a feature gate that 1.32 leaves off; JSON apply does not exist.
+  EXPECT_FALSE(ParsePatchType("application/apply-patch+cbor"));
+  EXPECT_FALSE(ParsePatchType("application/apply-patch+json"));
   EXPECT_FALSE(ParsePatchType("application/json"));
   EXPECT_FALSE(ParsePatchType("text/plain"));
 }
@@ -161,10 +164,8 @@ TEST_F(PatchTest, ResourceVersionInThePatchIsAPrecondition) {
 
 TEST_F(PatchTest, ErrorsAreClientErrors) {
   auto apply = Error([&] { Patch(PatchType::kApply, "{}"); });
-  EXPECT_EQ(apply.code(), 415);
-  EXPECT_EQ(apply.reason(), "UnsupportedMediaType");
-  EXPECT_THAT(apply.what(), HasSubstr("server-side apply"));
-  EXPECT_THAT(apply.what(), HasSubstr("not supported"));
+  EXPECT_EQ(apply.code(), 422);  // no fieldManager
+  EXPECT_THAT(apply.what(), HasSubstr("is required for apply patch"));
   auto garbage = Error([&] { Patch(PatchType::kMerge, "{not json"); });
   EXPECT_EQ(garbage.code(), 400);
   EXPECT_THAT(garbage.what(), HasSubstr("error decoding patch"));

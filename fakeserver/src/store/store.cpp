@@ -1,9 +1,13 @@
 // Store: create, read, update, patch and delete, with one global resourceVersion.
+#include <kubedouble/base/yaml_json.h>
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <mutex>
 
 #include "../util.h"
 #include "defaults/defaults.h"
+#include "field_manager.h"
 #include "field_types.h"
 #include "generation.h"
 #include "kinds/kind_validation.h"
@@ -146,9 +150,23 @@ void RegisterCrd(Core& c, const json* old_crd, const std::vector<ResourceInfo>& 
   }
 }
 
-// Update of an existing object under the unique lock (PUT and PATCH).
+// How objects of `res` merge by their schema (the CRD's, under the lock, for custom resources).
+MergeShape ShapeOf(const Core& c, const ResourceInfo& res) {
+  return MergeShape::ForKind(res.group, res.version, res.kind, CustomResourceSchema(c, res));
+}
+
+FieldManagerContext ManagerContext(const Core& c, const ResourceInfo& res,
+                                   const WriteOptions& opts) {
+  std::string subresource;
+  if (opts.status_only) subresource = "status";
+  if (opts.finalizers_only) subresource = "finalize";
+  return {opts.field_manager, res.ApiVersion(), subresource, FormatTime(c.now())};
+}
+
+// Update of an existing object under the unique lock (PUT and PATCH). `record`: the write's
+// managed fields are recorded here (a server-side apply has recorded its own).
 json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const std::string& name,
-                  json object, const WriteOptions& opts, bool* changed) {
+                  json object, const WriteOptions& opts, bool* changed, bool record = true) {
   *changed = false;
   auto qr = QualifiedResource(res);
   auto& bucket = c.buckets[BucketKey(res)];
@@ -183,7 +201,16 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
   }
   std::vector<ResourceInfo> serves;
   if (opts.status_only) {
+    // A server-side apply of the status brings the managedFields it worked out.
+    json applied_managed = record ? json() : object["metadata"].value("managedFields", json());
     object = StatusOnly(old, object);
+    if (!record) {
+      if (applied_managed.is_null()) {
+        object["metadata"].erase("managedFields");
+      } else {
+        object["metadata"]["managedFields"] = std::move(applied_managed);
+      }
+    }
     PrepareCustomResource(c, res, object);
   } else if (opts.finalizers_only) {
     object = SpecFinalizersOnly(old, object);
@@ -210,6 +237,7 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
     object["metadata"].erase("generation");
   }
   object["metadata"]["resourceVersion"] = have_rv;
+  if (record) RecordUpdate(&old, object, ShapeOf(c, res), ManagerContext(c, res, opts));
   if (object == old) return old;  // a no-op update keeps the resourceVersion
   if (opts.dry_run) return object;
   *changed = true;
@@ -279,6 +307,55 @@ std::string Store::GetJson(const ResourceInfo& res, const std::string& ns,
   return out;
 }
 
+namespace {
+// Create under the unique lock, after the namespace is resolved. `record` as for UpdateLocked.
+ObjectPtr CreateLocked(Core& c, const ResourceInfo& res, const std::string& obj_ns, json object,
+                       const WriteOptions& options, json* dry_run_answer, bool record = true) {
+  if (res.namespaced && !NamespaceExists(c, obj_ns)) {
+    throw StatusError::NotFound("namespaces", obj_ns);
+  }
+  auto& bucket = c.buckets[BucketKey(res)];
+  json& m = Meta(object);
+  std::string name = MetaString(object, "name");
+  CheckNamespaceOpen(c, res, obj_ns, name.empty() ? MetaString(object, "generateName") : name);
+  const std::string& generate = MetaString(object, "generateName");
+  if (name.empty() && !generate.empty()) {
+    do {
+      name = generate + c.RandomSuffix(5);
+    } while (bucket.count(ObjectKey(res, obj_ns, name)));
+    m["name"] = name;
+  }
+  auto causes = MetadataCauses(res, object);
+  if (!causes.empty()) throw StatusError::Invalid(QualifiedKind(res), name, causes);
+  m["uid"] = c.NewUid();
+  m["creationTimestamp"] = FormatTime(c.now());
+  if (TracksGeneration(res)) {
+    m["generation"] = 1;
+  } else {
+    m.erase("generation");
+  }
+  m.erase("deletionTimestamp");
+  m.erase("deletionGracePeriodSeconds");
+  ResetStatusOnCreate(res, object, FormatTime(c.now()));
+  // Invalid contents are 422 before a name clash is 409, as upstream validates first.
+  PrepareContents(c, res, object, nullptr);
+  auto key = ObjectKey(res, obj_ns, name);
+  if (bucket.count(key)) throw StatusError::AlreadyExists(QualifiedResource(res), name);
+  std::vector<ResourceInfo> serves;
+  if (IsCrdResource(res)) serves = PrepareCrd(object, FormatTime(c.now()));
+  if (record) RecordUpdate(nullptr, object, ShapeOf(c, res), ManagerContext(c, res, options));
+  if (options.dry_run) {
+    *dry_run_answer = std::move(object);
+    return nullptr;
+  }
+  ObjectPtr stored =
+      c.Commit(EventType::kAdded, BucketKey(res), obj_ns, key, nullptr, std::move(object));
+  if (IsCrdResource(res)) RegisterCrd(c, nullptr, serves);
+  ReconcileLocked(c);
+  return stored;
+}
+}  // namespace
+
 json Store::Create(const ResourceInfo& res, const std::string& ns, json object,
                    const WriteOptions& options) {
   RequireObject(object);
@@ -293,42 +370,9 @@ json Store::Create(const ResourceInfo& res, const std::string& ns, json object,
   ObjectPtr stored;
   {
     std::unique_lock lock(c.mu);
-    if (res.namespaced && !NamespaceExists(c, obj_ns)) {
-      throw StatusError::NotFound("namespaces", obj_ns);
-    }
-    auto& bucket = c.buckets[BucketKey(res)];
-    json& m = Meta(object);
-    std::string name = MetaString(object, "name");
-    CheckNamespaceOpen(c, res, obj_ns, name.empty() ? MetaString(object, "generateName") : name);
-    const std::string& generate = MetaString(object, "generateName");
-    if (name.empty() && !generate.empty()) {
-      do {
-        name = generate + c.RandomSuffix(5);
-      } while (bucket.count(ObjectKey(res, obj_ns, name)));
-      m["name"] = name;
-    }
-    auto causes = MetadataCauses(res, object);
-    if (!causes.empty()) throw StatusError::Invalid(QualifiedKind(res), name, causes);
-    m["uid"] = c.NewUid();
-    m["creationTimestamp"] = FormatTime(c.now());
-    if (TracksGeneration(res)) {
-      m["generation"] = 1;
-    } else {
-      m.erase("generation");
-    }
-    m.erase("deletionTimestamp");
-    m.erase("deletionGracePeriodSeconds");
-    ResetStatusOnCreate(res, object, FormatTime(c.now()));
-    // Invalid contents are 422 before a name clash is 409, as upstream validates first.
-    PrepareContents(c, res, object, nullptr);
-    auto key = ObjectKey(res, obj_ns, name);
-    if (bucket.count(key)) throw StatusError::AlreadyExists(QualifiedResource(res), name);
-    std::vector<ResourceInfo> serves;
-    if (IsCrdResource(res)) serves = PrepareCrd(object, FormatTime(c.now()));
-    if (options.dry_run) return object;
-    stored = c.Commit(EventType::kAdded, BucketKey(res), obj_ns, key, nullptr, std::move(object));
-    if (IsCrdResource(res)) RegisterCrd(c, nullptr, serves);
-    ReconcileLocked(c);
+    json preview;
+    stored = CreateLocked(c, res, obj_ns, std::move(object), options, &preview);
+    if (!stored) return preview;
   }
   c.changed.NotifyAll();
   return *stored;
@@ -358,14 +402,129 @@ json Store::Update(const ResourceInfo& res, const std::string& ns, const std::st
   return out;
 }
 
+namespace {
+// The body of a server-side apply: a YAML (or JSON) object of the resource's kind.
+json ParseAppliedConfiguration(const ResourceInfo& res, const std::string& body) {
+  json applied = json::parse(body, nullptr, false);
+  if (applied.is_discarded()) {
+    try {
+      YAML::Node doc = base::LoadYaml(body);
+      if (doc.IsMap()) applied = base::YamlToJson(doc);
+    } catch (const YAML::Exception& e) {
+      throw StatusError::BadRequest(std::string("error decoding YAML: ") + e.what());
+    }
+  }
+  if (!applied.is_object()) {
+    throw StatusError::BadRequest(
+        "error decoding YAML: the applied configuration must be a mapping (an object)");
+  }
+  for (auto [field, want] : {std::pair<const char*, std::string>{"apiVersion", res.ApiVersion()},
+                             std::pair<const char*, std::string>{"kind", res.kind}}) {
+    auto it = applied.find(field);
+    if (it == applied.end() || !it->is_string() || it->get<std::string>().empty()) {
+      throw StatusError::BadRequest(std::string("error decoding YAML: Object '") +
+                                    (field == std::string("kind") ? "Kind" : "apiVersion") +
+                                    "' is missing in the applied configuration");
+    }
+    if (*it != want) {
+      throw StatusError::BadRequest("the " + std::string(field) + " in the data (" +
+                                    it->get<std::string>() + ") does not match the expected " +
+                                    field + " (" + want + ")");
+    }
+  }
+  if (applied.contains("metadata") && !applied["metadata"].is_object()) {
+    throw StatusError::BadRequest("metadata of the applied configuration must be an object");
+  }
+  if (applied.contains("metadata") && applied["metadata"].contains("managedFields") &&
+      !applied["metadata"]["managedFields"].is_null()) {
+    throw StatusError::BadRequest("metadata.managedFields must be nil");
+  }
+  return applied;
+}
+
+// Keeps what a server-side apply may set through the resource or its …/status: the status
+// only for …/status, everything but the status for a kind with a status subresource.
+void ScopeApplied(const ResourceInfo& res, const WriteOptions& options, json& applied) {
+  if (options.status_only) {
+    for (auto it = applied.begin(); it != applied.end();) {
+      const std::string& k = it.key();
+      if (k == "apiVersion" || k == "kind" || k == "status") {
+        ++it;
+      } else if (k == "metadata") {
+        json kept = json::object();
+        for (const char* f : {"name", "namespace", "resourceVersion", "uid"}) {
+          if (it->contains(f)) kept[f] = (*it)[f];
+        }
+        *it = std::move(kept);
+        ++it;
+      } else {
+        it = applied.erase(it);
+      }
+    }
+  } else if (HasStatusSubresource(res)) {
+    applied.erase("status");
+  }
+}
+
+json ServerSideApply(Core& c, const ResourceInfo& res, const std::string& ns,
+                     const std::string& name, const std::string& body,
+                     const WriteOptions& options) {
+  if (options.field_manager.empty()) {
+    throw StatusError::Invalid("PatchOptions.meta.k8s.io", "",
+                               json::array({{{"reason", "FieldValueRequired"},
+                                             {"message",
+                                              "Required value: is required for apply "
+                                              "patch"},
+                                             {"field", "fieldManager"}}}));
+  }
+  json applied = ParseAppliedConfiguration(res, body);
+  CheckBodyTypes(res, applied);
+  json& m = Meta(applied);
+  if (!m.contains("name") || m["name"].is_null()) m["name"] = name;
+  if (MetaString(applied, "name") != name) {
+    throw StatusError::BadRequest("the name of the object (" + MetaString(applied, "name") +
+                                  ") does not match the name on the URL (" + name + ")");
+  }
+  const std::string obj_ns = ResolveNamespace(res, ns, applied);
+  ScopeApplied(res, options, applied);
+  bool changed = false;
+  json out;
+  {
+    std::unique_lock lock(c.mu);
+    const MergeShape shape = ShapeOf(c, res);
+    const FieldManagerContext ctx = ManagerContext(c, res, options);
+    auto b = c.buckets.find(BucketKey(res));
+    auto key = ObjectKey(res, obj_ns, name);
+    ObjectPtr live;
+    if (b != c.buckets.end()) {
+      auto it = b->second.find(key);
+      if (it != b->second.end()) live = it->second;
+    }
+    if (!live) {
+      // Apply creates what does not exist (not through …/status).
+      if (options.status_only) throw StatusError::NotFound(QualifiedResource(res), name);
+      json object = ApplyConfiguration(nullptr, applied, shape, ctx, options.force);
+      if (!MetaString(object, "resourceVersion").empty()) {
+        throw StatusError::NotFound(QualifiedResource(res), name);
+      }
+      ObjectPtr stored = CreateLocked(c, res, obj_ns, std::move(object), options, &out, false);
+      if (!stored) return out;
+      out = *stored;
+      changed = true;
+    } else {
+      json object = ApplyConfiguration(live.get(), applied, shape, ctx, options.force);
+      out = UpdateLocked(c, res, obj_ns, name, std::move(object), options, &changed, false);
+      ReconcileLocked(c);
+    }
+  }
+  if (changed) c.changed.NotifyAll();
+  return out;
+}
+}  // namespace
+
 json Store::Patch(const ResourceInfo& res, const std::string& ns, const std::string& name,
                   PatchType type, const std::string& body, const WriteOptions& options) {
-  if (type == PatchType::kApply) {
-    throw StatusError::UnsupportedMediaType(
-        "server-side apply (application/apply-patch+yaml) is not supported by kubedouble; use "
-        "client-side apply (kubectl apply without --server-side), or a merge, JSON or "
-        "strategic-merge patch");
-  }
+  if (type == PatchType::kApply) return ServerSideApply(*impl_->core, res, ns, name, body, options);
   auto& c = *impl_->core;
   bool changed;
   json out;

@@ -170,11 +170,18 @@ async function runRequest(target, request) {
         result = await core[`createNamespaced${kind}`]({ namespace: ns, body: request.body });
         emit('ok', { code: 201 });
         break;
-      case 'patch':
-        result = await core[`patchNamespaced${kind}`]({ name, namespace: ns, body: request.body },
+      case 'patch': {
+        const params = { name, namespace: ns, body: request.body };
+        if (request.patch_type === 'apply') {  // PatchStrategy.ServerSideApply's content type
+          params.fieldManager = request.field_manager;
+          if (request.force) params.force = true;
+        }
+        // WithHttpInfo: the status, as an apply that creates answers 201.
+        const info = await core[`patchNamespaced${kind}WithHttpInfo`](params,
           k8s.setHeaderOptions('Content-Type', request.content_type));
-        emit('ok', { code: 200 });
+        emit('ok', { code: info.httpStatusCode });
         break;
+      }
       case 'delete':
         result = await core[`deleteNamespaced${kind}`]({ name, namespace: ns });
         emit('ok', { code: 200 });

@@ -149,8 +149,14 @@ def run_request(target, request, api_clients):
             resp = getattr(core, "create_namespaced_%s" % singular)(ns, request["body"], **kw)
         elif verb == "patch":
             api_client.select_header_content_type = lambda types, *a, **k: request["content_type"]
-            resp = getattr(core, "patch_namespaced_%s" % singular)(request["name"], ns,
-                                                                    request["body"], **kw)
+            body = request["body"]
+            if request["patch_type"] == "apply":
+                # The typed patch takes the apply type (YAML) only as text: JSON is YAML.
+                body = json.dumps(body)
+                kw["field_manager"] = request["field_manager"]
+                if request["force"]:
+                    kw["force"] = True
+            resp = getattr(core, "patch_namespaced_%s" % singular)(request["name"], ns, body, **kw)
         elif verb == "delete":
             resp = getattr(core, "delete_namespaced_%s" % singular)(request["name"], ns, **kw)
         elif verb == "whoami":

@@ -154,7 +154,14 @@ class AccesslibDriver : public Driver {
           client.Create(res, ns, *r.body);
           break;
         case Verb::kPatch:
-          client.PatchObject(res, ns, r.name, *r.body, PatchContentType(r.patch_type));
+          if (r.patch_type == "apply") {  // no typed call: the raw PATCH with the apply query
+            Request in_ns = r;
+            in_ns.ns = ns;
+            client.Patch(RequestPath(in_ns) + ApplyQuery(r), r.body->dump(),
+                         PatchContentType(r.patch_type));
+          } else {
+            client.PatchObject(res, ns, r.name, *r.body, PatchContentType(r.patch_type));
+          }
           break;
         case Verb::kDelete:
           client.DeleteObject(res, ns, r.name);

@@ -178,7 +178,14 @@ void FillFromBody(const std::string& body, Outcome& o) {
 std::string PatchContentType(const std::string& patch_type) {
   if (patch_type == "json") return "application/json-patch+json";
   if (patch_type == "strategic") return "application/strategic-merge-patch+json";
+  if (patch_type == "apply") return "application/apply-patch+yaml";
   return "application/merge-patch+json";
+}
+
+std::string ApplyQuery(const Request& r) {
+  if (r.verb != Verb::kPatch || r.patch_type != "apply") return "";
+  // The parser keeps field managers to characters a query value carries as they are.
+  return "?fieldManager=" + r.field_manager + (r.force ? "&force=true" : "");
 }
 
 }  // namespace kubedouble::scenarios

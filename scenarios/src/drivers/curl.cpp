@@ -149,7 +149,7 @@ class CurlDriver : public Driver {
     const std::string kNsMarker = "\x01";
     Request with_ns = r;
     if (r.inferred_namespace) with_ns.ns = kNsMarker;
-    std::string url_path = RequestPath(with_ns);
+    std::string url_path = RequestPath(with_ns) + ApplyQuery(r);
     if (r.verb == Verb::kWatch) url_path += "?watch=true";
     std::string host = t.host;
     if (!t.hosts_file.empty() && !t.private_mounts && t.host.find(':') == std::string::npos &&

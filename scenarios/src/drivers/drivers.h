@@ -28,5 +28,7 @@ std::string FirstLine(const std::string& text);
 // reason and message (errors).
 void FillFromBody(const std::string& body, Outcome& outcome);
 std::string PatchContentType(const std::string& patch_type);
+// A server-side apply's query ("?fieldManager=m&force=true"); "" for any other request.
+std::string ApplyQuery(const Request& request);
 
 }  // namespace kubedouble::scenarios

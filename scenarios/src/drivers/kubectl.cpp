@@ -43,6 +43,11 @@ Outcome FromKubectlError(const std::string& err) {
   } else if (Has(chosen, "API is not enabled in the cluster or you do not have permission")) {
     // kubectl auth whoami words a 403 (and a 404) this way; the code is in its request log.
     o.kind = OutcomeKind::kHttpError;
+  } else if (Has(chosen, "Apply failed with")) {
+    // kubectl words a server-side apply's 409 itself, with the Status message and a hint.
+    o.kind = OutcomeKind::kHttpError;
+    o.reason = "Conflict";
+    o.code = 409;
   } else if (std::regex_search(chosen, m, std::regex(R"(Error from server \((\w+)\))"))) {
     o.kind = OutcomeKind::kHttpError;
     o.reason = m[1];
@@ -68,9 +73,11 @@ Outcome FromKubectlError(const std::string& err) {
 }
 
 // The status of the last logged request for `path` (kubectl -v=6:
-// "GET https://h:p/api/v1/pods?limit=500 200 OK in 3 milliseconds"); 0 when none.
+// "GET https://h:p/api/v1/pods?limit=500 200 OK in 3 milliseconds"); 0 when none. Paths are
+// compared without their query (a raw path's own, or the one kubectl adds).
 int LastStatus(const std::string& log, const std::string& path) {
   static const std::regex re(R"((GET|POST|PUT|PATCH|DELETE) (\S+) (\d{3}) )");
+  const std::string want = path.substr(0, path.find('?'));
   int code = 0;
   for (std::sregex_iterator it(log.begin(), log.end(), re), end; it != end; ++it) {
     std::string url = (*it)[2];
@@ -78,7 +85,7 @@ int LastStatus(const std::string& log, const std::string& path) {
     size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
     std::string p = slash == std::string::npos ? "/" : url.substr(slash);
     p = p.substr(0, p.find('?'));
-    if (p == path) code = std::stoi((*it)[3]);
+    if (p == want) code = std::stoi((*it)[3]);
   }
   return code;
 }
@@ -189,8 +196,14 @@ class KubectlDriver : public Driver {
         args.insert(args.end(), ns_args.begin(), ns_args.end());
         break;
       case Verb::kPatch:
-        add({"patch", r.resource, r.name, "--type", r.patch_type, "-p", r.body->dump(), "-o",
-             "json"});
+        if (r.patch_type == "apply") {  // the body is the applied file
+          add({"apply", "--server-side", "--field-manager=" + r.field_manager, "-f",
+               body_file.string(), "-o", "json"});
+          if (r.force) add({"--force-conflicts"});
+        } else {
+          add({"patch", r.resource, r.name, "--type", r.patch_type, "-p", r.body->dump(), "-o",
+               "json"});
+        }
         args.insert(args.end(), ns_args.begin(), ns_args.end());
         break;
       case Verb::kDelete:

@@ -35,6 +35,8 @@ json RequestJson(const Request& r) {
          {"method", RequestMethod(r)},
          {"patch_type", r.patch_type},
          {"content_type", PatchContentType(r.patch_type)},
+         {"field_manager", r.field_manager},
+         {"force", r.force},
          {"events", r.events},
          // An integral timeout as an integer: python3-kubernetes ignores a float _request_timeout.
          {"timeout", r.timeout_seconds == static_cast<long long>(r.timeout_seconds)

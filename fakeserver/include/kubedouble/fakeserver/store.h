@@ -187,6 +187,11 @@ struct WriteOptions {
   bool status_only = false;
   // A write of a namespace's …/finalize: only the body's spec.finalizers is taken.
   bool finalizers_only = false;
+  // Who writes (metadata.managedFields): the ?fieldManager= of the request, or the manager its
+  // User-Agent gives (field_manager.h). Required for a server-side apply.
+  std::string field_manager = {};
+  // force=true of a server-side apply: take the fields other managers own instead of a 409.
+  bool force = false;
 };
 
 struct DeleteOptions {
@@ -237,6 +242,10 @@ class Store {
               const WriteOptions& options = {});
   json Update(const ResourceInfo& res, const std::string& ns, const std::string& name, json object,
               const WriteOptions& options = {});
+  // PatchType::kApply is a server-side apply (`body` YAML or JSON, options.field_manager
+  // required): it creates the object when it does not exist, and records field ownership in
+  // metadata.managedFields; a change of fields other managers own is a 409 Conflict unless
+  // options.force. Every write records the fields it changed for options.field_manager.
   json Patch(const ResourceInfo& res, const std::string& ns, const std::string& name,
              PatchType type, const std::string& body, const WriteOptions& options = {});
   // Deletes as kube-apiserver does (the lifecycle in store/lifecycle.h): an object with

@@ -15,7 +15,7 @@ json Causes(const ResourceInfo& res, const json& object, const json* old) {
     WorkloadCauses(res.kind, object, old, causes);
   }
   if (g == "batch" && p == "jobs") JobCauses(object, old, causes);
-  if (g == "batch" && p == "cronjobs") CronJobCauses(object, causes);
+  if (g == "batch" && p == "cronjobs") CronJobCauses(object, old, causes);
   if (g == "rbac.authorization.k8s.io") RbacCauses(res.kind, object, old, causes);
   return causes;
 }

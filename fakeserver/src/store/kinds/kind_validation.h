@@ -42,7 +42,7 @@ void PodUpdateCauses(const json& pod, const json& old, json& causes);
 void ServiceCauses(const json& svc, const json* old, json& causes);
 void WorkloadCauses(const std::string& kind, const json& obj, const json* old, json& causes);
 void JobCauses(const json& job, const json* old, json& causes);
-void CronJobCauses(const json& cronjob, json& causes);
+void CronJobCauses(const json& cronjob, const json* old, json& causes);
 // Roles, ClusterRoles, RoleBindings and ClusterRoleBindings (rbac.authorization.k8s.io/v1): the
 // rules' verbs, groups, resources and URLs; a binding's roleRef (immutable) and subjects.
 void RbacCauses(const std::string& kind, const json& obj, const json* old, json& causes);

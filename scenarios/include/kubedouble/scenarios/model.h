@@ -136,9 +136,14 @@ struct Request {
   std::string path;                  // raw
   std::string method = "GET";        // raw
   std::optional<json> body;          // create / patch / raw
-  std::string patch_type = "merge";  // merge | strategic | json
-  int events = 0;                    // watch: stop after this many events
-  double timeout_seconds = 0;        // client-side request timeout (0: the client's default)
+  std::string patch_type = "merge";  // merge | strategic | json | apply
+  // Server-side apply (patch_type apply): the manager that owns what the body sets
+  // (?fieldManager=, kubectl --field-manager) and whether it takes fields other managers own
+  // (?force=true, kubectl --force-conflicts) instead of a 409 conflict.
+  std::string field_manager;
+  bool force = false;
+  int events = 0;              // watch: stop after this many events
+  double timeout_seconds = 0;  // client-side request timeout (0: the client's default)
   std::map<std::string, std::string> headers;  // extra headers (clients that can set them)
   Impersonation impersonate;                   // through the client's own impersonation settings
 };
@@ -149,6 +154,9 @@ struct SetupStep {
   std::string method;  // POST | PUT | PATCH | DELETE
   std::string path;    // "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings"
   std::optional<json> body;
+  // PATCH: merge | strategic | json | apply (a server-side apply names its manager in the
+  // path's query, ?fieldManager=).
+  std::string patch_type = "merge";
   SourceLocation where;
 };
 
@@ -164,6 +172,8 @@ struct Expectation {
       tls;                  // unknown_authority | hostname_mismatch | expired | not_yet_valid
   std::optional<int> code;  // http status (ok: 200/201; http_error: 4xx/5xx)
   std::optional<std::string> reason;  // Status reason (http_error)
+  // Words the client's message must contain (the Status message, or the client's own line).
+  std::optional<std::string> message;
   std::optional<int> items;
   std::optional<int> min_items;
   std::optional<std::string> user;       // the user the server saw

@@ -45,6 +45,10 @@ struct ObjectField {
   // The Go name of a named string type (of the field, or of its elements): "v1.Protocol",
   // "types.UID"; empty for a plain string and every other type.
   std::string_view go_name;
+  // x-kubernetes-map-type of the field: "", "atomic", "granular" (overrides its type's).
+  std::string_view map_type;
+  // The definition lists the field as required (its Go field is then mostly not omitempty).
+  bool required = false;
 
   // Whether a strategic merge patch merges this list (else it replaces it).
   bool MergesList() const;
@@ -53,6 +57,9 @@ struct ObjectField {
 struct ObjectType {
   std::string_view name;                // "io.k8s.api.core.v1.PodSpec"
   std::span<const ObjectField> fields;  // by name
+  // x-kubernetes-map-type "atomic" on the definition: server-side apply owns and replaces the
+  // object as one value (LabelSelector, ObjectReference, OwnerReference, ...).
+  bool atomic = false;
 
   const ObjectField* Field(std::string_view json_name) const;  // nullptr when not a field
   // The Go type name: "v1.PodSpec" (the last two parts of `name`).

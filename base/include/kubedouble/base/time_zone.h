@@ -1,4 +1,5 @@
-// IANA time zones for CronJob spec.timeZone: the UTC offset of a zone at any instant, read from
+// IANA time zones for CronJob spec.timeZone (the API server's validation and the controller's
+// schedule): the UTC offset of a zone at any instant, read from
 // the system's tz database (TZif files under /usr/share/zoneinfo, or $ZONEINFO), including the
 // POSIX rule at the end of a file that gives the offsets after its last listed transition.
 #pragma once
@@ -8,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace kubedouble::controlplane {
+namespace kubedouble::base {
 
 class TimeZone {
  public:
@@ -40,4 +41,4 @@ class TimeZone {
   Rule start_, end_;
 };
 
-}  // namespace kubedouble::controlplane
+}  // namespace kubedouble::base

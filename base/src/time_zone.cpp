@@ -1,4 +1,4 @@
-#include "time_zone.h"
+#include "kubedouble/base/time_zone.h"
 
 #include <algorithm>
 #include <cctype>
@@ -7,7 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace kubedouble::controlplane {
+namespace kubedouble::base {
 namespace {
 
 using namespace std::chrono;
@@ -215,4 +215,4 @@ seconds TimeZone::OffsetAt(system_clock::time_point at) const {
   return seconds(offsets_[static_cast<size_t>(it - transitions_.begin()) - 1]);
 }
 
-}  // namespace kubedouble::controlplane
+}  // namespace kubedouble::base
