@@ -13,6 +13,9 @@
 #include "client_flags.h"
 #include "command.h"
 #include "kubedouble/accesslib/client.h"
+#include "kubedouble/base/age.h"
+#include "kubedouble/base/duration.h"
+#include "kubedouble/base/rfc3339.h"
 #include "kubedouble/schema/resources.h"
 
 namespace kubedouble::cli {
@@ -20,31 +23,11 @@ namespace {
 
 using access::json;
 
-// kubectl's duration.HumanDuration.
-std::string HumanDuration(long long s) {
-  if (s < -1) return "<invalid>";
-  if (s < 0) return "0s";
-  if (s < 120) return fmt::format("{}s", s);
-  long long m = s / 60;
-  if (m < 10) return s % 60 == 0 ? fmt::format("{}m", m) : fmt::format("{}m{}s", m, s % 60);
-  if (m < 180) return fmt::format("{}m", m);
-  long long h = m / 60;
-  if (h < 8) return m % 60 == 0 ? fmt::format("{}h", h) : fmt::format("{}h{}m", h, m % 60);
-  if (h < 48) return fmt::format("{}h", h);
-  if (h < 24 * 8)
-    return h % 24 == 0 ? fmt::format("{}d", h / 24) : fmt::format("{}d{}h", h / 24, h % 24);
-  if (h < 24 * 365 * 2) return fmt::format("{}d", h / 24);
-  long long y = h / 24 / 365;
-  if (h < 24 * 365 * 8) return fmt::format("{}y{}d", y, (h / 24) % 365);
-  return fmt::format("{}y", y);
-}
-
+// The AGE of an object as kubectl prints it, by this machine's clock (a client's view).
 std::string Age(const json& obj) {
-  std::string ts = obj.value("/metadata/creationTimestamp"_json_pointer, "");
-  struct tm tm {};
-  if (ts.empty() || strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == nullptr) return "<unknown>";
-  long long then = timegm(&tm);
-  return HumanDuration(static_cast<long long>(std::time(nullptr)) - then);
+  auto created = base::ParseRfc3339(obj.value("/metadata/creationTimestamp"_json_pointer, ""));
+  if (!created) return "<unknown>";
+  return base::HumanAge(*created, std::chrono::system_clock::now());
 }
 
 std::string Str(const json& obj, const char* pointer, const std::string& fallback = "<none>") {
@@ -369,32 +352,6 @@ void SetupWhoami(CLI::App& app) {
   });
 }
 
-// "1h", "10m", "3600s", "1h30m" -> seconds; -1 when malformed.
-long long ParseDuration(const std::string& s) {
-  long long total = 0, n = 0;
-  bool digits = false;
-  for (char c : s) {
-    if (std::isdigit(static_cast<unsigned char>(c))) {
-      n = n * 10 + (c - '0');
-      digits = true;
-    } else {
-      if (!digits) return -1;
-      if (c == 'h')
-        total += n * 3600;
-      else if (c == 'm')
-        total += n * 60;
-      else if (c == 's')
-        total += n;
-      else
-        return -1;
-      n = 0;
-      digits = false;
-    }
-  }
-  if (digits) return -1;
-  return total;
-}
-
 void SetupCreateToken(CLI::App& app) {
   auto* sub = app.add_subcommand("create-token", "Request a service account token (TokenRequest)");
   auto flags = std::make_shared<ConnectionFlags>();
@@ -408,11 +365,16 @@ void SetupCreateToken(CLI::App& app) {
     sub->add_option("--duration", *duration, "Requested lifetime of the token, e.g. 1h, 10m");
   });
   sub->callback([=] {
-    long long seconds = ParseDuration(*duration);
+    std::string why;
+    auto parsed = base::ParseGoDuration(*duration, &why);
+    if (!parsed) {
+      fmt::print(stderr, "error: invalid argument \"{}\" for \"--duration\" flag: {}\n", *duration,
+                 why);
+      throw Exit{2};
+    }
+    const long long seconds = std::chrono::duration_cast<std::chrono::seconds>(*parsed).count();
     if (seconds <= 0) {
-      fmt::print(stderr,
-                 "error: invalid argument \"{}\" for \"--duration\" flag: time: invalid duration\n",
-                 *duration);
+      fmt::print(stderr, "error: --duration must be at least one second, not \"{}\"\n", *duration);
       throw Exit{2};
     }
     access::Config config = flags->Build();

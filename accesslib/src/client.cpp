@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "kubedouble/base/strings.h"
 #include "util.h"
 
 namespace kubedouble::access {
@@ -42,7 +43,7 @@ std::string WithQuery(std::string path, const std::vector<std::pair<std::string,
 }
 
 int RetryAfter(const Response& r) {
-  std::string v = detail::Trim(r.Header("Retry-After"));
+  std::string v = base::Trim(r.Header("Retry-After"));
   if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) return 0;
   return std::stoi(v);
 }
@@ -255,7 +256,7 @@ void Client::Watch(const Resource& r, const std::string& ns, const WatchOptions&
       while ((nl = buffer.find('\n')) != std::string::npos) {
         std::string line = buffer.substr(0, nl);
         buffer.erase(0, nl + 1);
-        if (detail::Trim(line).empty()) continue;
+        if (base::Trim(line).empty()) continue;
         auto frame = json::parse(line, nullptr, false);
         if (!frame.is_object() || !frame.contains("type") || !frame["type"].is_string()) {
           bad_frame = line.substr(0, 80);

@@ -5,6 +5,7 @@
 
 #include "kubedouble/accesslib/config.h"
 #include "kubedouble/accesslib/error.h"
+#include "kubedouble/base/strings.h"
 #include "util.h"
 
 namespace kubedouble::access {
@@ -127,7 +128,7 @@ Config InCluster(const InClusterOptions& options) {
   std::string why;
   auto token = detail::TryReadFile(token_path, &why);
   if (!token) throw Error::Config(why, {dir, "service account", "token"});
-  c.token = detail::Trim(*token);
+  c.token = base::Trim(*token);
   c.token_file = token_path.string();
   const fs::path ca_path = options.dir / "ca.crt";
   if (detail::TryReadFile(ca_path, &why)) {
@@ -140,7 +141,7 @@ Config InCluster(const InClusterOptions& options) {
   if (pod_ns && !pod_ns->empty()) {
     c.namespace_name = *pod_ns;
   } else if (auto ns = detail::TryReadFile(options.dir / "namespace", nullptr)) {
-    std::string trimmed = detail::Trim(*ns);
+    std::string trimmed = base::Trim(*ns);
     c.namespace_name = trimmed.empty() ? "default" : trimmed;
   }
   Validate(c);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "kubedouble/base/status.h"
+
 namespace kubedouble::access {
 
 std::string ErrorKindName(ErrorKind kind) {
@@ -81,75 +83,19 @@ std::string Error::KubectlMessage() const {
   }
 }
 
-namespace {
-
-struct Generic {
-  const char* reason;
-  const char* message;
-};
-
-Generic GenericFor(int code) {
-  switch (code) {
-    case 400:
-      return {"BadRequest", "the server rejected our request for an unknown reason"};
-    case 401:
-      return {"Unauthorized", "the server has asked for the client to provide credentials"};
-    case 403:
-      return {"Forbidden", "forbidden"};
-    case 404:
-      return {"NotFound", "the server could not find the requested resource"};
-    case 405:
-      return {"MethodNotAllowed",
-              "the server does not allow this method on the requested resource"};
-    case 406:
-      return {"NotAcceptable",
-              "the server was unable to respond with a content type that the client supports"};
-    case 409:
-      return {"Conflict", "the server reported a conflict"};
-    case 410:
-      return {"Gone", "the resource requested is no longer available"};
-    case 413:
-      return {"RequestEntityTooLarge",
-              "the server has rejected the request because it is too large"};
-    case 415:
-      return {"UnsupportedMediaType",
-              "the server responded with the status code 415 but did not return more information"};
-    case 422:
-      return {"Invalid", "the server rejected our request due to an error in our request"};
-    case 429:
-      return {"TooManyRequests",
-              "the server has received too many requests and has asked us to try again later"};
-    case 500:
-      return {"InternalError", "an error on the server has prevented the request from succeeding"};
-    case 503:
-      return {"ServiceUnavailable", "the server is currently unable to handle the request"};
-    case 504:
-      return {"Timeout",
-              "the server was unable to return a response in the time allotted, but may still be "
-              "processing the request"};
-    default:
-      return {"Unknown", "an error on the server has prevented the request from succeeding"};
-  }
-}
-
-}  // namespace
-
 HttpStatus DecodeStatus(int code, const std::string& body, int retry_after_seconds) {
   HttpStatus s;
   s.code = code;
   s.body = body;
   s.retry_after_seconds = retry_after_seconds;
   auto parsed = nlohmann::json::parse(body, nullptr, false);
-  if (parsed.is_object() && parsed.value("kind", "") == "Status" &&
-      parsed.value("status", "") == "Failure") {
-    s.status = parsed;
-    s.reason = parsed.value("reason", "");
-    s.message = parsed.value("message", "");
-    if (parsed.contains("code") && parsed["code"].is_number_integer()) {
-      s.code = parsed["code"].get<int>();
-    }
+  if (auto status = base::ParseStatus(parsed)) {
+    s.status = std::move(parsed);
+    s.reason = std::move(status->reason);
+    s.message = std::move(status->message);
+    if (status->code != 0) s.code = status->code;
   }
-  Generic g = GenericFor(code);
+  base::GenericWords g = base::GenericFailure(code);
   if (s.reason.empty()) s.reason = g.reason;
   if (s.message.empty()) {
     s.message = g.message;

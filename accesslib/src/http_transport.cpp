@@ -21,6 +21,7 @@
 
 #include "kubedouble/accesslib/error.h"
 #include "kubedouble/accesslib/transport.h"
+#include "kubedouble/base/strings.h"
 #include "kubedouble/certs/certs.h"
 #include "tls_verify.h"
 #include "util.h"
@@ -45,7 +46,7 @@ bool NoProxyMatches(const std::string& no_proxy, const std::string& host, int po
   while (start <= no_proxy.size()) {
     size_t end = no_proxy.find(',', start);
     if (end == std::string::npos) end = no_proxy.size();
-    std::string entry = detail::Trim(no_proxy.substr(start, end - start));
+    std::string entry = base::Trim(no_proxy.substr(start, end - start));
     start = end + 1;
     if (entry.empty()) continue;
     if (entry == "*") return true;
@@ -207,7 +208,7 @@ bool ParseHead(const std::string& head, Response* out) {
     at = end + 2;
     auto colon = h.find(':');
     if (colon == std::string::npos) continue;
-    out->headers.emplace(detail::Trim(h.substr(0, colon)), detail::Trim(h.substr(colon + 1)));
+    out->headers.emplace(base::Trim(h.substr(0, colon)), base::Trim(h.substr(colon + 1)));
   }
   return true;
 }
@@ -420,7 +421,7 @@ class HttpTransport : public Transport {
       }
       guard.ssl = SSL_new(guard.ctx);
       SSL_set_fd(guard.ssl, fd);
-      if (!detail::IsIpAddress(connect_host_))
+      if (!base::IsIpAddress(connect_host_))
         SSL_set_tlsext_host_name(guard.ssl, connect_host_.c_str());
       ERR_clear_error();
       if (SSL_connect(guard.ssl) != 1) {
@@ -546,7 +547,7 @@ class HttpTransport : public Transport {
   }
 
   static std::string ResolveNumeric(const std::string& host) {
-    if (detail::IsIpAddress(host)) return host;
+    if (base::IsIpAddress(host)) return host;
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* res = nullptr;

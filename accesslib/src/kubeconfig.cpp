@@ -11,11 +11,11 @@
 
 #include "kubedouble/accesslib/config.h"
 #include "kubedouble/accesslib/error.h"
+#include "kubedouble/base/encoding.h"
 #include "util.h"
 
 namespace kubedouble::access {
 namespace fs = std::filesystem;
-using detail::Base64Decode;
 
 namespace {
 
@@ -239,7 +239,10 @@ std::string Data(const YAML::Node& node, const char* key, const std::string& ent
                  const fs::path& file) {
   std::string raw = Scalar(node, key);
   if (raw.empty()) return "";
-  auto decoded = Base64Decode(raw);
+  // A long value folded over lines reads with spaces where the line ends were; they are skipped
+  // (as they always were here), while Go's decoder skips only line ends.
+  std::erase_if(raw, [](char c) { return c == ' ' || c == '\t'; });
+  auto decoded = base::Base64Decode(raw);
   if (!decoded)
     throw Error::Config(
         fmt::format("error loading config file \"{}\": illegal base64 data in {} of {}",

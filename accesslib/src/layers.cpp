@@ -7,6 +7,8 @@
 
 #include "kubedouble/accesslib/error.h"
 #include "kubedouble/accesslib/transport.h"
+#include "kubedouble/base/encoding.h"
+#include "kubedouble/base/strings.h"
 #include "util.h"
 
 namespace kubedouble::access {
@@ -53,7 +55,7 @@ bool TokenSource::ReadLocked() {
   read_once_ = true;
   std::string why;
   auto text = detail::TryReadFile(file_, &why);
-  std::string token = text ? detail::Trim(*text) : "";
+  std::string token = text ? base::Trim(*text) : "";
   if (!text || token.empty()) {
     spdlog::warn("could not re-read the token file {} ({}); keeping the last token", file_,
                  text ? "it is empty" : why);
@@ -87,7 +89,7 @@ class CredentialsLayer : public Transport {
         tokens_(std::move(tokens)),
         basic_(username.empty() && password.empty()
                    ? ""
-                   : "Basic " + detail::Base64Encode(username + ":" + password)) {}
+                   : "Basic " + base::Base64Encode(username + ":" + password)) {}
 
   Response Send(const Request& request) override {
     if (request.headers.count("Authorization")) return next_->Send(request);
@@ -103,7 +105,8 @@ class CredentialsLayer : public Transport {
   }
 
  private:
-  Response SendWith(const Request& request) {
+  // `request` with the credentials' Authorization header: the current token, else basic auth.
+  Request Authorized(const Request& request) {
     Request req = request;
     if (tokens_ && !tokens_->empty()) {
       std::string token = tokens_->Token();
@@ -111,6 +114,11 @@ class CredentialsLayer : public Transport {
     } else if (!basic_.empty()) {
       req.headers.emplace("Authorization", basic_);
     }
+    return req;
+  }
+
+  Response SendWith(const Request& request) {
+    Request req = Authorized(request);
     if (request.on_head) {
       req.on_head = [&request](const Response& head) {
         if (head.status == 401) return false;
@@ -123,14 +131,7 @@ class CredentialsLayer : public Transport {
  public:
   std::unique_ptr<Tunnel> Upgrade(const Request& request, Response* head) override {
     if (request.headers.count("Authorization")) return next_->Upgrade(request, head);
-    Request req = request;
-    if (tokens_ && !tokens_->empty()) {
-      std::string token = tokens_->Token();
-      if (!token.empty()) req.headers.emplace("Authorization", "Bearer " + token);
-    } else if (!basic_.empty()) {
-      req.headers.emplace("Authorization", basic_);
-    }
-    return next_->Upgrade(req, head);
+    return next_->Upgrade(Authorized(request), head);
   }
 
  private:
@@ -140,7 +141,7 @@ class CredentialsLayer : public Transport {
 };
 
 int RetryAfterSeconds(const Response& r) {
-  std::string v = detail::Trim(r.Header("Retry-After"));
+  std::string v = base::Trim(r.Header("Retry-After"));
   if (v.empty() || v.size() > 9) return -1;
   for (char c : v)
     if (!std::isdigit(static_cast<unsigned char>(c))) return -1;

@@ -23,6 +23,7 @@
 #include "kubedouble/accesslib/error.h"
 #include "kubedouble/accesslib/proxy.h"
 #include "kubedouble/accesslib/transport.h"
+#include "kubedouble/base/strings.h"
 #include "kubedouble/net/relay.h"
 #include "util.h"
 
@@ -210,8 +211,7 @@ bool IsUpgrade(const httplib::Request& req) {
     while (start <= v.size()) {
       size_t end = v.find(',', start);
       if (end == std::string::npos) end = v.size();
-      if (strcasecmp(detail::Trim(v.substr(start, end - start)).c_str(), "upgrade") == 0)
-        return true;
+      if (strcasecmp(base::Trim(v.substr(start, end - start)).c_str(), "upgrade") == 0) return true;
       start = end + 1;
     }
   }

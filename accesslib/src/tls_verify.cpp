@@ -7,6 +7,7 @@
 #include <ctime>
 #include <vector>
 
+#include "kubedouble/base/strings.h"
 #include "util.h"
 
 namespace kubedouble::access::detail {
@@ -87,7 +88,7 @@ std::string HostnameMessage(X509* leaf, const std::string& host) {
   std::vector<std::string> dns, ips;
   Sans(leaf, &dns, &ips);
   std::string valid;
-  if (IsIpAddress(host)) {
+  if (base::IsIpAddress(host)) {
     if (ips.empty())
       return fmt::format(
           "x509: cannot validate certificate for {} because it doesn't contain any IP SANs", host);
@@ -109,7 +110,7 @@ void InstallVerifyRecorder(SSL_CTX* ctx, VerifyRecord* record, const std::string
   X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx);
   X509_VERIFY_PARAM_set_hostflags(
       param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  if (IsIpAddress(host)) {
+  if (base::IsIpAddress(host)) {
     X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
   } else {
     X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());

@@ -1,12 +1,11 @@
 #include "util.h"
 
-#include <arpa/inet.h>
-#include <openssl/evp.h>
-
 #include <cctype>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "kubedouble/base/strings.h"
 
 namespace kubedouble::access::detail {
 
@@ -32,42 +31,6 @@ std::optional<std::string> TryReadFile(const std::filesystem::path& path, std::s
   return out.str();
 }
 
-std::optional<std::string> Base64Decode(std::string_view text) {
-  std::string clean;
-  for (char c : text)
-    if (!std::isspace(static_cast<unsigned char>(c))) clean.push_back(c);
-  if (clean.size() % 4 != 0) return std::nullopt;
-  for (char c : clean)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/' && c != '=')
-      return std::nullopt;
-  std::string out(clean.size() / 4 * 3 + 1, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(clean.data()),
-                          static_cast<int>(clean.size()));
-  if (n < 0) return std::nullopt;
-  size_t pad = 0;
-  if (!clean.empty() && clean.back() == '=') pad++;
-  if (clean.size() > 1 && clean[clean.size() - 2] == '=') pad++;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
-}
-
-std::string Base64Encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::string Trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) b++;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) e--;
-  return std::string(s.substr(b, e - b));
-}
-
 std::string JoinHostPort(const std::string& host, const std::string& port) {
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + port;
   return host + ":" + port;
@@ -75,16 +38,11 @@ std::string JoinHostPort(const std::string& host, const std::string& port) {
 
 std::string Url::HostPort() const { return JoinHostPort(host, std::to_string(port)); }
 
-bool IsIpAddress(const std::string& host) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
-
 std::optional<Url> ParseUrl(std::string_view url) {
   Url u;
   auto sep = url.find("://");
   if (sep == std::string_view::npos || sep == 0) return std::nullopt;
-  for (char c : url.substr(0, sep)) u.scheme.push_back(static_cast<char>(std::tolower(c)));
+  u.scheme = base::Lower(url.substr(0, sep));
   std::string_view rest = url.substr(sep + 3);
   auto slash = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, slash);

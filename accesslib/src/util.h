@@ -12,10 +12,6 @@ namespace kubedouble::access::detail {
 std::string GoOpenError(const std::filesystem::path& path, int err);
 // Reads a whole file; nullopt (and the Go-worded reason in `why`) when it cannot.
 std::optional<std::string> TryReadFile(const std::filesystem::path& path, std::string* why);
-// Standard base64 (whitespace ignored); nullopt when malformed.
-std::optional<std::string> Base64Decode(std::string_view text);
-std::string Base64Encode(std::string_view data);
-std::string Trim(std::string_view s);
 
 struct Url {
   std::string scheme;  // lower case
@@ -30,6 +26,5 @@ struct Url {
 std::optional<Url> ParseUrl(std::string_view url);
 // Go's net.JoinHostPort.
 std::string JoinHostPort(const std::string& host, const std::string& port);
-bool IsIpAddress(const std::string& host);
 
 }  // namespace kubedouble::access::detail

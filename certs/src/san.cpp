@@ -1,8 +1,7 @@
 // Subject alternative names: what is acceptable, and IP or DNS.
-#include <arpa/inet.h>
-
 #include <cctype>
 
+#include "kubedouble/base/strings.h"
 #include "kubedouble/certs/certs.h"
 #include "san.h"
 
@@ -14,11 +13,7 @@ std::string StripBrackets(std::string_view s) {
   return std::string(s);
 }
 
-bool IsIpAddress(std::string_view s) {
-  std::string text = StripBrackets(s);
-  unsigned char buf[16];
-  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
-}
+bool IsIpAddress(std::string_view s) { return base::IsIpAddress(StripBrackets(s)); }
 
 }  // namespace internal
 

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <optional>
 
+#include "kubedouble/base/strings.h"
 #include "util.h"
 
 namespace kubedouble::fake {
@@ -26,7 +27,7 @@ void AddAuthenticated(UserInfo& u) {
 // Warning saying that kube-apiserver would not authenticate it.
 std::string BearerToken(const std::string& header, bool& padded) {
   padded = false;
-  std::string auth = util::Trim(header);
+  std::string auth = base::Trim(header);
   auto space = auth.find(' ');
   if (space == std::string::npos) return "";
   std::string scheme = auth.substr(0, space);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "kubedouble/base/status.h"
+
 namespace kubedouble::fake {
 
 json BindPod(Store& store, const std::string& ns, const std::string& pod_name, const json& binding,
@@ -45,11 +47,7 @@ json BindPod(Store& store, const std::string& ns, const std::string& pod_name, c
   }
   if (!replaced) conditions.push_back(scheduled);
   store.Put(*pods, std::move(pod));
-  return {{"kind", "Status"},
-          {"apiVersion", "v1"},
-          {"metadata", json::object()},
-          {"status", "Success"},
-          {"code", 201}};
+  return base::MakeSuccessStatus(nullptr, 201);
 }
 
 }  // namespace kubedouble::fake

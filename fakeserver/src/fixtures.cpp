@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "kubedouble/base/encoding.h"
+#include "kubedouble/base/rfc3339.h"
 #include "util.h"
 
 namespace kubedouble::fake {
@@ -25,7 +27,7 @@ ResourceInfo Resource(Store& store, const std::string& plural) {
   return *r;
 }
 
-std::string Ago(std::chrono::hours h) { return util::Rfc3339(Clock::now() - h); }
+std::string Ago(std::chrono::hours h) { return base::FormatRfc3339(Clock::now() - h); }
 
 json Meta(const std::string& name, const std::string& ns, std::chrono::hours age) {
   json m = {{"name", name}, {"uid", util::FastUuid()}, {"creationTimestamp", Ago(age)}};
@@ -166,9 +168,9 @@ void LoadDefaultFixtures(Store& store, const TokenIssuer& issuer, const std::str
                       {"metadata", secret_meta},
                       {"type", "kubernetes.io/service-account-token"},
                       {"data",
-                       {{"ca.crt", util::Base64(ca_pem)},
-                        {"namespace", util::Base64("default")},
-                        {"token", util::Base64(token)}}}});
+                       {{"ca.crt", base::Base64Encode(ca_pem)},
+                        {"namespace", base::Base64Encode("default")},
+                        {"token", base::Base64Encode(token)}}}});
   sa["secrets"] = {{{"name", secret_name}}};
   store.Put(sas, sa);
 

@@ -110,6 +110,7 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
   if (req.ssl != nullptr) entry.tls_version = SSL_get_version(req.ssl);
 
   Call call{req, res, {}, {}, {}, {}};
+  call.clock = clock.get();
   // Every answer: its audit id (kube-apiserver's audit filter, before authentication) and
   // Cache-Control (an answer may carry its own, as /openapi/v3 with a hash does). These headers
   // are the server's own, without line breaks: added as they are, without set_header's checks.

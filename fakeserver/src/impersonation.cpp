@@ -7,6 +7,7 @@
 #include <cctype>
 #include <string_view>
 
+#include "kubedouble/base/strings.h"
 #include "kubedouble/fakeserver/store.h"
 #include "store/validation.h"
 
@@ -20,11 +21,6 @@ constexpr char kUidHeader[] = "Impersonate-Uid";
 constexpr char kExtraPrefix[] = "impersonate-extra-";
 constexpr char kServiceAccountPrefix[] = "system:serviceaccount:";
 constexpr char kAuthenticationGroup[] = "authentication.k8s.io";
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // Go's url.PathUnescape: a key with a malformed escape is kept as it was sent.
 std::string UnescapeExtraKey(const std::string& key) {
@@ -92,7 +88,7 @@ std::optional<ImpersonationRequest> ParseImpersonation(const httplib::Headers& h
     without_user.push_back(fmt::format("{}: {}", kUidHeader, it->second));
   }
   for (const auto& [name, value] : headers) {
-    std::string lower = Lower(name);
+    std::string lower = base::Lower(name);
     if (lower.rfind(kExtraPrefix, 0) != 0) continue;
     std::string key = UnescapeExtraKey(lower.substr(sizeof(kExtraPrefix) - 1));
     r.extra[key].push_back(value);

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kubedouble/base/strings.h"
 #include "kubedouble/fakeserver/store.h"
 #include "util.h"
 
@@ -45,7 +46,7 @@ std::vector<MediaRange> ParseAccept(std::string_view accept) {
     Split(range, ';', [&](std::string_view piece) {
       if (first) {
         first = false;
-        std::string full = util::Trim(piece);
+        std::string full = base::Trim(piece);
         if (full == "*") full = "*/*";
         size_t slash = full.find('/');
         if (slash == std::string::npos) {
@@ -58,8 +59,8 @@ std::vector<MediaRange> ParseAccept(std::string_view accept) {
       }
       auto eq = piece.find('=');
       if (eq == std::string_view::npos) return;
-      std::string key = util::Trim(piece.substr(0, eq));
-      std::string value = util::Trim(piece.substr(eq + 1));
+      std::string key = base::Trim(piece.substr(0, eq));
+      std::string value = base::Trim(piece.substr(eq + 1));
       if (key == "q") {
         m.q = std::strtod(value.c_str(), nullptr);
       } else {
@@ -205,10 +206,10 @@ OutputFormat NegotiateErrorOutput(const NegotiationInput& in) {
 }
 
 Encoding NegotiateInput(std::string_view content_type) {
-  std::string type = util::Trim(content_type.substr(0, content_type.find(';')));
+  std::string type = base::Trim(content_type.substr(0, content_type.find(';')));
   std::transform(type.begin(), type.end(), type.begin(),
                  [](unsigned char c) { return std::tolower(c); });
-  if (type.empty() && util::Trim(content_type).empty()) return Encoding::kJson;
+  if (type.empty() && base::Trim(content_type).empty()) return Encoding::kJson;
   if (type == kMediaJson) return Encoding::kJson;
   if (type == kMediaYaml) return Encoding::kYaml;
   if (type == kMediaProtobuf) return Encoding::kProtobuf;

@@ -9,6 +9,8 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "kubedouble/base/duration.h"
+#include "kubedouble/base/encoding.h"
 #include "kubedouble/fakeserver/store.h"
 #include "kubedouble/schema/protobuf.h"
 #include "util.h"
@@ -193,31 +195,6 @@ const schema::ProtoMessage& MessageAt(int16_t index) {
   return schema::ProtoMessages()[static_cast<size_t>(index)];
 }
 
-// Go's time.Duration.String: "1h2m3.5s", "1.5ms", "0s".
-std::string GoDuration(int64_t ns) {
-  if (ns == 0) return "0s";
-  std::string sign = ns < 0 ? "-" : "";
-  uint64_t u = ns < 0 ? uint64_t(0) - uint64_t(ns) : uint64_t(ns);
-  auto fraction = [](uint64_t v, int digits) {  // v / 10^digits, trailing zeros dropped
-    uint64_t scale = 1;
-    for (int i = 0; i < digits; ++i) scale *= 10;
-    std::string out = std::to_string(v / scale);
-    uint64_t rest = v % scale;
-    if (rest == 0) return out;
-    std::string frac = fmt::format("{:0{}}", rest, digits);
-    while (!frac.empty() && frac.back() == '0') frac.pop_back();
-    return out + "." + frac;
-  };
-  if (u < 1000) return sign + std::to_string(u) + "ns";
-  if (u < 1000000) return sign + fraction(u, 3) + "\u00b5s";
-  if (u < 1000000000) return sign + fraction(u, 6) + "ms";
-  uint64_t secs = u / 1000000000, h = secs / 3600, m = (secs / 60) % 60;
-  std::string out = sign;
-  if (h > 0) out += std::to_string(h) + "h";
-  if (h > 0 || m > 0) out += std::to_string(m) + "m";
-  return out + fraction(u % 60000000000ULL, 9) + "s";
-}
-
 // metav1.MicroTime: as Time, with 6 fractional digits.
 json MicroTime(const Field& f, const std::string& path) {
   json whole = Time(f, path);
@@ -247,7 +224,7 @@ json Special(const schema::ProtoMessage& m, const Field& f, const std::string& p
       for (const Field& g : Parse(f.bytes, path)) {
         if (g.number == 1) ns = Int64(g, path + ".duration");
       }
-      return GoDuration(ns);
+      return base::FormatGoDuration(std::chrono::nanoseconds(ns));
     }
     case JsonForm::kQuantity: {
       std::string q;
@@ -321,7 +298,7 @@ json Value(const schema::ProtoField& field, const Field& f, const std::string& p
       return String(f, path);
     case ProtoType::kBytes:
       Expect(f, 2, path);
-      return util::Base64(f.bytes);
+      return base::Base64Encode(f.bytes);
     case ProtoType::kBool:
       return Bool(f, path);
     case ProtoType::kInt32:

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "kubedouble/base/duration.h"
+#include "kubedouble/base/encoding.h"
 #include "kubedouble/schema/protobuf.h"
 #include "protobuf.h"
 #include "store/store_core.h"
@@ -107,61 +109,6 @@ bool ParseRfc3339(std::string_view s, int64_t& seconds, int32_t& nanos) {
   return true;
 }
 
-// Go's duration syntax ("1h2m3.5s", "300ms", "-1.5h") as nanoseconds: exact to 9 fractional
-// digits, as the decoder writes them.
-bool ParseGoDuration(std::string_view s, int64_t& ns) {
-  const bool negative = !s.empty() && s[0] == '-';
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
-  if (s == "0") return ns = 0, true;
-  if (s.empty()) return false;
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  int64_t total = 0;
-  while (!s.empty()) {
-    int64_t whole = 0, fraction = 0, fraction_scale = 1;
-    size_t n = 0, digits = 0;
-    for (; n < s.size() && digit(s[n]); ++n, ++digits) {
-      if (__builtin_mul_overflow(whole, 10, &whole) ||
-          __builtin_add_overflow(whole, s[n] - '0', &whole)) {
-        return false;
-      }
-    }
-    if (n < s.size() && s[n] == '.') {
-      for (++n; n < s.size() && digit(s[n]); ++n, ++digits) {
-        if (fraction_scale < 1000000000) {
-          fraction = fraction * 10 + (s[n] - '0');
-          fraction_scale *= 10;
-        }
-      }
-    }
-    if (digits == 0) return false;
-    s.remove_prefix(n);
-    size_t u = 0;
-    while (u < s.size() && !digit(s[u]) && s[u] != '.') ++u;
-    const std::string_view unit = s.substr(0, u);
-    s.remove_prefix(u);
-    const int64_t scale = unit == "ns"                        ? 1
-                          : unit == "us" || unit == "\u00b5s" ? 1000
-                          : unit == "ms"                      ? 1000000
-                          : unit == "s"                       ? 1000000000
-                          : unit == "m"                       ? 60000000000
-                          : unit == "h"                       ? 3600000000000
-                                                              : 0;
-    if (scale == 0) return false;
-    // Every unit of a second or more is a multiple of 10^9, so the fraction is exact there.
-    const int64_t part = scale >= fraction_scale ? fraction * (scale / fraction_scale)
-                                                 : fraction / (fraction_scale / scale);
-    int64_t value;
-    if (__builtin_mul_overflow(whole, scale, &value) ||
-        __builtin_add_overflow(value, part, &value) ||
-        (negative ? __builtin_sub_overflow(total, value, &total)
-                  : __builtin_add_overflow(total, value, &total))) {
-      return false;
-    }
-  }
-  ns = total;
-  return true;
-}
-
 void EncodeMessage(const ProtoMessage& m, const json& obj, std::string& out);
 
 // The content of a message of a special JSON form (Time, Quantity, ...) from its JSON value.
@@ -180,9 +127,9 @@ void EncodeSpecial(const ProtoMessage& m, const json& v, std::string& out) {
       return;
     }
     case JsonForm::kDuration: {
-      int64_t ns;
-      if (v.is_string() && ParseGoDuration(v.get_ref<const std::string&>(), ns)) {
-        VarintField(out, 1, static_cast<uint64_t>(ns));
+      if (!v.is_string()) return;
+      if (auto d = base::ParseGoDuration(v.get_ref<const std::string&>())) {
+        VarintField(out, 1, static_cast<uint64_t>(d->count()));
       }
       return;
     }
@@ -255,7 +202,7 @@ void EncodeValue(const ProtoField& field, uint32_t number, const json& v, std::s
       return;
     case ProtoType::kBytes:
       if (v.is_string()) {
-        if (auto raw = Base64UrlDecode(v.get_ref<const std::string&>())) {
+        if (auto raw = base::Base64Decode(v.get_ref<const std::string&>())) {
           BytesField(out, number, *raw);
         }
       }

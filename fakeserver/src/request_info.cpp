@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "kubedouble/base/strings.h"
+
 namespace kubedouble::fake {
 
 namespace {
@@ -21,22 +23,18 @@ std::vector<std::string> Split(const std::string& path) {
   return parts;
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 }  // namespace
 
 bool QueryBool(const std::string& value) {
   // As apimachinery converts query booleans: "0" and any case of "false" are false (the Python
   // client sends watch=False).
-  return !(value.empty() || value == "0" || Lower(value) == "false");
+  return !(value.empty() || value == "0" || base::Lower(value) == "false");
 }
 
 RequestInfo ParseRequestInfo(const std::string& method, const std::string& path, bool watch) {
   RequestInfo info;
   info.path = path;
-  info.verb = Lower(method);
+  info.verb = base::Lower(method);
   auto parts = Split(path);
   if (parts.empty() || (parts[0] != "api" && parts[0] != "apis")) return info;
   info.api_prefix = parts[0];

@@ -14,6 +14,7 @@
 #include "deprecation.h"
 #include "duplicate_fields.h"
 #include "eviction.h"
+#include "kubedouble/base/rfc3339.h"
 #include "kubedouble/schema/fields.h"
 #include "kubedouble/schema/resources.h"
 #include "negotiate.h"
@@ -161,7 +162,7 @@ constexpr char kPatchTypes[] =
 
 // Sends `body` (an object or list of `r`, or a Status) in the call's negotiated form.
 void Reply(Call& call, const ResourceInfo& r, int code, json body) {
-  const TransformOptions options = TransformOptionsOf(call.req, call.format);
+  const TransformOptions options = TransformOptionsOf(call.req, call.format, call.clock->Now());
   SendEncoded(call.res, code, TransformAnswer(r, std::move(body), call.format, options),
               call.format);
 }
@@ -184,11 +185,7 @@ json DeleteAnswer(const ResourceInfo& r, json deleted) {
   json details = {{"name", meta.value("name", "")}, {"kind", r.plural}};
   if (!r.group.empty()) details["group"] = r.group;
   if (meta.contains("uid")) details["uid"] = meta["uid"];
-  return {{"kind", "Status"},
-          {"apiVersion", "v1"},
-          {"metadata", json::object()},
-          {"status", "Success"},
-          {"details", std::move(details)}};
+  return base::MakeSuccessStatus(details);
 }
 
 // The options of a write: dryRun, and who writes (?fieldManager=, else the User-Agent's manager),
@@ -322,7 +319,7 @@ void Server::Impl::Resource(Call& call) {
   endpoint.watch = info.verb == "watch";
   call.format = NegotiateOutput(NegotiationInputOf(req), endpoint);
   const OutputFormat& format = call.format;
-  const TransformOptions transform = TransformOptionsOf(req, format);
+  const TransformOptions transform = TransformOptionsOf(req, format, clock->Now());
   if (format.transform == Transform::kTable) {
     auto with_columns = std::make_shared<ResourceInfo>(*found);
     with_columns->printer_columns = CrdPrinterColumns(*store, *registry, *with_columns);
@@ -346,7 +343,7 @@ void Server::Impl::Resource(Call& call) {
       return SendJson(
           res, 201,
           BindPod(*store, ns, info.name, ParseBody(req, *registry->Find("", "v1", "bindings")),
-                  util::Rfc3339(clock->Now())));
+                  base::FormatRfc3339(clock->Now())));
     }
     if (r.group.empty() && r.plural == "pods" && info.subresource == "eviction") {
       json body = json::parse(req.body, nullptr, false);
@@ -378,7 +375,7 @@ void Server::Impl::Resource(Call& call) {
     if (r.group.empty() && r.plural == "bindings") {
       const json& meta = body.value("metadata", json::object());
       std::string pod = meta.is_object() ? meta.value("name", "") : "";
-      return SendJson(res, 201, BindPod(*store, ns, pod, body, util::Rfc3339(clock->Now())));
+      return SendJson(res, 201, BindPod(*store, ns, pod, body, base::FormatRfc3339(clock->Now())));
     }
     body["kind"] = r.kind;
     body["apiVersion"] = r.ApiVersion();
@@ -452,6 +449,7 @@ void Server::Impl::Resource(Call& call) {
               if (format.transform == Transform::kTable ? change : event->type != "ERROR") {
                 TransformOptions o = transform;
                 o.column_definitions = *first;  // the first Table event carries the columns
+                o.now = clock->Now();
                 obj = TransformAnswer(r, std::move(obj), format, o);
                 *first = false;
               }

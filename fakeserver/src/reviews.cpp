@@ -7,6 +7,7 @@
 
 #include <chrono>
 
+#include "kubedouble/base/rfc3339.h"
 #include "protobuf.h"
 #include "server_impl.h"
 #include "status.h"
@@ -44,7 +45,7 @@ void Server::Impl::SelfSubjectReview(Call& call) {
   SendJson(call.res, 201,
            {{"kind", "SelfSubjectReview"},
             {"apiVersion", api_version},
-            {"metadata", {{"creationTimestamp", util::Rfc3339(clock->Now())}}},
+            {"metadata", {{"creationTimestamp", base::FormatRfc3339(clock->Now())}}},
             {"status", {{"userInfo", UserInfoJson(call.auth.user)}}}});
 }
 
@@ -102,7 +103,7 @@ void Server::Impl::SelfSubjectAccessReview(Call& call) {
   a.user = call.auth.user;
   json out = {{"kind", "SelfSubjectAccessReview"},
               {"apiVersion", "authorization.k8s.io/" + call.info.api_version},
-              {"metadata", {{"creationTimestamp", util::Rfc3339(clock->Now())}}},
+              {"metadata", {{"creationTimestamp", base::FormatRfc3339(clock->Now())}}},
               {"spec", spec},
               {"status", ReviewStatus(authz->Decide(a))}};
   SendJson(call.res, 201, out);
@@ -146,7 +147,7 @@ void Server::Impl::SubjectAccessReview(Call& call) {
     }
   }
   if (!causes.empty()) throw StatusError::Invalid(kind, "", causes);
-  meta["creationTimestamp"] = util::Rfc3339(clock->Now());
+  meta["creationTimestamp"] = base::FormatRfc3339(clock->Now());
   json out = {{"kind", kind},
               {"apiVersion", "authorization.k8s.io/" + call.info.api_version},
               {"metadata", meta},
@@ -163,7 +164,7 @@ void Server::Impl::SelfSubjectRulesReview(Call& call) {
   SendJson(call.res, 201,
            {{"kind", "SelfSubjectRulesReview"},
             {"apiVersion", "authorization.k8s.io/" + call.info.api_version},
-            {"metadata", {{"creationTimestamp", util::Rfc3339(clock->Now())}}},
+            {"metadata", {{"creationTimestamp", base::FormatRfc3339(clock->Now())}}},
             {"spec", {{"namespace", ns}}},
             {"status", authz->RulesFor(call.auth.user, ns)}});
 }
@@ -200,19 +201,20 @@ void Server::Impl::TokenRequest(Call& call, const ResourceInfo& res) {
   ServiceAccountRef ref{call.info.ns, call.info.name, sa["metadata"].value("uid", "")};
   auto now = clock->Now();
   std::string token = issuer->IssueBound(ref, audiences, std::chrono::seconds(seconds), now);
-  json out = {{"kind", "TokenRequest"},
-              {"apiVersion", "authentication.k8s.io/v1"},
-              {"metadata",
-               {{"name", call.info.name},
-                {"namespace", call.info.ns},
-                {"creationTimestamp", util::Rfc3339(now)}}},
-              {"spec",
-               {{"audiences", audiences},
-                {"expirationSeconds", seconds},
-                {"boundObjectRef", spec.value("boundObjectRef", json(nullptr))}}},
-              {"status",
-               {{"token", token},
-                {"expirationTimestamp", util::Rfc3339(now + std::chrono::seconds(seconds))}}}};
+  json out = {
+      {"kind", "TokenRequest"},
+      {"apiVersion", "authentication.k8s.io/v1"},
+      {"metadata",
+       {{"name", call.info.name},
+        {"namespace", call.info.ns},
+        {"creationTimestamp", base::FormatRfc3339(now)}}},
+      {"spec",
+       {{"audiences", audiences},
+        {"expirationSeconds", seconds},
+        {"boundObjectRef", spec.value("boundObjectRef", json(nullptr))}}},
+      {"status",
+       {{"token", token},
+        {"expirationTimestamp", base::FormatRfc3339(now + std::chrono::seconds(seconds))}}}};
   SendJson(call.res, 201, out);
 }
 

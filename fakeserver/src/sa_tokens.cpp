@@ -11,6 +11,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "kubedouble/base/encoding.h"
 #include "util.h"
 
 namespace kubedouble::fake {
@@ -42,7 +43,8 @@ TokenIssuer::TokenIssuer(certs::Key key)
 // implementation in the tests.
 std::string TokenIssuer::Sign(const std::string& claims_json) const {
   json header = {{"alg", alg_ == JWT_ALG_ES256 ? "ES256" : "RS256"}, {"kid", kid_}};
-  std::string input = util::Base64Url(header.dump()) + "." + util::Base64Url(claims_json);
+  std::string input =
+      base::Base64UrlEncode(header.dump()) + "." + base::Base64UrlEncode(claims_json);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   size_t len = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1 ||
@@ -67,7 +69,7 @@ std::string TokenIssuer::Sign(const std::string& claims_json) const {
     }
     sig.assign(reinterpret_cast<char*>(raw), sizeof raw);
   }
-  return input + "." + util::Base64Url(sig);
+  return input + "." + base::Base64UrlEncode(sig);
 }
 
 std::string TokenIssuer::IssueLegacy(const ServiceAccountRef& sa,

@@ -20,6 +20,7 @@
 #include "advertise.h"
 #include "clock/rotation.h"
 #include "fixtures.h"
+#include "kubedouble/base/strings.h"
 #include "kubedouble/fakeserver/persist.h"
 #include "rbac/policy.h"
 #include "request_limits.h"
@@ -60,11 +61,9 @@ const certs::KeyPair& ServingPair(const certs::Bundle& b, const std::string& whi
       which));
 }
 
-bool IsIpv6(const std::string& address) { return address.find(':') != std::string::npos; }
-
 // Why binding address:port fails, from the kernel (cpp-httplib only says that it failed).
 std::string BindError(const std::string& address, int port) {
-  int family = IsIpv6(address) ? AF_INET6 : AF_INET;
+  int family = base::IsIpv6Address(address) ? AF_INET6 : AF_INET;
   int fd = ::socket(family, SOCK_STREAM, 0);
   if (fd < 0) return std::strerror(errno);
   int rc;
@@ -203,10 +202,13 @@ void Server::Start() {
           fmt::format("the tokens file {} has no tokens", o.tokens_file->string()));
     }
   } else if (!mint && fs::exists(d.paths.tokens_csv)) {
-    try {
-      tokens = ParseTokenFile(certs::ReadFile(d.paths.tokens_csv), d.paths.tokens_csv.string());
-    } catch (const std::exception&) {
-      tokens.clear();
+    // The tokens clients already hold: one that does not parse is an error naming its line
+    // (ParseTokenFile), never silently replaced by new tokens.
+    tokens = ParseTokenFile(certs::ReadFile(d.paths.tokens_csv), d.paths.tokens_csv.string());
+    if (tokens.empty()) {
+      throw std::runtime_error(
+          fmt::format("{} has no tokens; delete it (or pass --fresh-pki) to mint new ones",
+                      d.paths.tokens_csv.string()));
     }
   }
   if (tokens.empty()) tokens = GenerateTokens();

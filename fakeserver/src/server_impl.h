@@ -41,6 +41,8 @@ struct Call {
   OutputFormat format;  // negotiated for resource requests (negotiate.h)
   // The authenticated caller, when the request impersonates someone (impersonation.h).
   std::optional<UserInfo> impersonator = std::nullopt;
+  // The server's clock, for what an answer says about time (a Table's ages).
+  const ServerClock* clock = nullptr;
 };
 
 struct Server::Impl {

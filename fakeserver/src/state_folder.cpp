@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "kubedouble/base/encoding.h"
 #include "util.h"
 
 namespace kubedouble::fake {
@@ -38,7 +39,7 @@ std::string KubeconfigYaml(const KubeconfigCluster& cluster, const KubeconfigUse
     out << YAML::Key << "insecure-skip-tls-verify" << YAML::Value << true;
   } else {
     out << YAML::Key << "certificate-authority-data" << YAML::Value << YAML::DoubleQuoted
-        << util::Base64(cluster.ca_pem);
+        << base::Base64Encode(cluster.ca_pem);
   }
   out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
   out << YAML::Key << "contexts" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
@@ -60,9 +61,9 @@ std::string KubeconfigYaml(const KubeconfigCluster& cluster, const KubeconfigUse
   }
   if (!user.client_cert.empty()) {
     out << YAML::Key << "client-certificate-data" << YAML::Value << YAML::DoubleQuoted
-        << util::Base64(user.client_cert);
+        << base::Base64Encode(user.client_cert);
     out << YAML::Key << "client-key-data" << YAML::Value << YAML::DoubleQuoted
-        << util::Base64(user.client_key);
+        << base::Base64Encode(user.client_key);
   }
   out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
   out << YAML::EndMap;

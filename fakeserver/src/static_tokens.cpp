@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "kubedouble/base/strings.h"
 #include "util.h"
 
 namespace kubedouble::fake {
@@ -48,7 +49,7 @@ std::vector<StaticToken> ParseTokenFile(std::string_view text, const std::string
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
-    std::string trimmed = util::Trim(line);
+    std::string trimmed = base::Trim(line);
     if (trimmed.empty() || trimmed[0] == '#') continue;
     bool ok = true;
     auto f = SplitCsv(trimmed, ok);
@@ -60,7 +61,7 @@ std::vector<StaticToken> ParseTokenFile(std::string_view text, const std::string
           "{}: line {}: expected at least 3 columns (token,user,uid[,\"groups\"]), found {}",
           source, number, f.size()));
     }
-    StaticToken t{util::Trim(f[0]), util::Trim(f[1]), util::Trim(f[2]), {}};
+    StaticToken t{base::Trim(f[0]), base::Trim(f[1]), base::Trim(f[2]), {}};
     if (t.token.empty()) {
       throw std::runtime_error(
           fmt::format("{}: line {}: the token column is empty", source, number));
@@ -73,7 +74,7 @@ std::vector<StaticToken> ParseTokenFile(std::string_view text, const std::string
       std::istringstream groups(f[3]);
       std::string g;
       while (std::getline(groups, g, ',')) {
-        g = util::Trim(g);
+        g = base::Trim(g);
         if (!g.empty()) t.groups.push_back(g);
       }
     }

@@ -2,16 +2,6 @@
 
 namespace kubedouble::fake {
 
-nlohmann::json MakeStatus(int code, const std::string& reason, const std::string& message,
-                          const nlohmann::json& details) {
-  nlohmann::json s = {
-      {"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()},
-      {"status", "Failure"}, {"message", message}, {"reason", reason}};
-  if (!details.is_null()) s["details"] = details;
-  s["code"] = code;
-  return s;
-}
-
 nlohmann::json UnauthorizedStatus() { return MakeStatus(401, "Unauthorized", "Unauthorized"); }
 
 nlohmann::json NotFoundStatus() {

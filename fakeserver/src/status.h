@@ -5,12 +5,13 @@
 
 #include <string>
 
+#include "kubedouble/base/status.h"
+
 namespace kubedouble::fake {
 
 // {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":..,
 //  "reason":..,"details":..,"code":..}; details omitted when null.
-nlohmann::json MakeStatus(int code, const std::string& reason, const std::string& message,
-                          const nlohmann::json& details = nullptr);
+using base::MakeStatus;
 
 nlohmann::json UnauthorizedStatus();
 // "the server could not find the requested resource"

@@ -48,7 +48,7 @@ json PartialObjectMetadataList(const json& list, const std::string& api_version)
 
 json Table(const ResourceInfo& r, const json& body, const OutputFormat& format,
            const TransformOptions& options) {
-  json table = ToTable(r, body, options.column_definitions);
+  json table = ToTable(r, body, options.column_definitions, options.now);
   table["apiVersion"] = format.MetaApiVersion();
   json& rows = table["rows"];
   const bool list = IsList(body);
@@ -69,8 +69,10 @@ json Table(const ResourceInfo& r, const json& body, const OutputFormat& format,
 }
 }  // namespace
 
-TransformOptions TransformOptionsOf(const httplib::Request& req, const OutputFormat& format) {
+TransformOptions TransformOptionsOf(const httplib::Request& req, const OutputFormat& format,
+                                    std::chrono::system_clock::time_point now) {
   TransformOptions o;
+  o.now = now;
   if (format.transform != Transform::kTable) return o;
   if (auto it = req.params.find("includeObject"); it != req.params.end()) {
     o.include_object = it->second;

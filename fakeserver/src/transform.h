@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <string>
 
 #include "kubedouble/fakeserver/store.h"
@@ -22,11 +23,15 @@ struct TransformOptions {
   std::string include_object;
   // For watch streams: only the first Table event carries the column definitions.
   bool column_definitions = true;
+  // What a Table's ages count to: the server's clock (ServerClock::Now), not the system's.
+  std::chrono::system_clock::time_point now{};
 };
 
 // From the request's query. A bad includeObject of a Table request is a 400 BadRequest
 // "Unable to convert to Table as requested: includeObject: Invalid value: ...".
-TransformOptions TransformOptionsOf(const httplib::Request& req, const OutputFormat& format);
+// `now` is the server's clock.
+TransformOptions TransformOptionsOf(const httplib::Request& req, const OutputFormat& format,
+                                    std::chrono::system_clock::time_point now);
 
 // `body` (an object or a list of `r`) as `format.transform` says. A list asked for as
 // PartialObjectMetadata, or an object as PartialObjectMetadataList, is a 406 NotAcceptable

@@ -1,4 +1,4 @@
-// Small helpers shared by the fake server's files: randomness, encodings, time.
+// Small helpers shared by the fake server's files: randomness and hashes.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -24,15 +24,6 @@ std::string FastUuid();
 // The version-4 UUID made of 128 bits (`high` then `low`; the version and variant bits are set).
 std::string UuidFromBits(uint64_t high, uint64_t low);
 
-std::string Base64(std::string_view data);
-// Unpadded base64url (RFC 4648 section 5), as JWTs and continue tokens use it.
-std::string Base64Url(std::string_view data);
 std::string Sha256Hex(std::string_view data);
-
-// "2026-01-02T03:04:05Z"
-std::string Rfc3339(std::chrono::system_clock::time_point t);
-
-// Trims spaces, tabs and line ends on both sides.
-std::string Trim(std::string_view s);
 
 }  // namespace kubedouble::fake::util

@@ -14,12 +14,8 @@
 #include <set>
 #include <sstream>
 
-#ifdef KUBEDOUBLE_HAVE_FAKESERVER
-#include "kubedouble/fakeserver/faults.h"
-#ifdef KUBEDOUBLE_HAVE_CONTROLPLANE
 #include "kubedouble/controlplane/control_plane.h"
-#endif
-#endif
+#include "kubedouble/fakeserver/faults.h"
 #include "unused_files.h"
 
 namespace kubedouble::scenarios {
@@ -110,11 +106,11 @@ class Fields {
 
   bool Bool(const char* key, bool fallback) const {
     if (!Has(key)) return fallback;
-    YAML::Node v = node_[key];
-    bool b = false;
-    if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b))
-      throw ParseError(At(file_, v.Mark()), fmt::format("\"{}\" must be true or false", key));
-    return b;
+    // Read as every YAML value is (base/yaml_json.h): `yes`, `on` and `y` are text, not true.
+    json j = base::YamlToJson(node_[key]);
+    if (!j.is_boolean())
+      throw ParseError(Where(key), fmt::format("\"{}\" must be true or false", key));
+    return j.get<bool>();
   }
 
   long long Int(const char* key, long long fallback) const {
@@ -189,13 +185,11 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
     for (const auto& item : list) {
       if (!item.IsMap()) throw ParseError(At(file, item.Mark()), "a fault rule must be a mapping");
       json rule = base::YamlToJson(item);
-#ifdef KUBEDOUBLE_HAVE_FAKESERVER
       try {
         fake::ParseFaultRule(rule);
       } catch (const std::exception& e) {
         throw ParseError(At(file, item.Mark()), fmt::format("fault rule: {}", e.what()));
       }
-#endif
       rules.push_back(std::move(rule));
     }
     s.faults = std::move(rules);
@@ -210,13 +204,11 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
   }
   if (f.Has("controllers")) {
     s.controllers = f.String("controllers");
-#ifdef KUBEDOUBLE_HAVE_CONTROLPLANE
     try {
       controlplane::ParseControllers(*s.controllers);
     } catch (const std::exception& e) {
       throw ParseError(f.Where("controllers"), e.what());
     }
-#endif
   }
   if (f.Has("nodes")) {
     long long nodes = f.Int("nodes", 1);
@@ -231,7 +223,6 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
     for (const auto& item : list) {
       if (!item.IsMap()) throw ParseError(At(file, item.Mark()), "a stage must be a mapping");
       json stage = base::YamlToJson(item);
-#ifdef KUBEDOUBLE_HAVE_CONTROLPLANE
       // Checked here so that a bad stage names its place in the suite file.
       try {
         controlplane::ParsePodStages(stage.dump(), "stage");
@@ -239,7 +230,6 @@ ServerSetup ParseServer(const YAML::Node& node, const std::string& file) {
         std::string what = e.what();  // "stage:1: why" (one line of JSON): the suite says where
         throw ParseError(At(file, item.Mark()), "stage: " + what.substr(what.find(' ') + 1));
       }
-#endif
       s.stages.push_back(std::move(stage));
     }
     if (!s.controllers) s.controllers = "all";  // stages need a kubelet

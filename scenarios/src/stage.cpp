@@ -2,7 +2,6 @@
 
 #include <fmt/core.h>
 #include <httplib.h>
-#include <openssl/evp.h>
 
 #include <fstream>
 #include <regex>
@@ -11,15 +10,13 @@
 #include "drivers/drivers.h"
 #include "kubedouble/scenarios/process.h"
 
-#ifdef KUBEDOUBLE_HAVE_FAKESERVER
+#include "kubedouble/base/encoding.h"
+#include "kubedouble/base/strings.h"
+#include "kubedouble/controlplane/control_plane.h"
 #include "kubedouble/fakeserver/journal.h"
+#include "kubedouble/fakeserver/mitm.h"
 #include "kubedouble/fakeserver/server.h"
 #include "kubedouble/fakeserver/store.h"
-#endif
-#ifdef KUBEDOUBLE_HAVE_CONTROLPLANE
-#include "kubedouble/controlplane/control_plane.h"
-#endif
-#include "kubedouble/fakeserver/mitm.h"
 
 namespace kubedouble::scenarios {
 namespace {
@@ -41,31 +38,15 @@ void WriteText(const fs::path& p, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + p.string());
 }
 
-std::string Base64(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
-}
-
 // KEY=VALUE lines (an optional `export `, optional quotes).
 std::map<std::string, std::string> ParseEnvFile(const std::string& text) {
   std::map<std::string, std::string> env;
   std::stringstream lines(text);
   std::string line;
   while (std::getline(lines, line)) {
-    line = Trim(line);
+    line = base::Trim(line);
     if (line.empty() || line[0] == '#') continue;
-    if (line.rfind("export ", 0) == 0) line = Trim(line.substr(7));
+    if (line.rfind("export ", 0) == 0) line = base::Trim(line.substr(7));
     auto eq = line.find('=');
     if (eq == std::string::npos) continue;
     std::string v = line.substr(eq + 1);
@@ -76,28 +57,19 @@ std::map<std::string, std::string> ParseEnvFile(const std::string& text) {
   return env;
 }
 
-bool IsIp(const std::string& host) {
-  return host.find(':') != std::string::npos ||
-         std::regex_match(host, std::regex(R"(\d+\.\d+\.\d+\.\d+)"));
-}
-
 std::string UrlHost(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
 }  // namespace
 
-#ifdef KUBEDOUBLE_HAVE_FAKESERVER
-
 struct Stage::Impl {
   const Scenario& s;
   std::string client;
   fs::path work;
   std::unique_ptr<fake::Server> server;
-#ifdef KUBEDOUBLE_HAVE_CONTROLPLANE
   std::unique_ptr<controlplane::ControlPlane> control_plane;  // declared after: stops first
-#endif
-  std::unique_ptr<fake::Mitm> front;  // the MITM
+  std::unique_ptr<fake::Mitm> front;                          // the MITM
   std::unique_ptr<BackgroundProcess> proxy;
   Target target;
   std::map<std::string, std::string> placeholders;
@@ -184,7 +156,6 @@ struct Stage::Impl {
   void StartControlPlane() {
     const ServerSetup& setup = s.server;
     if (!setup.controllers) return;
-#ifdef KUBEDOUBLE_HAVE_CONTROLPLANE
     controlplane::Options cp;
     cp.controllers = controlplane::ParseControllers(*setup.controllers);
     cp.nodes = setup.nodes;
@@ -194,16 +165,12 @@ struct Stage::Impl {
     // The client starts on a settled cluster: fixture pods scheduled and started, and what a
     // stage does at once done (a pod that exits at once has failed).
     control_plane->WaitIdle();
-#else
-    throw std::runtime_error("this build has no control plane (server.controllers)");
-#endif
   }
 
   // With a control plane, an in-cluster program finds the API as in a pod: through the
   // kubernetes Service's endpoints in default (the control plane writes them: the server's own
   // address and port), not through the server's incluster.env.
   void InClusterEnvFromService() {
-#ifdef KUBEDOUBLE_HAVE_CONTROLPLANE
     if (!control_plane) return;
     auto endpoints = server->store().registry()->Find("", "v1", "endpoints");
     if (!endpoints) return;
@@ -219,7 +186,6 @@ struct Stage::Impl {
     target.incluster_env["KUBERNETES_SERVICE_HOST"] = host;
     target.incluster_env["KUBERNETES_SERVICE_PORT"] = port;
     target.incluster_env["KUBERNETES_SERVICE_PORT_HTTPS"] = port;
-#endif
   }
 
   // A call to the server's admin API with the admin token.
@@ -260,7 +226,7 @@ struct Stage::Impl {
     if (name == "admin") return p.admin_token;
     if (name == "user") return p.user_token;
     // The token as the file holds it now (a program that read it once keeps this value).
-    if (name == "serviceaccount") return Trim(ReadText(p.serviceaccount_dir / "token"));
+    if (name == "serviceaccount") return base::Trim(ReadText(p.serviceaccount_dir / "token"));
     if (name == "bad") return "kubedouble-not-a-valid-token-0123456789";
     if (name == "tokenrequest") return TokenRequest();
     if (name == "tokenrequest-expired") {
@@ -278,13 +244,13 @@ struct Stage::Impl {
     m["SERVER"] = target.server;
     m["PORT"] = std::to_string(port);
     m["CA_FILE"] = p.ca_crt.string();
-    m["CA_DATA"] = Base64(ReadText(p.ca_crt));
+    m["CA_DATA"] = base::Base64Encode(ReadText(p.ca_crt));
     m["ROGUE_CA_FILE"] = (pki / "rogue-ca.crt").string();
-    m["ROGUE_CA_DATA"] = Base64(ReadText(pki / "rogue-ca.crt"));
+    m["ROGUE_CA_DATA"] = base::Base64Encode(ReadText(pki / "rogue-ca.crt"));
     m["ADMIN_CERT_FILE"] = (pki / "admin.crt").string();
     m["ADMIN_KEY_FILE"] = (pki / "admin.key").string();
-    m["ADMIN_CERT_DATA"] = Base64(ReadText(pki / "admin.crt"));
-    m["ADMIN_KEY_DATA"] = Base64(ReadText(pki / "admin.key"));
+    m["ADMIN_CERT_DATA"] = base::Base64Encode(ReadText(pki / "admin.crt"));
+    m["ADMIN_KEY_DATA"] = base::Base64Encode(ReadText(pki / "admin.key"));
     m["ADMIN_TOKEN"] = p.admin_token;
     m["USER_TOKEN"] = p.user_token;
     m["USER_NAME"] = p.user_name;
@@ -483,7 +449,7 @@ struct Stage::Impl {
     }
 
     // Name resolution and in-cluster files.
-    bool needs_hosts = !IsIp(a.host) && a.host != "localhost";
+    bool needs_hosts = !base::IsIpAddress(a.host) && a.host != "localhost";
     if (a.path == AccessPath::kInCluster || a.path == AccessPath::kSidecar) {
       target.sa_dir = p.serviceaccount_dir.string();
       target.incluster_env = ParseEnvFile(ReadText(p.incluster_env));
@@ -494,7 +460,8 @@ struct Stage::Impl {
     }
     // A scenario's own host name resolves through the hosts file, which only a private mount
     // namespace puts at /etc/hosts; curl is told the address instead (--resolve).
-    if (!IsIp(a.host) && a.host != "localhost" && !target.private_mounts && client != "curl")
+    if (!base::IsIpAddress(a.host) && a.host != "localhost" && !target.private_mounts &&
+        client != "curl")
       throw SkipRun{fmt::format(
           "{} resolves {} only through a hosts file mounted at /etc/hosts, which needs a private "
           "mount namespace (root and unshare)",
@@ -504,7 +471,7 @@ struct Stage::Impl {
       std::string names =
           "localhost kubernetes kubernetes.default kubernetes.default.svc "
           "kubernetes.default.svc.cluster.local";
-      if (needs_hosts && !IsIp(a.host) && a.host != "localhost") names += " " + a.host;
+      if (needs_hosts && !base::IsIpAddress(a.host) && a.host != "localhost") names += " " + a.host;
       WriteText(hosts, "127.0.0.1 " + names + "\n::1 localhost ip6-localhost ip6-loopback\n");
       target.hosts_file = hosts.string();
     }
@@ -583,9 +550,7 @@ Stage::~Stage() {
   if (!impl_) return;
   impl_->proxy.reset();
   if (impl_->front) impl_->front->Stop();
-#ifdef KUBEDOUBLE_HAVE_CONTROLPLANE
   impl_->control_plane.reset();
-#endif
   if (impl_->server) impl_->server->Stop();
 }
 
@@ -696,23 +661,5 @@ void Stage::AddEvidence(const Request& request, Outcome& outcome) const {
     outcome.evidence["fallback"] = all;
   }
 }
-
-#else  // no fake server in this build
-
-struct Stage::Impl {
-  Target target;
-  Scenario resolved;
-};
-Stage::Stage(const Scenario&, const std::string&, const fs::path&) {
-  throw std::runtime_error("this kubedouble was built without the fake server");
-}
-Stage::~Stage() = default;
-const Target& Stage::target() const { return impl_->target; }
-const Scenario& Stage::scenario() const { return impl_->resolved; }
-std::map<std::string, std::string> Stage::Environment() const { return CleanEnvironment(); }
-void Stage::AddEvidence(const Request&, Outcome&) const {}
-std::string Stage::ReproScript(const std::string&) const { return ""; }
-
-#endif
 
 }  // namespace kubedouble::scenarios

@@ -154,11 +154,46 @@ TEST(YamlLoad, InvalidUtf8IsRefusedWithItsPlace) {
 }
 
 TEST(YamlToJson, ScalarsFollowTheCoreSchema) {
-  EXPECT_EQ(LoadYamlAsJson("[~, null, true, False, 12, +3, -4, 1.5, 1e3, '7', \"true\", !!str 9, "
-                           "abc, 0x1F]"),
-            (json{nullptr, nullptr, true, false, 12, 3, -4, 1.5, 1000.0, "7", "true", "9", "abc",
-                  "0x1F"}));
+  EXPECT_EQ(
+      LoadYamlAsJson("[~, null, true, False, 12, +3, -4, 1.5, 1e3, '7', \"true\", !!str 9, "
+                     "abc, 0x1F]"),
+      (json{nullptr, nullptr, true, false, 12, 3, -4, 1.5, 1000.0, "7", "true", "9", "abc", 31}));
   EXPECT_EQ(LoadYamlAsJson(""), json());
+}
+
+// The four values a suite file and a --faults file once read differently: one reading now.
+TEST(YamlToJson, TrueNullInfAndHexReadOneWay) {
+  EXPECT_EQ(LoadYamlAsJson("a: TRUE"), (json{{"a", true}}));
+  EXPECT_EQ(LoadYamlAsJson("a: Null"), (json{{"a", nullptr}}));
+  EXPECT_EQ(LoadYamlAsJson("a: inf"), (json{{"a", "inf"}}));  // not a number in YAML 1.2
+  EXPECT_EQ(LoadYamlAsJson("a: 0x10"), (json{{"a", 16}}));
+}
+
+TEST(YamlToJson, CoreSchemaEdges) {
+  EXPECT_EQ(LoadYamlAsJson("[yes, no, on, off, y, n, tRUE, nULL, NuLL]"),
+            (json{"yes", "no", "on", "off", "y", "n", "tRUE", "nULL", "NuLL"}));
+  EXPECT_EQ(LoadYamlAsJson("[0o17, 017, 0xff, +0x10, -0x10, 0o8, 0xg, 1_000]"),
+            (json{15, 17, 255, "+0x10", "-0x10", "0o8", "0xg", "1_000"}));
+  EXPECT_EQ(LoadYamlAsJson("[.5, 1., +1.5, -2E2, 1e+2, 1e, e3, ., 1.5.6, 2024-01-02]"),
+            (json{0.5, 1.0, 1.5, -200.0, 100.0, "1e", "e3", ".", "1.5.6", "2024-01-02"}));
+  EXPECT_EQ(LoadYamlAsJson("[9223372036854775807, -9223372036854775808, 18446744073709551615]"),
+            (json{INT64_MAX, INT64_MIN, UINT64_MAX}));
+  EXPECT_EQ(LoadYamlAsJson("a: 99999999999999999999")["a"], 1e20);
+  EXPECT_EQ(LoadYamlAsJson("[inf, nan, Infinity, '.inf']"),
+            (json{"inf", "nan", "Infinity", ".inf"}));
+}
+
+TEST(YamlToJson, InfinityAndNanAreRefusedWithTheirPlace) {
+  for (const char* text : {"a: .inf", "a: -.Inf", "a: +.INF", "a: .nan", "a: .NaN", "a: 1e400"}) {
+    try {
+      LoadYamlAsJson(text);
+      ADD_FAILURE() << text << " was read";
+    } catch (const YAML::ParserException& e) {
+      EXPECT_EQ(e.mark.line, 0) << text;
+      EXPECT_EQ(e.mark.column, 3) << text;
+      EXPECT_NE(e.msg.find("cannot be represented in JSON"), std::string::npos) << e.msg;
+    }
+  }
 }
 
 TEST(YamlLoad, SyntaxErrorsStillComeFromYamlCpp) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "kubedouble/fakeserver/clock.h"
 #include "run.h"
 
 namespace kubedouble::e2e {
@@ -10,6 +11,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 
 // Runs each kubectl command (create ...) and fails the test on the first that fails.
 void RunAll(const fake::TestServer& srv, std::initializer_list<const char*> commands) {
@@ -42,6 +44,21 @@ TEST(KubectlTables, WorkloadsShowTheirPrintersColumns) {
       Get(srv, "cronjobs"),
       MatchesRegex("NAME +SCHEDULE +TIMEZONE +SUSPEND +ACTIVE +LAST SCHEDULE +AGE\n"
                    "nightly +0 3 \\* \\* \\* +<none> +(False|<unset>) +0 +<none> +[0-9]+s\n"));
+}
+
+// Ages count to the server's clock: with a fake clock moved two days on, an object created now is
+// seconds old (it was "<invalid>": ages counted to the system's clock, two days behind), and one
+// created before the move is two days old.
+TEST(KubectlTables, AgesFollowTheServersClock) {
+  fake::TestServer srv({.clock = "fake"});
+  RunAll(srv, {"kubectl create configmap before --from-literal=a=b"});
+  srv.server().clock().Advance(std::chrono::hours(48));
+  RunAll(srv, {"kubectl create configmap after --from-literal=a=b"});
+  std::string out = Get(srv, "configmaps before after");
+  EXPECT_THAT(out, MatchesRegex("NAME +DATA +AGE\n"
+                                "before +1 +2d\n"
+                                "after +1 +[0-9]s\n"));
+  EXPECT_THAT(out, Not(HasSubstr("<invalid>")));
 }
 
 TEST(KubectlTables, ServicesIngressesAndRbacShowTheirPrintersColumns) {

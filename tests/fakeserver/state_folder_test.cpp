@@ -234,6 +234,37 @@ TEST(StateFolder, UserTokensFileReplacesTheGeneratedOne) {
             json({"system:masters", "dev", "system:authenticated"}));
 }
 
+// The state folder's tokens.csv holds the tokens clients already use: a restart after an edit
+// that broke it stops with the file, the line and what is wrong (it used to mint new tokens).
+TEST(StateFolder, ATokensCsvThatDoesNotParseIsAnErrorNotReplaced) {
+  TempDir tmp;
+  fs::path csv;
+  {
+    fake::Server s({.dir = tmp.path, .port = 0});
+    s.Start();
+    csv = s.paths().tokens_csv;
+  }
+  std::string kept = ReadText(csv);
+  std::ofstream(csv) << kept << "only-a-token\n";
+  try {
+    fake::Server s({.dir = tmp.path, .port = 0});
+    s.Start();
+    FAIL() << "Start() should have thrown";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(csv.string() + ": line 3: expected at least 3 columns"));
+  }
+  EXPECT_EQ(ReadText(csv), kept + "only-a-token\n") << "the file was rewritten";
+
+  std::ofstream(csv) << "# nothing but a comment\n";
+  try {
+    fake::Server s({.dir = tmp.path, .port = 0});
+    s.Start();
+    FAIL() << "Start() should have thrown";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(csv.string() + " has no tokens"));
+  }
+}
+
 TEST(StateFolder, UnwritableFolderIsAClearError) {
   try {
     fake::Server s({.dir = "/proc/kubedouble-cannot-write-here", .port = 0});

@@ -151,7 +151,9 @@ TEST(Clock, ServeRejectsABadTtl) {
   auto r = Sh(std::string(KUBEDOUBLE_BINARY) + " serve --port 0 --dir /tmp/kd-ttl-" +
               std::to_string(getpid()) + " --sa-token-ttl 1fortnight");
   EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.output, ::testing::HasSubstr("--sa-token-ttl: invalid duration \"1fortnight\""));
+  EXPECT_THAT(r.output,
+              ::testing::HasSubstr("--sa-token-ttl: time: unknown unit \"fortnight\" in duration "
+                                   "\"1fortnight\""));
 }
 
 }  // namespace

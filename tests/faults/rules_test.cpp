@@ -67,8 +67,7 @@ TEST(FaultRules, ErrorsNameTheFileAndTheRule) {
             "faults.yaml: rule 1: probability must be a number from 0 to 1");
   EXPECT_EQ(
       message("- delay: 5 parsecs\n"),
-      "faults.yaml: rule 1: delay: invalid duration \"5 parsecs\": missing unit (h, m, s, ms, "
-      "us, ns)");
+      "faults.yaml: rule 1: delay: time: unknown unit \" parsecs\" in duration \"5 parsecs\"");
   // A number of seconds past int64 nanoseconds was an undefined cast (found by the fuzzer).
   EXPECT_EQ(message("- delay: 1e74\n"), "faults.yaml: rule 1: delay of 1e+74 seconds is too long");
   EXPECT_EQ(message("- delay: -1\n"), "faults.yaml: rule 1: delay must not be negative");

@@ -67,6 +67,24 @@ TEST_F(MitmTest, SeesAnOfferedClientCertificate) {
   EXPECT_FALSE(mitm_->TokenCaptured());
 }
 
+// A fault's path pattern is RE2, compiled once: a bad one stops the constructor, naming it.
+TEST_F(MitmTest, ABadFaultPatternIsAnErrorNamingIt) {
+  MitmOptions o;
+  o.upstream = server_.url();
+  o.faults.push_back({.method = "", .path_regex = "^/api(", .status = 500});
+  try {
+    Mitm front(o);
+    FAIL() << "the constructor should have thrown";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("\"^/api(\" is not a valid regular expression"),
+              std::string::npos)
+        << e.what();
+  }
+  // A lookahead (ECMAScript has one, RE2 has none) is refused too.
+  o.faults[0].path_regex = "^/api(?=/v1)";
+  EXPECT_THROW(Mitm{o}, std::invalid_argument);
+}
+
 TEST_F(MitmTest, InjectsAFaultTheGivenNumberOfTimes) {
   MitmOptions o;
   o.upstream = server_.url();

@@ -184,6 +184,23 @@ TEST(Parser, WrongTypes) {
               HasSubstr("\"items\" must be an integer"));
 }
 
+// A suite's booleans read as a --faults file's do (YAML 1.2): `yes` and `on` are text, `TRUE`
+// and `True` are true.
+TEST(Parser, BooleansReadAsEveryYamlFileReadsThem) {
+  for (const char* word : {"yes", "on", "y", "Yes"}) {
+    EXPECT_THAT(ErrorOf(std::string("scenarios:\n  - name: a\n    server: {anonymous: ") + word +
+                        "}\n    expect: {outcome: ok}\n"),
+                HasSubstr("suite.yaml:3:25: \"anonymous\" must be true or false"))
+        << word;
+  }
+  for (const char* word : {"TRUE", "True", "true"}) {
+    Suite s = ParseSuite(std::string("scenarios:\n  - name: a\n    server: {anonymous: ") + word +
+                             "}\n    expect: {outcome: ok}\n",
+                         "suite.yaml");
+    EXPECT_TRUE(s.scenarios.at(0).server.anonymous) << word;
+  }
+}
+
 TEST(Parser, FaultsAreTheServersOwnRules) {
   Suite suite = ParseSuite(R"(
 scenarios:

@@ -81,21 +81,6 @@ TEST_F(FieldTypesTest, BinaryDataMustBeBase64) {
   EXPECT_EQ(CreateError(configmaps_, {{"binaryData", {{"k", "YWJjZA=="}, {"e", ""}}}}), "");
 }
 
-TEST_F(FieldTypesTest, Base64AsGoDecodesIt) {
-  EXPECT_EQ(Base64ErrorOffset("YWJj"), std::nullopt);
-  EXPECT_EQ(Base64ErrorOffset("YWJjZA=="), std::nullopt);
-  EXPECT_EQ(Base64ErrorOffset("YWJjZGU="), std::nullopt);
-  EXPECT_EQ(Base64ErrorOffset("YWJj\r\nZA==\n"), std::nullopt);  // newlines are skipped
-  EXPECT_EQ(Base64ErrorOffset(""), std::nullopt);
-  EXPECT_EQ(Base64ErrorOffset("Y"), 0u);
-  EXPECT_EQ(Base64ErrorOffset("YWJjZA"), 4u);  // padding is required
-  EXPECT_EQ(Base64ErrorOffset("YWJjZA="), 7u);
-  EXPECT_EQ(Base64ErrorOffset("YW=j"), 2u);
-  EXPECT_EQ(Base64ErrorOffset("=AAA"), 0u);
-  EXPECT_EQ(Base64ErrorOffset("YWJjZA==YWJj"), 8u);  // nothing after the padding
-  EXPECT_EQ(Base64ErrorOffset("YWJj-A=="), 4u);      // URL alphabet is not standard
-}
-
 TEST_F(FieldTypesTest, SecretFields) {
   EXPECT_EQ(CreateError(secrets_, {{"data", {{"token", "%%%"}}}}),
             Handled("Secret", "illegal base64 data at input byte 0"));

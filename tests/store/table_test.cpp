@@ -15,25 +15,6 @@ std::vector<std::string> ColumnNames(const json& table) {
   return out;
 }
 
-TEST(HumanDurationTest, FormatsLikeKubectl) {
-  EXPECT_EQ(HumanDuration(-5s), "<invalid>");
-  EXPECT_EQ(HumanDuration(-1s), "0s");
-  EXPECT_EQ(HumanDuration(5s), "5s");
-  EXPECT_EQ(HumanDuration(119s), "119s");
-  EXPECT_EQ(HumanDuration(180s), "3m");
-  EXPECT_EQ(HumanDuration(200s), "3m20s");
-  EXPECT_EQ(HumanDuration(15min), "15m");
-  EXPECT_EQ(HumanDuration(179min), "179m");
-  EXPECT_EQ(HumanDuration(5h + 3min), "5h3m");
-  EXPECT_EQ(HumanDuration(20h), "20h");
-  EXPECT_EQ(HumanDuration(48h), "2d");
-  EXPECT_EQ(HumanDuration(50h), "2d2h");
-  EXPECT_EQ(HumanDuration(24h * 30), "30d");
-  EXPECT_EQ(HumanDuration(24h * 365 * 3), "3y");
-  EXPECT_EQ(HumanDuration(24h * 365 * 3 + 24h * 10), "3y10d");
-  EXPECT_EQ(HumanDuration(24h * 365 * 10), "10y");
-}
-
 TEST_F(TableTest, PodTable) {
   json pod = json::parse(R"({"metadata":{"name":"web","labels":{"app":"web"}},
     "spec":{"nodeName":"node-1","containers":[{"name":"a","image":"a"},{"name":"b","image":"b"}]},
@@ -105,7 +86,8 @@ TEST_F(TableTest, OtherBuiltInTables) {
   plain.plural = "limitranges";
   plain.kind = "LimitRange";
   auto generic = ToTable(plain, json::parse(R"({"items":[{"metadata":{"name":"lr",
-    "namespace":"team-a","creationTimestamp":"2026-01-02T03:04:05Z"}}]})"));
+    "namespace":"team-a","creationTimestamp":"2026-01-02T03:04:05Z"}}]})"),
+                         true, FixedTime());
   EXPECT_THAT(ColumnNames(generic), ElementsAre("Name", "Created At"));
   EXPECT_EQ(generic["columnDefinitions"][1]["type"], "date");
   EXPECT_EQ(generic["rows"][0]["cells"], json::parse(R"(["lr","2026-01-02T03:04:05Z"])"));
@@ -178,7 +160,7 @@ TEST_F(TableTest, SingleObjectAndContinue) {
   ListOptions o;
   o.limit = 1;
   auto list = store_->List(pods_, "default", o);
-  auto page = ToTable(pods_, list);
+  auto page = ToTable(pods_, list, true, FixedTime());
   EXPECT_EQ(page["metadata"]["continue"], list["metadata"]["continue"]);
   EXPECT_EQ(page["metadata"]["remainingItemCount"], 1);
 }

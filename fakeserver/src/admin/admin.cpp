@@ -10,6 +10,8 @@
 #include "../server_impl.h"
 #include "../status.h"
 #include "../util.h"
+#include "kubedouble/base/rfc3339.h"
+#include "kubedouble/base/strings.h"
 
 namespace kubedouble::fake {
 
@@ -57,7 +59,7 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
   auto& res = call.res;
   std::string bearer = req.get_header_value("Authorization");
   bool admin_token_ok = !options.admin_token.empty() && bearer.rfind("Bearer ", 0) == 0 &&
-                        util::Trim(bearer.substr(7)) == options.admin_token;
+                        base::Trim(bearer.substr(7)) == options.admin_token;
   if (admin_token_ok) {
     entry.user = "kubedouble:admin-token";
     entry.auth_method = "admin-token";
@@ -276,8 +278,8 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
 
   if (rest == "clock") {
     auto answer = [&] {
-      json j = {{"now", util::Rfc3339(clock->Now())}, {"fake", clock->fake()}};
-      if (rotation) j["nextTokenRotation"] = util::Rfc3339(rotation->next_rotation());
+      json j = {{"now", base::FormatRfc3339(clock->Now())}, {"fake", clock->fake()}};
+      if (rotation) j["nextTokenRotation"] = base::FormatRfc3339(rotation->next_rotation());
       SendJson(res, 200, j);
     };
     if (m == "GET") return answer();
@@ -296,7 +298,7 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
       try {
         by = ParseDuration(body["advance"]);
       } catch (const std::invalid_argument& e) {
-        throw StatusError::BadRequest(e.what());
+        throw StatusError::BadRequest(std::string("advance: ") + e.what());
       }
     } else {
       if (!body["seconds"].is_number() || body["seconds"].get<double>() < 0) {
@@ -341,7 +343,7 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
     return SendJson(res, 200,
                     {{"rotated", true},
                      {"path", (paths.serviceaccount_dir / "token").string()},
-                     {"nextRotation", util::Rfc3339(rotation->next_rotation())},
+                     {"nextRotation", base::FormatRfc3339(rotation->next_rotation())},
                      {"previousValidFor", FormatDuration(rotation->grace())}});
   }
 

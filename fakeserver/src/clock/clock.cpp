@@ -6,6 +6,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "kubedouble/base/duration.h"
+
 namespace kubedouble::fake {
 
 ServerClock::ServerClock(bool fake) : fake_(fake), fake_now_(std::chrono::system_clock::now()) {}
@@ -51,54 +53,16 @@ void ServerClock::OnAdvance(std::function<void()> fn) {
 }
 
 std::chrono::nanoseconds ParseDuration(const std::string& text) {
-  auto bad = [&](const std::string& why) {
-    return std::invalid_argument(fmt::format("invalid duration \"{}\": {}", text, why));
-  };
-  if (text.empty()) throw bad("empty");
-  size_t i = 0;
-  double total_ns = 0;
-  bool any = false;
-  while (i < text.size()) {
-    size_t start = i;
-    while (i < text.size() &&
-           (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
-      ++i;
-    }
-    if (i == start) throw bad("expected a number at \"" + text.substr(start) + "\"");
-    double value;
-    try {
-      size_t used = 0;
-      value = std::stod(text.substr(start, i - start), &used);
-      if (used != i - start) throw std::invalid_argument("");
-    } catch (const std::exception&) {
-      throw bad("\"" + text.substr(start, i - start) + "\" is not a number");
-    }
-    size_t unit_start = i;
-    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-    std::string unit = text.substr(unit_start, i - unit_start);
-    double scale;
-    if (unit == "h") {
-      scale = 3600e9;
-    } else if (unit == "m") {
-      scale = 60e9;
-    } else if (unit == "s" || (unit.empty() && !any && i == text.size())) {
-      scale = 1e9;
-    } else if (unit == "ms") {
-      scale = 1e6;
-    } else if (unit == "us" || unit == "µs") {
-      scale = 1e3;
-    } else if (unit == "ns") {
-      scale = 1;
-    } else if (unit.empty()) {
-      throw bad("missing unit (h, m, s, ms, us, ns)");
-    } else {
-      throw bad("unknown unit \"" + unit + "\" (expected h, m, s, ms, us or ns)");
-    }
-    total_ns += value * scale;
-    any = true;
+  // A bare number is seconds; everything else is Go's syntax.
+  const bool bare = !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
+  std::string why;
+  auto d = base::ParseGoDuration(bare ? text + "s" : text, &why);
+  if (!d && bare) base::ParseGoDuration(text, &why);  // name what was written
+  if (!d) throw std::invalid_argument(why);
+  if (d->count() < 0) {
+    throw std::invalid_argument(fmt::format("time: negative duration \"{}\"", text));
   }
-  if (total_ns > 9.2e18) throw bad("too long");
-  return std::chrono::nanoseconds(static_cast<int64_t>(std::llround(total_ns)));
+  return *d;
 }
 
 std::string FormatDuration(std::chrono::nanoseconds d) {

@@ -35,43 +35,6 @@ void Sever(const SSL* ssl, bool reset) {
   ::close(placeholder);
 }
 
-const char* Reason(int code) {
-  switch (code) {
-    case 400:
-      return "BadRequest";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "NotFound";
-    case 405:
-      return "MethodNotAllowed";
-    case 406:
-      return "NotAcceptable";
-    case 409:
-      return "Conflict";
-    case 410:
-      return "Expired";
-    case 413:
-      return "RequestEntityTooLarge";
-    case 415:
-      return "UnsupportedMediaType";
-    case 422:
-      return "Invalid";
-    case 429:
-      return "TooManyRequests";
-    case 500:
-      return "InternalError";
-    case 503:
-      return "ServiceUnavailable";
-    case 504:
-      return "Timeout";
-    default:
-      return "";
-  }
-}
-
 std::string DefaultMessage(int code) {
   switch (code) {
     case 429:
@@ -121,7 +84,7 @@ bool InjectBefore(const FaultSet::Fired& fault, const httplib::Request& req,
         res.set_header("Retry-After", std::to_string(retry));
       }
       res.status = r.status;
-      res.set_content(MakeStatus(r.status, Reason(r.status),
+      res.set_content(MakeStatus(r.status, base::ReasonForCode(r.status),
                                  r.message.empty() ? DefaultMessage(r.status) : r.message, details)
                           .dump(),
                       "application/json");

@@ -8,11 +8,11 @@
 #include <sys/socket.h>
 
 #include <fmt/core.h>
+#include <re2/re2.h>
 
 #include <deque>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -20,6 +20,7 @@
 #include "../connection_slots.h"
 #include "../task_queue.h"
 #include "../tls_buffers.h"
+#include "kubedouble/base/status.h"
 #include "kubedouble/net/relay.h"
 
 namespace kubedouble::fake {
@@ -70,7 +71,9 @@ struct Mitm::Impl {
   std::deque<MitmCapture> captures;  // the last options.max_captures, guarded by mu
   uint64_t captured = 0;             // every capture so far
   bool token_captured = false, cert_offered = false;
-  std::vector<int> fault_left;       // per rule, guarded by mu
+  std::vector<int> fault_left;  // per rule, guarded by mu
+  // Per rule, its path_regex compiled once (null when it has none).
+  std::vector<std::shared_ptr<const re2::RE2>> fault_paths;
   std::deque<MitmRefusal> refusals;  // guarded by mu
   uint64_t refused = 0;              // every refusal so far, guarded by mu
 
@@ -141,7 +144,7 @@ struct Mitm::Impl {
     for (size_t i = 0; i < options.faults.size(); ++i) {
       const MitmFault& f = options.faults[i];
       if (!f.method.empty() && f.method != method) continue;
-      if (!f.path_regex.empty() && !std::regex_search(path, std::regex(f.path_regex))) continue;
+      if (fault_paths[i] && !re2::RE2::PartialMatch(path, *fault_paths[i])) continue;
       if (fault_left[i] == 0) continue;
       if (fault_left[i] > 0) --fault_left[i];
       return f;
@@ -181,14 +184,10 @@ struct Mitm::Impl {
       if (fault->status > 0) {
         cap.fault = fmt::format("status {}", fault->status);
         res.status = fault->status;
-        std::string reason = fault->status == 429   ? "TooManyRequests"
-                             : fault->status == 503 ? "ServiceUnavailable"
-                             : fault->status == 500 ? "InternalError"
-                                                    : "";
         std::string status =
-            fmt::format(R"({{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure",)"
-                        R"("message":"injected by kubedouble: {}","reason":"{}","code":{}}})",
-                        fault->status, reason, fault->status);
+            base::MakeStatus(fault->status, base::ReasonForCode(fault->status),
+                             fmt::format("injected by kubedouble: {}", fault->status))
+                .dump();
         if (fault->retry_after >= 0)
           res.set_header("Retry-After", std::to_string(fault->retry_after));
         res.set_content(status, "application/json");
@@ -251,7 +250,18 @@ struct Mitm::Impl {
 
 Mitm::Mitm(MitmOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
-  for (const auto& f : impl_->options.faults) impl_->fault_left.push_back(f.times);
+  for (const auto& f : impl_->options.faults) {
+    impl_->fault_left.push_back(f.times);
+    std::shared_ptr<const re2::RE2> path;
+    if (!f.path_regex.empty()) {
+      path = std::make_shared<const re2::RE2>(f.path_regex, re2::RE2::Quiet);
+      if (!path->ok()) {
+        throw std::invalid_argument("mitm: fault path_regex \"" + f.path_regex +
+                                    "\" is not a valid regular expression: " + path->error());
+      }
+    }
+    impl_->fault_paths.push_back(std::move(path));
+  }
 }
 
 Mitm::~Mitm() { Stop(); }
@@ -317,6 +327,9 @@ void Mitm::Start() {
   if (impl_->port <= 0)
     throw std::runtime_error("mitm: cannot listen on " + o.address + ":" + std::to_string(o.port));
   impl_->thread = std::thread([this] { impl_->server->listen_after_bind(); });
+  // Until the loop runs, cpp-httplib's stop() does nothing: a Stop() right after Start() would
+  // then wait forever for a thread blocked in accept().
+  while (!impl_->server->is_running()) std::this_thread::sleep_for(std::chrono::microseconds(50));
 }
 
 void Mitm::Stop() {

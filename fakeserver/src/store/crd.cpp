@@ -5,17 +5,12 @@
 #include <kubedouble/schema/resources.h>
 
 #include "crd_schema.h"
+#include "kubedouble/base/strings.h"
 #include "store_core.h"
 #include "validation.h"
 
 namespace kubedouble::fake {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 std::string Str(const json& o, const char* k) {
   if (!o.is_object()) return "";
@@ -103,7 +98,7 @@ std::vector<ResourceInfo> PrepareCrd(json& crd, const std::string& now) {
   if (!causes.empty()) {
     throw StatusError::Invalid("CustomResourceDefinition.apiextensions.k8s.io", name, causes);
   }
-  if (singular.empty()) singular = Lower(kind);
+  if (singular.empty()) singular = base::Lower(kind);
   if (list_kind.empty()) list_kind = kind + "List";
   json accepted = {
       {"plural", plural}, {"singular", singular}, {"kind", kind}, {"listKind", list_kind}};

@@ -1,6 +1,5 @@
 // Validation of custom resources against their structural schema, worded as kube-apiserver's
 // apiextensions handler words it (kube-openapi's messages inside apimachinery field errors).
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <re2/re2.h>
 
@@ -13,6 +12,8 @@
 
 #include "crd_schema.h"
 #include "field_types.h"
+#include "kubedouble/base/encoding.h"
+#include "kubedouble/base/strings.h"
 
 namespace kubedouble::fake {
 namespace {
@@ -124,11 +125,6 @@ bool IsHostname(const std::string& s) {
   }
 }
 
-bool IsIp(const std::string& s, int family) {
-  unsigned char buf[16];
-  return inet_pton(family, s.c_str(), buf) == 1;
-}
-
 bool IsCidr(const std::string& s) {
   auto slash = s.find('/');
   if (slash == std::string::npos) return false;
@@ -137,7 +133,7 @@ bool IsCidr(const std::string& s) {
   int n = -1;
   auto [p, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), n);
   if (ec != std::errc() || p != bits.data() + bits.size() || bits.empty()) return false;
-  return IsIp(ip, v6 ? AF_INET6 : AF_INET) && n >= 0 && n <= (v6 ? 128 : 32);
+  return (v6 ? base::IsIpv6Address(ip) : base::IsIpv4Address(ip)) && n >= 0 && n <= (v6 ? 128 : 32);
 }
 
 // Whether a string value fits a format the apiextensions validator checks; unknown formats
@@ -154,12 +150,12 @@ bool FitsFormat(const std::string& format, const std::string& s) {
   static const RE2 hexcolor("#?([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})");
   if (format == "date-time" || format == "datetime") return RE2::FullMatch(s, date_time);
   if (format == "date") return RE2::FullMatch(s, date);
-  if (format == "byte") return !Base64ErrorOffset(s).has_value();
+  if (format == "byte") return base::Base64Decode(s).has_value();
   if (format == "uuid" || format == "uuid3" || format == "uuid4" || format == "uuid5") {
     return RE2::FullMatch(s, uuid);
   }
-  if (format == "ipv4") return IsIp(s, AF_INET);
-  if (format == "ipv6") return IsIp(s, AF_INET6);
+  if (format == "ipv4") return base::IsIpv4Address(s);
+  if (format == "ipv6") return base::IsIpv6Address(s);
   if (format == "cidr") return IsCidr(s);
   if (format == "hostname") return IsHostname(s);
   if (format == "email") return RE2::FullMatch(s, email);

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "kubedouble/base/encoding.h"
+
 namespace kubedouble::fake {
 namespace {
 
@@ -134,6 +136,13 @@ Schema& TheSchema() {
   return schema;
 }
 
+// Where Go's StdEncoding stops reading `s`; nullopt when it decodes.
+std::optional<size_t> Base64ErrorAt(const std::string& s) {
+  size_t at = 0;
+  if (base::Base64Decode(s, &at)) return std::nullopt;
+  return at;
+}
+
 std::string Base64Error(size_t offset) {
   return "illegal base64 data at input byte " + std::to_string(offset);
 }
@@ -171,7 +180,7 @@ class JsonDecoder {
         break;
       case GoType::kBytes:
         if (v.is_string()) {
-          if (auto at = Base64ErrorOffset(v.get<std::string>())) return Base64Error(*at);
+          if (auto at = Base64ErrorAt(v.get_ref<const std::string&>())) return Base64Error(*at);
           return std::nullopt;
         }
         if (v.is_array()) {  // an array of numbers decodes into []byte too
@@ -256,7 +265,7 @@ class UnstructuredDecoder {
         return std::string("unrecognized type: bool");
       case GoType::kBytes:
         if (v.is_string()) {
-          if (auto at = Base64ErrorOffset(v.get<std::string>())) {
+          if (auto at = Base64ErrorAt(v.get_ref<const std::string&>())) {
             return "error decoding from json: " + Base64Error(*at);
           }
           return std::nullopt;
@@ -341,53 +350,6 @@ std::string GoFloat(double d) {
 }
 
 }  // namespace
-
-std::optional<size_t> Base64ErrorOffset(const std::string& s) {
-  auto value = [](unsigned char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  auto newline = [](char c) { return c == '\n' || c == '\r'; };
-  const size_t n = s.size();
-  size_t si = 0;
-  // One quantum of four characters at a time, as encoding/base64's decodeQuantum.
-  while (si < n) {
-    for (int j = 0; j < 4; ++j) {
-      if (si == n) {
-        if (j == 0) return std::nullopt;
-        return si - static_cast<size_t>(j);  // padding is required
-      }
-      unsigned char in = static_cast<unsigned char>(s[si++]);
-      if (value(in) >= 0) continue;
-      if (newline(static_cast<char>(in))) {
-        --j;
-        continue;
-      }
-      if (in != '=') return si - 1;
-      switch (j) {
-        case 0:
-        case 1:
-          return si - 1;  // incorrect padding
-        case 2:           // "==" expected
-          while (si < n && newline(s[si])) ++si;
-          if (si == n) return n;
-          if (s[si] != '=') return si - 1;
-          ++si;
-          break;
-        default:
-          break;
-      }
-      while (si < n && newline(s[si])) ++si;
-      if (si < n) return si;  // trailing garbage
-      return std::nullopt;
-    }
-  }
-  return std::nullopt;
-}
 
 std::optional<std::string> FieldTypeError(const ResourceInfo& res, const json& object,
                                           Decoder decoder) {

@@ -38,8 +38,4 @@ void CheckPatchedTypes(const ResourceInfo& res, PatchType type, const std::strin
 // A JSON value as Go's fmt prints it with %+v once decoded into interface{}: map[a:1 b:[x y]].
 std::string GoFormat(const json& v);
 
-// Go's base64.StdEncoding.DecodeString: nullopt when `s` decodes, else the offset of the
-// CorruptInputError ("illegal base64 data at input byte N").
-std::optional<size_t> Base64ErrorOffset(const std::string& s);
-
 }  // namespace kubedouble::fake

@@ -7,17 +7,12 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "kubedouble/base/strings.h"
 #include "kubedouble/fakeserver/store.h"
 #include "validation.h"
 
 namespace kubedouble::fake {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 std::vector<std::string> StringList(const YAML::Node& node, const std::string& field,
                                     const std::string& where) {
@@ -58,9 +53,9 @@ ResourceInfo ParseEntry(const YAML::Node& e, const std::string& where_prefix) {
   if (r.kind.empty()) throw std::runtime_error(where + ": missing required field \"kind\"");
   if (r.version.empty()) throw std::runtime_error(where + ": missing required field \"version\"");
   r.plural = scalar("plural");
-  if (r.plural.empty()) r.plural = Lower(r.kind) + "s";
+  if (r.plural.empty()) r.plural = base::Lower(r.kind) + "s";
   r.singular = scalar("singular");
-  if (r.singular.empty()) r.singular = Lower(r.kind);
+  if (r.singular.empty()) r.singular = base::Lower(r.kind);
   if (e["namespaced"]) {
     try {
       r.namespaced = e["namespaced"].as<bool>();

@@ -1,6 +1,7 @@
 // StatusError: the Status objects a real API server sends, worded as it words them.
 #include <utility>
 
+#include "kubedouble/base/status.h"
 #include "kubedouble/fakeserver/store.h"
 
 namespace kubedouble::fake {
@@ -30,13 +31,7 @@ StatusError::StatusError(int code, std::string reason, std::string message, json
       reason_(std::move(reason)),
       details_(std::move(details)) {}
 
-json StatusError::ToStatus() const {
-  json s = {{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object()},
-            {"status", "Failure"}, {"message", what()},  {"reason", reason_}};
-  if (!details_.is_null()) s["details"] = details_;
-  s["code"] = code_;
-  return s;
-}
+json StatusError::ToStatus() const { return base::MakeStatus(code_, reason_, what(), details_); }
 
 StatusError StatusError::NotFound(const std::string& resource, const std::string& name) {
   if (name.empty()) {

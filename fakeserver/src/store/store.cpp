@@ -11,6 +11,7 @@
 #include "field_types.h"
 #include "generation.h"
 #include "kinds/kind_validation.h"
+#include "kubedouble/base/encoding.h"
 #include "lifecycle.h"
 #include "service_ips.h"
 #include "store_core.h"
@@ -76,7 +77,7 @@ void ApplyKindDefaults(const ResourceInfo& res, json& obj) {
       if (obj["stringData"].is_object()) {
         if (!obj.contains("data") || !obj["data"].is_object()) obj["data"] = json::object();
         for (auto& [k, v] : obj["stringData"].items()) {
-          obj["data"][k] = util::Base64(v.is_string() ? v.get<std::string>() : v.dump());
+          obj["data"][k] = base::Base64Encode(v.is_string() ? v.get<std::string>() : v.dump());
         }
       }
       obj.erase("stringData");

@@ -154,8 +154,6 @@ std::pair<std::string, std::string> NamespaceRange(const ResourceInfo& res, cons
 std::string FormatTime(std::chrono::system_clock::time_point t);
 std::optional<std::chrono::system_clock::time_point> ParseTime(const std::string& s);
 
-std::optional<std::string> Base64UrlDecode(const std::string& in);
-
 // Validates list/watch options (422 on ListOptions) and parses the selectors (400).
 Selectors ParseSelectors(const ResourceInfo& res, const ListOptions& options);
 void ValidateListOptions(const ListOptions& options, bool watch);

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "../util.h"
+#include "kubedouble/base/encoding.h"
 #include "store_core.h"
 #include "validation.h"
 
@@ -16,7 +17,7 @@ const char kContinueExpired[] =
 
 std::string EncodeContinue(int64_t rv, const std::string& start) {
   json j = {{"v", "meta.k8s.io/v1"}, {"rv", rv}, {"start", start}};
-  return util::Base64Url(j.dump());
+  return base::Base64UrlEncode(j.dump());
 }
 
 // {rv, start key}; 400 for anything that is not a token this store issued.
@@ -24,7 +25,7 @@ std::pair<int64_t, std::string> DecodeContinue(const std::string& token) {
   auto bad = [](const std::string& why) {
     return StatusError::BadRequest("invalid continue token: continue key is not valid: " + why);
   };
-  auto raw = Base64UrlDecode(token);
+  auto raw = base::Base64UrlDecode(token);
   if (!raw) throw bad("illegal base64 data");
   json j = json::parse(*raw, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw bad("not a continue token");

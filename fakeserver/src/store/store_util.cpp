@@ -146,29 +146,6 @@ std::optional<std::chrono::system_clock::time_point> ParseTime(const std::string
   return base::ParseRfc3339(s);
 }
 
-std::optional<std::string> Base64UrlDecode(const std::string& in) {
-  std::string s = in;
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  for (char& c : s) {
-    if (c == '-')
-      c = '+';
-    else if (c == '_')
-      c = '/';
-    else if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/')
-      return std::nullopt;
-  }
-  if (s.size() % 4 == 1) return std::nullopt;
-  size_t pad = (4 - s.size() % 4) % 4;
-  s.append(pad, '=');
-  std::string out(s.size() / 4 * 3 + 1, '\0');
-  int n =
-      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-  if (n < 0) return std::nullopt;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
-}
-
 const std::string& MetaString(const json& object, const char* field) {
   static const std::string empty;
   auto m = object.find("metadata");

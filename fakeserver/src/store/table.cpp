@@ -131,39 +131,6 @@ const json& Items(const json& v) {
 
 }  // namespace
 
-std::string HumanDuration(std::chrono::seconds age) {
-  int64_t seconds = age.count();
-  if (seconds < -1) return "<invalid>";
-  if (seconds < 0) return "0s";
-  if (seconds < 60 * 2) return std::to_string(seconds) + "s";
-  int64_t minutes = seconds / 60;
-  if (minutes < 10) {
-    int64_t s = seconds % 60;
-    return s == 0 ? std::to_string(minutes) + "m"
-                  : std::to_string(minutes) + "m" + std::to_string(s) + "s";
-  }
-  if (minutes < 60 * 3) return std::to_string(minutes) + "m";
-  int64_t hours = minutes / 60;
-  if (hours < 8) {
-    int64_t m = minutes % 60;
-    return m == 0 ? std::to_string(hours) + "h"
-                  : std::to_string(hours) + "h" + std::to_string(m) + "m";
-  }
-  if (hours < 48) return std::to_string(hours) + "h";
-  if (hours < 24 * 8) {
-    int64_t h = hours % 24;
-    return h == 0 ? std::to_string(hours / 24) + "d"
-                  : std::to_string(hours / 24) + "d" + std::to_string(h) + "h";
-  }
-  if (hours < 24 * 365 * 2) return std::to_string(hours / 24) + "d";
-  if (hours < 24 * 365 * 8) {
-    int64_t dy = (hours / 24) % 365;
-    return dy == 0 ? std::to_string(hours / 24 / 365) + "y"
-                   : std::to_string(hours / 24 / 365) + "y" + std::to_string(dy) + "d";
-  }
-  return std::to_string(hours / 24 / 365) + "y";
-}
-
 json ToTable(const ResourceInfo& res, const json& list_or_object, bool include_column_definitions,
              std::chrono::system_clock::time_point now) {
   const std::vector<PrinterColumn> custom =

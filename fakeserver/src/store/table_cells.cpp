@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "kubedouble/base/age.h"
+#include "kubedouble/base/strings.h"
+
 namespace kubedouble::fake {
 namespace {
 
@@ -25,11 +28,6 @@ std::string Str(const json& v, const std::string& fallback = "") {
 }
 int64_t Int(const json& v) { return v.is_number_integer() ? v.get<int64_t>() : 0; }
 std::string OrNone(const std::string& s) { return s.empty() ? "<none>" : s; }
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
@@ -44,7 +42,7 @@ std::string FirstThree(const std::vector<std::string>& all) {
 }
 std::string Since(const std::optional<TimePoint>& t, TimePoint now) {
   if (!t) return "<unknown>";
-  return HumanDuration(std::chrono::duration_cast<std::chrono::seconds>(now - *t));
+  return base::HumanAge(*t, now);
 }
 std::optional<TimePoint> TimeAt(const json& obj, std::string_view path) {
   return ParseTime(Str(AtPath(obj, path)));
@@ -264,7 +262,7 @@ json EventFirstSeen(const json& ev, std::string_view, TimePoint now) {
 json EventObject(const json& ev, std::string_view, TimePoint) {
   const json& o =
       ev.contains("involvedObject") ? AtPath(ev, "involvedObject") : AtPath(ev, "regarding");
-  std::string kind = Lower(Str(AtPath(o, "kind")));
+  std::string kind = base::Lower(Str(AtPath(o, "kind")));
   std::string name = Str(AtPath(o, "name"));
   return name.empty() ? kind : kind + "/" + name;
 }
@@ -305,8 +303,7 @@ json JobDuration(const json& job, std::string_view, TimePoint now) {
   auto start = TimeAt(job, "status.startTime");
   if (!start) return "";
   auto end = TimeAt(job, "status.completionTime");
-  return HumanDuration(
-      std::chrono::duration_cast<std::chrono::seconds>(end.value_or(now) - *start));
+  return base::HumanAge(*start, end.value_or(now));
 }
 
 // Generic computations, reading the column's path.
@@ -431,7 +428,7 @@ json ControllerRef(const json& obj, std::string_view, TimePoint) {
     if (AtPath(ref, "controller") != true) continue;
     std::string api = Str(AtPath(ref, "apiVersion"));
     std::string group = api.find('/') == std::string::npos ? "" : api.substr(0, api.find('/'));
-    std::string kind = Lower(Str(AtPath(ref, "kind")));
+    std::string kind = base::Lower(Str(AtPath(ref, "kind")));
     return (group.empty() ? kind : kind + "." + group) + "/" + Str(AtPath(ref, "name"));
   }
   return "<none>";
@@ -439,7 +436,7 @@ json ControllerRef(const json& obj, std::string_view, TimePoint) {
 json SecondsHumanized(const json& obj, std::string_view path, TimePoint) {
   const json& v = AtPath(obj, path);
   if (!v.is_number_integer()) return "";
-  return HumanDuration(std::chrono::seconds(v.get<int64_t>()));
+  return base::HumanAge(std::chrono::seconds(v.get<int64_t>()));
 }
 json ConditionStatusOf(const json& obj, std::string_view type, TimePoint) {
   return ConditionStatus(obj, std::string(type));

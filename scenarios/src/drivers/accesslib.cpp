@@ -1,26 +1,17 @@
 // accesslib, in-process: the project's own access library, judged first.
-#include <regex>
 
 #include "drivers/drivers.h"
 
-#ifdef KUBEDOUBLE_HAVE_ACCESS
 #include "kubedouble/accesslib/client.h"
 #include "kubedouble/accesslib/config.h"
 #include "kubedouble/accesslib/error.h"
 #include "kubedouble/accesslib/transport.h"
-#endif
+#include "kubedouble/base/strings.h"
 
 namespace kubedouble::scenarios {
 namespace {
 
-#ifdef KUBEDOUBLE_HAVE_ACCESS
-
 namespace ac = kubedouble::access;
-
-bool IsIp(const std::string& host) {
-  return host.find(':') != std::string::npos ||
-         std::regex_match(host, std::regex(R"(\d+\.\d+\.\d+\.\d+)"));
-}
 
 ac::Env EnvFrom(std::map<std::string, std::string> vars) {
   return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
@@ -83,7 +74,7 @@ class AccesslibDriver : public Driver {
   std::string Unsupported(const Scenario& s) const override {
     if (s.access.path == AccessPath::kSeed) return "the seed path is curl's (with kubectl)";
     const std::string& host = s.access.host;
-    if (!IsIp(host) && host != "localhost")
+    if (!base::IsIpAddress(host) && host != "localhost")
       return "in-process, accesslib cannot be given the scenario's hosts file to resolve " + host;
     return "";
   }
@@ -219,18 +210,6 @@ class AccesslibDriver : public Driver {
     }
   }
 };
-
-#else
-
-class AccesslibDriver : public Driver {
- public:
-  std::string name() const override { return "accesslib"; }
-  std::string Unavailable() const override { return "accesslib is not built into this kubedouble"; }
-  std::string Unsupported(const Scenario&) const override { return ""; }
-  Outcome Run(const Job&) override { throw SkipRun{Unavailable()}; }
-};
-
-#endif
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "drivers/drivers.h"
+#include "kubedouble/base/status.h"
 #include "kubedouble/scenarios/driver.h"
 #include "kubedouble/scenarios/parser.h"
 #include "kubedouble/scenarios/process.h"
@@ -157,30 +158,6 @@ std::string FirstLine(const std::string& text) {
   return line;
 }
 
-int CodeForReason(const std::string& reason) {
-  static const std::map<std::string, int> codes{
-      {"BadRequest", 400},
-      {"Unauthorized", 401},
-      {"Forbidden", 403},
-      {"NotFound", 404},
-      {"MethodNotAllowed", 405},
-      {"NotAcceptable", 406},
-      {"AlreadyExists", 409},
-      {"Conflict", 409},
-      {"Gone", 410},
-      {"Expired", 410},
-      {"RequestEntityTooLarge", 413},
-      {"UnsupportedMediaType", 415},
-      {"Invalid", 422},
-      {"TooManyRequests", 429},
-      {"InternalError", 500},
-      {"ServiceUnavailable", 503},
-      {"Timeout", 504},
-  };
-  auto it = codes.find(reason);
-  return it == codes.end() ? 0 : it->second;
-}
-
 void FillFromBody(const std::string& body, Outcome& o) {
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return;
@@ -192,9 +169,9 @@ void FillFromBody(const std::string& body, Outcome& o) {
       o.authenticated = j["status"].value("authenticated", false);
       o.user = j["status"].value("user", json::object()).value("username", "");
     }
-  } else if (j.value("kind", "") == "Status") {
-    o.reason = j.value("reason", "");
-    if (o.message.empty()) o.message = j.value("message", "");
+  } else if (auto status = base::ParseStatus(j)) {
+    o.reason = status->reason;
+    if (o.message.empty()) o.message = status->message;
   }
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "drivers/drivers.h"
+#include "kubedouble/base/status.h"
 #include "kubedouble/scenarios/process.h"
 
 namespace kubedouble::scenarios {
@@ -216,7 +217,7 @@ class CurlDriver : public Driver {
       if (exit_code == 22) {  // --fail-with-body: an HTTP error, its Status in the output
         o.kind = OutcomeKind::kHttpError;
         FillFromBody(events, o);
-        o.code = CodeForReason(o.reason);
+        o.code = base::CodeForReason(o.reason);
         return o;
       }
       o = FromCurl(exit_code, pr.timed_out, pr.err, "", 200);

@@ -24,8 +24,6 @@ std::string ProgramOutput(const std::vector<std::string>& argv);
 void RecordClientRun(const ProcessOptions& run, const std::string& out, const std::string& err);
 // The first non-empty line, shortened for a report.
 std::string FirstLine(const std::string& text);
-// The HTTP code of a Status reason (Forbidden → 403); 0 when unknown.
-int CodeForReason(const std::string& reason);
 // From a response body: items, the whoami user and a TokenReview's answer (ok), or the Status
 // reason and message (errors).
 void FillFromBody(const std::string& body, Outcome& outcome);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "drivers/drivers.h"
+#include "kubedouble/base/status.h"
 #include "kubedouble/scenarios/process.h"
 
 namespace kubedouble::scenarios {
@@ -50,7 +51,7 @@ Outcome FromKubectlError(const std::string& err) {
   } else if (std::regex_search(chosen, m, std::regex(R"(Error from server \((\w+)\))"))) {
     o.kind = OutcomeKind::kHttpError;
     o.reason = m[1];
-    o.code = CodeForReason(o.reason);
+    o.code = base::CodeForReason(o.reason);
   } else if (Has(chosen, "x509:") || Has(chosen, "tls:")) {
     o.kind = OutcomeKind::kTlsError;
     o.tls = ClassifyTlsMessage(chosen);
@@ -264,7 +265,7 @@ class KubectlDriver : public Driver {
       Outcome o = FromKubectlError(pr.out + pr.err);
       if (o.kind == OutcomeKind::kHttpError && code >= 400) o.code = code;
       if (o.kind == OutcomeKind::kHttpError && o.reason.empty())
-        o.reason = o.code == 403 ? "Forbidden" : o.code == 404 ? "NotFound" : "";
+        o.reason = base::ReasonForCode(o.code);
       return o;
     }
     Outcome o;

@@ -50,9 +50,12 @@ YAML::Node LoadYaml(const std::string& text, const YamlLimits& limits = {});
 std::vector<YAML::Node> LoadAllYaml(const std::string& text, const YamlLimits& limits = {});
 
 // A node from LoadYaml/LoadAllYaml (or built in code, without cycles) as JSON. Plain scalars
-// follow YAML 1.2's core schema (null, true/false, integers, floats); quoted and `!!str`
-// scalars stay strings. Merge keys (`<<: *base`, or a list of them) copy the keys the mapping
-// does not set itself, as go-yaml does. Map keys must be scalars (YAML::Exception otherwise).
+// follow YAML 1.2's core schema: null (``, `~`, `null`, `Null`, `NULL`), booleans (`true`,
+// `True`, `TRUE` and the same for false; `yes`, `on` and `y` are text), integers (`12`, `-4`,
+// `0o17`, `0x1F`), floats (`1.5`, `.5`, `1e3`); everything else is text, as are quoted and
+// `!!str` scalars. `.inf` and `.nan` are floats JSON cannot hold: a YAML::ParserException. Merge
+// keys (`<<: *base`, or a list of them) copy the keys the mapping does not set itself, as go-yaml
+// does. Map keys must be scalars (YAML::Exception otherwise).
 nlohmann::json YamlToJson(const YAML::Node& node);
 // LoadYaml, then YamlToJson.
 nlohmann::json LoadYamlAsJson(const std::string& text, const YamlLimits& limits = {});

@@ -42,8 +42,9 @@ class ServerClock {
   std::vector<std::function<void()>> listeners_;
 };
 
-// A Go-style duration: "90s", "1h30m", "1.5h", "250ms", "2m", "10us" (a bare number means
-// seconds). Throws std::invalid_argument saying what is wrong with `text`.
+// A Go duration (base/duration.h): "90s", "1h30m", "1.5h", "250ms", "2m", "10us"; a bare number
+// means seconds. Throws std::invalid_argument saying what is wrong with `text` in Go's words
+// (`time: unknown unit "d" in duration "5d"`); a negative duration is refused too.
 std::chrono::nanoseconds ParseDuration(const std::string& text);
 // The inverse, as short as possible: "1h30m", "45s", "250ms".
 std::string FormatDuration(std::chrono::nanoseconds d);

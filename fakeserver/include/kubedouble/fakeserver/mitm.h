@@ -34,13 +34,15 @@ namespace kubedouble::fake {
 // (with the real serving certificate) for resilience scenarios. The first matching rule that
 // still has `times` left fires.
 struct MitmFault {
-  std::string method;      // "" matches any
-  std::string path_regex;  // ECMAScript regex on the path (without query); "" matches any
-  int status = 0;          // answer this status with a Status body instead of forwarding (0: no)
-  int retry_after = -1;    // with `status`: a Retry-After header (seconds); -1: none
-  int delay_ms = 0;        // wait this long before answering or forwarding
-  bool close = false;      // send the response head, then close the connection
-  int times = -1;          // how often it fires; -1: always
+  std::string method;  // "" matches any
+  // An RE2 pattern (Go's regexp syntax) found anywhere in the path (without query); "" matches
+  // any. Compiled once by Mitm's constructor, which throws std::invalid_argument for a bad one.
+  std::string path_regex;
+  int status = 0;        // answer this status with a Status body instead of forwarding (0: no)
+  int retry_after = -1;  // with `status`: a Retry-After header (seconds); -1: none
+  int delay_ms = 0;      // wait this long before answering or forwarding
+  bool close = false;    // send the response head, then close the connection
+  int times = -1;        // how often it fires; -1: always
 };
 
 struct MitmOptions {

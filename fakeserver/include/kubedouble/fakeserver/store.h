@@ -307,9 +307,10 @@ class Store {
 // `list_or_object` is a list from Store::List or a single object. Rows carry
 // PartialObjectMetadata; the Table carries metadata.resourceVersion (and continue).
 // `include_column_definitions` false gives an empty columnDefinitions (later watch events).
-json ToTable(const ResourceInfo& res, const json& list_or_object,
-             bool include_column_definitions = true,
-             std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+// Ages (AGE, DURATION, LAST SEEN) count to `now`: the server's clock, which a fake clock may have
+// moved past the system's.
+json ToTable(const ResourceInfo& res, const json& list_or_object, bool include_column_definitions,
+             std::chrono::system_clock::time_point now);
 
 // The additionalPrinterColumns of the CRD version that serves custom resource `res` (null for a
 // built-in resource, or a CRD without them): what ToTable shows when set in res.printer_columns.
@@ -321,8 +322,5 @@ json CrdPrinterColumns(const Store& store, const Registry& registry, const Resou
 // Paths as fieldValidation reports them: "spec.replcas", "spec.items[0].bogus".
 std::vector<std::string> PruneUnknownFields(const Store& store, const ResourceInfo& res,
                                             json& body);
-
-// An age as kubectl prints it: "45s", "3m20s", "15m", "5h3m", "2d", "3y" ("<invalid>" if negative).
-std::string HumanDuration(std::chrono::seconds age);
 
 }  // namespace kubedouble::fake

@@ -1,0 +1,23 @@
+// Small text helpers every component wants: ASCII trimming and lower case, and whether a host
+// is an IP address.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace kubedouble::base {
+
+// `s` without the spaces, tabs, line ends, form feeds and vertical tabs at either end.
+std::string Trim(std::string_view s);
+// `s` with A-Z made a-z; other bytes (UTF-8 included) unchanged.
+std::string Lower(std::string_view s);
+
+// Whether `host` is an IPv4 address in dotted-quad form ("10.0.0.1").
+bool IsIpv4Address(std::string_view host);
+// Whether `host` is an IPv6 address ("::1", "fe80::1"); brackets are not part of one.
+bool IsIpv6Address(std::string_view host);
+// Either of the two. A name ("localhost"), a bracketed address ("[::1]") or an address with a
+// port is not one.
+bool IsIpAddress(std::string_view host);
+
+}  // namespace kubedouble::base

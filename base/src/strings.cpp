@@ -1,0 +1,38 @@
+#include "kubedouble/base/strings.h"
+
+#include <arpa/inet.h>
+
+namespace kubedouble::base {
+namespace {
+
+constexpr std::string_view kSpace = " \t\r\n\f\v";
+
+bool Parses(int family, std::string_view host) {
+  std::string text(host);  // inet_pton wants a NUL-terminated string
+  if (text.find('\0') != std::string::npos) return false;
+  unsigned char buf[16];
+  return inet_pton(family, text.c_str(), buf) == 1;
+}
+
+}  // namespace
+
+std::string Trim(std::string_view s) {
+  size_t b = s.find_first_not_of(kSpace);
+  if (b == std::string_view::npos) return "";
+  size_t e = s.find_last_not_of(kSpace);
+  return std::string(s.substr(b, e - b + 1));
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+bool IsIpv4Address(std::string_view host) { return Parses(AF_INET, host); }
+bool IsIpv6Address(std::string_view host) { return Parses(AF_INET6, host); }
+bool IsIpAddress(std::string_view host) { return IsIpv4Address(host) || IsIpv6Address(host); }
+
+}  // namespace kubedouble::base
