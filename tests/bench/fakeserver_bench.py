@@ -9,8 +9,8 @@ BIN = sys.argv[1]
 WRK_ROUNDS = int(os.environ.get("KD_BENCH_WRK_ROUNDS", "5"))
 
 
-def start(state, fresh):
-    args = [BIN, "serve", "--dir", state, "--port", "0", "--anonymous"]
+def start(state, fresh, extra=()):
+    args = [BIN, "serve", "--dir", state, "--port", "0", "--anonymous", *extra]
     if fresh:
         args.append("--fresh-pki")
     t0 = time.perf_counter()
@@ -86,6 +86,11 @@ http {{
 """)
         n = subprocess.Popen(["nginx", "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
+        # The same server without its simulated control plane, for the cost of the controllers
+        # (their watches and writes) on the pods list.
+        bare_state = os.path.join(tmp, "bare")
+        bare, bare_port, _ = start(bare_state, True, ("--controllers", "none"))
+        bare_token = open(os.path.join(bare_state, "tokens.csv")).readline().split(",")[0]
         try:
             for _ in range(200):
                 try:
@@ -97,8 +102,11 @@ http {{
             # the machine does not fall on one of them only; the figures are medians.
             # nginx gets a worker per core, as kubedouble uses every core; its CPU time is that of
             # the master and its workers together.
-            ours_runs, theirs_runs, ours_cpu, theirs_cpu = [], [], [], []
+            ours_runs, theirs_runs, ours_cpu, theirs_cpu, bare_runs = [], [], [], [], []
             for _ in range(WRK_ROUNDS):
+                rps, _ = wrk(f"https://127.0.0.1:{bare_port}/api/v1/namespaces/default/pods",
+                             "Authorization: Bearer " + bare_token, bare.pid)
+                bare_runs.append(rps)
                 rps, cpu = wrk(f"https://127.0.0.1:{port}/api/v1/namespaces/default/pods",
                                header, p.pid)
                 ours_runs.append(rps)
@@ -110,6 +118,7 @@ http {{
         finally:
             n.terminate()
             n.wait(timeout=10)
+            stop(bare)
             stop(p)
         ours, theirs = statistics.median(ours_runs), statistics.median(theirs_runs)
         ratios = [o / t for o, t in zip(ours_runs, theirs_runs) if t]
@@ -117,6 +126,11 @@ http {{
         print(f"fakeserver/wrk_pods_rps {ours:.0f} req/s")
         print(f"nginx/wrk_same_bytes_rps {theirs:.0f} req/s")
         print(f"fakeserver/wrk_vs_nginx {ratio:.2f} ratio {ratio:.2f}")
+        # With the control plane running vs without it (issue 18: within 10 %).
+        bare_ratios = [o / b for o, b in zip(ours_runs, bare_runs) if b]
+        if bare_ratios:
+            r = statistics.median(bare_ratios)
+            print(f"fakeserver/wrk_controllers_vs_none {r:.2f} ratio {r:.2f}")
         # CPU per request moves less than requests/s when the machine's speed does.
         ours_us, theirs_us = statistics.median(ours_cpu), statistics.median(theirs_cpu)
         print(f"fakeserver/cpu_per_request {ours_us:.1f} us")
