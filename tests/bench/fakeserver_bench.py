@@ -86,12 +86,13 @@ http {{
 """)
         n = subprocess.Popen(["nginx", "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
-        # The same server without its simulated control plane, for the cost of the controllers
-        # (their watches and writes) on the pods list.
-        bare_state = os.path.join(tmp, "bare")
-        bare, bare_port, _ = start(bare_state, True, ("--controllers", "none"))
-        bare_token = open(os.path.join(bare_state, "tokens.csv")).readline().split(",")[0]
+        bare = None
         try:
+            # The same server without its simulated control plane, for the cost of the
+            # controllers (their watches and writes) on the pods list.
+            bare_state = os.path.join(tmp, "bare")
+            bare, bare_port, _ = start(bare_state, True, ("--controllers", "none"))
+            bare_token = open(os.path.join(bare_state, "tokens.csv")).readline().split(",")[0]
             for _ in range(200):
                 try:
                     socket.create_connection(("127.0.0.1", nginx_port), timeout=0.1).close()
@@ -118,7 +119,8 @@ http {{
         finally:
             n.terminate()
             n.wait(timeout=10)
-            stop(bare)
+            if bare:
+                stop(bare)
             stop(p)
         ours, theirs = statistics.median(ours_runs), statistics.median(theirs_runs)
         ratios = [o / t for o, t in zip(ours_runs, theirs_runs) if t]
