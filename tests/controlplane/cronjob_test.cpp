@@ -35,6 +35,10 @@ json Ticker(const std::string& policy, std::optional<int> deadline) {
 
 class CronJobs : public ::testing::Test {
  protected:
+  // Every test starts half a second before a whole minute, the moment where "the next whole
+  // minute" is easiest to get wrong: the CronJob's creationTimestamp is cut to whole seconds.
+  CronJobs() { c_.Advance(m1_ - 500ms - c_.clock().Now()); }
+
   // Moves the clock to `at` after the first whole minute after the start.
   void AdvanceTo(nanoseconds at) { c_.Advance(m1_ + at - c_.clock().Now()); }
   // The Job of the scheduled time `at` after the first whole minute.
@@ -67,7 +71,8 @@ class CronJobs : public ::testing::Test {
   }
 
   Cluster c_;
-  system_clock::time_point m1_ = ceil<minutes>(c_.clock().Now() + 1s);
+  // The first scheduled time after the CronJob is created.
+  system_clock::time_point m1_ = floor<minutes>(c_.clock().Now()) + 2min;
 };
 
 TEST_F(CronJobs, ForbidRunsASkippedTimeWhenTheActiveJobFinishes) {
