@@ -2,7 +2,6 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include <unistd.h>
 
@@ -10,7 +9,6 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "kubedouble/base/encoding.h"
 #include "util.h"
 
 namespace kubedouble::fake {
@@ -18,57 +16,9 @@ namespace kubedouble::fake {
 namespace fs = std::filesystem;
 
 namespace {
-constexpr char kName[] = "kubedouble";
 constexpr auto kPrivate = fs::perms::owner_read | fs::perms::owner_write;
 constexpr auto kPublic = kPrivate | fs::perms::group_read | fs::perms::others_read;
 }  // namespace
-
-// Long scalars are written double-quoted: deciding whether a plain scalar is safe runs yaml-cpp's
-// regular expressions over every character (16 million instructions for the six kubeconfigs,
-// measured with callgrind: more than all the rest of a start with an existing PKI).
-std::string KubeconfigYaml(const KubeconfigCluster& cluster, const KubeconfigUser& user) {
-  YAML::Emitter out;
-  out << YAML::BeginMap;
-  out << YAML::Key << "apiVersion" << YAML::Value << "v1";
-  out << YAML::Key << "kind" << YAML::Value << "Config";
-  out << YAML::Key << "clusters" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
-  out << YAML::Key << "name" << YAML::Value << kName;
-  out << YAML::Key << "cluster" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "server" << YAML::Value << cluster.server;
-  if (cluster.insecure) {
-    out << YAML::Key << "insecure-skip-tls-verify" << YAML::Value << true;
-  } else {
-    out << YAML::Key << "certificate-authority-data" << YAML::Value << YAML::DoubleQuoted
-        << base::Base64Encode(cluster.ca_pem);
-  }
-  out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
-  out << YAML::Key << "contexts" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
-  out << YAML::Key << "name" << YAML::Value << kName;
-  out << YAML::Key << "context" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "cluster" << YAML::Value << kName;
-  out << YAML::Key << "user" << YAML::Value << user.name;
-  out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
-  out << YAML::Key << "current-context" << YAML::Value << kName;
-  out << YAML::Key << "preferences" << YAML::Value << YAML::BeginMap << YAML::EndMap;
-  out << YAML::Key << "users" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
-  out << YAML::Key << "name" << YAML::Value << user.name;
-  out << YAML::Key << "user" << YAML::Value << YAML::BeginMap;
-  if (!user.token.empty())
-    out << YAML::Key << "token" << YAML::Value << YAML::DoubleQuoted << user.token;
-  if (user.blank_token) {
-    out << YAML::Key << "token" << YAML::Value << YAML::DoubleQuoted << " ";
-    out << YAML::Comment("no credentials: the server reads a blank token as none");
-  }
-  if (!user.client_cert.empty()) {
-    out << YAML::Key << "client-certificate-data" << YAML::Value << YAML::DoubleQuoted
-        << base::Base64Encode(user.client_cert);
-    out << YAML::Key << "client-key-data" << YAML::Value << YAML::DoubleQuoted
-        << base::Base64Encode(user.client_key);
-  }
-  out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
-  out << YAML::EndMap;
-  return std::string(out.c_str()) + "\n";
-}
 
 void FillPaths(StatePaths& p, const fs::path& dir) {
   p.dir = dir;
@@ -170,13 +120,14 @@ void WriteServerFiles(const StatePaths& p, const StateInputs& in) {
   certs::WriteFileIfChanged(p.kubeconfig,
                             KubeconfigYaml(secure, {"kubedouble-admin", "", admin_cert, admin_key}),
                             kPrivate);
-  certs::WriteFileIfChanged(p.token_kubeconfig, KubeconfigYaml(secure, {"token", p.admin_token}),
+  certs::WriteFileIfChanged(p.token_kubeconfig,
+                            KubeconfigYaml(secure, {.name = "token", .token = p.admin_token}),
                             kPrivate);
   certs::WriteFileIfChanged(p.mtls_kubeconfig,
                             KubeconfigYaml(secure, {"mtls", "", admin_cert, admin_key}), kPrivate);
-  certs::WriteFileIfChanged(p.insecure_kubeconfig,
-                            KubeconfigYaml({in.url, "", true}, {"insecure", p.admin_token}),
-                            kPrivate);
+  certs::WriteFileIfChanged(
+      p.insecure_kubeconfig,
+      KubeconfigYaml({in.url, "", true}, {.name = "insecure", .token = p.admin_token}), kPrivate);
   certs::WriteFileIfChanged(p.anonymous_kubeconfig,
                             KubeconfigYaml(secure, {"anonymous", "", "", "", true}), kPrivate);
   certs::WriteFileIfChanged(p.incluster_env,
@@ -190,7 +141,8 @@ void WriteServerFiles(const StatePaths& p, const StateInputs& in) {
 void WriteServiceAccountFiles(const StatePaths& p, const StateInputs& in) {
   certs::WriteFileIfChanged(
       p.serviceaccount_kubeconfig,
-      KubeconfigYaml({in.url, in.ca_pem, false}, {"serviceaccount", p.serviceaccount_token}),
+      KubeconfigYaml({in.url, in.ca_pem, false},
+                     {.name = "serviceaccount", .token = p.serviceaccount_token}),
       kPrivate);
   WriteServiceAccountFolder(p.serviceaccount_dir, p.serviceaccount_token, in.ca_pem, "default");
 }

@@ -6,29 +6,10 @@
 #include <filesystem>
 #include <string>
 
+#include "kubeconfig_yaml.h"
 #include "kubedouble/fakeserver/server.h"
 
 namespace kubedouble::fake {
-
-struct KubeconfigUser {
-  std::string name;
-  std::string token;        // bearer token, or ""
-  std::string client_cert;  // PEM, or ""
-  std::string client_key;   // PEM, or ""
-  // No credentials, said as `token: " "`: kubectl prompts for a user name when a user has no
-  // field at all, and a basic-auth user name would conflict with `kubectl --token`. A blank token
-  // is sent as "Bearer " + blanks, which the server (like kube-apiserver) reads as no token.
-  bool blank_token = false;
-};
-
-struct KubeconfigCluster {
-  std::string server;  // https://127.0.0.1:PORT
-  std::string ca_pem;  // "" with insecure
-  bool insecure = false;
-};
-
-// A kubeconfig with exactly one cluster, one user and one context (current-context set).
-std::string KubeconfigYaml(const KubeconfigCluster& cluster, const KubeconfigUser& user);
 
 // Fills the path fields of `paths` for state folder `dir` (nothing is written).
 void FillPaths(StatePaths& paths, const std::filesystem::path& dir);
