@@ -423,7 +423,12 @@ void Server::Start() {
   // A deleted pod bound to a node leaves when its grace period ends by the server's clock.
   d.grace_periods = std::make_unique<ClockTicker>(*d.clock, std::chrono::milliseconds(200),
                                                   [store = d.store.get()] { store->Tick(); });
-  WriteServiceAccountFiles(d.paths, state_inputs);
+  // The earlier generations of serviceaccount/ (a restart's) go on another thread: nothing reads
+  // them, and removing a folder can wait for the file system.
+  std::vector<fs::path> earlier = WriteServiceAccountFiles(d.paths, state_inputs);
+  if (!earlier.empty()) {
+    d.tidy_up = std::thread([earlier = std::move(earlier)] { RemoveFolders(earlier); });
+  }
   {
     std::lock_guard lock(d.token_mu);
     d.state_written = true;
@@ -449,6 +454,7 @@ void Server::Stop() {
   if (d.http) d.http->stop();
   if (d.listener.joinable()) d.listener.join();
   if (d.rotation) d.rotation->Stop();
+  if (d.tidy_up.joinable()) d.tidy_up.join();
   d.grace_periods.reset();
   d.state_lock.reset();  // last: nothing writes to the folder after it
   d.cv.notify_all();

@@ -63,8 +63,9 @@ void PrepareStateFolder(const fs::path& dir) {
   fs::remove(probe, ec);
 }
 
-void WriteServiceAccountFolder(const fs::path& dir, const std::string& token,
-                               const std::string& ca_pem, const std::string& ns) {
+std::vector<fs::path> WriteServiceAccountGeneration(const fs::path& dir, const std::string& token,
+                                                    const std::string& ca_pem,
+                                                    const std::string& ns) {
   fs::create_directories(dir);
   auto now = std::chrono::system_clock::now();
   auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()) %
@@ -103,14 +104,26 @@ void WriteServiceAccountFolder(const fs::path& dir, const std::string& token,
       fs::create_symlink(fs::path("..data") / name, link);
     }
   }
-  // Remove the folders of earlier generations.
+  // The folders of earlier generations.
+  std::vector<fs::path> earlier;
   for (const auto& entry : fs::directory_iterator(dir)) {
     std::string n = entry.path().filename().string();
     if (n.rfind("..", 0) == 0 && n != stamp && n != "..data" && entry.is_directory() &&
         !entry.is_symlink()) {
-      fs::remove_all(entry.path(), ec);
+      earlier.push_back(entry.path());
     }
   }
+  return earlier;
+}
+
+void RemoveFolders(const std::vector<fs::path>& folders) {
+  std::error_code ec;
+  for (const auto& folder : folders) fs::remove_all(folder, ec);
+}
+
+void WriteServiceAccountFolder(const fs::path& dir, const std::string& token,
+                               const std::string& ca_pem, const std::string& ns) {
+  RemoveFolders(WriteServiceAccountGeneration(dir, token, ca_pem, ns));
 }
 
 void WriteServerFiles(const StatePaths& p, const StateInputs& in) {
@@ -138,13 +151,14 @@ void WriteServerFiles(const StatePaths& p, const StateInputs& in) {
                             kPublic);
 }
 
-void WriteServiceAccountFiles(const StatePaths& p, const StateInputs& in) {
+std::vector<fs::path> WriteServiceAccountFiles(const StatePaths& p, const StateInputs& in) {
   certs::WriteFileIfChanged(
       p.serviceaccount_kubeconfig,
       KubeconfigYaml({in.url, in.ca_pem, false},
                      {.name = "serviceaccount", .token = p.serviceaccount_token}),
       kPrivate);
-  WriteServiceAccountFolder(p.serviceaccount_dir, p.serviceaccount_token, in.ca_pem, "default");
+  return WriteServiceAccountGeneration(p.serviceaccount_dir, p.serviceaccount_token, in.ca_pem,
+                                       "default");
 }
 
 }  // namespace kubedouble::fake
