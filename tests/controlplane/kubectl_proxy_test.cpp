@@ -29,7 +29,7 @@ spec:
 )";
 
 // A Deployment of two nginx pods declaring port 80 (named http) and a Service web:80 → http.
-constexpr const char* kWeb = R"(
+constexpr const char* kWeb = R"sh(
 kubectl create deployment web --image=nginx:1.27 --replicas=2 --dry-run=client -o json |
   jq '.spec.template.spec.containers[0].ports=[{"containerPort":80,"name":"http"}]' |
   kubectl apply -f - >/dev/null &&
@@ -39,7 +39,7 @@ for i in $(seq 100); do
   [ "$(kubectl get endpoints web -o jsonpath='{.subsets[0].addresses[*].ip}' | wc -w)" = 2 ] && break
   sleep 0.1
 done
-)";
+)sh";
 
 class KubectlProxyPorts : public KubectlCluster {
  protected:
@@ -98,7 +98,7 @@ TEST_F(KubectlProxyPorts, CurlThroughKubedoubleProxyAnswersTheSame) {
 }
 
 TEST_F(KubectlProxyPorts, KubectlGetRawReachesAPodPortAndReportsUpstreamsErrors) {
-  auto r = Kubectl(R"(
+  auto r = Kubectl(R"sh(
 POD=$(kubectl get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
 kubectl get --raw /api/v1/namespaces/default/pods/$POD:80/proxy/healthz; echo
 kubectl get --raw /api/v1/namespaces/default/pods/$POD:8080/proxy/healthz 2>&1
@@ -107,7 +107,7 @@ for i in $(seq 100); do
   [ -z "$(kubectl get endpoints web -o jsonpath='{.subsets}')" ] && break; sleep 0.1
 done
 kubectl get --raw /api/v1/namespaces/default/services/web:80/proxy/ 2>&1
-true)");
+true)sh");
   EXPECT_THAT(r.output, HasSubstr("ok\n")) << r.output;
   EXPECT_THAT(r.output, HasSubstr("Error from server (ServiceUnavailable): error trying to reach "
                                   "service: dial tcp 10.244."))
