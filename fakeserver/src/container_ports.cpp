@@ -9,23 +9,13 @@
 
 #include "kubedouble/base/strings.h"
 
+#include "json_fields.h"
+
 namespace kubedouble::fake {
 
 namespace {
 
 using json = nlohmann::json;
-
-const json& Field(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
-std::string Text(const json& object, const char* key) {
-  const json& v = Field(object, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
 
 // Whether the container named `name` runs: its status says so, or the pod is Running and has no
 // status for it (a pod written Running by a client, without a kubelet).

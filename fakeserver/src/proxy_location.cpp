@@ -9,21 +9,11 @@
 #include <charconv>
 #include <vector>
 
+#include "json_fields.h"
+
 namespace kubedouble::fake {
 
 namespace {
-
-const json& Field(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
-std::string Text(const json& object, const char* key) {
-  const json& v = Field(object, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
 
 StatusError ServiceUnavailable(const std::string& message) {
   return StatusError(503, "ServiceUnavailable", message);

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "controlplane/fake_cluster.h"
 
@@ -513,29 +515,31 @@ spec:
 
 TEST(PodStageFiles, BadPortRulesNameTheLineAndTheField) {
   const std::string head = "kind: PodStage\nmetadata: {name: a}\nspec:\n  ports:\n";
-  EXPECT_EQ(ParseError(head + "  - {port: 70000}\n"),
-            "bad.yaml:5: spec.ports[0].port must be a whole number from 1 to 65535");
-  EXPECT_THAT(ParseError(head + "  - {port: Web_Port}\n"),
-              HasSubstr("bad.yaml:5: spec.ports[0].port must be a port number (1 to 65535) or a "
-                        "containerPort name"));
-  EXPECT_THAT(ParseError(head + "  - {port: 80, echo: true, closed: true}\n"),
-              HasSubstr("bad.yaml:5: spec.ports[0]: echo and closed exclude each other"));
-  EXPECT_THAT(ParseError(head + "  - {port: 80, echo: true, http: [{path: /}]}\n"),
-              HasSubstr("spec.ports[0].http needs an HTTP port (not echo, not closed)"));
-  EXPECT_THAT(ParseError(head + "  - {port: 80, http: [{path: healthz}]}\n"),
-              HasSubstr("bad.yaml:5: spec.ports[0].http[0].path must start with /"));
-  EXPECT_THAT(ParseError(head + "  - port: 80\n    http:\n    - {path: /, status: 700}\n"),
-              HasSubstr("bad.yaml:7: spec.ports[0].http[0].status must be a whole number from "
-                        "100 to 599"));
-  EXPECT_THAT(ParseError(head + "  - {port: 80, http: [{path: /, method: get}]}\n"),
-              HasSubstr("spec.ports[0].http[0].method must be an upper-case HTTP method"));
-  EXPECT_THAT(ParseError(head + "  - {port: 80, http: [{path: /, headers: {\"a b\": x}}]}\n"),
-              HasSubstr("spec.ports[0].http[0].headers: \"a b\" is not a header name"));
-  EXPECT_THAT(ParseError(head + "  - {port: 80, htpp: []}\n"),
-              HasSubstr("bad.yaml:5: unknown field \"htpp\" in spec.ports[0] (known: port, "
-                        "container, echo, closed, tls, http)"));
-  EXPECT_THAT(ParseError(head + "  - {port: 80, http: [{body: x}]}\n"),
-              HasSubstr("spec.ports[0].http[0] needs a path"));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"  - {port: 70000}\n",
+       "bad.yaml:5: spec.ports[0].port must be a whole number from 1 to 65535"},
+      {"  - {port: Web_Port}\n",
+       "bad.yaml:5: spec.ports[0].port must be a port number (1 to 65535) or a containerPort name"},
+      {"  - {port: 80, echo: true, closed: true}\n",
+       "bad.yaml:5: spec.ports[0]: echo and closed exclude each other"},
+      {"  - {port: 80, echo: true, http: [{path: /}]}\n",
+       "bad.yaml:5: spec.ports[0].http needs an HTTP port (not echo, not closed)"},
+      {"  - {port: 80, http: [{path: healthz}]}\n",
+       "bad.yaml:5: spec.ports[0].http[0].path must start with /"},
+      {"  - port: 80\n    http:\n    - {path: /, status: 700}\n",
+       "bad.yaml:7: spec.ports[0].http[0].status must be a whole number from 100 to 599"},
+      {"  - {port: 80, http: [{path: /, method: get}]}\n",
+       "bad.yaml:5: spec.ports[0].http[0].method must be an upper-case HTTP method"},
+      {"  - {port: 80, http: [{path: /, headers: {\"a b\": x}}]}\n",
+       "bad.yaml:5: spec.ports[0].http[0].headers: \"a b\" is not a header name"},
+      {"  - {port: 80, htpp: []}\n",
+       "bad.yaml:5: unknown field \"htpp\" in spec.ports[0] (known: port, container, echo, "
+       "closed, tls, http)"},
+      {"  - {port: 80, http: [{body: x}]}\n", "bad.yaml:5: spec.ports[0].http[0] needs a path"},
+  };
+  for (const auto& [yaml, error] : cases) {
+    EXPECT_THAT(ParseError(head + yaml), HasSubstr(error)) << yaml;
+  }
 }
 
 TEST(PodStageFiles, RestartBackOffDoublesFromTenSecondsToFiveMinutes) {

@@ -169,6 +169,14 @@ class PodProxy : public ::testing::Test {
     return c->Get(url);
   }
   std::string Message(const httplib::Result& r) { return Body(r).value("message", r->body); }
+  // A GET of `path` answered with a Status of `code` saying `message`.
+  void ExpectRefused(const std::string& path, int code, const std::string& message) {
+    auto r = Call("GET", path);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, code) << path;
+    EXPECT_EQ(Body(r)["code"], code) << path;
+    EXPECT_EQ(Message(r), message) << path;
+  }
 
   fake::TestServer srv_{{.default_fixtures = false}};
 };
@@ -199,15 +207,9 @@ TEST_F(PodProxy, APodAnswersOnItsPortWithThePathAfterProxy) {
 TEST_F(PodProxy, PodRefusalsAreUpstreams) {
   Put("pods", Pod("web-0", Web()));
   Put("pods", Pod("pending", Web(), nullptr, "Pending"));
-  auto invalid = Call("GET", "pods/a:b:c:d/proxy/");
-  EXPECT_EQ(invalid->status, 400);
-  EXPECT_EQ(Message(invalid), "invalid pod request \"a:b:c:d\"");
-  auto missing = Call("GET", "pods/gone:80/proxy/");
-  EXPECT_EQ(missing->status, 404);
-  EXPECT_EQ(Message(missing), "pods \"gone\" not found");
-  auto no_ip = Call("GET", "pods/pending/proxy/");
-  EXPECT_EQ(no_ip->status, 400);
-  EXPECT_EQ(Message(no_ip), "address not allowed");
+  ExpectRefused("pods/a:b:c:d/proxy/", 400, "invalid pod request \"a:b:c:d\"");
+  ExpectRefused("pods/gone:80/proxy/", 404, "pods \"gone\" not found");
+  ExpectRefused("pods/pending/proxy/", 400, "address not allowed");
   auto refused = Call("GET", "pods/web-0:81/proxy/");
   EXPECT_EQ(refused->status, 503);
   EXPECT_EQ(Body(refused)["reason"], "ServiceUnavailable");
@@ -248,18 +250,12 @@ TEST_F(PodProxy, AServiceGoesToAReadyEndpointPodInTurn) {
 
 TEST_F(PodProxy, ServiceRefusalsAreUpstreams) {
   Put("pods", Pod("web-0", Web()));
-  auto no_service = Call("GET", "services/nope:80/proxy/");
-  EXPECT_EQ(no_service->status, 404);
-  EXPECT_EQ(Message(no_service), "services \"nope\" not found");
+  ExpectRefused("services/nope:80/proxy/", 404, "services \"nope\" not found");
   // Without a numeric port the Endpoints are read first.
-  EXPECT_EQ(Message(Call("GET", "services/nope/proxy/")), "endpoints \"nope\" not found");
+  ExpectRefused("services/nope/proxy/", 404, "endpoints \"nope\" not found");
   WebService({});
-  auto no_port = Call("GET", "services/web:99/proxy/");
-  EXPECT_EQ(no_port->status, 503);
-  EXPECT_EQ(Message(no_port), "no service port 99 found for service \"web\"");
-  auto empty = Call("GET", "services/web:8080/proxy/");
-  EXPECT_EQ(empty->status, 503);
-  EXPECT_EQ(Message(empty), "no endpoints available for service \"web\"");
+  ExpectRefused("services/web:99/proxy/", 503, "no service port 99 found for service \"web\"");
+  ExpectRefused("services/web:8080/proxy/", 503, "no endpoints available for service \"web\"");
   // An address whose pod is gone, or a port name the endpoints lack: the whole id is named.
   WebService({{"gone", "10.244.1.9"}});
   EXPECT_EQ(Message(Call("GET", "services/web:8080/proxy/")),
