@@ -76,6 +76,7 @@ void Server::Impl::Proxy(Call& call, const ResourceInfo& r, const std::string& n
   static const std::set<std::string> kMethods = {"GET",    "POST", "PUT",    "PATCH",
                                                  "DELETE", "HEAD", "OPTIONS"};
   if (!kMethods.count(req.method)) return SendStatus(res, MethodNotAllowedStatus());
+  if (r.plural == "nodes") return NodeProxy(call, r);
 
   ProxyDestination to = r.plural == "pods" ? ResolvePodProxy(*store, *registry, ns, info.name)
                                            : ResolveServiceProxy(*store, *registry, ns, info.name,
@@ -156,6 +157,55 @@ void Server::Impl::Proxy(Call& call, const ResourceInfo& r, const std::string& n
   }
   SendBody(res, answer.status, std::move(answer.body), content_type.c_str());
   if (content_type.empty()) res.headers.erase("Content-Type");
+}
+
+// nodes/NAME[:10250]/proxy/...: the simulated kubelet's /healthz and /pods (the pods bound to the
+// node, as a PodList); its other endpoints (stats, metrics, logs, configz) are not simulated.
+void Server::Impl::NodeProxy(Call& call, const ResourceInfo& nodes) {
+  const auto& req = call.req;
+  auto& res = call.res;
+  auto split = SplitSchemeNamePort(call.info.name);
+  if (!split) {
+    throw StatusError::BadRequest(
+        fmt::format("invalid node request {}", json(call.info.name).dump()));
+  }
+  json node = store->Get(nodes, "", split->name);
+  std::string ip;
+  for (const json& a : node["status"].value("addresses", json::array())) {
+    if (a.value("type", "") == "InternalIP") ip = a.value("address", "");
+  }
+  const std::string marker = "/" + call.info.name + "/proxy";
+  const std::string rest = req.path.substr(req.path.find(marker) + marker.size());
+  const std::string port = split->port.empty() ? "10250" : split->port;
+  call.proxied_to = fmt::format("{}:{} (node {})", ip, port, split->name);
+  if (port != "10250") {
+    throw StatusError(503, "ServiceUnavailable",
+                      fmt::format("error trying to reach service: dial tcp {}:{}: connect: "
+                                  "connection refused",
+                                  ip, port));
+  }
+  if (rest.empty()) {
+    res.set_header("Location", req.path + "/");
+    res.status = 301;
+    return;
+  }
+  const std::string path = CleanPath(rest);
+  if (path == "/healthz" && (req.method == "GET" || req.method == "HEAD")) {
+    return SendText(res, 200, "ok");
+  }
+  if (path == "/pods" && (req.method == "GET" || req.method == "HEAD")) {
+    json items = json::array();
+    json all = store->List(*registry->Find("", "v1", "pods"), "", ListOptions{});
+    for (json& pod : all["items"]) {
+      if (pod["spec"].value("nodeName", "") == split->name) items.push_back(std::move(pod));
+    }
+    return SendJson(res, 200,
+                    {{"kind", "PodList"},
+                     {"apiVersion", "v1"},
+                     {"metadata", json::object()},
+                     {"items", std::move(items)}});
+  }
+  SendText(res, 404, "404 page not found\n");
 }
 
 void Server::SetPortRules(PortRulesFor rules) {

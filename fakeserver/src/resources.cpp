@@ -297,7 +297,7 @@ void Server::Impl::Resource(Call& call) {
   }
   std::string ns = found->namespaced ? info.ns : "";
   if (found->group.empty() && info.subresource == "proxy" &&
-      (found->plural == "pods" || found->plural == "services")) {
+      (found->plural == "pods" || found->plural == "services" || found->plural == "nodes")) {
     return Proxy(call, *found, ns);  // proxy.cpp: whatever the container answers
   }
   if (found->group.empty() && found->plural == "pods" && info.parts.size() == 3) {

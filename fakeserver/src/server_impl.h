@@ -108,6 +108,7 @@ struct Server::Impl {
   void Scale(Call& call, const ResourceInfo& r, const std::string& ns);   // …/scale
   // proxy.cpp: pods/NAME/proxy/..., services/NAME/proxy/...
   void Proxy(Call& call, const ResourceInfo& r, const std::string& ns);
+  void NodeProxy(Call& call, const ResourceInfo& nodes);
   // pod_log.cpp: GET pods/NAME/log
   void PodLog(Call& call, const ResourceInfo& pods, const std::string& ns);
   // openapi_endpoints.cpp

@@ -328,5 +328,28 @@ TEST_F(PodProxy, ProxyIsAuthorizedByVerbOnTheSubresource) {
   EXPECT_THAT(Message(post), HasSubstr("cannot create resource \"pods/proxy\""));
 }
 
+TEST_F(PodProxy, ANodesProxyReachesItsSimulatedKubelet) {
+  Put("pods", Pod("web-0", Web()));
+  store().Put(Info("nodes"),
+              {{"apiVersion", "v1"},
+               {"kind", "Node"},
+               {"metadata", {{"name", "kubedouble-worker"}}},
+               {"status", {{"addresses", {{{"type", "InternalIP"}, {"address", "172.18.0.3"}}}}}}});
+  auto c = Client(srv_, AdminToken(srv_));
+  auto health = c->Get("/api/v1/nodes/kubedouble-worker/proxy/healthz");
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, "ok");
+  auto pods = c->Get("/api/v1/nodes/kubedouble-worker:10250/proxy/pods");
+  ASSERT_EQ(pods->status, 200);
+  EXPECT_EQ(Body(pods)["kind"], "PodList");
+  ASSERT_EQ(Body(pods)["items"].size(), 1u);
+  EXPECT_EQ(Body(pods)["items"][0]["metadata"]["name"], "web-0");
+  EXPECT_EQ(c->Get("/api/v1/nodes/kubedouble-worker/proxy/stats/summary")->status, 404);
+  auto other = c->Get("/api/v1/nodes/kubedouble-worker:22/proxy/");
+  EXPECT_EQ(Message(other),
+            "error trying to reach service: dial tcp 172.18.0.3:22: connect: connection refused");
+  EXPECT_EQ(Message(c->Get("/api/v1/nodes/gone/proxy/healthz")), "nodes \"gone\" not found");
+}
+
 }  // namespace
 }  // namespace kubedouble::testing
