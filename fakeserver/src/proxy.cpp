@@ -85,6 +85,7 @@ void Server::Impl::Proxy(Call& call, const ResourceInfo& r, const std::string& n
   // The path after .../NAME/proxy; nothing at all is redirected to .../proxy/ first.
   const std::string marker = "/" + info.name + "/proxy";
   const size_t at = req.path.find(marker);
+  if (at == std::string::npos) return SendStatus(res, NotFoundStatus());
   const std::string prefix = req.path.substr(0, at + marker.size());
   const std::string rest = req.path.substr(at + marker.size());
   const size_t q = req.target.find('?');
@@ -95,12 +96,7 @@ void Server::Impl::Proxy(Call& call, const ResourceInfo& r, const std::string& n
     return;
   }
 
-  PortRulesFor rules_for;
-  {
-    std::lock_guard<std::mutex> lock(port_rules_mu);
-    rules_for = port_rules;
-  }
-  Dialed dialed = DialContainer(to, rules_for ? rules_for(to.pod) : std::vector<PortRule>{});
+  Dialed dialed = DialContainer(to, PortRulesOf(to.pod));
   const PortTarget& port = dialed.target;
   call.proxied_to =
       fmt::format("{}:{}", to.ip, port.port == 0 ? to.port : std::to_string(port.port));
@@ -175,7 +171,9 @@ void Server::Impl::NodeProxy(Call& call, const ResourceInfo& nodes) {
     if (a.value("type", "") == "InternalIP") ip = a.value("address", "");
   }
   const std::string marker = "/" + call.info.name + "/proxy";
-  const std::string rest = req.path.substr(req.path.find(marker) + marker.size());
+  const size_t at = req.path.find(marker);
+  if (at == std::string::npos) return SendStatus(res, NotFoundStatus());
+  const std::string rest = req.path.substr(at + marker.size());
   const std::string port = split->port.empty() ? "10250" : split->port;
   call.proxied_to = fmt::format("{}:{} (node {})", ip, port, split->name);
   if (port != "10250") {
@@ -206,6 +204,15 @@ void Server::Impl::NodeProxy(Call& call, const ResourceInfo& nodes) {
                      {"items", std::move(items)}});
   }
   SendText(res, 404, "404 page not found\n");
+}
+
+std::vector<PortRule> Server::Impl::PortRulesOf(const json& pod) {
+  PortRulesFor rules_for;
+  {
+    std::lock_guard<std::mutex> lock(port_rules_mu);
+    rules_for = port_rules;
+  }
+  return rules_for ? rules_for(pod) : std::vector<PortRule>{};
 }
 
 void Server::SetPortRules(PortRulesFor rules) {

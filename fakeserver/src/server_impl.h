@@ -109,6 +109,9 @@ struct Server::Impl {
   // proxy.cpp: pods/NAME/proxy/..., services/NAME/proxy/...
   void Proxy(Call& call, const ResourceInfo& r, const std::string& ns);
   void NodeProxy(Call& call, const ResourceInfo& nodes);
+  // The stage rules for `pod`'s ports (Server::SetPortRules; none when unset): port-forward
+  // opens a container port with FindPort(pod, port, PortRulesOf(pod)) and OpenPortConnection.
+  std::vector<PortRule> PortRulesOf(const json& pod);
   // pod_log.cpp: GET pods/NAME/log
   void PodLog(Call& call, const ResourceInfo& pods, const std::string& ns);
   // openapi_endpoints.cpp
