@@ -154,8 +154,8 @@ class HttpServer::Impl {
   }
   void Refuse(const std::shared_ptr<Connection>& conn, const httplib::Request& req, int status,
               const std::string& answer) {
+    if (refused) refused(req, status);  // journaled before the client can read the answer
     if (!answer.empty()) conn->Write(answer.data(), answer.size());
-    if (refused) refused(req, status);
   }
 };
 
