@@ -98,13 +98,21 @@ void ReadBody(const httplib::Request& req, const httplib::ContentReader& read_bo
 
 }  // namespace
 
-void Server::Impl::Refused(const httplib::Request& req, int status) {
+namespace {
+// A journal entry opened for `req`: when, what and by which client program.
+JournalEntry EntryOf(const httplib::Request& req) {
   JournalEntry entry;
   entry.time = Clock::now();
   entry.method = req.method;
   entry.path = req.path;
   entry.query = QueryString(req.params);
   entry.user_agent = req.get_header_value("User-Agent");
+  return entry;
+}
+}  // namespace
+
+void Server::Impl::Refused(const httplib::Request& req, int status) {
+  JournalEntry entry = EntryOf(req);
   entry.status = status;
   if (options.log_requests) WriteLogLine(RequestLogLine(req, entry, RequestInfo{}, ""));
   journal->Record(std::move(entry));
@@ -115,12 +123,7 @@ void Server::Impl::Handle(net::Exchange& ex) {
   httplib::Response& res = ex.response;
   const httplib::ContentReader* read_body = ex.has_body() ? &ex.body() : nullptr;
   auto started_at = std::chrono::steady_clock::now();
-  JournalEntry entry;
-  entry.time = Clock::now();
-  entry.method = req.method;
-  entry.path = req.path;
-  entry.query = QueryString(req.params);
-  entry.user_agent = req.get_header_value("User-Agent");
+  JournalEntry entry = EntryOf(req);
   if (req.ssl != nullptr) entry.tls_version = SSL_get_version(req.ssl);
 
   Call call{req, res, {}, {}, {}, {}};
