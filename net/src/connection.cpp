@@ -3,6 +3,7 @@
 
 #include <openssl/err.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,8 +17,28 @@ namespace {
 constexpr int kReadSize = 16 * 1024;
 }  // namespace
 
-Connection::Connection(uint64_t id, int fd, SSL* ssl, std::chrono::milliseconds io_timeout)
-    : since(Clock::now()), id_(id), fd_(fd), ssl_(ssl), io_timeout_(io_timeout) {}
+Connection::Connection(uint64_t id, int fd, SSL* ssl, std::chrono::milliseconds io_timeout,
+                       int epoll_fd)
+    : since(Clock::now()),
+      id_(id),
+      epoll_fd_(epoll_fd),
+      fd_(fd),
+      ssl_(ssl),
+      io_timeout_(io_timeout) {}
+
+void Connection::Listen(uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = id_;
+  std::lock_guard lock(io_mu_);
+  if (fd_ >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd_, &ev);
+}
+
+void Connection::ListenForHangUp() {
+  if (hang_up_armed) return;
+  hang_up_armed = true;
+  Listen(EPOLLRDHUP | EPOLLONESHOT);
+}
 
 Connection::~Connection() {
   Close();
@@ -72,6 +93,16 @@ Connection::Fill Connection::ReadNow() {
     if (n == 0) return any ? Fill::kData : Fill::kWouldBlock;
     any = true;
     Frame(buf, static_cast<size_t>(n));
+    if (framing_.Rejected()) return Fill::kEnd;
+    // Without read-ahead, OpenSSL holds nothing beyond this record: what else is there waits in
+    // the socket, where epoll (or the next wait) sees it. No read just to learn "nothing more".
+    if (SSL_pending(ssl_) == 0 && SSL_has_pending(ssl_) == 0) {
+      if (input_pos_ > 0 && input_pos_ == input_.size()) {
+        input_.clear();
+        input_pos_ = 0;
+      }
+      return Fill::kData;
+    }
     // Compact what the parser has taken.
     if (input_pos_ > 0 && input_pos_ == input_.size()) {
       input_.clear();

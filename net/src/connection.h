@@ -34,7 +34,7 @@ class Connection {
   };
   using Clock = std::chrono::steady_clock;
 
-  Connection(uint64_t id, int fd, SSL* ssl, std::chrono::milliseconds io_timeout);
+  Connection(uint64_t id, int fd, SSL* ssl, std::chrono::milliseconds io_timeout, int epoll_fd);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -101,6 +101,18 @@ class Connection {
     std::lock_guard lock(mu);
     return hung_up;
   }
+  // What the event loop listens for on this connection (epoll events of its socket).
+  void Listen(uint32_t events);
+  // While a worker has the connection, the loop listens for the client going away only once
+  // someone wants to know (a hang-up callback, a streamed answer): one system call less for
+  // every other request. Call with mu held.
+  void ListenForHangUp();
+  bool hang_up_armed = false;  // under mu
+
+  // The two ends of the TCP connection (set once, at accept).
+  std::string remote_ip, local_ip;
+  int remote_port = 0, local_port = 0;
+
   // Runs (and drops) the hang-up callbacks; call with mu held released (they may take locks).
   void FireHangUp();
 
@@ -113,6 +125,7 @@ class Connection {
   int ReadRecord(char* buf, int size);
 
   const uint64_t id_;
+  const int epoll_fd_;
   int fd_;
   SSL* ssl_;
   const std::chrono::milliseconds io_timeout_;

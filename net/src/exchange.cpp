@@ -25,6 +25,7 @@ void Exchange::OnHangUp(std::function<void()> fn) {
     std::lock_guard lock(conn_->mu);
     if (!conn_->hung_up) {
       conn_->on_hang_up.push_back(std::move(fn));
+      conn_->ListenForHangUp();
       return;
     }
   }

@@ -31,6 +31,9 @@ namespace {
 
 constexpr uint64_t kListenerId = 0;
 constexpr uint64_t kWakeId = 1;
+// A connection the loop reads: reported once, then listened for again only if the loop keeps it
+// (a worker taking it over needs no system call to silence it).
+constexpr uint32_t kWaitForBytes = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
 // After its last answer, a connection drops what the client still sends for so long (closing a
 // socket with unread bytes sends a reset, which can destroy the answer before it is read).
 constexpr auto kDrainTime = std::chrono::milliseconds(500);
@@ -150,7 +153,7 @@ class HttpServer::Impl {
       conn->state = Connection::State::kDraining;
       conn->since = Connection::Clock::now();
     }
-    if (conn->fd() >= 0) Watch(*conn, EPOLLIN | EPOLLRDHUP);
+    conn->Listen(EPOLLIN | EPOLLRDHUP);
   }
   void Refuse(const std::shared_ptr<Connection>& conn, const httplib::Request& req, int status,
               const std::string& answer) {
@@ -223,14 +226,16 @@ void HttpServer::Impl::Accept() {
     SSL_set_fd(ssl, fd);
     SSL_set_accept_state(ssl);
     SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
-    auto conn = std::make_shared<Connection>(next_id++, fd, ssl, options.io_timeout);
+    auto conn = std::make_shared<Connection>(next_id++, fd, ssl, options.io_timeout, epoll_fd);
+    Endpoint(fd, true, conn->remote_ip, conn->remote_port);
+    Endpoint(fd, false, conn->local_ip, conn->local_port);
     conn->head_timing = true;  // the handshake and the first head share one deadline
     conn->head_started = conn->since;
     {
       std::lock_guard lock(conns_mu);
       conns.emplace(conn->id(), conn);
     }
-    Watch(*conn, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD);
+    Watch(*conn, kWaitForBytes, EPOLL_CTL_ADD);
   }
 }
 
@@ -264,8 +269,7 @@ void HttpServer::Impl::Forget(uint64_t id) {
 void HttpServer::Impl::Dispatch(const std::shared_ptr<Connection>& conn) {
   conn->state = Connection::State::kActive;
   conn->head_timing = false;
-  // While a worker has it, the loop only listens for the client going away.
-  Watch(*conn, EPOLLRDHUP | EPOLLONESHOT);
+  conn->hang_up_armed = false;  // the loop does not listen while a worker has it, unless asked
   pool.Submit([this, conn] { Serve(conn); });
 }
 
@@ -285,6 +289,7 @@ void HttpServer::Impl::ReadHead(const std::shared_ptr<Connection>& conn) {
     conn->EndWrites();
     conn->state = Connection::State::kDraining;
     conn->since = Connection::Clock::now();
+    conn->Listen(EPOLLIN | EPOLLRDHUP);
     return;
   }
   conn->state = Connection::State::kClosed;
@@ -300,7 +305,10 @@ void HttpServer::Impl::OnEvent(const std::shared_ptr<Connection>& conn, uint32_t
         conn->state = State::kClosed;
         break;
       }
-      if (rc == 0) return;
+      if (rc == 0) {
+        conn->Listen(kWaitForBytes);
+        return;
+      }
       conn->state = State::kIdle;
       ReadHead(conn);  // the first request may have come with the handshake's end
       break;
@@ -336,6 +344,7 @@ void HttpServer::Impl::OnEvent(const std::shared_ptr<Connection>& conn, uint32_t
       break;
   }
   const bool closed = conn->state == State::kClosed;
+  if (conn->state == State::kIdle) conn->Listen(kWaitForBytes);  // a head not whole yet
   lock.unlock();
   if (closed) Forget(conn->id());
 }
@@ -349,6 +358,7 @@ void HttpServer::Impl::Sweep() {
     for (auto& [id, conn] : conns) {
       std::lock_guard c(conn->mu);
       const bool waiting = conn->state == State::kHandshake || conn->state == State::kIdle;
+      if (stopping && conn->state == State::kUpgraded) conn->Shutdown();  // its taker's reads end
       if (stopping && (waiting || conn->state == State::kDraining)) {
         ended.push_back(id);
       } else if (waiting && conn->head_timing && now - conn->head_started > options.head_timeout) {
@@ -430,8 +440,10 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
       return Drain(conn);
     }
     req.ssl = conn->ssl();
-    Endpoint(conn->fd(), true, req.remote_addr, req.remote_port);
-    Endpoint(conn->fd(), false, req.local_addr, req.local_port);
+    req.remote_addr = conn->remote_ip;
+    req.remote_port = conn->remote_port;
+    req.local_addr = conn->local_ip;
+    req.local_port = conn->local_port;
     bool over = false;
     {
       std::lock_guard lock(conn->mu);
@@ -460,6 +472,10 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
       ex.response = httplib::Response();
       ex.response.status = 500;
       ex.response.set_content(std::string("internal error: ") + e.what(), "text/plain");
+    } catch (...) {
+      ex.response = httplib::Response();
+      ex.response.status = 500;
+      ex.response.set_content("internal error", "text/plain");
     }
     if (ex.upgraded() && !conn->ended()) {
       if (ex.response.status == -1) ex.response.status = 101;
@@ -481,6 +497,10 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
     bool close = stopping || over || !body->done || EqualsIgnoreCase(connection, "close") ||
                  (version == "HTTP/1.0" && !EqualsIgnoreCase(connection, "keep-alive")) ||
                  EqualsIgnoreCase(ex.response.get_header_value("Connection"), "close");
+    if (ex.response.content_provider_) {  // a stream stops when its client goes
+      std::lock_guard lock(conn->mu);
+      conn->ListenForHangUp();
+    }
     const bool written = http1::WriteAnswer(*conn, ex.request, ex.response, close,
                                             [this] { return stopping.load(); });
     bool hung_up;
@@ -507,7 +527,7 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
     conn->since = Connection::Clock::now();
     conn->head_timing = !conn->input().empty();
     conn->head_started = conn->since;
-    Watch(*conn, EPOLLIN | EPOLLRDHUP);
+    conn->Listen(kWaitForBytes);
     return;
   }
 }
