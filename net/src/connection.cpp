@@ -118,6 +118,13 @@ bool Connection::Wait(bool write) {
   return rc > 0 && !ended_;
 }
 
+bool Connection::WaitBriefly(std::chrono::milliseconds wait) {
+  if (ended_) return false;
+  if (SSL_has_pending(ssl_) != 0) return true;
+  pollfd p{fd_, POLLIN, 0};
+  return ::poll(&p, 1, static_cast<int>(wait.count())) > 0;
+}
+
 bool Connection::ReadMore() {
   const size_t had = input_.size() - input_pos_;
   const auto deadline = Clock::now() + io_timeout_;

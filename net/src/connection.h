@@ -55,6 +55,9 @@ class Connection {
   // at the end of the stream, on a failure, a timeout or a refusal.
   bool ReadMore();
 
+  // Waits up to `wait` for bytes on the socket (or in TLS's buffer); true when there are some.
+  bool WaitBriefly(std::chrono::milliseconds wait);
+
   // Writes all of `data` inside TLS, waiting as needed (up to the io timeout per step); false
   // when the connection failed or was ended. Thread-safe against a concurrent read (upgrades).
   bool Write(const char* data, size_t size);

@@ -38,6 +38,8 @@ constexpr uint32_t kWaitForBytes = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
 // socket with unread bytes sends a reset, which can destroy the answer before it is read).
 constexpr auto kDrainTime = std::chrono::milliseconds(500);
 constexpr size_t kDrainBytes = 4 << 20;
+// How long a worker waits for a keep-alive connection's next request before handing it back.
+constexpr auto kKeepServing = std::chrono::milliseconds(2);
 
 bool IsIpv6(const std::string& address) { return address.find(':') != std::string::npos; }
 
@@ -225,6 +227,7 @@ void HttpServer::Impl::Accept() {
     }
     SSL_set_fd(ssl, fd);
     SSL_set_accept_state(ssl);
+    SSL_set_read_ahead(ssl, 1);  // whatever the socket holds in one read (SSL_has_pending)
     SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
     auto conn = std::make_shared<Connection>(next_id++, fd, ssl, options.io_timeout, epoll_fd);
     Endpoint(fd, true, conn->remote_ip, conn->remote_port);
@@ -515,6 +518,12 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
     }
     if (close || hung_up) return Drain(conn);
     if (conn->HeadReady()) continue;  // the client sent its next request already
+    // A busy client sends its next request within moments: waited for here, it needs no trip
+    // through the loop (a wake-up and a hand-over less per request).
+    if (!conn->rejected() && conn->WaitBriefly(kKeepServing) &&
+        conn->ReadNow() != Connection::Fill::kEnd && conn->HeadReady()) {
+      continue;
+    }
     if (conn->rejected()) {
       const std::string& answer = conn->rejection();
       Refuse(conn, httplib::Request{}, answer.size() > 12 ? std::atoi(answer.c_str() + 9) : 0,
