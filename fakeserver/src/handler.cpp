@@ -220,6 +220,7 @@ void Server::Impl::Handle(net::Exchange& ex) {
     }
   }
   entry.status = res.status;
+  entry.proxied_to = std::move(call.proxied_to);
   entry.duration = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started_at);
   if (options.log_requests) {  // --log-requests (request_log.h)

@@ -48,8 +48,6 @@ class Exchange {
   // says no. A 100 Continue is sent first when the client asked for it (Expect: 100-continue).
   bool has_body() const { return has_body_; }
   const httplib::ContentReader& body() const { return *reader_; }
-  // True when the whole body was read (or there was none).
-  bool body_done() const;
 
   // The server serves --max-connections connections already: the handler should refuse (429).
   // The connection ends after the answer.
