@@ -30,7 +30,7 @@ FROM debian:12-slim AS server
 # tzdata: the zones a CronJob's spec.timeZone names.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      tzdata libssl3 libcpp-httplib0.11 libfmt9 libspdlog1.10 libyaml-cpp0.7 libre2-9 libjwt0 \
+      tzdata libssl3 libcpp-httplib0.11 libfmt9 libyaml-cpp0.7 libre2-9 libjwt0 \
       libjansson4 libb64-0d libbrotli1 zlib1g libstdc++6 libgcc-s1 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /stage/usr/local/bin/kubedouble /usr/local/bin/kubedouble
