@@ -121,8 +121,8 @@ TEST(StateFolder, AnExistingFolderKeepsItsModeAndTheSecretsStayPrivate) {
     return st.st_mode & 07777;
   };
   for (mode_t before : {01777, 0755}) {
-    TempDir tmp;
-    fs::path dir = tmp.path / "shared";
+    test::TempDir tmp;
+    fs::path dir = tmp.path() / "shared";
     ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
     ASSERT_EQ(::chmod(dir.c_str(), before), 0);
     fake::ServerOptions o;
@@ -137,9 +137,9 @@ TEST(StateFolder, AnExistingFolderKeepsItsModeAndTheSecretsStayPrivate) {
                              srv.paths().token_kubeconfig, srv.paths().pki_dir / "sa.key"})
       EXPECT_EQ(mode(file), 0600u) << file;
   }
-  TempDir tmp;
+  test::TempDir tmp;
   fake::ServerOptions o;
-  o.dir = tmp.path / "new";
+  o.dir = tmp.path() / "new";
   o.port = 0;
   fake::Server srv(o);
   srv.Start();
@@ -154,22 +154,22 @@ TEST(StateFolder, TokensAreRandomForEachFreshFolder) {
 }
 
 TEST(StateFolder, RestartKeepsPkiAndTokensUnlessFreshPki) {
-  TempDir tmp;
+  test::TempDir tmp;
   std::string token, ca;
   {
-    fake::Server s({.dir = tmp.path, .port = 0});
+    fake::Server s({.dir = tmp.path(), .port = 0});
     s.Start();
     token = s.paths().admin_token;
     ca = ReadText(s.paths().ca_crt);
   }
   {
-    fake::Server s({.dir = tmp.path, .port = 0});
+    fake::Server s({.dir = tmp.path(), .port = 0});
     s.Start();
     EXPECT_EQ(s.paths().admin_token, token);
     EXPECT_EQ(ReadText(s.paths().ca_crt), ca);
   }
   {
-    fake::Server s({.dir = tmp.path, .port = 0, .fresh_pki = true});
+    fake::Server s({.dir = tmp.path(), .port = 0, .fresh_pki = true});
     s.Start();
     EXPECT_NE(s.paths().admin_token, token);
     EXPECT_NE(ReadText(s.paths().ca_crt), ca);
@@ -180,7 +180,7 @@ TEST(StateFolder, RestartKeepsPkiAndTokensUnlessFreshPki) {
 // kubeconfigs (but the service account's, with its new token), incluster.env and tokens.csv
 // keep their inodes and mtimes.
 TEST(StateFolder, RestartOnTheSamePortLeavesUnchangedFilesAlone) {
-  TempDir tmp;
+  test::TempDir tmp;
   int port = 0;
   std::map<std::string, std::pair<ino_t, std::string>> before;
   auto files = [](const fake::StatePaths& p) {
@@ -189,7 +189,7 @@ TEST(StateFolder, RestartOnTheSamePortLeavesUnchangedFilesAlone) {
         p.anonymous_kubeconfig, p.incluster_env,    p.tokens_csv,      p.serviceaccount_kubeconfig};
   };
   {
-    fake::Server s({.dir = tmp.path, .port = 0});
+    fake::Server s({.dir = tmp.path(), .port = 0});
     s.Start();
     port = s.port();
     for (const auto& f : files(s.paths())) {
@@ -198,7 +198,7 @@ TEST(StateFolder, RestartOnTheSamePortLeavesUnchangedFilesAlone) {
       before[f.string()] = {st.st_ino, ReadText(f)};
     }
   }
-  fake::Server s({.dir = tmp.path, .port = port});
+  fake::Server s({.dir = tmp.path(), .port = port});
   s.Start();
   for (const auto& f : files(s.paths())) {
     struct stat st {};
@@ -221,8 +221,8 @@ TEST(StateFolder, RestartOnTheSamePortLeavesUnchangedFilesAlone) {
 }
 
 TEST(StateFolder, UserTokensFileReplacesTheGeneratedOne) {
-  TempDir tmp;
-  fs::path file = tmp.path / "my-tokens.csv";
+  test::TempDir tmp;
+  fs::path file = tmp.path() / "my-tokens.csv";
   std::ofstream(file) << "s3cr3t-admin-token-for-test,alice,uid-1,\"system:masters,dev\"\n";
   fake::TestServer srv({.tokens_file = file});
   EXPECT_EQ(srv.paths().admin_token, "s3cr3t-admin-token-for-test");
@@ -237,17 +237,17 @@ TEST(StateFolder, UserTokensFileReplacesTheGeneratedOne) {
 // The state folder's tokens.csv holds the tokens clients already use: a restart after an edit
 // that broke it stops with the file, the line and what is wrong (it used to mint new tokens).
 TEST(StateFolder, ATokensCsvThatDoesNotParseIsAnErrorNotReplaced) {
-  TempDir tmp;
+  test::TempDir tmp;
   fs::path csv;
   {
-    fake::Server s({.dir = tmp.path, .port = 0});
+    fake::Server s({.dir = tmp.path(), .port = 0});
     s.Start();
     csv = s.paths().tokens_csv;
   }
   std::string kept = ReadText(csv);
   std::ofstream(csv) << kept << "only-a-token\n";
   try {
-    fake::Server s({.dir = tmp.path, .port = 0});
+    fake::Server s({.dir = tmp.path(), .port = 0});
     s.Start();
     FAIL() << "Start() should have thrown";
   } catch (const std::runtime_error& e) {
@@ -257,7 +257,7 @@ TEST(StateFolder, ATokensCsvThatDoesNotParseIsAnErrorNotReplaced) {
 
   std::ofstream(csv) << "# nothing but a comment\n";
   try {
-    fake::Server s({.dir = tmp.path, .port = 0});
+    fake::Server s({.dir = tmp.path(), .port = 0});
     s.Start();
     FAIL() << "Start() should have thrown";
   } catch (const std::runtime_error& e) {
@@ -277,8 +277,8 @@ TEST(StateFolder, UnwritableFolderIsAClearError) {
 
 TEST(StateFolder, PortInUseIsAClearError) {
   fake::TestServer first;
-  TempDir tmp;
-  fake::Server second({.dir = tmp.path, .port = first.port()});
+  test::TempDir tmp;
+  fake::Server second({.dir = tmp.path(), .port = first.port()});
   try {
     second.Start();
     FAIL() << "Start() should have thrown";
