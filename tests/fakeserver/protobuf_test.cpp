@@ -8,9 +8,9 @@
 
 #include <random>
 
+#include "client.h"
 #include "protobuf.h"
 #include "protobuf_encode.h"
-#include "client.h"
 
 namespace kubedouble::fake {
 namespace {
