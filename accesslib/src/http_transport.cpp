@@ -1,4 +1,6 @@
 // The network layer: cpp-httplib clients (a pool, one connection each, kept alive) over OpenSSL.
+// Over 600 lines: it is one class, HttpTransport, whose parts (the pool, the TLS material loaded
+// once, the upgrade path, the error classification) share its members and its lock.
 #include <fcntl.h>
 #include <httplib.h>
 #include <netdb.h>

@@ -1,4 +1,6 @@
 // The kubectl-proxy-compatible server: httplib::Server in front of the access transport.
+// Over 600 lines: Proxy::Impl's parts (the filters, the request handler, upgrades piped both
+// ways, the TCP and unix-socket listeners) share one state and one lifetime.
 #include <httplib.h>
 #include <netdb.h>
 #include <poll.h>

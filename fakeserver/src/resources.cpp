@@ -1,5 +1,7 @@
 // Resource requests: GET one, LIST (one namespace or all), WATCH, and the writes the store
 // supports, answered as objects, lists, Tables or watch streams.
+// Over 600 lines: the one dispatcher of the resource verbs (Server::Impl::Resource) and the
+// /status and /scale subresources, which reuse its request parsing.
 #include <fmt/format.h>
 #include <kubedouble/base/yaml_json.h>
 #include <yaml-cpp/yaml.h>

@@ -262,22 +262,30 @@ std::unique_ptr<BackgroundProcess> BackgroundProcess::Start(
   }
 }
 
+std::string BackgroundProcess::Stdout() const { return ReadAll(out_); }
 std::string BackgroundProcess::Stderr() const { return ReadAll(err_); }
 
-void BackgroundProcess::Stop() {
-  if (pid_ <= 0) return;
-  KillGroup(pid_, SIGTERM);
-  for (int i = 0; i < 200; ++i) {
+std::optional<int> BackgroundProcess::Wait(std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (pid_ > 0) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      return;
+      status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
     }
+    if (Clock::now() >= deadline) return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  return status_;
+}
+
+int BackgroundProcess::Stop() {
+  if (pid_ <= 0) return status_;
+  KillGroup(pid_, SIGTERM);
+  if (auto status = Wait(std::chrono::seconds(1))) return *status;
   KillGroup(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-  pid_ = -1;
+  return Wait(std::chrono::hours(1)).value_or(-1);
 }
 
 BackgroundProcess::~BackgroundProcess() { Stop(); }

@@ -1,3 +1,7 @@
+// The stage of one scenario run (stage.h): the server (in process or `kubedouble serve`), the
+// MITM or proxy in front, the client's files and environment, and the evidence afterwards.
+// Over 600 lines: the set-up is one ordered sequence whose steps depend on each other's
+// results (the server's PKI, then the front, then the access path's files), read in one place.
 #include "stage.h"
 
 #include <fmt/core.h>

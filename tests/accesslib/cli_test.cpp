@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/process.h"
+#include "common/temp_dir.h"
 #include "kubedouble/fakeserver/server.h"
-#include "process.h"
-#include "temp_dir.h"
 
 namespace kubedouble::access {
 namespace {
@@ -100,7 +100,7 @@ TEST_F(Cli, GetTakesEveryBuiltInResourceByAnyOfItsNames) {
                                         ::testing::StartsWith("No resources found")))
         << type;
   }
-  testing::TempDir cache;
+  test::TempDir cache;
   Outcome created =
       Shell("KUBECACHEDIR=" + cache.path().string() +
             " kubectl create deployment cli-web --image=nginx:1.27 -n default" + kc + " 2>&1");
@@ -121,7 +121,7 @@ TEST_F(Cli, GetTakesEveryBuiltInResourceByAnyOfItsNames) {
 TEST_F(Cli, GetPodsPrintsAsKubectlGet) {
   // The fixture pods are hours old, so both print the same ages (asked twice in case a minute
   // turned between the two commands).
-  testing::TempDir cache;
+  test::TempDir cache;
   const std::string kc = server_->paths().token_kubeconfig.string();
   for (const std::string args : {"get pods -A", "get pods -o wide", "get pod redis-0 -o wide"}) {
     std::string ours, theirs;
@@ -291,9 +291,9 @@ TEST_F(Cli, ErrorsAndExitCodes) {
 }
 
 TEST_F(Cli, ProxyReadyLineAndSeedPageCurl) {
-  testing::Process proxy({KUBEDOUBLE_BINARY, "proxy", "--port=0", "--kubeconfig",
-                          server_->paths().token_kubeconfig.string()});
-  std::string line = proxy.ReadLine();
+  test::Process proxy({KUBEDOUBLE_BINARY, "proxy", "--port=0", "--kubeconfig",
+                       server_->paths().token_kubeconfig.string()});
+  std::string line = proxy.FirstLine();
   ASSERT_THAT(line, ::testing::StartsWith("Starting to serve on 127.0.0.1:"));
   std::string port = line.substr(line.rfind(':') + 1);
   // The seed page: curl http://localhost:8080/api/ through the proxy, and kubedouble itself.
@@ -315,11 +315,11 @@ TEST_F(Cli, ProxyDisableFilterWarns) {
 }
 
 TEST_F(Cli, ProxyOnAUnixSocket) {
-  testing::TempDir dir;
+  test::TempDir dir;
   const std::string sock = (dir / "proxy.sock").string();
-  testing::Process proxy({KUBEDOUBLE_BINARY, "proxy", "-u", sock, "--kubeconfig",
-                          server_->paths().token_kubeconfig.string()});
-  ASSERT_EQ(proxy.ReadLine(), "Starting to serve on " + sock);
+  test::Process proxy({KUBEDOUBLE_BINARY, "proxy", "-u", sock, "--kubeconfig",
+                       server_->paths().token_kubeconfig.string()});
+  ASSERT_EQ(proxy.FirstLine(), "Starting to serve on " + sock);
   Outcome curl = Shell("curl -s --unix-socket " + sock + " http://localhost/api/");
   EXPECT_THAT(curl.out, HasSubstr("APIVersions"));
   Outcome busy = Kubedouble("proxy -u " + dir.path().string() + " --kubeconfig " +

@@ -11,24 +11,23 @@
 #include <sstream>
 
 #include "common/free_port.h"
+#include "common/process.h"
+#include "common/temp_dir.h"
 #include "connect_proxy.h"
 #include "kubedouble/accesslib/client.h"
 #include "kubedouble/accesslib/proxy.h"
 #include "kubedouble/fakeserver/journal.h"
 #include "kubedouble/fakeserver/server.h"
-#include "process.h"
 #include "reliability/raw_tls.h"
-#include "temp_dir.h"
 
 namespace kubedouble::access {
 namespace {
 
 using fake::ServerOptions;
 using fake::TestServer;
+using test::Process;
 using testing::ConnectProxy;
 using ::testing::HasSubstr;
-using testing::Process;
-using testing::TempDir;
 
 Config FromKubeconfig(const std::filesystem::path& path) {
   KubeconfigOptions o;
@@ -82,7 +81,7 @@ TEST_F(FakeServer, KubeconfigWithClientCertificate) {
 }
 
 TEST_F(FakeServer, KubeconfigImpersonation) {
-  TempDir dir;
+  test::TempDir dir;
   std::ifstream in(S().paths().token_kubeconfig);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // The token user, acting as jane (as, as-groups, as-uid, as-user-extra).
@@ -201,7 +200,7 @@ TEST_F(FakeServer, ServiceAccountTokenRotation) {
 }
 
 TEST_F(FakeServer, RotatedTokenFileIsReReadAfter401) {
-  TempDir dir;
+  test::TempDir dir;
   Config config = FromKubeconfig(S().paths().token_kubeconfig);
   config.token.clear();
   config.token_file = dir.Write("token", "stale-token").string();
@@ -343,23 +342,13 @@ Answer Ask(int port, const std::string& method, const std::string& path, const s
   return {r->status, r->get_header_value("Content-Type"), r->body};
 }
 
-int ReadyPort(Process& p) {
-  std::string line = p.ReadLine();
-  const std::string prefix = "Starting to serve on 127.0.0.1:";
-  if (line.rfind(prefix, 0) != 0) {
-    ADD_FAILURE() << "no ready line, got: " << line;
-    return 0;
-  }
-  return std::stoi(line.substr(prefix.size()));
-}
-
 TEST_F(FakeServer, KubedoubleProxyAnswersAsKubectlProxy) {
-  TempDir cache;
+  test::TempDir cache;
   const std::string kubeconfig = S().paths().token_kubeconfig.string();
   Process kubectl({"kubectl", "proxy", "--port=0", "--kubeconfig", kubeconfig},
                   {{"KUBECACHEDIR", cache.path().string()}, {"HOME", cache.path().string()}});
   Process ours({KUBEDOUBLE_BINARY, "proxy", "--port=0", "--kubeconfig", kubeconfig});
-  int theirs_port = ReadyPort(kubectl), ours_port = ReadyPort(ours);
+  int theirs_port = test::ProxyPort(kubectl), ours_port = test::ProxyPort(ours);
   ASSERT_GT(theirs_port, 0);
   ASSERT_GT(ours_port, 0);
   struct Probe {
@@ -414,7 +403,7 @@ struct OddProbe {
 // status and Location (and the same redirect page for a GET), and never a secret from ours.
 void CompareWithKubectlProxy(const std::string& kubeconfig, const std::vector<std::string>& flags,
                              const std::vector<OddProbe>& probes) {
-  TempDir cache;
+  test::TempDir cache;
   std::vector<std::string> theirs_argv = {"kubectl", "proxy", "--port=0", "--kubeconfig",
                                           kubeconfig};
   std::vector<std::string> ours_argv = {KUBEDOUBLE_BINARY, "proxy", "--port=0", "--kubeconfig",
@@ -424,7 +413,7 @@ void CompareWithKubectlProxy(const std::string& kubeconfig, const std::vector<st
   Process kubectl(theirs_argv,
                   {{"KUBECACHEDIR", cache.path().string()}, {"HOME", cache.path().string()}});
   Process ours(ours_argv);
-  int theirs_port = ReadyPort(kubectl), ours_port = ReadyPort(ours);
+  int theirs_port = test::ProxyPort(kubectl), ours_port = test::ProxyPort(ours);
   ASSERT_GT(theirs_port, 0);
   ASSERT_GT(ours_port, 0);
   auto ask = [](int port, const OddProbe& p) {
@@ -514,14 +503,14 @@ TEST_F(FakeServer, OddPathsAnswerAsKubectlProxy) {
 TEST_F(FakeServer, GetBodyThroughAProxyIsNeverASecondRequest) {
   const std::string target = "/api/v1/namespaces/default/configmaps/kube-root-ca.crt";
   const std::string smuggled = "DELETE " + target + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-  TempDir cache;
+  test::TempDir cache;
   const std::string kubeconfig = S().paths().token_kubeconfig.string();
   Process kubectl(
       {"kubectl", "proxy", "--port=0", "--kubeconfig", kubeconfig, "--reject-methods", "^DELETE$"},
       {{"KUBECACHEDIR", cache.path().string()}, {"HOME", cache.path().string()}});
   Process ours({KUBEDOUBLE_BINARY, "proxy", "--port=0", "--kubeconfig", kubeconfig,
                 "--reject-methods", "^DELETE$"});
-  for (int port : {ReadyPort(kubectl), ReadyPort(ours)}) {
+  for (int port : {test::ProxyPort(kubectl), test::ProxyPort(ours)}) {
     ASSERT_GT(port, 0);
     kubedouble::testing::RawConn c(port);
     c.SendPlain(
@@ -536,7 +525,7 @@ TEST_F(FakeServer, GetBodyThroughAProxyIsNeverASecondRequest) {
 }
 
 TEST_F(FakeServer, OddPathsUnderAnApiPrefixAnswerAsKubectlProxy) {
-  TempDir www;
+  test::TempDir www;
   std::ofstream(www.path() / "a.txt") << "static\n";
   const std::vector<OddProbe> probes = {
       {"GET /custom", "localhost", 301},  // to /custom/

@@ -7,11 +7,11 @@
 #include <thread>
 
 #include "common/free_port.h"
+#include "common/temp_dir.h"
 #include "connect_proxy.h"
 #include "kubedouble/accesslib/client.h"
 #include "kubedouble/certs/certs.h"
 #include "local_server.h"
-#include "temp_dir.h"
 
 namespace kubedouble::access {
 namespace {
@@ -20,7 +20,6 @@ using testing::ConnectProxy;
 using ::testing::HasSubstr;
 using testing::LocalServer;
 using ::testing::StartsWith;
-using testing::TempDir;
 
 constexpr const char* kUpstreamName = "upstream.kubedouble.test";
 
@@ -51,7 +50,7 @@ class Network : public ::testing::Test {
     return Error(ErrorKind::kProtocol, "none");
   }
 
-  TempDir dir_;
+  test::TempDir dir_;
   static certs::Bundle* bundle_;
 };
 certs::Bundle* Network::bundle_ = nullptr;

@@ -11,13 +11,13 @@
 
 #include <thread>
 
+#include "common/process.h"
+#include "common/temp_dir.h"
 #include "connect_proxy.h"
 #include "kubedouble/accesslib/error.h"
 #include "kubedouble/accesslib/proxy.h"
 #include "kubedouble/certs/certs.h"
 #include "local_server.h"
-#include "process.h"
-#include "temp_dir.h"
 
 namespace kubedouble::access {
 namespace {
@@ -471,7 +471,7 @@ TEST_F(ProxyForwarding, UpgradeWithAnUntrustedUpstreamIs500) {
 
 TEST_F(ProxyForwarding, UnixSocket) {
   LocalServer upstream(bundle_->server);
-  testing::TempDir dir;
+  test::TempDir dir;
   const std::string path = (dir / "proxy.sock").string();
   Config c;
   c.server = upstream.url();
@@ -515,7 +515,7 @@ TEST_F(ProxyForwarding, UnixSocket) {
 // error passed through), and both serve on a unix socket.
 TEST_F(ProxyForwarding, UpgradesAsKubectlProxy) {
   UpgradeUpstream upstream(bundle_->server);
-  testing::TempDir dir;
+  test::TempDir dir;
   auto b64 = [](const std::string& in) {
     std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
     int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
@@ -532,20 +532,9 @@ TEST_F(ProxyForwarding, UpgradesAsKubectlProxy) {
           "c\n  context:\n    cluster: up\n    user: u\ncurrent-context: c\n");
   std::map<std::string, std::string> env = {{"KUBECACHEDIR", (dir / "cache").string()},
                                             {"HOME", dir.path().string()}};
-  auto ready_port = [](testing::Process& p) {
-    std::string line = p.ReadLine();
-    const std::string prefix = "Starting to serve on 127.0.0.1:";
-    if (line.rfind(prefix, 0) != 0) {
-      ADD_FAILURE() << "no ready line, got: " << line;
-      return 0;
-    }
-    return std::stoi(line.substr(prefix.size()));
-  };
-  testing::Process kubectl({"kubectl", "proxy", "--port=0", "--kubeconfig", kubeconfig.string()},
-                           env);
-  testing::Process ours(
-      {KUBEDOUBLE_BINARY, "proxy", "--port=0", "--kubeconfig", kubeconfig.string()});
-  int theirs_port = ready_port(kubectl), ours_port = ready_port(ours);
+  test::Process kubectl({"kubectl", "proxy", "--port=0", "--kubeconfig", kubeconfig.string()}, env);
+  test::Process ours({KUBEDOUBLE_BINARY, "proxy", "--port=0", "--kubeconfig", kubeconfig.string()});
+  int theirs_port = test::ProxyPort(kubectl), ours_port = test::ProxyPort(ours);
   ASSERT_GT(theirs_port, 0);
   ASSERT_GT(ours_port, 0);
   UpgradeOutcome theirs = TryUpgrades([&] { return std::make_unique<RawClient>(theirs_port); },
@@ -565,12 +554,12 @@ TEST_F(ProxyForwarding, UpgradesAsKubectlProxy) {
   // -u: both print the socket path as their ready line and answer over it.
   const std::string theirs_sock = (dir / "kubectl.sock").string(),
                     ours_sock = (dir / "ours.sock").string();
-  testing::Process kubectl_unix(
+  test::Process kubectl_unix(
       {"kubectl", "proxy", "-u", theirs_sock, "--kubeconfig", kubeconfig.string()}, env);
-  testing::Process ours_unix(
+  test::Process ours_unix(
       {KUBEDOUBLE_BINARY, "proxy", "-u", ours_sock, "--kubeconfig", kubeconfig.string()});
-  EXPECT_EQ(kubectl_unix.ReadLine(), "Starting to serve on " + theirs_sock);
-  EXPECT_EQ(ours_unix.ReadLine(), "Starting to serve on " + ours_sock);
+  EXPECT_EQ(kubectl_unix.FirstLine(), "Starting to serve on " + theirs_sock);
+  EXPECT_EQ(ours_unix.FirstLine(), "Starting to serve on " + ours_sock);
   UpgradeOutcome theirs_u =
       TryUpgrades([&] { return std::make_unique<RawClient>(theirs_sock); }, "localhost");
   UpgradeOutcome got_u =

@@ -5,9 +5,9 @@
 
 #include <thread>
 
+#include "common/temp_dir.h"
 #include "kubedouble/accesslib/client.h"
 #include "mock_transport.h"
-#include "temp_dir.h"
 
 namespace kubedouble::access {
 namespace {
@@ -17,7 +17,6 @@ using testing::Answer;
 using ::testing::HasSubstr;
 using testing::MockTransport;
 using ::testing::Return;
-using testing::TempDir;
 using ::testing::Truly;
 
 using ms = std::chrono::milliseconds;
@@ -216,7 +215,7 @@ struct FakeClock {
 };
 
 TEST(TokenFile, ReReadAfterTheRefreshPeriodAndLastGoodKept) {
-  TempDir dir;
+  test::TempDir dir;
   auto file = dir.Write("token", "one\n");
   FakeClock clock;
   TokenSource ts("static", file.string(), std::chrono::minutes(1), clock.Fn());
@@ -235,7 +234,7 @@ TEST(TokenFile, ReReadAfterTheRefreshPeriodAndLastGoodKept) {
 }
 
 TEST(TokenFile, ConfigurablePeriod) {
-  TempDir dir;
+  test::TempDir dir;
   auto file = dir.Write("token", "one");
   FakeClock clock;
   TokenSource ts("", file.string(), std::chrono::seconds(5), clock.Fn());
@@ -251,7 +250,7 @@ TEST(TokenFile, UnreadableFromTheStartFallsBackToTheStaticToken) {
 }
 
 TEST(TokenFile, A401ForcesAReReadAndOneRetry) {
-  TempDir dir;
+  test::TempDir dir;
   auto file = dir.Write("token", "old");
   auto tokens = std::make_shared<TokenSource>("", file.string(), std::chrono::hours(1));
   auto mock = std::make_shared<MockTransport>();
@@ -264,7 +263,7 @@ TEST(TokenFile, A401ForcesAReReadAndOneRetry) {
 }
 
 TEST(TokenFile, A401WithAnUnchangedTokenIsNotRetried) {
-  TempDir dir;
+  test::TempDir dir;
   auto file = dir.Write("token", "same");
   auto mock = std::make_shared<MockTransport>();
   EXPECT_CALL(*mock, Send(_)).Times(1).WillOnce(Return(Answer(401)));
@@ -275,7 +274,7 @@ TEST(TokenFile, A401WithAnUnchangedTokenIsNotRetried) {
 }
 
 TEST(TokenFile, ThreadSafe) {
-  TempDir dir;
+  test::TempDir dir;
   auto file = dir.Write("token", "t");
   TokenSource ts("", file.string(), ms(0));
   std::vector<std::thread> threads;

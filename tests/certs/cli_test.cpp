@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/temp_dir.h"
 #include "kubedouble/certs/certs.h"
 #include "run.h"
-#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 namespace kc = kubedouble::certs;

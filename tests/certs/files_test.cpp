@@ -9,8 +9,8 @@
 
 #include <filesystem>
 
+#include "common/temp_dir.h"
 #include "kubedouble/certs/certs.h"
-#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 namespace kc = kubedouble::certs;

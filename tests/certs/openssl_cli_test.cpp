@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "kubedouble/certs/certs.h"
+#include "minted_bundle.h"
 #include "run.h"
-#include "temp_dir.h"
 
 namespace kc = kubedouble::certs;
 using kubedouble::test::Quote;
@@ -13,25 +13,15 @@ using ::testing::HasSubstr;
 
 namespace {
 
-class OpensslVerify : public ::testing::Test {
+class OpensslVerify : public kubedouble::test::MintedBundleTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new kubedouble::test::TempDir();
-    kc::SaveBundle(kc::MintBundle(), dir_->path());
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
   // `openssl verify` of <name>.crt against ca.crt, with extra flags.
   static kubedouble::test::RunResult Verify(const std::string& name, const std::string& flags = "",
                                             const std::string& ca = "ca") {
-    auto path = [](const std::string& n) { return Quote((dir_->path() / (n + ".crt")).string()); };
+    auto path = [](const std::string& n) { return Quote((Dir() / (n + ".crt")).string()); };
     return RunCommand("openssl verify -CAfile " + path(ca) + " " + flags + " " + path(name));
   }
-  static kubedouble::test::TempDir* dir_;
 };
-kubedouble::test::TempDir* OpensslVerify::dir_ = nullptr;
 
 }  // namespace
 
@@ -75,7 +65,7 @@ TEST_F(OpensslVerify, RejectsTheWrongHostForLocalhostOnly) {
 }
 
 TEST_F(OpensslVerify, AgreesWithTheKitOnEveryBundleCertificate) {
-  auto bundle = kc::LoadBundle(dir_->path());
+  auto bundle = kc::LoadBundle(Dir());
   struct Case {
     std::string name;
     const kc::KeyPair& pair;

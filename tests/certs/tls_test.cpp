@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "kubedouble/certs/certs.h"
+#include "minted_bundle.h"
 #include "run.h"
-#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 namespace kc = kubedouble::certs;
@@ -54,18 +54,8 @@ class TlsServer {
   int port_ = -1;
 };
 
-class Tls : public ::testing::Test {
+class Tls : public kubedouble::test::MintedBundleTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new kubedouble::test::TempDir();
-    kc::SaveBundle(kc::MintBundle(), dir_->path());
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-  static fs::path File(const std::string& name) { return dir_->path() / name; }
-
   // GET https://<host>:<port>/ trusting `ca`; the result's error says why a handshake failed.
   static httplib::Result Get(const std::string& host, int port, const std::string& ca,
                              const std::string& client = "") {
@@ -90,15 +80,12 @@ class Tls : public ::testing::Test {
                       " -verify_return_error -verify_hostname " + Quote(host) + " -servername " +
                       Quote(host) + " </dev/null");
   }
-
-  static kubedouble::test::TempDir* dir_;
 };
-kubedouble::test::TempDir* Tls::dir_ = nullptr;
 
 }  // namespace
 
 TEST_F(Tls, HandshakeSucceedsForAClientTrustingTheCa) {
-  TlsServer server(dir_->path(), "server");
+  TlsServer server(Dir(), "server");
   ASSERT_TRUE(server.valid());
   for (std::string host : {"127.0.0.1", "localhost"}) {
     auto res = Get(host, server.port(), "ca");
@@ -109,7 +96,7 @@ TEST_F(Tls, HandshakeSucceedsForAClientTrustingTheCa) {
 }
 
 TEST_F(Tls, HandshakeFailsForAClientTrustingTheRogueCa) {
-  TlsServer server(dir_->path(), "server");
+  TlsServer server(Dir(), "server");
   ASSERT_TRUE(server.valid());
   auto res = Get("127.0.0.1", server.port(), "rogue-ca");
   EXPECT_FALSE(res);
@@ -117,7 +104,7 @@ TEST_F(Tls, HandshakeFailsForAClientTrustingTheRogueCa) {
 }
 
 TEST_F(Tls, RogueServerIsCaughtByAClientTrustingTheCa) {
-  TlsServer server(dir_->path(), "rogue-server");
+  TlsServer server(Dir(), "rogue-server");
   ASSERT_TRUE(server.valid());
   auto res = Get("127.0.0.1", server.port(), "ca");
   EXPECT_FALSE(res);
@@ -125,7 +112,7 @@ TEST_F(Tls, RogueServerIsCaughtByAClientTrustingTheCa) {
 }
 
 TEST_F(Tls, OpensslSClientAgrees) {
-  TlsServer server(dir_->path(), "server");
+  TlsServer server(Dir(), "server");
   ASSERT_TRUE(server.valid());
   auto ok = SClient(server.port(), "ca", "localhost");
   EXPECT_EQ(ok.exit_code, 0) << ok.output;
@@ -137,14 +124,14 @@ TEST_F(Tls, OpensslSClientAgrees) {
 
 TEST_F(Tls, OpensslSClientRejectsExpiredAndWrongHost) {
   {
-    TlsServer server(dir_->path(), "expired-server");
+    TlsServer server(Dir(), "expired-server");
     ASSERT_TRUE(server.valid());
     auto r = SClient(server.port(), "ca", "localhost");
     EXPECT_NE(r.exit_code, 0);
     EXPECT_THAT(r.output, HasSubstr("certificate has expired"));
   }
   {
-    TlsServer server(dir_->path(), "wrong-host-server");
+    TlsServer server(Dir(), "wrong-host-server");
     ASSERT_TRUE(server.valid());
     auto r = SClient(server.port(), "ca", "localhost");
     EXPECT_NE(r.exit_code, 0);
@@ -155,7 +142,7 @@ TEST_F(Tls, OpensslSClientRejectsExpiredAndWrongHost) {
 }
 
 TEST_F(Tls, AdminClientCertificateIsAcceptedAndCarriesItsGroups) {
-  TlsServer server(dir_->path(), "server", File("ca.crt"));
+  TlsServer server(Dir(), "server", File("ca.crt"));
   ASSERT_TRUE(server.valid());
   auto res = Get("127.0.0.1", server.port(), "ca", "admin");
   ASSERT_TRUE(res) << httplib::to_string(res.error());

@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "../../fakeserver/src/advertise.h"
+#include "advertise.h"
 
 namespace kubedouble::fake {
 namespace {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/shell.h"
+#include "common/temp_dir.h"
 #include "e2e/run.h"
 #include "reliability/serve_process.h"
 
@@ -23,16 +24,12 @@ class KubectlCluster : public ::testing::Test {
  protected:
   void SetUp() override {
     if (test::Bash("command -v kubectl").code != 0) GTEST_SKIP() << "kubectl is not installed";
-    dir_ = fs::temp_directory_path() /
-           ("kd-cp-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    tmp_ = std::make_unique<test::TempDir>();
+    dir_ = tmp_->path();
   }
   void TearDown() override {
     server_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    tmp_.reset();
   }
   void Serve(std::vector<std::string> args = {}) {
     server_ = std::make_unique<testing::ServeProcess>(dir_ / "state", std::move(args));
@@ -49,7 +46,8 @@ class KubectlCluster : public ::testing::Test {
                       "; " + script);
   }
 
-  fs::path dir_;
+  std::unique_ptr<test::TempDir> tmp_;
+  fs::path dir_;  // tmp_'s path
   std::unique_ptr<testing::ServeProcess> server_;
 };
 

@@ -34,13 +34,13 @@ TEST(Authn, ClientCertificateGivesCnAndOrganizations) {
 
 TEST(Authn, ClientCertificateFromAnotherCaIs401) {
   fake::TestServer srv;
-  TempDir tmp;
+  test::TempDir tmp;
   // A client certificate with the admin's name, signed by the rogue CA (same subject as the CA).
   auto rogue = certs::IssueClient(srv.server().bundle().rogue_ca,
                                   {.user = "kubedouble-admin", .groups = {"system:masters"}});
-  certs::SavePair(rogue, tmp.path, "rogue-admin");
-  auto c = Client(
-      srv, {"", (tmp.path / "rogue-admin.crt").string(), (tmp.path / "rogue-admin.key").string()});
+  certs::SavePair(rogue, tmp.path(), "rogue-admin");
+  auto c = Client(srv, {"", (tmp.path() / "rogue-admin.crt").string(),
+                        (tmp.path() / "rogue-admin.key").string()});
   auto r = c->Get("/api/v1/pods");
   ASSERT_TRUE(r) << httplib::to_string(r.error());
   EXPECT_EQ(r->status, 401);

@@ -61,8 +61,8 @@ TEST(Authz, UnknownPathIs403ForUsersWhoMayNotGetIt404ForThoseWhoMay) {
 }
 
 TEST(Authz, PolicyFileGrantsRules) {
-  TempDir tmp;
-  auto policy = tmp.path / "policy.yaml";
+  test::TempDir tmp;
+  auto policy = tmp.path() / "policy.yaml";
   std::ofstream(policy) << R"(rules:
   - subjects:
       serviceAccounts: [default/default]
@@ -119,8 +119,8 @@ TEST(Authz, PolicyFileGrantsRules) {
 }
 
 TEST(Authz, BadPolicyFileNamesTheRule) {
-  TempDir tmp;
-  auto policy = tmp.path / "policy.yaml";
+  test::TempDir tmp;
+  auto policy = tmp.path() / "policy.yaml";
   std::ofstream(policy) << "rules:\n  - users: [a]\n    verbs: [get]\n    resources: [pods]\n"
                            "  - users: [b]\n    verbs: [get]\n    resurces: [pods]\n";
   try {

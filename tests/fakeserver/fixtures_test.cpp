@@ -7,9 +7,9 @@ namespace kubedouble::testing {
 namespace {
 
 TEST(Fixtures, FilesAndFoldersAddObjects) {
-  TempDir tmp;
-  std::filesystem::create_directory(tmp.path / "more");
-  std::ofstream(tmp.path / "one.yaml") << R"(apiVersion: v1
+  test::TempDir tmp;
+  std::filesystem::create_directory(tmp.path() / "more");
+  std::ofstream(tmp.path() / "one.yaml") << R"(apiVersion: v1
 kind: Namespace
 metadata:
   name: team-a
@@ -25,9 +25,9 @@ status:
   phase: Running
   podIP: 10.9.8.7
 )";
-  std::ofstream(tmp.path / "more" / "cm.json")
+  std::ofstream(tmp.path() / "more" / "cm.json")
       << R"({"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"settings"},"data":{"a":"1"}}]})";
-  fake::TestServer srv({.fixtures = {tmp.path / "one.yaml", tmp.path / "more"}});
+  fake::TestServer srv({.fixtures = {tmp.path() / "one.yaml", tmp.path() / "more"}});
   auto c = Client(srv, AdminToken(srv));
   json pod = Body(c->Get("/api/v1/namespaces/team-a/pods/web"));
   EXPECT_EQ(pod["status"]["podIP"], "10.9.8.7");
@@ -38,8 +38,8 @@ status:
 }
 
 TEST(Fixtures, EveryServedKindIsAccepted) {
-  TempDir tmp;
-  std::ofstream(tmp.path / "app.yaml") << R"(apiVersion: apps/v1
+  test::TempDir tmp;
+  std::ofstream(tmp.path() / "app.yaml") << R"(apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
 spec:
@@ -59,7 +59,7 @@ kind: Lease
 metadata: {name: leader, namespace: kube-system}
 spec: {holderIdentity: me}
 )";
-  fake::TestServer srv({.fixtures = {tmp.path / "app.yaml"}});
+  fake::TestServer srv({.fixtures = {tmp.path() / "app.yaml"}});
   auto c = Client(srv, AdminToken(srv));
   EXPECT_EQ(Body(c->Get("/apis/apps/v1/namespaces/default/deployments/web"))["spec"]["replicas"],
             2);
@@ -81,8 +81,8 @@ TEST(Fixtures, NoDefaultFixturesLeavesOnlyTheDefaultNamespace) {
 }
 
 TEST(Fixtures, BadDocumentNamesFileAndNumber) {
-  TempDir tmp;
-  auto file = tmp.path / "bad.yaml";
+  test::TempDir tmp;
+  auto file = tmp.path() / "bad.yaml";
   std::ofstream(file) << "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\n"
                          "apiVersion: v1\nkind: Gizmo\nmetadata: {name: g}\n";
   try {
@@ -100,7 +100,7 @@ TEST(Fixtures, BadDocumentNamesFileAndNumber) {
                 ::testing::HasSubstr("bad.yaml: document 1: ConfigMap has no metadata.name"));
   }
   try {
-    fake::TestServer srv({.fixtures = {tmp.path / "missing.yaml"}});
+    fake::TestServer srv({.fixtures = {tmp.path() / "missing.yaml"}});
     FAIL() << "should not start";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("missing.yaml: no such file"));

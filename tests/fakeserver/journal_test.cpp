@@ -11,8 +11,8 @@ namespace kubedouble::testing {
 namespace {
 
 TEST(Journal, RecordsEveryRequestWithoutCredentials) {
-  TempDir tmp;
-  auto file = tmp.path / "journal.jsonl";
+  test::TempDir tmp;
+  auto file = tmp.path() / "journal.jsonl";
   fake::TestServer srv({.journal_file = file});
   auto c = Client(srv, AdminToken(srv));
   c->Get("/api/v1/namespaces/default/pods?limit=5");
@@ -47,8 +47,8 @@ TEST(Journal, RecordsEveryRequestWithoutCredentials) {
 // kube-apiserver does not authenticate by `?access_token=` (only OpenShift once did): the
 // request is anonymous, and the token is not written to the journal nor its file (created 0600).
 TEST(Journal, AccessTokenInTheQueryIsRefusedAndRedacted) {
-  TempDir tmp;
-  auto file = tmp.path / "journal.jsonl";
+  test::TempDir tmp;
+  auto file = tmp.path() / "journal.jsonl";
   fake::TestServer srv({.journal_file = file});
   const std::string token = srv.paths().admin_token;
   std::string target = "/api/v1/namespaces/default/secrets?limit=1&access_token=";

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <kubedouble/fakeserver/store.h>
 
-#include "../../fakeserver/src/deprecation.h"
-#include "../../fakeserver/src/negotiate.h"
+#include "deprecation.h"
+#include "negotiate.h"
 
 namespace kubedouble::fake {
 namespace {

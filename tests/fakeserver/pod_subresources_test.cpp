@@ -257,8 +257,8 @@ TEST_F(PodSubresources, ExecAttachAndPortForwardNeedAnUpgrade) {
 }
 
 TEST(PodSubresourcesRbac, WebSocketExecNeedsCreateAsWellAsGet) {
-  TempDir dir;
-  auto policy = dir.path / "policy.yaml";
+  test::TempDir dir;
+  auto policy = dir.path() / "policy.yaml";
   std::ofstream(policy) << R"(apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: exec-get, namespace: default}

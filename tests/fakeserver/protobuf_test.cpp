@@ -8,9 +8,9 @@
 
 #include <random>
 
-#include "../../fakeserver/src/protobuf.h"
-#include "../../fakeserver/src/protobuf_encode.h"
 #include "client.h"
+#include "protobuf.h"
+#include "protobuf_encode.h"
 
 namespace kubedouble::fake {
 namespace {

@@ -3,8 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "../../fakeserver/src/rbac/rbac_index.h"
-#include "../../fakeserver/src/rbac/rules.h"
+#include "rbac/rbac_index.h"
+#include "rbac/rules.h"
 
 namespace kubedouble::fake {
 namespace {

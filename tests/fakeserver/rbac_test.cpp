@@ -336,8 +336,8 @@ TEST(Rbac, SubjectAccessReviewsAndRulesReview) {
 }
 
 TEST(Rbac, FixtureBindingsAuthorizeAndResetRestoresTheBootstrapPolicy) {
-  TempDir tmp;
-  auto fixtures = tmp.path / "rbac.json";
+  test::TempDir tmp;
+  auto fixtures = tmp.path() / "rbac.json";
   std::ofstream(fixtures) << Binding("RoleBinding", "user-view", "ClusterRole", "view",
                                      {User("kubedouble-user")})
                                  .dump();
@@ -360,8 +360,8 @@ TEST(Rbac, FixtureBindingsAuthorizeAndResetRestoresTheBootstrapPolicy) {
 }
 
 TEST(Rbac, PolicyFileOfManifestsAndModes) {
-  TempDir tmp;
-  auto policy = tmp.path / "policy.yaml";
+  test::TempDir tmp;
+  auto policy = tmp.path() / "policy.yaml";
   std::ofstream(policy) << R"(apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: {name: pod-reader}

@@ -122,8 +122,8 @@ TEST(StateFolder, AnExistingFolderKeepsItsModeAndTheSecretsStayPrivate) {
     return st.st_mode & 07777;
   };
   for (mode_t before : {01777, 0755}) {
-    TempDir tmp;
-    fs::path dir = tmp.path / "shared";
+    test::TempDir tmp;
+    fs::path dir = tmp.path() / "shared";
     ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
     ASSERT_EQ(::chmod(dir.c_str(), before), 0);
     fake::ServerOptions o;
@@ -138,9 +138,9 @@ TEST(StateFolder, AnExistingFolderKeepsItsModeAndTheSecretsStayPrivate) {
                              srv.paths().token_kubeconfig, srv.paths().pki_dir / "sa.key"})
       EXPECT_EQ(mode(file), 0600u) << file;
   }
-  TempDir tmp;
+  test::TempDir tmp;
   fake::ServerOptions o;
-  o.dir = tmp.path / "new";
+  o.dir = tmp.path() / "new";
   o.port = 0;
   fake::Server srv(o);
   srv.Start();
@@ -155,22 +155,22 @@ TEST(StateFolder, TokensAreRandomForEachFreshFolder) {
 }
 
 TEST(StateFolder, RestartKeepsPkiAndTokensUnlessFreshPki) {
-  TempDir tmp;
+  test::TempDir tmp;
   std::string token, ca;
   {
-    fake::Server s({.dir = tmp.path, .port = 0});
+    fake::Server s({.dir = tmp.path(), .port = 0});
     s.Start();
     token = s.paths().admin_token;
     ca = ReadText(s.paths().ca_crt);
   }
   {
-    fake::Server s({.dir = tmp.path, .port = 0});
+    fake::Server s({.dir = tmp.path(), .port = 0});
     s.Start();
     EXPECT_EQ(s.paths().admin_token, token);
     EXPECT_EQ(ReadText(s.paths().ca_crt), ca);
   }
   {
-    fake::Server s({.dir = tmp.path, .port = 0, .fresh_pki = true});
+    fake::Server s({.dir = tmp.path(), .port = 0, .fresh_pki = true});
     s.Start();
     EXPECT_NE(s.paths().admin_token, token);
     EXPECT_NE(ReadText(s.paths().ca_crt), ca);
@@ -181,7 +181,7 @@ TEST(StateFolder, RestartKeepsPkiAndTokensUnlessFreshPki) {
 // kubeconfigs (but the service account's, with its new token), incluster.env and tokens.csv
 // keep their inodes and mtimes.
 TEST(StateFolder, RestartOnTheSamePortLeavesUnchangedFilesAlone) {
-  TempDir tmp;
+  test::TempDir tmp;
   int port = 0;
   std::map<std::string, std::pair<ino_t, std::string>> before;
   auto files = [](const fake::StatePaths& p) {
@@ -190,7 +190,7 @@ TEST(StateFolder, RestartOnTheSamePortLeavesUnchangedFilesAlone) {
         p.anonymous_kubeconfig, p.incluster_env,    p.tokens_csv,      p.serviceaccount_kubeconfig};
   };
   {
-    fake::Server s({.dir = tmp.path, .port = 0});
+    fake::Server s({.dir = tmp.path(), .port = 0});
     s.Start();
     port = s.port();
     for (const auto& f : files(s.paths())) {
@@ -199,7 +199,7 @@ TEST(StateFolder, RestartOnTheSamePortLeavesUnchangedFilesAlone) {
       before[f.string()] = {st.st_ino, ReadText(f)};
     }
   }
-  fake::Server s({.dir = tmp.path, .port = port});
+  fake::Server s({.dir = tmp.path(), .port = port});
   s.Start();
   for (const auto& f : files(s.paths())) {
     struct stat st {};
@@ -225,37 +225,37 @@ TEST(StateFolder, RestartOnTheSamePortLeavesUnchangedFilesAlone) {
 // ready line, on another thread): once the server stops, only the generation ..data names is
 // left, and the service account's lock file names the last server's pid alone.
 TEST(StateFolder, RestartsLeaveOneServiceAccountGenerationAndOnePid) {
-  TempDir tmp;
+  test::TempDir tmp;
   auto generations = [&] {
     std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(tmp.path / "serviceaccount")) {
+    for (const auto& e : fs::directory_iterator(tmp.path() / "serviceaccount")) {
       std::string n = e.path().filename().string();
       if (n.rfind("..", 0) == 0 && n != "..data") names.push_back(n);
     }
     return names;
   };
   for (int i = 0; i < 3; ++i) {
-    fake::Server s({.dir = tmp.path, .port = 0});
+    fake::Server s({.dir = tmp.path(), .port = 0});
     s.Start();
     EXPECT_EQ(ReadText(s.paths().serviceaccount_dir / "token"), s.paths().serviceaccount_token);
     s.Stop();
     auto names = generations();
     ASSERT_EQ(names.size(), 1u) << "start " << i;
-    EXPECT_EQ(fs::read_symlink(tmp.path / "serviceaccount" / "..data").string(), names[0]);
-    EXPECT_EQ(ReadText(tmp.path / "serve.lock"), std::to_string(::getpid()) + "\n");
+    EXPECT_EQ(fs::read_symlink(tmp.path() / "serviceaccount" / "..data").string(), names[0]);
+    EXPECT_EQ(ReadText(tmp.path() / "serve.lock"), std::to_string(::getpid()) + "\n");
   }
   // A longer pid written by an earlier server is cut to this one's.
   {
-    std::ofstream(tmp.path / "serve.lock") << "123456789012\n";
-    fake::Server s({.dir = tmp.path, .port = 0});
+    std::ofstream(tmp.path() / "serve.lock") << "123456789012\n";
+    fake::Server s({.dir = tmp.path(), .port = 0});
     s.Start();
-    EXPECT_EQ(ReadText(tmp.path / "serve.lock"), std::to_string(::getpid()) + "\n");
+    EXPECT_EQ(ReadText(tmp.path() / "serve.lock"), std::to_string(::getpid()) + "\n");
   }
 }
 
 TEST(StateFolder, UserTokensFileReplacesTheGeneratedOne) {
-  TempDir tmp;
-  fs::path file = tmp.path / "my-tokens.csv";
+  test::TempDir tmp;
+  fs::path file = tmp.path() / "my-tokens.csv";
   std::ofstream(file) << "s3cr3t-admin-token-for-test,alice,uid-1,\"system:masters,dev\"\n";
   fake::TestServer srv({.tokens_file = file});
   EXPECT_EQ(srv.paths().admin_token, "s3cr3t-admin-token-for-test");
@@ -270,17 +270,17 @@ TEST(StateFolder, UserTokensFileReplacesTheGeneratedOne) {
 // The state folder's tokens.csv holds the tokens clients already use: a restart after an edit
 // that broke it stops with the file, the line and what is wrong (it used to mint new tokens).
 TEST(StateFolder, ATokensCsvThatDoesNotParseIsAnErrorNotReplaced) {
-  TempDir tmp;
+  test::TempDir tmp;
   fs::path csv;
   {
-    fake::Server s({.dir = tmp.path, .port = 0});
+    fake::Server s({.dir = tmp.path(), .port = 0});
     s.Start();
     csv = s.paths().tokens_csv;
   }
   std::string kept = ReadText(csv);
   std::ofstream(csv) << kept << "only-a-token\n";
   try {
-    fake::Server s({.dir = tmp.path, .port = 0});
+    fake::Server s({.dir = tmp.path(), .port = 0});
     s.Start();
     FAIL() << "Start() should have thrown";
   } catch (const std::runtime_error& e) {
@@ -290,7 +290,7 @@ TEST(StateFolder, ATokensCsvThatDoesNotParseIsAnErrorNotReplaced) {
 
   std::ofstream(csv) << "# nothing but a comment\n";
   try {
-    fake::Server s({.dir = tmp.path, .port = 0});
+    fake::Server s({.dir = tmp.path(), .port = 0});
     s.Start();
     FAIL() << "Start() should have thrown";
   } catch (const std::runtime_error& e) {
@@ -310,8 +310,8 @@ TEST(StateFolder, UnwritableFolderIsAClearError) {
 
 TEST(StateFolder, PortInUseIsAClearError) {
   fake::TestServer first;
-  TempDir tmp;
-  fake::Server second({.dir = tmp.path, .port = first.port()});
+  test::TempDir tmp;
+  fake::Server second({.dir = tmp.path(), .port = first.port()});
   try {
     second.Start();
     FAIL() << "Start() should have thrown";

@@ -89,18 +89,19 @@ TEST(YamlAliases, InvalidUtf8InABodyIsABadRequest) {
 }
 
 // `kubedouble serve` with an aliased file: exit 1 and a message naming the file, not a crash.
-test::ShellResult Serve(const TempDir& tmp, const std::string& flag, const std::string& file) {
+test::ShellResult Serve(const test::TempDir& tmp, const std::string& flag,
+                        const std::string& file) {
   return test::Bash(std::string(KUBEDOUBLE_BINARY) + " serve --port 0 --dir " +
-                    test::ShellQuote((tmp.path / "state").string()) + " " + flag + " " +
-                    test::ShellQuote((tmp.path / file).string()));
+                    test::ShellQuote((tmp.path() / "state").string()) + " " + flag + " " +
+                    test::ShellQuote((tmp.path() / file).string()));
 }
 
 TEST(YamlAliases, ServeRefusesAliasedFixturesFaultsAndPolicies) {
-  TempDir tmp;
-  std::ofstream(tmp.path / "cycle.yaml") << kCycle;
-  std::ofstream(tmp.path / "merge.yaml") << "x: &x 1\n<<: *x\n";
-  std::ofstream(tmp.path / "laughs.yaml") << Laughs("lol");
-  std::ofstream(tmp.path / "fixtures.yaml")
+  test::TempDir tmp;
+  std::ofstream(tmp.path() / "cycle.yaml") << kCycle;
+  std::ofstream(tmp.path() / "merge.yaml") << "x: &x 1\n<<: *x\n";
+  std::ofstream(tmp.path() / "laughs.yaml") << Laughs("lol");
+  std::ofstream(tmp.path() / "fixtures.yaml")
       << "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\n---\n"
       << kCycle;
   for (auto [flag, file, why] : {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/temp_dir.h"
 #include "sh.h"
 
 namespace kubedouble::faults_test {
@@ -33,8 +34,7 @@ void AddRule(TestServer& s, const json& rule) {
 }
 
 TEST(Faults, FromAFileAStatusWithRetryAfterThenTheRealAnswer) {
-  auto dir = std::filesystem::temp_directory_path() / ("faults-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
+  test::TempDir dir;
   std::ofstream(dir / "faults.yaml") << R"(
 faults:
 - name: throttle
@@ -58,12 +58,11 @@ faults:
   EXPECT_EQ(Call(s, "GET", "/api/v1/namespaces/kube-system/pods", token).status, 200);
   EXPECT_EQ(Call(s, "GET", "/api/v1/namespaces/default/pods", token).status, 200);
   EXPECT_EQ(Last(s, "/api/v1/namespaces/default/pods").fault, "");
-  std::filesystem::remove_all(dir);
 }
 
 TEST(Faults, ABadFaultsFileStopsStartUpNamingFileAndRule) {
-  auto file = std::filesystem::temp_directory_path() / ("bad-faults-" + std::to_string(getpid()));
-  std::ofstream(file) << "- status: 503\n- status: 503\n  times: -1\n";
+  test::TempDir dir;
+  auto file = dir.Write("bad-faults.yaml", "- status: 503\n- status: 503\n  times: -1\n");
   fake::ServerOptions o;
   o.faults_file = file;
   try {
@@ -77,8 +76,6 @@ TEST(Faults, ABadFaultsFileStopsStartUpNamingFileAndRule) {
                   ".d --faults " + file.string());
   EXPECT_NE(serve.code, 0);
   EXPECT_THAT(serve.output, HasSubstr(": rule 2: times must be"));
-  std::filesystem::remove_all(file.string() + ".d");
-  std::filesystem::remove(file);
 }
 
 TEST(Faults, ConnectionResetIsARealReset) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/https_client.h"
 #include "common/shell.h"
 
 namespace kubedouble::faults_test {
@@ -18,12 +19,10 @@ using json = nlohmann::json;
 using Shell = test::ShellResult;
 inline Shell Sh(const std::string& script) { return test::Bash(script); }
 
-// A TLS client trusting the server's CA, with `token` as bearer token ("" for none).
+// A TLS client trusting the server's CA, with `token` as bearer token ("" for none), that waits
+// up to 20 s for an answer (the fault tests delay answers).
 inline std::unique_ptr<httplib::SSLClient> Client(fake::TestServer& s, const std::string& token) {
-  auto c = std::make_unique<httplib::SSLClient>("127.0.0.1", s.port());
-  c->set_ca_cert_path(s.paths().ca_crt.string().c_str());
-  c->enable_server_certificate_verification(true);
-  if (!token.empty()) c->set_bearer_token_auth(token.c_str());
+  auto c = test::Client(s, {.token = token});
   c->set_read_timeout(20, 0);
   return c;
 }

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/temp_dir.h"
 #include "raw_tls.h"
 #include "serve_process.h"
 
@@ -52,8 +53,8 @@ TEST(ExhaustionTest, IdleAndSlowlorisSocketsNeverKeepAnAuthenticatedClientOut) {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
-  fs::path dir = fs::temp_directory_path() / fmt::format("kd-exhaust-{}", ::getpid());
-  fs::remove_all(dir);
+  test::TempDir tmp;
+  fs::path dir = tmp / "exhaust";
   ServeProcess serve(dir);
   ASSERT_TRUE(serve.ok()) << serve.log();
   const std::string ca = (dir / "pki" / "ca.crt").string();

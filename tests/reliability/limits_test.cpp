@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/temp_dir.h"
 #include "raw_tls.h"
 #include "serve_process.h"
 
@@ -21,12 +22,6 @@ using json = nlohmann::json;
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-fs::path TempDir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / fmt::format("kd-{}-{}", name, ::getpid());
-  fs::remove_all(dir);
-  return dir;
-}
 
 std::string Get(const std::string& target, const std::string& token) {
   return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
@@ -71,7 +66,8 @@ void ExpectTooMany(const RawReply& head, const std::string& body, const std::str
 // --max-connections 8: eight keep-alive connections are served; the ninth is answered 429
 // (Status, Retry-After: 1, Connection: close); once one of the eight leaves, a new one is served.
 TEST(LimitsTest, MaxConnectionsAnswers429ThenServesAgain) {
-  fs::path dir = TempDir("maxconn");
+  test::TempDir tmp;
+  fs::path dir = tmp / "maxconn";
   ServeProcess serve(dir, {"--max-connections", "8"});
   ASSERT_TRUE(serve.ok()) << serve.log();
   std::vector<std::unique_ptr<RawConn>> held;
@@ -107,7 +103,8 @@ TEST(LimitsTest, MaxConnectionsAnswers429ThenServesAgain) {
 // --max-watches 3: the fourth watch is answered 429 while other requests are served; once a
 // watcher hangs up, a new watch is accepted.
 TEST(LimitsTest, MaxWatchesAnswers429ThenAcceptsAgain) {
-  fs::path dir = TempDir("maxwatch");
+  test::TempDir tmp;
+  fs::path dir = tmp / "maxwatch";
   ServeProcess serve(dir, {"--max-watches", "3"});
   ASSERT_TRUE(serve.ok()) << serve.log();
   const std::string watch = "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=0";
@@ -142,7 +139,8 @@ TEST(LimitsTest, MaxWatchesAnswers429ThenAcceptsAgain) {
 // --journal-size 5: the journal keeps the last five requests (the oldest fall out, the ids go
 // on counting). (Bodies over 3 MiB, 413 with a Status: BadInputTest.)
 TEST(LimitsTest, JournalKeepsTheLastEntries) {
-  fs::path dir = TempDir("journal");
+  test::TempDir tmp;
+  fs::path dir = tmp / "journal";
   ServeProcess serve(dir, {"--journal-size", "5"});
   ASSERT_TRUE(serve.ok()) << serve.log();
   httplib::SSLClient c("127.0.0.1", serve.port());

@@ -18,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "common/temp_dir.h"
 #include "serve_process.h"
 
 namespace kubedouble::testing {
@@ -103,8 +104,8 @@ class Gate {
 };
 
 TEST(LoadTest, ThousandClientsTwentyThousandRequestsNothingLost) {
-  fs::path dir = fs::temp_directory_path() / ("kd-load-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  test::TempDir tmp;
+  fs::path dir = tmp / "load";
   // Its watchers must see exactly its writes: without the control plane's kube-root-ca.crt.
   ServeProcess serve(dir, {"--controllers", "none"});
   ASSERT_TRUE(serve.ok()) << serve.log();
@@ -323,8 +324,6 @@ TEST(LoadTest, ThousandClientsTwentyThousandRequestsNothingLost) {
   }
 
   EXPECT_EQ(serve.Signal(SIGTERM, std::chrono::seconds(30)), 0) << serve.log();
-  fs::remove_all(dir);
-  fs::remove(dir.string() + ".serve.log");
 }
 
 }  // namespace

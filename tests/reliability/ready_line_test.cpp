@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <string>
 
+#include "common/temp_dir.h"
 #include "serve_process.h"
 
 namespace kubedouble::testing {
@@ -32,8 +33,8 @@ bool NodeReady(const json& node) {
 }
 
 TEST(ReadyLine, AClientRightAfterItFindsTheWholeCluster) {
-  const fs::path dir = fs::temp_directory_path() / fmt::format("kd-ready-{}", ::getpid());
-  fs::remove_all(dir);
+  test::TempDir tmp;
+  const fs::path dir = tmp / "ready";
   for (int start = 0; start < 3; ++start) {  // a fresh PKI, then restarts on it
     SCOPED_TRACE(fmt::format("start {}", start));
     ServeProcess serve(dir / "state", {"--nodes", "2"});

@@ -3,14 +3,11 @@
 //  - tokens never reach the journal file or the server's output;
 //  - `kubedouble serve` refuses a non-loopback address unless asked explicitly;
 //  - the admin API (/__kubedouble/) refuses everyone but the admin identity.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <kubedouble/fakeserver/journal.h>
 #include <kubedouble/fakeserver/server.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +15,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
+
+#include "common/https_client.h"
+#include "common/process.h"
+#include "common/temp_dir.h"
 
 namespace kubedouble::testing {
 namespace {
@@ -34,28 +35,6 @@ unsigned Mode(const fs::path& p) {
   struct stat st {};
   if (::lstat(p.c_str(), &st) != 0) return 0;
   return st.st_mode & 0777;
-}
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "kd-rel-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-std::unique_ptr<httplib::SSLClient> Client(const fake::TestServer& srv, const std::string& token) {
-  auto c = std::make_unique<httplib::SSLClient>("127.0.0.1", srv.port());
-  c->set_ca_cert_path(srv.paths().ca_crt.c_str());
-  c->enable_server_certificate_verification(true);
-  if (!token.empty()) c->set_bearer_token_auth(token.c_str());
-  c->set_connection_timeout(5);
-  c->set_read_timeout(10);
-  return c;
 }
 
 TEST(SecurityTest, StateFolderIsPrivateAndSecretsAre0600) {
@@ -83,8 +62,8 @@ TEST(SecurityTest, StateFolderIsPrivateAndSecretsAre0600) {
 
 // The journal records who made each request, never with which token.
 TEST(SecurityTest, TokensNeverReachTheJournalFile) {
-  TempDir tmp;
-  fs::path journal = tmp.path / "journal.jsonl";
+  test::TempDir tmp;
+  fs::path journal = tmp.path() / "journal.jsonl";
   fake::ServerOptions o;
   o.journal_file = journal;
   o.admin_token = "kd-admin-api-token-0123456789abcdef";
@@ -93,11 +72,11 @@ TEST(SecurityTest, TokensNeverReachTheJournalFile) {
   std::vector<std::string> tokens = {p.admin_token, p.user_token, p.serviceaccount_token,
                                      o.admin_token, "not-a-real-token-4242424242"};
   for (const auto& t : tokens) {
-    auto c = Client(srv, t);
+    auto c = test::Client(srv, {.token = t});
     c->Get("/api/v1/namespaces/default/pods");
     c->Get("/__kubedouble/requests");
   }
-  auto c = Client(srv, "");
+  auto c = test::Client(srv, {.token = ""});
   httplib::Headers h = {{"Authorization", "Bearer " + p.admin_token}};
   c->Get("/api?token=x", h);
   ASSERT_GE(srv.journal().total(), 11u);
@@ -119,7 +98,7 @@ TEST(SecurityTest, AdminApiRefusesEveryoneButTheAdmin) {
   o.admin_token = "kd-admin-api-token-fedcba9876543210";
   fake::TestServer srv(o);
   const auto& p = srv.paths();
-  auto admin = Client(srv, p.admin_token);
+  auto admin = test::Client(srv, {.token = p.admin_token});
   auto made =
       admin->Post("/api/v1/namespaces/default/configmaps",
                   R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"survivor"}})",
@@ -150,7 +129,7 @@ TEST(SecurityTest, AdminApiRefusesEveryoneButTheAdmin) {
                              {"GET", "/__kubedouble/../__kubedouble/requests", ""}};
   int refused = 0;
   for (const auto& who : outsiders) {
-    auto c = Client(srv, who.token);
+    auto c = test::Client(srv, {.token = who.token});
     for (const auto& call : calls) {
       httplib::Result r = call.method == "GET" ? c->Get(call.path.c_str())
                           : call.method == "DELETE"
@@ -169,71 +148,21 @@ TEST(SecurityTest, AdminApiRefusesEveryoneButTheAdmin) {
   EXPECT_GT(srv.journal().size(), 40u);
   // The admin identities are let in.
   EXPECT_EQ(admin->Get("/__kubedouble/requests")->status, 200);
-  EXPECT_EQ(Client(srv, o.admin_token)->Get("/__kubedouble/requests")->status, 200);
+  EXPECT_EQ(test::Client(srv, {.token = o.admin_token})->Get("/__kubedouble/requests")->status,
+            200);
 }
 
-// `kubedouble serve` as a user runs it, its output captured in a file.
-struct Serve {
-  pid_t pid = -1;
-  fs::path log;
-  Serve(const fs::path& out, std::vector<std::string> args) : log(out) {
-    args.insert(args.begin(), {KUBEDOUBLE_BINARY, "serve"});
-    pid = fork();
-    if (pid == 0) {
-      int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-  }
-  ~Serve() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-  }
-  // The port from "serving on https://127.0.0.1:PORT", or 0 if the server exited first.
-  int WaitReady() {
-    for (int i = 0; i < 400; ++i) {
-      std::string text = ReadText(log);
-      auto at = text.find("serving on https://127.0.0.1:");
-      if (at != std::string::npos) return std::atoi(text.c_str() + at + 29);
-      int status;
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        pid = -1;
-        return 0;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return 0;
-  }
-  int Stop() {
-    kill(pid, SIGTERM);
-    return Wait();
-  }
-  int Wait() {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-};
-
 TEST(SecurityTest, ServeOutputAndJournalNeverShowTokens) {
-  TempDir tmp;
+  test::TempDir tmp;
   const std::string admin_api_token = "kd-serve-admin-token-a1b2c3d4e5f6";
-  Serve s(tmp.path / "out.log",
-          {"--dir", (tmp.path / "state").string(), "--port", "0", "--journal",
-           (tmp.path / "journal.jsonl").string(), "--admin-token", admin_api_token});
-  int port = s.WaitReady();
-  ASSERT_GT(port, 0) << ReadText(s.log);
-  std::string tokens_csv = ReadText(tmp.path / "state" / "tokens.csv");
+  test::Process s({KUBEDOUBLE_BINARY, "serve", "--dir", (tmp.path() / "state").string(), "--port",
+                   "0", "--journal", (tmp.path() / "journal.jsonl").string(), "--admin-token",
+                   admin_api_token});
+  int port = test::ServePort(s);
+  ASSERT_GT(port, 0);
+  std::string tokens_csv = ReadText(tmp.path() / "state" / "tokens.csv");
   std::vector<std::string> tokens = {admin_api_token,
-                                     ReadText(tmp.path / "state" / "serviceaccount" / "token")};
+                                     ReadText(tmp.path() / "state" / "serviceaccount" / "token")};
   for (size_t at = 0; at < tokens_csv.size();) {
     auto comma = tokens_csv.find(',', at);
     if (comma == std::string::npos) break;
@@ -245,7 +174,7 @@ TEST(SecurityTest, ServeOutputAndJournalNeverShowTokens) {
   ASSERT_GE(tokens.size(), 4u);
   for (const auto& t : tokens) {
     httplib::SSLClient c("127.0.0.1", port);
-    c.set_ca_cert_path((tmp.path / "state" / "pki" / "ca.crt").c_str());
+    c.set_ca_cert_path((tmp.path() / "state" / "pki" / "ca.crt").c_str());
     c.enable_server_certificate_verification(true);
     c.set_bearer_token_auth(t.c_str());
     auto r = c.Get("/api/v1/namespaces/default/secrets");
@@ -253,33 +182,33 @@ TEST(SecurityTest, ServeOutputAndJournalNeverShowTokens) {
     c.Get("/__kubedouble/requests");
   }
   EXPECT_EQ(s.Stop(), 0);
-  std::string out = ReadText(s.log);
-  std::string journal = ReadText(tmp.path / "journal.jsonl");
+  std::string out = s.Stdout() + s.Stderr();
+  std::string journal = ReadText(tmp.path() / "journal.jsonl");
   ASSERT_FALSE(journal.empty());
   for (const auto& t : tokens) {
     ASSERT_FALSE(t.empty());
     EXPECT_EQ(out.find(t), std::string::npos) << "a token is in the server's output";
     EXPECT_EQ(journal.find(t), std::string::npos) << "a token is in the journal";
   }
-  EXPECT_EQ(Mode(tmp.path / "state"), 0700u);
+  EXPECT_EQ(Mode(tmp.path() / "state"), 0700u);
 }
 
 TEST(SecurityTest, NonLoopbackAddressNeedsAnExplicitFlag) {
   for (std::string address : {"0.0.0.0", "::", "192.0.2.1"}) {
-    TempDir tmp;
-    Serve s(tmp.path / "out.log",
-            {"--dir", (tmp.path / "state").string(), "--port", "0", "--address", address});
-    EXPECT_NE(s.Wait(), 0) << address << " was accepted without --allow-non-loopback";
-    std::string out = ReadText(s.log);
+    test::TempDir tmp;
+    auto s = test::RunToEnd({KUBEDOUBLE_BINARY, "serve", "--dir", (tmp.path() / "state").string(),
+                             "--port", "0", "--address", address});
+    EXPECT_NE(s.exit_code, 0) << address << " was accepted without --allow-non-loopback";
+    std::string out = s.out + s.err;
     EXPECT_NE(out.find("--allow-non-loopback"), std::string::npos) << out;
     EXPECT_NE(out.find(address), std::string::npos) << out;
-    EXPECT_FALSE(fs::exists(tmp.path / "state" / "kubeconfig")) << "it started anyway";
+    EXPECT_FALSE(fs::exists(tmp.path() / "state" / "kubeconfig")) << "it started anyway";
   }
   // Loopback addresses need nothing.
-  TempDir tmp;
-  Serve s(tmp.path / "out.log",
-          {"--dir", (tmp.path / "state").string(), "--port", "0", "--address", "127.0.0.1"});
-  EXPECT_GT(s.WaitReady(), 0) << ReadText(s.log);
+  test::TempDir tmp;
+  test::Process s({KUBEDOUBLE_BINARY, "serve", "--dir", (tmp.path() / "state").string(), "--port",
+                   "0", "--address", "127.0.0.1"});
+  EXPECT_GT(test::ServePort(s), 0);
   EXPECT_EQ(s.Stop(), 0);
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/shell.h"
+#include "common/temp_dir.h"
 #include "raw_tls.h"
 #include "serve_process.h"
 
@@ -31,12 +32,6 @@ std::string Slurp(const fs::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-fs::path TempDir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / fmt::format("kd-{}-{}", name, ::getpid());
-  fs::remove_all(dir);
-  return dir;
 }
 
 std::unique_ptr<httplib::SSLClient> Client(int port, const fs::path& dir) {
@@ -77,7 +72,8 @@ bool Eventually(F cond, milliseconds limit = seconds(10)) {
 // bytes, three times over. The server keeps serving, closes their sockets, and does not keep a
 // thread per vanished client: a watch on a quiet namespace ends as soon as its client is gone.
 TEST(ShutdownTest, ClientsVanishingMidResponseAndMidWatchLeakNothing) {
-  fs::path dir = TempDir("vanish");
+  test::TempDir tmp;
+  fs::path dir = tmp / "vanish";
   // Counts the config maps it made: without the control plane's kube-root-ca.crt in "big".
   ServeProcess serve(dir, {"--controllers", "none"});
   ASSERT_TRUE(serve.ok()) << serve.log();
@@ -153,7 +149,8 @@ TEST(ShutdownTest, ClientsVanishingMidResponseAndMidWatchLeakNothing) {
 // client got is whole, the process exits 0 within seconds, and the state folder is intact. A
 // restart on the same folder and port reuses the CA and tokens: old kubeconfigs still work.
 TEST(ShutdownTest, SigtermUnderLoadFinishesInFlightAndRestartReusesPki) {
-  fs::path dir = TempDir("sigterm");
+  test::TempDir tmp;
+  fs::path dir = tmp / "sigterm";
   fs::create_directories(dir.string() + "-in");
   fs::path faults = dir.string() + "-in/faults.yaml";
   std::ofstream(faults) << "faults:\n- name: slow\n  match: {method: GET, path: "

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/shell.h"
+#include "kubedouble/fakeserver/faults.h"
 #include "kubedouble/fakeserver/mitm.h"
 #include "kubedouble/fakeserver/server.h"
 #include "reliability/raw_tls.h"
@@ -24,6 +25,25 @@ class MitmTest : public ::testing::Test {
                     .key_file = server_.paths().pki_dir / "rogue-server.key",
                     .faults = {}});
     mitm_->Start();
+  }
+  // A fault front: the interceptor with the real serving certificate (clients that verify
+  // accept it) and `rules`, started.
+  std::unique_ptr<Mitm> FaultFront(std::vector<FaultRule> rules) {
+    auto front =
+        std::make_unique<Mitm>(MitmOptions{.upstream = server_.url(),
+                                           .cert_file = server_.paths().pki_dir / "server.crt",
+                                           .key_file = server_.paths().pki_dir / "server.key",
+                                           .faults = std::move(rules)});
+    front->Start();
+    return front;
+  }
+  // The admin, through `front`, verifying it against the cluster CA.
+  std::unique_ptr<httplib::Client> AdminClient(const Mitm& front) {
+    auto c = std::make_unique<httplib::Client>(front.url());
+    c->set_ca_cert_path(server_.paths().ca_crt.string().c_str());
+    c->enable_server_certificate_verification(true);
+    c->set_bearer_token_auth(server_.paths().admin_token);
+    return c;
   }
   TestServer server_;
   std::unique_ptr<Mitm> mitm_;
@@ -67,51 +87,47 @@ TEST_F(MitmTest, SeesAnOfferedClientCertificate) {
   EXPECT_FALSE(mitm_->TokenCaptured());
 }
 
-// A fault's path pattern is RE2, compiled once: a bad one stops the constructor, naming it.
-TEST_F(MitmTest, ABadFaultPatternIsAnErrorNamingIt) {
-  MitmOptions o;
-  o.upstream = server_.url();
-  o.faults.push_back({.method = "", .path_regex = "^/api(", .status = 500});
-  try {
-    Mitm front(o);
-    FAIL() << "the constructor should have thrown";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("\"^/api(\" is not a valid regular expression"),
-              std::string::npos)
-        << e.what();
-  }
-  // A lookahead (ECMAScript has one, RE2 has none) is refused too.
-  o.faults[0].path_regex = "^/api(?=/v1)";
-  EXPECT_THROW(Mitm{o}, std::invalid_argument);
-}
-
+// The MITM takes the server's own fault rules (the `--faults` file format, faults.h): one rule
+// type and one matcher. A rule fires its `times`, matches the whole path by RE2, and its
+// description is what the capture says.
 TEST_F(MitmTest, InjectsAFaultTheGivenNumberOfTimes) {
-  MitmOptions o;
-  o.upstream = server_.url();
-  o.cert_file = server_.paths().pki_dir / "server.crt";
-  o.key_file = server_.paths().pki_dir / "server.key";
-  o.faults.push_back({.method = "GET",
-                      .path_regex = "^/api$",
-                      .status = 429,
-                      .retry_after = 2,
-                      .delay_ms = 0,
-                      .close = false,
-                      .times = 1});
-  Mitm front(o);
-  front.Start();
-  httplib::Client c(front.url());
-  c.set_ca_cert_path(server_.paths().ca_crt.string().c_str());
-  c.enable_server_certificate_verification(true);
-  c.set_bearer_token_auth(server_.paths().admin_token);
-  auto first = c.Get("/api");
+  auto front = FaultFront(ParseFaultRules(R"(
+faults:
+- name: slow-down
+  match: {method: GET, path: "/api"}
+  status: 429
+  retryAfterSeconds: 2
+  times: 1
+)",
+                                          "faults.yaml"));
+  auto c = AdminClient(*front);
+  auto first = c->Get("/api");
   ASSERT_TRUE(first);
   EXPECT_EQ(first->status, 429);
   EXPECT_EQ(first->get_header_value("Retry-After"), "2");
   EXPECT_NE(first->body.find("\"reason\":\"TooManyRequests\""), std::string::npos);
-  auto second = c.Get("/api");
+  auto second = c->Get("/api");
   ASSERT_TRUE(second);
   EXPECT_EQ(second->status, 200);
-  EXPECT_EQ(front.Captures()[0].fault, "status 429");
+  ASSERT_EQ(front->Captures().size(), 2u);
+  EXPECT_EQ(front->Captures()[0].fault, "rule slow-down: status 429");
+  EXPECT_EQ(front->Captures()[1].fault, "");
+}
+
+// Every action of the server's rules works in front of it too: the resource matcher (verb,
+// resource, namespace, read from the path as the server reads it) and a connection reset.
+TEST_F(MitmTest, MatchesByResourceAndResetsTheConnection) {
+  auto front = FaultFront({ParseFaultRule(
+      {{"name", "cut"},
+       {"match", {{"verb", "list"}, {"resource", "pods"}, {"namespace", "default"}}},
+       {"action", "connection-reset"}})});
+  auto c = AdminClient(*front);
+  EXPECT_FALSE(c->Get("/api/v1/namespaces/default/pods")) << "the connection should be reset";
+  auto other = c->Get("/api/v1/namespaces/kube-system/pods");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200);
+  ASSERT_FALSE(front->Captures().empty());
+  EXPECT_EQ(front->Captures()[0].fault, "rule cut: connection-reset");
 }
 
 // Idle connections (a client that connected and sent nothing, or a keep-alive client between

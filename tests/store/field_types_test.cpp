@@ -1,6 +1,6 @@
 // Field types on writes: a field of the wrong JSON type is refused as kube-apiserver's decoders
 // refuse it (400 on create and update, 422 on a patch), and nothing is stored.
-#include "../../fakeserver/src/store/field_types.h"
+#include "store/field_types.h"
 
 #include <string>
 

@@ -11,15 +11,15 @@
 
 namespace kubedouble::fake {
 
-// Sleeps the drawn delay, then carries out the actions that replace the answer (status,
-// connection-reset, empty-response, malformed-chunk, random-data-then-close). Returns true when
-// the request is answered (or its connection gone) and must not be routed. A response whose
-// connection was severed keeps status 0 ("nothing answered").
 // What a rule sees of a request: method, path, verb, resource ("pods/log" for a subresource),
 // namespace, user, headers.
 FaultRequest FaultRequestOf(const httplib::Request& req, const RequestInfo& info,
                             const std::string& user);
 
+// Sleeps the drawn delay, then carries out the actions that replace the answer (status,
+// connection-reset, empty-response, malformed-chunk, random-data-then-close). Returns true when
+// the request is answered (or its connection gone) and must not be routed. A response whose
+// connection was severed keeps status 0 ("nothing answered").
 bool InjectBefore(const FaultSet::Fired& fault, const httplib::Request& req, httplib::Response& res,
                   net::Exchange& ex);
 

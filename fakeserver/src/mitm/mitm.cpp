@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 
 #include <fmt/core.h>
-#include <re2/re2.h>
 
 #include <deque>
 #include <mutex>
@@ -17,6 +16,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "../faults/inject.h"
+#include "../request_info.h"
 #include "kubedouble/base/status.h"
 #include "kubedouble/net/http_server.h"
 #include "kubedouble/net/relay.h"
@@ -67,9 +68,7 @@ struct Mitm::Impl {
   std::deque<MitmCapture> captures;  // the last options.max_captures, guarded by mu
   uint64_t captured = 0;             // every capture so far
   bool token_captured = false, cert_offered = false;
-  std::vector<int> fault_left;  // per rule, guarded by mu
-  // Per rule, its path_regex compiled once (null when it has none).
-  std::vector<std::shared_ptr<const re2::RE2>> fault_paths;
+  FaultSet faults;  // options.faults, matched and carried out as the server does (faults/)
   std::deque<MitmRefusal> refusals;  // guarded by mu
   uint64_t refused = 0;              // every refusal so far, guarded by mu
 
@@ -134,21 +133,7 @@ struct Mitm::Impl {
     while (captures.size() > std::max<size_t>(options.max_captures, 1)) captures.pop_front();
   }
 
-  // The fault to inject for this request, if any (counts it).
-  std::optional<MitmFault> TakeFault(const std::string& method, const std::string& path) {
-    std::lock_guard<std::mutex> lock(mu);
-    for (size_t i = 0; i < options.faults.size(); ++i) {
-      const MitmFault& f = options.faults[i];
-      if (!f.method.empty() && f.method != method) continue;
-      if (fault_paths[i] && !re2::RE2::PartialMatch(path, *fault_paths[i])) continue;
-      if (fault_left[i] == 0) continue;
-      if (fault_left[i] > 0) --fault_left[i];
-      return f;
-    }
-    return std::nullopt;
-  }
-
-  void Forward(const httplib::Request& req, httplib::Response& res) {
+  void Forward(const httplib::Request& req, httplib::Response& res, net::Exchange& ex) {
     MitmCapture cap;
     cap.time = std::chrono::system_clock::now();
     cap.method = req.method;
@@ -164,29 +149,15 @@ struct Mitm::Impl {
       }
     }
 
-    if (auto fault = TakeFault(req.method, req.path)) {
-      if (fault->delay_ms > 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(fault->delay_ms));
-        cap.fault = fmt::format("delay {}ms", fault->delay_ms);
-      }
-      if (fault->close) {
-        cap.fault = "close";
-        res.status = 200;
-        res.set_chunked_content_provider("application/json",
-                                         [](size_t, httplib::DataSink&) { return false; });
-        Record(std::move(cap));
-        return;
-      }
-      if (fault->status > 0) {
-        cap.fault = fmt::format("status {}", fault->status);
-        res.status = fault->status;
-        std::string status =
-            base::MakeStatus(fault->status, base::ReasonForCode(fault->status),
-                             fmt::format("injected by kubedouble: {}", fault->status))
-                .dump();
-        if (fault->retry_after >= 0)
-          res.set_header("Retry-After", std::to_string(fault->retry_after));
-        res.set_content(status, "application/json");
+    // Fault rules (faults/inject.h), as the server applies them; no user: nobody authenticated.
+    std::optional<FaultSet::Fired> fault;
+    if (!faults.empty()) {
+      bool watch = req.has_param("watch") && QueryBool(req.get_param_value("watch"));
+      fault = faults.Pick(FaultRequestOf(req, ParseRequestInfo(req.method, req.path, watch), ""));
+    }
+    if (fault) {
+      cap.fault = fault->description;
+      if (InjectBefore(*fault, req, res, ex)) {
         Record(std::move(cap));
         return;
       }
@@ -241,23 +212,13 @@ struct Mitm::Impl {
     }
     Record(std::move(cap));
     net::Relay::Answer(relay, res, type);
+    if (fault) InjectAfter(*fault, req, res, ex);
   }
 };
 
 Mitm::Mitm(MitmOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
-  for (const auto& f : impl_->options.faults) {
-    impl_->fault_left.push_back(f.times);
-    std::shared_ptr<const re2::RE2> path;
-    if (!f.path_regex.empty()) {
-      path = std::make_shared<const re2::RE2>(f.path_regex, re2::RE2::Quiet);
-      if (!path->ok()) {
-        throw std::invalid_argument("mitm: fault path_regex \"" + f.path_regex +
-                                    "\" is not a valid regular expression: " + path->error());
-      }
-    }
-    impl_->fault_paths.push_back(std::move(path));
-  }
+  for (const auto& rule : impl_->options.faults) impl_->faults.Add(rule);
 }
 
 Mitm::~Mitm() { Stop(); }
@@ -305,7 +266,7 @@ void Mitm::Start() {
       });
       ex.request.body = std::move(body);
     }
-    impl->Forward(ex.request, ex.response);
+    impl->Forward(ex.request, ex.response, ex);
   });
   try {
     impl_->port = impl_->server->Bind();

@@ -1,4 +1,7 @@
 // The field manager: managedFields on every write, and server-side apply.
+// Over 600 lines: both halves are one algorithm (structured-merge-diff's field sets over the
+// same merge shapes), and the walkers they share (Collect, Diff, MergeInto, Prune) would
+// otherwise need a header of their own for this file's use only.
 #include "field_manager.h"
 
 #include <kubedouble/base/compact_json.h>

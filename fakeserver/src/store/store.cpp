@@ -1,4 +1,7 @@
 // Store: create, read, update, patch and delete, with one global resourceVersion.
+// Over 600 lines: every write (create, update, patch, apply, delete) takes the same preparation
+// steps here, side by side, so that no write path skips one; lists and watches live in
+// store_list.cpp and store_watch.cpp.
 #include <kubedouble/base/yaml_json.h>
 #include <yaml-cpp/yaml.h>
 

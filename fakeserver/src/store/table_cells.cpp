@@ -1,3 +1,6 @@
+// The computed Table cells (table_cells.h): one small function per printer computation.
+// Over 600 lines because it is a catalogue: each function stands alone and is found by the
+// name the schema's printer columns give it.
 #include "table_cells.h"
 
 #include <algorithm>

@@ -1,7 +1,8 @@
 // kubedouble::fake — fault injection rules (after WireMock's fault catalogue).
 //
 // A rule matches requests and makes the server misbehave for them. Rules come from a
-// `--faults FILE` (YAML) or from the admin API (JSON, the same fields):
+// `--faults FILE` (YAML) or from the admin API (JSON, the same fields). The MITM (mitm.h) takes
+// the same rules (MitmOptions::faults) and carries them out with the same code:
 //
 //   faults:
 //   - name: throttle-pod-lists          # optional; the admin API's id (default "rule-N")

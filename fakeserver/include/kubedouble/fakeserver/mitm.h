@@ -28,22 +28,9 @@
 #include <string>
 #include <vector>
 
-namespace kubedouble::fake {
+#include "kubedouble/fakeserver/faults.h"
 
-// A fault the interceptor injects instead of (or before) forwarding: used as a fault front
-// (with the real serving certificate) for resilience scenarios. The first matching rule that
-// still has `times` left fires.
-struct MitmFault {
-  std::string method;  // "" matches any
-  // An RE2 pattern (Go's regexp syntax) found anywhere in the path (without query); "" matches
-  // any. Compiled once by Mitm's constructor, which throws std::invalid_argument for a bad one.
-  std::string path_regex;
-  int status = 0;        // answer this status with a Status body instead of forwarding (0: no)
-  int retry_after = -1;  // with `status`: a Retry-After header (seconds); -1: none
-  int delay_ms = 0;      // wait this long before answering or forwarding
-  bool close = false;    // send the response head, then close the connection
-  int times = -1;        // how often it fires; -1: always
-};
+namespace kubedouble::fake {
 
 struct MitmOptions {
   std::string address = "127.0.0.1";  // loopback only unless the user asks otherwise
@@ -51,7 +38,11 @@ struct MitmOptions {
   std::string upstream;               // https://HOST:PORT of the real server
   std::filesystem::path cert_file;    // the certificate to present (PEM, chain allowed)
   std::filesystem::path key_file;     // its private key
-  std::vector<MitmFault> faults;
+  // Fault rules, the server's own (faults.h): the same rule type, matcher and actions as
+  // `kubedouble serve --faults`, carried out by the interceptor before (or instead of)
+  // forwarding — a fault front, with the real serving certificate, for resilience checks. The
+  // interceptor does not authenticate, so a rule that names a `user` never fires here.
+  std::vector<FaultRule> faults;
   size_t max_captures = 10000;  // the capture list keeps the last N (at least 1)
 };
 
@@ -65,7 +56,7 @@ struct MitmCapture {
   bool client_cert_offered = false;
   std::string client_cert_subject;  // "CN=..., O=..." when one was offered
   int upstream_status = 0;          // what the upstream answered (0: it could not be reached)
-  std::string fault;                // the fault that fired ("status 429", "close", "delay 3000ms")
+  std::string fault;                // the rule that fired, as FaultRule::Describe() says it
   std::string user_agent;           // the User-Agent header ("" when none)
 };
 

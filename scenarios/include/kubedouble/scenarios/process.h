@@ -61,13 +61,20 @@ class BackgroundProcess {
   BackgroundProcess(const BackgroundProcess&) = delete;
   BackgroundProcess& operator=(const BackgroundProcess&) = delete;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return pid_; }  // -1 once it has exited and been waited for
+  std::string Stdout() const;         // what it wrote so far
   std::string Stderr() const;
-  void Stop();
+  // Waits up to `timeout` for it to exit by itself (after a signal sent to pid(), say) and returns
+  // its exit status — 128 + the signal's number when a signal ended it — or nullopt while it runs.
+  std::optional<int> Wait(std::chrono::milliseconds timeout);
+  // Ends it: SIGTERM to its process group, SIGKILL after a second. Returns its exit status, as
+  // Wait() does (also when it had exited before).
+  int Stop();
 
  private:
   BackgroundProcess() = default;
   pid_t pid_ = -1;
+  int status_ = -1;  // the exit status once it has been waited for
   std::filesystem::path out_, err_;
 };
 
