@@ -16,6 +16,14 @@
 
 namespace kubedouble::fake {
 
+// The spec of the container of `pod` that `subresource` ("exec" or "attach") asked for as
+// `container` ("" for none: the pod's only container). Throws StatusError 400:
+//   a container name must be specified for pod p, choose one of: [a b]
+//   container c is not valid for pod p
+//   pod p does not have a host assigned
+const json& StreamContainer(const json& pod, const std::string& subresource,
+                            const std::string& container);
+
 // Throws the StatusError kube-apiserver answers for `subresource` ("exec", "attach" or
 // "portforward") of pod `pod` asked for container `container` ("" for none):
 //   400 a container name must be specified for pod p, choose one of: [a b]

@@ -1,0 +1,95 @@
+// Kubernetes' channel protocols over WebSocket (k8s.io/apimachinery wsstream), as exec and attach
+// speak them: every message is one channel's data, its first byte the channel number.
+//
+//   channel 0 stdin (client → server), 1 stdout, 2 stderr, 3 error (a metav1.Status as JSON
+//   from v4 on, plain text before), 4 resize ({"Width":W,"Height":H}, client → server);
+//   v5 adds 255, the close signal: a client message [255, N] says the client closed channel N
+//   (stdin's end of file without closing the connection).
+//
+// The binary protocols send binary frames (the Python client sends text frames holding the same
+// bytes; both are read alike). The base64 protocols send text frames: the channel as an ASCII
+// digit, then the data in base64.
+//
+// Negotiation (Sec-WebSocket-Protocol), as kube-apiserver 1.32 with its kubelet answers it:
+// - a client offering v5.channel.k8s.io gets it (the apiserver itself ends such a stream);
+// - otherwise the first of the client's protocols that the kubelet speaks wins:
+//   v4.channel.k8s.io, v4.base64.channel.k8s.io, channel.k8s.io, base64.channel.k8s.io;
+// - a client that offers none gets the binary protocol without a name;
+// - a client whose protocols are all unknown gets 403 Forbidden with no body (what Go's
+//   x/net/websocket answers a refused handshake).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "websocket.h"
+
+namespace kubedouble::fake {
+
+inline constexpr uint8_t kStdinChannel = 0;
+inline constexpr uint8_t kStdoutChannel = 1;
+inline constexpr uint8_t kStderrChannel = 2;
+inline constexpr uint8_t kErrorChannel = 3;
+inline constexpr uint8_t kResizeChannel = 4;
+inline constexpr uint8_t kCloseSignalChannel = 255;
+
+struct ChannelProtocol {
+  std::string name;  // as negotiated ("" when the client asked for none)
+  int version = 1;   // 1 (channel.k8s.io, ""), 4, 5
+  bool base64 = false;
+};
+
+// The answer to a WebSocket upgrade request for exec or attach.
+struct HandshakeAnswer {
+  int status = 101;                                          // 101, or 400 / 403 when refused
+  std::vector<std::pair<std::string, std::string>> headers;  // for the 101 (or the refusal)
+  std::string body;                                          // for a refusal
+  std::optional<ChannelProtocol> protocol;                   // set with 101
+};
+
+// The request's upgrade headers: Sec-WebSocket-Key, Sec-WebSocket-Version and every
+// Sec-WebSocket-Protocol value (joined with ", " when the header came more than once).
+struct UpgradeHeaders {
+  std::string key;
+  std::string version;
+  std::string protocols;
+};
+
+// 400 for a missing key or a version other than 13 (with Sec-WebSocket-Version: 13), 403 for
+// protocols the server does not speak, else 101 with Upgrade, Connection, Sec-WebSocket-Accept
+// and Sec-WebSocket-Protocol (when one was negotiated).
+HandshakeAnswer AnswerChannelHandshake(const UpgradeHeaders& headers);
+
+// The protocol the server picks for the client's Sec-WebSocket-Protocol list (see above).
+std::optional<ChannelProtocol> NegotiateChannelProtocol(std::string_view offered);
+
+// One channel message from the client.
+struct ChannelMessage {
+  uint8_t channel = 0;
+  std::string data;
+};
+
+// A channel protocol connection on an upgraded stream. Receive on one thread, Send from any.
+class ChannelStream {
+ public:
+  ChannelStream(net::UpgradedStream& stream, ChannelProtocol protocol);
+
+  const ChannelProtocol& protocol() const { return protocol_; }
+
+  // The client's next message (empty messages skipped); nullopt when the client closed the
+  // connection or broke the protocol.
+  std::optional<ChannelMessage> Receive();
+  // `data` on `channel`; false when the client has gone.
+  bool Send(uint8_t channel, std::string_view data);
+  // Closes the WebSocket (close 1000) and the stream.
+  void Close();
+
+ private:
+  ws::Connection conn_;
+  ChannelProtocol protocol_;
+};
+
+}  // namespace kubedouble::fake

@@ -1,0 +1,60 @@
+#include "pod_stream.h"
+
+#include <fmt/format.h>
+#include <kubedouble/fakeserver/store.h>
+
+#include "../pod_streams.h"
+
+namespace kubedouble::fake {
+
+namespace {
+
+const json* ContainerStatus(const json& pod, const std::string& name) {
+  auto status = pod.find("status");
+  if (status == pod.end() || !status->is_object()) return nullptr;
+  for (const char* list :
+       {"containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"}) {
+    auto it = status->find(list);
+    if (it == status->end() || !it->is_array()) continue;
+    for (const auto& cs : *it) {
+      if (cs.is_object() && cs.value("name", "") == name) return &cs;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+PodStreamPlan PlanPodStream(const json& pod, const std::string& subresource,
+                            const UpgradeHeaders& headers,
+                            const std::function<std::vector<std::string>(const char*)>& query,
+                            FileTrees& trees, const ServerClock& clock) {
+  PodStreamPlan plan;
+  plan.subresource = subresource;
+  plan.options = ParseExecOptions(subresource, query);
+  const json& spec = StreamContainer(pod, subresource, plan.options.container);
+  const std::string name = spec.value("name", "");
+  const json* cs = ContainerStatus(pod, name);
+  const bool running = cs && cs->contains("state") && (*cs)["state"].is_object() &&
+                       (*cs)["state"].contains("running");
+  if (!running) throw StatusError::BadRequest(fmt::format("container not found (\"{}\")", name));
+  plan.answer = AnswerChannelHandshake(headers);
+  const json& meta = pod["metadata"];
+  plan.target.pod = pod;
+  plan.target.container = spec;
+  plan.target.clock = &clock;
+  plan.target.files = trees.For(meta.value("uid", meta.value("name", "")), name,
+                                meta.value("name", ""), spec.value("workingDir", ""), clock.Now());
+  return plan;
+}
+
+void RunPodStream(net::UpgradedStream& stream, const PodStreamPlan& plan) {
+  ChannelStream channels(stream, *plan.answer.protocol);
+  if (plan.subresource == "attach") {
+    ServeAttach(channels, plan.options, plan.target);
+  } else {
+    ServeExec(channels, plan.options, plan.target);
+  }
+}
+
+}  // namespace kubedouble::fake
