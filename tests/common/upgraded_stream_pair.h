@@ -18,39 +18,43 @@
 
 namespace kubedouble::test {
 
-class SocketPairStream : public net::UpgradedStream {
+// An upgraded stream over a connected socket `fd` (owned: closed with the stream).
+class FdStream : public net::UpgradedStream {
  public:
-  SocketPairStream() {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0) {
-      server_fd_ = fds[0];
-      client_fd_ = fds[1];
-    }
-  }
-  ~SocketPairStream() override {
-    ::close(server_fd_);
-    ::close(client_fd_);
-  }
-  SocketPairStream(const SocketPairStream&) = delete;
-  SocketPairStream& operator=(const SocketPairStream&) = delete;
+  explicit FdStream(int fd) : fd_(fd) {}
+  ~FdStream() override { ::close(fd_); }
+  FdStream(const FdStream&) = delete;
+  FdStream& operator=(const FdStream&) = delete;
 
-  ssize_t Read(char* data, size_t size) override { return ::read(server_fd_, data, size); }
+  ssize_t Read(char* data, size_t size) override { return ::recv(fd_, data, size, 0); }
   bool Write(const char* data, size_t size) override {
     while (size > 0) {
-      ssize_t n = ::send(server_fd_, data, size, MSG_NOSIGNAL);
+      ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
       if (n <= 0) return false;
       data += n;
       size -= static_cast<size_t>(n);
     }
     return true;
   }
-  void Close() override { ::shutdown(server_fd_, SHUT_RDWR); }
-
-  int client_fd() const { return client_fd_; }
+  void Close() override { ::shutdown(fd_, SHUT_RDWR); }
 
  private:
-  int server_fd_ = -1;
-  int client_fd_ = -1;
+  int fd_;
+};
+
+// A connected pair of Unix sockets.
+struct SocketPair {
+  SocketPair() { ::socketpair(AF_UNIX, SOCK_STREAM, 0, fds); }
+  int fds[2] = {-1, -1};
+};
+
+// The server's end of a socketpair as an upgraded stream; client_fd() is the other end.
+class SocketPairStream : private SocketPair, public FdStream {
+ public:
+  SocketPairStream() : SocketPair(), FdStream(fds[0]) {}
+  ~SocketPairStream() override { ::close(fds[1]); }
+
+  int client_fd() const { return fds[1]; }
 };
 
 // The client's end of a WebSocket on `fd`.
