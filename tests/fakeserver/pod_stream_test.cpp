@@ -282,6 +282,13 @@ TEST_F(PodStreamTest, FilesStayInThePodsTreeAcrossExecs) {
             "cat: can't open '/data/sub/f': No such file or directory\n");
 }
 
+TEST_F(PodStreamTest, AScriptThatRunsItselfStopsInsteadOfExhaustingTheServersStack) {
+  Exec({"sh", "-c", "echo '#!/bin/sh' > /tmp/loop.sh; echo /tmp/loop.sh >> /tmp/loop.sh"});
+  auto t = Exec({"/tmp/loop.sh"});
+  EXPECT_EQ(t.channels[kStderrChannel], "sh: too deeply nested\n");
+  EXPECT_EQ(ErrorStatus(t)["details"]["causes"][0]["message"], "2");
+}
+
 TEST_F(PodStreamTest, RedirectionIntoAMissingDirectoryFails) {
   auto t = Exec({"sh", "-c", "echo x > /nope/f; echo $?"});
   EXPECT_EQ(t.channels[kStderrChannel], "sh: can't create /nope/f: nonexistent directory\n");

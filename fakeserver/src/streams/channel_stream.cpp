@@ -1,6 +1,7 @@
 #include "channel_stream.h"
 
 #include <kubedouble/base/encoding.h>
+#include <kubedouble/base/strings.h>
 
 #include <algorithm>
 
@@ -19,16 +20,13 @@ std::optional<ChannelProtocol> KubeletProtocol(const std::string& name) {
   return std::nullopt;
 }
 
+// The comma-separated items of a header value, trimmed, empty ones dropped.
 std::vector<std::string> SplitList(std::string_view text) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string_view::npos) comma = text.size();
-    std::string_view item = text.substr(start, comma - start);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (!item.empty()) out.emplace_back(item);
+  for (size_t start = 0; start <= text.size();) {
+    size_t comma = std::min(text.find(',', start), text.size());
+    std::string item = base::Trim(text.substr(start, comma - start));
+    if (!item.empty()) out.push_back(std::move(item));
     start = comma + 1;
   }
   return out;

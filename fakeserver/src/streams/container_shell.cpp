@@ -241,7 +241,9 @@ std::string Unescape(std::string_view s) {
 class Shell {
  public:
   Shell(ContainerProcess process, std::vector<std::string> args)
-      : p_(std::move(process)), args_(std::move(args)) {}
+      : p_(std::move(process)), args_(std::move(args)) {
+    ++p_.depth;
+  }
 
   bool exited() const { return exited_; }
 
@@ -510,6 +512,10 @@ class Shell {
 
 int Shell::RunArgv(const std::vector<std::string>& argv, ShellIO& io, bool in_script) {
   if (argv.empty()) return 0;
+  if (p_.depth > kMaxShellDepth) {
+    io.err("sh: too deeply nested\n");
+    return 2;
+  }
   const std::string name = BaseName(argv[0]);
   if (name == "sh" || name == "bash" || name == "ash" || name == "dash") return Sh(argv, io);
   if (name == "echo") return Echo(argv, io);

@@ -55,7 +55,11 @@ struct ContainerProcess {
   std::string hostname;
   bool tty = false;
   std::function<std::chrono::system_clock::time_point()> now;
+  int depth = 0;  // how many shells deep (a script that runs itself stops at kMaxShellDepth)
 };
+
+// The deepest nesting of shells and scripts; deeper is `sh: too deeply nested`, status 2.
+inline constexpr int kMaxShellDepth = 64;
 
 // The environment of a process in container `container` (its spec) of pod `pod_name`.
 std::vector<std::pair<std::string, std::string>> ContainerEnvironment(

@@ -1,6 +1,7 @@
 #include "exec_session.h"
 
 #include <fmt/format.h>
+#include <kubedouble/base/strings.h>
 #include <kubedouble/fakeserver/container_log.h>
 #include <kubedouble/fakeserver/store.h>
 
@@ -23,8 +24,7 @@ constexpr auto kClockPoll = std::chrono::milliseconds(10);
 
 bool QueryBool(const std::vector<std::string>& values) {
   if (values.empty()) return false;
-  std::string v = values[0];
-  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string v = base::Lower(values[0]);
   return !(v == "0" || v == "f" || v == "false");
 }
 
