@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
+#include <kubedouble/base/rfc3339.h>
 #include <kubedouble/fakeserver/store.h>
 
 #include <atomic>
@@ -450,6 +451,48 @@ TEST_F(PodStreamTest, AttachToAShellRunsTheLinesTyped) {
     ws.SendChannel(kStdinChannel, "echo $HOSTNAME\nexit 0\n");
   });
   EXPECT_EQ(t.channels[kStdoutChannel], "web\n");
+}
+
+TEST_F(PodStreamTest, AttachShowsTheLogLinesWrittenFromThenOn) {
+  json pod = Pod();
+  pod["metadata"]["annotations"] = {{"kubedouble.io/log", "+1s first\n+2s second"}};
+  pod["status"]["containerStatuses"][0]["state"]["running"]["startedAt"] =
+      base::FormatRfc3339(std::chrono::time_point_cast<std::chrono::seconds>(clock_.Now()));
+  Query q{{"stdout", {"true"}}};
+  PodStreamPlan plan = Plan(q, pod, "v5.channel.k8s.io", "attach");
+  SocketPairStream stream;
+  std::thread server([&] { RunPodStream(stream, plan); });
+  WebSocketClient ws(stream.client_fd());
+  std::atomic<bool> done{false};
+  std::thread mover([&] {
+    while (!done) {
+      clock_.Advance(std::chrono::milliseconds(500));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  std::string seen;
+  while (seen.find("second") == std::string::npos) {
+    auto f = ws.ReadFrame();
+    ASSERT_TRUE(f);
+    seen += f->payload.substr(1);
+  }
+  done = true;
+  mover.join();
+  ws.SendClose();
+  ws.ReadUntilClose();
+  server.join();
+  EXPECT_EQ(seen, "first\nsecond\n");
+}
+
+TEST_F(PodStreamTest, AnInteractiveShellOnATerminalPromptsAndEchoes) {
+  Query q = ExecQuery({"sh"}, true, true);
+  auto t = Run(Plan(q), [](WebSocketClient& ws) {
+    ws.SendChannel(kResizeChannel, R"({"Width":80,"Height":24})");
+    ws.SendChannel(kStdinChannel, "echo hi\r");
+    ws.SendChannel(kStdinChannel, "exit 4\r");
+  });
+  EXPECT_EQ(t.channels[kStdoutChannel], "/ # echo hi\r\nhi\r\n/ # exit 4\r\n");
+  EXPECT_EQ(ErrorStatus(t)["details"]["causes"][0]["message"], "4");
 }
 
 // ---- before the upgrade -----------------------------------------------------------------------
