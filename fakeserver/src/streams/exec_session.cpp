@@ -245,7 +245,7 @@ void ServeAttach(ChannelStream& stream, const ExecOptions& options, const Stream
       instance = ResolveLogInstance(target.pod, log_options);
     } catch (const StatusError&) {
     }
-    TimePoint seen = target.clock->Now();
+    TimePoint seen = target.accepted;
     while (instance && !input.gone()) {
       if (instance->finished && seen >= *instance->finished) break;
       if (!input.Sleep(*target.clock, kClockPoll)) break;

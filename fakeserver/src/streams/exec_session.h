@@ -13,11 +13,11 @@
 // stdin ends with v5's close signal for channel 0 or when the client closes the connection
 // (v4 has no other way).
 //
-// attach joins the container's main process: from now on, what its log shows (container_log.h)
-// goes to stdout as the server's clock reaches it; with stdin (asked for, and `stdin: true` in the
-// container's spec) a container whose program is a shell (sh, bash, ash, dash without -c) runs
-// the lines the client types, one whose program is `cat` echoes them, any other drops them.
-// attach ends when the client closes the connection or the container's instance ends.
+// attach joins the container's main process: from the request on, what its log shows
+// (container_log.h) goes to stdout as the server's clock reaches it; with stdin (asked for, and
+// `stdin: true` in the container's spec) a container whose program is a shell (sh, bash, ash, dash
+// without -c) runs the lines the client types, one whose program is `cat` echoes them, any other
+// drops them. attach ends when the client closes the connection or the container's instance ends.
 #pragma once
 
 #include <kubedouble/fakeserver/clock.h>
@@ -59,6 +59,8 @@ struct StreamTarget {
   nlohmann::json container;  // the spec of the container
   std::shared_ptr<FileTree> files;
   const ServerClock* clock = nullptr;
+  // When the request was accepted: attach shows the log lines written after it.
+  std::chrono::system_clock::time_point accepted;
 };
 
 // The Status v4 and v5 send on the error channel for exit status `code` of `command` (see above).

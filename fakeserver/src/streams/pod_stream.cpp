@@ -43,6 +43,7 @@ PodStreamPlan PlanPodStream(const json& pod, const std::string& subresource,
   plan.target.pod = pod;
   plan.target.container = spec;
   plan.target.clock = &clock;
+  plan.target.accepted = clock.Now();
   plan.target.files = trees.For(meta.value("uid", meta.value("name", "")), name,
                                 meta.value("name", ""), spec.value("workingDir", ""), clock.Now());
   return plan;
