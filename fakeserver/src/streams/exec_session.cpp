@@ -21,6 +21,8 @@ using TimePoint = std::chrono::system_clock::time_point;
 
 // How often a waiting exec looks at the server's clock (a fake clock moves when told).
 constexpr auto kClockPoll = std::chrono::milliseconds(10);
+// The most stdin held for a command that has not read it yet.
+constexpr size_t kMaxQueuedStdin = 16u << 20;
 
 bool QueryBool(const std::vector<std::string>& values) {
   if (values.empty()) return false;
@@ -35,7 +37,14 @@ class ClientInput {
   ClientInput(ChannelStream& stream, bool want_stdin) : stream_(stream), want_stdin_(want_stdin) {
     reader_ = std::thread([this] { ReadLoop(); });
   }
-  ~ClientInput() { reader_.join(); }
+  ~ClientInput() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      cv_.notify_all();
+    }
+    reader_.join();
+  }
 
   // The next piece of stdin, nullopt at its end.
   std::optional<std::string> Read() {
@@ -44,6 +53,8 @@ class ClientInput {
     if (queue_.empty()) return std::nullopt;
     std::string out = std::move(queue_.front());
     queue_.pop_front();
+    queued_ -= out.size();
+    cv_.notify_all();
     return out;
   }
 
@@ -73,8 +84,11 @@ class ClientInput {
  private:
   void ReadLoop() {
     while (std::optional<ChannelMessage> m = stream_.Receive()) {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
       if (m->channel == kStdinChannel && want_stdin_ && !stdin_closed_) {
+        // A command that does not read holds the client back rather than the server's memory.
+        cv_.wait(lock, [this] { return queued_ < kMaxQueuedStdin || stopping_; });
+        queued_ += m->data.size();
         if (!m->data.empty()) queue_.push_back(std::move(m->data));
       } else if (m->channel == kCloseSignalChannel && stream_.protocol().version >= 5 &&
                  !m->data.empty() && static_cast<uint8_t>(m->data[0]) == kStdinChannel) {
@@ -93,7 +107,9 @@ class ClientInput {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
+  size_t queued_ = 0;  // bytes in queue_
   bool stdin_closed_ = false;
+  bool stopping_ = false;  // the exec is over: stop holding stdin back
   bool gone_ = false;
   std::thread reader_;
 };

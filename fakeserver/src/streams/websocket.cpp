@@ -86,7 +86,7 @@ bool Connection::Send(Opcode opcode, std::string_view payload) {
 
 void Connection::Close(uint16_t code, std::string_view reason) {
   SendFrame(Opcode::kClose, ClosePayload(code, reason));
-  stream_.Close();
+  if (!stream_closed_.exchange(true)) stream_.Close();
 }
 
 std::optional<Message> Connection::Receive() {

@@ -16,6 +16,7 @@
 #include <kubedouble/net/upgraded_stream.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -77,7 +78,7 @@ class Connection {
   std::optional<Message> Receive();
   // One unfragmented data message; false when it could not be written.
   bool Send(Opcode opcode, std::string_view payload);
-  // Sends a close frame (once) and closes the stream.
+  // Sends a close frame and closes the stream, once however often it is called.
   void Close(uint16_t code = kCloseNormal, std::string_view reason = {});
 
  private:
@@ -90,6 +91,7 @@ class Connection {
   std::string buffer_;  // bytes read and not yet parsed
   std::mutex write_mu_;
   bool close_sent_ = false;
+  std::atomic<bool> stream_closed_{false};
 };
 
 }  // namespace kubedouble::fake::ws
