@@ -88,6 +88,30 @@ void RefuseStreamWithoutUpgrade(const json& pod, const std::string& subresource,
   throw StatusError::BadRequest("Upgrade request required");
 }
 
+bool IsWebSocketUpgrade(const httplib::Request& req) {
+  return Lower(req.get_header_value("Upgrade")).find("websocket") != std::string::npos;
+}
+
+PodStreamPlan PlanWebSocketPodStream(const httplib::Request& req, const json& pod,
+                                     const std::string& subresource, FileTrees& trees,
+                                     const ServerClock& clock) {
+  UpgradeHeaders headers;
+  headers.key = req.get_header_value("Sec-WebSocket-Key");
+  headers.version = req.get_header_value("Sec-WebSocket-Version");
+  const size_t n = req.get_header_value_count("Sec-WebSocket-Protocol");
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) headers.protocols += ", ";
+    headers.protocols += req.get_header_value("Sec-WebSocket-Protocol", i);
+  }
+  auto query = [&req](const char* name) {
+    std::vector<std::string> values;
+    const size_t count = req.get_param_value_count(name);
+    for (size_t i = 0; i < count; ++i) values.push_back(req.get_param_value(name, i));
+    return values;
+  };
+  return PlanPodStream(pod, subresource, headers, query, trees, clock);
+}
+
 std::optional<Attributes> UpgradeCreateCheck(const httplib::Request& req, const Attributes& asked) {
   if (asked.verb != "get" || asked.resource != "pods" || !asked.api_group.empty()) {
     return std::nullopt;
@@ -96,9 +120,7 @@ std::optional<Attributes> UpgradeCreateCheck(const httplib::Request& req, const 
       asked.subresource != "portforward") {
     return std::nullopt;
   }
-  if (Lower(req.get_header_value("Upgrade")).find("websocket") == std::string::npos) {
-    return std::nullopt;
-  }
+  if (!IsWebSocketUpgrade(req)) return std::nullopt;
   Attributes create = asked;
   create.verb = "create";
   return create;

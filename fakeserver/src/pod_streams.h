@@ -13,6 +13,7 @@
 #include <string>
 
 #include "authz.h"
+#include "streams/pod_stream.h"
 
 namespace kubedouble::fake {
 
@@ -32,6 +33,21 @@ const json& StreamContainer(const json& pod, const std::string& subresource,
 //   400 Upgrade request required
 [[noreturn]] void RefuseStreamWithoutUpgrade(const json& pod, const std::string& subresource,
                                              const std::string& container);
+
+// Whether `req` asks for a WebSocket upgrade (Upgrade: websocket, any case).
+bool IsWebSocketUpgrade(const httplib::Request& req);
+
+// PlanPodStream (streams/pod_stream.h) for request `req` of `subresource` ("exec" or "attach")
+// of `pod`: its Sec-WebSocket-* headers (repeated Sec-WebSocket-Protocol headers joined) and its
+// query. What the handler calls once the connection layer can take a connection over:
+//   if (IsWebSocketUpgrade(req) && <the connection can be upgraded>) {
+//     PodStreamPlan plan = PlanWebSocketPodStream(req, pod, sub, trees, clock);  // 400s throw
+//     if (plan.answer.status != 101) answer plan.answer.status/headers/body;
+//     else upgrade with plan.answer.headers, then RunPodStream(stream, plan) on its thread.
+//   }
+PodStreamPlan PlanWebSocketPodStream(const httplib::Request& req, const json& pod,
+                                     const std::string& subresource, FileTrees& trees,
+                                     const ServerClock& clock);
 
 // A WebSocket upgrade (a GET) of pods/exec, attach or portforward needs `create` on the
 // subresource as well as `get`, as kube-apiserver 1.32 authorizes it: the attributes of that

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/upgraded_stream_pair.h"
+#include "pod_streams.h"
 #include "streams/channel_stream.h"
 #include "streams/pod_stream.h"
 #include "streams/websocket.h"
@@ -493,6 +494,24 @@ TEST_F(PodStreamTest, AnInteractiveShellOnATerminalPromptsAndEchoes) {
   });
   EXPECT_EQ(t.channels[kStdoutChannel], "/ # echo hi\r\nhi\r\n/ # exit 4\r\n");
   EXPECT_EQ(ErrorStatus(t)["details"]["causes"][0]["message"], "4");
+}
+
+TEST_F(PodStreamTest, TheHandlersPlanReadsTheRequestsHeadersAndRepeatedQuery) {
+  httplib::Request req;
+  req.set_header("Upgrade", "WebSocket");
+  req.set_header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+  req.set_header("Sec-WebSocket-Version", "13");
+  req.set_header("Sec-WebSocket-Protocol", "v4.channel.k8s.io");
+  req.set_header("Sec-WebSocket-Protocol", "v5.channel.k8s.io");
+  req.params.emplace("command", "echo");
+  req.params.emplace("command", "a b");
+  req.params.emplace("stdout", "true");
+  ASSERT_TRUE(IsWebSocketUpgrade(req));
+  PodStreamPlan plan = PlanWebSocketPodStream(req, Pod(), "exec", trees_, clock_);
+  EXPECT_EQ(plan.answer.status, 101);
+  EXPECT_EQ(plan.answer.protocol->version, 5);
+  auto t = Run(plan);
+  EXPECT_EQ(t.channels[kStdoutChannel], "a b\n");
 }
 
 // ---- before the upgrade -----------------------------------------------------------------------
