@@ -80,6 +80,9 @@ TEST_F(ExecE2eTest, KubectlCpCopiesADirectoryIntoThePodAndBack) {
   r = Bash(Kubectl() + "cp web:/tmp/site back && diff -r site back && echo same");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("same"), std::string::npos) << r.output;
+  // One file out of the pod.
+  r = Bash(Kubectl() + "cp web:/etc/hostname hostname && cat hostname");
+  EXPECT_EQ(r.output, "web\n");  // kubectl 1.32 drops tar's stderr here
   // One file, into a directory that exists (kubectl's `test -d` says so).
   r = Bash(Kubectl() + "cp site/index.html web:/root && " + Kubectl() + "exec web -- ls /root");
   EXPECT_EQ(r.output, "index.html\n");
