@@ -291,6 +291,39 @@ TEST_F(PodStreamTest, AScriptThatRunsItselfStopsInsteadOfExhaustingTheServersSta
   EXPECT_EQ(ErrorStatus(t)["details"]["causes"][0]["message"], "2");
 }
 
+TEST_F(PodStreamTest, TextToolsReadFilesAndStdin) {
+  Exec({"sh", "-c", "printf 'alpha\\nbeta\\ngamma\\ndelta\\n' > /tmp/l"});
+  auto t = Exec({"sh", "-c",
+                 "head -n 2 /tmp/l; tail -1 /tmp/l; tail -n +3 /tmp/l | wc -l; wc -c < /tmp/l; "
+                 "grep -n a /tmp/l | grep -v alpha; grep -c ^[bg] /tmp/l; grep -q zeta /tmp/l; "
+                 "echo $?; grep '(' /tmp/l"});
+  EXPECT_EQ(t.channels[kStdoutChannel],
+            "alpha\nbeta\ndelta\n2\n23\n2:beta\n3:gamma\n4:delta\n2\n1\n");
+  EXPECT_EQ(t.channels[kStderrChannel].rfind("grep: bad regex '(': ", 0), 0u)
+      << t.channels[kStderrChannel];
+  EXPECT_EQ(ErrorStatus(t)["details"]["causes"][0]["message"], "2");
+}
+
+TEST_F(PodStreamTest, MvCpAndChmodWorkOnTheTree) {
+  auto t =
+      Exec({"sh", "-c",
+            "mkdir -p /a/b && echo x > /a/b/f && cp -r /a /c && mv /c/b/f /c/g && "
+            "chmod 700 /c/g && ls -l /c/g | cut; ls /c /c/b; cat /c/g; cp /a /d; mv /nope /e"});
+  EXPECT_EQ(t.channels[kStdoutChannel], "/c:\nb\ng\n\n/c/b:\nx\n");
+  EXPECT_EQ(t.channels[kStderrChannel],
+            "sh: cut: not found\ncp: omitting directory '/a'\n"
+            "mv: can't rename '/nope': No such file or directory\n");
+  t = Exec({"ls", "-l", "/c/g"});
+  EXPECT_EQ(t.channels[kStdoutChannel].substr(0, 10), "-rwx------");
+}
+
+TEST_F(PodStreamTest, KubectlCpWithRetriesReadsTheArchiveThroughTail) {
+  Exec({"sh", "-c", "mkdir /srv && echo hi > /srv/f"});
+  const std::string whole = Exec({"tar", "cf", "-", "/srv"}).channels[kStdoutChannel];
+  auto t = Exec({"sh", "-c", "tar cf - /srv | tail -c+513"});
+  EXPECT_EQ(t.channels[kStdoutChannel], whole.substr(512));
+}
+
 TEST_F(PodStreamTest, RedirectionIntoAMissingDirectoryFails) {
   auto t = Exec({"sh", "-c", "echo x > /nope/f; echo $?"});
   EXPECT_EQ(t.channels[kStderrChannel], "sh: can't create /nope/f: nonexistent directory\n");

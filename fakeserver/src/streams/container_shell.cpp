@@ -10,6 +10,7 @@
 
 #include "shell_script.h"
 #include "tar_archive.h"
+#include "text_commands.h"
 
 namespace kubedouble::fake {
 
@@ -358,6 +359,13 @@ class Shell {
   int Sleep(const std::vector<std::string>& argv, ShellIO& io);
   int Exit(const std::vector<std::string>& argv, ShellIO& io);
   int Uname(const std::vector<std::string>& argv, ShellIO& io);
+  int Text(const std::string& name, const std::vector<std::string>& argv, ShellIO& io);
+  int Move(const std::vector<std::string>& argv, ShellIO& io);
+  int Copy(const std::vector<std::string>& argv, ShellIO& io);
+  int Chmod(const std::vector<std::string>& argv, ShellIO& io);
+  // Where `target` puts `source`: inside it when it is a directory.
+  std::string Destination(const std::string& source, const std::string& target) const;
+  std::string CopyTree(const std::string& from, const std::string& to);
   int Tar(const std::vector<std::string>& argv, ShellIO& io);
 
   ContainerProcess p_;
@@ -433,6 +441,10 @@ int Shell::RunArgv(const std::vector<std::string>& argv, ShellIO& io, bool in_sc
     return 0;
   }
   if (name == "tar") return Tar(argv, io);
+  if (IsTextCommand(name)) return Text(name, argv, io);
+  if (name == "mv") return Move(argv, io);
+  if (name == "cp") return Copy(argv, io);
+  if (name == "chmod") return Chmod(argv, io);
   // A script of the tree, started by path.
   if (argv[0].find('/') != std::string::npos) {
     std::optional<FileNode> node = p_.files->Stat(FileTree::Absolute(p_.cwd, argv[0]));
@@ -879,6 +891,125 @@ int Shell::Uname(const std::vector<std::string>& argv, ShellIO& io) {
   }
   io.out(text + "\n");
   return 0;
+}
+
+int Shell::Text(const std::string& name, const std::vector<std::string>& argv, ShellIO& io) {
+  auto open = [this](const std::string& file, std::string& error) -> std::optional<std::string> {
+    std::optional<FileNode> node = p_.files->Stat(FileTree::Absolute(p_.cwd, file));
+    if (!node || node->dir) {
+      error = node ? FileTree::kIsDir : FileTree::kNoEntry;
+      return std::nullopt;
+    }
+    return node->data;
+  };
+  TextOutcome r =
+      RunTextCommand(name, {argv.begin() + 1, argv.end()}, open, [&] { return ReadAll(io); });
+  if (!r.out.empty()) io.out(r.out);
+  if (!r.err.empty()) io.err(r.err);
+  return r.status;
+}
+
+std::string Shell::Destination(const std::string& source, const std::string& target) const {
+  const std::string to = FileTree::Absolute(p_.cwd, target);
+  std::optional<FileNode> there = p_.files->Stat(to);
+  if (!there || !there->dir) return to;
+  return FileTree::Absolute(to, BaseName(FileTree::Absolute(p_.cwd, source)));
+}
+
+int Shell::Move(const std::vector<std::string>& argv, ShellIO& io) {
+  std::vector<std::string> operands;
+  for (size_t i = 1; i < argv.size(); ++i) {
+    if (argv[i].empty() || argv[i][0] != '-') operands.push_back(argv[i]);
+  }
+  if (operands.size() < 2) {
+    io.err("mv: missing destination\n");
+    return 1;
+  }
+  int status = 0;
+  for (size_t i = 0; i + 1 < operands.size(); ++i) {
+    std::string err = p_.files->Rename(FileTree::Absolute(p_.cwd, operands[i]),
+                                       Destination(operands[i], operands.back()));
+    if (!err.empty()) {
+      io.err(fmt::format("mv: can't rename '{}': {}\n", operands[i], err));
+      status = 1;
+    }
+  }
+  return status;
+}
+
+std::string Shell::CopyTree(const std::string& from, const std::string& to) {
+  std::optional<FileNode> node = p_.files->Stat(from);
+  if (!node) return FileTree::kNoEntry;
+  if (!node->dir) return p_.files->WriteFile(to, node->data, false, p_.now(), node->mode);
+  if (to == from || to.compare(0, from.size() + 1, from + "/") == 0) return "Invalid argument";
+  if (std::string err = p_.files->MakeDir(to, true, p_.now(), node->mode); !err.empty()) {
+    return err;
+  }
+  for (const std::string& child : p_.files->List(from).value_or(std::vector<std::string>{})) {
+    std::string err = CopyTree(FileTree::Absolute(from, child), FileTree::Absolute(to, child));
+    if (!err.empty()) return err;
+  }
+  return "";
+}
+
+int Shell::Copy(const std::vector<std::string>& argv, ShellIO& io) {
+  bool recursive = false;
+  std::vector<std::string> operands;
+  for (size_t i = 1; i < argv.size(); ++i) {
+    if (argv[i].size() > 1 && argv[i][0] == '-') {
+      recursive = recursive || argv[i].find_first_of("rRa") != std::string::npos;
+    } else {
+      operands.push_back(argv[i]);
+    }
+  }
+  if (operands.size() < 2) {
+    io.err("cp: missing destination\n");
+    return 1;
+  }
+  int status = 0;
+  for (size_t i = 0; i + 1 < operands.size(); ++i) {
+    const std::string from = FileTree::Absolute(p_.cwd, operands[i]);
+    std::optional<FileNode> node = p_.files->Stat(from);
+    std::string err;
+    if (!node) {
+      io.err(fmt::format("cp: can't stat '{}': {}\n", operands[i], FileTree::kNoEntry));
+      status = 1;
+      continue;
+    }
+    if (node->dir && !recursive) {
+      io.err(fmt::format("cp: omitting directory '{}'\n", operands[i]));
+      status = 1;
+      continue;
+    }
+    err = CopyTree(from, Destination(operands[i], operands.back()));
+    if (!err.empty()) {
+      io.err(fmt::format("cp: can't create '{}': {}\n", operands.back(), err));
+      status = 1;
+    }
+  }
+  return status;
+}
+
+int Shell::Chmod(const std::vector<std::string>& argv, ShellIO& io) {
+  if (argv.size() < 3) {
+    io.err("chmod: missing operand\n");
+    return 1;
+  }
+  uint32_t mode = 0;
+  auto [end, ec] = std::from_chars(argv[1].data(), argv[1].data() + argv[1].size(), mode, 8);
+  if (ec != std::errc() || end != argv[1].data() + argv[1].size() || mode > 07777) {
+    io.err(fmt::format("chmod: invalid mode '{}'\n", argv[1]));
+    return 1;
+  }
+  int status = 0;
+  for (size_t i = 2; i < argv.size(); ++i) {
+    std::string err = p_.files->Chmod(FileTree::Absolute(p_.cwd, argv[i]), mode);
+    if (!err.empty()) {
+      io.err(fmt::format("chmod: {}: {}\n", argv[i], err));
+      status = 1;
+    }
+  }
+  return status;
 }
 
 int Shell::Tar(const std::vector<std::string>& argv, ShellIO& io) {

@@ -7,6 +7,8 @@
 //   cat [FILE|-]…             stdin when no file is named, as it arrives
 //   env [NAME=VALUE… [CMD…]]  printenv [NAME]   export NAME=VALUE…   NAME=VALUE (a shell variable)
 //   pwd   cd DIR   ls [-1alAd] [PATH…]   mkdir [-p] DIR…   rm [-rf] PATH…   touch FILE…
+//   mv SRC… DEST   cp [-r] SRC… DEST   chmod OCTAL PATH…
+//   head, tail, wc, grep                  (text_commands.h)
 //   test / [ EXPR ]           -e -f -d -s FILE, -z -n STR, S = S, S != S, N -eq|-ne|-lt|-le|-gt|-ge
 //   N, ! true  false  :  exit [N]  sleep SECONDS (on the server's clock) hostname  whoami  uname
 //   date tar  c|x|t [v] [m] [o] f ARCHIVE [-C DIR] [--no-same-owner] [--no-same-permissions]

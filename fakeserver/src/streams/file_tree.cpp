@@ -136,6 +136,38 @@ std::string FileTree::Touch(const std::string& path, TimePoint when) {
   return "";
 }
 
+std::string FileTree::Chmod(const std::string& path, uint32_t mode) {
+  std::lock_guard lock(mu_);
+  auto it = nodes_.find(path);
+  if (it == nodes_.end()) return kNoEntry;
+  it->second.mode = mode & 07777;
+  return "";
+}
+
+std::string FileTree::Rename(const std::string& from, const std::string& to) {
+  std::lock_guard lock(mu_);
+  auto it = nodes_.find(from);
+  if (it == nodes_.end()) return kNoEntry;
+  if (from == to) return "";
+  if (from == "/" || to.compare(0, from.size() + 1, from + "/") == 0) return "Invalid argument";
+  if (std::string err = CheckParentLocked(to); !err.empty()) return err;
+  if (auto there = nodes_.find(to); there != nodes_.end()) {
+    if (there->second.dir) return there->second.dir && !it->second.dir ? kIsDir : kExists;
+    if (it->second.dir) return kNotDir;
+  }
+  std::vector<std::pair<std::string, FileNode>> moved;
+  const std::string prefix = from + "/";
+  for (auto c = nodes_.lower_bound(prefix);
+       c != nodes_.end() && c->first.compare(0, prefix.size(), prefix) == 0;) {
+    moved.emplace_back(to + c->first.substr(from.size()), std::move(c->second));
+    c = nodes_.erase(c);
+  }
+  moved.emplace_back(to, std::move(it->second));
+  nodes_.erase(from);
+  for (auto& [path, node] : moved) nodes_[path] = std::move(node);
+  return "";
+}
+
 std::shared_ptr<FileTree> FileTrees::For(const std::string& pod_uid, const std::string& container,
                                          const std::string& hostname,
                                          const std::string& working_dir, FileTree::TimePoint now) {

@@ -60,6 +60,11 @@ class FileTree {
   std::string Remove(const std::string& path, bool recursive);
   // Sets the modification time of an existing entry; "" or the error.
   std::string Touch(const std::string& path, TimePoint when);
+  // Sets the permission bits of an existing entry; "" or the error.
+  std::string Chmod(const std::string& path, uint32_t mode);
+  // Moves `from` (with everything under it) to `to`, replacing a file there; `to`'s directory
+  // must exist. "" or the error ("Invalid argument" for a directory into itself).
+  std::string Rename(const std::string& from, const std::string& to);
 
  private:
   static std::string Parent(const std::string& path);
