@@ -92,17 +92,24 @@ bool IsWebSocketUpgrade(const httplib::Request& req) {
   return Lower(req.get_header_value("Upgrade")).find("websocket") != std::string::npos;
 }
 
-PodStreamPlan PlanWebSocketPodStream(const httplib::Request& req, const json& pod,
-                                     const std::string& subresource, FileTrees& trees,
-                                     const ServerClock& clock) {
+PodStreamPlan PlanUpgradePodStream(const httplib::Request& req, const json& pod,
+                                   const std::string& subresource, FileTrees& trees,
+                                   const ServerClock& clock) {
   UpgradeHeaders headers;
   headers.key = req.get_header_value("Sec-WebSocket-Key");
   headers.version = req.get_header_value("Sec-WebSocket-Version");
-  const size_t n = req.get_header_value_count("Sec-WebSocket-Protocol");
-  for (size_t i = 0; i < n; ++i) {
-    if (i > 0) headers.protocols += ", ";
-    headers.protocols += req.get_header_value("Sec-WebSocket-Protocol", i);
-  }
+  auto all = [&req](const char* name) {
+    std::string joined;
+    const size_t n = req.get_header_value_count(name);
+    for (size_t i = 0; i < n; ++i) {
+      if (i > 0) joined += ", ";
+      joined += req.get_header_value(name, i);
+    }
+    return joined;
+  };
+  headers.protocols = all("Sec-WebSocket-Protocol");
+  headers.upgrade = req.get_header_value("Upgrade");
+  headers.stream_protocols = all("X-Stream-Protocol-Version");
   auto query = [&req](const char* name) {
     std::vector<std::string> values;
     const size_t count = req.get_param_value_count(name);

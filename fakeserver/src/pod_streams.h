@@ -38,16 +38,17 @@ const json& StreamContainer(const json& pod, const std::string& subresource,
 bool IsWebSocketUpgrade(const httplib::Request& req);
 
 // PlanPodStream (streams/pod_stream.h) for request `req` of `subresource` ("exec" or "attach")
-// of `pod`: its Sec-WebSocket-* headers (repeated Sec-WebSocket-Protocol headers joined) and its
-// query. What the handler calls once the connection layer can take a connection over:
-//   if (IsWebSocketUpgrade(req) && <the connection can be upgraded>) {
-//     PodStreamPlan plan = PlanWebSocketPodStream(req, pod, sub, trees, clock);  // 400s throw
+// of `pod`: its Upgrade, Sec-WebSocket-* and X-Stream-Protocol-Version headers (repeated ones
+// joined) and its query. What the handler calls once the connection layer can take a connection
+// over:
+//   if (<Upgrade: websocket or SPDY/3.1> && <the connection can be upgraded>) {
+//     PodStreamPlan plan = PlanUpgradePodStream(req, pod, sub, trees, clock);  // 400s throw
 //     if (plan.answer.status != 101) answer plan.answer.status/headers/body;
 //     else upgrade with plan.answer.headers, then RunPodStream(stream, plan) on its thread.
 //   }
-PodStreamPlan PlanWebSocketPodStream(const httplib::Request& req, const json& pod,
-                                     const std::string& subresource, FileTrees& trees,
-                                     const ServerClock& clock);
+PodStreamPlan PlanUpgradePodStream(const httplib::Request& req, const json& pod,
+                                   const std::string& subresource, FileTrees& trees,
+                                   const ServerClock& clock);
 
 // A WebSocket upgrade (a GET) of pods/exec, attach or portforward needs `create` on the
 // subresource as well as `get`, as kube-apiserver 1.32 authorizes it: the attributes of that

@@ -1,4 +1,5 @@
 // A stand-in for the connection layer's upgrade path, for driving real clients at exec and attach
+// (WebSocket, and SPDY/3.1)
 // before the server owns its connections: a plain-HTTP loopback server that answers GET of one
 // pod (kubectl exec and cp read it first, after the core group's discovery) and takes exec and
 // attach upgrades with fakeserver/src/streams (PlanPodStream, then the 101, then RunPodStream on
@@ -27,7 +28,9 @@ namespace kubedouble::e2e {
 
 class ExecFront {
  public:
-  explicit ExecFront(nlohmann::json pod) : pod_(std::move(pod)), clock_(false) {
+  // `websocket` false: WebSocket upgrades get 400, so kubectl falls back to SPDY/3.1.
+  explicit ExecFront(nlohmann::json pod, bool websocket = true)
+      : pod_(std::move(pod)), websocket_(websocket), clock_(false) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -142,12 +145,17 @@ class ExecFront {
                     R"("kind":"PodExecOptions","verbs":["create","get"]}]})");
     }
     const std::string sub = path.substr(path.rfind('/') + 1);
+    std::string kind = headers["upgrade"];
+    for (char& ch : kind) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const bool websocket = kind.find("websocket") != std::string::npos;
     if (path.rfind(pod_path + "/", 0) != 0 || (sub != "exec" && sub != "attach") ||
-        headers["upgrade"].find("websocket") == std::string::npos) {
+        (!websocket && kind.find("spdy/3.1") == std::string::npos)) {
       return Answer(fd, 404, "Not Found", "text/plain", "404 page not found");
     }
+    if (websocket && !websocket_) return Answer(fd, 400, "Bad Request", "text/plain", "no");
     fake::UpgradeHeaders upgrade{headers["sec-websocket-key"], headers["sec-websocket-version"],
-                                 headers["sec-websocket-protocol"]};
+                                 headers["sec-websocket-protocol"], headers["upgrade"],
+                                 headers["x-stream-protocol-version"]};
     auto get_all = [&query](const char* name) {
       std::vector<std::string> out;
       auto [from, to] = query.equal_range(name);
@@ -172,6 +180,7 @@ class ExecFront {
   }
 
   nlohmann::json pod_;
+  bool websocket_;
   fake::ServerClock clock_;
   fake::FileTrees trees_;
   int listen_fd_ = -1;

@@ -121,6 +121,23 @@ TEST_F(ExecE2eTest, ClientNodeExecStreamsAndCallsBackWithTheStatus) {
   EXPECT_NE(r.output.find("status: Failure NonZeroExitCode 4"), std::string::npos) << r.output;
 }
 
+TEST(ExecE2e, KubectlFallsBackToSpdyWhenTheWebSocketUpgradeIsRefused) {
+  ExecFront front(RunningPod(), /*websocket=*/false);
+  const fs::path dir = fs::temp_directory_path() / ("kd-spdy-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string kubectl = "timeout 60 kubectl --kubeconfig=" + front.WriteKubeconfig(dir) +
+                              " --cache-dir=" + (dir / "cache").string() + " ";
+  Result r = Bash(kubectl + "exec web -- sh -c 'echo over spdy; echo oops >&2; exit 3'");
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_NE(r.output.find("over spdy\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("oops\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("command terminated with exit code 3"), std::string::npos) << r.output;
+  r = Bash("printf 'one\\ntwo\\n' | " + kubectl + "exec -i web -- cat");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.output, "one\ntwo\n");
+  fs::remove_all(dir);
+}
+
 TEST(ExecE2e, KubectlAttachSendsStdinToTheContainersProgram) {
   json pod = RunningPod();
   pod["spec"]["containers"][0]["command"] = json::array({"cat"});

@@ -16,6 +16,8 @@
 #include "pod_streams.h"
 #include "streams/channel_stream.h"
 #include "streams/pod_stream.h"
+#include "streams/spdy.h"
+#include "streams/spdy_channels.h"
 #include "streams/websocket.h"
 
 namespace kubedouble::fake {
@@ -56,7 +58,7 @@ Query ExecQuery(std::vector<std::string> command, bool stdin = false, bool tty =
 }
 
 UpgradeHeaders Headers(const std::string& protocols = "v5.channel.k8s.io") {
-  return {"dGhlIHNhbXBsZSBub25jZQ==", "13", protocols};
+  return {"dGhlIHNhbXBsZSBub25jZQ==", "13", protocols, "websocket", ""};
 }
 
 class PodStreamTest : public ::testing::Test {
@@ -135,7 +137,7 @@ TEST(WebSocketHandshake, UnknownProtocolsAre403AndABadVersion400) {
   HandshakeAnswer a = AnswerChannelHandshake(Headers("v3.channel.k8s.io, chat"));
   EXPECT_EQ(a.status, 403);
   EXPECT_TRUE(a.body.empty());
-  a = AnswerChannelHandshake({"abc", "8", "v5.channel.k8s.io"});
+  a = AnswerChannelHandshake({"abc", "8", "v5.channel.k8s.io", "websocket", ""});
   EXPECT_EQ(a.status, 400);
   ASSERT_EQ(a.headers.size(), 1u);
   EXPECT_EQ(a.headers[0].second, "13");
@@ -540,11 +542,79 @@ TEST_F(PodStreamTest, TheHandlersPlanReadsTheRequestsHeadersAndRepeatedQuery) {
   req.params.emplace("command", "a b");
   req.params.emplace("stdout", "true");
   ASSERT_TRUE(IsWebSocketUpgrade(req));
-  PodStreamPlan plan = PlanWebSocketPodStream(req, Pod(), "exec", trees_, clock_);
+  PodStreamPlan plan = PlanUpgradePodStream(req, Pod(), "exec", trees_, clock_);
   EXPECT_EQ(plan.answer.status, 101);
   EXPECT_EQ(plan.answer.protocol->version, 5);
   auto t = Run(plan);
   EXPECT_EQ(t.channels[kStdoutChannel], "a b\n");
+}
+
+// ---- SPDY/3.1 ----------------------------------------------------------------------------------
+
+TEST(SpdyHandshake, TheKubeletsProtocolsInTheClientsOrder) {
+  HandshakeAnswer a =
+      AnswerSpdyHandshake("v5.channel.k8s.io, v3.channel.k8s.io, v4.channel.k8s.io");
+  ASSERT_EQ(a.status, 101);
+  EXPECT_TRUE(a.spdy);
+  EXPECT_EQ(a.protocol->version, 3);
+  a = AnswerSpdyHandshake("v9.channel.k8s.io");
+  EXPECT_EQ(a.status, 403);
+  EXPECT_EQ(a.body,
+            "unable to upgrade: unable to negotiate protocol: client supports "
+            "[v9.channel.k8s.io], server accepts [v4.channel.k8s.io v3.channel.k8s.io "
+            "v2.channel.k8s.io channel.k8s.io]\n");
+  EXPECT_EQ(spdy::HeaderDictionary().size(), 1423u);
+}
+
+TEST_F(PodStreamTest, ExecOverSpdyAsKubectlsFallback) {
+  Query q = ExecQuery({"sh", "-c", "cat; echo done >&2; exit 2"}, true);
+  PodStreamPlan plan =
+      PlanPodStream(Pod(), "exec", {"", "", "", "SPDY/3.1", "v4.channel.k8s.io,v3.channel.k8s.io"},
+                    Get(q), trees_, clock_);
+  ASSERT_TRUE(plan.answer.spdy);
+  ASSERT_EQ(plan.answer.protocol->name, "v4.channel.k8s.io");
+  SocketPairStream stream;
+  std::thread server([&] { RunPodStream(stream, plan); });
+  test::FdStream client_end(::dup(stream.client_fd()));
+  spdy::Connection client(client_end);
+  spdy::HeaderCompressor compress;
+  auto open = [&](uint32_t id, const char* type) {
+    std::string payload;
+    for (uint32_t word : {id, 0u}) {
+      for (int shift = 24; shift >= 0; shift -= 8) payload += static_cast<char>(word >> shift);
+    }
+    payload += std::string(2, '\0');
+    payload += compress.Compress({{"streamtype", type}});
+    std::string frame = spdy::EncodeControl(spdy::FrameType::kSynStream, 0, payload);
+    client_end.Write(frame.data(), frame.size());
+  };
+  open(1, "error");
+  open(3, "stdin");
+  open(5, "stdout");
+  open(7, "stderr");
+  std::map<uint32_t, std::string> data;
+  int replies = 0, fins = 0;
+  bool goaway = false;
+  while (replies < 4) {
+    auto f = client.Read();
+    ASSERT_TRUE(f);
+    if (f->type == spdy::FrameType::kSynReply) ++replies;
+  }
+  std::string input = spdy::EncodeData(3, "over spdy\n", false) + spdy::EncodeData(3, "", true);
+  client_end.Write(input.data(), input.size());
+  while (auto f = client.Read()) {
+    if (f->type == spdy::FrameType::kData) {
+      data[f->stream_id] += f->data;
+      fins += f->fin();
+    }
+    goaway = goaway || f->type == spdy::FrameType::kGoAway;
+  }
+  server.join();
+  EXPECT_EQ(data[5], "over spdy\n");
+  EXPECT_EQ(data[7], "done\n");
+  EXPECT_EQ(json::parse(data[1])["details"]["causes"][0]["message"], "2");
+  EXPECT_EQ(fins, 3);
+  EXPECT_TRUE(goaway);
 }
 
 // ---- before the upgrade -----------------------------------------------------------------------

@@ -48,14 +48,18 @@ struct HandshakeAnswer {
   std::vector<std::pair<std::string, std::string>> headers;  // for the 101 (or the refusal)
   std::string body;                                          // for a refusal
   std::optional<ChannelProtocol> protocol;                   // set with 101
+  bool spdy = false;  // the 101 is to SPDY/3.1 (spdy_channels.h), not WebSocket
 };
 
 // The request's upgrade headers: Sec-WebSocket-Key, Sec-WebSocket-Version and every
-// Sec-WebSocket-Protocol value (joined with ", " when the header came more than once).
+// Sec-WebSocket-Protocol value (joined with ", " when the header came more than once); for
+// SPDY, Upgrade and X-Stream-Protocol-Version.
 struct UpgradeHeaders {
   std::string key;
   std::string version;
   std::string protocols;
+  std::string upgrade;           // Upgrade: "websocket", or "SPDY/3.1" (spdy_channels.h)
+  std::string stream_protocols;  // every X-Stream-Protocol-Version value (SPDY), joined
 };
 
 // 400 for a missing key or a version other than 13 (with Sec-WebSocket-Version: 13), 403 for
@@ -72,20 +76,36 @@ struct ChannelMessage {
   std::string data;
 };
 
-// A channel protocol connection on an upgraded stream. Receive on one thread, Send from any.
-class ChannelStream {
+// The channels of an exec or attach, whatever carries them (WebSocket here, SPDY in
+// spdy_channels.h). Receive on one thread, Send from any.
+class ChannelTransport {
+ public:
+  virtual ~ChannelTransport() = default;
+  // The remote command protocol's version: 1 (and 2, 3: the error channel carries text), 4 and 5
+  // (a metav1.Status).
+  virtual int version() const = 0;
+  // The client's next message (a stdin end as the close signal [255, 0]); nullopt when the
+  // client closed the connection or broke the protocol.
+  virtual std::optional<ChannelMessage> Receive() = 0;
+  // `data` on `channel`; false when the client has gone.
+  virtual bool Send(uint8_t channel, std::string_view data) = 0;
+  // Ends every channel and closes the stream.
+  virtual void Close() = 0;
+};
+
+// A channel protocol connection on an upgraded WebSocket stream.
+class ChannelStream : public ChannelTransport {
  public:
   ChannelStream(net::UpgradedStream& stream, ChannelProtocol protocol);
 
   const ChannelProtocol& protocol() const { return protocol_; }
+  int version() const override { return protocol_.version; }
 
-  // The client's next message (empty messages skipped); nullopt when the client closed the
-  // connection or broke the protocol.
-  std::optional<ChannelMessage> Receive();
-  // `data` on `channel`; false when the client has gone.
-  bool Send(uint8_t channel, std::string_view data);
+  // Empty messages are skipped.
+  std::optional<ChannelMessage> Receive() override;
+  bool Send(uint8_t channel, std::string_view data) override;
   // Closes the WebSocket (close 1000) and the stream.
-  void Close();
+  void Close() override;
 
  private:
   ws::Connection conn_;

@@ -34,7 +34,8 @@ bool QueryBool(const std::vector<std::string>& values) {
 // resizes (taken and dropped: the simulated terminal has no size), and the end of the connection.
 class ClientInput {
  public:
-  ClientInput(ChannelStream& stream, bool want_stdin) : stream_(stream), want_stdin_(want_stdin) {
+  ClientInput(ChannelTransport& stream, bool want_stdin)
+      : stream_(stream), want_stdin_(want_stdin) {
     reader_ = std::thread([this] { ReadLoop(); });
   }
   ~ClientInput() {
@@ -90,8 +91,8 @@ class ClientInput {
         cv_.wait(lock, [this] { return queued_ < kMaxQueuedStdin || stopping_; });
         queued_ += m->data.size();
         if (!m->data.empty()) queue_.push_back(std::move(m->data));
-      } else if (m->channel == kCloseSignalChannel && stream_.protocol().version >= 5 &&
-                 !m->data.empty() && static_cast<uint8_t>(m->data[0]) == kStdinChannel) {
+      } else if (m->channel == kCloseSignalChannel && !m->data.empty() &&
+                 static_cast<uint8_t>(m->data[0]) == kStdinChannel) {
         stdin_closed_ = true;
       }
       cv_.notify_all();
@@ -102,7 +103,7 @@ class ClientInput {
     cv_.notify_all();
   }
 
-  ChannelStream& stream_;
+  ChannelTransport& stream_;
   bool want_stdin_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -125,7 +126,7 @@ std::string TerminalLineEnds(std::string_view data) {
   return out;
 }
 
-ShellIO StreamIO(ChannelStream& stream, const ExecOptions& options, ClientInput& input,
+ShellIO StreamIO(ChannelTransport& stream, const ExecOptions& options, ClientInput& input,
                  const ServerClock& clock) {
   ShellIO io;
   if (options.stdin) {
@@ -163,8 +164,8 @@ ContainerProcess ProcessOf(const StreamTarget& target, bool tty) {
   return p;
 }
 
-void SendExit(ChannelStream& stream, int code, const std::vector<std::string>& command) {
-  const int version = stream.protocol().version;
+void SendExit(ChannelTransport& stream, int code, const std::vector<std::string>& command) {
+  const int version = stream.version();
   if (version >= 4) {
     stream.Send(kErrorChannel, ExitStatus(code, command, version).dump());
   } else if (code != 0) {
@@ -218,7 +219,7 @@ nlohmann::ordered_json ExitStatus(int code, const std::vector<std::string>& comm
   return status;
 }
 
-int ServeExec(ChannelStream& stream, const ExecOptions& options, const StreamTarget& target) {
+int ServeExec(ChannelTransport& stream, const ExecOptions& options, const StreamTarget& target) {
   int code = 0;
   {
     ClientInput input(stream, options.stdin);
@@ -231,7 +232,7 @@ int ServeExec(ChannelStream& stream, const ExecOptions& options, const StreamTar
   return code;
 }
 
-void ServeAttach(ChannelStream& stream, const ExecOptions& options, const StreamTarget& target) {
+void ServeAttach(ChannelTransport& stream, const ExecOptions& options, const StreamTarget& target) {
   ClientInput input(stream, options.stdin);
   ShellIO io = StreamIO(stream, options, input, *target.clock);
   const json& spec = target.container;

@@ -67,9 +67,9 @@ struct StreamTarget {
 nlohmann::ordered_json ExitStatus(int code, const std::vector<std::string>& command, int version);
 
 // Runs the exec on `stream` (the 101 already sent) and closes it; the command's exit status.
-int ServeExec(ChannelStream& stream, const ExecOptions& options, const StreamTarget& target);
+int ServeExec(ChannelTransport& stream, const ExecOptions& options, const StreamTarget& target);
 
 // Runs the attach on `stream` and closes it.
-void ServeAttach(ChannelStream& stream, const ExecOptions& options, const StreamTarget& target);
+void ServeAttach(ChannelTransport& stream, const ExecOptions& options, const StreamTarget& target);
 
 }  // namespace kubedouble::fake

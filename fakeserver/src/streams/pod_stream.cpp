@@ -1,9 +1,11 @@
 #include "pod_stream.h"
 
 #include <fmt/format.h>
+#include <kubedouble/base/strings.h>
 #include <kubedouble/fakeserver/store.h>
 
 #include "../pod_streams.h"
+#include "spdy_channels.h"
 
 namespace kubedouble::fake {
 
@@ -38,7 +40,9 @@ PodStreamPlan PlanPodStream(const json& pod, const std::string& subresource,
   const bool running = cs && cs->contains("state") && (*cs)["state"].is_object() &&
                        (*cs)["state"].contains("running");
   if (!running) throw StatusError::BadRequest(fmt::format("container not found (\"{}\")", name));
-  plan.answer = AnswerChannelHandshake(headers);
+  plan.answer = base::Lower(headers.upgrade).find("spdy/3.1") != std::string::npos
+                    ? AnswerSpdyHandshake(headers.stream_protocols)
+                    : AnswerChannelHandshake(headers);
   const json& meta = pod["metadata"];
   plan.target.pod = pod;
   plan.target.container = spec;
@@ -49,13 +53,27 @@ PodStreamPlan PlanPodStream(const json& pod, const std::string& subresource,
   return plan;
 }
 
-void RunPodStream(net::UpgradedStream& stream, const PodStreamPlan& plan) {
-  ChannelStream channels(stream, *plan.answer.protocol);
+namespace {
+
+void Serve(ChannelTransport& channels, const PodStreamPlan& plan) {
   if (plan.subresource == "attach") {
     ServeAttach(channels, plan.options, plan.target);
   } else {
     ServeExec(channels, plan.options, plan.target);
   }
+}
+
+}  // namespace
+
+void RunPodStream(net::UpgradedStream& stream, const PodStreamPlan& plan) {
+  if (!plan.answer.spdy) {
+    ChannelStream channels(stream, *plan.answer.protocol);
+    return Serve(channels, plan);
+  }
+  SpdyChannelStream channels(stream, plan.answer.protocol->version);
+  const ExecOptions& o = plan.options;
+  if (!channels.Accept(o.stdin, o.stdout, o.stderr, o.tty)) return channels.Close();
+  Serve(channels, plan);
 }
 
 }  // namespace kubedouble::fake

@@ -1,4 +1,5 @@
-// An exec or attach request that asks for a WebSocket upgrade, from the request to the close:
+// An exec or attach request that asks for a WebSocket (or SPDY/3.1) upgrade, from the request to
+// the close:
 // what the handler checks and answers before the upgrade, and what runs on the connection after
 // the connection layer has sent the 101 and handed over the stream.
 //
