@@ -577,7 +577,7 @@ TEST_F(PodStreamTest, ExecOverSpdyAsKubectlsFallback) {
   std::thread server([&] { RunPodStream(stream, plan); });
   test::FdStream client_end(::dup(stream.client_fd()));
   spdy::Connection client(client_end);
-  spdy::HeaderCompressor compress;
+  spdy::HeaderCodec compress;
   auto open = [&](uint32_t id, const char* type) {
     std::string payload;
     for (uint32_t word : {id, 0u}) {

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "read_buffer.h"
+
 namespace kubedouble::fake::spdy {
 
 namespace {
@@ -118,15 +120,20 @@ const std::string& HeaderDictionary() {
   return dictionary;
 }
 
-HeaderCompressor::HeaderCompressor() {
-  deflateInit(&z_, Z_DEFAULT_COMPRESSION);
+HeaderCodec::HeaderCodec() {
+  deflateInit(&deflate_, Z_DEFAULT_COMPRESSION);
   const std::string& d = HeaderDictionary();
-  deflateSetDictionary(&z_, reinterpret_cast<const Bytef*>(d.data()), static_cast<uInt>(d.size()));
+  deflateSetDictionary(&deflate_, reinterpret_cast<const Bytef*>(d.data()),
+                       static_cast<uInt>(d.size()));
+  inflateInit(&inflate_);
 }
 
-HeaderCompressor::~HeaderCompressor() { deflateEnd(&z_); }
+HeaderCodec::~HeaderCodec() {
+  deflateEnd(&deflate_);
+  inflateEnd(&inflate_);
+}
 
-std::string HeaderCompressor::Compress(const Headers& headers) {
+std::string HeaderCodec::Compress(const Headers& headers) {
   std::string block;
   Put32(block, static_cast<uint32_t>(headers.size()));
   for (const auto& [name, value] : headers) {
@@ -136,43 +143,39 @@ std::string HeaderCompressor::Compress(const Headers& headers) {
     block += value;
   }
   std::string out;
-  z_.next_in = reinterpret_cast<Bytef*>(block.data());
-  z_.avail_in = static_cast<uInt>(block.size());
+  deflate_.next_in = reinterpret_cast<Bytef*>(block.data());
+  deflate_.avail_in = static_cast<uInt>(block.size());
   std::array<char, 4096> chunk;
   do {
-    z_.next_out = reinterpret_cast<Bytef*>(chunk.data());
-    z_.avail_out = static_cast<uInt>(chunk.size());
-    deflate(&z_, Z_SYNC_FLUSH);
-    out.append(chunk.data(), chunk.size() - z_.avail_out);
-  } while (z_.avail_out == 0);
+    deflate_.next_out = reinterpret_cast<Bytef*>(chunk.data());
+    deflate_.avail_out = static_cast<uInt>(chunk.size());
+    deflate(&deflate_, Z_SYNC_FLUSH);
+    out.append(chunk.data(), chunk.size() - deflate_.avail_out);
+  } while (deflate_.avail_out == 0);
   return out;
 }
 
-HeaderDecompressor::HeaderDecompressor() { inflateInit(&z_); }
-
-HeaderDecompressor::~HeaderDecompressor() { inflateEnd(&z_); }
-
-std::optional<Headers> HeaderDecompressor::Decompress(std::string_view block) {
+std::optional<Headers> HeaderCodec::Decompress(std::string_view block) {
   std::string plain;
-  z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(block.data()));
-  z_.avail_in = static_cast<uInt>(block.size());
+  inflate_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(block.data()));
+  inflate_.avail_in = static_cast<uInt>(block.size());
   std::array<char, 4096> chunk;
   for (;;) {
-    z_.next_out = reinterpret_cast<Bytef*>(chunk.data());
-    z_.avail_out = static_cast<uInt>(chunk.size());
-    int rc = inflate(&z_, Z_SYNC_FLUSH);
+    inflate_.next_out = reinterpret_cast<Bytef*>(chunk.data());
+    inflate_.avail_out = static_cast<uInt>(chunk.size());
+    int rc = inflate(&inflate_, Z_SYNC_FLUSH);
     if (rc == Z_NEED_DICT) {
       const std::string& d = HeaderDictionary();
-      if (inflateSetDictionary(&z_, reinterpret_cast<const Bytef*>(d.data()),
+      if (inflateSetDictionary(&inflate_, reinterpret_cast<const Bytef*>(d.data()),
                                static_cast<uInt>(d.size())) != Z_OK) {
         return std::nullopt;
       }
       continue;
     }
     if (rc != Z_OK && rc != Z_BUF_ERROR) return std::nullopt;
-    plain.append(chunk.data(), chunk.size() - z_.avail_out);
+    plain.append(chunk.data(), chunk.size() - inflate_.avail_out);
     if (plain.size() > kMaxHeaderBlock) return std::nullopt;
-    if (z_.avail_out != 0 || rc == Z_BUF_ERROR) break;
+    if (inflate_.avail_out != 0 || rc == Z_BUF_ERROR) break;
   }
   Headers headers;
   if (plain.size() < 4) return std::nullopt;
@@ -205,15 +208,7 @@ std::string EncodeControl(FrameType type, uint8_t flags, std::string_view payloa
 
 Connection::Connection(net::UpgradedStream& stream) : stream_(stream) {}
 
-bool Connection::Fill(size_t n) {
-  char chunk[16384];
-  while (buffer_.size() < n) {
-    ssize_t got = stream_.Read(chunk, sizeof chunk);
-    if (got <= 0) return false;
-    buffer_.append(chunk, static_cast<size_t>(got));
-  }
-  return true;
-}
+bool Connection::Fill(size_t n) { return ReadAtLeast(stream_, buffer_, n); }
 
 std::optional<Frame> Connection::Read() {
   for (;;) {
@@ -242,7 +237,7 @@ std::optional<Frame> Connection::Read() {
         const size_t skip = f.type == FrameType::kSynStream ? 10 : 4;
         if (payload.size() < skip) return std::nullopt;
         f.stream_id = Get32(payload, 0) & 0x7FFFFFFF;
-        auto headers = inflate_.Decompress(std::string_view(payload).substr(skip));
+        auto headers = headers_.Decompress(std::string_view(payload).substr(skip));
         if (!headers) return std::nullopt;
         f.headers = std::move(*headers);
         return f;
@@ -272,7 +267,7 @@ bool Connection::SynReply(uint32_t stream_id, const Headers& headers, bool fin) 
   std::lock_guard lock(write_mu_);
   std::string payload;
   Put32(payload, stream_id & 0x7FFFFFFF);
-  payload += deflate_.Compress(headers);
+  payload += headers_.Compress(headers);
   return Write(EncodeControl(FrameType::kSynReply, fin ? kFlagFin : 0, payload));
 }
 

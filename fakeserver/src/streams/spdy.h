@@ -48,30 +48,23 @@ struct Frame {
 // The SPDY/3 header compression dictionary (1423 bytes).
 const std::string& HeaderDictionary();
 
-// One direction's header compression.
-class HeaderCompressor {
+// A connection's header compression: Compress for the blocks it sends, Decompress for those it
+// reads, each with its own zlib stream for the life of the connection (the two may run on two
+// threads, each on one).
+class HeaderCodec {
  public:
-  HeaderCompressor();
-  ~HeaderCompressor();
-  HeaderCompressor(const HeaderCompressor&) = delete;
-  HeaderCompressor& operator=(const HeaderCompressor&) = delete;
+  HeaderCodec();
+  ~HeaderCodec();
+  HeaderCodec(const HeaderCodec&) = delete;
+  HeaderCodec& operator=(const HeaderCodec&) = delete;
+
   std::string Compress(const Headers& headers);
-
- private:
-  z_stream z_{};
-};
-
-class HeaderDecompressor {
- public:
-  HeaderDecompressor();
-  ~HeaderDecompressor();
-  HeaderDecompressor(const HeaderDecompressor&) = delete;
-  HeaderDecompressor& operator=(const HeaderDecompressor&) = delete;
   // nullopt when the block does not decompress or parse.
   std::optional<Headers> Decompress(std::string_view block);
 
  private:
-  z_stream z_{};
+  z_stream deflate_{};
+  z_stream inflate_{};
 };
 
 // A frame as bytes (the tests' client writes its frames with these too).
@@ -99,10 +92,9 @@ class Connection {
 
   net::UpgradedStream& stream_;
   std::string buffer_;
-  HeaderDecompressor inflate_;
+  HeaderCodec headers_;  // Compress under write_mu_, Decompress on the reading thread
   std::mutex write_mu_;
-  HeaderCompressor deflate_;  // under write_mu_
-  bool closed_ = false;       // under write_mu_
+  bool closed_ = false;  // under write_mu_
 };
 
 }  // namespace kubedouble::fake::spdy

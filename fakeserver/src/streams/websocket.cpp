@@ -3,6 +3,8 @@
 #include <kubedouble/base/encoding.h>
 #include <openssl/sha.h>
 
+#include "read_buffer.h"
+
 namespace kubedouble::fake::ws {
 
 namespace {
@@ -62,15 +64,7 @@ std::string ClosePayload(uint16_t code, std::string_view reason) {
 Connection::Connection(net::UpgradedStream& stream, size_t max_message)
     : stream_(stream), max_message_(max_message) {}
 
-bool Connection::Fill(size_t n) {
-  char chunk[16384];
-  while (buffer_.size() < n) {
-    ssize_t got = stream_.Read(chunk, sizeof chunk);
-    if (got <= 0) return false;
-    buffer_.append(chunk, static_cast<size_t>(got));
-  }
-  return true;
-}
+bool Connection::Fill(size_t n) { return ReadAtLeast(stream_, buffer_, n); }
 
 bool Connection::SendFrame(Opcode opcode, std::string_view payload) {
   std::lock_guard lock(write_mu_);
