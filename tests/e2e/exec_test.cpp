@@ -138,6 +138,23 @@ TEST(ExecE2e, KubectlFallsBackToSpdyWhenTheWebSocketUpgradeIsRefused) {
   fs::remove_all(dir);
 }
 
+// Through a real `kubectl proxy`: its default filter rejects exec, --disable-filter passes the
+// upgrade on (the seed page's pitfall).
+TEST_F(ExecE2eTest, KubectlExecThroughKubectlProxy) {
+  auto through_proxy = [&](const std::string& flags) {
+    return Bash("cd " + dir_.string() + " && (" + KubectlHere() + "proxy --port=0 " + flags +
+                " > proxy.out 2>&1 & echo $! > proxy.pid) && for i in $(seq 100); do grep -q "
+                "'Starting to serve' proxy.out && break; sleep 0.1; done; "
+                "port=$(sed -n 's/.*127.0.0.1:\\([0-9]*\\).*/\\1/p' proxy.out); "
+                "timeout 60 kubectl --server=http://127.0.0.1:$port exec web -- echo through; "
+                "echo \"rc=$?\"; kill $(cat proxy.pid)");
+  };
+  Result r = through_proxy("");
+  EXPECT_EQ(r.output, "error: unable to upgrade connection: Forbidden\nrc=1\n");
+  r = through_proxy("--disable-filter");
+  EXPECT_NE(r.output.find("through\nrc=0"), std::string::npos) << r.output;
+}
+
 TEST(ExecE2e, KubectlAttachSendsStdinToTheContainersProgram) {
   json pod = RunningPod();
   pod["spec"]["containers"][0]["command"] = json::array({"cat"});
