@@ -267,6 +267,17 @@ ControlPlane::ControlPlane(fake::Server& server, Options options) {
   if (options.api_address.empty()) options.api_address = server.options().address;
   if (options.api_port == 0) options.api_port = server.port();
   if (options.ca_pem.empty()) options.ca_pem = server.bundle().ca.cert.Pem();
+  // The stages' port rules: the first stage that selects a pod decides its ports too.
+  const bool ports = std::any_of(options.stages.begin(), options.stages.end(),
+                                 [](const PodStage& s) { return !s.ports.empty(); });
+  if (ports) {
+    server.SetPortRules([stages = options.stages](const nlohmann::json& pod) {
+      for (const PodStage& stage : stages) {
+        if (StageSelects(stage, pod)) return stage.ports;
+      }
+      return std::vector<fake::PortRule>{};
+    });
+  }
   impl_ = std::make_unique<Impl>(server.store(), server.clock(), std::move(options));
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -165,6 +166,83 @@ ContainerExit ReadExit(const Reader& r, const YAML::Node& node) {
   return exit;
 }
 
+fake::PortAnswer ReadAnswer(const Reader& r, const YAML::Node& node, const std::string& at) {
+  r.Fields(node, at, {"path", "method", "status", "headers", "body"});
+  fake::PortAnswer answer;
+  if (!node["path"]) r.Fail(node, at + " needs a path (\"/healthz\", or \"/api/*\" for a prefix)");
+  answer.path = r.String(node["path"], at + ".path");
+  if (!answer.path.starts_with("/")) r.Fail(node["path"], at + ".path must start with /");
+  if (node["method"]) {
+    answer.method = r.String(node["method"], at + ".method");
+    const bool token = !answer.method.empty() &&
+                       std::all_of(answer.method.begin(), answer.method.end(), [](char c) {
+                         return std::isupper(static_cast<unsigned char>(c));
+                       });
+    if (!token)
+      r.Fail(node["method"], at + ".method must be an upper-case HTTP method, such as GET");
+  }
+  if (node["status"])
+    answer.status = static_cast<int>(r.Integer(node["status"], at + ".status", 100, 599));
+  if (const YAML::Node headers = node["headers"]) {
+    nlohmann::json map = r.StringMap(headers, at + ".headers");
+    for (const auto& [name, value] : map.items()) {
+      const bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c);
+      });
+      if (!token) r.Fail(headers, fmt::format("{}.headers: \"{}\" is not a header name", at, name));
+      std::string text = value.get<std::string>();
+      if (text.find_first_of("\r\n") != std::string::npos)
+        r.Fail(headers, fmt::format("{}.headers.{} must be one line", at, name));
+      answer.headers.emplace_back(name, std::move(text));
+    }
+  }
+  if (node["body"]) answer.body = r.String(node["body"], at + ".body");
+  return answer;
+}
+
+std::vector<fake::PortRule> ReadPorts(const Reader& r, const YAML::Node& node) {
+  if (!node.IsSequence()) r.Fail(node, "spec.ports must be a list");
+  std::vector<fake::PortRule> rules;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node p = node[i];
+    const std::string at = fmt::format("spec.ports[{}]", i);
+    r.Fields(p, at, {"port", "container", "echo", "closed", "tls", "http"});
+    fake::PortRule rule;
+    if (p["port"]) {
+      nlohmann::json port = base::YamlToJson(p["port"]);
+      if (port.is_number_integer()) {
+        rule.port = std::to_string(r.Integer(p["port"], at + ".port", 1, 65535));
+      } else {
+        rule.port = r.String(p["port"], at + ".port");
+        const bool name = !rule.port.empty() && rule.port.size() <= 15 &&
+                          std::all_of(rule.port.begin(), rule.port.end(), [](char c) {
+                            return std::islower(static_cast<unsigned char>(c)) ||
+                                   std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+                          });
+        if (!name) {
+          r.Fail(p["port"], at + ".port must be a port number (1 to 65535) or a containerPort "
+                                 "name (lower-case letters, digits and '-', at most 15)");
+        }
+      }
+    }
+    if (p["container"]) rule.container = r.String(p["container"], at + ".container");
+    const bool echo = p["echo"] && r.Bool(p["echo"], at + ".echo");
+    const bool closed = p["closed"] && r.Bool(p["closed"], at + ".closed");
+    if (echo && closed) r.Fail(p, at + ": echo and closed exclude each other");
+    if (echo) rule.mode = fake::PortRule::Mode::kEcho;
+    if (closed) rule.mode = fake::PortRule::Mode::kClosed;
+    if (p["tls"]) rule.tls = r.Bool(p["tls"], at + ".tls");
+    if (const YAML::Node http = p["http"]) {
+      if (echo || closed) r.Fail(http, at + ".http needs an HTTP port (not echo, not closed)");
+      if (!http.IsSequence()) r.Fail(http, at + ".http must be a list of answers");
+      for (size_t j = 0; j < http.size(); ++j)
+        rule.answers.push_back(ReadAnswer(r, http[j], fmt::format("{}.http[{}]", at, j)));
+    }
+    rules.push_back(std::move(rule));
+  }
+  return rules;
+}
+
 PodStage ReadStage(const Reader& r, const YAML::Node& doc) {
   if (!doc.IsMap()) r.Fail(doc, "a stage must be a mapping (apiVersion, kind, metadata, spec)");
   std::string kind = doc["kind"] ? r.String(doc["kind"], "kind") : "";
@@ -185,7 +263,7 @@ PodStage ReadStage(const Reader& r, const YAML::Node& doc) {
   if (stage.name.empty()) r.Fail(doc["metadata"], "metadata.name must not be empty");
   const YAML::Node spec = doc["spec"];
   if (!spec) r.Fail(doc, "a PodStage needs a spec");
-  r.Fields(spec, "spec", {"selector", "startDelay", "pullError", "ready", "exit"});
+  r.Fields(spec, "spec", {"selector", "startDelay", "pullError", "ready", "exit", "ports"});
   if (spec["selector"] && !spec["selector"].IsNull())
     stage.selector = ReadSelector(r, spec["selector"]);
   if (spec["startDelay"]) stage.start_delay = r.Duration(spec["startDelay"], "spec.startDelay");
@@ -201,6 +279,7 @@ PodStage ReadStage(const Reader& r, const YAML::Node& doc) {
   }
   if (spec["ready"]) stage.ready = r.Bool(spec["ready"], "spec.ready");
   if (spec["exit"]) stage.exit = ReadExit(r, spec["exit"]);
+  if (spec["ports"]) stage.ports = ReadPorts(r, spec["ports"]);
   return stage;
 }
 

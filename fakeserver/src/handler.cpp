@@ -195,6 +195,7 @@ void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
     }
   }
   entry.status = res.status;
+  entry.proxied_to = std::move(call.proxied_to);
   entry.duration = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started_at);
   if (options.log_requests) {  // --log-requests (request_log.h)

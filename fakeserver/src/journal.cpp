@@ -37,6 +37,7 @@ nlohmann::json JournalEntry::ToJson() const {
                       {"status", status},
                       {"durationMicros", duration.count()}};
   if (!fault.empty()) j["fault"] = fault;
+  if (!proxied_to.empty()) j["proxiedTo"] = proxied_to;
   if (!impersonator.empty()) {
     j["impersonator"] = impersonator;
     j["impersonatorGroups"] = impersonator_groups;

@@ -296,6 +296,10 @@ void Server::Impl::Resource(Call& call) {
     return SendStatus(res, NotFoundStatus());
   }
   std::string ns = found->namespaced ? info.ns : "";
+  if (found->group.empty() && info.subresource == "proxy" &&
+      (found->plural == "pods" || found->plural == "services" || found->plural == "nodes")) {
+    return Proxy(call, *found, ns);  // proxy.cpp: whatever the container answers
+  }
   if (found->group.empty() && found->plural == "pods" && info.parts.size() == 3) {
     // The pod subresources that answer text or nothing of the API's own: before negotiation.
     const std::string& sub = info.subresource;

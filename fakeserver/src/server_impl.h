@@ -18,6 +18,7 @@
 #include "connection_slots.h"
 #include "discovery.h"
 #include "kubedouble/fakeserver/clock.h"
+#include "kubedouble/fakeserver/container_ports.h"
 #include "kubedouble/fakeserver/faults.h"
 #include "kubedouble/fakeserver/journal.h"
 #include "kubedouble/fakeserver/server.h"
@@ -43,6 +44,9 @@ struct Call {
   std::optional<UserInfo> impersonator = std::nullopt;
   // The server's clock, for what an answer says about time (a Table's ages).
   const ServerClock* clock = nullptr;
+  // Where a proxy subresource sent the request ("10.244.0.5:80 (pod default/web, container
+  // web)"), for the journal.
+  std::string proxied_to = {};
 };
 
 struct Server::Impl {
@@ -81,6 +85,11 @@ struct Server::Impl {
   bool stopped = false;
   std::atomic<bool> stopping{false};
   std::atomic<size_t> watches{0};  // open watch streams (options.max_watches)
+  // What the pods' stages say their ports do (Server::SetPortRules), and the turn that spreads
+  // services/proxy over a Service's endpoints.
+  std::mutex port_rules_mu;
+  PortRulesFor port_rules;
+  std::atomic<uint64_t> proxy_turn{0};
 
   // server.cpp: the fixtures (start-up and POST /__kubedouble/reset). `bootstrap_rbac`, when
   // given, hands over the bootstrap policy's objects (parsed on another thread at start-up).
@@ -97,6 +106,12 @@ struct Server::Impl {
   void Resource(Call& call);
   void Status(Call& call, const ResourceInfo& r, const std::string& ns);  // …/status
   void Scale(Call& call, const ResourceInfo& r, const std::string& ns);   // …/scale
+  // proxy.cpp: pods/NAME/proxy/..., services/NAME/proxy/...
+  void Proxy(Call& call, const ResourceInfo& r, const std::string& ns);
+  void NodeProxy(Call& call, const ResourceInfo& nodes);
+  // The stage rules for `pod`'s ports (Server::SetPortRules; none when unset): port-forward
+  // opens a container port with FindPort(pod, port, PortRulesOf(pod)) and OpenPortConnection.
+  std::vector<PortRule> PortRulesOf(const json& pod);
   // pod_log.cpp: GET pods/NAME/log
   void PodLog(Call& call, const ResourceInfo& pods, const std::string& ns);
   // openapi_endpoints.cpp

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "controlplane/fake_cluster.h"
 
@@ -454,7 +456,7 @@ TEST(PodStageFiles, ErrorsNameTheFileTheLineAndTheProblem) {
             "bad.yaml:4: spec.exit.after: time: invalid duration \"soon\"");
   EXPECT_THAT(ParseError("kind: PodStage\nmetadata: {name: a}\nspec:\n  readyy: false\n"),
               HasSubstr("bad.yaml:4: unknown field \"readyy\" in spec (known: selector, "
-                        "startDelay, pullError, ready, exit)"));
+                        "startDelay, pullError, ready, exit, ports)"));
   EXPECT_THAT(ParseError("kind: PodStage\nmetadata: {name: a}\nspec:\n  selector:\n"
                          "    matchExpressions:\n    - {key: a, operator: Has}\n"),
               HasSubstr("bad.yaml:6: spec.selector.matchExpressions[0].operator \"Has\" is not "
@@ -475,6 +477,69 @@ TEST(PodStageFiles, ErrorsNameTheFileTheLineAndTheProblem) {
               HasSubstr("bad.yaml:4: spec.exit.reason must be one CamelCase word"));
   EXPECT_THAT(ParseError("kind: PodStage\nmetadata: {name: a}\nspec:\n  ready: maybe\n"),
               HasSubstr("bad.yaml:4: spec.ready must be true or false"));
+}
+
+TEST(PodStageFiles, PortRulesSayWhatContainerPortsAnswer) {
+  auto stages = ParsePodStages(R"(
+kind: PodStage
+metadata: {name: ports}
+spec:
+  ports:
+  - port: 8080
+    container: web
+    http:
+    - {path: /healthz, method: GET, status: 503, headers: {Retry-After: "5"}, body: not yet}
+    - {path: "/api/*"}
+  - {port: metrics, closed: true}
+  - {port: 9000, echo: true}
+  - {tls: true}
+)",
+                               "p.yaml");
+  ASSERT_EQ(stages.size(), 1u);
+  const auto& ports = stages[0].ports;
+  ASSERT_EQ(ports.size(), 4u);
+  EXPECT_EQ(ports[0].port, "8080");
+  EXPECT_EQ(ports[0].container, "web");
+  ASSERT_EQ(ports[0].answers.size(), 2u);
+  EXPECT_EQ(ports[0].answers[0].status, 503);
+  EXPECT_EQ(ports[0].answers[0].method, "GET");
+  EXPECT_EQ(ports[0].answers[0].headers, (fake::HeaderList{{"Retry-After", "5"}}));
+  EXPECT_EQ(ports[0].answers[0].body, "not yet");
+  EXPECT_EQ(ports[0].answers[1].status, 200);
+  EXPECT_EQ(ports[1].port, "metrics");
+  EXPECT_EQ(ports[1].mode, fake::PortRule::Mode::kClosed);
+  EXPECT_EQ(ports[2].mode, fake::PortRule::Mode::kEcho);
+  EXPECT_TRUE(ports[3].tls);
+  EXPECT_EQ(ports[3].port, "");
+}
+
+TEST(PodStageFiles, BadPortRulesNameTheLineAndTheField) {
+  const std::string head = "kind: PodStage\nmetadata: {name: a}\nspec:\n  ports:\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"  - {port: 70000}\n",
+       "bad.yaml:5: spec.ports[0].port must be a whole number from 1 to 65535"},
+      {"  - {port: Web_Port}\n",
+       "bad.yaml:5: spec.ports[0].port must be a port number (1 to 65535) or a containerPort name"},
+      {"  - {port: 80, echo: true, closed: true}\n",
+       "bad.yaml:5: spec.ports[0]: echo and closed exclude each other"},
+      {"  - {port: 80, echo: true, http: [{path: /}]}\n",
+       "bad.yaml:5: spec.ports[0].http needs an HTTP port (not echo, not closed)"},
+      {"  - {port: 80, http: [{path: healthz}]}\n",
+       "bad.yaml:5: spec.ports[0].http[0].path must start with /"},
+      {"  - port: 80\n    http:\n    - {path: /, status: 700}\n",
+       "bad.yaml:7: spec.ports[0].http[0].status must be a whole number from 100 to 599"},
+      {"  - {port: 80, http: [{path: /, method: get}]}\n",
+       "bad.yaml:5: spec.ports[0].http[0].method must be an upper-case HTTP method"},
+      {"  - {port: 80, http: [{path: /, headers: {\"a b\": x}}]}\n",
+       "bad.yaml:5: spec.ports[0].http[0].headers: \"a b\" is not a header name"},
+      {"  - {port: 80, htpp: []}\n",
+       "bad.yaml:5: unknown field \"htpp\" in spec.ports[0] (known: port, container, echo, "
+       "closed, tls, http)"},
+      {"  - {port: 80, http: [{body: x}]}\n", "bad.yaml:5: spec.ports[0].http[0] needs a path"},
+  };
+  for (const auto& [yaml, error] : cases) {
+    EXPECT_THAT(ParseError(head + yaml), HasSubstr(error)) << yaml;
+  }
 }
 
 TEST(PodStageFiles, RestartBackOffDoublesFromTenSecondsToFiveMinutes) {

@@ -25,6 +25,19 @@
 //       times: 3                # only the first 3 starts exit; later ones run as by default
 //       reason: OOMKilled       # state.terminated.reason (default Completed for 0, else Error)
 //       message: out of memory  # state.terminated.message (the termination message)
+//     ports:                    # what the containers' ports do (fakeserver/container_ports.h);
+//     - port: 8080              # a containerPort number or name; omitted: every port
+//       container: web          # omitted: every container
+//       http:                   # answers tried in order; other requests get the default echo
+//       - path: /healthz        # exact, or "/api/*" for every path under /api/
+//         method: GET           # omitted: any method
+//         status: 503           # 100..599 (default 200)
+//         headers: {Retry-After: "5"}
+//         body: not ready
+//     - port: 9000
+//       echo: true              # a raw TCP echo (port-forward); or closed: true (refused)
+//     - port: https
+//       tls: true               # speaks HTTPS: pods/proxy https:NAME:PORT
 //
 // What follows from `exit` depends on the pod's restartPolicy, as with a real kubelet: Never
 // ends the pod (Failed for a non-zero code, Succeeded for 0); Always and OnFailure (for a
@@ -35,6 +48,7 @@
 // fate, once, when the kubelet first sees the pod; pods no stage selects run as before.
 #pragma once
 
+#include <kubedouble/fakeserver/container_ports.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -63,6 +77,8 @@ struct PodStage {
   std::optional<int64_t> pull_failures = 0;
   bool ready = true;
   std::optional<ContainerExit> exit;
+  // What the pod's container ports do; empty: every declared port is the default responder.
+  std::vector<fake::PortRule> ports;
 };
 
 // The stages in `text` (a YAML stream). `source` names the text in errors. Throws

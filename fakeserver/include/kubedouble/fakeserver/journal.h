@@ -51,11 +51,14 @@ struct JournalEntry {
   // The fault rule that fired on this request ("rule slow: delay 200ms"), or "". Status 0
   // means nothing was answered (the fault reset or closed the connection).
   std::string fault{};
+  // Where pods/proxy or services/proxy sent the request: "10.244.0.5:80 (pod default/web-0,
+  // container web)", or the address alone when nothing there could answer; "" otherwise.
+  std::string proxied_to{};
 
   // {"id":..,"auditID":..,"time":"2026-01-01T00:00:00.123456Z","method":..,"path":..,"query":..,"user":..,
   //  "groups":[..],"authMethod":..,"tlsVersion":..,"clientCertSubject":..,"userAgent":..,
-  //  "status":..,"durationMicros":..}, plus "fault" when one fired and "impersonator" and
-  //  "impersonatorGroups" when the request impersonated someone
+  //  "status":..,"durationMicros":..}, plus "fault" when one fired, "impersonator" and
+  //  "impersonatorGroups" when the request impersonated someone, and "proxiedTo" for a proxy
   nlohmann::json ToJson() const;
 };
 

@@ -23,9 +23,11 @@
 #pragma once
 
 #include <kubedouble/certs/certs.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +39,7 @@ class ServerClock;
 class FaultSet;
 class Journal;
 class Store;
+struct PortRule;
 
 struct ServerOptions {
   std::filesystem::path dir = ".kubedouble";  // the state folder
@@ -139,6 +142,10 @@ class Server {
   // atomically (new ..data folder, then rename of the symlink), as the kubelet does. The
   // previous token stays valid for options().sa_token_grace, then answers 401.
   void RotateServiceAccountToken();
+
+  // What the simulated containers' ports do beyond the default responder, pod by pod
+  // (container_ports.h: PortRulesFor); the control plane sets it from its stages. Thread-safe.
+  void SetPortRules(std::function<std::vector<PortRule>(const nlohmann::json& pod)> rules_for_pod);
 
  private:
   struct Impl;
