@@ -30,5 +30,13 @@ TEST(Strings, IpAddresses) {
   EXPECT_FALSE(IsIpAddress(std::string_view("127.0.0.1\0x", 11)));
 }
 
+TEST(Strings, CleanRootedPathAsGoCleansOne) {
+  EXPECT_EQ(CleanRootedPath(""), "/");
+  EXPECT_EQ(CleanRootedPath("/"), "/");
+  EXPECT_EQ(CleanRootedPath("//a/./b/"), "/a/b");
+  EXPECT_EQ(CleanRootedPath("/a/b/../../../c"), "/c");
+  EXPECT_EQ(CleanRootedPath("tmp/x/.."), "/tmp");
+}
+
 }  // namespace
 }  // namespace kubedouble::base

@@ -1,5 +1,7 @@
 #include "file_tree.h"
 
+#include <kubedouble/base/strings.h>
+
 #include <algorithm>
 
 namespace kubedouble::fake {
@@ -17,23 +19,7 @@ FileTree::FileTree(const std::string& hostname, const std::string& working_dir, 
 }
 
 std::string FileTree::Absolute(const std::string& cwd, const std::string& path) {
-  std::string joined = !path.empty() && path[0] == '/' ? path : cwd + "/" + path;
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= joined.size()) {
-    size_t slash = joined.find('/', start);
-    if (slash == std::string::npos) slash = joined.size();
-    std::string part = joined.substr(start, slash - start);
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(std::move(part));
-    }
-    start = slash + 1;
-  }
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
+  return base::CleanRootedPath(!path.empty() && path[0] == '/' ? path : cwd + "/" + path);
 }
 
 std::string FileTree::Parent(const std::string& path) {

@@ -75,7 +75,7 @@ TarOutcome TarCreate(const FileTree& tree, const std::string& cwd,
       if (!said_leading) result.errors += "tar: Removing leading `/' from member names\n";
       said_leading = true;
       name = StripLeadingSlashes(name);
-      if (name.empty()) name = "/";
+      if (name.empty()) name.push_back('/');
     }
     while (name.size() > 1 && name.back() == '/') name.pop_back();
     if (!tree.Stat(FileTree::Absolute(cwd, path))) {
