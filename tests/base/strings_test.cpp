@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <kubedouble/base/strings.h>
 
+#include <utility>
+
 namespace kubedouble::base {
 namespace {
 
@@ -31,11 +33,9 @@ TEST(Strings, IpAddresses) {
 }
 
 TEST(Strings, CleanRootedPathAsGoCleansOne) {
-  EXPECT_EQ(CleanRootedPath(""), "/");
-  EXPECT_EQ(CleanRootedPath("/"), "/");
-  EXPECT_EQ(CleanRootedPath("//a/./b/"), "/a/b");
-  EXPECT_EQ(CleanRootedPath("/a/b/../../../c"), "/c");
-  EXPECT_EQ(CleanRootedPath("tmp/x/.."), "/tmp");
+  const std::pair<const char*, const char*> cases[] = {
+      {"", "/"}, {"/", "/"}, {"//a/./b/", "/a/b"}, {"/a/b/../../../c", "/c"}, {"tmp/x/..", "/tmp"}};
+  for (const auto& [path, clean] : cases) EXPECT_EQ(CleanRootedPath(path), clean) << path;
 }
 
 }  // namespace
