@@ -92,6 +92,12 @@ bool IsWebSocketUpgrade(const httplib::Request& req) {
   return Lower(req.get_header_value("Upgrade")).find("websocket") != std::string::npos;
 }
 
+bool IsStreamUpgrade(const httplib::Request& req) {
+  const std::string upgrade = Lower(req.get_header_value("Upgrade"));
+  return upgrade.find("websocket") != std::string::npos ||
+         upgrade.find("spdy/3.1") != std::string::npos;
+}
+
 PodStreamPlan PlanUpgradePodStream(const httplib::Request& req, const json& pod,
                                    const std::string& subresource, FileTrees& trees,
                                    const ServerClock& clock) {

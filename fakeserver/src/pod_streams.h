@@ -36,12 +36,14 @@ const json& StreamContainer(const json& pod, const std::string& subresource,
 
 // Whether `req` asks for a WebSocket upgrade (Upgrade: websocket, any case).
 bool IsWebSocketUpgrade(const httplib::Request& req);
+// Whether `req` asks for an upgrade exec and attach take: WebSocket or SPDY/3.1.
+bool IsStreamUpgrade(const httplib::Request& req);
 
 // PlanPodStream (streams/pod_stream.h) for request `req` of `subresource` ("exec" or "attach")
 // of `pod`: its Upgrade, Sec-WebSocket-* and X-Stream-Protocol-Version headers (repeated ones
 // joined) and its query. What the handler calls once the connection layer can take a connection
 // over:
-//   if (<Upgrade: websocket or SPDY/3.1> && <the connection can be upgraded>) {
+//   if (IsStreamUpgrade(req) && <the connection can be upgraded>) {
 //     PodStreamPlan plan = PlanUpgradePodStream(req, pod, sub, trees, clock);  // 400s throw
 //     if (plan.answer.status != 101) answer plan.answer.status/headers/body;
 //     else upgrade with plan.answer.headers, then RunPodStream(stream, plan) on its thread.

@@ -542,6 +542,12 @@ TEST_F(PodStreamTest, TheHandlersPlanReadsTheRequestsHeadersAndRepeatedQuery) {
   req.params.emplace("command", "a b");
   req.params.emplace("stdout", "true");
   ASSERT_TRUE(IsWebSocketUpgrade(req));
+  ASSERT_TRUE(IsStreamUpgrade(req));
+  httplib::Request spdy;
+  spdy.set_header("Upgrade", "SPDY/3.1");
+  EXPECT_TRUE(IsStreamUpgrade(spdy));
+  EXPECT_FALSE(IsWebSocketUpgrade(spdy));
+  EXPECT_FALSE(IsStreamUpgrade(httplib::Request()));
   PodStreamPlan plan = PlanUpgradePodStream(req, Pod(), "exec", trees_, clock_);
   EXPECT_EQ(plan.answer.status, 101);
   EXPECT_EQ(plan.answer.protocol->version, 5);
