@@ -151,6 +151,29 @@ void Server::Start() {
   }
   d.authz = std::make_unique<Authorizer>(o.authorization);
   d.authz->Observe(*d.store);
+  // The bootstrap policy (43 KB of JSON, 5 M instructions) is parsed on a thread of its own from
+  // here, while this one loads the PKI: it is ready when the objects' thread (below) comes to
+  // store it after the fixtures, and the objects' thread, the longer of the two halves of the
+  // start, no longer waits for it. Every exit from here on joins it (JoinOnExit).
+  struct JoinOnExit {
+    std::thread& t;
+    ~JoinOnExit() {
+      if (t.joinable()) t.join();
+    }
+  };
+  std::promise<std::vector<json>> rbac_parsed;
+  std::future<std::vector<json>> rbac_objects = rbac_parsed.get_future();
+  std::thread rbac_parser;
+  if (d.authz->mode() == "RBAC") {
+    rbac_parser = std::thread([&rbac_parsed] {
+      try {
+        rbac_parsed.set_value(BootstrapRbacObjects());
+      } catch (...) {
+        rbac_parsed.set_exception(std::current_exception());
+      }
+    });
+  }
+  JoinOnExit join_rbac_parser{rbac_parser};
   if (o.policy_file) {
     std::string deprecation;
     d.policy_objects = LoadPolicyFile(*o.policy_file, &deprecation);
@@ -222,12 +245,10 @@ void Server::Start() {
   d.issuer = std::make_unique<TokenIssuer>(d.bundle.service_account);
   d.ca_pem = ca_pem;
   // The objects (with persist, those of the last run; the fixtures only into an empty store) are
-  // loaded on a second thread while this one parses the bootstrap policy (handed over to be
-  // stored after the fixtures), sets up TLS, binds the port and writes the kubeconfigs, which
-  // need nothing of them: the two halves of the start overlap on a machine with a core to spare.
-  // Joined before anything reads the store (the service-account token's rotation, below).
-  std::promise<std::vector<json>> rbac_parsed;
-  std::future<std::vector<json>> rbac_objects = rbac_parsed.get_future();
+  // loaded on a second thread, with the bootstrap policy after the fixtures, while this one sets
+  // up TLS, binds the port and writes the kubeconfigs, which need nothing of them: the two halves
+  // of the start overlap on a machine with a core to spare. Joined before anything reads the
+  // store (the service-account token's rotation, below).
   std::exception_ptr world_error;
   std::thread world([&d, &o, &world_error, &rbac_objects] {
     try {
@@ -237,12 +258,7 @@ void Server::Start() {
       world_error = std::current_exception();
     }
   });
-  struct JoinWorld {
-    std::thread& t;
-    ~JoinWorld() {
-      if (t.joinable()) t.join();
-    }
-  } join_world{world};
+  JoinOnExit join_world{world};
   auto world_loaded = [&] {
     world.join();
     if (world_error) std::rethrow_exception(world_error);
@@ -251,13 +267,6 @@ void Server::Start() {
   // the other thread stores the namespaces.
   unsigned char warm_up[1];
   RAND_bytes(warm_up, sizeof warm_up);
-  if (d.authz->mode() == "RBAC") {
-    try {
-      rbac_parsed.set_value(BootstrapRbacObjects());
-    } catch (...) {
-      rbac_parsed.set_exception(std::current_exception());
-    }
-  }
 
   auto sas = d.registry->Find("", "v1", "serviceaccounts");
   auto secrets = d.registry->Find("", "v1", "secrets");
@@ -423,7 +432,12 @@ void Server::Start() {
   // A deleted pod bound to a node leaves when its grace period ends by the server's clock.
   d.grace_periods = std::make_unique<ClockTicker>(*d.clock, std::chrono::milliseconds(200),
                                                   [store = d.store.get()] { store->Tick(); });
-  WriteServiceAccountFiles(d.paths, state_inputs);
+  // The earlier generations of serviceaccount/ (a restart's) go on another thread: nothing reads
+  // them, and removing a folder can wait for the file system.
+  std::vector<fs::path> earlier = WriteServiceAccountFiles(d.paths, state_inputs);
+  if (!earlier.empty()) {
+    d.tidy_up = std::thread([earlier = std::move(earlier)] { RemoveFolders(earlier); });
+  }
   {
     std::lock_guard lock(d.token_mu);
     d.state_written = true;
@@ -449,6 +463,7 @@ void Server::Stop() {
   if (d.http) d.http->stop();
   if (d.listener.joinable()) d.listener.join();
   if (d.rotation) d.rotation->Stop();
+  if (d.tidy_up.joinable()) d.tidy_up.join();
   d.grace_periods.reset();
   d.state_lock.reset();  // last: nothing writes to the folder after it
   d.cv.notify_all();

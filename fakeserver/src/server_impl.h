@@ -75,6 +75,7 @@ struct Server::Impl {
   std::unique_ptr<ConnectionSlots> slots;  // the connections' phases; outlives `http`
   std::unique_ptr<httplib::SSLServer> http;
   std::thread listener;
+  std::thread tidy_up;  // removes the earlier generations of serviceaccount/ after a start
   int port = 0;
   std::string url;
   std::string server_address;  // HOST:PORT as in serverAddressByClientCIDRs

@@ -2,7 +2,6 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include <unistd.h>
 
@@ -10,7 +9,6 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "kubedouble/base/encoding.h"
 #include "util.h"
 
 namespace kubedouble::fake {
@@ -18,57 +16,9 @@ namespace kubedouble::fake {
 namespace fs = std::filesystem;
 
 namespace {
-constexpr char kName[] = "kubedouble";
 constexpr auto kPrivate = fs::perms::owner_read | fs::perms::owner_write;
 constexpr auto kPublic = kPrivate | fs::perms::group_read | fs::perms::others_read;
 }  // namespace
-
-// Long scalars are written double-quoted: deciding whether a plain scalar is safe runs yaml-cpp's
-// regular expressions over every character (16 million instructions for the six kubeconfigs,
-// measured with callgrind: more than all the rest of a start with an existing PKI).
-std::string KubeconfigYaml(const KubeconfigCluster& cluster, const KubeconfigUser& user) {
-  YAML::Emitter out;
-  out << YAML::BeginMap;
-  out << YAML::Key << "apiVersion" << YAML::Value << "v1";
-  out << YAML::Key << "kind" << YAML::Value << "Config";
-  out << YAML::Key << "clusters" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
-  out << YAML::Key << "name" << YAML::Value << kName;
-  out << YAML::Key << "cluster" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "server" << YAML::Value << cluster.server;
-  if (cluster.insecure) {
-    out << YAML::Key << "insecure-skip-tls-verify" << YAML::Value << true;
-  } else {
-    out << YAML::Key << "certificate-authority-data" << YAML::Value << YAML::DoubleQuoted
-        << base::Base64Encode(cluster.ca_pem);
-  }
-  out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
-  out << YAML::Key << "contexts" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
-  out << YAML::Key << "name" << YAML::Value << kName;
-  out << YAML::Key << "context" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "cluster" << YAML::Value << kName;
-  out << YAML::Key << "user" << YAML::Value << user.name;
-  out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
-  out << YAML::Key << "current-context" << YAML::Value << kName;
-  out << YAML::Key << "preferences" << YAML::Value << YAML::BeginMap << YAML::EndMap;
-  out << YAML::Key << "users" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
-  out << YAML::Key << "name" << YAML::Value << user.name;
-  out << YAML::Key << "user" << YAML::Value << YAML::BeginMap;
-  if (!user.token.empty())
-    out << YAML::Key << "token" << YAML::Value << YAML::DoubleQuoted << user.token;
-  if (user.blank_token) {
-    out << YAML::Key << "token" << YAML::Value << YAML::DoubleQuoted << " ";
-    out << YAML::Comment("no credentials: the server reads a blank token as none");
-  }
-  if (!user.client_cert.empty()) {
-    out << YAML::Key << "client-certificate-data" << YAML::Value << YAML::DoubleQuoted
-        << base::Base64Encode(user.client_cert);
-    out << YAML::Key << "client-key-data" << YAML::Value << YAML::DoubleQuoted
-        << base::Base64Encode(user.client_key);
-  }
-  out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
-  out << YAML::EndMap;
-  return std::string(out.c_str()) + "\n";
-}
 
 void FillPaths(StatePaths& p, const fs::path& dir) {
   p.dir = dir;
@@ -113,8 +63,9 @@ void PrepareStateFolder(const fs::path& dir) {
   fs::remove(probe, ec);
 }
 
-void WriteServiceAccountFolder(const fs::path& dir, const std::string& token,
-                               const std::string& ca_pem, const std::string& ns) {
+std::vector<fs::path> WriteServiceAccountGeneration(const fs::path& dir, const std::string& token,
+                                                    const std::string& ca_pem,
+                                                    const std::string& ns) {
   fs::create_directories(dir);
   auto now = std::chrono::system_clock::now();
   auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()) %
@@ -153,14 +104,26 @@ void WriteServiceAccountFolder(const fs::path& dir, const std::string& token,
       fs::create_symlink(fs::path("..data") / name, link);
     }
   }
-  // Remove the folders of earlier generations.
+  // The folders of earlier generations.
+  std::vector<fs::path> earlier;
   for (const auto& entry : fs::directory_iterator(dir)) {
     std::string n = entry.path().filename().string();
     if (n.rfind("..", 0) == 0 && n != stamp && n != "..data" && entry.is_directory() &&
         !entry.is_symlink()) {
-      fs::remove_all(entry.path(), ec);
+      earlier.push_back(entry.path());
     }
   }
+  return earlier;
+}
+
+void RemoveFolders(const std::vector<fs::path>& folders) {
+  std::error_code ec;
+  for (const auto& folder : folders) fs::remove_all(folder, ec);
+}
+
+void WriteServiceAccountFolder(const fs::path& dir, const std::string& token,
+                               const std::string& ca_pem, const std::string& ns) {
+  RemoveFolders(WriteServiceAccountGeneration(dir, token, ca_pem, ns));
 }
 
 void WriteServerFiles(const StatePaths& p, const StateInputs& in) {
@@ -170,13 +133,14 @@ void WriteServerFiles(const StatePaths& p, const StateInputs& in) {
   certs::WriteFileIfChanged(p.kubeconfig,
                             KubeconfigYaml(secure, {"kubedouble-admin", "", admin_cert, admin_key}),
                             kPrivate);
-  certs::WriteFileIfChanged(p.token_kubeconfig, KubeconfigYaml(secure, {"token", p.admin_token}),
+  certs::WriteFileIfChanged(p.token_kubeconfig,
+                            KubeconfigYaml(secure, {.name = "token", .token = p.admin_token}),
                             kPrivate);
   certs::WriteFileIfChanged(p.mtls_kubeconfig,
                             KubeconfigYaml(secure, {"mtls", "", admin_cert, admin_key}), kPrivate);
-  certs::WriteFileIfChanged(p.insecure_kubeconfig,
-                            KubeconfigYaml({in.url, "", true}, {"insecure", p.admin_token}),
-                            kPrivate);
+  certs::WriteFileIfChanged(
+      p.insecure_kubeconfig,
+      KubeconfigYaml({in.url, "", true}, {.name = "insecure", .token = p.admin_token}), kPrivate);
   certs::WriteFileIfChanged(p.anonymous_kubeconfig,
                             KubeconfigYaml(secure, {"anonymous", "", "", "", true}), kPrivate);
   certs::WriteFileIfChanged(p.incluster_env,
@@ -187,12 +151,14 @@ void WriteServerFiles(const StatePaths& p, const StateInputs& in) {
                             kPublic);
 }
 
-void WriteServiceAccountFiles(const StatePaths& p, const StateInputs& in) {
+std::vector<fs::path> WriteServiceAccountFiles(const StatePaths& p, const StateInputs& in) {
   certs::WriteFileIfChanged(
       p.serviceaccount_kubeconfig,
-      KubeconfigYaml({in.url, in.ca_pem, false}, {"serviceaccount", p.serviceaccount_token}),
+      KubeconfigYaml({in.url, in.ca_pem, false},
+                     {.name = "serviceaccount", .token = p.serviceaccount_token}),
       kPrivate);
-  WriteServiceAccountFolder(p.serviceaccount_dir, p.serviceaccount_token, in.ca_pem, "default");
+  return WriteServiceAccountGeneration(p.serviceaccount_dir, p.serviceaccount_token, in.ca_pem,
+                                       "default");
 }
 
 }  // namespace kubedouble::fake

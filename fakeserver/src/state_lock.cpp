@@ -36,9 +36,11 @@ StateLock::StateLock(const std::filesystem::path& dir) {
         "another --dir",
         dir.string(), pid.empty() ? "pid unknown" : "pid " + pid));
   }
+  // Written over the last server's pid, then cut to its length: truncating to 0 first frees the
+  // file's block, which can wait for the file system's journal (0.2 to 4 ms on a busy ext4).
   std::string mine = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd_, 0) != 0 ||
-      ::pwrite(fd_, mine.data(), mine.size(), 0) != static_cast<ssize_t>(mine.size())) {
+  if (::pwrite(fd_, mine.data(), mine.size(), 0) != static_cast<ssize_t>(mine.size()) ||
+      ::ftruncate(fd_, static_cast<off_t>(mine.size())) != 0) {
     // The lock is held all the same; only the pid another server would print is missing.
   }
 }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
+#include <fstream>
 #include <map>
 
 #include "client.h"
@@ -218,6 +219,38 @@ TEST(StateFolder, RestartOnTheSamePortLeavesUnchangedFilesAlone) {
   auto r = c.Get("/api/v1/namespaces/default/pods");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
+}
+
+// A restart writes a new generation of serviceaccount/ and removes the earlier ones (after its
+// ready line, on another thread): once the server stops, only the generation ..data names is
+// left, and the service account's lock file names the last server's pid alone.
+TEST(StateFolder, RestartsLeaveOneServiceAccountGenerationAndOnePid) {
+  TempDir tmp;
+  auto generations = [&] {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(tmp.path / "serviceaccount")) {
+      std::string n = e.path().filename().string();
+      if (n.rfind("..", 0) == 0 && n != "..data") names.push_back(n);
+    }
+    return names;
+  };
+  for (int i = 0; i < 3; ++i) {
+    fake::Server s({.dir = tmp.path, .port = 0});
+    s.Start();
+    EXPECT_EQ(ReadText(s.paths().serviceaccount_dir / "token"), s.paths().serviceaccount_token);
+    s.Stop();
+    auto names = generations();
+    ASSERT_EQ(names.size(), 1u) << "start " << i;
+    EXPECT_EQ(fs::read_symlink(tmp.path / "serviceaccount" / "..data").string(), names[0]);
+    EXPECT_EQ(ReadText(tmp.path / "serve.lock"), std::to_string(::getpid()) + "\n");
+  }
+  // A longer pid written by an earlier server is cut to this one's.
+  {
+    std::ofstream(tmp.path / "serve.lock") << "123456789012\n";
+    fake::Server s({.dir = tmp.path, .port = 0});
+    s.Start();
+    EXPECT_EQ(ReadText(tmp.path / "serve.lock"), std::to_string(::getpid()) + "\n");
+  }
 }
 
 TEST(StateFolder, UserTokensFileReplacesTheGeneratedOne) {
