@@ -32,7 +32,7 @@ FROM debian:12-slim AS server
 # libarchive13 and the libraries it links (libicu72 through libxml2): tar in exec, kubectl cp.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      tzdata libssl3 libcpp-httplib0.11 libfmt9 libspdlog1.10 libyaml-cpp0.7 libre2-9 libjwt0 \
+      tzdata libssl3 libcpp-httplib0.11 libfmt9 libyaml-cpp0.7 libre2-9 libjwt0 \
       libjansson4 libb64-0d libbrotli1 zlib1g libstdc++6 libgcc-s1 \
       libarchive13 libacl1 libbz2-1.0 libicu72 liblz4-1 liblzma5 libnettle8 libxml2 libzstd1 \
  && rm -rf /var/lib/apt/lists/*

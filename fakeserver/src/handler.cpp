@@ -98,95 +98,120 @@ void ReadBody(const httplib::Request& req, const httplib::ContentReader& read_bo
 
 }  // namespace
 
-void Server::Impl::Handle(const httplib::Request& req, httplib::Response& res,
-                          const httplib::ContentReader* read_body) {
-  auto started_at = std::chrono::steady_clock::now();
+namespace {
+// A journal entry opened for `req`: when, what and by which client program.
+JournalEntry EntryOf(const httplib::Request& req) {
   JournalEntry entry;
   entry.time = Clock::now();
   entry.method = req.method;
   entry.path = req.path;
   entry.query = QueryString(req.params);
   entry.user_agent = req.get_header_value("User-Agent");
+  return entry;
+}
+}  // namespace
+
+void Server::Impl::Refused(const httplib::Request& req, int status) {
+  JournalEntry entry = EntryOf(req);
+  entry.status = status;
+  if (options.log_requests) WriteLogLine(RequestLogLine(req, entry, RequestInfo{}, ""));
+  journal->Record(std::move(entry));
+}
+
+void Server::Impl::Handle(net::Exchange& ex) {
+  const httplib::Request& req = ex.request;
+  httplib::Response& res = ex.response;
+  const httplib::ContentReader* read_body = ex.has_body() ? &ex.body() : nullptr;
+  auto started_at = std::chrono::steady_clock::now();
+  JournalEntry entry = EntryOf(req);
   if (req.ssl != nullptr) entry.tls_version = SSL_get_version(req.ssl);
 
   Call call{req, res, {}, {}, {}, {}};
   call.clock = clock.get();
+  call.exchange = &ex;
   // Every answer: its audit id (kube-apiserver's audit filter, before authentication) and
   // Cache-Control (an answer may carry its own, as /openapi/v3 with a hash does). These headers
   // are the server's own, without line breaks: added as they are, without set_header's checks.
   entry.audit_id = util::FastUuid();
   res.headers.emplace("Audit-Id", entry.audit_id);
-  try {
-    call.auth = authn->Authenticate(req.ssl, req.get_header_value("Authorization"));
-    entry.client_cert_subject = call.auth.cert_subject;
-    if (call.auth.authenticated && !call.auth.warning.empty()) {
-      res.set_header("Warning", "299 - " + json(call.auth.warning).dump());
-    }
-    // The body is read once the request is authenticated (the admin API authorizes itself):
-    // an unauthenticated client never makes the server read or hold its body.
-    if (read_body != nullptr && (call.auth.authenticated || IsAdminPath(req.path))) {
-      ReadBody(req, *read_body);
-    }
-    if (JsonNesting(req.body) > kMaxJsonNesting) {  // parsing it would overflow
-      throw StatusError::BadRequest(fmt::format(
-          "the request body nests arrays and objects more than {} deep", kMaxJsonNesting));
-    }
-    if (IsAdminPath(req.path)) {
-      Admin(call, entry);  // admin/admin.cpp: its own authorization, never faulted
-    } else if (!call.auth.authenticated) {
-      SendStatus(res, UnauthorizedStatus());
-    } else {
-      entry.user = call.auth.user.name;
-      entry.groups = call.auth.user.groups;
-      entry.auth_method = call.auth.method;
-      // Impersonate-* headers (impersonation.h): from here on the request is the identity it
-      // impersonates; the journal keeps the caller beside it. A refusal is journaled as the
-      // caller's.
-      if (auto wanted = ParseImpersonation(req.headers)) {
-        UserInfo caller = call.auth.user;
-        call.auth.user =
-            Impersonate(caller, *wanted, [this](const Attributes& a) { return authz->Allowed(a); });
-        entry.impersonator = caller.name;
-        entry.impersonator_groups = caller.groups;
+  if (ex.over_limit()) {  // beyond --max-connections: refused before anything is read
+    TooManyRequests(res, fmt::format("too many connections: this server serves {} at once "
+                                     "(--max-connections); retry later",
+                                     options.max_connections));
+    res.set_header("Connection", "close");
+  } else
+    try {
+      call.auth = authn->Authenticate(req.ssl, req.get_header_value("Authorization"));
+      entry.client_cert_subject = call.auth.cert_subject;
+      if (call.auth.authenticated && !call.auth.warning.empty()) {
+        res.set_header("Warning", "299 - " + json(call.auth.warning).dump());
+      }
+      // The body is read once the request is authenticated (the admin API authorizes itself):
+      // an unauthenticated client never makes the server read or hold its body.
+      if (read_body != nullptr && (call.auth.authenticated || IsAdminPath(req.path))) {
+        ReadBody(req, *read_body);
+      }
+      if (JsonNesting(req.body) > kMaxJsonNesting) {  // parsing it would overflow
+        throw StatusError::BadRequest(fmt::format(
+            "the request body nests arrays and objects more than {} deep", kMaxJsonNesting));
+      }
+      if (IsAdminPath(req.path)) {
+        Admin(call, entry);  // admin/admin.cpp: its own authorization, never faulted
+      } else if (!call.auth.authenticated) {
+        SendStatus(res, UnauthorizedStatus());
+      } else {
         entry.user = call.auth.user.name;
         entry.groups = call.auth.user.groups;
-        call.impersonator = std::move(caller);
-      }
-      // Priority and fairness classifies authenticated requests (flow_control.h).
-      FlowMatch flow = MatchFlow(call.auth.user, req.path);
-      res.headers.emplace("X-Kubernetes-Pf-Flowschema-Uid", FlowSchemaUid(flow.flow_schema));
-      res.headers.emplace("X-Kubernetes-Pf-Prioritylevel-Uid",
-                          PriorityLevelUid(flow.priority_level));
-      call.info = ParseRequestInfo(
-          req.method, req.path, req.has_param("watch") && QueryBool(req.get_param_value("watch")));
-      // Fault injection (faults/): a rule may answer instead, or reshape the answer.
-      std::optional<FaultSet::Fired> fault;
-      if (!faults->empty())
-        fault = faults->Pick(FaultRequestOf(req, call.info, call.auth.user.name));
-      if (fault) entry.fault = fault->description;
-      if (!fault || !InjectBefore(*fault, req, res)) {
-        Attributes attrs = MakeAttributes(call.auth.user, call.info);
-        auto upgrade = UpgradeCreateCheck(req, attrs);  // pod_streams.h
-        if (!authz->Allowed(attrs)) {
-          SendStatus(res, ForbiddenStatus(attrs));
-        } else if (upgrade && !authz->Allowed(*upgrade)) {
-          SendStatus(res, ForbiddenStatus(*upgrade));
-        } else {
-          Route(call);
+        entry.auth_method = call.auth.method;
+        // Impersonate-* headers (impersonation.h): from here on the request is the identity it
+        // impersonates; the journal keeps the caller beside it. A refusal is journaled as the
+        // caller's.
+        if (auto wanted = ParseImpersonation(req.headers)) {
+          UserInfo caller = call.auth.user;
+          call.auth.user = Impersonate(caller, *wanted,
+                                       [this](const Attributes& a) { return authz->Allowed(a); });
+          entry.impersonator = caller.name;
+          entry.impersonator_groups = caller.groups;
+          entry.user = call.auth.user.name;
+          entry.groups = call.auth.user.groups;
+          call.impersonator = std::move(caller);
         }
-        if (fault) InjectAfter(*fault, req, res);
+        // Priority and fairness classifies authenticated requests (flow_control.h).
+        FlowMatch flow = MatchFlow(call.auth.user, req.path);
+        res.headers.emplace("X-Kubernetes-Pf-Flowschema-Uid", FlowSchemaUid(flow.flow_schema));
+        res.headers.emplace("X-Kubernetes-Pf-Prioritylevel-Uid",
+                            PriorityLevelUid(flow.priority_level));
+        call.info =
+            ParseRequestInfo(req.method, req.path,
+                             req.has_param("watch") && QueryBool(req.get_param_value("watch")));
+        // Fault injection (faults/): a rule may answer instead, or reshape the answer.
+        std::optional<FaultSet::Fired> fault;
+        if (!faults->empty())
+          fault = faults->Pick(FaultRequestOf(req, call.info, call.auth.user.name));
+        if (fault) entry.fault = fault->description;
+        if (!fault || !InjectBefore(*fault, req, res, ex)) {
+          Attributes attrs = MakeAttributes(call.auth.user, call.info);
+          auto upgrade = UpgradeCreateCheck(req, attrs);  // pod_streams.h
+          if (!authz->Allowed(attrs)) {
+            SendStatus(res, ForbiddenStatus(attrs));
+          } else if (upgrade && !authz->Allowed(*upgrade)) {
+            SendStatus(res, ForbiddenStatus(*upgrade));
+          } else {
+            Route(call);
+          }
+          if (fault) InjectAfter(*fault, req, res, ex);
+        }
       }
+    } catch (const StatusError& e) {
+      // A Status that asks the client to wait says it in Retry-After too, as kube-apiserver does.
+      const json& details = e.details();
+      if (details.is_object() && details.value("retryAfterSeconds", 0) > 0) {
+        res.set_header("Retry-After", std::to_string(details["retryAfterSeconds"].get<int>()));
+      }
+      SendStatus(res, e.ToStatus());
+    } catch (const std::exception& e) {
+      SendStatus(res, InternalErrorStatus(e.what()));
     }
-  } catch (const StatusError& e) {
-    // A Status that asks the client to wait says it in Retry-After too, as kube-apiserver does.
-    const json& details = e.details();
-    if (details.is_object() && details.value("retryAfterSeconds", 0) > 0) {
-      res.set_header("Retry-After", std::to_string(details["retryAfterSeconds"].get<int>()));
-    }
-    SendStatus(res, e.ToStatus());
-  } catch (const std::exception& e) {
-    SendStatus(res, InternalErrorStatus(e.what()));
-  }
   if (!res.has_header("Cache-Control")) res.headers.emplace("Cache-Control", "no-cache, private");
   if (!IsAdminPath(req.path)) {
     try {

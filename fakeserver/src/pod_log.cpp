@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <kubedouble/base/rfc3339.h>
 
+#include <atomic>
 #include <charconv>
 #include <thread>
 
@@ -10,7 +11,6 @@
 #include "request_limits.h"
 #include "server_impl.h"
 #include "status.h"
-#include "task_queue.h"
 
 namespace kubedouble::fake {
 
@@ -257,11 +257,12 @@ void Server::Impl::PodLog(Call& call, const ResourceInfo& pods, const std::strin
   state->options = options;
   state->first = std::move(text);
   if (options.limit_bytes) state->budget = static_cast<size_t>(*options.limit_bytes);
-  const int sock = ConnectionSocket(req);
+  auto gone = std::make_shared<std::atomic<bool>>(false);  // the client hung up
+  call.exchange->OnHangUp([gone] { *gone = true; });
   const_cast<httplib::Request&>(req).headers.erase(
       "Accept-Encoding");  // as a watch (resources.cpp)
   call.res.status = 200;
-  call.res.set_chunked_content_provider("text/plain", [this, state, place, sock, pods, ns, name](
+  call.res.set_chunked_content_provider("text/plain", [this, state, place, gone, pods, ns, name](
                                                           size_t, httplib::DataSink& sink) {
     auto send = [&](std::string chunk) {
       if (chunk.size() > state->budget) chunk.resize(state->budget);
@@ -301,7 +302,7 @@ void Server::Impl::PodLog(Call& call, const ResourceInfo& pods, const std::strin
         }
       }
       if (state->instance.finished && *state->instance.finished <= now) break;
-      if (PeerHungUp(sock)) return false;
+      if (*gone) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     sink.done();

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 
@@ -25,7 +26,6 @@
 #include "server_impl.h"
 #include "status.h"
 #include "store/field_manager.h"
-#include "task_queue.h"
 #include "transform.h"
 #include "util.h"
 
@@ -415,13 +415,18 @@ void Server::Impl::Resource(Call& call) {
                                               "(--max-watches); retry later",
                                               options.max_watches));
     }
-    const int sock = ConnectionSocket(req);  // a client that hangs up ends its watch at once
     ListOptions opts = ParseListOptions(req);
     if (!info.name.empty()) {
       opts.field_selector = "metadata.name=" + info.name +
                             (opts.field_selector.empty() ? "" : "," + opts.field_selector);
     }
     std::shared_ptr<Watch> watch = store->StartWatch(r, ns, opts);
+    // A client that hangs up ends its watch at once (the connection's hang-up signal).
+    auto gone = std::make_shared<std::atomic<bool>>(false);
+    call.exchange->OnHangUp([watch, gone] {
+      *gone = true;
+      watch->Stop();
+    });
     auto deadline = std::chrono::steady_clock::now() +
                     std::chrono::seconds(opts.timeout_seconds.value_or(1800));
     auto first = std::make_shared<bool>(true);
@@ -431,7 +436,7 @@ void Server::Impl::Resource(Call& call) {
     // event until the stream ends. The request is the handler's to shape (as ReadBody does).
     const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
     res.set_chunked_content_provider(
-        format.ContentType(), [this, watch, deadline, first, r, format, transform, place, sock](
+        format.ContentType(), [this, watch, deadline, first, r, format, transform, place, gone](
                                   size_t, httplib::DataSink& sink) {
           while (!stopping.load()) {
             if (std::chrono::steady_clock::now() >= deadline) break;
@@ -439,8 +444,8 @@ void Server::Impl::Resource(Call& call) {
             auto event = transformed ? watch->Next(std::chrono::milliseconds(500))
                                      : watch->NextEncoded(std::chrono::milliseconds(500));
             if (!event) {
+              if (*gone) return false;
               if (watch->finished()) break;
-              if (PeerHungUp(sock)) return false;
               continue;
             }
             std::string object_json;

@@ -29,8 +29,6 @@
 #include "state_lock.h"
 #include "static_tokens.h"
 #include "status.h"
-#include "task_queue.h"
-#include "tls_buffers.h"
 #include "util.h"
 
 namespace kubedouble::fake {
@@ -38,16 +36,6 @@ namespace kubedouble::fake {
 namespace fs = std::filesystem;
 
 namespace {
-
-// True when the request has a body to read (request_framing.h has refused any other framing).
-// Like Go's server, a request without Content-Length or Transfer-Encoding has none.
-bool HasBody(const httplib::Request& req) {
-  if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH" &&
-      req.method != "DELETE") {
-    return false;
-  }
-  return req.has_header("Transfer-Encoding") || ContentLength(req) > 0;
-}
 
 const certs::KeyPair& ServingPair(const certs::Bundle& b, const std::string& which) {
   if (which == "good") return b.server;
@@ -59,36 +47,6 @@ const certs::KeyPair& ServingPair(const certs::Bundle& b, const std::string& whi
       "unknown serving certificate \"{}\" (expected good, expired, not-yet-valid, wrong-host or "
       "rogue)",
       which));
-}
-
-// Why binding address:port fails, from the kernel (cpp-httplib only says that it failed).
-std::string BindError(const std::string& address, int port) {
-  int family = base::IsIpv6Address(address) ? AF_INET6 : AF_INET;
-  int fd = ::socket(family, SOCK_STREAM, 0);
-  if (fd < 0) return std::strerror(errno);
-  int rc;
-  if (family == AF_INET6) {
-    sockaddr_in6 sa{};
-    sa.sin6_family = AF_INET6;
-    sa.sin6_port = htons(static_cast<uint16_t>(port));
-    if (inet_pton(AF_INET6, address.c_str(), &sa.sin6_addr) != 1) {
-      ::close(fd);
-      return "not an IP address";
-    }
-    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  } else {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) {
-      ::close(fd);
-      return "not an IP address";
-    }
-    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  }
-  std::string why = rc == 0 ? "unknown error" : std::strerror(errno);
-  ::close(fd);
-  return why;
 }
 
 // Accept any client certificate during the handshake; the authenticator verifies it against
@@ -292,107 +250,43 @@ void Server::Start() {
       o.anonymous);
   d.authn->set_now([c = d.clock] { return c->Now(); });
 
-  // TLS listener.
-  certs::Certificate ca_cert = d.bundle.ca.cert;
-  certs::KeyPair serving_pair = serving;
-  d.slots = std::make_unique<ConnectionSlots>(o.head_timeout);
-  ConnectionSlots* slots = d.slots.get();
-  d.http = std::make_unique<httplib::SSLServer>([ca_cert, serving_pair, slots](SSL_CTX& ctx) {
-    if (SSL_CTX_use_certificate(&ctx, serving_pair.cert.get()) != 1 ||
-        SSL_CTX_use_PrivateKey(&ctx, serving_pair.key.get()) != 1 ||
-        SSL_CTX_check_private_key(&ctx) != 1) {
-      return false;
-    }
-    SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
-    // No TLS 1.3 session tickets: no client of this field resumes sessions, and cpp-httplib's
-    // client (accesslib's transport) sleeps 1 ms for every ticket record it reads.
-    SSL_CTX_set_num_tickets(&ctx, 0);
-    SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, AcceptAnyClientCert);
-    static const unsigned char kSessionContext[] = "kubedouble";
-    SSL_CTX_set_session_id_context(&ctx, kSessionContext, sizeof kSessionContext - 1);
-    STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
-    sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(ca_cert.get())));
-    SSL_CTX_set_client_CA_list(&ctx, names);
-    BufferTls(&ctx, slots);  // buffered, framed and tracked connections (tls_buffers.h)
-    return true;
-  });
-  if (!d.http->is_valid()) {
+  // TLS listener (net/http_server.h): the connections, their limits and timeouts.
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  struct FreeCtx {
+    SSL_CTX* ctx;
+    ~FreeCtx() { SSL_CTX_free(ctx); }
+  } free_ctx{ctx};
+  if (ctx == nullptr || SSL_CTX_use_certificate(ctx, serving.cert.get()) != 1 ||
+      SSL_CTX_use_PrivateKey(ctx, serving.key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
     throw std::runtime_error("cannot set up TLS with the serving certificate and key");
   }
-  auto& http = *d.http;
-  http.new_task_queue = [slots, max = o.max_connections] {
-    return new GrowingTaskQueue(slots, max);
-  };
-  auto listen_fd = std::make_shared<int>(-1);
-  http.set_socket_options([listen_fd](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);  // never SO_REUSEPORT
-    *listen_fd = sock;
-  });
-  http.set_tcp_nodelay(true);
-  http.set_keep_alive_max_count(100000);
-  http.set_keep_alive_timeout(30);
-  http.set_read_timeout(30);
-  http.set_write_timeout(30);
-  http.set_payload_max_length(kMaxRequestBody);
-  // Should cpp-httplib answer a too-large Content-Length itself (with no body): make it a Status.
-  httplib::Server::HandlerWithResponse too_large = [](const httplib::Request&,
-                                                      httplib::Response& res) {
-    if (res.status != 413 || !res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    SendStatus(res, MakeStatus(413, "RequestEntityTooLarge", TooLargeMessage()));
-    return httplib::Server::HandlerResponse::Handled;
-  };
-  http.set_error_handler(std::move(too_large));
-  // cpp-httplib writes an answer's head and body with two TLS writes; with TCP_NODELAY each left
-  // as its own segment and the client woke up for each. The head is held from here and sent with
-  // the body in one record (tls_buffers.h); streams (watches, no body yet) are written as they go.
-  http.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) HoldNextWrite(req.ssl);
-    // Answered before its body was read: the connection ends after the answer, and says so.
-    if (BodyUnread(req.ssl)) res.set_header("Connection", "close");
-  });
-  // Called once an answer is written: the connection waits for the next request, or ends when
-  // the answer was given without reading the request's whole body (tls_buffers.h).
-  http.set_logger(
-      [](const httplib::Request& req, const httplib::Response&) { RequestAnswered(req.ssl); });
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  // No TLS 1.3 session tickets: no client of this field resumes sessions, and cpp-httplib's
+  // client (accesslib's transport) sleeps 1 ms for every ticket record it reads.
+  SSL_CTX_set_num_tickets(ctx, 0);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, AcceptAnyClientCert);
+  static const unsigned char kSessionContext[] = "kubedouble";
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+  STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+  sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(d.bundle.ca.cert.get())));
+  SSL_CTX_set_client_CA_list(ctx, names);
+  net::HttpServerOptions http_options;
+  http_options.address = o.address;
+  http_options.port = o.port;
+  http_options.max_connections = o.max_connections == 0 ? 1 : o.max_connections;
+  http_options.head_timeout = o.head_timeout;
+  http_options.max_body = kMaxRequestBody;
   Impl* self = &d;
-  http.set_pre_routing_handler([self](const httplib::Request& req, httplib::Response& res) {
-    RequestStarted(req.ssl);
-    if (GrowingTaskQueue::OverLimit()) {  // beyond --max-connections
-      TooManyRequests(res, fmt::format("too many connections: this server serves {} at once "
-                                       "(--max-connections); retry later",
-                                       self->options.max_connections));
-      res.set_header("Connection", "close");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (HasBody(req)) return httplib::Server::HandlerResponse::Unhandled;
-    self->Handle(req, res);
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  // Requests with a body: it is read by the handler, after authentication.
-  auto with_body = [self](const httplib::Request& req, httplib::Response& res,
-                          const httplib::ContentReader& read_body) {
-    self->Handle(req, res, &read_body);
-  };
-  http.Post(".*", with_body);
-  http.Put(".*", with_body);
-  http.Patch(".*", with_body);
-  http.Delete(".*", with_body);
-
-  int port = o.port;
-  if (port == 0) {
-    port = http.bind_to_any_port(o.address);
-    if (port <= 0) {
-      throw std::runtime_error(fmt::format("cannot listen on {} (an ephemeral port): {}", o.address,
-                                           BindError(o.address, 0)));
-    }
-  } else if (!http.bind_to_port(o.address, port)) {
-    throw std::runtime_error(
-        fmt::format("cannot listen on {}:{}: {}", o.address, port, BindError(o.address, port)));
+  d.http = std::make_unique<net::HttpServer>(
+      http_options, ctx, [self](net::Exchange& ex) { self->Handle(ex); },
+      [self](const httplib::Request& req, int status) { self->Refused(req, status); });
+  int port = 0;
+  try {
+    port = d.http->Bind();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(o.port == 0 ? fmt::format("{} (an ephemeral port)", e.what())
+                                         : std::string(e.what()));
   }
-  // cpp-httplib listens with a backlog of 5: a burst of clients connecting at once would see
-  // their SYNs dropped and retried a second later. Listening again only raises the backlog.
-  if (*listen_fd >= 0) ::listen(*listen_fd, SOMAXCONN);
   d.port = port;
   const Advertised advertised = Advertise(o, port);
   d.url = advertised.url;
@@ -443,9 +337,7 @@ void Server::Start() {
     d.state_written = true;
   }
 
-  d.listener = std::thread([self] { self->http->listen_after_bind(); });
-  // cpp-httplib's stop() does nothing until the accept loop has started: wait for it.
-  while (!d.http->is_running()) std::this_thread::sleep_for(std::chrono::microseconds(50));
+  d.http->Start();
 }
 
 void Server::Stop() {
@@ -460,8 +352,7 @@ void Server::Stop() {
     d.stopped = true;
   }
   d.stopping = true;
-  if (d.http) d.http->stop();
-  if (d.listener.joinable()) d.listener.join();
+  if (d.http) d.http->Stop();  // idle connections at once, answers in flight finished
   if (d.rotation) d.rotation->Stop();
   if (d.tidy_up.joinable()) d.tidy_up.join();
   d.grace_periods.reset();

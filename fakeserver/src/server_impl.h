@@ -15,7 +15,6 @@
 #include "authn.h"
 #include "authz.h"
 #include "clock/ticker.h"
-#include "connection_slots.h"
 #include "discovery.h"
 #include "kubedouble/fakeserver/clock.h"
 #include "kubedouble/fakeserver/container_ports.h"
@@ -23,6 +22,7 @@
 #include "kubedouble/fakeserver/journal.h"
 #include "kubedouble/fakeserver/server.h"
 #include "kubedouble/fakeserver/store.h"
+#include "kubedouble/net/http_server.h"
 #include "negotiate.h"
 #include "openapi.h"
 #include "request_info.h"
@@ -44,6 +44,8 @@ struct Call {
   std::optional<UserInfo> impersonator = std::nullopt;
   // The server's clock, for what an answer says about time (a Table's ages).
   const ServerClock* clock = nullptr;
+  // The request's connection: its hang-up signal (watches, followed logs), its reset (faults).
+  net::Exchange* exchange = nullptr;
   // Where a proxy subresource sent the request ("10.244.0.5:80 (pod default/web, container
   // web)"), for the journal.
   std::string proxied_to = {};
@@ -72,9 +74,7 @@ struct Server::Impl {
   std::string ca_pem;
   std::mutex token_mu;         // paths.serviceaccount_token, state_written
   bool state_written = false;  // the service account's files are written: rotations rewrite them
-  std::unique_ptr<ConnectionSlots> slots;  // the connections' phases; outlives `http`
-  std::unique_ptr<httplib::SSLServer> http;
-  std::thread listener;
+  std::unique_ptr<net::HttpServer> http;  // the TLS listener and its connections (net/)
   std::thread tidy_up;  // removes the earlier generations of serviceaccount/ after a start
   int port = 0;
   std::string url;
@@ -97,10 +97,13 @@ struct Server::Impl {
   void LoadWorld(const std::function<std::vector<json>()>& bootstrap_rbac = {});
   // admin/admin.cpp: /__kubedouble/ (IsAdminPath).
   void Admin(Call& call, JournalEntry& entry);
-  // handler.cpp. `read_body` reads the body of a request that has one (POST, PUT, PATCH, DELETE
-  // with a Content-Length or chunked): it is read only after the request is authenticated.
-  void Handle(const httplib::Request& req, httplib::Response& res,
-              const httplib::ContentReader* read_body = nullptr);
+  // handler.cpp: every request the listener hands over. The body of a request that has one
+  // (POST, PUT, PATCH, DELETE with a Content-Length or chunked) is read only after the request
+  // is authenticated. Over --max-connections (ex.over_limit()): 429, journaled.
+  void Handle(net::Exchange& ex);
+  // handler.cpp: a request the listener answered itself (a head it could not parse, framing Go
+  // refuses): journaled like any other answer.
+  void Refused(const httplib::Request& req, int status);
   void Route(Call& call);
   void NonResource(Call& call);
   // resources.cpp

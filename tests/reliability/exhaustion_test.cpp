@@ -2,7 +2,7 @@
 // header byte per connection every second) held against one `kubedouble serve` on loopback,
 // while an authenticated client asks every 200 ms on a new connection, from the first idle socket
 // to the end of the hold. Every one of its requests must be answered within 2 s
-// (fakeserver/src/connection_slots.h: connections without a whole head are ended to make room, and
+// (net/http_server.h: connections without a whole head cost no worker and are ended
 // after the head timeout). Bounded: 5,000 sockets, 12 s.
 #include <fmt/format.h>
 #include <fmt/ranges.h>

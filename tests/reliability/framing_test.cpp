@@ -1,7 +1,7 @@
 // Hostile framing over a real TLS connection to an in-process server: what a client sees when it
 // smuggles a request in a GET's body, sends heads beyond Go's limits or broken framing, sends a
 // body without credentials, or holds a connection without finishing its head
-// (fakeserver/src/request_framing.h, connection_slots.h, tls_buffers.h).
+// (net/src/request_framing.h, net/http_server.h).
 #include <gtest/gtest.h>
 #include <kubedouble/fakeserver/journal.h>
 #include <kubedouble/fakeserver/server.h>
@@ -264,6 +264,68 @@ TEST_F(FramingTest, WatchWithTimeoutZeroStaysOpen) {
   bool ended =
       stream.rfind("0\r\n\r\n", 0) == 0 || stream.find("\r\n0\r\n\r\n") != std::string::npos;
   EXPECT_FALSE(ended) << "the watch ended at once: " << stream;
+}
+
+// Every answered request reaches the journal, also those the listener answers itself before any
+// handler: a head it cannot parse (400), a request line over 8 KiB (414), framing Go refuses
+// (400, 501), and a body over the limit (413).
+TEST_F(FramingTest, AnswersOfTheListenerAreJournaled) {
+  struct Refusal {
+    const char* name;
+    std::string bytes;
+    int status;
+    std::string path;  // as journaled ("" when the head was refused before its request line)
+  };
+  const Refusal cases[] = {
+      {"unknown method", Head("FOO", "/api/foo", Auth()), 400, ""},
+      {"request line over 8 KiB", Head("GET", "/api/" + std::string(9000, 'a'), Auth()), 414, ""},
+      {"a space in a header name", Head("GET", "/api/space", Auth() + "X A: b\r\n"), 400, ""},
+      {"an unknown transfer coding",
+       Head("POST", "/api/v1/namespaces/default/configmaps",
+            Auth() + "Transfer-Encoding: gzip\r\n"),
+       501, ""},
+      {"a body over 3 MiB",
+       Head("POST", "/api/v1/namespaces/default/configmaps",
+            Auth() + "Content-Type: application/json\r\nContent-Length: 4194304\r\n"),
+       413, "/api/v1/namespaces/default/configmaps"},
+  };
+  for (const auto& tc : cases) {
+    SCOPED_TRACE(tc.name);
+    const size_t before = srv_.journal().Entries().size();
+    auto c = Connect();
+    ASSERT_TRUE(c->Send(tc.bytes));
+    EXPECT_EQ(c->Read(5).status, tc.status);
+    const auto entries = srv_.journal().Entries();  // journaled before the answer was sent
+    ASSERT_EQ(entries.size(), before + 1);
+    EXPECT_EQ(entries.back().status, tc.status);
+    if (!tc.path.empty()) EXPECT_EQ(entries.back().path, tc.path);
+  }
+}
+
+class OneConnectionTest : public FramingTest {
+ protected:
+  static fake::ServerOptions Options() {
+    fake::ServerOptions o;
+    o.max_connections = 1;
+    return o;
+  }
+  OneConnectionTest() : FramingTest(Options()) {}
+};
+
+// A request over --max-connections is answered 429 and journaled like any other.
+TEST_F(OneConnectionTest, RefusalOverTheLimitIsJournaled) {
+  auto held = Connect();
+  ASSERT_TRUE(held->Send(Head("GET", "/version", Auth())));
+  ASSERT_EQ(held->Read().status, 200);
+  auto extra = Connect();
+  ASSERT_TRUE(extra->Send(Head("GET", "/api/v1/namespaces", Auth())));
+  RawReply r = extra->Read(5);
+  EXPECT_EQ(r.status, 429) << r.head;
+  EXPECT_NE(r.head.find("Connection: close"), std::string::npos) << r.head;
+  auto entries = srv_.journal().Entries();
+  ASSERT_FALSE(entries.empty());
+  EXPECT_EQ(entries.back().status, 429);
+  EXPECT_EQ(entries.back().path, "/api/v1/namespaces");
 }
 
 class HeadTimeoutTest : public FramingTest {

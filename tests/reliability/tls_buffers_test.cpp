@@ -1,5 +1,5 @@
 // The API server buffers its TLS reads and sends an answer's head and body in one record
-// (fakeserver/src/tls_buffers.h). What a client must see: whole answers however its bytes are cut
+// (net/src/connection.h, http1.h). What a client must see: whole answers however its bytes are cut
 // into records — a request a byte per record, head and body in one record or apart, several
 // answers on one keep-alive connection, HEAD answers without a body — and clients in the same
 // process (this test's own TLS connections) untouched.

@@ -2,9 +2,6 @@
 
 #include <fmt/format.h>
 #include <openssl/rand.h>
-#include <openssl/ssl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <thread>
 
@@ -13,27 +10,6 @@
 namespace kubedouble::fake {
 
 namespace {
-
-// Ends the TCP connection under `ssl` now — with a RST (`reset`) or a FIN — and leaves an
-// unconnected placeholder socket at the same descriptor number, so that cpp-httplib's later
-// writes fail (ENOTCONN) and its own close() cannot hit a descriptor reused by another thread.
-void Sever(const SSL* ssl, bool reset) {
-  int fd = SSL_get_fd(ssl);
-  if (fd < 0) return;
-  if (reset) {
-    linger l{1, 0};  // close() then sends RST instead of FIN
-    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-  } else {
-    ::shutdown(fd, SHUT_RDWR);
-  }
-  int placeholder = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (placeholder < 0) {
-    ::shutdown(fd, SHUT_RDWR);
-    return;
-  }
-  ::dup2(placeholder, fd);  // closes the connection's last descriptor
-  ::close(placeholder);
-}
 
 std::string DefaultMessage(int code) {
   switch (code) {
@@ -70,8 +46,8 @@ FaultRequest FaultRequestOf(const httplib::Request& req, const RequestInfo& info
   return q;
 }
 
-bool InjectBefore(const FaultSet::Fired& fault, const httplib::Request& req,
-                  httplib::Response& res) {
+bool InjectBefore(const FaultSet::Fired& fault, const httplib::Request&, httplib::Response& res,
+                  net::Exchange& ex) {
   if (fault.delay.count() > 0) std::this_thread::sleep_for(fault.delay);
   const FaultRule& r = fault.rule;
   switch (r.action) {
@@ -92,31 +68,31 @@ bool InjectBefore(const FaultSet::Fired& fault, const httplib::Request& req,
     }
     case FaultAction::kConnectionReset:
     case FaultAction::kEmptyResponse:
-      if (req.ssl == nullptr) return false;
-      Sever(req.ssl, r.action == FaultAction::kConnectionReset);
+      if (r.action == FaultAction::kConnectionReset) {
+        ex.Reset();  // RST
+      } else {
+        ex.Close();  // FIN, no answer
+      }
       res.status = 0;
       return true;
     case FaultAction::kRandomDataThenClose: {
-      if (req.ssl == nullptr) return false;
       unsigned char junk[512];
       RAND_bytes(junk, sizeof junk);
-      // Inside the TLS stream: the client's HTTP parser gets the garbage. (cpp-httplib hands
-      // out the connection's SSL as const; this handler thread is the one that owns it.)
-      SSL_write(const_cast<SSL*>(req.ssl), junk, sizeof junk);
-      Sever(req.ssl, false);
+      // Inside the TLS stream: the client's HTTP parser gets the garbage.
+      ex.WriteRaw(std::string_view(reinterpret_cast<const char*>(junk), sizeof junk));
+      ex.Close();
       res.status = 0;
       return true;
     }
     case FaultAction::kMalformedChunk: {
-      if (req.ssl == nullptr) return false;
-      SSL* ssl = const_cast<SSL*>(req.ssl);
       res.status = 200;
-      res.set_chunked_content_provider("application/json", [ssl](size_t, httplib::DataSink& sink) {
+      net::Exchange* conn = &ex;  // the provider runs while the answer is written
+      res.set_chunked_content_provider("application/json", [conn](size_t, httplib::DataSink& sink) {
         static const char kStart[] = "{\"kind\":";
         sink.write(kStart, sizeof kStart - 1);               // one well-formed chunk
         static const char kBad[] = "zz\r\nnot a chunk\r\n";  // size line is not hex
-        SSL_write(ssl, kBad, sizeof kBad - 1);
-        Sever(ssl, false);
+        conn->WriteRaw(std::string_view(kBad, sizeof kBad - 1));
+        conn->Close();
         return false;
       });
       return true;
@@ -126,7 +102,8 @@ bool InjectBefore(const FaultSet::Fired& fault, const httplib::Request& req,
   }
 }
 
-void InjectAfter(const FaultSet::Fired& fault, const httplib::Request&, httplib::Response& res) {
+void InjectAfter(const FaultSet::Fired& fault, const httplib::Request&, httplib::Response& res,
+                 net::Exchange&) {
   const FaultRule& r = fault.rule;
   if (r.action == FaultAction::kCloseWatch && res.content_provider_ &&
       res.is_chunked_content_provider_) {

@@ -1,11 +1,13 @@
-// Carrying out a fault on a live cpp-httplib request: statuses, delays, and the socket-level
-// misbehaviour (reset, close without answering, garbage, dribbled bodies, closed watches).
+// Carrying out a fault on a live request and its connection (net::Exchange): statuses, delays, and
+// the socket-level misbehaviour (reset, close without answering, garbage, dribbled bodies, closed
+// watches).
 #pragma once
 
 #include <httplib.h>
 
 #include "../request_info.h"
 #include "kubedouble/fakeserver/faults.h"
+#include "kubedouble/net/exchange.h"
 
 namespace kubedouble::fake {
 
@@ -18,10 +20,11 @@ namespace kubedouble::fake {
 FaultRequest FaultRequestOf(const httplib::Request& req, const RequestInfo& info,
                             const std::string& user);
 
-bool InjectBefore(const FaultSet::Fired& fault, const httplib::Request& req,
-                  httplib::Response& res);
+bool InjectBefore(const FaultSet::Fired& fault, const httplib::Request& req, httplib::Response& res,
+                  net::Exchange& ex);
 
 // Reshapes the real answer: slowBody dribbles it, closeWatchAfterEvents ends a watch stream.
-void InjectAfter(const FaultSet::Fired& fault, const httplib::Request& req, httplib::Response& res);
+void InjectAfter(const FaultSet::Fired& fault, const httplib::Request& req, httplib::Response& res,
+                 net::Exchange& ex);
 
 }  // namespace kubedouble::fake

@@ -17,10 +17,8 @@
 #include <thread>
 #include <unordered_map>
 
-#include "../connection_slots.h"
-#include "../task_queue.h"
-#include "../tls_buffers.h"
 #include "kubedouble/base/status.h"
+#include "kubedouble/net/http_server.h"
 #include "kubedouble/net/relay.h"
 
 namespace kubedouble::fake {
@@ -63,9 +61,7 @@ bool IsHopByHop(const std::string& name) {
 
 struct Mitm::Impl {
   MitmOptions options;
-  std::unique_ptr<ConnectionSlots> slots;  // outlives `server`
-  std::unique_ptr<httplib::SSLServer> server;
-  std::thread thread;
+  std::unique_ptr<net::HttpServer> server;
   int port = 0;
   mutable std::mutex mu;
   std::deque<MitmCapture> captures;  // the last options.max_captures, guarded by mu
@@ -272,70 +268,57 @@ void Mitm::Start() {
     throw std::runtime_error("mitm: the upstream \"" + o.upstream +
                              "\" must be an http:// or https:// URL");
   std::string cert = o.cert_file.string(), key = o.key_file.string();
-  std::string error;
-  impl_->slots = std::make_unique<ConnectionSlots>();
-  ConnectionSlots* slots = impl_->slots.get();
-  Impl* impl = impl_.get();
-  impl_->server = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
-    if (SSL_CTX_use_certificate_chain_file(&ctx, cert.c_str()) != 1) {
-      error = "cannot load the certificate " + cert;
-      return false;
-    }
-    if (SSL_CTX_use_PrivateKey_file(&ctx, key.c_str(), SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(&ctx) != 1) {
-      error = "cannot load the private key " + key + " (or it does not match " + cert + ")";
-      return false;
-    }
-    SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
-    SSL_CTX_set_num_tickets(&ctx, 0);  // as the API server (server.cpp)
-    // Ask for a client certificate, require none, accept any.
-    SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, AcceptAnyClientCert);
-    // Framed and tracked like the API server's connections (tls_buffers.h): no smuggled
-    // requests, heads within Go's limits, and a stop that does not wait out idle clients.
-    BufferTls(&ctx, slots);
-    // Handshakes a verifying client refuses (Refusals()).
-    SSL_CTX_set_app_data(&ctx, impl);
-    SSL_CTX_set_info_callback(&ctx, &Impl::OnTlsInfo);
-    return true;
-  });
-  if (!impl_->server->is_valid())
-    throw std::runtime_error("mitm: " + (error.empty() ? "TLS set-up failed" : error));
-  auto handler = [this](const httplib::Request& req, httplib::Response& res) {
-    impl_->Forward(req, res);
-  };
-  impl_->server->Get(".*", handler);
-  impl_->server->Post(".*", handler);
-  impl_->server->Put(".*", handler);
-  impl_->server->Patch(".*", handler);
-  impl_->server->Delete(".*", handler);
-  impl_->server->set_keep_alive_max_count(100);
-  // One worker per connection, as many as there are connections: an idle keep-alive client
-  // does not hold up the others (task_queue.h). Requests are tracked so that Stop() does not
-  // wait out the idle ones.
-  impl_->server->new_task_queue = [slots] { return new GrowingTaskQueue(slots); };
-  impl_->server->set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
-    RequestStarted(req.ssl);
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  impl_->server->set_logger(
-      [](const httplib::Request& req, const httplib::Response&) { RequestAnswered(req.ssl); });
-  if (o.port == 0) {
-    impl_->port = impl_->server->bind_to_any_port(o.address);
-  } else {
-    impl_->port = impl_->server->bind_to_port(o.address, o.port) ? o.port : -1;
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  struct FreeCtx {
+    SSL_CTX* ctx;
+    ~FreeCtx() { SSL_CTX_free(ctx); }
+  } free_ctx{ctx};
+  if (ctx == nullptr) throw std::runtime_error("mitm: TLS set-up failed");
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1) {
+    throw std::runtime_error("mitm: cannot load the certificate " + cert);
   }
-  if (impl_->port <= 0)
-    throw std::runtime_error("mitm: cannot listen on " + o.address + ":" + std::to_string(o.port));
-  impl_->thread = std::thread([this] { impl_->server->listen_after_bind(); });
-  // Until the loop runs, cpp-httplib's stop() does nothing: a Stop() right after Start() would
-  // then wait forever for a thread blocked in accept().
-  while (!impl_->server->is_running()) std::this_thread::sleep_for(std::chrono::microseconds(50));
+  if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    throw std::runtime_error("mitm: cannot load the private key " + key +
+                             " (or it does not match " + cert + ")");
+  }
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_num_tickets(ctx, 0);  // as the API server (server.cpp)
+  // Ask for a client certificate, require none, accept any.
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, AcceptAnyClientCert);
+  // Handshakes a verifying client refuses (Refusals()).
+  SSL_CTX_set_app_data(ctx, impl_.get());
+  SSL_CTX_set_info_callback(ctx, &Impl::OnTlsInfo);
+  // Connections owned by net/ like the API server's (framed: no smuggled requests, heads within
+  // Go's limits; idle keep-alive clients cost no thread; a stop does not wait for them).
+  net::HttpServerOptions http_options;
+  http_options.address = o.address;
+  http_options.port = o.port;
+  http_options.max_body = 64 << 20;
+  Impl* impl = impl_.get();
+  impl_->server = std::make_unique<net::HttpServer>(http_options, ctx, [impl](net::Exchange& ex) {
+    if (ex.has_body()) {  // forwarded whole
+      std::string body;
+      ex.body()([&](const char* data, size_t n) {
+        body.append(data, n);
+        return true;
+      });
+      ex.request.body = std::move(body);
+    }
+    impl->Forward(ex.request, ex.response);
+  });
+  try {
+    impl_->port = impl_->server->Bind();
+  } catch (const std::exception& e) {
+    impl_->server.reset();
+    throw std::runtime_error(std::string("mitm: ") + e.what());
+  }
+  impl_->server->Start();
 }
 
 void Mitm::Stop() {
   if (!impl_ || !impl_->server) return;
-  impl_->server->stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->server->Stop();
   impl_->server.reset();
 }
 

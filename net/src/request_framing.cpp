@@ -6,7 +6,7 @@
 #include <limits>
 #include <string_view>
 
-namespace kubedouble::fake {
+namespace kubedouble::net {
 
 namespace {
 
@@ -155,6 +155,7 @@ bool RequestFraming::EndHead() {
     Reject(400, "Bad Request");
     return false;
   }
+  ++heads_;
   discard_ = !ParserReadsBody(method_);
   discarded_ = 0;
   if (method_ == "POST") skip_line_ends_ = 4;
@@ -299,4 +300,4 @@ size_t RequestFraming::Scan(char* data, size_t n) {
   return kept;
 }
 
-}  // namespace kubedouble::fake
+}  // namespace kubedouble::net

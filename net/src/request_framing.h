@@ -4,8 +4,8 @@
 // cpp-httplib 0.11 parses requests leniently and without bounds: it reads a line or a head of any
 // size into memory, reads a body of unknown framing to the end of the stream, takes a NUL or a
 // "+7" in a header, and leaves the body of a GET on the connection, where it is parsed as the
-// next request (request smuggling). RequestFraming sees every byte before cpp-httplib does
-// (tls_buffers.cpp feeds it) and
+// next request (request smuggling). RequestFraming sees every byte a connection receives, in
+// order, before the request parser does (connection.cpp feeds it as records arrive) and
 //  - refuses a head that breaks a rule, with the answer Go's server gives (431 Request Header
 //    Fields Too Large, 400 Bad Request, 501 for a transfer coding other than chunked), after
 //    which the connection ends;
@@ -14,14 +14,14 @@
 //    ends;
 //  - follows the body of every other request (Content-Length or chunked), so that it knows
 //    whether the parser took all of it (BodyPending) — an answer given without reading the body
-//    must end the connection (tls_buffers.h).
+//    must end the connection (http_server.cpp).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-namespace kubedouble::fake {
+namespace kubedouble::net {
 
 struct FramingLimits {
   // Go's http.DefaultMaxHeaderBytes (1 MiB, which kube-apiserver keeps) plus the 4 KiB of slack
@@ -57,6 +57,8 @@ class RequestFraming {
   bool InHead() const { return state_ == State::kHead; }
   // True while the body of a request the parser reads has bytes the parser has not taken.
   bool BodyPending() const;
+  // How many request heads have ended so far (each one whole and within the rules).
+  uint64_t heads() const { return heads_; }
 
  private:
   enum class State {
@@ -95,6 +97,7 @@ class RequestFraming {
   int skip_line_ends_ = 0;  // CR or LF bytes that may still be dropped before the next request
   std::string answer_;
   bool closed_ = false;
+  uint64_t heads_ = 0;
 };
 
-}  // namespace kubedouble::fake
+}  // namespace kubedouble::net

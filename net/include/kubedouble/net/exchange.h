@@ -1,0 +1,92 @@
+// One request and its answer on a connection of an HttpServer (http_server.h): what a handler
+// is given.
+//
+// The handler reads `request`, fills `response` (a body, or a content provider for an answer that
+// streams: a watch, a followed log), and returns; the server then writes the answer. Besides
+// the HTTP exchange the handler may reach the connection itself:
+//  - body(): the request's body is read only when asked (after authentication, say);
+//  - over_limit(): the server holds --max-connections connections already: answer 429;
+//  - OnHangUp(): told once when the client goes away (a watch ends at once, no polling);
+//  - Reset() / Close(): end the connection now (faults: a reset, an empty answer);
+//  - WriteRaw(): bytes inside TLS outside HTTP's framing (faults: garbage, a broken chunk);
+//  - Upgrade(): answer 101 Switching Protocols and take the connection's bytes.
+//
+// An Exchange lives on the worker thread that runs the handler, until its answer is written
+// (content providers run there too). Its methods are called from that thread, except that a
+// hang-up callback runs on the server's event loop.
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "kubedouble/net/upgraded_stream.h"
+
+namespace kubedouble::net {
+
+class Connection;
+
+class Exchange {
+ public:
+  // What runs on a connection that left HTTP (Upgrade): on this worker thread, after the 101 head
+  // was written. When it returns, the connection is closed.
+  using UpgradeTaker = std::function<void(UpgradedStream& stream)>;
+
+  httplib::Request request;  // request.ssl is the connection's TLS session (read-only use)
+  httplib::Response response;
+
+  Exchange(std::shared_ptr<Connection> conn, bool over_limit);
+  ~Exchange();
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  // True when the request has a body to read (POST, PUT, PATCH or DELETE with a Content-Length
+  // above 0 or a chunked body); body() then reads it, at most once. A Content-Length above the
+  // server's max_body fails at once without reading; a chunked body fails once the receiver
+  // says no. A 100 Continue is sent first when the client asked for it (Expect: 100-continue).
+  bool has_body() const { return has_body_; }
+  const httplib::ContentReader& body() const { return *reader_; }
+
+  // The server serves --max-connections connections already: the handler should refuse (429).
+  // The connection ends after the answer.
+  bool over_limit() const { return over_limit_; }
+
+  // True once the client has closed its side or reset the connection.
+  bool hung_up() const;
+  // `fn` runs once when the client goes away (at once, on this thread, if it has already gone),
+  // on the event loop's thread otherwise: it must not block. Kept until the answer is written.
+  void OnHangUp(std::function<void()> fn);
+
+  // Ends the TCP connection now with a reset (RST: SO_LINGER 0, then close). Nothing more is
+  // written; the answer is dropped.
+  void Reset();
+  // Ends the connection now with an end of stream (FIN). Nothing more is written.
+  void Close();
+  // Sends `bytes` inside the TLS session as they are (no HTTP framing); false when they could not
+  // be written.
+  bool WriteRaw(std::string_view bytes);
+  // True once Reset or Close was called: the answer is not written.
+  bool ended() const;
+
+  // Accepts an upgrade: the answer is `response`'s status (101 unless set otherwise) and headers
+  // (Upgrade, Connection, Sec-WebSocket-Accept, ...), written with no body; then `taker` runs
+  // with the connection's bytes, and the connection closes when it returns.
+  void Upgrade(UpgradeTaker taker);
+  bool upgraded() const { return static_cast<bool>(taker_); }
+
+  // For the server (http_server.cpp).
+  Connection& connection() { return *conn_; }
+  UpgradeTaker& taker() { return taker_; }
+  void SetBody(bool has_body, std::unique_ptr<httplib::ContentReader> reader);
+
+ private:
+  std::shared_ptr<Connection> conn_;
+  bool over_limit_;
+  bool has_body_ = false;
+  std::unique_ptr<httplib::ContentReader> reader_;
+  UpgradeTaker taker_;
+};
+
+}  // namespace kubedouble::net

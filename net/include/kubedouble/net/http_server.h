@@ -1,0 +1,92 @@
+// An HTTPS server (HTTP/1.1) whose connections are objects that own their socket, TLS session and
+// buffers (src/connection.h), in the manner of Go's conn.serve.
+//
+//  - One event-loop thread (epoll) accepts, runs TLS handshakes, reads request heads and parks
+//    idle keep-alive connections: an idle connection costs its buffers, not a thread.
+//  - Once a connection has a whole request head (src/request_framing.h has judged every byte:
+//    Go's limits, no request smuggling), a worker of a pool runs the handler with an Exchange
+//    (exchange.h) and writes the answer: head and body in one TLS write, or chunk by chunk for a
+//    content provider (a watch holds its worker until it ends). The pool starts a worker when
+//    none is free, up to max_workers, and a worker idle for 30 s leaves.
+//  - Limits: max_connections connections are served at once. A connection takes its place with
+//    its first whole request head and keeps it until it closes; a request beyond them reaches
+//    the handler with Exchange::over_limit() set (answer 429), and the connection then ends.
+//    A TLS handshake and a request head must end within head_timeout (slowloris), an idle
+//    keep-alive connection is closed after idle_timeout.
+//  - Requests the server answers itself — a head it cannot parse (400), a request line over 8 KiB
+//    (414), framing Go's server refuses (400, 431, 501) — are told to the `refused` hook.
+//  - Stop(): no new connection; idle connections, handshakes and unfinished heads are closed at
+//    once; answers in flight are finished, and their connections then close.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "kubedouble/net/exchange.h"
+
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace kubedouble::net {
+
+struct HttpServerOptions {
+  std::string address = "127.0.0.1";
+  int port = 0;  // 0: an ephemeral port
+  // Connections served at once (see above).
+  size_t max_connections = 2048;
+  // Workers running handlers at most (0: max_connections + 64, so that every served connection
+  // and a few refusals have one).
+  size_t max_workers = 0;
+  // A TLS handshake, or a request head from its first byte, must end within it.
+  std::chrono::milliseconds head_timeout = std::chrono::seconds(32);
+  // A keep-alive connection waiting for its next request is closed after it.
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);
+  // A body read or an answer's write that makes no progress for so long ends the connection.
+  std::chrono::milliseconds io_timeout = std::chrono::seconds(30);
+  // A Content-Length above it makes Exchange::body() fail without reading.
+  size_t max_body = 3 * 1024 * 1024;
+};
+
+class HttpServer {
+ public:
+  using Handler = std::function<void(Exchange&)>;
+  // A request answered by the server itself: what was parsed of it (method and path may be
+  // empty) and the status sent.
+  using RefusedHook = std::function<void(const httplib::Request& request, int status)>;
+
+  // `tls`: a server context set up by the caller (certificate, key, verification); the server
+  // takes its own reference.
+  HttpServer(HttpServerOptions options, SSL_CTX* tls, Handler handler, RefusedHook refused = {});
+  ~HttpServer();  // Stop()
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and listens (connections wait in the kernel's queue until Start). Returns the port;
+  // throws std::runtime_error naming the address and the kernel's reason.
+  int Bind();
+  // Starts the event loop.
+  void Start();
+  // Stops as described above; returns when every connection is closed and every worker gone.
+  void Stop();
+
+  int port() const;
+
+  // What the server holds now (tests, measurements).
+  struct Counts {
+    size_t connections = 0;  // open
+    size_t idle = 0;         // waiting for a request (or a handshake, or a head)
+    size_t active = 0;       // a request being answered
+    size_t upgraded = 0;     // after 101 Switching Protocols
+    size_t workers = 0;      // threads of the pool
+  };
+  Counts counts() const;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kubedouble::net

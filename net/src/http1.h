@@ -1,0 +1,55 @@
+// HTTP/1.1 on a Connection: a request head into an httplib::Request, its body as an
+// httplib::ContentReader, and an httplib::Response (a body, or a content provider) onto the wire.
+// The bytes were framed before they get here (request_framing.h): a head is whole and within
+// Go's rules, so parsing only has to split it.
+#pragma once
+
+#include <httplib.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "connection.h"
+
+namespace kubedouble::net::http1 {
+
+// Takes the head at the front of conn's input into `req` (method, target, path, params, version,
+// headers). 0, or the status to refuse it with: 400 (not a request line cpp-httplib's parser
+// took: unknown method, version other than HTTP/1.0 and 1.1, a header line over 8 KiB) or 414
+// (a request line over 8 KiB).
+int ParseHead(Connection& conn, httplib::Request& req);
+
+// The body's framing and how much of it was read.
+struct Body {
+  bool present = false;  // POST, PUT, PATCH, DELETE (or PRI) with Content-Length > 0 or chunked
+  bool chunked = false;
+  uint64_t length = 0;  // Content-Length
+  bool done = false;    // read to its end
+  bool expect_continue = false;
+};
+Body BodyOf(const httplib::Request& req);
+
+// Reads `body` from the connection into `receiver`; false when it could not be read whole (the
+// connection failed, the receiver said no, or Content-Length is over `max_body`).
+bool ReadBody(Connection& conn, Body& body, size_t max_body,
+              const httplib::ContentReceiver& receiver);
+
+// Writes `res` as the answer to `req` (HEAD: no body), with "Connection: close" when `close`.
+// Content providers run here; `stopping` ends a stream between two of its calls. False when the
+// connection failed or a provider gave up.
+bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res, bool close,
+                 const std::function<bool()>& stopping);
+
+// The status line and headers of `res`, with the blank line that ends them.
+std::string Head(const httplib::Response& res);
+
+// An answer the server gives itself before any handler (as Go's server words it), ending the
+// connection.
+std::string Refusal(int status);
+
+// The reason phrase of a status ("Not Found").
+const char* Reason(int status);
+
+}  // namespace kubedouble::net::http1

@@ -1,0 +1,597 @@
+// The event loop, the hand-over of connections to workers and back, limits and stop
+// (see http_server.h).
+#include "kubedouble/net/http_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include "connection.h"
+#include "http1.h"
+#include "worker_pool.h"
+
+namespace kubedouble::net {
+
+namespace {
+
+constexpr uint64_t kListenerId = 0;
+constexpr uint64_t kWakeId = 1;
+// A connection the loop reads: reported once, then listened for again only if the loop keeps it
+// (a worker taking it over needs no system call to silence it).
+constexpr uint32_t kWaitForBytes = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+// After its last answer, a connection drops what the client still sends for so long (closing a
+// socket with unread bytes sends a reset, which can destroy the answer before it is read).
+constexpr auto kDrainTime = std::chrono::milliseconds(500);
+constexpr size_t kDrainBytes = 4 << 20;
+// How long a worker waits for a keep-alive connection's next request before handing it back.
+constexpr auto kKeepServing = std::chrono::milliseconds(2);
+
+bool IsIpv6(const std::string& address) { return address.find(':') != std::string::npos; }
+
+// "ip" and port of the peer or the local end of `fd`.
+void Endpoint(int fd, bool peer, std::string& ip, int& port) {
+  sockaddr_storage sa{};
+  socklen_t len = sizeof sa;
+  int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len)
+                : getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  if (rc != 0) return;
+  char host[INET6_ADDRSTRLEN] = "";
+  if (sa.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&sa);
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    port = ntohs(a->sin6_port);
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&sa);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    port = ntohs(a->sin_port);
+  }
+  ip = host;
+}
+
+bool EqualsIgnoreCase(const std::string& a, const char* b) { return strcasecmp(a.c_str(), b) == 0; }
+
+// The bytes after 101 Switching Protocols, over the connection.
+class ConnectionStream : public UpgradedStream {
+ public:
+  explicit ConnectionStream(Connection& c) : c_(c) {}
+  ssize_t Read(char* data, size_t size) override { return c_.ReadSome(data, size); }
+  bool Write(const char* data, size_t size) override { return c_.Write(data, size); }
+  void Close() override { c_.Shutdown(); }
+
+ private:
+  Connection& c_;
+};
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpServerOptions o, SSL_CTX* tls, Handler h, RefusedHook r)
+      : options(std::move(o)),
+        ctx(tls),
+        handler(std::move(h)),
+        refused(std::move(r)),
+        pool(options.max_workers != 0 ? options.max_workers : options.max_connections + 64) {
+    SSL_CTX_up_ref(ctx);
+  }
+  ~Impl() {
+    if (listen_fd >= 0) ::close(listen_fd);
+    if (epoll_fd >= 0) ::close(epoll_fd);
+    if (wake_fd >= 0) ::close(wake_fd);
+    SSL_CTX_free(ctx);
+  }
+
+  int Bind();
+  void Loop();
+  void Stop();
+  void Serve(const std::shared_ptr<Connection>& conn);
+
+  const HttpServerOptions options;
+  SSL_CTX* const ctx;
+  const Handler handler;
+  const RefusedHook refused;
+  WorkerPool pool;
+  int listen_fd = -1;
+  int epoll_fd = -1;
+  int wake_fd = -1;
+  int port = 0;
+  std::thread loop;
+  std::atomic<bool> stopping{false};
+  std::atomic<size_t> places{0};
+  uint64_t next_id = 2;
+  bool accept_paused = false;
+
+  mutable std::mutex conns_mu;  // conns: changed by the loop only; read by counts()
+  std::unordered_map<uint64_t, std::shared_ptr<Connection>> conns;
+  std::mutex posted_mu;
+  std::vector<uint64_t> posted;  // connections a worker closed, to forget
+
+ private:
+  void Watch(Connection& c, uint32_t events, int op = EPOLL_CTL_MOD) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = c.id();
+    epoll_ctl(epoll_fd, op, c.fd(), &ev);
+  }
+  void Accept();
+  void OnEvent(const std::shared_ptr<Connection>& conn, uint32_t events);
+  void ReadHead(const std::shared_ptr<Connection>& conn);
+  void Dispatch(const std::shared_ptr<Connection>& conn);
+  void Forget(uint64_t id);
+  void Sweep();
+  void Wake() {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_fd, &one, sizeof one);
+  }
+  // From a worker: the connection is closed, the loop forgets it.
+  void Post(uint64_t id) {
+    {
+      std::lock_guard lock(posted_mu);
+      posted.push_back(id);
+    }
+    Wake();
+  }
+  // From a worker: the answer is written and the connection ends; the loop drops what the
+  // client still sends for a moment, then closes.
+  void Drain(const std::shared_ptr<Connection>& conn) {
+    conn->EndWrites();
+    {
+      std::lock_guard lock(conn->mu);
+      conn->state = Connection::State::kDraining;
+      conn->since = Connection::Clock::now();
+    }
+    conn->Listen(EPOLLIN | EPOLLRDHUP);
+  }
+  void Refuse(const std::shared_ptr<Connection>& conn, const httplib::Request& req, int status,
+              const std::string& answer) {
+    if (refused) refused(req, status);  // journaled before the client can read the answer
+    if (!answer.empty()) conn->Write(answer.data(), answer.size());
+  }
+};
+
+int HttpServer::Impl::Bind() {
+  const int family = IsIpv6(options.address) ? AF_INET6 : AF_INET;
+  const std::string where = options.address + ":" + std::to_string(options.port);
+  listen_fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (listen_fd < 0)
+    throw std::runtime_error("cannot listen on " + where + ": " + std::strerror(errno));
+  int yes = 1;
+  setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);  // never SO_REUSEPORT
+  int rc;
+  if (family == AF_INET6) {
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    sa.sin6_port = htons(static_cast<uint16_t>(options.port));
+    if (inet_pton(AF_INET6, options.address.c_str(), &sa.sin6_addr) != 1) {
+      throw std::runtime_error("cannot listen on " + where + ": not an IP address");
+    }
+    rc = ::bind(listen_fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  } else {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(options.port));
+    if (inet_pton(AF_INET, options.address.c_str(), &sa.sin_addr) != 1) {
+      throw std::runtime_error("cannot listen on " + where + ": not an IP address");
+    }
+    rc = ::bind(listen_fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  }
+  if (rc != 0 || ::listen(listen_fd, SOMAXCONN) != 0) {
+    throw std::runtime_error("cannot listen on " + where + ": " + std::strerror(errno));
+  }
+  std::string ip;
+  Endpoint(listen_fd, false, ip, port);
+  epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenerId;
+  epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &ev);
+  ev.data.u64 = kWakeId;
+  epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &ev);
+  return port;
+}
+
+void HttpServer::Impl::Accept() {
+  for (;;) {
+    const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) {  // until a connection closes
+        accept_paused = true;
+        epoll_event ev{};
+        ev.data.u64 = kListenerId;
+        epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &ev);
+      }
+      return;
+    }
+    int yes = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    SSL* ssl = SSL_new(ctx);
+    if (ssl == nullptr) {
+      ::close(fd);
+      continue;
+    }
+    SSL_set_fd(ssl, fd);
+    SSL_set_accept_state(ssl);
+    SSL_set_read_ahead(ssl, 1);  // whatever the socket holds in one read (SSL_has_pending)
+    SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
+    auto conn = std::make_shared<Connection>(next_id++, fd, ssl, options.io_timeout, epoll_fd);
+    Endpoint(fd, true, conn->remote_ip, conn->remote_port);
+    Endpoint(fd, false, conn->local_ip, conn->local_port);
+    conn->head_timing = true;  // the handshake and the first head share one deadline
+    conn->head_started = conn->since;
+    {
+      std::lock_guard lock(conns_mu);
+      conns.emplace(conn->id(), conn);
+    }
+    Watch(*conn, kWaitForBytes, EPOLL_CTL_ADD);
+  }
+}
+
+void HttpServer::Impl::Forget(uint64_t id) {
+  std::shared_ptr<Connection> conn;
+  {
+    std::lock_guard lock(conns_mu);
+    auto it = conns.find(id);
+    if (it == conns.end()) return;
+    conn = std::move(it->second);
+    conns.erase(it);
+  }
+  conn->Close();
+  {
+    std::lock_guard lock(conn->mu);
+    conn->state = Connection::State::kClosed;
+    if (conn->has_place) {
+      conn->has_place = false;
+      --places;
+    }
+  }
+  if (accept_paused && !stopping) {
+    accept_paused = false;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kListenerId;
+    epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &ev);
+  }
+}
+
+void HttpServer::Impl::Dispatch(const std::shared_ptr<Connection>& conn) {
+  conn->state = Connection::State::kActive;
+  conn->head_timing = false;
+  conn->hang_up_armed = false;  // the loop does not listen while a worker has it, unless asked
+  pool.Submit([this, conn] { Serve(conn); });
+}
+
+// On the loop: a connection waiting for a head has bytes (or an end).
+void HttpServer::Impl::ReadHead(const std::shared_ptr<Connection>& conn) {
+  const Connection::Fill f = conn->ReadNow();
+  if (!conn->head_timing && (conn->InHead() || !conn->input().empty())) {
+    conn->head_timing = true;
+    conn->head_started = Connection::Clock::now();
+  }
+  if (conn->HeadReady()) return Dispatch(conn);
+  if (f != Connection::Fill::kEnd) return;
+  if (conn->rejected()) {  // the framing refused the head: its answer, then the end
+    const std::string& answer = conn->rejection();
+    int status = answer.size() > 12 ? std::atoi(answer.c_str() + 9) : 0;
+    Refuse(conn, httplib::Request{}, status, answer);
+    conn->EndWrites();
+    conn->state = Connection::State::kDraining;
+    conn->since = Connection::Clock::now();
+    conn->Listen(EPOLLIN | EPOLLRDHUP);
+    return;
+  }
+  conn->state = Connection::State::kClosed;
+}
+
+void HttpServer::Impl::OnEvent(const std::shared_ptr<Connection>& conn, uint32_t events) {
+  using State = Connection::State;
+  std::unique_lock lock(conn->mu);
+  switch (conn->state) {
+    case State::kHandshake: {
+      const int rc = conn->Handshake();
+      if (rc < 0) {
+        conn->state = State::kClosed;
+        break;
+      }
+      if (rc == 0) {
+        conn->Listen(kWaitForBytes);
+        return;
+      }
+      conn->state = State::kIdle;
+      ReadHead(conn);  // the first request may have come with the handshake's end
+      break;
+    }
+    case State::kIdle:
+      ReadHead(conn);
+      break;
+    case State::kActive:
+    case State::kUpgraded:
+      lock.unlock();
+      conn->FireHangUp();  // the client went away (EPOLLRDHUP, HUP or ERR)
+      return;
+    case State::kDraining: {
+      char sink[16 * 1024];
+      for (;;) {
+        const ssize_t n = ::recv(conn->fd(), sink, sizeof sink, MSG_DONTWAIT);
+        if (n > 0) {
+          conn->drained += static_cast<size_t>(n);
+          if (conn->drained > kDrainBytes) {
+            conn->state = State::kClosed;
+            break;
+          }
+          continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || (events & EPOLLHUP)) {
+          conn->state = State::kClosed;
+        }
+        break;
+      }
+      break;
+    }
+    case State::kClosed:
+      break;
+  }
+  const bool closed = conn->state == State::kClosed;
+  if (conn->state == State::kIdle) conn->Listen(kWaitForBytes);  // a head not whole yet
+  lock.unlock();
+  if (closed) Forget(conn->id());
+}
+
+void HttpServer::Impl::Sweep() {
+  using State = Connection::State;
+  const auto now = Connection::Clock::now();
+  std::vector<uint64_t> ended;
+  {
+    std::lock_guard lock(conns_mu);
+    for (auto& [id, conn] : conns) {
+      std::lock_guard c(conn->mu);
+      const bool waiting = conn->state == State::kHandshake || conn->state == State::kIdle;
+      if (stopping && conn->state == State::kUpgraded) conn->Shutdown();  // its taker's reads end
+      if (stopping && (waiting || conn->state == State::kDraining)) {
+        ended.push_back(id);
+      } else if (waiting && conn->head_timing && now - conn->head_started > options.head_timeout) {
+        ended.push_back(id);
+      } else if (conn->state == State::kIdle && !conn->head_timing &&
+                 now - conn->since > options.idle_timeout) {
+        ended.push_back(id);
+      } else if (conn->state == State::kDraining && now - conn->since > kDrainTime) {
+        ended.push_back(id);
+      }
+    }
+  }
+  for (uint64_t id : ended) Forget(id);
+}
+
+void HttpServer::Impl::Loop() {
+  pthread_setname_np(pthread_self(), "kd-loop");
+  const auto period = std::clamp<std::chrono::milliseconds>(
+      options.head_timeout / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+  auto next_sweep = Connection::Clock::now() + period;
+  std::vector<epoll_event> events(256);
+  bool listening = true;
+  for (;;) {
+    if (stopping && listening) {
+      epoll_ctl(epoll_fd, EPOLL_CTL_DEL, listen_fd, nullptr);
+      ::close(listen_fd);
+      listen_fd = -1;
+      listening = false;
+      Sweep();  // idle connections, handshakes and heads end at once
+    }
+    if (stopping) {
+      std::lock_guard lock(conns_mu);
+      if (conns.empty()) break;
+    }
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+        next_sweep - Connection::Clock::now());
+    const int n = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()),
+                             std::max<int>(0, static_cast<int>(wait.count())));
+    for (int i = 0; i < n; ++i) {
+      const uint64_t id = events[i].data.u64;
+      if (id == kListenerId) {
+        if (listening) Accept();
+        continue;
+      }
+      if (id == kWakeId) {
+        uint64_t count;
+        [[maybe_unused]] ssize_t r = ::read(wake_fd, &count, sizeof count);
+        std::vector<uint64_t> ids;
+        {
+          std::lock_guard lock(posted_mu);
+          ids.swap(posted);
+        }
+        for (uint64_t closed : ids) Forget(closed);
+        continue;
+      }
+      std::shared_ptr<Connection> conn;
+      {
+        std::lock_guard lock(conns_mu);
+        auto it = conns.find(id);
+        if (it == conns.end()) continue;
+        conn = it->second;
+      }
+      OnEvent(conn, events[i].events);
+    }
+    if (Connection::Clock::now() >= next_sweep) {
+      Sweep();
+      next_sweep = Connection::Clock::now() + period;
+    }
+  }
+}
+
+// On a worker: the requests of a connection whose head is whole, until it goes back to the loop.
+void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
+  for (;;) {
+    httplib::Request req;
+    const int bad = http1::ParseHead(*conn, req);
+    if (bad != 0) {
+      Refuse(conn, req, bad, http1::Refusal(bad));
+      return Drain(conn);
+    }
+    req.ssl = conn->ssl();
+    req.remote_addr = conn->remote_ip;
+    req.remote_port = conn->remote_port;
+    req.local_addr = conn->local_ip;
+    req.local_port = conn->local_port;
+    bool over = false;
+    {
+      std::lock_guard lock(conn->mu);
+      if (!conn->has_place) {
+        size_t n = places.load();
+        do {
+          over = n >= options.max_connections;
+        } while (!over && !places.compare_exchange_weak(n, n + 1));
+        conn->has_place = !over;
+      }
+    }
+    Exchange ex(conn, over);
+    ex.request = std::move(req);
+    auto body = std::make_shared<http1::Body>(http1::BodyOf(ex.request));
+    Connection* c = conn.get();
+    const size_t max_body = options.max_body;
+    ex.SetBody(body->present, std::make_unique<httplib::ContentReader>(
+                                  [c, body, max_body](const httplib::ContentReceiver& receiver) {
+                                    return http1::ReadBody(*c, *body, max_body, receiver);
+                                  },
+                                  [](const httplib::MultipartContentHeader&,
+                                     const httplib::ContentReceiver&) { return false; }));
+    try {
+      handler(ex);
+    } catch (const std::exception& e) {
+      ex.response = httplib::Response();
+      ex.response.status = 500;
+      ex.response.set_content(std::string("internal error: ") + e.what(), "text/plain");
+    } catch (...) {
+      ex.response = httplib::Response();
+      ex.response.status = 500;
+      ex.response.set_content("internal error", "text/plain");
+    }
+    if (ex.upgraded() && !conn->ended()) {
+      if (ex.response.status == -1) ex.response.status = 101;
+      const std::string head = http1::Head(ex.response);
+      {
+        std::lock_guard lock(conn->mu);
+        conn->state = Connection::State::kUpgraded;
+      }
+      if (conn->Write(head.data(), head.size())) {
+        ConnectionStream stream(*conn);
+        ex.taker()(stream);
+      }
+      conn->Shutdown();
+      return Post(conn->id());
+    }
+    if (conn->ended()) return Post(conn->id());  // reset or closed by the handler
+    const std::string& version = ex.request.version;
+    const std::string connection = ex.request.get_header_value("Connection");
+    bool close = stopping || over || !body->done || EqualsIgnoreCase(connection, "close") ||
+                 (version == "HTTP/1.0" && !EqualsIgnoreCase(connection, "keep-alive")) ||
+                 EqualsIgnoreCase(ex.response.get_header_value("Connection"), "close");
+    if (ex.response.content_provider_) {  // a stream stops when its client goes
+      std::lock_guard lock(conn->mu);
+      conn->ListenForHangUp();
+    }
+    const bool written = http1::WriteAnswer(*conn, ex.request, ex.response, close,
+                                            [this] { return stopping.load(); });
+    bool hung_up;
+    {
+      std::lock_guard lock(conn->mu);
+      conn->on_hang_up.clear();
+      hung_up = conn->hung_up;
+    }
+    if (!written || conn->ended()) {
+      conn->Close();
+      return Post(conn->id());
+    }
+    if (close || hung_up) return Drain(conn);
+    if (conn->HeadReady()) continue;  // the client sent its next request already
+    // A busy client sends its next request within moments: waited for here, it needs no trip
+    // through the loop (a wake-up and a hand-over less per request).
+    if (!conn->rejected() && conn->WaitBriefly(kKeepServing) &&
+        conn->ReadNow() != Connection::Fill::kEnd && conn->HeadReady()) {
+      continue;
+    }
+    if (conn->rejected()) {
+      const std::string& answer = conn->rejection();
+      Refuse(conn, httplib::Request{}, answer.size() > 12 ? std::atoi(answer.c_str() + 9) : 0,
+             answer);
+      return Drain(conn);
+    }
+    // Back to the loop, to wait for the next head.
+    std::lock_guard lock(conn->mu);
+    conn->state = Connection::State::kIdle;
+    conn->since = Connection::Clock::now();
+    conn->head_timing = !conn->input().empty();
+    conn->head_started = conn->since;
+    conn->Listen(kWaitForBytes);
+    return;
+  }
+}
+
+void HttpServer::Impl::Stop() {
+  if (stopping.exchange(true)) return;
+  if (loop.joinable()) {
+    Wake();
+    loop.join();
+  }
+  pool.Shutdown();
+}
+
+HttpServer::HttpServer(HttpServerOptions options, SSL_CTX* tls, Handler handler,
+                       RefusedHook refused)
+    : impl_(
+          std::make_unique<Impl>(std::move(options), tls, std::move(handler), std::move(refused))) {
+  // A write to a connection the client has closed must fail, not end the process.
+  signal(SIGPIPE, SIG_IGN);
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+int HttpServer::Bind() { return impl_->Bind(); }
+
+void HttpServer::Start() {
+  if (impl_->epoll_fd < 0) Bind();
+  impl_->loop = std::thread([this] { impl_->Loop(); });
+}
+
+void HttpServer::Stop() { impl_->Stop(); }
+
+int HttpServer::port() const { return impl_->port; }
+
+HttpServer::Counts HttpServer::counts() const {
+  Counts c;
+  {
+    std::lock_guard lock(impl_->conns_mu);
+    c.connections = impl_->conns.size();
+    for (const auto& [id, conn] : impl_->conns) {
+      std::lock_guard l(conn->mu);
+      switch (conn->state) {
+        case Connection::State::kActive:
+          ++c.active;
+          break;
+        case Connection::State::kUpgraded:
+          ++c.upgraded;
+          break;
+        default:
+          ++c.idle;
+      }
+    }
+  }
+  c.workers = impl_->pool.workers();
+  return c;
+}
+
+}  // namespace kubedouble::net

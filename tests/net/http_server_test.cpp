@@ -1,0 +1,172 @@
+// net::HttpServer and its connections, without the fake server: keep-alive answers, bodies read on
+// demand, the connection limit, the hang-up signal, a reset, and an upgrade handing the bytes to
+// an UpgradedStream.
+#include <gtest/gtest.h>
+#include <kubedouble/certs/certs.h>
+#include <kubedouble/net/http_server.h>
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <string>
+
+#include "reliability/raw_tls.h"
+
+namespace kubedouble::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void StartServer(net::HttpServer::Handler handler, net::HttpServerOptions o = {}) {
+    bundle_ = certs::MintBundle();
+    dir_ = fs::temp_directory_path() / ("kd-net-" + std::to_string(::getpid()));
+    certs::SaveBundle(bundle_, dir_);
+    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_use_certificate(ctx, bundle_.server.cert.get());
+    SSL_CTX_use_PrivateKey(ctx, bundle_.server.key.get());
+    server_ = std::make_unique<net::HttpServer>(
+        o, ctx, std::move(handler),
+        [this](const httplib::Request&, int status) { refused_.push_back(status); });
+    SSL_CTX_free(ctx);
+    server_->Bind();
+    server_->Start();
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+    fs::remove_all(dir_);
+  }
+  std::unique_ptr<RawConn> Connect() {
+    auto c = std::make_unique<RawConn>(server_->port());
+    EXPECT_TRUE(c->Handshake((dir_ / "ca.crt").string()));
+    return c;
+  }
+
+  certs::Bundle bundle_;
+  fs::path dir_;
+  std::unique_ptr<net::HttpServer> server_;
+  std::vector<int> refused_;
+};
+
+TEST_F(HttpServerTest, AnswersOnOneKeepAliveConnectionAndReadsBodiesOnDemand) {
+  StartServer([](net::Exchange& ex) {
+    std::string body;
+    if (ex.has_body()) {
+      ex.body()([&](const char* d, size_t n) {
+        body.append(d, n);
+        return true;
+      });
+    }
+    ex.response.set_content(ex.request.method + " " + ex.request.path + " " + body, "text/plain");
+  });
+  auto c = Connect();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(c->Send("GET /a?x=1 HTTP/1.1\r\nHost: x\r\n\r\n"));
+    RawReply r = c->Read();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "GET /a ");
+  }
+  ASSERT_TRUE(
+      c->Send("POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+              "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  EXPECT_EQ(c->Read().body, "POST /b abcde");
+  EXPECT_EQ(server_->counts().connections, 1u);
+}
+
+TEST_F(HttpServerTest, UnreadBodyEndsTheConnectionAfterTheAnswer) {
+  StartServer([](net::Exchange& ex) { ex.response.set_content("no", "text/plain"); });
+  auto c = Connect();
+  ASSERT_TRUE(c->Send("POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"));
+  RawReply r = c->Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.head.find("Connection: close"), std::string::npos) << r.head;
+  EXPECT_TRUE(c->Read(5).closed);
+}
+
+TEST_F(HttpServerTest, OverTheConnectionLimitTheHandlerIsTold) {
+  net::HttpServerOptions o;
+  o.max_connections = 1;
+  StartServer([](net::Exchange& ex) { ex.response.status = ex.over_limit() ? 429 : 200; }, o);
+  auto first = Connect();
+  ASSERT_TRUE(first->Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(first->Read().status, 200);
+  auto second = Connect();
+  ASSERT_TRUE(second->Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(second->Read().status, 429);
+  EXPECT_TRUE(second->Read(5).closed);
+}
+
+TEST_F(HttpServerTest, HangUpSignalReachesAStreamingHandler) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool gone = false;
+  StartServer([&](net::Exchange& ex) {
+    ex.OnHangUp([&] {
+      std::lock_guard lock(mu);
+      gone = true;
+      cv.notify_all();
+    });
+    ex.response.set_chunked_content_provider("text/plain", [&](size_t, httplib::DataSink& sink) {
+      sink.write("x", 1);
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return gone; });  // woken by the signal, not by polling
+      return false;
+    });
+  });
+  auto c = Connect();
+  ASSERT_TRUE(c->Send("GET /watch HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(c->ReadHead().status, 200);
+  c->Close();
+  std::unique_lock lock(mu);
+  EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return gone; }));
+}
+
+TEST_F(HttpServerTest, ResetEndsTheConnectionWithoutAnAnswer) {
+  StartServer([](net::Exchange& ex) { ex.Reset(); });
+  auto c = Connect();
+  ASSERT_TRUE(c->Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  RawReply r = c->Read(5);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_TRUE(r.closed);
+}
+
+TEST_F(HttpServerTest, UpgradeHandsTheBytesToTheTaker) {
+  StartServer([](net::Exchange& ex) {
+    ex.response.status = 101;
+    ex.response.set_header("Upgrade", "echo");
+    ex.response.set_header("Connection", "Upgrade");
+    ex.Upgrade([](net::UpgradedStream& s) {
+      char buf[64];
+      for (;;) {
+        ssize_t n = s.Read(buf, sizeof buf);
+        if (n <= 0) return;
+        if (!s.Write(buf, static_cast<size_t>(n))) return;
+      }
+    });
+  });
+  auto c = Connect();
+  ASSERT_TRUE(
+      c->Send("GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"));
+  RawReply head = c->ReadHead();
+  EXPECT_EQ(head.status, 101) << head.head;
+  ASSERT_TRUE(c->Send("hello"));
+  char buf[16];
+  int n = c->ReadSome(buf, sizeof buf, std::chrono::milliseconds(5000));
+  EXPECT_EQ(std::string(buf, n > 0 ? n : 0), "hello");
+  EXPECT_EQ(server_->counts().upgraded, 1u);
+}
+
+TEST_F(HttpServerTest, UnparsableHeadIsRefusedAndTold) {
+  StartServer([](net::Exchange& ex) { ex.response.status = 200; });
+  auto c = Connect();
+  ASSERT_TRUE(c->Send("FOO / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(c->Read().status, 400);
+  ASSERT_EQ(refused_.size(), 1u);
+  EXPECT_EQ(refused_[0], 400);
+}
+
+}  // namespace
+}  // namespace kubedouble::testing
