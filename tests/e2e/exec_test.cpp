@@ -143,7 +143,7 @@ TEST(ExecE2e, KubectlFallsBackToSpdyWhenTheWebSocketUpgradeIsRefused) {
 TEST_F(ExecE2eTest, KubectlExecThroughKubectlProxy) {
   auto through_proxy = [&](const std::string& flags) {
     return Bash("cd " + dir_.string() + " && (" + KubectlHere() + "proxy --port=0 " + flags +
-                " > proxy.out 2>&1 & echo $! > proxy.pid) && for i in $(seq 100); do grep -q "
+                " > proxy.out 2>&1 & echo $! > proxy.pid) && for i in $(seq 100); do grep -qs "
                 "'Starting to serve' proxy.out && break; sleep 0.1; done; "
                 "port=$(sed -n 's/.*127.0.0.1:\\([0-9]*\\).*/\\1/p' proxy.out); "
                 "timeout 60 kubectl --server=http://127.0.0.1:$port exec web -- echo through; "
