@@ -18,6 +18,7 @@ RUN apt-get update \
       build-essential cmake pkg-config git ca-certificates python3 \
       libssl-dev openssl libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev \
       libcli11-dev libfmt-dev libspdlog-dev libre2-dev libjwt-dev zlib1g-dev libbrotli-dev \
+      libarchive-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -28,10 +29,12 @@ RUN ci/package --no-cpack --prefix /stage/usr/local
 FROM debian:12-slim AS server
 # The shared libraries `kubedouble` links (ldd), by Debian package; libc6 is in the base image.
 # tzdata: the zones a CronJob's spec.timeZone names.
+# libarchive13 and the libraries it links (libicu72 through libxml2): tar in exec, kubectl cp.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       tzdata libssl3 libcpp-httplib0.11 libfmt9 libyaml-cpp0.7 libre2-9 libjwt0 \
       libjansson4 libb64-0d libbrotli1 zlib1g libstdc++6 libgcc-s1 \
+      libarchive13 libacl1 libbz2-1.0 libicu72 liblz4-1 liblzma5 libnettle8 libxml2 libzstd1 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /stage/usr/local/bin/kubedouble /usr/local/bin/kubedouble
 COPY --from=build /stage/usr/local/share/kubedouble /usr/local/share/kubedouble

@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace kubedouble::base {
 namespace {
 
@@ -15,6 +18,26 @@ bool Parses(int family, std::string_view host) {
 }
 
 }  // namespace
+
+std::string CleanRootedPath(std::string_view path) {
+  std::vector<std::string_view> segments;
+  for (size_t start = 0; start <= path.size();) {
+    size_t slash = std::min(path.find('/', start), path.size());
+    std::string_view part = path.substr(start, slash - start);
+    if (part == "..") {
+      if (!segments.empty()) segments.pop_back();
+    } else if (!part.empty() && part != ".") {
+      segments.push_back(part);
+    }
+    start = slash + 1;
+  }
+  std::string out;
+  for (std::string_view s : segments) {
+    out += '/';
+    out += s;
+  }
+  return out.empty() ? "/" : out;
+}
 
 std::string Trim(std::string_view s) {
   size_t b = s.find_first_not_of(kSpace);

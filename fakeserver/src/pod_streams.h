@@ -13,8 +13,17 @@
 #include <string>
 
 #include "authz.h"
+#include "streams/pod_stream.h"
 
 namespace kubedouble::fake {
+
+// The spec of the container of `pod` that `subresource` ("exec" or "attach") asked for as
+// `container` ("" for none: the pod's only container). Throws StatusError 400:
+//   a container name must be specified for pod p, choose one of: [a b]
+//   container c is not valid for pod p
+//   pod p does not have a host assigned
+const json& StreamContainer(const json& pod, const std::string& subresource,
+                            const std::string& container);
 
 // Throws the StatusError kube-apiserver answers for `subresource` ("exec", "attach" or
 // "portforward") of pod `pod` asked for container `container` ("" for none):
@@ -24,6 +33,24 @@ namespace kubedouble::fake {
 //   400 Upgrade request required
 [[noreturn]] void RefuseStreamWithoutUpgrade(const json& pod, const std::string& subresource,
                                              const std::string& container);
+
+// Whether `req` asks for a WebSocket upgrade (Upgrade: websocket, any case).
+bool IsWebSocketUpgrade(const httplib::Request& req);
+// Whether `req` asks for an upgrade exec and attach take: WebSocket or SPDY/3.1.
+bool IsStreamUpgrade(const httplib::Request& req);
+
+// PlanPodStream (streams/pod_stream.h) for request `req` of `subresource` ("exec" or "attach")
+// of `pod`: its Upgrade, Sec-WebSocket-* and X-Stream-Protocol-Version headers (repeated ones
+// joined) and its query. What the handler calls once the connection layer can take a connection
+// over:
+//   if (IsStreamUpgrade(req) && <the connection can be upgraded>) {
+//     PodStreamPlan plan = PlanUpgradePodStream(req, pod, sub, trees, clock);  // 400s throw
+//     if (plan.answer.status != 101) answer plan.answer.status/headers/body;
+//     else upgrade with plan.answer.headers, then RunPodStream(stream, plan) on its thread.
+//   }
+PodStreamPlan PlanUpgradePodStream(const httplib::Request& req, const json& pod,
+                                   const std::string& subresource, FileTrees& trees,
+                                   const ServerClock& clock);
 
 // A WebSocket upgrade (a GET) of pods/exec, attach or portforward needs `create` on the
 // subresource as well as `get`, as kube-apiserver 1.32 authorizes it: the attributes of that

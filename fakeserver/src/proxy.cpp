@@ -19,22 +19,8 @@ namespace {
 // Removes "." and ".." segments and repeated slashes, keeping a trailing slash (Go's path.Join,
 // as kube-apiserver joins the proxied path).
 std::string CleanPath(const std::string& path) {
-  std::vector<std::string> segments;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    std::string part = path.substr(start, slash - start);
-    if (part == "..") {
-      if (!segments.empty()) segments.pop_back();
-    } else if (!part.empty() && part != ".") {
-      segments.push_back(std::move(part));
-    }
-    start = slash + 1;
-  }
-  std::string out;
-  for (const auto& s : segments) out += "/" + s;
-  if (out.empty() || (path.size() > 1 && path.back() == '/')) out += "/";
+  std::string out = base::CleanRootedPath(path);
+  if (out != "/" && path.size() > 1 && path.back() == '/') out += "/";
   return out;
 }
 

@@ -308,7 +308,22 @@ void Server::Impl::Resource(Call& call) {
     if (sub == "log" && info.verb == "get") return PodLog(call, *found, ns);
     if ((sub == "exec" || sub == "attach" || sub == "portforward") &&
         (info.verb == "get" || info.verb == "create")) {
-      RefuseStreamWithoutUpgrade(store->Get(*found, ns, info.name), sub, Param(req, "container"));
+      const json pod = store->Get(*found, ns, info.name);
+      if (sub != "portforward" && call.exchange && IsStreamUpgrade(req)) {
+        // WebSocket or SPDY/3.1 (pod_streams.h): the checks and the handshake, then the 101 and
+        // the simulated container on the taken-over connection.
+        PodStreamPlan plan = PlanUpgradePodStream(req, pod, sub, file_trees, *clock);
+        res.status = plan.answer.status;
+        for (const auto& [name, value] : plan.answer.headers) res.set_header(name, value);
+        if (plan.answer.status != 101) {
+          res.body = plan.answer.body;
+          return;
+        }
+        call.exchange->Upgrade(
+            [plan = std::move(plan)](net::UpgradedStream& stream) { RunPodStream(stream, plan); });
+        return;
+      }
+      RefuseStreamWithoutUpgrade(pod, sub, Param(req, "container"));
     }
   }
   if (auto warning = DeprecationWarning(*store, *registry, *found)) {

@@ -27,6 +27,7 @@
 #include "openapi.h"
 #include "request_info.h"
 #include "sa_tokens.h"
+#include "streams/file_tree.h"
 
 namespace kubedouble::fake {
 
@@ -70,7 +71,8 @@ struct Server::Impl {
   std::unique_ptr<FaultSet> faults;
   std::unique_ptr<TokenRotation> rotation;     // serviceaccount/token (clock/rotation.h)
   std::unique_ptr<ClockTicker> grace_periods;  // ends deleted pods' grace periods (Store::Tick)
-  std::unique_ptr<StateLock> state_lock;       // DIR/serve.lock while running (state_lock.h)
+  FileTrees file_trees;  // the simulated containers' files, by pod uid (exec, kubectl cp)
+  std::unique_ptr<StateLock> state_lock;  // DIR/serve.lock while running (state_lock.h)
   std::string ca_pem;
   std::mutex token_mu;         // paths.serviceaccount_token, state_written
   bool state_written = false;  // the service account's files are written: rotations rewrite them

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <kubedouble/base/strings.h>
 
+#include <utility>
+
 namespace kubedouble::base {
 namespace {
 
@@ -28,6 +30,12 @@ TEST(Strings, IpAddresses) {
     EXPECT_FALSE(IsIpAddress(not_ip)) << not_ip;
   }
   EXPECT_FALSE(IsIpAddress(std::string_view("127.0.0.1\0x", 11)));
+}
+
+TEST(Strings, CleanRootedPathAsGoCleansOne) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"", "/"}, {"/", "/"}, {"//a/./b/", "/a/b"}, {"/a/b/../../../c", "/c"}, {"tmp/x/..", "/tmp"}};
+  for (const auto& [path, clean] : cases) EXPECT_EQ(CleanRootedPath(path), clean) << path;
 }
 
 }  // namespace

@@ -248,16 +248,19 @@ TEST_F(KubectlCluster, DrainEvictsAndWaitsForTheBudget) {
   EXPECT_THAT(r.output, ::testing::EndsWith("kubedouble-worker kubedouble-worker"));
 }
 
-TEST_F(KubectlCluster, ExecAttachAndPortForwardSayTheUpgradeIsMissing) {
+TEST_F(KubectlCluster, ExecRunsInTheSimulatedContainerAndPortForwardSaysTheUpgradeIsMissing) {
   Serve({"--no-default-fixtures"});
   auto r = Kubectl(
       "kubectl run solo --image=nginx:1.27 >/dev/null && "
       "kubectl wait --for=condition=Ready pod/solo --timeout=20s >/dev/null; "
-      "kubectl exec solo -- ls; kubectl attach solo; "
+      "timeout 20 kubectl exec solo -- sh -c 'echo in $HOSTNAME; exit 3'; echo \"exec exit $?\"; "
+      "printf 'typed\\n' | timeout 20 kubectl exec -i solo -- cat; "
       "timeout 10 kubectl port-forward pod/solo 0:80");
-  EXPECT_THAT(r.output, HasSubstr("Error from server (BadRequest): Upgrade request required"));
+  EXPECT_THAT(r.output, HasSubstr("in solo\n"));
+  EXPECT_THAT(r.output, HasSubstr("command terminated with exit code 3\nexec exit 3\n"));
+  EXPECT_THAT(r.output, HasSubstr("typed\n"));
+  EXPECT_THAT(r.output, Not(HasSubstr("Error from server (BadRequest): Upgrade request required")));
   EXPECT_THAT(r.output, HasSubstr("error upgrading connection: Upgrade request required"));
-  EXPECT_THAT(r.output, Not(HasSubstr("the server could not find the requested resource")));
 }
 
 TEST_F(KubectlCluster, UnknownControllerIsRefused) {

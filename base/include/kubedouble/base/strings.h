@@ -12,6 +12,11 @@ std::string Trim(std::string_view s);
 // `s` with A-Z made a-z; other bytes (UTF-8 included) unchanged.
 std::string Lower(std::string_view s);
 
+// `path` as Go's path.Clean cleans a rooted path: "." and empty segments dropped, ".." taking
+// the segment before (never above the root), no trailing slash; "/" for nothing. The path is
+// taken as rooted whether or not it starts with '/'.
+std::string CleanRootedPath(std::string_view path);
+
 // Whether `host` is an IPv4 address in dotted-quad form ("10.0.0.1").
 bool IsIpv4Address(std::string_view host);
 // Whether `host` is an IPv6 address ("::1", "fe80::1"); brackets are not part of one.
