@@ -98,9 +98,9 @@ bool IsStreamUpgrade(const httplib::Request& req) {
          upgrade.find("spdy/3.1") != std::string::npos;
 }
 
-PodStreamPlan PlanUpgradePodStream(const httplib::Request& req, const json& pod,
-                                   const std::string& subresource, FileTrees& trees,
-                                   const ServerClock& clock) {
+void CheckPortForward(const json& pod) { CheckStreamContainer(pod, "portforward", ""); }
+
+UpgradeHeaders UpgradeHeadersOf(const httplib::Request& req) {
   UpgradeHeaders headers;
   headers.key = req.get_header_value("Sec-WebSocket-Key");
   headers.version = req.get_header_value("Sec-WebSocket-Version");
@@ -116,6 +116,13 @@ PodStreamPlan PlanUpgradePodStream(const httplib::Request& req, const json& pod,
   headers.protocols = all("Sec-WebSocket-Protocol");
   headers.upgrade = req.get_header_value("Upgrade");
   headers.stream_protocols = all("X-Stream-Protocol-Version");
+  return headers;
+}
+
+PodStreamPlan PlanUpgradePodStream(const httplib::Request& req, const json& pod,
+                                   const std::string& subresource, FileTrees& trees,
+                                   const ServerClock& clock) {
+  const UpgradeHeaders headers = UpgradeHeadersOf(req);
   auto query = [&req](const char* name) {
     std::vector<std::string> values;
     const size_t count = req.get_param_value_count(name);

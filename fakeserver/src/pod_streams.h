@@ -14,6 +14,7 @@
 
 #include "authz.h"
 #include "streams/pod_stream.h"
+#include "streams/port_forward.h"
 
 namespace kubedouble::fake {
 
@@ -36,8 +37,14 @@ const json& StreamContainer(const json& pod, const std::string& subresource,
 
 // Whether `req` asks for a WebSocket upgrade (Upgrade: websocket, any case).
 bool IsWebSocketUpgrade(const httplib::Request& req);
-// Whether `req` asks for an upgrade exec and attach take: WebSocket or SPDY/3.1.
+// Whether `req` asks for an upgrade exec, attach and portforward take: WebSocket or SPDY/3.1.
 bool IsStreamUpgrade(const httplib::Request& req);
+
+// The checks of a port-forward before its upgrade: 400 pod p does not have a host assigned.
+void CheckPortForward(const json& pod);
+
+// The upgrade headers of `req` (repeated ones joined with ", ").
+UpgradeHeaders UpgradeHeadersOf(const httplib::Request& req);
 
 // PlanPodStream (streams/pod_stream.h) for request `req` of `subresource` ("exec" or "attach")
 // of `pod`: its Upgrade, Sec-WebSocket-* and X-Stream-Protocol-Version headers (repeated ones
