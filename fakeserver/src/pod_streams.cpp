@@ -98,6 +98,13 @@ bool IsStreamUpgrade(const httplib::Request& req) {
          upgrade.find("spdy/3.1") != std::string::npos;
 }
 
+std::vector<std::string> QueryValues(const httplib::Request& req, const char* name) {
+  std::vector<std::string> values;
+  const size_t count = req.get_param_value_count(name);
+  for (size_t i = 0; i < count; ++i) values.push_back(req.get_param_value(name, i));
+  return values;
+}
+
 void CheckPortForward(const json& pod) { CheckStreamContainer(pod, "portforward", ""); }
 
 UpgradeHeaders UpgradeHeadersOf(const httplib::Request& req) {
@@ -123,12 +130,7 @@ PodStreamPlan PlanUpgradePodStream(const httplib::Request& req, const json& pod,
                                    const std::string& subresource, FileTrees& trees,
                                    const ServerClock& clock) {
   const UpgradeHeaders headers = UpgradeHeadersOf(req);
-  auto query = [&req](const char* name) {
-    std::vector<std::string> values;
-    const size_t count = req.get_param_value_count(name);
-    for (size_t i = 0; i < count; ++i) values.push_back(req.get_param_value(name, i));
-    return values;
-  };
+  auto query = [&req](const char* name) { return QueryValues(req, name); };
   return PlanPodStream(pod, subresource, headers, query, trees, clock);
 }
 

@@ -11,6 +11,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "authz.h"
 #include "streams/pod_stream.h"
@@ -42,6 +43,9 @@ bool IsStreamUpgrade(const httplib::Request& req);
 
 // The checks of a port-forward before its upgrade: 400 pod p does not have a host assigned.
 void CheckPortForward(const json& pod);
+
+// Every value of the query parameter `name`, in order.
+std::vector<std::string> QueryValues(const httplib::Request& req, const char* name);
 
 // The upgrade headers of `req` (repeated ones joined with ", ").
 UpgradeHeaders UpgradeHeadersOf(const httplib::Request& req);

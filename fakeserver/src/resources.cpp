@@ -312,7 +312,8 @@ void Server::Impl::Resource(Call& call) {
       if (sub == "portforward" && call.exchange && IsStreamUpgrade(req)) {
         // SPDY/3.1, or SPDY tunnelled through a WebSocket (streams/port_forward.h).
         CheckPortForward(pod);
-        PortForwardPlan plan = PlanPortForward(pod, UpgradeHeadersOf(req), PortRulesOf(pod));
+        PortForwardPlan plan = PlanPortForward(pod, UpgradeHeadersOf(req),
+                                               QueryValues(req, "ports"), PortRulesOf(pod));
         res.status = plan.answer.status;
         for (const auto& [name, value] : plan.answer.headers) res.set_header(name, value);
         if (plan.answer.status != 101) {

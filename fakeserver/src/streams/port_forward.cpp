@@ -194,6 +194,59 @@ class Session {
   uint32_t last_stream_ = 0;
 };
 
+std::string PortBytes(int port) {
+  return {static_cast<char>(port & 0xff), static_cast<char>((port >> 8) & 0xff)};
+}
+
+// The channel protocols: every port's pair of channels opened up front; the WebSocket closes when
+// the last port's connection has closed.
+void ServeChannels(ChannelStream& channels, const PortForwardPlan& plan) {
+  std::vector<std::unique_ptr<PortConnection>> to;
+  for (size_t i = 0; i < plan.ports.size(); ++i) {
+    const int port = plan.ports[i];
+    const auto data = static_cast<uint8_t>(2 * i);
+    channels.Send(data, PortBytes(port));
+    channels.Send(data + 1, PortBytes(port));
+    to.push_back(OpenPortConnection(FindPort(plan.pod, port, plan.rules)));
+    if (!to.back()) channels.Send(data + 1, PortForwardRefusedMessage(plan.pod, port));
+  }
+  // The session ends when every port's connection has (a port refused has none).
+  auto open = [&to] {
+    return std::any_of(to.begin(), to.end(), [](const auto& c) { return c != nullptr; });
+  };
+  while (open()) {
+    std::optional<ChannelMessage> m = channels.Receive();
+    if (!m) break;
+    const size_t i = m->channel / 2;
+    if (m->channel % 2 != 0 || i >= to.size() || !to[i]) continue;
+    const std::string back = to[i]->Receive(m->data);
+    if (!back.empty() && !channels.Send(m->channel, back)) break;
+    if (to[i]->Closed()) to[i].reset();
+  }
+  channels.Close();
+}
+
+// The query's ports as the kubelet reads them; an error message for the 400.
+std::string ParsePorts(const std::vector<std::string>& values, std::vector<int>& ports) {
+  if (values.empty()) return "query parameter \"port\" is required";
+  for (const std::string& value : values) {
+    if (value.empty()) return "query parameter \"port\" cannot be empty";
+    for (const std::string& item : SplitList(value)) {
+      int port = 0;
+      auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), port);
+      if (ec != std::errc() || end != item.data() + item.size() || port > 65535 || port < 0) {
+        return fmt::format(
+            "unable to parse \"{}\" as a port: strconv.ParseUint: parsing \"{}\": "
+            "invalid syntax",
+            item, item);
+      }
+      if (port < 1) return fmt::format("port \"{}\" must be > 0", item);
+      ports.push_back(port);
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string PortForwardRefusedMessage(const nlohmann::json& pod, int port) {
@@ -209,6 +262,7 @@ std::string PortForwardRefusedMessage(const nlohmann::json& pod, int port) {
 }
 
 PortForwardPlan PlanPortForward(const nlohmann::json& pod, const UpgradeHeaders& headers,
+                                const std::vector<std::string>& ports,
                                 std::vector<PortRule> rules) {
   PortForwardPlan plan;
   plan.pod = pod;
@@ -218,24 +272,33 @@ PortForwardPlan PlanPortForward(const nlohmann::json& pod, const UpgradeHeaders&
     return plan;
   }
   const std::vector<std::string> offered = SplitList(headers.protocols);
-  UpgradeHeaders plain = headers;
-  plain.protocols = "";
-  plan.answer = AnswerChannelHandshake(plain);
-  if (plan.answer.status != 101) return plan;
-  if (std::find(offered.begin(), offered.end(), kTunnelProtocol) == offered.end()) {
-    plan.answer = HandshakeAnswer{};
-    plan.answer.status = 403;
+  if (std::find(offered.begin(), offered.end(), kTunnelProtocol) != offered.end()) {
+    UpgradeHeaders plain = headers;
+    plain.protocols = "";
+    plan.answer = AnswerChannelHandshake(plain);
+    if (plan.answer.status != 101) return plan;
+    plan.answer.headers.emplace_back("Sec-WebSocket-Protocol", kTunnelProtocol);
+    plan.tunnel = true;
     return plan;
   }
-  plan.answer.headers.emplace_back("Sec-WebSocket-Protocol", kTunnelProtocol);
-  plan.tunnel = true;
+  if (std::string error = ParsePorts(ports, plan.ports); !error.empty()) {
+    plan.answer.status = 400;
+    plan.answer.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+    plan.answer.body = error;
+    return plan;
+  }
+  plan.answer = AnswerChannelHandshake(headers);
   return plan;
 }
 
 void RunPortForward(net::UpgradedStream& stream, const PortForwardPlan& plan) {
-  if (!plan.tunnel) return Session(stream, plan).Run();
-  WebSocketBytes bytes(stream);
-  Session(bytes, plan).Run();
+  if (plan.tunnel) {
+    WebSocketBytes bytes(stream);
+    return Session(bytes, plan).Run();
+  }
+  if (plan.answer.spdy) return Session(stream, plan).Run();
+  ChannelStream channels(stream, *plan.answer.protocol);
+  ServeChannels(channels, plan);
 }
 
 }  // namespace kubedouble::fake
