@@ -1,6 +1,6 @@
 // net::HttpServer and its connections, without the fake server: keep-alive answers, bodies read on
-// demand, the connection limit, the hang-up signal, a reset, and an upgrade handing the bytes to
-// an UpgradedStream.
+// demand, the connection limit, the hang-up signal (and a stop ending a stream), a reset, and an
+// upgrade handing the bytes to an UpgradedStream.
 #include <gtest/gtest.h>
 #include <kubedouble/certs/certs.h>
 #include <kubedouble/net/http_server.h>
@@ -9,8 +9,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "reliability/raw_tls.h"
 
@@ -122,6 +124,43 @@ TEST_F(HttpServerTest, HangUpSignalReachesAStreamingHandler) {
   c->Close();
   std::unique_lock lock(mu);
   EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return gone; }));
+}
+
+TEST_F(HttpServerTest, StopEndsAStreamWhoseClientStaysConnected) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool gone = false;
+  StartServer([&](net::Exchange& ex) {
+    ex.OnHangUp([&] {
+      std::lock_guard lock(mu);
+      gone = true;
+      cv.notify_all();
+    });
+    ex.response.set_chunked_content_provider("text/plain", [&](size_t, httplib::DataSink& sink) {
+      sink.write("x", 1);
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return gone; });  // a watch with no event: only the hang-up ends it
+      return false;
+    });
+  });
+  auto c = Connect();
+  ASSERT_TRUE(c->Send("GET /watch HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(c->ReadHead().status, 200);
+  // The client stays: the stop itself must end the stream, and then return.
+  auto stopped = std::make_shared<std::promise<void>>();
+  std::thread stopper([this, stopped] {
+    server_->Stop();
+    stopped->set_value();
+  });
+  if (stopped->get_future().wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    ADD_FAILURE() << "Stop() still waits for the stream";
+    stopper.detach();
+    server_.release();  // still inside Stop on the other thread
+    return;
+  }
+  stopper.join();
+  std::lock_guard lock(mu);
+  EXPECT_TRUE(gone);
 }
 
 TEST_F(HttpServerTest, ResetEndsTheConnectionWithoutAnAnswer) {
