@@ -40,6 +40,8 @@ constexpr auto kDrainTime = std::chrono::milliseconds(500);
 constexpr size_t kDrainBytes = 4 << 20;
 // How long a worker waits for a keep-alive connection's next request before handing it back.
 constexpr auto kKeepServing = std::chrono::milliseconds(2);
+// How often a stopping server looks at what is left (ended streams, drained connections).
+constexpr auto kStopSweep = std::chrono::milliseconds(10);
 
 bool IsIpv6(const std::string& address) { return address.find(':') != std::string::npos; }
 
@@ -405,6 +407,8 @@ void HttpServer::Impl::Loop() {
       std::lock_guard lock(conns_mu);
       if (conns.empty()) break;
     }
+    // While stopping, connections answered in flight close at the next sweep: sweep often.
+    if (stopping) next_sweep = std::min(next_sweep, Connection::Clock::now() + kStopSweep);
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
         next_sweep - Connection::Clock::now());
     const int n = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()),
