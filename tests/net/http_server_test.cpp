@@ -21,6 +21,35 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A handler streaming one byte, then waiting for its client to go (Exchange::OnHangUp), as a
+// watch with no event does; woken by the signal, not by polling.
+struct StreamUntilHangUp {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool gone = false;
+
+  net::HttpServer::Handler Handler() {
+    return [this](net::Exchange& ex) {
+      ex.OnHangUp([this] {
+        std::lock_guard lock(mu);
+        gone = true;
+        cv.notify_all();
+      });
+      ex.response.set_chunked_content_provider("text/plain",
+                                               [this](size_t, httplib::DataSink& sink) {
+                                                 sink.write("x", 1);
+                                                 std::unique_lock lock(mu);
+                                                 cv.wait(lock, [this] { return gone; });
+                                                 return false;
+                                               });
+    };
+  }
+  bool WaitForHangUp() {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(10), [this] { return gone; });
+  }
+};
+
 class HttpServerTest : public ::testing::Test {
  protected:
   void StartServer(net::HttpServer::Handler handler, net::HttpServerOptions o = {}) {
@@ -102,47 +131,19 @@ TEST_F(HttpServerTest, OverTheConnectionLimitTheHandlerIsTold) {
 }
 
 TEST_F(HttpServerTest, HangUpSignalReachesAStreamingHandler) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool gone = false;
-  StartServer([&](net::Exchange& ex) {
-    ex.OnHangUp([&] {
-      std::lock_guard lock(mu);
-      gone = true;
-      cv.notify_all();
-    });
-    ex.response.set_chunked_content_provider("text/plain", [&](size_t, httplib::DataSink& sink) {
-      sink.write("x", 1);
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return gone; });  // woken by the signal, not by polling
-      return false;
-    });
-  });
+  StreamUntilHangUp stream;
+  StartServer(stream.Handler());
   auto c = Connect();
   ASSERT_TRUE(c->Send("GET /watch HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(c->ReadHead().status, 200);
   c->Close();
-  std::unique_lock lock(mu);
-  EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return gone; }));
+  EXPECT_TRUE(stream.WaitForHangUp());
 }
 
 TEST_F(HttpServerTest, StopEndsAStreamWhoseClientStaysConnected) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool gone = false;
-  StartServer([&](net::Exchange& ex) {
-    ex.OnHangUp([&] {
-      std::lock_guard lock(mu);
-      gone = true;
-      cv.notify_all();
-    });
-    ex.response.set_chunked_content_provider("text/plain", [&](size_t, httplib::DataSink& sink) {
-      sink.write("x", 1);
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return gone; });  // a watch with no event: only the hang-up ends it
-      return false;
-    });
-  });
+  // A watch with no event: only the hang-up ends it.
+  auto stream = std::make_unique<StreamUntilHangUp>();
+  StartServer(stream->Handler());
   auto c = Connect();
   ASSERT_TRUE(c->Send("GET /watch HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(c->ReadHead().status, 200);
@@ -155,7 +156,8 @@ TEST_F(HttpServerTest, StopEndsAStreamWhoseClientStaysConnected) {
   if (stopped->get_future().wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
     ADD_FAILURE() << "Stop() still waits for the stream";
     stopper.detach();
-    server_.release();  // still inside Stop on the other thread
+    server_.release();  // still inside Stop on the other thread, its worker waiting on `stream`
+    stream.release();
     return;
   }
   stopper.join();
