@@ -29,12 +29,13 @@ RUN ci/package --no-cpack --prefix /stage/usr/local
 FROM debian:12-slim AS server
 # The shared libraries `kubedouble` links (ldd), by Debian package; libc6 is in the base image.
 # tzdata: the zones a CronJob's spec.timeZone names.
-# libarchive13 and the libraries it links (libicu72 through libxml2): tar in exec, kubectl cp.
+# libarchive13: tar in a simulated container (kubectl cp), opened when first used; apt brings
+# the libraries it links.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       tzdata libssl3 libcpp-httplib0.11 libfmt9 libyaml-cpp0.7 libre2-9 libjwt0 \
       libjansson4 libb64-0d libbrotli1 zlib1g libstdc++6 libgcc-s1 \
-      libarchive13 libacl1 libbz2-1.0 libicu72 liblz4-1 liblzma5 libnettle8 libxml2 libzstd1 \
+      libarchive13 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /stage/usr/local/bin/kubedouble /usr/local/bin/kubedouble
 COPY --from=build /stage/usr/local/share/kubedouble /usr/local/share/kubedouble

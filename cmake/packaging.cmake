@@ -19,7 +19,9 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "tzdata")  # the zones of a CronJob's spec.timeZone (read at run time)
+# Read or opened at run time, so shlibdeps cannot see them: the zones of a CronJob's
+# spec.timeZone, and libarchive for tar in a simulated container (dlopen on first use).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "tzdata, libarchive13")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "curl, python3-kubernetes, python3-yaml, nodejs, npm")
 
 include(CPack)

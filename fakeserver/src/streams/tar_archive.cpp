@@ -1,22 +1,34 @@
 #include "tar_archive.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <memory>
+
+#include "libarchive.h"
 
 namespace kubedouble::fake {
 
 namespace {
 
 struct ArchiveFree {
-  void operator()(archive* a) const { archive_free(a); }
+  const LibArchive* la;
+  void operator()(archive* a) const { la->free(a); }
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
 
 struct EntryFree {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
+  const LibArchive* la;
+  void operator()(archive_entry* e) const { la->entry_free(e); }
 };
+
+// libarchive, or the outcome of a tar that could not open it (status 2, the loader's reason).
+const LibArchive* Library(TarOutcome& result) {
+  std::string why;
+  const LibArchive* la = OpenLibArchive(&why);
+  if (la == nullptr) {
+    result.errors = "tar: " + why + "\n";
+    result.status = 2;
+  }
+  return la;
+}
 
 // libarchive's write callbacks, appending to a string.
 la_ssize_t Append(archive*, void* out, const void* data, size_t size) {
@@ -30,29 +42,29 @@ std::string StripLeadingSlashes(std::string name) {
   return n == std::string::npos ? std::string() : name.substr(n);
 }
 
-void AddEntry(archive* out, const FileTree& tree, const std::string& path, const std::string& name,
-              TarOutcome& result, bool verbose) {
+void AddEntry(const LibArchive* la, archive* out, const FileTree& tree, const std::string& path,
+              const std::string& name, TarOutcome& result, bool verbose) {
   std::optional<FileNode> node = tree.Stat(path);
   if (!node) {
     result.errors += "tar: " + name + ": Cannot stat: No such file or directory\n";
     result.status = 2;
     return;
   }
-  std::unique_ptr<archive_entry, EntryFree> entry(archive_entry_new());
+  std::unique_ptr<archive_entry, EntryFree> entry(la->entry_new(), EntryFree{la});
   const std::string member = node->dir && name.back() != '/' ? name + "/" : name;
-  archive_entry_set_pathname(entry.get(), member.c_str());
-  archive_entry_set_filetype(entry.get(), node->dir ? AE_IFDIR : AE_IFREG);
-  archive_entry_set_perm(entry.get(), node->mode & 07777);
-  archive_entry_set_size(entry.get(), node->dir ? 0 : static_cast<la_int64_t>(node->data.size()));
-  archive_entry_set_mtime(entry.get(), std::chrono::system_clock::to_time_t(node->mtime), 0);
-  archive_entry_set_uname(entry.get(), "root");
-  archive_entry_set_gname(entry.get(), "root");
-  archive_write_header(out, entry.get());
-  if (!node->dir) archive_write_data(out, node->data.data(), node->data.size());
+  la->entry_set_pathname(entry.get(), member.c_str());
+  la->entry_set_filetype(entry.get(), node->dir ? AE_IFDIR : AE_IFREG);
+  la->entry_set_perm(entry.get(), node->mode & 07777);
+  la->entry_set_size(entry.get(), node->dir ? 0 : static_cast<la_int64_t>(node->data.size()));
+  la->entry_set_mtime(entry.get(), std::chrono::system_clock::to_time_t(node->mtime), 0);
+  la->entry_set_uname(entry.get(), "root");
+  la->entry_set_gname(entry.get(), "root");
+  la->write_header(out, entry.get());
+  if (!node->dir) la->write_data(out, node->data.data(), node->data.size());
   if (verbose) result.archive += member + "\n";
   if (!node->dir) return;
   for (const std::string& child : tree.List(path).value_or(std::vector<std::string>{})) {
-    AddEntry(out, tree, path == "/" ? "/" + child : path + "/" + child,
+    AddEntry(la, out, tree, path == "/" ? "/" + child : path + "/" + child,
              (name.back() == '/' ? name : name + "/") + child, result, verbose);
   }
 }
@@ -62,12 +74,14 @@ void AddEntry(archive* out, const FileTree& tree, const std::string& path, const
 TarOutcome TarCreate(const FileTree& tree, const std::string& cwd,
                      const std::vector<std::string>& paths, bool verbose) {
   TarOutcome result;
+  const LibArchive* la = Library(result);
+  if (la == nullptr) return result;
   std::string archive_bytes;
   TarOutcome listing;
-  ArchivePtr out(archive_write_new());
-  archive_write_set_format_gnutar(out.get());
-  archive_write_set_bytes_in_last_block(out.get(), 1);
-  archive_write_open(out.get(), &archive_bytes, Nothing, Append, Nothing);
+  ArchivePtr out(la->write_new(), ArchiveFree{la});
+  la->write_set_format_gnutar(out.get());
+  la->write_set_bytes_in_last_block(out.get(), 1);
+  la->write_open(out.get(), &archive_bytes, Nothing, Append, Nothing);
   bool said_leading = false;
   for (const std::string& path : paths) {
     std::string name = path;
@@ -83,9 +97,9 @@ TarOutcome TarCreate(const FileTree& tree, const std::string& cwd,
       listing.status = 2;
       continue;
     }
-    AddEntry(out.get(), tree, FileTree::Absolute(cwd, path), name, listing, verbose);
+    AddEntry(la, out.get(), tree, FileTree::Absolute(cwd, path), name, listing, verbose);
   }
-  archive_write_close(out.get());
+  la->write_close(out.get());
   result.errors += listing.errors;  // the verbose listing goes to stderr when the archive is stdout
   if (verbose) result.errors = listing.archive + result.errors;
   result.status = listing.status;
@@ -108,11 +122,13 @@ TarOutcome TarExtract(FileTree& tree, const std::string& archive_bytes, const st
     result.status = 2;
     return result;
   }
-  ArchivePtr in(archive_read_new());
-  archive_read_support_format_tar(in.get());
-  archive_read_support_format_gnutar(in.get());
-  if (archive_bytes.empty() || archive_read_open_memory(in.get(), archive_bytes.data(),
-                                                        archive_bytes.size()) != ARCHIVE_OK) {
+  const LibArchive* la = Library(result);
+  if (la == nullptr) return result;
+  ArchivePtr in(la->read_new(), ArchiveFree{la});
+  la->read_support_format_tar(in.get());
+  la->read_support_format_gnutar(in.get());
+  if (archive_bytes.empty() ||
+      la->read_open_memory(in.get(), archive_bytes.data(), archive_bytes.size()) != ARCHIVE_OK) {
     result.errors =
         "tar: This does not look like a tar archive\n"
         "tar: Exiting with failure status due to previous errors\n";
@@ -122,7 +138,7 @@ TarOutcome TarExtract(FileTree& tree, const std::string& archive_bytes, const st
   archive_entry* entry = nullptr;
   bool first = true;
   for (;;) {
-    int rc = archive_read_next_header(in.get(), &entry);
+    int rc = la->read_next_header(in.get(), &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN) {
       result.errors += first ? "tar: This does not look like a tar archive\n"
@@ -131,7 +147,7 @@ TarOutcome TarExtract(FileTree& tree, const std::string& archive_bytes, const st
       break;
     }
     first = false;
-    std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
+    std::string name = la->entry_pathname(entry) ? la->entry_pathname(entry) : "";
     if (list_only || verbose) result.archive += name + "\n";
     if (list_only) continue;
     if (name.find("..") != std::string::npos &&
@@ -141,11 +157,10 @@ TarOutcome TarExtract(FileTree& tree, const std::string& archive_bytes, const st
       continue;
     }
     const std::string path = FileTree::Absolute(dir, StripLeadingSlashes(name));
-    const uint32_t mode = archive_entry_perm(entry) & 07777;
-    const auto mtime =
-        touch ? now : std::chrono::system_clock::from_time_t(archive_entry_mtime(entry));
+    const uint32_t mode = la->entry_perm(entry) & 07777;
+    const auto mtime = touch ? now : std::chrono::system_clock::from_time_t(la->entry_mtime(entry));
     std::string err;
-    switch (archive_entry_filetype(entry)) {
+    switch (la->entry_filetype(entry)) {
       case AE_IFDIR:
         err = tree.MakeDir(path, true, mtime, mode);
         break;
@@ -153,7 +168,7 @@ TarOutcome TarExtract(FileTree& tree, const std::string& archive_bytes, const st
         std::string data;
         char buf[65536];
         la_ssize_t got;
-        while ((got = archive_read_data(in.get(), buf, sizeof buf)) > 0) {
+        while ((got = la->read_data(in.get(), buf, sizeof buf)) > 0) {
           data.append(buf, static_cast<size_t>(got));
         }
         tree.MakeDir(FileTree::Absolute(path, ".."), true, now);
