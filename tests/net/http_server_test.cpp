@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -22,32 +23,39 @@ namespace {
 namespace fs = std::filesystem;
 
 // A handler streaming one byte, then waiting for its client to go (Exchange::OnHangUp), as a
-// watch with no event does; woken by the signal, not by polling.
-struct StreamUntilHangUp {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool gone = false;
-
-  net::HttpServer::Handler Handler() {
-    return [this](net::Exchange& ex) {
-      ex.OnHangUp([this] {
-        std::lock_guard lock(mu);
-        gone = true;
-        cv.notify_all();
+// watch with no event does; woken by the signal, not by polling. The handler and its provider
+// share the state: the provider returns on a worker after the test's body has returned, and the
+// server stops (joining that worker) only in TearDown.
+class StreamUntilHangUp {
+ public:
+  net::HttpServer::Handler Handler() const {
+    return [state = state_](net::Exchange& ex) {
+      ex.OnHangUp([state] {
+        std::lock_guard lock(state->mu);
+        state->gone = true;
+        state->cv.notify_all();
       });
       ex.response.set_chunked_content_provider("text/plain",
-                                               [this](size_t, httplib::DataSink& sink) {
+                                               [state](size_t, httplib::DataSink& sink) {
                                                  sink.write("x", 1);
-                                                 std::unique_lock lock(mu);
-                                                 cv.wait(lock, [this] { return gone; });
+                                                 std::unique_lock lock(state->mu);
+                                                 state->cv.wait(lock, [&] { return state->gone; });
                                                  return false;
                                                });
     };
   }
-  bool WaitForHangUp() {
-    std::unique_lock lock(mu);
-    return cv.wait_for(lock, std::chrono::seconds(10), [this] { return gone; });
+  bool WaitForHangUp() const {
+    std::unique_lock lock(state_->mu);
+    return state_->cv.wait_for(lock, std::chrono::seconds(10), [&] { return state_->gone; });
   }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool gone = false;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 class HttpServerTest : public ::testing::Test {
@@ -141,9 +149,8 @@ TEST_F(HttpServerTest, HangUpSignalReachesAStreamingHandler) {
 }
 
 TEST_F(HttpServerTest, StopEndsAStreamWhoseClientStaysConnected) {
-  // A watch with no event: only the hang-up ends it.
-  auto stream = std::make_unique<StreamUntilHangUp>();
-  StartServer(stream->Handler());
+  StreamUntilHangUp stream;  // a watch with no event: only the hang-up ends it
+  StartServer(stream.Handler());
   auto c = Connect();
   ASSERT_TRUE(c->Send("GET /watch HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(c->ReadHead().status, 200);
@@ -156,8 +163,7 @@ TEST_F(HttpServerTest, StopEndsAStreamWhoseClientStaysConnected) {
   if (stopped->get_future().wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
     ADD_FAILURE() << "Stop() still waits for the stream";
     stopper.detach();
-    server_.release();  // still inside Stop on the other thread, its worker waiting on `stream`
-    stream.release();
+    server_.release();  // still inside Stop on the other thread
     return;
   }
   stopper.join();
