@@ -10,6 +10,7 @@
 #include <string>
 
 #include "spdy.h"
+#include "spdy_channels.h"
 #include "websocket.h"
 
 namespace kubedouble::fake {
@@ -20,22 +21,9 @@ constexpr const char* kPortForwardProtocol = "portforward.k8s.io";
 constexpr const char* kTunnelProtocol = "SPDY/3.1+portforward.k8s.io";
 constexpr size_t kMaxDataFrame = 32u << 10;
 
-std::vector<std::string> SplitList(std::string_view list) {
-  std::vector<std::string> items;
-  for (size_t start = 0; start <= list.size();) {
-    size_t comma = std::min(list.find(',', start), list.size());
-    std::string item(list.substr(start, comma - start));
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) items.push_back(item);
-    start = comma + 1;
-  }
-  return items;
-}
-
 HandshakeAnswer AnswerSpdy(std::string_view offered) {
   HandshakeAnswer answer;
-  const std::vector<std::string> client = SplitList(offered);
+  const std::vector<std::string> client = SplitProtocolList(offered);
   const bool known = std::find(client.begin(), client.end(), kPortForwardProtocol) != client.end();
   if (!client.empty() && !known) {
     std::string list;
@@ -231,7 +219,7 @@ std::string ParsePorts(const std::vector<std::string>& values, std::vector<int>&
   if (values.empty()) return "query parameter \"port\" is required";
   for (const std::string& value : values) {
     if (value.empty()) return "query parameter \"port\" cannot be empty";
-    for (const std::string& item : SplitList(value)) {
+    for (const std::string& item : SplitProtocolList(value)) {
       int port = 0;
       auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), port);
       if (ec != std::errc() || end != item.data() + item.size() || port > 65535 || port < 0) {
@@ -271,7 +259,7 @@ PortForwardPlan PlanPortForward(const nlohmann::json& pod, const UpgradeHeaders&
     plan.answer = AnswerSpdy(headers.stream_protocols);
     return plan;
   }
-  const std::vector<std::string> offered = SplitList(headers.protocols);
+  const std::vector<std::string> offered = SplitProtocolList(headers.protocols);
   if (std::find(offered.begin(), offered.end(), kTunnelProtocol) != offered.end()) {
     UpgradeHeaders plain = headers;
     plain.protocols = "";
