@@ -1,9 +1,7 @@
-// pods/exec, pods/attach and pods/portforward without a protocol upgrade.
-//
-// These subresources talk WebSocket or SPDY to the pod's kubelet, which kubedouble does not
-// simulate yet. It answers as kube-apiserver answers a request that cannot be upgraded: the pod
-// and the container are checked first (404, 400 with upstream's wording), then
-// 400 BadRequest "Upgrade request required".
+// pods/exec, pods/attach and pods/portforward: the handler's side. Without a protocol upgrade
+// kubedouble answers as kube-apiserver answers a request that cannot be upgraded: the pod and
+// the container are checked first (404, 400 with upstream's wording), then 400 BadRequest
+// "Upgrade request required"; with one, the checks and the plan of the upgraded session.
 #pragma once
 
 #include <httplib.h>
