@@ -111,8 +111,9 @@ stop
 )sh");
   EXPECT_THAT(r.output, ::testing::ContainsRegex(
                             "an error occurred forwarding [0-9]+ -> 81: error forwarding port 81 "
-                            "to pod [0-9a-f]+, uid : failed to connect to localhost:81 inside "
-                            "namespace .*connect: connection refused"));
+                            "to pod [0-9a-f]+, uid : failed to execute portforward in network "
+                            "namespace .*/var/run/netns/cni-[0-9a-f-]+.*: failed to connect to "
+                            "localhost:81 inside namespace .*connect: connection refused"));
   EXPECT_THAT(r.output, Not(HasSubstr("curl exit 0")));
 }
 

@@ -238,15 +238,19 @@ std::string ParsePorts(const std::vector<std::string>& values, std::vector<int>&
 }  // namespace
 
 std::string PortForwardRefusedMessage(const nlohmann::json& pod, int port) {
-  // The kubelet names the pod by its sandbox (no uid); kubedouble's sandbox id is the pod's uid.
+  // As containerd words it on a kind node: the pod is named by its sandbox (kubedouble's sandbox
+  // id is the pod's uid without dashes, its network namespace cni-UID), and localhost has no
+  // IPv6 address there.
   const auto meta = pod.find("metadata");
-  std::string sandbox = meta != pod.end() ? meta->value("uid", meta->value("name", "")) : "";
+  const std::string uid = meta != pod.end() ? meta->value("uid", meta->value("name", "")) : "";
+  std::string sandbox = uid;
   sandbox.erase(std::remove(sandbox.begin(), sandbox.end(), '-'), sandbox.end());
   return fmt::format(
-      "error forwarding port {0} to pod {1}, uid : failed to connect to localhost:{0} inside "
-      "namespace \"{1}\", IPv4: dial tcp4 127.0.0.1:{0}: connect: connection refused IPv6 dial "
-      "tcp6 [::1]:{0}: connect: connection refused ",
-      port, sandbox);
+      "error forwarding port {0} to pod {1}, uid : failed to execute portforward in network "
+      "namespace \"/var/run/netns/cni-{2}\": failed to connect to localhost:{0} inside namespace "
+      "\"{1}\", IPv4: dial tcp4 127.0.0.1:{0}: connect: connection refused IPv6 dial tcp6: "
+      "address localhost: no suitable address found ",
+      port, sandbox, uid);
 }
 
 PortForwardPlan PlanPortForward(const nlohmann::json& pod, const UpgradeHeaders& headers,
