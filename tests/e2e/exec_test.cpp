@@ -1,8 +1,9 @@
 // exec, attach and cp with the real clients — kubectl 1.32 (WebSocket v5), the Python client's
 // stream() (websocket-client, v4) and client-node's Exec (ws, v5) — against the simulated
-// container of fakeserver/src/streams, on a real server (TLS, the generated kubeconfig) that
-// takes the upgraded connections over.
+// container of fakeserver/src/streams, on a real server (TLS, the generated kubeconfig) with the
+// control plane running the pod; the server takes the upgraded connections over.
 #include <gtest/gtest.h>
+#include <kubedouble/controlplane/control_plane.h>
 #include <kubedouble/fakeserver/store.h>
 
 #include <filesystem>
@@ -16,22 +17,22 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-json RunningPod() {
+// Pod default/web, one container "app" with $GREETING; the control plane schedules and runs it.
+json WebPod() {
   return json::parse(R"({
-    "kind": "Pod", "apiVersion": "v1",
-    "metadata": {"name": "web", "namespace": "default", "uid": "3f0c1e52-0000-4000-8000-000000000001"},
-    "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": "busybox",
-             "env": [{"name": "GREETING", "value": "hello there"}]}]},
-    "status": {"phase": "Running", "containerStatuses": [{"name": "app", "ready": true,
-               "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}})");
+    "kind": "Pod", "apiVersion": "v1", "metadata": {"name": "web"},
+    "spec": {"containers": [{"name": "app", "image": "busybox",
+             "env": [{"name": "GREETING", "value": "hello there"}]}]}})");
 }
 
-// A started server with `pod` running (put in its store as the control plane leaves it).
+// A started server and its control plane, with `pod` created and running.
 class PodServer {
  public:
-  explicit PodServer(const json& pod = RunningPod()) {
+  explicit PodServer(const json& pod = WebPod()) : cp_(srv_.server(), {}) {
+    cp_.Start();
     fake::Store& store = srv_.server().store();
-    store.Put(*store.registry()->Find("", "v1", "pods"), pod);
+    store.Create(*store.registry()->Find("", "v1", "pods"), "default", pod);
+    EXPECT_TRUE(cp_.WaitIdle());
   }
   const fs::path& dir() const { return srv_.paths().dir; }
   std::string kubeconfig() const { return srv_.paths().kubeconfig.string(); }
@@ -54,6 +55,7 @@ class PodServer {
 
  private:
   fake::TestServer srv_;
+  controlplane::ControlPlane cp_;
 };
 
 class ExecE2eTest : public ::testing::Test {
@@ -107,6 +109,23 @@ TEST_F(ExecE2eTest, KubectlCpCopiesADirectoryIntoThePodAndBack) {
   // One file, into a directory that exists (kubectl's `test -d` says so).
   r = Bash(Kubectl() + "cp site/index.html web:/root && " + Kubectl() + "exec web -- ls /root");
   EXPECT_EQ(r.output, "index.html\n");
+}
+
+// A pod's files last as long as the pod: its namesake, made after it is deleted, starts afresh.
+TEST_F(ExecE2eTest, APodMadeAgainUnderTheSameNameHasNoneOfTheOldPodsFiles) {
+  Result r = Bash(Kubectl() + "exec web -- sh -c 'echo kept > /tmp/note' && " + KubectlHere() +
+                  "exec web -- cat /tmp/note");
+  EXPECT_EQ(r.output, "kept\n");
+  Write(dir_, "web.json", WebPod().dump());
+  r = Bash(Kubectl() + "delete pod web --grace-period=0 --force && " + KubectlHere() +
+           "create -f web.json && " + KubectlHere() +
+           "wait --for=condition=Ready pod/web --timeout=30s");
+  ASSERT_EQ(r.code, 0) << r.output;
+  r = Bash(Kubectl() + "exec web -- cat /tmp/note");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("cat: can't open '/tmp/note': No such file or directory"),
+            std::string::npos)
+      << r.output;
 }
 
 TEST_F(ExecE2eTest, PythonStreamRunsTheCommandAndReportsItsExitCode) {
@@ -193,7 +212,7 @@ TEST_F(ExecE2eTest, KubectlExecThroughKubectlProxy) {
 }
 
 TEST(ExecE2e, KubectlAttachSendsStdinToTheContainersProgram) {
-  json pod = RunningPod();
+  json pod = WebPod();
   pod["spec"]["containers"][0]["command"] = json::array({"cat"});
   pod["spec"]["containers"][0]["stdin"] = true;
   PodServer srv(pod);
