@@ -98,9 +98,16 @@ bool IsStreamUpgrade(const httplib::Request& req) {
          upgrade.find("spdy/3.1") != std::string::npos;
 }
 
-PodStreamPlan PlanUpgradePodStream(const httplib::Request& req, const json& pod,
-                                   const std::string& subresource, FileTrees& trees,
-                                   const ServerClock& clock) {
+std::vector<std::string> QueryValues(const httplib::Request& req, const char* name) {
+  std::vector<std::string> values;
+  const size_t count = req.get_param_value_count(name);
+  for (size_t i = 0; i < count; ++i) values.push_back(req.get_param_value(name, i));
+  return values;
+}
+
+void CheckPortForward(const json& pod) { CheckStreamContainer(pod, "portforward", ""); }
+
+UpgradeHeaders UpgradeHeadersOf(const httplib::Request& req) {
   UpgradeHeaders headers;
   headers.key = req.get_header_value("Sec-WebSocket-Key");
   headers.version = req.get_header_value("Sec-WebSocket-Version");
@@ -116,12 +123,14 @@ PodStreamPlan PlanUpgradePodStream(const httplib::Request& req, const json& pod,
   headers.protocols = all("Sec-WebSocket-Protocol");
   headers.upgrade = req.get_header_value("Upgrade");
   headers.stream_protocols = all("X-Stream-Protocol-Version");
-  auto query = [&req](const char* name) {
-    std::vector<std::string> values;
-    const size_t count = req.get_param_value_count(name);
-    for (size_t i = 0; i < count; ++i) values.push_back(req.get_param_value(name, i));
-    return values;
-  };
+  return headers;
+}
+
+PodStreamPlan PlanUpgradePodStream(const httplib::Request& req, const json& pod,
+                                   const std::string& subresource, FileTrees& trees,
+                                   const ServerClock& clock) {
+  const UpgradeHeaders headers = UpgradeHeadersOf(req);
+  auto query = [&req](const char* name) { return QueryValues(req, name); };
   return PlanPodStream(pod, subresource, headers, query, trees, clock);
 }
 

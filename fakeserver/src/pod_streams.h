@@ -1,9 +1,7 @@
-// pods/exec, pods/attach and pods/portforward without a protocol upgrade.
-//
-// These subresources talk WebSocket or SPDY to the pod's kubelet, which kubedouble does not
-// simulate yet. It answers as kube-apiserver answers a request that cannot be upgraded: the pod
-// and the container are checked first (404, 400 with upstream's wording), then
-// 400 BadRequest "Upgrade request required".
+// pods/exec, pods/attach and pods/portforward: the handler's side. Without a protocol upgrade
+// kubedouble answers as kube-apiserver answers a request that cannot be upgraded: the pod and
+// the container are checked first (404, 400 with upstream's wording), then 400 BadRequest
+// "Upgrade request required"; with one, the checks and the plan of the upgraded session.
 #pragma once
 
 #include <httplib.h>
@@ -11,9 +9,11 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "authz.h"
 #include "streams/pod_stream.h"
+#include "streams/port_forward.h"
 
 namespace kubedouble::fake {
 
@@ -36,8 +36,17 @@ const json& StreamContainer(const json& pod, const std::string& subresource,
 
 // Whether `req` asks for a WebSocket upgrade (Upgrade: websocket, any case).
 bool IsWebSocketUpgrade(const httplib::Request& req);
-// Whether `req` asks for an upgrade exec and attach take: WebSocket or SPDY/3.1.
+// Whether `req` asks for an upgrade exec, attach and portforward take: WebSocket or SPDY/3.1.
 bool IsStreamUpgrade(const httplib::Request& req);
+
+// The checks of a port-forward before its upgrade: 400 pod p does not have a host assigned.
+void CheckPortForward(const json& pod);
+
+// Every value of the query parameter `name`, in order.
+std::vector<std::string> QueryValues(const httplib::Request& req, const char* name);
+
+// The upgrade headers of `req` (repeated ones joined with ", ").
+UpgradeHeaders UpgradeHeadersOf(const httplib::Request& req);
 
 // PlanPodStream (streams/pod_stream.h) for request `req` of `subresource` ("exec" or "attach")
 // of `pod`: its Upgrade, Sec-WebSocket-* and X-Stream-Protocol-Version headers (repeated ones

@@ -309,6 +309,22 @@ void Server::Impl::Resource(Call& call) {
     if ((sub == "exec" || sub == "attach" || sub == "portforward") &&
         (info.verb == "get" || info.verb == "create")) {
       const json pod = store->Get(*found, ns, info.name);
+      if (sub == "portforward" && call.exchange && IsStreamUpgrade(req)) {
+        // SPDY/3.1, or SPDY tunnelled through a WebSocket (streams/port_forward.h).
+        CheckPortForward(pod);
+        PortForwardPlan plan = PlanPortForward(pod, UpgradeHeadersOf(req),
+                                               QueryValues(req, "ports"), PortRulesOf(pod));
+        res.status = plan.answer.status;
+        for (const auto& [name, value] : plan.answer.headers) res.set_header(name, value);
+        if (plan.answer.status != 101) {
+          res.body = plan.answer.body;
+          return;
+        }
+        call.exchange->Upgrade([plan = std::move(plan)](net::UpgradedStream& stream) {
+          RunPortForward(stream, plan);
+        });
+        return;
+      }
       if (sub != "portforward" && call.exchange && IsStreamUpgrade(req)) {
         // WebSocket or SPDY/3.1 (pod_streams.h): the checks and the handshake, then the 101 and
         // the simulated container on the taken-over connection.

@@ -40,6 +40,13 @@ void Connection::ListenForHangUp() {
   Listen(EPOLLRDHUP | EPOLLONESHOT);
 }
 
+bool Connection::PeerGone() {
+  std::lock_guard lock(io_mu_);
+  if (fd_ < 0) return true;
+  pollfd p{fd_, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 Connection::~Connection() {
   Close();
   if (ssl_ != nullptr) SSL_free(ssl_);

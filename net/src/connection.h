@@ -111,6 +111,10 @@ class Connection {
   // every other request. Call with mu held.
   void ListenForHangUp();
   bool hang_up_armed = false;  // under mu
+  bool streaming = false;      // under mu: a content provider's answer is being written
+  // Whether the client has gone, asked of the socket itself now (never waits): its end closed,
+  // reset or failed. What is armed in epoll or buffered in TLS does not change the answer.
+  bool PeerGone();
 
   // The two ends of the TCP connection (set once, at accept).
   std::string remote_ip, local_ip;

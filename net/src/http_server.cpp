@@ -40,6 +40,8 @@ constexpr auto kDrainTime = std::chrono::milliseconds(500);
 constexpr size_t kDrainBytes = 4 << 20;
 // How long a worker waits for a keep-alive connection's next request before handing it back.
 constexpr auto kKeepServing = std::chrono::milliseconds(2);
+// How often a stopping server looks at what is left (ended streams, drained connections).
+constexpr auto kStopSweep = std::chrono::milliseconds(10);
 
 bool IsIpv6(const std::string& address) { return address.find(':') != std::string::npos; }
 
@@ -356,12 +358,20 @@ void HttpServer::Impl::Sweep() {
   using State = Connection::State;
   const auto now = Connection::Clock::now();
   std::vector<uint64_t> ended;
+  std::vector<std::shared_ptr<Connection>> gone;  // to be told of their hang-up, locks released
   {
     std::lock_guard lock(conns_mu);
     for (auto& [id, conn] : conns) {
       std::lock_guard c(conn->mu);
       const bool waiting = conn->state == State::kHandshake || conn->state == State::kIdle;
       if (stopping && conn->state == State::kUpgraded) conn->Shutdown();  // its taker's reads end
+      // Someone waits for the client to go: asked of the socket itself as well, so that no
+      // interleaving of the one-shot arming, reads and TLS read-ahead can lose the signal for
+      // longer than a sweep. At a stop, a stream ends as kube-apiserver ends its open watches.
+      if (conn->state == State::kActive && conn->hang_up_armed && !conn->hung_up &&
+          ((stopping && conn->streaming) || conn->PeerGone())) {
+        gone.push_back(conn);
+      }
       if (stopping && (waiting || conn->state == State::kDraining)) {
         ended.push_back(id);
       } else if (waiting && conn->head_timing && now - conn->head_started > options.head_timeout) {
@@ -374,6 +384,7 @@ void HttpServer::Impl::Sweep() {
       }
     }
   }
+  for (auto& conn : gone) conn->FireHangUp();
   for (uint64_t id : ended) Forget(id);
 }
 
@@ -396,6 +407,8 @@ void HttpServer::Impl::Loop() {
       std::lock_guard lock(conns_mu);
       if (conns.empty()) break;
     }
+    // While stopping, connections answered in flight close at the next sweep: sweep often.
+    if (stopping) next_sweep = std::min(next_sweep, Connection::Clock::now() + kStopSweep);
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
         next_sweep - Connection::Clock::now());
     const int n = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()),
@@ -502,6 +515,7 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
                  EqualsIgnoreCase(ex.response.get_header_value("Connection"), "close");
     if (ex.response.content_provider_) {  // a stream stops when its client goes
       std::lock_guard lock(conn->mu);
+      conn->streaming = true;
       conn->ListenForHangUp();
     }
     const bool written = http1::WriteAnswer(*conn, ex.request, ex.response, close,
@@ -510,6 +524,7 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
     {
       std::lock_guard lock(conn->mu);
       conn->on_hang_up.clear();
+      conn->streaming = false;
       hung_up = conn->hung_up;
     }
     if (!written || conn->ended()) {

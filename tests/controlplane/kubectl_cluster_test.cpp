@@ -248,19 +248,24 @@ TEST_F(KubectlCluster, DrainEvictsAndWaitsForTheBudget) {
   EXPECT_THAT(r.output, ::testing::EndsWith("kubedouble-worker kubedouble-worker"));
 }
 
-TEST_F(KubectlCluster, ExecRunsInTheSimulatedContainerAndPortForwardSaysTheUpgradeIsMissing) {
+TEST_F(KubectlCluster, ExecRunsInTheSimulatedContainerAndPortForwardForwards) {
   Serve({"--no-default-fixtures"});
   auto r = Kubectl(
       "kubectl run solo --image=nginx:1.27 >/dev/null && "
       "kubectl wait --for=condition=Ready pod/solo --timeout=20s >/dev/null; "
       "timeout 20 kubectl exec solo -- sh -c 'echo in $HOSTNAME; exit 3'; echo \"exec exit $?\"; "
       "printf 'typed\\n' | timeout 20 kubectl exec -i solo -- cat; "
-      "timeout 10 kubectl port-forward pod/solo 0:80");
+      "timeout 10 kubectl port-forward pod/solo 0:80 > pf.out 2>&1 & PF=$!; "
+      "for i in $(seq 100); do grep -q 'Forwarding from 127.0.0.1' pf.out && break; sleep 0.1; "
+      "done; "
+      "curl -sS -m 10 http://127.0.0.1:$(grep -om1 '127.0.0.1:[0-9]*' pf.out | cut -d: -f2)/pf; "
+      "kill $PF; wait $PF 2>/dev/null; cat pf.out");
   EXPECT_THAT(r.output, HasSubstr("in solo\n"));
   EXPECT_THAT(r.output, HasSubstr("command terminated with exit code 3\nexec exit 3\n"));
   EXPECT_THAT(r.output, HasSubstr("typed\n"));
   EXPECT_THAT(r.output, Not(HasSubstr("Error from server (BadRequest): Upgrade request required")));
-  EXPECT_THAT(r.output, HasSubstr("error upgrading connection: Upgrade request required"));
+  EXPECT_THAT(r.output, Not(HasSubstr("Upgrade request required")));
+  EXPECT_THAT(r.output, HasSubstr("container solo (nginx:1.27), port 80\nGET /pf HTTP/1.1"));
 }
 
 TEST_F(KubectlCluster, UnknownControllerIsRefused) {

@@ -1,6 +1,6 @@
 // net::HttpServer and its connections, without the fake server: keep-alive answers, bodies read on
-// demand, the connection limit, the hang-up signal, a reset, and an upgrade handing the bytes to
-// an UpgradedStream.
+// demand, the connection limit, the hang-up signal (and a stop ending a stream), a reset, and an
+// upgrade handing the bytes to an UpgradedStream.
 #include <gtest/gtest.h>
 #include <kubedouble/certs/certs.h>
 #include <kubedouble/net/http_server.h>
@@ -9,8 +9,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "reliability/raw_tls.h"
 
@@ -18,6 +21,42 @@ namespace kubedouble::testing {
 namespace {
 
 namespace fs = std::filesystem;
+
+// A handler streaming one byte, then waiting for its client to go (Exchange::OnHangUp), as a
+// watch with no event does; woken by the signal, not by polling. The handler and its provider
+// share the state: the provider returns on a worker after the test's body has returned, and the
+// server stops (joining that worker) only in TearDown.
+class StreamUntilHangUp {
+ public:
+  net::HttpServer::Handler Handler() const {
+    return [state = state_](net::Exchange& ex) {
+      ex.OnHangUp([state] {
+        std::lock_guard lock(state->mu);
+        state->gone = true;
+        state->cv.notify_all();
+      });
+      ex.response.set_chunked_content_provider("text/plain",
+                                               [state](size_t, httplib::DataSink& sink) {
+                                                 sink.write("x", 1);
+                                                 std::unique_lock lock(state->mu);
+                                                 state->cv.wait(lock, [&] { return state->gone; });
+                                                 return false;
+                                               });
+    };
+  }
+  bool WaitForHangUp() const {
+    std::unique_lock lock(state_->mu);
+    return state_->cv.wait_for(lock, std::chrono::seconds(10), [&] { return state_->gone; });
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool gone = false;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
 
 class HttpServerTest : public ::testing::Test {
  protected:
@@ -100,28 +139,42 @@ TEST_F(HttpServerTest, OverTheConnectionLimitTheHandlerIsTold) {
 }
 
 TEST_F(HttpServerTest, HangUpSignalReachesAStreamingHandler) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool gone = false;
-  StartServer([&](net::Exchange& ex) {
-    ex.OnHangUp([&] {
-      std::lock_guard lock(mu);
-      gone = true;
-      cv.notify_all();
-    });
-    ex.response.set_chunked_content_provider("text/plain", [&](size_t, httplib::DataSink& sink) {
-      sink.write("x", 1);
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return gone; });  // woken by the signal, not by polling
-      return false;
-    });
-  });
+  StreamUntilHangUp stream;
+  StartServer(stream.Handler());
   auto c = Connect();
   ASSERT_TRUE(c->Send("GET /watch HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(c->ReadHead().status, 200);
   c->Close();
-  std::unique_lock lock(mu);
-  EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return gone; }));
+  EXPECT_TRUE(stream.WaitForHangUp());
+}
+
+TEST_F(HttpServerTest, StopEndsAStreamWhoseClientStaysConnected) {
+  StreamUntilHangUp stream;  // a watch with no event: only the hang-up ends it
+  StartServer(stream.Handler());
+  auto c = Connect();
+  ASSERT_TRUE(c->Send("GET /watch HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(c->ReadHead().status, 200);
+  // The client stays: the stop itself must end the stream, and then return.
+  auto stopped = std::make_shared<std::promise<void>>();
+  std::thread stopper([this, stopped] {
+    server_->Stop();
+    stopped->set_value();
+  });
+  if (stopped->get_future().wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    ADD_FAILURE() << "Stop() still waits for the stream";
+    stopper.detach();
+    server_.release();  // still inside Stop on the other thread
+    return;
+  }
+  stopper.join();
+  // The stream ended (its provider told of the hang-up, or not called again) and so did the
+  // connection: the client reads to its end.
+  char buf[256];
+  int n = 0;
+  for (int reads = 0;
+       reads < 100 && (n = c->ReadSome(buf, sizeof buf, std::chrono::seconds(5))) > 0; ++reads) {
+  }
+  EXPECT_LE(n, 0);
 }
 
 TEST_F(HttpServerTest, ResetEndsTheConnectionWithoutAnAnswer) {

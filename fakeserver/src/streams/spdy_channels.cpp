@@ -35,16 +35,21 @@ std::string GoList(const std::vector<std::string>& items) {
 
 }  // namespace
 
-HandshakeAnswer AnswerSpdyHandshake(std::string_view offered) {
-  std::vector<std::string> client;
-  for (size_t start = 0; start <= offered.size();) {
-    size_t comma = std::min(offered.find(',', start), offered.size());
-    std::string item(offered.substr(start, comma - start));
+std::vector<std::string> SplitProtocolList(std::string_view list) {
+  std::vector<std::string> items;
+  for (size_t start = 0; start <= list.size();) {
+    size_t comma = std::min(list.find(',', start), list.size());
+    std::string item(list.substr(start, comma - start));
     item.erase(0, item.find_first_not_of(" \t"));
     item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) client.push_back(item);
+    if (!item.empty()) items.push_back(item);
     start = comma + 1;
   }
+  return items;
+}
+
+HandshakeAnswer AnswerSpdyHandshake(std::string_view offered) {
+  const std::vector<std::string> client = SplitProtocolList(offered);
   HandshakeAnswer answer;
   std::string chosen;
   for (const std::string& c : client) {

@@ -14,11 +14,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "channel_stream.h"
 #include "spdy.h"
 
 namespace kubedouble::fake {
+
+// The items of a comma-separated header list, trimmed, empty ones dropped.
+std::vector<std::string> SplitProtocolList(std::string_view list);
 
 // The answer to a SPDY upgrade request: `offered` is every X-Stream-Protocol-Version value.
 HandshakeAnswer AnswerSpdyHandshake(std::string_view offered);
