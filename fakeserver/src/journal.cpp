@@ -38,6 +38,11 @@ nlohmann::json JournalEntry::ToJson() const {
                       {"durationMicros", duration.count()}};
   if (!fault.empty()) j["fault"] = fault;
   if (!proxied_to.empty()) j["proxiedTo"] = proxied_to;
+  if (!upgrade.empty()) {
+    j["upgrade"] = upgrade;
+    j["streamMicros"] = stream_duration.count();
+    if (exit_code) j["exitCode"] = *exit_code;
+  }
   if (!impersonator.empty()) {
     j["impersonator"] = impersonator;
     j["impersonatorGroups"] = impersonator_groups;

@@ -335,8 +335,12 @@ void Server::Impl::Resource(Call& call) {
           res.body = plan.answer.body;
           return;
         }
+        call.upgrade = plan.answer.spdy ? "SPDY/3.1" : plan.answer.protocol->name;
+        call.exit_code = std::make_shared<std::optional<int>>();
         call.exchange->Upgrade(
-            [plan = std::move(plan)](net::UpgradedStream& stream) { RunPodStream(stream, plan); });
+            [plan = std::move(plan), exit_code = call.exit_code](net::UpgradedStream& stream) {
+              *exit_code = RunPodStream(stream, plan);
+            });
         return;
       }
       RefuseStreamWithoutUpgrade(pod, sub, Param(req, "container"));

@@ -109,6 +109,7 @@ void Server::Start() {
   }
   d.authz = std::make_unique<Authorizer>(o.authorization);
   d.authz->Observe(*d.store);
+  d.file_trees.Follow(*d.store);
   // The bootstrap policy (43 KB of JSON, 5 M instructions) is parsed on a thread of its own from
   // here, while this one loads the PKI: it is ready when the objects' thread (below) comes to
   // store it after the fixtures, and the objects' thread, the longer of the two halves of the

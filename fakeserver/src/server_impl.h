@@ -50,6 +50,10 @@ struct Call {
   // Where a proxy subresource sent the request ("10.244.0.5:80 (pod default/web, container
   // web)"), for the journal.
   std::string proxied_to = {};
+  // For a request that upgrades (exec, attach): the protocol, for the journal, and where the
+  // stream leaves the exit code of an exec's command when it ends.
+  std::string upgrade = {};
+  std::shared_ptr<std::optional<int>> exit_code = nullptr;
 };
 
 struct Server::Impl {
@@ -106,6 +110,9 @@ struct Server::Impl {
   // handler.cpp: a request the listener answered itself (a head it could not parse, framing Go
   // refuses): journaled like any other answer.
   void Refused(const httplib::Request& req, int status);
+  // handler.cpp: an upgraded request's entry (`call.upgrade`, `call.exit_code`) is recorded
+  // when its stream ends, with the stream's duration and exit code.
+  void JournalAfterStream(net::Exchange& ex, Call& call, JournalEntry& entry);
   void Route(Call& call);
   void NonResource(Call& call);
   // resources.cpp

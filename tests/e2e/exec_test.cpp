@@ -1,11 +1,15 @@
 // exec, attach and cp with the real clients — kubectl 1.32 (WebSocket v5), the Python client's
 // stream() (websocket-client, v4) and client-node's Exec (ws, v5) — against the simulated
-// container of fakeserver/src/streams, through the upgrade stand-in of exec_front.h.
+// container of fakeserver/src/streams, on a real server (TLS, the generated kubeconfig) with the
+// control plane running the pod; the server takes the upgraded connections over.
 #include <gtest/gtest.h>
+#include <kubedouble/controlplane/control_plane.h>
+#include <kubedouble/fakeserver/store.h>
 
 #include <filesystem>
+#include <fstream>
+#include <thread>
 
-#include "exec_front.h"
 #include "run.h"
 
 namespace kubedouble::e2e {
@@ -14,36 +18,61 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-json RunningPod() {
+// Pod default/web, one container "app" with $GREETING; the control plane schedules and runs it.
+json WebPod() {
   return json::parse(R"({
-    "kind": "Pod", "apiVersion": "v1",
-    "metadata": {"name": "web", "namespace": "default", "uid": "3f0c1e52-0000-4000-8000-000000000001"},
-    "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": "busybox",
-             "env": [{"name": "GREETING", "value": "hello there"}]}]},
-    "status": {"phase": "Running", "containerStatuses": [{"name": "app", "ready": true,
-               "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}})");
+    "kind": "Pod", "apiVersion": "v1", "metadata": {"name": "web"},
+    "spec": {"containers": [{"name": "app", "image": "busybox",
+             "env": [{"name": "GREETING", "value": "hello there"}]}]}})");
 }
+
+// A started server and its control plane, with `pod` created and running.
+class PodServer {
+ public:
+  explicit PodServer(const json& pod = WebPod()) : cp_(srv_.server(), {}) {
+    cp_.Start();
+    fake::Store& store = srv_.server().store();
+    store.Create(*store.registry()->Find("", "v1", "pods"), "default", pod);
+    EXPECT_TRUE(cp_.WaitIdle());
+  }
+  const fs::path& dir() const { return srv_.paths().dir; }
+  std::string kubeconfig() const { return srv_.paths().kubeconfig.string(); }
+  // kubectl with the server's kubeconfig (run where the command runs; a pipe into it goes after
+  // Kubectl()'s cd).
+  std::string KubectlHere() const {
+    return "timeout 60 kubectl --kubeconfig=" + kubeconfig() +
+           " --cache-dir=" + (dir() / "cache").string() + " ";
+  }
+  // KubectlHere, in the server's folder.
+  std::string Kubectl() const { return "cd " + dir().string() + " && " + KubectlHere(); }
+  // The journal's entries for `path`'s requests, oldest first, once there are `count` of them
+  // (an upgraded request's entry is recorded as its stream closes, a moment after the client
+  // has read the end); what there is after 10 s.
+  std::vector<fake::JournalEntry> EntriesFor(const std::string& path, size_t count) {
+    std::vector<fake::JournalEntry> found;
+    for (int i = 0; i < 1000 && found.size() < count; ++i) {
+      if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      found.clear();
+      for (auto& e : srv_.journal().Entries()) {
+        if (e.path == path) found.push_back(std::move(e));
+      }
+    }
+    return found;
+  }
+
+ private:
+  fake::TestServer srv_;
+  controlplane::ControlPlane cp_;
+};
 
 class ExecE2eTest : public ::testing::Test {
  protected:
-  ExecE2eTest() : front_(RunningPod()) {
-    dir_ = fs::temp_directory_path() /
-           ("kd-exec-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
-    fs::create_directories(dir_);
-    kubeconfig_ = front_.WriteKubeconfig(dir_);
-  }
-  ~ExecE2eTest() override { fs::remove_all(dir_); }
+  std::string Kubectl() const { return srv_.Kubectl(); }
+  std::string KubectlHere() const { return srv_.KubectlHere(); }
 
-  // kubectl with the stand-in's kubeconfig, run in dir_ (a pipe into it goes after the cd).
-  std::string Kubectl() const { return "cd " + dir_.string() + " && " + KubectlHere(); }
-  std::string KubectlHere() const {
-    return "timeout 60 kubectl --kubeconfig=" + kubeconfig_ +
-           " --cache-dir=" + (dir_ / "cache").string() + " ";
-  }
-
-  ExecFront front_;
-  fs::path dir_;
-  std::string kubeconfig_;
+  PodServer srv_;
+  const fs::path& dir_ = srv_.dir();
+  const std::string kubeconfig_ = srv_.kubeconfig();
 };
 
 TEST_F(ExecE2eTest, KubectlExecPrintsTheOutputAndExitsWithTheCommandsCode) {
@@ -89,6 +118,23 @@ TEST_F(ExecE2eTest, KubectlCpCopiesADirectoryIntoThePodAndBack) {
   EXPECT_EQ(r.output, "index.html\n");
 }
 
+// A pod's files last as long as the pod: its namesake, made after it is deleted, starts afresh.
+TEST_F(ExecE2eTest, APodMadeAgainUnderTheSameNameHasNoneOfTheOldPodsFiles) {
+  Result r = Bash(Kubectl() + "exec web -- sh -c 'echo kept > /tmp/note' && " + KubectlHere() +
+                  "exec web -- cat /tmp/note");
+  EXPECT_EQ(r.output, "kept\n");
+  Write(dir_, "web.json", WebPod().dump());
+  r = Bash(Kubectl() + "delete pod web --grace-period=0 --force && " + KubectlHere() +
+           "create -f web.json && " + KubectlHere() +
+           "wait --for=condition=Ready pod/web --timeout=30s");
+  ASSERT_EQ(r.code, 0) << r.output;
+  r = Bash(Kubectl() + "exec web -- cat /tmp/note");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("cat: can't open '/tmp/note': No such file or directory"),
+            std::string::npos)
+      << r.output;
+}
+
 TEST_F(ExecE2eTest, PythonStreamRunsTheCommandAndReportsItsExitCode) {
   Result r = Bash("/usr/bin/python3 - " + kubeconfig_ + R"( <<'PY'
 import sys
@@ -121,21 +167,38 @@ TEST_F(ExecE2eTest, ClientNodeExecStreamsAndCallsBackWithTheStatus) {
   EXPECT_NE(r.output.find("status: Failure NonZeroExitCode 4"), std::string::npos) << r.output;
 }
 
-TEST(ExecE2e, KubectlFallsBackToSpdyWhenTheWebSocketUpgradeIsRefused) {
-  ExecFront front(RunningPod(), /*websocket=*/false);
-  const fs::path dir = fs::temp_directory_path() / ("kd-spdy-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string kubectl = "timeout 60 kubectl --kubeconfig=" + front.WriteKubeconfig(dir) +
-                              " --cache-dir=" + (dir / "cache").string() + " ";
+// A kubectl that offers only SPDY (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false, as before 1.31).
+TEST_F(ExecE2eTest, KubectlExecOverSpdyWhenItsWebSocketsAreTurnedOff) {
+  const std::string kubectl = "export KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false; " + Kubectl();
   Result r = Bash(kubectl + "exec web -- sh -c 'echo over spdy; echo oops >&2; exit 3'");
   EXPECT_EQ(r.code, 3) << r.output;
   EXPECT_NE(r.output.find("over spdy\n"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("oops\n"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("command terminated with exit code 3"), std::string::npos) << r.output;
-  r = Bash("printf 'one\\ntwo\\n' | " + kubectl + "exec -i web -- cat");
+  r = Bash("export KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false; printf 'one\\ntwo\\n' | " +
+           KubectlHere() + "exec -i web -- cat");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(r.output, "one\ntwo\n");
-  fs::remove_all(dir);
+}
+
+// The journal says which protocol an exec switched to, how long its stream lasted and how its
+// command exited.
+TEST_F(ExecE2eTest, TheJournalRecordsTheUpgradeTheStreamsDurationAndTheExitCode) {
+  Result r = Bash(Kubectl() + "exec web -- sh -c 'sleep 0.2; exit 7'");
+  EXPECT_EQ(r.code, 7) << r.output;
+  r = Bash("export KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false; " + Kubectl() + "exec web -- true");
+  EXPECT_EQ(r.code, 0) << r.output;
+  auto entries = srv_.EntriesFor("/api/v1/namespaces/default/pods/web/exec", 2);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].status, 101);
+  json ws = entries[0].ToJson();
+  EXPECT_EQ(ws["upgrade"], "v5.channel.k8s.io");
+  EXPECT_EQ(ws["exitCode"], 7);
+  EXPECT_GE(ws["streamMicros"].get<int64_t>(), 200000) << ws;  // the sleep ran in the stream
+  json spdy = entries[1].ToJson();
+  EXPECT_EQ(spdy["upgrade"], "SPDY/3.1");
+  EXPECT_EQ(spdy["exitCode"], 0);
+  EXPECT_TRUE(spdy.contains("streamMicros"));
 }
 
 // Through a real `kubectl proxy`: its default filter rejects exec, --disable-filter passes the
@@ -156,18 +219,18 @@ TEST_F(ExecE2eTest, KubectlExecThroughKubectlProxy) {
 }
 
 TEST(ExecE2e, KubectlAttachSendsStdinToTheContainersProgram) {
-  json pod = RunningPod();
+  json pod = WebPod();
   pod["spec"]["containers"][0]["command"] = json::array({"cat"});
   pod["spec"]["containers"][0]["stdin"] = true;
-  ExecFront front(pod);
-  const fs::path dir = fs::temp_directory_path() / ("kd-attach-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  Result r =
-      Bash("printf 'ping\\n' | timeout 60 kubectl --kubeconfig=" + front.WriteKubeconfig(dir) +
-           " --cache-dir=" + (dir / "cache").string() + " attach -i web");
-  fs::remove_all(dir);
+  PodServer srv(pod);
+  Result r = Bash("printf 'ping\\n' | " + srv.KubectlHere() + "attach -i web");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("ping\n"), std::string::npos) << r.output;
+  auto entries = srv.EntriesFor("/api/v1/namespaces/default/pods/web/attach", 1);
+  ASSERT_EQ(entries.size(), 1u);
+  json attach = entries[0].ToJson();
+  EXPECT_EQ(attach["upgrade"], "v5.channel.k8s.io");
+  EXPECT_FALSE(attach.contains("exitCode")) << attach;  // attach has no command of its own
 }
 
 }  // namespace

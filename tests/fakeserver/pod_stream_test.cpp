@@ -557,6 +557,79 @@ TEST_F(PodStreamTest, TheHandlersPlanReadsTheRequestsHeadersAndRepeatedQuery) {
 
 // ---- SPDY/3.1 ----------------------------------------------------------------------------------
 
+// ---- the file trees follow the store ---------------------------------------------------------
+
+class FileTreesFollowTest : public ::testing::Test {
+ protected:
+  FileTreesFollowTest() : registry_(std::make_shared<Registry>()), store_(registry_) {
+    pods_ = *registry_->Find("", "v1", "pods");
+    store_.Put(*registry_->Find("", "v1", "namespaces"),
+               {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "default"}}}});
+    trees_.Follow(store_);
+  }
+
+  // Creates pod default/web (not bound: a delete removes it at once); its uid.
+  std::string CreateWeb() {
+    json pod = {{"apiVersion", "v1"},
+                {"kind", "Pod"},
+                {"metadata", {{"name", "web"}}},
+                {"spec", {{"containers", json::array({{{"name", "app"}, {"image", "busybox"}}})}}}};
+    return store_.Create(pods_, "default", pod)["metadata"]["uid"];
+  }
+
+  // Whether the container app of the pod with `uid` has /tmp/note (its tree is made afresh when
+  // the pod's is gone).
+  bool HasNote(const std::string& uid) {
+    return trees_.For(uid, "app", "web", "", now_)->Stat("/tmp/note").has_value();
+  }
+
+  void WriteNote(const std::string& uid) {
+    ASSERT_EQ(trees_.For(uid, "app", "web", "", now_)->WriteFile("/tmp/note", "hi", false, now_),
+              "");
+  }
+
+  std::shared_ptr<Registry> registry_;
+  Store store_;
+  ResourceInfo pods_;
+  FileTrees trees_;
+  FileTree::TimePoint now_ = std::chrono::system_clock::now();
+};
+
+TEST_F(FileTreesFollowTest, APodsFilesLastAsLongAsThePod) {
+  std::string uid = CreateWeb();
+  WriteNote(uid);
+  EXPECT_TRUE(HasNote(uid));  // the next exec sees what the last one wrote
+  store_.Patch(pods_, "default", "web", PatchType::kMerge, R"({"metadata":{"labels":{"a":"b"}}})");
+  EXPECT_TRUE(HasNote(uid));
+}
+
+TEST_F(FileTreesFollowTest, ADeletedPodsFilesAreForgotten) {
+  std::string uid = CreateWeb();
+  WriteNote(uid);
+  store_.Delete(pods_, "default", "web");
+  EXPECT_FALSE(HasNote(uid));
+  // Its namesake has a new uid and a tree of its own.
+  std::string again = CreateWeb();
+  EXPECT_NE(again, uid);
+  EXPECT_FALSE(HasNote(again));
+}
+
+TEST_F(FileTreesFollowTest, APodReplacedUnderANewUidStartsAfresh) {
+  std::string uid = CreateWeb();
+  WriteNote(uid);
+  json replaced = store_.Get(pods_, "default", "web");
+  replaced["metadata"]["uid"] = "replaced-uid";
+  store_.Put(pods_, replaced);
+  EXPECT_FALSE(HasNote(uid));
+}
+
+TEST_F(FileTreesFollowTest, AClearedStoreForgetsEveryTree) {
+  std::string uid = CreateWeb();
+  WriteNote(uid);
+  store_.Clear();
+  EXPECT_FALSE(HasNote(uid));
+}
+
 TEST(SpdyHandshake, TheKubeletsProtocolsInTheClientsOrder) {
   HandshakeAnswer a =
       AnswerSpdyHandshake("v5.channel.k8s.io, v3.channel.k8s.io, v4.channel.k8s.io");

@@ -1,6 +1,7 @@
 #include "file_tree.h"
 
 #include <kubedouble/base/strings.h>
+#include <kubedouble/fakeserver/store.h>
 
 #include <algorithm>
 
@@ -163,15 +164,26 @@ std::shared_ptr<FileTree> FileTrees::For(const std::string& pod_uid, const std::
   return tree;
 }
 
-void FileTrees::Keep(const std::vector<std::string>& live) {
+namespace {
+std::string UidOf(const json& pod) {
+  return pod.value("/metadata/uid"_json_pointer, std::string());
+}
+}  // namespace
+
+void FileTrees::Follow(Store& store) {
+  auto pods = store.registry()->Find("", "v1", "pods");
+  if (!pods) return;
+  store.Observe(*pods, [this](const json* before, const json* after) {
+    if (!before && !after) return Forget("");  // Store::Clear
+    std::string gone = before ? UidOf(*before) : "";
+    if (!gone.empty() && (!after || UidOf(*after) != gone)) Forget(gone);
+  });
+}
+
+void FileTrees::Forget(const std::string& pod_uid) {
   std::lock_guard lock(mu_);
-  for (auto it = trees_.begin(); it != trees_.end();) {
-    if (std::find(live.begin(), live.end(), it->first.first) == live.end()) {
-      it = trees_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  if (pod_uid.empty()) return trees_.clear();
+  trees_.erase(trees_.lower_bound({pod_uid, ""}), trees_.lower_bound({pod_uid + '\0', ""}));
 }
 
 }  // namespace kubedouble::fake

@@ -19,6 +19,8 @@
 
 namespace kubedouble::fake {
 
+class Store;
+
 struct FileNode {
   bool dir = false;
   std::string data;  // a file's content
@@ -81,11 +83,13 @@ class FileTrees {
   std::shared_ptr<FileTree> For(const std::string& pod_uid, const std::string& container,
                                 const std::string& hostname, const std::string& working_dir,
                                 FileTree::TimePoint now);
-  // Forgets the trees of pods whose uid is not in `live` (a pod deleted and made again starts
-  // afresh).
-  void Keep(const std::vector<std::string>& live);
+  // Forgets a pod's trees once the pod is gone from `store` (removed, grace period over; or
+  // every pod, on Store::Clear), from now on: a pod deleted and made again under the same name
+  // has a new uid and starts afresh, and a deleted pod's files do not stay in memory.
+  void Follow(Store& store);
 
  private:
+  void Forget(const std::string& pod_uid);  // every pod's, for ""
   std::mutex mu_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<FileTree>> trees_;
 };

@@ -55,25 +55,28 @@ PodStreamPlan PlanPodStream(const json& pod, const std::string& subresource,
 
 namespace {
 
-void Serve(ChannelTransport& channels, const PodStreamPlan& plan) {
+std::optional<int> Serve(ChannelTransport& channels, const PodStreamPlan& plan) {
   if (plan.subresource == "attach") {
     ServeAttach(channels, plan.options, plan.target);
-  } else {
-    ServeExec(channels, plan.options, plan.target);
+    return std::nullopt;
   }
+  return ServeExec(channels, plan.options, plan.target);
 }
 
 }  // namespace
 
-void RunPodStream(net::UpgradedStream& stream, const PodStreamPlan& plan) {
+std::optional<int> RunPodStream(net::UpgradedStream& stream, const PodStreamPlan& plan) {
   if (!plan.answer.spdy) {
     ChannelStream channels(stream, *plan.answer.protocol);
     return Serve(channels, plan);
   }
   SpdyChannelStream channels(stream, plan.answer.protocol->version);
   const ExecOptions& o = plan.options;
-  if (!channels.Accept(o.stdin, o.stdout, o.stderr, o.tty)) return channels.Close();
-  Serve(channels, plan);
+  if (!channels.Accept(o.stdin, o.stdout, o.stderr, o.tty)) {
+    channels.Close();
+    return std::nullopt;
+  }
+  return Serve(channels, plan);
 }
 
 }  // namespace kubedouble::fake

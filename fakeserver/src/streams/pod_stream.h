@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,8 @@ PodStreamPlan PlanPodStream(const nlohmann::json& pod, const std::string& subres
                             const std::function<std::vector<std::string>(const char*)>& query,
                             FileTrees& trees, const ServerClock& clock);
 
-// Runs the planned exec or attach on `stream` (the 101 sent) until it ends, and closes it.
-void RunPodStream(net::UpgradedStream& stream, const PodStreamPlan& plan);
+// Runs the planned exec or attach on `stream` (the 101 sent) until it ends, and closes it. The
+// exec's exit code; none for attach or a stream that ended before the command ran.
+std::optional<int> RunPodStream(net::UpgradedStream& stream, const PodStreamPlan& plan);
 
 }  // namespace kubedouble::fake
