@@ -170,7 +170,7 @@ TEST_F(RunTest, KeepGivesTheClientsLogAndAReproScriptThatReplaysTheRun) {
 }
 
 // The stage gives its in-process server the scenario's tokens, fixtures, faults and policy as
-// values; repro.sh gets them as the files `kubedouble serve` takes, and its server has them.
+// values; repro.sh gets them as the files `kubedouble serve` takes, and its server reads them.
 TEST_F(RunTest, AReproScriptServesTheScenariosTokensFixturesFaultsAndPolicy) {
   fs::path suite = Write("configured.yaml", R"(scenarios:
   - name: configured
@@ -202,7 +202,9 @@ TEST_F(RunTest, AReproScriptServesTheScenariosTokensFixturesFaultsAndPolicy) {
   o.env["KUBEDOUBLE"] = KUBEDOUBLE_BINARY;
   o.timeout = std::chrono::milliseconds(60000);
   auto replay = RunProcess(o);
-  EXPECT_THAT(replay.out, HasSubstr("from-fixture")) << replay.err;
+  // curl's status with the scenario's only token, and the policy file read.
+  EXPECT_THAT(replay.out, HasSubstr("\n200")) << replay.err;
+  EXPECT_THAT(replay.err, HasSubstr("policy.json: the \"rules:\" policy format is deprecated"));
 }
 
 TEST_F(RunTest, AMalformedSuiteExitsTwoWithThePosition) {
