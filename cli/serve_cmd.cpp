@@ -25,12 +25,32 @@ struct ServeFlags {
   std::string dir = ".kubedouble";
   std::vector<std::string> fixtures;
   std::string tokens, policy, journal;
+  // The named choices, as the flags give them (CLI11 checks them against the names).
+  std::string serve_cert = "good", authorization = "RBAC", clock = "real";
   std::string faults, sa_token_ttl = "1h", sa_token_grace = "90s", head_timeout = "32s";
   std::string controllers = "all";
   int nodes = 1;
   std::vector<std::string> stages;
   std::string compaction_window = "5m";
 };
+
+// The files given to --faults, --policy, --tokens and --fixtures, read into `o`; an error names
+// the file (and the line, the rule or the document) and is the server's start failing.
+void LoadOptionFiles(const ServeFlags& f, kubedouble::fake::ServerOptions& o) {
+  namespace fake = kubedouble::fake;
+  if (!f.faults.empty()) o.faults = fake::LoadFaultsFile(f.faults);
+  if (!f.policy.empty()) {
+    std::string deprecation;
+    o.policy = fake::LoadPolicyObjects(f.policy, &deprecation);
+    if (!deprecation.empty()) fmt::print(stderr, "{}\n", deprecation);
+  }
+  if (!f.tokens.empty()) o.tokens = fake::LoadTokenFile(f.tokens);
+  for (const auto& path : f.fixtures) {
+    auto objects = fake::LoadFixtureObjects(path);
+    o.fixtures.insert(o.fixtures.end(), std::make_move_iterator(objects.begin()),
+                      std::make_move_iterator(objects.end()));
+  }
+}
 
 void Run(ServeFlags& f) {
   using kubedouble::fake::Server;
@@ -41,11 +61,10 @@ void Run(ServeFlags& f) {
   o.dir = f.dir;
   o.default_fixtures = !f.no_default_fixtures;
   o.key_type = *kubedouble::certs::ParseKeyType(f.key_type);
-  for (const auto& p : f.fixtures) o.fixtures.emplace_back(p);
-  if (!f.tokens.empty()) o.tokens_file = f.tokens;
-  if (!f.policy.empty()) o.policy_file = f.policy;
   if (!f.journal.empty()) o.journal_file = f.journal;
-  if (!f.faults.empty()) o.faults_file = f.faults;
+  o.serve_cert = *kubedouble::fake::ParseServeCert(f.serve_cert);
+  o.authorization = *kubedouble::fake::ParseAuthorization(f.authorization);
+  o.clock = *kubedouble::fake::ParseClockMode(f.clock);
   for (auto [text, flag, out] :
        {std::tuple{&f.sa_token_ttl, "--sa-token-ttl", &o.sa_token_ttl},
         std::tuple{&f.sa_token_grace, "--sa-token-grace", &o.sa_token_grace},
@@ -114,6 +133,7 @@ void Run(ServeFlags& f) {
   std::unique_ptr<Server> server;
   std::unique_ptr<kubedouble::controlplane::ControlPlane> control_plane;
   try {
+    LoadOptionFiles(f, o);
     server = std::make_unique<Server>(o);
     server->Start();
     control_plane = std::make_unique<kubedouble::controlplane::ControlPlane>(*server, cp);
@@ -170,7 +190,7 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
   sub->add_flag("--fresh-pki", o.fresh_pki, "Mint a new PKI and new tokens even if some exist");
-  sub->add_option("--serve-cert", o.serve_cert, "Serving certificate to present")
+  sub->add_option("--serve-cert", flags->serve_cert, "Serving certificate to present")
       ->check(CLI::IsMember({"good", "expired", "not-yet-valid", "wrong-host", "rogue"}))
       ->capture_default_str();
   sub->add_option("--san", o.extra_sans,
@@ -194,7 +214,7 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
   sub->add_option(
       "--policy", flags->policy,
       "RBAC manifests (Roles, ClusterRoles, bindings) stored with the bootstrap policy");
-  sub->add_option("--authorization", o.authorization, "Authorization mode")
+  sub->add_option("--authorization", flags->authorization, "Authorization mode")
       ->check(CLI::IsMember({"RBAC", "AlwaysAllow", "AlwaysDeny"}))
       ->capture_default_str();
   sub->add_flag("--no-default-fixtures", flags->no_default_fixtures,
@@ -217,7 +237,8 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
                   "Time a connection has for its TLS handshake and each request head (Go duration)")
       ->capture_default_str();
   sub->add_option("--faults", flags->faults, "Fault injection rules (YAML; see README.md)");
-  sub->add_option("--clock", o.clock, "real, or fake: stands still until POST /__kubedouble/clock")
+  sub->add_option("--clock", flags->clock,
+                  "real, or fake: stands still until POST /__kubedouble/clock")
       ->check(CLI::IsMember({"real", "fake"}))
       ->capture_default_str();
   sub->add_option("--sa-token-ttl", flags->sa_token_ttl,

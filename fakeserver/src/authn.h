@@ -16,7 +16,7 @@
 
 #include "identity.h"
 #include "sa_tokens.h"
-#include "static_tokens.h"
+#include "kubedouble/fakeserver/static_tokens.h"
 
 typedef struct ssl_st SSL;
 

@@ -1,4 +1,4 @@
-// The world a fresh fake cluster shows, and loading more of it from files.
+// The world a fresh fake cluster shows, and storing more of it (objects_file.h reads files).
 #pragma once
 
 #include <kubedouble/fakeserver/store.h>
@@ -15,11 +15,6 @@ namespace kubedouble::fake {
 // (default-token-XXXXX, type kubernetes.io/service-account-token, with a signed token, ca.crt and
 // namespace); the kube-root-ca.crt config map in every namespace.
 void LoadDefaultFixtures(Store& store, const TokenIssuer& issuer, const std::string& ca_pem);
-
-// Adds or replaces the objects of a YAML or JSON file (multi-document; `kind: List` documents
-// are unpacked) or of every *.yaml, *.yml and *.json file in a folder, in name order. Throws
-// std::runtime_error naming the file, the document number and what is wrong.
-void LoadFixturePath(Store& store, const std::filesystem::path& path);
 
 // Adds or replaces one object (a `kind: List` is unpacked; a namespaced object without a
 // namespace goes to default). Throws std::runtime_error starting with `where`.

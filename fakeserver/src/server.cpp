@@ -22,12 +22,12 @@
 #include "fixtures.h"
 #include "kubedouble/base/strings.h"
 #include "kubedouble/fakeserver/persist.h"
+#include "kubedouble/fakeserver/static_tokens.h"
 #include "rbac/policy.h"
 #include "request_limits.h"
 #include "server_impl.h"
 #include "state_folder.h"
 #include "state_lock.h"
-#include "static_tokens.h"
 #include "status.h"
 #include "util.h"
 
@@ -37,16 +37,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const certs::KeyPair& ServingPair(const certs::Bundle& b, const std::string& which) {
-  if (which == "good") return b.server;
-  if (which == "expired") return b.expired_server;
-  if (which == "not-yet-valid") return b.not_yet_valid_server;
-  if (which == "wrong-host") return b.wrong_host_server;
-  if (which == "rogue") return b.rogue_server;
-  throw std::runtime_error(fmt::format(
-      "unknown serving certificate \"{}\" (expected good, expired, not-yet-valid, wrong-host or "
-      "rogue)",
-      which));
+const certs::KeyPair& ServingPair(const certs::Bundle& b, ServeCert which) {
+  switch (which) {
+    case ServeCert::kExpired:
+      return b.expired_server;
+    case ServeCert::kNotYetValid:
+      return b.not_yet_valid_server;
+    case ServeCert::kWrongHost:
+      return b.wrong_host_server;
+    case ServeCert::kRogue:
+      return b.rogue_server;
+    case ServeCert::kGood:
+      break;
+  }
+  return b.server;
 }
 
 // Accept any client certificate during the handshake; the authenticator verifies it against
@@ -66,7 +70,7 @@ std::vector<StaticToken> GenerateTokens() {
 }  // namespace
 
 Server::Impl::Impl(ServerOptions o) : options(std::move(o)) {
-  clock = std::make_shared<ServerClock>(options.clock == "fake");
+  clock = std::make_shared<ServerClock>(options.clock == ClockMode::kFake);
   faults = std::make_unique<FaultSet>();
   registry = std::make_shared<Registry>();
   store = std::make_unique<Store>(registry, [c = clock] { return c->Now(); });
@@ -98,16 +102,11 @@ void Server::Start() {
           fmt::format("invalid --san \"{}\": not a DNS name or an IP address", san));
     }
   }
-  if (o.clock != "real" && o.clock != "fake") {
-    throw std::runtime_error(fmt::format("unknown clock \"{}\" (expected real or fake)", o.clock));
-  }
   if (o.sa_token_ttl.count() < 1 || o.sa_token_grace.count() < 0) {
     throw std::runtime_error("the service-account token TTL must be positive, its grace >= 0");
   }
-  if (o.faults_file) {
-    for (auto& rule : LoadFaultsFile(*o.faults_file)) d.faults->Add(std::move(rule));
-  }
-  d.authz = std::make_unique<Authorizer>(o.authorization);
+  for (const auto& rule : o.faults) d.faults->Add(rule);
+  d.authz = std::make_unique<Authorizer>(std::string(Name(o.authorization)));
   d.authz->Observe(*d.store);
   d.file_trees.Follow(*d.store);
   // The bootstrap policy (43 KB of JSON, 5 M instructions) is parsed on a thread of its own from
@@ -133,11 +132,6 @@ void Server::Start() {
     });
   }
   JoinOnExit join_rbac_parser{rbac_parser};
-  if (o.policy_file) {
-    std::string deprecation;
-    d.policy_objects = LoadPolicyFile(*o.policy_file, &deprecation);
-    if (!deprecation.empty()) fmt::print(stderr, "{}\n", deprecation);
-  }
 
   // The serving certificate names the advertised host too.
   certs::BundleOptions bo;
@@ -168,22 +162,9 @@ void Server::Start() {
   const certs::KeyPair& serving = ServingPair(d.bundle, o.serve_cert);
   std::string ca_pem = d.bundle.ca.cert.Pem();
 
-  // Static tokens: the user's file, the existing tokens.csv, or new random ones.
-  std::vector<StaticToken> tokens;
-  if (o.tokens_file) {
-    std::string text;
-    try {
-      text = certs::ReadFile(*o.tokens_file);
-    } catch (const std::exception& e) {
-      throw std::runtime_error(
-          fmt::format("cannot read the tokens file {}: {}", o.tokens_file->string(), e.what()));
-    }
-    tokens = ParseTokenFile(text, o.tokens_file->string());
-    if (tokens.empty()) {
-      throw std::runtime_error(
-          fmt::format("the tokens file {} has no tokens", o.tokens_file->string()));
-    }
-  } else if (!mint && fs::exists(d.paths.tokens_csv)) {
+  // Static tokens: the user's, the existing tokens.csv, or new random ones.
+  std::vector<StaticToken> tokens = o.tokens;
+  if (tokens.empty() && !mint && fs::exists(d.paths.tokens_csv)) {
     // The tokens clients already hold: one that does not parse is an error naming its line
     // (ParseTokenFile), never silently replaced by new tokens.
     tokens = ParseTokenFile(certs::ReadFile(d.paths.tokens_csv), d.paths.tokens_csv.string());
@@ -399,10 +380,8 @@ void Server::Impl::LoadWorld(const std::function<std::vector<json>()>& bootstrap
       PutFixture(*store, std::move(object), "the bootstrap policy");
     }
   }
-  for (const auto& object : policy_objects) {
-    PutFixture(*store, object, "policy " + options.policy_file->string());
-  }
-  for (const auto& f : options.fixtures) LoadFixturePath(*store, f);
+  for (const auto& p : options.policy) PutFixture(*store, p.object, p.source);
+  for (const auto& f : options.fixtures) PutFixture(*store, f.object, f.source);
   authz->SyncAggregation(*store);
 }
 

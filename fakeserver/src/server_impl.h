@@ -68,7 +68,6 @@ struct Server::Impl {
   std::unique_ptr<TokenIssuer> issuer;
   std::unique_ptr<Authenticator> authn;
   std::unique_ptr<Authorizer> authz;
-  std::vector<json> policy_objects;  // of the --policy file, stored by LoadWorld
   std::unique_ptr<Discovery> discovery;
   std::unique_ptr<OpenApi> openapi;
   std::shared_ptr<ServerClock> clock;  // before everything that reads the time

@@ -1,4 +1,4 @@
-#include "static_tokens.h"
+#include "kubedouble/fakeserver/static_tokens.h"
 
 #include <fmt/format.h>
 
@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "kubedouble/base/strings.h"
+#include "kubedouble/certs/certs.h"
 #include "util.h"
 
 namespace kubedouble::fake {
@@ -93,6 +94,21 @@ std::string FormatTokenFile(const std::vector<StaticToken>& tokens) {
     out += '\n';
   }
   return out;
+}
+
+std::vector<StaticToken> LoadTokenFile(const std::filesystem::path& path) {
+  std::string text;
+  try {
+    text = certs::ReadFile(path);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(
+        fmt::format("cannot read the tokens file {}: {}", path.string(), e.what()));
+  }
+  std::vector<StaticToken> tokens = ParseTokenFile(text, path.string());
+  if (tokens.empty()) {
+    throw std::runtime_error(fmt::format("the tokens file {} has no tokens", path.string()));
+  }
+  return tokens;
 }
 
 }  // namespace kubedouble::fake

@@ -92,32 +92,27 @@ struct Stage::Impl {
     o.dir = work / "state";
     o.port = 0;
     o.address = s.access.host == "::1" ? "::1" : "127.0.0.1";
-    o.serve_cert = setup.serve_cert;
+    o.serve_cert = *fake::ParseServeCert(setup.serve_cert);  // the parser checked the names
     o.extra_sans = setup.sans;
     o.anonymous = setup.anonymous;
-    o.authorization = setup.authorization;
+    o.authorization = *fake::ParseAuthorization(setup.authorization);
     o.default_fixtures = setup.default_fixtures;
     o.journal_size = 1000;
     if (setup.sa_token_grace) o.sa_token_grace = std::chrono::seconds(*setup.sa_token_grace);
-    if (setup.policy) {
-      WriteText(work / "policy.json", setup.policy->dump(2));
-      o.policy_file = work / "policy.json";
-    }
+    // The configuration as values (ReproScript writes it to files for `kubedouble serve`).
+    const std::string where = fmt::format("{} ({}): server", s.id(), s.where.ToString());
+    if (setup.policy) o.policy = fake::PolicyObjects(*setup.policy, where + ".policy");
     if (setup.tokens) {
-      WriteText(work / "tokens.csv", *setup.tokens);
-      o.tokens_file = work / "tokens.csv";
+      o.tokens = fake::ParseTokenFile(*setup.tokens, where + ".tokens");
+      if (o.tokens.empty()) throw std::runtime_error(where + ".tokens: no tokens");
     }
-    if (!setup.fixtures.empty()) {
-      std::string docs;
-      for (const auto& f : setup.fixtures) docs += "---\n" + f.dump() + "\n";
-      WriteText(work / "fixtures.yaml", docs);
-      o.fixtures.push_back(work / "fixtures.yaml");
+    for (size_t n = 0; n < setup.fixtures.size(); ++n) {
+      o.fixtures.push_back({setup.fixtures[n], fmt::format("{}.fixtures[{}]", where, n)});
     }
     if (setup.faults) {  // the server's own fault rules (JSON is YAML)
-      WriteText(work / "faults.yaml", json{{"faults", *setup.faults}}.dump(2));
-      o.faults_file = work / "faults.yaml";
+      o.faults = fake::ParseFaultRules(json{{"faults", *setup.faults}}.dump(), where + ".faults");
     }
-    if (setup.clock) o.clock = *setup.clock;
+    if (setup.clock) o.clock = *fake::ParseClockMode(*setup.clock);
     if (!setup.stages.empty()) {
       std::string docs;
       for (const auto& st : setup.stages) docs += "---\n" + st.dump() + "\n";
@@ -135,18 +130,19 @@ struct Stage::Impl {
              "--port",
              std::to_string(server->port()),
              "--serve-cert",
-             o.serve_cert,
+             setup.serve_cert,
              "--authorization",
-             o.authorization,
+             setup.authorization,
              "--journal-size",
              "1000"};
     for (const auto& san : o.extra_sans) serve.insert(serve.end(), {"--san", san});
     if (o.anonymous) serve.push_back("--anonymous");
     if (!o.default_fixtures) serve.push_back("--no-default-fixtures");
-    if (o.policy_file) serve.insert(serve.end(), {"--policy", o.policy_file->string()});
-    if (o.tokens_file) serve.insert(serve.end(), {"--tokens", o.tokens_file->string()});
-    for (const auto& f : o.fixtures) serve.insert(serve.end(), {"--fixtures", f.string()});
-    if (o.faults_file) serve.insert(serve.end(), {"--faults", o.faults_file->string()});
+    if (setup.policy) serve.insert(serve.end(), {"--policy", (work / "policy.json").string()});
+    if (setup.tokens) serve.insert(serve.end(), {"--tokens", (work / "tokens.csv").string()});
+    if (!setup.fixtures.empty())
+      serve.insert(serve.end(), {"--fixtures", (work / "fixtures.yaml").string()});
+    if (setup.faults) serve.insert(serve.end(), {"--faults", (work / "faults.yaml").string()});
     if (setup.clock) serve.insert(serve.end(), {"--clock", *setup.clock});
     if (setup.sa_token_grace)
       serve.insert(serve.end(), {"--sa-token-grace", fmt::format("{}s", *setup.sa_token_grace)});
@@ -563,6 +559,16 @@ const Scenario& Stage::scenario() const { return impl_->resolved; }
 
 std::string Stage::ReproScript(const std::string& kubedouble) const {
   const Impl& i = *impl_;
+  // The files the server's configuration flags name (the in-process server took values).
+  const ServerSetup& setup = i.s.server;
+  if (setup.policy) WriteText(i.work / "policy.json", setup.policy->dump(2));
+  if (setup.tokens) WriteText(i.work / "tokens.csv", *setup.tokens);
+  if (!setup.fixtures.empty()) {
+    std::string docs;
+    for (const auto& f : setup.fixtures) docs += "---\n" + f.dump() + "\n";
+    WriteText(i.work / "fixtures.yaml", docs);
+  }
+  if (setup.faults) WriteText(i.work / "faults.yaml", json{{"faults", *setup.faults}}.dump(2));
   std::string serve = fmt::format("\"${{KUBEDOUBLE:-{}}}\"", kubedouble);
   for (const auto& a : i.serve) {
     serve += ' ';

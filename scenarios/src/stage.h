@@ -32,6 +32,8 @@ class Stage {
   // A bash script that replays the run by hand: `kubedouble serve` as the stage's server (same
   // state folder and port), then the client's recorded command (client.sh); it names what it
   // does not replay (a MITM or kubectl proxy in front, ...). `kubedouble` is the binary to use.
+  // Writes the files its configuration flags name (policy, tokens, fixtures, faults) to the
+  // run folder.
   std::string ReproScript(const std::string& kubedouble) const;
 
  private:

@@ -285,7 +285,7 @@ TEST_F(FakeServer, ThroughKubedoubleProxyInProcess) {
 
 // ---- certificate failures, each with its own server ----
 TEST(FakeServerCerts, WrongCa) {
-  TestServer s(ServerOptions{.serve_cert = "rogue"});
+  TestServer s(ServerOptions{.serve_cert = fake::ServeCert::kRogue});
   Error e = Fails(FromKubeconfig(s.paths().token_kubeconfig));
   EXPECT_EQ(e.kind(), ErrorKind::kTlsUnknownAuthority);
   EXPECT_EQ(e.KubectlMessage(),
@@ -294,7 +294,7 @@ TEST(FakeServerCerts, WrongCa) {
 }
 
 TEST(FakeServerCerts, WrongHostAndTlsServerName) {
-  TestServer s(ServerOptions{.serve_cert = "wrong-host"});
+  TestServer s(ServerOptions{.serve_cert = fake::ServeCert::kWrongHost});
   Config c = FromKubeconfig(s.paths().token_kubeconfig);
   Error e = Fails(c);
   EXPECT_EQ(e.kind(), ErrorKind::kTlsHostnameMismatch);
@@ -305,9 +305,9 @@ TEST(FakeServerCerts, WrongHostAndTlsServerName) {
 }
 
 TEST(FakeServerCerts, ExpiredAndNotYetValid) {
-  TestServer expired(ServerOptions{.serve_cert = "expired"});
+  TestServer expired(ServerOptions{.serve_cert = fake::ServeCert::kExpired});
   EXPECT_EQ(Fails(FromKubeconfig(expired.paths().token_kubeconfig)).kind(), ErrorKind::kTlsExpired);
-  TestServer future(ServerOptions{.serve_cert = "not-yet-valid"});
+  TestServer future(ServerOptions{.serve_cert = fake::ServeCert::kNotYetValid});
   EXPECT_EQ(Fails(FromKubeconfig(future.paths().token_kubeconfig)).kind(),
             ErrorKind::kTlsNotYetValid);
   // --insecure accepts both (the pitfall).

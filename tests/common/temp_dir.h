@@ -4,7 +4,7 @@
 //
 //   kubedouble::test::TempDir tmp;
 //   auto kubeconfig = tmp.Write("kube/config", "apiVersion: v1\n...");   // folders made
-//   fake::TestServer srv({.policy_file = tmp / "policy.yaml"});
+//   fake::TestServer srv({.policy = fake::LoadPolicyObjects(tmp / "policy.yaml")});
 #pragma once
 
 #include <stdlib.h>

@@ -20,7 +20,7 @@ class Cluster {
   explicit Cluster(Options options = {}, bool fixtures = false)
       : server_([&] {
           fake::ServerOptions o;
-          o.clock = "fake";
+          o.clock = fake::ClockMode::kFake;
           o.default_fixtures = fixtures;
           return o;
         }()),

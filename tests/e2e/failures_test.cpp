@@ -56,7 +56,7 @@ TEST(Failures, AnonymousKubeconfigNeitherPromptsNorConflictsWithToken) {
 }
 
 TEST(Failures, RogueServingCertificateIsUnknownAuthority) {
-  fake::TestServer srv({.serve_cert = "rogue"});
+  fake::TestServer srv({.serve_cert = fake::ServeCert::kRogue});
   auto r = Bash(KubectlEnv(srv.paths().token_kubeconfig) + "kubectl get pods");
   EXPECT_NE(r.code, 0);
   EXPECT_THAT(r.output, HasSubstr("x509: certificate signed by unknown authority"));
@@ -70,13 +70,13 @@ TEST(Failures, RogueServingCertificateIsUnknownAuthority) {
 
 TEST(Failures, ExpiredAndWrongHostServingCertificates) {
   {
-    fake::TestServer srv({.serve_cert = "expired"});
+    fake::TestServer srv({.serve_cert = fake::ServeCert::kExpired});
     auto r = Bash(KubectlEnv(srv.paths().token_kubeconfig) + "kubectl get pods");
     EXPECT_NE(r.code, 0);
     EXPECT_THAT(r.output, HasSubstr("x509: certificate has expired or is not yet valid"));
   }
   {
-    fake::TestServer srv({.serve_cert = "wrong-host"});
+    fake::TestServer srv({.serve_cert = fake::ServeCert::kWrongHost});
     auto r = Bash(KubectlEnv(srv.paths().token_kubeconfig) + "kubectl get pods");
     EXPECT_NE(r.code, 0);
     EXPECT_THAT(r.output, HasSubstr("x509: "));

@@ -100,7 +100,7 @@ TEST(Lifecycle, NamespaceTerminatesThenGoes) {
 
 TEST(Lifecycle, BoundPodTerminatesOnTheFakeClockOrGoesWhenForced) {
   fake::ServerOptions options;
-  options.clock = "fake";
+  options.clock = fake::ClockMode::kFake;
   fake::TestServer srv(options);
   for (const char* name : {"graceful", "forced"}) {
     Ok(srv, std::string("kubectl run ") + name +

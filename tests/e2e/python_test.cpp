@@ -15,7 +15,7 @@ TEST(Python, InClusterLoaderFromServiceAccountFolderAndEnv) {
                 ("kd-e2e-policy-" + std::to_string(getpid()) + ".yaml");
   std::ofstream(policy) << "rules:\n  - serviceAccounts: [default/default]\n    verbs: [list]\n"
                            "    resources: [pods]\n";
-  fake::TestServer srv({.policy_file = policy});
+  fake::TestServer srv({.policy = fake::LoadPolicyObjects(policy)});
   std::filesystem::remove(policy);
   auto sa = srv.paths().serviceaccount_dir;
   auto r =

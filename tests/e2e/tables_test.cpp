@@ -50,7 +50,7 @@ TEST(KubectlTables, WorkloadsShowTheirPrintersColumns) {
 // seconds old (it was "<invalid>": ages counted to the system's clock, two days behind), and one
 // created before the move is two days old.
 TEST(KubectlTables, AgesFollowTheServersClock) {
-  fake::TestServer srv({.clock = "fake"});
+  fake::TestServer srv({.clock = fake::ClockMode::kFake});
   RunAll(srv, {"kubectl create configmap before --from-literal=a=b"});
   srv.server().clock().Advance(std::chrono::hours(48));
   RunAll(srv, {"kubectl create configmap after --from-literal=a=b"});

@@ -80,7 +80,7 @@ TEST(Authz, PolicyFileGrantsRules) {
     verbs: [get]
     nonResourceURLs: ["/metrics"]
 )";
-  fake::TestServer srv({.policy_file = policy});
+  fake::TestServer srv({.policy = fake::LoadPolicyObjects(policy)});
   auto sa = Client(srv, {srv.paths().serviceaccount_token, "", ""});
   EXPECT_EQ(sa->Get("/api/v1/namespaces/default/pods")->status, 200);
   EXPECT_EQ(sa->Get("/api/v1/namespaces/kube-system/pods")->status, 403);
@@ -124,7 +124,7 @@ TEST(Authz, BadPolicyFileNamesTheRule) {
   std::ofstream(policy) << "rules:\n  - users: [a]\n    verbs: [get]\n    resources: [pods]\n"
                            "  - users: [b]\n    verbs: [get]\n    resurces: [pods]\n";
   try {
-    fake::TestServer srv({.policy_file = policy});
+    fake::TestServer srv({.policy = fake::LoadPolicyObjects(policy)});
     FAIL() << "should not start";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("policy.yaml: rule 2: unknown field \"resurces\""));
@@ -132,7 +132,7 @@ TEST(Authz, BadPolicyFileNamesTheRule) {
 }
 
 TEST(Authz, AlwaysAllow) {
-  fake::TestServer srv({.authorization = "AlwaysAllow"});
+  fake::TestServer srv({.authorization = fake::Authorization::kAlwaysAllow});
   EXPECT_EQ(Client(srv, UserToken(srv))->Get("/api/v1/namespaces/default/secrets")->status, 200);
   // Authentication still applies.
   EXPECT_EQ(Client(srv, {"bogus", "", ""})->Get("/api/v1/pods")->status, 401);

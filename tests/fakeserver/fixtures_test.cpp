@@ -27,7 +27,9 @@ status:
 )";
   std::ofstream(tmp.path() / "more" / "cm.json")
       << R"({"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"settings"},"data":{"a":"1"}}]})";
-  fake::TestServer srv({.fixtures = {tmp.path() / "one.yaml", tmp.path() / "more"}});
+  auto fixtures = fake::LoadFixtureObjects(tmp.path() / "one.yaml");
+  for (auto& object : fake::LoadFixtureObjects(tmp.path() / "more")) fixtures.push_back(object);
+  fake::TestServer srv({.fixtures = fixtures});
   auto c = Client(srv, AdminToken(srv));
   json pod = Body(c->Get("/api/v1/namespaces/team-a/pods/web"));
   EXPECT_EQ(pod["status"]["podIP"], "10.9.8.7");
@@ -59,7 +61,7 @@ kind: Lease
 metadata: {name: leader, namespace: kube-system}
 spec: {holderIdentity: me}
 )";
-  fake::TestServer srv({.fixtures = {tmp.path() / "app.yaml"}});
+  fake::TestServer srv({.fixtures = fake::LoadFixtureObjects(tmp.path() / "app.yaml")});
   auto c = Client(srv, AdminToken(srv));
   EXPECT_EQ(Body(c->Get("/apis/apps/v1/namespaces/default/deployments/web"))["spec"]["replicas"],
             2);
@@ -80,27 +82,43 @@ TEST(Fixtures, NoDefaultFixturesLeavesOnlyTheDefaultNamespace) {
   EXPECT_EQ(ns["items"][0]["metadata"]["name"], "default");
 }
 
+TEST(Fixtures, ObjectsGivenAsValuesAreServedAndABadOneNamesItsSource) {
+  fake::TestServer srv({.fixtures = {{json::parse(R"({"apiVersion": "v1", "kind": "ConfigMap",
+      "metadata": {"name": "in-memory", "namespace": "kube-system"}, "data": {"k": "v"}})"),
+                                      "my test"}}});
+  json cm = Body(
+      Client(srv, AdminToken(srv))->Get("/api/v1/namespaces/kube-system/configmaps/in-memory"));
+  EXPECT_EQ(cm["data"]["k"], "v");
+  try {
+    fake::TestServer bad(
+        {.fixtures = {{json{{"apiVersion", "v1"}, {"kind", "Gizmo"}}, "my test"}}});
+    FAIL() << "should not start";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), "my test: kind Gizmo in v1 is not served");
+  }
+}
+
 TEST(Fixtures, BadDocumentNamesFileAndNumber) {
   test::TempDir tmp;
   auto file = tmp.path() / "bad.yaml";
   std::ofstream(file) << "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\n"
                          "apiVersion: v1\nkind: Gizmo\nmetadata: {name: g}\n";
   try {
-    fake::TestServer srv({.fixtures = {file}});
+    fake::TestServer srv({.fixtures = fake::LoadFixtureObjects(file)});
     FAIL() << "should not start";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("bad.yaml: document 2: kind Gizmo"));
   }
   std::ofstream(file) << "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n";
   try {
-    fake::TestServer srv({.fixtures = {file}});
+    fake::TestServer srv({.fixtures = fake::LoadFixtureObjects(file)});
     FAIL() << "should not start";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(),
                 ::testing::HasSubstr("bad.yaml: document 1: ConfigMap has no metadata.name"));
   }
   try {
-    fake::TestServer srv({.fixtures = {tmp.path() / "missing.yaml"}});
+    fake::TestServer srv({.fixtures = fake::LoadFixtureObjects(tmp.path() / "missing.yaml")});
     FAIL() << "should not start";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("missing.yaml: no such file"));

@@ -23,7 +23,7 @@ using namespace std::chrono_literals;
 
 class PodSubresources : public ::testing::Test {
  protected:
-  PodSubresources() : srv_({.clock = "fake"}) {}
+  PodSubresources() : srv_({.clock = fake::ClockMode::kFake}) {}
 
   fake::Store& store() { return srv_.server().store(); }
   fake::ResourceInfo Pods() { return *store().registry()->Find("", "v1", "pods"); }
@@ -272,7 +272,7 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: exec-get}
 subjects:
   - {apiGroup: rbac.authorization.k8s.io, kind: User, name: kubedouble-user}
 )";
-  fake::TestServer srv({.policy_file = policy});
+  fake::TestServer srv({.policy = fake::LoadPolicyObjects(policy)});
   auto c = Client(srv, UserToken(srv));
   const std::string path =
       "/api/v1/namespaces/default/pods/nginx-7c5ddbdf54-2xq8k/exec?command=ls&stdout=true";

@@ -341,7 +341,7 @@ TEST(Rbac, FixtureBindingsAuthorizeAndResetRestoresTheBootstrapPolicy) {
   std::ofstream(fixtures) << Binding("RoleBinding", "user-view", "ClusterRole", "view",
                                      {User("kubedouble-user")})
                                  .dump();
-  fake::TestServer srv({.fixtures = {fixtures}});
+  fake::TestServer srv({.fixtures = fake::LoadFixtureObjects(fixtures)});
   auto admin = Client(srv, AdminToken(srv));
   auto user = Client(srv, UserToken(srv));
   EXPECT_EQ(user->Get("/api/v1/namespaces/default/pods")->status, 200);
@@ -376,20 +376,20 @@ subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: User, name: kubedouble-user}
 )";
   {
-    fake::TestServer srv({.policy_file = policy});
+    fake::TestServer srv({.policy = fake::LoadPolicyObjects(policy)});
     auto user = Client(srv, UserToken(srv));
     EXPECT_EQ(user->Get("/api/v1/namespaces/default/pods")->status, 200);
     EXPECT_EQ(user->Get("/api/v1/namespaces/default/secrets")->status, 403);
   }
   std::ofstream(policy) << "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n";
   try {
-    fake::TestServer srv({.policy_file = policy});
+    fake::TestServer srv({.policy = fake::LoadPolicyObjects(policy)});
     ADD_FAILURE() << "a ConfigMap in a policy file was accepted";
   } catch (const std::exception& e) {
     EXPECT_THAT(e.what(),
                 ::testing::HasSubstr("document 1: kind \"ConfigMap\" is not an RBAC kind"));
   }
-  fake::TestServer deny({.authorization = "AlwaysDeny"});
+  fake::TestServer deny({.authorization = fake::Authorization::kAlwaysDeny});
   EXPECT_EQ(Client(deny, UserToken(deny))->Get("/api")->status, 403);
   // system:masters is never denied, as kube-apiserver's privileged group.
   EXPECT_EQ(Client(deny, AdminToken(deny))->Get("/api/v1/namespaces/default/pods")->status, 200);

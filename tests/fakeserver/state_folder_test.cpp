@@ -257,7 +257,7 @@ TEST(StateFolder, UserTokensFileReplacesTheGeneratedOne) {
   test::TempDir tmp;
   fs::path file = tmp.path() / "my-tokens.csv";
   std::ofstream(file) << "s3cr3t-admin-token-for-test,alice,uid-1,\"system:masters,dev\"\n";
-  fake::TestServer srv({.tokens_file = file});
+  fake::TestServer srv({.tokens = fake::LoadTokenFile(file)});
   EXPECT_EQ(srv.paths().admin_token, "s3cr3t-admin-token-for-test");
   auto c = Client(srv, {"s3cr3t-admin-token-for-test", "", ""});
   auto r = c->Post("/apis/authentication.k8s.io/v1/selfsubjectreviews", "{}", "application/json");

@@ -74,7 +74,7 @@ TEST(TokenReview, ServiceAccountTokensLegacyAndBound) {
 
 TEST(TokenReview, UnknownExpiredAndRevokedTokensAreNotAuthenticated) {
   fake::ServerOptions o;
-  o.clock = "fake";
+  o.clock = fake::ClockMode::kFake;
   fake::TestServer srv(o);
   auto admin = Client(srv, AdminToken(srv));
   json unknown = Review(*admin, "not-a-token");

@@ -288,7 +288,7 @@ json FirstWatchEvent(httplib::SSLClient& c, const std::string& rv) {
 
 TEST(Compaction, FollowsTheFakeClock) {
   fake::ServerOptions o;
-  o.clock = "fake";
+  o.clock = fake::ClockMode::kFake;
   fake::TestServer srv(o);
   auto c = Client(srv, AdminToken(srv));
   auto created = c->Post(kConfigMaps, R"({"metadata":{"name":"old"}})", "application/json");

@@ -16,7 +16,7 @@ using fake::TestServer;
 
 fake::ServerOptions FakeClock() {
   fake::ServerOptions o;
-  o.clock = "fake";
+  o.clock = fake::ClockMode::kFake;
   return o;
 }
 

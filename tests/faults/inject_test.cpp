@@ -44,7 +44,7 @@ faults:
   times: 1
 )";
   fake::ServerOptions o;
-  o.faults_file = dir / "faults.yaml";
+  o.faults = fake::LoadFaultsFile(dir / "faults.yaml");
   TestServer s(o);
   std::string token = s.paths().admin_token;
   auto first = Call(s, "GET", "/api/v1/namespaces/default/pods", token);
@@ -60,14 +60,23 @@ faults:
   EXPECT_EQ(Last(s, "/api/v1/namespaces/default/pods").fault, "");
 }
 
+// A C++ user gives the rules as values; the admin API still changes them at run time.
+TEST(Faults, RulesGivenAsValuesFireAndTheAdminApiReplacesThem) {
+  TestServer s({.faults = {fake::ParseFaultRule(
+                    {{"name", "down"}, {"match", {{"resource", "secrets"}}}, {"status", 503}})}});
+  std::string token = s.paths().admin_token;
+  EXPECT_EQ(Call(s, "GET", "/api/v1/namespaces/default/secrets", token).status, 503);
+  EXPECT_EQ(Call(s, "GET", "/api/v1/namespaces/default/pods", token).status, 200);
+  EXPECT_EQ(Admin(s, "DELETE", "faults/down").status, 200);
+  EXPECT_EQ(Call(s, "GET", "/api/v1/namespaces/default/secrets", token).status, 200);
+}
+
 TEST(Faults, ABadFaultsFileStopsStartUpNamingFileAndRule) {
   test::TempDir dir;
   auto file = dir.Write("bad-faults.yaml", "- status: 503\n- status: 503\n  times: -1\n");
-  fake::ServerOptions o;
-  o.faults_file = file;
   try {
-    TestServer s(o);
-    FAIL() << "started";
+    fake::LoadFaultsFile(file);
+    FAIL() << "loaded";
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()),
               file.string() + ": rule 2: times must be from 0 to 9223372036854775807, not -1");

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "fixtures.h"
+#include "kubedouble/fakeserver/objects_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::filesystem::path file =
@@ -21,7 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   kubedouble::fake::Store store(std::make_shared<kubedouble::fake::Registry>(), nullptr, 64);
   try {
-    kubedouble::fake::LoadFixturePath(store, file);
+    for (const auto& f : kubedouble::fake::LoadFixtureObjects(file)) {
+      kubedouble::fake::PutFixture(store, f.object, f.source);
+    }
   } catch (const std::runtime_error& e) {
     if (std::strstr(e.what(), file.filename().c_str()) == nullptr) __builtin_trap();
   }

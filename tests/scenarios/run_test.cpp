@@ -169,6 +169,44 @@ TEST_F(RunTest, KeepGivesTheClientsLogAndAReproScriptThatReplaysTheRun) {
   EXPECT_THAT(replay.out + replay.err, HasSubstr("SSL certificate problem")) << replay.err;
 }
 
+// The stage gives its in-process server the scenario's tokens, fixtures, faults and policy as
+// values; repro.sh gets them as the files `kubedouble serve` takes, and its server reads them.
+TEST_F(RunTest, AReproScriptServesTheScenariosTokensFixturesFaultsAndPolicy) {
+  fs::path suite = Write("configured.yaml", R"(scenarios:
+  - name: configured
+    server:
+      tokens: "only-token-0123456789abcdef,carol,uid-1,system:masters\n"
+      fixtures:
+      - {apiVersion: v1, kind: Pod, metadata: {name: from-fixture},
+         spec: {containers: [{name: c, image: busybox}]}}
+      faults: [{match: {resource: secrets}, status: 503}]
+      policy: {rules: [{users: [nobody], verbs: [get], resources: [pods]}]}
+    access: {path: token}
+    request: {verb: list, namespace: default}
+    expect: {outcome: tls_error}
+)");
+  fs::path work = dir_ / "work";
+  auto r =
+      Kubedouble({"run", suite.string(), "--clients", "curl", "--work", work.string(), "--keep"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out + r.err, HasSubstr("got ok")) << "the in-process server did not serve";
+  fs::path run = work / "configured" / "configured" / "curl";
+  std::string repro = Read(run / "repro.sh");
+  for (const char* file : {"tokens.csv", "fixtures.yaml", "faults.yaml", "policy.json"}) {
+    EXPECT_TRUE(fs::exists(run / file)) << file;
+    EXPECT_THAT(repro, HasSubstr((run / file).string())) << file;
+  }
+  ProcessOptions o;
+  o.argv = {"bash", (run / "repro.sh").string()};
+  o.env = CleanEnvironment();
+  o.env["KUBEDOUBLE"] = KUBEDOUBLE_BINARY;
+  o.timeout = std::chrono::milliseconds(60000);
+  auto replay = RunProcess(o);
+  // curl's status with the scenario's only token, and the policy file read.
+  EXPECT_THAT(replay.out, HasSubstr("\n200")) << replay.err;
+  EXPECT_THAT(replay.err, HasSubstr("policy.json: the \"rules:\" policy format is deprecated"));
+}
+
 TEST_F(RunTest, AMalformedSuiteExitsTwoWithThePosition) {
   fs::path suite =
       Write("bad.yaml", "scenarios:\n  - name: a\n    expect: {outcome: ok}\n    colour: red\n");

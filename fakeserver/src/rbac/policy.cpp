@@ -1,5 +1,7 @@
 #include "policy.h"
 
+#include "kubedouble/fakeserver/objects_file.h"
+
 #include <fmt/format.h>
 #include <kubedouble/base/yaml_json.h>
 #include <yaml-cpp/yaml.h>
@@ -217,7 +219,8 @@ std::vector<json> ParsePolicy(const std::string& text, const std::string& source
   return out;
 }
 
-std::vector<json> LoadPolicyFile(const std::filesystem::path& path, std::string* deprecation) {
+std::vector<SourcedObject> LoadPolicyObjects(const std::filesystem::path& path,
+                                             std::string* deprecation) {
   std::string text;
   try {
     text = certs::ReadFile(path);
@@ -225,7 +228,20 @@ std::vector<json> LoadPolicyFile(const std::filesystem::path& path, std::string*
     throw std::runtime_error(
         fmt::format("cannot read the policy file {}: {}", path.string(), e.what()));
   }
-  return ParsePolicy(text, path.string(), deprecation);
+  std::vector<SourcedObject> out;
+  for (auto& object : ParsePolicy(text, path.string(), deprecation)) {
+    out.push_back({std::move(object), "policy " + path.string()});
+  }
+  return out;
+}
+
+std::vector<SourcedObject> PolicyObjects(const json& policy, const std::string& source,
+                                         std::string* deprecation) {
+  std::vector<SourcedObject> out;
+  for (auto& object : ParsePolicy(policy.dump(), source, deprecation)) {
+    out.push_back({std::move(object), source});
+  }
+  return out;
 }
 
 }  // namespace kubedouble::fake

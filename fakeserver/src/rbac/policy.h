@@ -19,16 +19,14 @@ namespace kubedouble::fake {
 // requests read only /healthz, /livez, /readyz and /version).
 std::vector<nlohmann::json> BootstrapRbacObjects();
 
-// A --policy file: YAML or JSON documents of kind Role, ClusterRole, RoleBinding,
-// ClusterRoleBinding (or a List of them). The old format — a map with a `rules:` list of
-// {subjects, verbs, apiGroups, resources, resourceNames, namespaces, nonResourceURLs} — is still
-// read: each rule becomes a ClusterRole `kubedouble:policy:rule-N` bound by a ClusterRoleBinding
-// of the same name (no namespaces, or "*") or by a RoleBinding in each namespace listed, and
-// `deprecation` (when not null) receives a note saying so. Throws std::runtime_error naming the
-// source, the document or rule, and what is wrong.
+// A --policy file's text (LoadPolicyObjects, objects_file.h, reads the file): YAML or JSON
+// documents of kind Role, ClusterRole, RoleBinding, ClusterRoleBinding (or a List of them). The old
+// format — a map with a `rules:` list of {subjects, verbs, apiGroups, resources, resourceNames,
+// namespaces, nonResourceURLs} — is still read: each rule becomes a ClusterRole
+// `kubedouble:policy:rule-N` bound by a ClusterRoleBinding of the same name (no namespaces, or "*")
+// or by a RoleBinding in each namespace listed, and `deprecation` (when not null) receives a note
+// saying so. Throws std::runtime_error naming the source, the document or rule, and what is wrong.
 std::vector<nlohmann::json> ParsePolicy(const std::string& text, const std::string& source,
                                         std::string* deprecation = nullptr);
-std::vector<nlohmann::json> LoadPolicyFile(const std::filesystem::path& path,
-                                           std::string* deprecation = nullptr);
 
 }  // namespace kubedouble::fake

@@ -23,6 +23,10 @@
 #pragma once
 
 #include <kubedouble/certs/certs.h>
+#include <kubedouble/fakeserver/faults.h>
+#include <kubedouble/fakeserver/objects_file.h>
+#include <kubedouble/fakeserver/server_modes.h>
+#include <kubedouble/fakeserver/static_tokens.h>
 #include <nlohmann/json_fwd.hpp>
 
 #include <chrono>
@@ -46,8 +50,7 @@ struct ServerOptions {
   std::string address = "127.0.0.1";          // "::1" works (URL https://[::1]:PORT)
   int port = 6443;                            // 0: an ephemeral port
   bool fresh_pki = false;                     // mint a new PKI (and tokens) even if one exists
-  // Which serving certificate to present: good|expired|not-yet-valid|wrong-host|rogue.
-  std::string serve_cert = "good";
+  ServeCert serve_cert = ServeCert::kGood;    // which serving certificate to present
   // Added to the serving certificate: an existing one lacking a name is re-issued by the same
   // cluster CA (the CA changes only with fresh_pki).
   std::vector<std::string> extra_sans{};
@@ -60,14 +63,20 @@ struct ServerOptions {
   std::string advertise_address{};
   certs::KeyType key_type = certs::KeyType::kEcdsaP256;
   bool anonymous = false;  // authenticate requests without credentials as system:anonymous
-  // A --token-auth-file style CSV that replaces the generated tokens.csv.
-  std::optional<std::filesystem::path> tokens_file{};
-  // RBAC manifests (Roles, ClusterRoles and bindings; YAML or JSON) stored beside the bootstrap
-  // policy; the old `rules:` format is converted (README.md).
-  std::optional<std::filesystem::path> policy_file{};
-  std::string authorization = "RBAC";  // "RBAC", "AlwaysAllow" or "AlwaysDeny"
-  bool default_fixtures = true;        // namespaces, pods, service accounts, secrets, config maps
-  std::vector<std::filesystem::path> fixtures{};  // YAML/JSON files or folders, loaded in order
+  // Static bearer tokens that replace the generated tokens.csv (the first one is the admin's);
+  // empty: the existing tokens.csv, or new ones. LoadTokenFile (static_tokens.h) reads a
+  // --token-auth-file style CSV.
+  std::vector<StaticToken> tokens{};
+  // RBAC objects (Roles, ClusterRoles and bindings) stored beside the bootstrap policy; errors
+  // about one start with its `source`. LoadPolicyObjects (objects_file.h) reads a --policy file,
+  // the old `rules:` format converted (README.md).
+  std::vector<SourcedObject> policy{};
+  Authorization authorization = Authorization::kRbac;  // server_modes.h
+  bool default_fixtures = true;  // namespaces, pods, service accounts, secrets, config maps
+  // Objects stored at start, in order, after the default fixtures and the policy; errors about
+  // one start with its `source`. LoadFixtureObjects (objects_file.h) reads YAML/JSON files or
+  // folders.
+  std::vector<SourcedObject> fixtures{};
   size_t journal_size = 10000;
   // Limits (README.md, "Limits"): connections served at once (more are answered 429 with
   // Retry-After), and watches open at once (more are answered 429 with Retry-After).
@@ -79,8 +88,10 @@ struct ServerOptions {
   std::chrono::milliseconds head_timeout{std::chrono::seconds(32)};
   std::optional<std::filesystem::path> journal_file{};  // append every entry as a JSON line
   // Faults, clock, token lifetimes and the admin API (README.md, "Faults, clock and admin API").
-  std::optional<std::filesystem::path> faults_file{};  // fault rules (YAML; see faults.h)
-  std::string clock = "real";  // "real" or "fake" (stands still until the admin API moves it)
+  // The fault rules the server starts with (faults.h; LoadFaultsFile reads a --faults file);
+  // the admin API adds, replaces and removes rules at run time.
+  std::vector<FaultRule> faults{};
+  ClockMode clock = ClockMode::kReal;       // kFake stands still until the admin API moves it
   std::chrono::seconds sa_token_ttl{3600};  // serviceaccount/token is re-minted this often
   // A replaced serviceaccount/token stays valid this long (client-go re-reads the file every
   // minute, so 90 s lets every well-behaved client pick up the new one).

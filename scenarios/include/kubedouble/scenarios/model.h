@@ -32,11 +32,11 @@ struct ServerSetup {
   std::vector<std::string> sans;    // extra SANs on the serving certificate
   bool anonymous = false;
   std::string authorization = "RBAC";  // RBAC | AlwaysAllow | AlwaysDeny
-  std::optional<json> policy;          // written to a file, passed as --policy
-  std::optional<std::string> tokens;   // token-auth-file text (CSV), passed as --tokens
-  std::vector<json> fixtures;          // objects, written to a file, passed as --fixtures
+  std::optional<json> policy;          // RBAC objects or the old `rules:` map
+  std::optional<std::string> tokens;   // token-auth-file text (CSV)
+  std::vector<json> fixtures;          // objects stored at start
   bool default_fixtures = true;
-  std::optional<json> faults;        // fault rules, written to a file, passed as --faults
+  std::optional<json> faults;        // fault rules (faults.h)
   std::optional<std::string> clock;  // real | fake
   bool mitm = false;                 // a MITM (rogue CA certificate) sits in front
   // Rotate the service-account token once everything is set up (after the runner read the
