@@ -298,7 +298,9 @@ TEST_F(FramingTest, AnswersOfTheListenerAreJournaled) {
     const auto entries = srv_.journal().Entries();  // journaled before the answer was sent
     ASSERT_EQ(entries.size(), before + 1);
     EXPECT_EQ(entries.back().status, tc.status);
-    if (!tc.path.empty()) EXPECT_EQ(entries.back().path, tc.path);
+    if (!tc.path.empty()) {
+      EXPECT_EQ(entries.back().path, tc.path);
+    }
   }
 }
 
