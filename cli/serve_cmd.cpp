@@ -191,7 +191,7 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--fresh-pki", o.fresh_pki, "Mint a new PKI and new tokens even if some exist");
   sub->add_option("--serve-cert", flags->serve_cert, "Serving certificate to present")
-      ->check(CLI::IsMember({"good", "expired", "not-yet-valid", "wrong-host", "rogue"}))
+      ->check(CLI::IsMember(kubedouble::fake::ServeCertNames()))
       ->capture_default_str();
   sub->add_option("--san", o.extra_sans,
                   "Extra name or IP for the serving certificate (repeatable)");
@@ -215,7 +215,7 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
       "--policy", flags->policy,
       "RBAC manifests (Roles, ClusterRoles, bindings) stored with the bootstrap policy");
   sub->add_option("--authorization", flags->authorization, "Authorization mode")
-      ->check(CLI::IsMember({"RBAC", "AlwaysAllow", "AlwaysDeny"}))
+      ->check(CLI::IsMember(kubedouble::fake::AuthorizationNames()))
       ->capture_default_str();
   sub->add_flag("--no-default-fixtures", flags->no_default_fixtures,
                 "Start without the built-in pods, secrets and namespaces");
@@ -239,7 +239,7 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
   sub->add_option("--faults", flags->faults, "Fault injection rules (YAML; see README.md)");
   sub->add_option("--clock", flags->clock,
                   "real, or fake: stands still until POST /__kubedouble/clock")
-      ->check(CLI::IsMember({"real", "fake"}))
+      ->check(CLI::IsMember(kubedouble::fake::ClockModeNames()))
       ->capture_default_str();
   sub->add_option("--sa-token-ttl", flags->sa_token_ttl,
                   "Re-mint serviceaccount/token this often (Go duration)")

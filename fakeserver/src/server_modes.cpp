@@ -37,6 +37,13 @@ std::optional<E> ParseIn(const Names<E, N>& names, std::string_view name) {
   return std::nullopt;
 }
 
+template <typename E, size_t N>
+std::vector<std::string> AllIn(const Names<E, N>& names) {
+  std::vector<std::string> out;
+  for (const auto& [e, name] : names) out.emplace_back(name);
+  return out;
+}
+
 }  // namespace
 
 std::string_view Name(ServeCert c) { return NameIn(kServeCerts, c); }
@@ -51,5 +58,9 @@ std::optional<Authorization> ParseAuthorization(std::string_view name) {
 std::optional<ClockMode> ParseClockMode(std::string_view name) {
   return ParseIn(kClockModes, name);
 }
+
+std::vector<std::string> ServeCertNames() { return AllIn(kServeCerts); }
+std::vector<std::string> AuthorizationNames() { return AllIn(kAuthorizations); }
+std::vector<std::string> ClockModeNames() { return AllIn(kClockModes); }
 
 }  // namespace kubedouble::fake

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace kubedouble::fake {
 
@@ -36,5 +38,10 @@ std::string_view Name(ClockMode c);
 std::optional<ServeCert> ParseServeCert(std::string_view name);
 std::optional<Authorization> ParseAuthorization(std::string_view name);
 std::optional<ClockMode> ParseClockMode(std::string_view name);
+
+// Every name of each, in declaration order (what the flags accept, for their checks and help).
+std::vector<std::string> ServeCertNames();
+std::vector<std::string> AuthorizationNames();
+std::vector<std::string> ClockModeNames();
 
 }  // namespace kubedouble::fake
