@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "identity.h"
-#include "sa_tokens.h"
 #include "kubedouble/fakeserver/static_tokens.h"
+#include "sa_tokens.h"
 
 typedef struct ssl_st SSL;
 

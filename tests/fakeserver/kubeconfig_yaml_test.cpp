@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kubeconfig_yaml.h"
+#include "kubedouble/certs/certs.h"
 
 namespace kubedouble::testing {
 namespace {
@@ -15,12 +16,18 @@ namespace {
 using fake::KubeconfigCluster;
 using fake::KubeconfigUser;
 
-const std::string kCa =
-    "-----BEGIN CERTIFICATE-----\nMIIBkjCCATegAwIBAgIQ\n-----END CERTIFICATE-----\n";
-const std::string kCert =
-    "-----BEGIN CERTIFICATE-----\nMIIBpDCCAUqgAwIBAgIR\n-----END CERTIFICATE-----\n";
-const std::string kKey =
-    "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49\n-----END PRIVATE KEY-----\n";
+// Minted at run time, as the state folder's are: the PEM text the writer must carry unchanged.
+const certs::KeyPair& Ca() {
+  static const certs::KeyPair ca = certs::MakeCa();
+  return ca;
+}
+const certs::KeyPair& Admin() {
+  static const certs::KeyPair admin = certs::IssueClient(Ca(), {.user = "kubedouble-admin"});
+  return admin;
+}
+const std::string kCa = Ca().cert.Pem();
+const std::string kCert = Admin().cert.Pem();
+const std::string kKey = Admin().key.PrivatePem();
 const std::string kToken = "0091f075ce000c8c2fd7f15abdb2a2097670f8c4e5d99bdea891915ff3d48064";
 
 // The users of the state folder (kubeconfig, kubeconfigs/*.yaml), as WriteServerFiles makes them.
