@@ -18,7 +18,7 @@ RUN apt-get update \
       build-essential cmake pkg-config git ca-certificates python3 \
       libssl-dev openssl libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev \
       libcli11-dev libfmt-dev libspdlog-dev libre2-dev libjwt-dev zlib1g-dev libbrotli-dev \
-      libarchive-dev \
+      libnghttp2-dev libarchive-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -34,7 +34,7 @@ FROM debian:12-slim AS server
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       tzdata libssl3 libcpp-httplib0.11 libfmt9 libyaml-cpp0.7 libre2-9 libjwt0 \
-      libjansson4 libb64-0d libbrotli1 zlib1g libstdc++6 libgcc-s1 \
+      libjansson4 libb64-0d libbrotli1 zlib1g libnghttp2-14 libstdc++6 libgcc-s1 \
       libarchive13 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /stage/usr/local/bin/kubedouble /usr/local/bin/kubedouble

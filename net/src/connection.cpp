@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "http2_session.h"
+
 namespace kubedouble::net {
 
 namespace {
@@ -170,6 +172,17 @@ bool Connection::Write(const char* data, size_t size) {
     }
   }
   return true;
+}
+
+int Connection::WriteNow(const char* data, size_t size) {
+  std::lock_guard lock(io_mu_);
+  if (ended_) return -1;
+  ERR_clear_error();
+  const int n = SSL_write(ssl_, data, static_cast<int>(std::min<size_t>(size, 1 << 30)));
+  if (n > 0) return n;
+  const int err = SSL_get_error(ssl_, n);
+  ERR_clear_error();
+  return err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ ? 0 : -1;
 }
 
 ssize_t Connection::ReadSome(char* data, size_t size) {

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -21,6 +22,10 @@
 #include "request_framing.h"
 
 namespace kubedouble::net {
+
+namespace http2 {
+class Session;
+}
 
 class Connection {
  public:
@@ -30,6 +35,7 @@ class Connection {
     kActive,     // a request is being answered (a worker)
     kUpgraded,   // after 101: an UpgradedStream's taker (a worker)
     kDraining,   // answered and ending: what the client still sends is dropped (the loop)
+    kHttp2,      // HTTP/2 (ALPN "h2"): frames read and written by the loop, streams on workers
     kClosed,
   };
   using Clock = std::chrono::steady_clock;
@@ -85,6 +91,14 @@ class Connection {
   // Closes the socket (if still open).
   void Close();
   bool ended() const { return ended_; }
+
+  // Non-blocking reads and writes for HTTP/2 (the loop): > 0 bytes, 0 would block, -1 the end
+  // or a failure. WriteNow must be retried with the same bytes after a 0.
+  int ReadAvailable(char* buf, int size) { return ReadRecord(buf, size); }
+  int WriteNow(const char* data, size_t size);
+
+  // The HTTP/2 session of a kHttp2 connection (used by the loop only).
+  std::unique_ptr<http2::Session> h2;
 
   // A blocking read for an upgraded stream: up to `size` bytes (from input() first).
   ssize_t ReadSome(char* data, size_t size);

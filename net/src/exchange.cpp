@@ -2,11 +2,16 @@
 #include "kubedouble/net/exchange.h"
 
 #include "connection.h"
+#include "http2_stream.h"
 
 namespace kubedouble::net {
 
 Exchange::Exchange(std::shared_ptr<Connection> conn, bool over_limit)
     : conn_(std::move(conn)), over_limit_(over_limit) {}
+
+Exchange::Exchange(std::shared_ptr<Connection> conn, std::shared_ptr<http2::Stream> stream,
+                   bool over_limit)
+    : conn_(std::move(conn)), stream_(std::move(stream)), over_limit_(over_limit) {}
 
 Exchange::~Exchange() = default;
 
@@ -16,11 +21,13 @@ void Exchange::SetBody(bool has_body, std::unique_ptr<httplib::ContentReader> re
 }
 
 bool Exchange::hung_up() const {
+  if (stream_) return stream_->hung_up();
   std::lock_guard lock(conn_->mu);
   return conn_->hung_up;
 }
 
 void Exchange::OnHangUp(std::function<void()> fn) {
+  if (stream_) return stream_->OnHangUp(std::move(fn));
   {
     std::lock_guard lock(conn_->mu);
     if (!conn_->hung_up) {

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "answer.h"
+
 namespace kubedouble::net::http1 {
 
 namespace {
@@ -134,19 +136,6 @@ std::string Head(const httplib::Response& res) {
 }
 
 namespace {
-
-std::unique_ptr<httplib::detail::compressor> CompressorFor(httplib::detail::EncodingType type,
-                                                           std::string& encoding) {
-  if (type == httplib::detail::EncodingType::Gzip) {
-    encoding = "gzip";
-    return std::make_unique<httplib::detail::gzip_compressor>();
-  }
-  if (type == httplib::detail::EncodingType::Brotli) {
-    encoding = "br";
-    return std::make_unique<httplib::detail::brotli_compressor>();
-  }
-  return nullptr;
-}
 
 // A chunked stream from the response's content provider, compressed when asked.
 bool WriteChunked(Connection& conn, httplib::Response& res, httplib::detail::compressor* compressor,
@@ -387,37 +376,13 @@ bool ReadBody(Connection& conn, Body& body, size_t max_body,
 
 bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res, bool close,
                  const std::function<bool()>& stopping) {
-  if (res.status == -1) res.status = 200;
   const bool provided = static_cast<bool>(res.content_provider_);
-  if (!res.has_header("Content-Type") && (!res.body.empty() || provided)) {
-    res.set_header("Content-Type", "text/plain");
-  }
-  const auto encoding_type = httplib::detail::encoding_type(req, res);
-  std::string encoding;
-  std::unique_ptr<httplib::detail::compressor> compressor;
-  if (!provided) {
-    if (!res.body.empty() && (compressor = CompressorFor(encoding_type, encoding))) {
-      std::string compressed;
-      if (compressor->compress(res.body.data(), res.body.size(), true,
-                               [&](const char* d, size_t l) {
-                                 compressed.append(d, l);
-                                 return true;
-                               })) {
-        res.body.swap(compressed);
-        res.set_header("Content-Encoding", encoding);
-      }
-      compressor.reset();
-    }
-    if (!res.body.empty() || !res.has_header("Content-Length")) {
-      res.set_header("Content-Length", std::to_string(res.body.size()));
-    }
-  } else if (res.is_chunked_content_provider_) {
+  std::unique_ptr<httplib::detail::compressor> compressor = PrepareAnswer(req, res);
+  if (provided && res.is_chunked_content_provider_) {
     res.set_header("Transfer-Encoding", "chunked");
-    compressor = CompressorFor(encoding_type, encoding);
-    if (compressor) res.set_header("Content-Encoding", encoding);
-  } else if (res.content_length_ > 0) {
+  } else if (provided && res.content_length_ > 0) {
     res.set_header("Content-Length", std::to_string(res.content_length_));
-  } else {
+  } else if (provided) {
     close = true;  // no length: the end of the stream ends the body
   }
   if (close) res.set_header("Connection", "close");

@@ -21,8 +21,11 @@
 #include <thread>
 #include <unordered_map>
 
+#include "alpn.h"
 #include "connection.h"
 #include "http1.h"
+#include "http2_session.h"
+#include "http2_stream.h"
 #include "worker_pool.h"
 
 namespace kubedouble::net {
@@ -90,6 +93,7 @@ class HttpServer::Impl {
         refused(std::move(r)),
         pool(options.max_workers != 0 ? options.max_workers : options.max_connections + 64) {
     SSL_CTX_up_ref(ctx);
+    OfferProtocols(ctx, options.http2);
   }
   ~Impl() {
     if (listen_fd >= 0) ::close(listen_fd);
@@ -102,6 +106,8 @@ class HttpServer::Impl {
   void Loop();
   void Stop();
   void Serve(const std::shared_ptr<Connection>& conn);
+  void ServeStream(const std::shared_ptr<Connection>& conn,
+                   const std::shared_ptr<http2::Stream>& stream, bool over);
 
   const HttpServerOptions options;
   SSL_CTX* const ctx;
@@ -121,7 +127,8 @@ class HttpServer::Impl {
   mutable std::mutex conns_mu;  // conns: changed by the loop only; read by counts()
   std::unordered_map<uint64_t, std::shared_ptr<Connection>> conns;
   std::mutex posted_mu;
-  std::vector<uint64_t> posted;  // connections a worker closed, to forget
+  std::vector<uint64_t> posted;   // connections a worker closed, to forget
+  std::vector<uint64_t> h2_news;  // HTTP/2 connections whose streams have news (Pump)
 
  private:
   void Watch(Connection& c, uint32_t events, int op = EPOLL_CTL_MOD) {
@@ -136,6 +143,23 @@ class HttpServer::Impl {
   void Dispatch(const std::shared_ptr<Connection>& conn);
   void Forget(uint64_t id);
   void Sweep();
+  // Whether `conn` may take one of max_connections places (or holds one); false: over the limit.
+  bool TakePlace(Connection& conn);
+  // Runs the handler; an exception becomes a 500.
+  void RunHandler(Exchange& ex);
+  // HTTP/2: the session of a connection whose handshake chose "h2", its streams handed to
+  // workers, and what the loop does after each step (listen again, or close).
+  void StartHttp2(const std::shared_ptr<Connection>& conn);
+  bool DispatchStream(const std::shared_ptr<Connection>& conn,
+                      const std::shared_ptr<http2::Stream>& stream);
+  void AfterHttp2(const std::shared_ptr<Connection>& conn, bool ok);
+  void PostHttp2(uint64_t id) {
+    {
+      std::lock_guard lock(posted_mu);
+      h2_news.push_back(id);
+    }
+    Wake();
+  }
   void Wake() {
     uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(wake_fd, &one, sizeof one);
@@ -254,6 +278,7 @@ void HttpServer::Impl::Forget(uint64_t id) {
     conns.erase(it);
   }
   conn->Close();
+  if (conn->h2) conn->h2->Abort();  // its streams' handlers hear of the end
   {
     std::lock_guard lock(conn->mu);
     conn->state = Connection::State::kClosed;
@@ -314,6 +339,12 @@ void HttpServer::Impl::OnEvent(const std::shared_ptr<Connection>& conn, uint32_t
         conn->Listen(kWaitForBytes);
         return;
       }
+      if (NegotiatedHttp2(conn->ssl())) {
+        conn->state = State::kHttp2;
+        conn->head_timing = false;
+        lock.unlock();
+        return StartHttp2(conn);
+      }
       conn->state = State::kIdle;
       ReadHead(conn);  // the first request may have come with the handshake's end
       break;
@@ -326,6 +357,9 @@ void HttpServer::Impl::OnEvent(const std::shared_ptr<Connection>& conn, uint32_t
       lock.unlock();
       conn->FireHangUp();  // the client went away (EPOLLRDHUP, HUP or ERR)
       return;
+    case State::kHttp2:
+      lock.unlock();
+      return AfterHttp2(conn, conn->h2->OnEvent());
     case State::kDraining: {
       char sink[16 * 1024];
       for (;;) {
@@ -359,10 +393,15 @@ void HttpServer::Impl::Sweep() {
   const auto now = Connection::Clock::now();
   std::vector<uint64_t> ended;
   std::vector<std::shared_ptr<Connection>> gone;  // to be told of their hang-up, locks released
+  std::vector<std::shared_ptr<Connection>> h2;    // HTTP/2 connections, looked at locks released
   {
     std::lock_guard lock(conns_mu);
     for (auto& [id, conn] : conns) {
       std::lock_guard c(conn->mu);
+      if (conn->state == State::kHttp2) {
+        h2.push_back(conn);
+        continue;
+      }
       const bool waiting = conn->state == State::kHandshake || conn->state == State::kIdle;
       if (stopping && conn->state == State::kUpgraded) conn->Shutdown();  // its taker's reads end
       // Someone waits for the client to go: asked of the socket itself as well, so that no
@@ -386,6 +425,17 @@ void HttpServer::Impl::Sweep() {
   }
   for (auto& conn : gone) conn->FireHangUp();
   for (uint64_t id : ended) Forget(id);
+  for (auto& conn : h2) {
+    http2::Session& session = *conn->h2;
+    if (stopping) {  // GOAWAY; open watches end as over HTTP/1.1
+      session.Shutdown();
+      session.HangUpStreaming();
+    } else if (session.streams() == 0 && now - session.idle_since() > options.idle_timeout) {
+      Forget(conn->id());
+      continue;
+    }
+    AfterHttp2(conn, session.Pump());
+  }
 }
 
 void HttpServer::Impl::Loop() {
@@ -423,11 +473,23 @@ void HttpServer::Impl::Loop() {
         uint64_t count;
         [[maybe_unused]] ssize_t r = ::read(wake_fd, &count, sizeof count);
         std::vector<uint64_t> ids;
+        std::vector<uint64_t> news;
         {
           std::lock_guard lock(posted_mu);
           ids.swap(posted);
+          news.swap(h2_news);
         }
         for (uint64_t closed : ids) Forget(closed);
+        for (uint64_t with_news : news) {
+          std::shared_ptr<Connection> conn;
+          {
+            std::lock_guard lock(conns_mu);
+            auto it = conns.find(with_news);
+            if (it == conns.end()) continue;
+            conn = it->second;
+          }
+          if (conn->h2) AfterHttp2(conn, conn->h2->Pump());
+        }
         continue;
       }
       std::shared_ptr<Connection> conn;
@@ -460,17 +522,7 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
     req.remote_port = conn->remote_port;
     req.local_addr = conn->local_ip;
     req.local_port = conn->local_port;
-    bool over = false;
-    {
-      std::lock_guard lock(conn->mu);
-      if (!conn->has_place) {
-        size_t n = places.load();
-        do {
-          over = n >= options.max_connections;
-        } while (!over && !places.compare_exchange_weak(n, n + 1));
-        conn->has_place = !over;
-      }
-    }
+    const bool over = !TakePlace(*conn);
     Exchange ex(conn, over);
     ex.request = std::move(req);
     auto body = std::make_shared<http1::Body>(http1::BodyOf(ex.request));
@@ -482,17 +534,7 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
                                   },
                                   [](const httplib::MultipartContentHeader&,
                                      const httplib::ContentReceiver&) { return false; }));
-    try {
-      handler(ex);
-    } catch (const std::exception& e) {
-      ex.response = httplib::Response();
-      ex.response.status = 500;
-      ex.response.set_content(std::string("internal error: ") + e.what(), "text/plain");
-    } catch (...) {
-      ex.response = httplib::Response();
-      ex.response.status = 500;
-      ex.response.set_content("internal error", "text/plain");
-    }
+    RunHandler(ex);
     if (ex.upgraded() && !conn->ended()) {
       if (ex.response.status == -1) ex.response.status = 101;
       const std::string head = http1::Head(ex.response);
@@ -556,6 +598,98 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
   }
 }
 
+bool HttpServer::Impl::TakePlace(Connection& conn) {
+  std::lock_guard lock(conn.mu);
+  if (conn.has_place) return true;
+  size_t n = places.load();
+  bool over;
+  do {
+    over = n >= options.max_connections;
+  } while (!over && !places.compare_exchange_weak(n, n + 1));
+  conn.has_place = !over;
+  return !over;
+}
+
+void HttpServer::Impl::RunHandler(Exchange& ex) {
+  try {
+    handler(ex);
+  } catch (const std::exception& e) {
+    ex.response = httplib::Response();
+    ex.response.status = 500;
+    ex.response.set_content(std::string("internal error: ") + e.what(), "text/plain");
+  } catch (...) {
+    ex.response = httplib::Response();
+    ex.response.status = 500;
+    ex.response.set_content("internal error", "text/plain");
+  }
+}
+
+// On the loop: the handshake chose "h2".
+void HttpServer::Impl::StartHttp2(const std::shared_ptr<Connection>& conn) {
+  http2::Session::Hooks hooks;
+  std::weak_ptr<Connection> weak = conn;
+  hooks.dispatch = [this, weak](const std::shared_ptr<http2::Stream>& stream) {
+    auto c = weak.lock();
+    return c ? DispatchStream(c, stream) : true;
+  };
+  const uint64_t id = conn->id();
+  hooks.wake = [this, id] { PostHttp2(id); };
+  auto session = std::make_unique<http2::Session>(*conn, std::move(hooks), options.max_body,
+                                                  options.io_timeout);
+  {
+    std::lock_guard lock(conn->mu);
+    conn->h2 = std::move(session);
+    conn->since = Connection::Clock::now();
+  }
+  // The client's preface may have come with the handshake's end.
+  AfterHttp2(conn, conn->h2->Start() && conn->h2->OnEvent());
+}
+
+void HttpServer::Impl::AfterHttp2(const std::shared_ptr<Connection>& conn, bool ok) {
+  if (!ok || conn->h2->Over()) return Forget(conn->id());
+  conn->Listen(EPOLLIN | EPOLLRDHUP | EPOLLONESHOT |
+               (conn->h2->WantsWrite() ? uint32_t{EPOLLOUT} : 0u));
+}
+
+// On the loop: a stream's request head is whole.
+bool HttpServer::Impl::DispatchStream(const std::shared_ptr<Connection>& conn,
+                                      const std::shared_ptr<http2::Stream>& stream) {
+  httplib::Request& req = stream->request;
+  req.ssl = conn->ssl();
+  req.remote_addr = conn->remote_ip;
+  req.remote_port = conn->remote_port;
+  req.local_addr = conn->local_ip;
+  req.local_port = conn->local_port;
+  const bool over = !TakePlace(*conn);
+  pool.Submit([this, conn, stream, over] { ServeStream(conn, stream, over); });
+  return over;
+}
+
+// On a worker: one HTTP/2 stream's request, handled and answered.
+void HttpServer::Impl::ServeStream(const std::shared_ptr<Connection>& conn,
+                                   const std::shared_ptr<http2::Stream>& stream, bool over) {
+  Exchange ex(conn, stream, over);
+  ex.request = std::move(stream->request);
+  http2::Stream* s = stream.get();
+  const size_t max_body = options.max_body;
+  ex.SetBody(stream->has_body, std::make_unique<httplib::ContentReader>(
+                                   [s, max_body](const httplib::ContentReceiver& receiver) {
+                                     return s->ReadBody(max_body, receiver);
+                                   },
+                                   [](const httplib::MultipartContentHeader&,
+                                      const httplib::ContentReceiver&) { return false; }));
+  RunHandler(ex);
+  if (conn->ended()) return Post(conn->id());  // reset or closed by the handler (a fault)
+  if (ex.upgraded()) {
+    stream->Reset(NGHTTP2_HTTP_1_1_REQUIRED);  // 101 is HTTP/1.1's
+  } else if (!http2::WriteAnswer(*stream, ex.request, ex.response,
+                                 [this] { return stopping.load(); })) {
+    stream->Reset(NGHTTP2_INTERNAL_ERROR);
+  }
+  stream->ForgetHangUp();  // the handler's callbacks die with it
+  if (conn->ended()) Post(conn->id());
+}
+
 void HttpServer::Impl::Stop() {
   if (stopping.exchange(true)) return;
   if (loop.joinable()) {
@@ -600,6 +734,13 @@ HttpServer::Counts HttpServer::counts() const {
         case Connection::State::kUpgraded:
           ++c.upgraded;
           break;
+        case Connection::State::kHttp2: {
+          ++c.http2;
+          const size_t streams = conn->h2 ? conn->h2->streams() : 0;
+          c.streams += streams;
+          ++(streams > 0 ? c.active : c.idle);
+          break;
+        }
         default:
           ++c.idle;
       }

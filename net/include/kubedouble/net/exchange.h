@@ -1,15 +1,20 @@
 // One request and its answer on a connection of an HttpServer (http_server.h): what a handler
-// is given.
+// is given, the same over HTTP/1.1 and HTTP/2 (request.version says which: "HTTP/1.1",
+// "HTTP/2.0").
 //
 // The handler reads `request`, fills `response` (a body, or a content provider for an answer that
 // streams: a watch, a followed log), and returns; the server then writes the answer. Besides
 // the HTTP exchange the handler may reach the connection itself:
 //  - body(): the request's body is read only when asked (after authentication, say);
 //  - over_limit(): the server holds --max-connections connections already: answer 429;
-//  - OnHangUp(): told once when the client goes away (a watch ends at once, no polling);
-//  - Reset() / Close(): end the connection now (faults: a reset, an empty answer);
-//  - WriteRaw(): bytes inside TLS outside HTTP's framing (faults: garbage, a broken chunk);
-//  - Upgrade(): answer 101 Switching Protocols and take the connection's bytes.
+//  - OnHangUp(): told once when the client goes away (a watch ends at once, no polling); over
+//    HTTP/2, when the client resets the stream (RST_STREAM) or the connection ends;
+//  - Reset() / Close(): end the connection now (faults: a reset, an empty answer). Over HTTP/2
+//    too they end the whole connection, as a network fault would: every stream on it fails;
+//  - WriteRaw(): bytes inside TLS outside HTTP's framing (faults: garbage, a broken chunk); over
+//    HTTP/2 they break the connection's framing, so the client fails the connection;
+//  - Upgrade(): answer 101 Switching Protocols and take the connection's bytes (HTTP/1.1 only:
+//    over HTTP/2 the stream is reset with HTTP_1_1_REQUIRED).
 //
 // An Exchange lives on the worker thread that runs the handler, until its answer is written
 // (content providers run there too). Its methods are called from that thread, except that a
@@ -27,6 +32,9 @@
 namespace kubedouble::net {
 
 class Connection;
+namespace http2 {
+class Stream;
+}
 
 class Exchange {
  public:
@@ -38,6 +46,9 @@ class Exchange {
   httplib::Response response;
 
   Exchange(std::shared_ptr<Connection> conn, bool over_limit);
+  // A request on an HTTP/2 stream of `conn`.
+  Exchange(std::shared_ptr<Connection> conn, std::shared_ptr<http2::Stream> stream,
+           bool over_limit);
   ~Exchange();
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -83,6 +94,7 @@ class Exchange {
 
  private:
   std::shared_ptr<Connection> conn_;
+  std::shared_ptr<http2::Stream> stream_;  // null over HTTP/1.1
   bool over_limit_;
   bool has_body_ = false;
   std::unique_ptr<httplib::ContentReader> reader_;

@@ -1,6 +1,8 @@
-// An HTTPS server (HTTP/1.1) whose connections are objects that own their socket, TLS session and
-// buffers (src/connection.h), in the manner of Go's conn.serve.
+// An HTTPS server (HTTP/1.1, and HTTP/2 when `http2` is on) whose connections are objects that own
+// their socket, TLS session and buffers (src/connection.h), in the manner of Go's conn.serve.
 //
+//  - The protocol is chosen in the TLS handshake (ALPN, src/alpn.h): "h2" when `http2` is on and
+//    the client offers it, else HTTP/1.1 (also for a client that offers no ALPN).
 //  - One event-loop thread (epoll) accepts, runs TLS handshakes, reads request heads and parks
 //    idle keep-alive connections: an idle connection costs its buffers, not a thread.
 //  - Once a connection has a whole request head (src/request_framing.h has judged every byte:
@@ -15,8 +17,16 @@
 //    keep-alive connection is closed after idle_timeout.
 //  - Requests the server answers itself — a head it cannot parse (400), a request line over 8 KiB
 //    (414), framing Go's server refuses (400, 431, 501) — are told to the `refused` hook.
+//  - HTTP/2 (src/http2_session.h, through nghttp2): the loop reads and writes the frames; each
+//    stream's request becomes an Exchange run by the same handler on a worker, its answer sent as
+//    the client's flow-control windows allow (many watches multiplexed on one connection). A
+//    client's RST_STREAM is the stream's hang-up. An h2 connection takes its place in
+//    max_connections with its first request; beyond them that request is answered (429) and the
+//    connection ends with GOAWAY. Upgrades (101) are HTTP/1.1's: clients ask for them over
+//    HTTP/1.1 (nghttp2 resets an h2 request that carries Connection or Upgrade headers).
 //  - Stop(): no new connection; idle connections, handshakes and unfinished heads are closed at
-//    once; answers in flight are finished, and their connections then close.
+//    once; answers in flight are finished, and their connections then close. An h2 connection
+//    gets GOAWAY, finishes its streams in flight, then closes.
 #pragma once
 
 #include <chrono>
@@ -47,6 +57,8 @@ struct HttpServerOptions {
   std::chrono::milliseconds io_timeout = std::chrono::seconds(30);
   // A Content-Length above it makes Exchange::body() fail without reading.
   size_t max_body = 3 * 1024 * 1024;
+  // Offer HTTP/2 ("h2") in ALPN before HTTP/1.1. Off: HTTP/1.1 only ("http/1.1" in ALPN).
+  bool http2 = false;
 };
 
 class HttpServer {
@@ -77,8 +89,10 @@ class HttpServer {
   struct Counts {
     size_t connections = 0;  // open
     size_t idle = 0;         // waiting for a request (or a handshake, or a head)
-    size_t active = 0;       // a request being answered
+    size_t active = 0;       // a request being answered (h2: a stream open)
     size_t upgraded = 0;     // after 101 Switching Protocols
+    size_t http2 = 0;        // HTTP/2 connections (also counted as idle or active)
+    size_t streams = 0;      // open HTTP/2 streams, on all connections
     size_t workers = 0;      // threads of the pool
   };
   Counts counts() const;

@@ -1,0 +1,300 @@
+// An HTTP/2 stream's request and answer between the loop and a worker (see http2_stream.h).
+#include "http2_stream.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "answer.h"
+
+namespace kubedouble::net::http2 {
+
+namespace {
+// A worker's writes wait while more than this waits to be sent on its stream.
+constexpr size_t kHighWater = 256 * 1024;
+}  // namespace
+
+void Stream::Post(std::unique_lock<std::mutex>& lock) {
+  if (posted_) return;
+  posted_ = true;
+  lock.unlock();
+  post_();
+}
+
+void Stream::AppendBody(const uint8_t* data, size_t n, size_t max_body) {
+  std::lock_guard lock(mu_);
+  body_seen_ += n;
+  if (body_seen_ > max_body) {
+    body_too_big_ = true;
+    body_.clear();
+  } else {
+    body_.append(reinterpret_cast<const char*>(data), n);
+  }
+  cv_.notify_all();
+}
+
+void Stream::EndBody() {
+  std::lock_guard lock(mu_);
+  body_done_ = true;
+  cv_.notify_all();
+}
+
+bool Stream::ReadBody(size_t max_body, const httplib::ContentReceiver& receiver) {
+  const std::string length = request.get_header_value("Content-Length");
+  if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > max_body) return false;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (body_too_big_) return false;
+    if (!body_.empty()) {
+      std::string chunk;
+      chunk.swap(body_);
+      lock.unlock();
+      if (!receiver(chunk.data(), chunk.size())) return false;
+      lock.lock();
+      continue;
+    }
+    if (body_done_) return true;
+    if (closed_) return false;
+    if (!cv_.wait_for(lock, io_timeout_,
+                      [&] { return !body_.empty() || body_done_ || closed_ || body_too_big_; })) {
+      return false;
+    }
+  }
+}
+
+void Stream::Respond(int status, const httplib::Headers& headers, bool has_body) {
+  std::unique_lock lock(mu_);
+  head_.status = status;
+  head_.headers = headers;
+  head_.has_body = has_body;
+  head_ready_ = true;
+  Post(lock);
+}
+
+bool Stream::Write(const char* data, size_t n) {
+  std::unique_lock lock(mu_);
+  if (!cv_.wait_for(lock, io_timeout_,
+                    [&] { return closed_ || out_.size() - out_pos_ < kHighWater; })) {
+    return false;
+  }
+  if (closed_ || reset_ != 0) return false;
+  if (out_pos_ == out_.size()) {
+    out_.clear();
+    out_pos_ = 0;
+  }
+  out_.append(data, n);
+  if (deferred_ && !resume_) {
+    resume_ = true;
+    Post(lock);
+  }
+  return true;
+}
+
+bool Stream::WriteAll(std::string body) {
+  std::unique_lock lock(mu_);
+  if (closed_ || reset_ != 0) return false;
+  if (out_pos_ == out_.size()) {
+    out_.swap(body);
+    out_pos_ = 0;
+  } else {
+    out_ += body;
+  }
+  if (deferred_ && !resume_) {
+    resume_ = true;
+    Post(lock);
+  }
+  return true;
+}
+
+void Stream::End() {
+  std::unique_lock lock(mu_);
+  out_end_ = true;
+  if (deferred_ && !resume_) {
+    resume_ = true;
+    Post(lock);
+  }
+}
+
+void Stream::Reset(uint32_t code) {
+  std::unique_lock lock(mu_);
+  if (closed_ || reset_ != 0) return;
+  reset_ = code;
+  Post(lock);
+}
+
+void Stream::SetStreaming() {
+  std::lock_guard lock(mu_);
+  streaming_ = true;
+}
+
+bool Stream::streaming() {
+  std::lock_guard lock(mu_);
+  return streaming_ && !hung_up_ && !closed_;
+}
+
+bool Stream::hung_up() {
+  std::lock_guard lock(mu_);
+  return hung_up_;
+}
+
+void Stream::ForgetHangUp() {
+  std::lock_guard lock(mu_);
+  on_hang_up_.clear();
+}
+
+bool Stream::closed() {
+  std::lock_guard lock(mu_);
+  return closed_;
+}
+
+void Stream::OnHangUp(std::function<void()> fn) {
+  {
+    std::lock_guard lock(mu_);
+    if (!hung_up_) {
+      on_hang_up_.push_back(std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+Stream::Pending Stream::TakePending() {
+  std::lock_guard lock(mu_);
+  Pending p;
+  posted_ = false;
+  if (head_ready_) {
+    head_ready_ = false;
+    p.head = true;
+    p.answer = std::move(head_);
+    if (!p.answer.has_body) eof_sent_ = true;  // the head ends the stream
+  }
+  if (reset_ != 0 && !closed_) p.reset = reset_;
+  if (resume_) {
+    resume_ = false;
+    if (deferred_) {
+      deferred_ = false;
+      p.resume = true;
+    }
+  }
+  return p;
+}
+
+ssize_t Stream::ReadAnswer(uint8_t* buf, size_t size, bool& eof) {
+  std::lock_guard lock(mu_);
+  const size_t left = out_.size() - out_pos_;
+  const size_t n = std::min(size, left);
+  if (n > 0) {
+    std::memcpy(buf, out_.data() + out_pos_, n);
+    out_pos_ += n;
+    if (out_pos_ == out_.size()) {
+      out_.clear();
+      out_pos_ = 0;
+    }
+    // A writer waiting for room: there is some now.
+    if (left >= kHighWater && left - n < kHighWater) cv_.notify_all();
+  }
+  if (out_pos_ == out_.size() && out_end_) {
+    eof = true;
+    eof_sent_ = true;
+    return static_cast<ssize_t>(n);
+  }
+  if (n == 0) {
+    deferred_ = true;
+    return -1;
+  }
+  return static_cast<ssize_t>(n);
+}
+
+void Stream::Closed(bool by_error) {
+  std::vector<std::function<void()>> fns;
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    if ((by_error || !eof_sent_) && !hung_up_) {
+      hung_up_ = true;
+      fns.swap(on_hang_up_);
+    }
+    on_hang_up_.clear();
+    cv_.notify_all();
+  }
+  for (auto& fn : fns) fn();
+}
+
+void Stream::HangUp() {
+  std::vector<std::function<void()>> fns;
+  {
+    std::lock_guard lock(mu_);
+    if (hung_up_) return;
+    hung_up_ = true;
+    fns.swap(on_hang_up_);
+    cv_.notify_all();
+  }
+  for (auto& fn : fns) fn();
+}
+
+namespace {
+
+bool WriteProvided(Stream& stream, httplib::Response& res, httplib::detail::compressor* compressor,
+                   const std::function<bool()>& stopping) {
+  const size_t length = res.is_chunked_content_provider_ ? 0 : res.content_length_;
+  size_t offset = 0;
+  bool ok = true;
+  bool done = false;
+  auto send = [&](const char* data, size_t n) {
+    if (compressor == nullptr) return n == 0 || stream.Write(data, n);
+    std::string payload;
+    return compressor->compress(data, n, false, [&](const char* d, size_t l) {
+      payload.append(d, l);
+      return true;
+    }) && (payload.empty() || stream.Write(payload.data(), payload.size()));
+  };
+  httplib::DataSink sink;
+  sink.write = [&](const char* data, size_t n) -> bool {
+    if (ok) ok = send(data, n);
+    if (ok) offset += n;
+    return ok;
+  };
+  sink.done = [&] {
+    if (done || !ok) return;
+    done = true;
+    if (compressor != nullptr) {
+      std::string payload;
+      ok = compressor->compress(nullptr, 0, true, [&](const char* d, size_t l) {
+        payload.append(d, l);
+        return true;
+      }) && (payload.empty() || stream.Write(payload.data(), payload.size()));
+    }
+  };
+  sink.is_writable = [&] { return ok && !stream.closed() && !stream.hung_up(); };
+  while ((length == 0 ? !done : offset < length) && !stopping()) {
+    // A provider that gives up ends its answer, as a Go handler's return ends its stream.
+    if (!res.content_provider_(offset, length == 0 ? 0 : length - offset, sink) || !ok) break;
+  }
+  if (!ok || stream.closed()) return false;
+  if (compressor != nullptr && !done) sink.done();
+  stream.End();
+  return ok;
+}
+
+}  // namespace
+
+bool WriteAnswer(Stream& stream, const httplib::Request& req, httplib::Response& res,
+                 const std::function<bool()>& stopping) {
+  const bool provided = static_cast<bool>(res.content_provider_);
+  std::unique_ptr<httplib::detail::compressor> compressor = PrepareAnswer(req, res);
+  if (provided && !res.is_chunked_content_provider_ && res.content_length_ > 0) {
+    res.set_header("Content-Length", std::to_string(res.content_length_));
+  }
+  const bool head_only = req.method == "HEAD";
+  if (head_only || !provided) {
+    const bool has_body = !head_only && !res.body.empty();
+    stream.Respond(res.status, res.headers, has_body);
+    if (has_body && !stream.WriteAll(std::move(res.body))) return false;
+    stream.End();
+    return !stream.closed() || !stream.hung_up();
+  }
+  stream.SetStreaming();
+  stream.Respond(res.status, res.headers, true);
+  return WriteProvided(stream, res, compressor.get(), stopping);
+}
+
+}  // namespace kubedouble::net::http2

@@ -1,0 +1,259 @@
+// net::HttpServer over HTTP/2 (ALPN "h2"): the same handlers answer on streams of one connection
+// (an informer's list and watches multiplexed), request bodies, flow control across windows,
+// a client's RST_STREAM as the stream's hang-up, GOAWAY at Stop() with the stream in flight
+// finished, HTTP/1.1 kept for clients that do not offer h2 and when HTTP/2 is off.
+#include <gtest/gtest.h>
+#include <kubedouble/certs/certs.h>
+#include <kubedouble/net/http_server.h>
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/h2_client.h"
+#include "reliability/raw_tls.h"
+
+namespace kubedouble::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A gate the test opens; handlers wait at it (or see that their client has gone).
+struct Gate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  int gone = 0;  // hang-ups told
+  void Open() {
+    std::lock_guard lock(mu);
+    open = true;
+    cv.notify_all();
+  }
+  void HungUp() {
+    std::lock_guard lock(mu);
+    ++gone;
+    cv.notify_all();
+  }
+  bool WaitForHangUps(int n) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(10), [&] { return gone >= n; });
+  }
+};
+
+// /watch?name=N: a chunk "N-1\n", then (once the gate opens) "N-2\n" and the end; a hang-up ends
+// it early. /slow: 200 "slow" once the gate opens. /echo: method, version and body. Otherwise
+// "list" (or /big: 2 MiB from a provider).
+net::HttpServer::Handler Handler(std::shared_ptr<Gate> gate) {
+  return [gate](net::Exchange& ex) {
+    const httplib::Request& req = ex.request;
+    if (req.path == "/watch") {
+      ex.OnHangUp([gate] { gate->HungUp(); });
+      const std::string name = req.get_param_value("name");
+      auto step = std::make_shared<int>(0);
+      auto* exchange = &ex;
+      ex.response.set_chunked_content_provider(
+          "text/plain", [gate, name, step, exchange](size_t, httplib::DataSink& sink) {
+            if (*step == 0) {
+              ++*step;
+              const std::string first = name + "-1\n";
+              return sink.write(first.data(), first.size());
+            }
+            std::unique_lock lock(gate->mu);
+            gate->cv.wait(lock, [&] { return gate->open || exchange->hung_up(); });
+            lock.unlock();
+            if (exchange->hung_up()) return false;
+            const std::string second = name + "-2\n";
+            sink.write(second.data(), second.size());
+            sink.done();
+            return true;
+          });
+    } else if (req.path == "/slow") {
+      std::unique_lock lock(gate->mu);
+      gate->cv.wait(lock, [&] { return gate->open; });
+      ex.response.set_content("slow", "text/plain");
+    } else if (req.path == "/echo") {
+      std::string body;
+      if (ex.has_body()) {
+        ex.body()([&](const char* d, size_t n) {
+          body.append(d, n);
+          return true;
+        });
+      }
+      ex.response.set_content(req.method + " " + req.version + " " + body, "text/plain");
+    } else if (req.path == "/big") {
+      ex.response.set_chunked_content_provider(
+          "text/plain", [](size_t offset, httplib::DataSink& sink) {
+            const std::string block(64 * 1024, static_cast<char>('a' + (offset / 65536) % 26));
+            if (!sink.write(block.data(), block.size())) return false;
+            if (offset + block.size() >= 2u << 20) sink.done();
+            return true;
+          });
+    } else {
+      ex.response.set_content("list", "text/plain");
+    }
+  };
+}
+
+class Http2Test : public ::testing::Test {
+ protected:
+  void Start(bool http2 = true) {
+    bundle_ = certs::MintBundle();
+    dir_ = fs::temp_directory_path() / ("kd-h2-" + std::to_string(::getpid()));
+    certs::SaveBundle(bundle_, dir_);
+    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_use_certificate(ctx, bundle_.server.cert.get());
+    SSL_CTX_use_PrivateKey(ctx, bundle_.server.key.get());
+    net::HttpServerOptions o;
+    o.http2 = http2;
+    server_ = std::make_unique<net::HttpServer>(o, ctx, Handler(gate_));
+    SSL_CTX_free(ctx);
+    server_->Bind();
+    server_->Start();
+  }
+  void TearDown() override {
+    gate_->Open();
+    if (server_) server_->Stop();
+    fs::remove_all(dir_);
+  }
+  std::string ca() const { return (dir_ / "ca.crt").string(); }
+  // Until the server's counts satisfy `pred` (a deadline, not a timing assertion).
+  bool CountsBecome(const std::function<bool(const net::HttpServer::Counts&)>& pred) {
+    for (int i = 0; i < 500; ++i) {
+      if (pred(server_->counts())) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
+  certs::Bundle bundle_;
+  fs::path dir_;
+  std::unique_ptr<net::HttpServer> server_;
+};
+
+TEST_F(Http2Test, AlpnChoosesH2AndTheHandlerAnswersWithBodiesBothWays) {
+  Start();
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.ok()) << "ALPN chose '" << c.alpn() << "'";
+  const int32_t get = c.Get("/x");
+  const int32_t post = c.Request("POST", "/echo", "hello body", {{"content-type", "text/plain"}});
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(get).done && c.reply(post).done; }));
+  EXPECT_EQ(c.reply(get).status, 200);
+  EXPECT_EQ(c.reply(get).body, "list");
+  EXPECT_EQ(c.reply(post).body, "POST HTTP/2.0 hello body");
+  // Connection-specific headers never go out over HTTP/2.
+  EXPECT_EQ(c.reply(get).headers.count("connection"), 0u);
+  EXPECT_EQ(c.reply(get).headers.find("content-length")->second, "4");
+  EXPECT_EQ(server_->counts().http2, 1u);
+}
+
+TEST_F(Http2Test, WatchesAndAListShareOneConnectionEachGettingItsOwnEvents) {
+  Start();
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.ok());
+  const int32_t pods = c.Get("/watch?name=pods");
+  const int32_t cms = c.Get("/watch?name=cms");
+  ASSERT_TRUE(c.RunUntil(
+      [&] { return c.reply(pods).body == "pods-1\n" && c.reply(cms).body == "cms-1\n"; }));
+  // Both watches are open; a list on the same connection is answered meanwhile.
+  const int32_t list = c.Get("/list");
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(list).done; }));
+  EXPECT_EQ(c.reply(list).body, "list");
+  EXPECT_FALSE(c.reply(pods).done);
+  EXPECT_EQ(server_->counts().streams, 2u);
+  gate_->Open();
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(pods).done && c.reply(cms).done; }));
+  EXPECT_EQ(c.reply(pods).body, "pods-1\npods-2\n");
+  EXPECT_EQ(c.reply(cms).body, "cms-1\ncms-2\n");
+  EXPECT_EQ(c.reply(pods).error, 0u);
+  EXPECT_EQ(server_->counts().connections, 1u);
+}
+
+TEST_F(Http2Test, AnAnswerLargerThanTheFlowControlWindowsArrivesWhole) {
+  Start();
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.ok());
+  const int32_t big = c.Get("/big");
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(big).done; }));
+  ASSERT_EQ(c.reply(big).body.size(), 2u << 20);  // 32 client windows of 64 KiB
+  EXPECT_EQ(c.reply(big).body[0], 'a');
+  EXPECT_EQ(c.reply(big).body.back(), 'f');
+}
+
+TEST_F(Http2Test, AClientResetEndsThatStreamsHandlerOnly) {
+  Start();
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.ok());
+  const int32_t a = c.Get("/watch?name=a");
+  const int32_t b = c.Get("/watch?name=b");
+  ASSERT_TRUE(c.RunUntil([&] { return !c.reply(a).body.empty() && !c.reply(b).body.empty(); }));
+  c.Reset(a);
+  ASSERT_TRUE(gate_->WaitForHangUps(1));
+  EXPECT_TRUE(CountsBecome([](const auto& n) { return n.streams == 1; }));
+  EXPECT_EQ(gate_->gone, 1);  // b's handler still runs
+  gate_->Open();
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(b).done; }));
+  EXPECT_EQ(c.reply(b).body, "b-1\nb-2\n");
+  EXPECT_TRUE(CountsBecome([](const auto& n) { return n.streams == 0 && n.active == 0; }));
+}
+
+TEST_F(Http2Test, StopSendsGoawayFinishesTheStreamInFlightAndEndsWatches) {
+  Start();
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.ok());
+  const int32_t watch = c.Get("/watch?name=w");
+  const int32_t slow = c.Get("/slow");
+  ASSERT_TRUE(c.RunUntil([&] { return !c.reply(watch).body.empty(); }));
+  ASSERT_TRUE(CountsBecome([](const auto& n) { return n.streams == 2; }));
+  std::thread stopper([&] { server_->Stop(); });
+  ASSERT_TRUE(c.RunUntil([&] { return c.goaway() && c.reply(watch).done; }));
+  EXPECT_FALSE(c.reply(slow).done);
+  gate_->Open();
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(slow).done; }));
+  EXPECT_EQ(c.reply(slow).status, 200);
+  EXPECT_EQ(c.reply(slow).body, "slow");
+  stopper.join();
+  EXPECT_TRUE(c.RunUntil([&] { return c.eof(); }));
+}
+
+TEST_F(Http2Test, ARequestWithUpgradeHeadersIsResetAsMalformed) {
+  Start();
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.ok());
+  const int32_t up = c.Request("GET", "/echo", {}, {{"upgrade", "websocket"}});
+  const int32_t after = c.Get("/x");
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(up).done && c.reply(after).done; }));
+  EXPECT_EQ(c.reply(up).error, static_cast<uint32_t>(NGHTTP2_PROTOCOL_ERROR));
+  EXPECT_EQ(c.reply(after).body, "list");  // the connection goes on
+}
+
+TEST_F(Http2Test, HttpOneStaysForClientsWithoutH2AndWhenHttp2IsOff) {
+  Start();
+  {
+    H2Client only_http1(server_->port(), ca(), std::string("\x08http/1.1", 9));
+    ASSERT_TRUE(only_http1.handshaken());
+    EXPECT_EQ(only_http1.alpn(), "http/1.1");
+  }
+  RawConn raw(server_->port());  // no ALPN at all
+  ASSERT_TRUE(raw.Handshake(ca()));
+  ASSERT_TRUE(raw.Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n"));
+  RawReply r = raw.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "list");
+}
+
+TEST_F(Http2Test, WithHttp2OffAlpnChoosesHttp1) {
+  Start(/*http2=*/false);
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.handshaken());
+  EXPECT_EQ(c.alpn(), "http/1.1");
+  EXPECT_FALSE(c.ok());
+}
+
+}  // namespace
+}  // namespace kubedouble::testing
