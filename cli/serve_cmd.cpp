@@ -229,6 +229,10 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
                   "Connections served at once; more are answered 429 with Retry-After")
       ->check(CLI::Range(size_t{1}, size_t{100000}))
       ->capture_default_str();
+  sub->add_flag("--http2", o.http2,
+                "Offer HTTP/2 in the TLS handshake as kube-apiserver does (--http2=false: "
+                "HTTP/1.1 only)")
+      ->capture_default_str();
   sub->add_option("--max-watches", o.max_watches,
                   "Watches open at once; more are answered 429 with Retry-After")
       ->check(CLI::Range(size_t{1}, size_t{100000}))

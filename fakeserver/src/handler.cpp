@@ -107,6 +107,7 @@ JournalEntry EntryOf(const httplib::Request& req) {
   entry.path = req.path;
   entry.query = QueryString(req.params);
   entry.user_agent = req.get_header_value("User-Agent");
+  entry.protocol = req.version;
   return entry;
 }
 }  // namespace

@@ -32,6 +32,7 @@ nlohmann::json JournalEntry::ToJson() const {
                       {"groups", groups},
                       {"authMethod", auth_method},
                       {"tlsVersion", tls_version},
+                      {"protocol", protocol},
                       {"clientCertSubject", client_cert_subject},
                       {"userAgent", user_agent},
                       {"status", status},

@@ -258,6 +258,7 @@ void Server::Start() {
   http_options.max_connections = o.max_connections == 0 ? 1 : o.max_connections;
   http_options.head_timeout = o.head_timeout;
   http_options.max_body = kMaxRequestBody;
+  http_options.http2 = o.http2;
   Impl* self = &d;
   d.http = std::make_unique<net::HttpServer>(
       http_options, ctx, [self](net::Exchange& ex) { self->Handle(ex); },

@@ -3,7 +3,7 @@ import json, os, re, shutil, signal, socket, ssl, statistics, subprocess, sys, t
 import http.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wrk_run import wrk  # noqa: E402
+from wrk_run import h2load, wrk  # noqa: E402
 
 BIN = sys.argv[1]
 WRK_ROUNDS = int(os.environ.get("KD_BENCH_WRK_ROUNDS", "5"))
@@ -78,9 +78,9 @@ http {{
   client_body_temp_path {tmp}/cb; proxy_temp_path {tmp}/pt; fastcgi_temp_path {tmp}/ft;
   uwsgi_temp_path {tmp}/ut; scgi_temp_path {tmp}/st;
   server {{
-    listen 127.0.0.1:{nginx_port} ssl; ssl_certificate {pki}/server.crt;
+    listen 127.0.0.1:{nginx_port} ssl http2; ssl_certificate {pki}/server.crt;
     ssl_certificate_key {pki}/server.key; ssl_protocols TLSv1.2 TLSv1.3;
-    keepalive_requests 100000; root {tmp}/www;
+    keepalive_requests 100000; http2_max_requests 100000; root {tmp}/www;
   }}
 }}
 """)
@@ -104,6 +104,7 @@ http {{
             # nginx gets a worker per core, as kubedouble uses every core; its CPU time is that of
             # the master and its workers together.
             ours_runs, theirs_runs, ours_cpu, theirs_cpu, bare_runs = [], [], [], [], []
+            ours_h2, theirs_h2 = [], []
             for _ in range(WRK_ROUNDS):
                 rps, _ = wrk(f"https://127.0.0.1:{bare_port}/api/v1/namespaces/default/pods",
                              "Authorization: Bearer " + bare_token, bare.pid)
@@ -116,6 +117,12 @@ http {{
                                header, n.pid)
                 theirs_runs.append(rps)
                 theirs_cpu.append(cpu)
+                # The same list over HTTP/2 (ALPN "h2"; nginx: `listen ... ssl http2`).
+                ours_h2.append(h2load(f"https://127.0.0.1:{port}/api/v1/namespaces/default/pods",
+                                      header, p.pid)[0])
+                theirs_h2.append(h2load(
+                    f"https://127.0.0.1:{nginx_port}/api/v1/namespaces/default/pods", header,
+                    n.pid)[0])
         finally:
             n.terminate()
             n.wait(timeout=10)
@@ -128,6 +135,12 @@ http {{
         print(f"fakeserver/wrk_pods_rps {ours:.0f} req/s")
         print(f"nginx/wrk_same_bytes_rps {theirs:.0f} req/s")
         print(f"fakeserver/wrk_vs_nginx {ratio:.2f} ratio {ratio:.2f}")
+        h2_ratios = [o / t for o, t in zip(ours_h2, theirs_h2) if t]
+        print(f"fakeserver/h2load_pods_rps {statistics.median(ours_h2):.0f} req/s")
+        print(f"nginx/h2load_same_bytes_rps {statistics.median(theirs_h2):.0f} req/s")
+        if h2_ratios:
+            r = statistics.median(h2_ratios)
+            print(f"fakeserver/h2load_vs_nginx {r:.2f} ratio {r:.2f}")
         # With the control plane running vs without it (issue 18: within 10 %).
         bare_ratios = [o / b for o, b in zip(ours_runs, bare_runs) if b]
         if bare_ratios:

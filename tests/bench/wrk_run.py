@@ -1,4 +1,5 @@
-"""What the serve benchmarks share: one wrk run against a server, with that server's CPU time."""
+"""What the serve benchmarks share: one load run (wrk over HTTP/1.1, h2load over HTTP/2) against a
+server, with that server's CPU time."""
 import os, re, subprocess, sys
 
 
@@ -44,3 +45,19 @@ def wrk(url, header, server_pid, seconds="4"):
     n = re.search(r"(\d+) requests in", out)
     per_request = cpu * 1e6 / int(n.group(1)) if n and int(n.group(1)) else 0.0
     return (float(rps.group(1)) if rps else 0.0), per_request
+
+
+def h2load(url, header, server_pid, seconds="4"):
+    """As wrk, over HTTP/2 (h2load, ALPN "h2"): 16 connections of 10 streams each, 2 threads."""
+    cpu0 = tree_cpu_seconds(server_pid)
+    out = subprocess.run(["h2load", "-t2", "-c16", "-m10", "-D", seconds, "-H", header, url],
+                         capture_output=True, text=True, timeout=60).stdout
+    cpu = tree_cpu_seconds(server_pid) - cpu0
+    codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out)
+    if "Application protocol: h2" not in out or not codes or int(codes.group(1)) == 0 or any(
+            int(codes.group(i)) for i in (2, 3, 4)):
+        sys.exit(f"{url}: not every answer was an HTTP/2 200, so the figure would not count "
+                 f"lists:\n{out}")
+    rps = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out)
+    n = int(codes.group(1))
+    return (float(rps.group(1)) if rps else 0.0), cpu * 1e6 / n

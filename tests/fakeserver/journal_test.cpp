@@ -27,6 +27,7 @@ TEST(Journal, RecordsEveryRequestWithoutCredentials) {
   EXPECT_EQ(e.auth_method, "token");
   EXPECT_EQ(e.status, 200);
   EXPECT_THAT(e.tls_version, ::testing::StartsWith("TLSv1."));
+  EXPECT_EQ(e.protocol, "HTTP/1.1");  // cpp-httplib offers no ALPN
   EXPECT_EQ(entries[1].status, 401);
   EXPECT_EQ(entries[1].user, "");
 

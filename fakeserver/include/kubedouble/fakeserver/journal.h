@@ -44,6 +44,7 @@ struct JournalEntry {
   std::string impersonator{};
   std::vector<std::string> impersonator_groups{};
   std::string tls_version{};          // "TLSv1.3"
+  std::string protocol{};             // "HTTP/1.1" or "HTTP/2.0" (ALPN chose "h2")
   std::string client_cert_subject{};  // "CN=kubedouble-admin, O=system:masters" or ""
   std::string user_agent{};
   int status = 0;
@@ -63,7 +64,7 @@ struct JournalEntry {
   std::optional<int> exit_code{};
 
   // {"id":..,"auditID":..,"time":"2026-01-01T00:00:00.123456Z","method":..,"path":..,"query":..,"user":..,
-  //  "groups":[..],"authMethod":..,"tlsVersion":..,"clientCertSubject":..,"userAgent":..,
+  //  "groups":[..],"authMethod":..,"tlsVersion":..,"protocol":..,"clientCertSubject":..,"userAgent":..,
   //  "status":..,"durationMicros":..}, plus "fault" when one fired, "impersonator" and
   //  "impersonatorGroups" when the request impersonated someone, "proxiedTo" for a proxy, and
   //  "upgrade", "streamMicros" (and "exitCode") for an upgraded stream

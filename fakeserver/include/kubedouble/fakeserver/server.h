@@ -82,6 +82,9 @@ struct ServerOptions {
   // Retry-After), and watches open at once (more are answered 429 with Retry-After).
   size_t max_connections = 2048;
   size_t max_watches = 1024;
+  // HTTP/2: offered in the TLS handshake (ALPN "h2" before "http/1.1") as kube-apiserver does;
+  // off, the server speaks HTTP/1.1 only (`serve --http2=false`).
+  bool http2 = true;
   // A connection has this long for its TLS handshake and first request head, and from the first
   // byte of each later request for its head (kube-apiserver's ReadHeaderTimeout); then it ends.
   // When every worker is taken, the connection waiting longest for a head (or idle) ends first.

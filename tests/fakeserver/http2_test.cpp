@@ -1,0 +1,64 @@
+// The fake server over HTTP/2, as client-go's informers use it: a list and watches of two
+// resources multiplexed on ONE connection, each watch getting its own events; the journal
+// records the protocol; with ServerOptions::http2 off ALPN chooses HTTP/1.1.
+#include <gtest/gtest.h>
+
+#include "client.h"
+#include "common/h2_client.h"
+
+namespace kubedouble::testing {
+namespace {
+
+std::vector<std::pair<std::string, std::string>> Bearer(const fake::TestServer& srv) {
+  return {{"authorization", "Bearer " + srv.paths().admin_token}};
+}
+
+TEST(Http2Server, AnInformersListAndWatchesShareOneConnection) {
+  fake::TestServer srv;
+  H2Client c(srv.port(), srv.paths().ca_crt.string());
+  ASSERT_TRUE(c.ok()) << "ALPN chose '" << c.alpn() << "'";
+  const int32_t pods = c.Request("GET", "/api/v1/namespaces/default/pods?watch=1", {}, Bearer(srv));
+  const int32_t cms =
+      c.Request("GET", "/api/v1/namespaces/default/configmaps?watch=1", {}, Bearer(srv));
+  const int32_t list = c.Request("GET", "/api/v1/namespaces/default/pods", {}, Bearer(srv));
+  ASSERT_TRUE(c.RunUntil([&] {
+    return c.reply(list).done && c.reply(pods).status == 200 && c.reply(cms).status == 200;
+  }));
+  EXPECT_EQ(c.reply(list).status, 200);
+  EXPECT_NE(c.reply(list).body.find("\"kind\":\"PodList\""), std::string::npos);
+  // A change to each resource reaches its own watch on the shared connection.
+  auto admin = Client(srv, AdminToken(srv));
+  ASSERT_EQ(admin
+                ->Post("/api/v1/namespaces/default/configmaps",
+                       R"({"metadata":{"name":"over-h2"},"data":{"a":"b"}})", "application/json")
+                ->status,
+            201);
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(cms).body.find("over-h2") != std::string::npos; }));
+  EXPECT_EQ(c.reply(pods).body.find("over-h2"), std::string::npos);
+  EXPECT_FALSE(c.reply(pods).done);
+  EXPECT_FALSE(c.reply(cms).done);
+
+  bool http2_list = false;
+  for (const auto& e : srv.journal().Entries()) {
+    if (e.path == "/api/v1/namespaces/default/pods" && e.query.empty()) {
+      http2_list = e.protocol == "HTTP/2.0";
+    }
+  }
+  EXPECT_TRUE(http2_list);
+  c.Reset(pods);  // the watch's handler ends: its client reset the stream
+  c.Reset(cms);
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(pods).done && c.reply(cms).done; }));
+}
+
+TEST(Http2Server, OffTheServerSpeaksHttp1Only) {
+  fake::TestServer srv({.http2 = false});
+  H2Client c(srv.port(), srv.paths().ca_crt.string());
+  ASSERT_TRUE(c.handshaken());
+  EXPECT_EQ(c.alpn(), "http/1.1");
+  auto admin = Client(srv, AdminToken(srv));
+  ASSERT_EQ(admin->Get("/api")->status, 200);
+  EXPECT_EQ(srv.journal().Entries().back().protocol, "HTTP/1.1");
+}
+
+}  // namespace
+}  // namespace kubedouble::testing
