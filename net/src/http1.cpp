@@ -26,12 +26,6 @@ bool KnownMethod(std::string_view m) {
   return std::find(kMethods.begin(), kMethods.end(), m) != kMethods.end();
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // The next line of `text` from `at` (without its line break); false when there is none.
 bool NextLine(const std::string& text, size_t& at, std::string_view& line) {
   const size_t nl = text.find('\n', at);
@@ -122,6 +116,12 @@ bool Deliver(Connection& conn, uint64_t left, uint64_t& offset, uint64_t total,
 std::string HexSize(size_t n) { return fmt::format("{:x}", n); }
 
 }  // namespace
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
 
 std::string Head(const httplib::Response& res) {
   std::string head = fmt::format("HTTP/1.1 {} {}\r\n", res.status, Reason(res.status));

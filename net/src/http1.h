@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "connection.h"
 
@@ -48,6 +49,9 @@ std::string Head(const httplib::Response& res);
 // An answer the server gives itself before any handler (as Go's server words it), ending the
 // connection.
 std::string Refusal(int status);
+
+// A header value without the blanks (spaces, tabs) around it.
+std::string_view Trim(std::string_view s);
 
 // The reason phrase of a status ("Not Found").
 const char* Reason(int status);

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "connection.h"
+#include "http1.h"
 
 namespace kubedouble::net::http2 {
 
@@ -72,7 +73,13 @@ Session::Session(Connection& conn, Hooks hooks, size_t max_body,
   nghttp2_session_callbacks_set_on_frame_recv_callback(cb, OnFrameRecv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, OnDataChunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cb, OnStreamClose);
-  nghttp2_session_server_new(&session_, cb, this);
+  // Leading or trailing blanks in a header value are taken (and trimmed, as HTTP/1.1's are), not
+  // refused: Go's server accepts them, and kubectl sends "Bearer " for a blank token.
+  nghttp2_option* option = nullptr;
+  nghttp2_option_new(&option);
+  nghttp2_option_set_no_rfc9113_leading_and_trailing_ws_validation(option, 1);
+  nghttp2_session_server_new2(&session_, cb, this, option);
+  nghttp2_option_del(option);
   nghttp2_session_callbacks_del(cb);
 }
 
@@ -119,7 +126,7 @@ int Session::OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_
   Stream* stream = s->Find(frame->hd.stream_id);
   if (stream == nullptr || stream->dispatched) return 0;  // trailers: not kept
   const std::string_view n(reinterpret_cast<const char*>(name), namelen);
-  std::string v(reinterpret_cast<const char*>(value), valuelen);
+  std::string v(http1::Trim(std::string_view(reinterpret_cast<const char*>(value), valuelen)));
   httplib::Request& req = stream->request;
   if (n == ":method") {
     req.method = std::move(v);

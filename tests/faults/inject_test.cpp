@@ -90,7 +90,7 @@ TEST(Faults, ABadFaultsFileStopsStartUpNamingFileAndRule) {
 TEST(Faults, ConnectionResetIsARealReset) {
   TestServer s;
   AddRule(s, {{"match", {{"path", "/api/v1/namespaces"}}}, {"action", "connection-reset"}});
-  auto curl = Curl(s, s.url() + "/api/v1/namespaces");
+  auto curl = Curl(s, "--http1.1 " + s.url() + "/api/v1/namespaces");
   EXPECT_EQ(curl.code, 56) << curl.output;  // CURLE_RECV_ERROR
   EXPECT_THAT(curl.output, HasSubstr("reset by peer"));
   auto e = Last(s, "/api/v1/namespaces");
@@ -103,9 +103,26 @@ TEST(Faults, ConnectionResetIsARealReset) {
 TEST(Faults, EmptyResponseClosesWithoutAnswering) {
   TestServer s;
   AddRule(s, {{"action", "empty-response"}, {"match", {{"verb", "get"}}}});
-  auto curl = Curl(s, s.url() + "/api/v1/namespaces/default");
+  auto curl = Curl(s, "--http1.1 " + s.url() + "/api/v1/namespaces/default");
   EXPECT_EQ(curl.code, 52) << curl.output;  // CURLE_GOT_NOTHING
   EXPECT_THAT(curl.output, HasSubstr("Empty reply from server"));
+}
+
+// Over HTTP/2 the connection faults act on the whole connection, as a network fault would (every
+// stream on it fails): a reset is a TCP reset, an empty response a connection closed before the
+// stream's answer.
+TEST(Faults, OverHttp2ConnectionFaultsEndTheConnection) {
+  TestServer s;
+  AddRule(s, {{"match", {{"path", "/api/v1/namespaces"}}}, {"action", "connection-reset"}});
+  auto reset = Curl(s, "--http2 " + s.url() + "/api/v1/namespaces");
+  EXPECT_THAT(reset.code, ::testing::AnyOf(55, 56)) << reset.output;  // send or receive error
+  EXPECT_THAT(reset.output, HasSubstr("reset by peer"));
+  EXPECT_EQ(Last(s, "/api/v1/namespaces").protocol, "HTTP/2.0");
+  AddRule(s, {{"action", "empty-response"}, {"match", {{"path", "/api/v1/namespaces/default"}}}});
+  auto empty = Curl(s, "--http2 " + s.url() + "/api/v1/namespaces/default");
+  EXPECT_NE(empty.code, 0) << empty.output;
+  EXPECT_THAT(empty.output, HasSubstr("HTTP/2 stream 1 was not closed cleanly"));
+  EXPECT_EQ(Call(s, "GET", "/version", s.paths().admin_token).status, 200);
 }
 
 TEST(Faults, RandomDataThenCloseIsNotHttp) {
@@ -119,7 +136,7 @@ TEST(Faults, RandomDataThenCloseIsNotHttp) {
 TEST(Faults, MalformedChunkBreaksTheChunkedBody) {
   TestServer s;
   AddRule(s, {{"action", "malformed-chunk"}});
-  auto curl = Curl(s, "-i " + s.url() + "/api/v1/pods");
+  auto curl = Curl(s, "--http1.1 -i " + s.url() + "/api/v1/pods");
   EXPECT_NE(curl.code, 0);
   EXPECT_THAT(curl.output, HasSubstr("HTTP/1.1 200"));
   EXPECT_THAT(curl.output, HasSubstr("chunk"));  // "Malformed encoding found in chunked-encoding"

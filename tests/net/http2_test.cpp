@@ -46,7 +46,8 @@ struct Gate {
 };
 
 // /watch?name=N: a chunk "N-1\n", then (once the gate opens) "N-2\n" and the end; a hang-up ends
-// it early. /slow: 200 "slow" once the gate opens. /echo: method, version and body. Otherwise
+// it early. /slow: 200 "slow" once the gate opens. /echo: method, version and body. /header: the
+// Authorization header in brackets. Otherwise
 // "list" (or /big: 2 MiB from a provider).
 net::HttpServer::Handler Handler(std::shared_ptr<Gate> gate) {
   return [gate](net::Exchange& ex) {
@@ -85,6 +86,8 @@ net::HttpServer::Handler Handler(std::shared_ptr<Gate> gate) {
         });
       }
       ex.response.set_content(req.method + " " + req.version + " " + body, "text/plain");
+    } else if (req.path == "/header") {
+      ex.response.set_content("[" + req.get_header_value("Authorization") + "]", "text/plain");
     } else if (req.path == "/big") {
       ex.response.set_chunked_content_provider(
           "text/plain", [](size_t offset, httplib::DataSink& sink) {
@@ -230,6 +233,18 @@ TEST_F(Http2Test, ARequestWithUpgradeHeadersIsResetAsMalformed) {
   ASSERT_TRUE(c.RunUntil([&] { return c.reply(up).done && c.reply(after).done; }));
   EXPECT_EQ(c.reply(up).error, static_cast<uint32_t>(NGHTTP2_PROTOCOL_ERROR));
   EXPECT_EQ(c.reply(after).body, "list");  // the connection goes on
+}
+
+// kubectl sends "Authorization: Bearer " for a blank token: Go's server takes a value with blanks
+// around it, and so does this one (trimmed, as over HTTP/1.1), instead of a PROTOCOL_ERROR reset.
+TEST_F(Http2Test, AHeaderValueWithBlanksAroundItIsTakenTrimmed) {
+  Start();
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.ok());
+  const int32_t id = c.Request("GET", "/header", {}, {{"authorization", "Bearer  "}});
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(id).done; }));
+  EXPECT_EQ(c.reply(id).error, 0u);
+  EXPECT_EQ(c.reply(id).body, "[Bearer]");
 }
 
 TEST_F(Http2Test, HttpOneStaysForClientsWithoutH2AndWhenHttp2IsOff) {
