@@ -89,6 +89,20 @@ TEST_F(ExecE2eTest, KubectlExecPrintsTheOutputAndExitsWithTheCommandsCode) {
   EXPECT_NE(r.output.find("executable file not found in $PATH"), std::string::npos) << r.output;
 }
 
+// kubectl speaks HTTP/2 to the server (ALPN "h2", as to kube-apiserver) for its reads, and asks
+// for HTTP/1.1 on the connection it upgrades for exec (101 is HTTP/1.1's).
+TEST_F(ExecE2eTest, KubectlReadsOverHttp2AndExecsOverHttp1) {
+  Result r = Bash(Kubectl() + "exec web -- echo over h1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto get = srv_.EntriesFor("/api/v1/namespaces/default/pods/web", 1);
+  ASSERT_FALSE(get.empty());
+  EXPECT_EQ(get.back().protocol, "HTTP/2.0");
+  auto exec = srv_.EntriesFor("/api/v1/namespaces/default/pods/web/exec", 1);
+  ASSERT_FALSE(exec.empty());
+  EXPECT_EQ(exec.back().status, 101);
+  EXPECT_EQ(exec.back().protocol, "HTTP/1.1");
+}
+
 TEST_F(ExecE2eTest, KubectlExecPassesStdinToTheCommand) {
   Result r = Bash("printf 'one\\ntwo\\n' | " + KubectlHere() + "exec -i web -- cat");
   EXPECT_EQ(r.code, 0) << r.output;

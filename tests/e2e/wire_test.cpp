@@ -127,9 +127,10 @@ TEST(WireNode, InformerListsAgainAfterACompactionAndKeepsWatching) {
   EXPECT_THAT(r.output, HasSubstr("lists 2"));  // the 410 made it list again
 }
 
+// The HTTP/1.1 wire (kube-apiserver's answer to a client that does not offer h2).
 TEST(WireCurl, HeadersAndStatusCodes) {
   TestServer srv;
-  const std::string curl = "curl -s --cacert " + srv.paths().ca_crt.string() +
+  const std::string curl = "curl -s --http1.1 --cacert " + srv.paths().ca_crt.string() +
                            " -H 'Authorization: Bearer " + srv.paths().admin_token + "' ";
   const std::string cms = srv.url() + "/api/v1/namespaces/default/configmaps";
   auto head = Bash(curl + "-D - -o /dev/null " + cms);
@@ -155,11 +156,35 @@ TEST(WireCurl, HeadersAndStatusCodes) {
   EXPECT_THAT(watch.output, HasSubstr("\nContent-Type: application/json\r\n"));
   EXPECT_THAT(watch.output, ::testing::Not(HasSubstr("Content-Encoding")));
   // No credentials: 401 with an audit id but no flow-control headers.
-  auto anon = Bash("curl -s --cacert " + srv.paths().ca_crt.string() + " -D - " + cms);
+  auto anon = Bash("curl -s --http1.1 --cacert " + srv.paths().ca_crt.string() + " -D - " + cms);
   EXPECT_THAT(anon.output, HasSubstr("HTTP/1.1 401"));
   EXPECT_THAT(anon.output, HasSubstr("\nAudit-Id: "));
   EXPECT_THAT(anon.output, ::testing::Not(HasSubstr("Pf-Flowschema")));
   EXPECT_THAT(anon.output, HasSubstr("{\n  \"apiVersion\": \"v1\",\n  \"code\": 401,"));
+}
+
+// curl negotiates h2 by default, as with kube-apiserver: the same answers, header names in lower
+// case as HTTP/2 sends them, no connection-specific headers; --http1.1 still gets HTTP/1.1.
+TEST(WireCurl, Http2ByDefaultAndHttp1WhenAsked) {
+  TestServer srv;
+  const std::string curl = "curl -sS --cacert " + srv.paths().ca_crt.string() +
+                           " -H 'Authorization: Bearer " + srv.paths().admin_token + "' ";
+  const std::string pods = srv.url() + "/api/v1/namespaces/default/pods";
+  EXPECT_EQ(Bash(curl + "-o /dev/null -w '%{http_version} %{http_code}' " + pods).output, "2 200");
+  EXPECT_EQ(Bash(curl + "--http1.1 -o /dev/null -w '%{http_version} %{http_code}' " + pods).output,
+            "1.1 200");
+  auto head = Bash(curl + "--http2 -D - -o /dev/null " + pods);
+  EXPECT_THAT(head.output, ContainsRegex("(^|\n)HTTP/2 200"));
+  EXPECT_THAT(head.output, ContainsRegex("\naudit-id: [0-9a-f-]{36}\r\n"));
+  EXPECT_THAT(head.output, HasSubstr("\ncontent-type: application/json\r\n"));
+  EXPECT_THAT(head.output, ::testing::Not(HasSubstr("connection:")));
+  // Several lists on one connection (curl multiplexes them over h2).
+  auto many = Bash(curl +
+                   "-Z --parallel-immediate -o /dev/null -o /dev/null -o /dev/null -w "
+                   "'%{http_version}:%{http_code}:%{num_connects} ' " +
+                   pods + " " + pods + " " + pods);
+  EXPECT_THAT(many.output, HasSubstr("2:200"));
+  EXPECT_THAT(many.output, ::testing::Not(HasSubstr(":000")));
 }
 
 }  // namespace
