@@ -197,20 +197,23 @@ TEST_F(HttpServerTest, ResetEndsTheConnectionWithoutAnAnswer) {
   EXPECT_TRUE(r.closed);
 }
 
-TEST_F(HttpServerTest, UpgradeHandsTheBytesToTheTaker) {
-  StartServer([](net::Exchange& ex) {
-    ex.response.status = 101;
-    ex.response.set_header("Upgrade", "echo");
-    ex.response.set_header("Connection", "Upgrade");
-    ex.Upgrade([](net::UpgradedStream& s) {
-      char buf[64];
-      for (;;) {
-        ssize_t n = s.Read(buf, sizeof buf);
-        if (n <= 0) return;
-        if (!s.Write(buf, static_cast<size_t>(n))) return;
-      }
-    });
+// Echoes the upgraded bytes back until the client closes.
+void EchoUpgrade(net::Exchange& ex) {
+  ex.response.status = 101;
+  ex.response.set_header("Upgrade", "echo");
+  ex.response.set_header("Connection", "Upgrade");
+  ex.Upgrade([](net::UpgradedStream& s) {
+    char buf[64];
+    for (;;) {
+      ssize_t n = s.Read(buf, sizeof buf);
+      if (n <= 0) return;
+      if (!s.Write(buf, static_cast<size_t>(n))) return;
+    }
   });
+}
+
+TEST_F(HttpServerTest, UpgradeHandsTheBytesToTheTaker) {
+  StartServer(EchoUpgrade);
   auto c = Connect();
   ASSERT_TRUE(
       c->Send("GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"));
@@ -230,21 +233,6 @@ TEST_F(HttpServerTest, UnparsableHeadIsRefusedAndTold) {
   EXPECT_EQ(c->Read().status, 400);
   ASSERT_EQ(refused_.size(), 1u);
   EXPECT_EQ(refused_[0], 400);
-}
-
-// Echoes the upgraded bytes back until the client closes.
-void EchoUpgrade(net::Exchange& ex) {
-  ex.response.status = 101;
-  ex.response.set_header("Upgrade", "echo");
-  ex.response.set_header("Connection", "Upgrade");
-  ex.Upgrade([](net::UpgradedStream& s) {
-    char buf[64];
-    for (;;) {
-      ssize_t n = s.Read(buf, sizeof buf);
-      if (n <= 0) return;
-      if (!s.Write(buf, static_cast<size_t>(n))) return;
-    }
-  });
 }
 
 TEST_F(HttpServerTest, PlainListenerAnswersWithoutTls) {
