@@ -1,7 +1,6 @@
 // Dialing host:port and TLS as a client (see dialer.h).
 #include "kubedouble/net/dialer.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -16,6 +15,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "kubedouble/base/strings.h"
+
 namespace kubedouble::net {
 
 namespace {
@@ -25,11 +26,6 @@ using Clock = std::chrono::steady_clock;
 int MillisLeft(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   return static_cast<int>(std::max<int64_t>(0, left.count()));
-}
-
-bool IsIpAddress(const std::string& host) {
-  unsigned char buf[sizeof(in6_addr)];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 // One connect within the deadline: 0, or the errno (ETIMEDOUT when the deadline passed).
@@ -116,7 +112,7 @@ bool DialedConn::StartTls(SSL_CTX* ctx, const std::string& server_name) {
   SSL_set_fd(ssl_, fd_);
   SSL_set_connect_state(ssl_);
   SSL_set_mode(ssl_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
-  if (!server_name.empty() && !IsIpAddress(server_name))
+  if (!server_name.empty() && !base::IsIpAddress(server_name))
     SSL_set_tlsext_host_name(ssl_, server_name.c_str());
   for (;;) {
     ERR_clear_error();
