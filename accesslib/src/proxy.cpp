@@ -201,48 +201,30 @@ bool AnswerRoute(const Route& r, const httplib::Request& req, httplib::Response&
 }
 
 // Copies the bytes of an upgraded client connection and of the upstream's tunnel both ways
-// until either side closes (or the proxy stops, which ends the client's stream). The tunnel is
-// used by one thread at a time: its reads here and the writes of the thread that reads the
-// client take turns under a lock.
+// until either side closes (or the proxy stops, which ends the client's stream): a thread per
+// direction, so that neither waits for the other (a tunnel that cannot take more bytes until its
+// answers are read would otherwise stall both).
 void Pipe(net::UpgradedStream& client, Tunnel& tunnel) {
-  std::mutex mu;
   std::atomic<bool> client_done{false};
   std::thread to_upstream([&] {
     char buf[16384];
     for (;;) {
       const ssize_t n = client.Read(buf, sizeof buf);
-      if (n <= 0) break;
-      std::lock_guard lock(mu);
-      if (!tunnel.Write(std::string_view(buf, static_cast<size_t>(n)))) break;
+      if (n <= 0 || !tunnel.Write(std::string_view(buf, static_cast<size_t>(n)))) break;
     }
     client_done = true;
   });
   char buf[16384];
-  // One read of the tunnel: > 0 bytes passed to the client, kAgain nothing now, else the end.
-  auto relay_once = [&]() -> long {
-    long n;
-    {
-      std::lock_guard lock(mu);
-      n = tunnel.Read(buf, sizeof buf);
-    }
-    if (n > 0 && !client.Write(buf, static_cast<size_t>(n))) return -1;
-    return n;
-  };
-  bool open = true;
-  while (open && !client_done) {
-    bool pending;
-    {
-      std::lock_guard lock(mu);
-      pending = tunnel.Pending();
-    }
-    if (!pending) {
+  while (!client_done) {
+    if (!tunnel.Pending()) {
       pollfd p{tunnel.fd(), POLLIN, 0};
       const int n = poll(&p, 1, 200);
       if (n < 0 && errno != EINTR) break;
       if (n <= 0) continue;
     }
-    const long n = relay_once();
-    open = n > 0 || n == Tunnel::kAgain;
+    const long n = tunnel.Read(buf, sizeof buf);
+    if (n == Tunnel::kAgain) continue;
+    if (n <= 0 || !client.Write(buf, static_cast<size_t>(n))) break;
   }
   client.Close();  // wakes the reader of the client
   to_upstream.join();

@@ -130,6 +130,7 @@ bool DialedConn::StartTls(SSL_CTX* ctx, const std::string& server_name) {
 bool DialedConn::Write(std::string_view data) {
   while (!data.empty()) {
     bool want_write = true;
+    std::unique_lock lock(io_mu_);  // not held while waiting: a reader may go on meanwhile
     if (ssl_ != nullptr) {
       ERR_clear_error();
       const int n =
@@ -151,12 +152,14 @@ bool DialedConn::Write(std::string_view data) {
       if (n < 0 && errno == EINTR) continue;
       if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return false;
     }
+    lock.unlock();
     if (!Wait(want_write)) return false;
   }
   return true;
 }
 
 ssize_t DialedConn::ReadNow(char* data, size_t size) {
+  std::lock_guard lock(io_mu_);
   if (ssl_ != nullptr) {
     ERR_clear_error();
     const int n = SSL_read(ssl_, data, static_cast<int>(std::min<size_t>(size, 1 << 30)));
@@ -184,6 +187,9 @@ ssize_t DialedConn::Read(char* data, size_t size) {
   }
 }
 
-bool DialedConn::Pending() const { return ssl_ != nullptr && SSL_pending(ssl_) > 0; }
+bool DialedConn::Pending() const {
+  std::lock_guard lock(io_mu_);
+  return ssl_ != nullptr && SSL_pending(ssl_) > 0;
+}
 
 }  // namespace kubedouble::net

@@ -425,6 +425,34 @@ TEST_F(ProxyForwarding, UpgradesArePipedBothWays) {
   proxy.Stop();
 }
 
+// A port-forward carrying bulk both ways at once (kubectl port-forward of a busy port): the
+// upstream echoes every byte and reads no more while its answers wait, so a proxy that writes
+// the client's bytes upstream and reads the upstream's in turn on one thread stalls once the
+// buffers between are full. Every byte comes back.
+TEST_F(ProxyForwarding, AnUpgradeCarriesBulkBothWaysAtOnce) {
+  UpgradeUpstream upstream(bundle_->server);
+  Config c;
+  c.server = upstream.url();
+  c.ca_data = bundle_->ca.cert.Pem();
+  c.token = "proxy-token";
+  ProxyOptions o;
+  o.port = 0;
+  Proxy proxy(c, o);
+  proxy.Start();
+  RawClient client(proxy.port());
+  client.Send(UpgradeRequest("/api/v1/namespaces/default/pods/web/portforward",
+                             "127.0.0.1:" + std::to_string(proxy.port())));
+  ASSERT_EQ(StatusLine(client.Read()), "HTTP/1.1 101 Switching Protocols");
+  constexpr size_t kTotal = 64 << 20;
+  std::thread sender([&] {
+    const std::string chunk(64 << 10, 'k');
+    for (size_t sent = 0; sent < kTotal; sent += chunk.size()) client.Send(chunk);
+  });
+  const std::string echoed = client.ReadBytes(kTotal);
+  sender.join();
+  EXPECT_EQ(echoed.size(), kTotal);
+}
+
 TEST_F(ProxyForwarding, UpgradeThroughProxyUrl) {
   UpgradeUpstream upstream(bundle_->server);
   testing::ConnectProxy connect;

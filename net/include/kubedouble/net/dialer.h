@@ -10,7 +10,9 @@
 //   conn->Write("GET / HTTP/1.1\r\n...");
 //
 // A failed connect is reported at once with the kernel's reason: no second dial to find out.
-// The socket is non-blocking; Read and Write wait (poll) up to the I/O timeout.
+// The socket is non-blocking; Read and Write wait (poll) up to the I/O timeout. One thread may
+// read while another writes (an upgraded connection piped both ways): each TLS call is made
+// under a lock that is never held while waiting for the socket.
 #pragma once
 
 #include <sys/types.h>
@@ -18,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -76,6 +79,7 @@ class DialedConn {
 
   int fd_;
   SSL* ssl_ = nullptr;
+  mutable std::mutex io_mu_;  // the TLS session (or socket) between a reader and a writer
   std::chrono::milliseconds io_timeout_{0};
 };
 
