@@ -34,6 +34,7 @@ void OfferProtocols(SSL_CTX* ctx, bool http2) {
 }
 
 bool NegotiatedHttp2(SSL* ssl) {
+  if (ssl == nullptr) return false;  // plain HTTP
   const unsigned char* proto = nullptr;
   unsigned int len = 0;
   SSL_get0_alpn_selected(ssl, &proto, &len);

@@ -53,14 +53,7 @@ bool ParseRequestLine(std::string_view line, httplib::Request& req) {
   if (parts[2] != "HTTP/1.1" && parts[2] != "HTTP/1.0") return false;
   req.method = std::string(parts[0]);
   req.version = std::string(parts[2]);
-  std::string_view target = parts[1];
-  target = target.substr(0, target.find('#'));
-  req.target = std::string(target);
-  const size_t q = target.find('?');
-  req.path = httplib::detail::decode_url(std::string(target.substr(0, q)), false);
-  if (q != std::string_view::npos && q + 1 < target.size()) {
-    httplib::detail::parse_query_text(std::string(target.substr(q + 1)), req.params);
-  }
+  SetTarget(parts[1], req);
   return true;
 }
 
@@ -116,6 +109,16 @@ bool Deliver(Connection& conn, uint64_t left, uint64_t& offset, uint64_t total,
 std::string HexSize(size_t n) { return fmt::format("{:x}", n); }
 
 }  // namespace
+
+void SetTarget(std::string_view target, httplib::Request& req) {
+  target = target.substr(0, target.find('#'));
+  req.target = std::string(target);
+  const size_t q = target.find('?');
+  req.path = httplib::detail::decode_url(std::string(target.substr(0, q)), false);
+  if (q != std::string_view::npos && q + 1 < target.size()) {
+    httplib::detail::parse_query_text(std::string(target.substr(q + 1)), req.params);
+  }
+}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

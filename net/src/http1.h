@@ -50,6 +50,9 @@ std::string Head(const httplib::Response& res);
 // connection.
 std::string Refusal(int status);
 
+// A request target ("/path?query#fragment") into req.target, req.path (decoded) and req.params.
+void SetTarget(std::string_view target, httplib::Request& req);
+
 // A header value without the blanks (spaces, tabs) around it.
 std::string_view Trim(std::string_view s);
 

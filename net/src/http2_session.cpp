@@ -131,14 +131,7 @@ int Session::OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_
   if (n == ":method") {
     req.method = std::move(v);
   } else if (n == ":path") {
-    std::string_view target = v;
-    target = target.substr(0, target.find('#'));
-    req.target = std::string(target);
-    const size_t q = target.find('?');
-    req.path = httplib::detail::decode_url(std::string(target.substr(0, q)), false);
-    if (q != std::string_view::npos && q + 1 < target.size()) {
-      httplib::detail::parse_query_text(std::string(target.substr(q + 1)), req.params);
-    }
+    http1::SetTarget(v, req);
   } else if (n == ":authority") {
     req.headers.emplace("Host", std::move(v));
   } else if (!n.empty() && n.front() != ':') {
