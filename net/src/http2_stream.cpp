@@ -70,6 +70,18 @@ void Stream::Respond(int status, const httplib::Headers& headers, bool has_body)
   Post(lock);
 }
 
+void Stream::RespondWhole(int status, const httplib::Headers& headers, std::string body) {
+  std::unique_lock lock(mu_);
+  head_.status = status;
+  head_.headers = headers;
+  head_.has_body = !body.empty();
+  head_ready_ = true;
+  out_.swap(body);
+  out_pos_ = 0;
+  out_end_ = true;
+  Post(lock);
+}
+
 bool Stream::Write(const char* data, size_t n) {
   std::unique_lock lock(mu_);
   if (!cv_.wait_for(lock, io_timeout_,
@@ -82,22 +94,6 @@ bool Stream::Write(const char* data, size_t n) {
     out_pos_ = 0;
   }
   out_.append(data, n);
-  if (deferred_ && !resume_) {
-    resume_ = true;
-    Post(lock);
-  }
-  return true;
-}
-
-bool Stream::WriteAll(std::string body) {
-  std::unique_lock lock(mu_);
-  if (closed_ || reset_ != 0) return false;
-  if (out_pos_ == out_.size()) {
-    out_.swap(body);
-    out_pos_ = 0;
-  } else {
-    out_ += body;
-  }
   if (deferred_ && !resume_) {
     resume_ = true;
     Post(lock);
@@ -286,10 +282,7 @@ bool WriteAnswer(Stream& stream, const httplib::Request& req, httplib::Response&
   }
   const bool head_only = req.method == "HEAD";
   if (head_only || !provided) {
-    const bool has_body = !head_only && !res.body.empty();
-    stream.Respond(res.status, res.headers, has_body);
-    if (has_body && !stream.WriteAll(std::move(res.body))) return false;
-    stream.End();
+    stream.RespondWhole(res.status, res.headers, head_only ? std::string() : std::move(res.body));
     return !stream.closed() || !stream.hung_up();
   }
   stream.SetStreaming();

@@ -41,10 +41,11 @@ class Stream {
   // The answer's status and headers; `has_body`: DATA frames follow (else the head ends the
   // stream).
   void Respond(int status, const httplib::Headers& headers, bool has_body);
-  // Body bytes: Write waits while too much waits to be sent; WriteAll takes a whole body as it is.
+  // A whole answer at once (one wake-up of the loop): the head, and `body` unless it is empty.
+  void RespondWhole(int status, const httplib::Headers& headers, std::string body);
+  // Body bytes: Write waits while too much waits to be sent.
   // False once the stream ended (reset by the client, connection gone) or on the io timeout.
   bool Write(const char* data, size_t n);
-  bool WriteAll(std::string body);
   // The body is whole: the last DATA frame ends the stream.
   void End();
   // RST_STREAM with `code` (an nghttp2 error code) instead of (the rest of) the answer.
