@@ -39,7 +39,7 @@ std::string Rfc1123(std::chrono::system_clock::time_point t) {
 void Server::Impl::OpenApiRequest(Call& call) {
   const auto& req = call.req;
   auto& res = call.res;
-  if (req.method != "GET" && req.method != "HEAD") return SendStatus(res, MethodNotAllowedStatus());
+  if (req.method != "GET" && req.method != "HEAD") return SendError(res, MethodNotAllowedError());
   std::string path = req.path;
   if (path.size() > 1 && path.back() == '/') path.pop_back();
   if (path == "/openapi/v3") return SendDocument(req, res, *openapi->V3Discovery());

@@ -148,7 +148,6 @@ json UserInfoJson(const UserInfo& user);
 // Sets the status, the body (moved in) and its Content-Type.
 void SendBody(httplib::Response& res, int status, std::string body, const char* content_type);
 void SendJson(httplib::Response& res, int status, const json& body);
-void SendStatus(httplib::Response& res, const json& status);
 void SendText(httplib::Response& res, int status, const std::string& text);
 
 }  // namespace kubedouble::fake

@@ -64,13 +64,13 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
     entry.user = "kubedouble:admin-token";
     entry.auth_method = "admin-token";
   } else {
-    if (!call.auth.authenticated) return SendStatus(res, UnauthorizedStatus());
+    if (!call.auth.authenticated) return SendError(res, UnauthorizedError());
     entry.user = call.auth.user.name;
     entry.groups = call.auth.user.groups;
     entry.auth_method = call.auth.method;
     const auto& g = call.auth.user.groups;
     if (std::find(g.begin(), g.end(), "system:masters") == g.end()) {
-      return SendStatus(res, MakeStatus(403, "Forbidden",
+      return SendError(res, StatusError(403, "Forbidden",
                                         fmt::format("user \"{}\" cannot use the kubedouble admin "
                                                     "API: it is allowed to system:masters only",
                                                     call.auth.user.name)));
@@ -80,7 +80,7 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
   std::string rest = req.path.size() > kPrefix.size() ? req.path.substr(kPrefix.size()) : "";
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   const std::string& m = req.method;
-  auto not_allowed = [&] { SendStatus(res, MethodNotAllowedStatus()); };
+  auto not_allowed = [&] { SendError(res, MethodNotAllowedError()); };
 
   if (rest == "requests") {
     std::shared_ptr<re2::RE2> path_re;
@@ -258,9 +258,8 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
     // and the one a client holds stays valid for the rotation's grace, as after any rotation.
     auto sas = registry->Find("", "v1", "serviceaccounts");
     json identity;
-    try {
-      if (sas) identity = store->Get(*sas, "default", "default")["metadata"];
-    } catch (const StatusError&) {
+    if (sas) {
+      if (auto sa = store->Find(*sas, "default", "default")) identity = (*sa)["metadata"];
     }
     store->Clear();
     if (sas && identity.is_object()) {
@@ -347,9 +346,9 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
                      {"previousValidFor", FormatDuration(rotation->grace())}});
   }
 
-  SendStatus(res, MakeStatus(404, "NotFound",
-                             fmt::format("no admin endpoint {} (see README.md, \"Admin API\")",
-                                         req.path)));
+  SendError(res, StatusError(
+                     404, "NotFound",
+                     fmt::format("no admin endpoint {} (see README.md, \"Admin API\")", req.path)));
 }
 
 }  // namespace kubedouble::fake
