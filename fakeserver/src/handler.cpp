@@ -4,12 +4,14 @@
 
 #include <chrono>
 
+#include "admin/admin.h"
 #include "answer.h"
 #include "faults/inject.h"
 #include "flow_control.h"
 #include "impersonation.h"
 #include "kubedouble/fakeserver/version.h"
 #include "negotiate.h"
+#include "openapi_endpoints.h"
 #include "pod_streams.h"
 #include "request_limits.h"
 #include "request_log.h"
@@ -163,7 +165,16 @@ void Server::Impl::Handle(net::Exchange& ex) {
             "the request body nests arrays and objects more than {} deep", kMaxJsonNesting));
       }
       if (IsAdminPath(req.path)) {
-        Admin(call, entry);  // admin/admin.cpp: its own authorization, never faulted
+        AdminApi{options.admin_token,
+                 paths.serviceaccount_dir,
+                 *journal,
+                 *faults,
+                 *registry,
+                 *store,
+                 *clock,
+                 rotation,
+                 [this] { LoadWorld(); }}
+            .Serve(call, entry);
       } else if (!call.auth.authenticated) {
         SendError(res, UnauthorizedError());
       } else {
@@ -345,7 +356,7 @@ void Server::Impl::NonResource(Call& call) {
   }
   if (path == "/openapi/v2" || path == "/openapi/v3" || path.starts_with("/openapi/v3/") ||
       path == "/openapi/v2/" || path == "/openapi/v3/") {
-    return OpenApiRequest(call);  // openapi_endpoints.cpp
+    return ServeOpenApi(*openapi, req, res);
   }
   SendText(res, 404, "404 page not found\n");
 }
