@@ -54,6 +54,23 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+std::string CanonicalHeaderKey(std::string_view name) {
+  // RFC 9110's tchar: letters, digits and these marks.
+  static constexpr std::string_view kMarks = "!#$%&'*+-.^_`|~";
+  for (char c : name) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && kMarks.find(c) == std::string_view::npos) return std::string(name);
+  }
+  std::string out(name);
+  bool word_start = true;
+  for (char& c : out) {
+    if (word_start && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (!word_start && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    word_start = c == '-';
+  }
+  return out;
+}
+
 bool IsIpv4Address(std::string_view host) { return Parses(AF_INET, host); }
 bool IsIpv6Address(std::string_view host) { return Parses(AF_INET6, host); }
 bool IsIpAddress(std::string_view host) { return IsIpv4Address(host) || IsIpv6Address(host); }

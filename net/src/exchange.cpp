@@ -45,6 +45,8 @@ void Exchange::Close() { conn_->Shutdown(); }
 
 bool Exchange::WriteRaw(std::string_view bytes) { return conn_->Write(bytes.data(), bytes.size()); }
 
+bool Exchange::Flush() { return stream_ ? stream_->Flush() : !conn_->ended(); }
+
 bool Exchange::ended() const { return conn_->ended(); }
 
 void Exchange::Upgrade(UpgradeTaker taker) { taker_ = std::move(taker); }

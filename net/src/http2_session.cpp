@@ -5,6 +5,8 @@
 #include <cctype>
 #include <string_view>
 
+#include <kubedouble/base/strings.h>
+
 #include "connection.h"
 #include "http1.h"
 
@@ -135,7 +137,9 @@ int Session::OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_
   } else if (n == ":authority") {
     req.headers.emplace("Host", std::move(v));
   } else if (!n.empty() && n.front() != ':') {
-    req.headers.emplace(std::string(n), std::move(v));
+    // HTTP/2 sends names in lower case; handlers (and the HTTP/1.1 requests the pod proxy
+    // makes from them) see them as Go's server hands them over.
+    req.headers.emplace(base::CanonicalHeaderKey(n), std::move(v));
   }
   return 0;
 }

@@ -101,6 +101,15 @@ bool Stream::Write(const char* data, size_t n) {
   return true;
 }
 
+bool Stream::Flush() {
+  std::unique_lock lock(mu_);
+  ++flushing_;
+  const bool sent =
+      cv_.wait_for(lock, io_timeout_, [&] { return closed_ || out_pos_ == out_.size(); });
+  --flushing_;
+  return sent && !closed_ && reset_ == 0;
+}
+
 void Stream::End() {
   std::unique_lock lock(mu_);
   out_end_ = true;
@@ -185,8 +194,10 @@ ssize_t Stream::ReadAnswer(uint8_t* buf, size_t size, bool& eof) {
       out_.clear();
       out_pos_ = 0;
     }
-    // A writer waiting for room: there is some now.
-    if (left >= kHighWater && left - n < kHighWater) cv_.notify_all();
+    // A writer waiting for room: there is some now. A flush waits for all of it to be taken.
+    if ((left >= kHighWater && left - n < kHighWater) || (flushing_ > 0 && out_.empty())) {
+      cv_.notify_all();
+    }
   }
   if (out_pos_ == out_.size() && out_end_) {
     eof = true;

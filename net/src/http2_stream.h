@@ -46,6 +46,9 @@ class Stream {
   // Body bytes: Write waits while too much waits to be sent.
   // False once the stream ended (reset by the client, connection gone) or on the io timeout.
   bool Write(const char* data, size_t n);
+  // Waits until the body bytes written so far were taken by the loop for DATA frames (they leave
+  // in its next send); false when the stream ended first or on the io timeout.
+  bool Flush();
   // The body is whole: the last DATA frame ends the stream.
   void End();
   // RST_STREAM with `code` (an nghttp2 error code) instead of (the rest of) the answer.
@@ -110,6 +113,7 @@ class Stream {
   bool eof_sent_ = false;
   bool deferred_ = false;
   bool resume_ = false;
+  int flushing_ = 0;  // workers waiting in Flush()
   uint32_t reset_ = 0;
   bool posted_ = false;
   bool streaming_ = false;

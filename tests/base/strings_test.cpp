@@ -17,6 +17,21 @@ TEST(Strings, TrimAndLower) {
   EXPECT_EQ(Lower(""), "");
 }
 
+// The names Go's servers hand their handlers, whatever case the client wrote (HTTP/2 sends them
+// in lower case).
+TEST(Strings, CanonicalHeaderKeyAsGoWritesIt) {
+  EXPECT_EQ(CanonicalHeaderKey("user-agent"), "User-Agent");
+  EXPECT_EQ(CanonicalHeaderKey("x-forwarded-uri"), "X-Forwarded-Uri");
+  EXPECT_EQ(CanonicalHeaderKey("ACCEPT-ENCODING"), "Accept-Encoding");
+  EXPECT_EQ(CanonicalHeaderKey("www-authenticate"), "Www-Authenticate");
+  EXPECT_EQ(CanonicalHeaderKey("x-1a"), "X-1a");
+  EXPECT_EQ(CanonicalHeaderKey("-x"), "-X");
+  EXPECT_EQ(CanonicalHeaderKey(""), "");
+  // Not a token: left as it is.
+  EXPECT_EQ(CanonicalHeaderKey("bad header"), "bad header");
+  EXPECT_EQ(CanonicalHeaderKey("caf\xc3\xa9"), "caf\xc3\xa9");
+}
+
 TEST(Strings, IpAddresses) {
   EXPECT_TRUE(IsIpAddress("127.0.0.1"));
   EXPECT_TRUE(IsIpAddress("::1"));

@@ -163,7 +163,8 @@ POD=$(kubectl get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
 kubectl get --raw /api/v1/namespaces/default/pods/$POD/portforward 2>&1
 SERVER=$(kubectl config view --raw -o jsonpath='{.clusters[0].cluster.server}')
 TOKEN=$(head -1 state/tokens.csv | cut -d, -f1)  # the admin's
-curl -sk -m 10 -H "Authorization: Bearer $TOKEN" -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+# A WebSocket handshake is HTTP/1.1: over h2 curl would drop Connection and Upgrade.
+curl -sk --http1.1 -m 10 -H "Authorization: Bearer $TOKEN" -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
   -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
   -H 'Sec-WebSocket-Protocol: v4.channel.k8s.io' -w ' status %{http_code}\n' \
   "$SERVER/api/v1/namespaces/default/pods/$POD/portforward"

@@ -46,7 +46,7 @@ FaultRequest FaultRequestOf(const httplib::Request& req, const RequestInfo& info
   return q;
 }
 
-bool InjectBefore(const FaultSet::Fired& fault, const httplib::Request&, httplib::Response& res,
+bool InjectBefore(const FaultSet::Fired& fault, const httplib::Request& req, httplib::Response& res,
                   net::Exchange& ex) {
   if (fault.delay.count() > 0) std::this_thread::sleep_for(fault.delay);
   const FaultRule& r = fault.rule;
@@ -82,14 +82,24 @@ bool InjectBefore(const FaultSet::Fired& fault, const httplib::Request&, httplib
     case FaultAction::kMalformedChunk: {
       res.status = 200;
       net::Exchange* conn = &ex;  // the provider runs while the answer is written
-      res.set_chunked_content_provider("application/json", [conn](size_t, httplib::DataSink& sink) {
-        static const char kStart[] = "{\"kind\":";
-        sink.write(kStart, sizeof kStart - 1);               // one well-formed chunk
-        static const char kBad[] = "zz\r\nnot a chunk\r\n";  // size line is not hex
-        conn->WriteRaw(std::string_view(kBad, sizeof kBad - 1));
-        conn->Close();
-        return false;
-      });
+      const bool http2 = req.version == "HTTP/2.0";
+      res.set_chunked_content_provider(
+          "application/json", [conn, http2](size_t, httplib::DataSink& sink) {
+            static const char kStart[] = "{\"kind\":";
+            sink.write(kStart, sizeof kStart - 1);  // one well-formed chunk (HTTP/2: a DATA frame)
+            if (http2) {
+              // HTTP/2 has no chunks, and garbage between frames is read differently by each
+              // client (curl may even take the answer as whole): the connection breaks off
+              // after the first DATA frame instead.
+              conn->Flush();
+              conn->Reset();
+              return false;
+            }
+            static const char kBad[] = "zz\r\nnot a chunk\r\n";  // size line is not hex
+            conn->WriteRaw(std::string_view(kBad, sizeof kBad - 1));
+            conn->Close();
+            return false;
+          });
       return true;
     }
     default:

@@ -1,5 +1,5 @@
-// Small text helpers every component wants: ASCII trimming and lower case, and whether a host
-// is an IP address.
+// Small text helpers every component wants: ASCII trimming and lower case, header names in
+// their canonical form, and whether a host is an IP address.
 #pragma once
 
 #include <string>
@@ -11,6 +11,11 @@ namespace kubedouble::base {
 std::string Trim(std::string_view s);
 // `s` with A-Z made a-z; other bytes (UTF-8 included) unchanged.
 std::string Lower(std::string_view s);
+// A header name in the form Go's servers give every name they read ("content-type" →
+// "Content-Type", "x-forwarded-uri" → "X-Forwarded-Uri"): a letter at the start or after a '-'
+// upper case, every other letter lower case. A name holding a byte that is not an HTTP token
+// character is returned unchanged, as Go leaves it.
+std::string CanonicalHeaderKey(std::string_view name);
 
 // `path` as Go's path.Clean cleans a rooted path: "." and empty segments dropped, ".." taking
 // the segment before (never above the root), no trailing slash; "/" for nothing. The path is

@@ -78,6 +78,10 @@ class Exchange {
   // Sends `bytes` inside the TLS session as they are (no HTTP framing); false when they could not
   // be written.
   bool WriteRaw(std::string_view bytes);
+  // Waits until the answer's bytes written so far are on their way, so that what WriteRaw, Reset
+  // or Close does next comes after them: HTTP/1.1 writes go out at once; an HTTP/2 stream's
+  // DATA frames are sent by the event loop. False when the stream ended first.
+  bool Flush();
   // True once Reset or Close was called: the answer is not written.
   bool ended() const;
 
