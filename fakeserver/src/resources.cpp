@@ -320,9 +320,16 @@ void Server::Impl::Resource(Call& call) {
           res.body = plan.answer.body;
           return;
         }
-        call.exchange->Upgrade([plan = std::move(plan)](net::UpgradedStream& stream) {
-          RunPortForward(stream, plan);
-        });
+        call.upgrade = plan.tunnel        ? "SPDY/3.1+portforward.k8s.io"
+                       : plan.answer.spdy ? "SPDY/3.1"
+                                          : plan.answer.protocol->name;
+        call.stream_outcome = std::make_shared<StreamOutcome>();
+        call.exchange->Upgrade(
+            [plan = std::move(plan), outcome = call.stream_outcome](net::UpgradedStream& stream) {
+              const PortForwardTally tally = RunPortForward(stream, plan);
+              outcome->forwarded_connections = tally.forwarded;
+              outcome->refused_connections = tally.refused;
+            });
         return;
       }
       if (sub != "portforward" && call.exchange && IsStreamUpgrade(req)) {
@@ -336,10 +343,10 @@ void Server::Impl::Resource(Call& call) {
           return;
         }
         call.upgrade = plan.answer.spdy ? "SPDY/3.1" : plan.answer.protocol->name;
-        call.exit_code = std::make_shared<std::optional<int>>();
+        call.stream_outcome = std::make_shared<StreamOutcome>();
         call.exchange->Upgrade(
-            [plan = std::move(plan), exit_code = call.exit_code](net::UpgradedStream& stream) {
-              *exit_code = RunPodStream(stream, plan);
+            [plan = std::move(plan), outcome = call.stream_outcome](net::UpgradedStream& stream) {
+              outcome->exit_code = RunPodStream(stream, plan);
             });
         return;
       }
