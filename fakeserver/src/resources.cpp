@@ -404,7 +404,10 @@ void Server::Impl::Resource(Call& call) {
                       EvictPod(*store, ns, info.name, body, clock->Now(),
                                req.has_param("dryRun") && !Param(req, "dryRun").empty()));
     }
-    if (info.subresource == "status") return Status(call, r, ns);
+    if (info.subresource == "status") return ScopedWrite(call, r, ns, &WriteOptions::status_only);
+    if (r.group.empty() && r.plural == "pods" && info.subresource == "ephemeralcontainers") {
+      return ScopedWrite(call, r, ns, &WriteOptions::ephemeral_containers_only);  // kubectl debug
+    }
     if (info.subresource == "scale") return Scale(call, r, ns);  // spec.replicas
     if (info.subresource == "finalize" && r.group.empty() && r.plural == "namespaces") {
       WriteOptions write = ParseWriteOptions(req);
@@ -604,20 +607,22 @@ void Server::Impl::Resource(Call& call) {
   SendStatus(res, MethodNotAllowedStatus());
 }
 
-// …/status: GET reads the object; PUT and PATCH change its status and nothing else.
-void Server::Impl::Status(Call& call, const ResourceInfo& r, const std::string& ns) {
+// …/status (and a pod's …/ephemeralcontainers): GET reads the object; PUT and PATCH change its
+// status (its ephemeral containers) and nothing else.
+void Server::Impl::ScopedWrite(Call& call, const ResourceInfo& r, const std::string& ns,
+                               bool WriteOptions::*only) {
   const auto& req = call.req;
   const auto& name = call.info.name;
   if (call.info.verb == "get") return Reply(call, r, 200, store->Get(r, ns, name));
   if (call.info.verb == "update") {
     WriteOptions write = ParseWriteOptions(req);
-    write.status_only = true;
+    write.*only = true;
     return Reply(call, r, 200, store->Update(r, ns, name, ParseBody(req, r), write));
   }
   auto type = ParsePatchType(req.get_header_value("Content-Type"));
   if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
   WriteOptions write = ParsePatchOptions(req, *type);
-  write.status_only = true;
+  write.*only = true;
   Reply(call, r, 200, store->Patch(r, ns, name, *type, req.body, write));
 }
 

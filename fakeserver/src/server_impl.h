@@ -125,8 +125,11 @@ struct Server::Impl {
   void NonResource(Call& call);
   // resources.cpp
   void Resource(Call& call);
-  void Status(Call& call, const ResourceInfo& r, const std::string& ns);  // …/status
-  void Scale(Call& call, const ResourceInfo& r, const std::string& ns);   // …/scale
+  // …/status and a pod's …/ephemeralcontainers: get, update and patch of the part of the
+  // object that `only` (WriteOptions::status_only, ::ephemeral_containers_only) names.
+  void ScopedWrite(Call& call, const ResourceInfo& r, const std::string& ns,
+                   bool WriteOptions::*only);
+  void Scale(Call& call, const ResourceInfo& r, const std::string& ns);  // …/scale
   // proxy.cpp: pods/NAME/proxy/..., services/NAME/proxy/...
   void Proxy(Call& call, const ResourceInfo& r, const std::string& ns);
   void NodeProxy(Call& call, const ResourceInfo& nodes);
