@@ -280,10 +280,10 @@ std::optional<int> BackgroundProcess::Wait(std::chrono::milliseconds timeout) {
   return status_;
 }
 
-int BackgroundProcess::Stop() {
+int BackgroundProcess::Stop(std::chrono::milliseconds grace) {
   if (pid_ <= 0) return status_;
   KillGroup(pid_, SIGTERM);
-  if (auto status = Wait(std::chrono::seconds(1))) return *status;
+  if (auto status = Wait(grace)) return *status;
   KillGroup(pid_, SIGKILL);
   return Wait(std::chrono::hours(1)).value_or(-1);
 }

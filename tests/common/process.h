@@ -63,9 +63,11 @@ class Process {
   std::optional<int> Wait(std::chrono::milliseconds timeout) {
     return process_ ? process_->Wait(timeout) : std::nullopt;
   }
-  // Ends it now (SIGTERM, then SIGKILL after a second) and returns its exit status; -1 when it
-  // never started.
-  int Stop() { return process_ ? process_->Stop() : -1; }
+  // Ends it now (SIGTERM, then SIGKILL when it has not exited within ten seconds) and returns its
+  // exit status; -1 when it never started. The grace is long because a sanitized build on a
+  // loaded machine can take more than a second to exit cleanly (the leak check runs at exit),
+  // and a test that asserts a clean exit must not see SIGKILL's 137 instead.
+  int Stop() { return process_ ? process_->Stop(std::chrono::seconds(10)) : -1; }
 
  private:
   TempDir logs_;  // declared first: removed after the process has ended

@@ -67,9 +67,9 @@ class BackgroundProcess {
   // Waits up to `timeout` for it to exit by itself (after a signal sent to pid(), say) and returns
   // its exit status — 128 + the signal's number when a signal ended it — or nullopt while it runs.
   std::optional<int> Wait(std::chrono::milliseconds timeout);
-  // Ends it: SIGTERM to its process group, SIGKILL after a second. Returns its exit status, as
-  // Wait() does (also when it had exited before).
-  int Stop();
+  // Ends it: SIGTERM to its process group, SIGKILL when it has not exited within `grace`.
+  // Returns its exit status, as Wait() does (also when it had exited before).
+  int Stop(std::chrono::milliseconds grace = std::chrono::seconds(1));
 
  private:
   BackgroundProcess() = default;
