@@ -1,5 +1,5 @@
-// The kubectl-proxy-compatible server: httplib::Server in front of the access transport.
-// Over 600 lines: Proxy::Impl's parts (the filters, the request handler, upgrades piped both
+// The kubectl-proxy-compatible server: a plain-HTTP net::HttpServer in front of the access
+// transport. Proxy::Impl's parts (Go's routing, the filter, the forwarding, upgrades piped both
 // ways, the TCP and unix-socket listeners) share one state and one lifetime.
 #include <httplib.h>
 #include <netdb.h>
@@ -17,8 +17,10 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
-#include <deque>
-#include <set>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "go_request_target.h"
@@ -26,7 +28,9 @@
 #include "kubedouble/accesslib/proxy.h"
 #include "kubedouble/accesslib/transport.h"
 #include "kubedouble/base/strings.h"
+#include "kubedouble/net/http_server.h"
 #include "kubedouble/net/relay.h"
+#include "static_files.h"
 #include "util.h"
 
 namespace kubedouble::access {
@@ -70,139 +74,6 @@ std::string CopyResponseHeaders(const Headers& headers, httplib::Response& res) 
   }
   return content_type;
 }
-
-// httplib::Stream over an accepted socket (TCP or unix), buffered like httplib's own, that the
-// proxy can take over for a connection upgrade: the buffered bytes are handed on and nothing
-// more is written by httplib once it is hijacked.
-class FdStream : public httplib::Stream {
- public:
-  FdStream(int fd, time_t read_timeout_sec, time_t write_timeout_sec)
-      : fd_(fd),
-        read_timeout_ms_(read_timeout_sec * 1000),
-        write_timeout_ms_(write_timeout_sec * 1000) {}
-
-  bool is_readable() const override { return begin_ < end_ || Wait(POLLIN, read_timeout_ms_); }
-  bool is_writable() const override {
-    if (hijacked_ || !Wait(POLLOUT, write_timeout_ms_)) return false;
-    // httplib's is_socket_alive: a peer that closed shows as readable with nothing to read.
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, 0) <= 0) return true;
-    char c;
-    return recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-  }
-  ssize_t read(char* ptr, size_t size) override {
-    if (hijacked_) return -1;
-    if (begin_ == end_) {
-      if (!Wait(POLLIN, read_timeout_ms_)) return -1;
-      ssize_t n = recv(fd_, buf_, sizeof buf_, 0);
-      if (n <= 0) return n;
-      begin_ = 0;
-      end_ = static_cast<size_t>(n);
-    }
-    size_t n = std::min(size, end_ - begin_);
-    std::memcpy(ptr, buf_ + begin_, n);
-    begin_ += n;
-    return static_cast<ssize_t>(n);
-  }
-  ssize_t write(const char* ptr, size_t size) override {
-    if (hijacked_ || !Wait(POLLOUT, write_timeout_ms_)) return -1;
-    return send(fd_, ptr, size, MSG_NOSIGNAL);
-  }
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    Address(getpeername, ip, port);
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    Address(getsockname, ip, port);
-  }
-  socket_t socket() const override { return fd_; }
-
-  // Takes the connection over: returns the bytes read but not yet parsed; httplib writes
-  // nothing more.
-  std::string Hijack() {
-    hijacked_ = true;
-    std::string rest(buf_ + begin_, end_ - begin_);
-    begin_ = end_ = 0;
-    return rest;
-  }
-  bool hijacked() const { return hijacked_; }
-  bool Buffered() const { return begin_ < end_; }
-
- private:
-  bool Wait(short events, long ms) const {
-    pollfd p{fd_, events, 0};
-    int n;
-    do {
-      n = poll(&p, 1, ms > 0 ? static_cast<int>(ms) : -1);
-    } while (n < 0 && errno == EINTR);
-    return n > 0;
-  }
-  template <typename F>
-  void Address(F get, std::string& ip, int& port) const {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    ip.clear();
-    port = 0;
-    if (get(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
-    char host[NI_MAXHOST] = {0}, serv[NI_MAXSERV] = {0};
-    if (addr.ss_family != AF_INET && addr.ss_family != AF_INET6) return;  // a unix socket
-    if (getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof host, serv, sizeof serv,
-                    NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
-      ip = host;
-      port = std::atoi(serv);
-    }
-  }
-
-  int fd_;
-  long read_timeout_ms_, write_timeout_ms_;
-  char buf_[4096];
-  size_t begin_ = 0, end_ = 0;
-  bool hijacked_ = false;
-};
-
-// The connection being served on this thread (handlers run on the thread that reads it).
-thread_local FdStream* current_stream = nullptr;
-
-// httplib::Server whose connections are read through FdStream, so that an upgrade can take the
-// socket over; also serves sockets accepted elsewhere (the unix socket).
-class ProxyServer : public httplib::Server {
- public:
-  void Serve(int fd) {
-    FdStream strm(fd, read_timeout_sec_, write_timeout_sec_);
-    current_stream = &strm;
-    size_t count = keep_alive_max_count_;
-    while (!stopping_ && count > 0 && WaitForRequest(strm)) {
-      bool connection_closed = false;
-      bool ok = process_request(strm, count == 1, connection_closed, nullptr);
-      if (!ok || connection_closed || strm.hijacked()) break;
-      count--;
-    }
-    current_stream = nullptr;
-    ::shutdown(fd, SHUT_RDWR);
-    close(fd);
-  }
-  void Stopping() { stopping_ = true; }
-  bool stopping() const { return stopping_; }
-
- private:
-  bool process_and_close_socket(socket_t sock) override {
-    Serve(sock);
-    return true;
-  }
-  // Keep-alive: waits up to the keep-alive timeout for the next request, noticing a stop.
-  bool WaitForRequest(FdStream& strm) {
-    if (strm.Buffered()) return true;
-    auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(keep_alive_timeout_sec_);
-    while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
-      pollfd p{strm.socket(), POLLIN, 0};
-      int n = poll(&p, 1, 100);
-      if (n > 0) return true;
-      if (n < 0 && errno != EINTR) return false;
-    }
-    return false;
-  }
-  std::atomic<bool> stopping_{false};
-};
 
 // `Connection: Upgrade` (a token of the Connection list) with an Upgrade header.
 bool IsUpgrade(const httplib::Request& req) {
@@ -329,6 +200,59 @@ bool AnswerRoute(const Route& r, const httplib::Request& req, httplib::Response&
   return false;
 }
 
+// Copies the bytes of an upgraded client connection and of the upstream's tunnel both ways
+// until either side closes (or the proxy stops, which ends the client's stream): a thread per
+// direction, so that neither waits for the other (a tunnel that cannot take more bytes until its
+// answers are read would otherwise stall both).
+void Pipe(net::UpgradedStream& client, Tunnel& tunnel) {
+  std::atomic<bool> client_done{false};
+  std::thread to_upstream([&] {
+    char buf[16384];
+    for (;;) {
+      const ssize_t n = client.Read(buf, sizeof buf);
+      if (n <= 0 || !tunnel.Write(std::string_view(buf, static_cast<size_t>(n)))) break;
+    }
+    client_done = true;
+  });
+  char buf[16384];
+  while (!client_done) {
+    if (!tunnel.Pending()) {
+      pollfd p{tunnel.fd(), POLLIN, 0};
+      const int n = poll(&p, 1, 200);
+      if (n < 0 && errno != EINTR) break;
+      if (n <= 0) continue;
+    }
+    const long n = tunnel.Read(buf, sizeof buf);
+    if (n == Tunnel::kAgain) continue;
+    if (n <= 0 || !client.Write(buf, static_cast<size_t>(n))) break;
+  }
+  client.Close();  // wakes the reader of the client
+  to_upstream.join();
+}
+
+// The kernel's reason as Go words it: "address already in use".
+std::string GoReason(int err) {
+  std::string reason = std::strerror(err);
+  if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(reason[0]));
+  return reason;
+}
+
+// A numeric address for a listener on `address` (a name such as localhost is resolved, as
+// Go's listener does); the address itself when it cannot be resolved (the bind then says why).
+std::string NumericAddress(const std::string& address) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(address.c_str(), nullptr, &hints, &found) != 0 || found == nullptr)
+    return address;
+  char host[NI_MAXHOST] = "";
+  const bool ok = getnameinfo(found->ai_addr, found->ai_addrlen, host, sizeof host, nullptr, 0,
+                              NI_NUMERICHOST) == 0;
+  freeaddrinfo(found);
+  return ok ? host : address;
+}
+
 }  // namespace
 
 struct Proxy::Impl {
@@ -336,21 +260,19 @@ struct Proxy::Impl {
   ProxyOptions options;
   std::unique_ptr<ProxyFilter> filter;
   std::shared_ptr<Transport> transport;
-  ProxyServer server;
-  std::thread thread;
+  std::unique_ptr<net::HttpServer> server;
   int bound_port = 0;
   bool started = false;
-  int unix_fd = -1;  // the --unix-socket listener
-  std::mutex conn_mu;
-  std::condition_variable conn_cv;
-  std::set<int> unix_conns;  // connections being served from the unix socket
-  int unix_threads = 0;
+  std::mutex mu;  // stopped, for Wait
+  std::condition_variable stopped_cv;
+  bool stopped = false;
 
   // kubectl's UpgradeAwareHandler: the upstream's 101 is passed on and both directions are
   // piped until either side closes; an error answer (>= 400) is passed on as it is; any other
   // answer to an upgrade is a 500 "invalid upgrade response".
-  void HandleUpgrade(const httplib::Request& req, httplib::Response& res,
-                     const std::string& target) {
+  void HandleUpgrade(net::Exchange& ex, const std::string& target) {
+    const httplib::Request& req = ex.request;
+    httplib::Response& res = ex.response;
     Request up = Forwarded(req, target);
     up.headers.emplace("Connection", "Upgrade");
     up.headers.emplace("Upgrade", req.get_header_value("Upgrade"));
@@ -377,60 +299,10 @@ struct Proxy::Impl {
       res.set_content(head.body, content_type.empty() ? "text/plain" : content_type.c_str());
       return;
     }
-    FdStream* client = current_stream;
-    if (client == nullptr) {  // not served through ProxyServer::Serve (cannot happen)
-      res.status = 500;
-      res.set_content("the connection cannot be upgraded\n", "text/plain; charset=utf-8");
-      return;
-    }
-    std::string from_client = client->Hijack();
-    std::string answer = fmt::format("HTTP/1.1 {} Switching Protocols\r\n", head.status);
-    for (const auto& [k, v] : head.headers) answer += k + ": " + v + "\r\n";
-    answer += "\r\n";
-    const int cfd = client->socket();
-    if (!SendAll(cfd, answer) || (!from_client.empty() && !tunnel->Write(from_client))) return;
-    Pipe(cfd, *tunnel);
-  }
-
-  static bool SendAll(int fd, std::string_view data) {
-    while (!data.empty()) {
-      ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        pollfd p{fd, POLLOUT, 0};
-        if (poll(&p, 1, 30000) <= 0) return false;
-        continue;
-      }
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  // Copies both ways until either side closes (or the proxy stops).
-  void Pipe(int cfd, Tunnel& tunnel) {
-    char buf[16384];
-    while (!server.stopping()) {
-      while (tunnel.Pending()) {
-        long n = tunnel.Read(buf, sizeof buf);
-        if (n == Tunnel::kAgain) break;
-        if (n <= 0 || !SendAll(cfd, std::string_view(buf, static_cast<size_t>(n)))) return;
-      }
-      pollfd p[2] = {{cfd, POLLIN, 0}, {tunnel.fd(), POLLIN, 0}};
-      int n = poll(p, 2, 200);
-      if (n < 0 && errno != EINTR) return;
-      if (n <= 0) continue;
-      if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-        ssize_t got = recv(cfd, buf, sizeof buf, 0);
-        if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (got <= 0 || !tunnel.Write(std::string_view(buf, static_cast<size_t>(got)))) return;
-      }
-      if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-        long got = tunnel.Read(buf, sizeof buf);
-        if (got == Tunnel::kAgain) continue;
-        if (got <= 0 || !SendAll(cfd, std::string_view(buf, static_cast<size_t>(got)))) return;
-      }
-    }
+    res.status = head.status;
+    for (const auto& [k, v] : head.headers) res.headers.emplace(k, v);
+    std::shared_ptr<Tunnel> upstream_side = std::move(tunnel);
+    ex.Upgrade([upstream_side](net::UpgradedStream& client) { Pipe(client, *upstream_side); });
   }
 
   // kubectl's prefixes always end with a slash (it adds one).
@@ -441,11 +313,24 @@ struct Proxy::Impl {
   std::string ApiPrefix() const { return WithSlash(options.api_prefix); }
   std::string WwwPrefix() const { return options.www.empty() ? "" : WithSlash(options.www_prefix); }
 
-  void Handle(const httplib::Request& req, httplib::Response& res) {
+  void Handle(net::Exchange& ex) {
+    const httplib::Request& req = ex.request;
+    httplib::Response& res = ex.response;
+    if (ex.over_limit()) {
+      res.status = 429;
+      res.set_content("too many open connections\n", "text/plain; charset=utf-8");
+      return;
+    }
+    // Go's server and ServeMux come first, for every request (static files too): a request it
+    // cannot read is a 400, an unclean path a 301 to the clean one, an unserved path a 404.
     Route route = RouteRequest(req, ApiPrefix(), WwwPrefix());
     if (AnswerRoute(route, req, res)) return;
-    if (route.kind != Route::kApi) {  // a static file that is not there
-      route.kind = Route::kNotFound;
+    if (route.kind == Route::kStatic) {
+      const std::string sub = "/" + route.target.path.substr(WwwPrefix().size());
+      if ((req.method == "GET" || req.method == "HEAD") &&
+          detail::AnswerStaticFile(options.www, sub, res))
+        return;
+      route.kind = Route::kNotFound;  // a static file that is not there
       AnswerRoute(route, req, res);
       return;
     }
@@ -472,11 +357,26 @@ struct Proxy::Impl {
     if (!route.target.raw_query.empty() || route.target.force_query)
       target += "?" + route.target.raw_query;
     if (IsUpgrade(req)) {
-      HandleUpgrade(req, res, target);
+      HandleUpgrade(ex, target);
       return;
     }
     Request up = Forwarded(req, target);
-
+    if (ex.has_body() && !ex.body()([&](const char* data, size_t n) {
+          up.body.append(data, n);
+          return true;
+        })) {
+      res.status = 400;
+      res.set_content("400 Bad Request: the request's body could not be read\n",
+                      "text/plain; charset=utf-8");
+      res.set_header("Connection", "close");
+      return;
+    }
+    if (!net::WantsStream(req)) {
+      Forward(up, res);
+      return;
+    }
+    // A stream (a watch, a followed log): the upstream call runs on its own thread and the
+    // answer is relayed as its pieces arrive.
     auto relay = std::make_shared<net::Relay>();
     up.on_head = [relay](const Response& head) {
       return relay->Head(head.status, {head.headers.begin(), head.headers.end()});
@@ -492,15 +392,45 @@ struct Proxy::Impl {
       relay->Finish(error);
     }).detach();
 
-    if (!relay->Wait(net::WantsStream(req))) {
-      // kubectl answers a proxy error with 500 and the error text.
-      spdlog::error("proxy error: {}", relay->error());
-      res.status = 500;
-      res.set_content(relay->error() + "\n", "text/plain; charset=utf-8");
+    if (!relay->Wait(true)) {
+      ProxyError(relay->error(), res);
       return;
     }
     res.status = relay->status();
     net::Relay::Answer(relay, res, CopyResponseHeaders(relay->headers(), res));
+  }
+
+  // A whole answer, on this worker.
+  void Forward(const Request& up, httplib::Response& res) {
+    Response answer;
+    try {
+      answer = transport->Send(up);
+    } catch (const std::exception& e) {
+      ProxyError(e.what(), res);
+      return;
+    }
+    res.status = answer.status;
+    const std::string content_type = CopyResponseHeaders(answer.headers, res);
+    res.set_content(std::move(answer.body), content_type.empty() ? "text/plain" : content_type);
+  }
+
+  // kubectl answers a proxy error with 500 and the error text.
+  static void ProxyError(const std::string& error, httplib::Response& res) {
+    spdlog::error("proxy error: {}", error);
+    res.status = 500;
+    res.set_content(error + "\n", "text/plain; charset=utf-8");
+  }
+
+  void Serve(net::HttpServerOptions o) {
+    // kubectl proxy's Go server has no body limit and long timeouts.
+    o.max_connections = 4096;
+    o.max_body = std::numeric_limits<size_t>::max();
+    o.io_timeout = std::chrono::seconds(300);
+    server =
+        std::make_unique<net::HttpServer>(o, nullptr, [this](net::Exchange& ex) { Handle(ex); });
+    bound_port = server->Bind();
+    server->Start();
+    started = true;
   }
 };
 
@@ -522,65 +452,31 @@ Proxy::Proxy(const Config& upstream, ProxyOptions options) : impl_(std::make_uni
 Proxy::~Proxy() { Stop(); }
 
 void Proxy::Start() {
-  auto& s = impl_->server;
-  s.new_task_queue = [] { return new httplib::ThreadPool(64); };
-  s.set_keep_alive_max_count(1000);
-  s.set_read_timeout(300, 0);
-  s.set_write_timeout(300, 0);
-  if (!impl_->options.www.empty()) {
-    if (!s.set_mount_point(impl_->WwwPrefix(), impl_->options.www))
-      throw Error::Config(fmt::format("--www {}: not a folder", impl_->options.www),
-                          {"", "flags", "www"});
-  }
-  // Go's server and ServeMux come first, for every request (static files too): a request it
-  // cannot read is a 400, an unclean path a 301 to the clean one, an unserved path a 404.
-  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    Route route = RouteRequest(req, impl_->ApiPrefix(), impl_->WwwPrefix());
-    if (AnswerRoute(route, req, res)) return httplib::Server::HandlerResponse::Handled;
-    if (route.kind == Route::kStatic && route.target.absolute) {
-      impl_->Handle(req, res);  // httplib would not find the file by an absolute target
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  auto handler = [this](const httplib::Request& req, httplib::Response& res) {
-    impl_->Handle(req, res);
-  };
-  s.Get(".*", handler);
-  s.Post(".*", handler);
-  s.Put(".*", handler);
-  s.Patch(".*", handler);
-  s.Delete(".*", handler);
-  s.Options(".*", handler);
   const auto& o = impl_->options;
+  if (!o.www.empty() && !std::filesystem::is_directory(o.www))
+    throw Error::Config(fmt::format("--www {}: not a folder", o.www), {"", "flags", "www"});
   if (!o.unix_socket.empty()) {
     StartUnix();
     return;
   }
-  if (o.address.find(':') != std::string::npos) s.set_address_family(AF_INET6);
-  // cpp-httplib's default sets SO_REUSEPORT, with which a second proxy on the same port would
-  // share it silently; like Go's listener (kubectl proxy), only SO_REUSEADDR.
-  s.set_socket_options([](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  errno = 0;
-  if (o.port == 0) {
-    impl_->bound_port = s.bind_to_any_port(o.address);
-  } else {
-    impl_->bound_port = s.bind_to_port(o.address, o.port) ? o.port : -1;
-  }
-  if (impl_->bound_port <= 0) {
-    // The failed bind's errno (cpp-httplib only closes the socket after it), as Go words it.
-    std::string reason = errno != 0 ? std::strerror(errno) : "address already in use";
-    if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(reason[0]));
+  net::HttpServerOptions serving;
+  serving.address = NumericAddress(o.address);
+  serving.port = o.port;
+  try {
+    impl_->Serve(serving);
+  } catch (const std::system_error& e) {
+    impl_->server.reset();
+    throw Error::Config(fmt::format("listen tcp {}: bind: {}",
+                                    detail::JoinHostPort(o.address, std::to_string(o.port)),
+                                    GoReason(e.code().value())),
+                        {"", "flags", "port"});
+  } catch (const std::runtime_error& e) {
+    impl_->server.reset();
     throw Error::Config(
-        fmt::format("listen tcp {}: bind: {}",
-                    detail::JoinHostPort(o.address, std::to_string(o.port)), reason),
-        {"", "flags", "port"});
+        fmt::format("listen tcp {}: {}", detail::JoinHostPort(o.address, std::to_string(o.port)),
+                    e.what()),
+        {"", "flags", "address"});
   }
-  impl_->started = true;
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
 }
 
 // kubectl's ListenUnix: a socket file left there is replaced (any other file is an error), and
@@ -602,35 +498,15 @@ void Proxy::StartUnix() {
   int rc = fd < 0 ? -1 : bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   int err = errno;
   umask(old);
-  if (rc != 0 || listen(fd, 128) != 0) {
+  if (rc != 0 || listen(fd, SOMAXCONN) != 0) {
     if (rc == 0) err = errno;
     if (fd >= 0) close(fd);
-    std::string reason = std::strerror(err);
-    if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(reason[0]));
-    throw Error::Config(fmt::format("listen unix {}: bind: {}", path, reason),
+    throw Error::Config(fmt::format("listen unix {}: bind: {}", path, GoReason(err)),
                         {"", "flags", "unix-socket"});
   }
-  impl_->unix_fd = fd;
-  impl_->started = true;
-  impl_->thread = std::thread([impl = impl_.get()] {
-    while (!impl->server.stopping()) {
-      pollfd p{impl->unix_fd, POLLIN, 0};
-      int n = poll(&p, 1, 200);
-      if (n <= 0) continue;
-      int c = accept4(impl->unix_fd, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      std::lock_guard<std::mutex> l(impl->conn_mu);
-      impl->unix_conns.insert(c);
-      impl->unix_threads++;
-      std::thread([impl, c] {
-        impl->server.Serve(c);
-        std::lock_guard<std::mutex> g(impl->conn_mu);
-        impl->unix_conns.erase(c);
-        impl->unix_threads--;
-        impl->conn_cv.notify_all();
-      }).detach();
-    }
-  });
+  net::HttpServerOptions serving;
+  serving.listener = fd;  // the server closes it
+  impl_->Serve(serving);
 }
 
 std::string Proxy::ListenAddress() const {
@@ -641,25 +517,18 @@ std::string Proxy::ListenAddress() const {
 int Proxy::port() const { return impl_->bound_port; }
 
 void Proxy::Wait() {
-  if (impl_->thread.joinable()) impl_->thread.join();
+  std::unique_lock lock(impl_->mu);
+  impl_->stopped_cv.wait(lock, [&] { return impl_->stopped || !impl_->started; });
 }
 
 void Proxy::Stop() {
   if (!impl_->started) return;
-  impl_->server.Stopping();
-  if (impl_->unix_fd >= 0) {
-    Wait();
-    std::unique_lock<std::mutex> l(impl_->conn_mu);
-    for (int c : impl_->unix_conns) ::shutdown(c, SHUT_RDWR);
-    impl_->conn_cv.wait(l, [&] { return impl_->unix_threads == 0; });
-    close(impl_->unix_fd);
-    impl_->unix_fd = -1;
-    unlink(impl_->options.unix_socket.c_str());
-  } else {
-    impl_->server.stop();
-    Wait();
-  }
+  impl_->server->Stop();
+  if (!impl_->options.unix_socket.empty()) unlink(impl_->options.unix_socket.c_str());
+  std::lock_guard lock(impl_->mu);
   impl_->started = false;
+  impl_->stopped = true;
+  impl_->stopped_cv.notify_all();
 }
 
 }  // namespace kubedouble::access

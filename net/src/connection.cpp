@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "plain_io.h"
+
 namespace kubedouble::net {
 
 namespace {
@@ -24,7 +26,9 @@ Connection::Connection(uint64_t id, int fd, SSL* ssl, std::chrono::milliseconds 
       epoll_fd_(epoll_fd),
       fd_(fd),
       ssl_(ssl),
-      io_timeout_(io_timeout) {}
+      io_timeout_(io_timeout) {
+  if (ssl_ == nullptr) state = State::kIdle;  // plain HTTP: no handshake
+}
 
 void Connection::Listen(uint32_t events) {
   epoll_event ev{};
@@ -64,6 +68,7 @@ int Connection::Handshake() {
 int Connection::ReadRecord(char* buf, int size) {
   std::lock_guard lock(io_mu_);
   if (ended_) return -1;
+  if (ssl_ == nullptr) return plain::Read(fd_, buf, size);
   ERR_clear_error();
   const int n = SSL_read(ssl_, buf, size);
   if (n > 0) return n;
@@ -103,7 +108,7 @@ Connection::Fill Connection::ReadNow() {
     if (framing_.Rejected()) return Fill::kEnd;
     // Without read-ahead, OpenSSL holds nothing beyond this record: what else is there waits in
     // the socket, where epoll (or the next wait) sees it. No read just to learn "nothing more".
-    if (SSL_pending(ssl_) == 0 && SSL_has_pending(ssl_) == 0) {
+    if (ssl_ == nullptr || (SSL_pending(ssl_) == 0 && SSL_has_pending(ssl_) == 0)) {
       if (input_pos_ > 0 && input_pos_ == input_.size()) {
         input_.clear();
         input_pos_ = 0;
@@ -127,7 +132,7 @@ bool Connection::Wait(bool write) {
 
 bool Connection::WaitBriefly(std::chrono::milliseconds wait) {
   if (ended_) return false;
-  if (SSL_has_pending(ssl_) != 0) return true;
+  if (ssl_ != nullptr && SSL_has_pending(ssl_) != 0) return true;
   pollfd p{fd_, POLLIN, 0};
   return ::poll(&p, 1, static_cast<int>(wait.count())) > 0;
 }
@@ -152,10 +157,17 @@ bool Connection::Write(const char* data, size_t size) {
     {
       std::lock_guard lock(io_mu_);
       if (ended_) return false;
-      ERR_clear_error();
-      n = SSL_write(ssl_, data + done, static_cast<int>(std::min<size_t>(size - done, 1 << 30)));
-      if (n <= 0) err = SSL_get_error(ssl_, n);
-      ERR_clear_error();
+      if (ssl_ == nullptr) {
+        const long sent = plain::Write(fd_, data + done, std::min<size_t>(size - done, 1 << 30));
+        if (sent < 0) return false;
+        n = static_cast<int>(sent);
+        if (n == 0) err = SSL_ERROR_WANT_WRITE;
+      } else {
+        ERR_clear_error();
+        n = SSL_write(ssl_, data + done, static_cast<int>(std::min<size_t>(size - done, 1 << 30)));
+        if (n <= 0) err = SSL_get_error(ssl_, n);
+        ERR_clear_error();
+      }
     }
     if (n > 0) {
       done += static_cast<size_t>(n);
@@ -210,9 +222,11 @@ void Connection::Reset() {
 void Connection::EndWrites() {
   std::lock_guard lock(io_mu_);
   if (fd_ < 0 || ended_) return;
-  ERR_clear_error();
-  SSL_shutdown(ssl_);  // close_notify (non-blocking: sent if the socket takes it)
-  ERR_clear_error();
+  if (ssl_ != nullptr) {
+    ERR_clear_error();
+    SSL_shutdown(ssl_);  // close_notify (non-blocking: sent if the socket takes it)
+    ERR_clear_error();
+  }
   ::shutdown(fd_, SHUT_WR);
   ended_ = true;
 }

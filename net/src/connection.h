@@ -1,5 +1,6 @@
-// One TLS connection of an HttpServer: it owns its socket, its TLS session, the bytes read for the
-// request parser (framed as they arrive, request_framing.h) and its state.
+// One connection of an HttpServer: it owns its socket, its TLS session (none on a plain-HTTP
+// listener: `ssl` null, plain_io.h), the bytes read for the request parser (framed as they
+// arrive, request_framing.h) and its state.
 //
 // Who touches it: the event loop while it shakes hands, waits for a request head (kIdle) or
 // drains before closing; the worker answering its request (kActive) or the taker of an upgrade

@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -51,7 +52,7 @@ void Endpoint(int fd, bool peer, std::string& ip, int& port) {
   socklen_t len = sizeof sa;
   int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len)
                 : getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  if (rc != 0) return;
+  if (rc != 0 || (sa.ss_family != AF_INET && sa.ss_family != AF_INET6)) return;  // unix: none
   char host[INET6_ADDRSTRLEN] = "";
   if (sa.ss_family == AF_INET6) {
     auto* a = reinterpret_cast<sockaddr_in6*>(&sa);
@@ -89,7 +90,7 @@ class HttpServer::Impl {
         handler(std::move(h)),
         refused(std::move(r)),
         pool(options.max_workers != 0 ? options.max_workers : options.max_connections + 64) {
-    SSL_CTX_up_ref(ctx);
+    if (ctx != nullptr) SSL_CTX_up_ref(ctx);
   }
   ~Impl() {
     if (listen_fd >= 0) ::close(listen_fd);
@@ -99,6 +100,8 @@ class HttpServer::Impl {
   }
 
   int Bind();
+  // Serves `fd`, a socket bound and listening; returns its port (0 for a unix socket).
+  int Listening(int fd);
   void Loop();
   void Stop();
   void Serve(const std::shared_ptr<Connection>& conn);
@@ -167,11 +170,15 @@ class HttpServer::Impl {
 };
 
 int HttpServer::Impl::Bind() {
+  if (options.listener >= 0) return Listening(options.listener);
   const int family = IsIpv6(options.address) ? AF_INET6 : AF_INET;
   const std::string where = options.address + ":" + std::to_string(options.port);
+  // The kernel's reason travels as the error's code (a caller may word it its own way).
+  auto failed = [&] {
+    throw std::system_error(errno, std::generic_category(), "cannot listen on " + where);
+  };
   listen_fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (listen_fd < 0)
-    throw std::runtime_error("cannot listen on " + where + ": " + std::strerror(errno));
+  if (listen_fd < 0) failed();
   int yes = 1;
   setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);  // never SO_REUSEPORT
   int rc;
@@ -192,9 +199,13 @@ int HttpServer::Impl::Bind() {
     }
     rc = ::bind(listen_fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
   }
-  if (rc != 0 || ::listen(listen_fd, SOMAXCONN) != 0) {
-    throw std::runtime_error("cannot listen on " + where + ": " + std::strerror(errno));
-  }
+  if (rc != 0 || ::listen(listen_fd, SOMAXCONN) != 0) failed();
+  return Listening(listen_fd);
+}
+
+int HttpServer::Impl::Listening(int fd) {
+  listen_fd = fd;
+  fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
   std::string ip;
   Endpoint(listen_fd, false, ip, port);
   epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -222,15 +233,18 @@ void HttpServer::Impl::Accept() {
     }
     int yes = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    SSL* ssl = SSL_new(ctx);
-    if (ssl == nullptr) {
-      ::close(fd);
-      continue;
+    SSL* ssl = nullptr;  // none on a plain-HTTP listener
+    if (ctx != nullptr) {
+      ssl = SSL_new(ctx);
+      if (ssl == nullptr) {
+        ::close(fd);
+        continue;
+      }
+      SSL_set_fd(ssl, fd);
+      SSL_set_accept_state(ssl);
+      SSL_set_read_ahead(ssl, 1);  // whatever the socket holds in one read (SSL_has_pending)
+      SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
     }
-    SSL_set_fd(ssl, fd);
-    SSL_set_accept_state(ssl);
-    SSL_set_read_ahead(ssl, 1);  // whatever the socket holds in one read (SSL_has_pending)
-    SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
     auto conn = std::make_shared<Connection>(next_id++, fd, ssl, options.io_timeout, epoll_fd);
     Endpoint(fd, true, conn->remote_ip, conn->remote_port);
     Endpoint(fd, false, conn->local_ip, conn->local_port);

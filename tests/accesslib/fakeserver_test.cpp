@@ -548,5 +548,20 @@ TEST_F(FakeServer, OddPathsUnderAnApiPrefixAnswerAsKubectlProxy) {
       probes);
 }
 
+// What cpp-httplib's server used to answer differently from Go's (the proxy now runs on net/'s
+// server, which leaves these to Go's routing): a target with two '?', an empty Host header (the
+// filter's 403), an absolute-form target for a static file (served).
+TEST_F(FakeServer, TargetsHttplibRefusedAnswerAsKubectlProxy) {
+  test::TempDir www;
+  std::ofstream(www.path() / "a.txt") << "static\n";
+  const std::vector<OddProbe> probes = {
+      {"GET /api?a?b", "localhost", 200},
+      {"GET /api", "", 403},
+      {"GET http://localhost/static/a.txt", "localhost", 200},
+  };
+  CompareWithKubectlProxy(S().paths().token_kubeconfig.string(), {"--www=" + www.path().string()},
+                          probes);
+}
+
 }  // namespace
 }  // namespace kubedouble::access

@@ -345,6 +345,32 @@ std::string Body(const std::string& answer) {
   return end == std::string::npos ? "" : answer.substr(end + 4);
 }
 
+// A proxy (the token "proxy-token", an ephemeral port) in front of `upstream`, trusting `ca`,
+// and a client that has asked it for a port-forward upgrade.
+struct PortForwardThroughProxy {
+  static Config ConfigFor(const UpgradeUpstream& upstream, const certs::KeyPair& ca) {
+    Config c;
+    c.server = upstream.url();
+    c.ca_data = ca.cert.Pem();
+    c.token = "proxy-token";
+    return c;
+  }
+  static ProxyOptions Ephemeral() {
+    ProxyOptions o;
+    o.port = 0;
+    return o;
+  }
+  PortForwardThroughProxy(const UpgradeUpstream& upstream, const certs::KeyPair& ca)
+      : proxy(ConfigFor(upstream, ca), Ephemeral()) {
+    proxy.Start();
+    client = std::make_unique<RawClient>(proxy.port());
+    client->Send(UpgradeRequest("/api/v1/namespaces/default/pods/web/portforward",
+                                "127.0.0.1:" + std::to_string(proxy.port())));
+  }
+  Proxy proxy;
+  std::unique_ptr<RawClient> client;
+};
+
 // What a proxy does with the upgrade cases, as a user of it sees them.
 struct UpgradeOutcome {
   std::string upgraded_status, echoed, rejected_status, rejected_body, plain_status, plain_body,
@@ -425,6 +451,25 @@ TEST_F(ProxyForwarding, UpgradesArePipedBothWays) {
   proxy.Stop();
 }
 
+// A port-forward carrying bulk both ways at once (kubectl port-forward of a busy port): the
+// upstream echoes every byte and reads no more while its answers wait, so a proxy that writes
+// the client's bytes upstream and reads the upstream's in turn on one thread stalls once the
+// buffers between are full. Every byte comes back.
+TEST_F(ProxyForwarding, AnUpgradeCarriesBulkBothWaysAtOnce) {
+  UpgradeUpstream upstream(bundle_->server);
+  PortForwardThroughProxy through(upstream, bundle_->ca);
+  RawClient& client = *through.client;
+  ASSERT_EQ(StatusLine(client.Read()), "HTTP/1.1 101 Switching Protocols");
+  constexpr size_t kTotal = 64 << 20;
+  std::thread sender([&] {
+    const std::string chunk(64 << 10, 'k');
+    for (size_t sent = 0; sent < kTotal; sent += chunk.size()) client.Send(chunk);
+  });
+  const std::string echoed = client.ReadBytes(kTotal);
+  sender.join();
+  EXPECT_EQ(echoed.size(), kTotal);
+}
+
 TEST_F(ProxyForwarding, UpgradeThroughProxyUrl) {
   UpgradeUpstream upstream(bundle_->server);
   testing::ConnectProxy connect;
@@ -452,17 +497,8 @@ TEST_F(ProxyForwarding, UpgradeThroughProxyUrl) {
 
 TEST_F(ProxyForwarding, UpgradeWithAnUntrustedUpstreamIs500) {
   UpgradeUpstream upstream(bundle_->rogue_server);
-  Config c;
-  c.server = upstream.url();
-  c.ca_data = bundle_->ca.cert.Pem();
-  c.token = "proxy-token";
-  ProxyOptions o;
-  o.port = 0;
-  Proxy proxy(c, o);
-  proxy.Start();
-  RawClient client(proxy.port());
-  client.Send(UpgradeRequest("/api/v1/namespaces/default/pods/web/portforward",
-                             "127.0.0.1:" + std::to_string(proxy.port())));
+  PortForwardThroughProxy through(upstream, bundle_->ca);
+  RawClient& client = *through.client;
   std::string a = client.Read();
   EXPECT_EQ(StatusLine(a), "HTTP/1.1 500 Internal Server Error");
   EXPECT_THAT(Body(a), ::testing::HasSubstr("x509: certificate signed by unknown authority"));

@@ -1,10 +1,14 @@
 // net::HttpServer and its connections, without the fake server: keep-alive answers, bodies read on
-// demand, the connection limit, the hang-up signal (and a stop ending a stream), a reset, and an
-// upgrade handing the bytes to an UpgradedStream.
+// demand, the connection limit, the hang-up signal (and a stop ending a stream), a reset, an
+// upgrade handing the bytes to an UpgradedStream, plain HTTP (no TLS), a listener given by the
+// caller (a unix socket), and a failed bind's reason.
 #include <gtest/gtest.h>
 #include <kubedouble/certs/certs.h>
 #include <kubedouble/net/http_server.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -13,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include "reliability/raw_tls.h"
@@ -71,6 +76,12 @@ class HttpServerTest : public ::testing::Test {
         o, ctx, std::move(handler),
         [this](const httplib::Request&, int status) { refused_.push_back(status); });
     SSL_CTX_free(ctx);
+    server_->Bind();
+    server_->Start();
+  }
+  // A plain-HTTP server (no TLS context), as `kubedouble proxy` runs.
+  void StartPlain(net::HttpServer::Handler handler, net::HttpServerOptions o = {}) {
+    server_ = std::make_unique<net::HttpServer>(o, nullptr, std::move(handler));
     server_->Bind();
     server_->Start();
   }
@@ -186,20 +197,23 @@ TEST_F(HttpServerTest, ResetEndsTheConnectionWithoutAnAnswer) {
   EXPECT_TRUE(r.closed);
 }
 
-TEST_F(HttpServerTest, UpgradeHandsTheBytesToTheTaker) {
-  StartServer([](net::Exchange& ex) {
-    ex.response.status = 101;
-    ex.response.set_header("Upgrade", "echo");
-    ex.response.set_header("Connection", "Upgrade");
-    ex.Upgrade([](net::UpgradedStream& s) {
-      char buf[64];
-      for (;;) {
-        ssize_t n = s.Read(buf, sizeof buf);
-        if (n <= 0) return;
-        if (!s.Write(buf, static_cast<size_t>(n))) return;
-      }
-    });
+// Echoes the upgraded bytes back until the client closes.
+void EchoUpgrade(net::Exchange& ex) {
+  ex.response.status = 101;
+  ex.response.set_header("Upgrade", "echo");
+  ex.response.set_header("Connection", "Upgrade");
+  ex.Upgrade([](net::UpgradedStream& s) {
+    char buf[64];
+    for (;;) {
+      ssize_t n = s.Read(buf, sizeof buf);
+      if (n <= 0) return;
+      if (!s.Write(buf, static_cast<size_t>(n))) return;
+    }
   });
+}
+
+TEST_F(HttpServerTest, UpgradeHandsTheBytesToTheTaker) {
+  StartServer(EchoUpgrade);
   auto c = Connect();
   ASSERT_TRUE(
       c->Send("GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"));
@@ -219,6 +233,80 @@ TEST_F(HttpServerTest, UnparsableHeadIsRefusedAndTold) {
   EXPECT_EQ(c->Read().status, 400);
   ASSERT_EQ(refused_.size(), 1u);
   EXPECT_EQ(refused_[0], 400);
+}
+
+TEST_F(HttpServerTest, PlainListenerAnswersWithoutTls) {
+  StartPlain([](net::Exchange& ex) {
+    if (ex.request.path == "/echo") return EchoUpgrade(ex);
+    std::string body;
+    if (ex.has_body()) {
+      ex.body()([&](const char* d, size_t n) {
+        body.append(d, n);
+        return true;
+      });
+    }
+    ex.response.set_content(ex.request.method + " " + body, "text/plain");
+  });
+  RawConn c(server_->port());
+  ASSERT_TRUE(c.SendPlain("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"));
+  RawReply r = c.Read();
+  EXPECT_EQ(r.status, 200) << r.head;
+  EXPECT_EQ(r.body, "GET ");
+  ASSERT_TRUE(c.SendPlain("POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"));
+  EXPECT_EQ(c.Read().body, "POST abc");
+  EXPECT_EQ(server_->counts().connections, 1u);  // keep-alive
+
+  RawConn u(server_->port());
+  ASSERT_TRUE(
+      u.SendPlain("GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"));
+  EXPECT_EQ(u.ReadHead().status, 101);
+  ASSERT_TRUE(u.SendPlain("hello"));
+  char buf[16];
+  int n = u.ReadSome(buf, sizeof buf, std::chrono::milliseconds(5000));
+  EXPECT_EQ(std::string(buf, n > 0 ? n : 0), "hello");
+}
+
+TEST_F(HttpServerTest, ServesTheListenerItIsGiven) {
+  const std::string path =
+      (fs::temp_directory_path() / ("kd-net-" + std::to_string(::getpid()) + ".sock")).string();
+  ::unlink(path.c_str());
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  net::HttpServerOptions o;
+  o.listener = fd;
+  StartPlain([](net::Exchange& ex) { ex.response.set_content("over unix", "text/plain"); }, o);
+  EXPECT_EQ(server_->port(), 0);
+  int c = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_EQ(::connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string req = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(c, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  std::string answer;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(c, buf, sizeof buf, 0)) > 0) answer.append(buf, static_cast<size_t>(n));
+  ::close(c);
+  ::unlink(path.c_str());
+  EXPECT_EQ(answer.substr(0, answer.find("\r\n")), "HTTP/1.1 200 OK");
+  EXPECT_EQ(answer.substr(answer.find("\r\n\r\n") + 4), "over unix");
+}
+
+TEST_F(HttpServerTest, AFailedBindCarriesTheKernelsReason) {
+  StartPlain([](net::Exchange&) {});
+  net::HttpServerOptions o;
+  o.port = server_->port();
+  net::HttpServer second(o, nullptr, [](net::Exchange&) {});
+  try {
+    second.Bind();
+    FAIL() << "a second server bound a busy port";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EADDRINUSE);
+    EXPECT_EQ(std::string(e.what()),
+              "cannot listen on 127.0.0.1:" + std::to_string(o.port) + ": Address already in use");
+  }
 }
 
 }  // namespace

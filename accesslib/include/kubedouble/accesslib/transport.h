@@ -53,7 +53,8 @@ struct Request {
 };
 
 // The connection left after a 101 Switching Protocols answer: raw bytes both ways (SPDY or
-// WebSocket for exec, attach and port-forward). Used from one thread at a time.
+// WebSocket for exec, attach and port-forward). One thread may read while another writes (the
+// two directions of a pipe); otherwise used from one thread at a time.
 class Tunnel {
  public:
   virtual ~Tunnel() = default;

@@ -1,5 +1,6 @@
-// An HTTPS server (HTTP/1.1) whose connections are objects that own their socket, TLS session and
-// buffers (src/connection.h), in the manner of Go's conn.serve.
+// An HTTPS server (HTTP/1.1), or a plain-HTTP one (no TLS context: `kubedouble proxy`), whose
+// connections are objects that own their socket, TLS session and buffers (src/connection.h), in the
+// manner of Go's conn.serve.
 //
 //  - One event-loop thread (epoll) accepts, runs TLS handshakes, reads request heads and parks
 //    idle keep-alive connections: an idle connection costs its buffers, not a thread.
@@ -34,6 +35,9 @@ namespace kubedouble::net {
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
   int port = 0;  // 0: an ephemeral port
+  // A socket already bound and listening (a unix socket, say), served instead of address:port;
+  // the server closes it when it stops. -1: none.
+  int listener = -1;
   // Connections served at once (see above).
   size_t max_connections = 2048;
   // Workers running handlers at most (0: max_connections + 64, so that every served connection
@@ -57,14 +61,15 @@ class HttpServer {
   using RefusedHook = std::function<void(const httplib::Request& request, int status)>;
 
   // `tls`: a server context set up by the caller (certificate, key, verification); the server
-  // takes its own reference.
+  // takes its own reference. nullptr: plain HTTP, no TLS.
   HttpServer(HttpServerOptions options, SSL_CTX* tls, Handler handler, RefusedHook refused = {});
   ~HttpServer();  // Stop()
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and listens (connections wait in the kernel's queue until Start). Returns the port;
-  // throws std::runtime_error naming the address and the kernel's reason.
+  // Binds and listens (connections wait in the kernel's queue until Start). Returns the port
+  // (0 on a unix-socket listener); throws std::system_error naming the address, whose code() is
+  // the kernel's reason (what() ends with it).
   int Bind();
   // Starts the event loop.
   void Start();
