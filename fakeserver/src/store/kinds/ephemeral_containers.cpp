@@ -12,12 +12,9 @@ using json = nlohmann::json;
 
 namespace {
 
-const json& List(const json& pod) {
-  static const json kNone = json::array();
-  auto spec = pod.find("spec");
-  if (spec == pod.end() || !spec->is_object()) return kNone;
-  auto list = spec->find("ephemeralContainers");
-  return list != spec->end() && list->is_array() ? *list : kNone;
+// The pod's spec.ephemeralContainers (null when it has none).
+json List(const json& pod) {
+  return pod.is_object() ? pod.value("/spec/ephemeralContainers"_json_pointer, json()) : json();
 }
 
 const json* Named(const json& list, const std::string& name) {
@@ -30,8 +27,8 @@ const json* Named(const json& list, const std::string& name) {
 }  // namespace
 
 json EphemeralContainersOnly(const json& old, const json& body) {
-  const json& had = List(old);
-  const json& wanted = List(body);
+  const json had = List(old);
+  const json wanted = List(body);
   json causes = json::array();
   for (const auto& c : had) {
     if (!c.is_object()) continue;
@@ -50,7 +47,7 @@ json EphemeralContainersOnly(const json& old, const json& body) {
   const json& meta = old.value("metadata", json::object());
   if (!causes.empty()) throw StatusError::Invalid("Pod", meta.value("name", ""), causes);
   json out = old;
-  if (wanted.empty()) {
+  if (!wanted.is_array() || wanted.empty()) {
     if (out.contains("spec") && out["spec"].is_object()) out["spec"].erase("ephemeralContainers");
   } else {
     out["spec"]["ephemeralContainers"] = wanted;
