@@ -16,14 +16,14 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace kc = kubedouble::certs;
-using kubedouble::cli::Exit;
 
 constexpr int kFailure = 1;
 constexpr int kUsage = 2;
 
-[[noreturn]] void Fail(int code, const std::string& message) {
+// Prints "error: MESSAGE"; returns `code`, the command's exit code.
+int Fail(int code, const std::string& message) {
   fmt::print(stderr, "error: {}\n", message);
-  throw Exit{code};
+  return code;
 }
 
 // Validators: CLI11 reports their message with the option's name and exits 2 (usage error).
@@ -67,11 +67,11 @@ struct InitOptions {
   bool force = false;
 };
 
-void RunInit(const InitOptions& o) {
+int RunInit(const InitOptions& o) {
   fs::path dir = o.dir;
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
-    Fail(kFailure, fmt::format("{} exists and is not a folder", o.dir));
+    return Fail(kFailure, fmt::format("{} exists and is not a folder", o.dir));
   }
   std::vector<std::string> present;
   for (const auto& name : kc::BundleFileNames()) {
@@ -81,14 +81,14 @@ void RunInit(const InitOptions& o) {
     std::string which = present.size() <= 3 ? fmt::format("{}", fmt::join(present, ", "))
                                             : fmt::format("{}, {} and {} more files", present[0],
                                                           present[1], present.size() - 2);
-    Fail(kFailure,
-         fmt::format("{} already holds a bundle ({}); use --force to overwrite it", o.dir, which));
+    return Fail(kFailure, fmt::format("{} already holds a bundle ({}); use --force to overwrite it",
+                                      o.dir, which));
   }
   kc::BundleOptions options{.key_type = *kc::ParseKeyType(o.key_type), .extra_sans = o.sans};
   try {
     kc::SaveBundle(kc::MintBundle(options), dir);
   } catch (const kc::Error& e) {
-    Fail(kFailure, fmt::format("cannot write the bundle into {}: {}", o.dir, e.what()));
+    return Fail(kFailure, fmt::format("cannot write the bundle into {}: {}", o.dir, e.what()));
   }
   auto sans = kc::DefaultServerSans();
   sans.insert(sans.end(), o.sans.begin(), o.sans.end());
@@ -101,6 +101,7 @@ void RunInit(const InitOptions& o) {
   fmt::print(
       "  rogue-ca, rogue-server, expired-server, not-yet-valid-server, wrong-host-server,\n"
       "  expired-admin                pitfall material (see certs/README.md)\n");
+  return 0;
 }
 
 // ---- certs issue ----
@@ -119,32 +120,33 @@ struct IssueOptions {
   bool force = false;
 };
 
-void RunIssue(const IssueOptions& o) {
+int RunIssue(const IssueOptions& o) {
   kc::Validity validity = o.expired         ? kc::Validity::Expired()
                           : o.not_yet_valid ? kc::Validity::NotYetValid()
                                             : kc::Validity::Usual(o.days);
   kc::KeyType type = *kc::ParseKeyType(o.key_type);
   if (o.kind == "server" && o.sans.empty()) {
-    Fail(kUsage, "certs issue server needs at least one --san NAME");
+    return Fail(kUsage, "certs issue server needs at least one --san NAME");
   }
   if (o.kind == "client" && !o.sans.empty()) {
-    Fail(kUsage, "--san is for server certificates; a client certificate has --user and --group");
+    return Fail(kUsage,
+                "--san is for server certificates; a client certificate has --user and --group");
   }
   if (o.kind == "server" && (!o.user.empty() || !o.groups.empty())) {
-    Fail(kUsage, "--user and --group are for client certificates");
+    return Fail(kUsage, "--user and --group are for client certificates");
   }
   fs::path out = o.out.empty() ? fs::path(o.ca_dir) : fs::path(o.out);
   std::error_code ec;
   if (!o.force &&
       (fs::exists(out / (o.name + ".crt"), ec) || fs::exists(out / (o.name + ".key"), ec))) {
-    Fail(kFailure, fmt::format("{} already exists; use --force to overwrite it",
-                               (out / (o.name + ".crt")).string()));
+    return Fail(kFailure, fmt::format("{} already exists; use --force to overwrite it",
+                                      (out / (o.name + ".crt")).string()));
   }
   kc::KeyPair ca;
   try {
     ca = kc::LoadPair(o.ca_dir, kc::files::kCa);
   } catch (const kc::Error& e) {
-    Fail(kFailure, fmt::format("cannot load the CA from {}: {}", o.ca_dir, e.what()));
+    return Fail(kFailure, fmt::format("cannot load the CA from {}: {}", o.ca_dir, e.what()));
   }
   try {
     kc::KeyPair pair;
@@ -160,7 +162,8 @@ void RunIssue(const IssueOptions& o) {
     if (!fs::exists(out, ec)) {
       fs::create_directories(out, ec);
       if (ec)
-        Fail(kFailure, fmt::format("cannot create folder {}: {}", out.string(), ec.message()));
+        return Fail(kFailure,
+                    fmt::format("cannot create folder {}: {}", out.string(), ec.message()));
       fs::permissions(out, fs::perms::owner_all, ec);
     }
     kc::SavePair(pair, out, o.name);
@@ -169,8 +172,9 @@ void RunIssue(const IssueOptions& o) {
                (out / (o.name + ".crt")).string(), (out / (o.name + ".key")).string(), info.subject,
                Utc(info.not_before), Utc(info.not_after));
   } catch (const kc::Error& e) {
-    Fail(kFailure, e.what());
+    return Fail(kFailure, e.what());
   }
+  return 0;
 }
 
 // ---- certs inspect ----
@@ -180,12 +184,12 @@ struct InspectOptions {
   std::string host;
 };
 
-void RunInspect(const InspectOptions& o) {
+int RunInspect(const InspectOptions& o) {
   kc::Certificate cert;
   try {
     cert = kc::Certificate::FromPem(kc::ReadFile(o.file));
   } catch (const kc::Error& e) {
-    Fail(kFailure, fmt::format("{}: {}", o.file, e.what()));
+    return Fail(kFailure, fmt::format("{}: {}", o.file, e.what()));
   }
   auto info = kc::Inspect(cert);
   auto now = kc::Clock::now();
@@ -204,7 +208,7 @@ void RunInspect(const InspectOptions& o) {
   fmt::print("CA:           {}\n", info.is_ca ? "yes" : "no");
   fmt::print("key usage:    {}\n", OrNone(info.extended_key_usage));
   fmt::print("SHA-256:      {}\n", info.sha256_fingerprint);
-  if (o.ca.empty() && o.host.empty()) return;
+  if (o.ca.empty() && o.host.empty()) return 0;
 
   bool ok = true;
   if (!o.ca.empty()) {
@@ -212,7 +216,7 @@ void RunInspect(const InspectOptions& o) {
     try {
       roots = kc::Certificate::AllFromPem(kc::ReadFile(o.ca));
     } catch (const kc::Error& e) {
-      Fail(kFailure, fmt::format("--ca {}: {}", o.ca, e.what()));
+      return Fail(kFailure, fmt::format("--ca {}: {}", o.ca, e.what()));
     }
     kc::VerifyOptions options;
     if (!o.host.empty()) options.host = o.host;
@@ -235,7 +239,7 @@ void RunInspect(const InspectOptions& o) {
       ok = false;
     }
   }
-  if (!ok) throw Exit{kFailure};
+  return ok ? 0 : kFailure;
 }
 
 void Setup(CLI::App& app) {
@@ -253,7 +257,7 @@ void Setup(CLI::App& app) {
   init_cmd->add_option("--san", init->sans, "Extra DNS name or IP for the server certificate")
       ->check(SanValidator());
   init_cmd->add_flag("--force", init->force, "Overwrite an existing bundle");
-  init_cmd->callback([init] { RunInit(*init); });
+  kubedouble::cli::OnRun(init_cmd, [init] { return RunInit(*init); });
 
   auto issue = std::make_shared<IssueOptions>();
   auto* issue_cmd =
@@ -282,7 +286,7 @@ void Setup(CLI::App& app) {
   expired->excludes(early);
   issue_cmd->add_option("--out", issue->out, "Folder to write into (default: --ca-dir)");
   issue_cmd->add_flag("--force", issue->force, "Overwrite existing NAME.crt/NAME.key");
-  issue_cmd->callback([issue] { RunIssue(*issue); });
+  kubedouble::cli::OnRun(issue_cmd, [issue] { return RunIssue(*issue); });
 
   auto inspect = std::make_shared<InspectOptions>();
   auto* inspect_cmd = certs->add_subcommand(
@@ -293,7 +297,7 @@ void Setup(CLI::App& app) {
   inspect_cmd->add_option("--ca", inspect->ca, "PEM CA certificate(s) to verify against")
       ->check(CLI::ExistingFile);
   inspect_cmd->add_option("--host", inspect->host, "Host name or IP the certificate must match");
-  inspect_cmd->callback([inspect] { RunInspect(*inspect); });
+  kubedouble::cli::OnRun(inspect_cmd, [inspect] { return RunInspect(*inspect); });
 }
 
 kubedouble::cli::Registrar reg("certs", Setup);

@@ -242,33 +242,34 @@ void SetupGet(CLI::App& app) {
     sub->add_option("-l,--selector", *selector, "Label selector (e.g. -l key1=value1,key2=value2)");
     sub->add_option("--field-selector", *field_selector, "Field selector");
   });
-  sub->callback([=] {
+  OnRun(sub, [=] {
     if (raw->empty() && what->empty()) {
       fmt::print(stderr,
                  "error: You must specify the type of resource to get. Use \"kubedouble get "
                  "TYPE [NAME]\" (pods, deployments, svc, ...) or \"kubedouble get --raw "
                  "PATH\".\n");
-      throw Exit{2};
+      return 2;
     }
     if (!raw->empty() && !what->empty()) {
       fmt::print(stderr, "error: arguments may not be passed when --raw is specified\n");
-      throw Exit{2};
+      return 2;
     }
     std::optional<Kind> kind;
     if (raw->empty()) {
       kind = LookupKind((*what)[0]);
       if (!kind) {
         fmt::print(stderr, "error: the server doesn't have a resource type \"{}\"\n", (*what)[0]);
-        throw Exit{2};
+        return 2;
       }
       if (what->size() > 2) {
         fmt::print(stderr, "error: at most one name may be given\n");
-        throw Exit{2};
+        return 2;
       }
     }
-    access::Config config = flags->Build();
+    std::optional<access::Config> config = flags->Build();
+    if (!config) return 2;
     RunWithErrors([&] {
-      access::Client client(config);
+      access::Client client(*config);
       if (!raw->empty()) {
         std::string body = client.Get(*raw);
         fmt::print("{}", body);
@@ -328,10 +329,11 @@ void SetupWhoami(CLI::App& app) {
     sub->add_option("-o,--output", *output, "Output format: json|yaml")
         ->check(CLI::IsMember({"json", "yaml", ""}));
   });
-  sub->callback([=] {
-    access::Config config = flags->Build();
+  OnRun(sub, [=] {
+    std::optional<access::Config> config = flags->Build();
+    if (!config) return 2;
     RunWithErrors([&] {
-      access::Client client(config);
+      access::Client client(*config);
       json user = client.WhoAmI();
       if (!output->empty()) {
         PrintObject(user, *output);
@@ -364,22 +366,23 @@ void SetupCreateToken(CLI::App& app) {
     sub->add_option("--audience", *audiences, "Audience of the requested token (repeatable)");
     sub->add_option("--duration", *duration, "Requested lifetime of the token, e.g. 1h, 10m");
   });
-  sub->callback([=] {
+  OnRun(sub, [=] {
     std::string why;
     auto parsed = base::ParseGoDuration(*duration, &why);
     if (!parsed) {
       fmt::print(stderr, "error: invalid argument \"{}\" for \"--duration\" flag: {}\n", *duration,
                  why);
-      throw Exit{2};
+      return 2;
     }
     const long long seconds = std::chrono::duration_cast<std::chrono::seconds>(*parsed).count();
     if (seconds <= 0) {
       fmt::print(stderr, "error: --duration must be at least one second, not \"{}\"\n", *duration);
-      throw Exit{2};
+      return 2;
     }
-    access::Config config = flags->Build();
+    std::optional<access::Config> config = flags->Build();
+    if (!config) return 2;
     RunWithErrors([&] {
-      access::Client client(config);
+      access::Client client(*config);
       json answer =
           client.CreateToken(client.namespace_name(), *sa, *audiences, static_cast<int>(seconds));
       fmt::print("{}\n", answer["status"]["token"].get<std::string>());

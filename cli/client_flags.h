@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "command.h"
@@ -63,8 +64,9 @@ struct ConnectionFlags {
     app->add_option("-v,--v", verbosity, "Log level: 6 or more logs every request (on stderr)");
   }
 
-  // "0", "30", "500ms", "1s", "2m", "1h" (a bare number is seconds, as kubectl's flag).
-  static std::chrono::milliseconds ParseTimeout(const std::string& text) {
+  // "0", "30", "500ms", "1s", "2m", "1h" (a bare number is seconds, as kubectl's flag); nullopt,
+  // with kubectl's "error: invalid argument ..." printed, for anything else.
+  static std::optional<std::chrono::milliseconds> ParseTimeout(const std::string& text) {
     size_t digits = 0;
     while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) digits++;
     std::string unit = text.substr(digits);
@@ -74,7 +76,7 @@ struct ConnectionFlags {
           stderr,
           "error: invalid argument \"{}\" for \"--request-timeout\" flag: invalid duration\n",
           text);
-      throw Exit{2};
+      return std::nullopt;
     }
     long long n = std::stoll(text.substr(0, digits));
     if (unit == "ms") return std::chrono::milliseconds(n);
@@ -83,8 +85,9 @@ struct ConnectionFlags {
     return std::chrono::seconds(n);
   }
 
-  // Exits 2 with kubectl's "error: ..." line on a configuration error.
-  access::Config Build() {
+  // The configuration the flags select; nullopt, with kubectl's "error: ..." line printed, on a
+  // configuration error (the command exits 2).
+  std::optional<access::Config> Build() {
     access::SetVerbosity(verbosity);
     if (insecure) flags.insecure_skip_tls_verify = true;
     try {
@@ -104,12 +107,14 @@ struct ConnectionFlags {
         c = access::Infer(o);
       }
       c = access::ApplyFlags(c, flags);
-      c.request_timeout = ParseTimeout(request_timeout);
+      auto timeout = ParseTimeout(request_timeout);
+      if (!timeout) return std::nullopt;
+      c.request_timeout = *timeout;
       for (const auto& w : c.warnings) access::LogWarning(w);
       return c;
     } catch (const access::Error& e) {
       fmt::print(stderr, "{}\n", e.KubectlMessage());
-      throw Exit{2};
+      return std::nullopt;
     }
   }
 };
@@ -148,12 +153,18 @@ void OnChosen(CLI::App* sub, F add_options) {
   std::_Exit(code);
 }
 
-// Runs a one-shot command's `body`, turning access errors into kubectl's message and exit code.
+// Runs a one-shot command's `body` and ends the process (ExitNow) with its exit code: the one
+// `body` returns (0 when it returns nothing), or, for an access error, kubectl's message and
+// 2 for a configuration error, 1 for any other.
 template <typename F>
-void RunWithErrors(F&& body) {
+[[noreturn]] void RunWithErrors(F&& body) {
   int code = 0;
   try {
-    body();
+    if constexpr (std::is_void_v<std::invoke_result_t<F>>) {
+      body();
+    } else {
+      code = body();
+    }
   } catch (const access::Error& e) {
     fmt::print(stderr, "{}\n", e.KubectlMessage());
     code = e.kind() == access::ErrorKind::kConfig ? 2 : 1;

@@ -2,8 +2,10 @@
 //
 //   static kubedouble::cli::Registrar reg("certs", [](CLI::App& app) { ... return run; });
 //
-// The setup function adds its subcommand(s) to `app`. Subcommand callbacks signal their exit
-// code by throwing kubedouble::cli::Exit{code}; a plain return means 0.
+// The setup function adds its subcommand(s) to `app` and gives each its body with OnRun. A body
+// returns the process's exit code (0 done, 1 failed, 2 usage or configuration error), having
+// printed why on stderr; main returns it. An exception is for the truly unexpected: main prints
+// "error: WHAT" and exits 1.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -14,9 +16,14 @@
 
 namespace kubedouble::cli {
 
-struct Exit {
-  int code = 0;
-};
+// What a subcommand runs once its arguments are parsed; returns the exit code.
+using Body = std::function<int()>;
+
+// Makes `body` the callback of `sub`: the code it returns is the one main exits with.
+void OnRun(CLI::App* sub, Body body);
+
+// The code the subcommand that ran returned; 0 when none ran or it had no body.
+int ExitCode();
 
 using Setup = std::function<void(CLI::App& app)>;
 

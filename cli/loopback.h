@@ -6,8 +6,6 @@
 
 #include <string>
 
-#include "command.h"
-
 namespace kubedouble::cli {
 
 // "localhost", "::1" and 127.0.0.0/8.
@@ -20,19 +18,18 @@ inline bool ListensEverywhere(const std::string& address) {
   return address == "0.0.0.0" || address == "::" || address == "[::]";
 }
 
-// Exits 2 with "kubedouble COMMAND: FLAG VALUE: not a loopback address; WHY, so listening beyond
-// this machine needs --allow-non-loopback" when `address` is not loopback and `allowed` is false.
-// Returns whether the address is loopback.
-inline bool CheckLoopback(const std::string& command, const std::string& flag,
-                          const std::string& value, const std::string& address, bool allowed,
-                          const std::string& why) {
-  if (IsLoopbackAddress(address)) return true;
-  if (allowed) return false;
+// Whether listening on `address` may go ahead: it is loopback, or `allowed`. Otherwise prints
+// "kubedouble COMMAND: FLAG VALUE: not a loopback address; WHY, so listening beyond this machine
+// needs --allow-non-loopback" and returns false: the command exits 2.
+inline bool LoopbackAllowed(const std::string& command, const std::string& flag,
+                            const std::string& value, const std::string& address, bool allowed,
+                            const std::string& why) {
+  if (allowed || IsLoopbackAddress(address)) return true;
   fmt::print(stderr,
              "kubedouble {}: {} {}: not a loopback address; {}, so listening beyond this machine "
              "needs --allow-non-loopback\n",
              command, flag, value, why);
-  throw Exit{2};
+  return false;
 }
 
 }  // namespace kubedouble::cli

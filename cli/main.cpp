@@ -14,6 +14,16 @@ std::vector<Registration>& Registry() {
   static std::vector<Registration> registry;
   return registry;
 }
+
+namespace {
+int exit_code = 0;
+}  // namespace
+
+void OnRun(CLI::App* sub, Body body) {
+  sub->callback([body = std::move(body)] { exit_code = body(); });
+}
+
+int ExitCode() { return exit_code; }
 }  // namespace kubedouble::cli
 
 namespace {
@@ -82,11 +92,9 @@ int main(int argc, char** argv) {
     // CLI11 prints help on stdout (exit 0) and usage errors on stderr (exit 2 for us).
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
-  } catch (const Exit& e) {
-    return e.code;
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;
   }
-  return 0;
+  return ExitCode();
 }

@@ -15,7 +15,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-using kubedouble::cli::Exit;
 
 struct MitmFlags {
   std::string listen = "127.0.0.1:0";
@@ -27,12 +26,12 @@ struct MitmFlags {
   size_t max_captures = 10000;
 };
 
-void RunMitm(const MitmFlags& f) {
+int RunMitm(const MitmFlags& f) {
   kubedouble::fake::MitmOptions o;
   auto colon = f.listen.rfind(':');
   if (colon == std::string::npos) {
     fmt::print(stderr, "kubedouble mitm: --listen \"{}\": expected ADDRESS:PORT\n", f.listen);
-    throw Exit{2};
+    return 2;
   }
   o.address = f.listen.substr(0, colon);
   if (o.address.size() > 2 && o.address.front() == '[')
@@ -41,11 +40,13 @@ void RunMitm(const MitmFlags& f) {
     o.port = std::stoi(f.listen.substr(colon + 1));
   } catch (const std::exception&) {
     fmt::print(stderr, "kubedouble mitm: --listen \"{}\": the port is not a number\n", f.listen);
-    throw Exit{2};
+    return 2;
   }
-  const bool loopback =
-      kubedouble::cli::CheckLoopback("mitm", "--listen", f.listen, o.address, f.allow_non_loopback,
-                                     "the interceptor prints the tokens it captures");
+  if (!kubedouble::cli::LoopbackAllowed("mitm", "--listen", f.listen, o.address,
+                                        f.allow_non_loopback,
+                                        "the interceptor prints the tokens it captures"))
+    return 2;
+  const bool loopback = kubedouble::cli::IsLoopbackAddress(o.address);
   o.upstream = f.upstream;
   o.max_captures = f.max_captures;
   o.cert_file = f.cert.empty() ? fs::path(f.pki) / "rogue-server.crt" : fs::path(f.cert);
@@ -57,7 +58,7 @@ void RunMitm(const MitmFlags& f) {
                  "kubedouble mitm: {} does not exist (give --pki with a kubedouble bundle, or "
                  "--cert and --key)\n",
                  p.string());
-      throw Exit{2};
+      return 2;
     }
   sigset_t set;
   sigemptyset(&set);
@@ -69,7 +70,7 @@ void RunMitm(const MitmFlags& f) {
     mitm.Start();
   } catch (const std::exception& e) {
     fmt::print(stderr, "kubedouble mitm: {}\n", e.what());
-    throw Exit{1};
+    return 1;
   }
   fmt::print("kubedouble mitm: listening on {}, forwarding to {}\n", mitm.url(), o.upstream);
   std::fflush(stdout);
@@ -115,6 +116,7 @@ void RunMitm(const MitmFlags& f) {
   done = true;
   printer.join();
   mitm.Stop();
+  return 0;
 }
 
 kubedouble::cli::Registrar reg("mitm", [](CLI::App& app) {
@@ -137,7 +139,7 @@ kubedouble::cli::Registrar reg("mitm", [](CLI::App& app) {
                   "(default .kubedouble/pki)");
   sub->add_option("--cert", flags->cert, "The certificate to present instead (PEM)");
   sub->add_option("--key", flags->key, "Its private key (PEM)");
-  sub->callback([flags] { RunMitm(*flags); });
+  kubedouble::cli::OnRun(sub, [flags] { return RunMitm(*flags); });
 });
 
 }  // namespace

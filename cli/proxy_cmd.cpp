@@ -44,11 +44,12 @@ void SetupProxy(CLI::App& app) {
         ->capture_default_str();
     sub->add_option("-u,--unix-socket", o->unix_socket, "Unix socket on which to run the proxy.");
   });
-  sub->callback([=] {
-    access::Config config = flags->Build();
+  OnRun(sub, [=] {
+    std::optional<access::Config> config = flags->Build();
+    if (!config) return 2;
     if (o->disable_filter) access::LogWarning(access::kDisableFilterWarning);
     RunWithErrors([&] {
-      access::Proxy proxy(config, *o);
+      access::Proxy proxy(*config, *o);
       proxy.Start();
       fmt::print("Starting to serve on {}\n", proxy.ListenAddress());
       std::fflush(stdout);

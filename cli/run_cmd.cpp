@@ -16,7 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace sc = kubedouble::scenarios;
-using kubedouble::cli::Exit;
 
 struct RunFlags {
   std::vector<std::string> paths;
@@ -43,25 +42,26 @@ std::vector<std::string> SplitComma(const std::string& s) {
   return out;
 }
 
-[[noreturn]] void UsageError(const std::string& message) {
+// Prints "kubedouble run: MESSAGE"; the exit code of a usage error.
+int UsageError(const std::string& message) {
   fmt::print(stderr, "kubedouble run: {}\n", message);
-  throw Exit{2};
+  return 2;
 }
 
-void RunCommand(const RunFlags& f) {
+int RunCommand(const RunFlags& f) {
   sc::RunOptions options;
   options.jobs = f.jobs;
   options.filter = f.filter;
   options.keep_work = f.keep;
   options.work_dir = f.work;
   options.client_timeout = std::chrono::milliseconds(static_cast<long long>(f.timeout * 1000));
-  if (f.jobs < 1) UsageError("--jobs must be at least 1");
+  if (f.jobs < 1) return UsageError("--jobs must be at least 1");
   if (!f.clients.empty()) {
     options.clients = SplitComma(f.clients);
     for (const auto& c : options.clients) {
       const auto& known = sc::KnownClients();
       if (std::find(known.begin(), known.end(), c) == known.end())
-        UsageError(
+        return UsageError(
             fmt::format("--clients: unknown client \"{}\" (known: accesslib, curl, "
                         "kubectl, python, node)",
                         c));
@@ -71,7 +71,8 @@ void RunCommand(const RunFlags& f) {
     int i = 0, n = 0;
     char extra = 0;
     if (std::sscanf(f.shard.c_str(), "%d/%d%c", &i, &n, &extra) != 2 || n < 1 || i < 1 || i > n)
-      UsageError(fmt::format("--shard \"{}\": expected I/N with 1 <= I <= N, e.g. 2/4", f.shard));
+      return UsageError(
+          fmt::format("--shard \"{}\": expected I/N with 1 <= I <= N, e.g. 2/4", f.shard));
     options.shard_index = i;
     options.shard_count = n;
   }
@@ -84,7 +85,8 @@ void RunCommand(const RunFlags& f) {
   if (inputs.empty()) {
     fs::path builtin = sc::BuiltinSuitesDir();
     if (builtin.empty())
-      UsageError("no suite given and the built-in suites were not found (set KUBEDOUBLE_SUITES)");
+      return UsageError(
+          "no suite given and the built-in suites were not found (set KUBEDOUBLE_SUITES)");
     inputs.push_back(builtin);
   }
   std::vector<sc::Suite> suites;
@@ -92,22 +94,22 @@ void RunCommand(const RunFlags& f) {
     for (const auto& file : sc::FindSuiteFiles(inputs)) suites.push_back(sc::LoadSuite(file));
   } catch (const sc::ParseError& e) {
     fmt::print(stderr, "{}\n", e.what());
-    throw Exit{2};
+    return 2;
   }
   std::vector<const sc::Scenario*> selected;
   try {
     selected = sc::SelectScenarios(suites, options);
   } catch (const std::exception& e) {
-    UsageError(e.what());
+    return UsageError(e.what());
   }
   if (f.list) {
     for (const auto* s : selected) {
       fmt::print("{}  {}\n", s->id(), s->description);
     }
     fmt::print("{} scenarios\n", selected.size());
-    return;
+    return 0;
   }
-  if (selected.empty()) UsageError("no scenario matches");
+  if (selected.empty()) return UsageError("no scenario matches");
 
   bool tty = isatty(STDERR_FILENO);
   options.on_result = [&](size_t done, size_t total, const sc::CaseResult& last) {
@@ -122,10 +124,10 @@ void RunCommand(const RunFlags& f) {
     report = sc::Run(suites, options);
   } catch (const sc::MissingClients& e) {
     fmt::print(stderr, "kubedouble run: {}\n", e.what());
-    throw Exit{1};
+    return 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "kubedouble run: {}\n", e.what());
-    throw Exit{2};
+    return 2;
   }
   fmt::print("{}", sc::FormatMatrix(report, isatty(STDOUT_FILENO) && !f.no_color));
   try {
@@ -133,9 +135,9 @@ void RunCommand(const RunFlags& f) {
     if (!f.json.empty()) sc::WriteReport(f.json, sc::ToJson(report).dump(2) + "\n");
   } catch (const std::exception& e) {
     fmt::print(stderr, "kubedouble run: {}\n", e.what());
-    throw Exit{2};
+    return 2;
   }
-  if (int code = report.ExitCode(); code != 0) throw Exit{code};
+  return report.ExitCode();
 }
 
 kubedouble::cli::Registrar reg("run", [](CLI::App& app) {
@@ -163,7 +165,7 @@ kubedouble::cli::Registrar reg("run", [](CLI::App& app) {
                 "(client.sh) and repro.sh, which replays the run by hand");
   sub->add_option("--timeout", flags->timeout, "Seconds one client run may take (default 30)");
   sub->add_flag("--no-color", flags->no_color, "No colors in the matrix");
-  sub->callback([flags] { RunCommand(*flags); });
+  kubedouble::cli::OnRun(sub, [flags] { return RunCommand(*flags); });
 });
 
 }  // namespace

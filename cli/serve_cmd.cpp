@@ -52,12 +52,14 @@ void LoadOptionFiles(const ServeFlags& f, kubedouble::fake::ServerOptions& o) {
   }
 }
 
-void Run(ServeFlags& f) {
+int Run(ServeFlags& f) {
   using kubedouble::fake::Server;
   auto& o = f.options;
-  const bool loopback = kubedouble::cli::CheckLoopback(
-      "serve", "--address", o.address, o.address, f.allow_non_loopback,
-      "the fake server accepts well-known test credentials");
+  if (!kubedouble::cli::LoopbackAllowed("serve", "--address", o.address, o.address,
+                                        f.allow_non_loopback,
+                                        "the fake server accepts well-known test credentials"))
+    return 2;
+  const bool loopback = kubedouble::cli::IsLoopbackAddress(o.address);
   o.dir = f.dir;
   o.default_fixtures = !f.no_default_fixtures;
   o.key_type = *kubedouble::certs::ParseKeyType(f.key_type);
@@ -74,7 +76,7 @@ void Run(ServeFlags& f) {
           std::chrono::duration_cast<std::chrono::seconds>(kubedouble::fake::ParseDuration(*text));
     } catch (const std::exception& e) {
       fmt::print(stderr, "kubedouble serve: {}: {}\n", flag, e.what());
-      throw kubedouble::cli::Exit{2};
+      return 2;
     }
   }
   try {
@@ -82,15 +84,15 @@ void Run(ServeFlags& f) {
         kubedouble::fake::ParseDuration(f.head_timeout));
   } catch (const std::exception& e) {
     fmt::print(stderr, "kubedouble serve: --head-timeout: {}\n", e.what());
-    throw kubedouble::cli::Exit{2};
+    return 2;
   }
   if (o.head_timeout.count() < 1) {
     fmt::print(stderr, "kubedouble serve: --head-timeout: must be at least 1ms\n");
-    throw kubedouble::cli::Exit{2};
+    return 2;
   }
   if (o.sa_token_ttl.count() < 1) {
     fmt::print(stderr, "kubedouble serve: --sa-token-ttl: must be at least 1s\n");
-    throw kubedouble::cli::Exit{2};
+    return 2;
   }
 
   kubedouble::controlplane::Options cp;
@@ -98,7 +100,7 @@ void Run(ServeFlags& f) {
     cp.controllers = kubedouble::controlplane::ParseControllers(f.controllers);
   } catch (const std::exception& e) {
     fmt::print(stderr, "kubedouble serve: --controllers: {}\n", e.what());
-    throw kubedouble::cli::Exit{2};
+    return 2;
   }
   cp.nodes = f.nodes;
   for (const auto& file : f.stages) {
@@ -107,13 +109,13 @@ void Run(ServeFlags& f) {
       cp.stages.insert(cp.stages.end(), read.begin(), read.end());
     } catch (const std::exception& e) {
       fmt::print(stderr, "kubedouble serve: --stages: {}\n", e.what());
-      throw kubedouble::cli::Exit{2};
+      return 2;
     }
   }
   if (!cp.stages.empty() && !cp.controllers.count("kubelet")) {
     fmt::print(stderr,
                "kubedouble serve: --stages: the pods' fates need --controllers with kubelet\n");
-    throw kubedouble::cli::Exit{2};
+    return 2;
   }
 
   // Each connection holds a socket: let --max-connections use every descriptor allowed.
@@ -140,7 +142,7 @@ void Run(ServeFlags& f) {
     control_plane->Start();
   } catch (const std::exception& e) {
     fmt::print(stderr, "kubedouble serve: {}\n", e.what());
-    throw kubedouble::cli::Exit{1};
+    return 1;
   }
   // The warnings come before the ready line: whoever waits for it sees them.
   const std::string kept = kubedouble::certs::KeyTypeName(server->bundle().ca.key.type());
@@ -174,6 +176,7 @@ void Run(ServeFlags& f) {
              sig == SIGINT ? "SIGINT" : "SIGTERM");
   control_plane->Stop();
   server->Stop();
+  return 0;
 }
 
 kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
@@ -271,9 +274,9 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
       "--stages", flags->stages,
       "PodStage rules (YAML) scripting what the kubelet does with the pods they select: "
       "start delays, never ready, exit codes, restarts (repeatable; first match wins)");
-  sub->callback([flags, sub] {
+  kubedouble::cli::OnRun(sub, [flags, sub] {
     flags->key_type_given = sub->count("--key-type") > 0;
-    Run(*flags);
+    return Run(*flags);
   });
 });
 

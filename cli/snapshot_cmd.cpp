@@ -39,12 +39,13 @@ bool ServerRunning(const fs::path& dir) {
   return held;
 }
 
-// The connection flags, or the state folder's admin kubeconfig.
-access::Client Connect(SnapshotFlags& f) {
+// The connection flags' configuration, or the state folder's admin kubeconfig; nullopt (kubectl's
+// error printed) when it cannot be loaded.
+std::optional<access::Config> ConnectionConfig(SnapshotFlags& f) {
   auto& c = f.connection;
   if (c.kubeconfig.empty() && c.flags.server.empty())
     c.kubeconfig = (fs::path(f.dir) / "kubeconfig").string();
-  return access::Client(c.Build());
+  return c.Build();
 }
 
 bool Online(SnapshotFlags& f) {
@@ -52,11 +53,12 @@ bool Online(SnapshotFlags& f) {
          ServerRunning(f.dir);
 }
 
-std::vector<json> ReadSnapshotFile(const std::string& file) {
+// The objects in `file`; nullopt, with the reason printed, when it cannot be read or parsed.
+std::optional<std::vector<json>> ReadSnapshotFile(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     fmt::print(stderr, "kubedouble snapshot: cannot read {}\n", file);
-    throw Exit{2};
+    return std::nullopt;
   }
   std::stringstream text;
   text << in.rdbuf();
@@ -75,12 +77,13 @@ std::vector<json> ReadSnapshotFile(const std::string& file) {
     }
   } catch (const YAML::Exception& e) {
     fmt::print(stderr, "kubedouble snapshot: {}: line {}: {}\n", file, e.mark.line + 1, e.msg);
-    throw Exit{2};
+    return std::nullopt;
   }
   return objects;
 }
 
-void WriteSnapshotFile(const std::string& file, const std::vector<json>& objects) {
+// Writes `objects` to `file`; false, with the reason printed, when it cannot.
+bool WriteSnapshotFile(const std::string& file, const std::vector<json>& objects) {
   std::string text;
   if (fs::path(file).extension() == ".json") {
     json list = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", objects}};
@@ -92,15 +95,19 @@ void WriteSnapshotFile(const std::string& file, const std::vector<json>& objects
   out << text;
   if (!out.flush()) {
     fmt::print(stderr, "kubedouble snapshot: cannot write {}\n", file);
-    throw Exit{1};
+    return false;
   }
+  return true;
 }
 
-void Save(SnapshotFlags& f) {
+// `snapshot save`: returns the exit code.
+int Save(SnapshotFlags& f) {
   std::vector<json> objects;
   std::string from;
   if (Online(f)) {
-    auto client = Connect(f);
+    auto config = ConnectionConfig(f);
+    if (!config) return 2;
+    access::Client client(*config);
     json list = json::parse(client.Get("/__kubedouble/snapshot"));
     for (auto& o : list["items"]) objects.push_back(std::move(o));
     from = "the running server";
@@ -111,24 +118,30 @@ void Save(SnapshotFlags& f) {
                  "kubedouble snapshot: no server runs on {} and it has no {} (start one, or "
                  "`serve --persist`)\n",
                  f.dir, wal.string());
-      throw Exit{1};
+      return 1;
     }
     objects = fake::ReadStoreLog(wal);
     from = wal.string();
   }
-  WriteSnapshotFile(f.file, objects);
+  if (!WriteSnapshotFile(f.file, objects)) return 1;
   fmt::print("kubedouble snapshot: saved {} objects from {} to {}\n", objects.size(), from, f.file);
+  return 0;
 }
 
-void Restore(SnapshotFlags& f) {
-  std::vector<json> objects = ReadSnapshotFile(f.file);
+// `snapshot restore`: returns the exit code.
+int Restore(SnapshotFlags& f) {
+  auto read = ReadSnapshotFile(f.file);
+  if (!read) return 2;
+  const std::vector<json>& objects = *read;
   if (Online(f)) {
-    auto client = Connect(f);
+    auto config = ConnectionConfig(f);
+    if (!config) return 2;
+    access::Client client(*config);
     json list = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", objects}};
     json answer = json::parse(client.Post("/__kubedouble/snapshot", list.dump()));
     fmt::print("kubedouble snapshot: restored {} objects from {} into the running server\n",
                answer.value("restored", 0), f.file);
-    return;
+    return 0;
   }
   fs::path wal = fake::StoreLogPath(f.dir);
   fs::create_directories(f.dir);
@@ -137,6 +150,7 @@ void Restore(SnapshotFlags& f) {
       "kubedouble snapshot: wrote {} objects from {} to {}; `kubedouble serve --persist --dir {}` "
       "starts with them\n",
       objects.size(), f.file, wal.string(), f.dir);
+  return 0;
 }
 
 void Setup(CLI::App& app) {
@@ -154,15 +168,15 @@ void Setup(CLI::App& app) {
     sub->add_option("FILE", f->file, "The snapshot: YAML (a stream or a List) or JSON")->required();
     sub->add_option("--dir", f->dir, "The state folder")->capture_default_str();
     OnChosen(sub, [sub, f] { f->connection.Add(sub); });
-    sub->callback([f, save] {
+    OnRun(sub, [f, save]() -> int {
       RunWithErrors([&] {
         try {
-          save ? Save(*f) : Restore(*f);
+          return save ? Save(*f) : Restore(*f);
         } catch (const access::Error&) {
           throw;  // kubectl's wording (RunWithErrors)
         } catch (const std::exception& e) {
           fmt::print(stderr, "kubedouble snapshot: {}\n", e.what());
-          throw Exit{1};
+          return 1;
         }
       });
     });

@@ -17,12 +17,8 @@ std::string VolumeName(const std::string& seed) {
 
 void Claim(World& w, const json& sts, const json& tmpl, const std::string& name) {
   const std::string ns = Str(sts, "metadata.namespace");
-  try {
-    w.store().Get(w.Resource("persistentvolumeclaims"), ns, name);
+  if (w.store().Contains(w.Resource("persistentvolumeclaims"), ns, name))
     return;  // kept from before (a claim outlives its pod)
-  } catch (const fake::StatusError& e) {
-    if (e.code() != 404) return;
-  }
   json labels =
       At(tmpl, "metadata.labels").is_object() ? At(tmpl, "metadata.labels") : json::object();
   const json& match = At(sts, "spec.selector.matchLabels");

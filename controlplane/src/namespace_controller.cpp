@@ -16,12 +16,7 @@ constexpr const char* kRootCaDescription =
     "guaranteed across distributions of Kubernetes clusters.";
 
 bool Exists(World& w, const std::string& resource, const std::string& ns, const std::string& name) {
-  try {
-    w.store().Get(w.Resource(resource), ns, name);
-    return true;
-  } catch (const fake::StatusError&) {
-    return false;
-  }
+  return w.store().Contains(w.Resource(resource), ns, name);
 }
 
 class NamespaceController : public Controller {

@@ -70,13 +70,12 @@ bool World::Observe(const std::string& resource, const json& object, bool delete
 // After a conflict or a NotFound: read the object again, so the controllers see what is.
 void World::Refresh(const std::string& resource, const json& object) {
   const auto& meta = object["metadata"];
-  try {
-    json fresh =
-        store_.Get(Resource(resource), meta.value("namespace", ""), meta.value("name", ""));
-    if (caches_.count(resource)) Observe(resource, fresh, false);
-  } catch (const StatusError& e) {
-    if (e.code() == 404 && caches_.count(resource)) Observe(resource, object, true);
-  }
+  if (!caches_.count(resource)) return;
+  if (auto fresh =
+          store_.Find(Resource(resource), meta.value("namespace", ""), meta.value("name", "")))
+    Observe(resource, *fresh, false);
+  else
+    Observe(resource, object, true);
 }
 
 namespace {
@@ -179,16 +178,15 @@ void World::Upsert(const std::string& resource, json object,
   const auto& res = Resource(resource);
   const auto& meta = object["metadata"];
   std::string ns = meta.value("namespace", ""), name = meta.value("name", "");
-  try {
-    json stored = store_.Get(res, ns, name);
-    if (!differs(stored)) return;
-    object["metadata"]["resourceVersion"] = stored["metadata"]["resourceVersion"];
-    object["metadata"]["uid"] = stored["metadata"]["uid"];
-    object["metadata"]["creationTimestamp"] = stored["metadata"]["creationTimestamp"];
-    Update(resource, std::move(object));
-  } catch (const StatusError& e) {
-    if (e.code() == 404) Create(resource, std::move(object));
+  std::optional<json> stored = store_.Find(res, ns, name);
+  if (!stored) {
+    Create(resource, std::move(object));
+    return;
   }
+  if (!differs(*stored)) return;
+  for (const char* field : {"resourceVersion", "uid", "creationTimestamp"})
+    object["metadata"][field] = (*stored)["metadata"][field];
+  Update(resource, std::move(object));
 }
 
 void World::Event(const json& regarding, bool warning, const std::string& reason,

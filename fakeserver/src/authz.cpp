@@ -189,13 +189,10 @@ void Authorizer::SyncAggregation(Store& store) const {
   auto res = store.registry()->Find(kRbacGroup, "v1", "clusterroles");
   if (!res) return;
   for (auto& [name, rules] : index_->AggregatedRules()) {
-    try {
-      json role = store.Get(*res, "", name);
-      role["rules"] = std::move(rules);
-      store.Put(*res, std::move(role));
-    } catch (const StatusError&) {
-      // Deleted in the meantime: nothing to aggregate into.
-    }
+    std::optional<json> role = store.Find(*res, "", name);
+    if (!role) continue;  // deleted in the meantime: nothing to aggregate into
+    (*role)["rules"] = std::move(rules);
+    store.Put(*res, std::move(*role));
   }
 }
 
@@ -214,10 +211,10 @@ std::string ForbiddenReason(const Attributes& a) {
       a.verb, resource, a.api_group);
 }
 
-nlohmann::json ForbiddenStatus(const Attributes& a) {
+StatusError ForbiddenError(const Attributes& a) {
   std::string reason = ForbiddenReason(a);
   if (!a.resource_request) {
-    return MakeStatus(403, "Forbidden", "forbidden: " + reason, nlohmann::json::object());
+    return StatusError(403, "Forbidden", "forbidden: " + reason, nlohmann::json::object());
   }
   std::string qualified = a.api_group.empty() ? a.resource : a.resource + "." + a.api_group;
   std::string message = a.name.empty()
@@ -227,7 +224,7 @@ nlohmann::json ForbiddenStatus(const Attributes& a) {
   if (!a.name.empty()) details["name"] = a.name;
   if (!a.api_group.empty()) details["group"] = a.api_group;
   details["kind"] = a.resource;
-  return MakeStatus(403, "Forbidden", message, details);
+  return StatusError(403, "Forbidden", message, details);
 }
 
 }  // namespace kubedouble::fake

@@ -79,7 +79,7 @@ class Authorizer {
 
 // 'User "u" cannot list resource "pods" in API group "" in the namespace "default"'
 std::string ForbiddenReason(const Attributes& a);
-// The 403 Status a real API server sends for a denied request.
-nlohmann::json ForbiddenStatus(const Attributes& a);
+// The 403 a real API server answers a denied request with.
+StatusError ForbiddenError(const Attributes& a);
 
 }  // namespace kubedouble::fake

@@ -67,12 +67,9 @@ std::optional<std::string> DeprecationWarning(const Store& store, const Registry
   if (res.group.empty() || schema::FindGroup(res.group)) return std::nullopt;
   auto crds = registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
   if (!crds) return std::nullopt;
-  json crd;
-  try {
-    crd = store.Get(*crds, "", res.plural + "." + res.group);
-  } catch (const StatusError&) {  // a resource from --resources, without a CRD object
-    return std::nullopt;
-  }
+  std::optional<json> found = store.Find(*crds, "", res.plural + "." + res.group);
+  if (!found) return std::nullopt;  // a resource from --resources, without a CRD object
+  const json& crd = *found;
   const json& versions = At(At(crd, "spec"), "versions");
   if (!versions.is_array()) return std::nullopt;
   const json* mine = nullptr;

@@ -115,16 +115,12 @@ json MakePod(const PodSpec& p) {
 void EnsureNamespaceDefaults(Store& store, const std::string& ns, const std::string& ca_pem) {
   auto sas = Resource(store, "serviceaccounts");
   auto cms = Resource(store, "configmaps");
-  try {
-    store.Get(sas, ns, "default");
-  } catch (const StatusError&) {
+  if (!store.Contains(sas, ns, "default")) {
     store.Put(sas, {{"apiVersion", "v1"},
                     {"kind", "ServiceAccount"},
                     {"metadata", Meta("default", ns, std::chrono::hours(72))}});
   }
-  try {
-    store.Get(cms, ns, "kube-root-ca.crt");
-  } catch (const StatusError&) {
+  if (!store.Contains(cms, ns, "kube-root-ca.crt")) {
     json meta = Meta("kube-root-ca.crt", ns, std::chrono::hours(72));
     meta["annotations"] = {{"kubernetes.io/description",
                             "Contains a CA bundle that can be used to verify the kube-apiserver "

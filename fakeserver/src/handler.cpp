@@ -4,12 +4,14 @@
 
 #include <chrono>
 
+#include "admin/admin.h"
 #include "answer.h"
 #include "faults/inject.h"
 #include "flow_control.h"
 #include "impersonation.h"
 #include "kubedouble/fakeserver/version.h"
 #include "negotiate.h"
+#include "openapi_endpoints.h"
 #include "pod_streams.h"
 #include "request_limits.h"
 #include "request_log.h"
@@ -65,8 +67,15 @@ void SendJson(httplib::Response& res, int status, const json& body) {
            "application/json");
 }
 
-void SendStatus(httplib::Response& res, const json& status) {
-  SendJson(res, status.value("code", 500), status);
+void SendError(httplib::Response& res, const StatusError& error) {
+  // A Status that asks the client to wait says it in Retry-After too, as kube-apiserver does.
+  const json& details = error.details();
+  if (details.is_object()) {
+    auto retry = details.find("retryAfterSeconds");
+    if (retry != details.end() && retry->is_number_integer() && retry->get<int>() >= 0)
+      res.set_header("Retry-After", std::to_string(retry->get<int>()));
+  }
+  SendJson(res, error.code(), error.ToStatus());
 }
 
 void SendText(httplib::Response& res, int status, const std::string& text) {
@@ -156,9 +165,18 @@ void Server::Impl::Handle(net::Exchange& ex) {
             "the request body nests arrays and objects more than {} deep", kMaxJsonNesting));
       }
       if (IsAdminPath(req.path)) {
-        Admin(call, entry);  // admin/admin.cpp: its own authorization, never faulted
+        AdminApi{options.admin_token,
+                 paths.serviceaccount_dir,
+                 *journal,
+                 *faults,
+                 *registry,
+                 *store,
+                 *clock,
+                 rotation,
+                 [this] { LoadWorld(); }}
+            .Serve(call, entry);
       } else if (!call.auth.authenticated) {
-        SendStatus(res, UnauthorizedStatus());
+        SendError(res, UnauthorizedError());
       } else {
         entry.user = call.auth.user.name;
         entry.groups = call.auth.user.groups;
@@ -193,9 +211,9 @@ void Server::Impl::Handle(net::Exchange& ex) {
           Attributes attrs = MakeAttributes(call.auth.user, call.info);
           auto upgrade = UpgradeCreateCheck(req, attrs);  // pod_streams.h
           if (!authz->Allowed(attrs)) {
-            SendStatus(res, ForbiddenStatus(attrs));
+            SendError(res, ForbiddenError(attrs));
           } else if (upgrade && !authz->Allowed(*upgrade)) {
-            SendStatus(res, ForbiddenStatus(*upgrade));
+            SendError(res, ForbiddenError(*upgrade));
           } else {
             Route(call);
           }
@@ -203,14 +221,9 @@ void Server::Impl::Handle(net::Exchange& ex) {
         }
       }
     } catch (const StatusError& e) {
-      // A Status that asks the client to wait says it in Retry-After too, as kube-apiserver does.
-      const json& details = e.details();
-      if (details.is_object() && details.value("retryAfterSeconds", 0) > 0) {
-        res.set_header("Retry-After", std::to_string(details["retryAfterSeconds"].get<int>()));
-      }
-      SendStatus(res, e.ToStatus());
+      SendError(res, e);
     } catch (const std::exception& e) {
-      SendStatus(res, InternalErrorStatus(e.what()));
+      SendError(res, InternalError(e.what()));
     }
   if (!res.has_header("Cache-Control")) res.headers.emplace("Cache-Control", "no-cache, private");
   if (!IsAdminPath(req.path)) {
@@ -262,7 +275,7 @@ void Server::Impl::NonResource(Call& call) {
   bool get = req.method == "GET" || req.method == "HEAD";
 
   auto discovery_answer = [&](const json& legacy, bool aggregatable, bool core) {
-    if (!get) return SendStatus(res, MethodNotAllowedStatus());
+    if (!get) return SendError(res, MethodNotAllowedError());
     json body = legacy;
     std::string content_type = "application/json";
     bool aggregated = false;
@@ -308,11 +321,11 @@ void Server::Impl::NonResource(Call& call) {
     } else {
       doc = discovery->ResourceList(call.info.api_group, call.info.api_version);
     }
-    if (!doc) return SendStatus(res, NotFoundStatus());
+    if (!doc) return SendError(res, PathNotFoundError());
     return discovery_answer(*doc, false, false);
   }
   if (path == "/version" || path == "/version/") {
-    if (!get) return SendStatus(res, MethodNotAllowedStatus());
+    if (!get) return SendError(res, MethodNotAllowedError());
     // Always indented, as kube-apiserver writes it (WriteRawJSON), whatever the Accept.
     nlohmann::ordered_json version = {{"major", kKubernetesMajor},
                                       {"minor", kKubernetesMinor},
@@ -328,7 +341,7 @@ void Server::Impl::NonResource(Call& call) {
   for (std::string endpoint : {"healthz", "livez", "readyz"}) {
     std::string base = "/" + endpoint;
     if (path != base && path.rfind(base + "/", 0) != 0) continue;
-    if (!get) return SendStatus(res, MethodNotAllowedStatus());
+    if (!get) return SendError(res, MethodNotAllowedError());
     const auto& checks = HealthChecks(endpoint);
     if (path.size() > base.size() + 1) {  // a single check
       std::string check = path.substr(base.size() + 1);
@@ -347,7 +360,7 @@ void Server::Impl::NonResource(Call& call) {
   }
   if (path == "/openapi/v2" || path == "/openapi/v3" || path.starts_with("/openapi/v3/") ||
       path == "/openapi/v2/" || path == "/openapi/v3/") {
-    return OpenApiRequest(call);  // openapi_endpoints.cpp
+    return ServeOpenApi(*openapi, req, res);
   }
   SendText(res, 404, "404 page not found\n");
 }

@@ -136,11 +136,7 @@ std::vector<Attributes> ImpersonationChecks(const UserInfo& caller,
 UserInfo Impersonate(const UserInfo& caller, const ImpersonationRequest& wanted,
                      const std::function<bool(const Attributes&)>& authorize) {
   for (const auto& check : ImpersonationChecks(caller, wanted)) {
-    if (!authorize(check)) {
-      json status = ForbiddenStatus(check);
-      throw StatusError(403, "Forbidden", status.value("message", ""),
-                        status.value("details", json::object()));
-    }
+    if (!authorize(check)) throw ForbiddenError(check);
   }
   UserInfo u;
   u.name = wanted.user;

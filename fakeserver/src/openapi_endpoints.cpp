@@ -7,8 +7,9 @@
 
 #include <chrono>
 
+#include "openapi_endpoints.h"
+
 #include "negotiate.h"
-#include "openapi.h"
 #include "server_impl.h"
 #include "status.h"
 
@@ -36,13 +37,11 @@ std::string Rfc1123(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
-void Server::Impl::OpenApiRequest(Call& call) {
-  const auto& req = call.req;
-  auto& res = call.res;
-  if (req.method != "GET" && req.method != "HEAD") return SendStatus(res, MethodNotAllowedStatus());
+void ServeOpenApi(OpenApi& openapi, const httplib::Request& req, httplib::Response& res) {
+  if (req.method != "GET" && req.method != "HEAD") return SendError(res, MethodNotAllowedError());
   std::string path = req.path;
   if (path.size() > 1 && path.back() == '/') path.pop_back();
-  if (path == "/openapi/v3") return SendDocument(req, res, *openapi->V3Discovery());
+  if (path == "/openapi/v3") return SendDocument(req, res, *openapi.V3Discovery());
   res.set_header("Vary", "Accept");
   if (path == "/openapi/v2") {
     const std::string type = NegotiateOpenApiV2(req.get_header_value("Accept"));
@@ -51,10 +50,10 @@ void Server::Impl::OpenApiRequest(Call& call) {
       return;
     }
     return SendDocument(req, res,
-                        type == "application/json" ? *openapi->V2() : *openapi->V2Protobuf(), type);
+                        type == "application/json" ? *openapi.V2() : *openapi.V2Protobuf(), type);
   }
   const std::string key = path.substr(std::string("/openapi/v3/").size());
-  std::shared_ptr<const OpenApi::Document> doc = openapi->V3(key);
+  std::shared_ptr<const OpenApi::Document> doc = openapi.V3(key);
   if (!doc) return SendText(res, 404, "404 page not found\n");
   if (!AcceptsJson(req.get_header_value("Accept"))) {
     res.status = 406;

@@ -61,7 +61,7 @@ void Server::Impl::Proxy(Call& call, const ResourceInfo& r, const std::string& n
   const auto& info = call.info;
   static const std::set<std::string> kMethods = {"GET",    "POST", "PUT",    "PATCH",
                                                  "DELETE", "HEAD", "OPTIONS"};
-  if (!kMethods.count(req.method)) return SendStatus(res, MethodNotAllowedStatus());
+  if (!kMethods.count(req.method)) return SendError(res, MethodNotAllowedError());
   if (r.plural == "nodes") return NodeProxy(call, r);
 
   ProxyDestination to = r.plural == "pods" ? ResolvePodProxy(*store, *registry, ns, info.name)
@@ -71,7 +71,7 @@ void Server::Impl::Proxy(Call& call, const ResourceInfo& r, const std::string& n
   // The path after .../NAME/proxy; nothing at all is redirected to .../proxy/ first.
   const std::string marker = "/" + info.name + "/proxy";
   const size_t at = req.path.find(marker);
-  if (at == std::string::npos) return SendStatus(res, NotFoundStatus());
+  if (at == std::string::npos) return SendError(res, PathNotFoundError());
   const std::string prefix = req.path.substr(0, at + marker.size());
   const std::string rest = req.path.substr(at + marker.size());
   const size_t q = req.target.find('?');
@@ -158,7 +158,7 @@ void Server::Impl::NodeProxy(Call& call, const ResourceInfo& nodes) {
   }
   const std::string marker = "/" + call.info.name + "/proxy";
   const size_t at = req.path.find(marker);
-  if (at == std::string::npos) return SendStatus(res, NotFoundStatus());
+  if (at == std::string::npos) return SendError(res, PathNotFoundError());
   const std::string rest = req.path.substr(at + marker.size());
   const std::string port = split->port.empty() ? "10250" : split->port;
   call.proxied_to = fmt::format("{}:{} (node {})", ip, port, split->name);

@@ -174,12 +174,10 @@ ProxyDestination ResolveServiceProxy(const Store& store, const Registry& registr
       for (const json& address : addresses) {
         const json& ref = Field(address, "targetRef");
         if (!ref.is_object() || Text(ref, "namespace") != ns) continue;
+        std::optional<json> pod = store.Find(pod_info, ns, Text(ref, "name"));
+        if (!pod) continue;
         ProxyDestination to;
-        try {
-          to.pod = store.Get(pod_info, ns, Text(ref, "name"));
-        } catch (const StatusError&) {
-          continue;
-        }
+        to.pod = std::move(*pod);
         to.ip = Text(address, "ip");
         auto ips = PodIPs(to.pod);
         if (std::find(ips.begin(), ips.end(), to.ip) == ips.end()) continue;

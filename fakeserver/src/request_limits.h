@@ -68,10 +68,8 @@ inline constexpr int kRetryAfterSeconds = 1;
 
 // 429 TooManyRequests, as kube-apiserver answers when it is overloaded: a Status with
 // details.retryAfterSeconds, and Retry-After, which client-go and kubectl honour.
-void SendStatus(httplib::Response& res, const nlohmann::json& status);  // handler.cpp
 inline void TooManyRequests(httplib::Response& res, const std::string& message) {
-  res.set_header("Retry-After", std::to_string(kRetryAfterSeconds));
-  SendStatus(res, MakeStatus(429, "TooManyRequests", message,
+  SendError(res, StatusError(429, "TooManyRequests", message,
                              {{"retryAfterSeconds", kRetryAfterSeconds}}));
 }
 

@@ -228,12 +228,7 @@ WriteOptions ParsePatchOptions(const httplib::Request& req, PatchType type) {
 
 bool Exists(const Store& store, const ResourceInfo& r, const std::string& ns,
             const std::string& name) {
-  try {
-    store.GetJson(r, ns, name);
-    return true;
-  } catch (const StatusError&) {
-    return false;
-  }
+  return store.Contains(r, ns, name);
 }
 
 // A server-side apply's body (YAML or JSON) as JSON, checked by fieldValidation like any write's
@@ -267,35 +262,35 @@ void Server::Impl::Resource(Call& call) {
 
   if (info.api_group == "authentication.k8s.io" && info.resource == "selfsubjectreviews" &&
       info.name.empty()) {
-    if (info.verb != "create") return SendStatus(res, MethodNotAllowedStatus());
+    if (info.verb != "create") return SendError(res, MethodNotAllowedError());
     return SelfSubjectReview(call);
   }
   if (info.api_group == "authorization.k8s.io" && info.resource == "selfsubjectaccessreviews" &&
       info.name.empty()) {
-    if (info.verb != "create") return SendStatus(res, MethodNotAllowedStatus());
+    if (info.verb != "create") return SendError(res, MethodNotAllowedError());
     return SelfSubjectAccessReview(call);
   }
   if (info.api_group == "authorization.k8s.io" &&
       (info.resource == "subjectaccessreviews" ||
        (info.resource == "localsubjectaccessreviews" && !info.ns.empty())) &&
       info.name.empty()) {
-    if (info.verb != "create") return SendStatus(res, MethodNotAllowedStatus());
+    if (info.verb != "create") return SendError(res, MethodNotAllowedError());
     return SubjectAccessReview(call);
   }
   if (info.api_group == "authorization.k8s.io" && info.resource == "selfsubjectrulesreviews" &&
       info.name.empty()) {
-    if (info.verb != "create") return SendStatus(res, MethodNotAllowedStatus());
+    if (info.verb != "create") return SendError(res, MethodNotAllowedError());
     return SelfSubjectRulesReview(call);
   }
 
   // The registry's description, shared; copied only for a Table (which adds a CRD's columns).
   std::shared_ptr<const ResourceInfo> found =
       registry->Lookup(info.api_group, info.api_version, info.resource);
-  if (!found) return SendStatus(res, NotFoundStatus());
+  if (!found) return SendError(res, PathNotFoundError());
   bool is_namespace_itself = found->group.empty() && found->plural == "namespaces";
   // A cluster-scoped resource asked for inside a namespace does not exist.
   if (!found->namespaced && !info.ns.empty() && !is_namespace_itself) {
-    return SendStatus(res, NotFoundStatus());
+    return SendError(res, PathNotFoundError());
   }
   std::string ns = found->namespaced ? info.ns : "";
   if (found->group.empty() && info.subresource == "proxy" &&
@@ -359,7 +354,7 @@ void Server::Impl::Resource(Call& call) {
   // A write of a collection (PUT or PATCH without a name) has no route: 405, as go-restful.
   if ((info.verb == "update" || info.verb == "patch") && info.name.empty() &&
       info.subresource.empty()) {
-    return SendStatus(res, MethodNotAllowedStatus());
+    return SendError(res, MethodNotAllowedError());
   }
   Endpoint endpoint;
   endpoint.transforms = true;
@@ -380,9 +375,9 @@ void Server::Impl::Resource(Call& call) {
 
   if (!info.subresource.empty()) {
     const SubresourceInfo* sub = r.Subresource(info.subresource);
-    if (!sub || info.parts.size() > 3) return SendStatus(res, NotFoundStatus());
+    if (!sub || info.parts.size() > 3) return SendError(res, PathNotFoundError());
     if (std::find(sub->verbs.begin(), sub->verbs.end(), info.verb) == sub->verbs.end()) {
-      return SendStatus(res, MethodNotAllowedStatus());
+      return SendError(res, MethodNotAllowedError());
     }
     if (r.group.empty() && r.plural == "serviceaccounts" && info.subresource == "token") {
       return TokenRequest(call, r);
@@ -414,12 +409,12 @@ void Server::Impl::Resource(Call& call) {
       write.finalizers_only = true;
       return SendJson(res, 200, store->Update(r, ns, info.name, ParseBody(req, r), write));
     }
-    return SendStatus(res, NotFoundStatus());  // not simulated (yet): exec, log, ...
+    return SendError(res, PathNotFoundError());  // not simulated (yet): exec, log, ...
   }
-  if (info.parts.size() > 3) return SendStatus(res, NotFoundStatus());
+  if (info.parts.size() > 3) return SendError(res, PathNotFoundError());
   // A verb discovery does not list for the resource (DELETE of all namespaces, GET of
   // tokenreviews) is refused as kube-apiserver refuses it.
-  if (!r.Allows(info.verb)) return SendStatus(res, MethodNotAllowedStatus());
+  if (!r.Allows(info.verb)) return SendError(res, MethodNotAllowedError());
   if (r.verbs == std::vector<std::string>{"create"}) {
     // A review or binding: answered, never stored (a binding assigns its pod to a node).
     json body = ParseBody(req, r);
@@ -532,7 +527,7 @@ void Server::Impl::Resource(Call& call) {
   } aggregate{this, rbac && r.plural == "clusterroles" && info.verb != "get" &&
                         info.verb != "list" && info.verb != "watch"};
   if (info.verb == "create") {
-    if (!info.name.empty()) return SendStatus(res, MethodNotAllowedStatus());
+    if (!info.name.empty()) return SendError(res, MethodNotAllowedError());
     Repeats repeats;
     json body = ParseBody(req, r, &repeats);
     ValidateFields(req, res, *store, r, body, CannotBeHandled(r), repeats);
@@ -604,7 +599,7 @@ void Server::Impl::Resource(Call& call) {
     }
     return Reply(call, r, 200, store->DeleteCollection(r, ns, ParseListOptions(req), d));
   }
-  SendStatus(res, MethodNotAllowedStatus());
+  SendError(res, MethodNotAllowedError());
 }
 
 // …/status (and a pod's …/ephemeralcontainers): GET reads the object; PUT and PATCH change its

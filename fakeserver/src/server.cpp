@@ -215,19 +215,14 @@ void Server::Start() {
   d.authn = std::make_unique<Authenticator>(
       d.bundle.ca.cert, tokens, d.issuer.get(),
       [store, sas, secrets, impl](const TokenClaims& c) {
-        try {
-          if (!sas) return false;
-          // A replaced serviceaccount/token past its grace period (clock/rotation.h).
-          if (impl->rotation && !c.jti.empty() && !impl->rotation->Valid(c.jti)) return false;
-          json sa = store->Get(*sas, c.sa.ns, c.sa.name);
-          if (!c.sa.uid.empty() && sa["metadata"].value("uid", "") != c.sa.uid) return false;
-          if (c.legacy && !c.secret_name.empty() && secrets) {
-            store->Get(*secrets, c.sa.ns, c.secret_name);
-          }
-          return true;
-        } catch (const StatusError&) {
-          return false;
-        }
+        if (!sas) return false;
+        // A replaced serviceaccount/token past its grace period (clock/rotation.h).
+        if (impl->rotation && !c.jti.empty() && !impl->rotation->Valid(c.jti)) return false;
+        std::optional<json> sa = store->Find(*sas, c.sa.ns, c.sa.name);
+        if (!sa) return false;
+        if (!c.sa.uid.empty() && (*sa)["metadata"].value("uid", "") != c.sa.uid) return false;
+        return !c.legacy || c.secret_name.empty() || !secrets ||
+               store->Contains(*secrets, c.sa.ns, c.secret_name);
       },
       o.anonymous);
   d.authn->set_now([c = d.clock] { return c->Now(); });
@@ -286,10 +281,7 @@ void Server::Start() {
       [self = &d](ServerClock::TimePoint now, std::chrono::seconds lifetime) {
         auto sas = self->registry->Find("", "v1", "serviceaccounts");
         json sa = json::object();
-        try {
-          if (sas) sa = self->store->Get(*sas, "default", "default");
-        } catch (const StatusError&) {
-        }
+        if (sas) sa = self->store->Find(*sas, "default", "default").value_or(json::object());
         ServiceAccountRef ref{"default", "default",
                               sa.value("metadata", json::object()).value("uid", "")};
         TokenRotation::Minted m;

@@ -109,8 +109,6 @@ struct Server::Impl {
   // server.cpp: the fixtures (start-up and POST /__kubedouble/reset). `bootstrap_rbac`, when
   // given, hands over the bootstrap policy's objects (parsed on another thread at start-up).
   void LoadWorld(const std::function<std::vector<json>()>& bootstrap_rbac = {});
-  // admin/admin.cpp: /__kubedouble/ (IsAdminPath).
-  void Admin(Call& call, JournalEntry& entry);
   // handler.cpp: every request the listener hands over. The body of a request that has one
   // (POST, PUT, PATCH, DELETE with a Content-Length or chunked) is read only after the request
   // is authenticated. Over --max-connections (ex.over_limit()): 429, journaled.
@@ -138,8 +136,6 @@ struct Server::Impl {
   std::vector<PortRule> PortRulesOf(const json& pod);
   // pod_log.cpp: GET pods/NAME/log
   void PodLog(Call& call, const ResourceInfo& pods, const std::string& ns);
-  // openapi_endpoints.cpp
-  void OpenApiRequest(Call& call);
   // reviews.cpp
   void SelfSubjectReview(Call& call);
   void SelfSubjectAccessReview(Call& call);
@@ -160,7 +156,6 @@ json UserInfoJson(const UserInfo& user);
 // Sets the status, the body (moved in) and its Content-Type.
 void SendBody(httplib::Response& res, int status, std::string body, const char* content_type);
 void SendJson(httplib::Response& res, int status, const json& body);
-void SendStatus(httplib::Response& res, const json& status);
 void SendText(httplib::Response& res, int status, const std::string& text);
 
 }  // namespace kubedouble::fake

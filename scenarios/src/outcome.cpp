@@ -23,6 +23,12 @@ json Outcome::ToJson() const {
   return j;
 }
 
+Outcome Outcome::Skipped(std::string reason) {
+  Outcome o;
+  o.skipped = std::move(reason);
+  return o;
+}
+
 Outcome Outcome::FromJson(const json& j) {
   if (!j.is_object()) throw std::runtime_error("the outcome is not a JSON object");
   Outcome o;

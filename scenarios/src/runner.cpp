@@ -136,6 +136,10 @@ CaseResult RunOne(const PlannedRun& job, Driver& driver, const fs::path& work,
     r.reason = why;
     return r;
   }
+  if (std::string why = Stage::Unavailable(s, job.client); !why.empty()) {
+    r.reason = why;
+    return r;
+  }
   auto start = Clock::now();
   try {
     stage = std::make_unique<Stage>(s, job.client, work);
@@ -145,20 +149,23 @@ CaseResult RunOne(const PlannedRun& job, Driver& driver, const fs::path& work,
     dj.env = stage->Environment();
     dj.timeout = timeout;
     r.outcome = driver.Run(dj);
-    stage->AddEvidence(s.request, r.outcome);
-    r.has_outcome = true;
-    auto diffs = Compare(r.expected, r.outcome);
-    if (diffs.empty()) {
-      r.status = CaseResult::Status::kPass;
+    if (r.outcome.skipped) {
+      r.status = CaseResult::Status::kSkip;
+      r.reason = *r.outcome.skipped;
+      r.outcome = Outcome();
     } else {
-      r.status = CaseResult::Status::kFail;
-      std::string all;
-      for (const auto& d : diffs) all += (all.empty() ? "" : "; ") + d;
-      r.reason = all;
+      stage->AddEvidence(s.request, r.outcome);
+      r.has_outcome = true;
+      auto diffs = Compare(r.expected, r.outcome);
+      if (diffs.empty()) {
+        r.status = CaseResult::Status::kPass;
+      } else {
+        r.status = CaseResult::Status::kFail;
+        std::string all;
+        for (const auto& d : diffs) all += (all.empty() ? "" : "; ") + d;
+        r.reason = all;
+      }
     }
-  } catch (const SkipRun& skip) {
-    r.status = CaseResult::Status::kSkip;
-    r.reason = skip.reason;
   } catch (const std::exception& e) {
     r.status = CaseResult::Status::kError;
     r.reason = e.what();

@@ -361,7 +361,6 @@ struct Stage::Impl {
   void StartProxy(bool sidecar) {
     const ProxySetup& ps = s.access.proxy;
     if (ps.program == "kubedouble" && !sidecar) return UseProxy(StartOwnProxy());
-    if (!FindProgram("kubectl")) throw SkipRun{"the proxy path needs kubectl (kubectl proxy)"};
     std::vector<std::string> argv{"kubectl", "proxy", "--port=0", "--address=" + ps.address};
     if (ps.disable_filter) argv.push_back("--disable-filter=true");
     if (ps.accept_hosts) argv.push_back("--accept-hosts=" + *ps.accept_hosts);
@@ -485,14 +484,6 @@ struct Stage::Impl {
       if (!target.private_mounts)
         fallbacks.push_back("in-cluster: no private mount namespace (needs root and unshare)");
     }
-    // A scenario's own host name resolves through the hosts file, which only a private mount
-    // namespace puts at /etc/hosts; curl is told the address instead (--resolve).
-    if (!base::IsIpAddress(a.host) && a.host != "localhost" && !target.private_mounts &&
-        client != "curl")
-      throw SkipRun{fmt::format(
-          "{} resolves {} only through a hosts file mounted at /etc/hosts, which needs a private "
-          "mount namespace (root and unshare)",
-          client, a.host)};
     if (needs_hosts) {
       fs::path hosts = work / "hosts";
       std::string names =
@@ -566,6 +557,23 @@ struct Stage::Impl {
     return out;
   }
 };
+
+std::string Stage::Unavailable(const Scenario& scenario, const std::string& client) {
+  const Access& a = scenario.access;
+  // A scenario's own host name resolves through the hosts file, which only a private mount
+  // namespace puts at /etc/hosts; curl is told the address instead (--resolve).
+  if (!base::IsIpAddress(a.host) && a.host != "localhost" && client != "curl" &&
+      !PrivateMountsAvailable())
+    return fmt::format(
+        "{} resolves {} only through a hosts file mounted at /etc/hosts, which needs a private "
+        "mount namespace (root and unshare)",
+        client, a.host);
+  const bool kubectl_proxy = a.path == AccessPath::kSidecar ||
+                             (a.path == AccessPath::kProxy && a.proxy.program == "kubectl");
+  if (kubectl_proxy && !FindProgram("kubectl"))
+    return "the proxy path needs kubectl (kubectl proxy)";
+  return "";
+}
 
 Stage::Stage(const Scenario& scenario, const std::string& client, const fs::path& work)
     : impl_(std::make_unique<Impl>(scenario, client, work)) {

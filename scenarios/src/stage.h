@@ -15,8 +15,12 @@ namespace kubedouble::scenarios {
 
 class Stage {
  public:
-  // Sets up the world of `scenario` for `client` in `work` (created). Throws std::runtime_error
-  // naming what could not be set up, or SkipRun when this machine cannot provide it.
+  // Why this machine cannot set up `scenario` for `client` (a host name without a private mount
+  // namespace, a proxy without kubectl): the run is skipped with that reason; "" when it can.
+  static std::string Unavailable(const Scenario& scenario, const std::string& client);
+
+  // Sets up the world of `scenario` for `client` in `work` (created), which Unavailable said this
+  // machine can. Throws std::runtime_error naming what could not be set up.
   Stage(const Scenario& scenario, const std::string& client, const std::filesystem::path& work);
   ~Stage();
 

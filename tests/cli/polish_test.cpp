@@ -25,6 +25,43 @@ TEST(CliPolish, AMistypedCommandSuggestsTheNearestOne) {
                                   "--help' for the commands\nexit=2\n"));
 }
 
+// Each subcommand's refusals end the process with their own code and words: 2 for usage and
+// configuration, 1 for a failure (the codes the subcommands return, cli/command.h).
+TEST(CliPolish, RefusalsExitWithTheirCodeAndSayWhy) {
+  auto r = Bash(Script(R"SH(
+"$K" serve --address 10.1.2.3 --port 0; echo "exit=$?"
+"$K" serve --head-timeout 0s --port 0; echo "exit=$?"
+"$K" mitm --listen nocolon --upstream https://127.0.0.1:1; echo "exit=$?"
+"$K" run --jobs 0; echo "exit=$?"
+"$K" get; echo "exit=$?"
+"$K" get pods --server https://127.0.0.1:1 --request-timeout soon; echo "exit=$?"
+"$K" create-token default --duration 0s; echo "exit=$?"
+"$K" snapshot restore missing.yaml --dir st; echo "exit=$?"
+"$K" snapshot save out.yaml --dir st; echo "exit=$?"
+"$K" certs issue server --ca-dir . --name x; echo "exit=$?"
+)SH"));
+  EXPECT_THAT(r.output, HasSubstr("kubedouble serve: --address 10.1.2.3: not a loopback address; "
+                                  "the fake server accepts well-known test credentials, so "
+                                  "listening beyond this machine needs --allow-non-loopback\n"
+                                  "exit=2\n"));
+  EXPECT_THAT(r.output,
+              HasSubstr("kubedouble serve: --head-timeout: must be at least 1ms\nexit=2\n"));
+  EXPECT_THAT(r.output, HasSubstr("kubedouble mitm: --listen \"nocolon\": expected ADDRESS:PORT\n"
+                                  "exit=2\n"));
+  EXPECT_THAT(r.output, HasSubstr("kubedouble run: --jobs must be at least 1\nexit=2\n"));
+  EXPECT_THAT(r.output, HasSubstr("error: You must specify the type of resource to get."));
+  EXPECT_THAT(r.output, HasSubstr("error: invalid argument \"soon\" for \"--request-timeout\" "
+                                  "flag: invalid duration\nexit=2\n"));
+  EXPECT_THAT(r.output, HasSubstr("error: --duration must be at least one second, not \"0s\"\n"
+                                  "exit=2\n"));
+  EXPECT_THAT(r.output, HasSubstr("kubedouble snapshot: cannot read missing.yaml\nexit=2\n"));
+  EXPECT_THAT(r.output, MatchesRegex("(.|\n)*kubedouble snapshot: no server runs on st and it has "
+                                     "no [^\n]*store.wal[^\n]*\nexit=1\n(.|\n)*"));
+  EXPECT_THAT(r.output,
+              HasSubstr("error: certs issue server needs at least one --san NAME\nexit=2\n"));
+  EXPECT_THAT(r.output, Not(HasSubstr("exit=0\n")));
+}
+
 // The emulated Kubernetes version, the one GET /version answers.
 TEST(CliPolish, VersionNamesTheEmulatedKubernetesVersion) {
   auto r = Bash(Script(R"SH(

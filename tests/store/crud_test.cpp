@@ -27,6 +27,19 @@ TEST_F(CrudTest, CreateFillsInWhatTheServerOwns) {
   EXPECT_GT(Rv(other), Rv(pod));
 }
 
+// An expected miss is a value: Find answers nullopt and Contains false where Get answers 404.
+TEST_F(CrudTest, FindAndContainsAnswerAMissWithoutAnError) {
+  auto pod = Pod("default", "web");
+  std::optional<json> found = store_->Find(pods_, "default", "web");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(*found, pod);  // as Get returns it, kind and apiVersion included
+  EXPECT_TRUE(store_->Contains(pods_, "default", "web"));
+  EXPECT_FALSE(store_->Find(pods_, "default", "gone").has_value());
+  EXPECT_FALSE(store_->Contains(pods_, "default", "gone"));
+  EXPECT_FALSE(store_->Contains(pods_, "kube-system", "web"));  // another namespace's name
+  EXPECT_EQ(Error([&] { store_->Get(pods_, "default", "gone"); }).code(), 404);
+}
+
 TEST_F(CrudTest, KindDefaults) {
   auto ns = store_->Get(namespaces_, "", "team-a");
   EXPECT_EQ(ns["status"]["phase"], "Active");

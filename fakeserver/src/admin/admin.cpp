@@ -6,8 +6,9 @@
 
 #include <charconv>
 
+#include "admin.h"
+
 #include "../clock/rotation.h"
-#include "../server_impl.h"
 #include "../status.h"
 #include "../util.h"
 #include "kubedouble/base/rfc3339.h"
@@ -54,23 +55,23 @@ bool IsAdminPath(const std::string& path) {
   return path.rfind(kPrefix, 0) == 0 || path == "/__kubedouble";
 }
 
-void Server::Impl::Admin(Call& call, JournalEntry& entry) {
+void AdminApi::Serve(Call& call, JournalEntry& entry) const {
   const auto& req = call.req;
   auto& res = call.res;
   std::string bearer = req.get_header_value("Authorization");
-  bool admin_token_ok = !options.admin_token.empty() && bearer.rfind("Bearer ", 0) == 0 &&
-                        base::Trim(bearer.substr(7)) == options.admin_token;
+  bool admin_token_ok = !admin_token.empty() && bearer.rfind("Bearer ", 0) == 0 &&
+                        base::Trim(bearer.substr(7)) == admin_token;
   if (admin_token_ok) {
     entry.user = "kubedouble:admin-token";
     entry.auth_method = "admin-token";
   } else {
-    if (!call.auth.authenticated) return SendStatus(res, UnauthorizedStatus());
+    if (!call.auth.authenticated) return SendError(res, UnauthorizedError());
     entry.user = call.auth.user.name;
     entry.groups = call.auth.user.groups;
     entry.auth_method = call.auth.method;
     const auto& g = call.auth.user.groups;
     if (std::find(g.begin(), g.end(), "system:masters") == g.end()) {
-      return SendStatus(res, MakeStatus(403, "Forbidden",
+      return SendError(res, StatusError(403, "Forbidden",
                                         fmt::format("user \"{}\" cannot use the kubedouble admin "
                                                     "API: it is allowed to system:masters only",
                                                     call.auth.user.name)));
@@ -80,7 +81,7 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
   std::string rest = req.path.size() > kPrefix.size() ? req.path.substr(kPrefix.size()) : "";
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   const std::string& m = req.method;
-  auto not_allowed = [&] { SendStatus(res, MethodNotAllowedStatus()); };
+  auto not_allowed = [&] { SendError(res, MethodNotAllowedError()); };
 
   if (rest == "requests") {
     std::shared_ptr<re2::RE2> path_re;
@@ -109,15 +110,15 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
       return true;
     };
     if (m == "GET") {
-      auto found = journal->Find(pred);
+      auto found = journal.Find(pred);
       if (QueryBool(Param(req, "count"))) return SendJson(res, 200, {{"count", found.size()}});
       json items = json::array();
       for (const auto& e : found) items.push_back(e.ToJson());
       return SendJson(res, 200, {{"requests", items}, {"count", items.size()}});
     }
     if (m == "DELETE") {
-      size_t n = journal->size();
-      journal->Clear();
+      size_t n = journal.size();
+      journal.Clear();
       return SendJson(res, 200, {{"deleted", n}});
     }
     return not_allowed();
@@ -127,11 +128,11 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
     std::string name = rest.size() > 7 ? rest.substr(7) : "";
     if (m == "GET" && name.empty()) {
       json items = json::array();
-      for (const auto& r : faults->List()) items.push_back(r.ToJson());
+      for (const auto& r : faults.List()) items.push_back(r.ToJson());
       return SendJson(res, 200, {{"faults", items}});
     }
     if (m == "GET") {
-      for (const auto& r : faults->List()) {
+      for (const auto& r : faults.List()) {
         if (r.name == name) return SendJson(res, 200, r.ToJson());
       }
       throw StatusError(404, "NotFound", fmt::format("no fault rule named \"{}\"", name));
@@ -150,12 +151,12 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
         }
       }
       json added = json::array();
-      for (auto& r : rules) added.push_back(faults->Add(std::move(r)).ToJson());
+      for (auto& r : rules) added.push_back(faults.Add(std::move(r)).ToJson());
       return SendJson(res, 201, {{"faults", added}});
     }
-    if (m == "DELETE" && name.empty()) return SendJson(res, 200, {{"deleted", faults->Clear()}});
+    if (m == "DELETE" && name.empty()) return SendJson(res, 200, {{"deleted", faults.Clear()}});
     if (m == "DELETE") {
-      if (!faults->Remove(name)) {
+      if (!faults.Remove(name)) {
         throw StatusError(404, "NotFound", fmt::format("no fault rule named \"{}\"", name));
       }
       return SendJson(res, 200, {{"deleted", 1}});
@@ -179,7 +180,7 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
           !o["metadata"].contains("name") || !o["metadata"]["name"].is_string()) {
         throw StatusError::BadRequest(where + ": needs metadata.name");
       }
-      auto r = registry->FindByKind(o["apiVersion"], o["kind"]);
+      auto r = registry.FindByKind(o["apiVersion"], o["kind"]);
       if (!r) {
         throw StatusError::BadRequest(fmt::format("{}: the server does not serve {} {}", where,
                                                   o["apiVersion"].get<std::string>(),
@@ -193,13 +194,13 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
       std::string name = o["metadata"]["name"];
       if (m == "POST") {
         if (r.namespaced) o["metadata"]["namespace"] = ns;
-        json stored = store->Put(r, o);
+        json stored = store.Put(r, o);
         done.push_back({{"kind", r.kind},
                         {"namespace", ns},
                         {"name", name},
                         {"resourceVersion", stored["metadata"].value("resourceVersion", "")}});
       } else {
-        store->Delete(r, ns, name);
+        store.Delete(r, ns, name);
         done.push_back({{"kind", r.kind}, {"namespace", ns}, {"name", name}});
       }
     }
@@ -209,12 +210,12 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
   if (rest == "snapshot") {  // kwok-style snapshots: every object out, or every object in
     if (m == "GET") {
       json items = json::array();
-      for (auto& o : store->Snapshot()) items.push_back(std::move(o));
+      for (auto& o : store.Snapshot()) items.push_back(std::move(o));
       return SendJson(
           res, 200,
           {{"apiVersion", "v1"},
            {"kind", "List"},
-           {"metadata", {{"resourceVersion", std::to_string(store->resource_version())}}},
+           {"metadata", {{"resourceVersion", std::to_string(store.resource_version())}}},
            {"items", items}});
     }
     if (m != "POST") return not_allowed();
@@ -230,10 +231,10 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
     std::stable_sort(objects.begin(), objects.end(), [](const json& a, const json& b) {
       return (a["kind"] == "CustomResourceDefinition") > (b["kind"] == "CustomResourceDefinition");
     });
-    store->Clear();
+    store.Clear();
     size_t loaded = 0;
     for (auto& o : objects) {
-      auto found = registry->FindByKind(o["apiVersion"], o["kind"]);
+      auto found = registry.FindByKind(o["apiVersion"], o["kind"]);
       if (!found) {
         throw StatusError::BadRequest(fmt::format(
             "no served resource for apiVersion \"{}\", kind \"{}\" (after {} objects restored)",
@@ -242,13 +243,13 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
       if (o.contains("metadata") && o["metadata"].is_object()) {
         o["metadata"].erase("resourceVersion");
       }
-      store->Put(*found, std::move(o));
+      store.Put(*found, std::move(o));
       ++loaded;
     }
     if (rotation) rotation->Rotate();  // the default service account may have a new uid
     return SendJson(
         res, 200,
-        {{"restored", loaded}, {"resourceVersion", std::to_string(store->resource_version())}});
+        {{"restored", loaded}, {"resourceVersion", std::to_string(store.resource_version())}});
   }
 
   if (rest == "reset") {
@@ -256,29 +257,27 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
     // default/default comes back with the uid it had, so that the tokens minted for it (the
     // state folder's serviceaccount/token) still name a live account; that token is rotated,
     // and the one a client holds stays valid for the rotation's grace, as after any rotation.
-    auto sas = registry->Find("", "v1", "serviceaccounts");
+    auto sas = registry.Find("", "v1", "serviceaccounts");
     json identity;
-    try {
-      if (sas) identity = store->Get(*sas, "default", "default")["metadata"];
-    } catch (const StatusError&) {
+    if (sas) {
+      if (auto sa = store.Find(*sas, "default", "default")) identity = (*sa)["metadata"];
     }
-    store->Clear();
+    store.Clear();
     if (sas && identity.is_object()) {
       json meta = {{"name", "default"}, {"namespace", "default"}};
       for (const char* key : {"uid", "creationTimestamp"})
         if (identity.contains(key)) meta[key] = identity[key];
-      store->Put(*sas, {{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", meta}});
+      store.Put(*sas, {{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", meta}});
     }
-    LoadWorld();
+    load_world();
     if (rotation) rotation->Rotate();
     return SendJson(
-        res, 200,
-        {{"reset", true}, {"resourceVersion", std::to_string(store->resource_version())}});
+        res, 200, {{"reset", true}, {"resourceVersion", std::to_string(store.resource_version())}});
   }
 
   if (rest == "clock") {
     auto answer = [&] {
-      json j = {{"now", base::FormatRfc3339(clock->Now())}, {"fake", clock->fake()}};
+      json j = {{"now", base::FormatRfc3339(clock.Now())}, {"fake", clock.fake()}};
       if (rotation) j["nextTokenRotation"] = base::FormatRfc3339(rotation->next_rotation());
       SendJson(res, 200, j);
     };
@@ -306,12 +305,12 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
       }
       by = std::chrono::nanoseconds(static_cast<int64_t>(body["seconds"].get<double>() * 1e9));
     }
-    if (!clock->fake()) {
+    if (!clock.fake()) {
       throw StatusError(409, "Conflict",
                         "the clock is real and cannot be moved (start the server with --clock "
                         "fake)");
     }
-    clock->Advance(by);
+    clock.Advance(by);
     return answer();
   }
 
@@ -330,10 +329,10 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
     } else if (!body.is_null() && !(body.is_object() && body.empty())) {
       throw StatusError::BadRequest("expected {} or {\"resourceVersion\": \"N\"}");
     }
-    const int64_t compacted = store->Compact(to);
+    const int64_t compacted = store.Compact(to);
     return SendJson(res, 200,
                     {{"compacted", std::to_string(compacted)},
-                     {"resourceVersion", std::to_string(store->resource_version())}});
+                     {"resourceVersion", std::to_string(store.resource_version())}});
   }
 
   if (rest == "rotate-token") {
@@ -342,14 +341,14 @@ void Server::Impl::Admin(Call& call, JournalEntry& entry) {
     rotation->Rotate();
     return SendJson(res, 200,
                     {{"rotated", true},
-                     {"path", (paths.serviceaccount_dir / "token").string()},
+                     {"path", (serviceaccount_dir / "token").string()},
                      {"nextRotation", base::FormatRfc3339(rotation->next_rotation())},
                      {"previousValidFor", FormatDuration(rotation->grace())}});
   }
 
-  SendStatus(res, MakeStatus(404, "NotFound",
-                             fmt::format("no admin endpoint {} (see README.md, \"Admin API\")",
-                                         req.path)));
+  SendError(res, StatusError(
+                     404, "NotFound",
+                     fmt::format("no admin endpoint {} (see README.md, \"Admin API\")", req.path)));
 }
 
 }  // namespace kubedouble::fake

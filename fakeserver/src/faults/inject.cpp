@@ -55,15 +55,10 @@ bool InjectBefore(const FaultSet::Fired& fault, const httplib::Request&, httplib
       int retry = r.retry_after_seconds;
       if (retry < 0 && (r.status == 429 || r.status == 503)) retry = 1;
       nlohmann::json details = nullptr;
-      if (retry >= 0) {
-        details = {{"retryAfterSeconds", retry}};
-        res.set_header("Retry-After", std::to_string(retry));
-      }
-      res.status = r.status;
-      res.set_content(MakeStatus(r.status, base::ReasonForCode(r.status),
-                                 r.message.empty() ? DefaultMessage(r.status) : r.message, details)
-                          .dump(),
-                      "application/json");
+      if (retry >= 0) details = {{"retryAfterSeconds", retry}};  // and Retry-After (SendError)
+      SendError(res,
+                StatusError(r.status, std::string(base::ReasonForCode(r.status)),
+                            r.message.empty() ? DefaultMessage(r.status) : r.message, details));
       return true;
     }
     case FaultAction::kConnectionReset:

@@ -198,12 +198,9 @@ std::vector<std::string> PruneUnknownFields(const Store& store, const ResourceIn
   }
   auto crds = store.registry()->Find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
   if (!crds) return {};
-  try {
-    json crd = store.Get(*crds, "", res.plural + "." + res.group);
-    if (const json* schema = CrdVersionSchema(crd, res.version))
-      return PruneBySchema(*schema, body);
-  } catch (const StatusError&) {  // a resource from --resources, without a CRD object
-  }
+  std::optional<json> crd = store.Find(*crds, "", res.plural + "." + res.group);
+  if (!crd) return {};  // a resource from --resources, without a CRD object
+  if (const json* schema = CrdVersionSchema(*crd, res.version)) return PruneBySchema(*schema, body);
   return {};
 }
 

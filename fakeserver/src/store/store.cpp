@@ -283,28 +283,46 @@ int64_t Store::resource_version() const {
 }
 
 namespace {
+// The stored object; nullptr when there is none.
+ObjectPtr LookupObject(const Core& c, const ResourceInfo& res, const std::string& ns,
+                       const std::string& name) {
+  std::shared_lock lock(c.mu);
+  auto b = c.buckets.find(BucketKey(res));
+  if (b == c.buckets.end()) return nullptr;
+  auto it = b->second.find(ObjectKey(res, ns, name));
+  return it == b->second.end() ? nullptr : it->second;
+}
+
+// The stored object; NotFound when there is none.
 ObjectPtr FindObject(const Core& c, const ResourceInfo& res, const std::string& ns,
                      const std::string& name) {
-  ObjectPtr obj;
-  {
-    std::shared_lock lock(c.mu);
-    auto b = c.buckets.find(BucketKey(res));
-    if (b != c.buckets.end()) {
-      auto it = b->second.find(ObjectKey(res, ns, name));
-      if (it != b->second.end()) obj = it->second;
-    }
-  }
+  ObjectPtr obj = LookupObject(c, res, ns, name);
   if (!obj) throw StatusError::NotFound(QualifiedResource(res), name);
   return obj;
 }
-}  // namespace
 
-json Store::Get(const ResourceInfo& res, const std::string& ns, const std::string& name) const {
-  ObjectPtr obj = FindObject(*impl_->core, res, ns, name);
+json WithTypeMeta(const ResourceInfo& res, const ObjectPtr& obj) {
   json out = *obj;
   out["kind"] = res.kind;
   out["apiVersion"] = res.ApiVersion();
   return out;
+}
+}  // namespace
+
+json Store::Get(const ResourceInfo& res, const std::string& ns, const std::string& name) const {
+  return WithTypeMeta(res, FindObject(*impl_->core, res, ns, name));
+}
+
+std::optional<json> Store::Find(const ResourceInfo& res, const std::string& ns,
+                                const std::string& name) const {
+  ObjectPtr obj = LookupObject(*impl_->core, res, ns, name);
+  if (!obj) return std::nullopt;
+  return WithTypeMeta(res, obj);
+}
+
+bool Store::Contains(const ResourceInfo& res, const std::string& ns,
+                     const std::string& name) const {
+  return static_cast<bool>(LookupObject(*impl_->core, res, ns, name));
 }
 
 std::string Store::GetJson(const ResourceInfo& res, const std::string& ns,

@@ -166,14 +166,12 @@ json CrdPrinterColumns(const Store& store, const Registry& registry, const Resou
   if (res.group.empty() || schema::FindGroup(res.group)) return nullptr;  // a built-in group
   auto crds = registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
   if (!crds) return nullptr;
-  try {
-    json crd = store.Get(*crds, "", res.plural + "." + res.group);
-    for (const json& v : Items(AtPath(crd, "spec.versions"))) {
-      if (AtPath(v, "name") == res.version && AtPath(v, "additionalPrinterColumns").is_array()) {
-        return AtPath(v, "additionalPrinterColumns");
-      }
+  std::optional<json> crd = store.Find(*crds, "", res.plural + "." + res.group);
+  if (!crd) return nullptr;  // a resource from --resources, without a CRD object
+  for (const json& v : Items(AtPath(*crd, "spec.versions"))) {
+    if (AtPath(v, "name") == res.version && AtPath(v, "additionalPrinterColumns").is_array()) {
+      return AtPath(v, "additionalPrinterColumns");
     }
-  } catch (const StatusError&) {  // a resource from --resources, without a CRD object
   }
   return nullptr;
 }

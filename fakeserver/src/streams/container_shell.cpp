@@ -1,3 +1,7 @@
+// The simulated container's commands (container_shell.h). Over 600 lines: one interpreter, the
+// Shell class, whose commands all work on its state (the working directory, the variables, the
+// file tree, the nesting depth); the script language and the text commands have files of their
+// own (shell_script.h, text_commands.h), and each command here is one function found by name.
 #include "container_shell.h"
 
 #include <fmt/format.h>

@@ -177,7 +177,7 @@ class AccesslibDriver : public Driver {
           break;
         case Verb::kExec:
         case Verb::kPortForward:
-          throw SkipRun{Unsupported(*job.scenario)};
+          return Outcome::Skipped(Unsupported(*job.scenario));
         case Verb::kWatch: {
           ac::WatchOptions w;
           w.timeout_seconds = 10;

@@ -162,9 +162,9 @@ class KubectlDriver : public Driver {
       }
       case AccessPath::kInCluster:
         if (!t.private_mounts)
-          throw SkipRun{
+          return Outcome::Skipped(
               "kubectl reads in-cluster files only at /var/run/secrets/...: needs a "
-              "private mount namespace (root and unshare)"};
+              "private mount namespace (root and unshare)");
         for (const auto& [k, v] : t.incluster_env) env[k] = v;
         break;
       default:
@@ -221,7 +221,7 @@ class KubectlDriver : public Driver {
         else if (r.method == "DELETE")
           add({"delete", "--raw", r.path});
         else
-          throw SkipRun{"kubectl has no raw " + r.method};
+          return Outcome::Skipped("kubectl has no raw " + r.method);
         break;
       case Verb::kWhoami:
         add({"auth", "whoami", "-o", "json"});
@@ -286,7 +286,7 @@ class KubectlDriver : public Driver {
           InPrivateMounts(po.argv, t.path == AccessPath::kInCluster ? t.sa_dir : "", t.hosts_file);
     ProcessResult pr = RunProcess(po);
     RecordClientRun(po, pr.out, pr.err);
-    if (!pr.started) throw SkipRun{"kubectl could not be started: " + pr.err};
+    if (!pr.started) return Outcome::Skipped("kubectl could not be started: " + pr.err);
     if (pr.timed_out) {
       Outcome o;
       o.kind = OutcomeKind::kTimeout;

@@ -173,7 +173,7 @@ class ScriptDriver : public Driver {
     bool in_cluster = t.path == AccessPath::kInCluster;
     std::string own = OwnProcessReason(t);
     json j = own.empty() ? AskWorker(job, env, input) : RunOwnProcess(job, env, input);
-    if (j.contains("skip")) throw SkipRun{j["skip"].get<std::string>()};
+    if (j.contains("skip")) return Outcome::Skipped(j["skip"].get<std::string>());
     if (j.contains("error"))
       throw std::runtime_error(
           fmt::format("the {} driver failed: {}", name_, j["error"].get<std::string>()));

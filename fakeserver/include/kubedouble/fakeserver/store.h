@@ -235,7 +235,13 @@ class Store {
   const std::shared_ptr<Registry>& registry() const;
 
   // `ns` is empty for cluster-scoped resources and for "all namespaces" lists/watches.
+  // The object; a NotFound StatusError when there is none (a request's answer).
   json Get(const ResourceInfo& res, const std::string& ns, const std::string& name) const;
+  // The object as Get returns it; nullopt when there is none (an expected miss, not an error).
+  std::optional<json> Find(const ResourceInfo& res, const std::string& ns,
+                           const std::string& name) const;
+  // Whether the object exists (no copy made).
+  bool Contains(const ResourceInfo& res, const std::string& ns, const std::string& name) const;
   // A list object: {"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":...,
   // "continue":...,"remainingItemCount":...},"items":[...]} with kind/apiVersion on every item.
   json List(const ResourceInfo& res, const std::string& ns, const ListOptions& options) const;

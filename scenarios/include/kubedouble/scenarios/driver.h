@@ -64,12 +64,6 @@ struct Job {
   std::chrono::milliseconds timeout{30000};
 };
 
-// Thrown by Driver::Run when, once set up, the run cannot happen here (the client cannot reach
-// in-cluster files without a private mount namespace, ...): reported as skipped with the reason.
-struct SkipRun {
-  std::string reason;
-};
-
 class Driver {
  public:
   virtual ~Driver() = default;
@@ -78,6 +72,8 @@ class Driver {
   virtual std::string Unavailable() const = 0;
   // "" when the client can express the scenario's access path and request; else why not.
   virtual std::string Unsupported(const Scenario& scenario) const = 0;
+  // What the run produced; Outcome::Skipped(why) when, once set up, it cannot happen here (the
+  // client cannot reach in-cluster files without a private mount namespace, ...).
   virtual Outcome Run(const Job& job) = 0;
   // The client's version as the reports record it ("kubectl v1.32.4", "curl 7.88.1",
   // "kubernetes 22.6.0 (Python 3.11.2)"); "" when it cannot be told. Asked once per run.

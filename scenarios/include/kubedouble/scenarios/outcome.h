@@ -32,6 +32,12 @@ struct Outcome {
   std::optional<bool> authenticated;  // a TokenReview answer's status.authenticated
   std::string message;  // the client's own words (first line of its error), for the report
   json evidence = json::object();  // token_leaked, client_cert_offered, fallback, ...
+  // Set when the run could not happen on this machine: why. The run is reported as skipped with
+  // it, and the rest of the outcome is not compared.
+  std::optional<std::string> skipped;
+
+  // A run that could not happen here, for `reason`.
+  static Outcome Skipped(std::string reason);
 
   json ToJson() const;
   // From a driver's JSON line ({"outcome":"ok","code":200,"items":3,...}). Throws
