@@ -158,7 +158,12 @@ std::shared_ptr<net::DialedConn> DialingClient::Upgrade(httplib::Request& req,
     return false;  // httplib stops here; the connection is no longer its own
   };
   error = httplib::Error::Success;
-  if (send(req, res, error) || !upgraded_) return nullptr;
+  // The target goes as the caller escaped it (the proxy's client did): cpp-httplib would escape
+  // it again, and a query's '+' (a space) would reach the server as %2B.
+  set_url_encode(false);
+  const bool answered = send(req, res, error);
+  set_url_encode(true);
+  if (answered || !upgraded_) return nullptr;
   error = httplib::Error::Success;
   return std::move(upgraded_);
 }

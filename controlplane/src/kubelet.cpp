@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <kubedouble/fakeserver/container_log.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -93,6 +94,7 @@ class Kubelet : public Controller {
       return Begin(w, *found, *node, run);
     }
     Run& run = it->second;
+    if (phase == "Running" && StartEphemeralContainers(w, *found)) return;
     if (w.now() < run.next) return;
     switch (run.step) {
       case Step::kCreating:
@@ -317,6 +319,34 @@ class Kubelet : public Controller {
   }
 
   // The Pulled, Created and Started Events of starting `containers`.
+  // The ephemeral containers kubectl debug added to a running pod start at once: each without a
+  // status gets a running one. True when a status was written.
+  static bool StartEphemeralContainers(World& w, const json& found) {
+    const json& had = found.value("/status/ephemeralContainerStatuses"_json_pointer, json::array());
+    json statuses = had.is_array() ? had : json::array();
+    const std::string now = w.NowText(), pod_key = KeyOf(found);
+    for (const auto& c : Containers(found, "ephemeralContainers")) {
+      const std::string cname = Str(c, "name"), image = Str(c, "image");
+      const bool known = std::any_of(statuses.begin(), statuses.end(), [&](const json& s) {
+        return s.is_object() && s.value("name", "") == cname;
+      });
+      if (known) continue;
+      statuses.push_back({{"name", cname},
+                          {"image", image},
+                          {"imageID", ImageId(image)},
+                          {"containerID", "containerd://" + Hex64(pod_key + "/" + cname)},
+                          {"ready", false},
+                          {"restartCount", 0},
+                          {"lastState", json::object()},
+                          {"state", {{"running", {{"startedAt", now}}}}}});
+    }
+    if (statuses.size() == (had.is_array() ? had.size() : 0)) return false;
+    json pod = found;
+    pod["status"]["ephemeralContainerStatuses"] = std::move(statuses);
+    w.UpdateStatus("pods", pod);
+    return true;
+  }
+
   void StartEvents(World& w, const json& pod, const char* which) {
     const std::string node_name = Str(pod, "spec.nodeName");
     for (const auto& c : Containers(pod, which)) {

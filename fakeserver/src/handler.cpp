@@ -240,19 +240,23 @@ void Server::Impl::Handle(net::Exchange& ex) {
   if (options.log_requests) {  // --log-requests (request_log.h)
     WriteLogLine(RequestLogLine(req, entry, call.info, entry.audit_id));
   }
-  if (call.exit_code && ex.upgraded() && !ex.ended()) return JournalAfterStream(ex, call, entry);
+  if (call.stream_outcome && ex.upgraded() && !ex.ended()) {
+    return JournalAfterStream(ex, call, entry);
+  }
   journal->Record(std::move(entry));
 }
 
 void Server::Impl::JournalAfterStream(net::Exchange& ex, Call& call, JournalEntry& entry) {
   entry.upgrade = std::move(call.upgrade);
-  ex.taker() = [this, entry = std::move(entry), exit_code = std::move(call.exit_code),
+  ex.taker() = [this, entry = std::move(entry), outcome = std::move(call.stream_outcome),
                 stream = std::move(ex.taker())](net::UpgradedStream& s) mutable {
     auto began = std::chrono::steady_clock::now();
     stream(s);
     entry.stream_duration = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - began);
-    entry.exit_code = *exit_code;
+    entry.exit_code = outcome->exit_code;
+    entry.forwarded_connections = outcome->forwarded_connections;
+    entry.refused_connections = outcome->refused_connections;
     journal->Record(std::move(entry));
   };
 }

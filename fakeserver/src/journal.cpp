@@ -43,6 +43,8 @@ nlohmann::json JournalEntry::ToJson() const {
     j["upgrade"] = upgrade;
     j["streamMicros"] = stream_duration.count();
     if (exit_code) j["exitCode"] = *exit_code;
+    if (forwarded_connections) j["forwardedConnections"] = *forwarded_connections;
+    if (refused_connections) j["refusedConnections"] = *refused_connections;
   }
   if (!impersonator.empty()) {
     j["impersonator"] = impersonator;

@@ -315,9 +315,16 @@ void Server::Impl::Resource(Call& call) {
           res.body = plan.answer.body;
           return;
         }
-        call.exchange->Upgrade([plan = std::move(plan)](net::UpgradedStream& stream) {
-          RunPortForward(stream, plan);
-        });
+        call.upgrade = plan.tunnel        ? "SPDY/3.1+portforward.k8s.io"
+                       : plan.answer.spdy ? "SPDY/3.1"
+                                          : plan.answer.protocol->name;
+        call.stream_outcome = std::make_shared<StreamOutcome>();
+        call.exchange->Upgrade(
+            [plan = std::move(plan), outcome = call.stream_outcome](net::UpgradedStream& stream) {
+              const PortForwardTally tally = RunPortForward(stream, plan);
+              outcome->forwarded_connections = tally.forwarded;
+              outcome->refused_connections = tally.refused;
+            });
         return;
       }
       if (sub != "portforward" && call.exchange && IsStreamUpgrade(req)) {
@@ -331,10 +338,10 @@ void Server::Impl::Resource(Call& call) {
           return;
         }
         call.upgrade = plan.answer.spdy ? "SPDY/3.1" : plan.answer.protocol->name;
-        call.exit_code = std::make_shared<std::optional<int>>();
+        call.stream_outcome = std::make_shared<StreamOutcome>();
         call.exchange->Upgrade(
-            [plan = std::move(plan), exit_code = call.exit_code](net::UpgradedStream& stream) {
-              *exit_code = RunPodStream(stream, plan);
+            [plan = std::move(plan), outcome = call.stream_outcome](net::UpgradedStream& stream) {
+              outcome->exit_code = RunPodStream(stream, plan);
             });
         return;
       }
@@ -392,7 +399,10 @@ void Server::Impl::Resource(Call& call) {
                       EvictPod(*store, ns, info.name, body, clock->Now(),
                                req.has_param("dryRun") && !Param(req, "dryRun").empty()));
     }
-    if (info.subresource == "status") return Status(call, r, ns);
+    if (info.subresource == "status") return ScopedWrite(call, r, ns, &WriteOptions::status_only);
+    if (r.group.empty() && r.plural == "pods" && info.subresource == "ephemeralcontainers") {
+      return ScopedWrite(call, r, ns, &WriteOptions::ephemeral_containers_only);  // kubectl debug
+    }
     if (info.subresource == "scale") return Scale(call, r, ns);  // spec.replicas
     if (info.subresource == "finalize" && r.group.empty() && r.plural == "namespaces") {
       WriteOptions write = ParseWriteOptions(req);
@@ -592,20 +602,22 @@ void Server::Impl::Resource(Call& call) {
   SendError(res, MethodNotAllowedError());
 }
 
-// …/status: GET reads the object; PUT and PATCH change its status and nothing else.
-void Server::Impl::Status(Call& call, const ResourceInfo& r, const std::string& ns) {
+// …/status (and a pod's …/ephemeralcontainers): GET reads the object; PUT and PATCH change its
+// status (its ephemeral containers) and nothing else.
+void Server::Impl::ScopedWrite(Call& call, const ResourceInfo& r, const std::string& ns,
+                               bool WriteOptions::*only) {
   const auto& req = call.req;
   const auto& name = call.info.name;
   if (call.info.verb == "get") return Reply(call, r, 200, store->Get(r, ns, name));
   if (call.info.verb == "update") {
     WriteOptions write = ParseWriteOptions(req);
-    write.status_only = true;
+    write.*only = true;
     return Reply(call, r, 200, store->Update(r, ns, name, ParseBody(req, r), write));
   }
   auto type = ParsePatchType(req.get_header_value("Content-Type"));
   if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
   WriteOptions write = ParsePatchOptions(req, *type);
-  write.status_only = true;
+  write.*only = true;
   Reply(call, r, 200, store->Patch(r, ns, name, *type, req.body, write));
 }
 

@@ -34,6 +34,14 @@ namespace kubedouble::fake {
 class TokenRotation;
 class StateLock;
 
+// How an upgraded stream ended, written by the stream's thread as it ends (JournalEntry's
+// fields of the same names).
+struct StreamOutcome {
+  std::optional<int> exit_code;
+  std::optional<int> forwarded_connections;
+  std::optional<int> refused_connections;
+};
+
 // One request on its way through the server.
 struct Call {
   const httplib::Request& req;
@@ -50,10 +58,11 @@ struct Call {
   // Where a proxy subresource sent the request ("10.244.0.5:80 (pod default/web, container
   // web)"), for the journal.
   std::string proxied_to = {};
-  // For a request that upgrades (exec, attach): the protocol, for the journal, and where the
-  // stream leaves the exit code of an exec's command when it ends.
+  // For a request that upgrades (exec, attach, port-forward): the protocol, for the journal,
+  // and where the stream leaves how it ended (JournalEntry's exit_code, forwarded_connections
+  // and refused_connections) when it ends.
   std::string upgrade = {};
-  std::shared_ptr<std::optional<int>> exit_code = nullptr;
+  std::shared_ptr<StreamOutcome> stream_outcome = nullptr;
 };
 
 struct Server::Impl {
@@ -107,15 +116,18 @@ struct Server::Impl {
   // handler.cpp: a request the listener answered itself (a head it could not parse, framing Go
   // refuses): journaled like any other answer.
   void Refused(const httplib::Request& req, int status);
-  // handler.cpp: an upgraded request's entry (`call.upgrade`, `call.exit_code`) is recorded
-  // when its stream ends, with the stream's duration and exit code.
+  // handler.cpp: an upgraded request's entry (`call.upgrade`, `call.stream_outcome`) is
+  // recorded when its stream ends, with the stream's duration and outcome.
   void JournalAfterStream(net::Exchange& ex, Call& call, JournalEntry& entry);
   void Route(Call& call);
   void NonResource(Call& call);
   // resources.cpp
   void Resource(Call& call);
-  void Status(Call& call, const ResourceInfo& r, const std::string& ns);  // …/status
-  void Scale(Call& call, const ResourceInfo& r, const std::string& ns);   // …/scale
+  // …/status and a pod's …/ephemeralcontainers: get, update and patch of the part of the
+  // object that `only` (WriteOptions::status_only, ::ephemeral_containers_only) names.
+  void ScopedWrite(Call& call, const ResourceInfo& r, const std::string& ns,
+                   bool WriteOptions::*only);
+  void Scale(Call& call, const ResourceInfo& r, const std::string& ns);  // …/scale
   // proxy.cpp: pods/NAME/proxy/..., services/NAME/proxy/...
   void Proxy(Call& call, const ResourceInfo& r, const std::string& ns);
   void NodeProxy(Call& call, const ResourceInfo& nodes);

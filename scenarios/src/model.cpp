@@ -21,7 +21,7 @@ constexpr std::array<std::pair<AccessPath, const char*>, 10> kPaths{{
     {AccessPath::kSeed, "seed"},
 }};
 
-constexpr std::array<std::pair<Verb, const char*>, 9> kVerbs{{
+constexpr std::array<std::pair<Verb, const char*>, 11> kVerbs{{
     {Verb::kList, "list"},
     {Verb::kGet, "get"},
     {Verb::kRaw, "raw"},
@@ -31,6 +31,8 @@ constexpr std::array<std::pair<Verb, const char*>, 9> kVerbs{{
     {Verb::kDelete, "delete"},
     {Verb::kWatch, "watch"},
     {Verb::kVersion, "version"},
+    {Verb::kExec, "exec"},
+    {Verb::kPortForward, "port-forward"},
 }};
 
 constexpr std::array<std::pair<OutcomeKind, const char*>, 6> kOutcomes{{

@@ -296,13 +296,19 @@ Access ParseAccess(const YAML::Node& node, const std::string& file) {
     for (const auto& item : list) a.files.push_back(ParseFile(item, file));
   }
   if (f.Has("proxy")) {
-    Fields p(f.Node("proxy"), file, "proxy",
-             {"address", "disable_filter", "accept_hosts", "reject_paths", "credentials"});
+    Fields p(
+        f.Node("proxy"), file, "proxy",
+        {"address", "disable_filter", "accept_hosts", "reject_paths", "credentials", "program"});
+    a.proxy.program = p.OneOf("program", {"kubectl", "kubedouble"}, "kubectl");
     a.proxy.credentials = p.OneOf("credentials", {"kubeconfig", "token"}, "kubeconfig");
     a.proxy.address = p.String("address", "127.0.0.1");
     a.proxy.disable_filter = p.Bool("disable_filter", false);
     if (p.Has("accept_hosts")) a.proxy.accept_hosts = p.String("accept_hosts");
     if (p.Has("reject_paths")) a.proxy.reject_paths = p.String("reject_paths");
+    if (a.proxy.program == "kubedouble" && a.path != AccessPath::kProxy)
+      throw ParseError(p.Where("program"),
+                       "program kubedouble is for the proxy path (the sidecar runs kubectl proxy "
+                       "in the pod)");
   }
   if (a.path == AccessPath::kKubeconfig && a.kubeconfigs.empty())
     throw ParseError(f.Where(),
@@ -384,15 +390,16 @@ void CheckApply(const Request& r, const Fields& f) {
 Request ParseRequest(const YAML::Node& node, const std::string& file) {
   Request r;
   if (!node || node.IsNull()) return r;
-  Fields f(node, file, "request",
-           {"verb", "resource", "namespace", "name", "path", "method", "body", "patch_type",
-            "field_manager", "force", "events", "timeout", "headers", "impersonate"});
+  Fields f(
+      node, file, "request",
+      {"verb", "resource", "namespace", "name", "path", "method", "body", "patch_type",
+       "field_manager", "force", "events", "timeout", "headers", "impersonate", "command", "port"});
   std::string verb = f.String("verb", "list");
   auto parsed = ParseVerb(verb);
   if (!parsed)
     throw ParseError(f.Where("verb"),
                      fmt::format("unknown verb \"{}\" (known: list, get, raw, whoami, create, "
-                                 "patch, delete, watch, version)",
+                                 "patch, delete, watch, version, exec, port-forward)",
                                  verb));
   r.verb = *parsed;
   r.resource =
@@ -419,6 +426,8 @@ Request ParseRequest(const YAML::Node& node, const std::string& file) {
   r.field_manager = f.String("field_manager");
   r.force = f.Bool("force", false);
   r.events = static_cast<int>(f.Int("events", 0));
+  r.command = f.Strings("command");
+  r.port = static_cast<int>(f.Int("port", 0));
   r.timeout_seconds = f.Number("timeout", 0);
   if (f.Has("headers")) {
     YAML::Node h = f.Node("headers");
@@ -433,7 +442,8 @@ Request ParseRequest(const YAML::Node& node, const std::string& file) {
     if (r.impersonate.user.empty())
       throw ParseError(as.Where(), "impersonate needs \"user\" (groups and a uid go with one)");
   }
-  bool needs_name = r.verb == Verb::kGet || r.verb == Verb::kPatch || r.verb == Verb::kDelete;
+  bool needs_name = r.verb == Verb::kGet || r.verb == Verb::kPatch || r.verb == Verb::kDelete ||
+                    r.verb == Verb::kExec || r.verb == Verb::kPortForward;
   if (needs_name && r.name.empty())
     throw ParseError(f.Where(), fmt::format("verb \"{}\" needs \"name\"", verb));
   if (r.verb == Verb::kRaw && (r.path.empty() || r.path.front() != '/'))
@@ -442,6 +452,14 @@ Request ParseRequest(const YAML::Node& node, const std::string& file) {
     throw ParseError(f.Where(), fmt::format("verb \"{}\" needs \"body\"", verb));
   if (r.verb == Verb::kWatch && r.events <= 0)
     throw ParseError(f.Where(), "verb \"watch\" needs \"events\" (a positive count)");
+  if (r.verb == Verb::kExec && r.command.empty())
+    throw ParseError(f.Where(), "verb \"exec\" needs \"command\" (a list: [sh, -c, ...])");
+  if (r.verb != Verb::kExec && f.Has("command"))
+    throw ParseError(f.Where("command"), "\"command\" is only meaningful with verb exec");
+  if (r.verb == Verb::kPortForward && (r.port < 1 || r.port > 65535))
+    throw ParseError(f.Where(), "verb \"port-forward\" needs \"port\" (1-65535)");
+  if (r.verb != Verb::kPortForward && f.Has("port"))
+    throw ParseError(f.Where("port"), "\"port\" is only meaningful with verb port-forward");
   CheckApply(r, f);
   return r;
 }

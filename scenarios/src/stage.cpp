@@ -14,6 +14,8 @@
 #include "drivers/drivers.h"
 #include "kubedouble/scenarios/process.h"
 
+#include "kubedouble/accesslib/config.h"
+#include "kubedouble/accesslib/proxy.h"
 #include "kubedouble/base/encoding.h"
 #include "kubedouble/base/strings.h"
 #include "kubedouble/controlplane/control_plane.h"
@@ -75,6 +77,7 @@ struct Stage::Impl {
   std::unique_ptr<controlplane::ControlPlane> control_plane;  // declared after: stops first
   std::unique_ptr<fake::Mitm> front;                          // the MITM
   std::unique_ptr<BackgroundProcess> proxy;
+  std::unique_ptr<access::Proxy> own_proxy;  // `kubedouble proxy` in front (proxy.program)
   Target target;
   std::map<std::string, std::string> placeholders;
   std::vector<std::string> fallbacks;
@@ -337,8 +340,27 @@ struct Stage::Impl {
     return file.string();
   }
 
+  // `kubedouble proxy` (accesslib's Proxy) in this process, with the flags kubectl proxy gets.
+  int StartOwnProxy() {
+    const ProxySetup& ps = s.access.proxy;
+    access::KubeconfigOptions ko;
+    ko.explicit_path = ps.credentials == "token" ? server->paths().token_kubeconfig.string()
+                                                 : server->paths().kubeconfig.string();
+    ko.env = [](const std::string&) { return std::nullopt; };
+    access::ProxyOptions po;
+    po.address = ps.address;
+    po.port = 0;
+    po.disable_filter = ps.disable_filter;
+    if (ps.accept_hosts) po.accept_hosts = *ps.accept_hosts;
+    if (ps.reject_paths) po.reject_paths = *ps.reject_paths;
+    own_proxy = std::make_unique<access::Proxy>(access::LoadKubeconfig(ko), po);
+    own_proxy->Start();
+    return own_proxy->port();
+  }
+
   void StartProxy(bool sidecar) {
     const ProxySetup& ps = s.access.proxy;
+    if (ps.program == "kubedouble" && !sidecar) return UseProxy(StartOwnProxy());
     std::vector<std::string> argv{"kubectl", "proxy", "--port=0", "--address=" + ps.address};
     if (ps.disable_filter) argv.push_back("--disable-filter=true");
     if (ps.accept_hosts) argv.push_back("--accept-hosts=" + *ps.accept_hosts);
@@ -371,6 +393,11 @@ struct Stage::Impl {
       }
       return false;
     });
+    UseProxy(port);
+  }
+
+  // The client reaches the proxy on `port`: plain http, no credentials of its own.
+  void UseProxy(int port) {
     target.server = fmt::format("http://127.0.0.1:{}", port);
     target.host = "127.0.0.1";
     target.port = port;
@@ -541,7 +568,9 @@ std::string Stage::Unavailable(const Scenario& scenario, const std::string& clie
         "{} resolves {} only through a hosts file mounted at /etc/hosts, which needs a private "
         "mount namespace (root and unshare)",
         client, a.host);
-  if ((a.path == AccessPath::kProxy || a.path == AccessPath::kSidecar) && !FindProgram("kubectl"))
+  const bool kubectl_proxy = a.path == AccessPath::kSidecar ||
+                             (a.path == AccessPath::kProxy && a.proxy.program == "kubectl");
+  if (kubectl_proxy && !FindProgram("kubectl"))
     return "the proxy path needs kubectl (kubectl proxy)";
   return "";
 }
@@ -555,6 +584,7 @@ Stage::Stage(const Scenario& scenario, const std::string& client, const fs::path
 Stage::~Stage() {
   if (!impl_) return;
   impl_->proxy.reset();
+  impl_->own_proxy.reset();
   if (impl_->front) impl_->front->Stop();
   impl_->control_plane.reset();
   if (impl_->server) impl_->server->Stop();
@@ -583,6 +613,7 @@ std::string Stage::ReproScript(const std::string& kubedouble) const {
   std::vector<std::string> missing;
   if (i.front) missing.push_back("the MITM in front (kubedouble mitm)");
   if (i.proxy) missing.push_back("the kubectl proxy in front");
+  if (i.own_proxy) missing.push_back("the kubedouble proxy in front");
   if (i.s.server.rotate_sa_token) missing.push_back("the service-account token's rotation");
   if (i.s.access.token == "tokenrequest-expired") missing.push_back("the clock moved on");
   std::string script = fmt::format(
@@ -633,7 +664,8 @@ void Stage::AddEvidence(const Request& request, Outcome& outcome) const {
   };
   auto entries = impl_->server->journal().Find([&](const fake::JournalEntry& e) {
     return e.id > impl_->setup_requests && same_path(e.path) &&
-           (e.method == method || request.verb == Verb::kWatch);
+           (e.method == method || request.verb == Verb::kWatch || request.verb == Verb::kExec ||
+            request.verb == Verb::kPortForward);
   });
   if (!entries.empty()) {
     const auto& last = entries.back();

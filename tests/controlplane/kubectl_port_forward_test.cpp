@@ -117,6 +117,66 @@ stop
   EXPECT_THAT(r.output, Not(HasSubstr("curl exit 0")));
 }
 
+// The journal records a port-forward as it does an exec: the protocol it switched to, how long
+// its stream lasted, and what it did — connections carried to a container port, and refused.
+TEST_F(KubectlPortForward, TheJournalRecordsEachSessionsUpgradeDurationAndConnections) {
+  auto r = Forwarding(R"sh(
+forward deploy/web 0:80 0:81
+P81=$(grep -om1 'Forwarding from 127.0.0.1:[0-9]* -> 81' $OUT | grep -o ':[0-9]* ' | tr -d ': ')
+curl -sS -m 10 -o /dev/null http://127.0.0.1:$P/one
+curl -sS -m 10 -o /dev/null http://127.0.0.1:$P/two
+curl -sS -m 10 -o /dev/null http://127.0.0.1:$P81/refused
+sleep 0.3
+stop >/dev/null
+KUBECTL_PORT_FORWARD_WEBSOCKETS=false forward deploy/web 0:9000
+curl -sS -m 10 -o /dev/null http://127.0.0.1:$P/echo
+stop >/dev/null
+for i in $(seq 100); do  # an entry is recorded as its stream closes
+  kubectl get --raw '/__kubedouble/requests?path=.*/portforward' > journal.json
+  [ "$(jq .count journal.json)" = 2 ] && break
+  sleep 0.1
+done
+jq -c '.requests[] | {status, upgrade, forwardedConnections, refusedConnections,
+                      streamed: (.streamMicros > 0)}' journal.json
+)sh");
+  EXPECT_THAT(r.output, HasSubstr(R"({"status":101,"upgrade":"SPDY/3.1+portforward.k8s.io",)"
+                                  R"("forwardedConnections":2,"refusedConnections":1,)"
+                                  R"("streamed":true})"));
+  EXPECT_THAT(r.output, HasSubstr(R"({"status":101,"upgrade":"SPDY/3.1",)"
+                                  R"("forwardedConnections":1,"refusedConnections":0,)"
+                                  R"("streamed":true})"));
+}
+
+// A user whose role grants get and list on pods, nothing on their subresources: real kubectl
+// reports the server's denials of port-forward, exec and logs in kube-apiserver's words.
+TEST_F(KubectlPortForward, AUserWhoMayOnlyReadPodsIsDeniedPortForwardExecAndLogs) {
+  auto r = Forwarding(R"sh(
+kubectl create role pod-reader --verb=get,list --resource=pods >/dev/null &&
+kubectl create rolebinding pod-reader --role=pod-reader --user=kubedouble-user >/dev/null || exit
+POD=$(kubectl get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
+echo "pod $POD"
+as_user() {
+  kubectl --kubeconfig=state/kubeconfigs/token.yaml --token="$(sed -n 2p state/tokens.csv | cut -d, -f1)" "$@"
+}
+as_user get pod $POD -o name
+as_user port-forward $POD 0:80 2>&1; echo "port-forward exit $?"
+as_user exec $POD -- true 2>&1; echo "exec exit $?"
+as_user logs $POD 2>&1; echo "logs exit $?"
+)sh");
+  const std::string pod = r.output.substr(4, r.output.find('\n') - 4);
+  auto denied = [&](const std::string& verb, const std::string& resource) {
+    return "pods \"" + pod + "\" is forbidden: User \"kubedouble-user\" cannot " + verb +
+           " resource \"" + resource + "\" in API group \"\" in the namespace \"default\"";
+  };
+  EXPECT_THAT(r.output, HasSubstr("pod/" + pod + "\n"));  // reading the pod is allowed
+  EXPECT_THAT(r.output, HasSubstr("error: error upgrading connection: " +
+                                  denied("create", "pods/portforward") + "\nport-forward exit 1"));
+  EXPECT_THAT(r.output, HasSubstr(denied("create", "pods/exec")));
+  EXPECT_THAT(r.output, HasSubstr("exec exit 1"));
+  EXPECT_THAT(r.output, HasSubstr("Error from server (Forbidden): " + denied("get", "pods/log") +
+                                  "\nlogs exit 1"));
+}
+
 TEST_F(KubectlPortForward, PythonClientPortforwardSpeaksTheChannelProtocol) {
   if (test::Bash("/usr/bin/python3 -c 'import kubernetes'").code != 0) {
     GTEST_SKIP() << "the Python kubernetes client is not installed";

@@ -232,6 +232,33 @@ TEST_F(ExecE2eTest, KubectlExecThroughKubectlProxy) {
   EXPECT_NE(r.output.find("through\nrc=0"), std::string::npos) << r.output;
 }
 
+// kubectl debug: the ephemeral container is added through pods/ephemeralcontainers, the kubelet
+// starts it, and kubectl attaches to it; its command runs as kubectl attaches.
+TEST_F(ExecE2eTest, KubectlDebugAddsAnEphemeralContainerThatRunsItsCommand) {
+  Result r = Bash(Kubectl() + "debug -it web --image=busybox:1.36 --container=dbg -- " +
+                  "sh -c 'echo hi from $HOSTNAME'");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("hi from web"), std::string::npos) << r.output;
+  r = Bash(Kubectl() + "get pod web -o jsonpath='{.spec.ephemeralContainers[0].name} " +
+           "{.spec.ephemeralContainers[0].image} {.status.ephemeralContainerStatuses[0].name} " +
+           "{.status.ephemeralContainerStatuses[0].state.running.startedAt}'");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("dbg busybox:1.36 dbg 20", 0), 0u) << r.output;  // running since
+  // Without -it: added and started; an ephemeral container may not be taken away again.
+  r = Bash(Kubectl() + "debug web --image=alpine:3.20 --container=second && " + KubectlHere() +
+           "get pod web -o jsonpath='{.spec.ephemeralContainers[*].name}'");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("dbg second"), std::string::npos) << r.output;
+  r = Bash(Kubectl() +
+           "patch pod web --subresource=ephemeralcontainers --type=json "
+           "-p '[{\"op\":\"remove\",\"path\":\"/spec/ephemeralContainers/0\"}]'");
+  EXPECT_NE(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("spec.ephemeralContainers: Forbidden: existing ephemeral containers "
+                          "\"dbg\" may not be removed"),
+            std::string::npos)
+      << r.output;
+}
+
 TEST(ExecE2e, KubectlAttachSendsStdinToTheContainersProgram) {
   json pod = WebPod();
   pod["spec"]["containers"][0]["command"] = json::array({"cat"});

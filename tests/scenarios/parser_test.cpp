@@ -124,8 +124,8 @@ TEST(Parser, RejectsUnknownValues) {
   EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    expect: {outcome: maybe}\n"),
               HasSubstr("unknown outcome \"maybe\""));
   EXPECT_THAT(
-      ErrorOf("scenarios:\n  - name: a\n    request: {verb: exec}\n    expect: {outcome: ok}\n"),
-      HasSubstr("unknown verb \"exec\""));
+      ErrorOf("scenarios:\n  - name: a\n    request: {verb: ssh}\n    expect: {outcome: ok}\n"),
+      HasSubstr("unknown verb \"ssh\""));
   EXPECT_THAT(
       ErrorOf(
           "scenarios:\n  - name: a\n    server: {serve_cert: shiny}\n    expect: {outcome: ok}\n"),
@@ -154,6 +154,18 @@ TEST(Parser, RequiredFieldsAndConsistency) {
   EXPECT_THAT(
       ErrorOf("scenarios:\n  - name: a\n    request: {verb: watch}\n    expect: {outcome: ok}\n"),
       HasSubstr("needs \"events\""));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    request: {verb: exec, name: web}\n"
+                      "    expect: {outcome: ok}\n"),
+              HasSubstr("verb \"exec\" needs \"command\""));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    request: {verb: port-forward, name: web, "
+                      "port: 0}\n    expect: {outcome: ok}\n"),
+              HasSubstr("verb \"port-forward\" needs \"port\" (1-65535)"));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    request: {verb: get, name: web, port: 80}\n"
+                      "    expect: {outcome: ok}\n"),
+              HasSubstr("\"port\" is only meaningful with verb port-forward"));
+  EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    access: {path: sidecar, proxy: {program: "
+                      "kubedouble}}\n    expect: {outcome: ok}\n"),
+              HasSubstr("program kubedouble is for the proxy path"));
   EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    expect: {outcome: ok, tls: expired}\n"),
               HasSubstr("only meaningful with outcome tls_error"));
   EXPECT_THAT(ErrorOf("scenarios:\n  - name: a\n    expect: {outcome: ok}\n  - name: a\n    "

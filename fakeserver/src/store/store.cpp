@@ -13,6 +13,7 @@
 #include "field_manager.h"
 #include "field_types.h"
 #include "generation.h"
+#include "kinds/ephemeral_containers.h"
 #include "kinds/kind_validation.h"
 #include "kubedouble/base/encoding.h"
 #include "lifecycle.h"
@@ -163,6 +164,7 @@ FieldManagerContext ManagerContext(const Core& c, const ResourceInfo& res,
   std::string subresource;
   if (opts.status_only) subresource = "status";
   if (opts.finalizers_only) subresource = "finalize";
+  if (opts.ephemeral_containers_only) subresource = "ephemeralcontainers";
   return {opts.field_manager, res.ApiVersion(), subresource, FormatTime(c.now())};
 }
 
@@ -217,6 +219,9 @@ json UpdateLocked(Core& c, const ResourceInfo& res, const std::string& ns, const
     PrepareCustomResource(c, res, object);
   } else if (opts.finalizers_only) {
     object = SpecFinalizersOnly(old, object);
+  } else if (opts.ephemeral_containers_only) {
+    defaults::Apply(res, object, false);  // the containers' defaults, before comparing
+    object = kinds::EphemeralContainersOnly(old, object);
   } else {
     // The main resource of a kind with a status subresource never changes status; for other
     // kinds a body without status (kubectl replace of a manifest) keeps the status it has.

@@ -5,6 +5,7 @@
 #include <kubedouble/fakeserver/container_log.h>
 #include <kubedouble/fakeserver/store.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -232,6 +233,15 @@ int ServeExec(ChannelTransport& stream, const ExecOptions& options, const Stream
   return code;
 }
 
+namespace {
+// Whether `name` is one of the pod's ephemeral containers (kubectl debug's).
+bool IsEphemeral(const json& pod, const std::string& name) {
+  const json& list = pod.value("/spec/ephemeralContainers"_json_pointer, json::array());
+  return std::any_of(list.begin(), list.end(),
+                     [&](const json& c) { return c.is_object() && c.value("name", "") == name; });
+}
+}  // namespace
+
 void ServeAttach(ChannelTransport& stream, const ExecOptions& options, const StreamTarget& target) {
   ClientInput input(stream, options.stdin);
   ShellIO io = StreamIO(stream, options, input, *target.clock);
@@ -244,6 +254,10 @@ void ServeAttach(ChannelTransport& stream, const ExecOptions& options, const Str
       }
     }
   }
+  const bool ephemeral = IsEphemeral(target.pod, spec.value("name", ""));
+  // kubectl debug's container without a command runs its image's entrypoint: a shell, as
+  // busybox's and most debugging images' is.
+  if (program.empty() && ephemeral) program = {"sh"};
   const std::string base = program.empty() ? "" : program[0].substr(program[0].rfind('/') + 1);
   const bool takes_stdin = options.stdin && spec.value("stdin", false);
   const bool shell = (base == "sh" || base == "bash" || base == "ash" || base == "dash") &&
@@ -251,6 +265,10 @@ void ServeAttach(ChannelTransport& stream, const ExecOptions& options, const Str
   if (takes_stdin && shell) {
     ContainerProcess process = ProcessOf(target, options.tty);
     RunInContainer({program[0]}, process, io);
+  } else if (ephemeral && !shell) {
+    // kubectl debug's container: its command starts as the client attaches, its output here.
+    ContainerProcess process = ProcessOf(target, options.tty);
+    RunInContainer(program, process, io);
   } else if (takes_stdin && base == "cat" && program.size() == 1) {
     while (auto chunk = io.read()) io.out(*chunk);
   } else {

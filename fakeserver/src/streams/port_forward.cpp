@@ -95,7 +95,7 @@ class Session {
  public:
   Session(net::UpgradedStream& stream, const PortForwardPlan& plan) : conn_(stream), plan_(plan) {}
 
-  void Run() {
+  PortForwardTally Run() {
     while (std::optional<spdy::Frame> f = conn_.Read()) {
       if (f->type == spdy::FrameType::kData) {
         if (!OnData(*f)) break;
@@ -108,6 +108,7 @@ class Session {
     }
     conn_.GoAway(last_stream_);
     conn_.Close();
+    return tally_;
   }
 
  private:
@@ -137,6 +138,7 @@ class Session {
     if (fw.port_valid) {
       fw.to = OpenPortConnection(FindPort(plan_.pod, fw.port, plan_.rules));
     }
+    ++(fw.to ? tally_.forwarded : tally_.refused);
     if (!fw.to) {
       const std::string message = fw.port_valid ? PortForwardRefusedMessage(plan_.pod, fw.port)
                                                 : fmt::format("invalid port: {}", fw.port);
@@ -180,6 +182,7 @@ class Session {
   std::map<std::string, Forward> forwards_;     // requestID → connection
   std::map<uint32_t, std::string> request_of_;  // stream id → requestID
   uint32_t last_stream_ = 0;
+  PortForwardTally tally_;
 };
 
 std::string PortBytes(int port) {
@@ -188,7 +191,8 @@ std::string PortBytes(int port) {
 
 // The channel protocols: every port's pair of channels opened up front; the WebSocket closes when
 // the last port's connection has closed.
-void ServeChannels(ChannelStream& channels, const PortForwardPlan& plan) {
+PortForwardTally ServeChannels(ChannelStream& channels, const PortForwardPlan& plan) {
+  PortForwardTally tally;
   std::vector<std::unique_ptr<PortConnection>> to;
   for (size_t i = 0; i < plan.ports.size(); ++i) {
     const int port = plan.ports[i];
@@ -196,6 +200,7 @@ void ServeChannels(ChannelStream& channels, const PortForwardPlan& plan) {
     channels.Send(data, PortBytes(port));
     channels.Send(data + 1, PortBytes(port));
     to.push_back(OpenPortConnection(FindPort(plan.pod, port, plan.rules)));
+    ++(to.back() ? tally.forwarded : tally.refused);
     if (!to.back()) channels.Send(data + 1, PortForwardRefusedMessage(plan.pod, port));
   }
   // The session ends when every port's connection has (a port refused has none).
@@ -212,6 +217,7 @@ void ServeChannels(ChannelStream& channels, const PortForwardPlan& plan) {
     if (to[i]->Closed()) to[i].reset();
   }
   channels.Close();
+  return tally;
 }
 
 // The query's ports as the kubelet reads them; an error message for the 400.
@@ -283,14 +289,14 @@ PortForwardPlan PlanPortForward(const nlohmann::json& pod, const UpgradeHeaders&
   return plan;
 }
 
-void RunPortForward(net::UpgradedStream& stream, const PortForwardPlan& plan) {
+PortForwardTally RunPortForward(net::UpgradedStream& stream, const PortForwardPlan& plan) {
   if (plan.tunnel) {
     WebSocketBytes bytes(stream);
     return Session(bytes, plan).Run();
   }
   if (plan.answer.spdy) return Session(stream, plan).Run();
   ChannelStream channels(stream, *plan.answer.protocol);
-  ServeChannels(channels, plan);
+  return ServeChannels(channels, plan);
 }
 
 }  // namespace kubedouble::fake

@@ -42,8 +42,15 @@ struct PortForwardPlan {
 PortForwardPlan PlanPortForward(const nlohmann::json& pod, const UpgradeHeaders& headers,
                                 const std::vector<std::string>& ports, std::vector<PortRule> rules);
 
+// What a session did: the client's connections carried to a container port, and those refused
+// (nothing listens on the port, or it is no port).
+struct PortForwardTally {
+  int forwarded = 0;
+  int refused = 0;
+};
+
 // Serves the planned session on `stream` (the 101 sent) until the client ends it, and closes it.
-void RunPortForward(net::UpgradedStream& stream, const PortForwardPlan& plan);
+PortForwardTally RunPortForward(net::UpgradedStream& stream, const PortForwardPlan& plan);
 
 // What the kubelet writes on the error stream of a connection to a port nothing listens on.
 std::string PortForwardRefusedMessage(const nlohmann::json& pod, int port);

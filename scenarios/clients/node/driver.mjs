@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { PassThrough, Writable } from 'node:stream';
 
 function firstLine(text) {
   const s = String(text ?? '').trim();
@@ -54,6 +55,9 @@ function errorCode(err) {
 }
 
 function classify(err) {
+  // A refused WebSocket upgrade (exec, port-forward): ws says "Unexpected server response: 403".
+  const refused = /Unexpected server response: (\d+)/.exec(err?.message ?? '');
+  if (refused) emit('http_error', { code: Number(refused[1]), message: firstLine(err.message) });
   if (err instanceof k8s.ApiException || (typeof err?.code === 'number' && err.code >= 100)) {
     let body = err.body;
     if (typeof body === 'string') { try { body = JSON.parse(body); } catch { /* text */ } }
@@ -234,6 +238,33 @@ async function runRequest(target, request) {
           fields.user = doc.status?.user?.username ?? '';
         }
         emit('ok', fields);
+        break;
+      }
+      case 'exec': {  // Exec over WebSocket (v5); the command's stdout, the Status at the end
+        let out = '';
+        const stdout = new Writable({ write(chunk, _enc, done) { out += chunk; done(); } });
+        await new Promise((resolve, reject) => {
+          new k8s.Exec(kc).exec(ns, name, '', request.command, stdout, null, null, false, resolve)
+            .catch(reject);
+        });
+        emit('ok', { message: firstLine(out) });
+        break;
+      }
+      case 'port-forward': {  // PortForward (the channel protocol): one line out, one back
+        let back = '';
+        let ws;
+        const input = new PassThrough();
+        await new Promise((resolve, reject) => {
+          const output = new Writable({ write(chunk, _enc, done) {
+            back += chunk;
+            if (back.includes('\n')) resolve();
+            done();
+          } });
+          new k8s.PortForward(kc).portForward(ns, name, [request.port], output, null, input)
+            .then((socket) => { ws = socket; input.write(`${request.send}\n`); }, reject);
+        });
+        ws?.close();
+        emit('ok', { message: firstLine(back) });
         break;
       }
       default:

@@ -193,6 +193,35 @@ def run_request(target, request, api_clients):
                 request["path"], request["method"], header_params=headers, body=body,
                 auth_settings=["BearerToken"], _preload_content=False,
                 _request_timeout=timeout, _return_http_data_only=True)
+        elif verb == "exec":
+            from kubernetes.stream import stream
+            try:
+                out = stream(core.connect_get_namespaced_pod_exec, request["name"], ns,
+                             command=request["command"], stderr=True, stdin=False, stdout=True,
+                             tty=False)
+            except client.exceptions.ApiException as e:
+                refused_upgrade(e)
+            emit("ok", message=first_line(out))
+        elif verb == "port-forward":
+            from kubernetes.stream import portforward
+            port = request["port"]
+            try:
+                pf = portforward(core.connect_get_namespaced_pod_portforward, request["name"],
+                                 ns, ports=str(port))
+            except client.exceptions.ApiException as e:
+                refused_upgrade(e)
+            conn = pf.socket(port)
+            conn.settimeout(10)
+            conn.sendall((request["send"] + "\n").encode())
+            back = b""
+            while b"\n" not in back:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                back += chunk
+            conn.close()
+            pf.close()
+            emit("ok", message=first_line(back.decode(errors="replace")))
         else:
             raise Emitted({"skip": "verb %s is not in the python driver" % verb})
     except client.exceptions.ApiException as e:
@@ -232,6 +261,22 @@ def run_request(target, request, api_clients):
     if status >= 400:
         emit("http_error", **fields)
     emit("ok", **fields)
+
+
+def refused_upgrade(e):
+    """stream() and portforward() report a refused upgrade as ApiException(status=0) whose
+    reason is websocket-client's "Handshake status 403 Forbidden" (it reads no body)."""
+    import re
+    from http import HTTPStatus
+    m = re.search(r"Handshake status (\d+)", str(e.reason))
+    if e.status == 0 and m:
+        code = int(m.group(1))
+        try:
+            reason = HTTPStatus(code).phrase.replace(" ", "")
+        except ValueError:
+            reason = ""
+        emit("http_error", code=code, reason=reason, message=first_line(e.reason))
+    raise e
 
 
 def classify(err):

@@ -73,6 +73,9 @@ class AccesslibDriver : public Driver {
   std::string Version() const override { return "kubedouble accesslib " KUBEDOUBLE_VERSION; }
   std::string Unsupported(const Scenario& s) const override {
     if (s.access.path == AccessPath::kSeed) return "the seed path is curl's (with kubectl)";
+    if (s.request.verb == Verb::kExec || s.request.verb == Verb::kPortForward)
+      return "accesslib has no exec or port-forward client (its transport upgrades a "
+             "connection only to pass it through its proxy)";
     const std::string& host = s.access.host;
     if (!base::IsIpAddress(host) && host != "localhost")
       return "in-process, accesslib cannot be given the scenario's hosts file to resolve " + host;
@@ -172,6 +175,9 @@ class AccesslibDriver : public Driver {
         case Verb::kVersion:
           client.ServerVersion();
           break;
+        case Verb::kExec:
+        case Verb::kPortForward:
+          return Outcome::Skipped(Unsupported(*job.scenario));
         case Verb::kWatch: {
           ac::WatchOptions w;
           w.timeout_seconds = 10;

@@ -56,6 +56,10 @@ std::string RequestPath(const Request& r) {
       return "/apis/authentication.k8s.io/v1/selfsubjectreviews";
     case Verb::kVersion:
       return "/version";
+    case Verb::kExec:
+      return base + "/" + r.name + "/exec";
+    case Verb::kPortForward:
+      return base + "/" + r.name + "/portforward";
   }
   return base;
 }

@@ -90,6 +90,9 @@ class CurlDriver : public Driver {
   }
 
   std::string Unsupported(const Scenario& s) const override {
+    if (s.request.verb == Verb::kExec || s.request.verb == Verb::kPortForward)
+      return "curl does not speak the exec and port-forward stream protocols (WebSocket "
+             "channels, SPDY)";
     if (s.access.path == AccessPath::kKubeconfig)
       return "curl does not read kubeconfig files (the seed path shows the shell lines that do)";
     if (s.access.path == AccessPath::kSeed && !FindProgram("kubectl"))

@@ -43,6 +43,18 @@ Outcome FromKubectlError(const std::string& err) {
   } else if (Has(chosen, "API is not enabled in the cluster or you do not have permission")) {
     // kubectl auth whoami words a 403 (and a 404) this way; the code is in its request log.
     o.kind = OutcomeKind::kHttpError;
+  } else if (std::regex_search(chosen, m, std::regex(R"(unable to upgrade connection: (\w+)$)"))) {
+    // An upgrade refused without a Status (kubectl proxy's filter: 403 "Forbidden").
+    o.kind = OutcomeKind::kHttpError;
+    o.reason = m[1];
+    o.code = base::CodeForReason(o.reason);
+  } else if (std::regex_search(
+                 chosen, m,
+                 std::regex(R"(error upgrading connection: .* is (forbidden|not found))"))) {
+    // An upgrade the server refused with a Status: kubectl shows its message.
+    o.kind = OutcomeKind::kHttpError;
+    o.reason = m[1] == "forbidden" ? "Forbidden" : "NotFound";
+    o.code = base::CodeForReason(o.reason);
   } else if (Has(chosen, "Apply failed with")) {
     // kubectl words a server-side apply's 409 itself, with the Status message and a hint.
     o.kind = OutcomeKind::kHttpError;
@@ -88,6 +100,29 @@ int LastStatus(const std::string& log, const std::string& path) {
     if (p == want) code = std::stoi((*it)[3]);
   }
   return code;
+}
+
+// `kubectl port-forward` (`args`) in the background; once it forwards, one connection to its
+// local port sends kPortForwardLine and prints the first line that comes back, then kubectl is
+// stopped. When kubectl exits first, its code goes to stderr as kubectl_exit=N.
+std::string PortForwardScript(const std::vector<std::string>& args, const fs::path& work) {
+  std::string line;
+  for (const auto& a : args) line += ShellQuote(a) + " ";
+  const std::string log = ShellQuote((work / "kubectl-port-forward.log").string());
+  return fmt::format(
+      "{0} > {1} 2>&1 & pid=$!\n"
+      "for _ in $(seq 200); do\n"
+      "  port=$(grep -om1 'Forwarding from 127.0.0.1:[0-9]*' {1} | grep -o '[0-9]*$')\n"
+      "  [ -n \"$port\" ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.05\n"
+      "done\n"
+      "if [ -n \"$port\" ]; then\n"
+      "  exec 3<>/dev/tcp/127.0.0.1/$port && printf '%s\\n' {2} >&3 && read -r -t 10 back <&3\n"
+      "  echo \"$back\"; exec 3<&-; kill $pid; wait $pid; code=0\n"
+      "else\n"
+      "  wait $pid; code=$?\n"
+      "fi\n"
+      "cat {1} >&2; echo \"kubectl_exit=$code\" >&2\n",
+      line, log, ShellQuote(kPortForwardLine));
 }
 
 class KubectlDriver : public Driver {
@@ -217,6 +252,16 @@ class KubectlDriver : public Driver {
       case Verb::kVersion:
         add({"version", "-o", "json"});
         break;
+      case Verb::kExec:
+        add({"exec", r.name});
+        args.insert(args.end(), ns_args.begin(), ns_args.end());
+        add({"--"});
+        args.insert(args.end(), r.command.begin(), r.command.end());
+        break;
+      case Verb::kPortForward:
+        add({"port-forward", "pod/" + r.name, fmt::format("0:{}", r.port)});
+        args.insert(args.end(), ns_args.begin(), ns_args.end());
+        break;
     }
     ProcessOptions po;
     po.env = env;
@@ -231,6 +276,8 @@ class KubectlDriver : public Driver {
                  fmt::format("mkfifo '{0}'; {1} > '{0}' & pid=$!; head -n {2} < '{0}'; kill $pid "
                              "2>/dev/null; wait $pid; echo \"kubectl_exit=$?\" >&2",
                              fifo, line, r.events)};
+    } else if (r.verb == Verb::kPortForward) {
+      po.argv = {"bash", "-c", PortForwardScript(args, t.work)};
     } else {
       po.argv = args;
     }
@@ -248,7 +295,8 @@ class KubectlDriver : public Driver {
     }
     int exit_code = pr.exit_code;
     std::smatch m;
-    if (r.verb == Verb::kWatch && std::regex_search(pr.err, m, std::regex(R"(kubectl_exit=(\d+))")))
+    if ((r.verb == Verb::kWatch || r.verb == Verb::kPortForward) &&
+        std::regex_search(pr.err, m, std::regex(R"(kubectl_exit=(\d+))")))
       exit_code = std::stoi(m[1]);
     int lines_out = 0;
     {
@@ -273,6 +321,8 @@ class KubectlDriver : public Driver {
     o.code = code;
     if (r.verb == Verb::kWatch) {
       o.events = lines_out;
+    } else if (r.verb == Verb::kExec || r.verb == Verb::kPortForward) {
+      o.message = FirstLine(pr.out);  // the command's output; what came back through the port
     } else {
       FillFromBody(pr.out, o);
     }

@@ -38,6 +38,9 @@ json RequestJson(const Request& r) {
          {"field_manager", r.field_manager},
          {"force", r.force},
          {"events", r.events},
+         {"command", r.command},
+         {"port", r.port},
+         {"send", kPortForwardLine},
          // An integral timeout as an integer: python3-kubernetes ignores a float _request_timeout.
          {"timeout", r.timeout_seconds == static_cast<long long>(r.timeout_seconds)
                          ? json(static_cast<long long>(r.timeout_seconds))

@@ -55,19 +55,25 @@ struct JournalEntry {
   // Where pods/proxy or services/proxy sent the request: "10.244.0.5:80 (pod default/web-0,
   // container web)", or the address alone when nothing there could answer; "" otherwise.
   std::string proxied_to{};
-  // For a request that left HTTP (exec and attach, status 101): the protocol it switched to
-  // ("v5.channel.k8s.io", "v4.channel.k8s.io", "SPDY/3.1"), how long the stream then lasted,
-  // and the exit code of an exec's command (none for attach, or a stream that ended first).
-  // Such an entry is recorded when the stream ends, not at the 101.
+  // For a request that left HTTP (exec, attach and port-forward, status 101): the protocol it
+  // switched to ("v5.channel.k8s.io", "v4.channel.k8s.io", "SPDY/3.1",
+  // "SPDY/3.1+portforward.k8s.io"), how long the stream then lasted, and how it ended: the exit
+  // code of an exec's command (none for attach, or a stream that ended first); for a
+  // port-forward, the connections it carried to a container port and those refused (nothing
+  // listened there, or no such port). Such an entry is recorded when the stream ends, not at
+  // the 101.
   std::string upgrade{};
   std::chrono::microseconds stream_duration{0};
   std::optional<int> exit_code{};
+  std::optional<int> forwarded_connections{};
+  std::optional<int> refused_connections{};
 
   // {"id":..,"auditID":..,"time":"2026-01-01T00:00:00.123456Z","method":..,"path":..,"query":..,"user":..,
   //  "groups":[..],"authMethod":..,"tlsVersion":..,"protocol":..,"clientCertSubject":..,"userAgent":..,
   //  "status":..,"durationMicros":..}, plus "fault" when one fired, "impersonator" and
   //  "impersonatorGroups" when the request impersonated someone, "proxiedTo" for a proxy, and
-  //  "upgrade", "streamMicros" (and "exitCode") for an upgraded stream
+  //  "upgrade", "streamMicros" (and "exitCode", or "forwardedConnections" and
+  //  "refusedConnections") for an upgraded stream
   nlohmann::json ToJson() const;
 };
 

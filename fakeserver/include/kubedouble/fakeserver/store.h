@@ -191,6 +191,9 @@ struct WriteOptions {
   bool status_only = false;
   // A write of a namespace's …/finalize: only the body's spec.finalizers is taken.
   bool finalizers_only = false;
+  // A write of a pod's …/ephemeralcontainers: only the body's spec.ephemeralContainers is
+  // taken; the ones the pod has may not be removed or changed (422).
+  bool ephemeral_containers_only = false;
   // Who writes (metadata.managedFields): the ?fieldManager= of the request, or the manager its
   // User-Agent gives (field_manager.h). Required for a server-side apply.
   std::string field_manager = {};

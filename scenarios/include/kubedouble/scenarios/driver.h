@@ -53,6 +53,9 @@ struct Target {
 std::string RequestPath(const Request& request);
 // The HTTP method of a request.
 std::string RequestMethod(const Request& request);
+// What a port-forward request sends through the forwarded connection, as one line; the
+// outcome's message is the first line that comes back (an echo port answers it).
+inline constexpr const char* kPortForwardLine = "hello through port-forward";
 
 struct Job {
   const Scenario* scenario = nullptr;

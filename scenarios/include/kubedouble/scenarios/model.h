@@ -85,6 +85,9 @@ struct ProxySetup {
   // Whose credentials the proxy forwards with: "kubeconfig" (the admin client certificate) or
   // "token" (kubeconfigs/token.yaml, the admin token).
   std::string credentials = "kubeconfig";
+  // Which proxy: "kubectl" (`kubectl proxy`, a process) or "kubedouble" (`kubedouble proxy`'s
+  // access::Proxy, in the runner's process), with the same flags.
+  std::string program = "kubectl";
 };
 
 struct Access {
@@ -112,7 +115,19 @@ struct Access {
 };
 
 // ---- the request ----
-enum class Verb { kList, kGet, kRaw, kWhoami, kCreate, kPatch, kDelete, kWatch, kVersion };
+enum class Verb {
+  kList,
+  kGet,
+  kRaw,
+  kWhoami,
+  kCreate,
+  kPatch,
+  kDelete,
+  kWatch,
+  kVersion,
+  kExec,         // runs `command` in pod `name` (kubectl exec, the clients' exec streams)
+  kPortForward,  // forwards `port` of pod `name`, sends a line and reads what comes back
+};
 std::string VerbName(Verb verb);
 std::optional<Verb> ParseVerb(const std::string& name);
 
@@ -142,8 +157,10 @@ struct Request {
   // (?force=true, kubectl --force-conflicts) instead of a 409 conflict.
   std::string field_manager;
   bool force = false;
-  int events = 0;              // watch: stop after this many events
-  double timeout_seconds = 0;  // client-side request timeout (0: the client's default)
+  int events = 0;                    // watch: stop after this many events
+  std::vector<std::string> command;  // exec: the command and its arguments
+  int port = 0;                      // port-forward: the pod's port
+  double timeout_seconds = 0;        // client-side request timeout (0: the client's default)
   std::map<std::string, std::string> headers;  // extra headers (clients that can set them)
   Impersonation impersonate;                   // through the client's own impersonation settings
 };
