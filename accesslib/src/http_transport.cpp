@@ -31,6 +31,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Every byte visible ASCII (no space, control or non-ASCII byte): nothing left to escape.
+bool FitForRequestLine(std::string_view target) {
+  for (unsigned char c : target) {
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return !target.empty();
+}
+
 std::string GoMethod(const std::string& m) {
   if (m.empty()) return m;
   std::string out(1, m[0]);
@@ -216,6 +224,9 @@ class HttpTransport : public Transport {
     httplib::Error err = httplib::Error::Success;
     if (p.record) p.record->Reset();
     auto started = Clock::now();
+    // A target that is already fit for the request line goes as it is, as Go's transport sends
+    // an escaped URL: cpp-httplib's escaping would turn a query's '+' (a space) into %2B.
+    p.client->set_url_encode(!FitForRequestLine(req.path));
     bool ok = p.client->send(req, res, err);
     if (!ok) {
       if (stopped) return out;  // the caller stopped it; the connection is not reused

@@ -563,5 +563,16 @@ TEST_F(FakeServer, TargetsHttplibRefusedAnswerAsKubectlProxy) {
                           probes);
 }
 
+// A query's '+' is a space to the server: the proxy passes the target on as the client escaped
+// it, so a selector written with '+' parses behind both proxies.
+TEST_F(FakeServer, AQueryPlusReachesTheServerAsTheClientWroteIt) {
+  CompareWithKubectlProxy(
+      S().paths().token_kubeconfig.string(), {},
+      {{"GET /api/v1/namespaces/kube-system/pods?labelSelector=k8s-app+in+(kube-dns)", "localhost",
+        200},
+       {"GET /api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%20in%20(kube-dns)",
+        "localhost", 200}});
+}
+
 }  // namespace
 }  // namespace kubedouble::access
