@@ -1,5 +1,7 @@
 // The event loop, the hand-over of connections to workers and back, limits and stop
-// (see http_server.h).
+// (see http_server.h). Over 600 lines because the loop, both protocols' hand-overs and Stop()
+// share the Impl's connection table and its lock; it splits along the loop/worker line when
+// watches stop holding workers.
 #include "kubedouble/net/http_server.h"
 
 #include <arpa/inet.h>

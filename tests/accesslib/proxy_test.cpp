@@ -1,5 +1,7 @@
 // `kubectl proxy` compatibility: the request filter (kubectl's defaults and Go's host parsing)
-// and forwarding through the proxy with the upstream's credentials, streaming included.
+// and forwarding through the proxy with the upstream's credentials, streaming included. Over 600
+// lines because the upgrade fixtures (an upstream that upgrades, a raw client) serve every
+// forwarding test below.
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
