@@ -28,6 +28,7 @@
 #include "server_impl.h"
 #include "status.h"
 #include "store/field_manager.h"
+#include "token_review.h"
 #include "transform.h"
 #include "util.h"
 
@@ -430,7 +431,7 @@ void Server::Impl::Resource(Call& call) {
     }
     if (r.namespaced) body["metadata"]["namespace"] = ns.empty() ? "default" : ns;
     if (r.group == "authentication.k8s.io" && r.plural == "tokenreviews") {
-      return TokenReview(call, std::move(body));
+      return ServeTokenReview(*authn, call, std::move(body));
     }
     return Reply(call, r, 201, std::move(body));
   }

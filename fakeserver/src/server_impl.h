@@ -142,8 +142,6 @@ struct Server::Impl {
   void SubjectAccessReview(Call& call);  // and localsubjectaccessreviews
   void SelfSubjectRulesReview(Call& call);
   void TokenRequest(Call& call, const ResourceInfo& res);
-  // token_review.cpp: answers `review` (the parsed TokenReview body).
-  void TokenReview(Call& call, json review);
 };
 
 // True for /__kubedouble/... (admin/admin.cpp).

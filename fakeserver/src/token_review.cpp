@@ -6,8 +6,8 @@
 // still succeeds (201).
 #include <algorithm>
 
-#include "server_impl.h"
 #include "status.h"
+#include "token_review.h"
 
 namespace kubedouble::fake {
 
@@ -64,7 +64,7 @@ TokenReviewResult Authenticator::ReviewToken(const std::string& token,
   return r;
 }
 
-void Server::Impl::TokenReview(Call& call, json review) {
+void ServeTokenReview(const Authenticator& authn, Call& call, json review) {
   json spec = review.value("spec", json::object());
   if (!spec.is_object()) throw StatusError::BadRequest("spec must be an object");
   auto token = spec.find("token");
@@ -81,7 +81,7 @@ void Server::Impl::TokenReview(Call& call, json review) {
       audiences.push_back(one.get<std::string>());
     }
   }
-  TokenReviewResult result = authn->ReviewToken(token->get<std::string>(), audiences);
+  TokenReviewResult result = authn.ReviewToken(token->get<std::string>(), audiences);
   json status = {{"authenticated", result.authenticated}};
   if (result.authenticated) {
     status["user"] = UserInfoJson(result.user);
