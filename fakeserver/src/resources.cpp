@@ -25,6 +25,7 @@
 #include "pod_streams.h"
 #include "protobuf.h"
 #include "request_limits.h"
+#include "reviews.h"
 #include "server_impl.h"
 #include "status.h"
 #include "store/field_manager.h"
@@ -264,24 +265,24 @@ void Server::Impl::Resource(Call& call) {
   if (info.api_group == "authentication.k8s.io" && info.resource == "selfsubjectreviews" &&
       info.name.empty()) {
     if (info.verb != "create") return SendError(res, MethodNotAllowedError());
-    return SelfSubjectReview(call);
+    return ServeSelfSubjectReview(*clock, call);
   }
   if (info.api_group == "authorization.k8s.io" && info.resource == "selfsubjectaccessreviews" &&
       info.name.empty()) {
     if (info.verb != "create") return SendError(res, MethodNotAllowedError());
-    return SelfSubjectAccessReview(call);
+    return AuthorizationReviews{*authz, *clock}.SelfSubjectAccessReview(call);
   }
   if (info.api_group == "authorization.k8s.io" &&
       (info.resource == "subjectaccessreviews" ||
        (info.resource == "localsubjectaccessreviews" && !info.ns.empty())) &&
       info.name.empty()) {
     if (info.verb != "create") return SendError(res, MethodNotAllowedError());
-    return SubjectAccessReview(call);
+    return AuthorizationReviews{*authz, *clock}.SubjectAccessReview(call);
   }
   if (info.api_group == "authorization.k8s.io" && info.resource == "selfsubjectrulesreviews" &&
       info.name.empty()) {
     if (info.verb != "create") return SendError(res, MethodNotAllowedError());
-    return SelfSubjectRulesReview(call);
+    return AuthorizationReviews{*authz, *clock}.SelfSubjectRulesReview(call);
   }
 
   // The registry's description, shared; copied only for a Table (which adds a CRD's columns).
@@ -381,7 +382,7 @@ void Server::Impl::Resource(Call& call) {
       return SendError(res, MethodNotAllowedError());
     }
     if (r.group.empty() && r.plural == "serviceaccounts" && info.subresource == "token") {
-      return TokenRequest(call, r);
+      return ServeTokenRequest(*store, *issuer, *clock, call, r);
     }
     if (r.group.empty() && r.plural == "pods" && info.subresource == "binding") {
       return SendJson(

@@ -9,7 +9,7 @@
 
 #include "kubedouble/base/rfc3339.h"
 #include "protobuf.h"
-#include "server_impl.h"
+#include "reviews.h"
 #include "status.h"
 #include "util.h"
 
@@ -39,13 +39,13 @@ json UserInfoJson(const UserInfo& u) {
   return j;
 }
 
-void Server::Impl::SelfSubjectReview(Call& call) {
+void ServeSelfSubjectReview(const ServerClock& clock, Call& call) {
   BodyOrEmpty(call.req);
   std::string api_version = "authentication.k8s.io/" + call.info.api_version;
   SendJson(call.res, 201,
            {{"kind", "SelfSubjectReview"},
             {"apiVersion", api_version},
-            {"metadata", {{"creationTimestamp", base::FormatRfc3339(clock->Now())}}},
+            {"metadata", {{"creationTimestamp", base::FormatRfc3339(clock.Now())}}},
             {"status", {{"userInfo", UserInfoJson(call.auth.user)}}}});
 }
 
@@ -95,7 +95,7 @@ std::vector<std::string> StringList(const json& spec, const char* field) {
 }
 }  // namespace
 
-void Server::Impl::SelfSubjectAccessReview(Call& call) {
+void AuthorizationReviews::SelfSubjectAccessReview(Call& call) const {
   json body = BodyOrEmpty(call.req);
   json spec = body.value("spec", json::object());
   if (!spec.is_object()) throw StatusError::BadRequest("spec must be an object");
@@ -103,13 +103,13 @@ void Server::Impl::SelfSubjectAccessReview(Call& call) {
   a.user = call.auth.user;
   json out = {{"kind", "SelfSubjectAccessReview"},
               {"apiVersion", "authorization.k8s.io/" + call.info.api_version},
-              {"metadata", {{"creationTimestamp", base::FormatRfc3339(clock->Now())}}},
+              {"metadata", {{"creationTimestamp", base::FormatRfc3339(clock.Now())}}},
               {"spec", spec},
-              {"status", ReviewStatus(authz->Decide(a))}};
+              {"status", ReviewStatus(authz.Decide(a))}};
   SendJson(call.res, 201, out);
 }
 
-void Server::Impl::SubjectAccessReview(Call& call) {
+void AuthorizationReviews::SubjectAccessReview(Call& call) const {
   bool local = call.info.resource == "localsubjectaccessreviews";
   std::string kind = local ? "LocalSubjectAccessReview" : "SubjectAccessReview";
   json body = BodyOrEmpty(call.req);
@@ -147,16 +147,16 @@ void Server::Impl::SubjectAccessReview(Call& call) {
     }
   }
   if (!causes.empty()) throw StatusError::Invalid(kind, "", causes);
-  meta["creationTimestamp"] = base::FormatRfc3339(clock->Now());
+  meta["creationTimestamp"] = base::FormatRfc3339(clock.Now());
   json out = {{"kind", kind},
               {"apiVersion", "authorization.k8s.io/" + call.info.api_version},
               {"metadata", meta},
               {"spec", spec},
-              {"status", ReviewStatus(authz->Decide(a))}};
+              {"status", ReviewStatus(authz.Decide(a))}};
   SendJson(call.res, 201, out);
 }
 
-void Server::Impl::SelfSubjectRulesReview(Call& call) {
+void AuthorizationReviews::SelfSubjectRulesReview(Call& call) const {
   json body = BodyOrEmpty(call.req);
   json spec = body.value("spec", json::object());
   if (!spec.is_object()) throw StatusError::BadRequest("spec must be an object");
@@ -164,13 +164,14 @@ void Server::Impl::SelfSubjectRulesReview(Call& call) {
   SendJson(call.res, 201,
            {{"kind", "SelfSubjectRulesReview"},
             {"apiVersion", "authorization.k8s.io/" + call.info.api_version},
-            {"metadata", {{"creationTimestamp", base::FormatRfc3339(clock->Now())}}},
+            {"metadata", {{"creationTimestamp", base::FormatRfc3339(clock.Now())}}},
             {"spec", {{"namespace", ns}}},
-            {"status", authz->RulesFor(call.auth.user, ns)}});
+            {"status", authz.RulesFor(call.auth.user, ns)}});
 }
 
-void Server::Impl::TokenRequest(Call& call, const ResourceInfo& res) {
-  json sa = store->Get(res, call.info.ns, call.info.name);  // 404 when it does not exist
+void ServeTokenRequest(const Store& store, const TokenIssuer& issuer, const ServerClock& clock,
+                       Call& call, const ResourceInfo& res) {
+  json sa = store.Get(res, call.info.ns, call.info.name);  // 404 when it does not exist
   json body = BodyOrEmpty(call.req);
   json spec = body.value("spec", json::object());
   if (!spec.is_object()) throw StatusError::BadRequest("spec must be an object");
@@ -199,8 +200,8 @@ void Server::Impl::TokenRequest(Call& call, const ResourceInfo& res) {
   }
   if (audiences.empty()) audiences = ApiAudiences();
   ServiceAccountRef ref{call.info.ns, call.info.name, sa["metadata"].value("uid", "")};
-  auto now = clock->Now();
-  std::string token = issuer->IssueBound(ref, audiences, std::chrono::seconds(seconds), now);
+  auto now = clock.Now();
+  std::string token = issuer.IssueBound(ref, audiences, std::chrono::seconds(seconds), now);
   json out = {
       {"kind", "TokenRequest"},
       {"apiVersion", "authentication.k8s.io/v1"},

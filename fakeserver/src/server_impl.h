@@ -136,12 +136,6 @@ struct Server::Impl {
   std::vector<PortRule> PortRulesOf(const json& pod);
   // pod_log.cpp: GET pods/NAME/log
   void PodLog(Call& call, const ResourceInfo& pods, const std::string& ns);
-  // reviews.cpp
-  void SelfSubjectReview(Call& call);
-  void SelfSubjectAccessReview(Call& call);
-  void SubjectAccessReview(Call& call);  // and localsubjectaccessreviews
-  void SelfSubjectRulesReview(Call& call);
-  void TokenRequest(Call& call, const ResourceInfo& res);
 };
 
 // True for /__kubedouble/... (admin/admin.cpp).
