@@ -217,29 +217,27 @@ std::string RenderLog(const json& pod, const ContainerInstance& instance,
   return text;
 }
 
-// GET pods/NAME/log. With follow, the log is streamed (chunked) as the clock writes new lines,
-// until the container ends, the pod goes, the server stops or the client hangs up.
-void Server::Impl::PodLog(Call& call, const ResourceInfo& pods, const std::string& ns) {
+void PodLogEndpoint::Serve(Call& call, const ResourceInfo& pods, const std::string& ns) const {
   const auto& req = call.req;
   const std::string& name = call.info.name;
   PodLogOptions options = ParsePodLogOptions(name, [&](const char* key) {
     return req.has_param(key) ? std::optional<std::string>(req.get_param_value(key)) : std::nullopt;
   });
-  json pod = store->Get(pods, ns, name);
+  json pod = store.Get(pods, ns, name);
   auto instance = ResolveLogInstance(pod, options);
   if (!instance) {
     call.res.status = 204;
     return;
   }
-  std::string text = RenderLog(pod, *instance, options, clock->Now());
+  std::string text = RenderLog(pod, *instance, options, clock.Now());
   if (!options.follow) return SendBody(call.res, 200, std::move(text), "text/plain");
 
-  auto place = TakePlace(watches, this->options.max_watches);
+  auto place = TakePlace(watches, max_watches);
   if (!place) {
     return TooManyRequests(call.res, fmt::format("too many watches and followed logs: this "
                                                  "server serves {} at once (--max-watches); "
                                                  "retry later",
-                                                 this->options.max_watches));
+                                                 max_watches));
   }
   struct Follow {
     json pod;
@@ -250,8 +248,7 @@ void Server::Impl::PodLog(Call& call, const ResourceInfo& pods, const std::strin
     size_t budget = SIZE_MAX;
   };
   auto state = std::make_shared<Follow>();
-  state->sent_until =
-      instance->finished ? std::min(*instance->finished, clock->Now()) : clock->Now();
+  state->sent_until = instance->finished ? std::min(*instance->finished, clock.Now()) : clock.Now();
   state->pod = std::move(pod);
   state->instance = std::move(*instance);
   state->options = options;
@@ -262,52 +259,54 @@ void Server::Impl::PodLog(Call& call, const ResourceInfo& pods, const std::strin
   const_cast<httplib::Request&>(req).headers.erase(
       "Accept-Encoding");  // as a watch (resources.cpp)
   call.res.status = 200;
-  call.res.set_chunked_content_provider("text/plain", [this, state, place, gone, pods, ns, name](
-                                                          size_t, httplib::DataSink& sink) {
-    auto send = [&](std::string chunk) {
-      if (chunk.size() > state->budget) chunk.resize(state->budget);
-      state->budget -= chunk.size();
-      return chunk.empty() || sink.write(chunk.data(), chunk.size());
-    };
-    if (!state->first.empty()) {
-      bool ok = send(std::move(state->first));
-      state->first.clear();
-      if (!ok) return false;
-    }
-    while (!stopping.load() && state->budget > 0) {
-      // Has the container written more, or ended?
-      bool ended = false;
-      try {
-        json pod = store->Get(pods, ns, name);
-        auto now_instance = ResolveLogInstance(pod, state->options);
-        if (!now_instance || now_instance->container_id != state->instance.container_id) {
-          ended = true;
-        } else {
-          state->instance = std::move(*now_instance);
-          state->pod = std::move(pod);
+  call.res.set_chunked_content_provider(
+      "text/plain", [&store = store, &clock = clock, &stopping = stopping, state, place, gone, pods,
+                     ns, name](size_t, httplib::DataSink& sink) {
+        auto send = [&](std::string chunk) {
+          if (chunk.size() > state->budget) chunk.resize(state->budget);
+          state->budget -= chunk.size();
+          return chunk.empty() || sink.write(chunk.data(), chunk.size());
+        };
+        if (!state->first.empty()) {
+          bool ok = send(std::move(state->first));
+          state->first.clear();
+          if (!ok) return false;
         }
-      } catch (const StatusError&) {
-        ended = true;  // the pod is gone, or its container no longer readable
-      }
-      if (ended) break;
-      TimePoint now = clock->Now();
-      TimePoint until = state->instance.finished ? std::min(*state->instance.finished, now) : now;
-      if (until > state->sent_until) {
-        auto lines = ContainerLogLines(state->pod, state->instance.container,
-                                       state->instance.started, until, state->sent_until);
-        state->sent_until = until;
-        if (!lines.empty()) {
-          if (!send(LogText(lines, state->options.timestamps))) return false;
-          return true;  // sent: cpp-httplib calls again for more
+        while (!stopping.load() && state->budget > 0) {
+          // Has the container written more, or ended?
+          bool ended = false;
+          try {
+            json pod = store.Get(pods, ns, name);
+            auto now_instance = ResolveLogInstance(pod, state->options);
+            if (!now_instance || now_instance->container_id != state->instance.container_id) {
+              ended = true;
+            } else {
+              state->instance = std::move(*now_instance);
+              state->pod = std::move(pod);
+            }
+          } catch (const StatusError&) {
+            ended = true;  // the pod is gone, or its container no longer readable
+          }
+          if (ended) break;
+          TimePoint now = clock.Now();
+          TimePoint until =
+              state->instance.finished ? std::min(*state->instance.finished, now) : now;
+          if (until > state->sent_until) {
+            auto lines = ContainerLogLines(state->pod, state->instance.container,
+                                           state->instance.started, until, state->sent_until);
+            state->sent_until = until;
+            if (!lines.empty()) {
+              if (!send(LogText(lines, state->options.timestamps))) return false;
+              return true;  // sent: cpp-httplib calls again for more
+            }
+          }
+          if (state->instance.finished && *state->instance.finished <= now) break;
+          if (*gone) return false;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
-      }
-      if (state->instance.finished && *state->instance.finished <= now) break;
-      if (*gone) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    sink.done();
-    return true;
-  });
+        sink.done();
+        return true;
+      });
 }
 
 }  // namespace kubedouble::fake

@@ -10,13 +10,34 @@
 #include <kubedouble/fakeserver/container_log.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace kubedouble::fake {
+
+struct Call;
+struct ResourceInfo;
+class ServerClock;
+class Store;
+
+// The handler of GET pods/NAME/log (pod_log.cpp), built from exactly what it reads.
+struct PodLogEndpoint {
+  const Store& store;                 // the pod, read again while a log is followed
+  const ServerClock& clock;           // which lines are written by now
+  std::atomic<size_t>& watches;       // open watches and followed logs
+  size_t max_watches;                 // --max-watches: a follow over it is answered 429
+  const std::atomic<bool>& stopping;  // the server stops: a followed log ends
+
+  // Answers with the log of the pod `call` names in `ns` (`pods`: the pods resource). With
+  // follow, the log is streamed (chunked) as the clock writes new lines, until the container
+  // ends, the pod goes, the server stops or the client hangs up.
+  void Serve(Call& call, const ResourceInfo& pods, const std::string& ns) const;
+};
 
 // The query parameters of pods/log (core/v1 PodLogOptions). insecureSkipTLSVerifyBackend and
 // stream are accepted and have no effect.

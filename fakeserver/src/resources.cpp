@@ -302,7 +302,10 @@ void Server::Impl::Resource(Call& call) {
   if (found->group.empty() && found->plural == "pods" && info.parts.size() == 3) {
     // The pod subresources that answer text or nothing of the API's own: before negotiation.
     const std::string& sub = info.subresource;
-    if (sub == "log" && info.verb == "get") return PodLog(call, *found, ns);
+    if (sub == "log" && info.verb == "get") {
+      return PodLogEndpoint{*store, *clock, watches, options.max_watches, stopping}.Serve(
+          call, *found, ns);
+    }
     if ((sub == "exec" || sub == "attach" || sub == "portforward") &&
         (info.verb == "get" || info.verb == "create")) {
       const json pod = store->Get(*found, ns, info.name);

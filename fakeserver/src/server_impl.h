@@ -134,8 +134,6 @@ struct Server::Impl {
   // The stage rules for `pod`'s ports (Server::SetPortRules; none when unset): port-forward
   // opens a container port with FindPort(pod, port, PortRulesOf(pod)) and OpenPortConnection.
   std::vector<PortRule> PortRulesOf(const json& pod);
-  // pod_log.cpp: GET pods/NAME/log
-  void PodLog(Call& call, const ResourceInfo& pods, const std::string& ns);
 };
 
 // True for /__kubedouble/... (admin/admin.cpp).
