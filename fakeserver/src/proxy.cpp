@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "kubedouble/base/strings.h"
+#include "proxy.h"
 #include "proxy_location.h"
-#include "server_impl.h"
 #include "status.h"
 
 namespace kubedouble::fake {
@@ -55,18 +55,18 @@ bool CorsHeader(const std::string& name) {
 
 }  // namespace
 
-void Server::Impl::Proxy(Call& call, const ResourceInfo& r, const std::string& ns) {
+void ProxyEndpoint::Serve(Call& call, const ResourceInfo& r, const std::string& ns) const {
   const auto& req = call.req;
   auto& res = call.res;
   const auto& info = call.info;
   static const std::set<std::string> kMethods = {"GET",    "POST", "PUT",    "PATCH",
                                                  "DELETE", "HEAD", "OPTIONS"};
   if (!kMethods.count(req.method)) return SendError(res, MethodNotAllowedError());
-  if (r.plural == "nodes") return NodeProxy(call, r);
+  if (r.plural == "nodes") return Node(call, r);
 
-  ProxyDestination to = r.plural == "pods" ? ResolvePodProxy(*store, *registry, ns, info.name)
-                                           : ResolveServiceProxy(*store, *registry, ns, info.name,
-                                                                 proxy_turn.fetch_add(1));
+  ProxyDestination to =
+      r.plural == "pods" ? ResolvePodProxy(store, registry, ns, info.name)
+                         : ResolveServiceProxy(store, registry, ns, info.name, turn.fetch_add(1));
 
   // The path after .../NAME/proxy; nothing at all is redirected to .../proxy/ first.
   const std::string marker = "/" + info.name + "/proxy";
@@ -82,7 +82,7 @@ void Server::Impl::Proxy(Call& call, const ResourceInfo& r, const std::string& n
     return;
   }
 
-  Dialed dialed = DialContainer(to, PortRulesOf(to.pod));
+  Dialed dialed = DialContainer(to, port_rules_of(to.pod));
   const PortTarget& port = dialed.target;
   call.proxied_to =
       fmt::format("{}:{}", to.ip, port.port == 0 ? to.port : std::to_string(port.port));
@@ -143,7 +143,7 @@ void Server::Impl::Proxy(Call& call, const ResourceInfo& r, const std::string& n
 
 // nodes/NAME[:10250]/proxy/...: the simulated kubelet's /healthz and /pods (the pods bound to the
 // node, as a PodList); its other endpoints (stats, metrics, logs, configz) are not simulated.
-void Server::Impl::NodeProxy(Call& call, const ResourceInfo& nodes) {
+void ProxyEndpoint::Node(Call& call, const ResourceInfo& nodes) const {
   const auto& req = call.req;
   auto& res = call.res;
   auto split = SplitSchemeNamePort(call.info.name);
@@ -151,7 +151,7 @@ void Server::Impl::NodeProxy(Call& call, const ResourceInfo& nodes) {
     throw StatusError::BadRequest(
         fmt::format("invalid node request {}", json(call.info.name).dump()));
   }
-  json node = store->Get(nodes, "", split->name);
+  json node = store.Get(nodes, "", split->name);
   std::string ip;
   for (const json& a : node["status"].value("addresses", json::array())) {
     if (a.value("type", "") == "InternalIP") ip = a.value("address", "");
@@ -179,7 +179,7 @@ void Server::Impl::NodeProxy(Call& call, const ResourceInfo& nodes) {
   }
   if (path == "/pods" && (req.method == "GET" || req.method == "HEAD")) {
     json items = json::array();
-    json all = store->List(*registry->Find("", "v1", "pods"), "", ListOptions{});
+    json all = store.List(*registry.Find("", "v1", "pods"), "", ListOptions{});
     for (json& pod : all["items"]) {
       if (pod["spec"].value("nodeName", "") == split->name) items.push_back(std::move(pod));
     }

@@ -24,6 +24,7 @@
 #include "pod_log.h"
 #include "pod_streams.h"
 #include "protobuf.h"
+#include "proxy.h"
 #include "request_limits.h"
 #include "reviews.h"
 #include "server_impl.h"
@@ -297,7 +298,10 @@ void Server::Impl::Resource(Call& call) {
   std::string ns = found->namespaced ? info.ns : "";
   if (found->group.empty() && info.subresource == "proxy" &&
       (found->plural == "pods" || found->plural == "services" || found->plural == "nodes")) {
-    return Proxy(call, *found, ns);  // proxy.cpp: whatever the container answers
+    // Whatever the container answers.
+    return ProxyEndpoint{*store, *registry, proxy_turn,
+                         [this](const json& pod) { return PortRulesOf(pod); }}
+        .Serve(call, *found, ns);
   }
   if (found->group.empty() && found->plural == "pods" && info.parts.size() == 3) {
     // The pod subresources that answer text or nothing of the API's own: before negotiation.

@@ -128,11 +128,9 @@ struct Server::Impl {
   void ScopedWrite(Call& call, const ResourceInfo& r, const std::string& ns,
                    bool WriteOptions::*only);
   void Scale(Call& call, const ResourceInfo& r, const std::string& ns);  // …/scale
-  // proxy.cpp: pods/NAME/proxy/..., services/NAME/proxy/...
-  void Proxy(Call& call, const ResourceInfo& r, const std::string& ns);
-  void NodeProxy(Call& call, const ResourceInfo& nodes);
-  // The stage rules for `pod`'s ports (Server::SetPortRules; none when unset): port-forward
-  // opens a container port with FindPort(pod, port, PortRulesOf(pod)) and OpenPortConnection.
+  // proxy.cpp: the stage rules for `pod`'s ports (Server::SetPortRules; none when unset):
+  // port-forward opens a container port with FindPort(pod, port, PortRulesOf(pod)) and
+  // OpenPortConnection; the proxy subresources dial with them (ProxyEndpoint, proxy.h).
   std::vector<PortRule> PortRulesOf(const json& pod);
 };
 
