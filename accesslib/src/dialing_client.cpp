@@ -70,6 +70,9 @@ class DialingClient::ConnStream : public httplib::Stream {
 DialingClient::DialingClient(const std::string& host, int port, DialPlan plan)
     : httplib::ClientImpl(host, port), plan_(std::move(plan)) {
   if (plan_.tls != nullptr) SSL_CTX_up_ref(plan_.tls);
+  // Targets come escaped (the transport's ToHttplib): cpp-httplib's own escaping would turn a
+  // query's '+' (a space) into %2B.
+  set_url_encode(false);
 }
 
 DialingClient::~DialingClient() {
@@ -158,11 +161,7 @@ std::shared_ptr<net::DialedConn> DialingClient::Upgrade(httplib::Request& req,
     return false;  // httplib stops here; the connection is no longer its own
   };
   error = httplib::Error::Success;
-  // The target goes as the caller escaped it (the proxy's client did): cpp-httplib would escape
-  // it again, and a query's '+' (a space) would reach the server as %2B.
-  set_url_encode(false);
   const bool answered = send(req, res, error);
-  set_url_encode(true);
   if (answered || !upgraded_) return nullptr;
   error = httplib::Error::Success;
   return std::move(upgraded_);

@@ -31,12 +31,20 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Every byte visible ASCII (no space, control or non-ASCII byte): nothing left to escape.
-bool FitForRequestLine(std::string_view target) {
+// `target` with every byte that cannot stand in a request line (space, control, non-ASCII)
+// percent-escaped and everything else as the caller wrote it, as Go's transport sends an already
+// escaped URL: a query's '+' stays a '+'.
+std::string ForRequestLine(std::string_view target) {
+  std::string out;
+  out.reserve(target.size());
   for (unsigned char c : target) {
-    if (c <= 0x20 || c >= 0x7f) return false;
+    if (c <= 0x20 || c >= 0x7f) {
+      out += fmt::format("%{:02X}", c);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
   }
-  return !target.empty();
+  return out;
 }
 
 std::string GoMethod(const std::string& m) {
@@ -224,9 +232,6 @@ class HttpTransport : public Transport {
     httplib::Error err = httplib::Error::Success;
     if (p.record) p.record->Reset();
     auto started = Clock::now();
-    // A target that is already fit for the request line goes as it is, as Go's transport sends
-    // an escaped URL: cpp-httplib's escaping would turn a query's '+' (a space) into %2B.
-    p.client->set_url_encode(!FitForRequestLine(req.path));
     bool ok = p.client->send(req, res, err);
     if (!ok) {
       if (stopped) return out;  // the caller stopped it; the connection is not reused
@@ -284,7 +289,7 @@ class HttpTransport : public Transport {
   httplib::Request ToHttplib(const Request& in) const {
     httplib::Request req;
     req.method = in.method;
-    req.path = url_.path + in.path;
+    req.path = ForRequestLine(url_.path + in.path);
     for (const auto& [k, v] : in.headers) req.headers.emplace(k, v);
     if (!req.has_header("Host")) req.headers.emplace("Host", host_header_);
     if (!req.has_header("User-Agent")) req.headers.emplace("User-Agent", UserAgent());
