@@ -45,9 +45,20 @@ class Session::Mailbox {
     }
     if (first) wake_();
   }
+  // Without waking the loop: the poster sends it, or the session's holder does.
+  void Hand(int32_t id) {
+    std::lock_guard lock(mu_);
+    ids_.push_back(id);
+    ++handed_;
+  }
+  bool Handed() {
+    std::lock_guard lock(mu_);
+    return handed_ != 0;
+  }
   std::vector<int32_t> Take() {
     std::lock_guard lock(mu_);
     woken_ = false;
+    handed_ = 0;
     std::vector<int32_t> ids;
     ids.swap(ids_);
     return ids;
@@ -58,6 +69,7 @@ class Session::Mailbox {
   std::mutex mu_;
   std::vector<int32_t> ids_;
   bool woken_ = false;
+  size_t handed_ = 0;
 };
 
 Session::Session(Connection& conn, Hooks hooks, size_t max_body,
@@ -226,6 +238,10 @@ bool Session::OnEvent() {
   }
   return Flush();
 }
+
+void Session::Hand(int32_t stream) { mailbox_->Hand(stream); }
+
+bool Session::Handed() { return mailbox_->Handed(); }
 
 bool Session::Pump() {
   for (int32_t id : mailbox_->Take()) {

@@ -168,7 +168,23 @@ class HttpServer::Impl {
   void StartHttp2(const std::shared_ptr<Connection>& conn);
   bool DispatchStream(const std::shared_ptr<Connection>& conn,
                       const std::shared_ptr<http2::Stream>& stream);
-  void AfterHttp2(const std::shared_ptr<Connection>& conn, bool ok);
+  // Under the session's lock: listens again after a step (`ok`: the session goes on), or false
+  // when the connection is over.
+  bool Http2Listen(Connection& conn, bool ok);
+  // On the loop: `step` on the session (its lock held), then listen again or forget.
+  template <typename Step>
+  void Http2Step(const std::shared_ptr<Connection>& conn, Step step) {
+    bool goes_on;
+    {
+      std::lock_guard lock(conn->h2->mu);
+      goes_on = Http2Listen(*conn, step(*conn->h2));
+    }
+    if (!goes_on) return Forget(conn->id());
+    SendHanded(conn);
+  }
+  // After the session's lock was released: the answers workers handed meanwhile, sent unless
+  // another thread holds the lock now (it sends them when it releases it).
+  void SendHanded(const std::shared_ptr<Connection>& conn);
   void PostHttp2(uint64_t id) {
     {
       std::lock_guard lock(posted_mu);
@@ -305,7 +321,10 @@ void HttpServer::Impl::Forget(uint64_t id) {
     conns.erase(it);
   }
   conn->Close();
-  if (conn->h2) conn->h2->Abort();  // its streams' handlers hear of the end
+  if (conn->h2) {  // its streams' handlers hear of the end
+    std::lock_guard session(conn->h2->mu);
+    conn->h2->Abort();
+  }
   {
     std::lock_guard lock(conn->mu);
     conn->state = Connection::State::kClosed;
@@ -386,7 +405,7 @@ void HttpServer::Impl::OnEvent(const std::shared_ptr<Connection>& conn, uint32_t
       return;
     case State::kHttp2:
       lock.unlock();
-      return AfterHttp2(conn, conn->h2->OnEvent());
+      return Http2Step(conn, [](http2::Session& s) { return s.OnEvent(); });
     case State::kDraining: {
       char sink[16 * 1024];
       for (;;) {
@@ -453,15 +472,23 @@ void HttpServer::Impl::Sweep() {
   for (auto& conn : gone) conn->FireHangUp();
   for (uint64_t id : ended) Forget(id);
   for (auto& conn : h2) {
-    http2::Session& session = *conn->h2;
-    if (stopping) {  // GOAWAY; open watches end as over HTTP/1.1
-      session.Shutdown();
-      session.HangUpStreaming();
-    } else if (session.streams() == 0 && now - session.idle_since() > options.idle_timeout) {
+    bool idle;
+    {
+      http2::Session& session = *conn->h2;
+      std::lock_guard lock(session.mu);
+      idle = session.streams() == 0 && now - session.idle_since() > options.idle_timeout;
+    }
+    if (!stopping && idle) {
       Forget(conn->id());
       continue;
     }
-    AfterHttp2(conn, session.Pump());
+    Http2Step(conn, [this](http2::Session& session) {
+      if (stopping) {  // GOAWAY; open watches end as over HTTP/1.1
+        session.Shutdown();
+        session.HangUpStreaming();
+      }
+      return session.Pump();
+    });
   }
 }
 
@@ -515,7 +542,7 @@ void HttpServer::Impl::Loop() {
             if (it == conns.end()) continue;
             conn = it->second;
           }
-          if (conn->h2) AfterHttp2(conn, conn->h2->Pump());
+          if (conn->h2) Http2Step(conn, [](http2::Session& s) { return s.Pump(); });
         }
         continue;
       }
@@ -665,13 +692,14 @@ void HttpServer::Impl::StartHttp2(const std::shared_ptr<Connection>& conn) {
     conn->since = Connection::Clock::now();
   }
   // The client's preface may have come with the handshake's end.
-  AfterHttp2(conn, conn->h2->Start() && conn->h2->OnEvent());
+  Http2Step(conn, [](http2::Session& s) { return s.Start() && s.OnEvent(); });
 }
 
-void HttpServer::Impl::AfterHttp2(const std::shared_ptr<Connection>& conn, bool ok) {
-  if (!ok || conn->h2->Over()) return Forget(conn->id());
-  conn->Listen(EPOLLIN | EPOLLRDHUP | EPOLLONESHOT |
-               (conn->h2->WantsWrite() ? uint32_t{EPOLLOUT} : 0u));
+bool HttpServer::Impl::Http2Listen(Connection& conn, bool ok) {
+  if (!ok || conn.h2->Over()) return false;
+  conn.Listen(EPOLLIN | EPOLLRDHUP | EPOLLONESHOT |
+              (conn.h2->WantsWrite() ? uint32_t{EPOLLOUT} : 0u));
+  return true;
 }
 
 // On the loop: a stream's request head is whole.
@@ -698,14 +726,28 @@ void HttpServer::Impl::ServeStream(const std::shared_ptr<Connection>& conn,
                                       const httplib::ContentReceiver&) { return false; }));
   RunHandler(ex);
   if (conn->ended()) return Post(conn->id());  // reset or closed by the handler (a fault)
+  bool whole = false;
   if (ex.upgraded()) {
     stream->Reset(NGHTTP2_HTTP_1_1_REQUIRED);  // 101 is HTTP/1.1's
-  } else if (!http2::WriteAnswer(*stream, ex.request, ex.response,
-                                 [this] { return stopping.load(); })) {
+  } else if (!http2::WriteAnswer(
+                 *stream, ex.request, ex.response, [this] { return stopping.load(); }, whole)) {
     stream->Reset(NGHTTP2_INTERNAL_ERROR);
   }
   stream->ForgetHangUp();  // the handler's callbacks die with it
+  if (whole) {             // sent from here (or by the session's holder): no wake-up of the loop
+    conn->h2->Hand(stream->id());
+    SendHanded(conn);
+  }
   if (conn->ended()) Post(conn->id());
+}
+
+void HttpServer::Impl::SendHanded(const std::shared_ptr<Connection>& conn) {
+  http2::Session& session = *conn->h2;
+  while (session.Handed() && session.mu.try_lock()) {
+    const bool goes_on = Http2Listen(*conn, session.Pump());
+    session.mu.unlock();
+    if (!goes_on) return Post(conn->id());  // the loop forgets it
+  }
 }
 
 void HttpServer::Impl::Stop() {
