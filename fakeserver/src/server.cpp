@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "advertise.h"
+#include "answers_at_once.h"
 #include "clock/rotation.h"
 #include "fixtures.h"
 #include "kubedouble/base/strings.h"
@@ -255,6 +256,9 @@ void Server::Start() {
   http_options.max_body = kMaxRequestBody;
   http_options.http2 = o.http2;
   Impl* self = &d;
+  http_options.answers_at_once = [self](const httplib::Request& req) {
+    return AnswersAtOnce(req, *self->faults);
+  };
   d.http = std::make_unique<net::HttpServer>(
       http_options, ctx, [self](net::Exchange& ex) { self->Handle(ex); },
       [self](const httplib::Request& req, int status) { self->Refused(req, status); });

@@ -26,7 +26,8 @@ namespace kubedouble::net {
 
 namespace http2 {
 class Session;
-}
+class Stream;
+}  // namespace http2
 
 class Connection {
  public:
@@ -100,6 +101,9 @@ class Connection {
 
   // The HTTP/2 session of a kHttp2 connection (used by the loop only).
   std::unique_ptr<http2::Session> h2;
+  // Streams whose requests arrived in the session's last step and are answered in turn by one
+  // worker (under the session's lock).
+  std::vector<std::shared_ptr<http2::Stream>> h2_quick;
 
   // A blocking read for an upgraded stream: up to `size` bytes (from input() first).
   ssize_t ReadSome(char* data, size_t size);

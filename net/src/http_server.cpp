@@ -122,8 +122,9 @@ class HttpServer::Impl {
   void Loop();
   void Stop();
   void Serve(const std::shared_ptr<Connection>& conn);
+  // `send`: the answer is sent at once (else handed, for the caller's SendHanded).
   void ServeStream(const std::shared_ptr<Connection>& conn,
-                   const std::shared_ptr<http2::Stream>& stream, bool over);
+                   const std::shared_ptr<http2::Stream>& stream, bool over, bool send = true);
 
   const HttpServerOptions options;
   SSL_CTX* const ctx;
@@ -175,9 +176,17 @@ class HttpServer::Impl {
   template <typename Step>
   void Http2Step(const std::shared_ptr<Connection>& conn, Step step) {
     bool goes_on;
+    std::vector<std::shared_ptr<http2::Stream>> quick;
     {
       std::lock_guard lock(conn->h2->mu);
       goes_on = Http2Listen(*conn, step(*conn->h2));
+      quick.swap(conn->h2_quick);
+    }
+    if (!quick.empty()) {  // one worker answers them in turn, and sends the answers together
+      pool.Submit([this, conn, quick = std::move(quick)] {
+        for (const auto& stream : quick) ServeStream(conn, stream, false, false);
+        SendHanded(conn);
+      });
     }
     if (!goes_on) return Forget(conn->id());
     SendHanded(conn);
@@ -707,13 +716,19 @@ bool HttpServer::Impl::DispatchStream(const std::shared_ptr<Connection>& conn,
                                       const std::shared_ptr<http2::Stream>& stream) {
   Identify(*conn, stream->request);
   const bool over = !TakePlace(*conn);
+  if (!over && !stream->has_body && options.answers_at_once &&
+      options.answers_at_once(stream->request)) {
+    conn->h2_quick.push_back(stream);
+    return false;
+  }
   pool.Submit([this, conn, stream, over] { ServeStream(conn, stream, over); });
   return over;
 }
 
 // On a worker: one HTTP/2 stream's request, handled and answered.
 void HttpServer::Impl::ServeStream(const std::shared_ptr<Connection>& conn,
-                                   const std::shared_ptr<http2::Stream>& stream, bool over) {
+                                   const std::shared_ptr<http2::Stream>& stream, bool over,
+                                   bool send) {
   Exchange ex(conn, stream, over);
   ex.request = std::move(stream->request);
   http2::Stream* s = stream.get();
@@ -736,7 +751,7 @@ void HttpServer::Impl::ServeStream(const std::shared_ptr<Connection>& conn,
   stream->ForgetHangUp();  // the handler's callbacks die with it
   if (whole) {             // sent from here (or by the session's holder): no wake-up of the loop
     conn->h2->Hand(stream->id());
-    SendHanded(conn);
+    if (send) SendHanded(conn);
   }
   if (conn->ended()) Post(conn->id());
 }

@@ -3,6 +3,10 @@
 // records the protocol; with ServerOptions::http2 off ALPN chooses HTTP/1.1.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
 #include "client.h"
 #include "common/h2_client.h"
 
@@ -48,6 +52,46 @@ TEST(Http2Server, AnInformersListAndWatchesShareOneConnection) {
   c.Reset(pods);  // the watch's handler ends: its client reset the stream
   c.Reset(cms);
   ASSERT_TRUE(c.RunUntil([&] { return c.reply(pods).done && c.reply(cms).done; }));
+}
+
+// Lists sent together on one connection are answered together (one worker, one write); a fault
+// rule's delay on one of them holds none of the others back.
+TEST(Http2Server, ListsSentTogetherAreAnsweredAndADelayedOneHoldsNoneBack) {
+  fake::TestServer srv;
+  H2Client c(srv.port(), srv.paths().ca_crt.string());
+  ASSERT_TRUE(c.ok());
+  std::vector<int32_t> lists;
+  c.Hold();
+  for (int i = 0; i < 20; ++i) {
+    lists.push_back(c.Request("GET", "/api/v1/namespaces/default/pods", {}, Bearer(srv)));
+  }
+  c.Release();
+  const auto all_done = [&] {
+    return std::all_of(lists.begin(), lists.end(), [&](int32_t id) { return c.reply(id).done; });
+  };
+  ASSERT_TRUE(c.RunUntil(all_done));
+  for (int32_t id : lists) {
+    EXPECT_EQ(c.reply(id).status, 200);
+    EXPECT_NE(c.reply(id).body.find("\"kind\":\"PodList\""), std::string::npos);
+  }
+
+  fake::FaultRule slow;
+  slow.match.resource = "configmaps";
+  slow.delay.kind = fake::FaultDelay::Kind::kFixed;
+  slow.delay.fixed = std::chrono::seconds(5);
+  srv.server().faults().Add(slow);
+  c.Hold();  // the delayed request and the lists are read together
+  const int32_t delayed =
+      c.Request("GET", "/api/v1/namespaces/default/configmaps", {}, Bearer(srv));
+  lists.clear();
+  for (int i = 0; i < 20; ++i) {
+    lists.push_back(c.Request("GET", "/api/v1/namespaces/default/pods", {}, Bearer(srv)));
+  }
+  c.Release();
+  ASSERT_TRUE(c.RunUntil(all_done));
+  EXPECT_FALSE(c.reply(delayed).done);  // still in its delay
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(delayed).done; }));
+  EXPECT_EQ(c.reply(delayed).status, 200);
 }
 
 TEST(Http2Server, OffTheServerSpeaksHttp1Only) {

@@ -7,13 +7,16 @@
 #include <kubedouble/net/http_server.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/h2_client.h"
 #include "reliability/raw_tls.h"
@@ -47,7 +50,7 @@ struct Gate {
 
 // /watch?name=N: a chunk "N-1\n", then (once the gate opens) "N-2\n" and the end; a hang-up ends
 // it early. /slow: 200 "slow" once the gate opens. /echo: method, version and body. /header: the
-// Authorization header in brackets. Otherwise
+// Authorization header in brackets. /id?n=N: "id-N". Otherwise
 // "list" (or /big: 2 MiB from a provider).
 net::HttpServer::Handler Handler(std::shared_ptr<Gate> gate) {
   return [gate](net::Exchange& ex) {
@@ -86,6 +89,8 @@ net::HttpServer::Handler Handler(std::shared_ptr<Gate> gate) {
         });
       }
       ex.response.set_content(req.method + " " + req.version + " " + body, "text/plain");
+    } else if (req.path == "/id") {
+      ex.response.set_content("id-" + req.get_param_value("n"), "text/plain");
     } else if (req.path == "/header") {
       ex.response.set_content("[" + req.get_header_value("Authorization") + "]", "text/plain");
     } else if (req.path == "/big") {
@@ -104,7 +109,7 @@ net::HttpServer::Handler Handler(std::shared_ptr<Gate> gate) {
 
 class Http2Test : public ::testing::Test {
  protected:
-  void Start(bool http2 = true) {
+  void Start(bool http2 = true, std::function<bool(const httplib::Request&)> at_once = {}) {
     bundle_ = certs::MintBundle();
     dir_ = fs::temp_directory_path() / ("kd-h2-" + std::to_string(::getpid()));
     certs::SaveBundle(bundle_, dir_);
@@ -113,6 +118,7 @@ class Http2Test : public ::testing::Test {
     SSL_CTX_use_PrivateKey(ctx, bundle_.server.key.get());
     net::HttpServerOptions o;
     o.http2 = http2;
+    o.answers_at_once = std::move(at_once);
     server_ = std::make_unique<net::HttpServer>(o, ctx, Handler(gate_));
     SSL_CTX_free(ctx);
     server_->Bind();
@@ -260,6 +266,30 @@ TEST_F(Http2Test, HttpOneStaysForClientsWithoutH2AndWhenHttp2IsOff) {
   RawReply r = raw.Read();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "list");
+}
+
+// Requests the server is told are answered at once, sent together, are each answered with their
+// own answer; one that may wait (not among them) holds none of them back.
+TEST_F(Http2Test, RequestsAnsweredAtOnceArriveTogetherAndASlowOneHoldsNoneBack) {
+  Start(true, [](const httplib::Request& req) { return req.path == "/id"; });
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.ok());
+  c.Hold();  // read together by the server
+  const int32_t slow = c.Get("/slow");
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back(c.Get("/id?n=" + std::to_string(i)));
+  c.Release();
+  ASSERT_TRUE(c.RunUntil([&] {
+    return std::all_of(ids.begin(), ids.end(), [&](int32_t id) { return c.reply(id).done; });
+  }));
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(c.reply(ids[i]).status, 200);
+    EXPECT_EQ(c.reply(ids[i]).body, "id-" + std::to_string(i));
+  }
+  EXPECT_FALSE(c.reply(slow).done);
+  gate_->Open();
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(slow).done; }));
+  EXPECT_EQ(c.reply(slow).body, "slow");
 }
 
 TEST_F(Http2Test, WithHttp2OffAlpnChoosesHttp1) {
