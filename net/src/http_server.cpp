@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -121,7 +122,19 @@ class HttpServer::Impl {
   int Listening(int fd);
   void Loop();
   void Stop();
-  void Serve(const std::shared_ptr<Connection>& conn);
+  // The requests of `conn` until it goes back to the loop. `together`: the other connections
+  // whose heads the loop read with this one (HttpServerOptions::answers_at_once): only requests
+  // answered at once are served here, in turn, and the next request is not waited for; anything
+  // else — or an answer whose write must wait for the socket — gets a worker of its own (for
+  // this connection, or for the rest). `parsed`: the head, already read.
+  void Serve(std::shared_ptr<Connection> conn,
+             std::deque<std::shared_ptr<Connection>>* together = nullptr,
+             std::shared_ptr<httplib::Request> parsed = nullptr);
+  // On a worker: the connections the loop read heads of together, answered in turn.
+  void ServeTogether(std::deque<std::shared_ptr<Connection>> conns);
+  // Hands `conns` to a worker of their own.
+  void Release(std::deque<std::shared_ptr<Connection>>& conns);
+  std::deque<std::shared_ptr<Connection>> ready;  // the loop's: heads read in this round
   // `send`: the answer is sent at once (else handed, for the caller's SendHanded).
   void ServeStream(const std::shared_ptr<Connection>& conn,
                    const std::shared_ptr<http2::Stream>& stream, bool over, bool send = true);
@@ -355,7 +368,22 @@ void HttpServer::Impl::Dispatch(const std::shared_ptr<Connection>& conn) {
   conn->state = Connection::State::kActive;
   conn->head_timing = false;
   conn->hang_up_armed = false;  // the loop does not listen while a worker has it, unless asked
+  if (options.answers_at_once) return ready.push_back(conn);  // one worker for the round's heads
   pool.Submit([this, conn] { Serve(conn); });
+}
+
+void HttpServer::Impl::ServeTogether(std::deque<std::shared_ptr<Connection>> conns) {
+  while (!conns.empty()) {
+    std::shared_ptr<Connection> conn = std::move(conns.front());
+    conns.pop_front();
+    Serve(std::move(conn), &conns);
+  }
+}
+
+void HttpServer::Impl::Release(std::deque<std::shared_ptr<Connection>>& conns) {
+  if (conns.empty()) return;
+  pool.Submit([this, rest = std::move(conns)] { ServeTogether(rest); });
+  conns.clear();
 }
 
 // On the loop: a connection waiting for a head has bytes (or an end).
@@ -564,6 +592,10 @@ void HttpServer::Impl::Loop() {
       }
       OnEvent(conn, events[i].events);
     }
+    if (!ready.empty()) {
+      pool.Submit([this, conns = std::move(ready)] { ServeTogether(conns); });
+      ready.clear();
+    }
     if (Connection::Clock::now() >= next_sweep) {
       Sweep();
       next_sweep = Connection::Clock::now() + period;
@@ -572,13 +604,23 @@ void HttpServer::Impl::Loop() {
 }
 
 // On a worker: the requests of a connection whose head is whole, until it goes back to the loop.
-void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
+void HttpServer::Impl::Serve(std::shared_ptr<Connection> conn,
+                             std::deque<std::shared_ptr<Connection>>* together,
+                             std::shared_ptr<httplib::Request> parsed) {
   for (;;) {
     httplib::Request req;
-    const int bad = http1::ParseHead(*conn, req);
-    if (bad != 0) {
+    if (parsed) {
+      req = std::move(*parsed);
+      parsed.reset();
+    } else if (const int bad = http1::ParseHead(*conn, req); bad != 0) {
       Refuse(conn, req, bad, http1::Refusal(bad));
       return Drain(conn);
+    }
+    if (together != nullptr &&
+        (http1::BodyOf(req).present || !options.answers_at_once(req))) {  // may wait
+      auto head = std::make_shared<httplib::Request>(std::move(req));
+      pool.Submit([this, conn, head] { Serve(conn, nullptr, head); });
+      return;
     }
     Identify(*conn, req);
     const bool over = !TakePlace(*conn);
@@ -594,6 +636,11 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
                                   [](const httplib::MultipartContentHeader&,
                                      const httplib::ContentReceiver&) { return false; }));
     RunHandler(ex);
+    // Whatever may take long from here on (an upgrade's taker, a provider's stream) holds back
+    // none of the connections read together with this one.
+    if (together != nullptr && (ex.upgraded() || ex.response.content_provider_)) {
+      Release(*together);
+    }
     if (ex.upgraded() && !conn->ended()) {
       if (ex.response.status == -1) ex.response.status = 101;
       const std::string head = http1::Head(ex.response);
@@ -619,8 +666,11 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
       conn->streaming = true;
       conn->ListenForHangUp();
     }
-    const bool written = http1::WriteAnswer(*conn, ex.request, ex.response, close,
-                                            [this] { return stopping.load(); });
+    const bool written = http1::WriteAnswer(
+        *conn, ex.request, ex.response, close, [this] { return stopping.load(); },
+        [this, together] {  // a client slow to read holds back no other
+          if (together != nullptr) Release(*together);
+        });
     bool hung_up;
     {
       std::lock_guard lock(conn->mu);
@@ -636,7 +686,7 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
     if (conn->HeadReady()) continue;  // the client sent its next request already
     // A busy client sends its next request within moments: waited for here, it needs no trip
     // through the loop (a wake-up and a hand-over less per request).
-    if (!conn->rejected() && conn->WaitBriefly(kKeepServing) &&
+    if (together == nullptr && !conn->rejected() && conn->WaitBriefly(kKeepServing) &&
         conn->ReadNow() != Connection::Fill::kEnd && conn->HeadReady()) {
       continue;
     }
