@@ -2,8 +2,8 @@
 
 #include <kubedouble/base/json_yaml.h>
 
+#include "call.h"
 #include "protobuf_encode.h"
-#include "server_impl.h"
 
 namespace kubedouble::fake {
 

@@ -7,9 +7,9 @@
 #include <charconv>
 #include <thread>
 
+#include "call.h"
 #include "request_info.h"
 #include "request_limits.h"
-#include "server_impl.h"
 #include "status.h"
 
 namespace kubedouble::fake {
