@@ -50,7 +50,7 @@ struct Call {
   std::shared_ptr<StreamOutcome> stream_outcome = nullptr;
 };
 
-// Response helpers (handler.cpp).
+// Response helpers (answer.cpp).
 // Sets the status, the body (moved in) and its Content-Type.
 void SendBody(httplib::Response& res, int status, std::string body, const char* content_type);
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body);

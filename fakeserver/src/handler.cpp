@@ -35,38 +35,6 @@ std::string QueryString(const httplib::Params& params) {
   return q;
 }
 
-}  // namespace
-
-void SendBody(httplib::Response& res, int status, std::string body, const char* content_type) {
-  res.status = status;
-  res.body = std::move(body);  // set_content would copy it
-  res.headers.erase("Content-Type");
-  res.set_header("Content-Type", content_type);
-}
-
-void SendJson(httplib::Response& res, int status, const json& body) {
-  // Replace invalid UTF-8 (echoed from a path, selector or name) rather than throw.
-  SendBody(res, status, body.dump(-1, ' ', false, json::error_handler_t::replace),
-           "application/json");
-}
-
-void SendError(httplib::Response& res, const StatusError& error) {
-  // A Status that asks the client to wait says it in Retry-After too, as kube-apiserver does.
-  const json& details = error.details();
-  if (details.is_object()) {
-    auto retry = details.find("retryAfterSeconds");
-    if (retry != details.end() && retry->is_number_integer() && retry->get<int>() >= 0)
-      res.set_header("Retry-After", std::to_string(retry->get<int>()));
-  }
-  SendJson(res, error.code(), error.ToStatus());
-}
-
-void SendText(httplib::Response& res, int status, const std::string& text) {
-  SendBody(res, status, text, "text/plain; charset=utf-8");
-}
-
-namespace {
-
 // Reads the request's body into req.body, refusing one over kMaxRequestBody while reading.
 void ReadBody(const httplib::Request& req, const httplib::ContentReader& read_body) {
   std::string body;
@@ -88,9 +56,6 @@ void ReadBody(const httplib::Request& req, const httplib::ContentReader& read_bo
   const_cast<httplib::Request&>(req).body = std::move(body);
 }
 
-}  // namespace
-
-namespace {
 // A journal entry opened for `req`: when, what and by which client program.
 JournalEntry EntryOf(const httplib::Request& req) {
   JournalEntry entry;
