@@ -254,6 +254,8 @@ void Server::Start() {
   http_options.head_timeout = o.head_timeout;
   http_options.max_body = kMaxRequestBody;
   http_options.http2 = o.http2;
+  // Every request goes to the handler (handler.h), built from the parts it reads, which all
+  // exist by now (the token rotation is read through its owner: it starts below).
   d.handler = std::make_unique<RequestHandler>(RequestHandler{
       .authn = *d.authn,
       .authz = *d.authz,
