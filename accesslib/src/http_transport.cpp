@@ -235,7 +235,7 @@ class HttpTransport : public Transport {
       using Kind = detail::Http2Outcome::Kind;
       if (o.kind == Kind::kAnswered || o.kind == Kind::kStopped) {
         ReleaseHttp2(std::move(*h2));
-        LogRequest(in, out, started, " over HTTP/2");
+        LogRequest(in, out, started);
         return out;
       }
       const bool again = o.kind == Kind::kRefused ||
@@ -293,15 +293,14 @@ class HttpTransport : public Transport {
       for (const auto& [k, v] : res.headers) out.headers.emplace(k, v);
       out.body = std::move(res.body);
     }
-    LogRequest(in, out, started, "");
+    LogRequest(in, out, started);
     return out;
   }
 
   // kubectl -v=6 style request log.
-  void LogRequest(const Request& in, const Response& out, Clock::time_point started,
-                  std::string_view how) const {
+  void LogRequest(const Request& in, const Response& out, Clock::time_point started) const {
     spdlog::debug(
-        "{} {}{} {}{} in {} milliseconds", in.method, config_.server, in.path, out.status, how,
+        "{} {}{} {} in {} milliseconds", in.method, config_.server, in.path, out.status,
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
   }
 
