@@ -67,7 +67,7 @@ TEST(Http2Server, AnUpgradeAskedForOverHttp2Is400AsKubeApiserversGoServerAnswers
   EXPECT_EQ(c.reply(id).status, 400);
   EXPECT_EQ(c.reply(id).body, "request header \"Upgrade\" is not valid in HTTP/2\n");
   ASSERT_FALSE(srv.journal().Entries().empty());
-  const fake::JournalEntry& e = srv.journal().Entries().back();
+  const fake::JournalEntry e = srv.journal().Entries().back();
   EXPECT_EQ(e.path, exec);
   EXPECT_EQ(e.status, 400);
   EXPECT_EQ(e.protocol, "HTTP/2.0");
