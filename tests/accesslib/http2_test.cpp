@@ -5,6 +5,7 @@
 // The server's journal tells which protocol each request came with.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 
 #include <atomic>
 #include <chrono>
@@ -14,8 +15,10 @@
 
 #include "connect_proxy.h"
 #include "kubedouble/accesslib/client.h"
+#include "kubedouble/certs/certs.h"
 #include "kubedouble/fakeserver/journal.h"
 #include "kubedouble/fakeserver/server.h"
+#include "kubedouble/net/http_server.h"
 
 namespace kubedouble::access {
 namespace {
@@ -216,8 +219,50 @@ TEST(Http2ClientFailures, AConnectionResetUnderTheRequestIsAConnectError) {
     EXPECT_EQ(e.kind(), ErrorKind::kConnectOther) << e.what();
     EXPECT_THAT(e.what(), ::testing::HasSubstr("Get \"" + s.url() + "/api\": http2: "));
   }
-  ASSERT_FALSE(s.journal().Entries().empty());
-  EXPECT_EQ(s.journal().Entries().back().protocol, "HTTP/2.0");
+  // The reset request is journaled (fault "reset") once its handler has returned.
+  std::vector<fake::JournalEntry> entries;
+  for (int i = 0; i < 500 && entries.empty(); ++i) {
+    entries = s.journal().Entries();
+    if (entries.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(entries.empty());
+  EXPECT_EQ(entries.back().protocol, "HTTP/2.0");
+}
+
+// A stream the server resets (RST_STREAM; here HTTP_1_1_REQUIRED, a handler's upgrade over h2)
+// is a connect error that names the code, Go's words; the connection stays and serves the next
+// request.
+TEST(Http2ClientFailures, AStreamResetIsAConnectErrorAndTheConnectionGoesOn) {
+  const certs::Bundle pki = certs::MintBundle();
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  SSL_CTX_use_certificate(ctx, pki.server.cert.get());
+  SSL_CTX_use_PrivateKey(ctx, pki.server.key.get());
+  net::HttpServerOptions o;
+  o.http2 = true;
+  net::HttpServer server(o, ctx, [](net::Exchange& ex) {
+    if (ex.request.path == "/reset") return ex.Upgrade([](net::UpgradedStream&) {});
+    ex.response.set_content(ex.request.version, "text/plain");
+  });
+  SSL_CTX_free(ctx);
+  server.Bind();
+  server.Start();
+  Config config;
+  config.server = "https://127.0.0.1:" + std::to_string(server.port());
+  config.ca_data = pki.ca.cert.Pem();
+  Client c(MakeHttpTransport(config));
+  EXPECT_EQ(c.Get("/before"), "HTTP/2.0");
+  try {
+    c.Get("/reset");
+    ADD_FAILURE() << "the reset request succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kConnectOther);
+    EXPECT_EQ(std::string(e.what()),
+              "Get \"" + config.server +
+                  "/reset\": stream error: stream ID 3; HTTP_1_1_REQUIRED; received from peer");
+  }
+  EXPECT_EQ(c.Get("/after"), "HTTP/2.0");
+  EXPECT_EQ(server.counts().connections, 1u);
+  server.Stop();
 }
 
 }  // namespace
