@@ -61,13 +61,61 @@ struct Http2Connection::Stream {
   uint32_t error = 0;  // the RST_STREAM code that closed it
 };
 
+Http2Connection::Stream* Http2Connection::Current(int32_t stream_id) const {
+  return stream_ && stream_->id == stream_id ? stream_.get() : nullptr;
+}
+
 Http2Connection::Http2Connection(std::shared_ptr<net::DialedConn> conn) : conn_(std::move(conn)) {
   nghttp2_session_callbacks* cb = nullptr;
   nghttp2_session_callbacks_new(&cb);
-  nghttp2_session_callbacks_set_on_header_callback(cb, OnHeader);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, OnFrameRecv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, OnDataChunk);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cb, OnStreamClose);
+  // The answer's head: its status and fields (a 1xx head's are dropped, and so are trailers).
+  nghttp2_session_callbacks_set_on_header_callback(
+      cb, [](nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
+             const uint8_t* value, size_t valuelen, uint8_t, void* self) {
+        Stream* s = static_cast<Http2Connection*>(self)->Current(frame->hd.stream_id);
+        if (s == nullptr || s->head) return 0;
+        const std::string_view n(reinterpret_cast<const char*>(name), namelen);
+        std::string v(reinterpret_cast<const char*>(value), valuelen);
+        if (n == ":status") {
+          s->status = std::atoi(v.c_str());
+          s->headers.clear();
+        } else if (!n.empty() && n.front() != ':') {
+          s->headers.emplace(base::CanonicalHeaderKey(n), std::move(v));
+        }
+        return 0;
+      });
+  // The end of a head, and the server's GOAWAY.
+  nghttp2_session_callbacks_set_on_frame_recv_callback(
+      cb, [](nghttp2_session*, const nghttp2_frame* frame, void* self) {
+        auto* c = static_cast<Http2Connection*>(self);
+        if (frame->hd.type == NGHTTP2_GOAWAY) {
+          c->goaway_ = true;
+          c->goaway_last_stream_ = frame->goaway.last_stream_id;
+          c->goaway_code_ = frame->goaway.error_code;
+          c->goaway_debug_.assign(reinterpret_cast<const char*>(frame->goaway.opaque_data),
+                                  frame->goaway.opaque_data_len);
+        } else if (Stream* s = c->Current(frame->hd.stream_id);
+                   s != nullptr && frame->hd.type == NGHTTP2_HEADERS && s->status >= 200) {
+          s->head = true;
+        }
+        return 0;
+      });
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
+      cb, [](nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len,
+             void* self) {
+        if (Stream* s = static_cast<Http2Connection*>(self)->Current(stream_id)) {
+          s->data.append(reinterpret_cast<const char*>(data), len);
+        }
+        return 0;
+      });
+  nghttp2_session_callbacks_set_on_stream_close_callback(
+      cb, [](nghttp2_session*, int32_t stream_id, uint32_t error_code, void* self) {
+        if (Stream* s = static_cast<Http2Connection*>(self)->Current(stream_id)) {
+          s->closed = true;
+          s->error = error_code;
+        }
+        return 0;
+      });
   nghttp2_session_client_new(&session_, cb, this);
   nghttp2_session_callbacks_del(cb);
   const nghttp2_settings_entry settings[] = {
@@ -86,58 +134,6 @@ Http2Connection::~Http2Connection() {
     if (!broken_) Flush();
     nghttp2_session_del(session_);
   }
-}
-
-int Http2Connection::OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
-                              size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
-                              void* self) {
-  auto* c = static_cast<Http2Connection*>(self);
-  Stream* s = c->stream_.get();
-  if (s == nullptr || frame->hd.stream_id != s->id || s->head) return 0;  // trailers: dropped
-  const std::string_view n(reinterpret_cast<const char*>(name), namelen);
-  std::string v(reinterpret_cast<const char*>(value), valuelen);
-  if (n == ":status") {
-    s->status = std::atoi(v.c_str());
-    s->headers.clear();  // a 1xx head's fields do not belong to the answer
-  } else if (!n.empty() && n.front() != ':') {
-    s->headers.emplace(base::CanonicalHeaderKey(n), std::move(v));
-  }
-  return 0;
-}
-
-int Http2Connection::OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void* self) {
-  auto* c = static_cast<Http2Connection*>(self);
-  if (frame->hd.type == NGHTTP2_GOAWAY) {
-    c->goaway_ = true;
-    c->goaway_last_stream_ = frame->goaway.last_stream_id;
-    c->goaway_code_ = frame->goaway.error_code;
-    c->goaway_debug_.assign(reinterpret_cast<const char*>(frame->goaway.opaque_data),
-                            frame->goaway.opaque_data_len);
-    return 0;
-  }
-  Stream* s = c->stream_.get();
-  if (s == nullptr || frame->hd.stream_id != s->id) return 0;
-  if (frame->hd.type == NGHTTP2_HEADERS && !s->head && s->status >= 200) s->head = true;
-  return 0;
-}
-
-int Http2Connection::OnDataChunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data,
-                                 size_t len, void* self) {
-  auto* c = static_cast<Http2Connection*>(self);
-  Stream* s = c->stream_.get();
-  if (s != nullptr && stream_id == s->id) s->data.append(reinterpret_cast<const char*>(data), len);
-  return 0;
-}
-
-int Http2Connection::OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code,
-                                   void* self) {
-  auto* c = static_cast<Http2Connection*>(self);
-  Stream* s = c->stream_.get();
-  if (s != nullptr && stream_id == s->id) {
-    s->closed = true;
-    s->error = error_code;
-  }
-  return 0;
 }
 
 bool Http2Connection::Flush() {

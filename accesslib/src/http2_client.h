@@ -62,13 +62,8 @@ class Http2Connection {
 
  private:
   struct Stream;
-  static int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
-                      size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,
-                      void* self);
-  static int OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void* self);
-  static int OnDataChunk(nghttp2_session*, uint8_t flags, int32_t stream_id, const uint8_t* data,
-                         size_t len, void* self);
-  static int OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* self);
+  // nghttp2's callbacks (set in the constructor) fill these.
+  Stream* Current(int32_t stream_id) const;
 
   // Writes what nghttp2 has to send. False: the connection failed.
   bool Flush();
