@@ -206,7 +206,7 @@ bool Http2Connection::Usable() {
 }
 
 Http2Outcome Http2Connection::RoundTrip(const Request& request, const std::string& path,
-                                        const Headers& headers, bool gzip, Response& answer) {
+                                        const Headers& headers, bool decompress, Response& answer) {
   Http2Outcome outcome;
   auto broken = [&] {
     outcome.kind = Http2Outcome::Kind::kBroken;
@@ -228,15 +228,12 @@ Http2Outcome Http2Connection::RoundTrip(const Request& request, const std::strin
   add(":scheme", "https");
   add(":authority", host != headers.end() ? host->second : std::string());
   add(":path", path);
-  bool has_encoding = false;
   for (const auto& [name, value] : headers) {
     std::string lower = Lower(name);
     if (LeftOut(lower) || lower == "content-length") continue;
     if (lower == "te" && Lower(value) != "trailers") continue;
-    has_encoding = has_encoding || lower == "accept-encoding";
     add(std::move(lower), value);
   }
-  if (gzip && !has_encoding) add("accept-encoding", "gzip");
   if (SendsContentLength(request.method, request.body.size())) {
     add("content-length", std::to_string(request.body.size()));
   }
@@ -286,8 +283,12 @@ Http2Outcome Http2Connection::RoundTrip(const Request& request, const std::strin
       outcome.head_seen = true;
       answer.status = s.status;
       answer.headers = std::move(s.headers);
-      if (gzip && Lower(answer.Header("Content-Encoding")) == "gzip") {
+      if (decompress && Lower(answer.Header("Content-Encoding")) == "gzip") {
+        // The caller gets the body as it was before compression, as from Go's transport: the
+        // encoding and the compressed length no longer describe it.
         decompressor = std::make_unique<httplib::detail::gzip_decompressor>();
+        answer.headers.erase("Content-Encoding");
+        answer.headers.erase("Content-Length");
       }
       if (request.on_head && !request.on_head(answer)) return stop();
     }

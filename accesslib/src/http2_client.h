@@ -51,10 +51,10 @@ class Http2Connection {
 
   // Sends `request`'s method and body with `path` (as it goes on the wire) and `headers` (Host
   // becomes :authority; HTTP/1.1's connection headers are left out) and reads the answer into
-  // `answer`, or through request.on_head and on_body. With `gzip` the answer is asked for
-  // compressed (Accept-Encoding, unless the request has one) and a gzip body is decompressed.
+  // `answer`, or through request.on_head and on_body. With `decompress` a gzip body (the request
+  // asked for one with Accept-Encoding) is decompressed, as httplib does over HTTP/1.1.
   Http2Outcome RoundTrip(const Request& request, const std::string& path, const Headers& headers,
-                         bool gzip, Response& answer);
+                         bool decompress, Response& answer);
 
   // True when another request may go on this connection: it is open, no GOAWAY came, and a
   // look at the socket without waiting finds it neither closed nor failed.

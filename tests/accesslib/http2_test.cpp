@@ -165,6 +165,24 @@ TEST_F(Http2Client, AWatchDeliversEachEventAsItComesAndTheConnectionGoesOn) {
   c.DeleteObject(Resource::Core("configmaps"), "default", "h2-watched");
 }
 
+// A gzip answer the request asked for is decompressed over HTTP/2 as httplib does over HTTP/1.1
+// (the encoding and compressed length dropped, as Go's transport drops them); with
+// disable-compression the caller gets the bytes as they came.
+TEST_F(Http2Client, AGzipAnswerIsDecompressedUnlessCompressionIsOff) {
+  Request r;
+  r.path = "/api";
+  r.headers.emplace("Accept-Encoding", "gzip");
+  const Response plain = Client(Token()).Do(r);
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_EQ(json::parse(plain.body)["kind"], "APIVersions");
+  EXPECT_EQ(plain.Header("Content-Encoding"), "");
+  Config raw = Token();
+  raw.disable_compression = true;
+  const Response gzipped = Client(raw).Do(r);
+  EXPECT_EQ(gzipped.Header("Content-Encoding"), "gzip");
+  EXPECT_EQ(gzipped.body.substr(0, 2), "\x1f\x8b");  // gzip's magic bytes
+}
+
 // exec and port-forward leave HTTP: their handshake offers only "http/1.1", as client-go's SPDY
 // round tripper does, while the same transport's other requests stay on HTTP/2.
 TEST_F(Http2Client, UpgradesGoOverHttp1) {
