@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -281,6 +282,39 @@ TEST(Http2ClientFailures, AStreamResetIsAConnectErrorAndTheConnectionGoesOn) {
   EXPECT_EQ(c.Get("/after"), "HTTP/2.0");
   EXPECT_EQ(server.counts().connections, 1u);
   server.Stop();
+}
+
+// The server restarts between two requests (GOAWAY, then its connections close): the pooled h2
+// connection is not used again, and the next request reaches the new server on a new one.
+TEST(Http2ClientFailures, AfterTheServersGoawayTheNextRequestDialsAnew) {
+  const certs::Bundle pki = certs::MintBundle();
+  auto serve = [&pki](int port) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_use_certificate(ctx, pki.server.cert.get());
+    SSL_CTX_use_PrivateKey(ctx, pki.server.key.get());
+    net::HttpServerOptions o;
+    o.http2 = true;
+    o.port = port;
+    auto server = std::make_unique<net::HttpServer>(o, ctx, [port](net::Exchange& ex) {
+      ex.response.set_content(port == 0 ? "first" : "second", "text/plain");
+    });
+    SSL_CTX_free(ctx);
+    server->Bind();
+    server->Start();
+    return server;
+  };
+  auto first = serve(0);
+  const int port = first->port();
+  Config config;
+  config.server = "https://127.0.0.1:" + std::to_string(port);
+  config.ca_data = pki.ca.cert.Pem();
+  Client c(MakeHttpTransport(config));
+  EXPECT_EQ(c.Get("/"), "first");
+  first->Stop();  // GOAWAY to the idle connection, which then closes
+  first.reset();
+  auto second = serve(port);
+  EXPECT_EQ(c.Get("/"), "second");
+  second->Stop();
 }
 
 }  // namespace
