@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <string_view>
 #include <vector>
 
@@ -129,8 +130,9 @@ Http2Connection::Http2Connection(std::shared_ptr<net::DialedConn> conn) : conn_(
 
 Http2Connection::~Http2Connection() {
   if (session_ != nullptr) {
-    // A polite end (GOAWAY), if the socket takes it now.
+    // A polite end (GOAWAY), if the socket takes it soon.
     nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);
+    conn_->set_io_timeout(std::chrono::milliseconds(100));
     if (!broken_) Flush();
     nghttp2_session_del(session_);
   }
