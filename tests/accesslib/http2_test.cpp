@@ -166,6 +166,37 @@ TEST_F(Http2Client, AWatchDeliversEachEventAsItComesAndTheConnectionGoesOn) {
   c.DeleteObject(Resource::Core("configmaps"), "default", "h2-watched");
 }
 
+// While one thread's watch holds an h2 connection, the same Client answers other threads' requests
+// (on a connection of their own: one request at a time per connection), and they all arrive as
+// HTTP/2.
+TEST_F(Http2Client, RequestsGoOnWhileAWatchHoldsAConnection) {
+  Client c(Token());
+  const uint64_t before = LastId();
+  std::atomic<bool> watching{false};
+  std::thread watcher([&] {
+    WatchOptions o;
+    o.max_reconnects = 0;
+    o.timeout_seconds = 30;
+    c.Watch(Resource::Core("configmaps"), "default", o, [&](const WatchEvent& e) {
+      watching = true;
+      return !(e.type == "ADDED" && e.object["metadata"]["name"] == "h2-concurrent");
+    });
+  });
+  for (int i = 0; i < 500 && !watching; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(watching);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(c.ApiVersions()["kind"], "APIVersions");
+  c.Create(
+      Resource::Core("configmaps"), "default",
+      {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "h2-concurrent"}}}});
+  watcher.join();
+  c.DeleteObject(Resource::Core("configmaps"), "default", "h2-concurrent");
+  const auto apis = Entries("/api", before);
+  ASSERT_EQ(apis.size(), 5u);
+  for (const auto& e : apis) EXPECT_EQ(e.protocol, "HTTP/2.0");
+}
+
 // A gzip answer the request asked for is decompressed over HTTP/2 as httplib does over HTTP/1.1
 // (the encoding and compressed length dropped, as Go's transport drops them); with
 // disable-compression the caller gets the bytes as they came.
