@@ -60,6 +60,26 @@ class Http2Client : public ::testing::Test {
     ADD_FAILURE() << "no journal entry for " << path;
     return {};
   }
+  // A watch of default's config maps on `c`, in a thread, until the ADDED event of config map
+  // `name` (which sets `seen` and stops the watch: its stream is cancelled). Returns once the
+  // watch has answered (its first events are the config maps there are).
+  static std::thread WatchUntilAdded(Client& c, const std::string& name, std::atomic<bool>& seen) {
+    auto watching = std::make_shared<std::atomic<bool>>(false);
+    std::thread watcher([&c, name, &seen, watching] {
+      WatchOptions o;
+      o.max_reconnects = 0;
+      o.timeout_seconds = 30;
+      c.Watch(Resource::Core("configmaps"), "default", o, [&](const WatchEvent& e) {
+        *watching = true;
+        seen = e.type == "ADDED" && e.object["metadata"]["name"] == name;
+        return !seen;
+      });
+    });
+    for (int i = 0; i < 500 && !*watching; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return watcher;
+  }
   static TestServer* server_;
 };
 TestServer* Http2Client::server_ = nullptr;
@@ -128,23 +148,8 @@ TEST_F(Http2Client, AWatchDeliversEachEventAsItComesAndTheConnectionGoesOn) {
   Client c(config);
   c.ApiVersions();  // the connection the watch then reuses
   const uint64_t before = LastId();
-  std::atomic<bool> watching{false}, seen{false};
-  std::thread watcher([&] {
-    WatchOptions o;
-    o.max_reconnects = 0;
-    o.timeout_seconds = 30;
-    c.Watch(Resource::Core("configmaps"), "default", o, [&](const WatchEvent& e) {
-      watching = true;
-      if (e.type == "ADDED" && e.object["metadata"]["name"] == "h2-watched") {
-        seen = true;
-        return false;  // stops the watch: its stream is cancelled
-      }
-      return true;
-    });
-  });
-  // The watch has answered (its first events are the existing config maps), then the write.
-  for (int i = 0; i < 500 && !watching; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::atomic<bool> seen{false};
+  std::thread watcher = WatchUntilAdded(c, "h2-watched", seen);
   Client(Token()).Create(
       Resource::Core("configmaps"), "default",
       {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "h2-watched"}}}});
@@ -172,25 +177,14 @@ TEST_F(Http2Client, AWatchDeliversEachEventAsItComesAndTheConnectionGoesOn) {
 TEST_F(Http2Client, RequestsGoOnWhileAWatchHoldsAConnection) {
   Client c(Token());
   const uint64_t before = LastId();
-  std::atomic<bool> watching{false};
-  std::thread watcher([&] {
-    WatchOptions o;
-    o.max_reconnects = 0;
-    o.timeout_seconds = 30;
-    c.Watch(Resource::Core("configmaps"), "default", o, [&](const WatchEvent& e) {
-      watching = true;
-      return !(e.type == "ADDED" && e.object["metadata"]["name"] == "h2-concurrent");
-    });
-  });
-  for (int i = 0; i < 500 && !watching; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_TRUE(watching);
+  std::atomic<bool> seen{false};
+  std::thread watcher = WatchUntilAdded(c, "h2-concurrent", seen);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(c.ApiVersions()["kind"], "APIVersions");
   c.Create(
       Resource::Core("configmaps"), "default",
       {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "h2-concurrent"}}}});
   watcher.join();
+  EXPECT_TRUE(seen);
   c.DeleteObject(Resource::Core("configmaps"), "default", "h2-concurrent");
   const auto apis = Entries("/api", before);
   ASSERT_EQ(apis.size(), 5u);
