@@ -311,7 +311,10 @@ void HttpServer::Impl::Accept() {
       SSL_set_fd(ssl, fd);
       SSL_set_accept_state(ssl);
       SSL_set_read_ahead(ssl, 1);  // whatever the socket holds in one read (SSL_has_pending)
-      SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
+      // A connection waiting (idle, or a parked watch) keeps no TLS record buffer (measured:
+      // 16 KB a connection, 240 MB of 15,000).
+      SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                            SSL_MODE_RELEASE_BUFFERS);
     }
     auto conn = std::make_shared<Connection>(next_id++, fd, ssl, options.io_timeout, epoll_fd);
     Endpoint(fd, true, conn->remote_ip, conn->remote_port);
