@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/h2_client.h"
+#include "counts_become.h"
 #include "reliability/raw_tls.h"
 
 namespace kubedouble::testing {
@@ -109,13 +110,8 @@ class WakeableStreamTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
   std::string ca() const { return (dir_ / "ca.crt").string(); }
-  // Until the server's counts satisfy `pred` (a deadline, not a timing assertion).
   bool CountsBecome(const std::function<bool(const net::HttpServer::Counts&)>& pred) {
-    for (int i = 0; i < 500; ++i) {
-      if (pred(server_->counts())) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
+    return testing::CountsBecome(*server_, pred);
   }
   // Reads from `c` until what came holds `text` (10 s at most).
   static bool ReadUntil(RawConn& c, std::string& got, const std::string& text) {
