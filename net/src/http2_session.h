@@ -44,6 +44,9 @@ class Session {
     std::function<bool(const std::shared_ptr<Stream>& stream)> dispatch;
     // From a worker: streams have news; the loop is to call Pump().
     std::function<void()> wake;
+    // On the loop: a request answered by the session itself, without a handler (400: a head
+    // that is well formed but not valid in HTTP/2, see http2_request_check.h).
+    std::function<void(const httplib::Request& request, int status)> refused;
   };
 
   Session(Connection& conn, Hooks hooks, size_t max_body, std::chrono::milliseconds io_timeout);
@@ -87,6 +90,11 @@ class Session {
                           uint32_t* flags, nghttp2_data_source* source, void* self);
 
   Stream* Find(int32_t id);
+  // RST_STREAM PROTOCOL_ERROR for a malformed request; returns what nghttp2's header callback
+  // returns then.
+  int Malformed(int32_t stream_id);
+  // Go's 400 for a request that is not valid in HTTP/2 (its handler never runs).
+  void AnswerBadRequest(Stream& stream);
   void Submit(Stream& stream, const Stream::Head& head);
   bool Flush();
 

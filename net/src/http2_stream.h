@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "http2_request_check.h"
+
 namespace kubedouble::net::http2 {
 
 class Stream {
@@ -31,6 +33,7 @@ class Stream {
   httplib::Request request;  // moved to the worker at dispatch
   bool has_body = false;     // the HEADERS frame did not end the stream
   bool dispatched = false;
+  RequestCheck check;  // the request's head and body, as Go's server checks them
   void AppendBody(const uint8_t* data, size_t n, size_t max_body);
   void EndBody();
 

@@ -1,6 +1,7 @@
 // The fake server over HTTP/2, as client-go's informers use it: a list and watches of two
 // resources multiplexed on ONE connection, each watch getting its own events; the journal
-// records the protocol; with ServerOptions::http2 off ALPN chooses HTTP/1.1.
+// records the protocol; an Upgrade asked for over HTTP/2 is Go's 400; with ServerOptions::http2
+// off ALPN chooses HTTP/1.1.
 #include <gtest/gtest.h>
 
 #include "client.h"
@@ -48,6 +49,28 @@ TEST(Http2Server, AnInformersListAndWatchesShareOneConnection) {
   c.Reset(pods);  // the watch's handler ends: its client reset the stream
   c.Reset(cms);
   ASSERT_TRUE(c.RunUntil([&] { return c.reply(pods).done && c.reply(cms).done; }));
+}
+
+// An exec asked for over HTTP/2 with an Upgrade header (exec needs HTTP/1.1's 101): answered as
+// kube-apiserver's Go server answers it, 400 with a line naming the header, and journaled.
+TEST(Http2Server, AnUpgradeAskedForOverHttp2Is400AsKubeApiserversGoServerAnswers) {
+  fake::TestServer srv;
+  H2Client c(srv.port(), srv.paths().ca_crt.string());
+  ASSERT_TRUE(c.ok());
+  auto headers = Bearer(srv);
+  headers.push_back({"upgrade", "websocket"});
+  headers.push_back({"sec-websocket-protocol", "v5.channel.k8s.io"});
+  const std::string exec = "/api/v1/namespaces/default/pods/redis-0/exec";
+  const int32_t id = c.Request("GET", exec + "?command=ls&stdout=true", {}, headers);
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(id).done; }));
+  EXPECT_EQ(c.reply(id).error, 0u);
+  EXPECT_EQ(c.reply(id).status, 400);
+  EXPECT_EQ(c.reply(id).body, "request header \"Upgrade\" is not valid in HTTP/2\n");
+  ASSERT_FALSE(srv.journal().Entries().empty());
+  const fake::JournalEntry e = srv.journal().Entries().back();
+  EXPECT_EQ(e.path, exec);
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.protocol, "HTTP/2.0");
 }
 
 TEST(Http2Server, OffTheServerSpeaksHttp1Only) {

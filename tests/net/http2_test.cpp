@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/h2_client.h"
 #include "counts_become.h"
@@ -114,7 +115,11 @@ class Http2Test : public ::testing::Test {
     SSL_CTX_use_PrivateKey(ctx, bundle_.server.key.get());
     net::HttpServerOptions o;
     o.http2 = http2;
-    server_ = std::make_unique<net::HttpServer>(o, ctx, Handler(gate_));
+    server_ = std::make_unique<net::HttpServer>(
+        o, ctx, Handler(gate_), [this](const httplib::Request& req, int status) {
+          std::lock_guard lock(refusals_mu_);
+          refusals_.push_back(req.method + " " + req.path + " " + std::to_string(status));
+        });
     SSL_CTX_free(ctx);
     server_->Bind();
     server_->Start();
@@ -133,6 +138,8 @@ class Http2Test : public ::testing::Test {
   certs::Bundle bundle_;
   fs::path dir_;
   std::unique_ptr<net::HttpServer> server_;
+  std::mutex refusals_mu_;
+  std::vector<std::string> refusals_;  // what the refused hook was told: "GET /x 400"
 };
 
 TEST_F(Http2Test, AlpnChoosesH2AndTheHandlerAnswersWithBodiesBothWays) {
@@ -220,15 +227,63 @@ TEST_F(Http2Test, StopSendsGoawayFinishesTheStreamInFlightAndEndsWatches) {
   EXPECT_TRUE(c.RunUntil([&] { return c.eof(); }));
 }
 
-TEST_F(Http2Test, ARequestWithUpgradeHeadersIsResetAsMalformed) {
+// HTTP/1.1's connection headers (an exec's Upgrade, say) and a TE other than "trailers" are not
+// valid in HTTP/2: Go's server, and so kube-apiserver, answers 400 with a line naming the header,
+// without running the handler; the server's refused hook is told. The connection goes on.
+TEST_F(Http2Test, ConnectionHeadersAreAnswered400AsGoDoes) {
   Start();
   H2Client c(server_->port(), ca());
   ASSERT_TRUE(c.ok());
-  const int32_t up = c.Request("GET", "/echo", {}, {{"upgrade", "websocket"}});
+  const int32_t upgrade = c.Request("GET", "/echo", {}, {{"upgrade", "websocket"}});
+  const int32_t both =
+      c.Request("GET", "/echo", {}, {{"upgrade", "SPDY/3.1"}, {"connection", "Upgrade"}});
+  const int32_t te = c.Request("GET", "/echo", {}, {{"te", "gzip"}});
+  const int32_t trailers = c.Request("GET", "/echo", {}, {{"te", "trailers"}});
+  ASSERT_TRUE(c.RunUntil([&] {
+    return c.reply(upgrade).done && c.reply(both).done && c.reply(te).done &&
+           c.reply(trailers).done;
+  }));
+  EXPECT_EQ(c.reply(upgrade).status, 400);
+  EXPECT_EQ(c.reply(upgrade).body, "request header \"Upgrade\" is not valid in HTTP/2\n");
+  auto type = c.reply(upgrade).headers.find("content-type");
+  ASSERT_NE(type, c.reply(upgrade).headers.end());
+  EXPECT_EQ(type->second, "text/plain; charset=utf-8");
+  EXPECT_EQ(c.reply(both).body, "request header \"Connection\" is not valid in HTTP/2\n");
+  EXPECT_EQ(c.reply(te).status, 400);
+  EXPECT_EQ(c.reply(te).body, "request header \"TE\" may only be \"trailers\" in HTTP/2\n");
+  EXPECT_EQ(c.reply(trailers).status, 200);
+  EXPECT_EQ(c.reply(trailers).body, "GET HTTP/2.0 ");
+  std::lock_guard lock(refusals_mu_);
+  EXPECT_EQ(refusals_,
+            (std::vector<std::string>{"GET /echo 400", "GET /echo 400", "GET /echo 400"}));
+}
+
+// What nghttp2 checked before is still checked: a malformed request is reset (PROTOCOL_ERROR),
+// its handler never runs, and the connection goes on.
+TEST_F(Http2Test, MalformedRequestsAreResetAndTheConnectionGoesOn) {
+  Start();
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.ok());
+  const int32_t bad_name = c.Request("GET", "/echo", {}, {{"bad@name", "1"}});  // not a token
+  const int32_t twice = c.Request("GET", "/echo", {}, {{":path", "/x"}});
+  const int32_t late = c.Request("GET", "/echo", {}, {{"x-a", "1"}, {":unknown", "2"}});
+  const int32_t longer = c.Request("POST", "/echo", "abcdef", {{"content-length", "3"}});
+  const int32_t shorter = c.Request("POST", "/echo", "ab", {{"content-length", "3"}});
+  const int32_t bad_length = c.Request("POST", "/echo", "ab", {{"content-length", "2x"}});
+  const int32_t right = c.Request("POST", "/echo", "abc", {{"content-length", "3"}});
   const int32_t after = c.Get("/x");
-  ASSERT_TRUE(c.RunUntil([&] { return c.reply(up).done && c.reply(after).done; }));
-  EXPECT_EQ(c.reply(up).error, static_cast<uint32_t>(NGHTTP2_PROTOCOL_ERROR));
-  EXPECT_EQ(c.reply(after).body, "list");  // the connection goes on
+  ASSERT_TRUE(c.RunUntil([&] {
+    for (int32_t id : {bad_name, twice, late, longer, shorter, bad_length, right, after}) {
+      if (!c.reply(id).done) return false;
+    }
+    return true;
+  }));
+  for (int32_t id : {bad_name, twice, late, longer, shorter, bad_length}) {
+    EXPECT_EQ(c.reply(id).error, static_cast<uint32_t>(NGHTTP2_PROTOCOL_ERROR)) << id;
+    EXPECT_EQ(c.reply(id).status, 0) << id;
+  }
+  EXPECT_EQ(c.reply(right).body, "POST HTTP/2.0 abc");
+  EXPECT_EQ(c.reply(after).body, "list");
 }
 
 // kubectl sends "Authorization: Bearer " for a blank token: Go's server takes a value with blanks

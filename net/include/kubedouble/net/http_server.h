@@ -29,7 +29,8 @@
 //    client's RST_STREAM is the stream's hang-up. An h2 connection takes its place in
 //    max_connections with its first request; beyond them that request is answered (429) and the
 //    connection ends with GOAWAY. Upgrades (101) are HTTP/1.1's: clients ask for them over
-//    HTTP/1.1 (nghttp2 resets an h2 request that carries Connection or Upgrade headers).
+//    HTTP/1.1; an h2 request that carries Connection, Upgrade or another HTTP/1.1 connection
+//    header is answered 400 as Go's server answers it, and told to the `refused` hook.
 //  - Stop(): no new connection; idle connections, handshakes and unfinished heads are closed at
 //    once; answers in flight are finished, and their connections then close. An h2 connection
 //    gets GOAWAY, finishes its streams in flight, then closes.
