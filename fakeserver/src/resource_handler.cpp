@@ -287,6 +287,12 @@ void ResourceHandler::Serve(Call& call) const {
     });
     auto deadline = std::chrono::steady_clock::now() +
                     std::chrono::seconds(opts.timeout_seconds.value_or(1800));
+    // Between events the answer waits without a thread (net::StreamWaker): the store's changes
+    // wake it, and it asks to be woken for its next bookmark or the end of timeoutSeconds.
+    std::shared_ptr<net::StreamWaker> waker = call.exchange->WakeableStream();
+    watch->OnChange([weak = std::weak_ptr<net::StreamWaker>(waker)] {
+      if (auto w = weak.lock()) w->Wake();
+    });
     auto first = std::make_shared<bool>(true);
     res.status = 200;
     // kube-apiserver never compresses a watch; cpp-httplib would gzip an application/json
@@ -294,37 +300,39 @@ void ResourceHandler::Serve(Call& call) const {
     // event until the stream ends. The request is the handler's to shape (as ReadBody does).
     const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
     res.set_chunked_content_provider(
-        format.ContentType(), [this, watch, deadline, first, r, format, transform, place, gone](
-                                  size_t, httplib::DataSink& sink) {
-          while (!stopping.load()) {
-            if (std::chrono::steady_clock::now() >= deadline) break;
+        format.ContentType(), [this, watch, waker, deadline, first, r, format, transform, place,
+                               gone](size_t, httplib::DataSink& sink) {
+          if (!stopping.load() && std::chrono::steady_clock::now() < deadline) {
             const bool transformed = format.transform != Transform::kNone;
-            auto event = transformed ? watch->Next(std::chrono::milliseconds(500))
-                                     : watch->NextEncoded(std::chrono::milliseconds(500));
-            if (!event) {
-              if (*gone) return false;
-              if (watch->finished()) break;
-              continue;
-            }
-            std::string object_json;
-            if (event->encoded) {
-              object_json = *event->encoded;
-            } else {
-              json obj = std::move(event->object);
-              const bool change =
-                  event->type == "ADDED" || event->type == "MODIFIED" || event->type == "DELETED";
-              if (format.transform == Transform::kTable ? change : event->type != "ERROR") {
-                TransformOptions o = transform;
-                o.column_definitions = *first;  // the first Table event carries the columns
-                o.now = clock.Now();
-                obj = TransformAnswer(r, std::move(obj), format, o);
-                *first = false;
+            constexpr auto kNow = std::chrono::milliseconds(0);
+            auto event = transformed ? watch->Next(kNow) : watch->NextEncoded(kNow);
+            if (event) {
+              std::string object_json;
+              if (event->encoded) {
+                object_json = *event->encoded;
+              } else {
+                json obj = std::move(event->object);
+                const bool change =
+                    event->type == "ADDED" || event->type == "MODIFIED" || event->type == "DELETED";
+                if (format.transform == Transform::kTable ? change : event->type != "ERROR") {
+                  TransformOptions o = transform;
+                  o.column_definitions = *first;  // the first Table event carries the columns
+                  o.now = clock.Now();
+                  obj = TransformAnswer(r, std::move(obj), format, o);
+                  *first = false;
+                }
+                object_json = obj.dump(-1, ' ', false, json::error_handler_t::replace);
               }
-              object_json = obj.dump(-1, ' ', false, json::error_handler_t::replace);
+              std::string frame = WatchFrame(format, event->type, object_json);
+              return sink.write(frame.data(), frame.size());
             }
-            std::string frame = WatchFrame(format, event->type, object_json);
-            if (!sink.write(frame.data(), frame.size())) return false;
-            return true;
+            if (*gone) return false;
+            if (!watch->finished()) {  // nothing now: called again on a change or when due
+              auto until = deadline;
+              if (auto due = watch->due()) until = std::min(until, *due);
+              waker->Idle(until);
+              return true;
+            }
           }
           sink.done();
           return true;

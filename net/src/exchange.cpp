@@ -3,6 +3,7 @@
 
 #include "connection.h"
 #include "http2_stream.h"
+#include "parking.h"
 
 namespace kubedouble::net {
 
@@ -50,5 +51,10 @@ bool Exchange::Flush() { return stream_ ? stream_->Flush() : !conn_->ended(); }
 bool Exchange::ended() const { return conn_->ended(); }
 
 void Exchange::Upgrade(UpgradeTaker taker) { taker_ = std::move(taker); }
+
+std::shared_ptr<StreamWaker> Exchange::WakeableStream() {
+  if (!waker_) waker_ = std::make_shared<Parking>();
+  return waker_;
+}
 
 }  // namespace kubedouble::net

@@ -148,9 +148,7 @@ bool WriteChunked(Connection& conn, httplib::Response& res, httplib::detail::com
   bool ok = true;
   auto chunk = [&](const char* data, size_t n) {
     if (n == 0) return true;
-    std::string out = HexSize(n) + "\r\n";
-    out.append(data, n);
-    out += "\r\n";
+    const std::string out = Chunk(data, n);
     return conn.Write(out.data(), out.size());
   };
   httplib::DataSink sink;
@@ -180,8 +178,7 @@ bool WriteChunked(Connection& conn, httplib::Response& res, httplib::detail::com
       }) && chunk(payload.data(), payload.size());
       if (!ok) return;
     }
-    static const char kEnd[] = "0\r\n\r\n";
-    ok = conn.Write(kEnd, sizeof kEnd - 1);
+    ok = conn.Write(kLastChunk.data(), kLastChunk.size());
   };
   sink.is_writable = [&] { return ok && !conn.ended() && !conn.HungUp(); };
   while (available && !stopping()) {
@@ -375,6 +372,25 @@ bool ReadBody(Connection& conn, Body& body, size_t max_body,
   } while (!line.empty());
   body.done = true;
   return true;
+}
+
+std::string Chunk(const char* data, size_t size) {
+  std::string out = HexSize(size) + "\r\n";
+  out.append(data, size);
+  out += "\r\n";
+  return out;
+}
+
+std::unique_ptr<httplib::detail::compressor> WriteStreamHead(Connection& conn,
+                                                             const httplib::Request& req,
+                                                             httplib::Response& res, bool close,
+                                                             bool& written) {
+  std::unique_ptr<httplib::detail::compressor> compressor = PrepareAnswer(req, res);
+  res.set_header("Transfer-Encoding", "chunked");
+  if (close) res.set_header("Connection", "close");
+  const std::string head = Head(res);
+  written = conn.Write(head.data(), head.size());
+  return compressor;
 }
 
 bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res, bool close,

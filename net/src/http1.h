@@ -45,6 +45,18 @@ bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Respons
                  const std::function<bool()>& stopping,
                  const std::function<void()>& before_wait = {});
 
+// The head of `res`, a chunked content provider's answer to `req` (Transfer-Encoding: chunked;
+// "Connection: close" when `close`), written now; `written` false when it could not be. Returns
+// the compressor the body's bytes go through (nullptr: none). The body then leaves as Chunk()s
+// and ends with kLastChunk.
+std::unique_ptr<httplib::detail::compressor> WriteStreamHead(Connection& conn,
+                                                             const httplib::Request& req,
+                                                             httplib::Response& res, bool close,
+                                                             bool& written);
+// One chunk of a chunked body: its size line, the bytes, the line break.
+std::string Chunk(const char* data, size_t size);
+inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
 // The status line and headers of `res`, with the blank line that ends them.
 std::string Head(const httplib::Response& res);
 

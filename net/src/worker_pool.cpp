@@ -1,4 +1,4 @@
-// A pool of handler threads that grows with demand (see worker_pool.h).
+// A bounded pool of handler threads that grows with demand (see worker_pool.h).
 #include "worker_pool.h"
 
 #include <pthread.h>
@@ -7,14 +7,16 @@
 
 namespace kubedouble::net {
 
-WorkerPool::WorkerPool(size_t max_workers, std::chrono::seconds idle_exit)
-    : max_workers_(std::max<size_t>(max_workers, 1)), idle_exit_(idle_exit) {}
+WorkerPool::WorkerPool(size_t max_workers, size_t max_starved, std::chrono::milliseconds starved,
+                       std::chrono::seconds idle_exit)
+    : max_workers_(std::max<size_t>(max_workers, 1)),
+      max_starved_(std::max(max_starved, max_workers_)),
+      starved_(starved),
+      idle_exit_(idle_exit) {}
 
 WorkerPool::~WorkerPool() { Shutdown(); }
 
-void WorkerPool::Submit(std::function<void()> job) {
-  std::unique_lock lock(mu_);
-  jobs_.push_back(std::move(job));
+void WorkerPool::Grow(bool wanted) {
   for (auto id : exited_) {  // reap the workers that left on their own
     auto it = std::find_if(threads_.begin(), threads_.end(),
                            [&](const std::thread& t) { return t.get_id() == id; });
@@ -24,12 +26,28 @@ void WorkerPool::Submit(std::function<void()> job) {
     }
   }
   exited_.clear();
-  if (idle_ < jobs_.size() && live_ < max_workers_ && !shutdown_) {
+  if (wanted && !shutdown_) {
     ++live_;
     threads_.emplace_back([this] { Work(); });
   }
+}
+
+void WorkerPool::Submit(std::function<void()> job) {
+  std::unique_lock lock(mu_);
+  const auto now = Clock::now();
+  jobs_.emplace_back(now, std::move(job));
+  const bool short_of_workers = idle_ < jobs_.size();
+  Grow(short_of_workers &&
+       (live_ < max_workers_ || (live_ < max_starved_ && now - jobs_.front().first >= starved_)));
   lock.unlock();
   cv_.notify_one();
+}
+
+void WorkerPool::Unstick() {
+  std::lock_guard lock(mu_);
+  if (jobs_.empty() || idle_ >= jobs_.size() || live_ >= max_starved_) return;
+  if (Clock::now() - jobs_.front().first < starved_) return;
+  Grow(true);
 }
 
 void WorkerPool::Work() {
@@ -44,7 +62,7 @@ void WorkerPool::Work() {
       if (!got) exited_.push_back(std::this_thread::get_id());
       return;
     }
-    auto job = std::move(jobs_.front());
+    auto job = std::move(jobs_.front().second);
     jobs_.pop_front();
     lock.unlock();
     job();

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/h2_client.h"
+#include "counts_become.h"
 #include "reliability/raw_tls.h"
 
 namespace kubedouble::testing {
@@ -134,13 +135,8 @@ class Http2Test : public ::testing::Test {
     fs::remove_all(dir_);
   }
   std::string ca() const { return (dir_ / "ca.crt").string(); }
-  // Until the server's counts satisfy `pred` (a deadline, not a timing assertion).
   bool CountsBecome(const std::function<bool(const net::HttpServer::Counts&)>& pred) {
-    for (int i = 0; i < 500; ++i) {
-      if (pred(server_->counts())) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
+    return testing::CountsBecome(*server_, pred);
   }
 
   std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();

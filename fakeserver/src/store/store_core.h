@@ -72,9 +72,17 @@ class ChangeSignal {
   void NotifyAll();
   // Sleeps until the word is no longer `seen` or `until` passes (may wake early).
   void WaitUntil(uint32_t seen, std::chrono::steady_clock::time_point until) const;
+  // Readers that do not sleep on the word (Watch::OnChange): `fn` runs at every NotifyAll from
+  // now until Forget(id) returns (Forget waits for a run under way).
+  uint64_t Listen(std::function<void()> fn);
+  void Forget(uint64_t id);
 
  private:
   std::atomic<uint32_t> word_{0};
+  std::atomic<size_t> listening_{0};
+  std::mutex listeners_mu_;
+  std::map<uint64_t, std::function<void()>> listeners_;
+  uint64_t next_listener_ = 0;
 };
 
 // Objects of one resource (all versions), keyed "ns/name" (namespaced) or "name", in etcd order.

@@ -22,6 +22,23 @@ void ChangeSignal::NotifyAll() {
   word_.fetch_add(1, std::memory_order_release);
   ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
             nullptr, 0);
+  if (listening_.load(std::memory_order_acquire) == 0) return;
+  std::lock_guard lock(listeners_mu_);
+  for (auto& [id, fn] : listeners_) fn();
+}
+
+uint64_t ChangeSignal::Listen(std::function<void()> fn) {
+  std::lock_guard lock(listeners_mu_);
+  const uint64_t id = ++next_listener_;
+  listeners_.emplace(id, std::move(fn));
+  listening_.store(listeners_.size(), std::memory_order_release);
+  return id;
+}
+
+void ChangeSignal::Forget(uint64_t id) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.erase(id);
+  listening_.store(listeners_.size(), std::memory_order_release);
 }
 
 void ChangeSignal::WaitUntil(uint32_t seen, std::chrono::steady_clock::time_point until) const {

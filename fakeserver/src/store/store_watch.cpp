@@ -30,6 +30,10 @@ class StoreWatch : public Watch {
     }
   }
 
+  ~StoreWatch() override {
+    if (listener_ != 0) core_->changed.Forget(listener_);
+  }
+
   // Sets the starting point under the caller's lock.
   void Start(const Core& c, const ListOptions& o) {
     epoch_ = c.epoch;
@@ -94,6 +98,20 @@ class StoreWatch : public Watch {
   void Stop() override {
     stopped_ = true;
     core_->changed.NotifyAll();
+  }
+
+  void OnChange(std::function<void()> fn) override {
+    if (listener_ == 0) listener_ = core_->changed.Listen(std::move(fn));
+  }
+
+  std::optional<Clock::time_point> due() const override {
+    std::lock_guard guard(next_mu_);
+    std::optional<Clock::time_point> at = timeout_at_;
+    if (bookmarks_) {
+      const auto bookmark = last_delivery_ + bookmark_interval_;
+      if (!at || bookmark < *at) at = bookmark;
+    }
+    return at;
   }
 
  private:
@@ -210,7 +228,8 @@ class StoreWatch : public Watch {
   Clock::time_point last_delivery_;
   std::optional<Clock::time_point> timeout_at_;
 
-  std::mutex next_mu_;  // Next() is meant for one reader; this keeps two from racing
+  mutable std::mutex next_mu_;  // Next() is meant for one reader; this keeps two from racing
+  uint64_t listener_ = 0;       // OnChange's, in the store's ChangeSignal
   uint64_t epoch_ = 0;
   int64_t pos_ = 0;  // every change up to here has been looked at
   std::vector<ObjectPtr> initial_;

@@ -178,6 +178,15 @@ class Watch {
   }
   virtual bool finished() const = 0;
   virtual void Stop() = 0;
+
+  // For a reader that waits without a thread (a watch answered by a parked stream): `fn` runs
+  // after every change of the store and on Stop() — on the writer's thread, outside the store's
+  // lock, until the watch is destroyed — so that Next(0) may have an event now. It must be
+  // quick, must not block and must not call the store. Set once, before the first Next().
+  virtual void OnChange(std::function<void()> fn) = 0;
+  // When an event comes by time alone, without a change: the next bookmark or the end of
+  // timeoutSeconds. nullopt: only a change (or Stop) brings one.
+  virtual std::optional<std::chrono::steady_clock::time_point> due() const = 0;
 };
 
 enum class PatchType { kMerge, kJson, kStrategicMerge, kApply };

@@ -18,11 +18,13 @@
 //
 // An Exchange lives on the worker thread that runs the handler, until its answer is written
 // (content providers run there too). Its methods are called from that thread, except that a
-// hang-up callback runs on the server's event loop.
+// hang-up callback runs on the server's event loop. A streamed answer that waits without a
+// thread (WakeableStream, below) is called on whichever worker is free when it has news.
 #pragma once
 
 #include <httplib.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -35,6 +37,33 @@ class Connection;
 namespace http2 {
 class Stream;
 }
+
+// The wake-up of a streamed answer that waits without a thread (a watch: 5,000 open watches must
+// not hold 5,000 threads). How such an answer goes:
+//  - The handler calls Exchange::WakeableStream(), gives the waker to whatever learns of news
+//    (the store's watch), sets a chunked content provider (Response::set_chunked_content_provider)
+//    and returns.
+//  - The server calls the provider on a worker. It writes what is ready (sink.write) and returns
+//    true; it is called again at once. When nothing is ready it does not wait: it calls
+//    Idle(until) and returns true without writing. The answer is then parked — no thread, as an
+//    idle keep-alive connection — until Wake() is called or `until` passes, and the provider is
+//    called again on a worker. sink.done() ends the answer, a false return breaks it off.
+//  - Wake() may be called from any thread at any time, as often as news comes; it must be cheap
+//    and never blocks. A wake-up during a call is kept: the provider is called once more, so news
+//    that came between its look and its Idle() is never lost.
+//  - The client's hang-up and the server's stop wake the answer too (sink.is_writable() is then
+//    false); a provider that goes idle after its client has gone ends the answer.
+//  - HTTP/1.1 and HTTP/2 alike (over HTTP/2 the stream's flow control holds the bytes; the
+//    provider is called again once there is room).
+// A provider that blocks instead (a followed log) keeps working as before: it holds its worker.
+class StreamWaker {
+ public:
+  virtual ~StreamWaker() = default;
+  // News: call the provider again (soon, on a worker).
+  virtual void Wake() = 0;
+  // From the provider, during its call: nothing is ready now; call again on Wake() or at `until`.
+  virtual void Idle(std::chrono::steady_clock::time_point until) = 0;
+};
 
 class Exchange {
  public:
@@ -91,10 +120,16 @@ class Exchange {
   void Upgrade(UpgradeTaker taker);
   bool upgraded() const { return static_cast<bool>(taker_); }
 
+  // The answer's chunked content provider waits without a thread (see StreamWaker above); the
+  // same waker every call.
+  std::shared_ptr<StreamWaker> WakeableStream();
+
   // For the server (http_server.cpp).
   Connection& connection() { return *conn_; }
   UpgradeTaker& taker() { return taker_; }
   void SetBody(bool has_body, std::unique_ptr<httplib::ContentReader> reader);
+  // The waker WakeableStream() gave out (null when the handler asked for none).
+  const std::shared_ptr<StreamWaker>& waker() const { return waker_; }
 
  private:
   std::shared_ptr<Connection> conn_;
@@ -103,6 +138,7 @@ class Exchange {
   bool has_body_ = false;
   std::unique_ptr<httplib::ContentReader> reader_;
   UpgradeTaker taker_;
+  std::shared_ptr<StreamWaker> waker_;
 };
 
 }  // namespace kubedouble::net

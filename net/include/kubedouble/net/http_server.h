@@ -9,8 +9,13 @@
 //  - Once a connection has a whole request head (src/request_framing.h has judged every byte:
 //    Go's limits, no request smuggling), a worker of a pool runs the handler with an Exchange
 //    (exchange.h) and writes the answer: head and body in one TLS write, or chunk by chunk for a
-//    content provider (a watch holds its worker until it ends). The pool starts a worker when
-//    none is free, up to max_workers, and a worker idle for 30 s leaves.
+//    content provider. A provider that waits for news without a thread (a watch: exchange.h,
+//    StreamWaker) is parked between its calls and costs no worker while it waits; one that
+//    blocks (a followed log) holds its worker until it ends.
+//  - Workers: the pool starts one when none is free, up to max_workers (32 by default), and a
+//    worker idle for 30 s leaves. Handlers that block for a while (a fault's delay, a slow body)
+//    do not starve the rest: when a job has waited 100 ms for a worker, one more starts, up to
+//    max_connections + 64.
 //  - Limits: max_connections connections are served at once. A connection takes its place with
 //    its first whole request head and keeps it until it closes; a request beyond them reaches
 //    the handler with Exchange::over_limit() set (answer 429), and the connection then ends.
@@ -53,8 +58,7 @@ struct HttpServerOptions {
   int listener = -1;
   // Connections served at once (see above).
   size_t max_connections = 2048;
-  // Workers running handlers at most (0: max_connections + 64, so that every served connection
-  // and a few refusals have one).
+  // Workers running handlers (0: 32), more only while jobs wait for one (see above).
   size_t max_workers = 0;
   // A TLS handshake, or a request head from its first byte, must end within it.
   std::chrono::milliseconds head_timeout = std::chrono::seconds(32);
