@@ -2,8 +2,9 @@
 
 #include <kubedouble/base/json_yaml.h>
 
+#include "call.h"
 #include "protobuf_encode.h"
-#include "server_impl.h"
+#include "status.h"
 
 namespace kubedouble::fake {
 
@@ -14,6 +15,34 @@ std::string Compact(const json& body) {
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 }  // namespace
+
+void SendBody(httplib::Response& res, int status, std::string body, const char* content_type) {
+  res.status = status;
+  res.body = std::move(body);  // set_content would copy it
+  res.headers.erase("Content-Type");
+  res.set_header("Content-Type", content_type);
+}
+
+void SendJson(httplib::Response& res, int status, const json& body) {
+  // Replace invalid UTF-8 (echoed from a path, selector or name) rather than throw.
+  SendBody(res, status, body.dump(-1, ' ', false, json::error_handler_t::replace),
+           "application/json");
+}
+
+void SendError(httplib::Response& res, const StatusError& error) {
+  // A Status that asks the client to wait says it in Retry-After too, as kube-apiserver does.
+  const json& details = error.details();
+  if (details.is_object()) {
+    auto retry = details.find("retryAfterSeconds");
+    if (retry != details.end() && retry->is_number_integer() && retry->get<int>() >= 0)
+      res.set_header("Retry-After", std::to_string(retry->get<int>()));
+  }
+  SendJson(res, error.code(), error.ToStatus());
+}
+
+void SendText(httplib::Response& res, int status, const std::string& text) {
+  SendBody(res, status, text, "text/plain; charset=utf-8");
+}
 
 void SendEncoded(httplib::Response& res, int status, const json& body, const OutputFormat& format) {
   switch (format.encoding) {

@@ -1,4 +1,5 @@
-// Every request: authenticate, authorize (before routing), route, answer, journal.
+// Every request (RequestHandler, handler.h): authenticate, authorize (before routing), route,
+// answer, journal.
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 
@@ -8,14 +9,12 @@
 #include "answer.h"
 #include "faults/inject.h"
 #include "flow_control.h"
+#include "handler.h"
 #include "impersonation.h"
-#include "kubedouble/fakeserver/version.h"
 #include "negotiate.h"
-#include "openapi_endpoints.h"
 #include "pod_streams.h"
 #include "request_limits.h"
 #include "request_log.h"
-#include "server_impl.h"
 #include "status.h"
 #include "util.h"
 
@@ -23,22 +22,6 @@ namespace kubedouble::fake {
 
 namespace {
 using Clock = std::chrono::system_clock;
-
-const std::vector<std::string>& HealthChecks(const std::string& endpoint) {
-  static const std::vector<std::string> kLive = {
-      "ping", "log", "etcd", "poststarthook/start-apiserver-admission-initializer",
-      "poststarthook/generic-apiserver-start-informers"};
-  static const std::vector<std::string> kReady = {
-      "ping",
-      "log",
-      "etcd",
-      "etcd-readiness",
-      "informer-sync",
-      "poststarthook/start-apiserver-admission-initializer",
-      "poststarthook/generic-apiserver-start-informers",
-      "shutdown"};
-  return endpoint == "readyz" ? kReady : kLive;
-}
 
 std::string QueryString(const httplib::Params& params) {
   std::string q;
@@ -51,38 +34,6 @@ std::string QueryString(const httplib::Params& params) {
   }
   return q;
 }
-
-}  // namespace
-
-void SendBody(httplib::Response& res, int status, std::string body, const char* content_type) {
-  res.status = status;
-  res.body = std::move(body);  // set_content would copy it
-  res.headers.erase("Content-Type");
-  res.set_header("Content-Type", content_type);
-}
-
-void SendJson(httplib::Response& res, int status, const json& body) {
-  // Replace invalid UTF-8 (echoed from a path, selector or name) rather than throw.
-  SendBody(res, status, body.dump(-1, ' ', false, json::error_handler_t::replace),
-           "application/json");
-}
-
-void SendError(httplib::Response& res, const StatusError& error) {
-  // A Status that asks the client to wait says it in Retry-After too, as kube-apiserver does.
-  const json& details = error.details();
-  if (details.is_object()) {
-    auto retry = details.find("retryAfterSeconds");
-    if (retry != details.end() && retry->is_number_integer() && retry->get<int>() >= 0)
-      res.set_header("Retry-After", std::to_string(retry->get<int>()));
-  }
-  SendJson(res, error.code(), error.ToStatus());
-}
-
-void SendText(httplib::Response& res, int status, const std::string& text) {
-  SendBody(res, status, text, "text/plain; charset=utf-8");
-}
-
-namespace {
 
 // Reads the request's body into req.body, refusing one over kMaxRequestBody while reading.
 void ReadBody(const httplib::Request& req, const httplib::ContentReader& read_body) {
@@ -105,9 +56,6 @@ void ReadBody(const httplib::Request& req, const httplib::ContentReader& read_bo
   const_cast<httplib::Request&>(req).body = std::move(body);
 }
 
-}  // namespace
-
-namespace {
 // A journal entry opened for `req`: when, what and by which client program.
 JournalEntry EntryOf(const httplib::Request& req) {
   JournalEntry entry;
@@ -121,14 +69,14 @@ JournalEntry EntryOf(const httplib::Request& req) {
 }
 }  // namespace
 
-void Server::Impl::Refused(const httplib::Request& req, int status) {
+void RequestHandler::Refused(const httplib::Request& req, int status) const {
   JournalEntry entry = EntryOf(req);
   entry.status = status;
-  if (options.log_requests) WriteLogLine(RequestLogLine(req, entry, RequestInfo{}, ""));
-  journal->Record(std::move(entry));
+  if (log_requests) WriteLogLine(RequestLogLine(req, entry, RequestInfo{}, ""));
+  journal.Record(std::move(entry));
 }
 
-void Server::Impl::Handle(net::Exchange& ex) {
+void RequestHandler::Handle(net::Exchange& ex) const {
   const httplib::Request& req = ex.request;
   httplib::Response& res = ex.response;
   const httplib::ContentReader* read_body = ex.has_body() ? &ex.body() : nullptr;
@@ -137,7 +85,7 @@ void Server::Impl::Handle(net::Exchange& ex) {
   if (req.ssl != nullptr) entry.tls_version = SSL_get_version(req.ssl);
 
   Call call{req, res, {}, {}, {}, {}};
-  call.clock = clock.get();
+  call.clock = &clock;
   call.exchange = &ex;
   // Every answer: its audit id (kube-apiserver's audit filter, before authentication) and
   // Cache-Control (an answer may carry its own, as /openapi/v3 with a hash does). These headers
@@ -147,11 +95,11 @@ void Server::Impl::Handle(net::Exchange& ex) {
   if (ex.over_limit()) {  // beyond --max-connections: refused before anything is read
     TooManyRequests(res, fmt::format("too many connections: this server serves {} at once "
                                      "(--max-connections); retry later",
-                                     options.max_connections));
+                                     max_connections));
     res.set_header("Connection", "close");
   } else
     try {
-      call.auth = authn->Authenticate(req.ssl, req.get_header_value("Authorization"));
+      call.auth = authn.Authenticate(req.ssl, req.get_header_value("Authorization"));
       entry.client_cert_subject = call.auth.cert_subject;
       if (call.auth.authenticated && !call.auth.warning.empty()) {
         res.set_header("Warning", "299 - " + json(call.auth.warning).dump());
@@ -166,16 +114,7 @@ void Server::Impl::Handle(net::Exchange& ex) {
             "the request body nests arrays and objects more than {} deep", kMaxJsonNesting));
       }
       if (IsAdminPath(req.path)) {
-        AdminApi{options.admin_token,
-                 paths.serviceaccount_dir,
-                 *journal,
-                 *faults,
-                 *registry,
-                 *store,
-                 *clock,
-                 rotation,
-                 [this] { LoadWorld(); }}
-            .Serve(call, entry);
+        admin.Serve(call, entry);
       } else if (!call.auth.authenticated) {
         SendError(res, UnauthorizedError());
       } else {
@@ -188,7 +127,7 @@ void Server::Impl::Handle(net::Exchange& ex) {
         if (auto wanted = ParseImpersonation(req.headers)) {
           UserInfo caller = call.auth.user;
           call.auth.user = Impersonate(caller, *wanted,
-                                       [this](const Attributes& a) { return authz->Allowed(a); });
+                                       [this](const Attributes& a) { return authz.Allowed(a); });
           entry.impersonator = caller.name;
           entry.impersonator_groups = caller.groups;
           entry.user = call.auth.user.name;
@@ -205,18 +144,20 @@ void Server::Impl::Handle(net::Exchange& ex) {
                              req.has_param("watch") && QueryBool(req.get_param_value("watch")));
         // Fault injection (faults/): a rule may answer instead, or reshape the answer.
         std::optional<FaultSet::Fired> fault;
-        if (!faults->empty())
-          fault = faults->Pick(FaultRequestOf(req, call.info, call.auth.user.name));
+        if (!faults.empty())
+          fault = faults.Pick(FaultRequestOf(req, call.info, call.auth.user.name));
         if (fault) entry.fault = fault->description;
         if (!fault || !InjectBefore(*fault, req, res, ex)) {
           Attributes attrs = MakeAttributes(call.auth.user, call.info);
           auto upgrade = UpgradeCreateCheck(req, attrs);  // pod_streams.h
-          if (!authz->Allowed(attrs)) {
+          if (!authz.Allowed(attrs)) {
             SendError(res, ForbiddenError(attrs));
-          } else if (upgrade && !authz->Allowed(*upgrade)) {
+          } else if (upgrade && !authz.Allowed(*upgrade)) {
             SendError(res, ForbiddenError(*upgrade));
+          } else if (call.info.is_resource) {
+            resources.Serve(call);
           } else {
-            Route(call);
+            non_resources.Serve(call);
           }
           if (fault) InjectAfter(*fault, req, res, ex);
         }
@@ -237,16 +178,16 @@ void Server::Impl::Handle(net::Exchange& ex) {
   entry.proxied_to = std::move(call.proxied_to);
   entry.duration = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started_at);
-  if (options.log_requests) {  // --log-requests (request_log.h)
+  if (log_requests) {  // --log-requests (request_log.h)
     WriteLogLine(RequestLogLine(req, entry, call.info, entry.audit_id));
   }
   if (call.stream_outcome && ex.upgraded() && !ex.ended()) {
     return JournalAfterStream(ex, call, entry);
   }
-  journal->Record(std::move(entry));
+  journal.Record(std::move(entry));
 }
 
-void Server::Impl::JournalAfterStream(net::Exchange& ex, Call& call, JournalEntry& entry) {
+void RequestHandler::JournalAfterStream(net::Exchange& ex, Call& call, JournalEntry& entry) const {
   entry.upgrade = std::move(call.upgrade);
   ex.taker() = [this, entry = std::move(entry), outcome = std::move(call.stream_outcome),
                 stream = std::move(ex.taker())](net::UpgradedStream& s) mutable {
@@ -257,113 +198,8 @@ void Server::Impl::JournalAfterStream(net::Exchange& ex, Call& call, JournalEntr
     entry.exit_code = outcome->exit_code;
     entry.forwarded_connections = outcome->forwarded_connections;
     entry.refused_connections = outcome->refused_connections;
-    journal->Record(std::move(entry));
+    journal.Record(std::move(entry));
   };
-}
-
-void Server::Impl::Route(Call& call) {
-  if (call.info.is_resource) {
-    Resource(call);
-  } else {
-    NonResource(call);
-  }
-}
-
-void Server::Impl::NonResource(Call& call) {
-  const auto& req = call.req;
-  auto& res = call.res;
-  std::string path = req.path;
-  bool get = req.method == "GET" || req.method == "HEAD";
-
-  auto discovery_answer = [&](const json& legacy, bool aggregatable, bool core) {
-    if (!get) return SendError(res, MethodNotAllowedError());
-    json body = legacy;
-    std::string content_type = "application/json";
-    bool aggregated = false;
-    if (aggregatable) {
-      auto format = NegotiateDiscovery(req.get_header_value("Accept"));
-      aggregated = format != DiscoveryFormat::kLegacy;
-      if (format == DiscoveryFormat::kAggregatedV2) {
-        body = discovery->Aggregated(core, "apidiscovery.k8s.io/v2");
-        content_type = kAggregatedV2ContentType;
-      } else if (format == DiscoveryFormat::kAggregatedV2Beta1) {
-        body = discovery->Aggregated(core, "apidiscovery.k8s.io/v2beta1");
-        content_type = kAggregatedV2Beta1ContentType;
-      }
-    }
-    std::string text = body.dump();
-    std::string etag = "\"" + util::Sha256Hex(text + content_type).substr(0, 32) + "\"";
-    res.set_header("Vary", "Accept");
-    if (aggregatable) res.set_header("ETag", etag);
-    if (aggregatable && req.get_header_value("If-None-Match") == etag) {
-      res.status = 304;
-      return;
-    }
-    if (aggregated) return SendBody(res, 200, std::move(text), content_type.c_str());
-    // Legacy discovery is negotiated as any API object: 406 for what no serializer makes.
-    OutputFormat format = NegotiateOutput(NegotiationInputOf(req), Endpoint{});
-    SendEncodedText(res, 200, std::move(text), format);
-  };
-
-  if (path == "/api" || path == "/api/") {
-    return discovery_answer(discovery->ApiVersions(server_address), true, true);
-  }
-  if (path == "/apis" || path == "/apis/") {
-    return discovery_answer(discovery->ApiGroupList(), true, false);
-  }
-  if (!call.info.api_prefix.empty()) {  // /api/v1, /apis/G, /apis/G/V
-    std::optional<json> doc;
-    if (call.info.api_prefix == "api") {
-      doc = discovery->ResourceList("", call.info.api_version);
-    } else if (call.info.api_version.empty()) {
-      std::string group = path.substr(6);
-      if (!group.empty() && group.back() == '/') group.pop_back();
-      doc = discovery->ApiGroup(group);
-    } else {
-      doc = discovery->ResourceList(call.info.api_group, call.info.api_version);
-    }
-    if (!doc) return SendError(res, PathNotFoundError());
-    return discovery_answer(*doc, false, false);
-  }
-  if (path == "/version" || path == "/version/") {
-    if (!get) return SendError(res, MethodNotAllowedError());
-    // Always indented, as kube-apiserver writes it (WriteRawJSON), whatever the Accept.
-    nlohmann::ordered_json version = {{"major", kKubernetesMajor},
-                                      {"minor", kKubernetesMinor},
-                                      {"gitVersion", kKubernetesGitVersion},
-                                      {"gitCommit", "70d3cc986aa8221cd1dfb1121852688902d3bf53"},
-                                      {"gitTreeState", "clean"},
-                                      {"buildDate", "2024-12-11T17:59:15Z"},
-                                      {"goVersion", "go1.23.3"},
-                                      {"compiler", "gc"},
-                                      {"platform", "linux/amd64"}};
-    return SendBody(res, 200, version.dump(2), "application/json");
-  }
-  for (std::string endpoint : {"healthz", "livez", "readyz"}) {
-    std::string base = "/" + endpoint;
-    if (path != base && path.rfind(base + "/", 0) != 0) continue;
-    if (!get) return SendError(res, MethodNotAllowedError());
-    const auto& checks = HealthChecks(endpoint);
-    if (path.size() > base.size() + 1) {  // a single check
-      std::string check = path.substr(base.size() + 1);
-      if (std::find(checks.begin(), checks.end(), check) == checks.end()) {
-        return SendText(res, 404, "404 page not found\n");
-      }
-      return SendText(res, 200, "ok");
-    }
-    if (req.has_param("verbose")) {
-      std::string text;
-      for (const auto& c : checks) text += "[+]" + c + " ok\n";
-      text += endpoint + " check passed\n";
-      return SendText(res, 200, text);
-    }
-    return SendText(res, 200, "ok");
-  }
-  if (path == "/openapi/v2" || path == "/openapi/v3" || path.starts_with("/openapi/v3/") ||
-      path == "/openapi/v2/" || path == "/openapi/v3/") {
-    return ServeOpenApi(*openapi, req, res);
-  }
-  SendText(res, 404, "404 page not found\n");
 }
 
 }  // namespace kubedouble::fake

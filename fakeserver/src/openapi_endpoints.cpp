@@ -9,8 +9,8 @@
 
 #include "openapi_endpoints.h"
 
+#include "call.h"
 #include "negotiate.h"
-#include "server_impl.h"
 #include "status.h"
 
 namespace kubedouble::fake {

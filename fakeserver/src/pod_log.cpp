@@ -7,9 +7,9 @@
 #include <charconv>
 #include <thread>
 
+#include "call.h"
 #include "request_info.h"
 #include "request_limits.h"
-#include "server_impl.h"
 #include "status.h"
 
 namespace kubedouble::fake {
@@ -257,7 +257,7 @@ void PodLogEndpoint::Serve(Call& call, const ResourceInfo& pods, const std::stri
   auto gone = std::make_shared<std::atomic<bool>>(false);  // the client hung up
   call.exchange->OnHangUp([gone] { *gone = true; });
   const_cast<httplib::Request&>(req).headers.erase(
-      "Accept-Encoding");  // as a watch (resources.cpp)
+      "Accept-Encoding");  // as a watch (resource_handler.cpp)
   call.res.status = 200;
   call.res.set_chunked_content_provider(
       "text/plain", [&store = store, &clock = clock, &stopping = stopping, state, place, gone, pods,

@@ -82,7 +82,7 @@ void ProxyEndpoint::Serve(Call& call, const ResourceInfo& r, const std::string& 
     return;
   }
 
-  Dialed dialed = DialContainer(to, port_rules_of(to.pod));
+  Dialed dialed = DialContainer(to, port_rules.Of(to.pod));
   const PortTarget& port = dialed.target;
   call.proxied_to =
       fmt::format("{}:{}", to.ip, port.port == 0 ? to.port : std::to_string(port.port));
@@ -190,20 +190,6 @@ void ProxyEndpoint::Node(Call& call, const ResourceInfo& nodes) const {
                      {"items", std::move(items)}});
   }
   SendText(res, 404, "404 page not found\n");
-}
-
-std::vector<PortRule> Server::Impl::PortRulesOf(const json& pod) {
-  PortRulesFor rules_for;
-  {
-    std::lock_guard<std::mutex> lock(port_rules_mu);
-    rules_for = port_rules;
-  }
-  return rules_for ? rules_for(pod) : std::vector<PortRule>{};
-}
-
-void Server::SetPortRules(PortRulesFor rules) {
-  std::lock_guard<std::mutex> lock(impl_->port_rules_mu);
-  impl_->port_rules = std::move(rules);
 }
 
 }  // namespace kubedouble::fake

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <cstdint>
 
-#include "server_impl.h"
+#include "call.h"
+#include "kubedouble/fakeserver/store.h"
+#include "port_rules.h"
 
 namespace kubedouble::fake {
 
@@ -15,8 +17,7 @@ struct ProxyEndpoint {
   const Registry& registry;  // their kinds
   // The turn that spreads services/proxy over a Service's endpoints.
   std::atomic<uint64_t>& turn;
-  // The stage rules for a pod's ports (Server::SetPortRules; none when unset).
-  PortRulesFor port_rules_of;
+  const PortRules& port_rules;  // what the pods' ports do (Server::SetPortRules)
 
   // A request to `r`'s proxy subresource (pods, services or nodes) in `ns`: whatever the
   // container (or the kubelet) answers; 405 for a method kube-apiserver does not proxy.

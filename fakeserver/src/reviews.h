@@ -3,9 +3,16 @@
 // clock; TokenRequest from the store, the token issuer and the clock.
 #pragma once
 
-#include "server_impl.h"
+#include "authz.h"
+#include "call.h"
+#include "kubedouble/fakeserver/clock.h"
+#include "kubedouble/fakeserver/store.h"
+#include "sa_tokens.h"
 
 namespace kubedouble::fake {
+
+// A UserInfo as the reviews write it: {"username","uid","groups","extra"}.
+nlohmann::json UserInfoJson(const UserInfo& user);
 
 // POST selfsubjectreviews (kubectl auth whoami): the caller as the server sees it.
 void ServeSelfSubjectReview(const ServerClock& clock, Call& call);

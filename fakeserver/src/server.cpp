@@ -254,10 +254,36 @@ void Server::Start() {
   http_options.head_timeout = o.head_timeout;
   http_options.max_body = kMaxRequestBody;
   http_options.http2 = o.http2;
-  Impl* self = &d;
+  // Every request goes to the handler (handler.h), built from the parts it reads, which all
+  // exist by now (the token rotation is read through its owner: it starts below).
+  d.handler = std::make_unique<RequestHandler>(RequestHandler{
+      .authn = *d.authn,
+      .authz = *d.authz,
+      .faults = *d.faults,
+      .journal = *d.journal,
+      .clock = *d.clock,
+      .log_requests = o.log_requests,
+      .max_connections = o.max_connections,
+      .admin = {o.admin_token, d.paths.serviceaccount_dir, *d.journal, *d.faults, *d.registry,
+                *d.store, *d.clock, d.rotation, [impl = &d] { impl->LoadWorld(); }},
+      .resources = {.store = *d.store,
+                    .registry = *d.registry,
+                    .clock = *d.clock,
+                    .authz = *d.authz,
+                    .authn = *d.authn,
+                    .issuer = *d.issuer,
+                    .file_trees = d.file_trees,
+                    .port_rules = d.port_rules,
+                    .proxy_turn = d.proxy_turn,
+                    .watches = d.watches,
+                    .max_watches = o.max_watches,
+                    .stopping = d.stopping},
+      .non_resources = {*d.discovery, *d.openapi, d.server_address},
+  });
+  RequestHandler* handler = d.handler.get();
   d.http = std::make_unique<net::HttpServer>(
-      http_options, ctx, [self](net::Exchange& ex) { self->Handle(ex); },
-      [self](const httplib::Request& req, int status) { self->Refused(req, status); });
+      http_options, ctx, [handler](net::Exchange& ex) { handler->Handle(ex); },
+      [handler](const httplib::Request& req, int status) { handler->Refused(req, status); });
   int port = 0;
   try {
     port = d.http->Bind();
@@ -376,6 +402,8 @@ void Server::Impl::LoadWorld(const std::function<std::vector<json>()>& bootstrap
   for (const auto& f : options.fixtures) PutFixture(*store, f.object, f.source);
   authz->SyncAggregation(*store);
 }
+
+void Server::SetPortRules(PortRulesFor rules) { impl_->port_rules.Set(std::move(rules)); }
 
 void Server::RotateServiceAccountToken() {
   if (!impl_->rotation) throw std::runtime_error("the server is not started");

@@ -18,7 +18,7 @@ namespace kubedouble::fake {
 // Writes `error` as the answer: its code, its Status body (JSON; the handler re-encodes it when
 // the request asked for YAML or protobuf), and Retry-After when its details carry
 // retryAfterSeconds, as kube-apiserver sends it.
-void SendError(httplib::Response& res, const StatusError& error);  // handler.cpp
+void SendError(httplib::Response& res, const StatusError& error);  // answer.cpp
 
 // 401 "Unauthorized".
 StatusError UnauthorizedError();

@@ -6,6 +6,7 @@
 // still succeeds (201).
 #include <algorithm>
 
+#include "reviews.h"
 #include "status.h"
 #include "token_review.h"
 

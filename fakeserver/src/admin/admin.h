@@ -7,7 +7,11 @@
 #include <memory>
 #include <string>
 
-#include "../server_impl.h"
+#include "../call.h"
+#include "kubedouble/fakeserver/clock.h"
+#include "kubedouble/fakeserver/faults.h"
+#include "kubedouble/fakeserver/journal.h"
+#include "kubedouble/fakeserver/store.h"
 
 namespace kubedouble::fake {
 
@@ -29,5 +33,8 @@ struct AdminApi {
   // A request under /__kubedouble/ (IsAdminPath): its own authorization, never faulted.
   void Serve(Call& call, JournalEntry& entry) const;
 };
+
+// True for /__kubedouble/... (admin.cpp).
+bool IsAdminPath(const std::string& path);
 
 }  // namespace kubedouble::fake

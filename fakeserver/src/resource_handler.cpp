@@ -1,14 +1,10 @@
-// Resource requests: GET one, LIST (one namespace or all), WATCH, and the writes the store
-// supports, answered as objects, lists, Tables or watch streams.
-// Over 600 lines: the one dispatcher of the resource verbs (Server::Impl::Resource) and the
-// /status and /scale subresources, which reuse its request parsing.
+// Resource requests (resource_handler.h): GET one, LIST (one namespace or all), WATCH, and the
+// writes the store supports, answered as objects, lists, Tables or watch streams; the
+// subresources. The request's options and body are read by resource_request.h.
 #include <fmt/format.h>
-#include <kubedouble/base/yaml_json.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 
 #include "answer.h"
@@ -26,10 +22,10 @@
 #include "protobuf.h"
 #include "proxy.h"
 #include "request_limits.h"
+#include "resource_handler.h"
+#include "resource_request.h"
 #include "reviews.h"
-#include "server_impl.h"
 #include "status.h"
-#include "store/field_manager.h"
 #include "token_review.h"
 #include "transform.h"
 #include "util.h"
@@ -37,134 +33,6 @@
 namespace kubedouble::fake {
 
 namespace {
-std::string Param(const httplib::Request& req, const char* key) {
-  return req.has_param(key) ? req.get_param_value(key) : "";
-}
-
-int64_t IntParam(const httplib::Request& req, const char* key) {
-  std::string v = Param(req, key);
-  if (v.empty()) return 0;
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < 0) {
-    throw StatusError::BadRequest(fmt::format("invalid value for {}: \"{}\"", key, v));
-  }
-  return n;
-}
-
-ListOptions ParseListOptions(const httplib::Request& req) {
-  ListOptions o;
-  o.label_selector = Param(req, "labelSelector");
-  o.field_selector = Param(req, "fieldSelector");
-  o.limit = IntParam(req, "limit");
-  o.continue_token = Param(req, "continue");
-  o.resource_version = Param(req, "resourceVersion");
-  o.resource_version_match = Param(req, "resourceVersionMatch");
-  o.allow_watch_bookmarks = QueryBool(Param(req, "allowWatchBookmarks"));
-  if (req.has_param("sendInitialEvents")) {
-    o.send_initial_events = QueryBool(Param(req, "sendInitialEvents"));
-  }
-  // timeoutSeconds=0 asks for no timeout of the client's: the server's default applies.
-  if (req.has_param("timeoutSeconds") && IntParam(req, "timeoutSeconds") > 0) {
-    o.timeout_seconds = IntParam(req, "timeoutSeconds");
-  }
-  return o;
-}
-
-// The keys a body repeats, worded for fieldValidation: JSON `duplicate field "spec.paused"`, YAML
-// `line 14: key "paused" already set in map`.
-struct Repeats {
-  std::vector<std::string> keys;
-  bool yaml = false;
-};
-
-json ParseBody(const httplib::Request& req, const ResourceInfo& r, Repeats* repeats = nullptr) {
-  json body;
-  const Encoding encoding = NegotiateInput(req.get_header_value("Content-Type"));
-  if (encoding == Encoding::kProtobuf) {
-    body = DecodeProtobufBody(req.body);
-  } else if (encoding == Encoding::kYaml) {
-    try {
-      YAML::Node doc = base::LoadYaml(req.body);
-      if (doc.IsMap()) body = base::YamlToJson(doc);
-      if (repeats && doc.IsMap()) *repeats = {DuplicateYamlKeys(doc), true};
-    } catch (const YAML::Exception& e) {
-      throw StatusError::BadRequest(
-          fmt::format("the request body is not valid YAML: {}", e.what()));
-    }
-    if (!body.is_object()) throw StatusError::BadRequest("the request body is not a YAML mapping");
-  } else {
-    // nlohmann's parser skips a UTF-8 byte order mark; Go's JSON decoder refuses it.
-    if (req.body.rfind("\xEF\xBB\xBF", 0) == 0) {
-      throw StatusError::BadRequest(
-          "couldn't get version/kind; json parse error: invalid character '\xC3\xAF' looking "
-          "for beginning of value");
-    }
-    body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) {
-      throw StatusError::BadRequest(
-          "the request body is not a JSON object (send application/json or application/yaml)");
-    }
-    if (repeats) repeats->keys = DuplicateJsonFields(req.body);
-  }
-  // A body of another kind or API version is refused, as kube-apiserver does (not rewritten).
-  for (auto [field, want] : {std::pair<const char*, std::string>{"apiVersion", r.ApiVersion()},
-                             std::pair<const char*, std::string>{"kind", r.kind}}) {
-    if (body.contains(field) && body[field] != want) {
-      throw StatusError::BadRequest(fmt::format(
-          "the {} in the data ({}) does not match the expected {} ({})", field,
-          body[field].dump(-1, ' ', false, json::error_handler_t::replace), field, want));
-    }
-  }
-  return body;
-}
-
-// fieldValidation (Strict, Warn — the default —, Ignore): the keys a body repeats and the fields
-// the kind does not have are a 400 with Strict, one Warning header each with Warn; with Warn and
-// Ignore the unknown fields are dropped from `body`, as kube-apiserver never stores them (a
-// repeated key keeps its last value). `what` is how the error starts. True when something was
-// dropped.
-bool ValidateFields(const httplib::Request& req, httplib::Response& res, const Store& store,
-                    const ResourceInfo& r, json& body, const std::string& what,
-                    const Repeats& repeats = {}) {
-  const std::string directive = Param(req, "fieldValidation");
-  auto unknown = PruneUnknownFields(store, r, body);
-  if (directive == "Ignore") return !unknown.empty();
-  std::vector<std::string> problems;
-  if (repeats.yaml) {
-    problems = repeats.keys;
-  } else {
-    for (const auto& f : repeats.keys) problems.push_back(fmt::format("duplicate field \"{}\"", f));
-  }
-  for (const auto& f : unknown) problems.push_back(fmt::format("unknown field \"{}\"", f));
-  if (problems.empty()) return false;
-  if (directive == "Strict") {
-    std::string list;
-    if (repeats.yaml && !repeats.keys.empty()) {
-      list = "yaml: unmarshal errors:";
-      for (const auto& k : repeats.keys) list += "\n  " + k;
-    }
-    for (size_t i = repeats.yaml ? repeats.keys.size() : 0; i < problems.size(); ++i) {
-      list += (list.empty() ? "" : ", ") + problems[i];
-    }
-    throw StatusError::BadRequest(what + "strict decoding error: " + list);
-  }
-  for (const auto& p : problems) {
-    res.headers.emplace("Warning", "299 - " + json(p).dump());
-  }
-  return !unknown.empty();
-}
-
-// The start of a create or update body's decoding error, as kube-apiserver words it.
-std::string CannotBeHandled(const ResourceInfo& r) {
-  return fmt::format("{} in version \"{}\" cannot be handled as a {}: ", r.kind, r.version, r.kind);
-}
-
-constexpr char kPatchTypes[] =
-    "the body of the request was in an unknown format - accepted media types include: "
-    "application/json-patch+json, application/merge-patch+json, "
-    "application/apply-patch+yaml, application/strategic-merge-patch+json";
-
 // Sends `body` (an object or list of `r`, or a Status) in the call's negotiated form.
 void Reply(Call& call, const ResourceInfo& r, int code, json body) {
   const TransformOptions options = TransformOptionsOf(call.req, call.format, call.clock->Now());
@@ -193,72 +61,14 @@ json DeleteAnswer(const ResourceInfo& r, json deleted) {
   return base::MakeSuccessStatus(details);
 }
 
-// The options of a write: dryRun, and who writes (?fieldManager=, else the User-Agent's manager),
-// refused as `options_kind` ("UpdateOptions") when kube-apiserver refuses them.
-WriteOptions ParseWriteOptions(const httplib::Request& req,
-                               const char* options_kind = "UpdateOptions") {
-  WriteOptions o;
-  o.dry_run = req.has_param("dryRun") && !Param(req, "dryRun").empty();
-  if (req.has_param("fieldManager")) {
-    o.field_manager = Param(req, "fieldManager");
-    json causes = FieldManagerCauses(o.field_manager);
-    if (!causes.empty()) {
-      throw StatusError::Invalid(std::string(options_kind) + ".meta.k8s.io", "", causes);
-    }
-  }
-  if (o.field_manager.empty()) {
-    o.field_manager = ManagerFromUserAgent(req.get_header_value("User-Agent"));
-  }
-  return o;
-}
-
-// The options of a PATCH of `type`: fieldManager is required for a server-side apply (not taken
-// from the User-Agent) and force is for apply only.
-WriteOptions ParsePatchOptions(const httplib::Request& req, PatchType type) {
-  WriteOptions o = ParseWriteOptions(req, "PatchOptions");
-  if (type == PatchType::kApply) {
-    if (Param(req, "fieldManager").empty()) o.field_manager.clear();
-    o.force = QueryBool(Param(req, "force"));
-  } else if (req.has_param("force")) {
-    throw StatusError::Invalid(
-        "PatchOptions.meta.k8s.io", "",
-        json::array({{{"reason", "FieldValueForbidden"},
-                      {"message", "Forbidden: may not be specified for non-apply patch"},
-                      {"field", "force"}}}));
-  }
-  return o;
-}
-
 bool Exists(const Store& store, const ResourceInfo& r, const std::string& ns,
             const std::string& name) {
   return store.Contains(r, ns, name);
 }
 
-// A server-side apply's body (YAML or JSON) as JSON, checked by fieldValidation like any write's
-// body (unknown fields dropped, or a 400 with Strict).
-std::string ValidateAppliedFields(const httplib::Request& req, httplib::Response& res,
-                                  const Store& store, const ResourceInfo& r) {
-  json applied = json::parse(req.body, nullptr, false);
-  Repeats repeats;
-  if (applied.is_discarded()) {
-    try {
-      YAML::Node doc = base::LoadYaml(req.body);
-      if (!doc.IsMap()) return req.body;  // the store words the error
-      applied = base::YamlToJson(doc);
-      repeats = {DuplicateYamlKeys(doc), true};
-    } catch (const YAML::Exception&) {
-      return req.body;
-    }
-  } else {
-    repeats.keys = DuplicateJsonFields(req.body);
-  }
-  if (!applied.is_object()) return req.body;
-  ValidateFields(req, res, store, r, applied, "", repeats);
-  return applied.dump();
-}
 }  // namespace
 
-void Server::Impl::Resource(Call& call) {
+void ResourceHandler::Serve(Call& call) const {
   const auto& req = call.req;
   auto& res = call.res;
   const auto& info = call.info;
@@ -266,29 +76,29 @@ void Server::Impl::Resource(Call& call) {
   if (info.api_group == "authentication.k8s.io" && info.resource == "selfsubjectreviews" &&
       info.name.empty()) {
     if (info.verb != "create") return SendError(res, MethodNotAllowedError());
-    return ServeSelfSubjectReview(*clock, call);
+    return ServeSelfSubjectReview(clock, call);
   }
   if (info.api_group == "authorization.k8s.io" && info.resource == "selfsubjectaccessreviews" &&
       info.name.empty()) {
     if (info.verb != "create") return SendError(res, MethodNotAllowedError());
-    return AuthorizationReviews{*authz, *clock}.SelfSubjectAccessReview(call);
+    return AuthorizationReviews{authz, clock}.SelfSubjectAccessReview(call);
   }
   if (info.api_group == "authorization.k8s.io" &&
       (info.resource == "subjectaccessreviews" ||
        (info.resource == "localsubjectaccessreviews" && !info.ns.empty())) &&
       info.name.empty()) {
     if (info.verb != "create") return SendError(res, MethodNotAllowedError());
-    return AuthorizationReviews{*authz, *clock}.SubjectAccessReview(call);
+    return AuthorizationReviews{authz, clock}.SubjectAccessReview(call);
   }
   if (info.api_group == "authorization.k8s.io" && info.resource == "selfsubjectrulesreviews" &&
       info.name.empty()) {
     if (info.verb != "create") return SendError(res, MethodNotAllowedError());
-    return AuthorizationReviews{*authz, *clock}.SelfSubjectRulesReview(call);
+    return AuthorizationReviews{authz, clock}.SelfSubjectRulesReview(call);
   }
 
   // The registry's description, shared; copied only for a Table (which adds a CRD's columns).
   std::shared_ptr<const ResourceInfo> found =
-      registry->Lookup(info.api_group, info.api_version, info.resource);
+      registry.Lookup(info.api_group, info.api_version, info.resource);
   if (!found) return SendError(res, PathNotFoundError());
   bool is_namespace_itself = found->group.empty() && found->plural == "namespaces";
   // A cluster-scoped resource asked for inside a namespace does not exist.
@@ -299,25 +109,22 @@ void Server::Impl::Resource(Call& call) {
   if (found->group.empty() && info.subresource == "proxy" &&
       (found->plural == "pods" || found->plural == "services" || found->plural == "nodes")) {
     // Whatever the container answers.
-    return ProxyEndpoint{*store, *registry, proxy_turn,
-                         [this](const json& pod) { return PortRulesOf(pod); }}
-        .Serve(call, *found, ns);
+    return ProxyEndpoint{store, registry, proxy_turn, port_rules}.Serve(call, *found, ns);
   }
   if (found->group.empty() && found->plural == "pods" && info.parts.size() == 3) {
     // The pod subresources that answer text or nothing of the API's own: before negotiation.
     const std::string& sub = info.subresource;
     if (sub == "log" && info.verb == "get") {
-      return PodLogEndpoint{*store, *clock, watches, options.max_watches, stopping}.Serve(
-          call, *found, ns);
+      return PodLogEndpoint{store, clock, watches, max_watches, stopping}.Serve(call, *found, ns);
     }
     if ((sub == "exec" || sub == "attach" || sub == "portforward") &&
         (info.verb == "get" || info.verb == "create")) {
-      const json pod = store->Get(*found, ns, info.name);
+      const json pod = store.Get(*found, ns, info.name);
       if (sub == "portforward" && call.exchange && IsStreamUpgrade(req)) {
         // SPDY/3.1, or SPDY tunnelled through a WebSocket (streams/port_forward.h).
         CheckPortForward(pod);
         PortForwardPlan plan = PlanPortForward(pod, UpgradeHeadersOf(req),
-                                               QueryValues(req, "ports"), PortRulesOf(pod));
+                                               QueryValues(req, "ports"), port_rules.Of(pod));
         res.status = plan.answer.status;
         for (const auto& [name, value] : plan.answer.headers) res.set_header(name, value);
         if (plan.answer.status != 101) {
@@ -339,7 +146,7 @@ void Server::Impl::Resource(Call& call) {
       if (sub != "portforward" && call.exchange && IsStreamUpgrade(req)) {
         // WebSocket or SPDY/3.1 (pod_streams.h): the checks and the handshake, then the 101 and
         // the simulated container on the taken-over connection.
-        PodStreamPlan plan = PlanUpgradePodStream(req, pod, sub, file_trees, *clock);
+        PodStreamPlan plan = PlanUpgradePodStream(req, pod, sub, file_trees, clock);
         res.status = plan.answer.status;
         for (const auto& [name, value] : plan.answer.headers) res.set_header(name, value);
         if (plan.answer.status != 101) {
@@ -357,7 +164,7 @@ void Server::Impl::Resource(Call& call) {
       RefuseStreamWithoutUpgrade(pod, sub, Param(req, "container"));
     }
   }
-  if (auto warning = DeprecationWarning(*store, *registry, *found)) {
+  if (auto warning = DeprecationWarning(store, registry, *found)) {
     res.headers.emplace("Warning", "299 - " + json(*warning).dump());
   }
   // A write of a collection (PUT or PATCH without a name) has no route: 405, as go-restful.
@@ -371,10 +178,10 @@ void Server::Impl::Resource(Call& call) {
   endpoint.watch = info.verb == "watch";
   call.format = NegotiateOutput(NegotiationInputOf(req), endpoint);
   const OutputFormat& format = call.format;
-  const TransformOptions transform = TransformOptionsOf(req, format, clock->Now());
+  const TransformOptions transform = TransformOptionsOf(req, format, clock.Now());
   if (format.transform == Transform::kTable) {
     auto with_columns = std::make_shared<ResourceInfo>(*found);
-    with_columns->printer_columns = CrdPrinterColumns(*store, *registry, *with_columns);
+    with_columns->printer_columns = CrdPrinterColumns(store, registry, *with_columns);
     found = std::move(with_columns);
   }
   const ResourceInfo& r = *found;
@@ -389,13 +196,13 @@ void Server::Impl::Resource(Call& call) {
       return SendError(res, MethodNotAllowedError());
     }
     if (r.group.empty() && r.plural == "serviceaccounts" && info.subresource == "token") {
-      return ServeTokenRequest(*store, *issuer, *clock, call, r);
+      return ServeTokenRequest(store, issuer, clock, call, r);
     }
     if (r.group.empty() && r.plural == "pods" && info.subresource == "binding") {
       return SendJson(
           res, 201,
-          BindPod(*store, ns, info.name, ParseBody(req, *registry->Find("", "v1", "bindings")),
-                  base::FormatRfc3339(clock->Now())));
+          BindPod(store, ns, info.name, ParseBody(req, *registry.Find("", "v1", "bindings")),
+                  base::FormatRfc3339(clock.Now())));
     }
     if (r.group.empty() && r.plural == "pods" && info.subresource == "eviction") {
       json body = json::parse(req.body, nullptr, false);
@@ -405,7 +212,7 @@ void Server::Impl::Resource(Call& call) {
             "Eviction as application/json)");
       }
       return SendJson(res, 201,
-                      EvictPod(*store, ns, info.name, body, clock->Now(),
+                      EvictPod(store, ns, info.name, body, clock.Now(),
                                req.has_param("dryRun") && !Param(req, "dryRun").empty()));
     }
     if (info.subresource == "status") return ScopedWrite(call, r, ns, &WriteOptions::status_only);
@@ -416,7 +223,7 @@ void Server::Impl::Resource(Call& call) {
     if (info.subresource == "finalize" && r.group.empty() && r.plural == "namespaces") {
       WriteOptions write = ParseWriteOptions(req);
       write.finalizers_only = true;
-      return SendJson(res, 200, store->Update(r, ns, info.name, ParseBody(req, r), write));
+      return SendJson(res, 200, store.Update(r, ns, info.name, ParseBody(req, r), write));
     }
     return SendError(res, PathNotFoundError());  // not simulated (yet): exec, log, ...
   }
@@ -430,7 +237,7 @@ void Server::Impl::Resource(Call& call) {
     if (r.group.empty() && r.plural == "bindings") {
       const json& meta = body.value("metadata", json::object());
       std::string pod = meta.is_object() ? meta.value("name", "") : "";
-      return SendJson(res, 201, BindPod(*store, ns, pod, body, base::FormatRfc3339(clock->Now())));
+      return SendJson(res, 201, BindPod(store, ns, pod, body, base::FormatRfc3339(clock.Now())));
     }
     body["kind"] = r.kind;
     body["apiVersion"] = r.ApiVersion();
@@ -439,7 +246,7 @@ void Server::Impl::Resource(Call& call) {
     }
     if (r.namespaced) body["metadata"]["namespace"] = ns.empty() ? "default" : ns;
     if (r.group == "authentication.k8s.io" && r.plural == "tokenreviews") {
-      return ServeTokenReview(*authn, call, std::move(body));
+      return ServeTokenReview(authn, call, std::move(body));
     }
     return Reply(call, r, 201, std::move(body));
   }
@@ -448,30 +255,30 @@ void Server::Impl::Resource(Call& call) {
     // A get reads the newest version; a resourceVersion must still be a number (the cacher
     // parses it).
     if (std::string rv = Param(req, "resourceVersion"); !rv.empty()) ParseResourceVersion(rv);
-    if (plain) return SendBody(res, 200, store->GetJson(r, ns, info.name), kMediaJson);
-    return Reply(call, r, 200, store->Get(r, ns, info.name));
+    if (plain) return SendBody(res, 200, store.GetJson(r, ns, info.name), kMediaJson);
+    return Reply(call, r, 200, store.Get(r, ns, info.name));
   }
   if (info.verb == "list") {
-    if (plain) return SendBody(res, 200, store->ListJson(r, ns, ParseListOptions(req)), kMediaJson);
-    return Reply(call, r, 200, store->List(r, ns, ParseListOptions(req)));
+    if (plain) return SendBody(res, 200, store.ListJson(r, ns, ParseListOptions(req)), kMediaJson);
+    return Reply(call, r, 200, store.List(r, ns, ParseListOptions(req)));
   }
   if (info.verb == "watch") {
     if (format.transform == Transform::kPartialObjectMetadataList) {
       // Every event carries one object.
       TransformAnswer(r, json::object(), format, transform);
     }
-    auto place = TakePlace(watches, options.max_watches);
+    auto place = TakePlace(watches, max_watches);
     if (!place) {
       return TooManyRequests(res, fmt::format("too many watches: this server serves {} at once "
                                               "(--max-watches); retry later",
-                                              options.max_watches));
+                                              max_watches));
     }
     ListOptions opts = ParseListOptions(req);
     if (!info.name.empty()) {
       opts.field_selector = "metadata.name=" + info.name +
                             (opts.field_selector.empty() ? "" : "," + opts.field_selector);
     }
-    std::shared_ptr<Watch> watch = store->StartWatch(r, ns, opts);
+    std::shared_ptr<Watch> watch = store.StartWatch(r, ns, opts);
     // A client that hangs up ends its watch at once (the connection's hang-up signal).
     auto gone = std::make_shared<std::atomic<bool>>(false);
     call.exchange->OnHangUp([watch, gone] {
@@ -509,7 +316,7 @@ void Server::Impl::Resource(Call& call) {
               if (format.transform == Transform::kTable ? change : event->type != "ERROR") {
                 TransformOptions o = transform;
                 o.column_definitions = *first;  // the first Table event carries the columns
-                o.now = clock->Now();
+                o.now = clock.Now();
                 obj = TransformAnswer(r, std::move(obj), format, o);
                 *first = false;
               }
@@ -528,10 +335,10 @@ void Server::Impl::Resource(Call& call) {
   // After a write of a ClusterRole, the roles aggregating it get its rules (as the aggregation
   // controller would write them), once the store's lock is free again.
   struct AggregateAfter {
-    Server::Impl* impl;
+    const ResourceHandler* handler;
     bool on;
     ~AggregateAfter() {
-      if (on) impl->authz->SyncAggregation(*impl->store);
+      if (on) handler->authz.SyncAggregation(handler->store);
     }
   } aggregate{this, rbac && r.plural == "clusterroles" && info.verb != "get" &&
                         info.verb != "list" && info.verb != "watch"};
@@ -539,48 +346,48 @@ void Server::Impl::Resource(Call& call) {
     if (!info.name.empty()) return SendError(res, MethodNotAllowedError());
     Repeats repeats;
     json body = ParseBody(req, r, &repeats);
-    ValidateFields(req, res, *store, r, body, CannotBeHandled(r), repeats);
-    if (rbac) authz->CheckRbacWrite(call.auth.user, r, ns, body);
-    json created = store->Create(r, ns, std::move(body), ParseWriteOptions(req, "CreateOptions"));
+    ValidateFields(req, res, store, r, body, CannotBeHandled(r), repeats);
+    if (rbac) authz.CheckRbacWrite(call.auth.user, r, ns, body);
+    json created = store.Create(r, ns, std::move(body), ParseWriteOptions(req, "CreateOptions"));
     return Reply(call, r, 201, std::move(created));
   }
   if (info.verb == "update") {
     Repeats repeats;
     json body = ParseBody(req, r, &repeats);
-    ValidateFields(req, res, *store, r, body, CannotBeHandled(r), repeats);
+    ValidateFields(req, res, store, r, body, CannotBeHandled(r), repeats);
     if (rbac) {
       if (body.is_object() && !body.contains("metadata")) body["metadata"] = json::object();
       if (body.is_object() && body["metadata"].is_object() && !body["metadata"].contains("name")) {
         body["metadata"]["name"] = info.name;
       }
-      authz->CheckRbacWrite(call.auth.user, r, ns, body);
+      authz.CheckRbacWrite(call.auth.user, r, ns, body);
     }
     return Reply(call, r, 200,
-                 store->Update(r, ns, info.name, std::move(body), ParseWriteOptions(req)));
+                 store.Update(r, ns, info.name, std::move(body), ParseWriteOptions(req)));
   }
   if (info.verb == "patch") {
     auto type = ParsePatchType(req.get_header_value("Content-Type"));
     if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
     std::string body = req.body;
     const WriteOptions write = ParsePatchOptions(req, *type);
-    if (*type == PatchType::kApply) body = ValidateAppliedFields(req, res, *store, r);
+    if (*type == PatchType::kApply) body = ValidateAppliedFields(req, res, store, r);
     if (*type == PatchType::kMerge || *type == PatchType::kStrategicMerge) {
       json patch = json::parse(req.body, nullptr, false);
       if (patch.is_object() &&
-          ValidateFields(req, res, *store, r, patch, "", {DuplicateJsonFields(req.body), false})) {
+          ValidateFields(req, res, store, r, patch, "", {DuplicateJsonFields(req.body), false})) {
         body = patch.dump();
       }
     }
     if (rbac) {
       WriteOptions preview = write;
       preview.dry_run = true;
-      authz->CheckRbacWrite(call.auth.user, r, ns,
-                            store->Patch(r, ns, info.name, *type, body, preview));
+      authz.CheckRbacWrite(call.auth.user, r, ns,
+                           store.Patch(r, ns, info.name, *type, body, preview));
     }
     // A server-side apply that creates the object answers 201, as a create does.
-    const bool creates = *type == PatchType::kApply && !Exists(*store, r, ns, info.name);
+    const bool creates = *type == PatchType::kApply && !Exists(store, r, ns, info.name);
     return Reply(call, r, creates && !write.dry_run ? 201 : 200,
-                 store->Patch(r, ns, info.name, *type, body, write));
+                 store.Patch(r, ns, info.name, *type, body, write));
   }
   if (info.verb == "delete" || info.verb == "deletecollection") {
     DeleteOptions d;
@@ -600,34 +407,34 @@ void Server::Impl::Resource(Call& call) {
     }
     if (info.verb == "delete") {
       bool removed = false;
-      json out = store->Delete(r, ns, info.name, d, &removed);
+      json out = store.Delete(r, ns, info.name, d, &removed);
       // An object that stays (finalizers, a grace period, a terminating namespace) is sent as
       // marked; 202 when the client asked for a cascade with the older orphanDependents=false.
       if (!removed) return Reply(call, r, d.orphan_dependents == false ? 202 : 200, out);
       return Reply(call, r, 200, DeleteAnswer(r, std::move(out)));
     }
-    return Reply(call, r, 200, store->DeleteCollection(r, ns, ParseListOptions(req), d));
+    return Reply(call, r, 200, store.DeleteCollection(r, ns, ParseListOptions(req), d));
   }
   SendError(res, MethodNotAllowedError());
 }
 
 // …/status (and a pod's …/ephemeralcontainers): GET reads the object; PUT and PATCH change its
 // status (its ephemeral containers) and nothing else.
-void Server::Impl::ScopedWrite(Call& call, const ResourceInfo& r, const std::string& ns,
-                               bool WriteOptions::*only) {
+void ResourceHandler::ScopedWrite(Call& call, const ResourceInfo& r, const std::string& ns,
+                                  bool WriteOptions::*only) const {
   const auto& req = call.req;
   const auto& name = call.info.name;
-  if (call.info.verb == "get") return Reply(call, r, 200, store->Get(r, ns, name));
+  if (call.info.verb == "get") return Reply(call, r, 200, store.Get(r, ns, name));
   if (call.info.verb == "update") {
     WriteOptions write = ParseWriteOptions(req);
     write.*only = true;
-    return Reply(call, r, 200, store->Update(r, ns, name, ParseBody(req, r), write));
+    return Reply(call, r, 200, store.Update(r, ns, name, ParseBody(req, r), write));
   }
   auto type = ParsePatchType(req.get_header_value("Content-Type"));
   if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
   WriteOptions write = ParsePatchOptions(req, *type);
   write.*only = true;
-  Reply(call, r, 200, store->Patch(r, ns, name, *type, req.body, write));
+  Reply(call, r, 200, store.Patch(r, ns, name, *type, req.body, write));
 }
 
 namespace {
@@ -661,13 +468,13 @@ json ScaleOf(const json& object) {
 }  // namespace
 
 // …/scale: reads and writes spec.replicas through an autoscaling/v1 Scale.
-void Server::Impl::Scale(Call& call, const ResourceInfo& r, const std::string& ns) {
+void ResourceHandler::Scale(Call& call, const ResourceInfo& r, const std::string& ns) const {
   const auto& req = call.req;
   const auto& name = call.info.name;
   if (call.info.verb == "get") {
-    return SendEncoded(call.res, 200, ScaleOf(store->Get(r, ns, name)), call.format);
+    return SendEncoded(call.res, 200, ScaleOf(store.Get(r, ns, name)), call.format);
   }
-  json object = store->Get(r, ns, name);
+  json object = store.Get(r, ns, name);
   json replicas;
   if (call.info.verb == "update") {
     json body = json::parse(req.body, nullptr, false);
@@ -684,7 +491,7 @@ void Server::Impl::Scale(Call& call, const ResourceInfo& r, const std::string& n
     if (!type) throw StatusError::UnsupportedMediaType(kPatchTypes);
     WriteOptions preview;
     preview.dry_run = true;
-    json patched = store->Patch(r, ns, name, *type, req.body, preview);
+    json patched = store.Patch(r, ns, name, *type, req.body, preview);
     replicas = patched.value("spec", json::object()).value("replicas", json());
   }
   if (!replicas.is_number_integer() || replicas.get<int64_t>() < 0) {
@@ -697,7 +504,7 @@ void Server::Impl::Scale(Call& call, const ResourceInfo& r, const std::string& n
   }
   object["spec"]["replicas"] = replicas;
   SendEncoded(call.res, 200,
-              ScaleOf(store->Update(r, ns, name, std::move(object), ParseWriteOptions(req))),
+              ScaleOf(store.Update(r, ns, name, std::move(object), ParseWriteOptions(req))),
               call.format);
 }
 
