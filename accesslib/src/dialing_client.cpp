@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 
 namespace kubedouble::access::detail {
 
@@ -124,6 +125,17 @@ bool DialingClient::create_and_connect_socket(Socket& socket, httplib::Error& er
     failure_.stage = ConnectFailure::Stage::kTls;
     error = httplib::Error::SSLConnection;
     return false;
+  }
+  if (conn->ssl() != nullptr) {
+    const unsigned char* alpn = nullptr;
+    unsigned alpn_len = 0;
+    SSL_get0_alpn_selected(conn->ssl(), &alpn, &alpn_len);
+    if (std::string_view(reinterpret_cast<const char*>(alpn), alpn_len) == "h2") {
+      failure_.stage = ConnectFailure::Stage::kHttp2;
+      http2_ = std::move(conn);
+      error = httplib::Error::Connection;  // nothing was sent: the transport speaks HTTP/2 on it
+      return false;
+    }
   }
   conn_ = std::move(conn);
   socket.sock = conn_->fd();

@@ -2,6 +2,9 @@
 // writes requests and reads answers; the dialer connects (reporting why a connect failed, at
 // once), goes through an HTTP proxy with CONNECT and runs TLS with the transport's own context.
 // An answer 101 Switching Protocols hands the connection over (exec, attach, port-forward).
+// When the TLS context offers "h2" (ALPN) and the server chooses it, httplib cannot speak on the
+// connection: the request fails before a byte is sent (stage kHttp2) and TakeHttp2() hands the
+// connection to the transport's HTTP/2 client (http2_client.h).
 #pragma once
 
 #include <httplib.h>
@@ -27,7 +30,7 @@ struct DialPlan {
 
 // Why the last connection failed before any HTTP (httplib says only "Connection").
 struct ConnectFailure {
-  enum class Stage { kNone, kDial, kProxy, kTls };
+  enum class Stage { kNone, kDial, kProxy, kTls, kHttp2 };  // kHttp2: see TakeHttp2
   Stage stage = Stage::kNone;
   net::DialError dial;       // kDial
   std::string proxy_answer;  // kProxy: the proxy's status line, or why there was none
@@ -40,6 +43,9 @@ class DialingClient : public httplib::ClientImpl {
   ~DialingClient() override;
 
   const ConnectFailure& failure() const { return failure_; }
+  // After a failure at stage kHttp2: the connection, its TLS handshake done, on which the server
+  // chose HTTP/2 (nullptr otherwise, or once taken).
+  std::shared_ptr<net::DialedConn> TakeHttp2() { return std::move(http2_); }
 
   // Sends `req` (an upgrade: Connection: Upgrade). On 101 returns the connection, with the bytes
   // that came behind the answer's head in `early`, and `res` holds the head; otherwise nullptr
@@ -62,6 +68,7 @@ class DialingClient : public httplib::ClientImpl {
   std::shared_ptr<net::DialedConn> conn_;      // the open connection (socket_ mirrors it)
   ConnStream* stream_ = nullptr;               // the stream of the request under way
   std::shared_ptr<net::DialedConn> upgraded_;  // taken by Upgrade
+  std::shared_ptr<net::DialedConn> http2_;     // taken by TakeHttp2
 };
 
 }  // namespace kubedouble::access::detail

@@ -1,6 +1,8 @@
 // The network layer: cpp-httplib clients (a pool, one connection each, kept alive) on connections
-// dialed by net/ (dialing_client.h), TLS by OpenSSL with the transport's own contexts.
-// Over 600 lines: it is one class, HttpTransport, whose parts (the pool, the TLS material loaded
+// dialed by net/ (dialing_client.h), TLS by OpenSSL with the transport's own contexts; HTTP/2
+// (http2_client.h) on the connections where the server chose "h2" in ALPN, kept in a pool of
+// their own.
+// Over 600 lines: it is one class, HttpTransport, whose parts (the pools, the TLS material loaded
 // once, the upgrade path, the error classification) share its members and its lock.
 #include <httplib.h>
 #include <openssl/err.h>
@@ -17,6 +19,7 @@
 #include <filesystem>
 
 #include "dialing_client.h"
+#include "http2_client.h"
 #include "kubedouble/accesslib/error.h"
 #include "kubedouble/accesslib/transport.h"
 #include "kubedouble/base/strings.h"
@@ -93,6 +96,13 @@ struct Pooled {
   uint64_t generation = 0;
 };
 
+// A connection on which the server chose HTTP/2, with the client that dialed it (its TLS context
+// and verification record live as long as the connection).
+struct PooledHttp2 {
+  Pooled dialer;
+  std::unique_ptr<detail::Http2Connection> conn;
+};
+
 // A connection after 101 Switching Protocols (plain or TLS), non-blocking for reading.
 class SocketTunnel : public Tunnel {
  public:
@@ -135,6 +145,10 @@ class HttpTransport : public Transport {
           {config.source_file, "", "server"});
     url_ = *url;
     https_ = url_.scheme == "https";
+    // HTTP/2 is negotiated inside TLS only (plain http:// stays HTTP/1.1, as Go's transport).
+    const auto no_http2 = env ? env("DISABLE_HTTP2") : std::nullopt;
+    http2_ = https_ && !config.disable_http2 && (!no_http2 || no_http2->empty());
+    if (https_ && !http2_) spdlog::debug("HTTP/2 is turned off for {}", config.server);
     host_header_ =
         url_.explicit_port
             ? url_.HostPort()
@@ -200,7 +214,41 @@ class HttpTransport : public Transport {
       e.server = url_.HostPort();
       throw e;
     }
-    Pooled p = Acquire();
+    // An idle HTTP/2 connection, else a pooled HTTP/1.1 client, whose dial may find that the
+    // server chose HTTP/2. Once more on a new connection when the server did not take the
+    // request (GOAWAY, REFUSED_STREAM) or a reused connection turned out closed, as Go does.
+    for (int attempt = 0;; ++attempt) {
+      std::optional<PooledHttp2> h2;
+      if (attempt == 0) h2 = AcquireHttp2();
+      const bool reused = h2.has_value();
+      if (!h2) {
+        Pooled p = attempt == 0 ? Acquire() : NewClient();
+        std::optional<Response> answered = SendHttp1(p, in);
+        if (answered) return std::move(*answered);
+        h2 = PooledHttp2{std::move(p), nullptr};  // the dial found HTTP/2
+        h2->conn = std::make_unique<detail::Http2Connection>(h2->dialer.client->TakeHttp2());
+      }
+      Response out;
+      const auto started = Clock::now();
+      const detail::Http2Outcome o =
+          h2->conn->RoundTrip(in, WirePath(in), WireHeaders(in), !config_.disable_compression, out);
+      using Kind = detail::Http2Outcome::Kind;
+      if (o.kind == Kind::kAnswered || o.kind == Kind::kStopped) {
+        ReleaseHttp2(std::move(*h2));
+        LogRequest(in, out, started);
+        return out;
+      }
+      const bool again = o.kind == Kind::kRefused ||
+                         (o.kind == Kind::kBroken && reused && !o.head_seen && in.IsIdempotent());
+      if (attempt == 0 && again && in.body_replayable) continue;
+      throw Http2Failed(o, in, Clock::now() - started);
+    }
+  }
+
+ private:
+  // The request over HTTP/1.1 with pooled client `p`: the answer, or nullopt (nothing sent) when
+  // the client's dial found that the server chose HTTP/2 (p's client holds that connection).
+  std::optional<Response> SendHttp1(Pooled& p, const Request& in) {
     httplib::Request req = ToHttplib(in);
 
     Response out;
@@ -235,6 +283,7 @@ class HttpTransport : public Transport {
     bool ok = p.client->send(req, res, err);
     if (!ok) {
       if (stopped) return out;  // the caller stopped it; the connection is not reused
+      if (p.client->failure().stage == detail::ConnectFailure::Stage::kHttp2) return std::nullopt;
       Error e = Classify(err, p, in, Clock::now() - started);
       throw e;
     }
@@ -244,13 +293,18 @@ class HttpTransport : public Transport {
       for (const auto& [k, v] : res.headers) out.headers.emplace(k, v);
       out.body = std::move(res.body);
     }
-    // kubectl -v=6 style request log.
-    spdlog::debug(
-        "{} {}{} {} in {} milliseconds", in.method, config_.server, in.path, out.status,
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+    LogRequest(in, out, started);
     return out;
   }
 
+  // kubectl -v=6 style request log.
+  void LogRequest(const Request& in, const Response& out, Clock::time_point started) const {
+    spdlog::debug(
+        "{} {}{} {} in {} milliseconds", in.method, config_.server, in.path, out.status,
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+  }
+
+ public:
   std::unique_ptr<Tunnel> Upgrade(const Request& in, Response* head) override {
     if (ca_unloadable_) {
       Error e(ErrorKind::kTlsOther,
@@ -258,12 +312,13 @@ class HttpTransport : public Transport {
       e.server = url_.HostPort();
       throw e;
     }
-    // A connection of its own (never from the pool, never back to it).
+    // A connection of its own (never from the pool, never back to it), HTTP/1.1 only: the
+    // handshake offers "http/1.1" alone (client-go's NextProtos for SPDY).
     Pooled p;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (https_ && cert_) RefreshClientCertLocked();
-      p = NewClientLocked();
+      p = NewClientLocked(/*offer_http2=*/false);
     }
     httplib::Request req = ToHttplib(in);
     httplib::Response res;
@@ -285,17 +340,24 @@ class HttpTransport : public Transport {
   }
 
  private:
-  // The request as httplib sends it: the server's path prefix, Host, User-Agent, a JSON body.
+  // The target as it goes on the wire: the server's path prefix, escaped for a request line.
+  std::string WirePath(const Request& in) const { return ForRequestLine(url_.path + in.path); }
+  // The request's headers and what the transport adds: Host, User-Agent, a JSON body's type.
+  Headers WireHeaders(const Request& in) const {
+    Headers headers = in.headers;
+    if (headers.find("Host") == headers.end()) headers.emplace("Host", host_header_);
+    if (headers.find("User-Agent") == headers.end()) headers.emplace("User-Agent", UserAgent());
+    if (!in.body.empty() && headers.find("Content-Type") == headers.end())
+      headers.emplace("Content-Type", "application/json");
+    return headers;
+  }
+  // The request as httplib sends it.
   httplib::Request ToHttplib(const Request& in) const {
     httplib::Request req;
     req.method = in.method;
-    req.path = ForRequestLine(url_.path + in.path);
-    for (const auto& [k, v] : in.headers) req.headers.emplace(k, v);
-    if (!req.has_header("Host")) req.headers.emplace("Host", host_header_);
-    if (!req.has_header("User-Agent")) req.headers.emplace("User-Agent", UserAgent());
+    req.path = WirePath(in);
+    for (auto& [k, v] : WireHeaders(in)) req.headers.emplace(k, v);
     req.body = in.body;
-    if (!in.body.empty() && !req.has_header("Content-Type"))
-      req.headers.emplace("Content-Type", "application/json");
     return req;
   }
 
@@ -409,6 +471,7 @@ class HttpTransport : public Transport {
       LoadClientCertLocked();
       generation_++;
       idle_.clear();
+      idle_http2_.clear();
       spdlog::debug("client certificate files changed; reloaded");
     } catch (const Error& e) {
       spdlog::warn(
@@ -419,11 +482,20 @@ class HttpTransport : public Transport {
     }
   }
 
-  // A TLS client context with the configured trust (and a record of why a verification failed)
-  // and the client certificate. The caller owns the reference.
-  SSL_CTX* NewTlsContextLocked(detail::VerifyRecord* record) {
+  // A TLS client context with the configured trust (and a record of why a verification failed),
+  // the client certificate and the protocols offered in ALPN: "h2" then "http/1.1" with
+  // `offer_http2` (when HTTP/2 is on), "http/1.1" alone for an upgrade, none when HTTP/2 is
+  // off (as Go's transport without HTTP/2). The caller owns the reference.
+  SSL_CTX* NewTlsContextLocked(detail::VerifyRecord* record, bool offer_http2, bool upgrade) {
     SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    static constexpr unsigned char kH2AndHttp1[] = "\x02h2\x08http/1.1";
+    static constexpr unsigned char kHttp1[] = "\x08http/1.1";
+    if (http2_ && offer_http2) {
+      SSL_CTX_set_alpn_protos(ctx, kH2AndHttp1, sizeof kH2AndHttp1 - 1);
+    } else if (upgrade) {
+      SSL_CTX_set_alpn_protos(ctx, kHttp1, sizeof kHttp1 - 1);
+    }
     // OpenSSL verifies during the handshake (SSL_VERIFY_PEER, host name or IP included), so
     // nothing is sent to a server that fails.
     if (record != nullptr) {
@@ -443,7 +515,8 @@ class HttpTransport : public Transport {
     return ctx;
   }
 
-  Pooled NewClientLocked() {
+  // A client of its own; `offer_http2` false: an upgrade's, HTTP/1.1 only.
+  Pooled NewClientLocked(bool offer_http2 = true) {
     Pooled p;
     p.generation = generation_;
     detail::DialPlan plan;
@@ -454,7 +527,7 @@ class HttpTransport : public Transport {
     if (https_) {
       if (proxy_) plan.connect_authority = url_.HostPort();  // a tunnel through the proxy
       if (!config_.insecure) p.record = std::make_unique<detail::VerifyRecord>();
-      plan.tls = NewTlsContextLocked(p.record.get());
+      plan.tls = NewTlsContextLocked(p.record.get(), offer_http2, !offer_http2);
       plan.server_name = check_name_;
     }
     p.client = std::make_unique<detail::DialingClient>(url_.host, url_.port, plan);
@@ -482,9 +555,52 @@ class HttpTransport : public Transport {
     return NewClientLocked();
   }
 
+  Pooled NewClient() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (https_ && cert_) RefreshClientCertLocked();
+    return NewClientLocked();
+  }
+
   void Release(Pooled p) {
     std::lock_guard<std::mutex> lock(mu_);
     if (p.generation == generation_ && idle_.size() < 16) idle_.push_back(std::move(p));
+  }
+
+  // An idle HTTP/2 connection that is still usable (the others are closed), or nullopt.
+  std::optional<PooledHttp2> AcquireHttp2() {
+    for (;;) {
+      std::optional<PooledHttp2> h2;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (https_ && cert_) RefreshClientCertLocked();
+        if (idle_http2_.empty()) return std::nullopt;
+        h2 = std::move(idle_http2_.back());
+        idle_http2_.pop_back();
+      }
+      if (h2->conn->Usable()) return h2;  // (a look at the socket, outside the lock)
+    }
+  }
+
+  void ReleaseHttp2(PooledHttp2 h2) {
+    if (!h2.conn->Usable()) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (h2.dialer.generation == generation_ && idle_http2_.size() < 16)
+      idle_http2_.push_back(std::move(h2));
+  }
+
+  // A failed HTTP/2 round trip as an Error (the words are Go's transport's).
+  Error Http2Failed(const detail::Http2Outcome& o, const Request& in, Clock::duration took) {
+    Error e(ErrorKind::kConnectOther,
+            fmt::format("{} \"{}\": {}", GoMethod(in.method), config_.server + in.path, o.message));
+    if (o.kind == detail::Http2Outcome::Kind::kBroken && config_.request_timeout.count() > 0 &&
+        took >= config_.request_timeout) {
+      e = Error(ErrorKind::kConnectTimeout,
+                fmt::format("{} \"{}\": net/http: request canceled (Client.Timeout exceeded "
+                            "while awaiting headers)",
+                            GoMethod(in.method), config_.server + in.path));
+    }
+    e.server = url_.HostPort();
+    return e;
   }
 
   Error Classify(httplib::Error err, Pooled& p, const Request& in, Clock::duration took) {
@@ -555,6 +671,7 @@ class HttpTransport : public Transport {
   Config config_;
   detail::Url url_;
   bool https_ = false;
+  bool http2_ = false;  // offered in ALPN (https, not turned off)
   std::string host_header_, check_name_;
   std::string ca_label_;  // the CA file, or "certificate-authority-data"
   std::vector<X509*> ca_certs_;
@@ -563,6 +680,7 @@ class HttpTransport : public Transport {
   std::optional<detail::Url> proxy_;
   std::mutex mu_;
   std::vector<Pooled> idle_;
+  std::vector<PooledHttp2> idle_http2_;
   uint64_t generation_ = 0;
   X509* cert_ = nullptr;
   EVP_PKEY* key_ = nullptr;

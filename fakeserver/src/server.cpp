@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "advertise.h"
+#include "answers_at_once.h"
 #include "clock/rotation.h"
 #include "fixtures.h"
 #include "kubedouble/base/strings.h"
@@ -281,6 +282,10 @@ void Server::Start() {
       .non_resources = {*d.discovery, *d.openapi, d.server_address},
   });
   RequestHandler* handler = d.handler.get();
+  FaultSet* faults = d.faults.get();
+  http_options.answers_at_once = [faults](const httplib::Request& req) {
+    return AnswersAtOnce(req, *faults);
+  };
   d.http = std::make_unique<net::HttpServer>(
       http_options, ctx, [handler](net::Exchange& ex) { handler->Handle(ex); },
       [handler](const httplib::Request& req, int status) { handler->Refused(req, status); });

@@ -26,7 +26,8 @@ namespace kubedouble::net {
 
 namespace http2 {
 class Session;
-}
+class Stream;
+}  // namespace http2
 
 class Connection {
  public:
@@ -67,7 +68,8 @@ class Connection {
 
   // Writes all of `data` inside TLS, waiting as needed (up to the io timeout per step); false
   // when the connection failed or was ended. Thread-safe against a concurrent read (upgrades).
-  bool Write(const char* data, size_t size);
+  // `before_wait`, if any, runs each time before the write waits for the socket.
+  bool Write(const char* data, size_t size, const std::function<void()>& before_wait = {});
 
   // Bytes framed and not yet taken by the parser.
   std::string& input() { return input_; }
@@ -100,6 +102,9 @@ class Connection {
 
   // The HTTP/2 session of a kHttp2 connection (used by the loop only).
   std::unique_ptr<http2::Session> h2;
+  // Streams whose requests arrived in the session's last step and are answered in turn by one
+  // worker (under the session's lock).
+  std::vector<std::shared_ptr<http2::Stream>> h2_quick;
 
   // A blocking read for an upgraded stream: up to `size` bytes (from input() first).
   ssize_t ReadSome(char* data, size_t size);

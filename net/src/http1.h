@@ -39,9 +39,11 @@ bool ReadBody(Connection& conn, Body& body, size_t max_body,
 
 // Writes `res` as the answer to `req` (HEAD: no body), with "Connection: close" when `close`.
 // Content providers run here; `stopping` ends a stream between two of its calls. False when the
-// connection failed or a provider gave up.
+// connection failed or a provider gave up. `before_wait`: as Connection::Write's, for a whole
+// answer.
 bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res, bool close,
-                 const std::function<bool()>& stopping);
+                 const std::function<bool()>& stopping,
+                 const std::function<void()>& before_wait = {});
 
 // The status line and headers of `res`, with the blank line that ends them.
 std::string Head(const httplib::Response& res);

@@ -45,9 +45,20 @@ class Session::Mailbox {
     }
     if (first) wake_();
   }
+  // Without waking the loop: the poster sends it, or the session's holder does.
+  void Hand(int32_t id) {
+    std::lock_guard lock(mu_);
+    ids_.push_back(id);
+    ++handed_;
+  }
+  bool Handed() {
+    std::lock_guard lock(mu_);
+    return handed_ != 0;
+  }
   std::vector<int32_t> Take() {
     std::lock_guard lock(mu_);
     woken_ = false;
+    handed_ = 0;
     std::vector<int32_t> ids;
     ids.swap(ids_);
     return ids;
@@ -58,6 +69,7 @@ class Session::Mailbox {
   std::mutex mu_;
   std::vector<int32_t> ids_;
   bool woken_ = false;
+  size_t handed_ = 0;
 };
 
 Session::Session(Connection& conn, Hooks hooks, size_t max_body,
@@ -75,11 +87,13 @@ Session::Session(Connection& conn, Hooks hooks, size_t max_body,
   nghttp2_session_callbacks_set_on_frame_recv_callback(cb, OnFrameRecv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, OnDataChunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cb, OnStreamClose);
-  // Leading or trailing blanks in a header value are taken (and trimmed, as HTTP/1.1's are), not
-  // refused: Go's server accepts them, and kubectl sends "Bearer " for a blank token.
+  // The request's HTTP rules are checked as Go's server checks them (http2_request_check.h), not
+  // by nghttp2, which would reset a stream that asks for an Upgrade where Go answers 400. Leading
+  // or trailing blanks in a header value are taken (and trimmed, as HTTP/1.1's are): Go's server
+  // accepts them, and kubectl sends "Bearer " for a blank token.
   nghttp2_option* option = nullptr;
   nghttp2_option_new(&option);
-  nghttp2_option_set_no_rfc9113_leading_and_trailing_ws_validation(option, 1);
+  nghttp2_option_set_no_http_messaging(option, 1);
   nghttp2_session_server_new2(&session_, cb, this, option);
   nghttp2_option_del(option);
   nghttp2_session_callbacks_del(cb);
@@ -126,8 +140,13 @@ int Session::OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_
                       size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* self) {
   auto* s = static_cast<Session*>(self);
   Stream* stream = s->Find(frame->hd.stream_id);
-  if (stream == nullptr || stream->dispatched) return 0;  // trailers: not kept
+  if (stream == nullptr) return 0;
   const std::string_view n(reinterpret_cast<const char*>(name), namelen);
+  const std::string_view raw(reinterpret_cast<const char*>(value), valuelen);
+  if (stream->dispatched) {  // trailers: checked, not kept
+    return RequestCheck::TrailerField(n, raw) ? 0 : s->Malformed(frame->hd.stream_id);
+  }
+  if (!stream->check.Field(n, raw)) return s->Malformed(frame->hd.stream_id);
   std::string v(http1::Trim(std::string_view(reinterpret_cast<const char*>(value), valuelen)));
   httplib::Request& req = stream->request;
   if (n == ":method") {
@@ -151,10 +170,22 @@ int Session::OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void* sel
   if (it == s->streams_.end()) return 0;
   std::shared_ptr<Stream> stream = it->second;
   const bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+  if (end && !stream->check.BodyEnd()) {  // shorter than its Content-Length
+    s->Malformed(stream->id());
+    return 0;
+  }
   if (frame->hd.type == NGHTTP2_HEADERS && !stream->dispatched) {
+    if (!stream->check.HeadEnd()) {
+      s->Malformed(stream->id());
+      return 0;
+    }
     stream->dispatched = true;
     stream->has_body = !end;
     if (end) stream->EndBody();
+    if (!stream->check.bad_request().empty()) {
+      s->AnswerBadRequest(*stream);
+      return 0;
+    }
     if (s->hooks_.dispatch(stream)) s->Shutdown();  // over the limit: this one is refused, no more
     return 0;
   }
@@ -165,7 +196,13 @@ int Session::OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void* sel
 int Session::OnDataChunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data,
                          size_t len, void* self) {
   auto* s = static_cast<Session*>(self);
-  if (Stream* stream = s->Find(stream_id)) stream->AppendBody(data, len, s->max_body_);
+  Stream* stream = s->Find(stream_id);
+  if (stream == nullptr) return 0;
+  if (!stream->check.Data(len)) {  // longer than its Content-Length
+    s->Malformed(stream_id);
+    return 0;
+  }
+  stream->AppendBody(data, len, s->max_body_);
   return 0;
 }
 
@@ -178,6 +215,18 @@ int Session::OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_c
   if (--s->open_ == 0) s->idle_since_ = std::chrono::steady_clock::now();
   stream->Closed(error_code != NGHTTP2_NO_ERROR);
   return 0;
+}
+
+int Session::Malformed(int32_t stream_id) {
+  nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_PROTOCOL_ERROR);
+  return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+}
+
+void Session::AnswerBadRequest(Stream& stream) {
+  if (hooks_.refused) hooks_.refused(stream.request, 400);  // journaled before it is answered
+  httplib::Headers headers = {{"Content-Type", "text/plain; charset=utf-8"},
+                              {"X-Content-Type-Options", "nosniff"}};
+  stream.RespondWhole(400, headers, stream.check.bad_request() + "\n");
 }
 
 ssize_t Session::ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
@@ -226,6 +275,10 @@ bool Session::OnEvent() {
   }
   return Flush();
 }
+
+void Session::Hand(int32_t stream) { mailbox_->Hand(stream); }
+
+bool Session::Handed() { return mailbox_->Handed(); }
 
 bool Session::Pump() {
   for (int32_t id : mailbox_->Take()) {

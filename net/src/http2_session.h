@@ -1,10 +1,14 @@
 // HTTP/2 on a Connection whose TLS handshake chose "h2" (alpn.h), through nghttp2.
 //
-// The session belongs to the event loop: it reads the client's frames as they arrive (feeding
-// nghttp2), writes what nghttp2 has to send without ever waiting (what the socket does not take
-// now waits for EPOLLOUT), and keeps the connection's streams (http2_stream.h). A stream whose
-// request head is whole is handed to the `dispatch` hook, which runs its handler on a worker; the
-// worker's answer comes back through the stream, and `wake` asks the loop to call Pump().
+// The event loop reads the client's frames as they arrive (feeding nghttp2); what nghttp2 has to
+// send is written without ever waiting (what the socket does not take now waits for EPOLLOUT);
+// the session keeps the connection's streams (http2_stream.h). A stream whose request head is
+// whole is handed to the `dispatch` hook, which runs its handler on a worker. A whole answer is
+// handed back (Hand) and sent by whichever thread holds the session then, or next — its own
+// worker if no other does: no trip through the loop, and TLS on the worker's core. A streamed
+// answer's bytes come back through the stream, and `wake` asks the loop to call Pump(). Every
+// call takes `mu` first (the loop's reads, a worker's writes); whoever releases it sends what was
+// handed meanwhile (Handed).
 //
 // Flow control: a stream's body leaves as the client's windows allow (nghttp2's data source,
 // deferred while the worker has produced nothing, resumed when it has); the client's own bodies
@@ -44,6 +48,9 @@ class Session {
     std::function<bool(const std::shared_ptr<Stream>& stream)> dispatch;
     // From a worker: streams have news; the loop is to call Pump().
     std::function<void()> wake;
+    // On the loop: a request answered by the session itself, without a handler (400: a head
+    // that is well formed but not valid in HTTP/2, see http2_request_check.h).
+    std::function<void(const httplib::Request& request, int status)> refused;
   };
 
   Session(Connection& conn, Hooks hooks, size_t max_body, std::chrono::milliseconds io_timeout);
@@ -58,6 +65,12 @@ class Session {
   bool OnEvent();
   // Takes the workers' news (answer heads, body bytes, resets), then writes. False: over.
   bool Pump();
+  // From a worker: the whole answer of `stream` is ready (Stream::RespondWhole without posting),
+  // for the next Pump by whoever holds `mu` — the caller takes it if free (never waits), and
+  // every holder looks again once it released it (so none is left unsent).
+  void Hand(int32_t stream);
+  // Answers handed and not yet taken by a Pump.
+  bool Handed();
   // GOAWAY (once): no new streams.
   void Shutdown();
   // The server stops: every streaming answer (a watch) is told its client has gone.
@@ -70,6 +83,8 @@ class Session {
   // Nothing more to do: both sides are done, or GOAWAY was sent and no stream is left.
   bool Over();
   size_t streams() const { return open_.load(); }
+  // Held by whoever calls the session (the loop, or a worker sending its answer).
+  std::mutex mu;
   // When the last stream closed (for the idle timeout).
   std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
 
@@ -87,6 +102,11 @@ class Session {
                           uint32_t* flags, nghttp2_data_source* source, void* self);
 
   Stream* Find(int32_t id);
+  // RST_STREAM PROTOCOL_ERROR for a malformed request; returns what nghttp2's header callback
+  // returns then.
+  int Malformed(int32_t stream_id);
+  // Go's 400 for a request that is not valid in HTTP/2 (its handler never runs).
+  void AnswerBadRequest(Stream& stream);
   void Submit(Stream& stream, const Stream::Head& head);
   bool Flush();
 

@@ -70,16 +70,16 @@ void Stream::Respond(int status, const httplib::Headers& headers, bool has_body)
   Post(lock);
 }
 
-void Stream::RespondWhole(int status, const httplib::Headers& headers, std::string body) {
+void Stream::RespondWhole(int status, httplib::Headers headers, std::string body, bool post) {
   std::unique_lock lock(mu_);
   head_.status = status;
-  head_.headers = headers;
+  head_.headers = std::move(headers);
   head_.has_body = !body.empty();
   head_ready_ = true;
   out_.swap(body);
   out_pos_ = 0;
   out_end_ = true;
-  Post(lock);
+  if (post) Post(lock);
 }
 
 bool Stream::Write(const char* data, size_t n) {
@@ -285,7 +285,8 @@ bool WriteProvided(Stream& stream, httplib::Response& res, httplib::detail::comp
 }  // namespace
 
 bool WriteAnswer(Stream& stream, const httplib::Request& req, httplib::Response& res,
-                 const std::function<bool()>& stopping) {
+                 const std::function<bool()>& stopping, bool& whole) {
+  whole = false;
   const bool provided = static_cast<bool>(res.content_provider_);
   std::unique_ptr<httplib::detail::compressor> compressor = PrepareAnswer(req, res);
   if (provided && !res.is_chunked_content_provider_ && res.content_length_ > 0) {
@@ -293,7 +294,9 @@ bool WriteAnswer(Stream& stream, const httplib::Request& req, httplib::Response&
   }
   const bool head_only = req.method == "HEAD";
   if (head_only || !provided) {
-    stream.RespondWhole(res.status, res.headers, head_only ? std::string() : std::move(res.body));
+    whole = true;
+    stream.RespondWhole(res.status, std::move(res.headers),
+                        head_only ? std::string() : std::move(res.body), false);
     return !stream.closed() || !stream.hung_up();
   }
   stream.SetStreaming();

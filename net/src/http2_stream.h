@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "http2_request_check.h"
+
 namespace kubedouble::net::http2 {
 
 class Stream {
@@ -31,6 +33,7 @@ class Stream {
   httplib::Request request;  // moved to the worker at dispatch
   bool has_body = false;     // the HEADERS frame did not end the stream
   bool dispatched = false;
+  RequestCheck check;  // the request's head and body, as Go's server checks them
   void AppendBody(const uint8_t* data, size_t n, size_t max_body);
   void EndBody();
 
@@ -41,8 +44,9 @@ class Stream {
   // The answer's status and headers; `has_body`: DATA frames follow (else the head ends the
   // stream).
   void Respond(int status, const httplib::Headers& headers, bool has_body);
-  // A whole answer at once (one wake-up of the loop): the head, and `body` unless it is empty.
-  void RespondWhole(int status, const httplib::Headers& headers, std::string body);
+  // A whole answer at once: the head, and `body` unless it is empty. `post`: one wake-up of the
+  // loop; false: the caller sends it itself (Session::PumpWith).
+  void RespondWhole(int status, httplib::Headers headers, std::string body, bool post = true);
   // Body bytes: Write waits while too much waits to be sent.
   // False once the stream ended (reset by the client, connection gone) or on the io timeout.
   bool Write(const char* data, size_t n);
@@ -125,8 +129,9 @@ class Stream {
 
 // Writes `res` (the handler's answer to `req`) on `stream`: a whole body, or a content provider's
 // bytes as it produces them; `stopping` ends a stream between two provider calls. False when the
-// stream ended before the answer did.
+// stream ended before the answer did. A whole answer is not posted to the loop: `whole` is set,
+// and the caller sends it (Session::PumpWith).
 bool WriteAnswer(Stream& stream, const httplib::Request& req, httplib::Response& res,
-                 const std::function<bool()>& stopping);
+                 const std::function<bool()>& stopping, bool& whole);
 
 }  // namespace kubedouble::net::http2

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -121,9 +122,22 @@ class HttpServer::Impl {
   int Listening(int fd);
   void Loop();
   void Stop();
-  void Serve(const std::shared_ptr<Connection>& conn);
+  // The requests of `conn` until it goes back to the loop. `together`: the other connections
+  // whose heads the loop read with this one (HttpServerOptions::answers_at_once): only requests
+  // answered at once are served here, in turn, and the next request is not waited for; anything
+  // else — or an answer whose write must wait for the socket — gets a worker of its own (for
+  // this connection, or for the rest). `parsed`: the head, already read.
+  void Serve(std::shared_ptr<Connection> conn,
+             std::deque<std::shared_ptr<Connection>>* together = nullptr,
+             std::shared_ptr<httplib::Request> parsed = nullptr);
+  // On a worker: the connections the loop read heads of together, answered in turn.
+  void ServeTogether(std::deque<std::shared_ptr<Connection>> conns);
+  // Hands `conns` to a worker of their own.
+  void Release(std::deque<std::shared_ptr<Connection>>& conns);
+  std::deque<std::shared_ptr<Connection>> ready;  // the loop's: heads read in this round
+  // `send`: the answer is sent at once (else handed, for the caller's SendHanded).
   void ServeStream(const std::shared_ptr<Connection>& conn,
-                   const std::shared_ptr<http2::Stream>& stream, bool over);
+                   const std::shared_ptr<http2::Stream>& stream, bool over, bool send = true);
 
   const HttpServerOptions options;
   SSL_CTX* const ctx;
@@ -168,7 +182,31 @@ class HttpServer::Impl {
   void StartHttp2(const std::shared_ptr<Connection>& conn);
   bool DispatchStream(const std::shared_ptr<Connection>& conn,
                       const std::shared_ptr<http2::Stream>& stream);
-  void AfterHttp2(const std::shared_ptr<Connection>& conn, bool ok);
+  // Under the session's lock: listens again after a step (`ok`: the session goes on), or false
+  // when the connection is over.
+  bool Http2Listen(Connection& conn, bool ok);
+  // On the loop: `step` on the session (its lock held), then listen again or forget.
+  template <typename Step>
+  void Http2Step(const std::shared_ptr<Connection>& conn, Step step) {
+    bool goes_on;
+    std::vector<std::shared_ptr<http2::Stream>> quick;
+    {
+      std::lock_guard lock(conn->h2->mu);
+      goes_on = Http2Listen(*conn, step(*conn->h2));
+      quick.swap(conn->h2_quick);
+    }
+    if (!quick.empty()) {  // one worker answers them in turn, and sends the answers together
+      pool.Submit([this, conn, quick = std::move(quick)] {
+        for (const auto& stream : quick) ServeStream(conn, stream, false, false);
+        SendHanded(conn);
+      });
+    }
+    if (!goes_on) return Forget(conn->id());
+    SendHanded(conn);
+  }
+  // After the session's lock was released: the answers workers handed meanwhile, sent unless
+  // another thread holds the lock now (it sends them when it releases it).
+  void SendHanded(const std::shared_ptr<Connection>& conn);
   void PostHttp2(uint64_t id) {
     {
       std::lock_guard lock(posted_mu);
@@ -305,7 +343,10 @@ void HttpServer::Impl::Forget(uint64_t id) {
     conns.erase(it);
   }
   conn->Close();
-  if (conn->h2) conn->h2->Abort();  // its streams' handlers hear of the end
+  if (conn->h2) {  // its streams' handlers hear of the end
+    std::lock_guard session(conn->h2->mu);
+    conn->h2->Abort();
+  }
   {
     std::lock_guard lock(conn->mu);
     conn->state = Connection::State::kClosed;
@@ -327,7 +368,22 @@ void HttpServer::Impl::Dispatch(const std::shared_ptr<Connection>& conn) {
   conn->state = Connection::State::kActive;
   conn->head_timing = false;
   conn->hang_up_armed = false;  // the loop does not listen while a worker has it, unless asked
+  if (options.answers_at_once) return ready.push_back(conn);  // one worker for the round's heads
   pool.Submit([this, conn] { Serve(conn); });
+}
+
+void HttpServer::Impl::ServeTogether(std::deque<std::shared_ptr<Connection>> conns) {
+  while (!conns.empty()) {
+    std::shared_ptr<Connection> conn = std::move(conns.front());
+    conns.pop_front();
+    Serve(std::move(conn), &conns);
+  }
+}
+
+void HttpServer::Impl::Release(std::deque<std::shared_ptr<Connection>>& conns) {
+  if (conns.empty()) return;
+  pool.Submit([this, rest = std::move(conns)] { ServeTogether(rest); });
+  conns.clear();
 }
 
 // On the loop: a connection waiting for a head has bytes (or an end).
@@ -386,7 +442,7 @@ void HttpServer::Impl::OnEvent(const std::shared_ptr<Connection>& conn, uint32_t
       return;
     case State::kHttp2:
       lock.unlock();
-      return AfterHttp2(conn, conn->h2->OnEvent());
+      return Http2Step(conn, [](http2::Session& s) { return s.OnEvent(); });
     case State::kDraining: {
       char sink[16 * 1024];
       for (;;) {
@@ -453,15 +509,23 @@ void HttpServer::Impl::Sweep() {
   for (auto& conn : gone) conn->FireHangUp();
   for (uint64_t id : ended) Forget(id);
   for (auto& conn : h2) {
-    http2::Session& session = *conn->h2;
-    if (stopping) {  // GOAWAY; open watches end as over HTTP/1.1
-      session.Shutdown();
-      session.HangUpStreaming();
-    } else if (session.streams() == 0 && now - session.idle_since() > options.idle_timeout) {
+    bool idle;
+    {
+      http2::Session& session = *conn->h2;
+      std::lock_guard lock(session.mu);
+      idle = session.streams() == 0 && now - session.idle_since() > options.idle_timeout;
+    }
+    if (!stopping && idle) {
       Forget(conn->id());
       continue;
     }
-    AfterHttp2(conn, session.Pump());
+    Http2Step(conn, [this](http2::Session& session) {
+      if (stopping) {  // GOAWAY; open watches end as over HTTP/1.1
+        session.Shutdown();
+        session.HangUpStreaming();
+      }
+      return session.Pump();
+    });
   }
 }
 
@@ -515,7 +579,7 @@ void HttpServer::Impl::Loop() {
             if (it == conns.end()) continue;
             conn = it->second;
           }
-          if (conn->h2) AfterHttp2(conn, conn->h2->Pump());
+          if (conn->h2) Http2Step(conn, [](http2::Session& s) { return s.Pump(); });
         }
         continue;
       }
@@ -528,6 +592,10 @@ void HttpServer::Impl::Loop() {
       }
       OnEvent(conn, events[i].events);
     }
+    if (!ready.empty()) {
+      pool.Submit([this, conns = std::move(ready)] { ServeTogether(conns); });
+      ready.clear();
+    }
     if (Connection::Clock::now() >= next_sweep) {
       Sweep();
       next_sweep = Connection::Clock::now() + period;
@@ -536,13 +604,23 @@ void HttpServer::Impl::Loop() {
 }
 
 // On a worker: the requests of a connection whose head is whole, until it goes back to the loop.
-void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
+void HttpServer::Impl::Serve(std::shared_ptr<Connection> conn,
+                             std::deque<std::shared_ptr<Connection>>* together,
+                             std::shared_ptr<httplib::Request> parsed) {
   for (;;) {
     httplib::Request req;
-    const int bad = http1::ParseHead(*conn, req);
-    if (bad != 0) {
+    if (parsed) {
+      req = std::move(*parsed);
+      parsed.reset();
+    } else if (const int bad = http1::ParseHead(*conn, req); bad != 0) {
       Refuse(conn, req, bad, http1::Refusal(bad));
       return Drain(conn);
+    }
+    if (together != nullptr &&
+        (http1::BodyOf(req).present || !options.answers_at_once(req))) {  // may wait
+      auto head = std::make_shared<httplib::Request>(std::move(req));
+      pool.Submit([this, conn, head] { Serve(conn, nullptr, head); });
+      return;
     }
     Identify(*conn, req);
     const bool over = !TakePlace(*conn);
@@ -558,6 +636,11 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
                                   [](const httplib::MultipartContentHeader&,
                                      const httplib::ContentReceiver&) { return false; }));
     RunHandler(ex);
+    // Whatever may take long from here on (an upgrade's taker, a provider's stream) holds back
+    // none of the connections read together with this one.
+    if (together != nullptr && (ex.upgraded() || ex.response.content_provider_)) {
+      Release(*together);
+    }
     if (ex.upgraded() && !conn->ended()) {
       if (ex.response.status == -1) ex.response.status = 101;
       const std::string head = http1::Head(ex.response);
@@ -583,8 +666,11 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
       conn->streaming = true;
       conn->ListenForHangUp();
     }
-    const bool written = http1::WriteAnswer(*conn, ex.request, ex.response, close,
-                                            [this] { return stopping.load(); });
+    const bool written = http1::WriteAnswer(
+        *conn, ex.request, ex.response, close, [this] { return stopping.load(); },
+        [this, together] {  // a client slow to read holds back no other
+          if (together != nullptr) Release(*together);
+        });
     bool hung_up;
     {
       std::lock_guard lock(conn->mu);
@@ -600,7 +686,7 @@ void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
     if (conn->HeadReady()) continue;  // the client sent its next request already
     // A busy client sends its next request within moments: waited for here, it needs no trip
     // through the loop (a wake-up and a hand-over less per request).
-    if (!conn->rejected() && conn->WaitBriefly(kKeepServing) &&
+    if (together == nullptr && !conn->rejected() && conn->WaitBriefly(kKeepServing) &&
         conn->ReadNow() != Connection::Fill::kEnd && conn->HeadReady()) {
       continue;
     }
@@ -657,6 +743,7 @@ void HttpServer::Impl::StartHttp2(const std::shared_ptr<Connection>& conn) {
   };
   const uint64_t id = conn->id();
   hooks.wake = [this, id] { PostHttp2(id); };
+  hooks.refused = refused;
   auto session = std::make_unique<http2::Session>(*conn, std::move(hooks), options.max_body,
                                                   options.io_timeout);
   {
@@ -665,13 +752,14 @@ void HttpServer::Impl::StartHttp2(const std::shared_ptr<Connection>& conn) {
     conn->since = Connection::Clock::now();
   }
   // The client's preface may have come with the handshake's end.
-  AfterHttp2(conn, conn->h2->Start() && conn->h2->OnEvent());
+  Http2Step(conn, [](http2::Session& s) { return s.Start() && s.OnEvent(); });
 }
 
-void HttpServer::Impl::AfterHttp2(const std::shared_ptr<Connection>& conn, bool ok) {
-  if (!ok || conn->h2->Over()) return Forget(conn->id());
-  conn->Listen(EPOLLIN | EPOLLRDHUP | EPOLLONESHOT |
-               (conn->h2->WantsWrite() ? uint32_t{EPOLLOUT} : 0u));
+bool HttpServer::Impl::Http2Listen(Connection& conn, bool ok) {
+  if (!ok || conn.h2->Over()) return false;
+  conn.Listen(EPOLLIN | EPOLLRDHUP | EPOLLONESHOT |
+              (conn.h2->WantsWrite() ? uint32_t{EPOLLOUT} : 0u));
+  return true;
 }
 
 // On the loop: a stream's request head is whole.
@@ -679,13 +767,19 @@ bool HttpServer::Impl::DispatchStream(const std::shared_ptr<Connection>& conn,
                                       const std::shared_ptr<http2::Stream>& stream) {
   Identify(*conn, stream->request);
   const bool over = !TakePlace(*conn);
+  if (!over && !stream->has_body && options.answers_at_once &&
+      options.answers_at_once(stream->request)) {
+    conn->h2_quick.push_back(stream);
+    return false;
+  }
   pool.Submit([this, conn, stream, over] { ServeStream(conn, stream, over); });
   return over;
 }
 
 // On a worker: one HTTP/2 stream's request, handled and answered.
 void HttpServer::Impl::ServeStream(const std::shared_ptr<Connection>& conn,
-                                   const std::shared_ptr<http2::Stream>& stream, bool over) {
+                                   const std::shared_ptr<http2::Stream>& stream, bool over,
+                                   bool send) {
   Exchange ex(conn, stream, over);
   ex.request = std::move(stream->request);
   http2::Stream* s = stream.get();
@@ -698,14 +792,28 @@ void HttpServer::Impl::ServeStream(const std::shared_ptr<Connection>& conn,
                                       const httplib::ContentReceiver&) { return false; }));
   RunHandler(ex);
   if (conn->ended()) return Post(conn->id());  // reset or closed by the handler (a fault)
+  bool whole = false;
   if (ex.upgraded()) {
     stream->Reset(NGHTTP2_HTTP_1_1_REQUIRED);  // 101 is HTTP/1.1's
-  } else if (!http2::WriteAnswer(*stream, ex.request, ex.response,
-                                 [this] { return stopping.load(); })) {
+  } else if (!http2::WriteAnswer(
+                 *stream, ex.request, ex.response, [this] { return stopping.load(); }, whole)) {
     stream->Reset(NGHTTP2_INTERNAL_ERROR);
   }
   stream->ForgetHangUp();  // the handler's callbacks die with it
+  if (whole) {             // sent from here (or by the session's holder): no wake-up of the loop
+    conn->h2->Hand(stream->id());
+    if (send) SendHanded(conn);
+  }
   if (conn->ended()) Post(conn->id());
+}
+
+void HttpServer::Impl::SendHanded(const std::shared_ptr<Connection>& conn) {
+  http2::Session& session = *conn->h2;
+  while (session.Handed() && session.mu.try_lock()) {
+    const bool goes_on = Http2Listen(*conn, session.Pump());
+    session.mu.unlock();
+    if (!goes_on) return Post(conn->id());  // the loop forgets it
+  }
 }
 
 void HttpServer::Impl::Stop() {

@@ -120,8 +120,15 @@ class H2Client {
                                               has_body ? &provider : nullptr, nullptr);
     bodies_.push_back(std::move(pending));
     replies_[id];
-    Flush();
+    if (!held_) Flush();
     return id;
+  }
+  // While held, requests wait; released, they leave together (one TLS record, one read for the
+  // server).
+  void Hold() { held_ = true; }
+  void Release() {
+    held_ = false;
+    Flush();
   }
   int32_t Get(const std::string& path) { return Request("GET", path); }
 
@@ -165,26 +172,29 @@ class H2Client {
       }
     }
   }
+  // Everything nghttp2 has to send, in one TLS write.
   void Flush() {
+    std::string out;
     for (;;) {
       const uint8_t* data = nullptr;
       const ssize_t n = nghttp2_session_mem_send(session_, &data);
-      if (n <= 0) return;
-      size_t done = 0;
-      while (done < static_cast<size_t>(n)) {
-        const int w = SSL_write(ssl_, data + done, static_cast<int>(n - done));
-        if (w > 0) {
-          done += static_cast<size_t>(w);
-          continue;
-        }
-        const int err = SSL_get_error(ssl_, w);
-        if (err != SSL_ERROR_WANT_WRITE && err != SSL_ERROR_WANT_READ) {
-          eof_ = true;
-          return;
-        }
-        pollfd p{fd_, POLLOUT, 0};
-        ::poll(&p, 1, 50);
+      if (n <= 0) break;
+      out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+    }
+    size_t done = 0;
+    while (done < out.size()) {
+      const int w = SSL_write(ssl_, out.data() + done, static_cast<int>(out.size() - done));
+      if (w > 0) {
+        done += static_cast<size_t>(w);
+        continue;
       }
+      const int err = SSL_get_error(ssl_, w);
+      if (err != SSL_ERROR_WANT_WRITE && err != SSL_ERROR_WANT_READ) {
+        eof_ = true;
+        return;
+      }
+      pollfd p{fd_, POLLOUT, 0};
+      ::poll(&p, 1, 50);
     }
   }
   static int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
@@ -225,6 +235,7 @@ class H2Client {
   bool handshaken_ = false;
   bool goaway_ = false;
   bool eof_ = false;
+  bool held_ = false;
   std::map<int32_t, Reply> replies_;
   std::vector<std::unique_ptr<std::pair<std::string, size_t>>> bodies_;
 };

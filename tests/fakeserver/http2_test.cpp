@@ -1,7 +1,12 @@
 // The fake server over HTTP/2, as client-go's informers use it: a list and watches of two
 // resources multiplexed on ONE connection, each watch getting its own events; the journal
-// records the protocol; with ServerOptions::http2 off ALPN chooses HTTP/1.1.
+// records the protocol; an Upgrade asked for over HTTP/2 is Go's 400; with ServerOptions::http2
+// off ALPN chooses HTTP/1.1.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
 
 #include "client.h"
 #include "common/h2_client.h"
@@ -48,6 +53,68 @@ TEST(Http2Server, AnInformersListAndWatchesShareOneConnection) {
   c.Reset(pods);  // the watch's handler ends: its client reset the stream
   c.Reset(cms);
   ASSERT_TRUE(c.RunUntil([&] { return c.reply(pods).done && c.reply(cms).done; }));
+}
+
+// Lists sent together on one connection are answered together (one worker, one write); a fault
+// rule's delay on one of them holds none of the others back.
+TEST(Http2Server, ListsSentTogetherAreAnsweredAndADelayedOneHoldsNoneBack) {
+  fake::TestServer srv;
+  H2Client c(srv.port(), srv.paths().ca_crt.string());
+  ASSERT_TRUE(c.ok());
+  std::vector<int32_t> lists;
+  c.Hold();
+  for (int i = 0; i < 20; ++i) {
+    lists.push_back(c.Request("GET", "/api/v1/namespaces/default/pods", {}, Bearer(srv)));
+  }
+  c.Release();
+  const auto all_done = [&] {
+    return std::all_of(lists.begin(), lists.end(), [&](int32_t id) { return c.reply(id).done; });
+  };
+  ASSERT_TRUE(c.RunUntil(all_done));
+  for (int32_t id : lists) {
+    EXPECT_EQ(c.reply(id).status, 200);
+    EXPECT_NE(c.reply(id).body.find("\"kind\":\"PodList\""), std::string::npos);
+  }
+
+  fake::FaultRule slow;
+  slow.match.resource = "configmaps";
+  slow.delay.kind = fake::FaultDelay::Kind::kFixed;
+  slow.delay.fixed = std::chrono::seconds(5);
+  srv.server().faults().Add(slow);
+  c.Hold();  // the delayed request and the lists are read together
+  const int32_t delayed =
+      c.Request("GET", "/api/v1/namespaces/default/configmaps", {}, Bearer(srv));
+  lists.clear();
+  for (int i = 0; i < 20; ++i) {
+    lists.push_back(c.Request("GET", "/api/v1/namespaces/default/pods", {}, Bearer(srv)));
+  }
+  c.Release();
+  ASSERT_TRUE(c.RunUntil(all_done));
+  EXPECT_FALSE(c.reply(delayed).done);  // still in its delay
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(delayed).done; }));
+  EXPECT_EQ(c.reply(delayed).status, 200);
+}
+
+// An exec asked for over HTTP/2 with an Upgrade header (exec needs HTTP/1.1's 101): answered as
+// kube-apiserver's Go server answers it, 400 with a line naming the header, and journaled.
+TEST(Http2Server, AnUpgradeAskedForOverHttp2Is400AsKubeApiserversGoServerAnswers) {
+  fake::TestServer srv;
+  H2Client c(srv.port(), srv.paths().ca_crt.string());
+  ASSERT_TRUE(c.ok());
+  auto headers = Bearer(srv);
+  headers.push_back({"upgrade", "websocket"});
+  headers.push_back({"sec-websocket-protocol", "v5.channel.k8s.io"});
+  const std::string exec = "/api/v1/namespaces/default/pods/redis-0/exec";
+  const int32_t id = c.Request("GET", exec + "?command=ls&stdout=true", {}, headers);
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(id).done; }));
+  EXPECT_EQ(c.reply(id).error, 0u);
+  EXPECT_EQ(c.reply(id).status, 400);
+  EXPECT_EQ(c.reply(id).body, "request header \"Upgrade\" is not valid in HTTP/2\n");
+  ASSERT_FALSE(srv.journal().Entries().empty());
+  const fake::JournalEntry e = srv.journal().Entries().back();
+  EXPECT_EQ(e.path, exec);
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.protocol, "HTTP/2.0");
 }
 
 TEST(Http2Server, OffTheServerSpeaksHttp1Only) {

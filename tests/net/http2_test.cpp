@@ -7,13 +7,16 @@
 #include <kubedouble/net/http_server.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/h2_client.h"
 #include "reliability/raw_tls.h"
@@ -47,7 +50,7 @@ struct Gate {
 
 // /watch?name=N: a chunk "N-1\n", then (once the gate opens) "N-2\n" and the end; a hang-up ends
 // it early. /slow: 200 "slow" once the gate opens. /echo: method, version and body. /header: the
-// Authorization header in brackets. Otherwise
+// Authorization header in brackets. /id?n=N: "id-N". Otherwise
 // "list" (or /big: 2 MiB from a provider).
 net::HttpServer::Handler Handler(std::shared_ptr<Gate> gate) {
   return [gate](net::Exchange& ex) {
@@ -86,6 +89,8 @@ net::HttpServer::Handler Handler(std::shared_ptr<Gate> gate) {
         });
       }
       ex.response.set_content(req.method + " " + req.version + " " + body, "text/plain");
+    } else if (req.path == "/id") {
+      ex.response.set_content("id-" + req.get_param_value("n"), "text/plain");
     } else if (req.path == "/header") {
       ex.response.set_content("[" + req.get_header_value("Authorization") + "]", "text/plain");
     } else if (req.path == "/big") {
@@ -104,7 +109,7 @@ net::HttpServer::Handler Handler(std::shared_ptr<Gate> gate) {
 
 class Http2Test : public ::testing::Test {
  protected:
-  void Start(bool http2 = true) {
+  void Start(bool http2 = true, std::function<bool(const httplib::Request&)> at_once = {}) {
     bundle_ = certs::MintBundle();
     dir_ = fs::temp_directory_path() / ("kd-h2-" + std::to_string(::getpid()));
     certs::SaveBundle(bundle_, dir_);
@@ -113,7 +118,12 @@ class Http2Test : public ::testing::Test {
     SSL_CTX_use_PrivateKey(ctx, bundle_.server.key.get());
     net::HttpServerOptions o;
     o.http2 = http2;
-    server_ = std::make_unique<net::HttpServer>(o, ctx, Handler(gate_));
+    o.answers_at_once = std::move(at_once);
+    server_ = std::make_unique<net::HttpServer>(
+        o, ctx, Handler(gate_), [this](const httplib::Request& req, int status) {
+          std::lock_guard lock(refusals_mu_);
+          refusals_.push_back(req.method + " " + req.path + " " + std::to_string(status));
+        });
     SSL_CTX_free(ctx);
     server_->Bind();
     server_->Start();
@@ -137,6 +147,8 @@ class Http2Test : public ::testing::Test {
   certs::Bundle bundle_;
   fs::path dir_;
   std::unique_ptr<net::HttpServer> server_;
+  std::mutex refusals_mu_;
+  std::vector<std::string> refusals_;  // what the refused hook was told: "GET /x 400"
 };
 
 TEST_F(Http2Test, AlpnChoosesH2AndTheHandlerAnswersWithBodiesBothWays) {
@@ -224,15 +236,63 @@ TEST_F(Http2Test, StopSendsGoawayFinishesTheStreamInFlightAndEndsWatches) {
   EXPECT_TRUE(c.RunUntil([&] { return c.eof(); }));
 }
 
-TEST_F(Http2Test, ARequestWithUpgradeHeadersIsResetAsMalformed) {
+// HTTP/1.1's connection headers (an exec's Upgrade, say) and a TE other than "trailers" are not
+// valid in HTTP/2: Go's server, and so kube-apiserver, answers 400 with a line naming the header,
+// without running the handler; the server's refused hook is told. The connection goes on.
+TEST_F(Http2Test, ConnectionHeadersAreAnswered400AsGoDoes) {
   Start();
   H2Client c(server_->port(), ca());
   ASSERT_TRUE(c.ok());
-  const int32_t up = c.Request("GET", "/echo", {}, {{"upgrade", "websocket"}});
+  const int32_t upgrade = c.Request("GET", "/echo", {}, {{"upgrade", "websocket"}});
+  const int32_t both =
+      c.Request("GET", "/echo", {}, {{"upgrade", "SPDY/3.1"}, {"connection", "Upgrade"}});
+  const int32_t te = c.Request("GET", "/echo", {}, {{"te", "gzip"}});
+  const int32_t trailers = c.Request("GET", "/echo", {}, {{"te", "trailers"}});
+  ASSERT_TRUE(c.RunUntil([&] {
+    return c.reply(upgrade).done && c.reply(both).done && c.reply(te).done &&
+           c.reply(trailers).done;
+  }));
+  EXPECT_EQ(c.reply(upgrade).status, 400);
+  EXPECT_EQ(c.reply(upgrade).body, "request header \"Upgrade\" is not valid in HTTP/2\n");
+  auto type = c.reply(upgrade).headers.find("content-type");
+  ASSERT_NE(type, c.reply(upgrade).headers.end());
+  EXPECT_EQ(type->second, "text/plain; charset=utf-8");
+  EXPECT_EQ(c.reply(both).body, "request header \"Connection\" is not valid in HTTP/2\n");
+  EXPECT_EQ(c.reply(te).status, 400);
+  EXPECT_EQ(c.reply(te).body, "request header \"TE\" may only be \"trailers\" in HTTP/2\n");
+  EXPECT_EQ(c.reply(trailers).status, 200);
+  EXPECT_EQ(c.reply(trailers).body, "GET HTTP/2.0 ");
+  std::lock_guard lock(refusals_mu_);
+  EXPECT_EQ(refusals_,
+            (std::vector<std::string>{"GET /echo 400", "GET /echo 400", "GET /echo 400"}));
+}
+
+// What nghttp2 checked before is still checked: a malformed request is reset (PROTOCOL_ERROR),
+// its handler never runs, and the connection goes on.
+TEST_F(Http2Test, MalformedRequestsAreResetAndTheConnectionGoesOn) {
+  Start();
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.ok());
+  const int32_t bad_name = c.Request("GET", "/echo", {}, {{"bad@name", "1"}});  // not a token
+  const int32_t twice = c.Request("GET", "/echo", {}, {{":path", "/x"}});
+  const int32_t late = c.Request("GET", "/echo", {}, {{"x-a", "1"}, {":unknown", "2"}});
+  const int32_t longer = c.Request("POST", "/echo", "abcdef", {{"content-length", "3"}});
+  const int32_t shorter = c.Request("POST", "/echo", "ab", {{"content-length", "3"}});
+  const int32_t bad_length = c.Request("POST", "/echo", "ab", {{"content-length", "2x"}});
+  const int32_t right = c.Request("POST", "/echo", "abc", {{"content-length", "3"}});
   const int32_t after = c.Get("/x");
-  ASSERT_TRUE(c.RunUntil([&] { return c.reply(up).done && c.reply(after).done; }));
-  EXPECT_EQ(c.reply(up).error, static_cast<uint32_t>(NGHTTP2_PROTOCOL_ERROR));
-  EXPECT_EQ(c.reply(after).body, "list");  // the connection goes on
+  ASSERT_TRUE(c.RunUntil([&] {
+    for (int32_t id : {bad_name, twice, late, longer, shorter, bad_length, right, after}) {
+      if (!c.reply(id).done) return false;
+    }
+    return true;
+  }));
+  for (int32_t id : {bad_name, twice, late, longer, shorter, bad_length}) {
+    EXPECT_EQ(c.reply(id).error, static_cast<uint32_t>(NGHTTP2_PROTOCOL_ERROR)) << id;
+    EXPECT_EQ(c.reply(id).status, 0) << id;
+  }
+  EXPECT_EQ(c.reply(right).body, "POST HTTP/2.0 abc");
+  EXPECT_EQ(c.reply(after).body, "list");
 }
 
 // kubectl sends "Authorization: Bearer " for a blank token: Go's server takes a value with blanks
@@ -260,6 +320,30 @@ TEST_F(Http2Test, HttpOneStaysForClientsWithoutH2AndWhenHttp2IsOff) {
   RawReply r = raw.Read();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "list");
+}
+
+// Requests the server is told are answered at once, sent together, are each answered with their
+// own answer; one that may wait (not among them) holds none of them back.
+TEST_F(Http2Test, RequestsAnsweredAtOnceArriveTogetherAndASlowOneHoldsNoneBack) {
+  Start(true, [](const httplib::Request& req) { return req.path == "/id"; });
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.ok());
+  c.Hold();  // read together by the server
+  const int32_t slow = c.Get("/slow");
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back(c.Get("/id?n=" + std::to_string(i)));
+  c.Release();
+  ASSERT_TRUE(c.RunUntil([&] {
+    return std::all_of(ids.begin(), ids.end(), [&](int32_t id) { return c.reply(id).done; });
+  }));
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(c.reply(ids[i]).status, 200);
+    EXPECT_EQ(c.reply(ids[i]).body, "id-" + std::to_string(i));
+  }
+  EXPECT_FALSE(c.reply(slow).done);
+  gate_->Open();
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(slow).done; }));
+  EXPECT_EQ(c.reply(slow).body, "slow");
 }
 
 TEST_F(Http2Test, WithHttp2OffAlpnChoosesHttp1) {

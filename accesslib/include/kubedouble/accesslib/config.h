@@ -66,6 +66,11 @@ struct Config {
   std::chrono::milliseconds request_timeout{0};  // 0: none (watches stay open)
   int max_retries = 10;  // retries of 429/5xx answers carrying an integer Retry-After
   std::chrono::milliseconds retry_backoff{0};  // minimum wait between retries
+  // HTTP/2 is offered in the TLS handshake (ALPN "h2", then "http/1.1") and spoken when the
+  // server chooses it, as client-go does; true: HTTP/1.1 only. The environment variable
+  // DISABLE_HTTP2 (any non-empty value) turns it off too, as for client-go. Plain http://
+  // servers (kubectl proxy) and upgrades (exec, attach, port-forward) always use HTTP/1.1.
+  bool disable_http2 = false;
 
   // Non-fatal findings, worded like client-go's warnings (e.g. both -data and file given).
   std::vector<std::string> warnings;

@@ -20,11 +20,14 @@
 //    (414), framing Go's server refuses (400, 431, 501) — are told to the `refused` hook.
 //  - HTTP/2 (src/http2_session.h, through nghttp2): the loop reads and writes the frames; each
 //    stream's request becomes an Exchange run by the same handler on a worker, its answer sent as
-//    the client's flow-control windows allow (many watches multiplexed on one connection). A
+//    the client's flow-control windows allow (many watches multiplexed on one connection); a
+//    whole answer is sent by its worker (`answers_at_once`: quick requests read together share
+//    one worker and one write). A
 //    client's RST_STREAM is the stream's hang-up. An h2 connection takes its place in
 //    max_connections with its first request; beyond them that request is answered (429) and the
 //    connection ends with GOAWAY. Upgrades (101) are HTTP/1.1's: clients ask for them over
-//    HTTP/1.1 (nghttp2 resets an h2 request that carries Connection or Upgrade headers).
+//    HTTP/1.1; an h2 request that carries Connection, Upgrade or another HTTP/1.1 connection
+//    header is answered 400 as Go's server answers it, and told to the `refused` hook.
 //  - Stop(): no new connection; idle connections, handshakes and unfinished heads are closed at
 //    once; answers in flight are finished, and their connections then close. An h2 connection
 //    gets GOAWAY, finishes its streams in flight, then closes.
@@ -63,6 +66,15 @@ struct HttpServerOptions {
   size_t max_body = 3 * 1024 * 1024;
   // Offer HTTP/2 ("h2") in ALPN before HTTP/1.1. Off: HTTP/1.1 only ("http/1.1" in ALPN).
   bool http2 = false;
+  // Requests the handler answers at once, never waiting on anything (no delay, no upstream call,
+  // no stream, no body to read). Over HTTP/2, those among the requests read together from a
+  // connection are answered in turn by one worker and their answers leave together: one
+  // hand-over and one write for many requests instead of one each. Over HTTP/1.1, those of the
+  // connections whose heads the loop read in one round are answered in turn by one worker (an
+  // answer whose write must wait for its client's socket first hands the others to another
+  // worker), and a connection goes back to the loop after its answer. Empty: none (each request
+  // has a worker of its own, so a slow one never holds back another).
+  std::function<bool(const httplib::Request&)> answers_at_once;
 };
 
 class HttpServer {
