@@ -91,7 +91,9 @@ std::set<std::string> Cache::Replace(const json& items) {
   objects_.clear();
   by_owner_.clear();
   by_node_.clear();
-  for (auto& [key, obj] : fresh) Put(obj);
+  // Moved in rather than Put: the cache is empty and the keys are distinct.
+  for (auto& [key, obj] : fresh)
+    Index(key, objects_.emplace(key, std::move(obj)).first->second, true);
   return changed;
 }
 

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "controllers.h"
 #include "world.h"
@@ -316,9 +318,16 @@ void ControlPlane::Start() {
     });
     return;
   }
-  for (const auto& resource : CachedResources()) {
-    d.threads.emplace_back([&d, resource, rv = versions[resource]] { d.WatchLoop(resource, rv); });
-  }
+  // The watches are started by a thread of their own, not this one: a thread costs tens of
+  // microseconds to create, and the caller's ready line need not wait for eleven. Each resumes
+  // from its list's resourceVersion, so a change made meanwhile is not missed.
+  d.threads.emplace_back([&d, versions = std::move(versions)] {
+    std::vector<std::thread> watchers;
+    for (const auto& [resource, rv] : versions) {
+      watchers.emplace_back([&d, resource, rv] { d.WatchLoop(resource, rv); });
+    }
+    for (auto& w : watchers) w.join();
+  });
   {
     // The first pass handles what the list found, without waiting for a change to wake it.
     std::lock_guard lock(d.inbox_mu);

@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "kubedouble/base/encoding.h"
@@ -116,9 +119,9 @@ void EnsureNamespaceDefaults(Store& store, const std::string& ns, const std::str
   auto sas = Resource(store, "serviceaccounts");
   auto cms = Resource(store, "configmaps");
   if (!store.Contains(sas, ns, "default")) {
-    store.Put(sas, {{"apiVersion", "v1"},
-                    {"kind", "ServiceAccount"},
-                    {"metadata", Meta("default", ns, std::chrono::hours(72))}});
+    store.PutOwn(sas, {{"apiVersion", "v1"},
+                       {"kind", "ServiceAccount"},
+                       {"metadata", Meta("default", ns, std::chrono::hours(72))}});
   }
   if (!store.Contains(cms, ns, "kube-root-ca.crt")) {
     json meta = Meta("kube-root-ca.crt", ns, std::chrono::hours(72));
@@ -127,10 +130,10 @@ void EnsureNamespaceDefaults(Store& store, const std::string& ns, const std::str
                             "when using internal endpoints such as the internal service IP or "
                             "kubernetes.default.svc. No other usage is guaranteed across "
                             "distributions of Kubernetes clusters."}};
-    store.Put(cms, {{"apiVersion", "v1"},
-                    {"kind", "ConfigMap"},
-                    {"metadata", meta},
-                    {"data", {{"ca.crt", ca_pem}}}});
+    store.PutOwn(cms, {{"apiVersion", "v1"},
+                       {"kind", "ConfigMap"},
+                       {"metadata", meta},
+                       {"data", {{"ca.crt", ca_pem}}}});
   }
 }
 
@@ -143,11 +146,11 @@ void LoadDefaultFixtures(Store& store, const TokenIssuer& issuer, const std::str
   for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
     json meta = Meta(ns, "", std::chrono::hours(72));
     meta["labels"] = {{"kubernetes.io/metadata.name", ns}};
-    store.Put(namespaces, {{"apiVersion", "v1"},
-                           {"kind", "Namespace"},
-                           {"metadata", meta},
-                           {"spec", {{"finalizers", {"kubernetes"}}}},
-                           {"status", {{"phase", "Active"}}}});
+    store.PutOwn(namespaces, {{"apiVersion", "v1"},
+                              {"kind", "Namespace"},
+                              {"metadata", meta},
+                              {"spec", {{"finalizers", {"kubernetes"}}}},
+                              {"status", {{"phase", "Active"}}}});
     EnsureNamespaceDefaults(store, ns, ca_pem);
   }
 
@@ -159,16 +162,16 @@ void LoadDefaultFixtures(Store& store, const TokenIssuer& issuer, const std::str
   json secret_meta = Meta(secret_name, "default", std::chrono::hours(72));
   secret_meta["annotations"] = {{"kubernetes.io/service-account.name", "default"},
                                 {"kubernetes.io/service-account.uid", ref.uid}};
-  store.Put(secrets, {{"apiVersion", "v1"},
-                      {"kind", "Secret"},
-                      {"metadata", secret_meta},
-                      {"type", "kubernetes.io/service-account-token"},
-                      {"data",
-                       {{"ca.crt", base::Base64Encode(ca_pem)},
-                        {"namespace", base::Base64Encode("default")},
-                        {"token", base::Base64Encode(token)}}}});
+  store.PutOwn(secrets, {{"apiVersion", "v1"},
+                         {"kind", "Secret"},
+                         {"metadata", secret_meta},
+                         {"type", "kubernetes.io/service-account-token"},
+                         {"data",
+                          {{"ca.crt", base::Base64Encode(ca_pem)},
+                           {"namespace", base::Base64Encode("default")},
+                           {"token", base::Base64Encode(token)}}}});
   sa["secrets"] = {{{"name", secret_name}}};
-  store.Put(sas, sa);
+  store.PutOwn(sas, sa);
 
   const std::string w1 = "kubedouble-worker", w2 = "kubedouble-worker2",
                     cp = "kubedouble-control-plane";
@@ -191,7 +194,7 @@ void LoadDefaultFixtures(Store& store, const TokenIssuer& issuer, const std::str
        "registry.k8s.io/kube-apiserver:v1.32.0", "Running", "172.18.0.2", cp, "172.18.0.2", 0,
        std::chrono::hours(72)},
   };
-  for (const auto& s : specs) store.Put(pods, MakePod(s));
+  for (const auto& s : specs) store.PutOwn(pods, MakePod(s));
 }
 
 void PutFixture(Store& store, json obj, const std::string& where) {
@@ -228,6 +231,25 @@ void PutFixture(Store& store, json obj, const std::string& where) {
     store.Put(*res, std::move(obj));
   } catch (const StatusError& e) {
     throw std::runtime_error(fmt::format("{}: {}", where, e.what()));
+  }
+}
+
+void PutOwnObjects(Store& store, std::vector<json> objects, const std::string& where) {
+  std::map<std::pair<std::string, std::string>, std::optional<ResourceInfo>> served;
+  for (auto& object : objects) {
+    const std::string api_version = object.value("apiVersion", ""), kind = object.value("kind", "");
+    auto found = served.find({api_version, kind});
+    if (found == served.end()) {
+      found = served
+                  .emplace(std::pair{api_version, kind},
+                           store.registry()->FindByKind(api_version, kind))
+                  .first;
+    }
+    if (!found->second) {
+      throw std::runtime_error(
+          fmt::format("{}: kind {} in {} is not served", where, kind, api_version));
+    }
+    store.PutOwn(*found->second, std::move(object));
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "sa_tokens.h"
 
@@ -19,6 +20,11 @@ void LoadDefaultFixtures(Store& store, const TokenIssuer& issuer, const std::str
 // Adds or replaces one object (a `kind: List` is unpacked; a namespaced object without a
 // namespace goes to default). Throws std::runtime_error starting with `where`.
 void PutFixture(Store& store, nlohmann::json object, const std::string& where);
+
+// Adds or replaces objects the server made itself (the bootstrap policy), each of a served kind
+// with its metadata complete, unchecked (Store::PutOwn). Throws std::runtime_error starting with
+// `where` for a kind not served.
+void PutOwnObjects(Store& store, std::vector<nlohmann::json> objects, const std::string& where);
 
 // Creates `namespace`'s default service account and kube-root-ca.crt config map when missing.
 void EnsureNamespaceDefaults(Store& store, const std::string& ns, const std::string& ca_pem);

@@ -392,17 +392,16 @@ void Server::Impl::LoadWorld(const std::function<std::vector<json>()>& bootstrap
   } else {
     auto namespaces = registry->Find("", "v1", "namespaces");
     if (namespaces) {
-      store->Put(*namespaces, {{"apiVersion", "v1"},
-                               {"kind", "Namespace"},
-                               {"metadata", {{"name", "default"}}},
-                               {"status", {{"phase", "Active"}}}});
+      store->PutOwn(*namespaces, {{"apiVersion", "v1"},
+                                  {"kind", "Namespace"},
+                                  {"metadata", {{"name", "default"}}},
+                                  {"status", {{"phase", "Active"}}}});
     }
     EnsureNamespaceDefaults(*store, "default", ca_pem);
   }
   if (authz->mode() == "RBAC") {
-    for (auto& object : bootstrap_rbac ? bootstrap_rbac() : BootstrapRbacObjects()) {
-      PutFixture(*store, std::move(object), "the bootstrap policy");
-    }
+    PutOwnObjects(*store, bootstrap_rbac ? bootstrap_rbac() : BootstrapRbacObjects(),
+                  "the bootstrap policy");
   }
   for (const auto& p : options.policy) PutFixture(*store, p.object, p.source);
   for (const auto& f : options.fixtures) PutFixture(*store, f.object, f.source);

@@ -116,7 +116,7 @@ std::optional<ResourceInfo> Registry::FindByKind(const std::string& api_version,
                                                  const std::string& kind) const {
   std::lock_guard lock(impl_->mu);
   for (const auto& r : impl_->resources) {
-    if (r->ApiVersion() == api_version && r->kind == kind) return *r;
+    if (r->kind == kind && r->ApiVersion() == api_version) return *r;
   }
   return std::nullopt;
 }

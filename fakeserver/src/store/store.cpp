@@ -663,16 +663,19 @@ json Store::DeleteCollection(const ResourceInfo& res, const std::string& ns,
           {"items", std::move(items)}};
 }
 
-json Store::Put(const ResourceInfo& res, json object) {
-  RequireObject(object);
-  CheckBodyTypes(res, object);
-  auto& c = *impl_->core;
+namespace {
+
+// Names the object's kind and apiVersion as `res` serves them; returns its namespace.
+std::string Identify(const ResourceInfo& res, json& object) {
   object["kind"] = res.kind;
   object["apiVersion"] = res.ApiVersion();
-  std::string obj_ns = ResolveNamespace(res, "", object);
+  return ResolveNamespace(res, "", object);
+}
+
+// Put's write, once the object is known to be acceptable (Identify'd, in namespace `obj_ns`):
+// identity, defaults, the commit.
+ObjectPtr PutChecked(Core& c, const ResourceInfo& res, const std::string& obj_ns, json object) {
   std::string name = MetaString(object, "name");
-  auto causes = MetadataCauses(res, object);
-  if (!causes.empty()) throw StatusError::Invalid(QualifiedKind(res), name, causes);
   ObjectPtr stored;
   {
     std::unique_lock lock(c.mu);
@@ -702,7 +705,26 @@ json Store::Put(const ResourceInfo& res, json object) {
     // before its owner. What they leave to collect runs with the next write or tick.
   }
   c.changed.NotifyAll();
-  return *stored;
+  return stored;
+}
+
+}  // namespace
+
+json Store::Put(const ResourceInfo& res, json object) {
+  RequireObject(object);
+  CheckBodyTypes(res, object);
+  const std::string obj_ns = Identify(res, object);
+  auto causes = MetadataCauses(res, object);
+  if (!causes.empty()) {
+    throw StatusError::Invalid(QualifiedKind(res), MetaString(object, "name"), causes);
+  }
+  return *PutChecked(*impl_->core, res, obj_ns, std::move(object));
+}
+
+void Store::PutOwn(const ResourceInfo& res, json object) {
+  RequireObject(object);
+  const std::string obj_ns = Identify(res, object);
+  PutChecked(*impl_->core, res, obj_ns, std::move(object));
 }
 
 void Store::Observe(const ResourceInfo& res, StoreObserver observer) {
