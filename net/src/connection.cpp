@@ -150,7 +150,7 @@ bool Connection::ReadMore() {
   }
 }
 
-bool Connection::Write(const char* data, size_t size, const std::function<void()>& before_wait) {
+bool Connection::Write(const char* data, size_t size) {
   size_t done = 0;
   while (done < size) {
     int n;
@@ -174,7 +174,6 @@ bool Connection::Write(const char* data, size_t size, const std::function<void()
       done += static_cast<size_t>(n);
       continue;
     }
-    if ((err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) && before_wait) before_wait();
     if (err == SSL_ERROR_WANT_WRITE) {
       if (!Wait(true)) return false;
     } else if (err == SSL_ERROR_WANT_READ) {

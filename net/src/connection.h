@@ -68,8 +68,7 @@ class Connection {
 
   // Writes all of `data` inside TLS, waiting as needed (up to the io timeout per step); false
   // when the connection failed or was ended. Thread-safe against a concurrent read (upgrades).
-  // `before_wait`, if any, runs each time before the write waits for the socket.
-  bool Write(const char* data, size_t size, const std::function<void()>& before_wait = {});
+  bool Write(const char* data, size_t size);
 
   // Bytes framed and not yet taken by the parser.
   std::string& input() { return input_; }

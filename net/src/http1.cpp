@@ -394,7 +394,7 @@ std::unique_ptr<httplib::detail::compressor> WriteStreamHead(Connection& conn,
 }
 
 bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res, bool close,
-                 const std::function<bool()>& stopping, const std::function<void()>& before_wait) {
+                 const std::function<bool()>& stopping) {
   const bool provided = static_cast<bool>(res.content_provider_);
   std::unique_ptr<httplib::detail::compressor> compressor = PrepareAnswer(req, res);
   if (provided && res.is_chunked_content_provider_) {
@@ -408,16 +408,13 @@ bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Respons
 
   std::string head = Head(res);
   const bool head_only = req.method == "HEAD";
-  if (head_only || (!provided && res.body.empty())) {
-    return conn.Write(head.data(), head.size(), before_wait);
-  }
+  if (head_only || (!provided && res.body.empty())) return conn.Write(head.data(), head.size());
   if (!provided) {
     if (res.body.size() <= kJoinLimit) {  // head and body in one record
       head += res.body;
-      return conn.Write(head.data(), head.size(), before_wait);
+      return conn.Write(head.data(), head.size());
     }
-    return conn.Write(head.data(), head.size(), before_wait) &&
-           conn.Write(res.body.data(), res.body.size(), before_wait);
+    return conn.Write(head.data(), head.size()) && conn.Write(res.body.data(), res.body.size());
   }
   // A stream: the head goes at once (a watcher learns its 200 before the first event).
   if (!conn.Write(head.data(), head.size())) return false;

@@ -39,11 +39,9 @@ bool ReadBody(Connection& conn, Body& body, size_t max_body,
 
 // Writes `res` as the answer to `req` (HEAD: no body), with "Connection: close" when `close`.
 // Content providers run here; `stopping` ends a stream between two of its calls. False when the
-// connection failed or a provider gave up. `before_wait`: as Connection::Write's, for a whole
-// answer.
+// connection failed or a provider gave up.
 bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res, bool close,
-                 const std::function<bool()>& stopping,
-                 const std::function<void()>& before_wait = {});
+                 const std::function<bool()>& stopping);
 
 // The head of `res`, a chunked content provider's answer to `req` (Transfer-Encoding: chunked;
 // "Connection: close" when `close`), written now; `written` false when it could not be. Returns

@@ -19,7 +19,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -129,19 +128,7 @@ class HttpServer::Impl {
   int Listening(int fd);
   void Loop();
   void Stop();
-  // The requests of `conn` until it goes back to the loop. `together`: the other connections
-  // whose heads the loop read with this one (HttpServerOptions::answers_at_once): only requests
-  // answered at once are served here, in turn, and the next request is not waited for; anything
-  // else — or an answer whose write must wait for the socket — gets a worker of its own (for
-  // this connection, or for the rest). `parsed`: the head, already read.
-  void Serve(std::shared_ptr<Connection> conn,
-             std::deque<std::shared_ptr<Connection>>* together = nullptr,
-             std::shared_ptr<httplib::Request> parsed = nullptr);
-  // On a worker: the connections the loop read heads of together, answered in turn.
-  void ServeTogether(std::deque<std::shared_ptr<Connection>> conns);
-  // Hands `conns` to a worker of their own.
-  void Release(std::deque<std::shared_ptr<Connection>>& conns);
-  std::deque<std::shared_ptr<Connection>> ready;  // the loop's: heads read in this round
+  void Serve(const std::shared_ptr<Connection>& conn);
   // `send`: the answer is sent at once (else handed, for the caller's SendHanded).
   void ServeStream(const std::shared_ptr<Connection>& conn,
                    const std::shared_ptr<http2::Stream>& stream, bool over, bool send = true);
@@ -165,11 +152,9 @@ class HttpServer::Impl {
   void Pump(const std::shared_ptr<Parked>& p);
   void EndParked(const std::shared_ptr<Parked>& p, bool done);
   // HTTP/1.1, after an answer: what becomes of the connection. kServe: its next request is
-  // here already, serve it on this worker. `may_wait`: the worker may wait a moment for the
-  // client's next request (not when it answers the heads of a round together).
+  // here already, serve it on this worker.
   enum class Next { kServe, kDone };
-  Next AfterAnswer(const std::shared_ptr<Connection>& conn, bool close, bool written,
-                   bool may_wait);
+  Next AfterAnswer(const std::shared_ptr<Connection>& conn, bool close, bool written);
 
   const HttpServerOptions options;
   SSL_CTX* const ctx;
@@ -404,22 +389,7 @@ void HttpServer::Impl::Dispatch(const std::shared_ptr<Connection>& conn) {
   conn->state = Connection::State::kActive;
   conn->head_timing = false;
   conn->hang_up_armed = false;  // the loop does not listen while a worker has it, unless asked
-  if (options.answers_at_once) return ready.push_back(conn);  // one worker for the round's heads
   pool.Submit([this, conn] { Serve(conn); });
-}
-
-void HttpServer::Impl::ServeTogether(std::deque<std::shared_ptr<Connection>> conns) {
-  while (!conns.empty()) {
-    std::shared_ptr<Connection> conn = std::move(conns.front());
-    conns.pop_front();
-    Serve(std::move(conn), &conns);
-  }
-}
-
-void HttpServer::Impl::Release(std::deque<std::shared_ptr<Connection>>& conns) {
-  if (conns.empty()) return;
-  pool.Submit([this, rest = std::move(conns)] { ServeTogether(rest); });
-  conns.clear();
 }
 
 // On the loop: a connection waiting for a head has bytes (or an end).
@@ -630,10 +600,6 @@ void HttpServer::Impl::Loop() {
       }
       OnEvent(conn, events[i].events);
     }
-    if (!ready.empty()) {
-      pool.Submit([this, conns = std::move(ready)] { ServeTogether(conns); });
-      ready.clear();
-    }
     timers.RunDue(Connection::Clock::now());
     pool.Unstick();
     if (Connection::Clock::now() >= next_sweep) {
@@ -644,23 +610,13 @@ void HttpServer::Impl::Loop() {
 }
 
 // On a worker: the requests of a connection whose head is whole, until it goes back to the loop.
-void HttpServer::Impl::Serve(std::shared_ptr<Connection> conn,
-                             std::deque<std::shared_ptr<Connection>>* together,
-                             std::shared_ptr<httplib::Request> parsed) {
+void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
   for (;;) {
     httplib::Request req;
-    if (parsed) {
-      req = std::move(*parsed);
-      parsed.reset();
-    } else if (const int bad = http1::ParseHead(*conn, req); bad != 0) {
+    const int bad = http1::ParseHead(*conn, req);
+    if (bad != 0) {
       Refuse(conn, req, bad, http1::Refusal(bad));
       return Drain(conn);
-    }
-    if (together != nullptr &&
-        (http1::BodyOf(req).present || !options.answers_at_once(req))) {  // may wait
-      auto head = std::make_shared<httplib::Request>(std::move(req));
-      pool.Submit([this, conn, head] { Serve(conn, nullptr, head); });
-      return;
     }
     Identify(*conn, req);
     const bool over = !TakePlace(*conn);
@@ -676,11 +632,6 @@ void HttpServer::Impl::Serve(std::shared_ptr<Connection> conn,
                                    [](const httplib::MultipartContentHeader&,
                                       const httplib::ContentReceiver&) { return false; }));
     RunHandler(*ex);
-    // Whatever may take long from here on (an upgrade's taker, a provider's stream) holds back
-    // none of the connections read together with this one.
-    if (together != nullptr && (ex->upgraded() || ex->response.content_provider_)) {
-      Release(*together);
-    }
     if (ex->upgraded() && !conn->ended()) {
       if (ex->response.status == -1) ex->response.status = 101;
       const std::string head = http1::Head(ex->response);
@@ -710,18 +661,15 @@ void HttpServer::Impl::Serve(std::shared_ptr<Connection> conn,
         ex->response.is_chunked_content_provider_ && ex->request.method != "HEAD") {
       return StartParked(conn, nullptr, std::move(ex), close);  // waits without this thread
     }
-    const bool written = http1::WriteAnswer(
-        *conn, ex->request, ex->response, close, [this] { return stopping.load(); },
-        [this, together] {  // a client slow to read holds back no other
-          if (together != nullptr) Release(*together);
-        });
+    const bool written = http1::WriteAnswer(*conn, ex->request, ex->response, close,
+                                            [this] { return stopping.load(); });
     ex.reset();
-    if (AfterAnswer(conn, close, written, together == nullptr) == Next::kDone) return;
+    if (AfterAnswer(conn, close, written) == Next::kDone) return;
   }
 }
 
 HttpServer::Impl::Next HttpServer::Impl::AfterAnswer(const std::shared_ptr<Connection>& conn,
-                                                     bool close, bool written, bool may_wait) {
+                                                     bool close, bool written) {
   bool hung_up;
   {
     std::lock_guard lock(conn->mu);
@@ -741,7 +689,7 @@ HttpServer::Impl::Next HttpServer::Impl::AfterAnswer(const std::shared_ptr<Conne
   if (conn->HeadReady()) return Next::kServe;  // the client sent its next request already
   // A busy client sends its next request within moments: waited for here, it needs no trip
   // through the loop (a wake-up and a hand-over less per request).
-  if (may_wait && !conn->rejected() && conn->WaitBriefly(kKeepServing) &&
+  if (!conn->rejected() && conn->WaitBriefly(kKeepServing) &&
       conn->ReadNow() != Connection::Fill::kEnd && conn->HeadReady()) {
     return Next::kServe;
   }
@@ -792,7 +740,7 @@ void HttpServer::Impl::StartParked(const std::shared_ptr<Connection>& conn,
     compressor = http1::WriteStreamHead(*conn, ex->request, res, close, written);
     if (!written) {
       ex.reset();
-      AfterAnswer(conn, close, false, true);
+      AfterAnswer(conn, close, false);
       return;
     }
     out = [c](const char* data, size_t n) {
@@ -854,7 +802,7 @@ void HttpServer::Impl::EndParked(const std::shared_ptr<Parked>& p, bool done) {
     if (conn->ended()) Post(conn->id());
     return;
   }
-  if (AfterAnswer(conn, p->close, done, true) == Next::kServe) Serve(conn);
+  if (AfterAnswer(conn, p->close, done) == Next::kServe) Serve(conn);
 }
 
 bool HttpServer::Impl::TakePlace(Connection& conn) {

@@ -19,7 +19,6 @@
 #include <string>
 #include <system_error>
 #include <thread>
-#include <vector>
 
 #include "reliability/raw_tls.h"
 
@@ -101,47 +100,6 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<net::HttpServer> server_;
   std::vector<int> refused_;
 };
-
-// With answers_at_once, the heads the loop reads in one round are answered in turn by one
-// worker: each connection gets its own answer, and neither a handler that waits (not answered at
-// once) nor a client that does not read its large answer holds back the others.
-TEST_F(HttpServerTest, RequestsAnsweredAtOnceAreAnsweredAndNeitherASlowHandlerNorReaderHoldsBack) {
-  auto gate = std::make_shared<std::promise<void>>();
-  std::shared_future<void> opened = gate->get_future().share();
-  net::HttpServerOptions o;
-  o.answers_at_once = [](const httplib::Request& req) { return req.path != "/slow"; };
-  StartServer(
-      [opened](net::Exchange& ex) {
-        const std::string& path = ex.request.path;
-        if (path == "/slow") opened.wait();
-        if (path == "/big")
-          return ex.response.set_content(std::string(16 << 20, 'b'), "text/plain");
-        ex.response.set_content(path + ex.request.get_param_value("n"), "text/plain");
-      },
-      o);
-  auto unread = Connect();
-  auto slow = Connect();
-  std::vector<std::unique_ptr<RawConn>> quick;
-  for (int i = 0; i < 8; ++i) quick.push_back(Connect());
-  for (int round = 0; round < 3; ++round) {
-    if (round == 0) {
-      ASSERT_TRUE(unread->Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
-      ASSERT_TRUE(slow->Send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
-    }
-    for (int i = 0; i < 8; ++i) {
-      ASSERT_TRUE(
-          quick[i]->Send("GET /id?n=" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
-    }
-    for (int i = 0; i < 8; ++i) {
-      RawReply r = quick[i]->Read();
-      EXPECT_EQ(r.status, 200);
-      EXPECT_EQ(r.body, "/id" + std::to_string(i));
-    }
-  }
-  gate->set_value();
-  EXPECT_EQ(slow->Read().body, "/slow");
-  EXPECT_EQ(unread->Read().body.size(), 16u << 20);
-}
 
 TEST_F(HttpServerTest, AnswersOnOneKeepAliveConnectionAndReadsBodiesOnDemand) {
   StartServer([](net::Exchange& ex) {

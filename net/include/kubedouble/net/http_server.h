@@ -73,10 +73,7 @@ struct HttpServerOptions {
   // Requests the handler answers at once, never waiting on anything (no delay, no upstream call,
   // no stream, no body to read). Over HTTP/2, those among the requests read together from a
   // connection are answered in turn by one worker and their answers leave together: one
-  // hand-over and one write for many requests instead of one each. Over HTTP/1.1, those of the
-  // connections whose heads the loop read in one round are answered in turn by one worker (an
-  // answer whose write must wait for its client's socket first hands the others to another
-  // worker), and a connection goes back to the loop after its answer. Empty: none (each request
+  // hand-over and one write for many requests instead of one each. Empty: none (each request
   // has a worker of its own, so a slow one never holds back another).
   std::function<bool(const httplib::Request&)> answers_at_once;
 };
