@@ -1,7 +1,9 @@
 // The event loop, the hand-over of connections to workers and back, limits and stop
-// (see http_server.h). Over 600 lines because the loop, both protocols' hand-overs and Stop()
-// share the Impl's connection table and its lock; it splits along the loop/worker line when
-// watches stop holding workers.
+// (see http_server.h), and the parked answers (a watch waiting without a thread). Over 600
+// lines because the loop, both protocols' hand-overs, the parked answers and Stop() share the
+// Impl's connection table, its lock and its worker pool; the way to split it is an internal
+// header for Impl, with the parked answers (StartParked, Pump, EndParked) and the HTTP/2
+// hand-overs (DispatchStream, ServeStream, SendHanded) in files of their own.
 #include "kubedouble/net/http_server.h"
 
 #include <arpa/inet.h>
