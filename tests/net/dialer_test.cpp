@@ -17,6 +17,7 @@
 #include <string>
 
 #include "common/free_port.h"
+#include "server_context.h"
 
 namespace kubedouble::testing {
 namespace {
@@ -72,9 +73,7 @@ class DialerTls : public ::testing::Test {
  protected:
   void SetUp() override {
     bundle_ = certs::MintBundle();
-    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-    SSL_CTX_use_certificate(ctx, bundle_.server.cert.get());
-    SSL_CTX_use_PrivateKey(ctx, bundle_.server.key.get());
+    SSL_CTX* ctx = kubedouble::testing::ServerContext(bundle_);
     SSL_CTX_set_tlsext_servername_callback(ctx, &DialerTls::RecordName);
     SSL_CTX_set_tlsext_servername_arg(ctx, &sni_);
     server_ = std::make_unique<net::HttpServer>(

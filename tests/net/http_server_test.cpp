@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "reliability/raw_tls.h"
+#include "server_context.h"
 
 namespace kubedouble::testing {
 namespace {
@@ -69,9 +70,7 @@ class HttpServerTest : public ::testing::Test {
     bundle_ = certs::MintBundle();
     dir_ = fs::temp_directory_path() / ("kd-net-" + std::to_string(::getpid()));
     certs::SaveBundle(bundle_, dir_);
-    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-    SSL_CTX_use_certificate(ctx, bundle_.server.cert.get());
-    SSL_CTX_use_PrivateKey(ctx, bundle_.server.key.get());
+    SSL_CTX* ctx = kubedouble::testing::ServerContext(bundle_);
     server_ = std::make_unique<net::HttpServer>(
         o, ctx, std::move(handler),
         [this](const httplib::Request&, int status) { refused_.push_back(status); });

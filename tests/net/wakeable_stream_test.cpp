@@ -19,6 +19,7 @@
 #include "common/h2_client.h"
 #include "counts_become.h"
 #include "reliability/raw_tls.h"
+#include "server_context.h"
 
 namespace kubedouble::testing {
 namespace {
@@ -94,9 +95,7 @@ class WakeableStreamTest : public ::testing::Test {
     bundle_ = certs::MintBundle();
     dir_ = fs::temp_directory_path() / ("kd-wake-" + std::to_string(::getpid()));
     certs::SaveBundle(bundle_, dir_);
-    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-    SSL_CTX_use_certificate(ctx, bundle_.server.cert.get());
-    SSL_CTX_use_PrivateKey(ctx, bundle_.server.key.get());
+    SSL_CTX* ctx = kubedouble::testing::ServerContext(bundle_);
     net::HttpServerOptions o;
     o.http2 = http2;
     o.max_workers = 1;  // every open answer shares the one worker
