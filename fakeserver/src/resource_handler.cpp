@@ -300,8 +300,8 @@ void ResourceHandler::Serve(Call& call) const {
     // event until the stream ends. The request is the handler's to shape (as ReadBody does).
     const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
     res.set_chunked_content_provider(
-        format.ContentType(), [this, watch, waker, deadline, first, r, format, transform, place,
-                               gone](size_t, httplib::DataSink& sink) {
+        format.ContentType(), [this, watch, waker, deadline, first, resource = found, format,
+                               transform, place, gone](size_t, httplib::DataSink& sink) {
           if (!stopping.load() && std::chrono::steady_clock::now() < deadline) {
             const bool transformed = format.transform != Transform::kNone;
             constexpr auto kNow = std::chrono::milliseconds(0);
@@ -318,7 +318,7 @@ void ResourceHandler::Serve(Call& call) const {
                   TransformOptions o = transform;
                   o.column_definitions = *first;  // the first Table event carries the columns
                   o.now = clock.Now();
-                  obj = TransformAnswer(r, std::move(obj), format, o);
+                  obj = TransformAnswer(*resource, std::move(obj), format, o);
                   *first = false;
                 }
                 object_json = obj.dump(-1, ' ', false, json::error_handler_t::replace);

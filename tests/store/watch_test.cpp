@@ -1,4 +1,6 @@
 // Watches: initial state, resuming, selectors, bookmarks, expiry.
+#include <atomic>
+#include <memory>
 #include <thread>
 
 #include "store_fixture.h"
@@ -103,6 +105,72 @@ TEST_F(WatchTest, AWatcherThatFallsBehindTheWindowGetsTheExpiredError) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->type, "ERROR");
   EXPECT_TRUE(w->finished());
+}
+
+// A change wakes only the parked watches it can concern (issue 19): with 5,000 watches parked,
+// every write woke all of them, whatever their resource, and each went through the log to find
+// nothing.
+TEST_F(WatchTest, AChangeWakesOnlyTheWatchesOfItsResourceAndNamespace) {
+  struct Woken {
+    std::unique_ptr<Watch> watch;
+    std::shared_ptr<std::atomic<int>> count = std::make_shared<std::atomic<int>>(0);
+  };
+  auto parked = [&](const ResourceInfo& res, const std::string& ns) {
+    Woken w{store_->StartWatch(res, ns, {})};
+    w.watch->OnChange([count = w.count] { ++*count; });
+    Drain(*w.watch, 0ms);  // the current state
+    return w;
+  };
+  Woken maps_default = parked(configmaps_, "default");
+  Woken maps_everywhere = parked(configmaps_, "");
+  Woken pods_default = parked(pods_, "default");
+
+  store_->Create(configmaps_, "team-a", {{"metadata", {{"name", "elsewhere"}}}});
+  EXPECT_EQ(*maps_default.count, 0);
+  EXPECT_EQ(*maps_everywhere.count, 1);
+  EXPECT_EQ(*pods_default.count, 0);
+
+  Pod("default", "p");
+  EXPECT_EQ(*maps_default.count, 0);
+  EXPECT_EQ(*maps_everywhere.count, 1);
+  EXPECT_EQ(*pods_default.count, 1);
+
+  store_->Create(configmaps_, "default", {{"metadata", {{"name", "here"}}}});
+  EXPECT_EQ(*maps_default.count, 1);
+  EXPECT_EQ(*maps_everywhere.count, 2);
+  EXPECT_EQ(*pods_default.count, 1);
+  EXPECT_THAT(Drain(*maps_default.watch, 0ms), ElementsAre("ADDED here"));
+  EXPECT_THAT(Drain(*maps_everywhere.watch, 0ms), ElementsAre("ADDED elsewhere", "ADDED here"));
+
+  // Stopping one watch wakes that one alone.
+  pods_default.watch->Stop();
+  EXPECT_EQ(*pods_default.count, 2);
+  EXPECT_EQ(*maps_default.count, 1);
+  // Clear ends every watch: it wakes them all.
+  store_->Clear();
+  EXPECT_EQ(*maps_default.count, 2);
+  EXPECT_EQ(*maps_everywhere.count, 3);
+}
+
+// An idle watch, not woken by other resources' (or other namespaces') changes, is not pushed out
+// of the history by them: kube-apiserver keeps a window per resource, and its watch goes on.
+TEST_F(WatchTest, OtherResourcesChangesDoNotExpireAnIdleWatch) {
+  Store small(
+      registry_, [this] { return now_; }, 3);
+  for (const char* ns : {"default", "team-a"}) {
+    small.Create(namespaces_, "", {{"metadata", {{"name", ns}}}});
+  }
+  ListOptions o;
+  o.resource_version = std::to_string(small.resource_version());
+  auto w = small.StartWatch(configmaps_, "default", o);
+  for (int i = 0; i < 5; ++i) {
+    small.Create(secrets_, "default", {{"metadata", {{"name", "s" + std::to_string(i)}}}});
+    small.Create(configmaps_, "team-a", {{"metadata", {{"name", "c" + std::to_string(i)}}}});
+  }
+  EXPECT_THAT(Drain(*w, 0ms), IsEmpty());
+  EXPECT_FALSE(w->finished());
+  small.Create(configmaps_, "default", {{"metadata", {{"name", "mine"}}}});
+  EXPECT_THAT(Drain(*w, 0ms), ElementsAre("ADDED mine"));
 }
 
 // The history is bounded in bytes as well as in changes: versions of a large object push the

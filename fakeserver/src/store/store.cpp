@@ -400,7 +400,7 @@ json Store::Create(const ResourceInfo& res, const std::string& ns, json object,
     stored = CreateLocked(c, res, obj_ns, std::move(object), options, &preview);
     if (!stored) return preview;
   }
-  c.changed.NotifyAll();
+  c.changed.NotifyChanged();
   return *stored;
 }
 
@@ -424,7 +424,7 @@ json Store::Update(const ResourceInfo& res, const std::string& ns, const std::st
     out = UpdateLocked(c, res, obj_ns, name, std::move(object), options, &changed);
     ReconcileLocked(c);
   }
-  if (changed) c.changed.NotifyAll();
+  if (changed) c.changed.NotifyChanged();
   return out;
 }
 
@@ -543,7 +543,7 @@ json ServerSideApply(Core& c, const ResourceInfo& res, const std::string& ns,
       ReconcileLocked(c);
     }
   }
-  if (changed) c.changed.NotifyAll();
+  if (changed) c.changed.NotifyChanged();
   return out;
 }
 }  // namespace
@@ -583,7 +583,7 @@ json Store::Patch(const ResourceInfo& res, const std::string& ns, const std::str
         UpdateLocked(c, res, res.namespaced ? ns : "", name, std::move(patched), options, &changed);
     ReconcileLocked(c);
   }
-  if (changed) c.changed.NotifyAll();
+  if (changed) c.changed.NotifyChanged();
   return out;
 }
 
@@ -618,7 +618,7 @@ json Store::Delete(const ResourceInfo& res, const std::string& ns, const std::st
     ReconcileLocked(c);
   }
   if (removed != nullptr) *removed = gone;
-  c.changed.NotifyAll();
+  c.changed.NotifyChanged();
   return out;
 }
 
@@ -656,7 +656,7 @@ json Store::DeleteCollection(const ResourceInfo& res, const std::string& ns,
     }
     rv = c.rv;
   }
-  c.changed.NotifyAll();
+  c.changed.NotifyChanged();
   return {{"kind", res.ListKind()},
           {"apiVersion", res.ApiVersion()},
           {"metadata", {{"resourceVersion", std::to_string(rv)}}},
@@ -704,7 +704,7 @@ ObjectPtr PutChecked(Core& c, const ResourceInfo& res, const std::string& obj_ns
     // No garbage collection here: fixtures and restored state come in any order, a dependent
     // before its owner. What they leave to collect runs with the next write or tick.
   }
-  c.changed.NotifyAll();
+  c.changed.NotifyChanged();
   return stored;
 }
 
@@ -739,6 +739,7 @@ void Store::Clear() {
     std::unique_lock lock(c.mu);
     c.buckets.clear();
     c.log.clear();
+    c.last_change.clear();
     c.log_bytes = 0;
     c.oldest_at_ns.store(INT64_MAX);
     c.compacted = c.rv;
@@ -784,7 +785,7 @@ bool Store::Tick() {
     std::unique_lock lock(c.mu);
     changed = EndGracePeriodsLocked(c);
   }
-  if (changed) c.changed.NotifyAll();
+  if (changed) c.changed.NotifyChanged();
   return changed;
 }
 

@@ -61,27 +61,44 @@ class ObjectPtr {
   };
   std::shared_ptr<const Stored> p_;
 };
-// Wakes every waiting watch at once. Waiters sleep on a futex word that every change bumps, so
-// a wake-up takes no lock: with a condition variable, 500 woken watches re-took its mutex one
+// Wakes the watches waiting for a change. Waiters sleep on a futex word that every change bumps,
+// so a wake-up takes no lock: with a condition variable, 500 woken watches re-took its mutex one
 // after another, each hand-over a context switch, and the last watch heard of a change tens of
-// milliseconds after the first.
+// milliseconds after the first. Listeners (parked watches, Watch::OnChange) are called only for
+// the changes that can concern them: their resource, in their namespace.
 class ChangeSignal {
  public:
   // Read under the store's lock, before looking at the log; a later change makes it differ.
   uint32_t Current() const { return word_.load(std::memory_order_acquire); }
+  // A change of `bucket` in `ns` ("" cluster-scoped) was committed; called under the store's
+  // unique lock, before NotifyChanged.
+  void Touch(const std::string& bucket, const std::string& ns);
+  // After changes: wakes the sleepers, and the listeners of what was touched since the last
+  // notification.
+  void NotifyChanged();
+  // Wakes the sleepers and every listener (Clear, compaction, the store going away).
   void NotifyAll();
+  // Wakes the sleepers and one listener (a watch stopping).
+  void NotifyOne(uint64_t listener);
   // Sleeps until the word is no longer `seen` or `until` passes (may wake early).
   void WaitUntil(uint32_t seen, std::chrono::steady_clock::time_point until) const;
-  // Readers that do not sleep on the word (Watch::OnChange): `fn` runs at every NotifyAll from
-  // now until Forget(id) returns (Forget waits for a run under way).
-  uint64_t Listen(std::function<void()> fn);
+  // Readers that do not sleep on the word (Watch::OnChange): `fn` runs at every notification
+  // that concerns `bucket` in `ns` ("": every namespace) from now until Forget(id) returns
+  // (Forget waits for a run under way).
+  uint64_t Listen(std::function<void()> fn, std::string bucket, std::string ns);
   void Forget(uint64_t id);
 
  private:
+  struct Listener {
+    std::function<void()> fn;
+    std::string bucket, ns;
+  };
+  void WakeSleepers();
+
   std::atomic<uint32_t> word_{0};
-  std::atomic<size_t> listening_{0};
-  std::mutex listeners_mu_;
-  std::map<uint64_t, std::function<void()>> listeners_;
+  std::mutex listeners_mu_;  // the listeners and the touched pairs
+  std::map<uint64_t, Listener> listeners_;
+  std::vector<std::pair<std::string, std::string>> touched_;  // bucket, namespace
   uint64_t next_listener_ = 0;
 };
 
@@ -121,7 +138,11 @@ struct Core {
   uint64_t epoch = 0;     // bumped by Clear: older watches end with 410
   std::unordered_map<std::string, Bucket> buckets;
   std::deque<Event> log;  // rv strictly increasing
-  size_t log_bytes = 0;   // the sum of the log's Event::bytes
+  // The revision of the last change of each bucket ("bucket") and of each of its namespaces
+  // ("bucket\nns"): a watch whose resource has not changed since it looked needs nothing of the
+  // log, however much of it was compacted meanwhile by other resources' changes.
+  std::unordered_map<std::string, int64_t> last_change;
+  size_t log_bytes = 0;  // the sum of the log's Event::bytes
   std::mt19937_64 rng{std::random_device{}()};
   std::set<std::pair<std::string, std::string>> crd_resources;            // group, plural from CRDs
   std::unordered_map<std::string, std::vector<StoreObserver>> observers;  // by bucket
@@ -138,6 +159,8 @@ struct Core {
                    const std::string& key, ObjectPtr before, json after);
   // Index of the first log event with rv > r.
   size_t FirstAfter(int64_t r) const;
+  // The revision of the last change of `bucket` in `ns` ("": any namespace); 0 when none.
+  int64_t LastChange(const std::string& bucket, const std::string& ns) const;
   // Drops the log's changes up to revision `r` (compacted becomes r, when it was lower). Caller
   // holds the unique lock.
   void CompactTo(int64_t r);

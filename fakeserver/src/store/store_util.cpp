@@ -18,27 +18,58 @@
 
 namespace kubedouble::fake {
 
-void ChangeSignal::NotifyAll() {
+void ChangeSignal::WakeSleepers() {
   word_.fetch_add(1, std::memory_order_release);
   ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
             nullptr, 0);
-  if (listening_.load(std::memory_order_acquire) == 0) return;
-  std::lock_guard lock(listeners_mu_);
-  for (auto& [id, fn] : listeners_) fn();
 }
 
-uint64_t ChangeSignal::Listen(std::function<void()> fn) {
+void ChangeSignal::Touch(const std::string& bucket, const std::string& ns) {
+  std::lock_guard lock(listeners_mu_);
+  for (const auto& [b, n] : touched_) {
+    if (b == bucket && n == ns) return;
+  }
+  touched_.emplace_back(bucket, ns);
+}
+
+void ChangeSignal::NotifyChanged() {
+  WakeSleepers();
+  std::lock_guard lock(listeners_mu_);
+  if (touched_.empty()) return;
+  for (auto& [id, l] : listeners_) {
+    for (const auto& [bucket, ns] : touched_) {
+      if (l.bucket == bucket && (l.ns.empty() || l.ns == ns)) {
+        l.fn();
+        break;
+      }
+    }
+  }
+  touched_.clear();
+}
+
+void ChangeSignal::NotifyAll() {
+  WakeSleepers();
+  std::lock_guard lock(listeners_mu_);
+  touched_.clear();
+  for (auto& [id, l] : listeners_) l.fn();
+}
+
+void ChangeSignal::NotifyOne(uint64_t listener) {
+  WakeSleepers();
+  std::lock_guard lock(listeners_mu_);
+  if (auto l = listeners_.find(listener); l != listeners_.end()) l->second.fn();
+}
+
+uint64_t ChangeSignal::Listen(std::function<void()> fn, std::string bucket, std::string ns) {
   std::lock_guard lock(listeners_mu_);
   const uint64_t id = ++next_listener_;
-  listeners_.emplace(id, std::move(fn));
-  listening_.store(listeners_.size(), std::memory_order_release);
+  listeners_.emplace(id, Listener{std::move(fn), std::move(bucket), std::move(ns)});
   return id;
 }
 
 void ChangeSignal::Forget(uint64_t id) {
   std::lock_guard lock(listeners_mu_);
   listeners_.erase(id);
-  listening_.store(listeners_.size(), std::memory_order_release);
 }
 
 void ChangeSignal::WaitUntil(uint32_t seen, std::chrono::steady_clock::time_point until) const {
@@ -80,6 +111,9 @@ ObjectPtr Core::Commit(EventType type, const std::string& bucket, const std::str
     for (const auto& observe : o->second) observe(before.get(), after_state);
   }
   log.push_back(Event{r, type, bucket, ns, key, std::move(before), stored, bytes, now()});
+  last_change[bucket] = r;
+  if (!ns.empty()) last_change[bucket + '\n' + ns] = r;
+  changed.Touch(bucket, ns);
   log_bytes += bytes;
   while (log.size() > window || (log_bytes > history_bytes && log.size() > 1)) {
     compacted = log.front().rv;
@@ -95,6 +129,11 @@ int64_t Nanos(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 }  // namespace
+
+int64_t Core::LastChange(const std::string& bucket, const std::string& ns) const {
+  auto it = last_change.find(ns.empty() ? bucket : bucket + '\n' + ns);
+  return it == last_change.end() ? 0 : it->second;
+}
 
 void Core::CompactTo(int64_t r) {
   while (!log.empty() && log.front().rv <= r) {

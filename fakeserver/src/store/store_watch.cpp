@@ -1,5 +1,5 @@
-// Watches: every watch reads the shared event log from its own position, waking on one
-// change signal; no per-watch queues, no polling.
+// Watches: every watch reads the shared event log from its own position, woken by the change
+// signal for its resource and namespace; no per-watch queues, no polling.
 #include <atomic>
 #include <mutex>
 
@@ -15,10 +15,11 @@ json ExpiredStatus(const std::string& message) { return StatusError::Expired(mes
 
 class StoreWatch : public Watch {
  public:
-  StoreWatch(std::shared_ptr<Core> core, ResourceInfo res, std::string ns, Selectors sel,
-             const ListOptions& options)
+  StoreWatch(std::shared_ptr<Core> core, std::shared_ptr<const ResourceInfo> res, std::string ns,
+             Selectors sel, const ListOptions& options)
       : core_(std::move(core)),
-        res_(std::move(res)),
+        info_(std::move(res)),
+        res_(*info_),
         bucket_(BucketKey(res_)),
         ns_(res_.namespaced ? std::move(ns) : ""),
         sel_(std::move(sel)),
@@ -97,11 +98,11 @@ class StoreWatch : public Watch {
 
   void Stop() override {
     stopped_ = true;
-    core_->changed.NotifyAll();
+    core_->changed.NotifyOne(listener_);
   }
 
   void OnChange(std::function<void()> fn) override {
-    if (listener_ == 0) listener_ = core_->changed.Listen(std::move(fn));
+    if (listener_ == 0) listener_ = core_->changed.Listen(std::move(fn), bucket_, ns_);
   }
 
   std::optional<Clock::time_point> due() const override {
@@ -141,6 +142,9 @@ class StoreWatch : public Watch {
         return std::nullopt;
       }
       const uint32_t seen = core_->changed.Current();
+      // Nothing of this resource (in this namespace) since the last look: the changes after it
+      // are other resources', whatever compacted them.
+      if (core_->LastChange(bucket_, ns_) <= pos_) pos_ = std::max(pos_, core_->rv);
       if (core_->epoch != epoch_ || pos_ < core_->compacted) {
         finished_ = true;
         return RawEvent{"ERROR", nullptr,
@@ -219,7 +223,8 @@ class StoreWatch : public Watch {
   }
 
   std::shared_ptr<Core> core_;
-  ResourceInfo res_;
+  std::shared_ptr<const ResourceInfo> info_;  // the registry's, shared when it can be
+  const ResourceInfo& res_;
   std::string bucket_;
   std::string ns_;
   Selectors sel_;
@@ -246,7 +251,12 @@ std::unique_ptr<Watch> Store::StartWatch(const ResourceInfo& res, const std::str
                                          const ListOptions& options) {
   ValidateListOptions(options, true);
   Selectors sel = ParseSelectors(res, options);
-  auto w = std::make_unique<StoreWatch>(impl_->core, res, ns, std::move(sel), options);
+  // A watch lives long and there may be thousands: it shares the registry's description of its
+  // resource when `res` is that very description (a handler's Lookup), rather than copying it.
+  std::shared_ptr<const ResourceInfo> info =
+      impl_->core->registry->Lookup(res.group, res.version, res.plural);
+  if (info.get() != &res) info = std::make_shared<const ResourceInfo>(res);
+  auto w = std::make_unique<StoreWatch>(impl_->core, std::move(info), ns, std::move(sel), options);
   impl_->core->MaybeCompactAged();
   std::shared_lock lock(impl_->core->mu);
   w->Start(*impl_->core, options);

@@ -158,7 +158,8 @@ struct WatchEvent {
 // Bookmarks: with allow_watch_bookmarks, a Next() call that finds nothing to deliver returns a
 // BOOKMARK once `bookmark_interval` has passed since the last delivered event or bookmark.
 // timeoutSeconds: once it has passed, Next() returns nullopt and finished() is true.
-// A watcher that falls behind the history window (or a Store::Clear) gets the 410 ERROR event.
+// A watcher that falls behind the history window (or a Store::Clear) gets the 410 ERROR event;
+// only changes of its own resource (in its namespace) can leave it behind.
 class Watch {
  public:
   virtual ~Watch() = default;
@@ -180,7 +181,8 @@ class Watch {
   virtual void Stop() = 0;
 
   // For a reader that waits without a thread (a watch answered by a parked stream): `fn` runs
-  // after every change of the store and on Stop() — on the writer's thread, outside the store's
+  // after every change of the watch's resource in its namespace (any namespace for a watch of
+  // all), after a Clear or Compact, and on Stop() — on the writer's thread, outside the store's
   // lock, until the watch is destroyed — so that Next(0) may have an event now. It must be
   // quick, must not block and must not call the store. Set once, before the first Next().
   virtual void OnChange(std::function<void()> fn) = 0;
