@@ -124,6 +124,12 @@ Connection::Fill Connection::ReadNow() {
   }
 }
 
+void Connection::ReleaseInput() {
+  if (input_pos_ < input_.size()) return;
+  std::string().swap(input_);
+  input_pos_ = 0;
+}
+
 bool Connection::Wait(bool write) {
   if (ended_) return false;
   pollfd p{fd_, static_cast<short>(write ? POLLOUT : POLLIN), 0};

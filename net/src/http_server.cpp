@@ -703,6 +703,7 @@ HttpServer::Impl::Next HttpServer::Impl::AfterAnswer(const std::shared_ptr<Conne
     return Next::kDone;
   }
   // Back to the loop, to wait for the next head.
+  conn->ReleaseInput();
   std::lock_guard lock(conn->mu);
   conn->state = Connection::State::kIdle;
   conn->since = Connection::Clock::now();
@@ -752,6 +753,7 @@ void HttpServer::Impl::StartParked(const std::shared_ptr<Connection>& conn,
     end = [c] { return c->Write(http1::kLastChunk.data(), http1::kLastChunk.size()); };
     writable = [c] { return !c->ended() && !c->HungUp(); };
   }
+  if (!stream) conn->ReleaseInput();
   p->calls =
       std::make_unique<ProviderCalls>(std::move(res.content_provider_), std::move(compressor),
                                       std::move(out), std::move(end), std::move(writable));
