@@ -753,6 +753,9 @@ void HttpServer::Impl::StartParked(const std::shared_ptr<Connection>& conn,
     end = [c] { return c->Write(http1::kLastChunk.data(), http1::kLastChunk.size()); };
     writable = [c] { return !c->ended() && !c->HungUp(); };
   }
+  // While the answer waits, neither the head's headers (sent) nor the request's input are kept:
+  // about 1 KB a parked watch.
+  httplib::Headers().swap(res.headers);
   if (!stream) conn->ReleaseInput();
   p->calls =
       std::make_unique<ProviderCalls>(std::move(res.content_provider_), std::move(compressor),
