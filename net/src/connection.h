@@ -94,8 +94,9 @@ class Connection {
   void Close();
   bool ended() const { return ended_; }
 
-  // Non-blocking reads and writes for HTTP/2 (the loop): > 0 bytes, 0 would block, -1 the end
-  // or a failure. WriteNow must be retried with the same bytes after a 0.
+  // Non-blocking reads and writes for HTTP/2 and a quick HTTP/1.1 answer (the loop): > 0 bytes,
+  // 0 would block, -1 the end or a failure. WriteNow must be retried with the same bytes after
+  // a 0 (ReadAvailable: TLS only).
   int ReadAvailable(char* buf, int size) { return ReadRecord(buf, size); }
   int WriteNow(const char* data, size_t size);
 

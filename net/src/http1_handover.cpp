@@ -27,67 +27,128 @@ class ConnectionStream : public UpgradedStream {
 
 }  // namespace
 
-// On a worker: the requests of a connection whose head is whole, until it goes back to the loop.
-void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn) {
+bool HttpServer::Impl::NextCall(const std::shared_ptr<Connection>& conn, Http1Call& call) {
+  httplib::Request req;
+  const int bad = http1::ParseHead(*conn, req);
+  if (bad != 0) {
+    Refuse(conn, req, bad, http1::Refusal(bad));
+    Drain(conn);
+    return false;
+  }
+  Identify(*conn, req);
+  call.over = !TakePlace(*conn);
+  call.ex = std::make_unique<Exchange>(conn, call.over);
+  call.ex->request = std::move(req);
+  auto body = std::make_shared<http1::Body>(http1::BodyOf(call.ex->request));
+  call.body = body;
+  Connection* c = conn.get();
+  const size_t max_body = options.max_body;
+  call.ex->SetBody(body->present,
+                   std::make_unique<httplib::ContentReader>(
+                       [c, body, max_body](const httplib::ContentReceiver& receiver) {
+                         return http1::ReadBody(*c, *body, max_body, receiver);
+                       },
+                       [](const httplib::MultipartContentHeader&, const httplib::ContentReceiver&) {
+                         return false;
+                       }));
+  return true;
+}
+
+bool HttpServer::Impl::Closes(const Http1Call& call) const {
+  const httplib::Request& req = call.ex->request;
+  const std::string& version = req.version;
+  const std::string connection = req.get_header_value("Connection");
+  return stopping || call.over || !call.body->done || EqualsIgnoreCase(connection, "close") ||
+         (version == "HTTP/1.0" && !EqualsIgnoreCase(connection, "keep-alive")) ||
+         EqualsIgnoreCase(call.ex->response.get_header_value("Connection"), "close");
+}
+
+// On a worker.
+void HttpServer::Impl::Serve(const std::shared_ptr<Connection>& conn,
+                             std::shared_ptr<Http1Call> first, bool handled) {
   for (;;) {
-    httplib::Request req;
-    const int bad = http1::ParseHead(*conn, req);
-    if (bad != 0) {
-      Refuse(conn, req, bad, http1::Refusal(bad));
-      return Drain(conn);
-    }
-    Identify(*conn, req);
-    const bool over = !TakePlace(*conn);
-    auto ex = std::make_unique<Exchange>(conn, over);
-    ex->request = std::move(req);
-    auto body = std::make_shared<http1::Body>(http1::BodyOf(ex->request));
-    Connection* c = conn.get();
-    const size_t max_body = options.max_body;
-    ex->SetBody(body->present, std::make_unique<httplib::ContentReader>(
-                                   [c, body, max_body](const httplib::ContentReceiver& receiver) {
-                                     return http1::ReadBody(*c, *body, max_body, receiver);
-                                   },
-                                   [](const httplib::MultipartContentHeader&,
-                                      const httplib::ContentReceiver&) { return false; }));
-    RunHandler(*ex);
-    if (ex->upgraded() && !conn->ended()) {
-      if (ex->response.status == -1) ex->response.status = 101;
-      const std::string head = http1::Head(ex->response);
-      {
-        std::lock_guard lock(conn->mu);
-        conn->state = Connection::State::kUpgraded;
-      }
-      if (conn->Write(head.data(), head.size())) {
-        ConnectionStream stream(*conn);
-        ex->taker()(stream);
-      }
-      conn->Shutdown();
-      return Post(conn->id());
-    }
-    if (conn->ended()) return Post(conn->id());  // reset or closed by the handler
-    const std::string& version = ex->request.version;
-    const std::string connection = ex->request.get_header_value("Connection");
-    bool close = stopping || over || !body->done || EqualsIgnoreCase(connection, "close") ||
-                 (version == "HTTP/1.0" && !EqualsIgnoreCase(connection, "keep-alive")) ||
-                 EqualsIgnoreCase(ex->response.get_header_value("Connection"), "close");
-    if (ex->response.content_provider_) {  // a stream stops when its client goes
+    Http1Call next;
+    Http1Call& call = first ? *first : next;
+    if (!first && !NextCall(conn, call)) return;
+    if (!handled) RunHandler(*call.ex);
+    first.reset();
+    handled = false;
+    if (Answer(conn, call) == Next::kDone) return;
+  }
+}
+
+HttpServer::Impl::Next HttpServer::Impl::Answer(const std::shared_ptr<Connection>& conn,
+                                                Http1Call& call) {
+  std::unique_ptr<Exchange>& ex = call.ex;
+  if (ex->upgraded() && !conn->ended()) {
+    if (ex->response.status == -1) ex->response.status = 101;
+    const std::string head = http1::Head(ex->response);
+    {
       std::lock_guard lock(conn->mu);
-      conn->streaming = true;
-      conn->ListenForHangUp();
+      conn->state = Connection::State::kUpgraded;
     }
-    if (ex->waker() && ex->response.content_provider_ &&
-        ex->response.is_chunked_content_provider_ && ex->request.method != "HEAD") {
-      return StartParked(conn, nullptr, std::move(ex), close);  // waits without this thread
+    if (conn->Write(head.data(), head.size())) {
+      ConnectionStream stream(*conn);
+      ex->taker()(stream);
     }
-    const bool written = http1::WriteAnswer(*conn, ex->request, ex->response, close,
-                                            [this] { return stopping.load(); });
-    ex.reset();
-    if (AfterAnswer(conn, close, written) == Next::kDone) return;
+    conn->Shutdown();
+    Post(conn->id());
+    return Next::kDone;
+  }
+  if (conn->ended()) {  // reset or closed by the handler
+    Post(conn->id());
+    return Next::kDone;
+  }
+  const bool close = Closes(call);
+  if (ex->response.content_provider_) {  // a stream stops when its client goes
+    std::lock_guard lock(conn->mu);
+    conn->streaming = true;
+    conn->ListenForHangUp();
+  }
+  if (ex->waker() && ex->response.content_provider_ && ex->response.is_chunked_content_provider_ &&
+      ex->request.method != "HEAD") {
+    StartParked(conn, nullptr, std::move(ex), close);  // waits without this thread
+    return Next::kDone;
+  }
+  const bool written = http1::WriteAnswer(*conn, ex->request, ex->response, close,
+                                          [this] { return stopping.load(); });
+  ex.reset();
+  return AfterAnswer(conn, close, written);
+}
+
+void HttpServer::Impl::ServeOnLoop(const std::shared_ptr<Connection>& conn) {
+  for (;;) {
+    auto call = std::make_shared<Http1Call>();
+    if (!NextCall(conn, *call)) return;
+    if (call->over || call->body->present || !options.answers_at_once(call->ex->request)) {
+      return pool.Submit([this, conn, call] { Serve(conn, call, false); });
+    }
+    RunHandler(*call->ex);
+    httplib::Response& res = call->ex->response;
+    if (call->ex->upgraded() || conn->ended() || res.content_provider_) {  // not so quick
+      return pool.Submit([this, conn, call] { Serve(conn, call, true); });
+    }
+    const bool close = Closes(*call);
+    const std::string bytes = http1::AnswerBytes(call->ex->request, res, close);
+    call.reset();
+    size_t done = 0;
+    int n = 0;
+    while (done < bytes.size() &&
+           (n = conn->WriteNow(bytes.data() + done, bytes.size() - done)) > 0) {
+      done += static_cast<size_t>(n);
+    }
+    if (n == 0 && done < bytes.size()) {  // the client reads slowly: a worker waits for it
+      return pool.Submit([this, conn, close, bytes, done] {
+        const bool written = conn->Write(bytes.data() + done, bytes.size() - done);
+        if (AfterAnswer(conn, close, written) == Next::kServe) Serve(conn);
+      });
+    }
+    if (AfterAnswer(conn, close, n >= 0, false) == Next::kDone) return;
   }
 }
 
 HttpServer::Impl::Next HttpServer::Impl::AfterAnswer(const std::shared_ptr<Connection>& conn,
-                                                     bool close, bool written) {
+                                                     bool close, bool written, bool wait) {
   bool hung_up;
   {
     std::lock_guard lock(conn->mu);
@@ -107,7 +168,7 @@ HttpServer::Impl::Next HttpServer::Impl::AfterAnswer(const std::shared_ptr<Conne
   if (conn->HeadReady()) return Next::kServe;  // the client sent its next request already
   // A busy client sends its next request within moments: waited for here, it needs no trip
   // through the loop (a wake-up and a hand-over less per request).
-  if (!conn->rejected() && conn->WaitBriefly(kKeepServing) &&
+  if (wait && !conn->rejected() && conn->WaitBriefly(kKeepServing) &&
       conn->ReadNow() != Connection::Fill::kEnd && conn->HeadReady()) {
     return Next::kServe;
   }

@@ -50,10 +50,9 @@ bool HttpServer::Impl::DispatchStream(const std::shared_ptr<Connection>& conn,
   return over;
 }
 
-// On a worker: one HTTP/2 stream's request, handled and answered.
-void HttpServer::Impl::ServeStream(const std::shared_ptr<Connection>& conn,
-                                   const std::shared_ptr<http2::Stream>& stream, bool over,
-                                   bool send) {
+std::unique_ptr<Exchange> HttpServer::Impl::StreamExchange(
+    const std::shared_ptr<Connection>& conn, const std::shared_ptr<http2::Stream>& stream,
+    bool over) {
   auto ex = std::make_unique<Exchange>(conn, stream, over);
   ex->request = std::move(stream->request);
   http2::Stream* s = stream.get();
@@ -64,7 +63,34 @@ void HttpServer::Impl::ServeStream(const std::shared_ptr<Connection>& conn,
                                     },
                                     [](const httplib::MultipartContentHeader&,
                                        const httplib::ContentReceiver&) { return false; }));
+  return ex;
+}
+
+// On a worker.
+void HttpServer::Impl::ServeStream(const std::shared_ptr<Connection>& conn,
+                                   const std::shared_ptr<http2::Stream>& stream, bool over) {
+  auto ex = StreamExchange(conn, stream, over);
   RunHandler(*ex);
+  AnswerStream(conn, stream, std::move(ex), true);
+}
+
+// On the loop: its answer handed (whole) for the caller's SendHanded, or given to a worker when
+// the handler's answer is a stream, an upgrade or the connection's end.
+void HttpServer::Impl::ServeStreamOnLoop(const std::shared_ptr<Connection>& conn,
+                                         const std::shared_ptr<http2::Stream>& stream) {
+  auto ex = StreamExchange(conn, stream, false);
+  RunHandler(*ex);
+  if (conn->ended() || ex->upgraded() || ex->response.content_provider_) {
+    auto held = std::make_shared<std::unique_ptr<Exchange>>(std::move(ex));
+    return pool.Submit(
+        [this, conn, stream, held] { AnswerStream(conn, stream, std::move(*held), true); });
+  }
+  AnswerStream(conn, stream, std::move(ex), false);
+}
+
+void HttpServer::Impl::AnswerStream(const std::shared_ptr<Connection>& conn,
+                                    const std::shared_ptr<http2::Stream>& stream,
+                                    std::unique_ptr<Exchange> ex, bool send) {
   if (conn->ended()) return Post(conn->id());  // reset or closed by the handler (a fault)
   bool whole = false;
   if (ex->upgraded()) {

@@ -95,26 +95,39 @@ int HttpServer::Impl::Listening(int fd) {
   fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
   std::string ip;
   Endpoint(listen_fd, false, ip, port);
-  epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-  wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  const size_t n =
+      options.loops != 0 ? options.loops : std::max<size_t>(1, std::thread::hardware_concurrency());
+  for (size_t i = 0; i < n; ++i) {
+    auto loop = std::make_unique<Loop>(i);
+    loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kWakeId;
+    epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, loop->wake_fd, &ev);
+    loops.push_back(std::move(loop));
+  }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kListenerId;
-  epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &ev);
-  ev.data.u64 = kWakeId;
-  epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &ev);
+  epoll_ctl(loops[0]->epoll_fd, EPOLL_CTL_ADD, listen_fd, &ev);
   return port;
 }
 
+void HttpServer::Impl::ListenOn(bool on) {
+  epoll_event ev{};
+  ev.events = on ? uint32_t{EPOLLIN} : 0u;
+  ev.data.u64 = kListenerId;
+  epoll_ctl(loops[0]->epoll_fd, EPOLL_CTL_MOD, listen_fd, &ev);
+}
+
 void HttpServer::Impl::Accept() {
-  for (;;) {
+  while (!stopping) {
     const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE) {  // until a connection closes
         accept_paused = true;
-        epoll_event ev{};
-        ev.data.u64 = kListenerId;
-        epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &ev);
+        ListenOn(false);
       }
       return;
     }
@@ -135,27 +148,34 @@ void HttpServer::Impl::Accept() {
       SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_RELEASE_BUFFERS);
     }
-    auto conn = std::make_shared<Connection>(next_id++, fd, ssl, options.io_timeout, epoll_fd);
+    // The loops take the connections in turn.
+    Loop& loop = *loops[accepted % loops.size()];
+    const uint64_t id = 2 + loop.index + loops.size() * (accepted++ / loops.size());
+    auto conn = std::make_shared<Connection>(id, fd, ssl, options.io_timeout, loop.epoll_fd);
     Endpoint(fd, true, conn->remote_ip, conn->remote_port);
     Endpoint(fd, false, conn->local_ip, conn->local_port);
     conn->head_timing = true;  // the handshake and the first head share one deadline
     conn->head_started = conn->since;
     {
-      std::lock_guard lock(conns_mu);
-      conns.emplace(conn->id(), conn);
+      std::lock_guard lock(loop.conns_mu);
+      loop.conns.emplace(conn->id(), conn);
     }
-    Watch(*conn, kWaitForBytes, EPOLL_CTL_ADD);
+    epoll_event ev{};
+    ev.events = kWaitForBytes;
+    ev.data.u64 = id;
+    epoll_ctl(loop.epoll_fd, EPOLL_CTL_ADD, fd, &ev);
   }
 }
 
 void HttpServer::Impl::Forget(uint64_t id) {
   std::shared_ptr<Connection> conn;
   {
-    std::lock_guard lock(conns_mu);
-    auto it = conns.find(id);
-    if (it == conns.end()) return;
+    Loop& loop = LoopOf(id);
+    std::lock_guard lock(loop.conns_mu);
+    auto it = loop.conns.find(id);
+    if (it == loop.conns.end()) return;
     conn = std::move(it->second);
-    conns.erase(it);
+    loop.conns.erase(it);
   }
   conn->Close();
   if (conn->h2) {  // its streams' handlers hear of the end
@@ -170,31 +190,27 @@ void HttpServer::Impl::Forget(uint64_t id) {
       --places;
     }
   }
-  if (accept_paused && !stopping) {
-    accept_paused = false;
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = kListenerId;
-    epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &ev);
-  }
+  if (accept_paused && !stopping && accept_paused.exchange(false)) ListenOn(true);
 }
 
-void HttpServer::Impl::Dispatch(const std::shared_ptr<Connection>& conn) {
+bool HttpServer::Impl::Dispatch(const std::shared_ptr<Connection>& conn) {
   conn->state = Connection::State::kActive;
   conn->head_timing = false;
   conn->hang_up_armed = false;  // the loop does not listen while a worker has it, unless asked
+  if (options.answers_at_once) return true;  // the loop looks at the request first
   pool.Submit([this, conn] { Serve(conn); });
+  return false;
 }
 
 // On the loop: a connection waiting for a head has bytes (or an end).
-void HttpServer::Impl::ReadHead(const std::shared_ptr<Connection>& conn) {
+bool HttpServer::Impl::ReadHead(const std::shared_ptr<Connection>& conn) {
   const Connection::Fill f = conn->ReadNow();
   if (!conn->head_timing && (conn->InHead() || !conn->input().empty())) {
     conn->head_timing = true;
     conn->head_started = Connection::Clock::now();
   }
   if (conn->HeadReady()) return Dispatch(conn);
-  if (f != Connection::Fill::kEnd) return;
+  if (f != Connection::Fill::kEnd) return false;
   if (conn->rejected()) {  // the framing refused the head: its answer, then the end
     const std::string& answer = conn->rejection();
     int status = answer.size() > 12 ? std::atoi(answer.c_str() + 9) : 0;
@@ -203,14 +219,16 @@ void HttpServer::Impl::ReadHead(const std::shared_ptr<Connection>& conn) {
     conn->state = Connection::State::kDraining;
     conn->since = Connection::Clock::now();
     conn->Listen(EPOLLIN | EPOLLRDHUP);
-    return;
+    return false;
   }
   conn->state = Connection::State::kClosed;
+  return false;
 }
 
 void HttpServer::Impl::OnEvent(const std::shared_ptr<Connection>& conn, uint32_t events) {
   using State = Connection::State;
   std::unique_lock lock(conn->mu);
+  bool serve = false;  // a head is whole: ServeOnLoop
   switch (conn->state) {
     case State::kHandshake: {
       const int rc = conn->Handshake();
@@ -229,11 +247,11 @@ void HttpServer::Impl::OnEvent(const std::shared_ptr<Connection>& conn, uint32_t
         return StartHttp2(conn);
       }
       conn->state = State::kIdle;
-      ReadHead(conn);  // the first request may have come with the handshake's end
+      serve = ReadHead(conn);  // the first request may have come with the handshake's end
       break;
     }
     case State::kIdle:
-      ReadHead(conn);
+      serve = ReadHead(conn);
       break;
     case State::kActive:
     case State::kUpgraded:
@@ -269,17 +287,18 @@ void HttpServer::Impl::OnEvent(const std::shared_ptr<Connection>& conn, uint32_t
   if (conn->state == State::kIdle) conn->Listen(kWaitForBytes);  // a head not whole yet
   lock.unlock();
   if (closed) Forget(conn->id());
+  if (serve) ServeOnLoop(conn);
 }
 
-void HttpServer::Impl::Sweep() {
+void HttpServer::Impl::Sweep(Loop& loop) {
   using State = Connection::State;
   const auto now = Connection::Clock::now();
   std::vector<uint64_t> ended;
   std::vector<std::shared_ptr<Connection>> gone;  // to be told of their hang-up, locks released
   std::vector<std::shared_ptr<Connection>> h2;    // HTTP/2 connections, looked at locks released
   {
-    std::lock_guard lock(conns_mu);
-    for (auto& [id, conn] : conns) {
+    std::lock_guard lock(loop.conns_mu);
+    for (auto& [id, conn] : loop.conns) {
       std::lock_guard c(conn->mu);
       if (conn->state == State::kHttp2) {
         h2.push_back(conn);
@@ -329,32 +348,36 @@ void HttpServer::Impl::Sweep() {
   }
 }
 
-void HttpServer::Impl::Loop() {
+void HttpServer::Impl::Run(Loop& loop) {
   pthread_setname_np(pthread_self(), "kd-loop");
   const auto period = std::clamp<std::chrono::milliseconds>(
       options.head_timeout / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
   auto next_sweep = Connection::Clock::now() + period;
   std::vector<epoll_event> events(256);
-  bool listening = true;
+  bool listening = loop.index == 0;  // the first loop accepts for all
+  bool swept_at_stop = false;
   for (;;) {
     if (stopping && listening) {
-      epoll_ctl(epoll_fd, EPOLL_CTL_DEL, listen_fd, nullptr);
+      epoll_ctl(loop.epoll_fd, EPOLL_CTL_DEL, listen_fd, nullptr);
       ::close(listen_fd);
       listen_fd = -1;
       listening = false;
-      Sweep();  // idle connections, handshakes and heads end at once
+    }
+    if (stopping && !swept_at_stop) {
+      swept_at_stop = true;
+      Sweep(loop);  // idle connections, handshakes and heads end at once
     }
     if (stopping) {
-      std::lock_guard lock(conns_mu);
-      if (conns.empty()) break;
+      std::lock_guard lock(loop.conns_mu);
+      if (loop.conns.empty()) break;
     }
     // While stopping, connections answered in flight close at the next sweep: sweep often.
     if (stopping) next_sweep = std::min(next_sweep, Connection::Clock::now() + kStopSweep);
     auto until = next_sweep;
-    if (auto timer = timers.Next()) until = std::min(until, *timer);
+    if (auto timer = loop.timers.Next()) until = std::min(until, *timer);
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
         until - Connection::Clock::now() + std::chrono::microseconds(999));
-    const int n = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()),
+    const int n = epoll_wait(loop.epoll_fd, events.data(), static_cast<int>(events.size()),
                              std::max<int>(0, static_cast<int>(wait.count())));
     for (int i = 0; i < n; ++i) {
       const uint64_t id = events[i].data.u64;
@@ -364,21 +387,21 @@ void HttpServer::Impl::Loop() {
       }
       if (id == kWakeId) {
         uint64_t count;
-        [[maybe_unused]] ssize_t r = ::read(wake_fd, &count, sizeof count);
+        [[maybe_unused]] ssize_t r = ::read(loop.wake_fd, &count, sizeof count);
         std::vector<uint64_t> ids;
         std::vector<uint64_t> news;
         {
-          std::lock_guard lock(posted_mu);
-          ids.swap(posted);
-          news.swap(h2_news);
+          std::lock_guard lock(loop.posted_mu);
+          ids.swap(loop.posted);
+          news.swap(loop.h2_news);
         }
         for (uint64_t closed : ids) Forget(closed);
         for (uint64_t with_news : news) {
           std::shared_ptr<Connection> conn;
           {
-            std::lock_guard lock(conns_mu);
-            auto it = conns.find(with_news);
-            if (it == conns.end()) continue;
+            std::lock_guard lock(loop.conns_mu);
+            auto it = loop.conns.find(with_news);
+            if (it == loop.conns.end()) continue;
             conn = it->second;
           }
           if (conn->h2) Http2Step(conn, [](http2::Session& s) { return s.Pump(); });
@@ -387,17 +410,17 @@ void HttpServer::Impl::Loop() {
       }
       std::shared_ptr<Connection> conn;
       {
-        std::lock_guard lock(conns_mu);
-        auto it = conns.find(id);
-        if (it == conns.end()) continue;
+        std::lock_guard lock(loop.conns_mu);
+        auto it = loop.conns.find(id);
+        if (it == loop.conns.end()) continue;
         conn = it->second;
       }
       OnEvent(conn, events[i].events);
     }
-    timers.RunDue(Connection::Clock::now());
+    loop.timers.RunDue(Connection::Clock::now());
     pool.Unstick();
     if (Connection::Clock::now() >= next_sweep) {
-      Sweep();
+      Sweep(loop);
       next_sweep = Connection::Clock::now() + period;
     }
   }
@@ -431,9 +454,10 @@ void HttpServer::Impl::RunHandler(Exchange& ex) {
 
 void HttpServer::Impl::Stop() {
   if (stopping.exchange(true)) return;
-  if (loop.joinable()) {
-    Wake();
-    loop.join();
+  for (auto& loop : loops) {
+    if (!loop->thread.joinable()) continue;
+    Wake(*loop);
+    loop->thread.join();
   }
   pool.Shutdown();
 }
@@ -451,8 +475,11 @@ HttpServer::~HttpServer() { Stop(); }
 int HttpServer::Bind() { return impl_->Bind(); }
 
 void HttpServer::Start() {
-  if (impl_->epoll_fd < 0) Bind();
-  impl_->loop = std::thread([this] { impl_->Loop(); });
+  if (impl_->loops.empty()) Bind();
+  for (auto& loop : impl_->loops) {
+    Impl::Loop* l = loop.get();
+    l->thread = std::thread([this, l] { impl_->Run(*l); });
+  }
 }
 
 void HttpServer::Stop() { impl_->Stop(); }
@@ -461,10 +488,10 @@ int HttpServer::port() const { return impl_->port; }
 
 HttpServer::Counts HttpServer::counts() const {
   Counts c;
-  {
-    std::lock_guard lock(impl_->conns_mu);
-    c.connections = impl_->conns.size();
-    for (const auto& [id, conn] : impl_->conns) {
+  for (const auto& loop : impl_->loops) {
+    std::lock_guard lock(loop->conns_mu);
+    c.connections += loop->conns.size();
+    for (const auto& [id, conn] : loop->conns) {
       std::lock_guard l(conn->mu);
       switch (conn->state) {
         case Connection::State::kActive:

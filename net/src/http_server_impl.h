@@ -27,6 +27,10 @@
 
 namespace kubedouble::net {
 
+namespace http1 {
+struct Body;
+}  // namespace http1
+
 constexpr uint64_t kListenerId = 0;
 constexpr uint64_t kWakeId = 1;
 // A connection the loop reads: reported once, then listened for again only if the loop keeps it
@@ -68,20 +72,70 @@ class HttpServer::Impl {
   }
   ~Impl() {
     if (listen_fd >= 0) ::close(listen_fd);
-    if (epoll_fd >= 0) ::close(epoll_fd);
-    if (wake_fd >= 0) ::close(wake_fd);
     SSL_CTX_free(ctx);
   }
+
+  // One event loop: its own thread and epoll. The first accepts for all, in turn (a connection
+  // stays on its loop until it closes).
+  struct Loop {
+    explicit Loop(size_t i) : index(i) {}
+    ~Loop() {
+      if (epoll_fd >= 0) ::close(epoll_fd);
+      if (wake_fd >= 0) ::close(wake_fd);
+    }
+    const size_t index;
+    int epoll_fd = -1;
+    int wake_fd = -1;
+    std::thread thread;
+    TimerQueue timers;            // of parked answers
+    mutable std::mutex conns_mu;  // conns: changed by the loop only; read by counts()
+    std::unordered_map<uint64_t, std::shared_ptr<Connection>> conns;
+    std::mutex posted_mu;
+    std::vector<uint64_t> posted;   // connections a worker closed, to forget
+    std::vector<uint64_t> h2_news;  // HTTP/2 connections whose streams have news (Pump)
+  };
+  // The loop of a connection: its id is 2 + the loop's index + loops.size() * n.
+  Loop& LoopOf(uint64_t id) { return *loops[(id - 2) % loops.size()]; }
 
   int Bind();
   // Serves `fd`, a socket bound and listening; returns its port (0 for a unix socket).
   int Listening(int fd);
-  void Loop();
+  void Run(Loop& loop);
   void Stop();
-  void Serve(const std::shared_ptr<Connection>& conn);
-  // `send`: the answer is sent at once (else handed, for the caller's SendHanded).
+  // HTTP/1.1, after an answer: kServe, the connection's next request is here already.
+  enum class Next { kServe, kDone };
+  // An HTTP/1.1 request whose head was read: its exchange and its body's framing.
+  struct Http1Call {
+    std::unique_ptr<Exchange> ex;
+    std::shared_ptr<http1::Body> body;
+    bool over = false;  // beyond max_connections
+  };
+  // On a worker: the requests of a connection whose head is whole, from `first` if given (its
+  // handler already run when `handled`), until the connection goes back to the loop or ends.
+  void Serve(const std::shared_ptr<Connection>& conn, std::shared_ptr<Http1Call> first = nullptr,
+             bool handled = false);
+  // On the loop: requests the caller answers at once (HttpServerOptions::answers_at_once)
+  // answered here, with no worker, while their answers leave without waiting; any other is
+  // handed to a worker (Serve).
+  void ServeOnLoop(const std::shared_ptr<Connection>& conn);
+  // The next request of `conn` (its head whole), or false once refused (400, 414, 431, ...).
+  bool NextCall(const std::shared_ptr<Connection>& conn, Http1Call& call);
+  // After the handler: the answer written (or the upgrade's taker run, or the answer parked).
+  Next Answer(const std::shared_ptr<Connection>& conn, Http1Call& call);
+  // Whether the connection ends after the answer to `call`.
+  bool Closes(const Http1Call& call) const;
+  // HTTP/2: one stream's request, handled and answered, on a worker or (a quick one) the loop.
   void ServeStream(const std::shared_ptr<Connection>& conn,
-                   const std::shared_ptr<http2::Stream>& stream, bool over, bool send = true);
+                   const std::shared_ptr<http2::Stream>& stream, bool over);
+  void ServeStreamOnLoop(const std::shared_ptr<Connection>& conn,
+                         const std::shared_ptr<http2::Stream>& stream);
+  std::unique_ptr<Exchange> StreamExchange(const std::shared_ptr<Connection>& conn,
+                                           const std::shared_ptr<http2::Stream>& stream, bool over);
+  // After the handler. `send`: the answer is sent at once (else handed, for the caller's
+  // SendHanded).
+  void AnswerStream(const std::shared_ptr<Connection>& conn,
+                    const std::shared_ptr<http2::Stream>& stream, std::unique_ptr<Exchange> ex,
+                    bool send);
 
   // A streamed answer that waits without a thread (exchange.h: StreamWaker): what it needs
   // between its provider's calls, owned by its wake-up while parked.
@@ -101,46 +155,37 @@ class HttpServer::Impl {
   // the answer ends.
   void Pump(const std::shared_ptr<Parked>& p);
   void EndParked(const std::shared_ptr<Parked>& p, bool done);
-  // HTTP/1.1, after an answer: what becomes of the connection. kServe: its next request is
-  // here already, serve it on this worker.
-  enum class Next { kServe, kDone };
-  Next AfterAnswer(const std::shared_ptr<Connection>& conn, bool close, bool written);
+  // HTTP/1.1, after an answer: what becomes of the connection (kServe: serve its next request
+  // on this thread).
+  // `wait`: for the next request a moment, on a worker (kKeepServing).
+  Next AfterAnswer(const std::shared_ptr<Connection>& conn, bool close, bool written,
+                   bool wait = true);
 
   const HttpServerOptions options;
   SSL_CTX* const ctx;
   const Handler handler;
   const RefusedHook refused;
   WorkerPool pool;
-  TimerQueue timers;  // of parked answers
   int listen_fd = -1;
-  int epoll_fd = -1;
-  int wake_fd = -1;
   int port = 0;
-  std::thread loop;
+  std::vector<std::unique_ptr<Loop>> loops;
+  uint64_t accepted = 0;  // by the first loop
+  std::atomic<bool> accept_paused{false};
   std::atomic<bool> stopping{false};
   std::atomic<size_t> places{0};
-  uint64_t next_id = 2;
-  bool accept_paused = false;
-
-  mutable std::mutex conns_mu;  // conns: changed by the loop only; read by counts()
-  std::unordered_map<uint64_t, std::shared_ptr<Connection>> conns;
-  std::mutex posted_mu;
-  std::vector<uint64_t> posted;   // connections a worker closed, to forget
-  std::vector<uint64_t> h2_news;  // HTTP/2 connections whose streams have news (Pump)
 
  private:
-  void Watch(Connection& c, uint32_t events, int op = EPOLL_CTL_MOD) {
-    epoll_event ev{};
-    ev.events = events;
-    ev.data.u64 = c.id();
-    epoll_ctl(epoll_fd, op, c.fd(), &ev);
-  }
+  // The first loop waits for new connections (`on`) or not (at the file limit).
+  void ListenOn(bool on);
   void Accept();
   void OnEvent(const std::shared_ptr<Connection>& conn, uint32_t events);
-  void ReadHead(const std::shared_ptr<Connection>& conn);
-  void Dispatch(const std::shared_ptr<Connection>& conn);
+  // Under conn->mu: reads what came; true when a head is whole for ServeOnLoop.
+  bool ReadHead(const std::shared_ptr<Connection>& conn);
+  // Under conn->mu: a head is whole. True: the loop serves it (ServeOnLoop, after mu is
+  // released); false: handed to a worker.
+  bool Dispatch(const std::shared_ptr<Connection>& conn);
   void Forget(uint64_t id);
-  void Sweep();
+  void Sweep(Loop& loop);
   // Whether `conn` may take one of max_connections places (or holds one); false: over the limit.
   bool TakePlace(Connection& conn);
   // Runs the handler; an exception becomes a 500.
@@ -163,12 +208,8 @@ class HttpServer::Impl {
       goes_on = Http2Listen(*conn, step(*conn->h2));
       quick.swap(conn->h2_quick);
     }
-    if (!quick.empty()) {  // one worker answers them in turn, and sends the answers together
-      pool.Submit([this, conn, quick = std::move(quick)] {
-        for (const auto& stream : quick) ServeStream(conn, stream, false, false);
-        SendHanded(conn);
-      });
-    }
+    // Answered here in turn, no worker: their answers leave together.
+    for (const auto& stream : quick) ServeStreamOnLoop(conn, stream);
     if (!goes_on) return Forget(conn->id());
     SendHanded(conn);
   }
@@ -176,23 +217,25 @@ class HttpServer::Impl {
   // another thread holds the lock now (it sends them when it releases it).
   void SendHanded(const std::shared_ptr<Connection>& conn);
   void PostHttp2(uint64_t id) {
+    Loop& loop = LoopOf(id);
     {
-      std::lock_guard lock(posted_mu);
-      h2_news.push_back(id);
+      std::lock_guard lock(loop.posted_mu);
+      loop.h2_news.push_back(id);
     }
-    Wake();
+    Wake(loop);
   }
-  void Wake() {
+  void Wake(Loop& loop) {
     uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(wake_fd, &one, sizeof one);
+    [[maybe_unused]] ssize_t n = ::write(loop.wake_fd, &one, sizeof one);
   }
   // From a worker: the connection is closed, the loop forgets it.
   void Post(uint64_t id) {
+    Loop& loop = LoopOf(id);
     {
-      std::lock_guard lock(posted_mu);
-      posted.push_back(id);
+      std::lock_guard lock(loop.posted_mu);
+      loop.posted.push_back(id);
     }
-    Wake();
+    Wake(loop);
   }
   // From a worker: the answer is written and the connection ends; the loop drops what the
   // client still sends for a moment, then closes.

@@ -52,9 +52,10 @@ void HttpServer::Impl::StartParked(const std::shared_ptr<Connection>& conn,
                                       std::move(out), std::move(end), std::move(writable));
   p->ex = std::move(ex);
   // While parked, the answer is owned by its wake-up (until EndParked lets go).
+  Loop* loop = &LoopOf(conn->id());  // its timers
   p->parking->Attach([this, p] { pool.Submit([this, p] { Pump(p); }); },
-                     [this](Parking::Clock::time_point when, std::weak_ptr<Parking> parking) {
-                       if (timers.Add(when, std::move(parking))) Wake();
+                     [this, loop](Parking::Clock::time_point when, std::weak_ptr<Parking> parking) {
+                       if (loop->timers.Add(when, std::move(parking))) Wake(*loop);
                      });
   std::weak_ptr<Parking> weak = p->parking;
   p->ex->OnHangUp([weak] {  // a gone client wakes its answer, which then ends
