@@ -129,7 +129,7 @@ void HttpServer::Impl::ServeOnLoop(const std::shared_ptr<Connection>& conn) {
       return pool.Submit([this, conn, call] { Serve(conn, call, true); });
     }
     const bool close = Closes(*call);
-    const std::string bytes = http1::AnswerBytes(call->ex->request, res, close);
+    std::string bytes = http1::AnswerBytes(call->ex->request, res, close);
     call.reset();
     size_t done = 0;
     int n = 0;
@@ -138,7 +138,7 @@ void HttpServer::Impl::ServeOnLoop(const std::shared_ptr<Connection>& conn) {
       done += static_cast<size_t>(n);
     }
     if (n == 0 && done < bytes.size()) {  // the client reads slowly: a worker waits for it
-      return pool.Submit([this, conn, close, bytes, done] {
+      return pool.Submit([this, conn, close, bytes = std::move(bytes), done] {
         const bool written = conn->Write(bytes.data() + done, bytes.size() - done);
         if (AfterAnswer(conn, close, written) == Next::kServe) Serve(conn);
       });
