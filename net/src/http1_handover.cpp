@@ -131,20 +131,36 @@ void HttpServer::Impl::ServeOnLoop(const std::shared_ptr<Connection>& conn) {
     const bool close = Closes(*call);
     std::string bytes = http1::AnswerBytes(call->ex->request, res, close);
     call.reset();
-    size_t done = 0;
-    int n = 0;
-    while (done < bytes.size() &&
-           (n = conn->WriteNow(bytes.data() + done, bytes.size() - done)) > 0) {
-      done += static_cast<size_t>(n);
-    }
-    if (n == 0 && done < bytes.size()) {  // the client reads slowly: a worker waits for it
-      return pool.Submit([this, conn, close, bytes = std::move(bytes), done] {
-        const bool written = conn->Write(bytes.data() + done, bytes.size() - done);
-        if (AfterAnswer(conn, close, written) == Next::kServe) Serve(conn);
-      });
-    }
-    if (AfterAnswer(conn, close, n >= 0, false) == Next::kDone) return;
+    if (SendOnLoop(conn, std::move(bytes), 0, close) == Next::kDone) return;
   }
+}
+
+HttpServer::Impl::Next HttpServer::Impl::SendOnLoop(const std::shared_ptr<Connection>& conn,
+                                                    std::string bytes, size_t from, bool close) {
+  size_t done = from;
+  int n = 0;
+  while (done < bytes.size() &&
+         (n = conn->WriteNow(bytes.data() + done, bytes.size() - done)) > 0) {
+    done += static_cast<size_t>(n);
+  }
+  if (n < 0) return AfterAnswer(conn, close, false, false);
+  if (done < bytes.size()) {  // the client reads slowly: written on when it can take more
+    std::lock_guard lock(conn->mu);
+    if (conn->state != Connection::State::kWriting || done > from) {
+      conn->since = Connection::Clock::now();  // the last progress
+    }
+    conn->state = Connection::State::kWriting;
+    conn->unsent = std::move(bytes);
+    conn->unsent_pos = done;
+    conn->close_after = close;
+    conn->Listen(EPOLLOUT | EPOLLONESHOT);
+    return Next::kDone;
+  }
+  {
+    std::lock_guard lock(conn->mu);
+    conn->state = Connection::State::kActive;
+  }
+  return AfterAnswer(conn, close, true, false);
 }
 
 HttpServer::Impl::Next HttpServer::Impl::AfterAnswer(const std::shared_ptr<Connection>& conn,

@@ -258,6 +258,14 @@ void HttpServer::Impl::OnEvent(const std::shared_ptr<Connection>& conn, uint32_t
       lock.unlock();
       conn->FireHangUp();  // the client went away (EPOLLRDHUP, HUP or ERR)
       return;
+    case State::kWriting: {
+      std::string unsent = std::move(conn->unsent);
+      const size_t from = conn->unsent_pos;
+      const bool close = conn->close_after;
+      lock.unlock();
+      if (SendOnLoop(conn, std::move(unsent), from, close) == Next::kServe) ServeOnLoop(conn);
+      return;
+    }
     case State::kHttp2:
       lock.unlock();
       return Http2Step(conn, [](http2::Session& s) { return s.OnEvent(); });
@@ -322,6 +330,8 @@ void HttpServer::Impl::Sweep(Loop& loop) {
         ended.push_back(id);
       } else if (conn->state == State::kDraining && now - conn->since > kDrainTime) {
         ended.push_back(id);
+      } else if (conn->state == State::kWriting && now - conn->since > options.io_timeout) {
+        ended.push_back(id);  // the client took none of its answer for so long
       }
     }
   }
@@ -495,6 +505,7 @@ HttpServer::Counts HttpServer::counts() const {
       std::lock_guard l(conn->mu);
       switch (conn->state) {
         case Connection::State::kActive:
+        case Connection::State::kWriting:
           ++c.active;
           break;
         case Connection::State::kUpgraded:

@@ -118,6 +118,11 @@ class HttpServer::Impl {
   // answered here, with no worker, while their answers leave without waiting; any other is
   // handed to a worker (Serve).
   void ServeOnLoop(const std::shared_ptr<Connection>& conn);
+  // On the loop: a quick answer's `bytes` from `from` on, as many as the socket takes now; the
+  // rest waits for EPOLLOUT (kWriting, the connection's `unsent`) with no thread. Once all are
+  // sent, the connection goes on as after any answer (kServe: its next request is here).
+  Next SendOnLoop(const std::shared_ptr<Connection>& conn, std::string bytes, size_t from,
+                  bool close);
   // The next request of `conn` (its head whole), or false once refused (400, 414, 431, ...).
   bool NextCall(const std::shared_ptr<Connection>& conn, Http1Call& call);
   // After the handler: the answer written (or the upgrade's taker run, or the answer parked).

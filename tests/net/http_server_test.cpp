@@ -2,7 +2,7 @@
 // demand, the connection limit, the hang-up signal (and a stop ending a stream), a reset, an
 // upgrade handing the bytes to an UpgradedStream, plain HTTP (no TLS), a listener given by the
 // caller (a unix socket), a failed bind's reason, and the requests answered at once by the
-// event loops (no worker; connections spread over the loops; a slow reader holds no loop).
+// event loops (no worker; connections spread over the loops; a slow reader holds no thread).
 #include <gtest/gtest.h>
 #include <kubedouble/certs/certs.h>
 #include <kubedouble/net/http_server.h>
@@ -23,6 +23,7 @@
 #include <system_error>
 #include <thread>
 
+#include "counts_become.h"
 #include "reliability/raw_tls.h"
 #include "server_context.h"
 
@@ -379,9 +380,9 @@ TEST_F(HttpServerTest, ConnectionsAreSpreadOverTheLoops) {
 }
 
 // A quick answer larger than the socket's buffers, to a client that does not read it, holds
-// no loop: with one loop, another connection is still answered, and the big answer arrives
-// whole once its client reads.
-TEST_F(HttpServerTest, AClientNotReadingABigQuickAnswerHoldsNoLoop) {
+// no loop and no worker (the loop writes on as the client reads): with one loop, another
+// connection is still answered, and the big answer arrives whole once its client reads.
+TEST_F(HttpServerTest, AClientNotReadingABigQuickAnswerHoldsNoLoopNorWorker) {
   const std::string big(16 << 20, 'b');
   net::HttpServerOptions o;
   o.loops = 1;
@@ -398,9 +399,26 @@ TEST_F(HttpServerTest, AClientNotReadingABigQuickAnswerHoldsNoLoop) {
   RawReply r = other->Read();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "small");
+  EXPECT_EQ(server_->counts().workers, 0u);
   RawReply whole = reader->Read();
   EXPECT_EQ(whole.status, 200);
   EXPECT_EQ(whole.body.size(), big.size());
+}
+
+// A client that takes none of a quick answer for the I/O timeout loses its connection, as a
+// worker's write would end it.
+TEST_F(HttpServerTest, AQuickAnswerNotTakenForTheIoTimeoutEndsItsConnection) {
+  const std::string big(16 << 20, 'b');
+  net::HttpServerOptions o;
+  o.loops = 1;
+  o.io_timeout = std::chrono::milliseconds(200);
+  o.head_timeout = std::chrono::seconds(1);  // sweeps 250 ms apart
+  o.answers_at_once = [](const httplib::Request&) { return true; };
+  StartServer([&](net::Exchange& ex) { ex.response.set_content(big, "text/plain"); }, o);
+  auto reader = Connect();
+  ASSERT_TRUE(reader->Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(CountsBecome(*server_, [](const auto& c) { return c.active == 1; }));
+  EXPECT_TRUE(CountsBecome(*server_, [](const auto& c) { return c.connections == 0; }));
 }
 
 }  // namespace

@@ -11,13 +11,14 @@
 //  - Once a connection has a whole request head (src/request_framing.h has judged every byte:
 //    Go's limits, no request smuggling), a request the caller answers at once
 //    (`answers_at_once`) is answered by the loop that read it, with no hand-over: its answer
-//    leaves in one write that never waits (a client too slow to take it has the rest written by
-//    a worker). Any other request goes to a worker of a pool, which runs the handler with an
+//    leaves in one write that never waits (what a slow client cannot take yet waits with no
+//    thread and leaves as it reads, on EPOLLOUT; the connection ends when it takes nothing for
+//    io_timeout). Any other request goes to a worker of a pool, which runs the handler with an
 //    Exchange (exchange.h) and writes the answer: head and body in one TLS write, or chunk by
 //    chunk for a content provider. A handler run on a loop that answers with a content
-//    provider or an upgrade has its answer written by a worker. A provider that waits for news without a thread (a watch: exchange.h,
-//    StreamWaker) is parked between its calls and costs no worker while it waits; one that
-//    blocks (a followed log) holds its worker until it ends.
+//    provider or an upgrade has its answer written by a worker. A provider that waits for news
+//    without a thread (a watch: exchange.h, StreamWaker) is parked between its calls and costs no
+//    worker while it waits; one that blocks (a followed log) holds its worker until it ends.
 //  - Workers: the pool starts one when none is free, up to max_workers (32 by default), and a
 //    worker idle for 30 s leaves. Handlers that block for a while (a fault's delay, a slow body)
 //    do not starve the rest: when a job has waited 100 ms for a worker, one more starts, up to
