@@ -26,6 +26,7 @@
 #include "kubedouble/fakeserver/journal.h"
 #include "kubedouble/fakeserver/server.h"
 #include "kubedouble/net/http_server.h"
+#include "net/server_context.h"
 
 namespace kubedouble::access {
 namespace {
@@ -270,9 +271,7 @@ TEST_F(Http2Client, WatchesShareOneConnectionAndEachGetsItsOwnEvents) {
 class H2Server {
  public:
   H2Server(net::HttpServer::Handler handler, size_t workers = 0) : pki_(certs::MintBundle()) {
-    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-    SSL_CTX_use_certificate(ctx, pki_.server.cert.get());
-    SSL_CTX_use_PrivateKey(ctx, pki_.server.key.get());
+    SSL_CTX* ctx = kubedouble::testing::ServerContext(pki_);
     net::HttpServerOptions o;
     o.http2 = true;
     o.max_workers = workers;
@@ -319,8 +318,12 @@ class Gathering {
   size_t in_ = 0;
 };
 
-// `n` threads each send one request through `c`; their answers (or errors).
-std::vector<std::string> SendAtOnce(Client& c, size_t n) {
+// `n` threads each send one request through one Client to a server that answers once all `n`
+// are in: how many connections the server had then (each answer is checked to be HTTP/2's).
+size_t ConnectionsForRequestsAtOnce(size_t n) {
+  Gathering gathering(n);
+  H2Server server([&](net::Exchange& ex) { gathering(ex); }, n + 8);
+  Client c(MakeHttpTransport(server.config()));
   std::vector<std::string> answers(n);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < n; ++i) {
@@ -333,30 +336,20 @@ std::vector<std::string> SendAtOnce(Client& c, size_t n) {
     });
   }
   for (auto& t : threads) t.join();
-  return answers;
+  EXPECT_THAT(answers, ::testing::Each(std::string("HTTP/2.0")));
+  EXPECT_TRUE(gathering.AllTogether()) << "the " << n << " requests were under way at once";
+  return server.connections();
 }
 
 // Requests from several threads at once share one TCP connection, a stream each, as client-go's.
 TEST(Http2Multiplexing, ConcurrentRequestsShareOneConnection) {
-  constexpr size_t kThreads = 8;
-  Gathering gathering(kThreads);
-  H2Server server([&](net::Exchange& ex) { gathering(ex); }, kThreads + 8);
-  Client c(MakeHttpTransport(server.config()));
-  EXPECT_THAT(SendAtOnce(c, kThreads), ::testing::Each(std::string("HTTP/2.0")));
-  EXPECT_TRUE(gathering.AllTogether()) << "the requests were under way at once";
-  EXPECT_EQ(server.connections(), 1u);
+  EXPECT_EQ(ConnectionsForRequestsAtOnce(8), 1u);
 }
 
 // One request beyond the server's MAX_CONCURRENT_STREAMS (100) while 100 are under way goes on
 // a second connection, as Go's transport opens one when the first is full.
 TEST(Http2Multiplexing, BeyondMaxConcurrentStreamsASecondConnection) {
-  constexpr size_t kThreads = 101;
-  Gathering gathering(kThreads);
-  H2Server server([&](net::Exchange& ex) { gathering(ex); }, kThreads + 8);
-  Client c(MakeHttpTransport(server.config()));
-  EXPECT_THAT(SendAtOnce(c, kThreads), ::testing::Each(std::string("HTTP/2.0")));
-  EXPECT_TRUE(gathering.AllTogether()) << "all 101 were under way at once";
-  EXPECT_EQ(server.connections(), 2u);
+  EXPECT_EQ(ConnectionsForRequestsAtOnce(101), 2u);
 }
 
 // A reader that holds its stream up (12 MiB coming, three times the 4 MiB stream window) does
@@ -548,9 +541,7 @@ TEST(Http2ClientFailures, AConnectionResetUnderTheRequestIsAConnectError) {
 // request.
 TEST(Http2ClientFailures, AStreamResetIsAConnectErrorAndTheConnectionGoesOn) {
   const certs::Bundle pki = certs::MintBundle();
-  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  SSL_CTX_use_certificate(ctx, pki.server.cert.get());
-  SSL_CTX_use_PrivateKey(ctx, pki.server.key.get());
+  SSL_CTX* ctx = kubedouble::testing::ServerContext(pki);
   net::HttpServerOptions o;
   o.http2 = true;
   net::HttpServer server(o, ctx, [](net::Exchange& ex) {
@@ -584,9 +575,7 @@ TEST(Http2ClientFailures, AStreamResetIsAConnectErrorAndTheConnectionGoesOn) {
 TEST(Http2ClientFailures, AfterTheServersGoawayTheNextRequestDialsAnew) {
   const certs::Bundle pki = certs::MintBundle();
   auto serve = [&pki](int port) {
-    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-    SSL_CTX_use_certificate(ctx, pki.server.cert.get());
-    SSL_CTX_use_PrivateKey(ctx, pki.server.key.get());
+    SSL_CTX* ctx = kubedouble::testing::ServerContext(pki);
     net::HttpServerOptions o;
     o.http2 = true;
     o.port = port;
