@@ -202,25 +202,39 @@ bool Http2Connection::Collect(std::string& out) {
   }
 }
 
+bool Http2Connection::Flush() {
+  std::lock_guard<std::mutex> writing(write_mu_);
+  std::string out;
+  bool collected = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (dead_) return false;
+    collected = Collect(out);
+  }
+  if (collected && (out.empty() || conn_->Write(out))) return true;
+  Fail();
+  return false;
+}
+
 void Http2Connection::Fail() {
-  std::lock_guard<std::mutex> lock(mu_);
-  dead_ = true;
-  for (auto& [id, s] : streams_) s->cv.notify_all();
-  settings_cv_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dead_ = true;
+    for (auto& [id, s] : streams_) s->cv.notify_all();
+    settings_cv_.notify_all();
+  }
+  Wake();  // the thread leaves
 }
 
 void Http2Connection::Run() {
   char buf[kReadSize];
   for (;;) {
-    std::string out;
     bool stopping = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!Collect(out)) out.clear(), stopping = dead_ = true;
-      stopping = stopping || stopping_;
+      stopping = stopping_ || dead_;
     }
-    if (!out.empty() && !conn_->Write(out)) return Fail();
-    if (stopping) return Fail();
+    if (!Flush() || stopping) return Fail();
     pollfd fds[2] = {{conn_->fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     const bool pending = conn_->Pending();
     if (::poll(fds, 2, pending ? 0 : -1) < 0 && errno != EINTR) return Fail();
@@ -233,17 +247,16 @@ void Http2Connection::Run() {
       const ssize_t n = conn_->ReadNow(buf, sizeof buf);
       if (n == net::DialedConn::kAgain) break;
       if (n <= 0) return Fail();
-      std::lock_guard<std::mutex> lock(mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       const ssize_t rv =
           nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(buf), n);
       if (rv < 0) {
+        lock.unlock();
+        Flush();  // nghttp2's GOAWAY for the protocol error, if the socket takes it
+        lock.lock();
         broken_why_ = nghttp2_strerror(static_cast<int>(rv));
-        std::string goaway;  // nghttp2's GOAWAY for the protocol error, if the socket takes it
-        if (Collect(goaway) && !goaway.empty()) conn_->Write(goaway);
-        dead_ = true;
-        for (auto& [id, s] : streams_) s->cv.notify_all();
-        settings_cv_.notify_all();
-        return;
+        lock.unlock();
+        return Fail();
       }
       for (const auto& [id, size] : to_consume_) nghttp2_session_consume(session_, id, size);
       to_consume_.clear();
@@ -373,7 +386,7 @@ Http2Outcome Http2Connection::RoundTrip(const Request& request, const std::strin
   }
   streams_.emplace(s.id, stream);
   lock.unlock();
-  Wake();
+  Flush();  // the request leaves from the caller's thread (a failure ends the wait below)
   lock.lock();
 
   bool head_given = false;
@@ -381,7 +394,7 @@ Http2Outcome Http2Connection::RoundTrip(const Request& request, const std::strin
   auto stop = [&](Http2Outcome::Kind kind, std::string message) {
     Cancel(s);
     lock.unlock();
-    Wake();
+    Flush();
     outcome.kind = kind;
     outcome.message = std::move(message);
     return outcome;
@@ -439,7 +452,7 @@ Http2Outcome Http2Connection::RoundTrip(const Request& request, const std::strin
       if (!go_on) return stop(Http2Outcome::Kind::kStopped, "");
       if (nghttp2_session_want_write(session_) != 0) {
         lock.unlock();
-        Wake();
+        Flush();
         lock.lock();
       }
       continue;

@@ -6,8 +6,9 @@
 // multiplexes them: callers on any thread take a place with Reserve() — refused once the
 // connection has as many streams as the server's SETTINGS_MAX_CONCURRENT_STREAMS allows, after a
 // GOAWAY, or once it is closed — and then run RoundTrip. One thread of the connection's own reads
-// and writes the socket; each stream's head and DATA wait in the stream until its caller takes
-// them, so a watch's events reach its caller as they arrive while other streams go on.
+// the socket (a request is written by its caller's thread); each stream's head and DATA wait in
+// the stream until its caller takes them, so a watch's events reach its caller as they arrive
+// while other streams go on.
 //
 // Flow control, as Go's: each stream's window is 4 MiB, the connection's 1 GiB, and both are
 // given back (WINDOW_UPDATE) only as the caller takes the bytes. A slow reader holds back its own
@@ -93,13 +94,16 @@ class Http2Connection {
 
   // The open stream `stream_id` (mu_ held), or nullptr.
   Stream* Find(int32_t stream_id) const;
-  // The connection's thread: writes what nghttp2 has to send, reads and feeds nghttp2.
+  // The connection's thread: reads and feeds nghttp2, writes what that makes nghttp2 send.
   void Run();
   // Everything nghttp2 has to send now, appended to `out` (mu_ held). False: nghttp2 failed.
   bool Collect(std::string& out);
-  // The connection ended: every stream is told (takes mu_).
+  // Writes what nghttp2 has to send, from any thread (a request leaves from its caller's
+  // thread). False: the connection failed (Fail was called).
+  bool Flush();
+  // The connection ended: every stream is told, and the thread leaves (takes mu_).
   void Fail();
-  // Wakes the connection's thread (something to send).
+  // Wakes the connection's thread.
   void Wake();
   // RST_STREAM CANCEL for `s`, its unread bytes given back to the connection (mu_ held).
   void Cancel(Stream& s);
@@ -113,6 +117,7 @@ class Http2Connection {
   const std::chrono::milliseconds wait_limit_;
   int wake_fd_ = -1;  // an eventfd the callers write to wake the thread
 
+  std::mutex write_mu_;    // one writer at a time, in nghttp2's order (taken before mu_)
   mutable std::mutex mu_;  // the session and everything below
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, std::shared_ptr<Stream>> streams_;  // open streams, by id
