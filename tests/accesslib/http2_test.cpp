@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "connect_proxy.h"
+#include "goaway_server.h"
 #include "kubedouble/accesslib/client.h"
 #include "kubedouble/certs/certs.h"
 #include "kubedouble/fakeserver/journal.h"
@@ -452,6 +454,34 @@ TEST(Http2Multiplexing, AFailedConnectionFailsEveryStreamOnIt) {
                            "/api/v1/namespaces/default/configmaps?watch=true\": http2: client "
                            "connection lost";
   EXPECT_THAT(errors, ::testing::ElementsAre(lost, lost));
+}
+
+// Two requests at once on one connection; the server's GOAWAY says it took only the first
+// (LastStreamID=1): the first is answered there, the second is sent again on a new connection
+// and answered there, as Go's transport retries a stream the server did not process.
+TEST(Http2Multiplexing, AStreamAboveGoawaysLastStreamIdIsSentAgainOnANewConnection) {
+  testing::GoawayServer server;
+  std::string first, second;
+  {
+    Client c(MakeHttpTransport(server.config()));
+    auto get = [&c](const std::string& path) {
+      try {
+        return c.Get(path);
+      } catch (const Error& e) {
+        return std::string(e.what());
+      }
+    };
+    std::thread other([&] { first = get("/first"); });
+    second = get("/second");
+    other.join();
+  }
+  std::vector<std::string> answers = {first, second};
+  std::sort(answers.begin(), answers.end());
+  // Stream 1 (whichever request it carried) answered on connection 1, stream 3 on connection 2.
+  EXPECT_THAT(answers,
+              ::testing::ElementsAre(::testing::StartsWith("1 /"), ::testing::StartsWith("2 /")));
+  EXPECT_NE(answers[0].substr(2), answers[1].substr(2));
+  EXPECT_EQ(server.connections(), 2);
 }
 
 // A gzip answer the request asked for is decompressed over HTTP/2 as httplib does over HTTP/1.1
