@@ -251,11 +251,9 @@ void Http2Connection::Run() {
       const ssize_t rv =
           nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(buf), n);
       if (rv < 0) {
-        lock.unlock();
-        Flush();  // nghttp2's GOAWAY for the protocol error, if the socket takes it
-        lock.lock();
         broken_why_ = nghttp2_strerror(static_cast<int>(rv));
         lock.unlock();
+        Flush();  // nghttp2's GOAWAY for the protocol error, if the socket takes it
         return Fail();
       }
       for (const auto& [id, size] : to_consume_) nghttp2_session_consume(session_, id, size);
