@@ -130,7 +130,9 @@ bool DialingClient::create_and_connect_socket(Socket& socket, httplib::Error& er
     const unsigned char* alpn = nullptr;
     unsigned alpn_len = 0;
     SSL_get0_alpn_selected(conn->ssl(), &alpn, &alpn_len);
-    if (std::string_view(reinterpret_cast<const char*>(alpn), alpn_len) == "h2") {
+    const bool http2 = std::string_view(reinterpret_cast<const char*>(alpn), alpn_len) == "h2";
+    if (on_connected_) on_connected_(http2);
+    if (http2) {
       failure_.stage = ConnectFailure::Stage::kHttp2;
       http2_ = std::move(conn);
       error = httplib::Error::Connection;  // nothing was sent: the transport speaks HTTP/2 on it

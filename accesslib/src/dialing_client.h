@@ -10,6 +10,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,9 @@ class DialingClient : public httplib::ClientImpl {
   // After a failure at stage kHttp2: the connection, its TLS handshake done, on which the server
   // chose HTTP/2 (nullptr otherwise, or once taken).
   std::shared_ptr<net::DialedConn> TakeHttp2() { return std::move(http2_); }
+  // Called once a dial's TLS handshake is done, with whether the server chose "h2" (the
+  // transport's other callers wait for it to know whether they can share an h2 connection).
+  void set_on_connected(std::function<void(bool http2)> hook) { on_connected_ = std::move(hook); }
 
   // Sends `req` (an upgrade: Connection: Upgrade). On 101 returns the connection, with the bytes
   // that came behind the answer's head in `early`, and `res` holds the head; otherwise nullptr
@@ -69,6 +73,7 @@ class DialingClient : public httplib::ClientImpl {
   ConnStream* stream_ = nullptr;               // the stream of the request under way
   std::shared_ptr<net::DialedConn> upgraded_;  // taken by Upgrade
   std::shared_ptr<net::DialedConn> http2_;     // taken by TakeHttp2
+  std::function<void(bool http2)> on_connected_;
 };
 
 }  // namespace kubedouble::access::detail

@@ -2,24 +2,39 @@
 // nghttp2's client session over a connection dialed by net/ (dialer.h) whose TLS handshake chose
 // "h2" (the transport learns it from the dialing client, dialing_client.h).
 //
-// One request at a time on a connection: the transport keeps idle connections for the next
-// request (as it keeps its HTTP/1.1 ones), so sequential requests share one connection and
-// concurrent ones each get their own. The answer reaches the caller as transport.h's Request
-// says: whole, or head then body pieces as they arrive (a watch). The connection reads no
-// further than the caller has taken, so a slow reader holds the server back by HTTP/2 flow
-// control, not by memory. A caller that stops reading ends its stream (RST_STREAM CANCEL), and
-// the connection stays usable.
+// Many requests at once on one connection, each on a stream of its own, as Go's transport
+// multiplexes them: callers on any thread take a place with Reserve() — refused once the
+// connection has as many streams as the server's SETTINGS_MAX_CONCURRENT_STREAMS allows, after a
+// GOAWAY, or once it is closed — and then run RoundTrip. One thread of the connection's own reads
+// the socket (a request is written by its caller's thread); each stream's head and DATA wait in
+// the stream until its caller takes them, so a watch's events reach its caller as they arrive
+// while other streams go on.
 //
-//   Http2Connection h2(std::move(conn));   // conn: TLS done, ALPN "h2"
-//   Http2Outcome o = h2.RoundTrip(request, "/api/v1/pods", headers, answer);
-//   if (o.kind != Http2Outcome::Kind::kAnswered) { /* o.message says why, in Go's words */ }
+// Flow control, as Go's: each stream's window is 4 MiB, the connection's 1 GiB, and both are
+// given back (WINDOW_UPDATE) only as the caller takes the bytes. A slow reader holds back its own
+// stream once its 4 MiB are waiting; the others go on. A caller that stops reading ends its
+// stream (RST_STREAM CANCEL), what it left unread is given back to the connection, and the
+// connection goes on. A connection that fails ends every stream on it with the reason.
+//
+//   auto h2 = std::make_shared<Http2Connection>(std::move(conn), timeout);  // TLS done, "h2"
+//   h2->AwaitSettings();
+//   if (h2->Reserve()) {
+//     Http2Outcome o = h2->RoundTrip(request, "/api/v1/pods", headers, true, answer);
+//     if (o.kind != Http2Outcome::Kind::kAnswered) { /* o.message says why, in Go's words */ }
+//   }
 #pragma once
 
 #include <nghttp2/nghttp2.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "kubedouble/accesslib/transport.h"
 #include "kubedouble/net/dialer.h"
@@ -31,10 +46,12 @@ struct Http2Outcome {
   enum class Kind {
     kAnswered,  // the whole answer was read (or streamed to the caller)
     kStopped,   // the caller's on_head or on_body said stop: the stream was cancelled
-    kRefused,   // the server did not take the stream (GOAWAY below it, REFUSED_STREAM): it was
-                // not processed, so it may be sent again on a new connection
+    kRefused,   // the server did not take the stream (GOAWAY below it, REFUSED_STREAM, or the
+                // connection ended before it was sent): it was not processed, so it may be sent
+                // again on a new connection
     kReset,     // the server reset the stream (RST_STREAM) before the answer ended
     kBroken,    // the connection failed or closed (GOAWAY and close, EOF, a protocol error)
+    kTimedOut,  // nothing came on the stream for the connection's wait limit: it was cancelled
   };
   Kind kind = Kind::kAnswered;
   bool head_seen = false;  // the answer's head had arrived when it ended
@@ -43,46 +60,80 @@ struct Http2Outcome {
 
 class Http2Connection {
  public:
-  // Takes `conn`, whose TLS session chose "h2"; sends the connection preface and SETTINGS.
-  explicit Http2Connection(std::shared_ptr<net::DialedConn> conn);
+  // Takes `conn`, whose TLS session chose "h2"; sends the connection preface and SETTINGS and
+  // starts the connection's thread. A caller waits at most `wait_limit` for its stream's next
+  // frame (0: without end), and so long (else 30 s) for a write to make progress.
+  Http2Connection(std::shared_ptr<net::DialedConn> conn, std::chrono::milliseconds wait_limit);
+  // GOAWAY to the server (if the socket takes it), then closes; streams still open fail.
   ~Http2Connection();
   Http2Connection(const Http2Connection&) = delete;
   Http2Connection& operator=(const Http2Connection&) = delete;
 
-  // Sends `request`'s method and body with `path` (as it goes on the wire) and `headers` (Host
-  // becomes :authority; HTTP/1.1's connection headers are left out) and reads the answer into
-  // `answer`, or through request.on_head and on_body. With `decompress` a gzip body (the request
-  // asked for one with Accept-Encoding) is decompressed, as httplib does over HTTP/1.1.
+  // Waits until the server's first SETTINGS came (its MAX_CONCURRENT_STREAMS is known) or the
+  // connection ended, at most the wait limit (else 30 s).
+  void AwaitSettings();
+
+  // Takes a place for one stream: false when the connection is closed, had a GOAWAY, or carries
+  // as many streams as the server allows (Go's limit until the server's SETTINGS: 100; 1000 when
+  // the server announces none). RoundTrip gives the place back.
+  bool Reserve();
+
+  // True while the connection may take new streams (it may be full): not closed, no GOAWAY.
+  bool Open() const;
+
+  // On a place taken with Reserve: sends `request`'s method and body with `path` (as it goes on
+  // the wire) and `headers` (Host becomes :authority; HTTP/1.1's connection headers are left
+  // out) and reads the answer into `answer`, or through request.on_head and on_body, on the
+  // calling thread. With `decompress` a gzip body (the request asked for one with
+  // Accept-Encoding) is decompressed, as httplib does over HTTP/1.1. Safe from many threads.
   Http2Outcome RoundTrip(const Request& request, const std::string& path, const Headers& headers,
                          bool decompress, Response& answer);
 
-  // True when another request may go on this connection: it is open, no GOAWAY came, and a
-  // look at the socket without waiting finds it neither closed nor failed.
-  bool Usable();
-
  private:
   struct Stream;
-  // nghttp2's callbacks (set in the constructor) fill these.
-  Stream* Current(int32_t stream_id) const;
 
-  // Writes what nghttp2 has to send. False: the connection failed.
+  // The open stream `stream_id` (mu_ held), or nullptr.
+  Stream* Find(int32_t stream_id) const;
+  // The connection's thread: reads and feeds nghttp2, writes what that makes nghttp2 send.
+  void Run();
+  // Everything nghttp2 has to send now, appended to `out` (mu_ held). False: nghttp2 failed.
+  bool Collect(std::string& out);
+  // Writes what nghttp2 has to send, from any thread (a request leaves from its caller's
+  // thread). False: the connection failed (Fail was called).
   bool Flush();
-  // Reads once (waiting up to the connection's I/O timeout) and feeds nghttp2. False: broken_.
-  bool Receive();
-  // RST_STREAM CANCEL for the stream under way.
-  void Cancel();
-  // Why the connection ended, in Go's words.
+  // The connection ended: every stream is told, and the thread leaves (takes mu_).
+  void Fail();
+  // Wakes the connection's thread.
+  void Wake();
+  // RST_STREAM CANCEL for `s`, its unread bytes given back to the connection (mu_ held).
+  void Cancel(Stream& s);
+  // Why the connection ended, in Go's words (mu_ held).
   std::string BrokenMessage() const;
+  // A stream's wait for its next frame; false when the wait limit passed.
+  template <typename Ready>
+  bool Wait(std::unique_lock<std::mutex>& lock, Stream& s, Ready ready);
 
   std::shared_ptr<net::DialedConn> conn_;
+  const std::chrono::milliseconds wait_limit_;
+  int wake_fd_ = -1;  // an eventfd the callers write to wake the thread
+
+  std::mutex write_mu_;    // one writer at a time, in nghttp2's order (taken before mu_)
+  mutable std::mutex mu_;  // the session and everything below
   nghttp2_session* session_ = nullptr;
-  std::unique_ptr<Stream> stream_;  // the request under way
-  bool broken_ = false;
+  std::map<int32_t, std::shared_ptr<Stream>> streams_;  // open streams, by id
+  std::vector<std::pair<int32_t, size_t>> to_consume_;  // data no caller will take
+  size_t reserved_ = 0;                                 // places taken with Reserve
+  bool settings_seen_ = false;
+  std::condition_variable settings_cv_;
+  bool stopping_ = false;   // the destructor runs
+  bool dead_ = false;       // the connection ended
   std::string broken_why_;  // nghttp2's words for a protocol error
   bool goaway_ = false;
   int32_t goaway_last_stream_ = 0;
   uint32_t goaway_code_ = 0;
   std::string goaway_debug_;
+
+  std::thread thread_;
 };
 
 }  // namespace kubedouble::access::detail

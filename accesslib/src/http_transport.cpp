@@ -1,7 +1,7 @@
 // The network layer: cpp-httplib clients (a pool, one connection each, kept alive) on connections
 // dialed by net/ (dialing_client.h), TLS by OpenSSL with the transport's own contexts; HTTP/2
-// (http2_client.h) on the connections where the server chose "h2" in ALPN, kept in a pool of
-// their own.
+// (http2_client.h) on the connections where the server chose "h2" in ALPN, each shared by the
+// requests under way (streams), as Go's transport shares one per server.
 // Over 600 lines: it is one class, HttpTransport, whose parts (the pools, the TLS material loaded
 // once, the upgrade path, the error classification) share its members and its lock.
 #include <httplib.h>
@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -97,10 +98,10 @@ struct Pooled {
 };
 
 // A connection on which the server chose HTTP/2, with the client that dialed it (its TLS context
-// and verification record live as long as the connection).
-struct PooledHttp2 {
+// and verification record live as long as the connection). Shared by the requests on it.
+struct SharedHttp2 {
   Pooled dialer;
-  std::unique_ptr<detail::Http2Connection> conn;
+  std::unique_ptr<detail::Http2Connection> conn;  // (destroyed before its dialer)
 };
 
 // A connection after 101 Switching Protocols (plain or TLS), non-blocking for reading.
@@ -214,19 +215,27 @@ class HttpTransport : public Transport {
       e.server = url_.HostPort();
       throw e;
     }
-    // An idle HTTP/2 connection, else a pooled HTTP/1.1 client, whose dial may find that the
-    // server chose HTTP/2. Once more on a new connection when the server did not take the
-    // request (GOAWAY, REFUSED_STREAM) or a reused connection turned out closed, as Go does.
+    // A stream on an HTTP/2 connection with room for one, else a pooled HTTP/1.1 client, whose
+    // dial may find that the server chose HTTP/2 (that connection is then shared). Once more
+    // on a new connection when the server did not take the request (GOAWAY, REFUSED_STREAM) or
+    // a reused connection turned out closed, as Go does.
     for (int attempt = 0;; ++attempt) {
-      std::optional<PooledHttp2> h2;
-      if (attempt == 0) h2 = AcquireHttp2();
-      const bool reused = h2.has_value();
+      DialTurn turn{this};
+      std::shared_ptr<SharedHttp2> h2 = http2_ ? AcquireHttp2(turn) : nullptr;
+      const bool reused = h2 != nullptr;
       if (!h2) {
-        Pooled p = attempt == 0 ? Acquire() : NewClient();
+        // The dial's turn dials (an idle HTTP/1.1 connection would tell the waiters nothing).
+        Pooled p = attempt == 0 && !turn.held ? Acquire() : NewClient();
         std::optional<Response> answered = SendHttp1(p, in);
         if (answered) return std::move(*answered);
-        h2 = PooledHttp2{std::move(p), nullptr};  // the dial found HTTP/2
-        h2->conn = std::make_unique<detail::Http2Connection>(h2->dialer.client->TakeHttp2());
+        h2 = ShareHttp2(std::move(p));  // the dial found HTTP/2
+        turn.End();
+        if (!h2) {
+          if (attempt == 0 && in.body_replayable) continue;
+          throw Http2Failed(
+              {detail::Http2Outcome::Kind::kBroken, false, "http2: client connection lost"}, in,
+              Clock::duration());
+        }
       }
       Response out;
       const auto started = Clock::now();
@@ -234,7 +243,6 @@ class HttpTransport : public Transport {
           h2->conn->RoundTrip(in, WirePath(in), WireHeaders(in), !config_.disable_compression, out);
       using Kind = detail::Http2Outcome::Kind;
       if (o.kind == Kind::kAnswered || o.kind == Kind::kStopped) {
-        ReleaseHttp2(std::move(*h2));
         LogRequest(in, out, started);
         return out;
       }
@@ -471,7 +479,7 @@ class HttpTransport : public Transport {
       LoadClientCertLocked();
       generation_++;
       idle_.clear();
-      idle_http2_.clear();
+      http2_conns_.clear();
       spdlog::debug("client certificate files changed; reloaded");
     } catch (const Error& e) {
       spdlog::warn(
@@ -531,6 +539,7 @@ class HttpTransport : public Transport {
       plan.server_name = check_name_;
     }
     p.client = std::make_unique<detail::DialingClient>(url_.host, url_.port, plan);
+    if (http2_ && offer_http2) p.client->set_on_connected([this](bool h2) { Connected(h2); });
     if (plan.tls != nullptr) SSL_CTX_free(plan.tls);  // the client holds its own reference
     auto& c = *p.client;
     c.set_keep_alive(true);
@@ -566,34 +575,74 @@ class HttpTransport : public Transport {
     if (p.generation == generation_ && idle_.size() < 16) idle_.push_back(std::move(p));
   }
 
-  // An idle HTTP/2 connection that is still usable (the others are closed), or nullopt.
-  std::optional<PooledHttp2> AcquireHttp2() {
+  // While no HTTP/2 connection has room, one caller dials (its turn) and the others wait to share
+  // what it finds, as Go's transport dials once for many requests.
+  struct DialTurn {
+    HttpTransport* t;
+    bool held = false;
+    ~DialTurn() { End(); }
+    void End() {
+      if (!held) return;
+      held = false;
+      std::lock_guard<std::mutex> lock(t->mu_);
+      t->dialing_ = false;
+      t->dial_done_.notify_all();
+    }
+  };
+
+  // A place for a stream on a shared HTTP/2 connection (the closed ones, and those after a
+  // GOAWAY, are dropped), or nullptr: the server was last found to speak HTTP/1.1, or it is
+  // `turn`'s caller's turn to dial (the others wait for that dial).
+  std::shared_ptr<SharedHttp2> AcquireHttp2(DialTurn& turn) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (https_ && cert_) RefreshClientCertLocked();
     for (;;) {
-      std::optional<PooledHttp2> h2;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (https_ && cert_) RefreshClientCertLocked();
-        if (idle_http2_.empty()) return std::nullopt;
-        h2 = std::move(idle_http2_.back());
-        idle_http2_.pop_back();
+      std::erase_if(http2_conns_, [](const auto& h2) { return !h2->conn->Open(); });
+      for (const auto& h2 : http2_conns_) {
+        if (h2->conn->Reserve()) return h2;
       }
-      if (h2->conn->Usable()) return h2;  // (a look at the socket, outside the lock)
+      if (http1_seen_) return nullptr;
+      if (!dialing_) {
+        dialing_ = true;
+        turn.held = true;
+        return nullptr;
+      }
+      dial_done_.wait(lock);
     }
   }
 
-  void ReleaseHttp2(PooledHttp2 h2) {
-    if (!h2.conn->Usable()) return;
+  // A dial's TLS handshake is done: when the server chose HTTP/1.1, the callers waiting for the
+  // dial (AcquireHttp2) go their own way.
+  void Connected(bool http2) {
+    if (http2) return;
     std::lock_guard<std::mutex> lock(mu_);
-    if (h2.dialer.generation == generation_ && idle_http2_.size() < 16)
-      idle_http2_.push_back(std::move(h2));
+    http1_seen_ = true;
+    dialing_ = false;
+    dial_done_.notify_all();
+  }
+
+  // The HTTP/2 connection `p`'s dial found, shared from now on, with a place taken for the
+  // caller's stream; nullptr when it ended before it could take one.
+  std::shared_ptr<SharedHttp2> ShareHttp2(Pooled p) {
+    auto h2 = std::make_shared<SharedHttp2>();
+    h2->dialer = std::move(p);
+    h2->conn = std::make_unique<detail::Http2Connection>(h2->dialer.client->TakeHttp2(),
+                                                         config_.request_timeout);
+    h2->conn->AwaitSettings();  // how many streams it takes
+    const bool placed = h2->conn->Reserve();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (h2->dialer.generation == generation_) http2_conns_.push_back(h2);
+    http1_seen_ = false;
+    return placed ? h2 : nullptr;
   }
 
   // A failed HTTP/2 round trip as an Error (the words are Go's transport's).
   Error Http2Failed(const detail::Http2Outcome& o, const Request& in, Clock::duration took) {
     Error e(ErrorKind::kConnectOther,
             fmt::format("{} \"{}\": {}", GoMethod(in.method), config_.server + in.path, o.message));
-    if (o.kind == detail::Http2Outcome::Kind::kBroken && config_.request_timeout.count() > 0 &&
-        took >= config_.request_timeout) {
+    if (o.kind == detail::Http2Outcome::Kind::kTimedOut ||
+        (o.kind == detail::Http2Outcome::Kind::kBroken && config_.request_timeout.count() > 0 &&
+         took >= config_.request_timeout)) {
       e = Error(ErrorKind::kConnectTimeout,
                 fmt::format("{} \"{}\": net/http: request canceled (Client.Timeout exceeded "
                             "while awaiting headers)",
@@ -680,7 +729,10 @@ class HttpTransport : public Transport {
   std::optional<detail::Url> proxy_;
   std::mutex mu_;
   std::vector<Pooled> idle_;
-  std::vector<PooledHttp2> idle_http2_;
+  std::vector<std::shared_ptr<SharedHttp2>> http2_conns_;  // open, maybe full
+  bool dialing_ = false;                                   // a caller's turn to dial (DialTurn)
+  bool http1_seen_ = false;  // the last dial found HTTP/1.1: no one waits for a dial
+  std::condition_variable dial_done_;
   uint64_t generation_ = 0;
   X509* cert_ = nullptr;
   EVP_PKEY* key_ = nullptr;

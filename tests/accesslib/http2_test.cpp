@@ -1,25 +1,34 @@
 // accesslib speaks HTTP/2 to the fake server when the server offers it in ALPN, as client-go
-// does: every verb with its body, watches streamed event by event, one connection reused for
-// sequential requests (also through an HTTP CONNECT proxy); HTTP/1.1 when turned off (the
+// does: every verb with its body, watches streamed event by event, one connection shared by
+// sequential and concurrent requests and watches (also through an HTTP CONNECT proxy), a second
+// one only beyond the server's MAX_CONCURRENT_STREAMS; HTTP/1.1 when turned off (the
 // config or DISABLE_HTTP2) and for upgrades (exec, port-forward), which offer only "http/1.1".
 // The server's journal tells which protocol each request came with.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
+#include <re2/re2.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "connect_proxy.h"
+#include "goaway_server.h"
 #include "kubedouble/accesslib/client.h"
 #include "kubedouble/certs/certs.h"
 #include "kubedouble/fakeserver/journal.h"
 #include "kubedouble/fakeserver/server.h"
 #include "kubedouble/net/http_server.h"
+#include "net/server_context.h"
 
 namespace kubedouble::access {
 namespace {
@@ -171,9 +180,8 @@ TEST_F(Http2Client, AWatchDeliversEachEventAsItComesAndTheConnectionGoesOn) {
   c.DeleteObject(Resource::Core("configmaps"), "default", "h2-watched");
 }
 
-// While one thread's watch holds an h2 connection, the same Client answers other threads' requests
-// (on a connection of their own: one request at a time per connection), and they all arrive as
-// HTTP/2.
+// While one thread's watch holds a stream, the same Client answers other threads' requests, and
+// they all arrive as HTTP/2.
 TEST_F(Http2Client, RequestsGoOnWhileAWatchHoldsAConnection) {
   Client c(Token());
   const uint64_t before = LastId();
@@ -189,6 +197,291 @@ TEST_F(Http2Client, RequestsGoOnWhileAWatchHoldsAConnection) {
   const auto apis = Entries("/api", before);
   ASSERT_EQ(apis.size(), 5u);
   for (const auto& e : apis) EXPECT_EQ(e.protocol, "HTTP/2.0");
+}
+
+// Several watches of one Client share one connection (one CONNECT tunnel through the proxy), each
+// gets its own events; one that stops leaves the others running, and one whose reader is held
+// up (inside its callback) does not hold up the others.
+TEST_F(Http2Client, WatchesShareOneConnectionAndEachGetsItsOwnEvents) {
+  ConnectProxy proxy;
+  Config config = Token();
+  config.proxy_url = proxy.url();
+  Client c(config);
+  Client writer(Token());
+  const std::vector<std::string> names = {"h2-mux-a", "h2-mux-b", "h2-mux-c"};
+  for (const auto& name : names) {
+    writer.Create(Resource::Core("configmaps"), "default",
+                  {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", name}}}});
+  }
+  std::mutex mu;
+  std::condition_variable changed;
+  std::map<std::string, std::vector<std::string>> seen;  // watch: the names of its MODIFIED
+  std::map<std::string, bool> listed, stopped;
+  auto await = [&](auto done) {
+    std::unique_lock<std::mutex> lock(mu);
+    return changed.wait_for(lock, std::chrono::seconds(20), done);
+  };
+  std::vector<std::thread> watchers;
+  for (const auto& name : names) {
+    watchers.emplace_back([&, name] {
+      WatchOptions o;
+      o.field_selector = "metadata.name=" + name;
+      o.max_reconnects = 0;
+      o.timeout_seconds = 60;
+      o.allow_bookmarks = false;
+      c.Watch(Resource::Core("configmaps"), "default", o, [&](const WatchEvent& e) {
+        std::unique_lock<std::mutex> lock(mu);
+        if (e.type == "ADDED") listed[name] = true;
+        if (e.type != "MODIFIED") {
+          changed.notify_all();
+          return true;
+        }
+        seen[name].push_back(e.object["metadata"]["name"]);
+        changed.notify_all();
+        // b's reader is held up until c has its event.
+        if (name == "h2-mux-b") {
+          changed.wait_for(lock, std::chrono::seconds(20), [&] { return stopped["h2-mux-c"]; });
+        }
+        stopped[name] = true;
+        changed.notify_all();
+        return false;
+      });
+    });
+  }
+  EXPECT_TRUE(await([&] { return listed.size() == names.size(); }));
+  auto touch = [&](const std::string& name) {
+    writer.PatchObject(Resource::Core("configmaps"), "default", name,
+                       {{"data", {{"touched", "yes"}}}});
+  };
+  touch("h2-mux-b");  // b's reader takes its event and is held up
+  EXPECT_TRUE(await([&] { return seen.count("h2-mux-b") > 0; }));
+  touch("h2-mux-a");  // a stops
+  EXPECT_TRUE(await([&] { return stopped["h2-mux-a"]; }));
+  touch("h2-mux-c");  // c, still watching after a stopped and while b is held up, gets its own
+  EXPECT_TRUE(await([&] { return stopped["h2-mux-c"] && stopped["h2-mux-b"]; }));
+  for (auto& w : watchers) w.join();
+  for (const auto& name : names) {
+    EXPECT_THAT(seen[name], ::testing::ElementsAre(name)) << name;
+    writer.DeleteObject(Resource::Core("configmaps"), "default", name);
+  }
+  EXPECT_EQ(c.ApiVersions()["kind"], "APIVersions");
+  EXPECT_EQ(proxy.requests().size(), 1u) << "the lists, watches and request share one connection";
+}
+
+// An HTTPS server with HTTP/2 on (the net server announces MAX_CONCURRENT_STREAMS 100, as
+// kube-apiserver does), answering with `handler`; up to `workers` handlers at once.
+class H2Server {
+ public:
+  H2Server(net::HttpServer::Handler handler, size_t workers = 0) : pki_(certs::MintBundle()) {
+    SSL_CTX* ctx = kubedouble::testing::ServerContext(pki_);
+    net::HttpServerOptions o;
+    o.http2 = true;
+    o.max_workers = workers;
+    server_ = std::make_unique<net::HttpServer>(o, ctx, std::move(handler));
+    SSL_CTX_free(ctx);
+    server_->Bind();
+    server_->Start();
+  }
+  ~H2Server() { server_->Stop(); }
+  Config config() const {
+    Config config;
+    config.server = "https://127.0.0.1:" + std::to_string(server_->port());
+    config.ca_data = pki_.ca.cert.Pem();
+    return config;
+  }
+  size_t connections() const { return server_->counts().connections; }
+
+ private:
+  certs::Bundle pki_;
+  std::unique_ptr<net::HttpServer> server_;
+};
+
+// A handler that answers (its protocol) once `expected` requests are in at once, or after a
+// deadline so that a failing test ends; it tells whether they were all under way together.
+class Gathering {
+ public:
+  explicit Gathering(size_t expected) : expected_(expected) {}
+  void operator()(net::Exchange& ex) {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++in_;
+    all_in_.notify_all();
+    all_in_.wait_for(lock, std::chrono::seconds(20), [this] { return in_ >= expected_; });
+    ex.response.set_content(ex.request.version, "text/plain");
+  }
+  bool AllTogether() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return in_ >= expected_;
+  }
+
+ private:
+  const size_t expected_;
+  std::mutex mu_;
+  std::condition_variable all_in_;
+  size_t in_ = 0;
+};
+
+// `n` threads each send one request through one Client to a server that answers once all `n`
+// are in: how many connections the server had then (each answer is checked to be HTTP/2's).
+size_t ConnectionsForRequestsAtOnce(size_t n) {
+  Gathering gathering(n);
+  H2Server server([&](net::Exchange& ex) { gathering(ex); }, n + 8);
+  Client c(MakeHttpTransport(server.config()));
+  std::vector<std::string> answers(n);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < n; ++i) {
+    threads.emplace_back([&c, &answers, i] {
+      try {
+        answers[i] = c.Get("/together/" + std::to_string(i));
+      } catch (const Error& e) {
+        answers[i] = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_THAT(answers, ::testing::Each(std::string("HTTP/2.0")));
+  EXPECT_TRUE(gathering.AllTogether()) << "the " << n << " requests were under way at once";
+  return server.connections();
+}
+
+// Requests from several threads at once share one TCP connection, a stream each, as client-go's.
+TEST(Http2Multiplexing, ConcurrentRequestsShareOneConnection) {
+  EXPECT_EQ(ConnectionsForRequestsAtOnce(8), 1u);
+}
+
+// One request beyond the server's MAX_CONCURRENT_STREAMS (100) while 100 are under way goes on
+// a second connection, as Go's transport opens one when the first is full.
+TEST(Http2Multiplexing, BeyondMaxConcurrentStreamsASecondConnection) {
+  EXPECT_EQ(ConnectionsForRequestsAtOnce(101), 2u);
+}
+
+// A reader that holds its stream up (12 MiB coming, three times the 4 MiB stream window) does
+// not hold up the other requests on the connection; once it reads on, the whole answer arrives
+// (the window opens again as it reads).
+TEST(Http2Multiplexing, AHeldUpReaderDoesNotHoldUpTheOthers) {
+  const std::string big(12 << 20, 'x');
+  H2Server server([&](net::Exchange& ex) {
+    if (ex.request.path == "/big") return ex.response.set_content(big, "text/plain");
+    ex.response.set_content("small", "text/plain");
+  });
+  Client c(MakeHttpTransport(server.config()));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool first_piece = false, others_done = false;
+  size_t received = 0;
+  std::thread reader([&] {
+    Request r;
+    r.path = "/big";
+    r.on_body = [&](std::string_view piece) {
+      std::unique_lock<std::mutex> lock(mu);
+      received += piece.size();
+      if (!first_piece) {
+        first_piece = true;
+        cv.notify_all();
+        cv.wait_for(lock, std::chrono::seconds(20), [&] { return others_done; });
+      }
+      return true;
+    };
+    c.transport().Send(r);
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return first_piece; }));
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(c.Get("/small"), "small");
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    others_done = true;
+    cv.notify_all();
+  }
+  reader.join();
+  EXPECT_EQ(received, big.size());
+  EXPECT_EQ(server.connections(), 1u);
+}
+
+// The connection fails (the server resets it) under two watches and a request: each of them
+// ends with the connection's failure, as a connect error in Go's words.
+TEST(Http2Multiplexing, AFailedConnectionFailsEveryStreamOnIt) {
+  TestServer s;
+  fake::FaultRule reset;
+  reset.name = "reset";
+  reset.match.path = "/version";
+  reset.match.path_re = std::make_shared<re2::RE2>(reset.match.path);
+  reset.action = fake::FaultAction::kConnectionReset;
+  s.server().faults().Add(reset);
+  KubeconfigOptions o;
+  o.explicit_path = s.paths().token_kubeconfig.string();
+  Client c(LoadKubeconfig(o));
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t watching = 0;
+  std::vector<std::string> errors;
+  std::vector<std::thread> watches;
+  for (int i = 0; i < 2; ++i) {
+    watches.emplace_back([&] {
+      Request r;
+      r.path = "/api/v1/namespaces/default/configmaps?watch=true";
+      r.on_head = [&](const Response&) {
+        std::lock_guard<std::mutex> lock(mu);
+        ++watching;
+        cv.notify_all();
+        return true;
+      };
+      r.on_body = [](std::string_view) { return true; };
+      try {
+        c.transport().Send(r);
+        std::lock_guard<std::mutex> lock(mu);
+        errors.push_back("the watch ended without an error");
+      } catch (const Error& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        errors.push_back(e.what());
+        EXPECT_EQ(e.kind(), ErrorKind::kConnectOther);
+      }
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return watching == 2; }));
+  }
+  try {
+    c.Get("/version");
+    ADD_FAILURE() << "the reset request succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "Get \"" + s.url() + "/version\": http2: client connection lost");
+  }
+  for (auto& w : watches) w.join();
+  const std::string lost = "Get \"" + s.url() +
+                           "/api/v1/namespaces/default/configmaps?watch=true\": http2: client "
+                           "connection lost";
+  EXPECT_THAT(errors, ::testing::ElementsAre(lost, lost));
+}
+
+// Two requests at once on one connection; the server's GOAWAY says it took only the first
+// (LastStreamID=1): the first is answered there, the second is sent again on a new connection
+// and answered there, as Go's transport retries a stream the server did not process.
+TEST(Http2Multiplexing, AStreamAboveGoawaysLastStreamIdIsSentAgainOnANewConnection) {
+  testing::GoawayServer server;
+  std::string first, second;
+  {
+    Client c(MakeHttpTransport(server.config()));
+    auto get = [&c](const std::string& path) {
+      try {
+        return c.Get(path);
+      } catch (const Error& e) {
+        return std::string(e.what());
+      }
+    };
+    std::thread other([&] { first = get("/first"); });
+    second = get("/second");
+    other.join();
+  }
+  std::vector<std::string> answers = {first, second};
+  std::sort(answers.begin(), answers.end());
+  // Stream 1 (whichever request it carried) answered on connection 1, stream 3 on connection 2.
+  EXPECT_THAT(answers,
+              ::testing::ElementsAre(::testing::StartsWith("1 /"), ::testing::StartsWith("2 /")));
+  EXPECT_NE(answers[0].substr(2), answers[1].substr(2));
+  EXPECT_EQ(server.connections(), 2);
 }
 
 // A gzip answer the request asked for is decompressed over HTTP/2 as httplib does over HTTP/1.1
@@ -278,9 +571,7 @@ TEST(Http2ClientFailures, AConnectionResetUnderTheRequestIsAConnectError) {
 // request.
 TEST(Http2ClientFailures, AStreamResetIsAConnectErrorAndTheConnectionGoesOn) {
   const certs::Bundle pki = certs::MintBundle();
-  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  SSL_CTX_use_certificate(ctx, pki.server.cert.get());
-  SSL_CTX_use_PrivateKey(ctx, pki.server.key.get());
+  SSL_CTX* ctx = kubedouble::testing::ServerContext(pki);
   net::HttpServerOptions o;
   o.http2 = true;
   net::HttpServer server(o, ctx, [](net::Exchange& ex) {
@@ -314,9 +605,7 @@ TEST(Http2ClientFailures, AStreamResetIsAConnectErrorAndTheConnectionGoesOn) {
 TEST(Http2ClientFailures, AfterTheServersGoawayTheNextRequestDialsAnew) {
   const certs::Bundle pki = certs::MintBundle();
   auto serve = [&pki](int port) {
-    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-    SSL_CTX_use_certificate(ctx, pki.server.cert.get());
-    SSL_CTX_use_PrivateKey(ctx, pki.server.key.get());
+    SSL_CTX* ctx = kubedouble::testing::ServerContext(pki);
     net::HttpServerOptions o;
     o.http2 = true;
     o.port = port;
