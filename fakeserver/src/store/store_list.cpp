@@ -180,6 +180,7 @@ struct ListPage {
   bool more = false;
   bool selected = false;  // selectors were given: no remainingItemCount
   int64_t remaining = 0;
+  uint64_t state = 0;  // the store's state it was read from (Core::state)
 };
 
 ListPage Collect(const Core& c, const ResourceInfo& res, const std::string& ns,
@@ -196,6 +197,7 @@ ListPage Collect(const Core& c, const ResourceInfo& res, const std::string& ns,
   page.selected = !sel.empty();
   {
     std::shared_lock lock(c.mu);
+    page.state = c.state.load(std::memory_order_acquire);
     auto [lo, hi] = NamespaceRange(res, ns);
     if (!options.continue_token.empty()) {
       if (!options.resource_version.empty() && options.resource_version != "0") {
@@ -289,8 +291,12 @@ json Store::List(const ResourceInfo& res, const std::string& ns, const ListOptio
 
 std::string Store::ListJson(const ResourceInfo& res, const std::string& ns,
                             const ListOptions& options) const {
-  impl_->core->MaybeCompactAged();
-  ListPage page = Collect(*impl_->core, res, ns, options);
+  Core& c = *impl_->core;
+  c.MaybeCompactAged();
+  // The same list of the same state, answered before: its text again (list_cache.h).
+  std::string key = ListCache::Key(res, ns, options);
+  if (auto kept = c.lists.Find(key, c.state.load(std::memory_order_acquire))) return *kept;
+  ListPage page = Collect(c, res, ns, options);
   // The same text as List(...).dump(): keys in nlohmann's (sorted) order.
   size_t size = 256;
   for (const auto& obj : page.found) size += obj.Text().size() + 1;
@@ -314,7 +320,9 @@ std::string Store::ListJson(const ResourceInfo& res, const std::string& ns,
     out += R"({"resourceVersion":")" + std::to_string(page.revision) + "\"}";
   }
   out += '}';
-  return out;
+  auto text = std::make_shared<const std::string>(std::move(out));
+  c.lists.Put(std::move(key), page.state, text);
+  return *text;
 }
 
 }  // namespace kubedouble::fake
