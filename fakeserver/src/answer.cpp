@@ -16,11 +16,23 @@ std::string Compact(const json& body) {
 }
 }  // namespace
 
+void ReplaceHeader(httplib::Headers& headers, const std::string& name, std::string value) {
+  auto at = headers.lower_bound(name);
+  while (at != headers.end() && !headers.key_comp()(name, at->first)) at = headers.erase(at);
+  headers.emplace_hint(at, name, std::move(value));
+}
+
+void AddHeaderUnlessSet(httplib::Headers& headers, const std::string& name, std::string value) {
+  auto at = headers.lower_bound(name);
+  if (at != headers.end() && !headers.key_comp()(name, at->first)) return;
+  headers.emplace_hint(at, name, std::move(value));
+}
+
 void SendBody(httplib::Response& res, int status, std::string body, const char* content_type) {
   res.status = status;
   res.body = std::move(body);  // set_content would copy it
-  res.headers.erase("Content-Type");
-  res.set_header("Content-Type", content_type);
+  static const std::string kContentType = "Content-Type";
+  ReplaceHeader(res.headers, kContentType, content_type);
 }
 
 void SendJson(httplib::Response& res, int status, const json& body) {

@@ -13,6 +13,13 @@
 
 namespace kubedouble::fake {
 
+// Sets header `name` of an answer to `value` (the server's own text, without line breaks),
+// replacing any it had, with one search of the headers (cpp-httplib compares their names
+// without case, a character at a time).
+void ReplaceHeader(httplib::Headers& headers, const std::string& name, std::string value);
+// Adds header `name` unless the answer has one (one search, as ReplaceHeader).
+void AddHeaderUnlessSet(httplib::Headers& headers, const std::string& name, std::string value);
+
 // Sends `body` (an object, a list, a Table, a Status) with `status`, encoded as `format` says.
 void SendEncoded(httplib::Response& res, int status, const nlohmann::json& body,
                  const OutputFormat& format);

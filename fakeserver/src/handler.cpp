@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 
 #include <chrono>
+#include <iterator>
 
 #include "admin/admin.h"
 #include "answer.h"
@@ -135,10 +136,13 @@ void RequestHandler::Handle(net::Exchange& ex) const {
           call.impersonator = std::move(caller);
         }
         // Priority and fairness classifies authenticated requests (flow_control.h).
+        // Added where they sort (after Audit-Id and Warning, Flowschema before Prioritylevel):
+        // a search of the headers compares long names a character at a time.
         FlowMatch flow = MatchFlow(call.auth.user, req.path);
-        res.headers.emplace("X-Kubernetes-Pf-Flowschema-Uid", FlowSchemaUid(flow.flow_schema));
-        res.headers.emplace("X-Kubernetes-Pf-Prioritylevel-Uid",
-                            PriorityLevelUid(flow.priority_level));
+        auto pf = res.headers.emplace_hint(res.headers.end(), "X-Kubernetes-Pf-Flowschema-Uid",
+                                           FlowSchemaUid(flow.flow_schema));
+        res.headers.emplace_hint(std::next(pf), "X-Kubernetes-Pf-Prioritylevel-Uid",
+                                 PriorityLevelUid(flow.priority_level));
         call.info =
             ParseRequestInfo(req.method, req.path,
                              req.has_param("watch") && QueryBool(req.get_param_value("watch")));
@@ -167,7 +171,8 @@ void RequestHandler::Handle(net::Exchange& ex) const {
     } catch (const std::exception& e) {
       SendError(res, InternalError(e.what()));
     }
-  if (!res.has_header("Cache-Control")) res.headers.emplace("Cache-Control", "no-cache, private");
+  static const std::string kCacheControl = "Cache-Control";
+  AddHeaderUnlessSet(res.headers, kCacheControl, "no-cache, private");
   if (!IsAdminPath(req.path)) {
     try {
       EncodeErrorAnswer(req, res);     // YAML, protobuf or indented, as the request asked
