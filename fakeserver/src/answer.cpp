@@ -16,6 +16,12 @@ std::string Compact(const json& body) {
 }
 }  // namespace
 
+const std::string& FirstHeader(const httplib::Headers& headers, const std::string& name) {
+  static const std::string kNone;
+  auto it = headers.lower_bound(name);  // the first of the name (find may give any)
+  return it == headers.end() || headers.key_comp()(name, it->first) ? kNone : it->second;
+}
+
 void ReplaceHeader(httplib::Headers& headers, const std::string& name, std::string value) {
   auto at = headers.lower_bound(name);
   while (at != headers.end() && !headers.key_comp()(name, at->first)) at = headers.erase(at);

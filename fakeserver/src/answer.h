@@ -13,6 +13,10 @@
 
 namespace kubedouble::fake {
 
+// The first value of header `name` ("" when there is none), found with one search of the
+// headers (get_header_value makes two).
+const std::string& FirstHeader(const httplib::Headers& headers, const std::string& name);
+
 // Sets header `name` of an answer to `value` (the server's own text, without line breaks),
 // replacing any it had, with one search of the headers (cpp-httplib compares their names
 // without case, a character at a time).

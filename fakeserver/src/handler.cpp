@@ -64,7 +64,8 @@ JournalEntry EntryOf(const httplib::Request& req) {
   entry.method = req.method;
   entry.path = req.path;
   entry.query = QueryString(req.params);
-  entry.user_agent = req.get_header_value("User-Agent");
+  static const std::string kUserAgent = "User-Agent";
+  entry.user_agent = FirstHeader(req.headers, kUserAgent);
   entry.protocol = req.version;
   return entry;
 }
@@ -100,7 +101,8 @@ void RequestHandler::Handle(net::Exchange& ex) const {
     res.set_header("Connection", "close");
   } else
     try {
-      call.auth = authn.Authenticate(req.ssl, req.get_header_value("Authorization"));
+      static const std::string kAuthorization = "Authorization";
+      call.auth = authn.Authenticate(req.ssl, FirstHeader(req.headers, kAuthorization));
       entry.client_cert_subject = call.auth.cert_subject;
       if (call.auth.authenticated && !call.auth.warning.empty()) {
         res.set_header("Warning", "299 - " + json(call.auth.warning).dump());
