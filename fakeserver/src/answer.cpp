@@ -3,6 +3,7 @@
 #include <kubedouble/base/json_yaml.h>
 
 #include "call.h"
+#include "headers.h"
 #include "protobuf_encode.h"
 #include "status.h"
 
@@ -15,24 +16,6 @@ std::string Compact(const json& body) {
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 }  // namespace
-
-const std::string& FirstHeader(const httplib::Headers& headers, const std::string& name) {
-  static const std::string kNone;
-  auto it = headers.lower_bound(name);  // the first of the name (find may give any)
-  return it == headers.end() || headers.key_comp()(name, it->first) ? kNone : it->second;
-}
-
-void ReplaceHeader(httplib::Headers& headers, const std::string& name, std::string value) {
-  auto at = headers.lower_bound(name);
-  while (at != headers.end() && !headers.key_comp()(name, at->first)) at = headers.erase(at);
-  headers.emplace_hint(at, name, std::move(value));
-}
-
-void AddHeaderUnlessSet(httplib::Headers& headers, const std::string& name, std::string value) {
-  auto at = headers.lower_bound(name);
-  if (at != headers.end() && !headers.key_comp()(name, at->first)) return;
-  headers.emplace_hint(at, name, std::move(value));
-}
 
 void SendBody(httplib::Response& res, int status, std::string body, const char* content_type) {
   res.status = status;
@@ -121,12 +104,9 @@ void EncodeErrorAnswer(const httplib::Request& req, httplib::Response& res) {
 
 NegotiationInput NegotiationInputOf(const httplib::Request& req) {
   NegotiationInput in;
-  auto header = [&](const char* name) -> std::string_view {
-    auto it = req.headers.find(name);
-    return it == req.headers.end() ? std::string_view() : std::string_view(it->second);
-  };
-  in.accept = header("Accept");
-  in.user_agent = header("User-Agent");
+  static const std::string kAccept = "Accept", kUserAgent = "User-Agent";
+  in.accept = FirstHeader(req.headers, kAccept);
+  in.user_agent = FirstHeader(req.headers, kUserAgent);
   if (auto it = req.params.find("pretty"); it != req.params.end()) in.pretty_param = &it->second;
   return in;
 }

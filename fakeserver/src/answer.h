@@ -13,17 +13,6 @@
 
 namespace kubedouble::fake {
 
-// The first value of header `name` ("" when there is none), found with one search of the
-// headers (get_header_value makes two).
-const std::string& FirstHeader(const httplib::Headers& headers, const std::string& name);
-
-// Sets header `name` of an answer to `value` (the server's own text, without line breaks),
-// replacing any it had, with one search of the headers (cpp-httplib compares their names
-// without case, a character at a time).
-void ReplaceHeader(httplib::Headers& headers, const std::string& name, std::string value);
-// Adds header `name` unless the answer has one (one search, as ReplaceHeader).
-void AddHeaderUnlessSet(httplib::Headers& headers, const std::string& name, std::string value);
-
 // Sends `body` (an object, a list, a Table, a Status) with `status`, encoded as `format` says.
 void SendEncoded(httplib::Response& res, int status, const nlohmann::json& body,
                  const OutputFormat& format);

@@ -11,6 +11,7 @@
 #include "faults/inject.h"
 #include "flow_control.h"
 #include "handler.h"
+#include "headers.h"
 #include "impersonation.h"
 #include "negotiate.h"
 #include "pod_streams.h"
