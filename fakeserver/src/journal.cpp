@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <iterator>
 #include <stdexcept>
 
 namespace kubedouble::fake {
@@ -16,6 +18,110 @@ std::string Rfc3339Micro(std::chrono::system_clock::time_point t) {
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t - secs).count();
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06d}Z",
                      fmt::gmtime(std::chrono::system_clock::to_time_t(secs)), micros);
+}
+// Appends `s` as a JSON string, as dump(-1, ' ', false, replace) writes it: printable ASCII as it
+// is, anything else (escapes, UTF-8, invalid bytes) by nlohmann's serializer.
+void AppendString(std::string& out, const std::string& s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+void AppendStrings(std::string& out, const std::vector<std::string>& list) {
+  out += '[';
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendString(out, list[i]);
+  }
+  out += ']';
+}
+
+// The file's line of `e`: the bytes of e.ToJson().dump(-1, ' ', false, replace) and a line end,
+// written without building the JSON object (its keys in the object's order, sorted).
+std::string JsonLine(const JournalEntry& e) {
+  std::string out;
+  out.reserve(512);
+  auto key = [&out](const char* name) {
+    out += out.empty() ? "{\"" : ",\"";
+    out += name;
+    out += "\":";
+  };
+  auto number = [&out](auto n) { fmt::format_to(std::back_inserter(out), "{}", n); };
+  const bool upgraded = !e.upgrade.empty();
+  key("auditID");
+  AppendString(out, e.audit_id);
+  key("authMethod");
+  AppendString(out, e.auth_method);
+  key("clientCertSubject");
+  AppendString(out, e.client_cert_subject);
+  key("durationMicros");
+  number(e.duration.count());
+  if (upgraded && e.exit_code) {
+    key("exitCode");
+    number(*e.exit_code);
+  }
+  if (!e.fault.empty()) {
+    key("fault");
+    AppendString(out, e.fault);
+  }
+  if (upgraded && e.forwarded_connections) {
+    key("forwardedConnections");
+    number(*e.forwarded_connections);
+  }
+  key("groups");
+  AppendStrings(out, e.groups);
+  key("id");
+  number(e.id);
+  if (!e.impersonator.empty()) {
+    key("impersonator");
+    AppendString(out, e.impersonator);
+    key("impersonatorGroups");
+    AppendStrings(out, e.impersonator_groups);
+  }
+  key("method");
+  AppendString(out, e.method);
+  key("path");
+  AppendString(out, e.path);
+  key("protocol");
+  AppendString(out, e.protocol);
+  if (!e.proxied_to.empty()) {
+    key("proxiedTo");
+    AppendString(out, e.proxied_to);
+  }
+  key("query");
+  AppendString(out, e.query);
+  if (upgraded && e.refused_connections) {
+    key("refusedConnections");
+    number(*e.refused_connections);
+  }
+  key("status");
+  number(e.status);
+  if (upgraded) {
+    key("streamMicros");
+    number(e.stream_duration.count());
+  }
+  key("time");
+  AppendString(out, Rfc3339Micro(e.time));
+  key("tlsVersion");
+  AppendString(out, e.tls_version);
+  if (upgraded) {
+    key("upgrade");
+    AppendString(out, e.upgrade);
+  }
+  key("user");
+  AppendString(out, e.user);
+  key("userAgent");
+  AppendString(out, e.user_agent);
+  out += "}\n";
+  return out;
 }
 }  // namespace
 
@@ -71,7 +177,8 @@ void Journal::Record(JournalEntry entry) {
   std::lock_guard lock(mu_);
   entry.id = next_id_++;
   if (file_.is_open()) {
-    file_ << entry.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    const std::string line = JsonLine(entry);  // ToJson().dump(), without the object
+    file_.write(line.data(), static_cast<std::streamsize>(line.size()));
     file_.flush();
   }
   ring_.push_back(std::move(entry));
