@@ -54,72 +54,45 @@ std::string JsonLine(const JournalEntry& e) {
     out += name;
     out += "\":";
   };
-  auto number = [&out](auto n) { fmt::format_to(std::back_inserter(out), "{}", n); };
+  auto text = [&](const char* name, const std::string& value) {
+    key(name);
+    AppendString(out, value);
+  };
+  auto texts = [&](const char* name, const std::vector<std::string>& values) {
+    key(name);
+    AppendStrings(out, values);
+  };
+  auto number = [&](const char* name, auto n) {
+    key(name);
+    fmt::format_to(std::back_inserter(out), "{}", n);
+  };
   const bool upgraded = !e.upgrade.empty();
-  key("auditID");
-  AppendString(out, e.audit_id);
-  key("authMethod");
-  AppendString(out, e.auth_method);
-  key("clientCertSubject");
-  AppendString(out, e.client_cert_subject);
-  key("durationMicros");
-  number(e.duration.count());
-  if (upgraded && e.exit_code) {
-    key("exitCode");
-    number(*e.exit_code);
-  }
-  if (!e.fault.empty()) {
-    key("fault");
-    AppendString(out, e.fault);
-  }
-  if (upgraded && e.forwarded_connections) {
-    key("forwardedConnections");
-    number(*e.forwarded_connections);
-  }
-  key("groups");
-  AppendStrings(out, e.groups);
-  key("id");
-  number(e.id);
+  text("auditID", e.audit_id);
+  text("authMethod", e.auth_method);
+  text("clientCertSubject", e.client_cert_subject);
+  number("durationMicros", e.duration.count());
+  if (upgraded && e.exit_code) number("exitCode", *e.exit_code);
+  if (!e.fault.empty()) text("fault", e.fault);
+  if (upgraded && e.forwarded_connections) number("forwardedConnections", *e.forwarded_connections);
+  texts("groups", e.groups);
+  number("id", e.id);
   if (!e.impersonator.empty()) {
-    key("impersonator");
-    AppendString(out, e.impersonator);
-    key("impersonatorGroups");
-    AppendStrings(out, e.impersonator_groups);
+    text("impersonator", e.impersonator);
+    texts("impersonatorGroups", e.impersonator_groups);
   }
-  key("method");
-  AppendString(out, e.method);
-  key("path");
-  AppendString(out, e.path);
-  key("protocol");
-  AppendString(out, e.protocol);
-  if (!e.proxied_to.empty()) {
-    key("proxiedTo");
-    AppendString(out, e.proxied_to);
-  }
-  key("query");
-  AppendString(out, e.query);
-  if (upgraded && e.refused_connections) {
-    key("refusedConnections");
-    number(*e.refused_connections);
-  }
-  key("status");
-  number(e.status);
-  if (upgraded) {
-    key("streamMicros");
-    number(e.stream_duration.count());
-  }
-  key("time");
-  AppendString(out, Rfc3339Micro(e.time));
-  key("tlsVersion");
-  AppendString(out, e.tls_version);
-  if (upgraded) {
-    key("upgrade");
-    AppendString(out, e.upgrade);
-  }
-  key("user");
-  AppendString(out, e.user);
-  key("userAgent");
-  AppendString(out, e.user_agent);
+  text("method", e.method);
+  text("path", e.path);
+  text("protocol", e.protocol);
+  if (!e.proxied_to.empty()) text("proxiedTo", e.proxied_to);
+  text("query", e.query);
+  if (upgraded && e.refused_connections) number("refusedConnections", *e.refused_connections);
+  number("status", e.status);
+  if (upgraded) number("streamMicros", e.stream_duration.count());
+  text("time", Rfc3339Micro(e.time));
+  text("tlsVersion", e.tls_version);
+  if (upgraded) text("upgrade", e.upgrade);
+  text("user", e.user);
+  text("userAgent", e.user_agent);
   out += "}\n";
   return out;
 }

@@ -16,11 +16,10 @@ std::vector<std::pair<std::string, std::string>> InOrder(const httplib::Headers&
 }
 
 TEST(Headers, FirstHeaderFindsANameInAnyCaseAndTheFirstOfSeveral) {
-  httplib::Headers h;
-  h.emplace("user-agent", "kubectl/v1.32");
-  h.emplace("Accept", "application/json");
-  h.emplace("ACCEPT", "application/yaml");
-  h.emplace("Authorization", "Bearer t");
+  const httplib::Headers h{{"user-agent", "kubectl/v1.32"},
+                           {"Accept", "application/json"},
+                           {"ACCEPT", "application/yaml"},
+                           {"Authorization", "Bearer t"}};
   EXPECT_EQ(FirstHeader(h, "User-Agent"), "kubectl/v1.32");
   EXPECT_EQ(FirstHeader(h, "accept"), "application/json");
   EXPECT_EQ(FirstHeader(h, "Accept"), httplib::detail::get_header_value(h, "Accept", 0, ""));

@@ -11,82 +11,63 @@
 namespace kubedouble::fake {
 namespace {
 
+// "VERB NS/RESOURCE/NAME/SUBRESOURCE" of a resource request, "VERB (non-resource)" otherwise.
+std::string Summary(const std::string& method, const std::string& path, bool watch = false) {
+  RequestInfo i = ParseRequestInfo(method, path, watch);
+  EXPECT_EQ(i.path, path);
+  if (!i.is_resource) return i.verb + " (non-resource)";
+  return i.verb + " " + i.ns + "/" + i.resource + "/" + i.name + "/" + i.subresource;
+}
+
 TEST(RequestInfo, ResourceRequestsGetTheirVerbNamespaceNameAndSubresource) {
   RequestInfo list = ParseRequestInfo("GET", "/api/v1/namespaces/default/pods", false);
   EXPECT_TRUE(list.is_resource);
-  EXPECT_EQ(list.verb, "list");
   EXPECT_EQ(list.api_prefix, "api");
   EXPECT_EQ(list.api_group, "");
   EXPECT_EQ(list.api_version, "v1");
-  EXPECT_EQ(list.ns, "default");
-  EXPECT_EQ(list.resource, "pods");
-  EXPECT_EQ(list.name, "");
   EXPECT_EQ(list.parts, std::vector<std::string>{"pods"});
-  EXPECT_EQ(list.path, "/api/v1/namespaces/default/pods");
+  EXPECT_EQ(Summary("GET", "/api/v1/namespaces/default/pods"), "list default/pods//");
 
   RequestInfo sub =
       ParseRequestInfo("PUT", "/apis/apps/v1/namespaces/a/deployments/web/scale", false);
-  EXPECT_EQ(sub.verb, "update");
   EXPECT_EQ(sub.api_prefix, "apis");
   EXPECT_EQ(sub.api_group, "apps");
-  EXPECT_EQ(sub.ns, "a");
-  EXPECT_EQ(sub.resource, "deployments");
-  EXPECT_EQ(sub.name, "web");
-  EXPECT_EQ(sub.subresource, "scale");
   EXPECT_EQ(sub.parts, (std::vector<std::string>{"deployments", "web", "scale"}));
+  EXPECT_EQ(Summary("PUT", "/apis/apps/v1/namespaces/a/deployments/web/scale"),
+            "update a/deployments/web/scale");
 
-  EXPECT_EQ(ParseRequestInfo("DELETE", "/api/v1/namespaces/a/pods", false).verb,
-            "deletecollection");
-  EXPECT_EQ(ParseRequestInfo("DELETE", "/api/v1/namespaces/a/pods/p", false).verb, "delete");
-  EXPECT_EQ(ParseRequestInfo("POST", "/api/v1/namespaces/a/pods", false).verb, "create");
-  EXPECT_EQ(ParseRequestInfo("PATCH", "/api/v1/nodes/n", false).verb, "patch");
-  EXPECT_EQ(ParseRequestInfo("HEAD", "/api/v1/nodes/n", false).verb, "get");
-  EXPECT_EQ(ParseRequestInfo("OPTIONS", "/api/v1/nodes", false).verb, "");
+  EXPECT_EQ(Summary("DELETE", "/api/v1/namespaces/a/pods"), "deletecollection a/pods//");
+  EXPECT_EQ(Summary("DELETE", "/api/v1/namespaces/a/pods/p"), "delete a/pods/p/");
+  EXPECT_EQ(Summary("POST", "/api/v1/namespaces/a/pods"), "create a/pods//");
+  EXPECT_EQ(Summary("PATCH", "/api/v1/nodes/n"), "patch /nodes/n/");
+  EXPECT_EQ(Summary("HEAD", "/api/v1/nodes/n"), "get /nodes/n/");
+  EXPECT_EQ(Summary("OPTIONS", "/api/v1/nodes"), " /nodes//");
 }
 
 TEST(RequestInfo, WatchesByPrefixOrParameter) {
-  RequestInfo prefixed = ParseRequestInfo("GET", "/api/v1/watch/namespaces/a/pods/p", false);
-  EXPECT_TRUE(prefixed.is_resource);
-  EXPECT_EQ(prefixed.verb, "watch");
-  EXPECT_EQ(prefixed.ns, "a");
-  EXPECT_EQ(prefixed.name, "p");
-  EXPECT_EQ(ParseRequestInfo("GET", "/api/v1/pods", true).verb, "watch");
-  EXPECT_EQ(ParseRequestInfo("POST", "/api/v1/namespaces/a/pods", true).verb, "create");
-  RequestInfo bare = ParseRequestInfo("GET", "/api/v1/watch", false);
-  EXPECT_FALSE(bare.is_resource);
-  EXPECT_EQ(bare.verb, "get");
+  EXPECT_EQ(Summary("GET", "/api/v1/watch/namespaces/a/pods/p"), "watch a/pods/p/");
+  EXPECT_EQ(Summary("GET", "/api/v1/pods", true), "watch /pods//");
+  EXPECT_EQ(Summary("POST", "/api/v1/namespaces/a/pods", true), "create a/pods//");
+  EXPECT_EQ(Summary("GET", "/api/v1/watch"), "get (non-resource)");
 }
 
 TEST(RequestInfo, ANamespacesOwnSubresourcesAndTheNamespaceItself) {
-  RequestInfo ns = ParseRequestInfo("GET", "/api/v1/namespaces/a", false);
-  EXPECT_EQ(ns.resource, "namespaces");
-  EXPECT_EQ(ns.name, "a");
-  EXPECT_EQ(ns.ns, "a");
-  EXPECT_EQ(ns.verb, "get");
-  RequestInfo finalize = ParseRequestInfo("PUT", "/api/v1/namespaces/a/finalize", false);
-  EXPECT_EQ(finalize.resource, "namespaces");
-  EXPECT_EQ(finalize.name, "a");
-  EXPECT_EQ(finalize.subresource, "finalize");
-  EXPECT_EQ(ParseRequestInfo("GET", "/api/v1/namespaces", false).verb, "list");
+  EXPECT_EQ(Summary("GET", "/api/v1/namespaces/a"), "get a/namespaces/a/");
+  EXPECT_EQ(Summary("PUT", "/api/v1/namespaces/a/finalize"), "update a/namespaces/a/finalize");
+  EXPECT_EQ(Summary("PUT", "/api/v1/namespaces/a/status"), "update a/namespaces/a/status");
+  EXPECT_EQ(Summary("GET", "/api/v1/namespaces"), "list /namespaces//");
 }
 
 TEST(RequestInfo, OtherPathsAreNonResourceWithTheMethodLowerCase) {
   for (const char* path : {"/", "", "/healthz", "/api", "/apis", "/apis/apps", "/api/v1",
                            "/apis/apps/v1", "/openapi/v2", "/apix/v1/pods"}) {
-    RequestInfo info = ParseRequestInfo("GET", path, false);
-    EXPECT_FALSE(info.is_resource) << path;
-    EXPECT_EQ(info.verb, "get") << path;
-    EXPECT_EQ(info.path, path);
+    EXPECT_EQ(Summary("GET", path), "get (non-resource)") << path;
   }
-  EXPECT_EQ(ParseRequestInfo("POST", "/apis", false).verb, "post");
+  EXPECT_EQ(Summary("POST", "/apis"), "post (non-resource)");
 }
 
 TEST(RequestInfo, EmptySegmentsAreSkipped) {
-  RequestInfo info = ParseRequestInfo("GET", "//api//v1/namespaces//a/pods/", false);
-  EXPECT_TRUE(info.is_resource);
-  EXPECT_EQ(info.ns, "a");
-  EXPECT_EQ(info.resource, "pods");
-  EXPECT_EQ(info.verb, "list");
+  EXPECT_EQ(Summary("GET", "//api//v1/namespaces//a/pods/"), "list a/pods//");
 }
 
 }  // namespace
