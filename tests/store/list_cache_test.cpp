@@ -111,6 +111,44 @@ TEST_F(ListCacheTest, AnErrorIsNotKept) {
               ::testing::ElementsAre("a"));
 }
 
+TEST_F(ListCacheTest, AnswersInOtherFormsAreMadeOncePerStateAndForm) {
+  Pod("default", "a");
+  int made = 0;
+  auto answer = [&](const std::string& form, const ListOptions& o = {}) {
+    return store_->ListAnswer(pods_, "default", o, form, [&](json list) {
+      ++made;
+      EXPECT_EQ(list, store_->List(pods_, "default", o));
+      return form + ":" + std::to_string(list["items"].size());
+    });
+  };
+  EXPECT_EQ(answer("yaml"), "yaml:1");
+  EXPECT_EQ(answer("yaml"), "yaml:1");
+  EXPECT_EQ(made, 1);
+  EXPECT_EQ(answer("protobuf"), "protobuf:1");  // another form: its own answer
+  EXPECT_EQ(made, 2);
+  ListOptions none;
+  none.label_selector = "app=none";
+  EXPECT_EQ(answer("yaml", none), "yaml:0");  // another list
+  EXPECT_EQ(made, 3);
+  EXPECT_EQ(answer(""), ":1");  // even an empty form is not the JSON text
+  EXPECT_NE(store_->ListJson(pods_, "default", {}), ":1");
+  Pod("default", "b");
+  EXPECT_EQ(answer("yaml"), "yaml:2");
+  EXPECT_EQ(answer("yaml"), "yaml:2");
+  EXPECT_EQ(made, 5);
+}
+
+TEST_F(ListCacheTest, AnAnswerThatCouldNotBeMadeIsNotKept) {
+  int tries = 0;
+  auto fails = [&](json) -> std::string {
+    ++tries;
+    throw StatusError(406, "NotAcceptable", "no");
+  };
+  EXPECT_EQ(Error([&] { store_->ListAnswer(pods_, "default", {}, "x", fails); }).code(), 406);
+  EXPECT_EQ(Error([&] { store_->ListAnswer(pods_, "default", {}, "x", fails); }).code(), 406);
+  EXPECT_EQ(tries, 2);
+}
+
 TEST(ListCacheKeyTest, EveryFieldCountsAndNoneRunsIntoTheNext) {
   ResourceInfo pods;
   pods.version = "v1";

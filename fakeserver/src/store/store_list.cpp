@@ -273,9 +273,9 @@ void AppendObject(std::string& out, const ResourceInfo& res, const ObjectPtr& ob
   out += item.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-json Store::List(const ResourceInfo& res, const std::string& ns, const ListOptions& options) const {
-  impl_->core->MaybeCompactAged();
-  ListPage page = Collect(*impl_->core, res, ns, options);
+namespace {
+// The list object of `page` (Store::List).
+json ListObject(const ResourceInfo& res, const ListPage& page) {
   json items = json::array();
   for (const auto& obj : page.found) {
     json item = *obj;
@@ -287,6 +287,27 @@ json Store::List(const ResourceInfo& res, const std::string& ns, const ListOptio
           {"apiVersion", res.ApiVersion()},
           {"metadata", ListMeta(page)},
           {"items", std::move(items)}};
+}
+}  // namespace
+
+json Store::List(const ResourceInfo& res, const std::string& ns, const ListOptions& options) const {
+  impl_->core->MaybeCompactAged();
+  return ListObject(res, Collect(*impl_->core, res, ns, options));
+}
+
+std::string Store::ListAnswer(const ResourceInfo& res, const std::string& ns,
+                              const ListOptions& options, const std::string& form,
+                              const std::function<std::string(json list)>& make) const {
+  Core& c = *impl_->core;
+  c.MaybeCompactAged();
+  std::string key = ListCache::Key(res, ns, options);
+  key += '\x01';  // the key of a list (self-delimiting), then its form: no ListJson key is one
+  key += form;
+  if (auto kept = c.lists.Find(key, c.state.load(std::memory_order_acquire))) return *kept;
+  ListPage page = Collect(c, res, ns, options);
+  auto answer = std::make_shared<const std::string>(make(ListObject(res, page)));
+  c.lists.Put(std::move(key), page.state, answer);
+  return *answer;
 }
 
 std::string Store::ListJson(const ResourceInfo& res, const std::string& ns,
