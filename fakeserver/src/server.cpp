@@ -110,10 +110,12 @@ void Server::Start() {
   d.authz = std::make_unique<Authorizer>(std::string(Name(o.authorization)));
   d.authz->Observe(*d.store);
   d.file_trees.Follow(*d.store);
-  // The bootstrap policy (43 KB of JSON, 5 M instructions) is parsed on a thread of its own from
-  // here, while this one loads the PKI: it is ready when the objects' thread (below) comes to
-  // store it after the fixtures, and the objects' thread, the longer of the two halves of the
-  // start, no longer waits for it. Every exit from here on joins it (JoinOnExit).
+  // The bootstrap policy (43 KB of JSON: 5 M instructions to parse, 6 M to store) is parsed and
+  // stored on a thread of its own from here, while this one loads the PKI and the objects' thread
+  // (below) the fixtures: the policy and the fixtures are kinds apart, and whoever stores a user's
+  // --policy or --fixtures over them waits for it (LoadWorld). With persist the store may be
+  // restored from its log instead, which only the objects' thread knows: this one then parses
+  // the policy and hands it over. Every exit from here on joins it (JoinOnExit).
   struct JoinOnExit {
     std::thread& t;
     ~JoinOnExit() {
@@ -124,9 +126,14 @@ void Server::Start() {
   std::future<std::vector<json>> rbac_objects = rbac_parsed.get_future();
   std::thread rbac_parser;
   if (d.authz->mode() == "RBAC") {
-    rbac_parser = std::thread([&rbac_parsed] {
+    rbac_parser = std::thread([&rbac_parsed, store = d.store.get(), persist = o.persist] {
       try {
-        rbac_parsed.set_value(BootstrapRbacObjects());
+        std::vector<json> objects = BootstrapRbacObjects();
+        if (!persist) {
+          PutOwnObjects(*store, std::move(objects), "the bootstrap policy");
+          objects.clear();  // stored: nothing left to hand over
+        }
+        rbac_parsed.set_value(std::move(objects));
       } catch (...) {
         rbac_parsed.set_exception(std::current_exception());
       }
@@ -186,7 +193,7 @@ void Server::Start() {
   d.issuer = std::make_unique<TokenIssuer>(d.bundle.service_account);
   d.ca_pem = ca_pem;
   // The objects (with persist, those of the last run; the fixtures only into an empty store) are
-  // loaded on a second thread, with the bootstrap policy after the fixtures, while this one sets
+  // loaded on a second thread, beside the bootstrap policy's (above), while this one sets
   // up TLS, binds the port and writes the kubeconfigs, which need nothing of them: the two halves
   // of the start overlap on a machine with a core to spare. Joined before anything reads the
   // store (the service-account token's rotation, below).

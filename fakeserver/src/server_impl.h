@@ -74,7 +74,8 @@ struct Server::Impl {
   std::atomic<uint64_t> proxy_turn{0};  // spreads services/proxy over a Service's endpoints
 
   // server.cpp: the fixtures (start-up and POST /__kubedouble/reset). `bootstrap_rbac`, when
-  // given, hands over the bootstrap policy's objects (parsed on another thread at start-up).
+  // given, hands over the bootstrap policy's objects to store (parsed on another thread at
+  // start-up), or none once that thread has stored them itself: it returns when they are.
   void LoadWorld(const std::function<std::vector<json>()>& bootstrap_rbac = {});
 };
 

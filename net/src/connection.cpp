@@ -188,6 +188,10 @@ bool Connection::Write(const char* data, size_t size) {
 int Connection::WriteNow(const char* data, size_t size) {
   std::lock_guard lock(io_mu_);
   if (ended_) return -1;
+  if (ssl_ == nullptr) {
+    const long sent = plain::Write(fd_, data, std::min<size_t>(size, 1 << 30));
+    return sent < 0 ? -1 : static_cast<int>(sent);
+  }
   ERR_clear_error();
   const int n = SSL_write(ssl_, data, static_cast<int>(std::min<size_t>(size, 1 << 30)));
   if (n > 0) return n;

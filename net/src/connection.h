@@ -36,6 +36,7 @@ class Connection {
     kIdle,       // waiting for a whole request head (the loop)
     kActive,     // a request is being answered (a worker)
     kUpgraded,   // after 101: an UpgradedStream's taker (a worker)
+    kWriting,    // a quick answer waits for the client to read (the loop, on EPOLLOUT)
     kDraining,   // answered and ending: what the client still sends is dropped (the loop)
     kHttp2,      // HTTP/2 (ALPN "h2"): frames read and written by the loop, streams on workers
     kClosed,
@@ -94,8 +95,9 @@ class Connection {
   void Close();
   bool ended() const { return ended_; }
 
-  // Non-blocking reads and writes for HTTP/2 (the loop): > 0 bytes, 0 would block, -1 the end
-  // or a failure. WriteNow must be retried with the same bytes after a 0.
+  // Non-blocking reads and writes for HTTP/2 and a quick HTTP/1.1 answer (the loop): > 0 bytes,
+  // 0 would block, -1 the end or a failure. WriteNow must be retried with the same bytes after
+  // a 0 (ReadAvailable: TLS only).
   int ReadAvailable(char* buf, int size) { return ReadRecord(buf, size); }
   int WriteNow(const char* data, size_t size);
 
@@ -118,6 +120,10 @@ class Connection {
   std::vector<std::function<void()>> on_hang_up;
   bool has_place = false;  // holds one of max_connections places
   size_t drained = 0;      // bytes dropped while draining
+  // kWriting: the answer's bytes, how many are sent, whether the connection then ends.
+  std::string unsent;
+  size_t unsent_pos = 0;
+  bool close_after = false;
 
   bool HungUp() {
     std::lock_guard lock(mu);

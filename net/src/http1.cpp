@@ -393,6 +393,14 @@ std::unique_ptr<httplib::detail::compressor> WriteStreamHead(Connection& conn,
   return compressor;
 }
 
+std::string AnswerBytes(const httplib::Request& req, httplib::Response& res, bool close) {
+  PrepareAnswer(req, res);
+  if (close) res.set_header("Connection", "close");
+  std::string bytes = Head(res);
+  if (req.method != "HEAD") bytes += res.body;
+  return bytes;
+}
+
 bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res, bool close,
                  const std::function<bool()>& stopping) {
   const bool provided = static_cast<bool>(res.content_provider_);

@@ -37,6 +37,10 @@ Body BodyOf(const httplib::Request& req);
 bool ReadBody(Connection& conn, Body& body, size_t max_body,
               const httplib::ContentReceiver& receiver);
 
+// The bytes of `res`, a whole answer (no content provider) to `req`: head and body (HEAD: no
+// body), with "Connection: close" when `close`.
+std::string AnswerBytes(const httplib::Request& req, httplib::Response& res, bool close);
+
 // Writes `res` as the answer to `req` (HEAD: no body), with "Connection: close" when `close`.
 // Content providers run here; `stopping` ends a stream between two of its calls. False when the
 // connection failed or a provider gave up.

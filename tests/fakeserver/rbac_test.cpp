@@ -395,5 +395,28 @@ subjects:
   EXPECT_EQ(Client(deny, AdminToken(deny))->Get("/api/v1/namespaces/default/pods")->status, 200);
 }
 
+// The bootstrap policy is stored on a thread of its own at start-up, beside the fixtures: a policy
+// file's object of the same name still replaces it, as it did when the two were stored in turn.
+TEST(Rbac, PolicyFileReplacesABootstrapObjectOfTheSameName) {
+  test::TempDir tmp;
+  auto policy = tmp.path() / "policy.yaml";
+  std::ofstream(policy) << R"(apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:public-info-viewer"}
+rules:
+- {nonResourceURLs: [/version], verbs: [get]}
+)";
+  for (int start = 0; start < 5; ++start) {
+    fake::TestServer srv({.policy = fake::LoadPolicyObjects(policy)});
+    auto r = Client(srv, AdminToken(srv))
+                 ->Get("/apis/rbac.authorization.k8s.io/v1/clusterroles/system:public-info-viewer");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    EXPECT_EQ(json::parse(r->body)["rules"],
+              json::parse(R"([{"nonResourceURLs": ["/version"], "verbs": ["get"]}])"))
+        << "start " << start;
+  }
+}
+
 }  // namespace
 }  // namespace kubedouble::testing

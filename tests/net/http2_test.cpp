@@ -1,11 +1,13 @@
 // net::HttpServer over HTTP/2 (ALPN "h2"): the same handlers answer on streams of one connection
 // (an informer's list and watches multiplexed), request bodies, flow control across windows,
 // a client's RST_STREAM as the stream's hang-up, GOAWAY at Stop() with the stream in flight
-// finished, HTTP/1.1 kept for clients that do not offer h2 and when HTTP/2 is off.
+// finished, HTTP/1.1 kept for clients that do not offer h2 and when HTTP/2 is off, requests
+// answered at once answered by the event loop.
 #include <gtest/gtest.h>
 #include <kubedouble/certs/certs.h>
 #include <kubedouble/net/http_server.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -91,6 +93,10 @@ net::HttpServer::Handler Handler(std::shared_ptr<Gate> gate) {
         });
       }
       ex.response.set_content(req.method + " " + req.version + " " + body, "text/plain");
+    } else if (req.path == "/thread") {  // who answers: "kd-loop" or "kd-worker"
+      char name[32] = "";
+      pthread_getname_np(pthread_self(), name, sizeof name);
+      ex.response.set_content(name, "text/plain");
     } else if (req.path == "/id") {
       ex.response.set_content("id-" + req.get_param_value("n"), "text/plain");
     } else if (req.path == "/header") {
@@ -339,6 +345,17 @@ TEST_F(Http2Test, RequestsAnsweredAtOnceArriveTogetherAndASlowOneHoldsNoneBack) 
   gate_->Open();
   ASSERT_TRUE(c.RunUntil([&] { return c.reply(slow).done; }));
   EXPECT_EQ(c.reply(slow).body, "slow");
+}
+
+TEST_F(Http2Test, ARequestAnsweredAtOnceIsAnsweredByTheLoopAndOthersByWorkers) {
+  Start(true, [](const httplib::Request& req) { return req.has_param("quick"); });
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.ok());
+  const int32_t quick = c.Get("/thread?quick=1");
+  const int32_t other = c.Get("/thread");
+  ASSERT_TRUE(c.RunUntil([&] { return c.reply(quick).done && c.reply(other).done; }));
+  EXPECT_EQ(c.reply(quick).body, "kd-loop");
+  EXPECT_EQ(c.reply(other).body, "kd-worker");
 }
 
 TEST_F(Http2Test, WithHttp2OffAlpnChoosesHttp1) {

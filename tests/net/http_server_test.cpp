@@ -1,11 +1,13 @@
 // net::HttpServer and its connections, without the fake server: keep-alive answers, bodies read on
 // demand, the connection limit, the hang-up signal (and a stop ending a stream), a reset, an
 // upgrade handing the bytes to an UpgradedStream, plain HTTP (no TLS), a listener given by the
-// caller (a unix socket), and a failed bind's reason.
+// caller (a unix socket), a failed bind's reason, and the requests answered at once by the
+// event loops (no worker; connections spread over the loops; a slow reader holds no thread).
 #include <gtest/gtest.h>
 #include <kubedouble/certs/certs.h>
 #include <kubedouble/net/http_server.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -16,10 +18,12 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <system_error>
 #include <thread>
 
+#include "counts_become.h"
 #include "reliability/raw_tls.h"
 #include "server_context.h"
 
@@ -63,6 +67,13 @@ class StreamUntilHangUp {
   };
   std::shared_ptr<State> state_ = std::make_shared<State>();
 };
+
+// The name of the thread running the caller: "kd-loop" or "kd-worker" inside the server.
+std::string ThreadName() {
+  char name[32] = "";
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  return name;
+}
 
 class HttpServerTest : public ::testing::Test {
  protected:
@@ -306,6 +317,108 @@ TEST_F(HttpServerTest, AFailedBindCarriesTheKernelsReason) {
     EXPECT_EQ(std::string(e.what()),
               "cannot listen on 127.0.0.1:" + std::to_string(o.port) + ": Address already in use");
   }
+}
+
+// A request the caller answers at once is answered by the loop that read it: no worker is
+// needed, so it is answered even while the only worker is held by a slow request, and the pool
+// never grows for it.
+TEST_F(HttpServerTest, AQuickRequestIsAnsweredByTheLoopWhileTheWorkerIsHeld) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> slow_started;
+  net::HttpServerOptions o;
+  o.max_workers = 1;
+  o.answers_at_once = [](const httplib::Request& req) { return req.path == "/quick"; };
+  StartServer(
+      [&](net::Exchange& ex) {
+        if (ex.request.path == "/slow") {
+          slow_started.set_value();
+          released.wait();
+        }
+        ex.response.set_content(ThreadName(), "text/plain");
+      },
+      o);
+  auto slow = Connect();
+  ASSERT_TRUE(slow->Send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
+  slow_started.get_future().wait();
+  auto quick = Connect();
+  for (int i = 0; i < 3; ++i) {  // keep-alive: each request is the loop's
+    ASSERT_TRUE(quick->Send("GET /quick HTTP/1.1\r\nHost: x\r\n\r\n"));
+    RawReply r = quick->Read();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "kd-loop");
+  }
+  EXPECT_EQ(server_->counts().workers, 1u);
+  release.set_value();
+  RawReply r = slow->Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "kd-worker");
+}
+
+// Connections are given to the loops in turn: two connections are answered by two threads.
+TEST_F(HttpServerTest, ConnectionsAreSpreadOverTheLoops) {
+  std::mutex mu;
+  std::set<std::thread::id> threads;
+  net::HttpServerOptions o;
+  o.loops = 2;
+  o.answers_at_once = [](const httplib::Request&) { return true; };
+  StartServer(
+      [&](net::Exchange& ex) {
+        std::lock_guard lock(mu);
+        threads.insert(std::this_thread::get_id());
+        ex.response.set_content("ok", "text/plain");
+      },
+      o);
+  auto a = Connect();
+  auto b = Connect();
+  for (auto* c : {a.get(), b.get()}) {
+    ASSERT_TRUE(c->Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_EQ(c->Read().status, 200);
+  }
+  std::lock_guard lock(mu);
+  EXPECT_EQ(threads.size(), 2u);
+}
+
+// A quick answer larger than the socket's buffers, to a client that does not read it, holds
+// no loop and no worker (the loop writes on as the client reads): with one loop, another
+// connection is still answered, and the big answer arrives whole once its client reads.
+TEST_F(HttpServerTest, AClientNotReadingABigQuickAnswerHoldsNoLoopNorWorker) {
+  const std::string big(16 << 20, 'b');
+  net::HttpServerOptions o;
+  o.loops = 1;
+  o.answers_at_once = [](const httplib::Request&) { return true; };
+  StartServer(
+      [&](net::Exchange& ex) {
+        ex.response.set_content(ex.request.path == "/big" ? big : "small", "text/plain");
+      },
+      o);
+  auto reader = Connect();
+  ASSERT_TRUE(reader->Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto other = Connect();
+  ASSERT_TRUE(other->Send("GET /small HTTP/1.1\r\nHost: x\r\n\r\n"));
+  RawReply r = other->Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "small");
+  EXPECT_EQ(server_->counts().workers, 0u);
+  RawReply whole = reader->Read();
+  EXPECT_EQ(whole.status, 200);
+  EXPECT_EQ(whole.body.size(), big.size());
+}
+
+// A client that takes none of a quick answer for the I/O timeout loses its connection, as a
+// worker's write would end it.
+TEST_F(HttpServerTest, AQuickAnswerNotTakenForTheIoTimeoutEndsItsConnection) {
+  const std::string big(16 << 20, 'b');
+  net::HttpServerOptions o;
+  o.loops = 1;
+  o.io_timeout = std::chrono::milliseconds(200);
+  o.head_timeout = std::chrono::seconds(1);  // sweeps 250 ms apart
+  o.answers_at_once = [](const httplib::Request&) { return true; };
+  StartServer([&](net::Exchange& ex) { ex.response.set_content(big, "text/plain"); }, o);
+  auto reader = Connect();
+  ASSERT_TRUE(reader->Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(CountsBecome(*server_, [](const auto& c) { return c.active == 1; }));
+  EXPECT_TRUE(CountsBecome(*server_, [](const auto& c) { return c.connections == 0; }));
 }
 
 }  // namespace

@@ -4,14 +4,21 @@
 //
 //  - The protocol is chosen in the TLS handshake (ALPN, src/alpn.h): "h2" when `http2` is on and
 //    the client offers it, else HTTP/1.1 (also for a client that offers no ALPN).
-//  - One event-loop thread (epoll) accepts, runs TLS handshakes, reads request heads and parks
-//    idle keep-alive connections: an idle connection costs its buffers, not a thread.
+//  - Event loops (epoll), one per core by default (`loops`), each a thread with connections of
+//    its own, as nginx's workers: the first accepts and gives the connections to the loops in
+//    turn. A loop runs TLS handshakes, reads request heads and parks idle keep-alive
+//    connections: an idle connection costs its buffers, not a thread.
 //  - Once a connection has a whole request head (src/request_framing.h has judged every byte:
-//    Go's limits, no request smuggling), a worker of a pool runs the handler with an Exchange
-//    (exchange.h) and writes the answer: head and body in one TLS write, or chunk by chunk for a
-//    content provider. A provider that waits for news without a thread (a watch: exchange.h,
-//    StreamWaker) is parked between its calls and costs no worker while it waits; one that
-//    blocks (a followed log) holds its worker until it ends.
+//    Go's limits, no request smuggling), a request the caller answers at once
+//    (`answers_at_once`) is answered by the loop that read it, with no hand-over: its answer
+//    leaves in one write that never waits (what a slow client cannot take yet waits with no
+//    thread and leaves as it reads, on EPOLLOUT; the connection ends when it takes nothing for
+//    io_timeout). Any other request goes to a worker of a pool, which runs the handler with an
+//    Exchange (exchange.h) and writes the answer: head and body in one TLS write, or chunk by
+//    chunk for a content provider. A handler run on a loop that answers with a content
+//    provider or an upgrade has its answer written by a worker. A provider that waits for news
+//    without a thread (a watch: exchange.h, StreamWaker) is parked between its calls and costs no
+//    worker while it waits; one that blocks (a followed log) holds its worker until it ends.
 //  - Workers: the pool starts one when none is free, up to max_workers (32 by default), and a
 //    worker idle for 30 s leaves. Handlers that block for a while (a fault's delay, a slow body)
 //    do not starve the rest: when a job has waited 100 ms for a worker, one more starts, up to
@@ -26,8 +33,8 @@
 //  - HTTP/2 (src/http2_session.h, through nghttp2): the loop reads and writes the frames; each
 //    stream's request becomes an Exchange run by the same handler on a worker, its answer sent as
 //    the client's flow-control windows allow (many watches multiplexed on one connection); a
-//    whole answer is sent by its worker (`answers_at_once`: quick requests read together share
-//    one worker and one write). A
+//    whole answer is sent by its worker (`answers_at_once`: quick requests are answered by the
+//    loop, those read together leave in one write). A
 //    client's RST_STREAM is the stream's hang-up. An h2 connection takes its place in
 //    max_connections with its first request; beyond them that request is answered (429) and the
 //    connection ends with GOAWAY. Upgrades (101) are HTTP/1.1's: clients ask for them over
@@ -58,6 +65,8 @@ struct HttpServerOptions {
   int listener = -1;
   // Connections served at once (see above).
   size_t max_connections = 2048;
+  // Event loops, each a thread with its own connections (0: one per core; see above).
+  size_t loops = 0;
   // Workers running handlers (0: 32), more only while jobs wait for one (see above).
   size_t max_workers = 0;
   // A TLS handshake, or a request head from its first byte, must end within it.
@@ -71,10 +80,9 @@ struct HttpServerOptions {
   // Offer HTTP/2 ("h2") in ALPN before HTTP/1.1. Off: HTTP/1.1 only ("http/1.1" in ALPN).
   bool http2 = false;
   // Requests the handler answers at once, never waiting on anything (no delay, no upstream call,
-  // no stream, no body to read). Over HTTP/2, those among the requests read together from a
-  // connection are answered in turn by one worker and their answers leave together: one
-  // hand-over and one write for many requests instead of one each. Empty: none (each request
-  // has a worker of its own, so a slow one never holds back another).
+  // no stream, no body to read): answered by the event loop that read them, with no hand-over
+  // to a worker (over HTTP/2, those read together from a connection leave in one write).
+  // Empty: none (each request has a worker of its own, so a slow one never holds back another).
   std::function<bool(const httplib::Request&)> answers_at_once;
 };
 
