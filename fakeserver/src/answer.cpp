@@ -3,6 +3,7 @@
 #include <kubedouble/base/json_yaml.h>
 
 #include "call.h"
+#include "headers.h"
 #include "protobuf_encode.h"
 #include "status.h"
 
@@ -19,8 +20,8 @@ std::string Compact(const json& body) {
 void SendBody(httplib::Response& res, int status, std::string body, const char* content_type) {
   res.status = status;
   res.body = std::move(body);  // set_content would copy it
-  res.headers.erase("Content-Type");
-  res.set_header("Content-Type", content_type);
+  static const std::string kContentType = "Content-Type";
+  ReplaceHeader(res.headers, kContentType, content_type);
 }
 
 void SendJson(httplib::Response& res, int status, const json& body) {
@@ -103,12 +104,9 @@ void EncodeErrorAnswer(const httplib::Request& req, httplib::Response& res) {
 
 NegotiationInput NegotiationInputOf(const httplib::Request& req) {
   NegotiationInput in;
-  auto header = [&](const char* name) -> std::string_view {
-    auto it = req.headers.find(name);
-    return it == req.headers.end() ? std::string_view() : std::string_view(it->second);
-  };
-  in.accept = header("Accept");
-  in.user_agent = header("User-Agent");
+  static const std::string kAccept = "Accept", kUserAgent = "User-Agent";
+  in.accept = FirstHeader(req.headers, kAccept);
+  in.user_agent = FirstHeader(req.headers, kUserAgent);
   if (auto it = req.params.find("pretty"); it != req.params.end()) in.pretty_param = &it->second;
   return in;
 }

@@ -4,12 +4,14 @@
 #include <openssl/ssl.h>
 
 #include <chrono>
+#include <iterator>
 
 #include "admin/admin.h"
 #include "answer.h"
 #include "faults/inject.h"
 #include "flow_control.h"
 #include "handler.h"
+#include "headers.h"
 #include "impersonation.h"
 #include "negotiate.h"
 #include "pod_streams.h"
@@ -63,7 +65,8 @@ JournalEntry EntryOf(const httplib::Request& req) {
   entry.method = req.method;
   entry.path = req.path;
   entry.query = QueryString(req.params);
-  entry.user_agent = req.get_header_value("User-Agent");
+  static const std::string kUserAgent = "User-Agent";
+  entry.user_agent = FirstHeader(req.headers, kUserAgent);
   entry.protocol = req.version;
   return entry;
 }
@@ -99,7 +102,8 @@ void RequestHandler::Handle(net::Exchange& ex) const {
     res.set_header("Connection", "close");
   } else
     try {
-      call.auth = authn.Authenticate(req.ssl, req.get_header_value("Authorization"));
+      static const std::string kAuthorization = "Authorization";
+      call.auth = authn.Authenticate(req.ssl, FirstHeader(req.headers, kAuthorization));
       entry.client_cert_subject = call.auth.cert_subject;
       if (call.auth.authenticated && !call.auth.warning.empty()) {
         res.set_header("Warning", "299 - " + json(call.auth.warning).dump());
@@ -135,10 +139,13 @@ void RequestHandler::Handle(net::Exchange& ex) const {
           call.impersonator = std::move(caller);
         }
         // Priority and fairness classifies authenticated requests (flow_control.h).
+        // Added where they sort (after Audit-Id and Warning, Flowschema before Prioritylevel):
+        // a search of the headers compares long names a character at a time.
         FlowMatch flow = MatchFlow(call.auth.user, req.path);
-        res.headers.emplace("X-Kubernetes-Pf-Flowschema-Uid", FlowSchemaUid(flow.flow_schema));
-        res.headers.emplace("X-Kubernetes-Pf-Prioritylevel-Uid",
-                            PriorityLevelUid(flow.priority_level));
+        auto pf = res.headers.emplace_hint(res.headers.end(), "X-Kubernetes-Pf-Flowschema-Uid",
+                                           FlowSchemaUid(flow.flow_schema));
+        res.headers.emplace_hint(std::next(pf), "X-Kubernetes-Pf-Prioritylevel-Uid",
+                                 PriorityLevelUid(flow.priority_level));
         call.info =
             ParseRequestInfo(req.method, req.path,
                              req.has_param("watch") && QueryBool(req.get_param_value("watch")));
@@ -167,7 +174,8 @@ void RequestHandler::Handle(net::Exchange& ex) const {
     } catch (const std::exception& e) {
       SendError(res, InternalError(e.what()));
     }
-  if (!res.has_header("Cache-Control")) res.headers.emplace("Cache-Control", "no-cache, private");
+  static const std::string kCacheControl = "Cache-Control";
+  AddHeaderUnlessSet(res.headers, kCacheControl, "no-cache, private");
   if (!IsAdminPath(req.path)) {
     try {
       EncodeErrorAnswer(req, res);     // YAML, protobuf or indented, as the request asked

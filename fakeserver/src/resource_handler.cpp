@@ -13,6 +13,7 @@
 #include "deprecation.h"
 #include "duplicate_fields.h"
 #include "eviction.h"
+#include "headers.h"
 #include "kubedouble/base/rfc3339.h"
 #include "kubedouble/schema/fields.h"
 #include "kubedouble/schema/resources.h"
@@ -59,6 +60,13 @@ json DeleteAnswer(const ResourceInfo& r, json deleted) {
   if (!r.group.empty()) details["group"] = r.group;
   if (meta.contains("uid")) details["uid"] = meta["uid"];
   return base::MakeSuccessStatus(details);
+}
+
+// The form of a list answer in `format`, for Store::ListAnswer: everything of the format that
+// shapes the answer.
+std::string FormOf(const OutputFormat& format) {
+  return fmt::format("{}/{}/{}/{}", static_cast<int>(format.encoding),
+                     static_cast<int>(format.transform), format.meta_version, format.pretty);
 }
 
 bool Exists(const Store& store, const ResourceInfo& r, const std::string& ns,
@@ -259,8 +267,22 @@ void ResourceHandler::Serve(Call& call) const {
     return Reply(call, r, 200, store.Get(r, ns, info.name));
   }
   if (info.verb == "list") {
-    if (plain) return SendBody(res, 200, store.ListJson(r, ns, ParseListOptions(req)), kMediaJson);
-    return Reply(call, r, 200, store.List(r, ns, ParseListOptions(req)));
+    const ListOptions options = ParseListOptions(req);
+    if (plain) return SendBody(res, 200, store.ListJson(r, ns, options), kMediaJson);
+    // A Table's ages run with the clock: made for every request.
+    if (format.transform == Transform::kTable)
+      return Reply(call, r, 200, store.List(r, ns, options));
+    // YAML, protobuf, indented JSON, PartialObjectMetadataList: made once per list, form and
+    // store state (Store::ListAnswer), kept as the Content-Type, a line end and the body.
+    const std::string answer = store.ListAnswer(r, ns, options, FormOf(format), [&](json list) {
+      httplib::Response made;
+      SendEncoded(made, 200, TransformAnswer(r, std::move(list), format, transform), format);
+      return made.get_header_value("Content-Type") + "\n" + made.body;
+    });
+    const size_t end = answer.find('\n');
+    res.status = 200;
+    res.body = answer.substr(end + 1);
+    return ReplaceHeader(res.headers, "Content-Type", answer.substr(0, end));
   }
   if (info.verb == "watch") {
     if (format.transform == Transform::kPartialObjectMetadataList) {

@@ -32,6 +32,7 @@ int64_t IntParam(const httplib::Request& req, const char* key) {
 
 ListOptions ParseListOptions(const httplib::Request& req) {
   ListOptions o;
+  if (req.params.empty()) return o;  // the usual list: nothing to look up
   o.label_selector = Param(req, "labelSelector");
   o.field_selector = Param(req, "fieldSelector");
   o.limit = IntParam(req, "limit");

@@ -79,5 +79,57 @@ TEST(Journal, IsABoundedRing) {
   EXPECT_EQ(j.total(), 5u);
 }
 
+// The journal file's lines are exactly the entries' JSON (JournalEntry::ToJson, compact), whatever
+// the entry carries: optional fields, escapes, UTF-8 and invalid bytes.
+TEST(Journal, FileLinesAreTheEntriesJson) {
+  test::TempDir tmp;
+  auto file = tmp.path() / "journal.jsonl";
+  fake::Journal j(10, file);
+  fake::JournalEntry plain;
+  plain.audit_id = "0b7f2b8e-6f0e-4d4c-9d7a-3c1f3f0f7a11";
+  plain.time = std::chrono::system_clock::from_time_t(1767323045) + std::chrono::microseconds(42);
+  plain.method = "GET";
+  plain.path = "/api/v1/namespaces/default/pods";
+  plain.query = "limit=500&labelSelector=app in (a,b)";
+  plain.user = "kubedouble-admin";
+  plain.groups = {"system:masters", "system:authenticated"};
+  plain.auth_method = "token";
+  plain.tls_version = "TLSv1.3";
+  plain.protocol = "HTTP/2.0";
+  plain.user_agent = "kubectl/v1.32.0 (linux/amd64) kubernetes/abc";
+  plain.status = 200;
+  plain.duration = std::chrono::microseconds(177);
+  fake::JournalEntry full = plain;
+  full.fault = "rule slow: delay 200ms";
+  full.proxied_to = "10.244.0.5:80 (pod default/web-0, container web)";
+  full.impersonator = "admin";
+  full.impersonator_groups = {"system:masters"};
+  full.client_cert_subject = "CN=kubedouble-admin, O=system:masters";
+  full.upgrade = "v5.channel.k8s.io";
+  full.stream_duration = std::chrono::microseconds(1234567);
+  full.exit_code = -1;
+  full.forwarded_connections = 2;
+  full.refused_connections = 0;
+  fake::JournalEntry odd;
+  odd.path = "/a\"b\\c\x01\td\u00e9\xff/";
+  odd.user_agent = "\x7f\"";
+  odd.query = "x=\xc3";
+  odd.status = 0;
+  fake::JournalEntry stream_only = plain;  // an upgrade without an exit code or connections
+  stream_only.upgrade = "SPDY/3.1";
+  for (const auto& e : {plain, full, odd, stream_only, fake::JournalEntry{}}) j.Record(e);
+
+  std::istringstream lines(ReadText(file));
+  std::string line;
+  size_t n = 0;
+  for (const auto& e : j.Entries()) {
+    ASSERT_TRUE(std::getline(lines, line));
+    EXPECT_EQ(line, e.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    ++n;
+  }
+  EXPECT_EQ(n, 5u);
+  EXPECT_FALSE(std::getline(lines, line));
+}
+
 }  // namespace
 }  // namespace kubedouble::testing

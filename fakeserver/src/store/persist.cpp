@@ -251,13 +251,13 @@ bool Store::Persist(const std::string& file) {
                                       MetaString(r.object, "name")));
     }
     {
-      std::unique_lock lock(c.mu);
+      WriteLock lock(c);
       c.rv = r.rv - 1;  // Commit gives it the resourceVersion it had
     }
     Put(*res, std::move(r.object));
   }
   {
-    std::unique_lock lock(c.mu);
+    WriteLock lock(c);
     int64_t highest = max_rv;
     for (const auto& r : records) highest = std::max(highest, r.rv);
     c.rv = std::max<int64_t>(highest, 1);

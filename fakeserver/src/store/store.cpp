@@ -395,7 +395,7 @@ json Store::Create(const ResourceInfo& res, const std::string& ns, json object,
   }
   ObjectPtr stored;
   {
-    std::unique_lock lock(c.mu);
+    WriteLock lock(c);
     json preview;
     stored = CreateLocked(c, res, obj_ns, std::move(object), options, &preview);
     if (!stored) return preview;
@@ -420,7 +420,7 @@ json Store::Update(const ResourceInfo& res, const std::string& ns, const std::st
   bool changed;
   json out;
   {
-    std::unique_lock lock(c.mu);
+    WriteLock lock(c);
     out = UpdateLocked(c, res, obj_ns, name, std::move(object), options, &changed);
     ReconcileLocked(c);
   }
@@ -516,7 +516,7 @@ json ServerSideApply(Core& c, const ResourceInfo& res, const std::string& ns,
   bool changed = false;
   json out;
   {
-    std::unique_lock lock(c.mu);
+    WriteLock lock(c);
     const MergeShape shape = ShapeOf(c, res);
     const FieldManagerContext ctx = ManagerContext(c, res, options);
     auto b = c.buckets.find(BucketKey(res));
@@ -555,7 +555,7 @@ json Store::Patch(const ResourceInfo& res, const std::string& ns, const std::str
   bool changed;
   json out;
   {
-    std::unique_lock lock(c.mu);
+    WriteLock lock(c);
     auto b = c.buckets.find(BucketKey(res));
     auto key = ObjectKey(res, res.namespaced ? ns : "", name);
     if (b == c.buckets.end() || !b->second.count(key)) {
@@ -595,7 +595,7 @@ json Store::Delete(const ResourceInfo& res, const std::string& ns, const std::st
   auto qr = QualifiedResource(res);
   json out;
   {
-    std::unique_lock lock(c.mu);
+    WriteLock lock(c);
     auto b = c.buckets.find(BucketKey(res));
     auto key = ObjectKey(res, res.namespaced ? ns : "", name);
     if (b == c.buckets.end() || !b->second.count(key)) throw StatusError::NotFound(qr, name);
@@ -631,7 +631,7 @@ json Store::DeleteCollection(const ResourceInfo& res, const std::string& ns,
   json items = json::array();
   int64_t rv;
   {
-    std::unique_lock lock(c.mu);
+    WriteLock lock(c);
     auto b = c.buckets.find(BucketKey(res));
     if (b != c.buckets.end()) {
       auto [lo, hi] = NamespaceRange(res, ns);
@@ -678,7 +678,7 @@ ObjectPtr PutChecked(Core& c, const ResourceInfo& res, const std::string& obj_ns
   std::string name = MetaString(object, "name");
   ObjectPtr stored;
   {
-    std::unique_lock lock(c.mu);
+    WriteLock lock(c);
     auto& bucket = c.buckets[BucketKey(res)];
     auto key = ObjectKey(res, obj_ns, name);
     auto it = bucket.find(key);
@@ -729,14 +729,14 @@ void Store::PutOwn(const ResourceInfo& res, json object) {
 
 void Store::Observe(const ResourceInfo& res, StoreObserver observer) {
   auto& c = *impl_->core;
-  std::unique_lock lock(c.mu);
+  WriteLock lock(c);
   c.observers[BucketKey(res)].push_back(std::move(observer));
 }
 
 void Store::Clear() {
   auto& c = *impl_->core;
   {
-    std::unique_lock lock(c.mu);
+    WriteLock lock(c);
     c.buckets.clear();
     c.log.clear();
     c.last_change.clear();
@@ -763,7 +763,7 @@ void Store::SetCompactionWindow(std::chrono::nanoseconds window) {
 int64_t Store::Compact(std::optional<int64_t> revision) {
   auto& c = *impl_->core;
   {
-    std::unique_lock lock(c.mu);
+    WriteLock lock(c);
     c.CompactTo(revision.value_or(c.rv));
     revision = c.compacted;
   }
@@ -782,7 +782,7 @@ bool Store::Tick() {
   auto& c = *impl_->core;
   bool changed;
   {
-    std::unique_lock lock(c.mu);
+    WriteLock lock(c);
     changed = EndGracePeriodsLocked(c);
   }
   if (changed) c.changed.NotifyChanged();

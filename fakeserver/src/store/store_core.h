@@ -21,6 +21,7 @@
 
 #include "kubedouble/fakeserver/store.h"
 #include "lifecycle_state.h"
+#include "list_cache.h"
 #include "selectors.h"
 
 namespace kubedouble::fake {
@@ -131,7 +132,12 @@ struct Core {
   // empty): lets a reader see without the lock that nothing is old enough to compact.
   std::atomic<int64_t> oldest_at_ns{INT64_MAX};
 
+  // Readers take it shared; every change takes it unique through WriteLock (below).
   mutable std::shared_mutex mu;
+  // Moved on by every WriteLock: two reads that see the same value saw the same objects,
+  // history and revisions.
+  std::atomic<uint64_t> state{0};
+  ListCache lists;        // ListJson's recent answers, for `state` (list_cache.h)
   ChangeSignal changed;   // notified after every change, Clear and Stop
   int64_t rv = 1;         // the last assigned resourceVersion
   int64_t compacted = 1;  // states at revisions >= compacted can be rebuilt
@@ -171,6 +177,16 @@ struct Core {
   void MaybeCompactAged();
   std::string NewUid();
   std::string RandomSuffix(size_t n);
+};
+
+// The store's lock taken for a change (unique), moving Core::state on: what was made from the
+// state before (ListCache) is not used again. Every change of a Core takes it.
+class WriteLock {
+ public:
+  explicit WriteLock(Core& c) : lock_(c.mu) { c.state.fetch_add(1, std::memory_order_acq_rel); }
+
+ private:
+  std::unique_lock<std::shared_mutex> lock_;
 };
 
 struct Store::Impl {

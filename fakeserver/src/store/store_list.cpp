@@ -180,6 +180,7 @@ struct ListPage {
   bool more = false;
   bool selected = false;  // selectors were given: no remainingItemCount
   int64_t remaining = 0;
+  uint64_t state = 0;  // the store's state it was read from (Core::state)
 };
 
 ListPage Collect(const Core& c, const ResourceInfo& res, const std::string& ns,
@@ -196,6 +197,7 @@ ListPage Collect(const Core& c, const ResourceInfo& res, const std::string& ns,
   page.selected = !sel.empty();
   {
     std::shared_lock lock(c.mu);
+    page.state = c.state.load(std::memory_order_acquire);
     auto [lo, hi] = NamespaceRange(res, ns);
     if (!options.continue_token.empty()) {
       if (!options.resource_version.empty() && options.resource_version != "0") {
@@ -271,9 +273,9 @@ void AppendObject(std::string& out, const ResourceInfo& res, const ObjectPtr& ob
   out += item.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-json Store::List(const ResourceInfo& res, const std::string& ns, const ListOptions& options) const {
-  impl_->core->MaybeCompactAged();
-  ListPage page = Collect(*impl_->core, res, ns, options);
+namespace {
+// The list object of `page` (Store::List).
+json ListObject(const ResourceInfo& res, const ListPage& page) {
   json items = json::array();
   for (const auto& obj : page.found) {
     json item = *obj;
@@ -286,11 +288,36 @@ json Store::List(const ResourceInfo& res, const std::string& ns, const ListOptio
           {"metadata", ListMeta(page)},
           {"items", std::move(items)}};
 }
+}  // namespace
+
+json Store::List(const ResourceInfo& res, const std::string& ns, const ListOptions& options) const {
+  impl_->core->MaybeCompactAged();
+  return ListObject(res, Collect(*impl_->core, res, ns, options));
+}
+
+std::string Store::ListAnswer(const ResourceInfo& res, const std::string& ns,
+                              const ListOptions& options, const std::string& form,
+                              const std::function<std::string(json list)>& make) const {
+  Core& c = *impl_->core;
+  c.MaybeCompactAged();
+  std::string key = ListCache::Key(res, ns, options);
+  key += '\x01';  // the key of a list (self-delimiting), then its form: no ListJson key is one
+  key += form;
+  if (auto kept = c.lists.Find(key, c.state.load(std::memory_order_acquire))) return *kept;
+  ListPage page = Collect(c, res, ns, options);
+  auto answer = std::make_shared<const std::string>(make(ListObject(res, page)));
+  c.lists.Put(std::move(key), page.state, answer);
+  return *answer;
+}
 
 std::string Store::ListJson(const ResourceInfo& res, const std::string& ns,
                             const ListOptions& options) const {
-  impl_->core->MaybeCompactAged();
-  ListPage page = Collect(*impl_->core, res, ns, options);
+  Core& c = *impl_->core;
+  c.MaybeCompactAged();
+  // The same list of the same state, answered before: its text again (list_cache.h).
+  std::string key = ListCache::Key(res, ns, options);
+  if (auto kept = c.lists.Find(key, c.state.load(std::memory_order_acquire))) return *kept;
+  ListPage page = Collect(c, res, ns, options);
   // The same text as List(...).dump(): keys in nlohmann's (sorted) order.
   size_t size = 256;
   for (const auto& obj : page.found) size += obj.Text().size() + 1;
@@ -314,7 +341,9 @@ std::string Store::ListJson(const ResourceInfo& res, const std::string& ns,
     out += R"({"resourceVersion":")" + std::to_string(page.revision) + "\"}";
   }
   out += '}';
-  return out;
+  auto text = std::make_shared<const std::string>(std::move(out));
+  c.lists.Put(std::move(key), page.state, text);
+  return *text;
 }
 
 }  // namespace kubedouble::fake

@@ -163,7 +163,7 @@ void Core::MaybeCompactAged() {
   if (age <= 0) return;
   const int64_t oldest = oldest_at_ns.load();
   if (oldest == INT64_MAX || oldest >= Nanos(now()) - age) return;
-  std::unique_lock lock(mu);
+  WriteLock lock(*this);
   CompactAged();
 }
 

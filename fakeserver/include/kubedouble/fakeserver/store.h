@@ -262,6 +262,14 @@ class Store {
                       const std::string& name) const;
   std::string ListJson(const ResourceInfo& res, const std::string& ns,
                        const ListOptions& options) const;
+  // A list answer in another form (YAML, protobuf, a transform; named by `form`): `make` turns
+  // the list, as List returns it, into the answer. Like ListJson's text, the answer is kept for
+  // the store's state and given again for the same list and form until the store changes;
+  // `make` runs only when none is kept. What `make` throws goes to the caller, unkept. `make`
+  // must give the same answer for the same list and form (nothing by the clock).
+  std::string ListAnswer(const ResourceInfo& res, const std::string& ns, const ListOptions& options,
+                         const std::string& form,
+                         const std::function<std::string(json list)>& make) const;
   json Create(const ResourceInfo& res, const std::string& ns, json object,
               const WriteOptions& options = {});
   json Update(const ResourceInfo& res, const std::string& ns, const std::string& name, json object,
