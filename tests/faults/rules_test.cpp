@@ -93,6 +93,33 @@ TEST(FaultSet, TimesLimitsHowOftenARuleFires) {
   EXPECT_EQ(set.List()[0].fired, 2);
 }
 
+// A rule built in code names its path and header patterns only: Add compiles them, so the rule
+// fires for the paths and values they match and no others; a bad pattern is refused by name.
+TEST(FaultSet, ARuleBuiltInCodeMatchesOnlyItsPathAndHeaders) {
+  FaultSet set;
+  FaultRule r;
+  r.match.path = "/api";
+  r.match.headers["User-Agent"] = "kubectl/.*";
+  r.action = FaultAction::kConnectionReset;
+  set.Add(r);
+  auto agent = [](std::string value) {
+    return [value](const std::string& name) { return name == "User-Agent" ? value : ""; };
+  };
+  EXPECT_TRUE(set.Pick({"GET", "/api", "get", "", "", "alice", agent("kubectl/v1.32.0")}));
+  EXPECT_FALSE(set.Pick({"GET", "/apis", "get", "", "", "alice", agent("kubectl/v1.32.0")}));
+  EXPECT_FALSE(set.Pick({"GET", "/api", "get", "", "", "alice", agent("curl/7.88.1")}));
+
+  FaultRule bad;
+  bad.match.path = "/api/(";
+  try {
+    set.Add(bad);
+    ADD_FAILURE() << "a bad path pattern was added";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(),
+                ::testing::StartsWith("match.path: invalid regular expression \"/api/(\""));
+  }
+}
+
 TEST(FaultSet, ProbabilityZeroNeverFiresAndOneAlwaysDoes) {
   FaultSet set;
   set.Add(ParseFaultRule({{"name", "never"}, {"status", 500}, {"probability", 0.0}}));

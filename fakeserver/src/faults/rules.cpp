@@ -339,6 +339,13 @@ std::string FaultRule::Describe() const {
 FaultSet::FaultSet() : rng_(std::random_device{}()) {}
 
 FaultRule FaultSet::Add(FaultRule rule) {
+  // A rule built in code may name its path and headers without their compiled patterns: compile
+  // them here, or the rule would match every path and every header value.
+  if (!rule.match.path.empty() && !rule.match.path_re)
+    rule.match.path_re = Regex(rule.match.path, "match.path");
+  for (const auto& [name, pattern] : rule.match.headers)
+    if (!rule.match.header_res.count(name))
+      rule.match.header_res[name] = Regex(pattern, "match.headers." + name);
   std::lock_guard lock(mu_);
   if (rule.name.empty()) {
     do {

@@ -112,7 +112,8 @@ class FaultSet {
  public:
   FaultSet();
   // Adds a rule (named "rule-N" if it has no name); a rule with the same name is replaced.
-  // Returns the stored rule.
+  // match.path and match.headers given without their compiled patterns are compiled here
+  // (std::invalid_argument naming the key for a bad one). Returns the stored rule.
   FaultRule Add(FaultRule rule);
   bool Remove(const std::string& name);
   size_t Clear();
