@@ -137,11 +137,13 @@ class StoreWatch : public Watch {
     const auto deadline = Clock::now() + wait;
     std::shared_lock lock(core_->mu);
     while (true) {
+      // The word is read before stopped_: Stop() sets stopped_ and then moves the word on, so
+      // either this look sees the stop or the wait below returns at once.
+      const uint32_t seen = core_->changed.Current();
       if (stopped_) {
         finished_ = true;
         return std::nullopt;
       }
-      const uint32_t seen = core_->changed.Current();
       // Nothing of this resource (in this namespace) since the last look: the changes after it
       // are other resources', whatever compacted them.
       if (core_->LastChange(bucket_, ns_) <= pos_) pos_ = std::max(pos_, core_->rv);
