@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "answer.h"
+#include "ascii_case.h"
 
 namespace kubedouble::net::http1 {
 
@@ -55,12 +56,6 @@ bool ParseRequestLine(std::string_view line, httplib::Request& req) {
   req.version = std::string(parts[2]);
   SetTarget(parts[1], req);
   return true;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
 }
 
 // Takes what the parser used from the connection's input, and forgets it when all is taken.

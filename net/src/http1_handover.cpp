@@ -1,17 +1,14 @@
 // The HTTP/1.1 hand-over (see http_server.h): on a worker, the requests of a connection whose
 // head is whole, answered in turn (or an upgrade's bytes), until the connection goes back to
 // the loop or ends.
-#include <strings.h>
-
 #include "answer.h"
+#include "ascii_case.h"
 #include "http1.h"
 #include "http_server_impl.h"
 
 namespace kubedouble::net {
 
 namespace {
-
-bool EqualsIgnoreCase(const std::string& a, const char* b) { return strcasecmp(a.c_str(), b) == 0; }
 
 // The bytes after 101 Switching Protocols, over the connection.
 class ConnectionStream : public UpgradedStream {

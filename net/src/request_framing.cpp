@@ -6,6 +6,8 @@
 #include <limits>
 #include <string_view>
 
+#include "ascii_case.h"
+
 namespace kubedouble::net {
 
 namespace {
@@ -35,12 +37,6 @@ std::string_view TrimSpaces(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
 }
 
 // Digits only, as Go's parseContentLength demands (no sign, no space inside, no empty value).
