@@ -18,8 +18,9 @@ void HttpServer::Impl::StartHttp2(const std::shared_ptr<Connection>& conn) {
   const uint64_t id = conn->id();
   hooks.wake = [this, id] { PostHttp2(id); };
   hooks.refused = refused;
-  auto session = std::make_unique<http2::Session>(*conn, std::move(hooks), options.max_body,
-                                                  options.io_timeout);
+  auto session =
+      std::make_unique<http2::Session>(*conn, std::move(hooks), options.max_body,
+                                       options.io_timeout, options.max_concurrent_streams);
   {
     std::lock_guard lock(conn->mu);
     conn->h2 = std::move(session);

@@ -73,11 +73,12 @@ class Session::Mailbox {
 };
 
 Session::Session(Connection& conn, Hooks hooks, size_t max_body,
-                 std::chrono::milliseconds io_timeout)
+                 std::chrono::milliseconds io_timeout, uint32_t max_streams)
     : conn_(conn),
       hooks_(std::move(hooks)),
       max_body_(max_body),
       io_timeout_(io_timeout),
+      max_streams_(std::max<uint32_t>(max_streams, 1)),
       mailbox_(std::make_shared<Mailbox>(hooks_.wake)),
       idle_since_(std::chrono::steady_clock::now()) {
   nghttp2_session_callbacks* cb = nullptr;
@@ -106,7 +107,7 @@ Session::~Session() {
 
 bool Session::Start() {
   const nghttp2_settings_entry settings[] = {
-      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, kMaxStreams},
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, max_streams_},
   };
   if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) != 0) {
     return false;

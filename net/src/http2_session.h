@@ -12,8 +12,9 @@
 //
 // Flow control: a stream's body leaves as the client's windows allow (nghttp2's data source,
 // deferred while the worker has produced nothing, resumed when it has); the client's own bodies
-// are acknowledged as they are read. SETTINGS_MAX_CONCURRENT_STREAMS is kMaxStreams, the value
-// kube-apiserver announces. Shutdown() sends GOAWAY (no new stream; those in flight finish).
+// are acknowledged as they are read. SETTINGS_MAX_CONCURRENT_STREAMS is the server's option
+// (HttpServerOptions::max_concurrent_streams), which nghttp2 enforces. Shutdown() sends GOAWAY (no
+// new stream; those in flight finish).
 #pragma once
 
 #include <nghttp2/nghttp2.h>
@@ -36,10 +37,6 @@ class Connection;
 
 namespace kubedouble::net::http2 {
 
-// kube-apiserver's streams per connection (since the HTTP/2 rapid-reset fixes of 2023; Go's own
-// default is 250).
-constexpr uint32_t kMaxStreams = 100;
-
 class Session {
  public:
   struct Hooks {
@@ -53,7 +50,9 @@ class Session {
     std::function<void(const httplib::Request& request, int status)> refused;
   };
 
-  Session(Connection& conn, Hooks hooks, size_t max_body, std::chrono::milliseconds io_timeout);
+  // `max_streams`: SETTINGS_MAX_CONCURRENT_STREAMS (at least 1).
+  Session(Connection& conn, Hooks hooks, size_t max_body, std::chrono::milliseconds io_timeout,
+          uint32_t max_streams);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -114,6 +113,7 @@ class Session {
   Hooks hooks_;
   const size_t max_body_;
   const std::chrono::milliseconds io_timeout_;
+  const uint32_t max_streams_;
   nghttp2_session* session_ = nullptr;
   std::shared_ptr<Mailbox> mailbox_;
   std::map<int32_t, std::shared_ptr<Stream>> streams_;

@@ -47,6 +47,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -79,6 +80,12 @@ struct HttpServerOptions {
   size_t max_body = 3 * 1024 * 1024;
   // Offer HTTP/2 ("h2") in ALPN before HTTP/1.1. Off: HTTP/1.1 only ("http/1.1" in ALPN).
   bool http2 = false;
+  // HTTP/2: the streams one connection may have open at once, announced in the server's
+  // SETTINGS (MAX_CONCURRENT_STREAMS; 100 is kube-apiserver's). A client's stream beyond it is
+  // refused with RST_STREAM REFUSED_STREAM while the client may not have seen the SETTINGS yet;
+  // once it acknowledged them, opening one more is a protocol error that ends the connection
+  // (GOAWAY PROTOCOL_ERROR): nghttp2 enforces both. At least 1.
+  uint32_t max_concurrent_streams = 100;
   // Requests the handler answers at once, never waiting on anything (no delay, no upstream call,
   // no stream, no body to read): answered by the event loop that read them, with no hand-over
   // to a worker (over HTTP/2, those read together from a connection leave in one write).
