@@ -4,15 +4,20 @@
 #include <httplib.h>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <climits>
+#include <cstring>
+#include <random>
 #include <string_view>
 #include <vector>
 
@@ -31,6 +36,8 @@ constexpr uint32_t kStreamsBeforeSettings = 100;
 constexpr uint32_t kStreamsAtMost = 1000;
 // Reads in a row before the thread looks again for something to send.
 constexpr int kReadsInARow = 8;
+// The ping timeout when the upkeep gives none, as Go's transport.
+constexpr std::chrono::seconds kDefaultPingTimeout(15);
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -81,8 +88,13 @@ Http2Connection::Stream* Http2Connection::Find(int32_t stream_id) const {
 }
 
 Http2Connection::Http2Connection(std::shared_ptr<net::DialedConn> conn,
-                                 std::chrono::milliseconds wait_limit)
-    : conn_(std::move(conn)), wait_limit_(wait_limit) {
+                                 std::chrono::milliseconds wait_limit, Http2Upkeep upkeep)
+    : conn_(std::move(conn)),
+      wait_limit_(wait_limit),
+      upkeep_(upkeep),
+      last_read_(Clock::now()),
+      idle_since_(last_read_),
+      sleep_until_(Clock::time_point::max()) {
   conn_->set_io_timeout(wait_limit.count() > 0 ? wait_limit : std::chrono::seconds(30));
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   nghttp2_session_callbacks* cb = nullptr;
@@ -113,6 +125,9 @@ Http2Connection::Http2Connection(std::shared_ptr<net::DialedConn> conn,
           c->goaway_code_ = frame->goaway.error_code;
           c->goaway_debug_.assign(reinterpret_cast<const char*>(frame->goaway.opaque_data),
                                   frame->goaway.opaque_data_len);
+        } else if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK) != 0 &&
+                   std::memcmp(frame->ping.opaque_data, c->ping_data_, sizeof c->ping_data_) == 0) {
+          c->ping_out_ = false;  // the server is there
         } else if (frame->hd.type == NGHTTP2_SETTINGS &&
                    (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) {
           c->settings_seen_ = true;
@@ -152,6 +167,7 @@ Http2Connection::Http2Connection(std::shared_ptr<net::DialedConn> conn,
         it->second->error = error_code;
         it->second->cv.notify_all();
         c->streams_.erase(it);  // the caller keeps its own reference
+        c->MaybeIdle();
         return 0;
       });
   nghttp2_option* option = nullptr;
@@ -226,18 +242,78 @@ void Http2Connection::Fail() {
   Wake();  // the thread leaves
 }
 
+void Http2Connection::Leave() {
+  Fail();
+  // Not under a write in progress (that writer fails by itself, and a write to a socket shut
+  // here would raise SIGPIPE); later writers see the connection dead and write nothing.
+  std::unique_lock<std::mutex> writing(write_mu_, std::try_to_lock);
+  if (writing.owns_lock()) ::shutdown(conn_->fd(), SHUT_RDWR);
+}
+
+void Http2Connection::MaybeIdle() {
+  if (reserved_ != 0 || !streams_.empty()) return;
+  idle_since_ = Clock::now();
+  if (upkeep_.idle_timeout.count() > 0 && idle_since_ + upkeep_.idle_timeout < sleep_until_) {
+    Wake();  // the thread would sleep past the idle timeout
+  }
+}
+
+int Http2Connection::Upkeep(Clock::time_point now) {
+  Clock::time_point next = Clock::time_point::max();
+  if (upkeep_.idle_timeout.count() > 0 && reserved_ == 0 && streams_.empty()) {
+    const Clock::time_point due = idle_since_ + upkeep_.idle_timeout;
+    if (now >= due) {
+      spdlog::debug("http2: closing the connection, idle for {} ms", upkeep_.idle_timeout.count());
+      nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);  // GOAWAY, then the close
+      stopping_ = true;
+      return 0;
+    }
+    next = due;
+  }
+  if (upkeep_.read_idle_timeout.count() > 0) {
+    const std::chrono::milliseconds ping_timeout =
+        upkeep_.ping_timeout.count() > 0 ? upkeep_.ping_timeout : kDefaultPingTimeout;
+    if (!ping_out_ && now >= last_read_ + upkeep_.read_idle_timeout) {
+      thread_local std::mt19937_64 random{std::random_device{}()};
+      const uint64_t payload = random();
+      std::memcpy(ping_data_, &payload, sizeof ping_data_);
+      nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, ping_data_);
+      ping_out_ = true;
+      ping_sent_ = now;
+      spdlog::debug("http2: nothing read for {} ms; PING sent", upkeep_.read_idle_timeout.count());
+    }
+    if (ping_out_ && now >= ping_sent_ + ping_timeout) {
+      spdlog::debug("http2: no PING ACK within {} ms; the connection is lost",
+                    ping_timeout.count());
+      lost_ = true;
+      return 0;
+    }
+    next = std::min(next,
+                    ping_out_ ? ping_sent_ + ping_timeout : last_read_ + upkeep_.read_idle_timeout);
+  }
+  sleep_until_ = next;
+  if (next == Clock::time_point::max()) return -1;
+  // Rounded up, so that the thread wakes once the moment has come.
+  const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next - now).count();
+  return static_cast<int>(std::clamp<int64_t>(wait, 1, INT_MAX));
+}
+
 void Http2Connection::Run() {
   char buf[kReadSize];
   for (;;) {
-    bool stopping = false;
+    bool stopping = false, lost = false;
+    int wait_ms = -1;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      if (!stopping_ && !dead_) wait_ms = Upkeep(Clock::now());
       stopping = stopping_ || dead_;
+      lost = lost_;
     }
-    if (!Flush() || stopping) return Fail();
+    if (lost) return Leave();  // nothing more is written to a server that does not answer
+    if (!Flush() || stopping) return Leave();
     pollfd fds[2] = {{conn_->fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     const bool pending = conn_->Pending();
-    if (::poll(fds, 2, pending ? 0 : -1) < 0 && errno != EINTR) return Fail();
+    if (::poll(fds, 2, pending ? 0 : wait_ms) < 0 && errno != EINTR) return Leave();
     if (fds[1].revents != 0) {
       uint64_t count = 0;
       [[maybe_unused]] ssize_t n = ::read(wake_fd_, &count, sizeof count);
@@ -246,15 +322,16 @@ void Http2Connection::Run() {
     for (int i = 0; i < kReadsInARow; ++i) {
       const ssize_t n = conn_->ReadNow(buf, sizeof buf);
       if (n == net::DialedConn::kAgain) break;
-      if (n <= 0) return Fail();
+      if (n <= 0) return Leave();
       std::unique_lock<std::mutex> lock(mu_);
+      last_read_ = Clock::now();
       const ssize_t rv =
           nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(buf), n);
       if (rv < 0) {
         broken_why_ = nghttp2_strerror(static_cast<int>(rv));
         lock.unlock();
         Flush();  // nghttp2's GOAWAY for the protocol error, if the socket takes it
-        return Fail();
+        return Leave();
       }
       for (const auto& [id, size] : to_consume_) nghttp2_session_consume(session_, id, size);
       to_consume_.clear();
@@ -297,6 +374,8 @@ void Http2Connection::Cancel(Stream& s) {
 }
 
 std::string Http2Connection::BrokenMessage() const {
+  // A late PING ACK: Go's transport's words for it, those of a lost connection.
+  if (lost_) return "http2: client connection lost";
   if (goaway_) {
     return fmt::format(
         "http2: server sent GOAWAY and closed the connection; LastStreamID={}, ErrCode={}, "
@@ -325,6 +404,7 @@ Http2Outcome Http2Connection::RoundTrip(const Request& request, const std::strin
     ~Place() {
       std::lock_guard<std::mutex> lock(c->mu_);
       --c->reserved_;
+      c->MaybeIdle();
     }
   } place{this};
 

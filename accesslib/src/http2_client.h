@@ -16,7 +16,13 @@
 // stream (RST_STREAM CANCEL), what it left unread is given back to the connection, and the
 // connection goes on. A connection that fails ends every stream on it with the reason.
 //
-//   auto h2 = std::make_shared<Http2Connection>(std::move(conn), timeout);  // TLS done, "h2"
+// Upkeep (Http2Upkeep), as client-go's transport keeps its connections: one with no stream open
+// for the idle timeout is closed (GOAWAY, then the socket), and one on which nothing was read for
+// the read idle timeout is sent a PING; when its ACK does not come within the ping timeout, the
+// connection is lost: every stream on it fails ("http2: client connection lost") and it takes no
+// new one. The connection's thread keeps the time; a caller never waits for it.
+//
+//   auto h2 = std::make_shared<Http2Connection>(std::move(conn), timeout, upkeep);  // TLS, "h2"
 //   h2->AwaitSettings();
 //   if (h2->Reserve()) {
 //     Http2Outcome o = h2->RoundTrip(request, "/api/v1/pods", headers, true, answer);
@@ -58,12 +64,23 @@ struct Http2Outcome {
   std::string message;     // for kRefused, kReset and kBroken: what happened, in Go's words
 };
 
+// How a connection looks after itself (see above); each 0 turns its part off, but a ping
+// timeout of 0 is 15 s.
+struct Http2Upkeep {
+  std::chrono::milliseconds idle_timeout{0};       // no stream open for so long: closed
+  std::chrono::milliseconds read_idle_timeout{0};  // nothing read for so long: a PING
+  std::chrono::milliseconds ping_timeout{0};       // no ACK within it: the connection is lost
+};
+
 class Http2Connection {
  public:
+  using Clock = std::chrono::steady_clock;
+
   // Takes `conn`, whose TLS session chose "h2"; sends the connection preface and SETTINGS and
   // starts the connection's thread. A caller waits at most `wait_limit` for its stream's next
   // frame (0: without end), and so long (else 30 s) for a write to make progress.
-  Http2Connection(std::shared_ptr<net::DialedConn> conn, std::chrono::milliseconds wait_limit);
+  Http2Connection(std::shared_ptr<net::DialedConn> conn, std::chrono::milliseconds wait_limit,
+                  Http2Upkeep upkeep = {});
   // GOAWAY to the server (if the socket takes it), then closes; streams still open fail.
   ~Http2Connection();
   Http2Connection(const Http2Connection&) = delete;
@@ -103,6 +120,15 @@ class Http2Connection {
   bool Flush();
   // The connection ended: every stream is told, and the thread leaves (takes mu_).
   void Fail();
+  // The thread leaves: Fail, and the socket is shut so the server sees the connection end.
+  void Leave();
+  // The upkeep's turn on the thread (mu_ held): closes an idle connection (GOAWAY), sends a PING
+  // after the read idle timeout, finds the connection lost when its ACK is late. Returns how long
+  // the thread may wait for the socket (-1: without end, until woken), or 0 when it is to stop.
+  int Upkeep(Clock::time_point now);
+  // A place was given back or a stream closed: with neither left, the idle time starts (and the
+  // thread is woken if it sleeps past the idle timeout) (mu_ held).
+  void MaybeIdle();
   // Wakes the connection's thread.
   void Wake();
   // RST_STREAM CANCEL for `s`, its unread bytes given back to the connection (mu_ held).
@@ -115,6 +141,7 @@ class Http2Connection {
 
   std::shared_ptr<net::DialedConn> conn_;
   const std::chrono::milliseconds wait_limit_;
+  const Http2Upkeep upkeep_;
   int wake_fd_ = -1;  // an eventfd the callers write to wake the thread
 
   std::mutex write_mu_;    // one writer at a time, in nghttp2's order (taken before mu_)
@@ -132,6 +159,14 @@ class Http2Connection {
   int32_t goaway_last_stream_ = 0;
   uint32_t goaway_code_ = 0;
   std::string goaway_debug_;
+  // Upkeep, kept by the connection's thread (mu_ held).
+  Clock::time_point last_read_;    // the last bytes read from the socket
+  Clock::time_point idle_since_;   // when the last stream ended (or the connection began)
+  Clock::time_point sleep_until_;  // when the thread looks again by itself (max: only woken)
+  bool ping_out_ = false;          // a PING waits for its ACK
+  uint8_t ping_data_[8] = {};      // that PING's payload
+  Clock::time_point ping_sent_;
+  bool lost_ = false;  // no ACK in time: the connection is lost
 
   std::thread thread_;
 };

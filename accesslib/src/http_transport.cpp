@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -87,6 +88,23 @@ bool NoProxyMatches(const std::string& no_proxy, const std::string& host, int po
   return false;
 }
 
+// A whole number of seconds from environment variable `name` into `value`, as client-go reads its
+// HTTP/2 health-check knobs: unset or empty leaves `value`; a value that is not a number is
+// warned about (naming it) and leaves `value` too.
+void SecondsFromEnv(const Env& env, const char* name, std::chrono::milliseconds& value) {
+  const auto text = env ? env(name) : std::nullopt;
+  if (!text || text->empty()) return;
+  long long seconds = 0;
+  const char* end = text->data() + text->size();
+  const auto [at, ec] = std::from_chars(text->data(), end, seconds);
+  if (ec != std::errc() || at != end || seconds > 24LL * 3600 * 365) {
+    spdlog::warn("Illegal {}(\"{}\"): not a whole number of seconds; {} s is used", name, *text,
+                 std::chrono::duration_cast<std::chrono::seconds>(value).count());
+    return;
+  }
+  value = std::chrono::seconds(seconds);
+}
+
 bool IsLoopback(const std::string& host) {
   return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
 }
@@ -150,6 +168,11 @@ class HttpTransport : public Transport {
     const auto no_http2 = env ? env("DISABLE_HTTP2") : std::nullopt;
     http2_ = https_ && !config.disable_http2 && (!no_http2 || no_http2->empty());
     if (https_ && !http2_) spdlog::debug("HTTP/2 is turned off for {}", config.server);
+    upkeep_.idle_timeout = config.idle_conn_timeout;
+    upkeep_.read_idle_timeout = config.http2_read_idle_timeout;
+    upkeep_.ping_timeout = config.http2_ping_timeout;
+    SecondsFromEnv(env, "HTTP2_READ_IDLE_TIMEOUT_SECONDS", upkeep_.read_idle_timeout);
+    SecondsFromEnv(env, "HTTP2_PING_TIMEOUT_SECONDS", upkeep_.ping_timeout);
     host_header_ =
         url_.explicit_port
             ? url_.HostPort()
@@ -627,7 +650,7 @@ class HttpTransport : public Transport {
     auto h2 = std::make_shared<SharedHttp2>();
     h2->dialer = std::move(p);
     h2->conn = std::make_unique<detail::Http2Connection>(h2->dialer.client->TakeHttp2(),
-                                                         config_.request_timeout);
+                                                         config_.request_timeout, upkeep_);
     h2->conn->AwaitSettings();  // how many streams it takes
     const bool placed = h2->conn->Reserve();
     std::lock_guard<std::mutex> lock(mu_);
@@ -720,7 +743,8 @@ class HttpTransport : public Transport {
   Config config_;
   detail::Url url_;
   bool https_ = false;
-  bool http2_ = false;  // offered in ALPN (https, not turned off)
+  bool http2_ = false;          // offered in ALPN (https, not turned off)
+  detail::Http2Upkeep upkeep_;  // idle close and health check of the HTTP/2 connections
   std::string host_header_, check_name_;
   std::string ca_label_;  // the CA file, or "certificate-authority-data"
   std::vector<X509*> ca_certs_;

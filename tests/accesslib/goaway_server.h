@@ -1,8 +1,12 @@
-// A TLS HTTP/2 server for what the net server does not do on request: its first connection
-// waits until two requests are in, then sends GOAWAY with LastStreamID 1 (the second request,
-// stream 3, was not processed), answers stream 1 and closes. Every later connection answers each
-// request. An answer's body is "<connection number> <path>". nghttp2's server session over a
-// blocking OpenSSL connection, one thread per connection.
+// A TLS HTTP/2 server for what the net server does not do on request. In mode kGoawayFirst its
+// first connection waits until two requests are in, then sends GOAWAY with LastStreamID 1 (the
+// second request, stream 3, was not processed), answers stream 1 and closes; every later
+// connection answers each request. In kAnswerAll every connection answers each request; in
+// kFirstIgnoresPings too, but the first connection never acknowledges a PING (a server that
+// stopped answering). An answer's body is "<connection number> <path>"; for a path that starts
+// with /quiet?ms=N the head leaves at once and the body N milliseconds later (a quiet watch).
+// It counts the PINGs and GOAWAYs clients sent and the connections that ended. nghttp2's server
+// session over a blocking OpenSSL connection, one thread per connection.
 #pragma once
 
 #include <arpa/inet.h>
@@ -13,8 +17,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <poll.h>
+
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
@@ -30,7 +37,9 @@ namespace kubedouble::access::testing {
 
 class GoawayServer {
  public:
-  GoawayServer() : pki_(certs::MintBundle()) {
+  enum class Mode { kGoawayFirst, kAnswerAll, kFirstIgnoresPings };
+
+  explicit GoawayServer(Mode mode = Mode::kGoawayFirst) : mode_(mode), pki_(certs::MintBundle()) {
     ctx_ = kubedouble::testing::ServerContext(pki_);
     SSL_CTX_set_alpn_select_cb(
         ctx_,
@@ -71,22 +80,42 @@ class GoawayServer {
     return config;
   }
   int connections() const { return connections_; }
+  int pings() const { return pings_; }      // PINGs received (not their ACKs)
+  int goaways() const { return goaways_; }  // GOAWAYs received from clients
+  int ended() const { return ended_; }      // connections that ended
 
  private:
+  using Clock = std::chrono::steady_clock;
+  struct Body {
+    std::string text;
+    bool ready = true;  // false: a quiet answer's body is not due yet
+  };
   struct Connection {
+    GoawayServer* server = nullptr;
     int number = 0;
-    std::map<int32_t, std::string> paths, bodies;
+    std::map<int32_t, std::string> paths;
+    std::map<int32_t, Body> bodies;
     std::vector<int32_t> ready;  // streams whose request is whole, not yet answered
+    // Quiet answers' streams, and when their body is due.
+    std::map<int32_t, Clock::time_point> quiet;
   };
 
   static void Answer(nghttp2_session* session, Connection& c, int32_t id) {
-    c.bodies[id] = std::to_string(c.number) + " " + c.paths[id];
+    const std::string& path = c.paths[id];
+    Body& b = c.bodies[id];
+    b.text = std::to_string(c.number) + " " + path;
+    if (path.rfind("/quiet?ms=", 0) == 0) {
+      b.ready = false;
+      c.quiet[id] = Clock::now() + std::chrono::milliseconds(std::atoi(path.c_str() + 10));
+    }
     const nghttp2_nv head[] = {{(uint8_t*)":status", (uint8_t*)"200", 7, 3, NGHTTP2_NV_FLAG_NONE}};
     nghttp2_data_provider body{};
-    body.source.ptr = &c.bodies[id];
+    body.source.ptr = &b;
     body.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
                             nghttp2_data_source* source, void*) -> ssize_t {
-      auto* text = static_cast<std::string*>(source->ptr);
+      auto* b = static_cast<Body*>(source->ptr);
+      if (!b->ready) return NGHTTP2_ERR_DEFERRED;
+      std::string* text = &b->text;
       const size_t n = std::min(length, text->size());
       std::copy_n(text->data(), n, buf);
       text->erase(0, n);
@@ -100,6 +129,7 @@ class GoawayServer {
     SSL* ssl = SSL_new(ctx_);
     SSL_set_fd(ssl, fd);
     Connection c;
+    c.server = this;
     c.number = number;
     nghttp2_session_callbacks* cb = nullptr;
     nghttp2_session_callbacks_new(&cb);
@@ -114,13 +144,25 @@ class GoawayServer {
         });
     nghttp2_session_callbacks_set_on_frame_recv_callback(
         cb, [](nghttp2_session*, const nghttp2_frame* frame, void* self) {
+          auto* c = static_cast<Connection*>(self);
           if (frame->hd.type == NGHTTP2_HEADERS && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
-            static_cast<Connection*>(self)->ready.push_back(frame->hd.stream_id);
+            c->ready.push_back(frame->hd.stream_id);
+          } else if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) {
+            ++c->server->pings_;
+          } else if (frame->hd.type == NGHTTP2_GOAWAY) {
+            ++c->server->goaways_;
           }
           return 0;
         });
     nghttp2_session* session = nullptr;
-    nghttp2_session_server_new(&session, cb, &c);
+    nghttp2_option* option = nullptr;
+    nghttp2_option_new(&option);
+    // A server that stopped answering: its PINGs are never acknowledged.
+    if (mode_ == Mode::kFirstIgnoresPings && number == 1) {
+      nghttp2_option_set_no_auto_ping_ack(option, 1);
+    }
+    nghttp2_session_server_new2(&session, cb, &c, option);
+    nghttp2_option_del(option);
     nghttp2_session_callbacks_del(cb);
     const nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100}};
     nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, settings, 1);
@@ -134,7 +176,7 @@ class GoawayServer {
     if (SSL_accept(ssl) == 1) {
       char buf[16384];
       while (flush()) {
-        if (number == 1 && c.ready.size() >= 2) {
+        if (mode_ == Mode::kGoawayFirst && number == 1 && c.ready.size() >= 2) {
           nghttp2_submit_goaway(session, NGHTTP2_FLAG_NONE, 1, NGHTTP2_NO_ERROR, nullptr, 0);
           Answer(session, c, 1);
           flush();
@@ -147,11 +189,23 @@ class GoawayServer {
           }
           break;
         }
-        if (number > 1) {
+        if (mode_ != Mode::kGoawayFirst || number > 1) {
           for (int32_t id : c.ready) Answer(session, c, id);
           c.ready.clear();
+          for (auto it = c.quiet.begin(); it != c.quiet.end();) {
+            if (Clock::now() < it->second) {
+              ++it;
+              continue;
+            }
+            c.bodies[it->first].ready = true;
+            nghttp2_session_resume_data(session, it->first);
+            it = c.quiet.erase(it);
+          }
           if (!flush()) break;
         }
+        // Looks again every 20 ms while quiet answers wait.
+        pollfd readable{fd, POLLIN, 0};
+        if (!c.quiet.empty() && SSL_pending(ssl) == 0 && poll(&readable, 1, 20) == 0) continue;
         const int n = SSL_read(ssl, buf, sizeof buf);
         if (n <= 0 || nghttp2_session_mem_recv(session, reinterpret_cast<uint8_t*>(buf), n) < 0) {
           break;
@@ -161,13 +215,16 @@ class GoawayServer {
     nghttp2_session_del(session);
     SSL_free(ssl);
     close(fd);
+    ++ended_;
   }
 
+  const Mode mode_;
   certs::Bundle pki_;
   SSL_CTX* ctx_ = nullptr;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<int> connections_{0};
+  std::atomic<int> pings_{0}, goaways_{0}, ended_{0};
   std::mutex mu_;
   std::thread acceptor_;
   std::vector<std::thread> served_;

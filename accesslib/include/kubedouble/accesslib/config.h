@@ -71,6 +71,17 @@ struct Config {
   // DISABLE_HTTP2 (any non-empty value) turns it off too, as for client-go. Plain http://
   // servers (kubectl proxy) and upgrades (exec, attach, port-forward) always use HTTP/1.1.
   bool disable_http2 = false;
+  // An HTTP/2 connection with no stream open for so long is closed (GOAWAY, then the socket), as
+  // client-go's transport closes idle connections (90 s); 0: never.
+  std::chrono::milliseconds idle_conn_timeout{std::chrono::seconds(90)};
+  // HTTP/2 health check, as client-go configures it: when nothing has been read on a connection
+  // for http2_read_idle_timeout, a PING is sent; without its ACK within http2_ping_timeout the
+  // connection is lost: every stream on it fails ("http2: client connection lost") and the next
+  // request dials anew. The environment variables HTTP2_READ_IDLE_TIMEOUT_SECONDS and
+  // HTTP2_PING_TIMEOUT_SECONDS, read by client-go, override them. A read idle timeout of 0 turns
+  // the check off; a ping timeout of 0 is 15 s.
+  std::chrono::milliseconds http2_read_idle_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds http2_ping_timeout{std::chrono::seconds(15)};
 
   // Non-fatal findings, worded like client-go's warnings (e.g. both -data and file given).
   std::vector<std::string> warnings;
