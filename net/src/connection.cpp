@@ -128,6 +128,7 @@ void Connection::ReleaseInput() {
   if (input_pos_ < input_.size()) return;
   std::string().swap(input_);
   input_pos_ = 0;
+  framing_.Release();
 }
 
 bool Connection::Wait(bool write) {

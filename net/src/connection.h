@@ -74,9 +74,9 @@ class Connection {
   // Bytes framed and not yet taken by the parser.
   std::string& input() { return input_; }
   size_t& input_pos() { return input_pos_; }
-  // When the parser has taken every byte of input(): gives its memory back (a connection that
-  // waits for its next request, or whose answer waits parked, keeps no input buffer: 300 bytes
-  // and more each, of 15,000).
+  // When the parser has taken every byte of input(): gives its memory back, and the framing's
+  // line buffer between requests (a connection that waits for its next request, or whose answer
+  // waits parked, keeps no input buffer: 300 bytes and more each, of 15,000).
   void ReleaseInput();
   // A whole request head is in input() (and not yet taken).
   bool HeadReady() const { return framing_.heads() > heads_taken_; }

@@ -147,12 +147,12 @@ class HttpServer::Impl {
   struct Parked {
     std::shared_ptr<Connection> conn;
     std::shared_ptr<http2::Stream> stream;  // null over HTTP/1.1
-    std::unique_ptr<Exchange> ex;
     std::shared_ptr<Parking> parking;
     std::unique_ptr<ProviderCalls> calls;
     bool close = false;  // HTTP/1.1: the connection ends after the answer
   };
-  // On a worker: hands the answer of `ex`'s chunked provider over to Pump.
+  // On a worker: hands the answer of `ex`'s chunked provider over to Pump; `ex` goes once the
+  // answer's head is out (the provider, the waker and the hang-up callback stay).
   void StartParked(const std::shared_ptr<Connection>& conn,
                    const std::shared_ptr<http2::Stream>& stream, std::unique_ptr<Exchange> ex,
                    bool close);

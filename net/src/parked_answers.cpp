@@ -47,14 +47,11 @@ void HttpServer::Impl::StartParked(const std::shared_ptr<Connection>& conn,
     end = [c] { return c->Write(http1::kLastChunk.data(), http1::kLastChunk.size()); };
     writable = [c] { return !c->ended() && !c->HungUp(); };
   }
-  // While the answer waits, neither the head's headers (sent) nor the request's input are kept:
-  // about 1 KB a parked watch.
-  httplib::Headers().swap(res.headers);
+  // While the answer waits, the request's input is not kept (the exchange goes below).
   if (!stream) conn->ReleaseInput();
   p->calls =
       std::make_unique<ProviderCalls>(std::move(res.content_provider_), std::move(compressor),
                                       std::move(out), std::move(end), std::move(writable));
-  p->ex = std::move(ex);
   // While parked, the answer is owned by its wake-up (until EndParked lets go).
   Loop* loop = &LoopOf(conn->id());  // its timers
   p->parking->Attach([this, p] { pool.Submit([this, p] { Pump(p); }); },
@@ -62,9 +59,12 @@ void HttpServer::Impl::StartParked(const std::shared_ptr<Connection>& conn,
                        if (loop->timers.Add(when, std::move(parking))) Wake(*loop);
                      });
   std::weak_ptr<Parking> weak = p->parking;
-  p->ex->OnHangUp([weak] {  // a gone client wakes its answer, which then ends
+  ex->OnHangUp([weak] {  // a gone client wakes its answer, which then ends
     if (auto parking = weak.lock()) parking->Wake();
   });
+  // The exchange itself goes now (its request with headers and parameters, its body reader):
+  // what the parked answer still needs is in `p` (about 1.5 KB a parked watch).
+  ex.reset();
   Pump(p);
 }
 
@@ -95,7 +95,6 @@ void HttpServer::Impl::Pump(const std::shared_ptr<Parked>& p) {
 void HttpServer::Impl::EndParked(const std::shared_ptr<Parked>& p, bool done) {
   p->parking->Attach({}, {});  // the wake-up lets go of the answer
   p->calls.reset();            // the provider (and what it holds: a watch) goes now
-  p->ex.reset();
   const std::shared_ptr<Connection> conn = p->conn;
   if (p->stream) {
     // A provider that gives up ends its answer, as a Go handler's return ends its stream.

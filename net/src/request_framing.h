@@ -59,6 +59,11 @@ class RequestFraming {
   bool BodyPending() const;
   // How many request heads have ended so far (each one whole and within the rules).
   uint64_t heads() const { return heads_; }
+  // Between requests: gives back the memory of the last line read (its longest header line,
+  // kept for the next line's reuse; a connection that waits keeps none).
+  void Release() {
+    if (state_ == State::kIdle && line_.empty()) std::string().swap(line_);
+  }
 
  private:
   enum class State {

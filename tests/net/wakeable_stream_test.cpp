@@ -1,7 +1,8 @@
 // A streamed answer that waits without a thread (net::StreamWaker, exchange.h), over HTTP/1.1
 // and HTTP/2: many such answers are open at once on a pool of one worker, each hears every
 // wake-up, one asks to be woken at a time and then ends, a client's hang-up (a close, an
-// RST_STREAM) ends its answer, and Stop() ends the rest.
+// RST_STREAM) ends its answer, Stop() ends the rest, and a parked answer keeps nothing of its
+// exchange.
 #include <gtest/gtest.h>
 #include <kubedouble/certs/certs.h>
 #include <kubedouble/net/http_server.h>
@@ -48,12 +49,27 @@ class Ticker {
     std::lock_guard lock(mu_);
     return ticks_;
   }
+  // Something each handler leaves in its exchange (a stand-in for the request's headers and
+  // parameters), and how many of them are still held.
+  std::shared_ptr<int> Mark() {
+    auto mark = std::make_shared<int>(0);
+    std::lock_guard lock(mu_);
+    marks_.push_back(mark);
+    return mark;
+  }
+  int marks_held() {
+    std::lock_guard lock(mu_);
+    int n = 0;
+    for (const auto& m : marks_) n += !m.expired();
+    return n;
+  }
   std::atomic<int> ended{0};  // answers whose provider said it was over
 
  private:
   std::mutex mu_;
   int ticks_ = 0;
   std::vector<std::shared_ptr<net::StreamWaker>> wakers_;
+  std::vector<std::weak_ptr<int>> marks_;
 };
 
 // /ticks: "tick N\n" for every tick, until the client goes. /ticks?for_ms=M: the same, ending
@@ -62,6 +78,7 @@ net::HttpServer::Handler Handler(std::shared_ptr<Ticker> ticker) {
   return [ticker](net::Exchange& ex) {
     std::shared_ptr<net::StreamWaker> waker = ex.WakeableStream();
     ticker->Add(waker);
+    ex.request.progress = [mark = ticker->Mark()](uint64_t, uint64_t) { return true; };
     std::optional<Clock::time_point> end;
     if (ex.request.has_param("for_ms")) {
       end =
@@ -160,6 +177,27 @@ TEST_F(WakeableStreamTest, ManyOpenAnswersShareOneWorkerOverHttp1AndEachHearsEve
   server_->Stop();  // the rest end with it
   EXPECT_EQ(server_->counts().connections, 0u);
   EXPECT_EQ(ticker_->ended.load(), kStreams);
+}
+
+// A parked answer keeps its provider and nothing of its exchange (the request's headers and
+// parameters: thousands of watches wait at once), and still hears every wake-up.
+TEST_F(WakeableStreamTest, AParkedAnswerKeepsNothingOfItsExchange) {
+  Start(false);
+  std::vector<std::unique_ptr<RawConn>> conns;
+  std::vector<std::string> got(3);
+  for (int i = 0; i < 3; ++i) {
+    conns.push_back(std::make_unique<RawConn>(server_->port()));
+    ASSERT_TRUE(conns.back()->Handshake(ca()));
+    ASSERT_TRUE(conns.back()->Send(
+        "GET /ticks?a=b HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(200, 'v') + "\r\n\r\n"));
+    ASSERT_TRUE(ReadUntil(*conns.back(), got[i], "\r\n\r\n")) << "stream " << i;
+  }
+  ticker_->Tick();
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(ReadUntil(*conns[i], got[i], "tick 1\n"));
+  EXPECT_EQ(ticker_->marks_held(), 0);
+  ticker_->Tick();
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(ReadUntil(*conns[i], got[i], "tick 2\n"));
+  EXPECT_EQ(server_->counts().active, 3u);
 }
 
 TEST_F(WakeableStreamTest, AnAnswerWokenByItsTimeEndsOverHttp1AndTheConnectionServesAgain) {

@@ -19,7 +19,10 @@
 // An Exchange lives on the worker thread that runs the handler, until its answer is written
 // (content providers run there too). Its methods are called from that thread, except that a
 // hang-up callback runs on the server's event loop. A streamed answer that waits without a
-// thread (WakeableStream, below) is called on whichever worker is free when it has news.
+// thread (WakeableStream, below) is called on whichever worker is free when it has news; its
+// Exchange is gone by then (freed once the answer's head is out, with the request's headers and
+// parameters: thousands of watches wait), so its provider keeps what it needs in its captures
+// and never reaches the Exchange, nor the request or response, by reference.
 #pragma once
 
 #include <httplib.h>
