@@ -118,7 +118,8 @@ int Run(ServeFlags& f) {
     return 2;
   }
 
-  // Each connection holds a socket: let --max-connections use every descriptor allowed.
+  // Each connection holds a socket: every descriptor allowed is usable (the default
+  // --max-connections is derived from this limit, once raised).
   rlimit files{};
   if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
     files.rlim_cur = files.rlim_max;
@@ -229,17 +230,17 @@ kubedouble::cli::Registrar reg("serve", [](CLI::App& app) {
       ->check(CLI::Range(size_t{1}, size_t{10000000}))
       ->capture_default_str();
   sub->add_option("--max-connections", o.max_connections,
-                  "Connections served at once; more are answered 429 with Retry-After")
-      ->check(CLI::Range(size_t{1}, size_t{100000}))
-      ->capture_default_str();
+                  "Connections served at once; more are answered 429 with Retry-After (default: "
+                  "as many as the open-file limit allows, an eighth of it kept for files)")
+      ->check(CLI::Range(size_t{1}, size_t{100000000}));
   sub->add_flag("--http2", o.http2,
                 "Offer HTTP/2 in the TLS handshake as kube-apiserver does (--http2=false: "
                 "HTTP/1.1 only)")
       ->capture_default_str();
   sub->add_option("--max-watches", o.max_watches,
-                  "Watches open at once; more are answered 429 with Retry-After")
-      ->check(CLI::Range(size_t{1}, size_t{100000}))
-      ->capture_default_str();
+                  "Watches (and followed logs) open at once; more are answered 429 with "
+                  "Retry-After (default: as many as connections)")
+      ->check(CLI::Range(size_t{1}, size_t{100000000}));
   sub->add_option("--head-timeout", flags->head_timeout,
                   "Time a connection has for its TLS handshake and each request head (Go duration)")
       ->capture_default_str();

@@ -258,7 +258,11 @@ void Server::Start() {
   net::HttpServerOptions http_options;
   http_options.address = o.address;
   http_options.port = o.port;
-  http_options.max_connections = o.max_connections == 0 ? 1 : o.max_connections;
+  // Limits left at 0: as many as this process can hold (server.h).
+  const size_t max_connections =
+      o.max_connections != 0 ? o.max_connections : net::ConnectionsTheFileLimitAllows();
+  const size_t max_watches = o.max_watches != 0 ? o.max_watches : max_connections;
+  http_options.max_connections = max_connections;
   http_options.head_timeout = o.head_timeout;
   http_options.max_body = kMaxRequestBody;
   http_options.http2 = o.http2;
@@ -271,7 +275,7 @@ void Server::Start() {
       .journal = *d.journal,
       .clock = *d.clock,
       .log_requests = o.log_requests,
-      .max_connections = o.max_connections,
+      .max_connections = max_connections,
       .admin = {o.admin_token, d.paths.serviceaccount_dir, *d.journal, *d.faults, *d.registry,
                 *d.store, *d.clock, d.rotation, [impl = &d] { impl->LoadWorld(); }},
       .resources = {.store = *d.store,
@@ -284,7 +288,7 @@ void Server::Start() {
                     .port_rules = d.port_rules,
                     .proxy_turn = d.proxy_turn,
                     .watches = d.watches,
-                    .max_watches = o.max_watches,
+                    .max_watches = max_watches,
                     .stopping = d.stopping},
       .non_resources = {*d.discovery, *d.openapi, d.server_address},
   });

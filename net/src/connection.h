@@ -3,10 +3,10 @@
 // arrive, request_framing.h) and its state.
 //
 // Who touches it: the event loop while it shakes hands, waits for a request head (kIdle) or
-// drains before closing; the worker answering its request (kActive) or the taker of an upgrade
-// (kUpgraded). The state says which; `mu` guards the state, the hang-up callbacks and the
-// hand-over between the two. The socket is non-blocking; a worker's reads and writes wait with
-// poll(2) up to the io timeout.
+// drains before closing or writes on an answer its client reads slowly (kWriting); the worker
+// answering its request (kActive) or the taker of an upgrade (kUpgraded). The state says which;
+// `mu` guards the state, the hang-up callbacks and the hand-over between the two. The socket is
+// non-blocking; a worker's reads and writes wait with poll(2) up to the io timeout.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -36,7 +36,7 @@ class Connection {
     kIdle,       // waiting for a whole request head (the loop)
     kActive,     // a request is being answered (a worker)
     kUpgraded,   // after 101: an UpgradedStream's taker (a worker)
-    kWriting,    // a quick answer waits for the client to read (the loop, on EPOLLOUT)
+    kWriting,    // a whole answer waits for the client to read (the loop, on EPOLLOUT)
     kDraining,   // answered and ending: what the client still sends is dropped (the loop)
     kHttp2,      // HTTP/2 (ALPN "h2"): frames read and written by the loop, streams on workers
     kClosed,
@@ -99,7 +99,7 @@ class Connection {
   void Close();
   bool ended() const { return ended_; }
 
-  // Non-blocking reads and writes for HTTP/2 and a quick HTTP/1.1 answer (the loop): > 0 bytes,
+  // Non-blocking reads and writes for HTTP/2 and a whole HTTP/1.1 answer: > 0 bytes,
   // 0 would block, -1 the end or a failure. WriteNow must be retried with the same bytes after
   // a 0 (ReadAvailable: TLS only).
   int ReadAvailable(char* buf, int size) { return ReadRecord(buf, size); }

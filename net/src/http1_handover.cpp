@@ -107,6 +107,13 @@ HttpServer::Impl::Next HttpServer::Impl::Answer(const std::shared_ptr<Connection
     StartParked(conn, nullptr, std::move(ex), close);  // waits without this thread
     return Next::kDone;
   }
+  if (!ex->response.content_provider_) {
+    // A whole answer leaves as a quick one does: what the client cannot take yet is written on
+    // by the loop as it reads, and this worker goes back to the pool (a slow reader holds none).
+    std::string bytes = http1::AnswerBytes(ex->request, ex->response, close);
+    ex.reset();
+    return SendOnLoop(conn, std::move(bytes), 0, close, true);
+  }
   const bool written = http1::WriteAnswer(*conn, ex->request, ex->response, close,
                                           [this] { return stopping.load(); });
   ex.reset();
@@ -117,7 +124,8 @@ void HttpServer::Impl::ServeOnLoop(const std::shared_ptr<Connection>& conn) {
   for (;;) {
     auto call = std::make_shared<Http1Call>();
     if (!NextCall(conn, *call)) return;
-    if (call->over || call->body->present || !options.answers_at_once(call->ex->request)) {
+    if (call->over || call->body->present || !options.answers_at_once ||
+        !options.answers_at_once(call->ex->request)) {
       return pool.Submit([this, conn, call] { Serve(conn, call, false); });
     }
     RunHandler(*call->ex);
@@ -133,7 +141,8 @@ void HttpServer::Impl::ServeOnLoop(const std::shared_ptr<Connection>& conn) {
 }
 
 HttpServer::Impl::Next HttpServer::Impl::SendOnLoop(const std::shared_ptr<Connection>& conn,
-                                                    std::string bytes, size_t from, bool close) {
+                                                    std::string bytes, size_t from, bool close,
+                                                    bool wait) {
   size_t done = from;
   int n = 0;
   while (done < bytes.size() &&
@@ -146,6 +155,10 @@ HttpServer::Impl::Next HttpServer::Impl::SendOnLoop(const std::shared_ptr<Connec
     if (conn->state != Connection::State::kWriting || done > from) {
       conn->since = Connection::Clock::now();  // the last progress
     }
+    // The handler has returned: its hang-up callbacks go with it (the loop, not a worker, now
+    // watches the connection, and its end is the failed write).
+    conn->on_hang_up.clear();
+    conn->streaming = false;
     conn->state = Connection::State::kWriting;
     conn->unsent = std::move(bytes);
     conn->unsent_pos = done;
@@ -157,7 +170,7 @@ HttpServer::Impl::Next HttpServer::Impl::SendOnLoop(const std::shared_ptr<Connec
     std::lock_guard lock(conn->mu);
     conn->state = Connection::State::kActive;
   }
-  return AfterAnswer(conn, close, true, false);
+  return AfterAnswer(conn, close, true, wait);
 }
 
 HttpServer::Impl::Next HttpServer::Impl::AfterAnswer(const std::shared_ptr<Connection>& conn,

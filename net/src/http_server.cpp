@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -55,6 +56,14 @@ void Endpoint(int fd, bool peer, std::string& ip, int& port) {
 }
 
 }  // namespace
+
+size_t ConnectionsTheFileLimitAllows() {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY) {
+    files.rlim_cur = 1 << 20;  // no limit known: as many as Linux allows by default
+  }
+  return std::max<size_t>(1, static_cast<size_t>(files.rlim_cur) / 8 * 7);
+}
 
 int HttpServer::Impl::Bind() {
   if (options.listener >= 0) return Listening(options.listener);

@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -46,6 +47,10 @@ constexpr auto kKeepServing = std::chrono::milliseconds(2);
 constexpr auto kStopSweep = std::chrono::milliseconds(10);
 // Workers when HttpServerOptions::max_workers is 0 (see http_server.h).
 constexpr size_t kDefaultWorkers = 32;
+// Threads the pool may start while jobs wait for a worker (handlers that block: a fault's delay,
+// an upgraded session, a followed log), beyond 64 more: one per connection served, up to so many
+// (max_connections can be the whole open-file limit, far more threads than a process should run).
+constexpr size_t kMaxWorkers = 4096;
 
 // What a request knows of its connection: the TLS session and both ends.
 inline void Identify(const Connection& conn, httplib::Request& req) {
@@ -59,16 +64,21 @@ inline void Identify(const Connection& conn, httplib::Request& req) {
 class HttpServer::Impl {
  public:
   Impl(HttpServerOptions o, SSL_CTX* tls, Handler h, RefusedHook r)
-      : options(std::move(o)),
+      : options(Resolved(std::move(o))),
         ctx(tls),
         handler(std::move(h)),
         refused(std::move(r)),
         pool(options.max_workers != 0 ? options.max_workers : kDefaultWorkers,
-             std::max(options.max_workers, options.max_connections + 64)) {
+             std::max(options.max_workers, std::min(options.max_connections, kMaxWorkers) + 64)) {
     if (ctx != nullptr) {
       SSL_CTX_up_ref(ctx);
       OfferProtocols(ctx, options.http2);
     }
+  }
+  // `o` with its defaults filled in (max_connections 0: what the open-file limit allows).
+  static HttpServerOptions Resolved(HttpServerOptions o) {
+    if (o.max_connections == 0) o.max_connections = ConnectionsTheFileLimitAllows();
+    return o;
   }
   ~Impl() {
     if (listen_fd >= 0) ::close(listen_fd);
@@ -118,11 +128,14 @@ class HttpServer::Impl {
   // answered here, with no worker, while their answers leave without waiting; any other is
   // handed to a worker (Serve).
   void ServeOnLoop(const std::shared_ptr<Connection>& conn);
-  // On the loop: a quick answer's `bytes` from `from` on, as many as the socket takes now; the
-  // rest waits for EPOLLOUT (kWriting, the connection's `unsent`) with no thread. Once all are
-  // sent, the connection goes on as after any answer (kServe: its next request is here).
+  // A whole answer's `bytes` (HTTP/1.1) from `from` on, as many as the socket takes now; the
+  // rest waits for EPOLLOUT (kWriting, the connection's `unsent`) and leaves from the loop with
+  // no thread, as the client reads. Called by the loop (a quick answer, or writing on), or by a
+  // worker (`wait`: its answer; the worker is free once this returns, whoever sends the rest).
+  // Once all are sent, the connection goes on as after any answer (kServe: its next request is
+  // here, for the caller to serve).
   Next SendOnLoop(const std::shared_ptr<Connection>& conn, std::string bytes, size_t from,
-                  bool close);
+                  bool close, bool wait = false);
   // The next request of `conn` (its head whole), or false once refused (400, 414, 431, ...).
   bool NextCall(const std::shared_ptr<Connection>& conn, Http1Call& call);
   // After the handler: the answer written (or the upgrade's taker run, or the answer parked).

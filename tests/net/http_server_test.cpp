@@ -2,12 +2,14 @@
 // demand, the connection limit, the hang-up signal (and a stop ending a stream), a reset, an
 // upgrade handing the bytes to an UpgradedStream, plain HTTP (no TLS), a listener given by the
 // caller (a unix socket), a failed bind's reason, and the requests answered at once by the
-// event loops (no worker; connections spread over the loops; a slow reader holds no thread).
+// event loops (no worker; connections spread over the loops; a slow reader holds no thread), and
+// the whole answers of handlers run on workers, which a slow reader does not hold either.
 #include <gtest/gtest.h>
 #include <kubedouble/certs/certs.h>
 #include <kubedouble/net/http_server.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@
 #include <system_error>
 #include <thread>
 
+#include "common/h2_client.h"
 #include "counts_become.h"
 #include "reliability/raw_tls.h"
 #include "server_context.h"
@@ -419,6 +422,134 @@ TEST_F(HttpServerTest, AQuickAnswerNotTakenForTheIoTimeoutEndsItsConnection) {
   ASSERT_TRUE(reader->Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
   ASSERT_TRUE(CountsBecome(*server_, [](const auto& c) { return c.active == 1; }));
   EXPECT_TRUE(CountsBecome(*server_, [](const auto& c) { return c.connections == 0; }));
+}
+
+// A handler run on a worker whose whole answer the client does not read yet: /big (16 MiB, more
+// than the socket buffers hold) and its handler's calls counted; anything else answers the name
+// of the thread that ran it.
+class BigAnswers {
+ public:
+  net::HttpServer::Handler Handler() const {
+    return [state = state_](net::Exchange& ex) {
+      if (ex.request.path != "/big") return ex.response.set_content(ThreadName(), "text/plain");
+      ex.response.set_content(state->big, "text/plain");
+      ++state->bigs;
+    };
+  }
+  size_t size() const { return state_->big.size(); }
+  // Waits until the handler has answered /big `n` times (the answer may still be leaving), then a
+  // moment more: a worker holding on to the answer would still hold it then.
+  bool Answered(int n) const {
+    for (int i = 0; i < 500 && state_->bigs < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return state_->bigs >= n;
+  }
+
+ private:
+  struct State {
+    const std::string big = std::string(16 << 20, 'b');
+    std::atomic<int> bigs{0};
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
+// With one worker, a client that reads nothing of a worker's big answer leaves that worker free:
+// another connection's request is answered by it (had the worker been held, the pool would have
+// started a second one after 100 ms), the big answer arrives whole once its client reads, and
+// its connection is kept alive for the next request.
+TEST_F(HttpServerTest, AClientNotReadingAWorkersBigAnswerHoldsNoWorker) {
+  BigAnswers answers;
+  net::HttpServerOptions o;
+  o.max_workers = 1;
+  StartServer(answers.Handler(), o);
+  auto reader = Connect();
+  ASSERT_TRUE(reader->Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(answers.Answered(1));
+  auto other = Connect();
+  ASSERT_TRUE(other->Send("GET /small HTTP/1.1\r\nHost: x\r\n\r\n"));
+  RawReply r = other->Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "kd-worker");
+  EXPECT_EQ(server_->counts().workers, 1u);
+  RawReply whole = reader->Read();
+  EXPECT_EQ(whole.status, 200);
+  EXPECT_EQ(whole.body.size(), answers.size());
+  EXPECT_EQ(whole.head.find("Connection: close"), std::string::npos) << whole.head;
+  ASSERT_TRUE(reader->Send("GET /after HTTP/1.1\r\nHost: x\r\n\r\n"));
+  RawReply after = reader->Read();
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(after.body, "kd-worker");
+  EXPECT_EQ(server_->counts().workers, 1u);
+}
+
+// A client that takes none of a worker's answer for the I/O timeout loses its connection.
+TEST_F(HttpServerTest, AWorkersAnswerNotTakenForTheIoTimeoutEndsItsConnection) {
+  BigAnswers answers;
+  net::HttpServerOptions o;
+  o.io_timeout = std::chrono::milliseconds(200);
+  o.head_timeout = std::chrono::seconds(1);  // sweeps 250 ms apart
+  StartServer(answers.Handler(), o);
+  auto reader = Connect();
+  ASSERT_TRUE(reader->Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(CountsBecome(*server_, [](const auto& c) { return c.active == 1; }));
+  EXPECT_TRUE(CountsBecome(*server_, [](const auto& c) { return c.connections == 0; }));
+}
+
+// Stop() finishes a worker's answer whose client reads slowly: the client gets all of it, then
+// the end of the connection, and Stop() returns.
+TEST_F(HttpServerTest, StopFinishesAWorkersAnswerToASlowReader) {
+  BigAnswers answers;
+  StartServer(answers.Handler());
+  auto reader = Connect();
+  ASSERT_TRUE(reader->Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(answers.Answered(1));
+  std::thread stopper([this] { server_->Stop(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the stop under way
+  RawReply whole = reader->Read();
+  stopper.join();
+  EXPECT_EQ(whole.status, 200);
+  EXPECT_EQ(whole.body.size(), answers.size());
+  EXPECT_TRUE(reader->Read(5).closed);
+}
+
+// HTTP/2: a worker's whole answer to a client whose flow-control windows are closed (it reads
+// nothing, so it sends no WINDOW_UPDATE) is handed to the connection's session, which sends it
+// as the windows open: the worker is free at once.
+TEST_F(HttpServerTest, AnH2ClientWithClosedWindowsHoldsNoWorker) {
+  BigAnswers answers;
+  net::HttpServerOptions o;
+  o.http2 = true;
+  o.max_workers = 1;
+  StartServer(answers.Handler(), o);
+  H2Client h2(server_->port(), (dir_ / "ca.crt").string());
+  ASSERT_TRUE(h2.ok());
+  const int32_t big = h2.Get("/big");
+  ASSERT_TRUE(answers.Answered(1));
+  auto other = Connect();  // HTTP/1.1 (no ALPN)
+  ASSERT_TRUE(other->Send("GET /small HTTP/1.1\r\nHost: x\r\n\r\n"));
+  RawReply r = other->Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "kd-worker");
+  EXPECT_EQ(server_->counts().workers, 1u);
+  ASSERT_TRUE(h2.RunUntil([&] { return h2.reply(big).done; }, std::chrono::seconds(30)));
+  EXPECT_EQ(h2.reply(big).status, 200);
+  EXPECT_EQ(h2.reply(big).body.size(), answers.size());
+}
+
+// By default a server serves as many connections as its open-file limit allows (an idle
+// connection costs memory, not a thread): seven eighths of the soft limit, the rest for files.
+TEST(ConnectionLimit, FollowsTheOpenFileLimit) {
+  rlimit files{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &files), 0);
+  EXPECT_EQ(net::ConnectionsTheFileLimitAllows(), files.rlim_cur / 8 * 7);
+  if (files.rlim_max < 1024) GTEST_SKIP() << "hard open-file limit under 1024";
+  rlimit lower = files;
+  lower.rlim_cur = 1024;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lower), 0);
+  EXPECT_EQ(net::ConnectionsTheFileLimitAllows(), 896u);
+  setrlimit(RLIMIT_NOFILE, &files);
 }
 
 }  // namespace

@@ -79,9 +79,14 @@ struct ServerOptions {
   std::vector<SourcedObject> fixtures{};
   size_t journal_size = 10000;
   // Limits (README.md, "Limits"): connections served at once (more are answered 429 with
-  // Retry-After), and watches open at once (more are answered 429 with Retry-After).
-  size_t max_connections = 2048;
-  size_t max_watches = 1024;
+  // Retry-After), and watches open at once (more are answered 429 with Retry-After). An idle
+  // connection or an open watch costs memory, not a thread, and kube-apiserver caps neither (it
+  // limits requests in flight, watches aside), so 0, the default, means as many as this process
+  // can hold: connections, seven eighths of its open-file limit
+  // (net::ConnectionsTheFileLimitAllows); watches, as many as connections (at that many, they cost
+  // a seventh of what the connections do: about 2 KB a watch, 15 KB a connection).
+  size_t max_connections = 0;
+  size_t max_watches = 0;
   // HTTP/2: offered in the TLS handshake (ALPN "h2" before "http/1.1") as kube-apiserver does;
   // off, the server speaks HTTP/1.1 only (`serve --http2=false`).
   bool http2 = true;

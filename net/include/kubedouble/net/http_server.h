@@ -14,18 +14,23 @@
 //    leaves in one write that never waits (what a slow client cannot take yet waits with no
 //    thread and leaves as it reads, on EPOLLOUT; the connection ends when it takes nothing for
 //    io_timeout). Any other request goes to a worker of a pool, which runs the handler with an
-//    Exchange (exchange.h) and writes the answer: head and body in one TLS write, or chunk by
-//    chunk for a content provider. A handler run on a loop that answers with a content
+//    Exchange (exchange.h). A whole answer (a body, no content provider) then leaves as a quick
+//    one does: one write that never waits, the rest written on by the loop as the client reads,
+//    so the worker is free at once however slowly its client reads. A content provider's answer
+//    is written by the worker, chunk by chunk. A handler run on a loop that answers with a content
 //    provider or an upgrade has its answer written by a worker. A provider that waits for news
 //    without a thread (a watch: exchange.h, StreamWaker) is parked between its calls and costs no
 //    worker while it waits; one that blocks (a followed log) holds its worker until it ends.
 //  - Workers: the pool starts one when none is free, up to max_workers (32 by default), and a
 //    worker idle for 30 s leaves. Handlers that block for a while (a fault's delay, a slow body)
 //    do not starve the rest: when a job has waited 100 ms for a worker, one more starts, up to
-//    max_connections + 64.
-//  - Limits: max_connections connections are served at once. A connection takes its place with
-//    its first whole request head and keeps it until it closes; a request beyond them reaches
-//    the handler with Exchange::over_limit() set (answer 429), and the connection then ends.
+//    max_connections + 64 and never beyond kMaxWorkers (4,096) + 64 threads.
+//  - Limits: max_connections connections are served at once; by default as many as the
+//    process's open-file limit allows (ConnectionsTheFileLimitAllows), as an idle connection
+//    costs memory (about 15 KB), not a thread. A connection takes its place with its first whole
+//    request head and keeps it until it closes; a request beyond them reaches the handler with
+//    Exchange::over_limit() set (answer 429), and the connection then ends. At the open-file
+//    limit itself the server stops accepting until a connection closes.
 //    A TLS handshake and a request head must end within head_timeout (slowloris), an idle
 //    keep-alive connection is closed after idle_timeout.
 //  - Requests the server answers itself — a head it cannot parse (400), a request line over 8 KiB
@@ -64,8 +69,9 @@ struct HttpServerOptions {
   // A socket already bound and listening (a unix socket, say), served instead of address:port;
   // the server closes it when it stops. -1: none.
   int listener = -1;
-  // Connections served at once (see above).
-  size_t max_connections = 2048;
+  // Connections served at once (see above). 0: ConnectionsTheFileLimitAllows() when the server
+  // is made.
+  size_t max_connections = 0;
   // Event loops, each a thread with its own connections (0: one per core; see above).
   size_t loops = 0;
   // Workers running handlers (0: 32), more only while jobs wait for one (see above).
@@ -92,6 +98,11 @@ struct HttpServerOptions {
   // Empty: none (each request has a worker of its own, so a slow one never holds back another).
   std::function<bool(const httplib::Request&)> answers_at_once;
 };
+
+// The connections this process can hold open: seven eighths of its open-file limit (the soft
+// RLIMIT_NOFILE, as it is now), the rest left for its other files (the listener, logs, the
+// journal, upstream connections of proxied requests); at least 1.
+size_t ConnectionsTheFileLimitAllows();
 
 class HttpServer {
  public:
