@@ -77,10 +77,13 @@ json Cache::Erase(const std::string& key) {
   return old;
 }
 
-std::set<std::string> Cache::Replace(const json& items) {
+std::set<std::string> Cache::Replace(json items) {
   std::set<std::string> changed;
   std::map<std::string, json> fresh;
-  for (const auto& item : items) fresh.emplace(KeyOf(item), item);
+  for (auto& item : items) {
+    std::string key = KeyOf(item);
+    fresh.emplace(std::move(key), std::move(item));
+  }
   for (const auto& [key, old] : objects_) {
     auto it = fresh.find(key);
     if (it == fresh.end() || VersionOf(it->second) != VersionOf(old)) changed.insert(key);

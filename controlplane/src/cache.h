@@ -29,8 +29,9 @@ class Cache {
   bool Put(const json& object);
   // Forgets `key`. Returns the object that was held (null if none).
   json Erase(const std::string& key);
-  // Replaces everything (a fresh list). Returns the keys that changed or disappeared.
-  std::set<std::string> Replace(const json& items);
+  // Replaces everything (a fresh list, its items moved in). Returns the keys that changed or
+  // disappeared.
+  std::set<std::string> Replace(json items);
 
   const json* Find(const std::string& key) const;
   const std::map<std::string, json>& all() const { return objects_; }

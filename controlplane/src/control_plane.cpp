@@ -137,13 +137,13 @@ struct ControlPlane::Impl {
       world.Observe(d.resource, d.object, d.type == "DELETED");
       return;
     }
-    Sync(d.resource, d.object);
+    Sync(d.resource, std::move(d.object));
   }
 
-  void Sync(const std::string& resource, const json& items) {
+  void Sync(const std::string& resource, json items) {
     auto& cache = world.cache(resource);
     std::map<std::string, json> old = cache.all();
-    for (const auto& key : cache.Replace(items)) {
+    for (const auto& key : cache.Replace(std::move(items))) {
       if (const json* now = cache.Find(key)) {
         world.Notify(resource, *now, false);
       } else {

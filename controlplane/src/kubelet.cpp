@@ -171,7 +171,7 @@ class Kubelet : public Controller {
     SetSandboxConditions(status, now);
     run.step = Step::kPullFailed;
     run.next = w.now();
-    auto written = w.UpdateStatus("pods", pod);
+    auto written = w.UpdateStatus("pods", pod, Origin::kOwn);
     if (!written) return;
     for (const auto& c : Containers(pod, "containers")) {
       const std::string image = Str(c, "image"), node_name = Str(pod, "spec.nodeName");
@@ -201,7 +201,7 @@ class Kubelet : public Controller {
     }
     run.step = Step::kPullBackOff;
     run.next = w.now() + back_off;
-    auto written = w.UpdateStatus("pods", pod);
+    auto written = w.UpdateStatus("pods", pod, Origin::kOwn);
     if (!written) return;
     for (const auto& c : Containers(pod, "containers")) {
       const std::string image = Str(c, "image"), node_name = Str(pod, "spec.nodeName");
@@ -315,7 +315,7 @@ class Kubelet : public Controller {
     }
     SetReadiness(status, now);
     SetCondition(conditions, "PodScheduled", "True", "", "", now);
-    w.UpdateStatus("pods", pod);
+    w.UpdateStatus("pods", pod, Origin::kOwn);
   }
 
   // The Pulled, Created and Started Events of starting `containers`.
@@ -343,7 +343,7 @@ class Kubelet : public Controller {
     if (statuses.size() == (had.is_array() ? had.size() : 0)) return false;
     json pod = found;
     pod["status"]["ephemeralContainerStatuses"] = std::move(statuses);
-    w.UpdateStatus("pods", pod);
+    w.UpdateStatus("pods", pod, Origin::kOwn);
     return true;
   }
 
@@ -451,7 +451,7 @@ class Kubelet : public Controller {
     status["containerStatuses"] = statuses;
     SetSandboxConditions(status, now);
     run.step = Step::kRunning;
-    auto written = w.UpdateStatus("pods", pod);
+    auto written = w.UpdateStatus("pods", pod, Origin::kOwn);
     if (!written) {
       runs_.erase(pod_key);  // read again and start over
       return;
@@ -510,7 +510,7 @@ class Kubelet : public Controller {
       SetCondition(conditions, "Ready", "False", reason, "", now);
       SetCondition(conditions, "ContainersReady", "False", reason, "", now);
       run.step = Step::kDone;
-      w.UpdateStatus("pods", pod);
+      w.UpdateStatus("pods", pod, Origin::kOwn);
       return;
     }
     const auto back_off = RestartBackOff(restarts + 1);
@@ -527,7 +527,7 @@ class Kubelet : public Controller {
       }
     }
     SetReadiness(status, now);
-    auto written = w.UpdateStatus("pods", pod);
+    auto written = w.UpdateStatus("pods", pod, Origin::kOwn);
     if (!written) return;
     if (back_off.count() > 0) {
       for (const auto& c : Containers(pod, "containers")) {
@@ -560,7 +560,7 @@ class Kubelet : public Controller {
     }
     SetReadiness(status, now);
     run.step = Step::kRunning;
-    auto written = w.UpdateStatus("pods", pod);
+    auto written = w.UpdateStatus("pods", pod, Origin::kOwn);
     if (!written) return;
     StartEvents(w, *written, "containers");
     if (!Ready(run)) ProbeFailures(w, *written);

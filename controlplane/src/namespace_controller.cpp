@@ -37,9 +37,11 @@ class NamespaceController : public Controller {
     const json* object = w.cache("namespaces").Find(KeyOf("", ns));
     if (!object || Str(*object, "status.phase") == "Terminating") return;
     if (!Exists(w, "serviceaccounts", ns, "default")) {
-      w.Create("serviceaccounts", {{"apiVersion", "v1"},
-                                   {"kind", "ServiceAccount"},
-                                   {"metadata", {{"name", "default"}, {"namespace", ns}}}});
+      w.Create("serviceaccounts",
+               {{"apiVersion", "v1"},
+                {"kind", "ServiceAccount"},
+                {"metadata", {{"name", "default"}, {"namespace", ns}}}},
+               Origin::kOwn);
     }
     if (!Exists(w, "configmaps", ns, "kube-root-ca.crt")) {
       w.Create("configmaps",
@@ -49,7 +51,8 @@ class NamespaceController : public Controller {
                  {{"name", "kube-root-ca.crt"},
                   {"namespace", ns},
                   {"annotations", {{"kubernetes.io/description", kRootCaDescription}}}}},
-                {"data", {{"ca.crt", w.options().ca_pem}}}});
+                {"data", {{"ca.crt", w.options().ca_pem}}}},
+               Origin::kOwn);
     }
   }
 
@@ -79,32 +82,35 @@ class NamespaceController : public Controller {
                   {"type", "ClusterIP"},
                   {"internalTrafficPolicy", "Cluster"},
                   {"ipFamilies", {"IPv4"}},
-                  {"ipFamilyPolicy", "SingleStack"}}}});
+                  {"ipFamilyPolicy", "SingleStack"}}}},
+               Origin::kOwn);
     }
     const bool v6 = o.api_address.find(':') != std::string::npos;
     json subsets = {{{"addresses", {{{"ip", o.api_address}}}},
                      {"ports", {{{"name", "https"}, {"port", o.api_port}, {"protocol", "TCP"}}}}}};
-    w.Upsert("endpoints",
-             {{"apiVersion", "v1"},
-              {"kind", "Endpoints"},
-              {"metadata",
-               {{"name", "kubernetes"},
-                {"namespace", "default"},
-                {"labels", {{"endpointslice.kubernetes.io/skip-mirror", "true"}}}}},
-              {"subsets", subsets}},
-             [&](const json& stored) { return At(stored, "subsets") != subsets; });
+    w.Upsert(
+        "endpoints",
+        {{"apiVersion", "v1"},
+         {"kind", "Endpoints"},
+         {"metadata",
+          {{"name", "kubernetes"},
+           {"namespace", "default"},
+           {"labels", {{"endpointslice.kubernetes.io/skip-mirror", "true"}}}}},
+         {"subsets", subsets}},
+        [&](const json& stored) { return At(stored, "subsets") != subsets; }, Origin::kOwn);
     json endpoints = {{{"addresses", {o.api_address}}, {"conditions", {{"ready", true}}}}};
-    w.Upsert("endpointslices",
-             {{"apiVersion", "discovery.k8s.io/v1"},
-              {"kind", "EndpointSlice"},
-              {"metadata",
-               {{"name", "kubernetes"},
-                {"namespace", "default"},
-                {"labels", {{"kubernetes.io/service-name", "kubernetes"}}}}},
-              {"addressType", v6 ? "IPv6" : "IPv4"},
-              {"endpoints", endpoints},
-              {"ports", {{{"name", "https"}, {"port", o.api_port}, {"protocol", "TCP"}}}}},
-             [&](const json& stored) { return At(stored, "endpoints") != endpoints; });
+    w.Upsert(
+        "endpointslices",
+        {{"apiVersion", "discovery.k8s.io/v1"},
+         {"kind", "EndpointSlice"},
+         {"metadata",
+          {{"name", "kubernetes"},
+           {"namespace", "default"},
+           {"labels", {{"kubernetes.io/service-name", "kubernetes"}}}}},
+         {"addressType", v6 ? "IPv6" : "IPv4"},
+         {"endpoints", endpoints},
+         {"ports", {{{"name", "https"}, {"port", o.api_port}, {"protocol", "TCP"}}}}},
+        [&](const json& stored) { return At(stored, "endpoints") != endpoints; }, Origin::kOwn);
   }
 };
 

@@ -90,14 +90,15 @@ class NodeController : public Controller {
                 {"kind", "Namespace"},
                 {"metadata",
                  {{"name", "kube-node-lease"},
-                  {"labels", {{"kubernetes.io/metadata.name", "kube-node-lease"}}}}}});
+                  {"labels", {{"kubernetes.io/metadata.name", "kube-node-lease"}}}}}},
+               Origin::kOwn);
     }
     for (int i = 0; i < w.options().nodes; ++i) {
       std::string node = NodeName(i, w.options().nodes);
       if (!w.cache("nodes").Find(KeyOf("", node))) {
         json made = MakeNode(w, i);
         made["status"].erase("phase");
-        if (auto created = w.Create("nodes", made)) {
+        if (auto created = w.Create("nodes", made, Origin::kOwn)) {
           w.Event(*created, false, "Starting", "Starting kubelet.", "kubelet", node);
           w.Event(*created, false, "NodeReady",
                   fmt::format("Node {} status is now: NodeReady", node), "kubelet", node);
@@ -130,7 +131,8 @@ class NodeController : public Controller {
                    {{"holderIdentity", node},
                     {"leaseDurationSeconds", 40},
                     {"renewTime", w.NowMicroText()}}}};
-    w.Upsert("leases", lease, [](const json&) { return true; });
+    w.Upsert(
+        "leases", lease, [](const json&) { return true; }, Origin::kOwn);
     w.After(w.now() + w.options().lease_renew_interval, name(), node);
   }
 };

@@ -101,7 +101,7 @@ class Scheduler : public Controller {
                       w.NowText(), true))
       return;
     pod["status"] = status;
-    if (w.UpdateStatus("pods", pod)) {
+    if (w.UpdateStatus("pods", pod, Origin::kOwn)) {
       w.Event(pod, true, "FailedScheduling", message, "default-scheduler");
     }
   }
@@ -169,7 +169,7 @@ class Scheduler : public Controller {
   void Bind(World& w, json pod, const std::string& node) {
     pod["spec"]["nodeName"] = node;
     SetCondition(pod["status"]["conditions"], "PodScheduled", "True", "", "", w.NowText(), true);
-    if (w.Put("pods", pod)) {
+    if (w.Put("pods", pod, Origin::kOwn)) {
       w.Event(pod, false, "Scheduled",
               fmt::format("Successfully assigned {}/{} to {}", Str(pod, "metadata.namespace"),
                           Str(pod, "metadata.name"), node),

@@ -26,6 +26,14 @@ using TimePoint = std::chrono::system_clock::time_point;
 
 class World;
 
+// Where a write's body comes from. kOwn: made whole by the control plane from nothing a client
+// wrote (its nodes and their Leases and Events, the kubernetes Service, a namespace's default
+// ServiceAccount and kube-root-ca.crt, a pod's binding and the kubelet's status): stored without
+// the schema, metadata and content checks (fake::WriteOptions::trusted), which such a body always
+// passes. kChecked: anything built from a client's objects (a pod from a template), checked as a
+// client's write would be, as upstream's controllers are refused what their input makes invalid.
+enum class Origin { kChecked, kOwn };
+
 // One controller. Changed() is told about every change of every cached resource (`object` is
 // the new state, or the last one for a deletion with `deleted` set) and enqueues keys;
 // Reconcile() handles one of its keys.
@@ -62,18 +70,23 @@ class World {
   // Writes. Each keeps the cache current and tells the controllers, as the watch event would.
   // A conflict or a vanished object is not an error: the object is read again and the key of
   // `retry_controller` queued again (when given). Other errors are logged. nullopt on failure.
-  std::optional<json> Create(const std::string& resource, json object);
-  std::optional<json> Update(const std::string& resource, json object);
-  std::optional<json> UpdateStatus(const std::string& resource, json object);
+  std::optional<json> Create(const std::string& resource, json object,
+                             Origin origin = Origin::kChecked);
+  std::optional<json> Update(const std::string& resource, json object,
+                             Origin origin = Origin::kChecked);
+  std::optional<json> UpdateStatus(const std::string& resource, json object,
+                                   Origin origin = Origin::kChecked);
   // Replaces without the resourceVersion check (the binding of a pod to a node).
-  std::optional<json> Put(const std::string& resource, json object);
+  std::optional<json> Put(const std::string& resource, json object,
+                          Origin origin = Origin::kChecked);
   // Deletes (a pod bound to a node may be marked with a deletionTimestamp and kept, as the
   // store's lifecycle decides; `grace_seconds` 0 is the kubelet's final confirmation).
   bool Delete(const std::string& resource, const json& object,
               std::optional<int64_t> grace_seconds = std::nullopt);
   // Creates `object` or, when one of that name exists, replaces it if `differs(stored)` says so.
   void Upsert(const std::string& resource, json object,
-              const std::function<bool(const json& stored)>& differs);
+              const std::function<bool(const json& stored)>& differs,
+              Origin origin = Origin::kChecked);
 
   // A core/v1 Event about `regarding` (a Normal one unless `warning`). The same Event again
   // (same object, field, type, reason, message and source) counts up the first one.

@@ -172,6 +172,54 @@ TEST(ControlPlaneFakeClock, NodesAndLeasesFollowTheClock) {
   EXPECT_NE(lease["spec"]["renewTime"], renewed);
 }
 
+// The control plane stores what it makes whole itself (nodes, leases, their Events, the
+// kubernetes Service, a namespace's ServiceAccount and kube-root-ca.crt, a pod's binding and
+// status) without the checks of a client's write (Origin::kOwn): each such object must be one the
+// checks accept as it is, and it is recorded in managedFields like any other write.
+TEST(ControlPlaneFakeClock, ItsOwnObjectsPassTheChecksOfAClientsWrite) {
+  Cluster c(Options{.nodes = 2}, /*fixtures=*/true);
+  c.Create("", "v1", "namespaces", "",
+           {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "team"}}}});
+  c.Create("apps", "v1", "deployments", "team", Deployment("web", 2, "nginx"));
+  c.Advance(30s);
+  std::set<std::string> seen;
+  for (const auto& [group, plural] :
+       std::vector<std::pair<std::string, std::string>>{{"", "nodes"},
+                                                        {"coordination.k8s.io", "leases"},
+                                                        {"", "namespaces"},
+                                                        {"", "services"},
+                                                        {"", "endpoints"},
+                                                        {"discovery.k8s.io", "endpointslices"},
+                                                        {"", "serviceaccounts"},
+                                                        {"", "configmaps"},
+                                                        {"", "events"},
+                                                        {"", "pods"}}) {
+    const fake::ResourceInfo& res = c.Res(group, "v1", plural);
+    for (const auto& item : c.List(group, "v1", plural)) {
+      const std::string ns = item["metadata"].value("namespace", "");
+      const std::string name = item["metadata"]["name"];
+      SCOPED_TRACE(plural + " " + ns + "/" + name);
+      fake::WriteOptions check;
+      check.dry_run = true;
+      EXPECT_NO_THROW(c.store().Update(res, ns, name, item, check));
+      if (plural == "pods") {
+        check.status_only = true;
+        EXPECT_NO_THROW(c.store().Update(res, ns, name, item, check));
+      }
+      seen.insert(plural);
+    }
+  }
+  EXPECT_EQ(seen.size(), 10u);
+  json node = c.Get("", "v1", "nodes", "", "kubedouble-worker");
+  ASSERT_TRUE(node["metadata"]["managedFields"].is_array());
+  EXPECT_EQ(node["metadata"]["managedFields"][0]["manager"], "kube-controller-manager");
+  json pod = c.List("", "v1", "pods", "team")[0];
+  EXPECT_EQ(pod["status"]["phase"], "Running");
+  std::set<std::string> managers;
+  for (const auto& m : pod["metadata"]["managedFields"]) managers.insert(m["manager"]);
+  EXPECT_TRUE(managers.count("kubelet")) << pod["metadata"]["managedFields"].dump();
+}
+
 TEST(ControlPlaneFakeClock, NamespacesGetTheirServiceAccountAndCaConfigMap) {
   Cluster c;
   c.Create("", "v1", "namespaces", "",

@@ -192,5 +192,42 @@ TEST(RbacIndex, AggregationFollowsLabelsAndChains) {
   EXPECT_TRUE(index.RoleRules("ClusterRole", "edit", "", nullptr).empty());
 }
 
+// What aggregation writes back is decided by the rules, not their JSON: stored rules that say the
+// same (an empty list where aggregation gives none) need no write; different ones do.
+TEST(RbacIndex, AggregatedRulesDifferOnlyByWhatTheRulesSay) {
+  RbacIndex index;
+  json widgets = {
+      {"metadata", {{"name", "widgets-view"}, {"labels", {{"aggregate-to-view", "true"}}}}},
+      {"rules",
+       {{{"verbs", {"get"}}, {"resources", {"widgets"}}, {"apiGroups", {"example.com"}}}}}};
+  json view = {{"metadata", {{"name", "view"}}},
+               {"aggregationRule",
+                {{"clusterRoleSelectors", {{{"matchLabels", {{"aggregate-to-view", "true"}}}}}}}},
+               {"rules",
+                {{{"verbs", {"get"}},
+                  {"apiGroups", {"example.com"}},
+                  {"resources", {"widgets"}},
+                  {"resourceNames", json::array()}}}}};
+  index.Apply(RbacKind::kClusterRole, nullptr, &widgets);
+  index.Apply(RbacKind::kClusterRole, nullptr, &view);
+  EXPECT_TRUE(index.AggregatedRules().empty());
+
+  json more = view;
+  more["rules"].push_back({{"verbs", {"list"}}, {"apiGroups", {""}}, {"resources", {"pods"}}});
+  index.Apply(RbacKind::kClusterRole, &view, &more);
+  auto pending = index.AggregatedRules();
+  ASSERT_EQ(pending.count("view"), 1u);
+  EXPECT_EQ(
+      pending["view"],
+      json::array(
+          {{{"verbs", {"get"}}, {"apiGroups", {"example.com"}}, {"resources", {"widgets"}}}}));
+
+  json none = view;
+  none.erase("rules");  // an aggregating role stored without rules, nothing selected by it
+  index.Apply(RbacKind::kClusterRole, &widgets, nullptr);
+  index.Apply(RbacKind::kClusterRole, &more, &none);
+  EXPECT_TRUE(index.AggregatedRules().empty());
+}
+
 }  // namespace
 }  // namespace kubedouble::fake

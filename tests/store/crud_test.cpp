@@ -304,6 +304,38 @@ TEST_F(CrudTest, PutCreatesOrReplacesWithoutChecks) {
   EXPECT_EQ(bad.code(), 422);
 }
 
+// A trusted write (the server's own object) skips only the checks: a valid body is stored,
+// defaulted and recorded in managedFields exactly as the same body written with the checks.
+TEST_F(CrudTest, ATrustedWriteStoresWhatACheckedOneWould) {
+  auto node = [](const std::string& name) {
+    return json{{"metadata", {{"name", name}, {"labels", {{"kubernetes.io/os", "linux"}}}}},
+                {"spec", {{"podCIDR", "10.244.0.0/24"}}},
+                {"status", {{"capacity", {{"cpu", "2"}, {"pods", "110"}}}}}};
+  };
+  WriteOptions checked{.field_manager = "kube-controller-manager"};
+  WriteOptions trusted = checked;
+  trusted.trusted = true;
+  json a = store_->Create(nodes_, "", node("a"), checked);
+  json b = store_->Create(nodes_, "", node("b"), trusted);
+  auto same = [](json x, json y) {
+    for (json* o : {&x, &y}) {
+      for (const char* f : {"name", "uid", "resourceVersion"}) (*o)["metadata"].erase(f);
+    }
+    EXPECT_EQ(x, y);
+  };
+  same(a, b);
+  same(store_->Get(nodes_, "", "a"), store_->Get(nodes_, "", "b"));
+  a["status"]["capacity"]["cpu"] = "4";
+  b["status"]["capacity"]["cpu"] = "4";
+  checked.status_only = trusted.status_only = true;
+  same(store_->Update(nodes_, "", "a", a, checked), store_->Update(nodes_, "", "b", b, trusted));
+
+  // What the checks would refuse is the caller's to avoid: the flag is for bodies made whole by
+  // the server, never for a client's.
+  EXPECT_EQ(Error([&] { store_->Create(nodes_, "", node("Bad"), checked); }).code(), 422);
+  EXPECT_NO_THROW(store_->Create(nodes_, "", node("Bad"), trusted));
+}
+
 TEST_F(CrudTest, ClearRemovesEverythingButKeepsCounting) {
   Pod("default", "web");
   auto rv = store_->resource_version();

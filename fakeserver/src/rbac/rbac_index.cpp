@@ -25,6 +25,14 @@ const json& Meta(const json& obj) {
   return it != obj.end() && it->is_object() ? *it : kEmpty;
 }
 
+// A role's "rules", read in place (null when it has none): the index keeps the rules parsed, not
+// a copy of the stored list (Apply runs under the store's lock, for every role at start).
+const json& RulesOf(const json& role) {
+  static const json kNone;
+  auto it = role.find("rules");
+  return it != role.end() ? *it : kNone;
+}
+
 struct Subject {
   std::string key;       // "u:NAME" (users and service accounts) or "g:NAME"
   std::string describe;  // `User "alice"`, `Group "dev"`, `ServiceAccount "default/sa"`
@@ -42,9 +50,8 @@ struct Binding {
 struct ClusterRoleEntry {
   json labels;
   json selectors;  // the aggregationRule's clusterRoleSelectors, or null
-  RuleList own;
+  RuleList own;    // the stored rules, parsed
   RuleList effective;
-  json stored_rules;
 };
 
 // Each subject of a binding, resolved to the key the requests look up.
@@ -201,7 +208,7 @@ void RbacIndex::Apply(RbacKind kind, const json* before, const json* after) {
     case RbacKind::kRole:
       if (after) {
         s.roles[ns + "/" + name] =
-            std::make_shared<const std::vector<Rule>>(RulesFromJson(after->value("rules", json())));
+            std::make_shared<const std::vector<Rule>>(RulesFromJson(RulesOf(*after)));
       } else {
         s.roles.erase(ns + "/" + name);
       }
@@ -218,9 +225,7 @@ void RbacIndex::Apply(RbacKind kind, const json* before, const json* after) {
             agg["clusterRoleSelectors"].is_array()) {
           e.selectors = agg["clusterRoleSelectors"];
         }
-        e.stored_rules = after->value("rules", json::array());
-        if (e.stored_rules.is_null()) e.stored_rules = json::array();
-        e.own = std::make_shared<const std::vector<Rule>>(RulesFromJson(e.stored_rules));
+        e.own = std::make_shared<const std::vector<Rule>>(RulesFromJson(RulesOf(*after)));
         e.effective = e.own;
         moves = moves || !e.selectors.is_null();
         s.cluster_roles[name] = std::move(e);
@@ -306,10 +311,12 @@ std::map<std::string, json> RbacIndex::AggregatedRules() const {
   std::shared_lock lock(mu_);
   std::map<std::string, json> out;
   for (const auto& [name, e] : s_->cluster_roles) {
-    if (e.selectors.is_null()) continue;
+    // Compared as rules, not as JSON text: an empty list and a missing one are the same rule, as
+    // for the aggregation controller, which writes only when the rules differ semantically.
+    if (e.selectors.is_null() || *e.effective == *e.own) continue;
     json rules = json::array();
     for (const auto& r : *e.effective) rules.push_back(r.ToJson());
-    if (rules != e.stored_rules) out[name] = std::move(rules);
+    out[name] = std::move(rules);
   }
   return out;
 }

@@ -83,6 +83,45 @@ void ChangeSignal::WaitUntil(uint32_t seen, std::chrono::steady_clock::time_poin
             nullptr, 0);
 }
 
+namespace {
+// The length of `value` as compact JSON text, worked out without writing it: exact but for the
+// escapes a string may need, which is all the history's byte bound asks.
+size_t TextBytes(const json& value) {
+  switch (value.type()) {
+    case json::value_t::object: {
+      const auto& o = value.get_ref<const json::object_t&>();
+      size_t n = o.empty() ? 2 : 1 + o.size();  // braces and commas
+      for (const auto& [k, v] : o) n += k.size() + 3 + TextBytes(v);
+      return n;
+    }
+    case json::value_t::array: {
+      const auto& a = value.get_ref<const json::array_t&>();
+      size_t n = a.empty() ? 2 : 1 + a.size();
+      for (const auto& v : a) n += TextBytes(v);
+      return n;
+    }
+    case json::value_t::string:
+      return value.get_ref<const std::string&>().size() + 2;
+    case json::value_t::boolean:
+      return value.get<bool>() ? 4 : 5;
+    case json::value_t::null:
+      return 4;
+    case json::value_t::number_integer: {
+      char buf[24];
+      return static_cast<size_t>(
+          std::to_chars(buf, buf + sizeof buf, value.get<json::number_integer_t>()).ptr - buf);
+    }
+    case json::value_t::number_unsigned: {
+      char buf[24];
+      return static_cast<size_t>(
+          std::to_chars(buf, buf + sizeof buf, value.get<json::number_unsigned_t>()).ptr - buf);
+    }
+    default:
+      return value.dump().size();  // floats, binary: rare in an object
+  }
+}
+}  // namespace
+
 ObjectPtr Core::Commit(EventType type, const std::string& bucket, const std::string& ns,
                        const std::string& key, ObjectPtr before, json after) {
   int64_t r = ++rv;
@@ -104,8 +143,10 @@ ObjectPtr Core::Commit(EventType type, const std::string& bucket, const std::str
   }
   TrackChange(*this, bucket, key, before.get(),
               type == EventType::kDeleted ? nullptr : stored.get());
-  // The text is made now rather than at the first read: lists, gets and watches reuse it.
-  size_t bytes = stored.Text().size();
+  // The text is made at the first read (ObjectPtr::Text) and reused by every list, get and watch
+  // after it; most of what a start stores (the bootstrap policy) is never read. The history
+  // counts the length it will have.
+  size_t bytes = TextBytes(*stored);
   if (auto o = observers.find(bucket); o != observers.end()) {
     const json* after_state = type == EventType::kDeleted ? nullptr : stored.get();
     for (const auto& observe : o->second) observe(before.get(), after_state);

@@ -210,6 +210,11 @@ struct WriteOptions {
   std::string field_manager = {};
   // force=true of a server-side apply: take the fields other managers own instead of a 409.
   bool force = false;
+  // The body is the server's own, made whole by kubedouble from nothing a client wrote (the
+  // control plane's nodes, leases and the kubernetes Service, a pod's binding and status): its
+  // field types, metadata and contents are not checked, which such a body always passes. It is
+  // defaulted, stored, recorded in managedFields and watched as any other write.
+  bool trusted = false;
 };
 
 struct DeleteOptions {
