@@ -107,8 +107,8 @@ HttpServer::Impl::Next HttpServer::Impl::Answer(const std::shared_ptr<Connection
     StartParked(conn, nullptr, std::move(ex), close);  // waits without this thread
     return Next::kDone;
   }
-  const bool written = http1::WriteAnswer(*conn, ex->request, ex->response, close,
-                                          [this] { return stopping.load(); });
+  const bool written = http1::WriteAnswer(*conn, ex->request, ex->response, ex->shared_body(),
+                                          close, [this] { return stopping.load(); });
   ex.reset();
   return AfterAnswer(conn, close, written);
 }
@@ -126,7 +126,7 @@ void HttpServer::Impl::ServeOnLoop(const std::shared_ptr<Connection>& conn) {
       return pool.Submit([this, conn, call] { Serve(conn, call, true); });
     }
     const bool close = Closes(*call);
-    std::string bytes = http1::AnswerBytes(call->ex->request, res, close);
+    std::string bytes = http1::AnswerBytes(call->ex->request, res, call->ex->shared_body(), close);
     call.reset();
     if (SendOnLoop(conn, std::move(bytes), 0, close) == Next::kDone) return;
   }
