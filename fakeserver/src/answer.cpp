@@ -24,6 +24,13 @@ void SendBody(httplib::Response& res, int status, std::string body, const char* 
   ReplaceHeader(res.headers, kContentType, content_type);
 }
 
+void SendShared(Call& call, int status, std::shared_ptr<const std::string> body,
+                const char* content_type) {
+  if (call.exchange == nullptr) return SendBody(call.res, status, *body, content_type);
+  SendBody(call.res, status, std::string(), content_type);
+  call.exchange->ShareBody(std::move(body));
+}
+
 void SendJson(httplib::Response& res, int status, const json& body) {
   // Replace invalid UTF-8 (echoed from a path, selector or name) rather than throw.
   SendBody(res, status, body.dump(-1, ' ', false, json::error_handler_t::replace),

@@ -55,5 +55,10 @@ struct Call {
 void SendBody(httplib::Response& res, int status, std::string body, const char* content_type);
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body);
 void SendText(httplib::Response& res, int status, const std::string& text);
+// As SendBody, for a text shared with others and never changed (a kept list answer): the
+// connection writes it from where it is kept (net::Exchange::ShareBody), with no copy; a call
+// without an exchange gets a copy in its response.
+void SendShared(Call& call, int status, std::shared_ptr<const std::string> body,
+                const char* content_type);
 
 }  // namespace kubedouble::fake

@@ -268,7 +268,7 @@ void ResourceHandler::Serve(Call& call) const {
   }
   if (info.verb == "list") {
     const ListOptions options = ParseListOptions(req);
-    if (plain) return SendBody(res, 200, store.ListJson(r, ns, options), kMediaJson);
+    if (plain) return SendShared(call, 200, store.SharedListJson(r, ns, options), kMediaJson);
     // A Table's ages run with the clock: made for every request.
     if (format.transform == Transform::kTable)
       return Reply(call, r, 200, store.List(r, ns, options));

@@ -22,11 +22,20 @@ std::unique_ptr<httplib::detail::compressor> CompressorFor(httplib::detail::Enco
 
 }  // namespace
 
-std::unique_ptr<httplib::detail::compressor> PrepareAnswer(const httplib::Request& req,
-                                                           httplib::Response& res) {
+std::unique_ptr<httplib::detail::compressor> PrepareAnswer(
+    const httplib::Request& req, httplib::Response& res,
+    std::shared_ptr<const std::string>* shared) {
   if (res.status == -1) res.status = 200;
   const bool provided = static_cast<bool>(res.content_provider_);
-  if (!res.has_header("Content-Type") && (!res.body.empty() || provided)) {
+  const std::string* body = &res.body;
+  if (shared != nullptr && *shared) {
+    if (provided || !res.body.empty()) {
+      shared->reset();  // the response's own body wins
+    } else {
+      body = shared->get();
+    }
+  }
+  if (!res.has_header("Content-Type") && (!body->empty() || provided)) {
     res.set_header("Content-Type", "text/plain");
   }
   const auto encoding_type = httplib::detail::encoding_type(req, res);
@@ -37,21 +46,22 @@ std::unique_ptr<httplib::detail::compressor> PrepareAnswer(const httplib::Reques
     if (compressor) res.set_header("Content-Encoding", encoding);
     return compressor;
   }
-  if (!res.body.empty()) {
+  if (!body->empty()) {
     if (auto compressor = CompressorFor(encoding_type, encoding)) {
       std::string compressed;
-      if (compressor->compress(res.body.data(), res.body.size(), true,
-                               [&](const char* d, size_t l) {
-                                 compressed.append(d, l);
-                                 return true;
-                               })) {
+      if (compressor->compress(body->data(), body->size(), true, [&](const char* d, size_t l) {
+            compressed.append(d, l);
+            return true;
+          })) {
         res.body.swap(compressed);
+        if (shared != nullptr) shared->reset();
+        body = &res.body;
         res.set_header("Content-Encoding", encoding);
       }
     }
   }
-  if (!res.body.empty() || !res.has_header("Content-Length")) {
-    res.set_header("Content-Length", std::to_string(res.body.size()));
+  if (!body->empty() || !res.has_header("Content-Length")) {
+    res.set_header("Content-Length", std::to_string(body->size()));
   }
   return nullptr;
 }

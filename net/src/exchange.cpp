@@ -52,6 +52,12 @@ bool Exchange::ended() const { return conn_->ended(); }
 
 void Exchange::Upgrade(UpgradeTaker taker) { taker_ = std::move(taker); }
 
+void Exchange::UnshareBody() {
+  if (!shared_body_) return;
+  if (response.body.empty()) response.body = *shared_body_;
+  shared_body_.reset();
+}
+
 std::shared_ptr<StreamWaker> Exchange::WakeableStream() {
   if (!waker_) waker_ = std::make_shared<Parking>();
   return waker_;

@@ -121,8 +121,17 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-std::string Head(const httplib::Response& res) {
-  std::string head = fmt::format("HTTP/1.1 {} {}\r\n", res.status, Reason(res.status));
+std::string Head(const httplib::Response& res, size_t room) {
+  const char* reason = Reason(res.status);
+  size_t size = 32 + std::strlen(reason) + room;
+  for (const auto& [name, value] : res.headers) size += name.size() + value.size() + 4;
+  std::string head;
+  head.reserve(size);  // one allocation for the head and what follows it
+  head += "HTTP/1.1 ";
+  head += std::to_string(res.status);
+  head += ' ';
+  head += reason;
+  head += "\r\n";
   for (const auto& [name, value] : res.headers) {
     head += name;
     head += ": ";
@@ -388,18 +397,21 @@ std::unique_ptr<httplib::detail::compressor> WriteStreamHead(Connection& conn,
   return compressor;
 }
 
-std::string AnswerBytes(const httplib::Request& req, httplib::Response& res, bool close) {
-  PrepareAnswer(req, res);
+std::string AnswerBytes(const httplib::Request& req, httplib::Response& res,
+                        std::shared_ptr<const std::string>& shared, bool close) {
+  PrepareAnswer(req, res, &shared);
   if (close) res.set_header("Connection", "close");
-  std::string bytes = Head(res);
-  if (req.method != "HEAD") bytes += res.body;
+  const std::string_view body = req.method == "HEAD" ? std::string_view() : WholeBody(res, shared);
+  std::string bytes = Head(res, body.size());
+  bytes += body;
   return bytes;
 }
 
-bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res, bool close,
+bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res,
+                 std::shared_ptr<const std::string>& shared, bool close,
                  const std::function<bool()>& stopping) {
   const bool provided = static_cast<bool>(res.content_provider_);
-  std::unique_ptr<httplib::detail::compressor> compressor = PrepareAnswer(req, res);
+  std::unique_ptr<httplib::detail::compressor> compressor = PrepareAnswer(req, res, &shared);
   if (provided && res.is_chunked_content_provider_) {
     res.set_header("Transfer-Encoding", "chunked");
   } else if (provided && res.content_length_ > 0) {
@@ -409,15 +421,17 @@ bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Respons
   }
   if (close) res.set_header("Connection", "close");
 
-  std::string head = Head(res);
   const bool head_only = req.method == "HEAD";
-  if (head_only || (!provided && res.body.empty())) return conn.Write(head.data(), head.size());
+  const std::string_view body = WholeBody(res, shared);
+  if (!provided && !head_only && body.size() <= kJoinLimit) {  // head and body in one record
+    std::string bytes = Head(res, body.size());
+    bytes += body;
+    return conn.Write(bytes.data(), bytes.size());
+  }
+  std::string head = Head(res);
+  if (head_only || (!provided && body.empty())) return conn.Write(head.data(), head.size());
   if (!provided) {
-    if (res.body.size() <= kJoinLimit) {  // head and body in one record
-      head += res.body;
-      return conn.Write(head.data(), head.size());
-    }
-    return conn.Write(head.data(), head.size()) && conn.Write(res.body.data(), res.body.size());
+    return conn.Write(head.data(), head.size()) && conn.Write(body.data(), body.size());
   }
   // A stream: the head goes at once (a watcher learns its 200 before the first event).
   if (!conn.Write(head.data(), head.size())) return false;

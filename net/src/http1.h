@@ -38,13 +38,16 @@ bool ReadBody(Connection& conn, Body& body, size_t max_body,
               const httplib::ContentReceiver& receiver);
 
 // The bytes of `res`, a whole answer (no content provider) to `req`: head and body (HEAD: no
-// body), with "Connection: close" when `close`.
-std::string AnswerBytes(const httplib::Request& req, httplib::Response& res, bool close);
+// body), with "Connection: close" when `close`. `shared`: the exchange's shared body
+// (Exchange::ShareBody; answer.h, PrepareAnswer), null when none.
+std::string AnswerBytes(const httplib::Request& req, httplib::Response& res,
+                        std::shared_ptr<const std::string>& shared, bool close);
 
-// Writes `res` as the answer to `req` (HEAD: no body), with "Connection: close" when `close`.
-// Content providers run here; `stopping` ends a stream between two of its calls. False when the
-// connection failed or a provider gave up.
-bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res, bool close,
+// Writes `res` as the answer to `req` (HEAD: no body), with "Connection: close" when `close`;
+// `shared` as for AnswerBytes. Content providers run here; `stopping` ends a stream between two
+// of its calls. False when the connection failed or a provider gave up.
+bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res,
+                 std::shared_ptr<const std::string>& shared, bool close,
                  const std::function<bool()>& stopping);
 
 // The head of `res`, a chunked content provider's answer to `req` (Transfer-Encoding: chunked;
@@ -59,8 +62,9 @@ std::unique_ptr<httplib::detail::compressor> WriteStreamHead(Connection& conn,
 std::string Chunk(const char* data, size_t size);
 inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
-// The status line and headers of `res`, with the blank line that ends them.
-std::string Head(const httplib::Response& res);
+// The status line and headers of `res`, with the blank line that ends them; the string has room
+// for `room` more bytes (a body appended to it).
+std::string Head(const httplib::Response& res, size_t room = 0);
 
 // An answer the server gives itself before any handler (as Go's server words it), ending the
 // connection.

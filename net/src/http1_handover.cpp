@@ -110,12 +110,12 @@ HttpServer::Impl::Next HttpServer::Impl::Answer(const std::shared_ptr<Connection
   if (!ex->response.content_provider_) {
     // A whole answer leaves as a quick one does: what the client cannot take yet is written on
     // by the loop as it reads, and this worker goes back to the pool (a slow reader holds none).
-    std::string bytes = http1::AnswerBytes(ex->request, ex->response, close);
+    std::string bytes = http1::AnswerBytes(ex->request, ex->response, ex->shared_body(), close);
     ex.reset();
     return SendOnLoop(conn, std::move(bytes), 0, close, true);
   }
-  const bool written = http1::WriteAnswer(*conn, ex->request, ex->response, close,
-                                          [this] { return stopping.load(); });
+  const bool written = http1::WriteAnswer(*conn, ex->request, ex->response, ex->shared_body(),
+                                          close, [this] { return stopping.load(); });
   ex.reset();
   return AfterAnswer(conn, close, written);
 }
@@ -134,7 +134,7 @@ void HttpServer::Impl::ServeOnLoop(const std::shared_ptr<Connection>& conn) {
       return pool.Submit([this, conn, call] { Serve(conn, call, true); });
     }
     const bool close = Closes(*call);
-    std::string bytes = http1::AnswerBytes(call->ex->request, res, close);
+    std::string bytes = http1::AnswerBytes(call->ex->request, res, call->ex->shared_body(), close);
     call.reset();
     if (SendOnLoop(conn, std::move(bytes), 0, close) == Next::kDone) return;
   }

@@ -100,7 +100,8 @@ void HttpServer::Impl::AnswerStream(const std::shared_ptr<Connection>& conn,
              ex->response.is_chunked_content_provider_ && ex->request.method != "HEAD") {
     return StartParked(conn, stream, std::move(ex), false);  // waits without this thread
   } else if (!http2::WriteAnswer(
-                 *stream, ex->request, ex->response, [this] { return stopping.load(); }, whole)) {
+                 *stream, ex->request, ex->response, ex->shared_body(),
+                 [this] { return stopping.load(); }, whole)) {
     stream->Reset(NGHTTP2_INTERNAL_ERROR);
   }
   ex.reset();

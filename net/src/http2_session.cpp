@@ -2,7 +2,6 @@
 #include "http2_session.h"
 
 #include <algorithm>
-#include <cctype>
 #include <string_view>
 
 #include <kubedouble/base/strings.h>
@@ -55,13 +54,13 @@ class Session::Mailbox {
     std::lock_guard lock(mu_);
     return handed_ != 0;
   }
-  std::vector<int32_t> Take() {
+  // The ids posted since the last Take, into `ids` (whose room the next posts reuse).
+  void Take(std::vector<int32_t>& ids) {
+    ids.clear();
     std::lock_guard lock(mu_);
     woken_ = false;
     handed_ = 0;
-    std::vector<int32_t> ids;
     ids.swap(ids_);
-    return ids;
   }
 
  private:
@@ -88,6 +87,7 @@ Session::Session(Connection& conn, Hooks hooks, size_t max_body,
   nghttp2_session_callbacks_set_on_frame_recv_callback(cb, OnFrameRecv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, OnDataChunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cb, OnStreamClose);
+  nghttp2_session_callbacks_set_send_data_callback(cb, SendBody);
   // The request's HTTP rules are checked as Go's server checks them (http2_request_check.h), not
   // by nghttp2, which would reset a stream that asks for an Upgrade where Go answers 400. Leading
   // or trailing blanks in a header value are taken (and trimmed, as HTTP/1.1's are): Go's server
@@ -230,30 +230,51 @@ void Session::AnswerBadRequest(Stream& stream) {
   stream.RespondWhole(400, headers, stream.check.bad_request() + "\n");
 }
 
-ssize_t Session::ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
+ssize_t Session::ReadBody(nghttp2_session*, int32_t, uint8_t*, size_t length, uint32_t* flags,
                           nghttp2_data_source* source, void*) {
   bool eof = false;
-  const ssize_t n = static_cast<Stream*>(source->ptr)->ReadAnswer(buf, length, eof);
+  const ssize_t n = static_cast<Stream*>(source->ptr)->ReadAnswer(length, eof);
   if (n < 0) return NGHTTP2_ERR_DEFERRED;
   if (eof) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  if (n > 0) *flags |= NGHTTP2_DATA_FLAG_NO_COPY;  // SendBody writes the frame
   return n;
 }
 
+int Session::SendBody(nghttp2_session*, nghttp2_frame* frame, const uint8_t* head, size_t length,
+                      nghttp2_data_source* source, void* self) {
+  auto* s = static_cast<Session*>(self);
+  s->out_.append(reinterpret_cast<const char*>(head), 9);
+  const size_t padding = frame->data.padlen;
+  if (padding > 0) s->out_ += static_cast<char>(padding - 1);
+  static_cast<Stream*>(source->ptr)->TakeAnswer(length, s->out_);
+  if (padding > 1) s->out_.append(padding - 1, '\0');
+  // Enough for one write: nghttp2_session_mem_send returns, Flush writes, then asks again.
+  return s->out_.size() >= kBatch ? NGHTTP2_ERR_PAUSE : 0;
+}
+
 void Session::Submit(Stream& stream, const Stream::Head& head) {
-  std::vector<std::string> names;
-  names.reserve(head.headers.size() + 1);
+  // The names in lower case, one after another in one buffer (reserved whole: the pairs point
+  // into it); nghttp2 copies them.
+  size_t size = 0;
+  for (const auto& [name, value] : head.headers) size += name.size();
+  std::string lower;
+  lower.reserve(size);
   std::vector<nghttp2_nv> nv;
   nv.reserve(head.headers.size() + 1);
   static const std::string kStatus = ":status";
   const std::string status = std::to_string(head.status);
   nv.push_back(Pair(kStatus, status));
   for (const auto& [name, value] : head.headers) {
-    std::string lower = name;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (lower.empty() || ConnectionSpecific(lower)) continue;
-    names.push_back(std::move(lower));
-    nv.push_back(Pair(names.back(), value));
+    const size_t at = lower.size();
+    for (const char c : name) lower += (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    const std::string_view n(lower.data() + at, name.size());
+    if (n.empty() || ConnectionSpecific(n)) {
+      lower.resize(at);
+      continue;
+    }
+    nv.push_back({reinterpret_cast<uint8_t*>(lower.data() + at),
+                  reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), n.size(),
+                  value.size(), NGHTTP2_NV_FLAG_NONE});
   }
   nghttp2_data_provider body{};
   body.source.ptr = &stream;
@@ -282,7 +303,8 @@ void Session::Hand(int32_t stream) { mailbox_->Hand(stream); }
 bool Session::Handed() { return mailbox_->Handed(); }
 
 bool Session::Pump() {
-  for (int32_t id : mailbox_->Take()) {
+  mailbox_->Take(taken_);
+  for (int32_t id : taken_) {
     auto it = streams_.find(id);
     if (it == streams_.end()) continue;
     std::shared_ptr<Stream> stream = it->second;

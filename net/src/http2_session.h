@@ -99,6 +99,9 @@ class Session {
   static int OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* self);
   static ssize_t ReadBody(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
                           uint32_t* flags, nghttp2_data_source* source, void* self);
+  // A DATA frame of ReadBody's: its head and the stream's bytes, straight into out_.
+  static int SendBody(nghttp2_session*, nghttp2_frame* frame, const uint8_t* head, size_t length,
+                      nghttp2_data_source* source, void* self);
 
   Stream* Find(int32_t id);
   // RST_STREAM PROTOCOL_ERROR for a malformed request; returns what nghttp2's header callback
@@ -116,6 +119,7 @@ class Session {
   const uint32_t max_streams_;
   nghttp2_session* session_ = nullptr;
   std::shared_ptr<Mailbox> mailbox_;
+  std::vector<int32_t> taken_;  // Pump's ids from the mailbox
   std::map<int32_t, std::shared_ptr<Stream>> streams_;
   std::atomic<size_t> open_{0};
   std::chrono::steady_clock::time_point idle_since_;

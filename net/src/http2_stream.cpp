@@ -70,13 +70,15 @@ void Stream::Respond(int status, const httplib::Headers& headers, bool has_body)
   Post(lock);
 }
 
-void Stream::RespondWhole(int status, httplib::Headers headers, std::string body, bool post) {
+void Stream::RespondWhole(int status, httplib::Headers headers, std::string body, bool post,
+                          std::shared_ptr<const std::string> shared) {
   std::unique_lock lock(mu_);
   head_.status = status;
   head_.headers = std::move(headers);
-  head_.has_body = !body.empty();
+  head_.has_body = shared ? !shared->empty() : !body.empty();
   head_ready_ = true;
   out_.swap(body);
+  shared_out_ = std::move(shared);
   out_pos_ = 0;
   out_end_ = true;
   if (post) Post(lock);
@@ -183,23 +185,11 @@ Stream::Pending Stream::TakePending() {
   return p;
 }
 
-ssize_t Stream::ReadAnswer(uint8_t* buf, size_t size, bool& eof) {
+ssize_t Stream::ReadAnswer(size_t size, bool& eof) {
   std::lock_guard lock(mu_);
-  const size_t left = out_.size() - out_pos_;
-  const size_t n = std::min(size, left);
-  if (n > 0) {
-    std::memcpy(buf, out_.data() + out_pos_, n);
-    out_pos_ += n;
-    if (out_pos_ == out_.size()) {
-      out_.clear();
-      out_pos_ = 0;
-    }
-    // A writer waiting for room: there is some now. A flush waits for all of it to be taken.
-    if ((left >= kHighWater && left - n < kHighWater) || (flushing_ > 0 && out_.empty())) {
-      cv_.notify_all();
-    }
-  }
-  if (out_pos_ == out_.size() && out_end_) {
+  const std::string& out = shared_out_ ? *shared_out_ : out_;
+  const size_t n = std::min(size, out.size() - out_pos_);
+  if (out_end_ && n == out.size() - out_pos_) {
     eof = true;
     eof_sent_ = true;
     return static_cast<ssize_t>(n);
@@ -209,6 +199,27 @@ ssize_t Stream::ReadAnswer(uint8_t* buf, size_t size, bool& eof) {
     return -1;
   }
   return static_cast<ssize_t>(n);
+}
+
+void Stream::TakeAnswer(size_t n, std::string& into) {
+  std::lock_guard lock(mu_);
+  const std::string& out = shared_out_ ? *shared_out_ : out_;
+  const size_t left = out.size() - out_pos_;
+  n = std::min(n, left);
+  into.append(out, out_pos_, n);
+  out_pos_ += n;
+  if (out_pos_ == out.size()) {
+    if (shared_out_) {
+      shared_out_.reset();
+    } else {
+      out_.clear();
+    }
+    out_pos_ = 0;
+  }
+  // A writer waiting for room: there is some now. A flush waits for all of it to be taken.
+  if ((left >= kHighWater && left - n < kHighWater) || (flushing_ > 0 && out_pos_ == 0)) {
+    cv_.notify_all();
+  }
 }
 
 void Stream::Closed(bool by_error) {
@@ -285,10 +296,11 @@ bool WriteProvided(Stream& stream, httplib::Response& res, httplib::detail::comp
 }  // namespace
 
 bool WriteAnswer(Stream& stream, const httplib::Request& req, httplib::Response& res,
-                 const std::function<bool()>& stopping, bool& whole) {
+                 std::shared_ptr<const std::string>& shared, const std::function<bool()>& stopping,
+                 bool& whole) {
   whole = false;
   const bool provided = static_cast<bool>(res.content_provider_);
-  std::unique_ptr<httplib::detail::compressor> compressor = PrepareAnswer(req, res);
+  std::unique_ptr<httplib::detail::compressor> compressor = PrepareAnswer(req, res, &shared);
   if (provided && !res.is_chunked_content_provider_ && res.content_length_ > 0) {
     res.set_header("Content-Length", std::to_string(res.content_length_));
   }
@@ -296,7 +308,8 @@ bool WriteAnswer(Stream& stream, const httplib::Request& req, httplib::Response&
   if (head_only || !provided) {
     whole = true;
     stream.RespondWhole(res.status, std::move(res.headers),
-                        head_only ? std::string() : std::move(res.body), false);
+                        head_only ? std::string() : std::move(res.body), false,
+                        head_only ? nullptr : std::move(shared));
     return !stream.closed() || !stream.hung_up();
   }
   stream.SetStreaming();

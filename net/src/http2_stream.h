@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -45,8 +46,10 @@ class Stream {
   // stream).
   void Respond(int status, const httplib::Headers& headers, bool has_body);
   // A whole answer at once: the head, and `body` unless it is empty. `post`: one wake-up of the
-  // loop; false: the caller sends it itself (Session::PumpWith).
-  void RespondWhole(int status, httplib::Headers headers, std::string body, bool post = true);
+  // loop; false: the caller sends it itself (Session::PumpWith). `shared`, when set, is the body
+  // instead of `body` (Exchange::ShareBody): its DATA frames are made from it, with no copy.
+  void RespondWhole(int status, httplib::Headers headers, std::string body, bool post = true,
+                    std::shared_ptr<const std::string> shared = nullptr);
   // Body bytes: Write waits while too much waits to be sent.
   // False once the stream ended (reset by the client, connection gone) or on the io timeout.
   bool Write(const char* data, size_t n);
@@ -84,9 +87,12 @@ class Stream {
     bool resume = false;
   };
   Pending TakePending();
-  // For nghttp2's data source: copies up to `size` bytes; sets `eof` at the end of the body;
-  // -1 with nothing copied: nothing to send yet (the provider defers until Resumable()).
-  ssize_t ReadAnswer(uint8_t* buf, size_t size, bool& eof);
+  // For nghttp2's data source: how many of the body's bytes the next DATA frame carries (up to
+  // `size`; TakeAnswer then gives them); sets `eof` when they end the body. -1: nothing to send
+  // yet (the source defers until a write resumes it).
+  ssize_t ReadAnswer(size_t size, bool& eof);
+  // Appends the next `n` bytes of the body (as ReadAnswer counted them) to `out`.
+  void TakeAnswer(size_t n, std::string& out);
   // The stream closed: the client reset it, the connection ended, or the answer was all sent.
   // Hang-up callbacks run (here, on the caller's thread) unless the answer was all sent first.
   void Closed(bool by_error);
@@ -112,6 +118,7 @@ class Stream {
   bool head_ready_ = false;
   Head head_;
   std::string out_;
+  std::shared_ptr<const std::string> shared_out_;  // a whole answer's shared body, instead of out_
   size_t out_pos_ = 0;
   bool out_end_ = false;
   bool eof_sent_ = false;
@@ -130,8 +137,10 @@ class Stream {
 // Writes `res` (the handler's answer to `req`) on `stream`: a whole body, or a content provider's
 // bytes as it produces them; `stopping` ends a stream between two provider calls. False when the
 // stream ended before the answer did. A whole answer is not posted to the loop: `whole` is set,
-// and the caller sends it (Session::PumpWith).
+// and the caller sends it (Session::PumpWith). `shared`: the exchange's shared body
+// (Exchange::ShareBody; answer.h, PrepareAnswer), null when none.
 bool WriteAnswer(Stream& stream, const httplib::Request& req, httplib::Response& res,
-                 const std::function<bool()>& stopping, bool& whole);
+                 std::shared_ptr<const std::string>& shared, const std::function<bool()>& stopping,
+                 bool& whole);
 
 }  // namespace kubedouble::net::http2

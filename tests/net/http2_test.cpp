@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/h2_client.h"
+#include "counting_text.h"
 #include "counts_become.h"
 #include "reliability/raw_tls.h"
 #include "server_context.h"
@@ -52,14 +53,27 @@ struct Gate {
   }
 };
 
+// The bodies /shared and /shared-big answer with (Exchange::ShareBody).
+const std::shared_ptr<const std::string>& SharedText() {
+  static const auto text = std::make_shared<const std::string>(Counting(100000));
+  return text;
+}
+const std::shared_ptr<const std::string>& SharedBig() {
+  static const auto big = std::make_shared<const std::string>(Counting(4 << 20));
+  return big;
+}
+
 // /watch?name=N: a chunk "N-1\n", then (once the gate opens) "N-2\n" and the end; a hang-up ends
 // it early. /slow: 200 "slow" once the gate opens. /echo: method, version and body. /header: the
-// Authorization header in brackets. /id?n=N: "id-N". Otherwise
-// "list" (or /big: 2 MiB from a provider).
+// Authorization header in brackets. /id?n=N: "id-N". /shared, /shared-big: a shared body
+// (SharedText, SharedBig) as application/json. Otherwise "list" (or /big: 2 MiB from a provider).
 net::HttpServer::Handler Handler(std::shared_ptr<Gate> gate) {
   return [gate](net::Exchange& ex) {
     const httplib::Request& req = ex.request;
-    if (req.path == "/watch") {
+    if (req.path == "/shared" || req.path == "/shared-big") {
+      ex.response.set_header("Content-Type", "application/json");
+      ex.ShareBody(req.path == "/shared" ? SharedText() : SharedBig());
+    } else if (req.path == "/watch") {
       ex.OnHangUp([gate] { gate->HungUp(); });
       const std::string name = req.get_param_value("name");
       auto step = std::make_shared<int>(0);
@@ -364,6 +378,48 @@ TEST_F(Http2Test, WithHttp2OffAlpnChoosesHttp1) {
   ASSERT_TRUE(c.handshaken());
   EXPECT_EQ(c.alpn(), "http/1.1");
   EXPECT_FALSE(c.ok());
+}
+
+// A shared body (Exchange::ShareBody) arrives byte for byte in DATA frames, with its
+// Content-Length, answered by the loop or by a worker; HEAD gets the head only.
+TEST_F(Http2Test, ASharedBodyArrivesAsItIsWithItsLength) {
+  Start(true, [](const httplib::Request& req) { return req.has_param("quick"); });
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.ok());
+  for (const std::string query : {"?quick=1", ""}) {
+    SCOPED_TRACE(query);
+    const int32_t get = c.Get("/shared" + query);
+    const int32_t head = c.Request("HEAD", "/shared" + query);
+    ASSERT_TRUE(c.RunUntil([&] { return c.reply(get).done && c.reply(head).done; }));
+    EXPECT_EQ(c.reply(get).status, 200);
+    EXPECT_TRUE(c.reply(get).body == *SharedText()) << c.reply(get).body.size() << " bytes";
+    EXPECT_EQ(c.reply(get).headers.find("content-length")->second, "100000");
+    EXPECT_EQ(c.reply(get).headers.find("content-type")->second, "application/json");
+    EXPECT_EQ(c.reply(head).status, 200);
+    EXPECT_EQ(c.reply(head).body, "");
+    EXPECT_EQ(c.reply(head).headers.find("content-length")->second, "100000");
+  }
+}
+
+// A shared body of many flow-control windows, to a client that reads late, arrives whole; so do
+// several at once on one connection.
+TEST_F(Http2Test, ABigSharedBodyReachesASlowReaderWhole) {
+  Start(true, [](const httplib::Request& req) { return req.has_param("quick"); });
+  H2Client c(server_->port(), ca());
+  ASSERT_TRUE(c.ok());
+  std::vector<int32_t> ids = {c.Get("/shared-big?quick=1"), c.Get("/shared-big"),
+                              c.Get("/shared-big?quick=1")};
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the windows fill, unread
+  ASSERT_TRUE(c.RunUntil(
+      [&] {
+        return std::all_of(ids.begin(), ids.end(), [&](int32_t id) { return c.reply(id).done; });
+      },
+      std::chrono::seconds(30)));
+  for (int32_t id : ids) {
+    EXPECT_EQ(c.reply(id).error, 0u);
+    EXPECT_EQ(c.reply(id).body.size(), SharedBig()->size());
+    EXPECT_TRUE(c.reply(id).body == *SharedBig());
+  }
 }
 
 }  // namespace

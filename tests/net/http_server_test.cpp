@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "common/h2_client.h"
+#include "counting_text.h"
 #include "counts_become.h"
 #include "reliability/raw_tls.h"
 #include "server_context.h"
@@ -550,6 +551,78 @@ TEST(ConnectionLimit, FollowsTheOpenFileLimit) {
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lower), 0);
   EXPECT_EQ(net::ConnectionsTheFileLimitAllows(), 896u);
   setrlimit(RLIMIT_NOFILE, &files);
+}
+
+// An answer whose body is shared (Exchange::ShareBody: a kept list answer) arrives byte for byte
+// with its Content-Length, from the loop (a quick request) and from a worker alike; HEAD gets the
+// head only; a body the handler sets itself wins; a client that accepts gzip gets it compressed.
+TEST_F(HttpServerTest, ASharedBodyArrivesAsItIsWithItsLength) {
+  auto text = std::make_shared<const std::string>(Counting(100000));
+  net::HttpServerOptions o;
+  o.answers_at_once = [](const httplib::Request& req) { return req.path.rfind("/quick", 0) == 0; };
+  StartServer(
+      [text](net::Exchange& ex) {
+        ex.response.set_header("Content-Type", "application/json");
+        ex.ShareBody(text);
+        if (ex.request.path.find("/own") != std::string::npos) ex.response.body = "own";
+      },
+      o);
+  auto c = Connect();
+  for (const std::string path : {"/quick", "/worker"}) {
+    SCOPED_TRACE(path);
+    ASSERT_TRUE(c->Send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    RawReply r = c->Read();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_TRUE(r.body == *text) << r.body.size() << " bytes";
+    EXPECT_NE(r.head.find("\r\nContent-Length: 100000"), std::string::npos) << r.head;
+    EXPECT_NE(r.head.find("\r\nContent-Type: application/json"), std::string::npos) << r.head;
+
+    ASSERT_TRUE(c->Send("HEAD " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    r = c->ReadHead();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.head.find("\r\nContent-Length: 100000"), std::string::npos) << r.head;
+    char after[64];
+    EXPECT_EQ(c->ReadSome(after, sizeof after, std::chrono::milliseconds(300)), 0);
+
+    ASSERT_TRUE(c->Send("GET " + path + "/own HTTP/1.1\r\nHost: x\r\n\r\n"));
+    r = c->Read();
+    EXPECT_EQ(r.body, "own");
+    EXPECT_NE(r.head.find("\r\nContent-Length: 3"), std::string::npos) << r.head;
+
+    ASSERT_TRUE(c->Send("GET " + path + " HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n"));
+    r = c->Read();
+    EXPECT_NE(r.head.find("\r\nContent-Encoding: gzip"), std::string::npos) << r.head;
+    EXPECT_NE(r.head.find("\r\nContent-Length: " + std::to_string(r.body.size())),
+              std::string::npos)
+        << r.head;
+    std::string plain;
+    httplib::detail::gzip_decompressor gunzip;
+    ASSERT_TRUE(gunzip.decompress(r.body.data(), r.body.size(), [&](const char* d, size_t n) {
+      plain.append(d, n);
+      return true;
+    }));
+    EXPECT_TRUE(plain == *text) << plain.size() << " bytes";
+  }
+  EXPECT_EQ(*text, Counting(100000));  // never written to
+}
+
+// A shared body far larger than the socket's buffers, to a client that starts reading late,
+// arrives whole: from the loop (written on as the client reads) and from a worker.
+TEST_F(HttpServerTest, ABigSharedBodyReachesASlowReaderWhole) {
+  auto big = std::make_shared<const std::string>(Counting(8 << 20));
+  net::HttpServerOptions o;
+  o.answers_at_once = [](const httplib::Request& req) { return req.path == "/quick"; };
+  StartServer([big](net::Exchange& ex) { ex.ShareBody(big); }, o);
+  for (const std::string path : {"/quick", "/worker"}) {
+    SCOPED_TRACE(path);
+    auto c = Connect();
+    ASSERT_TRUE(c->Send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    RawReply r = c->Read();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body.size(), big->size());
+    EXPECT_TRUE(r.body == *big);
+  }
 }
 
 }  // namespace

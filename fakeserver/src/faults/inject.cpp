@@ -108,8 +108,9 @@ bool InjectBefore(const FaultSet::Fired& fault, const httplib::Request& req, htt
 }
 
 void InjectAfter(const FaultSet::Fired& fault, const httplib::Request&, httplib::Response& res,
-                 net::Exchange&) {
+                 net::Exchange& ex) {
   const FaultRule& r = fault.rule;
+  ex.UnshareBody();  // the rules below reshape res.body
   if (r.action == FaultAction::kCloseWatch && res.content_provider_ &&
       res.is_chunked_content_provider_) {
     auto inner = std::move(res.content_provider_);

@@ -312,11 +312,17 @@ std::string Store::ListAnswer(const ResourceInfo& res, const std::string& ns,
 
 std::string Store::ListJson(const ResourceInfo& res, const std::string& ns,
                             const ListOptions& options) const {
+  return *SharedListJson(res, ns, options);
+}
+
+std::shared_ptr<const std::string> Store::SharedListJson(const ResourceInfo& res,
+                                                         const std::string& ns,
+                                                         const ListOptions& options) const {
   Core& c = *impl_->core;
   c.MaybeCompactAged();
   // The same list of the same state, answered before: its text again (list_cache.h).
   std::string key = ListCache::Key(res, ns, options);
-  if (auto kept = c.lists.Find(key, c.state.load(std::memory_order_acquire))) return *kept;
+  if (auto kept = c.lists.Find(key, c.state.load(std::memory_order_acquire))) return kept;
   ListPage page = Collect(c, res, ns, options);
   // The same text as List(...).dump(): keys in nlohmann's (sorted) order.
   size_t size = 256;
@@ -343,7 +349,7 @@ std::string Store::ListJson(const ResourceInfo& res, const std::string& ns,
   out += '}';
   auto text = std::make_shared<const std::string>(std::move(out));
   c.lists.Put(std::move(key), page.state, text);
-  return *text;
+  return text;
 }
 
 }  // namespace kubedouble::fake

@@ -267,6 +267,9 @@ class Store {
                       const std::string& name) const;
   std::string ListJson(const ResourceInfo& res, const std::string& ns,
                        const ListOptions& options) const;
+  // ListJson's text as it is kept (shared, never changed; the server writes it with no copy).
+  std::shared_ptr<const std::string> SharedListJson(const ResourceInfo& res, const std::string& ns,
+                                                    const ListOptions& options) const;
   // A list answer in another form (YAML, protobuf, a transform; named by `form`): `make` turns
   // the list, as List returns it, into the answer. Like ListJson's text, the answer is kept for
   // the store's state and given again for the same list and form until the store changes;

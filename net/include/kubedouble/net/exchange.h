@@ -30,6 +30,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "kubedouble/net/upgraded_stream.h"
@@ -123,6 +124,16 @@ class Exchange {
   void Upgrade(UpgradeTaker taker);
   bool upgraded() const { return static_cast<bool>(taker_); }
 
+  // The answer's body is `body`, a text shared with others and never changed (a kept list
+  // answer): the server writes it from there, with no copy of its own. It counts only while
+  // response.body is empty and no content provider is set (either wins); Content-Length is its
+  // size, and a client that asked for compression gets a compressed copy as it would of
+  // response.body. HEAD: the head only.
+  void ShareBody(std::shared_ptr<const std::string> body) { shared_body_ = std::move(body); }
+  // Moves a shared body (ShareBody) into response.body, as a copy of its own: for code that
+  // reshapes the answer's body (a fault). Nothing when there is none.
+  void UnshareBody();
+
   // The answer's chunked content provider waits without a thread (see StreamWaker above); the
   // same waker every call.
   std::shared_ptr<StreamWaker> WakeableStream();
@@ -133,6 +144,8 @@ class Exchange {
   void SetBody(bool has_body, std::unique_ptr<httplib::ContentReader> reader);
   // The waker WakeableStream() gave out (null when the handler asked for none).
   const std::shared_ptr<StreamWaker>& waker() const { return waker_; }
+  // The body ShareBody() gave (null: none); PrepareAnswer (src/answer.h) may drop it.
+  std::shared_ptr<const std::string>& shared_body() { return shared_body_; }
 
  private:
   std::shared_ptr<Connection> conn_;
@@ -142,6 +155,7 @@ class Exchange {
   std::unique_ptr<httplib::ContentReader> reader_;
   UpgradeTaker taker_;
   std::shared_ptr<StreamWaker> waker_;
+  std::shared_ptr<const std::string> shared_body_;
 };
 
 }  // namespace kubedouble::net
