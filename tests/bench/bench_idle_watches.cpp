@@ -6,10 +6,18 @@
 // Goals (issue 19): at most 64 threads, under 150 MB, a fresh request under 100 ms, the write
 // reaching every watcher (p99) under 1 s. The client is this process: one thread, non-blocking
 // sockets on epoll, so the watchers' figures include reading 5,000 TLS sockets in turn.
-// Loopback only, bounded: every phase has a deadline, the whole run stays within about two
-// minutes, and the server is stopped at the end whatever happened. Both processes raise their
-// open-file limit to the hard one (the server does so itself at start); with a hard limit too
-// low for the connections, the figures say how many were held.
+//
+// The reference, in the same run once kubedouble has stopped: nginx (nginx_reference.h) holding
+// as many idle keep-alive TLS connections (15,000), each having read GET /version's bytes as
+// kubedouble served them, on the same certificate and key. Memory per connection is the growth of
+// resident memory (VmRSS; nginx: master and workers summed) from before the connections were
+// opened to while they are held, divided by how many are held; kubedouble's is also split into
+// watches (opened first) and idle connections (opened next).
+//
+// Loopback only, bounded: every phase has a deadline, the whole run stays within about three
+// minutes, and both servers are stopped at the end whatever happened. Both processes raise their
+// open-file limit to the hard one (the server does so itself at start; nginx is told to); with a
+// hard limit too low for the connections, the figures say how many were held.
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
@@ -32,8 +40,10 @@
 #include <thread>
 #include <vector>
 
+#include "common/proc_status.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
+#include "nginx_reference.h"
 
 namespace {
 
@@ -63,16 +73,6 @@ double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return -1;
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
-
-// "Threads:" and "VmRSS:" (kB) of /proc/PID/status.
-long StatusField(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + field.size());
-  }
-  return -1;
 }
 
 void RaiseFileLimit() {
@@ -186,9 +186,9 @@ class Client {
     return n;
   }
 
-  // A fresh connection, blocking: connect, handshake, `request`, the whole answer. Its duration
-  // (ms) and status (0: failed).
-  std::pair<double, int> Fresh(const std::string& request) {
+  // A fresh connection, blocking: connect, handshake, `request`, the whole answer (its body in
+  // `body` when given). Its duration (ms) and status (0: failed).
+  std::pair<double, int> Fresh(const std::string& request, std::string* body = nullptr) {
     const auto t0 = Clock::now();
     Conn c;
     c.fd = Dial(false);
@@ -211,6 +211,9 @@ class Client {
     }
     ERR_clear_error();
     const int status = c.in.size() > 12 ? std::atoi(c.in.c_str() + 9) : 0;
+    if (const size_t end = c.in.find("\r\n\r\n"); body != nullptr && end != std::string::npos) {
+      *body = c.in.substr(end + 4);
+    }
     return {Ms(Clock::now() - t0), status};
   }
 
@@ -339,6 +342,36 @@ class Client {
   int awaited_ = 0;
 };
 
+constexpr int kWarmUp = 10;  // fresh requests before the memory is read the first time
+
+// Growth of resident memory per held connection (bytes); -1 when none is held.
+double BytesPerConn(long from_kb, long to_kb, int held) {
+  return held > 0 ? static_cast<double>(to_kb - from_kb) * 1024 / held : -1;
+}
+
+// The reference: nginx holding `n` idle connections that each read `body` from GET /version.
+struct NginxFigures {
+  long before_kb = -1, holding_kb = -1;
+  int held = 0;
+};
+NginxFigures NginxHoldingIdle(const fs::path& pki, const std::string& body, int n) {
+  NginxFigures f;
+  kubedouble::bench::NginxReference nginx(pki, n + 1000);  // however the workers share them
+  if (nginx.port() == 0) {
+    fprintf(stderr, "no nginx reference: %s\n", nginx.Error().c_str());
+    return f;
+  }
+  nginx.Serve("version", body);
+  Client client(nginx.port(), (pki / "ca.crt").string(), "unused");
+  const std::string request = Request("GET", "/version", "unused");
+  for (int i = 0; i < kWarmUp; ++i) client.Fresh(request);
+  f.before_kb = nginx.RssKb();
+  client.Open(n, false);
+  f.held = client.Holding(false);
+  f.holding_kb = nginx.RssKb();
+  return f;
+}
+
 void BM_IdleConnectionsAndWatches(benchmark::State& state) {
   RaiseFileLimit();
   for (auto _ : state) {
@@ -356,25 +389,29 @@ void BM_IdleConnectionsAndWatches(benchmark::State& state) {
     std::string token;
     std::getline(tokens, token);
     token = token.substr(0, token.find(','));
-    Client client(port, (dir / "pki" / "ca.crt").string(), token);
+    auto client = std::make_unique<Client>(port, (dir / "pki" / "ca.crt").string(), token);
+    Client& c = *client;
+    std::string version;  // the bytes nginx serves too
+    for (int i = 0; i < kWarmUp; ++i) c.Fresh(Request("GET", "/version", token), &version);
+    const long before_kb = kubedouble::test::ProcStatus(serve.pid(), "VmRSS:");
 
     const auto t_open = Clock::now();
-    client.Open(kWatches, true);  // first: the idle ones must not reach the idle timeout (30 s)
-    client.Open(kIdle, false);
+    c.Open(kWatches, true);  // first: the idle ones must not reach the idle timeout (30 s)
+    const long watches_kb = kubedouble::test::ProcStatus(serve.pid(), "VmRSS:");
+    c.Open(kIdle, false);
     const double open_s = Ms(Clock::now() - t_open) / 1000;
-    const int watching = client.Holding(true);
-    const int idle = client.Holding(false);
+    const int watching = c.Holding(true);
+    const int idle = c.Holding(false);
     if (const char* hold = std::getenv("KD_BENCH_HOLD")) {  // to look at the server meanwhile
       fprintf(stderr, "holding: server pid %d\n", serve.pid());
       std::this_thread::sleep_for(std::chrono::seconds(std::atoi(hold)));
     }
-    const long threads = StatusField(serve.pid(), "Threads:");
-    const long rss_kb = StatusField(serve.pid(), "VmRSS:");
+    const long threads = kubedouble::test::ProcStatus(serve.pid(), "Threads:");
+    const long rss_kb = kubedouble::test::ProcStatus(serve.pid(), "VmRSS:");
 
     std::vector<double> fresh;
     for (int i = 0; i < kFreshRequests; ++i) {
-      auto [ms, status] =
-          client.Fresh(Request("GET", "/api/v1/namespaces/default/configmaps", token));
+      auto [ms, status] = c.Fresh(Request("GET", "/api/v1/namespaces/default/configmaps", token));
       if (status == 200) fresh.push_back(ms);
     }
 
@@ -383,21 +420,38 @@ void BM_IdleConnectionsAndWatches(benchmark::State& state) {
       const std::string data = R"({"data":{"n":")" + std::to_string(w) + R"("}})";
       const auto t0 = Clock::now();
       auto [ms, status] =
-          w == 1
-              ? client.Fresh(Request("POST", "/api/v1/namespaces/default/configmaps", token,
-                                     "application/json",
-                                     R"({"metadata":{"name":"bench-probe"},"data":{"n":"1"}})"))
-              : client.Fresh(Request("PATCH", "/api/v1/namespaces/default/configmaps/bench-probe",
-                                     token, "application/merge-patch+json", data));
+          w == 1 ? c.Fresh(Request("POST", "/api/v1/namespaces/default/configmaps", token,
+                                   "application/json",
+                                   R"({"metadata":{"name":"bench-probe"},"data":{"n":"1"}})"))
+                 : c.Fresh(Request("PATCH", "/api/v1/namespaces/default/configmaps/bench-probe",
+                                   token, "application/merge-patch+json", data));
       if (status != 200 && status != 201) continue;
-      std::vector<double> got = client.AwaitEvents(w, t0);
+      std::vector<double> got = c.AwaitEvents(w, t0);
       reach.insert(reach.end(), got.begin(), got.end());
     }
-    const long threads_after = StatusField(serve.pid(), "Threads:");
+    const long threads_after = kubedouble::test::ProcStatus(serve.pid(), "Threads:");
+    client.reset();  // its descriptors, before nginx's connections
+    serve.Stop();
+    const NginxFigures nginx = NginxHoldingIdle(dir / "pki", version, kIdle + kWatches);
 
     state.SetIterationTime(Percentile(reach, 0.99) / 1000);
     state.counters["threads"] = static_cast<double>(std::max(threads, threads_after));
     state.counters["rss_mb"] = static_cast<double>(rss_kb) / 1024;
+    state.counters["rss_before_mb"] = static_cast<double>(before_kb) / 1024;
+    const double per_conn = BytesPerConn(before_kb, rss_kb, idle + watching);
+    const double per_idle = BytesPerConn(watches_kb, rss_kb, idle);
+    state.counters["bytes_per_conn"] = per_conn;
+    state.counters["bytes_per_idle_conn"] = per_idle;
+    state.counters["bytes_per_watch"] = BytesPerConn(before_kb, watches_kb, watching);
+    if (nginx.held > 0) {
+      const double theirs = BytesPerConn(nginx.before_kb, nginx.holding_kb, nginx.held);
+      state.counters["nginx_rss_before_mb"] = static_cast<double>(nginx.before_kb) / 1024;
+      state.counters["nginx_rss_mb"] = static_cast<double>(nginx.holding_kb) / 1024;
+      state.counters["nginx_idle_held"] = nginx.held;
+      state.counters["nginx_bytes_per_conn"] = theirs;
+      state.counters["bytes_per_conn_vs_nginx"] = per_conn / theirs;
+      state.counters["bytes_per_idle_conn_vs_nginx"] = per_idle / theirs;
+    }
     state.counters["idle_held"] = idle;
     state.counters["watches_held"] = watching;
     state.counters["open_s"] = open_s;
@@ -408,7 +462,6 @@ void BM_IdleConnectionsAndWatches(benchmark::State& state) {
     state.counters["watch_event_max_ms"] = Percentile(reach, 1.0);
     state.counters["watch_events_read"] = static_cast<double>(reach.size());
     state.SetLabel("p99 of a write reaching every watcher");
-    serve.Stop();
   }
 }
 BENCHMARK(BM_IdleConnectionsAndWatches)

@@ -69,21 +69,15 @@ def main():
         nginx_port = free_port()
         conf = os.path.join(tmp, "nginx.conf")
         pki = os.path.join(state, "pki")
+        # The configuration nginx_reference.h starts nginx from too.
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               "nginx_reference.conf")) as f:
+            text = f.read()
+        for key, value in (("@DIR@", tmp), ("@PKI@", pki), ("@PORT@", str(nginx_port)),
+                           ("@CONNECTIONS@", "1024"), ("@FILES@", "2048")):
+            text = text.replace(key, value)
         with open(conf, "w") as f:
-            f.write(f"""
-worker_processes auto; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/nginx.err;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off; default_type application/json;
-  client_body_temp_path {tmp}/cb; proxy_temp_path {tmp}/pt; fastcgi_temp_path {tmp}/ft;
-  uwsgi_temp_path {tmp}/ut; scgi_temp_path {tmp}/st;
-  server {{
-    listen 127.0.0.1:{nginx_port} ssl http2; ssl_certificate {pki}/server.crt;
-    ssl_certificate_key {pki}/server.key; ssl_protocols TLSv1.2 TLSv1.3;
-    keepalive_requests 100000; http2_max_requests 100000; root {tmp}/www;
-  }}
-}}
-""")
+            f.write(text)
         n = subprocess.Popen(["nginx", "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         bare = None
