@@ -4,16 +4,18 @@
 #include <benchmark/benchmark.h>
 
 #include <malloc.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/proc_status.h"
 #include "kubedouble/fakeserver/store.h"
 #include "pods.h"
 
@@ -46,14 +48,7 @@ Loaded& Fixture() {
   return *loaded;
 }
 
-long RssKb() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
+long RssKb() { return kubedouble::test::ProcStatus(getpid(), "VmRSS:"); }
 
 void BM_StoreFullList10kPods(benchmark::State& state) {
   auto& f = Fixture();

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/proc_status.h"
 #include "common/temp_dir.h"
 #include "raw_tls.h"
 #include "serve_process.h"
@@ -32,20 +33,6 @@ constexpr int kSlowloris = 2500;
 constexpr auto kHold = 10s;
 constexpr auto kAskEvery = 200ms;
 constexpr auto kAnswerWithin = 2s;
-
-long RssKb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  long value = 0;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      in >> value;
-      return value;
-    }
-    in.ignore(1 << 20, '\n');
-  }
-  return 0;
-}
 
 TEST(ExhaustionTest, IdleAndSlowlorisSocketsNeverKeepAnAuthenticatedClientOut) {
   rlimit files{};  // 5,000 sockets here (the server raises its own limit likewise)
@@ -88,7 +75,7 @@ TEST(ExhaustionTest, IdleAndSlowlorisSocketsNeverKeepAnAuthenticatedClientOut) {
                    : fmt::format("status {} closed {} head {:.120}", r.status, r.closed, r.head));
       }
       peak_threads = std::max(peak_threads, serve.Threads());
-      peak_rss = std::max(peak_rss, RssKb(serve.pid()));
+      peak_rss = std::max(peak_rss, test::ProcStatus(serve.pid(), "VmRSS:"));
       std::this_thread::sleep_until(asked + kAskEvery);
     }
   });
