@@ -1,15 +1,18 @@
 // Lists in every form the server answers (plain and indented JSON, YAML, protobuf,
 // PartialObjectMetadataList) are kept while the store is unchanged (Store::ListJson and
-// ListAnswer): the next list after a write shows the write in every form, and no form is
-// answered with another's body.
+// ListAnswer): the next list after a write shows the write in every form, no form is answered
+// with another's body, and a kept answer leaves exactly as the one first made did, over HTTP/1.1
+// and HTTP/2, compressed or not, with the headers of an answer made for its request.
 #include <gtest/gtest.h>
 #include <kubedouble/base/yaml_json.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "client.h"
+#include "common/h2_client.h"
 #include "protobuf.h"
 
 namespace kubedouble::fake {
@@ -89,12 +92,117 @@ TEST(ListAnswers, EveryFormShowsTheNextWriteAndKeepsItsOwnBody) {
   }
 }
 
+// What a client sees of an answer: its status, headers (names in lower case; the values of
+// those that differ between any two requests, Date and Audit-Id, left out) and body.
+template <typename Headers>
+std::string Seen(int status, const Headers& headers, const std::string& body) {
+  std::multimap<std::string, std::string> sorted;
+  for (const auto& [name, value] : headers) {
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    sorted.emplace(lower, lower == "date" || lower == "audit-id" ? "*" : value);
+  }
+  std::string seen = std::to_string(status) + "\n";
+  for (const auto& [name, value] : sorted) seen += name + ": " + value + "\n";
+  return seen + "\n" + body;
+}
+
+// The header names of `seen` (Seen), one a line, but Content-Encoding (only some media types
+// are compressed).
+std::string Names(const std::string& seen) {
+  std::string names;
+  for (size_t at = seen.find('\n') + 1; at < seen.size() && seen[at] != '\n';) {
+    const size_t end = seen.find('\n', at);
+    std::string name = seen.substr(at, seen.find(':', at) - at);
+    if (name != "content-encoding") names += name + "\n";
+    at = end + 1;
+  }
+  return names;
+}
+
+// Whether an answer in `form` is compressed for a client that accepts gzip (cpp-httplib
+// compresses application/json, not YAML or protobuf).
+bool Compressed(const Form& form) { return std::string(form.content_type) == "application/json"; }
+
+const httplib::Headers kTable = {{"Accept", "application/json;as=Table;g=meta.k8s.io;v=v1"}};
+
+TEST(ListAnswers, AKeptAnswerLeavesAsTheFirstOneOverHttp1) {
+  TestServer srv;
+  auto c = testing::Client(srv, testing::AdminToken(srv));
+  const std::string path = "/api/v1/namespaces/default/configmaps";
+  int created = 0;
+  for (const Form& form : kForms) {
+    for (const char* encoding : {"", "gzip"}) {
+      // A new store state: the first list is made, the second answered from what was kept.
+      auto w =
+          c->Post(path, json{{"metadata", {{"name", "cm" + std::to_string(++created)}}}}.dump(),
+                  "application/json");
+      ASSERT_TRUE(w);
+      ASSERT_EQ(w->status, 201);
+      httplib::Headers headers = {{"Accept", form.accept}};
+      if (*encoding != '\0') headers.emplace("Accept-Encoding", encoding);
+      auto get = [&](const std::string& query, const httplib::Headers& h) {
+        auto r = c->Get(path + query, h);
+        EXPECT_TRUE(r);
+        return r ? Seen(r->status, r->headers, r->body) : std::string();
+      };
+      const std::string made = get(form.query, headers);
+      const std::string kept = get(form.query, headers);
+      EXPECT_EQ(made, kept) << form.name << " " << encoding;
+      EXPECT_NE(made.find("content-type: " + std::string(form.content_type) + "\n"),
+                std::string::npos)
+          << made;
+      // A Table is made for every request and leaves as a body of its own: the same headers.
+      httplib::Headers table = kTable;
+      if (*encoding != '\0') table.emplace("Accept-Encoding", encoding);
+      EXPECT_EQ(Names(kept), Names(get("", table))) << form.name << " " << encoding;
+    }
+  }
+}
+
+TEST(ListAnswers, AKeptAnswerLeavesAsTheFirstOneOverHttp2) {
+  TestServer srv;
+  testing::H2Client h2(srv.port(), srv.paths().ca_crt.string());
+  ASSERT_TRUE(h2.ok()) << "ALPN chose '" << h2.alpn() << "'";
+  auto c = testing::Client(srv, testing::AdminToken(srv));
+  const std::string path = "/api/v1/namespaces/default/configmaps";
+  int created = 0;
+  for (const Form& form : kForms) {
+    for (const char* encoding : {"", "gzip"}) {
+      auto w =
+          c->Post(path, json{{"metadata", {{"name", "cm" + std::to_string(++created)}}}}.dump(),
+                  "application/json");
+      ASSERT_TRUE(w);
+      ASSERT_EQ(w->status, 201);
+      std::vector<std::pair<std::string, std::string>> headers = {
+          {"authorization", "Bearer " + srv.paths().admin_token}, {"accept", form.accept}};
+      if (*encoding != '\0') headers.emplace_back("accept-encoding", encoding);
+      auto get = [&](const std::string& target, const auto& h) {
+        const int32_t id = h2.Request("GET", target, {}, h);
+        EXPECT_TRUE(h2.RunUntil([&] { return h2.reply(id).done; }));
+        const auto& r = h2.reply(id);
+        return Seen(r.status, r.headers, r.body);
+      };
+      const std::string made = get(path + form.query, headers);
+      const std::string kept = get(path + form.query, headers);
+      EXPECT_EQ(made, kept) << form.name << " " << encoding;
+      EXPECT_NE(made.find("content-type: " + std::string(form.content_type) + "\n"),
+                std::string::npos)
+          << made;
+      EXPECT_EQ(made.find("content-encoding: gzip\n") != std::string::npos,
+                *encoding != '\0' && Compressed(form))
+          << made;
+      headers[1].second = kTable.begin()->second;
+      EXPECT_EQ(Names(kept), Names(get(path, headers))) << form.name << " " << encoding;
+    }
+  }
+}
+
 TEST(ListAnswers, ATableIsMadeForEveryRequest) {
   TestServer srv;
   auto c = testing::Client(srv, testing::AdminToken(srv));
-  const httplib::Headers table = {{"Accept", "application/json;as=Table;g=meta.k8s.io;v=v1"}};
   auto rows = [&] {
-    auto r = c->Get("/api/v1/namespaces/default/configmaps", table);
+    auto r = c->Get("/api/v1/namespaces/default/configmaps", kTable);
     EXPECT_TRUE(r);
     return r ? json::parse(r->body)["rows"].size() : 0;
   };
