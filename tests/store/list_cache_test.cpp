@@ -153,6 +153,21 @@ TEST_F(ListCacheTest, AKeptAnswerIsSharedNotCopied) {
   EXPECT_EQ(json::parse(*text)["items"].size(), 1u);
 }
 
+TEST_F(ListCacheTest, AClockTickWithNothingDueKeepsTheLists) {
+  Pod("default", "web");  // bound to a node: deleted after its grace period
+  auto text = store_->SharedListJson(pods_, "default", {});
+  EXPECT_FALSE(store_->Tick());
+  EXPECT_EQ(store_->SharedListJson(pods_, "default", {}).get(), text.get());
+  store_->Delete(pods_, "default", "web");  // marked: 30 s to go
+  now_ += std::chrono::seconds(29);
+  text = store_->SharedListJson(pods_, "default", {});
+  EXPECT_FALSE(store_->Tick());  // its grace period not over yet
+  EXPECT_EQ(store_->SharedListJson(pods_, "default", {}).get(), text.get());
+  now_ += std::chrono::seconds(1);
+  EXPECT_TRUE(store_->Tick());
+  EXPECT_EQ(Names(json::parse(Listed(*store_, pods_, "default"))).size(), 0u);
+}
+
 TEST_F(ListCacheTest, AnAnswerThatCouldNotBeMadeIsNotKept) {
   int tries = 0;
   auto fails = [&](json) -> EncodedAnswer {
