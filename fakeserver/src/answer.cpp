@@ -31,6 +31,10 @@ void SendShared(Call& call, int status, std::shared_ptr<const std::string> body,
   call.exchange->ShareBody(std::move(body));
 }
 
+void SendShared(Call& call, int status, const std::shared_ptr<const EncodedAnswer>& answer) {
+  SendShared(call, status, {answer, &answer->body}, answer->content_type.c_str());
+}
+
 void SendJson(httplib::Response& res, int status, const json& body) {
   // Replace invalid UTF-8 (echoed from a path, selector or name) rather than throw.
   SendBody(res, status, body.dump(-1, ' ', false, json::error_handler_t::replace),

@@ -13,6 +13,7 @@
 
 #include "authn.h"
 #include "kubedouble/fakeserver/clock.h"
+#include "kubedouble/fakeserver/encoded_answer.h"
 #include "kubedouble/net/http_server.h"
 #include "negotiate.h"
 #include "request_info.h"
@@ -60,5 +61,8 @@ void SendText(httplib::Response& res, int status, const std::string& text);
 // without an exchange gets a copy in its response.
 void SendShared(Call& call, int status, std::shared_ptr<const std::string> body,
                 const char* content_type);
+// The same for a kept answer in some encoding (Store::ListAnswer): its body, with its own
+// Content-Type.
+void SendShared(Call& call, int status, const std::shared_ptr<const EncodedAnswer>& answer);
 
 }  // namespace kubedouble::fake

@@ -13,7 +13,6 @@
 #include "deprecation.h"
 #include "duplicate_fields.h"
 #include "eviction.h"
-#include "headers.h"
 #include "kubedouble/base/rfc3339.h"
 #include "kubedouble/schema/fields.h"
 #include "kubedouble/schema/resources.h"
@@ -273,16 +272,12 @@ void ResourceHandler::Serve(Call& call) const {
     if (format.transform == Transform::kTable)
       return Reply(call, r, 200, store.List(r, ns, options));
     // YAML, protobuf, indented JSON, PartialObjectMetadataList: made once per list, form and
-    // store state (Store::ListAnswer), kept as the Content-Type, a line end and the body.
-    const std::string answer = store.ListAnswer(r, ns, options, FormOf(format), [&](json list) {
+    // store state (Store::ListAnswer), and sent from where it is kept as plain JSON is.
+    return SendShared(call, 200, store.ListAnswer(r, ns, options, FormOf(format), [&](json list) {
       httplib::Response made;
       SendEncoded(made, 200, TransformAnswer(r, std::move(list), format, transform), format);
-      return made.get_header_value("Content-Type") + "\n" + made.body;
-    });
-    const size_t end = answer.find('\n');
-    res.status = 200;
-    res.body = answer.substr(end + 1);
-    return ReplaceHeader(res.headers, "Content-Type", answer.substr(0, end));
+      return EncodedAnswer{made.get_header_value("Content-Type"), std::move(made.body)};
+    }));
   }
   if (info.verb == "watch") {
     if (format.transform == Transform::kPartialObjectMetadataList) {

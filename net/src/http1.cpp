@@ -18,8 +18,6 @@ namespace {
 // cpp-httplib's limits, kept: a request line over 8 KiB is 414, a header line over 8 KiB 400.
 constexpr size_t kMaxRequestLine = 8192;
 constexpr size_t kMaxHeaderLine = 8192;
-// An answer's head and a body up to this size leave in one TLS write (one record).
-constexpr size_t kJoinLimit = 256 * 1024;
 
 bool KnownMethod(std::string_view m) {
   static constexpr std::array<std::string_view, 10> kMethods = {
@@ -407,34 +405,21 @@ std::string AnswerBytes(const httplib::Request& req, httplib::Response& res,
   return bytes;
 }
 
-bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res,
-                 std::shared_ptr<const std::string>& shared, bool close,
+bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res, bool close,
                  const std::function<bool()>& stopping) {
-  const bool provided = static_cast<bool>(res.content_provider_);
-  std::unique_ptr<httplib::detail::compressor> compressor = PrepareAnswer(req, res, &shared);
-  if (provided && res.is_chunked_content_provider_) {
+  std::unique_ptr<httplib::detail::compressor> compressor = PrepareAnswer(req, res);
+  if (res.is_chunked_content_provider_) {
     res.set_header("Transfer-Encoding", "chunked");
-  } else if (provided && res.content_length_ > 0) {
+  } else if (res.content_length_ > 0) {
     res.set_header("Content-Length", std::to_string(res.content_length_));
-  } else if (provided) {
+  } else {
     close = true;  // no length: the end of the stream ends the body
   }
   if (close) res.set_header("Connection", "close");
-
-  const bool head_only = req.method == "HEAD";
-  const std::string_view body = WholeBody(res, shared);
-  if (!provided && !head_only && body.size() <= kJoinLimit) {  // head and body in one record
-    std::string bytes = Head(res, body.size());
-    bytes += body;
-    return conn.Write(bytes.data(), bytes.size());
-  }
-  std::string head = Head(res);
-  if (head_only || (!provided && body.empty())) return conn.Write(head.data(), head.size());
-  if (!provided) {
-    return conn.Write(head.data(), head.size()) && conn.Write(body.data(), body.size());
-  }
-  // A stream: the head goes at once (a watcher learns its 200 before the first event).
+  // The head goes at once (a watcher learns its 200 before the first event).
+  const std::string head = Head(res);
   if (!conn.Write(head.data(), head.size())) return false;
+  if (req.method == "HEAD") return true;
   if (res.is_chunked_content_provider_) return WriteChunked(conn, res, compressor.get(), stopping);
   return WriteProvided(conn, res, res.content_length_, stopping);
 }

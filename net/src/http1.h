@@ -43,11 +43,11 @@ bool ReadBody(Connection& conn, Body& body, size_t max_body,
 std::string AnswerBytes(const httplib::Request& req, httplib::Response& res,
                         std::shared_ptr<const std::string>& shared, bool close);
 
-// Writes `res` as the answer to `req` (HEAD: no body), with "Connection: close" when `close`;
-// `shared` as for AnswerBytes. Content providers run here; `stopping` ends a stream between two
-// of its calls. False when the connection failed or a provider gave up.
-bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res,
-                 std::shared_ptr<const std::string>& shared, bool close,
+// Writes `res`, an answer from a content provider (a whole answer leaves as AnswerBytes), to
+// `req` (HEAD: the head only), with "Connection: close" when `close` or when the provider gives
+// no length. The provider runs here; `stopping` ends a stream between two of its calls. False
+// when the connection failed or the provider gave up.
+bool WriteAnswer(Connection& conn, const httplib::Request& req, httplib::Response& res, bool close,
                  const std::function<bool()>& stopping);
 
 // The head of `res`, a chunked content provider's answer to `req` (Transfer-Encoding: chunked;

@@ -114,8 +114,8 @@ HttpServer::Impl::Next HttpServer::Impl::Answer(const std::shared_ptr<Connection
     ex.reset();
     return SendOnLoop(conn, std::move(bytes), 0, close, true);
   }
-  const bool written = http1::WriteAnswer(*conn, ex->request, ex->response, ex->shared_body(),
-                                          close, [this] { return stopping.load(); });
+  const bool written = http1::WriteAnswer(*conn, ex->request, ex->response, close,
+                                          [this] { return stopping.load(); });
   ex.reset();
   return AfterAnswer(conn, close, written);
 }

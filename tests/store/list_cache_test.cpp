@@ -115,11 +115,13 @@ TEST_F(ListCacheTest, AnswersInOtherFormsAreMadeOncePerStateAndForm) {
   Pod("default", "a");
   int made = 0;
   auto answer = [&](const std::string& form, const ListOptions& o = {}) {
-    return store_->ListAnswer(pods_, "default", o, form, [&](json list) {
+    auto kept = store_->ListAnswer(pods_, "default", o, form, [&](json list) {
       ++made;
       EXPECT_EQ(list, store_->List(pods_, "default", o));
-      return form + ":" + std::to_string(list["items"].size());
+      return EncodedAnswer{"type/" + form, form + ":" + std::to_string(list["items"].size())};
     });
+    EXPECT_EQ(kept->content_type, "type/" + form);  // kept with its body
+    return kept->body;
   };
   EXPECT_EQ(answer("yaml"), "yaml:1");
   EXPECT_EQ(answer("yaml"), "yaml:1");
@@ -138,9 +140,37 @@ TEST_F(ListCacheTest, AnswersInOtherFormsAreMadeOncePerStateAndForm) {
   EXPECT_EQ(made, 5);
 }
 
+TEST_F(ListCacheTest, AKeptAnswerIsSharedNotCopied) {
+  Pod("default", "a");
+  auto text = store_->SharedListJson(pods_, "default", {});
+  EXPECT_EQ(store_->SharedListJson(pods_, "default", {}).get(), text.get());
+  auto make = [](json list) { return EncodedAnswer{"application/yaml", list.dump()}; };
+  auto yaml = store_->ListAnswer(pods_, "default", {}, "yaml", make);
+  EXPECT_EQ(store_->ListAnswer(pods_, "default", {}, "yaml", make).get(), yaml.get());
+  Pod("default", "b");  // a new state: new answers, the old ones still whole for their holders
+  EXPECT_NE(store_->ListAnswer(pods_, "default", {}, "yaml", make)->body, yaml->body);
+  EXPECT_EQ(json::parse(yaml->body)["items"].size(), 1u);
+  EXPECT_EQ(json::parse(*text)["items"].size(), 1u);
+}
+
+TEST_F(ListCacheTest, AClockTickWithNothingDueKeepsTheLists) {
+  Pod("default", "web");  // bound to a node: deleted after its grace period
+  auto text = store_->SharedListJson(pods_, "default", {});
+  EXPECT_FALSE(store_->Tick());
+  EXPECT_EQ(store_->SharedListJson(pods_, "default", {}).get(), text.get());
+  store_->Delete(pods_, "default", "web");  // marked: 30 s to go
+  now_ += std::chrono::seconds(29);
+  text = store_->SharedListJson(pods_, "default", {});
+  EXPECT_FALSE(store_->Tick());  // its grace period not over yet
+  EXPECT_EQ(store_->SharedListJson(pods_, "default", {}).get(), text.get());
+  now_ += std::chrono::seconds(1);
+  EXPECT_TRUE(store_->Tick());
+  EXPECT_EQ(Names(json::parse(Listed(*store_, pods_, "default"))).size(), 0u);
+}
+
 TEST_F(ListCacheTest, AnAnswerThatCouldNotBeMadeIsNotKept) {
   int tries = 0;
-  auto fails = [&](json) -> std::string {
+  auto fails = [&](json) -> EncodedAnswer {
     ++tries;
     throw StatusError(406, "NotAcceptable", "no");
   };
@@ -187,19 +217,29 @@ TEST(ListCacheKeyTest, EveryFieldCountsAndNoneRunsIntoTheNext) {
   }
 }
 
-TEST(ListCacheKeyTest, ATextIsFoundOnlyForItsStateAndAnOlderStateDoesNotReplaceANewer) {
+TEST(ListCacheKeyTest, AnAnswerIsFoundOnlyForItsStateAndAnOlderStateDoesNotReplaceANewer) {
   ListCache cache;
-  auto text = [](const char* s) { return std::make_shared<const std::string>(s); };
+  auto text = [](const char* s) {
+    return std::make_shared<const EncodedAnswer>(EncodedAnswer{"text/plain", s});
+  };
   cache.Put("k", 2, text("two"));
   ASSERT_TRUE(cache.Find("k", 2));
-  EXPECT_EQ(*cache.Find("k", 2), "two");
+  EXPECT_EQ(cache.Find("k", 2)->body, "two");
+  EXPECT_EQ(cache.Find("k", 2)->content_type, "text/plain");
   EXPECT_FALSE(cache.Find("k", 3));
   EXPECT_FALSE(cache.Find("other", 2));
   cache.Put("k", 1, text("one"));  // made before the state moved on
-  EXPECT_EQ(*cache.Find("k", 2), "two");
+  EXPECT_EQ(cache.Find("k", 2)->body, "two");
   cache.Put("j", 3, text("three"));
   EXPECT_FALSE(cache.Find("k", 2));
-  EXPECT_EQ(*cache.Find("j", 3), "three");
+  EXPECT_EQ(cache.Find("j", 3)->body, "three");
+}
+
+TEST(ListCacheKeyTest, TheSameAnswerIsSharedNotCopied) {
+  ListCache cache;
+  auto kept = std::make_shared<const EncodedAnswer>(EncodedAnswer{"application/json", "{}"});
+  cache.Put("k", 1, kept);
+  EXPECT_EQ(cache.Find("k", 1).get(), kept.get());
 }
 
 }  // namespace

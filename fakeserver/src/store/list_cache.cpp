@@ -33,24 +33,24 @@ std::string ListCache::Key(const ResourceInfo& res, const std::string& ns, const
   return key;
 }
 
-std::shared_ptr<const std::string> ListCache::Find(const std::string& key, uint64_t state) const {
+std::shared_ptr<const EncodedAnswer> ListCache::Find(const std::string& key, uint64_t state) const {
   std::lock_guard lock(mu_);
   if (state != state_) return nullptr;
-  auto it = texts_.find(key);
-  return it == texts_.end() ? nullptr : it->second;
+  auto it = answers_.find(key);
+  return it == answers_.end() ? nullptr : it->second;
 }
 
-void ListCache::Put(std::string key, uint64_t state, std::shared_ptr<const std::string> text) {
-  if (text->size() > kMaxBytes) return;
+void ListCache::Put(std::string key, uint64_t state, std::shared_ptr<const EncodedAnswer> answer) {
+  const size_t size = answer->body.size();
+  if (size > kMaxBytes) return;
   std::lock_guard lock(mu_);
   if (state < state_) return;  // made from a state that has changed since
-  if (state > state_ || bytes_ + text->size() > kMaxBytes || texts_.size() >= kMaxEntries) {
-    texts_.clear();
+  if (state > state_ || bytes_ + size > kMaxBytes || answers_.size() >= kMaxEntries) {
+    answers_.clear();
     bytes_ = 0;
     state_ = state;
   }
-  const size_t size = text->size();
-  if (texts_.try_emplace(std::move(key), std::move(text)).second) bytes_ += size;
+  if (answers_.try_emplace(std::move(key), std::move(answer)).second) bytes_ += size;
 }
 
 }  // namespace kubedouble::fake

@@ -786,6 +786,11 @@ int64_t Store::compacted_revision() const {
 
 bool Store::Tick() {
   auto& c = *impl_->core;
+  {
+    // Most ticks find nothing due: they leave the state, and so the kept lists, as they are.
+    std::shared_lock lock(c.mu);
+    if (!GracePeriodWorkDueLocked(c)) return false;
+  }
   bool changed;
   {
     WriteLock lock(c);

@@ -3,6 +3,7 @@
 #include <limits>
 #include <mutex>
 
+#include "../negotiate.h"
 #include "../util.h"
 #include "kubedouble/base/encoding.h"
 #include "store_core.h"
@@ -295,19 +296,19 @@ json Store::List(const ResourceInfo& res, const std::string& ns, const ListOptio
   return ListObject(res, Collect(*impl_->core, res, ns, options));
 }
 
-std::string Store::ListAnswer(const ResourceInfo& res, const std::string& ns,
-                              const ListOptions& options, const std::string& form,
-                              const std::function<std::string(json list)>& make) const {
+std::shared_ptr<const EncodedAnswer> Store::ListAnswer(
+    const ResourceInfo& res, const std::string& ns, const ListOptions& options,
+    const std::string& form, const std::function<EncodedAnswer(json list)>& make) const {
   Core& c = *impl_->core;
   c.MaybeCompactAged();
   std::string key = ListCache::Key(res, ns, options);
   key += '\x01';  // the key of a list (self-delimiting), then its form: no ListJson key is one
   key += form;
-  if (auto kept = c.lists.Find(key, c.state.load(std::memory_order_acquire))) return *kept;
+  if (auto kept = c.lists.Find(key, c.state.load(std::memory_order_acquire))) return kept;
   ListPage page = Collect(c, res, ns, options);
-  auto answer = std::make_shared<const std::string>(make(ListObject(res, page)));
+  auto answer = std::make_shared<const EncodedAnswer>(make(ListObject(res, page)));
   c.lists.Put(std::move(key), page.state, answer);
-  return *answer;
+  return answer;
 }
 
 std::string Store::ListJson(const ResourceInfo& res, const std::string& ns,
@@ -322,7 +323,9 @@ std::shared_ptr<const std::string> Store::SharedListJson(const ResourceInfo& res
   c.MaybeCompactAged();
   // The same list of the same state, answered before: its text again (list_cache.h).
   std::string key = ListCache::Key(res, ns, options);
-  if (auto kept = c.lists.Find(key, c.state.load(std::memory_order_acquire))) return kept;
+  if (auto kept = c.lists.Find(key, c.state.load(std::memory_order_acquire))) {
+    return {kept, &kept->body};  // the body, sharing the kept answer's ownership
+  }
   ListPage page = Collect(c, res, ns, options);
   // The same text as List(...).dump(): keys in nlohmann's (sorted) order.
   size_t size = 256;
@@ -347,9 +350,9 @@ std::shared_ptr<const std::string> Store::SharedListJson(const ResourceInfo& res
     out += R"({"resourceVersion":")" + std::to_string(page.revision) + "\"}";
   }
   out += '}';
-  auto text = std::make_shared<const std::string>(std::move(out));
-  c.lists.Put(std::move(key), page.state, text);
-  return text;
+  auto answer = std::make_shared<const EncodedAnswer>(EncodedAnswer{kMediaJson, std::move(out)});
+  c.lists.Put(std::move(key), page.state, answer);
+  return {answer, &answer->body};
 }
 
 }  // namespace kubedouble::fake

@@ -28,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include "kubedouble/fakeserver/encoded_answer.h"
+
 namespace kubedouble::fake {
 
 using json = nlohmann::json;
@@ -272,12 +274,12 @@ class Store {
                                                     const ListOptions& options) const;
   // A list answer in another form (YAML, protobuf, a transform; named by `form`): `make` turns
   // the list, as List returns it, into the answer. Like ListJson's text, the answer is kept for
-  // the store's state and given again for the same list and form until the store changes;
-  // `make` runs only when none is kept. What `make` throws goes to the caller, unkept. `make`
-  // must give the same answer for the same list and form (nothing by the clock).
-  std::string ListAnswer(const ResourceInfo& res, const std::string& ns, const ListOptions& options,
-                         const std::string& form,
-                         const std::function<std::string(json list)>& make) const;
+  // the store's state and given again (shared, never changed) for the same list and form until
+  // the store changes; `make` runs only when none is kept. What `make` throws goes to the caller,
+  // unkept. `make` must give the same answer for the same list and form (nothing by the clock).
+  std::shared_ptr<const EncodedAnswer> ListAnswer(
+      const ResourceInfo& res, const std::string& ns, const ListOptions& options,
+      const std::string& form, const std::function<EncodedAnswer(json list)>& make) const;
   json Create(const ResourceInfo& res, const std::string& ns, json object,
               const WriteOptions& options = {});
   json Update(const ResourceInfo& res, const std::string& ns, const std::string& name, json object,
