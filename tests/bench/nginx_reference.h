@@ -22,7 +22,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +29,7 @@
 #include "common/free_port.h"
 #include "common/proc_status.h"
 #include "common/process.h"
+#include "common/read_file.h"
 #include "common/temp_dir.h"
 
 namespace kubedouble::bench {
@@ -43,10 +43,7 @@ class NginxReference {
     ::chmod(dir_.path().c_str(), 0711);
     std::filesystem::create_directories(dir_ / "www");
     ::chmod((dir_ / "www").c_str(), 0755);
-    std::ifstream in(NGINX_REFERENCE_CONF);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string conf = text.str();
+    std::string conf = test::ReadFile(NGINX_REFERENCE_CONF);
     port_ = test::FreePort();
     const std::pair<std::string, std::string> fill[] = {
         {"@DIR@", dir_.path().string()},
@@ -70,7 +67,7 @@ class NginxReference {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!Listening() || Workers().empty()) {
       if (std::chrono::steady_clock::now() > deadline || process_->Wait({}).has_value()) {
-        error_ = "nginx did not start: " + process_->Stderr() + ReadFile(dir_ / "nginx.err");
+        error_ = "nginx did not start: " + process_->Stderr() + test::ReadFile(dir_ / "nginx.err");
         port_ = 0;
         return;
       }
@@ -83,7 +80,8 @@ class NginxReference {
   ~NginxReference() {
     if (process_ != nullptr) process_->Stop();  // SIGTERM: nginx stops its workers and exits
     for (pid_t w : workers_) {
-      if (ReadFile("/proc/" + std::to_string(w) + "/cmdline").rfind("nginx: worker", 0) == 0) {
+      if (test::ReadFile("/proc/" + std::to_string(w) + "/cmdline").rfind("nginx: worker", 0) ==
+          0) {
         ::kill(w, SIGKILL);
       }
     }
@@ -108,13 +106,6 @@ class NginxReference {
   }
 
  private:
-  static std::string ReadFile(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-
   // The master's children: its workers.
   std::vector<pid_t> Workers() const {
     const std::string master = std::to_string(process_->pid());

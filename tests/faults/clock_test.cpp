@@ -3,10 +3,9 @@
 #include <gtest/gtest.h>
 #include <kubedouble/fakeserver/clock.h>
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "common/read_file.h"
 #include "sh.h"
 
 namespace kubedouble::faults_test {
@@ -18,13 +17,6 @@ fake::ServerOptions FakeClock() {
   fake::ServerOptions o;
   o.clock = fake::ClockMode::kFake;
   return o;
-}
-
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 int WhoAmI(TestServer& s, const std::string& token) {
@@ -79,13 +71,13 @@ TEST(Clock, TheStateFolderTokenRotatesAndTheOldOneHasAGracePeriod) {
   o.sa_token_grace = std::chrono::seconds(90);
   TestServer s(o);
   auto file = s.paths().serviceaccount_dir / "token";
-  std::string old_token = ReadFile(file);
+  std::string old_token = test::ReadFile(file);
   ASSERT_FALSE(old_token.empty());
   EXPECT_EQ(WhoAmI(s, old_token), 201);
 
   Admin(s, "POST", "clock", {{"advance", "61m"}});
   std::string new_token;
-  for (int i = 0; i < 200 && (new_token = ReadFile(file)) == old_token; ++i) {
+  for (int i = 0; i < 200 && (new_token = test::ReadFile(file)) == old_token; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_NE(new_token, old_token) << "serviceaccount/token was not re-minted";
@@ -102,11 +94,11 @@ TEST(Clock, TheStateFolderTokenRotatesAndTheOldOneHasAGracePeriod) {
 // token a client holds works until the grace is over, then only the new one does.
 void ExpectTheTokenRotatedWithTheGrace(TestServer& s, const std::string& action) {
   auto file = s.paths().serviceaccount_dir / "token";
-  std::string old_token = ReadFile(file);
+  std::string old_token = test::ReadFile(file);
   ASSERT_EQ(WhoAmI(s, old_token), 201);
   auto r = Admin(s, "POST", action);
   ASSERT_EQ(r.status, 200) << r.body;
-  std::string new_token = ReadFile(file);
+  std::string new_token = test::ReadFile(file);
   EXPECT_NE(new_token, old_token);
   EXPECT_EQ(WhoAmI(s, old_token), 201);  // within the grace
   EXPECT_EQ(WhoAmI(s, new_token), 201);
