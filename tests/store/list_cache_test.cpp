@@ -168,6 +168,31 @@ TEST_F(ListCacheTest, AClockTickWithNothingDueKeepsTheLists) {
   EXPECT_EQ(Names(json::parse(Listed(*store_, pods_, "default"))).size(), 0u);
 }
 
+// Only a write that commits moves the store's state on: one refused under the lock (a name taken,
+// a stale resourceVersion) or one that changes nothing leaves the kept answers in use.
+TEST_F(ListCacheTest, AWriteThatChangesNothingKeepsTheLists) {
+  json a = Pod("default", "a");
+  const int64_t compacted = store_->Compact(std::nullopt);
+  auto text = store_->SharedListJson(pods_, "default", {});
+  json again = {{"metadata", {{"name", "a"}}},
+                {"spec", {{"containers", {{{"name", "main"}, {"image", "busybox"}}}}}}};
+  EXPECT_EQ(Error([&] { store_->Create(pods_, "default", again); }).code(), 409);
+  json stale = a;
+  stale["metadata"]["resourceVersion"] = "1";
+  stale["metadata"]["labels"]["x"] = "1";
+  EXPECT_EQ(Error([&] { store_->Update(pods_, "default", "a", stale); }).code(), 409);
+  store_->Update(pods_, "default", "a", a);  // the object as it is: no new revision
+  EXPECT_EQ(store_->SharedListJson(pods_, "default", {}).get(), text.get());
+  EXPECT_EQ(store_->Compact(std::nullopt), compacted);  // nothing more to drop
+  EXPECT_EQ(store_->SharedListJson(pods_, "default", {}).get(), text.get());
+
+  a["metadata"]["labels"]["x"] = "1";
+  store_->Update(pods_, "default", "a", a);
+  EXPECT_NE(store_->SharedListJson(pods_, "default", {}).get(), text.get());
+  EXPECT_EQ(json::parse(Listed(*store_, pods_, "default"))["items"][0]["metadata"]["labels"]["x"],
+            "1");
+}
+
 TEST_F(ListCacheTest, AnAnswerThatCouldNotBeMadeIsNotKept) {
   int tries = 0;
   auto fails = [&](json) -> EncodedAnswer {

@@ -179,14 +179,35 @@ struct Core {
   std::string RandomSuffix(size_t n);
 };
 
-// The store's lock taken for a change (unique), moving Core::state on: what was made from the
-// state before (ListCache) is not used again. Every change of a Core takes it.
+// The store's lock taken for a change (unique). Every change of a Core takes it. When it is let
+// go after a write that changed what a read can see (a revision committed, the history compacted
+// or emptied, the store cleared), it moves Core::state on first, so that what was made from the
+// state before (ListCache) is not used again; a write that was refused or changed nothing leaves
+// the state, and the answers kept for it, as they were.
 class WriteLock {
  public:
-  explicit WriteLock(Core& c) : lock_(c.mu) { c.state.fetch_add(1, std::memory_order_acq_rel); }
+  explicit WriteLock(Core& c) : c_(c), lock_(c.mu), before_(Mark::Of(c)) {}
+  ~WriteLock() {
+    if (!(Mark::Of(c_) == before_)) c_.state.fetch_add(1, std::memory_order_acq_rel);
+  }
+  WriteLock(const WriteLock&) = delete;
+  WriteLock& operator=(const WriteLock&) = delete;
 
  private:
-  std::unique_lock<std::shared_mutex> lock_;
+  // What a read depends on, in a few numbers: every change of an object commits a revision.
+  struct Mark {
+    int64_t rv, compacted;
+    uint64_t epoch;
+    size_t log_size;
+    int64_t oldest_rv;
+    static Mark Of(const Core& c) {
+      return {c.rv, c.compacted, c.epoch, c.log.size(), c.log.empty() ? 0 : c.log.front().rv};
+    }
+    bool operator==(const Mark&) const = default;
+  };
+  Core& c_;
+  std::unique_lock<std::shared_mutex> lock_;  // let go after the destructor's body
+  const Mark before_;
 };
 
 struct Store::Impl {
