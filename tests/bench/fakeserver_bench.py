@@ -1,8 +1,9 @@
 """Benchmarks of `kubedouble serve` (see fakeserver_bench.sh). Start-up: bench_startup.cpp."""
-import json, os, re, shutil, signal, socket, ssl, statistics, subprocess, sys, tempfile, time
-import http.client
+import os, shutil, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_servers import (PODS, admin_token, free_port, nginx_config, pods_body,  # noqa: E402
+                           start_kubedouble, stop, wait_listening)
 from wrk_run import h2load, wrk  # noqa: E402
 
 BIN = sys.argv[1]
@@ -10,28 +11,7 @@ WRK_ROUNDS = int(os.environ.get("KD_BENCH_WRK_ROUNDS", "5"))
 
 
 def start(state, fresh, extra=()):
-    args = [BIN, "serve", "--dir", state, "--port", "0", "--anonymous", *extra]
-    if fresh:
-        args.append("--fresh-pki")
-    t0 = time.perf_counter()
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = p.stdout.readline()
-    port = int(re.search(r":(\d+) \(", line).group(1))
-    ctx = ssl.create_default_context(cafile=os.path.join(state, "pki", "ca.crt"))
-    while True:
-        try:
-            c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
-            c.request("GET", "/readyz")
-            if c.getresponse().status == 200:
-                break
-        except OSError:
-            time.sleep(0.0005)
-    return p, port, (time.perf_counter() - t0) * 1000
-
-
-def stop(p):
-    p.send_signal(signal.SIGTERM)
-    p.wait(timeout=30)
+    return start_kubedouble(BIN, state, fresh, extra)
 
 
 def rss_mb(pid):
@@ -52,32 +32,11 @@ def main():
         time.sleep(1.0)
         print(f"fakeserver/idle_rss {rss_mb(p.pid):.1f} MB")
 
-        token = open(os.path.join(state, "tokens.csv")).readline().split(",")[0]
-        ctx = ssl.create_default_context(cafile=os.path.join(state, "pki", "ca.crt"))
-        c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx)
-        c.request("GET", "/api/v1/namespaces/default/pods", headers={"Authorization": "Bearer " + token})
-        body = c.getresponse().read()
-        www = os.path.join(tmp, "www", "api", "v1", "namespaces", "default")
-        os.makedirs(www)
-        # nginx's workers run as an unprivileged user when it is started as root: let them read.
-        for d in (tmp, os.path.join(tmp, "www"), os.path.join(tmp, "www", "api"),
-                  os.path.join(tmp, "www", "api", "v1"), os.path.dirname(www), www):
-            os.chmod(d, 0o755)
-        with open(os.path.join(www, "pods"), "wb") as f:
-            f.write(body)
+        token = admin_token(state)
+        body = pods_body(port, state, token)
         header = "Authorization: Bearer " + token
         nginx_port = free_port()
-        conf = os.path.join(tmp, "nginx.conf")
-        pki = os.path.join(state, "pki")
-        # The configuration nginx_reference.h starts nginx from too.
-        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                               "nginx_reference.conf")) as f:
-            text = f.read()
-        for key, value in (("@DIR@", tmp), ("@PKI@", pki), ("@PORT@", str(nginx_port)),
-                           ("@CONNECTIONS@", "1024"), ("@FILES@", "2048")):
-            text = text.replace(key, value)
-        with open(conf, "w") as f:
-            f.write(text)
+        conf = nginx_config(tmp, os.path.join(state, "pki"), nginx_port, body)
         n = subprocess.Popen(["nginx", "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         bare = None
@@ -86,13 +45,8 @@ def main():
             # controllers (their watches and writes) on the pods list.
             bare_state = os.path.join(tmp, "bare")
             bare, bare_port, _ = start(bare_state, True, ("--controllers", "none"))
-            bare_token = open(os.path.join(bare_state, "tokens.csv")).readline().split(",")[0]
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", nginx_port), timeout=0.1).close()
-                    break
-                except OSError:
-                    time.sleep(0.02)
+            bare_token = admin_token(bare_state)
+            wait_listening(nginx_port)
             # Rounds alternate between the two servers, both running, so that a busy moment of
             # the machine does not fall on one of them only; the figures are medians.
             # nginx gets a worker per core, as kubedouble uses every core; its CPU time is that of
@@ -100,22 +54,22 @@ def main():
             ours_runs, theirs_runs, ours_cpu, theirs_cpu, bare_runs = [], [], [], [], []
             ours_h2, theirs_h2 = [], []
             for _ in range(WRK_ROUNDS):
-                rps, _ = wrk(f"https://127.0.0.1:{bare_port}/api/v1/namespaces/default/pods",
+                rps, _ = wrk(f"https://127.0.0.1:{bare_port}" + PODS,
                              "Authorization: Bearer " + bare_token, bare.pid)
                 bare_runs.append(rps)
-                rps, cpu = wrk(f"https://127.0.0.1:{port}/api/v1/namespaces/default/pods",
+                rps, cpu = wrk(f"https://127.0.0.1:{port}" + PODS,
                                header, p.pid)
                 ours_runs.append(rps)
                 ours_cpu.append(cpu)
-                rps, cpu = wrk(f"https://127.0.0.1:{nginx_port}/api/v1/namespaces/default/pods",
+                rps, cpu = wrk(f"https://127.0.0.1:{nginx_port}" + PODS,
                                header, n.pid)
                 theirs_runs.append(rps)
                 theirs_cpu.append(cpu)
                 # The same list over HTTP/2 (ALPN "h2"; nginx: `listen ... ssl http2`).
-                ours_h2.append(h2load(f"https://127.0.0.1:{port}/api/v1/namespaces/default/pods",
+                ours_h2.append(h2load(f"https://127.0.0.1:{port}" + PODS,
                                       header, p.pid)[0])
                 theirs_h2.append(h2load(
-                    f"https://127.0.0.1:{nginx_port}/api/v1/namespaces/default/pods", header,
+                    f"https://127.0.0.1:{nginx_port}" + PODS, header,
                     n.pid)[0])
         finally:
             n.terminate()
@@ -149,14 +103,6 @@ def main():
                   f"{theirs_us / ours_us:.2f}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 main()
