@@ -253,28 +253,27 @@ int Session::SendBody(nghttp2_session*, nghttp2_frame* frame, const uint8_t* hea
 }
 
 void Session::Submit(Stream& stream, const Stream::Head& head) {
-  // The names in lower case, one after another in one buffer (reserved whole: the pairs point
-  // into it); nghttp2 copies them.
+  // The names in lower case, one after another in one buffer (sized whole first: the pairs
+  // point into it); nghttp2 copies them.
   size_t size = 0;
   for (const auto& [name, value] : head.headers) size += name.size();
   std::string lower;
-  lower.reserve(size);
   std::vector<nghttp2_nv> nv;
   nv.reserve(head.headers.size() + 1);
   static const std::string kStatus = ":status";
   const std::string status = std::to_string(head.status);
   nv.push_back(Pair(kStatus, status));
+  lower.resize(size);
+  size_t at = 0;
   for (const auto& [name, value] : head.headers) {
-    const size_t at = lower.size();
-    for (const char c : name) lower += (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    char* to = lower.data() + at;
+    for (const char c : name) *to++ = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
     const std::string_view n(lower.data() + at, name.size());
-    if (n.empty() || ConnectionSpecific(n)) {
-      lower.resize(at);
-      continue;
-    }
-    nv.push_back({reinterpret_cast<uint8_t*>(lower.data() + at),
+    if (n.empty() || ConnectionSpecific(n)) continue;
+    nv.push_back({reinterpret_cast<uint8_t*>(to - n.size()),
                   reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), n.size(),
                   value.size(), NGHTTP2_NV_FLAG_NONE});
+    at += n.size();
   }
   nghttp2_data_provider body{};
   body.source.ptr = &stream;
