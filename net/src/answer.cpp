@@ -35,10 +35,16 @@ std::unique_ptr<httplib::detail::compressor> PrepareAnswer(
       body = shared->get();
     }
   }
-  if (!res.has_header("Content-Type") && (!body->empty() || provided)) {
+  static const std::string kContentType = "Content-Type";
+  if (!res.has_header(kContentType) && (!body->empty() || provided)) {
     res.set_header("Content-Type", "text/plain");
   }
-  const auto encoding_type = httplib::detail::encoding_type(req, res);
+  // Without Accept-Encoding no encoding is chosen: cpp-httplib is asked (it looks at the content
+  // type, then at what the client accepts) only when the client accepts one.
+  static const std::string kAcceptEncoding = "Accept-Encoding";
+  const auto encoding_type = req.has_header(kAcceptEncoding)
+                                 ? httplib::detail::encoding_type(req, res)
+                                 : httplib::detail::EncodingType::None;
   std::string encoding;
   if (provided) {
     if (!res.is_chunked_content_provider_) return nullptr;
@@ -60,8 +66,9 @@ std::unique_ptr<httplib::detail::compressor> PrepareAnswer(
       }
     }
   }
-  if (!body->empty() || !res.has_header("Content-Length")) {
-    res.set_header("Content-Length", std::to_string(body->size()));
+  static const std::string kContentLength = "Content-Length";
+  if (!body->empty() || !res.has_header(kContentLength)) {
+    res.headers.emplace(kContentLength, std::to_string(body->size()));  // digits: no line break
   }
   return nullptr;
 }
