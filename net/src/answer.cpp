@@ -1,11 +1,22 @@
 // An answer's status, type and compression (see answer.h).
 #include "answer.h"
 
+#include <algorithm>
 #include <string>
+
+#include "ascii_case.h"
 
 namespace kubedouble::net {
 
 namespace {
+
+// Whether `headers` has one named `name`: a scan comparing lengths first, cheaper on a map of a
+// few headers than the map's own search (which lower-cases both names a character at a time at
+// every step).
+bool HasHeader(const httplib::Headers& headers, std::string_view name) {
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
+}
 
 std::unique_ptr<httplib::detail::compressor> CompressorFor(httplib::detail::EncodingType type,
                                                            std::string& encoding) {
@@ -35,14 +46,12 @@ std::unique_ptr<httplib::detail::compressor> PrepareAnswer(
       body = shared->get();
     }
   }
-  static const std::string kContentType = "Content-Type";
-  if (!res.has_header(kContentType) && (!body->empty() || provided)) {
+  if (!HasHeader(res.headers, "Content-Type") && (!body->empty() || provided)) {
     res.set_header("Content-Type", "text/plain");
   }
   // Without Accept-Encoding no encoding is chosen: cpp-httplib is asked (it looks at the content
   // type, then at what the client accepts) only when the client accepts one.
-  static const std::string kAcceptEncoding = "Accept-Encoding";
-  const auto encoding_type = req.has_header(kAcceptEncoding)
+  const auto encoding_type = HasHeader(req.headers, "Accept-Encoding")
                                  ? httplib::detail::encoding_type(req, res)
                                  : httplib::detail::EncodingType::None;
   std::string encoding;
@@ -67,7 +76,7 @@ std::unique_ptr<httplib::detail::compressor> PrepareAnswer(
     }
   }
   static const std::string kContentLength = "Content-Length";
-  if (!body->empty() || !res.has_header(kContentLength)) {
+  if (!body->empty() || !HasHeader(res.headers, kContentLength)) {
     res.headers.emplace(kContentLength, std::to_string(body->size()));  // digits: no line break
   }
   return nullptr;
