@@ -1,22 +1,13 @@
 // An answer's status, type and compression (see answer.h).
 #include "answer.h"
 
-#include <algorithm>
 #include <string>
 
-#include "ascii_case.h"
+#include "header_scan.h"
 
 namespace kubedouble::net {
 
 namespace {
-
-// Whether `headers` has one named `name`: a scan comparing lengths first, cheaper on a map of a
-// few headers than the map's own search (which lower-cases both names a character at a time at
-// every step).
-bool HasHeader(const httplib::Headers& headers, std::string_view name) {
-  return std::any_of(headers.begin(), headers.end(),
-                     [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
-}
 
 std::unique_ptr<httplib::detail::compressor> CompressorFor(httplib::detail::EncodingType type,
                                                            std::string& encoding) {
