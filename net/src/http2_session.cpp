@@ -22,6 +22,14 @@ bool ConnectionSpecific(std::string_view lower) {
          lower == "transfer-encoding" || lower == "upgrade";
 }
 
+// HPACK: a header whose value differs on every answer (the audit id) is sent as a literal that is
+// not indexed. Indexing it would only push the headers that repeat (Content-Type, the flow-control
+// UIDs, Cache-Control) out of the client's table one answer after another, and have them sent,
+// and encoded, in full again.
+uint8_t IndexFlag(std::string_view lower) {
+  return lower == "audit-id" ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE;
+}
+
 nghttp2_nv Pair(const std::string& name, const std::string& value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
           reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
@@ -272,7 +280,7 @@ void Session::Submit(Stream& stream, const Stream::Head& head) {
     if (n.empty() || ConnectionSpecific(n)) continue;
     nv.push_back({reinterpret_cast<uint8_t*>(to - n.size()),
                   reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), n.size(),
-                  value.size(), NGHTTP2_NV_FLAG_NONE});
+                  value.size(), IndexFlag(n)});
     at += n.size();
   }
   nghttp2_data_provider body{};
