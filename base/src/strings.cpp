@@ -55,17 +55,19 @@ std::string Lower(std::string_view s) {
 }
 
 std::string CanonicalHeaderKey(std::string_view name) {
-  // RFC 9110's tchar: letters, digits and these marks.
+  // RFC 9110's tchar: letters, digits and these marks. A name with any other byte is kept as it
+  // is; the check and the case change are one pass.
   static constexpr std::string_view kMarks = "!#$%&'*+-.^_`|~";
-  for (char c : name) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum && kMarks.find(c) == std::string_view::npos) return std::string(name);
-  }
   std::string out(name);
   bool word_start = true;
   for (char& c : out) {
-    if (word_start && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (!word_start && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c >= 'a' && c <= 'z') {
+      if (word_start) c = static_cast<char>(c - 'a' + 'A');
+    } else if (c >= 'A' && c <= 'Z') {
+      if (!word_start) c = static_cast<char>(c - 'A' + 'a');
+    } else if ((c < '0' || c > '9') && c != '-' && kMarks.find(c) == std::string_view::npos) {
+      return std::string(name);
+    }
     word_start = c == '-';
   }
   return out;

@@ -9,13 +9,18 @@ namespace kubedouble::fake {
 
 namespace {
 
-// Subresources whose answer waits on something else: an upstream, or a stream's peer.
+// Subresources whose answer waits on something else: an upstream, or a stream's peer. Any
+// segment of the path (after a '/') that is one of them counts.
 bool WaitingSubresource(std::string_view path) {
-  for (std::string_view name : {"proxy", "exec", "attach", "portforward"}) {
-    for (size_t at = path.find(name); at != std::string_view::npos; at = path.find(name, at + 1)) {
-      const size_t end = at + name.size();
-      if (at > 0 && path[at - 1] == '/' && (end == path.size() || path[end] == '/')) return true;
+  for (size_t at = path.find('/'); at != std::string_view::npos;) {
+    const size_t end = path.find('/', at + 1);
+    const std::string_view segment =
+        path.substr(at + 1, end == std::string_view::npos ? std::string_view::npos : end - at - 1);
+    if (segment == "proxy" || segment == "exec" || segment == "attach" ||
+        segment == "portforward") {
+      return true;
     }
+    at = end;
   }
   return false;
 }

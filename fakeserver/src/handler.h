@@ -42,6 +42,9 @@ struct RequestHandler {
   void Refused(const httplib::Request& req, int status) const;
 
  private:
+  // Whether the authorizer allows `call` (its upgrade's create included, pod_streams.h); when it
+  // does not, the 403 is in call.res.
+  bool Authorized(Call& call) const;
   // An upgraded request's entry (`call.upgrade`, `call.stream_outcome`) is recorded when its
   // stream ends, with the stream's duration and outcome.
   void JournalAfterStream(net::Exchange& ex, Call& call, JournalEntry& entry) const;

@@ -146,7 +146,7 @@ Journal::Journal(size_t capacity, std::optional<std::filesystem::path> file)
   }
 }
 
-void Journal::Record(JournalEntry entry) {
+void Journal::Record(JournalEntry&& entry) {
   std::lock_guard lock(mu_);
   entry.id = next_id_++;
   if (file_.is_open()) {

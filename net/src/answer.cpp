@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "header_scan.h"
+
 namespace kubedouble::net {
 
 namespace {
@@ -35,10 +37,14 @@ std::unique_ptr<httplib::detail::compressor> PrepareAnswer(
       body = shared->get();
     }
   }
-  if (!res.has_header("Content-Type") && (!body->empty() || provided)) {
+  if (!HasHeader(res.headers, "Content-Type") && (!body->empty() || provided)) {
     res.set_header("Content-Type", "text/plain");
   }
-  const auto encoding_type = httplib::detail::encoding_type(req, res);
+  // Without Accept-Encoding no encoding is chosen: cpp-httplib is asked (it looks at the content
+  // type, then at what the client accepts) only when the client accepts one.
+  const auto encoding_type = HasHeader(req.headers, "Accept-Encoding")
+                                 ? httplib::detail::encoding_type(req, res)
+                                 : httplib::detail::EncodingType::None;
   std::string encoding;
   if (provided) {
     if (!res.is_chunked_content_provider_) return nullptr;
@@ -60,8 +66,9 @@ std::unique_ptr<httplib::detail::compressor> PrepareAnswer(
       }
     }
   }
-  if (!body->empty() || !res.has_header("Content-Length")) {
-    res.set_header("Content-Length", std::to_string(body->size()));
+  static const std::string kContentLength = "Content-Length";
+  if (!body->empty() || !HasHeader(res.headers, kContentLength)) {
+    res.headers.emplace(kContentLength, std::to_string(body->size()));  // digits: no line break
   }
   return nullptr;
 }

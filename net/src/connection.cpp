@@ -18,6 +18,13 @@ namespace kubedouble::net {
 namespace {
 // Decrypted bytes are read a buffer at a time: a whole TLS record (up to 16 KiB) per call.
 constexpr int kReadSize = 16 * 1024;
+
+// Empties the thread's OpenSSL error queue: before a TLS call (SSL_get_error reads the queue) and
+// after a failed one. ERR_clear_error walks every slot of the queue; it is almost always empty
+// already, which ERR_peek_error tells for a fraction of that.
+void ClearTlsErrors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
 }  // namespace
 
 Connection::Connection(uint64_t id, int fd, SSL* ssl, std::chrono::milliseconds io_timeout,
@@ -58,11 +65,11 @@ Connection::~Connection() {
 }
 
 int Connection::Handshake() {
-  ERR_clear_error();
+  ClearTlsErrors();
   const int rc = SSL_accept(ssl_);
   if (rc == 1) return 1;
   const int err = SSL_get_error(ssl_, rc);
-  ERR_clear_error();
+  ClearTlsErrors();
   return err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ? 0 : -1;
 }
 
@@ -70,11 +77,11 @@ int Connection::ReadRecord(char* buf, int size) {
   std::lock_guard lock(io_mu_);
   if (ended_) return -1;
   if (ssl_ == nullptr) return plain::Read(fd_, buf, size);
-  ERR_clear_error();
+  ClearTlsErrors();
   const int n = SSL_read(ssl_, buf, size);
   if (n > 0) return n;
   const int err = SSL_get_error(ssl_, n);
-  ERR_clear_error();
+  ClearTlsErrors();
   return err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ? 0 : -1;
 }
 
@@ -171,10 +178,10 @@ bool Connection::Write(const char* data, size_t size) {
         n = static_cast<int>(sent);
         if (n == 0) err = SSL_ERROR_WANT_WRITE;
       } else {
-        ERR_clear_error();
+        ClearTlsErrors();
         n = SSL_write(ssl_, data + done, static_cast<int>(std::min<size_t>(size - done, 1 << 30)));
         if (n <= 0) err = SSL_get_error(ssl_, n);
-        ERR_clear_error();
+        ClearTlsErrors();
       }
     }
     if (n > 0) {
@@ -199,11 +206,11 @@ int Connection::WriteNow(const char* data, size_t size) {
     const long sent = plain::Write(fd_, data, std::min<size_t>(size, 1 << 30));
     return sent < 0 ? -1 : static_cast<int>(sent);
   }
-  ERR_clear_error();
+  ClearTlsErrors();
   const int n = SSL_write(ssl_, data, static_cast<int>(std::min<size_t>(size, 1 << 30)));
   if (n > 0) return n;
   const int err = SSL_get_error(ssl_, n);
-  ERR_clear_error();
+  ClearTlsErrors();
   return err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ ? 0 : -1;
 }
 
@@ -246,9 +253,9 @@ void Connection::EndWrites() {
   std::lock_guard lock(io_mu_);
   if (fd_ < 0 || ended_) return;
   if (ssl_ != nullptr) {
-    ERR_clear_error();
+    ClearTlsErrors();
     SSL_shutdown(ssl_);  // close_notify (non-blocking: sent if the socket takes it)
-    ERR_clear_error();
+    ClearTlsErrors();
   }
   ::shutdown(fd_, SHUT_WR);
   ended_ = true;

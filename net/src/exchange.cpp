@@ -21,6 +21,15 @@ void Exchange::SetBody(bool has_body, std::unique_ptr<httplib::ContentReader> re
   reader_ = std::move(reader);
 }
 
+const httplib::ContentReader& Exchange::body() const {
+  static const httplib::ContentReader kNoBody(
+      [](const httplib::ContentReceiver&) { return true; },
+      [](const httplib::MultipartContentHeader&, const httplib::ContentReceiver&) {
+        return false;
+      });
+  return reader_ ? *reader_ : kNoBody;
+}
+
 bool Exchange::hung_up() const {
   if (stream_) return stream_->hung_up();
   std::lock_guard lock(conn_->mu);

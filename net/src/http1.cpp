@@ -107,7 +107,11 @@ void SetTarget(std::string_view target, httplib::Request& req) {
   target = target.substr(0, target.find('#'));
   req.target = std::string(target);
   const size_t q = target.find('?');
-  req.path = httplib::detail::decode_url(std::string(target.substr(0, q)), false);
+  const std::string_view path = target.substr(0, q);
+  // Only %-escapes are decoded (a '+' stays): a path without one is taken as it is.
+  req.path = path.find('%') == std::string_view::npos
+                 ? std::string(path)
+                 : httplib::detail::decode_url(std::string(path), false);
   if (q != std::string_view::npos && q + 1 < target.size()) {
     httplib::detail::parse_query_text(std::string(target.substr(q + 1)), req.params);
   }

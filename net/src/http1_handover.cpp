@@ -3,6 +3,7 @@
 // the loop or ends.
 #include "answer.h"
 #include "ascii_case.h"
+#include "header_scan.h"
 #include "http1.h"
 #include "http_server_impl.h"
 
@@ -54,10 +55,10 @@ bool HttpServer::Impl::NextCall(const std::shared_ptr<Connection>& conn, Http1Ca
 bool HttpServer::Impl::Closes(const Http1Call& call) const {
   const httplib::Request& req = call.ex->request;
   const std::string& version = req.version;
-  const std::string connection = req.get_header_value("Connection");
+  const std::string_view connection = HeaderValue(req.headers, "Connection");
   return stopping || call.over || !call.body->done || EqualsIgnoreCase(connection, "close") ||
          (version == "HTTP/1.0" && !EqualsIgnoreCase(connection, "keep-alive")) ||
-         EqualsIgnoreCase(call.ex->response.get_header_value("Connection"), "close");
+         EqualsIgnoreCase(HeaderValue(call.ex->response.headers, "Connection"), "close");
 }
 
 // On a worker.

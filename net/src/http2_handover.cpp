@@ -56,14 +56,15 @@ std::unique_ptr<Exchange> HttpServer::Impl::StreamExchange(
     bool over) {
   auto ex = std::make_unique<Exchange>(conn, stream, over);
   ex->request = std::move(stream->request);
+  if (!stream->has_body) return ex;  // body() reads nothing
   http2::Stream* s = stream.get();
   const size_t max_body = options.max_body;
-  ex->SetBody(stream->has_body, std::make_unique<httplib::ContentReader>(
-                                    [s, max_body](const httplib::ContentReceiver& receiver) {
-                                      return s->ReadBody(max_body, receiver);
-                                    },
-                                    [](const httplib::MultipartContentHeader&,
-                                       const httplib::ContentReceiver&) { return false; }));
+  ex->SetBody(true, std::make_unique<httplib::ContentReader>(
+                        [s, max_body](const httplib::ContentReceiver& receiver) {
+                          return s->ReadBody(max_body, receiver);
+                        },
+                        [](const httplib::MultipartContentHeader&,
+                           const httplib::ContentReceiver&) { return false; }));
   return ex;
 }
 

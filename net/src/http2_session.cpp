@@ -22,6 +22,14 @@ bool ConnectionSpecific(std::string_view lower) {
          lower == "transfer-encoding" || lower == "upgrade";
 }
 
+// HPACK: a header whose value differs on every answer (the audit id) is sent as a literal that is
+// not indexed. Indexing it would only push the headers that repeat (Content-Type, the flow-control
+// UIDs, Cache-Control) out of the client's table one answer after another, and have them sent,
+// and encoded, in full again.
+uint8_t IndexFlag(std::string_view lower) {
+  return lower == "audit-id" ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE;
+}
+
 nghttp2_nv Pair(const std::string& name, const std::string& value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
           reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
@@ -148,18 +156,18 @@ int Session::OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_
     return RequestCheck::TrailerField(n, raw) ? 0 : s->Malformed(frame->hd.stream_id);
   }
   if (!stream->check.Field(n, raw)) return s->Malformed(frame->hd.stream_id);
-  std::string v(http1::Trim(std::string_view(reinterpret_cast<const char*>(value), valuelen)));
+  const std::string_view v = http1::Trim(raw);
   httplib::Request& req = stream->request;
   if (n == ":method") {
-    req.method = std::move(v);
+    req.method = v;
   } else if (n == ":path") {
     http1::SetTarget(v, req);
   } else if (n == ":authority") {
-    req.headers.emplace("Host", std::move(v));
+    req.headers.emplace("Host", v);
   } else if (!n.empty() && n.front() != ':') {
     // HTTP/2 sends names in lower case; handlers (and the HTTP/1.1 requests the pod proxy
     // makes from them) see them as Go's server hands them over.
-    req.headers.emplace(base::CanonicalHeaderKey(n), std::move(v));
+    req.headers.emplace(base::CanonicalHeaderKey(n), v);
   }
   return 0;
 }
@@ -253,34 +261,43 @@ int Session::SendBody(nghttp2_session*, nghttp2_frame* frame, const uint8_t* hea
 }
 
 void Session::Submit(Stream& stream, const Stream::Head& head) {
-  // The names in lower case, one after another in one buffer (reserved whole: the pairs point
-  // into it); nghttp2 copies them.
+  // The names in lower case, one after another in one buffer (sized whole first: the pairs
+  // point into it); nghttp2 copies them. An ordinary answer's head fits the room on the stack;
+  // a larger one takes the heap.
   size_t size = 0;
   for (const auto& [name, value] : head.headers) size += name.size();
-  std::string lower;
-  lower.reserve(size);
-  std::vector<nghttp2_nv> nv;
-  nv.reserve(head.headers.size() + 1);
+  char lower_room[512];
+  std::string lower_heap;
+  char* lower = lower_room;
+  if (size > sizeof lower_room) {
+    lower_heap.resize(size);
+    lower = lower_heap.data();
+  }
+  nghttp2_nv nv_room[24];
+  std::vector<nghttp2_nv> nv_heap;
+  nghttp2_nv* nv = nv_room;
+  if (head.headers.size() + 1 > std::size(nv_room)) {
+    nv_heap.resize(head.headers.size() + 1);
+    nv = nv_heap.data();
+  }
   static const std::string kStatus = ":status";
   const std::string status = std::to_string(head.status);
-  nv.push_back(Pair(kStatus, status));
+  size_t count = 0;
+  nv[count++] = Pair(kStatus, status);
   for (const auto& [name, value] : head.headers) {
-    const size_t at = lower.size();
-    for (const char c : name) lower += (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-    const std::string_view n(lower.data() + at, name.size());
-    if (n.empty() || ConnectionSpecific(n)) {
-      lower.resize(at);
-      continue;
-    }
-    nv.push_back({reinterpret_cast<uint8_t*>(lower.data() + at),
-                  reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), n.size(),
-                  value.size(), NGHTTP2_NV_FLAG_NONE});
+    char* to = lower;
+    for (const char c : name) *to++ = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    const std::string_view n(lower, name.size());
+    if (n.empty() || ConnectionSpecific(n)) continue;
+    nv[count++] = {reinterpret_cast<uint8_t*>(lower),
+                   reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), n.size(),
+                   value.size(), IndexFlag(n)};
+    lower = to;
   }
   nghttp2_data_provider body{};
   body.source.ptr = &stream;
   body.read_callback = ReadBody;
-  nghttp2_submit_response(session_, stream.id(), nv.data(), nv.size(),
-                          head.has_body ? &body : nullptr);
+  nghttp2_submit_response(session_, stream.id(), nv, count, head.has_body ? &body : nullptr);
 }
 
 bool Session::OnEvent() {

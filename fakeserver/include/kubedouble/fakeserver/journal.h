@@ -90,7 +90,9 @@ class Journal {
   explicit Journal(size_t capacity = 10000,
                    std::optional<std::filesystem::path> file = std::nullopt);
 
-  void Record(JournalEntry entry);  // assigns entry.id
+  // Assigns entry.id. An entry handed over (moved) is moved once, into the ring.
+  void Record(JournalEntry&& entry);
+  void Record(const JournalEntry& entry) { Record(JournalEntry(entry)); }
 
   // The entries still in the ring, oldest first.
   std::vector<JournalEntry> Entries() const;

@@ -90,8 +90,9 @@ class Exchange {
   // above 0 or a chunked body); body() then reads it, at most once. A Content-Length above the
   // server's max_body fails at once without reading; a chunked body fails once the receiver
   // says no. A 100 Continue is sent first when the client asked for it (Expect: 100-continue).
+  // Without a body, body() reads nothing and succeeds.
   bool has_body() const { return has_body_; }
-  const httplib::ContentReader& body() const { return *reader_; }
+  const httplib::ContentReader& body() const;
 
   // The server serves --max-connections connections already: the handler should refuse (429).
   // The connection ends after the answer.
