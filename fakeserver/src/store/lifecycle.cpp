@@ -556,14 +556,6 @@ bool EndGracePeriodsLocked(Core& c) {
   return !due.empty();
 }
 
-bool GracePeriodWorkDueLocked(const Core& c) {
-  const LifecycleState& s = c.life;
-  if (!s.to_finalize.empty() || !s.to_collect.empty()) return true;
-  const auto now = c.now();
-  return std::any_of(s.grace_ends.begin(), s.grace_ends.end(),
-                     [&](const auto& entry) { return entry.second <= now; });
-}
-
 json DeletionUpdateCauses(const json& old, const json& updated) {
   json causes = json::array();
   if (!Deleting(old)) return causes;

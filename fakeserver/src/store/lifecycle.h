@@ -52,9 +52,6 @@ void ReconcileLocked(Core& c);
 // Ends the grace periods that are over by c.now() (the kubelet's confirmation), then
 // ReconcileLocked. True when anything changed.
 bool EndGracePeriodsLocked(Core& c);
-// Whether EndGracePeriodsLocked has anything to do: a grace period over by c.now(), or work
-// ReconcileLocked left. Reads only (a shared lock is enough).
-bool GracePeriodWorkDueLocked(const Core& c);
 
 // The causes for an update of an object that is being deleted: no new finalizers.
 json DeletionUpdateCauses(const json& old, const json& updated);

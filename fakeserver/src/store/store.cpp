@@ -786,13 +786,9 @@ int64_t Store::compacted_revision() const {
 
 bool Store::Tick() {
   auto& c = *impl_->core;
-  {
-    // Most ticks find nothing due: they leave the state, and so the kept lists, as they are.
-    std::shared_lock lock(c.mu);
-    if (!GracePeriodWorkDueLocked(c)) return false;
-  }
   bool changed;
   {
+    // A tick that finds nothing due commits nothing, so the kept lists stay (WriteLock).
     WriteLock lock(c);
     changed = EndGracePeriodsLocked(c);
   }
